@@ -1,0 +1,133 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+type handler = func(http.ResponseWriter, *http.Request) error
+
+// bearer returns the credential of an "Authorization: Bearer" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	cred = strings.TrimSpace(cred)
+	return cred, cred != ""
+}
+
+// admin lets the vendor's admin token through.
+func (a *API) admin(h handler) handler {
+	want := sha256.Sum256([]byte(a.cfg.AdminToken))
+	return func(w http.ResponseWriter, r *http.Request) error {
+		cred, ok := bearer(r)
+		got := sha256.Sum256([]byte(cred))
+		if !ok || a.cfg.AdminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			return identity.Errorf(identity.CodeUnauthorized, "An admin token is required: Authorization: Bearer <admin token>.")
+		}
+		return h(w, r)
+	}
+}
+
+// serverCall is a call from an org's server, authenticated by an api key.
+type serverCall struct {
+	orgID string
+}
+
+// server lets an org's api key through.
+func (a *API) server(h func(http.ResponseWriter, *http.Request, serverCall) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		cred, ok := bearer(r)
+		if !ok {
+			return identity.Errorf(identity.CodeUnauthorized, "An api key is required: Authorization: Bearer <api key>.")
+		}
+		orgID, err := a.store.OrgIDByAPIKey(r.Context(), cred)
+		if errors.Is(err, identity.ErrUnauthorized) {
+			return identity.Errorf(identity.CodeUnauthorized, "The api key is not valid.")
+		}
+		if err != nil {
+			return err
+		}
+		return h(w, r, serverCall{orgID: orgID})
+	}
+}
+
+// widgetCall is a call from the widget: its org, and once it has a user
+// token, the principal it acts as.
+type widgetCall struct {
+	org       *identity.Org
+	principal identity.Principal
+}
+
+// widget resolves the org of X-Widget-Token and checks the browser's origin.
+func (a *API) widget(h func(http.ResponseWriter, *http.Request, *widgetCall) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		// Until the org is known, let any page read the refusal: it tells
+		// nothing about any org.
+		allowCORS(w, r)
+		pk := r.Header.Get("X-Widget-Token")
+		if pk == "" {
+			return identity.Errorf(identity.CodeUnauthorized, "The X-Widget-Token header is required.")
+		}
+		org, err := a.store.OrgByWidgetToken(r.Context(), pk)
+		if errors.Is(err, identity.ErrUnauthorized) {
+			return identity.Errorf(identity.CodeUnauthorized, "The widget token is not valid.")
+		}
+		if err != nil {
+			return err
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !org.AllowsOrigin(origin) {
+			denyCORS(w)
+			return identity.ErrOriginNotAllowed
+		}
+		return h(w, r, &widgetCall{org: org})
+	}
+}
+
+// user requires a user token of the widget's org and sets the principal.
+func (a *API) user(h func(http.ResponseWriter, *http.Request, *widgetCall) error) func(http.ResponseWriter, *http.Request, *widgetCall) error {
+	return func(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+		raw, ok := bearer(r)
+		if !ok {
+			return identity.Errorf(identity.CodeUnauthorized, "A user token is required: Authorization: Bearer <user token>.")
+		}
+		claims, err := a.tokens.Verify(raw, c.org.ID)
+		switch {
+		case errors.Is(err, token.ErrExpired):
+			return identity.ErrTokenExpired
+		case errors.Is(err, token.ErrWrongAudience):
+			return identity.Errorf(identity.CodeInvalidToken, "The user token was issued for another org.")
+		case err != nil:
+			return identity.ErrInvalidToken
+		}
+		p := identity.Principal{OrgID: c.org.ID, Subject: claims.Subject}
+		switch claims.Kind {
+		case token.KindContact:
+			p.Kind, p.ContactID, p.Email = identity.KindContact, claims.ContactID, claims.Email
+			if !identity.ValidDeviceID(p.Subject) {
+				return identity.ErrInvalidToken
+			}
+		case token.KindVerified:
+			p.Kind, p.UserID, p.Email, p.ExternalID = identity.KindVerified, claims.UserID, claims.Email, claims.ExternalID
+			revoked, err := a.store.RevokedBefore(r.Context(), c.org.ID, claims.Subject)
+			if err != nil {
+				return err
+			}
+			if !revoked.IsZero() && !claims.IssuedAtTime().After(revoked) {
+				return identity.ErrTokenRevoked
+			}
+		default:
+			return identity.ErrInvalidToken
+		}
+		c.principal = p
+		return h(w, r, c)
+	}
+}

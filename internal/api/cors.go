@@ -1,0 +1,64 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+const widgetPrefix = "/v1/widget/"
+
+func isWidgetPath(p string) bool { return strings.HasPrefix(p, widgetPrefix) }
+
+const (
+	allowHeaders  = "Authorization, Content-Type, Idempotency-Key, X-Widget-Token"
+	allowMethods  = "GET, POST, OPTIONS"
+	exposeHeaders = "Retry-After"
+)
+
+// preflight answers a CORS preflight on a widget route. It carries no widget
+// token, so it is answered for origins that some org allows; the request
+// that follows is checked against its own org.
+func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		w.Header().Set("Allow", allowMethods)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	known, err := a.store.OriginKnown(r.Context(), strings.ToLower(origin))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if !known {
+		a.writeError(w, r, identity.ErrOriginNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", allowMethods)
+	h.Set("Access-Control-Allow-Headers", allowHeaders)
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// allowCORS lets the page at the request's origin read the answer.
+func allowCORS(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Expose-Headers", exposeHeaders)
+	h.Add("Vary", "Origin")
+}
+
+func denyCORS(w http.ResponseWriter) {
+	h := w.Header()
+	h.Del("Access-Control-Allow-Origin")
+	h.Del("Access-Control-Expose-Headers")
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
+)
+
+// The demo routes exist only when DEMO_ROUTES is on (development). They play
+// the org's server for the demo page: a real site mints verified tokens on its
+// own server with its api key, never in the browser.
+
+// demoConfig returns the demo org, creating it on first use with the
+// request's own origin allowed.
+func (a *API) demoConfig(w http.ResponseWriter, r *http.Request) error {
+	d, err := a.demoOrg(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (a *API) demoOrg(r *http.Request) (*demoOrg, error) {
+	ctx := r.Context()
+	var d demoOrg
+	found, err := a.store.DemoOrg(ctx, &d)
+	if err != nil || found {
+		return &d, err
+	}
+	host := r.Host
+	port := ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		port = host[i:]
+	}
+	origins := []string{"http://127.0.0.1" + port, "http://localhost" + port}
+	org, key, err := a.store.CreateOrg(ctx, "Demo", origins)
+	if err != nil {
+		return nil, err
+	}
+	d = demoOrg{OrgID: org.ID, WidgetToken: org.WidgetToken, APIKey: key.Secret, AllowedOrigins: origins}
+	if err := a.store.SaveDemoOrg(ctx, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+type demoOrg struct {
+	OrgID          string   `json:"org_id"`
+	WidgetToken    string   `json:"widget_token"`
+	APIKey         string   `json:"api_key"`
+	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+type demoTokenRequest struct {
+	UserID     *string `json:"user_id"`
+	Email      *string `json:"email"`
+	Name       *string `json:"name"`
+	ExternalID *string `json:"external_id"`
+}
+
+// demoToken mints a verified token for the demo org, as the org's server
+// would with POST /v1/users/authenticate.
+func (a *API) demoToken(w http.ResponseWriter, r *http.Request) error {
+	var req demoTokenRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	d, err := a.demoOrg(r)
+	if err != nil {
+		return err
+	}
+	uid, email, idKey, err := identityFields(req.UserID, req.Email)
+	if err != nil {
+		return err
+	}
+	ext := ""
+	if req.ExternalID != nil && *req.ExternalID != "" {
+		if err := identity.ValidateIdentifier("external_id", *req.ExternalID); err != nil {
+			return err
+		}
+		ext = *req.ExternalID
+	}
+	in := store.UserInput{UserID: uid, Email: email, ExternalID: ext}
+	if req.Name != nil {
+		name, err := identity.ValidateName("name", *req.Name, identity.MaxNameChars)
+		if err != nil {
+			return err
+		}
+		in.Name = &name
+	}
+	if _, err := a.store.UpsertUser(r.Context(), d.OrgID, in); err != nil {
+		return err
+	}
+	tok, exp, err := a.issueVerified(d.OrgID, idKey, uid, email, ext, identity.DefaultTokenTTLSecs*time.Second)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC()})
+	return nil
+}

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// status maps each error code to its HTTP status: the one place that does.
+var status = map[identity.Code]int{
+	identity.CodeInvalidJSON:         http.StatusBadRequest,
+	identity.CodeInvalidRequest:      http.StatusBadRequest,
+	identity.CodeInvalidEmail:        http.StatusBadRequest,
+	identity.CodeInvalidDeviceID:     http.StatusBadRequest,
+	identity.CodeUnauthorized:        http.StatusUnauthorized,
+	identity.CodeTokenExpired:        http.StatusUnauthorized,
+	identity.CodeTokenRevoked:        http.StatusUnauthorized,
+	identity.CodeInvalidToken:        http.StatusUnauthorized,
+	identity.CodeOriginNotAllowed:    http.StatusForbidden,
+	identity.CodeExternalIDMismatch:  http.StatusForbidden,
+	identity.CodeForbidden:           http.StatusForbidden,
+	identity.CodeNotFound:            http.StatusNotFound,
+	identity.CodeMethodNotAllowed:    http.StatusMethodNotAllowed,
+	identity.CodeIdempotencyConflict: http.StatusConflict,
+	identity.CodePayloadTooLarge:     http.StatusRequestEntityTooLarge,
+	identity.CodeRateLimited:         http.StatusTooManyRequests,
+	identity.CodeUnavailable:         http.StatusServiceUnavailable,
+	identity.CodeInternal:            http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status of err.
+func StatusOf(err error) int {
+	if s, ok := status[codeOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+func codeOf(err error) identity.Code {
+	if errors.Is(err, identity.ErrUnavailable) {
+		return identity.CodeUnavailable
+	}
+	return identity.ErrorCode(err)
+}
+
+// rateLimited is an error carrying how long to wait.
+type rateLimited struct {
+	retryAfter int
+}
+
+func (e *rateLimited) Error() string { return "rate limited" }
+func (e *rateLimited) Unwrap() error { return identity.ErrRateLimited }
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    identity.Code `json:"code"`
+	Message string        `json:"message"`
+}
+
+// writeError writes err in the contract's shape. Errors that are not
+// identity.Errors are logged and shown only as a generic message.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := codeOf(err)
+	st := StatusOf(err)
+	msg := ""
+	var e *identity.Error
+	switch {
+	case code == identity.CodeUnavailable:
+		msg = identity.ErrUnavailable.Message
+		a.log.Error("storage unavailable", "method", r.Method, "route", r.Pattern, "err", err.Error())
+	case errors.As(err, &e):
+		msg = e.Message
+	default:
+		msg = identity.ErrInternal.Message
+		a.log.Error("internal error", "method", r.Method, "route", r.Pattern, "err", err.Error())
+	}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(rl.retryAfter, 1)))
+	}
+	if st >= 500 && st != http.StatusServiceUnavailable {
+		a.log.Log(r.Context(), slog.LevelError, "answered", "status", st, "route", r.Pattern)
+	}
+	writeJSON(w, st, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 64 << 10
+
+// readBody reads the request body, refusing more than MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, identity.ErrPayloadTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, identity.Errorf(identity.CodeInvalidRequest, "The request body could not be read.")
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, identity.ErrPayloadTooLarge
+	}
+	return b, nil
+}
+
+// decodeJSON decodes a JSON object body into v. Unknown fields are ignored;
+// a value of the wrong type is an invalid_request naming the field.
+func decodeJSON(body []byte, v any) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body must be a JSON object.")
+	}
+	if trimmed[0] != '{' {
+		if json.Valid(trimmed) {
+			return identity.Errorf(identity.CodeInvalidRequest, "The request body must be a JSON object.")
+		}
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid JSON.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && json.Valid(trimmed) {
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return identity.Invalid(field, "must be %s.", describe(te.Type.Kind().String()))
+		}
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid JSON.")
+	}
+	if dec.More() {
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body holds more than one JSON value.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func describe(kind string) string {
+	switch {
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "true or false"
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "slice":
+		return "an array"
+	case kind == "map", kind == "struct":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+type authenticateRequest struct {
+	UserID     *string         `json:"user_id"`
+	Email      *string         `json:"email"`
+	Name       *string         `json:"name"`
+	AvatarURL  *string         `json:"avatar_url"`
+	Phone      *string         `json:"phone"`
+	CustomData json.RawMessage `json:"custom_data"`
+	ExternalID *string         `json:"external_id"`
+	TTLSeconds *int64          `json:"ttl_seconds"`
+}
+
+// identityFields validates user_id and email, of which one is required, and
+// returns them with the identity key.
+func identityFields(userID, email *string) (uid, mail, key string, err error) {
+	if userID != nil && *userID != "" {
+		uid = *userID
+		if err := identity.ValidateIdentifier("user_id", uid); err != nil {
+			return "", "", "", err
+		}
+	}
+	if email != nil && *email != "" {
+		if mail, err = identity.NormalizeEmail("email", *email); err != nil {
+			return "", "", "", err
+		}
+	}
+	if uid == "" && mail == "" {
+		return "", "", "", identity.Invalid("user_id", "or email is required.")
+	}
+	return uid, mail, identity.IdentityKey(uid, mail), nil
+}
+
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request, c serverCall) error {
+	var req authenticateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	uid, email, idKey, err := identityFields(req.UserID, req.Email)
+	if err != nil {
+		return err
+	}
+	in := store.UserInput{UserID: uid, Email: email}
+	if req.Name != nil {
+		name, err := identity.ValidateName("name", *req.Name, identity.MaxNameChars)
+		if err != nil {
+			return err
+		}
+		in.Name = &name
+	}
+	if req.AvatarURL != nil && *req.AvatarURL != "" {
+		if err := identity.ValidateURL("avatar_url", *req.AvatarURL); err != nil {
+			return err
+		}
+		in.AvatarURL = req.AvatarURL
+	}
+	if req.Phone != nil {
+		if err := identity.ValidatePhone("phone", *req.Phone); err != nil {
+			return err
+		}
+		in.Phone = req.Phone
+	}
+	if in.CustomData, err = identity.ParseCustomData("custom_data", req.CustomData); err != nil {
+		return err
+	}
+	if req.ExternalID != nil && *req.ExternalID != "" {
+		if err := identity.ValidateIdentifier("external_id", *req.ExternalID); err != nil {
+			return err
+		}
+		in.ExternalID = *req.ExternalID
+	}
+	ttl := int64(identity.DefaultTokenTTLSecs)
+	if req.TTLSeconds != nil {
+		if err := identity.ValidateTTLSeconds(*req.TTLSeconds); err != nil {
+			return err
+		}
+		ttl = *req.TTLSeconds
+	}
+	u, err := a.store.UpsertUser(r.Context(), c.orgID, in)
+	if err != nil {
+		return err
+	}
+	tok, exp, err := a.issueVerified(c.orgID, idKey, uid, email, in.ExternalID, time.Duration(ttl)*time.Second)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "user": viewUser(u)})
+	return nil
+}
+
+func (a *API) issueVerified(orgID, idKey, uid, email, externalID string, ttl time.Duration) (string, time.Time, error) {
+	claims := token.Claims{Kind: token.KindVerified, UserID: uid, Email: email, ExternalID: externalID}
+	claims.Subject = idKey
+	claims.Audience = []string{orgID}
+	return a.tokens.Issue(claims, ttl)
+}
+
+type revokeRequest struct {
+	UserID *string `json:"user_id"`
+	Email  *string `json:"email"`
+}
+
+func (a *API) revoke(w http.ResponseWriter, r *http.Request, c serverCall) error {
+	var req revokeRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	_, _, idKey, err := identityFields(req.UserID, req.Email)
+	if err != nil {
+		return err
+	}
+	at, err := a.store.RevokeUser(r.Context(), c.orgID, idKey)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revoked_before": at})
+	return nil
+}
+
+// pageParams reads cursor and limit.
+func pageParams(r *http.Request) (cursor string, limit int, err error) {
+	q := r.URL.Query()
+	cursor = q.Get("cursor")
+	limit = store.DefaultPageLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxPageLimit {
+			return "", 0, identity.Invalid("limit", "must be a whole number from 1 to %d.", store.MaxPageLimit)
+		}
+		limit = n
+	}
+	return cursor, limit, nil
+}
+
+func (a *API) serverListSessions(w http.ResponseWriter, r *http.Request, c serverCall) error {
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var f store.SessionFilter
+	if v := q.Get("user_id"); v != "" {
+		if err := identity.ValidateIdentifier("user_id", v); err != nil {
+			return err
+		}
+		f.UserID = v
+	}
+	if v := q.Get("email"); v != "" {
+		if len(v) > identity.MaxEmailChars {
+			return identity.Invalid("email", "must be at most %d characters.", identity.MaxEmailChars)
+		}
+		f.Email = strings.TrimSpace(v)
+	}
+	if q.Has("external_id") {
+		v := q.Get("external_id")
+		if v != "" {
+			if err := identity.ValidateIdentifier("external_id", v); err != nil {
+				return err
+			}
+			f.ExternalID = &v
+		}
+	}
+	if v := q.Get("verified"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return identity.Invalid("verified", "must be true or false.")
+		}
+		f.Verified = &b
+	}
+	items, next, err := a.store.ListOrgSessions(r.Context(), c.orgID, f, cursor, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewList(items, next))
+	return nil
+}
+
+func (a *API) serverGetSession(w http.ResponseWriter, r *http.Request, c serverCall) error {
+	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return a.writeSessionWithMessages(w, r, sess)
+}
+
+func (a *API) writeSessionWithMessages(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+	after := r.URL.Query().Get("after")
+	if len(after) > 64 {
+		return identity.Invalid("after", "must be a message id.")
+	}
+	msgs, err := a.store.Messages(r.Context(), sess, after)
+	if err != nil {
+		return err
+	}
+	if n := len(msgs); n > 0 && (sess.LastMessage == nil || sess.LastMessage.ID < msgs[n-1].ID) {
+		// The summary may lag behind the messages (see package store).
+		sess.LastMessage = msgs[n-1]
+		if sess.LastMessage.CreatedAt.After(sess.UpdatedAt) {
+			sess.UpdatedAt = sess.LastMessage.CreatedAt
+		}
+	}
+	writeJSON(w, http.StatusOK, sessionWithMessages{Session: sess, Messages: msgs})
+	return nil
+}
+
+type agentMessageRequest struct {
+	Content    *string `json:"content"`
+	AuthorName *string `json:"author_name"`
+}
+
+func (a *API) serverPostMessage(w http.ResponseWriter, r *http.Request, c serverCall) error {
+	body, idemKey, err := a.readIdempotent(r)
+	if err != nil {
+		return err
+	}
+	var req agentMessageRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if req.Content == nil {
+		return identity.Invalid("content", "is required.")
+	}
+	if err := identity.ValidateContent("content", *req.Content); err != nil {
+		return err
+	}
+	author := ""
+	if req.AuthorName != nil {
+		if author, err = identity.ValidateName("author_name", *req.AuthorName, identity.MaxAuthorNameChars); err != nil {
+			return err
+		}
+	}
+	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return a.addMessage(w, r, sess, "org:"+c.orgID, idemKey, body, identity.RoleAgent, *req.Content, author)
+}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+type contactRequest struct {
+	DeviceID   *string         `json:"device_id"`
+	Name       *string         `json:"name"`
+	Email      *string         `json:"email"`
+	CustomData json.RawMessage `json:"custom_data"`
+}
+
+func (a *API) createContact(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	var req contactRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.DeviceID == nil {
+		return &identity.Error{Code: identity.CodeInvalidDeviceID, Message: "device_id is required: a canonical UUID version 4."}
+	}
+	if err := identity.ValidateDeviceID(*req.DeviceID); err != nil {
+		return err
+	}
+	var in store.ContactInput
+	if req.Name != nil {
+		name, err := identity.ValidateName("name", *req.Name, identity.MaxNameChars)
+		if err != nil {
+			return err
+		}
+		in.Name = &name
+	}
+	if req.Email != nil {
+		email := ""
+		if *req.Email != "" {
+			var err error
+			if email, err = identity.NormalizeEmail("email", *req.Email); err != nil {
+				return err
+			}
+		}
+		in.Email = &email
+	}
+	var err error
+	if in.CustomData, err = identity.ParseCustomData("custom_data", req.CustomData); err != nil {
+		return err
+	}
+	if err := a.limiter.Allow(r.Context(),
+		limitScope{key: "contact-device/" + c.org.ID + "/" + *req.DeviceID, limit: a.cfg.RateLimits.ContactsPerDevice},
+		limitScope{key: "contact-ip/" + clientIP(r), limit: a.cfg.RateLimits.ContactsPerIP},
+	); err != nil {
+		return err
+	}
+	contact, err := a.store.UpsertContact(r.Context(), c.org.ID, *req.DeviceID, in)
+	if err != nil {
+		return err
+	}
+	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID, Email: contact.Email}
+	claims.Subject = contact.DeviceID
+	claims.Audience = []string{c.org.ID}
+	tok, exp, err := a.tokens.Issue(claims, a.cfg.ContactTokenTTL)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "contact": viewContact(contact)})
+	return nil
+}
+
+// clientIP is the address Cloudflare saw the request come from.
+func clientIP(r *http.Request) string {
+	if ip := r.Header.Get("CF-Connecting-IP"); ip != "" && len(ip) <= 64 {
+		return ip
+	}
+	return "unknown"
+}
+
+func (a *API) me(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	p := c.principal
+	if p.Verified() {
+		u, err := a.store.User(r.Context(), p.OrgID, p.Subject)
+		if errors.Is(err, identity.ErrNotFound) {
+			u = &identity.User{UserID: p.UserID, Email: p.Email}
+		} else if err != nil {
+			return err
+		}
+		v := viewUser(u)
+		// What the token signed binds this use of it.
+		v.ExternalID = nullable(p.ExternalID)
+		writeJSON(w, http.StatusOK, map[string]any{"user": v})
+		return nil
+	}
+	contact, err := a.store.Contact(r.Context(), p.OrgID, p.Subject)
+	if errors.Is(err, identity.ErrNotFound) {
+		contact = &identity.Contact{ID: p.ContactID}
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contact": viewContact(contact)})
+	return nil
+}
+
+type createSessionRequest struct {
+	ExternalID *string         `json:"external_id"`
+	CustomData json.RawMessage `json:"custom_data"`
+}
+
+func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	body, idemKey, err := a.readIdempotent(r)
+	if err != nil {
+		return err
+	}
+	var req createSessionRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if req.ExternalID != nil && *req.ExternalID == "" {
+		req.ExternalID = nil
+	}
+	p := c.principal
+	ext, err := identity.ScopeExternalID(p, req.ExternalID)
+	if err != nil {
+		return err
+	}
+	custom, err := identity.ParseCustomData("custom_data", req.CustomData)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	done, err := a.replay(w, r, p.OrgID, p.Key(), idemKey, body, func(rep *store.Replay) error {
+		if rep.Session == nil {
+			return identity.ErrIdempotencyConflict
+		}
+		return a.store.EnsureSession(ctx, rep.Session)
+	})
+	if done || err != nil {
+		return err
+	}
+	sess := a.store.PrepareSession(store.NewSession{OrgID: p.OrgID, Owner: p.Owner(p.Email), ExternalID: ext, CustomData: custom})
+	out, err := json.Marshal(sessionView{Session: sess})
+	if err != nil {
+		return err
+	}
+	if idemKey != "" {
+		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: http.StatusCreated, Body: out, Session: sess}
+		if err := a.store.SaveReplay(ctx, p.OrgID, p.Key(), idemKey, rep); err != nil {
+			return err
+		}
+	}
+	if err := a.store.CreateSession(ctx, sess); err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusCreated, out)
+	return nil
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	cursor, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	var requested *string
+	if v := r.URL.Query().Get("external_id"); v != "" {
+		requested = &v
+	}
+	p := c.principal
+	ext, err := identity.ScopeExternalID(p, requested)
+	if err != nil {
+		return err
+	}
+	var f store.SessionFilter
+	if ext != "" {
+		f.ExternalID = &ext
+	}
+	items, next, err := a.store.ListOwnerSessions(r.Context(), p.OrgID, p.Key(), f, cursor, limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, viewList(items, next))
+	return nil
+}
+
+// visibleSession returns the session of the path if the principal may see it;
+// one it may not see is not found, like one that does not exist.
+func (a *API) visibleSession(r *http.Request, p identity.Principal) (*identity.Session, error) {
+	sess, err := a.store.Session(r.Context(), p.OrgID, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if !identity.CanSee(p, sess) {
+		return nil, identity.ErrNotFound
+	}
+	return sess, nil
+}
+
+func (a *API) getSession(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	sess, err := a.visibleSession(r, c.principal)
+	if err != nil {
+		return err
+	}
+	return a.writeSessionWithMessages(w, r, sess)
+}
+
+type userMessageRequest struct {
+	Content *string `json:"content"`
+}
+
+func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+	body, idemKey, err := a.readIdempotent(r)
+	if err != nil {
+		return err
+	}
+	var req userMessageRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	if req.Content == nil {
+		return identity.Invalid("content", "is required.")
+	}
+	if err := identity.ValidateContent("content", *req.Content); err != nil {
+		return err
+	}
+	p := c.principal
+	sess, err := a.visibleSession(r, p)
+	if err != nil {
+		return err
+	}
+	if err := a.limiter.Allow(r.Context(),
+		limitScope{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
+		limitScope{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
+	); err != nil {
+		return err
+	}
+	return a.addMessage(w, r, sess, p.Key(), idemKey, body, identity.RoleUser, *req.Content, "")
+}

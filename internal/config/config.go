@@ -1,0 +1,122 @@
+// Package config reads the worker's settings from its environment (Worker
+// vars and secrets; .dev.vars locally) once per instance.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the API needs to know that is not stored in KV.
+type Config struct {
+	// AdminToken is the vendor's secret (ADMIN_TOKEN). Empty refuses every
+	// admin call.
+	AdminToken string
+	// SigningKeys is the key ring spec (SIGNING_KEYS): "kid:seed" entries, the
+	// first signs, all verify.
+	SigningKeys string
+	// Issuer is the iss of every token (TOKEN_ISSUER).
+	Issuer string
+	// DemoRoutes turns on the development-only /demo routes (DEMO_ROUTES=1).
+	DemoRoutes bool
+	// ContactTokenTTL is the lifetime of contact tokens (CONTACT_TOKEN_TTL_SECONDS).
+	ContactTokenTTL time.Duration
+	// RateLimits are the limits on contact creation and message posting.
+	RateLimits RateLimits
+}
+
+// RateLimits are per-minute budgets; 0 turns a limit off.
+type RateLimits struct {
+	// ContactsPerDevice and ContactsPerIP limit POST /v1/widget/contacts.
+	ContactsPerDevice int
+	ContactsPerIP     int
+	// MessagesPerDevice and MessagesPerIP limit the widget's message posts
+	// (per principal and per client address).
+	MessagesPerDevice int
+	MessagesPerIP     int
+	// Window is the length of one budget.
+	Window time.Duration
+}
+
+// Defaults used when a variable is not set.
+const (
+	DefaultIssuer          = "chat-identity"
+	DefaultContactTokenTTL = 7 * 24 * time.Hour
+)
+
+// DefaultRateLimits are loose enough that ordinary use never meets them.
+var DefaultRateLimits = RateLimits{
+	ContactsPerDevice: 60,
+	ContactsPerIP:     600,
+	MessagesPerDevice: 120,
+	MessagesPerIP:     1200,
+	Window:            time.Minute,
+}
+
+// ErrConfig is wrapped by every error of Load.
+var ErrConfig = errors.New("config")
+
+// Load reads the config through getenv. It names the variable that is wrong
+// and never echoes a secret.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		AdminToken:      strings.TrimSpace(getenv("ADMIN_TOKEN")),
+		SigningKeys:     strings.TrimSpace(getenv("SIGNING_KEYS")),
+		Issuer:          strings.TrimSpace(getenv("TOKEN_ISSUER")),
+		DemoRoutes:      isTrue(getenv("DEMO_ROUTES")),
+		ContactTokenTTL: DefaultContactTokenTTL,
+		RateLimits:      DefaultRateLimits,
+	}
+	if c.Issuer == "" {
+		c.Issuer = DefaultIssuer
+	}
+	if c.SigningKeys == "" {
+		return c, fmt.Errorf("%w: SIGNING_KEYS is not set", ErrConfig)
+	}
+	ints := []struct {
+		name string
+		dst  *int
+	}{
+		{"RATE_LIMIT_CONTACTS_PER_DEVICE", &c.RateLimits.ContactsPerDevice},
+		{"RATE_LIMIT_CONTACTS_PER_IP", &c.RateLimits.ContactsPerIP},
+		{"RATE_LIMIT_MESSAGES_PER_DEVICE", &c.RateLimits.MessagesPerDevice},
+		{"RATE_LIMIT_MESSAGES_PER_IP", &c.RateLimits.MessagesPerIP},
+	}
+	for _, v := range ints {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("%w: %s must be a whole number >= 0", ErrConfig, v.name)
+			}
+			*v.dst = n
+		}
+	}
+	secs := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"RATE_LIMIT_WINDOW_SECONDS", &c.RateLimits.Window},
+		{"CONTACT_TOKEN_TTL_SECONDS", &c.ContactTokenTTL},
+	}
+	for _, v := range secs {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("%w: %s must be a whole number of seconds >= 1", ErrConfig, v.name)
+			}
+			*v.dst = time.Duration(n) * time.Second
+		}
+	}
+	return c, nil
+}
+
+func isTrue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,124 @@
+package identity
+
+import (
+	"strings"
+	"time"
+)
+
+// Org is a customer of the vendor: one website or product with its own keys
+// and chats.
+type Org struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	WidgetToken    string    `json:"widget_token"`
+	AllowedOrigins []string  `json:"allowed_origins"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// AllowsOrigin reports whether a browser page at origin may use the org's
+// widget token.
+func (o *Org) AllowsOrigin(origin string) bool {
+	origin = strings.ToLower(origin)
+	for _, a := range o.AllowedOrigins {
+		if a == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// APIKey is an org's server credential. Only the SHA-256 of its secret is
+// stored.
+type APIKey struct {
+	ID        string    `json:"id"`
+	OrgID     string    `json:"org_id"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Contact is a non-verified person known by a device: anonymous, or with a
+// name and email the browser claimed.
+type Contact struct {
+	ID                    string     `json:"id"`
+	OrgID                 string     `json:"org_id"`
+	DeviceID              string     `json:"device_id"`
+	Name                  string     `json:"name"`
+	Email                 string     `json:"email"`
+	NonVerifiedCustomData CustomData `json:"non_verified_custom_data"`
+	CreatedAt             time.Time  `json:"created_at"`
+	UpdatedAt             time.Time  `json:"updated_at"`
+}
+
+// User is a verified person: the org's server vouched for the data.
+type User struct {
+	ID         string     `json:"id"`
+	OrgID      string     `json:"org_id"`
+	UserID     string     `json:"user_id"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	AvatarURL  string     `json:"avatar_url"`
+	Phone      string     `json:"phone"`
+	CustomData CustomData `json:"custom_data"`
+	ExternalID string     `json:"external_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// IdentityKey is how a verified user is known: user_id when given, else the
+// lower-cased email.
+func IdentityKey(userID, email string) string {
+	if userID != "" {
+		return userID
+	}
+	return strings.ToLower(email)
+}
+
+// Role of a message's author.
+type Role string
+
+// Roles.
+const (
+	RoleUser  Role = "user"
+	RoleAgent Role = "agent"
+)
+
+// Session is one chat thread.
+type Session struct {
+	ID                    string     `json:"id"`
+	OrgID                 string     `json:"-"`
+	Owner                 Owner      `json:"-"`
+	CreatedAt             time.Time  `json:"created_at"`
+	UpdatedAt             time.Time  `json:"updated_at"`
+	Verified              bool       `json:"verified"`
+	ExternalID            *string    `json:"external_id"`
+	NonVerifiedCustomData CustomData `json:"non_verified_custom_data"`
+	LastMessage           *Message   `json:"last_message"`
+}
+
+// ExternalIDValue returns the session's external id, "" when none.
+func (s *Session) ExternalIDValue() string {
+	if s.ExternalID == nil {
+		return ""
+	}
+	return *s.ExternalID
+}
+
+// Owner says who created a session: the principal's key, and what the org's
+// server may filter on.
+type Owner struct {
+	Key      string `json:"key"`
+	Verified bool   `json:"verified"`
+	UserID   string `json:"user_id,omitempty"`
+	Email    string `json:"email,omitempty"`
+	DeviceID string `json:"device_id,omitempty"`
+}
+
+// Message is one message of a session.
+type Message struct {
+	ID         string    `json:"id"`
+	SessionID  string    `json:"session_id"`
+	Role       Role      `json:"role"`
+	Content    string    `json:"content"`
+	AuthorName string    `json:"author_name"`
+	CreatedAt  time.Time `json:"created_at"`
+}

@@ -1,0 +1,296 @@
+package identity
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Field limits of the contract.
+const (
+	MaxNameChars        = 200
+	MaxEmailChars       = 254
+	MaxIdentifierChars  = 256
+	MaxCustomDataKeys   = 50
+	MaxCustomDataBytes  = 8 << 10
+	MaxCustomDataDepth  = 3
+	MaxContentChars     = 10000
+	MaxAuthorNameChars  = 200
+	MaxURLChars         = 2048
+	MaxPhoneChars       = 64
+	MaxIdempotencyKey   = 128
+	MaxOrigins          = 50
+	MaxOrgNameChars     = 200
+	MinTokenTTLSeconds  = 60
+	MaxTokenTTLSeconds  = 2592000
+	DefaultTokenTTLSecs = 24 * 60 * 60
+)
+
+// ValidateName checks a person's or org's display name: valid UTF-8, no
+// control characters, at most max characters. The empty name is allowed.
+func ValidateName(field, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", Invalid(field, "must be valid UTF-8.")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", Invalid(field, "must be at most %d characters (got %d).", max, n)
+	}
+	if hasControl(s) {
+		return "", Invalid(field, "must not contain control characters.")
+	}
+	return s, nil
+}
+
+// NormalizeEmail checks an email address and returns it trimmed. An invalid
+// address is an invalid_email error naming field.
+func NormalizeEmail(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) error {
+		return &Error{Code: CodeInvalidEmail, Message: field + " " + why}
+	}
+	if s == "" {
+		return "", bad("must not be empty.")
+	}
+	if utf8.RuneCountInString(s) > MaxEmailChars {
+		return "", bad("must be at most 254 characters.")
+	}
+	if !utf8.ValidString(s) || hasControl(s) || strings.ContainsAny(s, " \t<>\"(),;:\\[]") {
+		return "", bad("is not a valid email address.")
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return "", bad("is not a valid email address.")
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if local == "" || len(local) > 64 || !validDomain(domain) {
+		return "", bad("is not a valid email address.")
+	}
+	return s, nil
+}
+
+// IsValidEmail reports whether s is an address NormalizeEmail accepts.
+func IsValidEmail(s string) bool {
+	_, err := NormalizeEmail("email", s)
+	return err == nil
+}
+
+func validDomain(d string) bool {
+	if len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidateIdentifier checks a user_id or external_id: 1 to 256 printable
+// characters.
+func ValidateIdentifier(field, s string) error {
+	if s == "" {
+		return Invalid(field, "must not be empty.")
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "must be valid UTF-8.")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxIdentifierChars {
+		return Invalid(field, "must be at most %d characters (got %d).", MaxIdentifierChars, n)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return Invalid(field, "must contain only printable characters.")
+		}
+	}
+	return nil
+}
+
+// ValidDeviceID reports whether s is a canonical (lower-case, hyphenated)
+// UUID version 4 of the RFC 9562 variant.
+func ValidDeviceID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return s[14] == '4' && strings.IndexByte("89ab", s[19]) >= 0
+}
+
+// ValidateDeviceID returns ErrInvalidDeviceID unless s is a canonical UUID v4.
+func ValidateDeviceID(s string) error {
+	if !ValidDeviceID(s) {
+		return ErrInvalidDeviceID
+	}
+	return nil
+}
+
+// CustomData is a JSON object of caller-defined fields.
+type CustomData = map[string]any
+
+// ParseCustomData checks raw JSON custom data: an object of at most 50 keys,
+// at most 8 KiB serialized, nested at most 3 levels (the object itself is the
+// first). null and an absent value give nil.
+func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	if raw[0] != '{' {
+		return nil, Invalid(field, "must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, Invalid(field, "must be a JSON object.")
+	}
+	if err := CheckCustomData(field, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// CheckCustomData applies the limits of ParseCustomData to a decoded object.
+func CheckCustomData(field string, m CustomData) error {
+	if m == nil {
+		return nil
+	}
+	if len(m) > MaxCustomDataKeys {
+		return Invalid(field, "must have at most %d keys (got %d).", MaxCustomDataKeys, len(m))
+	}
+	if d := depth(m); d > MaxCustomDataDepth {
+		return Invalid(field, "must be nested at most %d levels (got %d).", MaxCustomDataDepth, d)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Invalid(field, "must be a JSON object.")
+	}
+	if len(b) > MaxCustomDataBytes {
+		return Invalid(field, "must be at most 8 KiB serialized (got %d bytes).", len(b))
+	}
+	for k := range m {
+		if !utf8.ValidString(k) || k == "" {
+			return Invalid(field, "keys must be non-empty UTF-8 strings.")
+		}
+	}
+	return nil
+}
+
+// depth counts the levels of objects and arrays in v, v itself included.
+func depth(v any) int {
+	switch t := v.(type) {
+	case map[string]any:
+		d := 0
+		for _, x := range t {
+			d = max(d, depth(x))
+		}
+		return d + 1
+	case []any:
+		d := 0
+		for _, x := range t {
+			d = max(d, depth(x))
+		}
+		return d + 1
+	}
+	return 0
+}
+
+// ValidateContent checks a message's content: 1 to 10,000 characters, not
+// only white space.
+func ValidateContent(field, s string) error {
+	if !utf8.ValidString(s) {
+		return Invalid(field, "must be valid UTF-8.")
+	}
+	if strings.TrimSpace(s) == "" {
+		return Invalid(field, "must not be empty.")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxContentChars {
+		return Invalid(field, "must be at most %d characters (got %d).", MaxContentChars, n)
+	}
+	return nil
+}
+
+// ValidateURL checks an http(s) URL such as avatar_url.
+func ValidateURL(field, s string) error {
+	if len(s) > MaxURLChars {
+		return Invalid(field, "must be at most %d characters.", MaxURLChars)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || hasControl(s) {
+		return Invalid(field, "must be an absolute http or https URL.")
+	}
+	return nil
+}
+
+// ValidatePhone checks a phone number: printable, at most 64 characters.
+func ValidatePhone(field, s string) error {
+	if utf8.RuneCountInString(s) > MaxPhoneChars || !utf8.ValidString(s) || hasControl(s) {
+		return Invalid(field, "must be at most %d printable characters.", MaxPhoneChars)
+	}
+	return nil
+}
+
+// ValidateIdempotencyKey checks an Idempotency-Key header value: 1 to 128
+// printable ASCII characters.
+func ValidateIdempotencyKey(s string) error {
+	if s == "" || len(s) > MaxIdempotencyKey {
+		return Invalid("Idempotency-Key", "must be 1 to %d printable characters.", MaxIdempotencyKey)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return Invalid("Idempotency-Key", "must be 1 to %d printable characters.", MaxIdempotencyKey)
+		}
+	}
+	return nil
+}
+
+// NormalizeOrigin checks a browser origin such as "https://shop.example" or
+// "http://127.0.0.1:8080" and returns it in the form browsers send.
+func NormalizeOrigin(field, s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || hasControl(s) {
+		return "", Invalid(field, "must hold origins like https://shop.example (scheme, host and optional port).")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// ValidateTTLSeconds checks ttl_seconds: 60 to 2,592,000.
+func ValidateTTLSeconds(n int64) error {
+	if n < MinTokenTTLSeconds || n > MaxTokenTTLSeconds {
+		return Invalid("ttl_seconds", "must be from %d to %d.", MinTokenTTLSeconds, MaxTokenTTLSeconds)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}

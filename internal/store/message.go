@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// maxMessagesListed bounds one read of a session's messages.
+const maxMessagesListed = 5000
+
+func messagePrefix(orgID, sessionID string) string {
+	return "msg/" + orgID + "/" + sessionID + "/"
+}
+
+// PrepareMessage makes the message to add to sess, with an id greater than
+// every id of sess so far. Nothing is stored yet.
+func (s *Store) PrepareMessage(sess *identity.Session, role identity.Role, content, authorName string) *identity.Message {
+	after := ""
+	if sess.LastMessage != nil {
+		after = sess.LastMessage.ID
+	}
+	return &identity.Message{
+		ID:         s.newV7(after),
+		SessionID:  sess.ID,
+		Role:       role,
+		Content:    content,
+		AuthorName: authorName,
+		CreatedAt:  s.Now(),
+	}
+}
+
+// AddMessage stores msg in sess (which the caller may see), then updates the
+// session's summary. The message is stored once its key is written; a failed
+// summary update is returned as summaryErr and loses nothing.
+func (s *Store) AddMessage(ctx context.Context, sess *identity.Session, msg *identity.Message) (summaryErr, err error) {
+	if err := s.putMessage(ctx, sess.OrgID, msg); err != nil {
+		return nil, err
+	}
+	return s.touchSession(ctx, sess, msg), nil
+}
+
+func (s *Store) putMessage(ctx context.Context, orgID string, msg *identity.Message) error {
+	return s.putJSON(ctx, messagePrefix(orgID, msg.SessionID)+msg.ID, msg,
+		kv.PutOptions{Metadata: metadataFor(msg, nil)})
+}
+
+// touchSession makes msg the session's last message, unless a later one is
+// already there.
+func (s *Store) touchSession(ctx context.Context, sess *identity.Session, msg *identity.Message) error {
+	if sess.LastMessage != nil && sess.LastMessage.ID >= msg.ID {
+		return nil
+	}
+	updated := *sess
+	updated.LastMessage = msg
+	if msg.CreatedAt.After(updated.UpdatedAt) {
+		updated.UpdatedAt = msg.CreatedAt
+	}
+	if err := s.writeSession(ctx, &updated); err != nil {
+		return err
+	}
+	*sess = updated
+	return nil
+}
+
+// EnsureMessage makes sure msg, accepted earlier under an idempotency key, is
+// stored: a request that died after reserving it is completed by its retry.
+func (s *Store) EnsureMessage(ctx context.Context, sess *identity.Session, msg *identity.Message) error {
+	_, found, err := s.kv.Get(ctx, messagePrefix(sess.OrgID, msg.SessionID)+msg.ID)
+	if err != nil {
+		return unavailable(err)
+	}
+	if !found {
+		if err := s.putMessage(ctx, sess.OrgID, msg); err != nil {
+			return err
+		}
+	}
+	_ = s.touchSession(ctx, sess, msg)
+	return nil
+}
+
+// EnsureSession makes sure sess, accepted earlier under an idempotency key,
+// is stored.
+func (s *Store) EnsureSession(ctx context.Context, sess *identity.Session) error {
+	_, err := s.Session(ctx, sess.OrgID, sess.ID)
+	if errors.Is(err, identity.ErrNotFound) {
+		return s.writeSession(ctx, sess)
+	}
+	return err
+}
+
+// Messages returns the session's messages oldest first, only those after the
+// message id after when it is not empty.
+func (s *Store) Messages(ctx context.Context, sess *identity.Session, after string) ([]*identity.Message, error) {
+	prefix := messagePrefix(sess.OrgID, sess.ID)
+	out := []*identity.Message{}
+	cursor := ""
+	for len(out) < maxMessagesListed {
+		res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor})
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		var missing []int
+		for _, k := range res.Keys {
+			id := k.Name[len(prefix):]
+			if after != "" && id <= after {
+				continue
+			}
+			var m identity.Message
+			if len(k.Metadata) == 0 || json.Unmarshal(k.Metadata, &m) != nil || m.ID != id {
+				missing = append(missing, len(out))
+				m = identity.Message{ID: id}
+			}
+			out = append(out, &m)
+		}
+		if err := s.fillMessages(ctx, prefix, out, missing); err != nil {
+			return nil, err
+		}
+		if res.Complete || res.Cursor == "" {
+			break
+		}
+		cursor = res.Cursor
+	}
+	return out, nil
+}
+
+// fillMessages reads, at once, the messages too long to ride in metadata.
+func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identity.Message, idx []int) error {
+	fns := make([]func() error, len(idx))
+	for j, i := range idx {
+		fns[j] = func() error {
+			m := msgs[i]
+			found, err := s.getJSON(ctx, prefix+m.ID, m)
+			if err == nil && !found {
+				return errors.New("store: listed message vanished: " + m.ID)
+			}
+			return err
+		}
+	}
+	return parallel(fns...)
+}

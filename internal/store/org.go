@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/google/uuid"
+)
+
+// CreatedKey is a new api key with its secret, shown once.
+type CreatedKey struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+// CreateOrg stores a new org with a fresh widget token and a first api key.
+func (s *Store) CreateOrg(ctx context.Context, name string, origins []string) (*identity.Org, *CreatedKey, error) {
+	org := &identity.Org{
+		ID:             uuid.NewString(),
+		Name:           name,
+		WidgetToken:    randomToken("pk_", 24),
+		AllowedOrigins: origins,
+		CreatedAt:      s.Now(),
+	}
+	if org.AllowedOrigins == nil {
+		org.AllowedOrigins = []string{}
+	}
+	// The org is reachable only once widget/ and org/ exist; write the
+	// origin index first so a browser never meets an org whose preflight fails.
+	var fns []func() error
+	for _, o := range org.AllowedOrigins {
+		fns = append(fns, func() error {
+			if err := s.kv.Put(ctx, "origin/"+o+"/"+org.ID, nil, kv.PutOptions{}); err != nil {
+				return unavailable(err)
+			}
+			return nil
+		})
+	}
+	if err := parallel(fns...); err != nil {
+		return nil, nil, err
+	}
+	key, err := s.CreateAPIKey(ctx, org.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = parallel(
+		func() error { return s.putJSON(ctx, "org/"+org.ID, org, kv.PutOptions{}) },
+		func() error { return s.putJSON(ctx, "widget/"+org.WidgetToken, org, kv.PutOptions{}) },
+	)
+	if err != nil {
+		return nil, nil, err
+	}
+	return org, key, nil
+}
+
+// Org returns the org with id, or identity.ErrNotFound.
+func (s *Store) Org(ctx context.Context, id string) (*identity.Org, error) {
+	if id == "" || len(id) > 64 {
+		return nil, identity.ErrNotFound
+	}
+	var org identity.Org
+	found, err := s.getJSON(ctx, "org/"+id, &org)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, identity.ErrNotFound
+	}
+	return &org, nil
+}
+
+// OrgByWidgetToken returns the org whose widget token is pk, or
+// identity.ErrUnauthorized.
+func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org, error) {
+	if !validSecretShape(pk, "pk_", 24) {
+		return nil, identity.ErrUnauthorized
+	}
+	var org identity.Org
+	found, err := s.getJSON(ctx, "widget/"+pk, &org)
+	if err != nil {
+		return nil, err
+	}
+	if !found || subtle.ConstantTimeCompare([]byte(org.WidgetToken), []byte(pk)) != 1 {
+		return nil, identity.ErrUnauthorized
+	}
+	return &org, nil
+}
+
+// OriginKnown reports whether any org allows origin: the CORS preflight,
+// which carries no widget token, is answered only for such origins.
+func (s *Store) OriginKnown(ctx context.Context, origin string) (bool, error) {
+	if len(origin) > 300 {
+		return false, nil
+	}
+	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: "origin/" + origin + "/", Limit: 1})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return len(res.Keys) > 0, nil
+}
+
+// CreateAPIKey adds an api key to the org; earlier keys keep working.
+func (s *Store) CreateAPIKey(ctx context.Context, orgID string) (*CreatedKey, error) {
+	secret := randomToken("sk_", 32)
+	key := identity.APIKey{ID: uuid.NewString(), OrgID: orgID, Hash: HashSecret(secret), CreatedAt: s.Now()}
+	err := parallel(
+		func() error { return s.putJSON(ctx, "apikey/"+key.Hash, key, kv.PutOptions{}) },
+		func() error {
+			if err := s.kv.Put(ctx, "orgkey/"+orgID+"/"+key.ID, []byte(key.Hash), kv.PutOptions{}); err != nil {
+				return unavailable(err)
+			}
+			return nil
+		},
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &CreatedKey{ID: key.ID, Secret: secret}, nil
+}
+
+// DeleteAPIKey removes the org's key with id; identity.ErrNotFound when the
+// org has no such key.
+func (s *Store) DeleteAPIKey(ctx context.Context, orgID, keyID string) error {
+	if keyID == "" || len(keyID) > 64 || len(orgID) > 64 {
+		return identity.ErrNotFound
+	}
+	hash, found, err := s.kv.Get(ctx, "orgkey/"+orgID+"/"+keyID)
+	if err != nil {
+		return unavailable(err)
+	}
+	if !found {
+		return identity.ErrNotFound
+	}
+	if err := s.kv.Delete(ctx, "apikey/"+string(hash)); err != nil {
+		return unavailable(err)
+	}
+	if err := s.kv.Delete(ctx, "orgkey/"+orgID+"/"+keyID); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// OrgIDByAPIKey returns the org id of the api key secret, or
+// identity.ErrUnauthorized.
+func (s *Store) OrgIDByAPIKey(ctx context.Context, secret string) (string, error) {
+	if !validSecretShape(secret, "sk_", 32) {
+		return "", identity.ErrUnauthorized
+	}
+	hash := HashSecret(secret)
+	var key identity.APIKey
+	found, err := s.getJSON(ctx, "apikey/"+hash, &key)
+	if err != nil {
+		return "", err
+	}
+	if !found || subtle.ConstantTimeCompare([]byte(key.Hash), []byte(hash)) != 1 {
+		return "", identity.ErrUnauthorized
+	}
+	return key.OrgID, nil
+}
+
+// validSecretShape reports whether s is prefix followed by at least min
+// URL-safe characters (and not absurdly long).
+func validSecretShape(s, prefix string, min int) bool {
+	if len(s) < len(prefix)+min || len(s) > 200 || s[:len(prefix)] != prefix {
+		return false
+	}
+	for i := len(prefix); i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// DemoOrg reads the development demo org into v.
+func (s *Store) DemoOrg(ctx context.Context, v any) (bool, error) {
+	return s.getJSON(ctx, "demo/org", v)
+}
+
+// SaveDemoOrg saves the development demo org.
+func (s *Store) SaveDemoOrg(ctx context.Context, v any) error {
+	return s.putJSON(ctx, "demo/org", v, kv.PutOptions{})
+}

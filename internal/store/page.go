@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// Listing limits.
+const (
+	DefaultPageLimit = 20
+	MaxPageLimit     = 100
+	// maxListCalls bounds the KV list calls one page may take when a filter
+	// skips many keys; the page then ends early with a cursor.
+	maxListCalls = 5
+)
+
+// ErrBadCursor is returned for a cursor this store did not make.
+var ErrBadCursor = identity.Invalid("cursor", "is not a cursor this API returned.")
+
+// pageCursor is where a listing goes on: the KV cursor of the KV page that
+// holds the next item, and how many matching items of that page were already
+// returned. KV lists have no "start after", so a filtered listing resumes
+// inside a KV page by skipping.
+type pageCursor struct {
+	KV   string `json:"c,omitempty"`
+	Skip int    `json:"s,omitempty"`
+}
+
+func decodeCursor(s string) (pageCursor, error) {
+	var c pageCursor
+	if s == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 2048 || json.Unmarshal(b, &c) != nil || c.Skip < 0 || c.Skip > kv.MaxListLimit {
+		return c, ErrBadCursor
+	}
+	return c, nil
+}
+
+func (c pageCursor) String() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// listPage returns up to limit items of the keys under prefix for which decode
+// says ok, resuming at cursor, and the cursor of the next page ("" at the end).
+// With no filter a page costs one KV list call.
+func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit int, decode func(kv.ListKey) (T, bool, error)) ([]T, string, error) {
+	cur, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 || limit > MaxPageLimit {
+		limit = DefaultPageLimit
+	}
+	var out []T
+	for calls := 0; calls < maxListCalls; calls++ {
+		res, err := k.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cur.KV, Limit: kv.MaxListLimit})
+		if err != nil {
+			if cur.KV != "" && errors.Is(err, kv.ErrBadCursor) {
+				return nil, "", ErrBadCursor
+			}
+			if cursor != "" && calls == 0 {
+				// A forged KV cursor is refused by KV itself; say so rather
+				// than blame storage.
+				return nil, "", ErrBadCursor
+			}
+			return nil, "", unavailable(err)
+		}
+		matched := 0
+		for i, key := range res.Keys {
+			item, ok, err := decode(key)
+			if err != nil {
+				return nil, "", err
+			}
+			if !ok {
+				continue
+			}
+			matched++
+			if matched <= cur.Skip {
+				continue
+			}
+			out = append(out, item)
+			if len(out) == limit {
+				if i == len(res.Keys)-1 && res.Complete {
+					return out, "", nil
+				}
+				if i == len(res.Keys)-1 {
+					return out, pageCursor{KV: res.Cursor}.String(), nil
+				}
+				return out, pageCursor{KV: cur.KV, Skip: matched}.String(), nil
+			}
+		}
+		if res.Complete || res.Cursor == "" {
+			return out, "", nil
+		}
+		cur = pageCursor{KV: res.Cursor}
+	}
+	return out, cur.String(), nil
+}

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// sessionRecord is how a session is stored: the API's session with what the
+// API does not show.
+type sessionRecord struct {
+	Session *identity.Session `json:"s"`
+	Owner   identity.Owner    `json:"o"`
+}
+
+// summaryMeta is the metadata of a listing key: the record when it fits,
+// else the owner and external id only, marked partial.
+type summaryMeta struct {
+	Session  *identity.Session `json:"s,omitempty"`
+	Owner    *identity.Owner   `json:"o,omitempty"`
+	External *string           `json:"x,omitempty"`
+	Partial  bool              `json:"p,omitempty"`
+}
+
+func sessionKey(orgID, id string) string { return "session/" + orgID + "/" + id }
+
+func orgIndexPrefix(orgID string) string { return "sessions/" + orgID + "/" }
+
+func ownerIndexPrefix(orgID, principalKey string) string {
+	return "owned/" + orgID + "/" + hashKey(principalKey) + "/"
+}
+
+// NewSession describes a session to create.
+type NewSession struct {
+	OrgID      string
+	Owner      identity.Owner
+	ExternalID string
+	CustomData identity.CustomData
+}
+
+// PrepareSession makes a new session with a fresh id. Nothing is stored yet.
+func (s *Store) PrepareSession(in NewSession) *identity.Session {
+	now := s.Now()
+	sess := &identity.Session{
+		ID:                    s.newV7(""),
+		OrgID:                 in.OrgID,
+		Owner:                 in.Owner,
+		CreatedAt:             now,
+		UpdatedAt:             now,
+		Verified:              in.Owner.Verified,
+		NonVerifiedCustomData: in.CustomData,
+	}
+	if in.ExternalID != "" {
+		ext := in.ExternalID
+		sess.ExternalID = &ext
+	}
+	return sess
+}
+
+// CreateSession stores a prepared session and its listing keys.
+func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error {
+	return s.writeSession(ctx, sess)
+}
+
+// writeSession puts the session record and both listing keys, at once.
+func (s *Store) writeSession(ctx context.Context, sess *identity.Session) error {
+	rec := sessionRecord{Session: sess, Owner: sess.Owner}
+	meta := metadataFor(summaryMeta{Session: sess, Owner: &sess.Owner},
+		summaryMeta{Owner: &sess.Owner, External: sess.ExternalID, Partial: true})
+	if meta == nil {
+		meta = []byte(`{"p":true}`)
+	}
+	inv := invert(sess.ID)
+	put := func(key string) func() error {
+		return func() error {
+			if err := s.kv.Put(ctx, key, nil, kv.PutOptions{Metadata: meta}); err != nil {
+				return unavailable(err)
+			}
+			return nil
+		}
+	}
+	return parallel(
+		func() error { return s.putJSON(ctx, sessionKey(sess.OrgID, sess.ID), rec, kv.PutOptions{}) },
+		put(orgIndexPrefix(sess.OrgID)+inv),
+		put(ownerIndexPrefix(sess.OrgID, sess.Owner.Key)+inv),
+	)
+}
+
+// Session returns the org's session with id, or identity.ErrNotFound. The
+// caller applies the access rules.
+func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Session, error) {
+	if !validID(id) {
+		return nil, identity.ErrNotFound
+	}
+	var rec sessionRecord
+	found, err := s.getJSON(ctx, sessionKey(orgID, id), &rec)
+	if err != nil {
+		return nil, err
+	}
+	if !found || rec.Session == nil {
+		return nil, identity.ErrNotFound
+	}
+	rec.Session.OrgID = orgID
+	rec.Session.Owner = rec.Owner
+	return rec.Session, nil
+}
+
+// validID reports whether id can be a session or message id: a lower-case
+// hyphenated UUID.
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := id[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// SessionFilter selects sessions of a listing.
+type SessionFilter struct {
+	// ExternalID, when not nil, keeps sessions with that external id.
+	ExternalID *string
+	UserID     string
+	Email      string
+	Verified   *bool
+}
+
+func (f SessionFilter) match(sess *identity.Session, owner identity.Owner) bool {
+	if f.ExternalID != nil && sess.ExternalIDValue() != *f.ExternalID {
+		return false
+	}
+	if f.UserID != "" && (!owner.Verified || owner.UserID != f.UserID) {
+		return false
+	}
+	if f.Email != "" && !equalFoldASCII(owner.Email, f.Email) {
+		return false
+	}
+	if f.Verified != nil && owner.Verified != *f.Verified {
+		return false
+	}
+	return true
+}
+
+// matchMeta decides on a partial summary when it can; ok is false when the
+// record must be read.
+func (f SessionFilter) matchMeta(m summaryMeta) (match, ok bool) {
+	if m.Owner == nil {
+		return false, false
+	}
+	if f.ExternalID != nil && m.External == nil && *f.ExternalID != "" {
+		return false, true
+	}
+	probe := &identity.Session{ExternalID: m.External}
+	return f.match(probe, *m.Owner), true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// ListOwnerSessions lists a principal's sessions, newest first.
+func (s *Store) ListOwnerSessions(ctx context.Context, orgID, principalKey string, f SessionFilter, cursor string, limit int) ([]*identity.Session, string, error) {
+	return s.listSessions(ctx, orgID, ownerIndexPrefix(orgID, principalKey), f, cursor, limit)
+}
+
+// ListOrgSessions lists all the org's sessions, newest first.
+func (s *Store) ListOrgSessions(ctx context.Context, orgID string, f SessionFilter, cursor string, limit int) ([]*identity.Session, string, error) {
+	return s.listSessions(ctx, orgID, orgIndexPrefix(orgID), f, cursor, limit)
+}
+
+func (s *Store) listSessions(ctx context.Context, orgID, prefix string, f SessionFilter, cursor string, limit int) ([]*identity.Session, string, error) {
+	return listPage(ctx, s.kv, prefix, cursor, limit, func(k kv.ListKey) (*identity.Session, bool, error) {
+		id := invert(k.Name[len(prefix):])
+		var m summaryMeta
+		_ = json.Unmarshal(k.Metadata, &m)
+		if m.Session != nil && m.Owner != nil && !m.Partial {
+			m.Session.ID, m.Session.OrgID, m.Session.Owner = id, orgID, *m.Owner
+			return m.Session, f.match(m.Session, *m.Owner), nil
+		}
+		if match, ok := f.matchMeta(m); ok && !match {
+			return nil, false, nil
+		}
+		sess, err := s.Session(ctx, orgID, id)
+		if errors.Is(err, identity.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return sess, f.match(sess, sess.Owner), nil
+	})
+}

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/google/uuid"
+)
+
+// Store is the product's storage over a KV. It holds no per-request state and
+// is safe for concurrent use.
+type Store struct {
+	kv  kv.KV
+	now func() time.Time
+	// idMu guards lastV7 so that ids made by one instance are strictly increasing.
+	idMu   sync.Mutex
+	lastV7 string
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New returns a Store over kv.
+func New(k kv.KV, opts ...Option) *Store {
+	s := &Store{kv: k, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Now returns the store's clock reading in UTC, truncated to milliseconds.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// hashKey returns the unpadded base64url SHA-256 of parts joined by NUL.
+func hashKey(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// HashSecret returns the stored form of an api key secret.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return fmt.Sprintf("%x", sum)
+}
+
+// newV7 returns a fresh time-ordered id, greater than every id this store
+// made before and than after (when not empty).
+func (s *Store) newV7(after string) string {
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	id := uuid.Must(uuid.NewV7()).String()
+	floor := max(s.lastV7, after)
+	if id <= floor {
+		id = nextID(floor)
+	}
+	s.lastV7 = id
+	return id
+}
+
+// nextID returns the smallest hex UUID string greater than id, keeping the
+// version and variant nibbles.
+func nextID(id string) string {
+	b := []byte(id)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '-' || i == 14 || i == 19 {
+			continue
+		}
+		if b[i] == 'f' {
+			b[i] = '0'
+			continue
+		}
+		if b[i] == '9' {
+			b[i] = 'a'
+		} else {
+			b[i]++
+		}
+		return string(b)
+	}
+	return id
+}
+
+// invert maps each hex digit d of id to f-d, so that ascending key order of
+// inverted time-ordered ids is newest first.
+func invert(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			b[i] = "fedcba9876"[c-'0']
+		case c >= 'a' && c <= 'f':
+			b[i] = "543210"[c-'a']
+		}
+	}
+	return string(b)
+}
+
+func randomToken(prefix string, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("store: crypto/rand failed: " + err.Error())
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// getJSON reads key into v; found is false when there is none.
+func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
+	b, found, err := s.kv.Get(ctx, key)
+	if err != nil {
+		return false, unavailable(err)
+	}
+	if !found {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("store: corrupt value at %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// putJSON writes v under key with optional metadata.
+func (s *Store) putJSON(ctx context.Context, key string, v any, opts kv.PutOptions) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := s.kv.Put(ctx, key, b, opts); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// unavailable wraps a KV failure; the API answers it with 503.
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &storageError{err}
+}
+
+type storageError struct{ err error }
+
+func (e *storageError) Error() string        { return "store: kv: " + e.err.Error() }
+func (e *storageError) Unwrap() error        { return e.err }
+func (e *storageError) Is(target error) bool { return target == identity.ErrUnavailable }
+
+// parallel runs fns at once and returns the first error.
+func parallel(fns ...func() error) error {
+	errs := make(chan error, len(fns))
+	for _, f := range fns {
+		go func() { errs <- f() }()
+	}
+	var first error
+	for range fns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// metadataFor returns v as KV metadata, or fallback when v does not fit.
+func metadataFor(v any, fallback any) []byte {
+	if b, err := json.Marshal(v); err == nil && len(b) <= kv.MaxMetadataBytes {
+		return b
+	}
+	if fallback == nil {
+		return nil
+	}
+	if b, err := json.Marshal(fallback); err == nil && len(b) <= kv.MaxMetadataBytes {
+		return b
+	}
+	return nil
+}
