@@ -111,7 +111,7 @@ func (a *API) user(h func(http.ResponseWriter, *http.Request, *widgetCall) error
 		p := identity.Principal{OrgID: c.org.ID, Subject: claims.Subject}
 		switch claims.Kind {
 		case token.KindContact:
-			p.Kind, p.ContactID, p.Email = identity.KindContact, claims.ContactID, claims.Email
+			p.Kind, p.ContactID = identity.KindContact, claims.ContactID
 			if !identity.ValidDeviceID(p.Subject) {
 				return identity.ErrInvalidToken
 			}

@@ -60,7 +60,7 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request, c *widgetCal
 	if err != nil {
 		return err
 	}
-	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID, Email: contact.Email}
+	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID}
 	claims.Subject = contact.DeviceID
 	claims.Audience = []string{c.org.ID}
 	tok, exp, err := a.tokens.Issue(claims, a.cfg.ContactTokenTTL)
@@ -140,7 +140,16 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCal
 	if done || err != nil {
 		return err
 	}
-	sess := a.store.PrepareSession(store.NewSession{OrgID: p.OrgID, Owner: p.Owner(p.Email), ExternalID: ext, CustomData: custom})
+	owner := p.Owner("")
+	if !p.Verified() {
+		// The email the contact claimed, for the org server's filters only.
+		if contact, err := a.store.Contact(ctx, p.OrgID, p.Subject); err == nil {
+			owner = p.Owner(contact.Email)
+		} else if !errors.Is(err, identity.ErrNotFound) {
+			return err
+		}
+	}
+	sess := a.store.PrepareSession(store.NewSession{OrgID: p.OrgID, Owner: owner, ExternalID: ext, CustomData: custom})
 	out, err := json.Marshal(sessionView{Session: sess})
 	if err != nil {
 		return err

@@ -1,0 +1,80 @@
+package token
+
+import (
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Kind says which of the two user tokens a token is.
+type Kind string
+
+// The two kinds of user token.
+const (
+	// KindContact: a non-verified visitor, from POST /v1/widget/contacts.
+	// sub is the device, cid the contact id.
+	KindContact Kind = "contact"
+	// KindVerified: an identity vouched for by the org's server, from
+	// POST /v1/users/authenticate. sub is the identity key.
+	KindVerified Kind = "verified"
+)
+
+// Valid reports whether k is one of the two kinds.
+func (k Kind) Valid() bool { return k == KindContact || k == KindVerified }
+
+// Claims of both token kinds.
+//
+// The registered claims: iss (the worker), sub (the device of a contact token,
+// the identity key of a verified token), aud (the single org id), exp, iat,
+// nbf, jti. [Service.Issue] fills iss, iat, nbf, exp and jti itself.
+//
+// A contact token carries cid and none of external_id, uid, email; a verified
+// token carries none of cid. Issue refuses and Verify rejects the other mix,
+// so that a contact can never present data of a verified user.
+type Claims struct {
+	jwt.RegisteredClaims // iss, sub, aud (single org id), exp, iat, nbf, jti
+
+	Kind       Kind   `json:"kind"`
+	ExternalID string `json:"external_id,omitempty"` // verified only, signed workspace
+	ContactID  string `json:"cid,omitempty"`         // contact tokens: the contact id
+	UserID     string `json:"uid,omitempty"`         // verified: user_id when given
+	Email      string `json:"email,omitempty"`       // verified: lower-cased email when given
+
+	// IssuedAtMilli is the issue time in Unix milliseconds. iat has whole
+	// seconds only, too coarse for revocation ("every token issued before
+	// revoked_before"); use IssuedAtTime.
+	IssuedAtMilli int64 `json:"iat_ms,omitempty"`
+}
+
+// IssuedAtTime returns the issue time with millisecond precision: iat_ms when
+// present, else iat, else the zero time. Verify guarantees that iat_ms lies
+// within the second of iat.
+func (c *Claims) IssuedAtTime() time.Time {
+	switch {
+	case c == nil:
+		return time.Time{}
+	case c.IssuedAtMilli != 0:
+		return time.UnixMilli(c.IssuedAtMilli).UTC()
+	case c.IssuedAt != nil:
+		return c.IssuedAt.UTC()
+	default:
+		return time.Time{}
+	}
+}
+
+// shapeProblem returns the reason the claims cannot be those of a user token,
+// or "" when their shape is right. It does not look at times or audience.
+func (c *Claims) shapeProblem() string {
+	switch {
+	case c.Subject == "":
+		return reasonNoSub
+	case !c.Kind.Valid():
+		return reasonKind
+	case c.Kind == KindContact && c.ContactID == "":
+		return reasonNoCID
+	case c.Kind == KindContact && (c.ExternalID != "" || c.UserID != "" || c.Email != ""),
+		c.Kind == KindVerified && c.ContactID != "":
+		return reasonCrossKind
+	}
+	return ""
+}

@@ -1,0 +1,258 @@
+package token
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// MaxTokenBytes is the size above which Verify refuses a token without
+// looking into it.
+const MaxTokenBytes = 8 << 10
+
+// DefaultLeeway is the clock skew allowed on exp, nbf and iat unless
+// [WithLeeway] says otherwise.
+const DefaultLeeway = 30 * time.Second
+
+// alg is the one algorithm the service signs with and accepts.
+const alg = "EdDSA"
+
+// Service issues and verifies user tokens with a key ring. It is immutable
+// after NewService and safe for concurrent use.
+type Service struct {
+	ring   *KeyRing
+	issuer string
+	now    func() time.Time
+	leeway time.Duration
+	jwks   []byte
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock the service reads the current time from, for tests
+// and for hosts whose time comes from elsewhere. The default is time.Now; nil
+// keeps it.
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithLeeway sets the clock skew allowed on exp, nbf and iat; the default is
+// [DefaultLeeway]. A negative leeway counts as none.
+func WithLeeway(d time.Duration) Option {
+	return func(s *Service) { s.leeway = max(d, 0) }
+}
+
+// NewService returns a service that signs with the first key of ring, verifies
+// with all of them and names itself issuer in iss. It panics when ring is nil
+// or has no key, or when issuer is empty: those are programming errors, since
+// [ParseKeyRing] never returns an empty ring.
+func NewService(ring *KeyRing, issuer string, opts ...Option) *Service {
+	if ring == nil || len(ring.keys) == 0 {
+		panic("token: NewService needs a key ring with at least one key")
+	}
+	if issuer == "" {
+		panic("token: NewService needs an issuer")
+	}
+	s := &Service{ring: ring, issuer: issuer, now: time.Now, leeway: DefaultLeeway}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(s)
+		}
+	}
+	s.jwks = buildJWKS(ring)
+	return s
+}
+
+// Issue signs c with the signing key of the ring (alg EdDSA, header kid the
+// signing kid, typ JWT) and returns the compact token and its expiry.
+//
+// The caller sets Kind, Subject, Audience (exactly one org id) and the fields
+// of its kind: ContactID for a contact token; ExternalID, UserID, Email (which
+// Issue lower-cases) as given for a verified token. Issue sets iss, iat,
+// iat_ms, nbf (= iat), exp (= iat + ttl) and jti (a random UUID) itself,
+// overwriting whatever c had there. iat, nbf and exp are whole seconds.
+//
+// Claims that Verify would reject, a ttl under a second, or a token larger
+// than [MaxTokenBytes] give an error wrapping [ErrClaims].
+func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt time.Time, err error) {
+	if ttl < time.Second {
+		return "", time.Time{}, fail(ErrClaims, "ttl under a second")
+	}
+	c.Email = strings.ToLower(c.Email)
+	if problem := c.shapeProblem(); problem != "" {
+		return "", time.Time{}, fail(ErrClaims, problem)
+	}
+	if len(c.Audience) != 1 || c.Audience[0] == "" {
+		return "", time.Time{}, fail(ErrClaims, "aud must be exactly one org id")
+	}
+	jti, err := uuid.NewRandom()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("token: making jti: %w", err)
+	}
+
+	now := s.now()
+	issuedAt := time.Unix(now.Unix(), 0).UTC()
+	expiresAt = issuedAt.Add(ttl).Truncate(time.Second)
+	c.Issuer = s.issuer
+	c.IssuedAt = jwt.NewNumericDate(issuedAt)
+	c.NotBefore = jwt.NewNumericDate(issuedAt)
+	c.ExpiresAt = jwt.NewNumericDate(expiresAt)
+	c.ID = jti.String()
+	c.IssuedAtMilli = now.UnixMilli()
+
+	signer := s.ring.keys[0]
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, &c)
+	t.Header["kid"] = signer.kid
+	token, err = t.SignedString(signer.signer)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("token: signing: %w", err)
+	}
+	if len(token) > MaxTokenBytes {
+		return "", time.Time{}, fail(ErrClaims, "token larger than 8 KiB")
+	}
+	return token, expiresAt, nil
+}
+
+// Verify checks that token is a genuine, current user token of the org orgID
+// and returns its claims. In this order:
+//
+//  1. at most [MaxTokenBytes] long, before any parsing;
+//  2. well-formed, alg exactly EdDSA (the ring decides, not the header), typ
+//     JWT when given, no crit, a kid of the ring; the signature of that key;
+//  3. iss is the service's issuer; sub, jti, exp, iat and aud present; kind
+//     contact or verified; cid in a contact token; no fields of the other
+//     kind; iat_ms within the second of iat; exp after iat;
+//  4. iat and nbf not in the future (with leeway);
+//  5. aud contains orgID;
+//  6. exp not passed (with leeway).
+//
+// A failure of 1 to 4 is [ErrInvalid], of 5 [ErrWrongAudience], of 6
+// [ErrExpired]; so a forged or damaged token is invalid even when expired, and
+// another org's token is the wrong audience even when expired. The error wraps
+// exactly one of the three and never contains the token.
+func (s *Service) Verify(token, orgID string) (*Claims, error) {
+	if len(token) > MaxTokenBytes {
+		return nil, fail(ErrInvalid, reasonTooLarge)
+	}
+	if token == "" {
+		return nil, fail(ErrInvalid, reasonEmpty)
+	}
+
+	c := new(Claims)
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{alg}),
+		jwt.WithStrictDecoding(),
+		jwt.WithoutClaimsValidation(), // done below, where the order is ours
+	)
+	if _, err := parser.ParseWithClaims(token, c, s.keyfunc); err != nil {
+		return nil, fail(ErrInvalid, parseReason(err))
+	}
+
+	if c.Issuer != s.issuer {
+		return nil, fail(ErrInvalid, reasonIssuer)
+	}
+	if problem := c.shapeProblem(); problem != "" {
+		return nil, fail(ErrInvalid, problem)
+	}
+	switch {
+	case c.ID == "":
+		return nil, fail(ErrInvalid, reasonNoJTI)
+	case c.ExpiresAt == nil:
+		return nil, fail(ErrInvalid, reasonNoExp)
+	case c.IssuedAt == nil:
+		return nil, fail(ErrInvalid, reasonNoIat)
+	case !slices.ContainsFunc(c.Audience, func(a string) bool { return a != "" }):
+		return nil, fail(ErrInvalid, reasonNoAud)
+	case c.IssuedAtMilli != 0 && time.UnixMilli(c.IssuedAtMilli).Unix() != c.IssuedAt.Unix():
+		return nil, fail(ErrInvalid, reasonIatMilli)
+	case !c.ExpiresAt.After(c.IssuedAt.Time):
+		return nil, fail(ErrInvalid, reasonExpBeforeIat)
+	}
+
+	now := s.now()
+	if now.Add(s.leeway).Before(c.IssuedAt.Time) {
+		return nil, fail(ErrInvalid, reasonIssuedFuture)
+	}
+	if c.NotBefore != nil && now.Add(s.leeway).Before(c.NotBefore.Time) {
+		return nil, fail(ErrInvalid, reasonNotYetValid)
+	}
+	if orgID == "" || !slices.Contains(c.Audience, orgID) {
+		return nil, fail(ErrWrongAudience, reasonAudience)
+	}
+	if !now.Before(c.ExpiresAt.Add(s.leeway)) {
+		return nil, fail(ErrExpired, reasonExpired)
+	}
+	return c, nil
+}
+
+// JWKS returns the JSON Web Key Set of every key of the ring, the signing key
+// first, for GET /.well-known/jwks.json. It is built once by NewService; each
+// call returns a fresh copy.
+func (s *Service) JWKS() []byte { return bytes.Clone(s.jwks) }
+
+// Reasons the keyfunc gives the parser; they never leave the package.
+var (
+	errAlgorithm = errors.New(reasonAlg)
+	errHeader    = errors.New(reasonHeader)
+	errKID       = errors.New(reasonKID)
+)
+
+// keyfunc returns the ring's key named by the header's kid. It does not trust
+// the header's alg: the parser has already refused all but EdDSA, and the
+// method must also be golang-jwt's own Ed25519 one (not a replacement
+// registered under that name).
+func (s *Service) keyfunc(t *jwt.Token) (any, error) {
+	if t.Method != jwt.SigningMethodEdDSA {
+		return nil, errAlgorithm
+	}
+	if typ, present := t.Header["typ"]; present {
+		if typ, ok := typ.(string); !ok || !strings.EqualFold(typ, "JWT") {
+			return nil, errHeader
+		}
+	}
+	if _, present := t.Header["crit"]; present {
+		return nil, errHeader // no extension is understood here (RFC 7515, 4.1.11)
+	}
+	kid, ok := t.Header["kid"].(string)
+	if !ok {
+		return nil, errKID
+	}
+	key, ok := s.ring.publicKey(kid)
+	if !ok {
+		return nil, errKID
+	}
+	return key, nil
+}
+
+// parseReason turns an error of the parser into a fixed reason, dropping its
+// text (which may quote bits of the token).
+func parseReason(err error) string {
+	switch {
+	case errors.Is(err, errKID):
+		return reasonKID
+	case errors.Is(err, errHeader):
+		return reasonHeader
+	case errors.Is(err, errAlgorithm):
+		return reasonAlg
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return reasonMalformed
+	case errors.Is(err, jwt.ErrEd25519Verification), errors.Is(err, jwt.ErrInvalidKey):
+		return reasonSignature
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		// alg not in the valid methods, unknown or absent
+		return reasonAlg
+	default:
+		return reasonUnverifiable
+	}
+}
