@@ -121,6 +121,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	setSecurityHeaders(w.Header())
+	if err := limitBody(r); err != nil {
+		if isWidgetPath(r.URL.Path) {
+			allowCORS(w, r)
+		}
+		a.writeError(w, r, err)
+		return
+	}
 	if isWidgetPath(r.URL.Path) {
 		if r.Method == http.MethodOptions {
 			a.preflight(w, r)

@@ -55,7 +55,9 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, orgID, caller, key 
 }
 
 // addMessage stores a message in sess for caller, honouring idemKey.
-func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.Session, caller, idemKey string, body []byte, role identity.Role, content, author string) error {
+// limits, when given, are checked for a new message (not for a replay) and
+// spent once it is stored.
+func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.Session, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
 	ctx := r.Context()
 	done, err := a.replay(w, r, sess.OrgID, caller, idemKey, body, func(rep *store.Replay) error {
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
@@ -66,6 +68,10 @@ func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.
 	if done {
 		return err
 	}
+	if err != nil {
+		return err
+	}
+	commit, err := a.limiter.Check(ctx, limits...)
 	if err != nil {
 		return err
 	}
@@ -84,6 +90,7 @@ func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.
 	if err != nil {
 		return err
 	}
+	commit()
 	if summaryErr != nil {
 		a.log.Warn("session summary not updated; the message is stored", "session", sess.ID, "err", summaryErr.Error())
 	}

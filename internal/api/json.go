@@ -14,6 +14,27 @@ import (
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 64 << 10
 
+// limitBody refuses a request whose body is over MaxBodyBytes, whatever the
+// route: a body of unknown length is read (up to the limit) and kept.
+func limitBody(r *http.Request) error {
+	if r.ContentLength > MaxBodyBytes {
+		return identity.ErrPayloadTooLarge
+	}
+	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return identity.Errorf(identity.CodeInvalidRequest, "The request body could not be read.")
+	}
+	if len(b) > MaxBodyBytes {
+		return identity.ErrPayloadTooLarge
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.ContentLength = int64(len(b))
+	return nil
+}
+
 // readBody reads the request body, refusing more than MaxBodyBytes.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {

@@ -43,9 +43,10 @@ type limitScope struct {
 	limit int
 }
 
-// Allow returns nil and counts the request, or a rate_limited error for the
-// first scope whose budget is spent (and counts nothing).
-func (l *Limiter) Allow(ctx context.Context, scopes ...limitScope) error {
+// Check returns a rate_limited error for the first scope whose budget is
+// spent, or a commit func that counts the request: call it once the request
+// has succeeded, so that refused requests spend no budget.
+func (l *Limiter) Check(ctx context.Context, scopes ...limitScope) (commit func(), err error) {
 	now := l.now()
 	window := now.Truncate(l.limits.Window)
 	retry := int(window.Add(l.limits.Window).Sub(now).Seconds()) + 1
@@ -59,39 +60,34 @@ func (l *Limiter) Allow(ctx context.Context, scopes ...limitScope) error {
 		sum := sha256.Sum256([]byte(s.key))
 		prefixes[i] = "rl/" + base64.RawURLEncoding.EncodeToString(sum[:18]) + "/" + strconv.FormatInt(window.Unix(), 10) + "/"
 		fns = append(fns, func() error {
-			res, err := l.kv.List(ctx, kv.ListOptions{Prefix: prefixes[i], Limit: s.limit})
-			if err != nil {
-				// A limiter that cannot count lets the request through rather
-				// than refuse everyone while KV is unwell.
-				return nil
-			}
-			if len(res.Keys) >= s.limit {
+			if l.count(ctx, prefixes[i], s.limit) >= s.limit {
 				errs[i] = &rateLimited{retryAfter: retry}
 			}
 			return nil
 		})
 	}
 	if len(fns) == 0 {
-		return nil
+		return func() {}, nil
 	}
 	_ = runAll(fns...)
 	for _, err := range errs {
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	ttl := max(l.limits.Window+time.Minute, kv.MinTTL)
-	var puts []func() error
-	for _, p := range prefixes {
-		if p == "" {
-			continue
+	return func() {
+		var puts []func() error
+		for _, p := range prefixes {
+			if p == "" {
+				continue
+			}
+			puts = append(puts, func() error {
+				return l.kv.Put(ctx, p+uuid.NewString(), nil, kv.PutOptions{TTL: ttl})
+			})
 		}
-		puts = append(puts, func() error {
-			return l.kv.Put(ctx, p+uuid.NewString(), nil, kv.PutOptions{TTL: ttl})
-		})
-	}
-	_ = runAll(puts...)
-	return nil
+		_ = runAll(puts...)
+	}, nil
 }
 
 // runAll runs fns at once and returns the first error.
@@ -107,4 +103,24 @@ func runAll(fns ...func() error) error {
 		}
 	}
 	return first
+}
+
+// count returns how many keys are under prefix, counting no further than
+// limit: one list call per 1000 keys.
+func (l *Limiter) count(ctx context.Context, prefix string, limit int) int {
+	n, cursor := 0, ""
+	for n < limit {
+		res, err := l.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor, Limit: min(limit-n, kv.MaxListLimit)})
+		if err != nil {
+			// A limiter that cannot count lets the request through rather
+			// than refuse everyone while KV is unwell.
+			return n
+		}
+		n += len(res.Keys)
+		if res.Complete || res.Cursor == "" {
+			break
+		}
+		cursor = res.Cursor
+	}
+	return n
 }

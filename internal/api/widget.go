@@ -50,16 +50,18 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request, c *widgetCal
 	if in.CustomData, err = identity.ParseCustomData("custom_data", req.CustomData); err != nil {
 		return err
 	}
-	if err := a.limiter.Allow(r.Context(),
+	commit, err := a.limiter.Check(r.Context(),
 		limitScope{key: "contact-device/" + c.org.ID + "/" + *req.DeviceID, limit: a.cfg.RateLimits.ContactsPerDevice},
 		limitScope{key: "contact-ip/" + clientIP(r), limit: a.cfg.RateLimits.ContactsPerIP},
-	); err != nil {
+	)
+	if err != nil {
 		return err
 	}
 	contact, err := a.store.UpsertContact(r.Context(), c.org.ID, *req.DeviceID, in)
 	if err != nil {
 		return err
 	}
+	commit()
 	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID}
 	claims.Subject = contact.DeviceID
 	claims.Audience = []string{c.org.ID}
@@ -131,8 +133,8 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCal
 		return err
 	}
 	ctx := r.Context()
-	done, err := a.replay(w, r, p.OrgID, p.Key(), idemKey, body, func(rep *store.Replay) error {
-		if rep.Session == nil {
+	done, err := a.replay(w, r, p.OrgID, callerOf(p), idemKey, body, func(rep *store.Replay) error {
+		if rep.Session == nil || !identity.CanSee(p, rep.Session) {
 			return identity.ErrIdempotencyConflict
 		}
 		return a.store.EnsureSession(ctx, rep.Session)
@@ -156,7 +158,7 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCal
 	}
 	if idemKey != "" {
 		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: http.StatusCreated, Body: out, Session: sess}
-		if err := a.store.SaveReplay(ctx, p.OrgID, p.Key(), idemKey, rep); err != nil {
+		if err := a.store.SaveReplay(ctx, p.OrgID, callerOf(p), idemKey, rep); err != nil {
 			return err
 		}
 	}
@@ -238,11 +240,16 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *widgetCall)
 	if err != nil {
 		return err
 	}
-	if err := a.limiter.Allow(r.Context(),
-		limitScope{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
-		limitScope{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
-	); err != nil {
-		return err
+	limits := []limitScope{
+		{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
+		{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
 	}
-	return a.addMessage(w, r, sess, p.Key(), idemKey, body, identity.RoleUser, *req.Content, "")
+	return a.addMessage(w, r, sess, callerOf(p), idemKey, body, identity.RoleUser, *req.Content, "", limits...)
+}
+
+// callerOf names the caller an Idempotency-Key belongs to: the principal, and
+// the external id its token binds, so that tokens of one identity for two
+// workspaces never share a first answer.
+func callerOf(p identity.Principal) string {
+	return p.Key() + "\x00" + p.ExternalID
 }

@@ -56,6 +56,9 @@ var DefaultRateLimits = RateLimits{
 	Window:            time.Minute,
 }
 
+// maxSeconds bounds durations read from the environment (about ten years).
+const maxSeconds = 10 * 366 * 24 * 3600
+
 // ErrConfig is wrapped by every error of Load.
 var ErrConfig = errors.New("config")
 
@@ -104,8 +107,8 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, v := range secs {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				return c, fmt.Errorf("%w: %s must be a whole number of seconds >= 1", ErrConfig, v.name)
+			if err != nil || n < 1 || n > maxSeconds {
+				return c, fmt.Errorf("%w: %s must be a whole number of seconds from 1 to %d", ErrConfig, v.name, maxSeconds)
 			}
 			*v.dst = time.Duration(n) * time.Second
 		}

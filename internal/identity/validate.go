@@ -3,8 +3,11 @@ package identity
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -167,6 +170,12 @@ func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, Invalid(field, "must be a JSON object.")
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, Invalid(field, "must be one JSON object.")
+	}
+	if len(raw) > MaxCustomDataBytes {
+		return nil, Invalid(field, "must be at most 8 KiB serialized (got %d bytes).", len(raw))
+	}
 	if err := CheckCustomData(field, m); err != nil {
 		return nil, err
 	}
@@ -184,11 +193,14 @@ func CheckCustomData(field string, m CustomData) error {
 	if d := depth(m); d > MaxCustomDataDepth {
 		return Invalid(field, "must be nested at most %d levels (got %d).", MaxCustomDataDepth, d)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
 		return Invalid(field, "must be a JSON object.")
 	}
-	if len(b) > MaxCustomDataBytes {
+	// What we store is compact JSON: it is never larger than what was sent.
+	if b := bytes.TrimSpace(buf.Bytes()); len(b) > MaxCustomDataBytes {
 		return Invalid(field, "must be at most 8 KiB serialized (got %d bytes).", len(b))
 	}
 	for k := range m {
@@ -268,14 +280,64 @@ func ValidateIdempotencyKey(s string) error {
 }
 
 // NormalizeOrigin checks a browser origin such as "https://shop.example" or
-// "http://127.0.0.1:8080" and returns it in the form browsers send.
+// "http://127.0.0.1:8080" and returns it in the form browsers send in the
+// Origin header (RFC 6454: lower case, no default or empty port). An origin
+// no browser can send, such as a wildcard, is refused.
 func NormalizeOrigin(field, s string) (string, error) {
+	bad := Invalid(field, "must hold origins like https://shop.example (scheme, host and optional port).")
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || hasControl(s) {
-		return "", Invalid(field, "must hold origins like https://shop.example (scheme, host and optional port).")
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || hasControl(s) {
+		return "", bad
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if strings.HasSuffix(u.Host, ":") && port == "" {
+		port = "" // "https://shop.example:" is the default port
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
+			return "", bad
+		}
+		if (u.Scheme == "https" && n == 443) || (u.Scheme == "http" && n == 80) {
+			port = ""
+		}
+	}
+	if !validHost(host) {
+		return "", bad
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	out := u.Scheme + "://" + host
+	if port != "" {
+		out += ":" + port
+	}
+	return out, nil
+}
+
+// validHost accepts a DNS name (letters, digits, hyphens; "localhost" too),
+// an IPv4 or an IPv6 address.
+func validHost(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return true
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ValidateTTLSeconds checks ttl_seconds: 60 to 2,592,000.

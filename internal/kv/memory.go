@@ -2,8 +2,8 @@ package kv
 
 import (
 	"context"
+	"encoding/base64"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +115,8 @@ func (m *Memory) Put(ctx context.Context, key string, value []byte, opts PutOpti
 	return nil
 }
 
-// List implements KV. Its cursor is the offset into the sorted keys.
+// List implements KV. Its cursor names the last key returned, so keys written
+// between two pages neither repeat nor shift the listing.
 func (m *Memory) List(ctx context.Context, opts ListOptions) (ListResult, error) {
 	if err := ctx.Err(); err != nil {
 		return ListResult{}, err
@@ -124,13 +125,14 @@ func (m *Memory) List(ctx context.Context, opts ListOptions) (ListResult, error)
 	if limit <= 0 || limit > MaxListLimit {
 		limit = MaxListLimit
 	}
-	start := 0
+	after, hasAfter := "", false
 	if opts.Cursor != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(opts.Cursor, "mem:"))
-		if err != nil || n < 0 || !strings.HasPrefix(opts.Cursor, "mem:") {
+		enc := strings.TrimPrefix(opts.Cursor, "mem:")
+		b, err := base64.RawURLEncoding.DecodeString(enc)
+		if err != nil || len(b) == 0 || !strings.HasPrefix(opts.Cursor, "mem:") || base64.RawURLEncoding.EncodeToString(b) != enc {
 			return ListResult{}, ErrBadCursor
 		}
-		start = n
+		after, hasAfter = string(b), true
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -142,8 +144,12 @@ func (m *Memory) List(ctx context.Context, opts ListOptions) (ListResult, error)
 		}
 	}
 	sort.Strings(names)
-	if start > len(names) {
-		start = len(names)
+	start := 0
+	if hasAfter {
+		start = sort.SearchStrings(names, after)
+		if start < len(names) && names[start] == after {
+			start++
+		}
 	}
 	end := min(start+limit, len(names))
 	res := ListResult{Complete: end == len(names)}
@@ -151,7 +157,7 @@ func (m *Memory) List(ctx context.Context, opts ListOptions) (ListResult, error)
 		res.Keys = append(res.Keys, ListKey{Name: k, Metadata: append([]byte(nil), m.items[k].metadata...)})
 	}
 	if !res.Complete {
-		res.Cursor = "mem:" + strconv.Itoa(end)
+		res.Cursor = "mem:" + base64.RawURLEncoding.EncodeToString([]byte(names[end-1]))
 	}
 	return res, nil
 }

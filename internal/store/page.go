@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -23,12 +24,13 @@ const (
 var ErrBadCursor = identity.Invalid("cursor", "is not a cursor this API returned.")
 
 // pageCursor is where a listing goes on: the KV cursor of the KV page that
-// holds the next item, and how many matching items of that page were already
-// returned. KV lists have no "start after", so a filtered listing resumes
-// inside a KV page by skipping.
+// holds the next item, and the last key already returned. KV lists have no
+// "start after", so a listing resumes inside a KV page by passing over the
+// keys up to After; keys written since (newer sessions, which sort first) are
+// passed over too, so no item is returned twice.
 type pageCursor struct {
-	KV   string `json:"c,omitempty"`
-	Skip int    `json:"s,omitempty"`
+	KV    string `json:"c,omitempty"`
+	After string `json:"a,omitempty"`
 }
 
 func decodeCursor(s string) (pageCursor, error) {
@@ -37,7 +39,12 @@ func decodeCursor(s string) (pageCursor, error) {
 		return c, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 2048 || json.Unmarshal(b, &c) != nil || c.Skip < 0 || c.Skip > kv.MaxListLimit {
+	if err != nil || len(s) > 2048 {
+		return c, ErrBadCursor
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&c) != nil || (c.KV == "" && c.After == "") {
 		return c, ErrBadCursor
 	}
 	return c, nil
@@ -73,17 +80,15 @@ func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit 
 			}
 			return nil, "", unavailable(err)
 		}
-		matched := 0
 		for i, key := range res.Keys {
+			if key.Name <= cur.After {
+				continue
+			}
 			item, ok, err := decode(key)
 			if err != nil {
 				return nil, "", err
 			}
 			if !ok {
-				continue
-			}
-			matched++
-			if matched <= cur.Skip {
 				continue
 			}
 			out = append(out, item)
@@ -92,15 +97,15 @@ func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit 
 					return out, "", nil
 				}
 				if i == len(res.Keys)-1 {
-					return out, pageCursor{KV: res.Cursor}.String(), nil
+					return out, pageCursor{KV: res.Cursor, After: key.Name}.String(), nil
 				}
-				return out, pageCursor{KV: cur.KV, Skip: matched}.String(), nil
+				return out, pageCursor{KV: cur.KV, After: key.Name}.String(), nil
 			}
 		}
 		if res.Complete || res.Cursor == "" {
 			return out, "", nil
 		}
-		cur = pageCursor{KV: res.Cursor}
+		cur = pageCursor{KV: res.Cursor, After: cur.After}
 	}
 	return out, cur.String(), nil
 }

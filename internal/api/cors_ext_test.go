@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+)
+
+var widgetPaths = []string{
+	"/v1/widget/contacts", "/v1/widget/me", "/v1/widget/sessions",
+	"/v1/widget/sessions/01890a5d-ac96-774b-bcce-b302099a8057",
+	"/v1/widget/sessions/01890a5d-ac96-774b-bcce-b302099a8057/messages",
+}
+
+func TestPreflightFromAllowedOrigin(t *testing.T) {
+	w := newWorld(t)
+	for _, p := range widgetPaths {
+		t.Run(p, func(t *testing.T) {
+			r := w.unchanged(t, func() resp {
+				return w.send(request("OPTIONS", p, nil, "Origin", originA, "Access-Control-Request-Method", "POST",
+					"Access-Control-Request-Headers", "authorization, content-type, idempotency-key, x-widget-token"))
+			})
+			if r.Status != 204 && r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Raw)
+			}
+			h := r.Header
+			if h.Get("Access-Control-Allow-Origin") != originA {
+				t.Errorf("Allow-Origin %q", h.Get("Access-Control-Allow-Origin"))
+			}
+			if m := h.Get("Access-Control-Allow-Methods"); !strings.Contains(m, "POST") || !strings.Contains(m, "GET") {
+				t.Errorf("Allow-Methods %q", m)
+			}
+			allowed := strings.ToLower(h.Get("Access-Control-Allow-Headers"))
+			for _, need := range []string{"authorization", "content-type", "idempotency-key", "x-widget-token"} {
+				if !strings.Contains(allowed, need) {
+					t.Errorf("Allow-Headers %q lacks %s", allowed, need)
+				}
+			}
+			if !strings.Contains(strings.Join(h.Values("Vary"), ","), "Origin") {
+				t.Errorf("Vary %q", h.Values("Vary"))
+			}
+			if h.Get("Access-Control-Allow-Origin") == "*" {
+				t.Error("wildcard origin")
+			}
+		})
+	}
+	// The other org's origin gets its preflight too: a preflight names no org.
+	r := w.send(request("OPTIONS", "/v1/widget/sessions", nil, "Origin", originB, "Access-Control-Request-Method", "GET"))
+	if r.Header.Get("Access-Control-Allow-Origin") != originB {
+		t.Errorf("org B's origin: %d %v", r.Status, r.Header)
+	}
+}
+
+func TestPreflightFromUnknownOrigin(t *testing.T) {
+	w := newWorld(t)
+	for _, origin := range []string{"https://evil.example", "https://shop.example.evil", "http://shop.example", "https://shop.example:8443", "null", "https://sub.shop.example"} {
+		for _, p := range widgetPaths {
+			t.Run(origin+p, func(t *testing.T) {
+				r := w.refused(t, 403, "origin_not_allowed", func() resp {
+					return w.send(request("OPTIONS", p, nil, "Origin", origin, "Access-Control-Request-Method", "POST"))
+				})
+				if got := hasCORS(r.Header); len(got) != 0 {
+					t.Errorf("refused preflight sends %q", got)
+				}
+			})
+		}
+	}
+}
+
+// TestWidgetCallFromDisallowedOrigin: a browser call whose Origin is not one
+// of the org's is refused with 403 origin_not_allowed and no
+// Access-Control-Allow-Origin (the page cannot read it), even when another
+// org allows that origin.
+func TestWidgetCallFromDisallowedOrigin(t *testing.T) {
+	w := newWorld(t)
+	calls := []struct{ method, path, token, body string }{
+		{"POST", "/v1/widget/contacts", "", `{"device_id":"` + device2 + `"}`},
+		{"GET", "/v1/widget/me", w.contactA, ""},
+		{"POST", "/v1/widget/sessions", w.contactA, `{}`},
+		{"GET", "/v1/widget/sessions", w.contactA, ""},
+		{"GET", "/v1/widget/sessions/" + w.sessionA, w.contactA, ""},
+		{"POST", "/v1/widget/sessions/" + w.sessionA + "/messages", w.contactA, `{"content":"hi"}`},
+	}
+	for _, origin := range []string{originB, "https://evil.example", "null"} {
+		for _, c := range calls {
+			t.Run(origin+" "+c.method+" "+c.path, func(t *testing.T) {
+				r := w.refused(t, 403, "origin_not_allowed", func() resp {
+					return w.widget(w.a, c.token, c.method, c.path, c.body, "Origin", origin)
+				})
+				if v := r.Header.Get("Access-Control-Allow-Origin"); v != "" {
+					t.Errorf("Access-Control-Allow-Origin %q on a refused origin", v)
+				}
+			})
+		}
+	}
+}
+
+func TestWidgetCallFromAllowedOrigin(t *testing.T) {
+	w := newWorld(t)
+	for _, origin := range []string{originA, "https://SHOP.example"} {
+		r := w.widget(w.a, w.contactA, "GET", "/v1/widget/sessions", nil, "Origin", origin)
+		if r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != origin {
+			t.Errorf("%s: %d %v", origin, r.Status, r.Header)
+		}
+		if !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
+			t.Errorf("Expose-Headers %q", r.Header.Get("Access-Control-Expose-Headers"))
+		}
+	}
+	// No Origin (a server-side widget call): no CORS headers, still served.
+	r := w.widget(w.a, w.contactA, "GET", "/v1/widget/sessions", nil)
+	if r.Status != 200 || len(hasCORS(r.Header)) != 0 {
+		t.Errorf("without Origin: %d %v", r.Status, r.Header)
+	}
+}
+
+// TestServerRoutesSendNoCORS: /v1/users/*, /v1/sessions* and /v1/admin/*
+// never send Access-Control-* headers, whether they succeed or fail, even to
+// a browser from an allowed origin.
+func TestServerRoutesSendNoCORS(t *testing.T) {
+	w := newWorld(t)
+	sk := []string{"Authorization", "Bearer " + w.a.SK}
+	adm := []string{"Authorization", "Bearer " + adminToken}
+	calls := []struct {
+		method, path, body string
+		h                  []string
+	}{
+		{"POST", "/v1/users/authenticate", `{"user_id":"u"}`, sk},
+		{"POST", "/v1/users/authenticate", `{`, sk},
+		{"POST", "/v1/users/authenticate", `{"user_id":"u"}`, nil},
+		{"POST", "/v1/users/revoke", `{"user_id":"u"}`, sk},
+		{"GET", "/v1/sessions", "", sk},
+		{"GET", "/v1/sessions", "", nil},
+		{"GET", "/v1/sessions/" + w.sessionA, "", sk},
+		{"POST", "/v1/sessions/" + w.sessionA + "/messages", `{"content":"hi"}`, sk},
+		{"POST", "/v1/admin/orgs", `{"name":"X"}`, adm},
+		{"POST", "/v1/admin/orgs", `{"name":"X"}`, nil},
+		{"POST", "/v1/admin/orgs/" + w.a.ID + "/api-keys", "", adm},
+		{"OPTIONS", "/v1/users/authenticate", "", nil},
+		{"OPTIONS", "/v1/sessions", "", nil},
+		{"OPTIONS", "/v1/admin/orgs", "", nil},
+		{"PUT", "/v1/sessions", "", sk},
+		{"GET", "/v1/nope", "", sk},
+	}
+	for _, c := range calls {
+		for _, origin := range []string{originA, "https://evil.example"} {
+			t.Run(c.method+" "+c.path+" "+origin, func(t *testing.T) {
+				h := append([]string{"Origin", origin, "Access-Control-Request-Method", "POST"}, c.h...)
+				r := w.send(request(c.method, c.path, c.body, h...))
+				if got := hasCORS(r.Header); len(got) != 0 {
+					t.Errorf("%d: sends %q", r.Status, got)
+				}
+			})
+		}
+	}
+}

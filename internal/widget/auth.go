@@ -1,0 +1,185 @@
+package widget
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// bearer returns the user token to send: the verified token in verified
+// mode, else the device's contact token, creating or renewing it when it is
+// missing, expired, or is failed (the token a request was just refused with).
+func (w *Widget) bearer(ctx context.Context, failed string) (string, error) {
+	w.authMu.Lock()
+	defer w.authMu.Unlock()
+	w.mu.Lock()
+	mode := w.mode
+	w.mu.Unlock()
+	if mode == ModeVerified {
+		return w.verifiedToken(ctx, failed)
+	}
+	return w.contactToken(ctx, failed)
+}
+
+func (w *Widget) verifiedToken(ctx context.Context, failed string) (string, error) {
+	w.mu.Lock()
+	tok, get := w.userToken, w.getToken
+	w.mu.Unlock()
+	if tok != "" && tok != failed && (get == nil || tokenUsable(tok, w.now())) {
+		return tok, nil
+	}
+	if get == nil {
+		if tok == "" || tok == failed {
+			return "", ErrNoUserToken
+		}
+		return tok, nil
+	}
+	fresh, err := get(ctx)
+	if err != nil {
+		return "", errors.Join(ErrNoUserToken, err)
+	}
+	fresh = strings.TrimSpace(fresh)
+	if fresh == "" {
+		return "", ErrNoUserToken
+	}
+	w.mu.Lock()
+	if w.mode == ModeVerified { // not logged out meanwhile
+		w.userToken = fresh
+	}
+	w.mu.Unlock()
+	return fresh, nil
+}
+
+func (w *Widget) contactToken(ctx context.Context, failed string) (string, error) {
+	w.mu.Lock()
+	c := w.loadContactLocked()
+	mode, pushed, ud := w.mode, w.pushed, w.userData
+	w.mu.Unlock()
+	if mode == ModeCollectUserData && (c == nil || c.Email == "") {
+		return "", ErrNeedsUserData
+	}
+	if c.usable(w.now()) && c.Token != failed && (mode != ModeUserData || pushed) {
+		return c.Token, nil
+	}
+	req := ContactRequest{}
+	switch {
+	case mode == ModeUserData:
+		req.Name, req.Email, req.CustomData = ud.Name, ud.Email, userCustomData(ud)
+	case c != nil:
+		req.Name, req.Email = c.Name, c.Email
+	}
+	return w.createContact(ctx, req)
+}
+
+// createContact posts the device's contact with req's name, email and
+// custom data, stores the token and returns it.
+func (w *Widget) createContact(ctx context.Context, req ContactRequest) (string, error) {
+	device, _, err := DeviceID(w.st, w.cfg.Token, w.rnd)
+	if err != nil {
+		return "", err
+	}
+	req.DeviceID = device
+	ans, err := w.client.CreateContact(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	c := &storedContact{DeviceID: device, Token: ans.Token, ContactID: ans.Contact.ID, Name: req.Name, Email: req.Email}
+	if ans.Contact.Name != "" || ans.Contact.Email != "" {
+		c.Name, c.Email = ans.Contact.Name, ans.Contact.Email
+	}
+	if exp, ok := tokenExpiry(ans.Token); ok {
+		c.ExpiresAt = exp
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.mode == ModeVerified {
+		return "", ErrNoUserToken // the mode changed meanwhile; cannot happen today
+	}
+	saveContact(w.st, w.cfg.Token, c)
+	w.contact = c
+	if w.mode == ModeUserData {
+		w.pushed = true
+	}
+	return c.Token, nil
+}
+
+// userCustomData is user.data's customData, with avatarUrl under
+// "avatar_url" (POST /v1/widget/contacts has no field for it) unless the page
+// set that key itself or the result breaks the contract's limits.
+func userCustomData(ud *UserData) map[string]any {
+	if ud.AvatarURL == "" {
+		return ud.CustomData
+	}
+	if _, taken := ud.CustomData["avatar_url"]; taken {
+		return ud.CustomData
+	}
+	m := make(map[string]any, len(ud.CustomData)+1)
+	for k, v := range ud.CustomData {
+		m[k] = v
+	}
+	m["avatar_url"] = ud.AvatarURL
+	if identity.CheckCustomData("custom_data", m) != nil {
+		return ud.CustomData
+	}
+	return m
+}
+
+// loadContactLocked returns the stored contact of the current device, cached.
+// w.mu must be held.
+func (w *Widget) loadContactLocked() *storedContact {
+	dev, ok := w.st.Get(StorageKey(w.cfg.Token, keyDevice))
+	if !ok {
+		w.contact = nil
+		return nil
+	}
+	if w.contact != nil && w.contact.DeviceID == dev {
+		return w.contact
+	}
+	w.contact = loadContact(w.st, w.cfg.Token, dev)
+	return w.contact
+}
+
+// SubmitForm validates the collectUserData form and creates the device's
+// contact with that name and email. A wrong field is a *FormError.
+func (w *Widget) SubmitForm(ctx context.Context, name, email string) (Status, error) {
+	p, err := ValidateForm(name, email)
+	if err != nil {
+		return w.Status(), err
+	}
+	w.authMu.Lock()
+	_, err = w.createContact(ctx, ContactRequest{Name: p.Name, Email: p.Email})
+	w.authMu.Unlock()
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code == identity.CodeInvalidEmail {
+			return w.Status(), &FormError{Field: "email", Message: "Please enter a valid email address, such as name@example.com."}
+		}
+		return w.Status(), err
+	}
+	return w.Status(), nil
+}
+
+// authed runs fn with the user token, and once more with a renewed one when
+// the worker refuses it with 401: a new contact token for the same device, or
+// a fresh verified token from getToken.
+func (w *Widget) authed(ctx context.Context, fn func(bearer string) error) error {
+	tok, err := w.bearer(ctx, "")
+	if err != nil {
+		return err
+	}
+	err = fn(tok)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 401 {
+		return err
+	}
+	fresh, rerr := w.bearer(ctx, tok)
+	if rerr != nil {
+		if errors.Is(rerr, ErrNoUserToken) {
+			return err // the worker's own words: token_expired, token_revoked...
+		}
+		return rerr
+	}
+	return fn(fresh)
+}

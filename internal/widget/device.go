@@ -1,0 +1,33 @@
+package widget
+
+import (
+	"io"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// DeviceID returns the device id kept in st for the org of widgetToken,
+// making a new UUID v4 from rnd when there is none or what is stored is not a
+// canonical UUID v4 (corrupted or edited). replaced reports that a new one
+// was made.
+func DeviceID(st Storage, widgetToken string, rnd io.Reader) (id string, replaced bool, err error) {
+	key := StorageKey(widgetToken, keyDevice)
+	if v, ok := st.Get(key); ok && identity.ValidDeviceID(v) {
+		return v, false, nil
+	}
+	id, err = NewUUIDv4(rnd)
+	if err != nil {
+		return "", false, err
+	}
+	st.Set(key, id)
+	return id, true, nil
+}
+
+// ForgetDevice removes everything the widget of widgetToken keeps in st: the
+// device id, the contact token and the outbox. The next visitor gets a new
+// device id and sees nothing of this one's chats.
+func ForgetDevice(st Storage, widgetToken string) {
+	for _, k := range []string{keyDevice, keyContact, keyOutbox} {
+		st.Remove(StorageKey(widgetToken, k))
+	}
+}

@@ -1,0 +1,109 @@
+package widget
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// OutboxEntry is a message the person sent that the worker has not
+// acknowledged yet. It is kept in Storage, so it survives a network failure
+// and a reload, and its Idempotency-Keys are the same on every try, so the
+// worker stores it once however often it is sent.
+type OutboxEntry struct {
+	// Key is the message's Idempotency-Key.
+	Key string `json:"key"`
+	// SessionID is the session the message goes to; "" while the session of
+	// a new chat has not been created yet.
+	SessionID string `json:"session_id,omitempty"`
+	// ChatKey names a new chat before it has a session: it is the
+	// Idempotency-Key of POST /v1/widget/sessions, shared by every message
+	// typed into that chat.
+	ChatKey  string    `json:"chat_key,omitempty"`
+	Content  string    `json:"content"`
+	QueuedAt time.Time `json:"queued_at"`
+}
+
+// outbox is the persisted queue of OutboxEntry, oldest first. Each method is
+// one load-change-save under mu, so concurrent sends and flushes of one page
+// never lose an entry.
+type outbox struct {
+	mu  sync.Mutex
+	st  Storage
+	key string
+}
+
+func (o *outbox) load() []OutboxEntry {
+	v, ok := o.st.Get(o.key)
+	if !ok {
+		return nil
+	}
+	var es []OutboxEntry
+	if json.Unmarshal([]byte(v), &es) != nil {
+		return nil // corrupted: nothing can be sent from it
+	}
+	return es
+}
+
+func (o *outbox) save(es []OutboxEntry) {
+	if len(es) == 0 {
+		o.st.Remove(o.key)
+		return
+	}
+	if b, err := json.Marshal(es); err == nil {
+		o.st.Set(o.key, string(b))
+	}
+}
+
+// Entries returns a copy of the queue.
+func (o *outbox) entries() []OutboxEntry {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.load()
+}
+
+func (o *outbox) add(e OutboxEntry) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.save(append(o.load(), e))
+}
+
+// remove drops the entry with the message key and reports whether it was there.
+func (o *outbox) remove(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	es := o.load()
+	for i, e := range es {
+		if e.Key == key {
+			o.save(append(es[:i], es[i+1:]...))
+			return true
+		}
+	}
+	return false
+}
+
+// setSession gives every entry of the new chat chatKey its session id.
+func (o *outbox) setSession(chatKey, sessionID string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	es := o.load()
+	changed := false
+	for i := range es {
+		if es[i].ChatKey == chatKey && es[i].SessionID == "" {
+			es[i].SessionID = sessionID
+			changed = true
+		}
+	}
+	if changed {
+		o.save(es)
+	}
+}
+
+func (o *outbox) has(key string) bool {
+	for _, e := range o.entries() {
+		if e.Key == key {
+			return true
+		}
+	}
+	return false
+}

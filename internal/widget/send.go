@@ -1,0 +1,198 @@
+package widget
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// Draft is a message the person typed: into an existing session, or into a
+// new chat named by ChatKey (from NewChatKey) that has no session yet.
+type Draft struct {
+	SessionID string `json:"sessionId"`
+	ChatKey   string `json:"chatKey"`
+	Content   string `json:"content"`
+	// Key, when set (from NewKey), is the message's Idempotency-Key, so that
+	// the UI knows the message by it before Send returns; else Send makes one.
+	Key string `json:"key"`
+}
+
+// SendResult is what became of one message.
+type SendResult struct {
+	// Key is the message's Idempotency-Key.
+	Key       string `json:"key"`
+	ChatKey   string `json:"chatKey,omitempty"`
+	SessionID string `json:"sessionId,omitempty"`
+	// Message is the stored message, when the worker acknowledged it.
+	Message *Message `json:"message,omitempty"`
+	// Pending: still in the outbox; it will be sent again.
+	Pending bool `json:"pending,omitempty"`
+	// Error: refused for good (dropped from the outbox), a sentence.
+	Error string `json:"error,omitempty"`
+}
+
+// FlushReport is what one outbox flush did.
+type FlushReport struct {
+	Sent    []SendResult  `json:"sent"`
+	Failed  []SendResult  `json:"failed"`
+	Pending []OutboxEntry `json:"pending"`
+}
+
+// NewChatKey returns the key of a new chat: its messages share it until its
+// session exists, so the session is created once however often they are sent.
+func (w *Widget) NewChatKey() (string, error) { return w.newKey() }
+
+// NewKey returns a fresh Idempotency-Key for Draft.Key.
+func (w *Widget) NewKey() (string, error) { return w.newKey() }
+
+// Pending returns the messages not yet acknowledged by the worker, oldest first.
+func (w *Widget) Pending() []OutboxEntry {
+	es := w.outbox.entries()
+	if es == nil {
+		return []OutboxEntry{}
+	}
+	return es
+}
+
+// Send puts a message in the outbox (persisted at once, with its own
+// Idempotency-Key) and flushes the outbox. When the worker cannot be reached,
+// the result is Pending and a later Send, Flush or Sync sends it, once.
+func (w *Widget) Send(ctx context.Context, d Draft) (SendResult, error) {
+	if err := identity.ValidateContent("message", d.Content); err != nil {
+		return SendResult{}, err
+	}
+	if d.SessionID == "" && d.ChatKey == "" {
+		return SendResult{}, identity.Invalid("sessionId", "or chatKey is required.")
+	}
+	if d.SessionID == "" && identity.ValidateIdempotencyKey(d.ChatKey) != nil {
+		return SendResult{}, identity.Invalid("chatKey", "must come from newChatKey.")
+	}
+	if d.Key != "" && identity.ValidateIdempotencyKey(d.Key) != nil {
+		return SendResult{}, identity.Invalid("key", "must come from newKey.")
+	}
+	if st := w.Status(); st.NeedsForm {
+		return SendResult{}, ErrNeedsUserData
+	}
+	key := d.Key
+	if key == "" {
+		var err error
+		if key, err = w.newKey(); err != nil {
+			return SendResult{}, err
+		}
+	} else if w.outbox.has(key) {
+		return SendResult{}, identity.Invalid("key", "is already in the outbox.")
+	}
+	e := OutboxEntry{Key: key, SessionID: d.SessionID, Content: d.Content, QueuedAt: w.now().UTC()}
+	if d.SessionID == "" {
+		e.ChatKey = d.ChatKey
+	}
+	w.outbox.add(e)
+	rep := w.Flush(ctx)
+	for _, r := range append(rep.Sent, rep.Failed...) {
+		if r.Key == key {
+			return r, nil
+		}
+	}
+	w.mu.Lock()
+	r, ok := w.done[key]
+	delete(w.done, key)
+	w.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r = SendResult{Key: key, ChatKey: e.ChatKey, SessionID: e.SessionID, Pending: true}
+	for _, p := range rep.Pending {
+		if p.Key == key {
+			r.SessionID = p.SessionID
+		}
+	}
+	return r, nil
+}
+
+// Flush sends the outbox, oldest first, and stops at the first message that
+// cannot reach the worker, so that messages keep their order. A message the
+// worker refuses for good (404: the session is gone, 400) is dropped and
+// reported in Failed.
+func (w *Widget) Flush(ctx context.Context) FlushReport {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	rep := FlushReport{Sent: []SendResult{}, Failed: []SendResult{}}
+	tried := map[string]bool{}
+	for ctx.Err() == nil {
+		var e *OutboxEntry
+		for _, x := range w.outbox.entries() {
+			if !tried[x.Key] {
+				e = &x
+				break
+			}
+		}
+		if e == nil {
+			break
+		}
+		tried[e.Key] = true
+		r, err := w.sendEntry(ctx, *e)
+		if err == nil || permanent(err) {
+			if !w.outbox.remove(e.Key) {
+				continue // logged out meanwhile
+			}
+			if err != nil {
+				r.Error = errorSentence(err)
+				rep.Failed = append(rep.Failed, r)
+			} else {
+				rep.Sent = append(rep.Sent, r)
+			}
+			w.remember(r)
+			continue
+		}
+		break // the network, a 5xx, 429 or a missing credential: try later
+	}
+	rep.Pending = w.Pending()
+	return rep
+}
+
+func (w *Widget) remember(r SendResult) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.done) > 100 {
+		clear(w.done)
+	}
+	w.done[r.Key] = r
+}
+
+// sendEntry creates the entry's session when it has none yet, then posts the
+// message, both under their Idempotency-Keys.
+func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, error) {
+	r := SendResult{Key: e.Key, ChatKey: e.ChatKey, SessionID: e.SessionID}
+	if e.SessionID == "" {
+		var s *Session
+		err := w.authed(ctx, func(bearer string) (err error) {
+			s, err = w.client.CreateSession(ctx, bearer, e.ChatKey, w.cfg.ExternalID)
+			return err
+		})
+		if err != nil {
+			return r, err
+		}
+		w.outbox.setSession(e.ChatKey, s.ID)
+		r.SessionID = s.ID
+	}
+	err := w.authed(ctx, func(bearer string) error {
+		m, err := w.client.PostMessage(ctx, bearer, r.SessionID, e.Key, e.Content)
+		r.Message = m
+		return err
+	})
+	return r, err
+}
+
+// errorSentence is err for a person.
+func errorSentence(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Message != "" {
+		return ae.Message
+	}
+	var ie *identity.Error
+	if errors.As(err, &ie) {
+		return ie.Message
+	}
+	return err.Error()
+}

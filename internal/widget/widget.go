@@ -1,0 +1,155 @@
+package widget
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// Deps are what the widget needs from its host: the browser build passes
+// fetch, localStorage and crypto.getRandomValues.
+type Deps struct {
+	Transport Transport
+	// Storage keeps the device id, contact token and outbox; nil keeps them
+	// in memory for this page only.
+	Storage Storage
+	// Random is the source of device ids and Idempotency-Keys.
+	Random io.Reader
+	// Retry defaults to DefaultRetryPolicy.
+	Retry RetryPolicy
+	// Now and Sleep default to time.Now and SleepContext.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Widget is the widget of one page for one config: who is chatting, their
+// sessions and messages, and the outbox. Its methods are safe for
+// concurrent use.
+type Widget struct {
+	cfg    *Config
+	st     Storage
+	rnd    io.Reader
+	now    func() time.Time
+	client *Client
+	outbox *outbox
+
+	mu        sync.Mutex // guards the fields below
+	mode      Mode
+	userToken string         // verified mode
+	getToken  TokenFunc      // verified mode
+	userData  *UserData      // userData mode
+	prefill   Profile        // collectUserData mode
+	contact   *storedContact // contact modes, as stored
+	pushed    bool           // userData mode: the page's data was sent this page load
+	done      map[string]SendResult
+
+	authMu sync.Mutex // one token renewal at a time
+	sendMu sync.Mutex // one outbox flush at a time
+}
+
+// New returns the widget for a validated config.
+func New(cfg *Config, d Deps) *Widget {
+	st := d.Storage
+	if st == nil {
+		st = NewMemoryStorage()
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Widget{
+		cfg: cfg,
+		st:  st,
+		rnd: d.Random,
+		now: now,
+		client: &Client{
+			BaseURL:     cfg.APIURL,
+			WidgetToken: cfg.Token,
+			Transport:   d.Transport,
+			Retry:       d.Retry,
+			Now:         now,
+			Sleep:       d.Sleep,
+		},
+		outbox:    &outbox{st: st, key: StorageKey(cfg.Token, keyOutbox)},
+		mode:      cfg.Mode(),
+		userToken: cfg.UserToken,
+		getToken:  cfg.GetToken,
+		userData:  cfg.UserData,
+		prefill:   cfg.Prefill,
+		done:      map[string]SendResult{},
+	}
+}
+
+// Config returns the widget's config.
+func (w *Widget) Config() *Config { return w.cfg }
+
+// Status is what the UI needs to know to draw the panel.
+type Status struct {
+	Mode Mode `json:"mode"`
+	// NeedsForm: show the name/email form before any chat.
+	NeedsForm bool `json:"needsForm"`
+	// Prefill fills that form.
+	Prefill Profile `json:"prefill"`
+	// Person is who is chatting, when known (name and email may be "").
+	Person *Profile `json:"person,omitempty"`
+	// Pending counts the messages not yet acknowledged by the worker.
+	Pending int `json:"pending"`
+}
+
+// Status returns the current status without any network call.
+func (w *Widget) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := Status{Mode: w.mode, Prefill: w.prefill, Pending: len(w.outbox.entries())}
+	switch w.mode {
+	case ModeCollectUserData:
+		c := w.loadContactLocked()
+		s.NeedsForm = c == nil || c.Email == ""
+		if c != nil && c.Email != "" {
+			s.Person = &Profile{Name: c.Name, Email: c.Email}
+		}
+	case ModeUserData:
+		s.Person = &Profile{Name: w.userData.Name, Email: w.userData.Email}
+	}
+	return s
+}
+
+// Start makes sure the widget has a credential (a contact token, or a
+// verified token), unless the form must be filled first, and returns the
+// status.
+func (w *Widget) Start(ctx context.Context) (Status, error) {
+	st := w.Status()
+	if st.NeedsForm {
+		return st, nil
+	}
+	if _, err := w.bearer(ctx, ""); err != nil {
+		return st, err
+	}
+	return w.Status(), nil
+}
+
+// Logout forgets everything of the current visitor on this browser: the
+// contact token, the device id (the next visitor gets a new one and none of
+// this device's chats), unsent messages, and the verified token, user data
+// and prefill of the config. Until the page calls ChatWidget.init again, the
+// widget is anonymous (or asks name and email if collectUserData is set).
+func (w *Widget) Logout() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.outbox.mu.Lock()
+	ForgetDevice(w.st, w.cfg.Token)
+	w.outbox.mu.Unlock()
+	w.contact = nil
+	w.userToken, w.getToken, w.userData, w.prefill, w.pushed = "", nil, nil, Profile{}, false
+	w.done = map[string]SendResult{}
+	w.mode = ModeAnonymous
+	if w.cfg.CollectUserData {
+		w.mode = ModeCollectUserData
+	}
+}
+
+// newKey returns a fresh Idempotency-Key.
+func (w *Widget) newKey() (string, error) {
+	return NewUUIDv4(w.rnd)
+}
