@@ -25,8 +25,9 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	routes *http.ServeMux // method and path patterns
-	paths  *http.ServeMux // the same paths without methods, to tell 405 from 404
+	routes  *http.ServeMux      // method and path patterns
+	paths   *http.ServeMux      // the same paths without methods, to tell 405 from 404
+	methods map[string][]string // path pattern → its methods, for Allow
 }
 
 // Option configures an API.
@@ -62,8 +63,9 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
 		log:    o.logger,
 		now:    o.now,
-		routes: http.NewServeMux(),
-		paths:  http.NewServeMux(),
+		routes:  http.NewServeMux(),
+		paths:   http.NewServeMux(),
+		methods: map[string][]string{},
 	}
 	a.limiter = NewLimiter(k, cfg.RateLimits, o.now)
 	if cfg.AdminToken == "" {
@@ -80,7 +82,8 @@ func (a *API) route(pattern string, h func(http.ResponseWriter, *http.Request) e
 			a.writeError(w, r, err)
 		}
 	})
-	_, path, _ := strings.Cut(pattern, " ")
+	method, path, _ := strings.Cut(pattern, " ")
+	a.methods[path] = append(a.methods[path], method)
 	if _, p := a.paths.Handler(&http.Request{Method: "GET", URL: mustURL(path), Host: "x"}); p != path {
 		a.paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
 	}
@@ -139,6 +142,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, pattern := a.paths.Handler(r); pattern != "" {
+		allow := a.methods[pattern]
+		if isWidgetPath(pattern) {
+			allow = append(allow[:len(allow):len(allow)], http.MethodOptions)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 		a.writeError(w, r, identity.ErrMethodNotAllowed)
 		return
 	}

@@ -491,3 +491,30 @@ func TestLongOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongMethodSendsAllow: a 405 names the methods the route takes in an
+// Allow header (RFC 9110, 15.5.6: "MUST generate an Allow header field").
+func TestWrongMethodSendsAllow(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		method, path string
+		allowed      []string
+	}{
+		{"PUT", "/v1/sessions", []string{"GET"}},
+		{"GET", "/v1/admin/orgs", []string{"POST"}},
+		{"GET", "/v1/users/authenticate", []string{"POST"}},
+		{"DELETE", "/v1/widget/sessions", []string{"GET", "POST"}},
+		{"GET", "/v1/sessions/" + w.sessionA + "/messages", []string{"POST"}},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			r := w.send(request(c.method, c.path, nil))
+			checkError(t, r, 405, "method_not_allowed")
+			allow := r.Header.Get("Allow")
+			for _, m := range c.allowed {
+				if !strings.Contains(allow, m) {
+					t.Errorf("Allow %q, want it to list %s", allow, m)
+				}
+			}
+		})
+	}
+}

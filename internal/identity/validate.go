@@ -307,8 +307,8 @@ func NormalizeOrigin(field, s string) (string, error) {
 	if !validHost(host) {
 		return "", bad
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+	if ip := net.ParseIP(host); ip != nil && strings.Contains(host, ":") {
+		host = "[" + ip.String() + "]"
 	}
 	out := u.Scheme + "://" + host
 	if port != "" {

@@ -362,8 +362,18 @@ func TestRevocationCorruptValueRefusesTokens(t *testing.T) {
 // the next page must not repeat what the previous page returned nor skip
 // older sessions.
 func TestListStableWhileSessionsAreCreated(t *testing.T) {
-	mem := kv.NewMemory()
-	s := newStore(mem)
+	for _, pageSize := range []int{0, 1, 4} {
+		t.Run(fmt.Sprintf("kv pages of %d", pageSize), func(t *testing.T) {
+			var k kv.KV = kv.NewMemory()
+			if pageSize > 0 {
+				k = smallPages{k, pageSize}
+			}
+			testListStable(t, newStore(k))
+		})
+	}
+}
+
+func testListStable(t *testing.T, s *store.Store) {
 	owner := contactOwner(device1, "")
 	var want []string
 	for range 10 {

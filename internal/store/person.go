@@ -149,7 +149,7 @@ func (s *Store) RevokedBefore(ctx context.Context, orgID, identityKey string) (t
 	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
 		// A corrupt revocation must not let tokens through.
-		return time.Now().UTC(), nil
+		return s.Now(), nil
 	}
 	return t, nil
 }
