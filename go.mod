@@ -7,3 +7,9 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/syumai/workers v0.32.0
 )
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)

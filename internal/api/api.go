@@ -58,11 +58,11 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		return nil, fmt.Errorf("SIGNING_KEYS: %w", err)
 	}
 	a := &API{
-		cfg:    cfg,
-		store:  store.New(k, store.WithClock(o.now)),
-		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
-		log:    o.logger,
-		now:    o.now,
+		cfg:     cfg,
+		store:   store.New(k, store.WithClock(o.now)),
+		tokens:  token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
+		log:     o.logger,
+		now:     o.now,
 		routes:  http.NewServeMux(),
 		paths:   http.NewServeMux(),
 		methods: map[string][]string{},
