@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -62,6 +63,9 @@ func decodeJSON(body []byte, v any) error {
 			return identity.Errorf(identity.CodeInvalidRequest, "The request body must be a JSON object.")
 		}
 		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid JSON.")
+	}
+	if !utf8.Valid(trimmed) {
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(v); err != nil {

@@ -1,0 +1,137 @@
+# chat-identity: the Go worker, the widget and the demo page on Cloudflare Workers.
+#
+#   make build   everything `wrangler dev` / `wrangler deploy` needs, in build/
+#   make dev     build, then serve at http://127.0.0.1:$${PORT:-8787} with local KV
+#                kept in .wrangler/state, and print a demo org's widget token and api key
+#   make test    build, vet, native tests (wrangler dev and browser ones included),
+#                and the js/wasm tests of internal/ and worker/cfkv under Node
+#   make deploy  build, then `wrangler deploy`
+#   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
+#   make clean   remove build output (not the local KV in .wrangler/state)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO  ?= go
+NPM ?= npm
+BUILD  := build
+PUBLIC := $(BUILD)/public
+WRANGLER := node_modules/.bin/wrangler
+WRANGLER_VERSION := $(shell sed -n 's/.*"wrangler": *"\([^"]*\)".*/\1/p' package.json)
+GOROOT_WASM = $(shell $(GO) env GOROOT)/lib/wasm
+
+export WRANGLER_SEND_METRICS := false
+
+# build's steps share build/: never run them in parallel.
+.NOTPARALLEL:
+
+.PHONY: build deps worker web headers dev test vet deploy size clean
+
+build: deps worker web
+
+# npm dependencies (wrangler) present and at the version package.json pins;
+# `npm ci` installs exactly what package-lock.json says.
+deps:
+	@if [ ! -x $(WRANGLER) ] || [ "$$(node -p 'require("./node_modules/wrangler/package.json").version' 2>/dev/null)" != "$(WRANGLER_VERSION)" ]; then \
+		echo "==> npm ci (wrangler $(WRANGLER_VERSION) missing from node_modules)"; \
+		$(NPM) ci --no-audit --no-fund; \
+	fi
+
+# The worker: syumai/workers' JavaScript glue (workers-assets-gen empties
+# build/ first, so it runs first), then the Go worker as build/app.wasm. The
+# generator runs in module mode, at the version go.mod requires (v0.32.0):
+# `go run ...@v0.32.0` fails because the module proxy refuses its version list.
+# When worker/runtime/worker.mjs exists (one long-lived Go instance per isolate,
+# see worker/bridge), it replaces the generated build/worker.mjs.
+WORKER_ENTRY := worker/runtime/worker.mjs
+worker:
+	@echo "==> worker: build/worker.mjs, build/runtime.mjs, build/wasm_exec.js, build/app.wasm"
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(BUILD)
+	@if [ -f $(WORKER_ENTRY) ]; then echo "cp $(WORKER_ENTRY) $(BUILD)/worker.mjs"; cp $(WORKER_ENTRY) $(BUILD)/worker.mjs; fi
+	GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(BUILD)/app.wasm ./worker
+
+# Static assets served before the worker (wrangler.toml [assets]): web/*, the
+# widget core and Go's wasm_exec.js. Missing web/ or wasm/ (not written yet) is
+# reported; once they exist, any failure stops the build.
+web:
+	@mkdir -p $(PUBLIC)
+	@if [ -d web ]; then \
+		echo "==> web: web/* -> $(PUBLIC)/"; \
+		shopt -s nullglob; files=(web/*); \
+		if [ $${#files[@]} -eq 0 ]; then echo "warning: web/ is empty" >&2; else cp -R "$${files[@]}" $(PUBLIC)/; fi; \
+	else \
+		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
+	fi
+	@if [ -d wasm ]; then \
+		echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm, Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
+		GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
+		cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
+	else \
+		echo "warning: wasm/ does not exist yet: no $(PUBLIC)/widget-core.wasm" >&2; \
+	fi
+	@$(MAKE) --no-print-directory headers
+
+# build/public/_headers: headers the assets are served with (wrangler dev honours
+# it too). Every asset is public, so any site may load it (the widget fetches
+# widget-core.wasm cross-origin). web/_headers, if any, is appended.
+define HEADERS
+# Made by `make web` (Makefile); add rules in web/_headers.
+/*
+  X-Content-Type-Options: nosniff
+  Referrer-Policy: strict-origin-when-cross-origin
+  Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=()
+  Access-Control-Allow-Origin: *
+  Cross-Origin-Resource-Policy: cross-origin
+
+endef
+export HEADERS
+headers:
+	@printf '%s\n' "$$HEADERS" > $(PUBLIC)/_headers
+	@if [ -f web/_headers ]; then printf '\n' >> $(PUBLIC)/_headers; cat web/_headers >> $(PUBLIC)/_headers; fi
+
+# Local secrets for `wrangler dev`, from the committed development-only example.
+.dev.vars:
+	@echo "==> .dev.vars missing: copying .dev.vars.example (development-only values)"
+	cp .dev.vars.example .dev.vars
+
+# Serve locally. devorg waits until the worker answers, then prints the demo org
+# (GET /demo/config: made once, kept in the local KV) with its tokens.
+dev: .dev.vars build
+	@PORT=$${PORT:-8787}; \
+	$(GO) build -o .wrangler/bin/devorg ./worker/cmd/devorg; \
+	echo "==> wrangler dev on http://127.0.0.1:$$PORT (local KV in .wrangler/state; Ctrl-C stops)"; \
+	( .wrangler/bin/devorg -port "$$PORT" || true ) & \
+	exec npx wrangler dev --ip 127.0.0.1 --port "$$PORT" --persist-to .wrangler/state $${INSPECTOR_PORT:+--inspector-port "$$INSPECTOR_PORT"}
+
+vet:
+	@echo "==> go vet (native and js/wasm)"
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+
+test: build vet
+	@echo "==> go test ./... (native; includes the wrangler dev and browser tests)"
+	$(GO) test ./...
+	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... ./worker/cfkv/..."
+	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/...
+
+deploy: build
+	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \
+		echo "error: wrangler.toml still has the placeholder KV id: run 'npx wrangler kv namespace create CHAT_KV' and paste its id" >&2; exit 1; \
+	fi
+	npx wrangler deploy
+
+# Sizes of what is shipped. Placeholder until there are budgets.
+size:
+	@printf '%-28s %10s %10s %10s\n' file raw gzip-9 brotli
+	@for f in $(BUILD)/app.wasm $(PUBLIC)/widget.js $(PUBLIC)/widget-core.wasm; do \
+		if [ ! -f "$$f" ]; then printf '%-28s %10s\n' "$$f" missing; continue; fi; \
+		raw=$$(wc -c < "$$f"); gz=$$(gzip -9 -c "$$f" | wc -c); \
+		if command -v brotli >/dev/null; then br=$$(brotli -q 11 -c "$$f" | wc -c); \
+		elif python3 -c 'import brotli' 2>/dev/null; then br=$$(python3 -c 'import brotli,sys; print(len(brotli.compress(open(sys.argv[1],"rb").read(), quality=11)))' "$$f"); \
+		else br=n/a; fi; \
+		printf '%-28s %10s %10s %10s\n' "$$f" $$raw $$gz $$br; \
+	done
+
+clean:
+	rm -rf $(BUILD) .wrangler/tmp

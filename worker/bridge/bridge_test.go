@@ -1,0 +1,134 @@
+//go:build js && wasm
+
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall/js"
+	"testing"
+	"time"
+)
+
+// These tests run under Node (GOOS=js GOARCH=wasm go test), whose Request,
+// Response and Headers are the same web APIs workerd has.
+
+func handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
+		w.Header().Set("X-Echo", r.Header.Get("X-Id"))
+		w.WriteHeader(201)
+		fmt.Fprintf(w, "%s|%s|%d", r.URL.Query().Get("n"), b, r.ContentLength)
+	})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+		panic("boom")
+	})
+	mux.HandleFunc("GET /empty", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(204)
+	})
+	mux.HandleFunc("POST /size", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprint(w, len(b))
+	})
+	return mux
+}
+
+func newTarget(t *testing.T) js.Value {
+	t.Helper()
+	target := js.Global().Get("Object").New()
+	Register(target, handler())
+	return target
+}
+
+type answer struct {
+	status int
+	header string
+	body   string
+}
+
+func call(t *testing.T, target js.Value, method, url, body string, headers map[string]string) answer {
+	t.Helper()
+	init := js.Global().Get("Object").New()
+	init.Set("method", method)
+	h := jsHeaders.New()
+	for k, v := range headers {
+		h.Call("set", k, v)
+	}
+	init.Set("headers", h)
+	if body != "" {
+		init.Set("body", body)
+	}
+	req := js.Global().Get("Request").New(url, init)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := await(ctx, target.Call("handleRequest", req))
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	text, err := await(ctx, res.Call("text"))
+	if err != nil {
+		t.Fatalf("%s %s: body: %v", method, url, err)
+	}
+	return answer{status: res.Get("status").Int(), header: res.Get("headers").Call("get", "X-Echo").String(), body: text.String()}
+}
+
+func TestConcurrentRequestsKeepTheirOwnState(t *testing.T) {
+	target := newTarget(t)
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("req-%d", i)
+			a := call(t, target, "POST", fmt.Sprintf("https://w.example/echo?n=%d", i), "body-"+id, map[string]string{"X-Id": id})
+			want := fmt.Sprintf("%d|body-%s|%d", i, id, len("body-"+id))
+			if a.status != 201 || a.header != id || a.body != want {
+				errs <- fmt.Sprintf("request %d got %d %q %q, want 201 %q %q", i, a.status, a.header, a.body, id, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestPanicAnswers500AndInstanceKeepsServing(t *testing.T) {
+	target := newTarget(t)
+	a := call(t, target, "GET", "https://w.example/panic", "", nil)
+	if a.status != 500 || !strings.Contains(a.body, `"internal"`) {
+		t.Fatalf("panic: got %d %q", a.status, a.body)
+	}
+	for i := range 3 {
+		a = call(t, target, "POST", "https://w.example/echo?n=1", "x", map[string]string{"X-Id": "after"})
+		if a.status != 201 || a.header != "after" {
+			t.Fatalf("request %d after panic: %d %q", i, a.status, a.body)
+		}
+	}
+}
+
+func TestNoBodyStatus(t *testing.T) {
+	target := newTarget(t)
+	if a := call(t, target, "GET", "https://w.example/empty", "", nil); a.status != 204 || a.body != "" {
+		t.Fatalf("got %d %q", a.status, a.body)
+	}
+}
+
+func TestBodyReadIsCapped(t *testing.T) {
+	target := newTarget(t)
+	big := strings.Repeat("a", MaxBodyBytes+5000)
+	a := call(t, target, "POST", "https://w.example/size", big, nil)
+	if a.status != 200 || a.body != fmt.Sprint(MaxBodyBytes+1) {
+		t.Fatalf("got %d %q, want %d bytes read", a.status, a.body, MaxBodyBytes+1)
+	}
+}

@@ -1,0 +1,103 @@
+// Command devorg is run by `make dev` next to `wrangler dev`: it waits until the
+// worker answers, then asks the development-only GET /demo/config for the demo
+// org (the worker creates it on first use and keeps it in the local KV under
+// .wrangler/state, so every run shows the same one) and prints its widget token
+// and api key, for curl and for the demo page. Development only: it needs
+// DEMO_ROUTES=1, which .dev.vars.example sets.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// demoOrg is what GET /demo/config answers.
+type demoOrg struct {
+	OrgID          string   `json:"org_id"`
+	WidgetToken    string   `json:"widget_token"`
+	APIKey         string   `json:"api_key"`
+	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+func main() {
+	port := flag.Int("port", envInt("PORT", 8787), "port of `wrangler dev` on 127.0.0.1")
+	wait := flag.Duration("wait", 3*time.Minute, "how long to wait for the worker to answer")
+	flag.Parse()
+	base := "http://127.0.0.1:" + strconv.Itoa(*port)
+	ctx, cancel := context.WithTimeout(context.Background(), *wait)
+	defer cancel()
+	d, err := fetch(ctx, base)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devorg: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Print(render(base, d))
+}
+
+// fetch polls GET /demo/config until the worker answers it.
+func fetch(ctx context.Context, base string) (demoOrg, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		d, err, retry := get(ctx, client, base+"/demo/config")
+		if err == nil || !retry {
+			return d, err
+		}
+		select {
+		case <-ctx.Done():
+			return demoOrg{}, fmt.Errorf("the worker at %s did not answer in time: %v", base, err)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func get(ctx context.Context, client *http.Client, url string) (d demoOrg, err error, retry bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return d, err, false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return d, err, true // not up yet
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return d, fmt.Errorf("GET /demo/config: 404: set DEMO_ROUTES=1 in .dev.vars to get a demo org"), false
+	case resp.StatusCode >= 500:
+		return d, fmt.Errorf("GET /demo/config: %s: %.300s", resp.Status, body), true
+	case resp.StatusCode != http.StatusOK:
+		return d, fmt.Errorf("GET /demo/config: %s: %.300s", resp.Status, body), false
+	}
+	if err := json.Unmarshal(body, &d); err != nil || d.WidgetToken == "" {
+		return d, fmt.Errorf("GET /demo/config: unexpected answer: %.300s", body), false
+	}
+	return d, nil, false
+}
+
+func render(base string, d demoOrg) string {
+	return fmt.Sprintf(`
+================ demo org (development only) ================
+  demo page:     %s/
+  org id:        %s
+  widget token:  %s
+  api key:       %s
+  allowed:       %s
+===============================================================
+`, base, d.OrgID, d.WidgetToken, d.APIKey, strings.Join(d.AllowedOrigins, " "))
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}

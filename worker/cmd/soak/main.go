@@ -1,0 +1,149 @@
+//go:build !js
+
+// Command soak is `make soak`: it starts the built worker under `wrangler
+// dev` with its local KV in a temp dir, runs the soak of package
+// worker/soak against it (many widget users over several orgs, agent
+// replies, a restart of wrangler halfway on the same --persist-to dir),
+// prints the report, and exits 1 when the check found a lost, duplicated or
+// misplaced message or a session visible to the wrong principal (2 when the
+// soak could not run).
+//
+//	go run ./worker/cmd/soak                      # the long run, 60 s
+//	go run ./worker/cmd/soak -duration 10s -orgs 2 -devices 3 -verified 2
+//	go run ./worker/cmd/soak -inprocess           # internal/api in this process
+//	go run ./worker/cmd/soak -url http://127.0.0.1:8787 -admin-token ...  # no restart
+//
+// It needs `make build` (wrangler dev serves build/). The per-address rate
+// limits are turned off for the worker it starts, since every simulated
+// user calls from the same loopback address; the per-device ones stay.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/chatwidget/identity/worker/soak"
+	"github.com/chatwidget/identity/worker/wranglertest"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	def := soak.DefaultConfig()
+	cfg := def
+	flag.DurationVar(&cfg.Duration, "duration", def.Duration, "load time: half before the restart, half after the worker is back")
+	flag.IntVar(&cfg.Orgs, "orgs", def.Orgs, "orgs (at least 2)")
+	flag.IntVar(&cfg.DevicesPerOrg, "devices", def.DevicesPerOrg, "widget users per org that are contacts, each its own device")
+	flag.IntVar(&cfg.VerifiedPerOrg, "verified", def.VerifiedPerOrg, "widget users per org that are verified users")
+	flag.IntVar(&cfg.MaxRequests, "max-requests", def.MaxRequests, "no new operation starts once the load has sent this many requests")
+	flag.DurationVar(&cfg.Think, "think", def.Think, "mean pause of a widget user between two operations")
+	flag.DurationVar(&cfg.Drain, "drain", def.Drain, "how long operations under way at the end may still retry")
+	url := flag.String("url", "", "run against this already running worker (loopback only), without a restart")
+	adminToken := flag.String("admin-token", os.Getenv("SOAK_ADMIN_TOKEN"), "the ADMIN_TOKEN of the worker at -url (default $SOAK_ADMIN_TOKEN)")
+	inProcess := flag.Bool("inprocess", false, "run against internal/api served in this process instead of wrangler dev")
+	wranglerLog := flag.String("wrangler-log", "", "write wrangler's output to this file (default: shown only when it fails)")
+	quiet := flag.Bool("q", false, "print only the report")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "soak: unexpected arguments %q\n", flag.Args())
+		return 2
+	}
+	if !*quiet {
+		cfg.Log = func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+		}
+	}
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	target, stop, err := startTarget(ctx, *url, *adminToken, *inProcess, *wranglerLog, cfg.Log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		return 2
+	}
+	res, err := soak.Run(ctx, target, cfg)
+	stop()
+	if res != nil {
+		res.Report.Print(os.Stdout)
+	}
+	switch {
+	case errors.Is(err, soak.ErrViolations):
+		return 1
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+// startTarget starts what the flags say and returns it with a func that
+// stops it.
+func startTarget(ctx context.Context, url, adminToken string, inProcess bool, logPath string, logf func(string, ...any)) (soak.Target, func(), error) {
+	switch {
+	case url != "" && inProcess:
+		return soak.Target{}, nil, errors.New("-url and -inprocess exclude each other")
+	case url != "":
+		if adminToken == "" {
+			return soak.Target{}, nil, errors.New("-url needs -admin-token (or $SOAK_ADMIN_TOKEN)")
+		}
+		return soak.Target{URL: url, AdminToken: adminToken, Name: "the worker"}, func() {}, nil
+	case inProcess:
+		s, err := soak.StartInProcess()
+		if err != nil {
+			return soak.Target{}, nil, err
+		}
+		return s.Target(), func() { s.Close() }, nil
+	}
+
+	persist, err := os.MkdirTemp("", "soak-kv-*")
+	if err != nil {
+		return soak.Target{}, nil, err
+	}
+	var log io.Writer
+	var logFile *os.File
+	if logPath != "" {
+		if logFile, err = os.Create(logPath); err != nil {
+			os.RemoveAll(persist)
+			return soak.Target{}, nil, err
+		}
+		log = logFile
+	}
+	cleanup := func() {
+		if logFile != nil {
+			logFile.Close()
+		}
+		os.RemoveAll(persist)
+	}
+	if logf != nil {
+		logf("starting wrangler dev (local KV in %s)", persist)
+	}
+	s, err := wranglertest.Start(ctx, wranglertest.Options{
+		PersistDir: persist,
+		Log:        log,
+		Vars: map[string]string{
+			"RATE_LIMIT_CONTACTS_PER_IP": "0",
+			"RATE_LIMIT_MESSAGES_PER_IP": "0",
+		},
+	})
+	if err != nil {
+		cleanup()
+		return soak.Target{}, nil, err
+	}
+	stop := func() {
+		if err := s.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "soak: stopping wrangler dev: %v\n", err)
+		}
+		cleanup()
+	}
+	return soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}, stop, nil
+}

@@ -1,0 +1,132 @@
+//go:build !js && unix
+
+package wranglertest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func setOwnProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// startWatcher starts a shell, outside wrangler's process group, that waits for
+// its stdin to close, then ends the group and removes the dirs in cleanup.
+// This process keeps the write end of that pipe open (and never writes), so the
+// pipe closes exactly when this process exits, however it exits. stop kills the
+// watcher first.
+func startWatcher(pgid int, cleanup []string) (*exec.Cmd, *os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Plain "kill -SIG -PGID": dash, Debian's /bin/sh, takes no "--".
+	script := fmt.Sprintf(`read -r _; kill -TERM -%d 2>/dev/null; sleep 5; kill -KILL -%d 2>/dev/null; sleep 1; rm -rf "$@"`, pgid, pgid)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", script, "wranglertest-watcher"}, cleanup...)...)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, nil, err
+	}
+	r.Close()
+	return cmd, w, nil
+}
+
+// killGroup sends SIGTERM to the process group, waits up to grace for it to
+// be gone, then sends SIGKILL and waits again.
+func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error {
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("wranglertest: SIGTERM to process group %d: %w", pgid, err)
+	}
+	if waitGroupGone(pgid, leaderDone, grace) {
+		return nil
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("wranglertest: SIGKILL to process group %d: %w", pgid, err)
+	}
+	if waitGroupGone(pgid, leaderDone, 5*time.Second) {
+		return nil
+	}
+	return fmt.Errorf("wranglertest: process group %d still has processes after SIGKILL: %v", pgid, groupMembers(pgid))
+}
+
+func waitGroupGone(pgid int, leaderDone <-chan struct{}, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if len(groupMembers(pgid)) == 0 {
+			if leaderDone == nil {
+				return true
+			}
+			// The leader is reaped by the goroutine waiting for it.
+			select {
+			case <-leaderDone:
+				return true
+			case <-time.After(time.Until(deadline)):
+				return false
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// groupMembers lists the live (not zombie) processes of process group pgid.
+// Where /proc is missing it answers from kill(-pgid, 0), which also counts
+// zombies.
+func groupMembers(pgid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		if syscall.Kill(-pgid, 0) == nil {
+			return []int{-pgid}
+		}
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, ok := readStat(pid)
+		if ok && st.pgrp == pgid && st.state != "Z" && st.state != "X" {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+type procStat struct {
+	state      string
+	ppid, pgrp int
+}
+
+func readStat(pid int) (procStat, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return procStat{}, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procStat{}, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 3 {
+		return procStat{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgrp, _ := strconv.Atoi(f[2])
+	return procStat{state: f[0], ppid: ppid, pgrp: pgrp}, true
+}

@@ -1,0 +1,693 @@
+//go:build !js
+
+// Package wranglertest runs the worker under `wrangler dev` for end-to-end,
+// browser, soak and bench tests:
+//
+//	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{"DEMO_ROUTES": "1"}})
+//	resp, err := http.Get(s.URL + "/.well-known/jwks.json")
+//
+// It serves what `make build` left in build/ (it never builds) with the repo's
+// wrangler.toml, on a free loopback port, with its local KV in a fresh temp
+// dir unless Options.PersistDir says otherwise. Start copies wrangler.toml and
+// build/ into a temp dir and runs wrangler there: wrangler dev reloads the
+// worker whenever its files change, so without the copy a `make build` during
+// a test run would restart every running worker mid-request.
+//
+// The worker's vars and secrets are passed explicitly and never come from a
+// developer's .dev.vars, .env or shell: every value of Server.Vars (a fixed
+// test ADMIN_TOKEN, SIGNING_KEYS made in this process, TOKEN_ISSUER = URL, and
+// Options.Vars over them) is written to a dotenv file handed to wrangler with
+// --env-file (wrangler then reads no .dev.vars or .env, and with
+// CLOUDFLARE_INCLUDE_PROCESS_ENV=false nothing of its environment); these
+// values override the [vars] of wrangler.toml.
+//
+// wrangler runs in its own process group (node, esbuild, workerd). Stop ends the
+// whole group, SIGTERM then SIGKILL; a small watcher process ends it too when the
+// test process dies without running its cleanups (a timeout, a kill).
+package wranglertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure Start.
+type Options struct {
+	PersistDir string            // "" = a fresh temp dir
+	Vars       map[string]string // extra/overriding worker vars, e.g. {"DEMO_ROUTES":"1"}
+	Port       int               // 0 = pick a free loopback port
+	Log        io.Writer         // wrangler's output; nil = keep last lines in memory to show on failure
+}
+
+// Server is a running `wrangler dev`.
+type Server struct {
+	URL        string // "http://127.0.0.1:PORT"
+	Port       int
+	PersistDir string
+	AdminToken string // the admin token the worker was started with
+	// Vars are all the vars and secrets the worker was started with
+	// (ADMIN_TOKEN, SIGNING_KEYS, TOKEN_ISSUER, and Options.Vars). Do not modify.
+	Vars map[string]string
+
+	cfg    launchConfig
+	opts   Options
+	tail   *tailBuffer
+	logOut io.Writer
+
+	mu          sync.Mutex
+	proc        *process // nil when stopped
+	ownPersist  bool     // PersistDir was made by Start; Stop removes it
+	persistGone bool     // Stop removed PersistDir; Restart makes it anew
+	appDir      string   // the snapshot of wrangler.toml and build/ it serves
+	startupTime time.Duration
+}
+
+// TestAdminToken is the ADMIN_TOKEN every Server gets unless Options.Vars sets one.
+const TestAdminToken = "wranglertest-admin-token-not-a-secret-7d1c0b9e4f"
+
+// SigningKeyID is the kid of the test signing key in SIGNING_KEYS.
+const SigningKeyID = "wranglertest-1"
+
+// ErrNotBuilt is returned (wrapped) by Start when build/ lacks what `make build`
+// makes, or node_modules lacks wrangler.
+var ErrNotBuilt = errors.New("wranglertest: the worker is not built")
+
+// StartTimeout bounds how long Start waits for the worker to answer; the
+// environment variable WRANGLERTEST_START_TIMEOUT (a Go duration, such as
+// "3m") overrides it for slow or busy machines.
+const StartTimeout = 60 * time.Second
+
+func startTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("WRANGLERTEST_START_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return StartTimeout
+}
+
+var testSigningKeys = sync.OnceValue(func() string {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		panic(err)
+	}
+	return SigningKeyID + ":" + base64.RawURLEncoding.EncodeToString(seed)
+})
+
+// TestSigningKeys returns the SIGNING_KEYS value every Server of this process
+// gets unless Options.Vars sets one: one Ed25519 seed, made once per process,
+// as "kid:BASE64URL(seed)".
+func TestSigningKeys() string { return testSigningKeys() }
+
+// RepoRoot returns the directory holding go.mod, searching up from the
+// working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("wranglertest: no go.mod in the working directory or above it")
+		}
+		dir = parent
+	}
+}
+
+// launchConfig says what wrangler runs: the repo's wrangler.toml and build/
+// normally, a probe worker in this package's own tests.
+type launchConfig struct {
+	root   string // repo root, holding node_modules
+	srcDir string // holds wrangler.toml and build/
+}
+
+// snapshot copies wrangler.toml and build/ into a new temp dir and returns
+// it. wrangler dev watches its files and reloads the worker when they change
+// (and `make build` starts by emptying build/), so a rebuild while tests run
+// would restart their workers mid-request; a private copy keeps each Server on
+// the build it started with.
+func snapshot(srcDir string) (dir string, err error) {
+	dir, err = os.MkdirTemp("", "wranglertest-app-*")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := copyFile(filepath.Join(srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
+		return "", err
+	}
+	build := filepath.Join(srcDir, "build")
+	err = filepath.WalkDir(build, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(build, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dir, "build", rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return copyFile(path, to)
+	})
+	if err != nil {
+		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
+	}
+	return dir, nil
+}
+
+func copyFile(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Start runs `wrangler dev` on what `make build` built and returns once the
+// worker answers HTTP (any status), within StartTimeout.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBuilt(root); err != nil {
+		return nil, err
+	}
+	return start(ctx, opts, launchConfig{root: root, srcDir: root})
+}
+
+func checkBuilt(root string) error {
+	if _, err := os.Stat(wranglerJS(root)); err != nil {
+		return fmt.Errorf("%w: %s is missing: run `npm ci` (or `make build`) in %s", ErrNotBuilt, wranglerJS(root), root)
+	}
+	for _, f := range []string{"build/worker.mjs", "build/runtime.mjs", "build/wasm_exec.js", "build/app.wasm", "build/public"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return fmt.Errorf("%w: %s is missing: run `make build` in %s first", ErrNotBuilt, f, root)
+		}
+	}
+	return nil
+}
+
+func wranglerJS(root string) string {
+	return filepath.Join(root, "node_modules", "wrangler", "bin", "wrangler.js")
+}
+
+func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error) {
+	appDir, err := snapshot(cfg.srcDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotBuilt, err)
+	}
+	s := &Server{cfg: cfg, opts: opts, tail: newTailBuffer(200), appDir: appDir}
+	s.logOut = s.tail
+	if opts.Log != nil {
+		s.logOut = io.MultiWriter(s.tail, opts.Log)
+	}
+	s.PersistDir = opts.PersistDir
+	if s.PersistDir == "" {
+		dir, err := os.MkdirTemp("", "wranglertest-kv-*")
+		if err != nil {
+			os.RemoveAll(appDir)
+			return nil, err
+		}
+		s.PersistDir, s.ownPersist = dir, true
+	} else if abs, err := filepath.Abs(s.PersistDir); err == nil {
+		s.PersistDir = abs
+	}
+
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port := opts.Port
+		if port == 0 {
+			p, err := freePort()
+			if err != nil {
+				lastErr = err
+				break
+			}
+			port = p
+		}
+		s.setPort(port)
+		lastErr = s.launch(ctx)
+		if lastErr == nil {
+			return s, nil
+		}
+		// Another process may have taken the port between freePort and
+		// wrangler binding it: try again on another one.
+		if opts.Port != 0 || !errors.Is(lastErr, errAddrInUse) || ctx.Err() != nil {
+			break
+		}
+	}
+	if s.ownPersist {
+		os.RemoveAll(s.PersistDir)
+	}
+	os.RemoveAll(s.appDir)
+	return nil, lastErr
+}
+
+func (s *Server) setPort(port int) {
+	s.Port = port
+	s.URL = "http://127.0.0.1:" + strconv.Itoa(port)
+	vars := map[string]string{
+		"ADMIN_TOKEN":  TestAdminToken,
+		"SIGNING_KEYS": testSigningKeys(),
+		"TOKEN_ISSUER": s.URL,
+	}
+	for k, v := range s.opts.Vars {
+		vars[k] = v
+	}
+	s.Vars = vars
+	s.AdminToken = vars["ADMIN_TOKEN"]
+}
+
+var errAddrInUse = errors.New("address already in use")
+
+// launch starts wrangler on s.Port and waits until it answers.
+func (s *Server) launch(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		return errors.New("wranglertest: already running")
+	}
+	// Something else answering on the port would pass for the worker.
+	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port)); err != nil {
+		return fmt.Errorf("wranglertest: port %d: %w: %w", s.Port, errAddrInUse, err)
+	} else {
+		l.Close()
+	}
+	runDir, err := os.MkdirTemp("", "wranglertest-run-*")
+	if err != nil {
+		return err
+	}
+	envFile := filepath.Join(runDir, "vars.env")
+	if err := writeEnvFile(envFile, s.Vars); err != nil {
+		os.RemoveAll(runDir)
+		return err
+	}
+	inspector, err := freePort()
+	if err != nil {
+		os.RemoveAll(runDir)
+		return err
+	}
+	args := []string{
+		wranglerJS(s.cfg.root), "dev",
+		"--config", filepath.Join(s.appDir, "wrangler.toml"),
+		"--ip", "127.0.0.1",
+		"--port", strconv.Itoa(s.Port),
+		"--inspector-ip", "127.0.0.1",
+		"--inspector-port", strconv.Itoa(inspector),
+		"--persist-to", s.PersistDir,
+		"--env-file", envFile,
+		"--show-interactive-dev-session=false",
+		"--log-level", "info",
+	}
+	fmt.Fprintf(s.logOut, "wranglertest: node %s\n", strings.Join(args, " "))
+	began := time.Now()
+	cleanup := []string{runDir, s.appDir}
+	if s.ownPersist {
+		cleanup = append(cleanup, s.PersistDir)
+	}
+	p, err := startProcess(s.appDir, runDir, "node", args, childEnv(runDir), s.logOut, cleanup)
+	if err != nil {
+		os.RemoveAll(runDir)
+		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
+	}
+	if err := waitReady(ctx, s.URL, p.done); err != nil {
+		p.stop()
+		os.RemoveAll(runDir)
+		out := s.tail.String()
+		if strings.Contains(out, "EADDRINUSE") || strings.Contains(out, "ddress already in use") {
+			err = fmt.Errorf("%w: %w", errAddrInUse, err)
+		}
+		return fmt.Errorf("wranglertest: wrangler dev on %s: %w\n--- last lines of wrangler's output ---\n%s", s.URL, err, out)
+	}
+	s.startupTime = time.Since(began)
+	fmt.Fprintf(s.logOut, "wranglertest: %s answered after %v\n", s.URL, s.startupTime.Round(time.Millisecond))
+	s.proc = p
+	return nil
+}
+
+// StartupTime is how long the last start took until the worker answered.
+func (s *Server) StartupTime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startupTime
+}
+
+// Output returns the last lines wrangler printed.
+func (s *Server) Output() string { return s.tail.String() }
+
+// Stop ends wrangler and every process it started: SIGTERM to the process
+// group, SIGKILL to what is left after a grace period. It is idempotent. A
+// PersistDir that Start made is removed; one given in Options is kept.
+func (s *Server) Stop() error {
+	err := s.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ownPersist && s.PersistDir != "" {
+		if rerr := os.RemoveAll(s.PersistDir); rerr != nil && err == nil {
+			err = rerr
+		}
+		s.ownPersist, s.persistGone = false, true
+	}
+	if s.appDir != "" {
+		os.RemoveAll(s.appDir)
+		s.appDir = ""
+	}
+	return err
+}
+
+func (s *Server) stop() error {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	err := p.stop()
+	os.RemoveAll(p.runDir)
+	return err
+}
+
+// Restart stops the server and starts it again on the same port with the same
+// PersistDir, vars and build, so that the data written before is there again.
+// After Stop it also works, on a new copy of build/; a PersistDir that Start
+// made and Stop removed then starts empty.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.stop(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.appDir == "" {
+		// Stopped for good: take a new snapshot of the build.
+		dir, err := snapshot(s.cfg.srcDir)
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("%w: %w", ErrNotBuilt, err)
+		}
+		s.appDir = dir
+	}
+	if s.persistGone {
+		// Stop removed the temp dir it had made: a new, empty one, again ours.
+		if err := os.MkdirAll(s.PersistDir, 0o700); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.ownPersist, s.persistGone = true, false
+	}
+	s.mu.Unlock()
+	// The port was just freed; give the kernel a moment if someone else binds it.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.launch(ctx); err == nil || !errors.Is(err, errAddrInUse) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return err
+}
+
+// StartT is Start for tests: it stops the server (and its whole process group)
+// in t.Cleanup, also when the test fails or panics, and on failure to start it
+// fails the test with wrangler's last output lines. A PersistDir of "" becomes
+// t.TempDir(), so that it outlives a Stop followed by Restart.
+func StartT(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.PersistDir == "" {
+		opts.PersistDir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*startTimeout()+30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() && opts.Log == nil {
+			t.Logf("wranglertest: last lines of wrangler's output:\n%s", s.Output())
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("wranglertest: stopping %s: %v", s.URL, err)
+		}
+	})
+	return s
+}
+
+// waitReady polls url until it answers HTTP with any status.
+func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
+	timeout := startTimeout()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/__wranglertest/ready", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("wrangler exited before the worker answered")
+		case <-ctx.Done():
+			return fmt.Errorf("the worker did not answer within %v (WRANGLERTEST_START_TIMEOUT sets another limit): %w", timeout, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// childEnv is wrangler's environment: this process's, without any Cloudflare or
+// wrangler settings of the developer, plus settings that keep it offline-quiet
+// and isolated in runDir.
+func childEnv(runDir string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "CLOUDFLARE_") || strings.HasPrefix(name, "WRANGLER_") || strings.HasPrefix(name, "CF_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"WRANGLER_SEND_METRICS=false",
+		"WRANGLER_SEND_ERROR_REPORTS=false",
+		// Only the --env-file values; never the shell's environment.
+		"CLOUDFLARE_INCLUDE_PROCESS_ENV=false",
+		// --env-file is only read while this is true (its default).
+		"CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=true",
+		"WRANGLER_LOG_PATH="+filepath.Join(runDir, "logs"),
+		"WRANGLER_REGISTRY_PATH="+filepath.Join(runDir, "registry"),
+		"NO_COLOR=1",
+		"FORCE_COLOR=0",
+	)
+}
+
+// writeEnvFile writes vars as a dotenv file that wrangler 4.86 reads back
+// exactly: wrangler parses it with dotenv and then expands $NAME and ${NAME}
+// (dotenv-expand), also inside single quotes, so '$' is escaped as '\$'. Values
+// are single-quoted (or backquoted, or double-quoted) so that '#' and spaces
+// stay; newlines are refused.
+func writeEnvFile(path string, vars map[string]string) error {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, k := range names {
+		v := vars[k]
+		if !validVarName(k) {
+			return fmt.Errorf("wranglertest: invalid var name %q", k)
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("wranglertest: var %s: values with line breaks are not supported", k)
+		}
+		v = strings.ReplaceAll(v, "$", `\$`)
+		var q string
+		switch {
+		case !strings.Contains(v, "'"):
+			q = "'"
+		case !strings.Contains(v, "`"):
+			q = "`"
+		case !strings.Contains(v, `"`) && !strings.Contains(v, `\n`) && !strings.Contains(v, `\r`):
+			q = `"`
+		default:
+			return fmt.Errorf("wranglertest: var %s: cannot quote its value for a dotenv file", k)
+		}
+		fmt.Fprintf(&b, "%s=%s%s%s\n", k, q, v, q)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o600)
+}
+
+func validVarName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		switch {
+		case r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z'):
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// tailBuffer keeps the last lines written to it.
+type tailBuffer struct {
+	mu      sync.Mutex
+	max     int
+	lines   []string
+	partial []byte
+}
+
+func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.partial = append(b.partial, p...)
+	for {
+		i := bytes.IndexByte(b.partial, '\n')
+		if i < 0 {
+			break
+		}
+		b.lines = append(b.lines, string(b.partial[:i]))
+		b.partial = b.partial[i+1:]
+	}
+	if len(b.partial) > 64<<10 {
+		b.lines = append(b.lines, string(b.partial))
+		b.partial = nil
+	}
+	if over := len(b.lines) - b.max; over > 0 {
+		b.lines = append(b.lines[:0:0], b.lines[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.Join(b.lines, "\n")
+	if len(b.partial) > 0 {
+		s += "\n" + string(b.partial)
+	}
+	return s
+}
+
+// process is a running wrangler: the leader of its own process group, and a
+// watcher that ends that group when this test process dies.
+type process struct {
+	cmd     *exec.Cmd
+	pgid    int
+	done    chan struct{} // closed when the leader has exited
+	watcher *exec.Cmd
+	runDir  string
+}
+
+// watcherPipes holds the write ends of the watchers' pipes, so that they stay
+// open (no finalizer closes them) until stop, even if a Server is dropped
+// without Stop: then the watcher ends wrangler when this process exits.
+var watcherPipes sync.Map // *process -> *os.File
+
+// startProcess starts name in its own process group, and a watcher that ends
+// that group and removes the dirs in cleanup if this process dies first.
+func startProcess(dir, runDir, name string, args, env []string, out io.Writer, cleanup []string) (*process, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.WaitDelay = 2 * time.Second
+	setOwnProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, pgid: cmd.Process.Pid, done: make(chan struct{}), runDir: runDir}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	w, pipe, err := startWatcher(p.pgid, cleanup)
+	if err != nil {
+		p.stop()
+		return nil, fmt.Errorf("starting the watcher: %w", err)
+	}
+	p.watcher = w
+	watcherPipes.Store(p, pipe)
+	return p, nil
+}
+
+// stop ends the watcher, then the whole process group.
+func (p *process) stop() error {
+	if p.watcher != nil {
+		p.watcher.Process.Kill()
+		p.watcher.Wait()
+		p.watcher = nil
+	}
+	if pipe, ok := watcherPipes.LoadAndDelete(p); ok {
+		pipe.(*os.File).Close()
+	}
+	err := killGroup(p.pgid, p.done, 10*time.Second)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		if err == nil {
+			err = errors.New("wranglertest: wrangler did not exit")
+		}
+	}
+	return err
+}

@@ -1,0 +1,473 @@
+//go:build !js && unix
+
+package wranglertest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testClient bounds every request, so that a worker that never answers fails
+// the test instead of hanging it.
+var testClient = &http.Client{Timeout: 60 * time.Second}
+
+// skipUnlessBuilt skips when `make build` has not been run, except in CI
+// (CI=true), where a missing build is a failure.
+func skipUnlessBuilt(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("wranglertest needs a Unix system")
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkBuilt(root); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v (CI=true: a missing build is a failure)", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	return root
+}
+
+func TestStartStop(t *testing.T) {
+	skipUnlessBuilt(t)
+	ctx := context.Background()
+	s, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			s.Stop()
+		}
+	}()
+	t.Logf("wrangler dev answered on %s after %v", s.URL, s.StartupTime())
+	if s.Port == 0 || s.URL != "http://127.0.0.1:"+strconv.Itoa(s.Port) {
+		t.Errorf("URL %q, Port %d", s.URL, s.Port)
+	}
+	if s.AdminToken != TestAdminToken || s.PersistDir == "" {
+		t.Errorf("AdminToken %q, PersistDir %q", s.AdminToken, s.PersistDir)
+	}
+
+	resp, err := testClient.Get(s.URL + "/")
+	if err != nil {
+		t.Fatalf("GET /: %v", err)
+	}
+	resp.Body.Close()
+	t.Logf("GET / -> %s", resp.Status)
+	checkAdminToken(t, s)
+
+	s.mu.Lock()
+	pgid := s.proc.pgid
+	s.mu.Unlock()
+	family := descendants(pgid)
+	if len(family) < 2 {
+		t.Errorf("expected wrangler to have started child processes, found %v", family)
+	}
+	t.Logf("process group %d: %v", pgid, family)
+
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	stopped = true
+	if left := groupMembers(pgid); len(left) > 0 {
+		t.Errorf("processes of group %d left after Stop: %v", pgid, left)
+	}
+	for _, pid := range family {
+		if st, ok := readStat(pid); ok && st.state != "Z" {
+			t.Errorf("process %d (started by wrangler) still alive after Stop: %+v", pid, st)
+		}
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if _, err := os.Stat(s.PersistDir); !os.IsNotExist(err) {
+		t.Errorf("temp PersistDir %s not removed: %v", s.PersistDir, err)
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	if resp, err := c.Get(s.URL + "/"); err == nil {
+		resp.Body.Close()
+		t.Errorf("%s still answers after Stop", s.URL)
+	}
+}
+
+// checkAdminToken shows that ADMIN_TOKEN reaches the worker, once the worker
+// has the admin API: the right token creates an org, a wrong one is refused.
+// Before that (the stand-in worker/main.go) it only logs.
+func checkAdminToken(t *testing.T, s *Server) {
+	t.Helper()
+	post := func(token string) (int, string) {
+		body := `{"name":"wranglertest","allowed_origins":["http://127.0.0.1:1"]}`
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/admin/orgs", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := testClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST /v1/admin/orgs: %v", err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post(s.AdminToken)
+	switch status {
+	case http.StatusCreated:
+	case http.StatusNotFound, http.StatusServiceUnavailable, http.StatusMethodNotAllowed:
+		t.Logf("admin API not there yet (%d %.100s): ADMIN_TOKEN not checked against it", status, body)
+		return
+	default:
+		t.Fatalf("POST /v1/admin/orgs with the admin token: %d %s", status, body)
+	}
+	if status, body := post("wrong-" + s.AdminToken); status != http.StatusUnauthorized {
+		t.Errorf("POST /v1/admin/orgs with a wrong token: %d %s, want 401", status, body)
+	}
+}
+
+// descendants lists pgid and every process below it.
+func descendants(root int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := readStat(pid); ok {
+			children[st.ppid] = append(children[st.ppid], pid)
+		}
+	}
+	var out []int
+	var walk func(int)
+	walk = func(pid int) {
+		out = append(out, pid)
+		for _, c := range children[pid] {
+			walk(c)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// TestProbeWorker runs worker/cfkv/cfkvprobe/probeworker, a worker that only
+// exposes cfkv and its env, to show that cfkv works against wrangler's local
+// KV (metadata, TTL, paging), that the vars Start passes reach the worker
+// exactly and nothing from the shell does, and that Restart keeps the data.
+func TestProbeWorker(t *testing.T) {
+	root := skipUnlessBuilt(t)
+	dir := t.TempDir()
+	buildProbe(t, root, dir)
+	// Neither the repo's .dev.vars / .env (wrangler runs on a copy of
+	// wrangler.toml elsewhere, with --env-file) nor the shell may reach the worker.
+	t.Setenv("LEAK_SHELL", "1")
+	t.Setenv("TOKEN_ISSUER", "from-shell")
+
+	tricky := `a$HOME ${PATH} #b 'c' "d" :e=f \$g`
+	persist := t.TempDir()
+	ctx := context.Background()
+	var logw io.Writer
+	if os.Getenv("WRANGLERTEST_VERBOSE") != "" {
+		logw = os.Stderr
+	}
+	s, err := start(ctx, Options{
+		Log:        logw,
+		PersistDir: persist,
+		Vars:       map[string]string{"DEMO_ROUTES": "1", "TRICKY": tricky, "EMPTYISH": " "},
+	}, launchConfig{root: root, srcDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	t.Logf("probe worker answered after %v", s.StartupTime())
+
+	// Vars.
+	env := probeEnv(t, s, "ADMIN_TOKEN", "SIGNING_KEYS", "TOKEN_ISSUER", "DEMO_ROUTES", "TRICKY", "EMPTYISH", "LEAK_SHELL")
+	want := map[string]string{
+		"ADMIN_TOKEN":  TestAdminToken,
+		"SIGNING_KEYS": TestSigningKeys(),
+		"TOKEN_ISSUER": s.URL,
+		"DEMO_ROUTES":  "1", // overrides [vars] DEMO_ROUTES = "0"
+		"TRICKY":       tricky,
+		"EMPTYISH":     " ",
+	}
+	for name, v := range want {
+		sum := sha256.Sum256([]byte(v))
+		if got := env[name]; !got.Set || got.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("var %s did not reach the worker as %q: %+v", name, v, got)
+		}
+		if s.Vars[name] != v {
+			t.Errorf("Server.Vars[%s] = %q, want %q", name, s.Vars[name], v)
+		}
+	}
+	if env["LEAK_SHELL"].Set {
+		t.Error("a variable of the shell reached the worker")
+	}
+	if !strings.HasPrefix(TestSigningKeys(), SigningKeyID+":") {
+		t.Errorf("SIGNING_KEYS %q", TestSigningKeys())
+	}
+
+	// cfkv against wrangler's local KV.
+	do(t, s, "PUT", "/_probe/kv/org/1?metadata="+url.QueryEscape(`{"name": "Ünïcode ✓", "n": 1, "nested": {"a": [1, 2]}}`)+"&ttl=3600", "one", 204)
+	do(t, s, "PUT", "/_probe/kv/org/2", "", 204)
+	do(t, s, "PUT", "/_probe/kv/org/3?metadata=%5B%5D", "three\x00\xff", 204)
+	do(t, s, "PUT", "/_probe/kv/other", "x", 204)
+	do(t, s, "PUT", "/_probe/kv/bad?metadata=%7Bnope", "x", 400)
+	do(t, s, "PUT", "/_probe/kv/short-ttl?ttl=5", "x", 400)
+	if got := do(t, s, "GET", "/_probe/kv/org/1", "", 200); got != "one" {
+		t.Errorf("GET org/1 = %q", got)
+	}
+	if got := do(t, s, "GET", "/_probe/kv/org/2", "", 200); got != "" {
+		t.Errorf("GET org/2 = %q, want empty", got)
+	}
+	if got := do(t, s, "GET", "/_probe/kv/org/3", "", 200); got != "three\x00\xff" {
+		t.Errorf("GET org/3 = %q", got)
+	}
+	do(t, s, "GET", "/_probe/kv/missing", "", 404)
+	checkListing := func() {
+		t.Helper()
+		var names, metas []string
+		cursor := ""
+		for page := 0; ; page++ {
+			if page > 5 {
+				t.Fatal("listing does not end")
+			}
+			var res struct {
+				Keys []struct {
+					Name     string          `json:"name"`
+					Metadata json.RawMessage `json:"metadata"`
+				} `json:"keys"`
+				Cursor   string `json:"cursor"`
+				Complete bool   `json:"complete"`
+			}
+			body := do(t, s, "GET", "/_probe/list?prefix=org/&limit=2&cursor="+url.QueryEscape(cursor), "", 200)
+			if err := json.Unmarshal([]byte(body), &res); err != nil {
+				t.Fatalf("list: %v: %s", err, body)
+			}
+			for _, k := range res.Keys {
+				names = append(names, k.Name)
+				metas = append(metas, string(k.Metadata))
+			}
+			if res.Complete {
+				break
+			}
+			if res.Cursor == "" {
+				t.Fatalf("incomplete page without a cursor: %s", body)
+			}
+			cursor = res.Cursor
+		}
+		if got := strings.Join(names, " "); got != "org/1 org/2 org/3" {
+			t.Errorf("listed %q", got)
+		}
+		wantMetas := []string{`{"name":"Ünïcode ✓","n":1,"nested":{"a":[1,2]}}`, ``, `[]`}
+		if fmt.Sprint(metas) != fmt.Sprint(wantMetas) {
+			t.Errorf("metadata %q, want %q", metas, wantMetas)
+		}
+	}
+	checkListing()
+	// A handler may write part of its answer before it awaits KV.
+	if got := do(t, s, "GET", "/_probe/late-kv/org/1?flush=1", "", 200); got != "start\nfound=true err=<nil> value=one\n" {
+		t.Errorf("late-kv = %q", got)
+	}
+
+	// Restart: same port, same data.
+	port := s.Port
+	if err := s.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	t.Logf("restarted in %v", s.StartupTime())
+	if s.Port != port {
+		t.Errorf("port changed from %d to %d", port, s.Port)
+	}
+	if got := do(t, s, "GET", "/_probe/kv/org/1", "", 200); got != "one" {
+		t.Errorf("after Restart: GET org/1 = %q", got)
+	}
+	checkListing()
+	do(t, s, "DELETE", "/_probe/kv/org/1", "", 204)
+	do(t, s, "DELETE", "/_probe/kv/org/1", "", 204)
+	do(t, s, "GET", "/_probe/kv/org/1", "", 404)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(persist); err != nil {
+		t.Errorf("a PersistDir given in Options must be kept: %v", err)
+	}
+}
+
+type envEntry struct {
+	Set    bool   `json:"set"`
+	SHA256 string `json:"sha256"`
+}
+
+func probeEnv(t *testing.T, s *Server, names ...string) map[string]envEntry {
+	t.Helper()
+	q := url.Values{"name": names}
+	body := do(t, s, "GET", "/_probe/env?"+q.Encode(), "", 200)
+	var out map[string]envEntry
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatalf("env: %v: %s", err, body)
+	}
+	return out
+}
+
+func do(t *testing.T, s *Server, method, path, body string, wantStatus int) string {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, wantStatus)
+	}
+	return string(b)
+}
+
+// buildProbe puts the probe worker and a wrangler config for it into dir.
+// The probe serves with workers.Serve, so it gets syumai's own worker.mjs (a
+// Go instance per request), whatever entry build/ uses.
+func buildProbe(t *testing.T, root, dir string) {
+	t.Helper()
+	gen := exec.Command("go", "run", "github.com/syumai/workers/cmd/workers-assets-gen", "-mode=go", "-o", filepath.Join(dir, "build"))
+	gen.Dir = root
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("workers-assets-gen: %v\n%s", err, out)
+	}
+	cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", filepath.Join(dir, "build", "app.wasm"), "./worker/cfkv/cfkvprobe/probeworker")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the probe worker: %v\n%s", err, out)
+	}
+	config := `name = "cfkv-probe"
+main = "build/worker.mjs"
+compatibility_date = "2026-04-01"
+
+[[kv_namespaces]]
+binding = "CHAT_KV"
+id = "00000000000000000000000000000000"
+
+[vars]
+DEMO_ROUTES = "0"
+`
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOrphanedServerIsKilled shows that wrangler does not outlive a test
+// process that dies without its cleanups (a -timeout panic, a kill): a child
+// test process starts a server and exits at once, and the watcher ends the
+// process group.
+func TestOrphanedServerIsKilled(t *testing.T) {
+	if os.Getenv("WRANGLERTEST_ORPHAN_CHILD") == "1" {
+		s, err := Start(context.Background(), Options{})
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(2)
+		}
+		s.mu.Lock()
+		fmt.Printf("pgid=%d\n", s.proc.pgid)
+		fmt.Printf("dir=%s\ndir=%s\ndir=%s\n", s.proc.runDir, s.appDir, s.PersistDir)
+		s.mu.Unlock()
+		os.Exit(3) // no Stop, no cleanups
+	}
+	skipUnlessBuilt(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOrphanedServerIsKilled$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "WRANGLERTEST_ORPHAN_CHILD=1")
+	out, _ := cmd.Output()
+	var pgid int
+	var dirs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "pgid="); ok {
+			pgid, _ = strconv.Atoi(v)
+		}
+		if v, ok := strings.CutPrefix(line, "dir="); ok {
+			dirs = append(dirs, v)
+		}
+	}
+	if pgid == 0 {
+		t.Fatalf("child did not start a server: %s", out)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(groupMembers(pgid)) > 0 {
+		if time.Now().After(deadline) {
+			left := groupMembers(pgid)
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			t.Fatalf("process group %d of a dead test process still alive after 15s: %v", pgid, left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The watcher then removes the temp dirs of that server.
+	for _, dir := range dirs {
+		for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+			if _, err := os.Stat(dir); os.IsNotExist(err) {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				os.RemoveAll(dir)
+				t.Errorf("%s left behind by a dead test process", dir)
+				break
+			}
+		}
+	}
+}
+
+func TestWriteEnvFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.env")
+	if err := writeEnvFile(path, map[string]string{"B": "it's $X", "A": "plain #x"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if got, want := string(b), "A='plain #x'\nB=`it's \\$X`\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, bad := range []map[string]string{{"A": "x\ny"}, {"1A": "x"}, {"A-B": "x"}, {"A": "'`\""}} {
+		if err := writeEnvFile(path, bad); err == nil {
+			t.Errorf("writeEnvFile(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestTailBuffer(t *testing.T) {
+	b := newTailBuffer(3)
+	for i := range 10 {
+		fmt.Fprintf(b, "line %d\n", i)
+	}
+	b.Write([]byte("partial"))
+	if got, want := b.String(), "line 7\nline 8\nline 9\npartial"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestStartWithoutBuild(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module x\n"), 0o644)
+	t.Chdir(dir)
+	_, err := Start(context.Background(), Options{})
+	if !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "make build") && !strings.Contains(err.Error(), "npm ci") {
+		t.Errorf("Start without build: %v", err)
+	}
+}
