@@ -112,8 +112,8 @@ vet:
 test: build vet
 	@echo "==> go test ./... (native; includes the wrangler dev and browser tests)"
 	$(GO) test ./...
-	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... ./worker/cfkv/..."
-	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/...
+	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... ./worker/cfkv/... ./worker/bridge/..."
+	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/...
 
 deploy: build
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \

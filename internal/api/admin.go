@@ -26,8 +26,11 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		return identity.Invalid("name", "must not be empty.")
 	}
+	if req.AllowedOrigins == nil {
+		return identity.Invalid("allowed_origins", "is required: the origins (like https://shop.example) whose pages may use the widget.")
+	}
 	origins := []string{}
-	if req.AllowedOrigins != nil {
+	{
 		if len(*req.AllowedOrigins) > identity.MaxOrigins {
 			return identity.Invalid("allowed_origins", "must hold at most %d origins.", identity.MaxOrigins)
 		}

@@ -54,7 +54,7 @@ type route struct {
 func (w *world) bodyRoutes() []route {
 	wa := []string{"X-Widget-Token", w.a.PK}
 	return []route{
-		{"create org", "POST", "/v1/admin/orgs", []string{"Authorization", "Bearer " + adminToken}, `{"name":"X"}`},
+		{"create org", "POST", "/v1/admin/orgs", []string{"Authorization", "Bearer " + adminToken}, `{"name":"X","allowed_origins":[]}`},
 		{"authenticate", "POST", "/v1/users/authenticate", []string{"Authorization", "Bearer " + w.a.SK}, `{"user_id":"u-9"}`},
 		{"revoke", "POST", "/v1/users/revoke", []string{"Authorization", "Bearer " + w.a.SK}, `{"user_id":"u-9"}`},
 		{"agent message", "POST", "/v1/sessions/" + w.sessionA + "/messages", []string{"Authorization", "Bearer " + w.a.SK}, `{"content":"hi"}`},
@@ -191,7 +191,7 @@ func TestMissingDeviceID(t *testing.T) {
 
 func TestUnknownFieldsAreIgnored(t *testing.T) {
 	w := newWorld(t)
-	r := w.admin("POST", "/v1/admin/orgs", `{"name":"X","extra":{"deep":[1,{"x":null}]},"id":"forced"}`)
+	r := w.admin("POST", "/v1/admin/orgs", `{"name":"X","allowed_origins":[],"extra":{"deep":[1,{"x":null}]},"id":"forced"}`)
 	if r.Status != 201 || r.Body["org"].(map[string]any)["id"] == "forced" {
 		t.Errorf("create org with unknown fields: %d %s", r.Status, r.Raw)
 	}

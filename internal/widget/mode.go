@@ -33,6 +33,3 @@ func (c *Config) Mode() Mode {
 	}
 	return ModeAnonymous
 }
-
-// Verified reports whether the mode's identity comes from the org's server.
-func (m Mode) Verified() bool { return m == ModeVerified }

@@ -81,9 +81,6 @@ func New(cfg *Config, d Deps) *Widget {
 	}
 }
 
-// Config returns the widget's config.
-func (w *Widget) Config() *Config { return w.cfg }
-
 // Status is what the UI needs to know to draw the panel.
 type Status struct {
 	Mode Mode `json:"mode"`

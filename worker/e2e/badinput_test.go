@@ -1,0 +1,262 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bytes"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fixture is an org with a little of everything, for the bad-input tables.
+type fixture struct {
+	o        *org
+	device   string
+	contact  contactReply
+	verified authReply
+	session  Session
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{o: newOrg(t), device: newDevice()}
+	f.contact = f.o.contact(t, f.device, map[string]any{"name": "Fixture", "custom_data": map[string]any{"v": 1}})
+	f.verified = f.o.authenticate(t, map[string]any{"user_id": uniq("fixture"), "name": "Fixed", "custom_data": map[string]any{"v": 1}})
+	f.session = createSession(t, f.o.widget(t, f.contact.Token), nil)
+	say(t, f.o.widget(t, f.contact.Token), f.session.ID, "hello")
+	return f
+}
+
+type snapshot struct {
+	sessions []string
+	messages []string
+	contact  string
+	user     string
+}
+
+// snap reads, through the API, everything a refused write could have changed.
+func (f *fixture) snap(t testing.TB) snapshot {
+	t.Helper()
+	var s snapshot
+	s.sessions = sessionIDs(orgSessions(t, f.o, nil))
+	s.messages = messageIDs(orgSession(t, f.o, f.session.ID).Messages)
+	var me meReply
+	f.o.widget(t, f.contact.Token).get(t, "/v1/widget/me").ok(200, &me)
+	s.contact = mustJSON(me)
+	me = meReply{}
+	f.o.widget(t, f.verified.Token).get(t, "/v1/widget/me").ok(200, &me) // also: not revoked
+	s.user = mustJSON(me)
+	return s
+}
+
+func (f *fixture) unchanged(t testing.TB, before snapshot) {
+	t.Helper()
+	after := f.snap(t)
+	if !slices.Equal(before.sessions, after.sessions) {
+		t.Errorf("sessions changed: %v → %v", before.sessions, after.sessions)
+	}
+	if !slices.Equal(before.messages, after.messages) {
+		t.Errorf("messages changed: %v → %v", before.messages, after.messages)
+	}
+	if before.contact != after.contact {
+		t.Errorf("contact changed: %s → %s", before.contact, after.contact)
+	}
+	if before.user != after.user {
+		t.Errorf("user changed: %s → %s", before.user, after.user)
+	}
+}
+
+type bodyRoute struct {
+	name      string
+	c         *caller
+	path      string
+	wrongType any    // a body with one field of the wrong type
+	field     string // that field
+}
+
+func (f *fixture) bodyRoutes(t testing.TB) []bodyRoute {
+	t.Helper()
+	sid := url.PathEscape(f.session.ID)
+	uid := str(f.verified.User.UserID)
+	return []bodyRoute{
+		{"admin orgs", vendor(t), "/v1/admin/orgs", map[string]any{"name": 5, "allowed_origins": []string{"https://a.example"}}, "name"},
+		{"admin orgs (origins)", vendor(t), "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": "x"}, "allowed_origins"},
+		{"authenticate", f.o.api(t), "/v1/users/authenticate", map[string]any{"user_id": uid, "custom_data": "x"}, "custom_data"},
+		{"authenticate (name)", f.o.api(t), "/v1/users/authenticate", map[string]any{"user_id": uid, "name": 5}, "name"},
+		{"revoke", f.o.api(t), "/v1/users/revoke", map[string]any{"user_id": 5}, "user_id"},
+		{"agent message", f.o.api(t), "/v1/sessions/" + sid + "/messages", map[string]any{"content": 5}, "content"},
+		{"contacts", f.o.widget(t, ""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "name": 5}, "name"},
+		{"contacts (custom_data)", f.o.widget(t, ""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "custom_data": "x"}, "custom_data"},
+		{"widget sessions", f.o.widget(t, f.contact.Token), "/v1/widget/sessions", map[string]any{"custom_data": "x"}, "custom_data"},
+		{"widget sessions (external_id)", f.o.widget(t, f.contact.Token), "/v1/widget/sessions", map[string]any{"external_id": 5}, "external_id"},
+		{"widget message", f.o.widget(t, f.contact.Token), "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": true}, "content"},
+	}
+}
+
+func TestBadJSONAndTypesOnEveryRoute(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := f.snap(t)
+	malformed := map[string][]byte{
+		"truncated":      []byte(`{"content": "x"`),
+		"not json":       []byte(`content=x`),
+		"single quotes":  []byte(`{'content': 'x'}`),
+		"trailing comma": []byte(`{"content": "x",}`),
+		// Otherwise a good body for every route (unknown fields are ignored).
+		"invalid utf-8": []byte(`{"device_id":"` + f.device + `","user_id":"someone-else","allowed_origins":["https://a.example"],` +
+			"\"name\":\"Bad \xff\xfe\",\"content\":\"Bad \xff\xfe\"}"),
+		"two objects": []byte(`{"content": "x"}{"content": "y"}`),
+	}
+	t.Run("routes", func(t *testing.T) {
+		for _, rt := range f.bodyRoutes(t) {
+			for name, body := range malformed {
+				t.Run(rt.name+"/malformed/"+name, func(t *testing.T) {
+					t.Parallel()
+					codes := []string{"invalid_json"}
+					if name == "invalid utf-8" {
+						codes = append(codes, "invalid_request")
+					}
+					rt.c.post(t, rt.path, raw(body)).fails(400, codes...)
+				})
+			}
+			t.Run(rt.name+"/wrong type", func(t *testing.T) {
+				t.Parallel()
+				rt.c.post(t, rt.path, rt.wrongType).failsNaming(rt.field)
+			})
+			for _, body := range []string{`[]`, `"x"`, `5`} {
+				t.Run(rt.name+"/not an object "+body, func(t *testing.T) {
+					t.Parallel()
+					rt.c.post(t, rt.path, raw(body)).fails(400, "invalid_request")
+				})
+			}
+		}
+	})
+	f.unchanged(t, before)
+}
+
+func TestPayloadTooLarge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := f.snap(t)
+	big := func() []byte {
+		return []byte(`{"device_id":"` + f.device + `","user_id":"x","name":"Big","content":"` + strings.Repeat("x", 70<<10) + `"}`)
+	}
+	t.Run("routes", func(t *testing.T) {
+		for _, rt := range f.bodyRoutes(t) {
+			if strings.Contains(rt.name, "(") {
+				continue // one per path
+			}
+			t.Run(rt.name+"/with length", func(t *testing.T) {
+				t.Parallel()
+				rt.c.post(t, rt.path, raw(big())).fails(413, "payload_too_large")
+			})
+			t.Run(rt.name+"/chunked", func(t *testing.T) {
+				t.Parallel()
+				rt.c.post(t, rt.path, stream{bytes.NewReader(big())}).fails(413, "payload_too_large")
+			})
+		}
+		t.Run("admin api-keys", func(t *testing.T) {
+			t.Parallel()
+			vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(f.o.ID)+"/api-keys", raw(big())).fails(413, "payload_too_large")
+		})
+	})
+	f.unchanged(t, before)
+
+	// Exactly 64 KiB is not too large (unknown fields are ignored).
+	pad := func(n int) []byte {
+		head := `{"device_id":"` + newDevice() + `","name":"Boundary","pad":"`
+		tail := `"}`
+		return []byte(head + strings.Repeat("p", n-len(head)-len(tail)) + tail)
+	}
+	at := pad(64 << 10)
+	if len(at) != 64<<10 {
+		t.Fatalf("built %d bytes", len(at))
+	}
+	var c contactReply
+	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(at)).ok(200, &c)
+	if str(c.Contact.Name) != "Boundary" {
+		t.Errorf("64 KiB body: contact name %s", str(c.Contact.Name))
+	}
+	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(pad(64<<10+1))).fails(413, "payload_too_large")
+}
+
+func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	w := f.o.widget(t, f.contact.Token)
+	sid := url.PathEscape(f.session.ID)
+	cases := []struct {
+		c            *caller
+		method, path string
+	}{
+		{anon(t), "GET", "/v1/nope"},
+		{anon(t), "GET", "/v1"},
+		{anon(t), "GET", "/v1/"},
+		{anon(t), "POST", "/v2/sessions"},
+		{w, "GET", "/v1/widget/nope"},
+		{w, "POST", "/v1/widget/nope"},
+		{w, "GET", "/v1/widget/sessions/" + sid + "/messages/x"},
+		{w, "GET", "/v1/widget/sessions/" + sid + "/nope"},
+		{f.o.api(t), "GET", "/v1/sessions/" + sid + "/nope"},
+		{f.o.api(t), "GET", "/v1/users"},
+		{f.o.api(t), "POST", "/v1/users/nope"},
+		{vendor(t), "GET", "/v1/admin/nope"},
+		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
+			t.Parallel()
+			c.c.do(t, c.method, c.path, nil).fails(404, "not_found")
+		})
+	}
+}
+
+func TestWrongMethods(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := f.snap(t)
+	w := f.o.widget(t, f.contact.Token)
+	sid := url.PathEscape(f.session.ID)
+	orgPath := "/v1/admin/orgs/" + url.PathEscape(f.o.ID)
+	cases := []struct {
+		c            *caller
+		method, path string
+	}{
+		{vendor(t), "PUT", "/v1/admin/orgs"},
+		{vendor(t), "PATCH", "/v1/admin/orgs"},
+		{vendor(t), "PUT", orgPath + "/api-keys"},
+		{vendor(t), "PATCH", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
+		{vendor(t), "PUT", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
+		{f.o.api(t), "GET", "/v1/users/authenticate"},
+		{f.o.api(t), "PUT", "/v1/users/authenticate"},
+		{f.o.api(t), "GET", "/v1/users/revoke"},
+		{f.o.api(t), "POST", "/v1/sessions"},
+		{f.o.api(t), "PUT", "/v1/sessions/" + sid},
+		{f.o.api(t), "POST", "/v1/sessions/" + sid},
+		{f.o.api(t), "PUT", "/v1/sessions/" + sid + "/messages"},
+		{w, "GET", "/v1/widget/contacts"},
+		{w, "PUT", "/v1/widget/contacts"},
+		{w, "POST", "/v1/widget/me"},
+		{w, "PUT", "/v1/widget/sessions"},
+		{w, "PATCH", "/v1/widget/sessions"},
+		{w, "PUT", "/v1/widget/sessions/" + sid},
+		{w, "POST", "/v1/widget/sessions/" + sid},
+		{w, "PUT", "/v1/widget/sessions/" + sid + "/messages"},
+		{anon(t), "POST", "/.well-known/jwks.json"},
+		{anon(t), "PUT", "/.well-known/jwks.json"},
+	}
+	t.Run("routes", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
+				t.Parallel()
+				c.c.do(t, c.method, c.path, map[string]any{"content": "x", "name": "x"}).fails(405, "method_not_allowed")
+			})
+		}
+	})
+	f.unchanged(t, before)
+	if !keyWorks(t, f.o.Key.Secret) {
+		t.Error("a wrong-method request on the key's path deleted the key")
+	}
+}

@@ -1,0 +1,616 @@
+//go:build !js
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var httpClient = &http.Client{
+	Timeout: 60 * time.Second,
+	// The API never redirects; a redirect would be a bug worth seeing.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// caller sends requests as one party: its headers go on every request.
+// Each request names the test it reports to.
+type caller struct {
+	base string
+	h    http.Header
+}
+
+// opt changes one request's headers.
+type opt func(http.Header)
+
+func header(k, v string) opt       { return func(h http.Header) { h.Set(k, v) } }
+func without(k string) opt         { return func(h http.Header) { h.Del(k) } }
+func bearer(token string) opt      { return header("Authorization", "Bearer "+token) }
+func idemKey(key string) opt       { return header("Idempotency-Key", key) }
+func withOrigin(origin string) opt { return header("Origin", origin) }
+
+// anon is a caller without credentials.
+func anon(t testing.TB) *caller {
+	t.Helper()
+	return &caller{base: strings.TrimRight(server(t).URL, "/"), h: http.Header{}}
+}
+
+// vendor calls with the admin token.
+func vendor(t testing.TB) *caller {
+	t.Helper()
+	c := anon(t)
+	c.h.Set("Authorization", "Bearer "+server(t).AdminToken)
+	return c
+}
+
+// with returns a copy of c with more headers.
+func (c *caller) with(opts ...opt) *caller {
+	n := &caller{base: c.base, h: c.h.Clone()}
+	for _, o := range opts {
+		o(n.h)
+	}
+	return n
+}
+
+func (c *caller) get(t testing.TB, path string, opts ...opt) *reply {
+	t.Helper()
+	return c.do(t, "GET", path, nil, opts...)
+}
+
+func (c *caller) post(t testing.TB, path string, body any, opts ...opt) *reply {
+	t.Helper()
+	return c.do(t, "POST", path, body, opts...)
+}
+
+func (c *caller) del(t testing.TB, path string, opts ...opt) *reply {
+	t.Helper()
+	return c.do(t, "DELETE", path, nil, opts...)
+}
+
+// raw is a request body sent exactly as given.
+type raw []byte
+
+// stream is a request body of unknown length, sent chunked.
+type stream struct{ r io.Reader }
+
+// do sends one request. body is nil (none), raw, stream, or a value marshalled
+// to JSON. Every answer is checked for the rules that hold for all answers: no
+// 5xx, and an error status carries the error shape.
+func (c *caller) do(t testing.TB, method, path string, body any, opts ...opt) *reply {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case raw:
+		rd = bytes.NewReader(b)
+	case stream:
+		rd = io.NopCloser(b.r) // hides the length: chunked
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("marshal request body: %v", err)
+		}
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	req.Header = c.h.Clone()
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, o := range opts {
+		o(req.Header)
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, path, err)
+	}
+	r := &reply{t: t, Status: res.StatusCode, Header: res.Header, Body: b, what: method + " " + path}
+	if r.Status >= 500 {
+		t.Errorf("%s: got %d, no request may get a 5xx\n%s", r.what, r.Status, r.excerpt())
+	}
+	if r.Status == http.StatusTooManyRequests {
+		t.Fatalf("%s: rate limited (429) during the e2e run; Retry-After=%q\n%s", r.what, r.Header.Get("Retry-After"), r.excerpt())
+	}
+	return r
+}
+
+// reply is one answer.
+type reply struct {
+	t      testing.TB
+	Status int
+	Header http.Header
+	Body   []byte
+	what   string
+}
+
+func (r *reply) excerpt() string {
+	s := string(r.Body)
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return fmt.Sprintf("  content-type: %q\n  body: %s", r.Header.Get("Content-Type"), s)
+}
+
+// expect fails the test unless the status is want; it returns r for chaining.
+func (r *reply) expect(want int) *reply {
+	r.t.Helper()
+	if r.Status != want {
+		r.t.Fatalf("%s: status %d, want %d\n%s", r.what, r.Status, want, r.excerpt())
+	}
+	return r
+}
+
+// into decodes the JSON body into v (and checks the Content-Type).
+func (r *reply) into(v any) *reply {
+	r.t.Helper()
+	r.checkJSONType()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		r.t.Fatalf("%s: decoding body as %T: %v\n%s", r.what, v, err, r.excerpt())
+	}
+	return r
+}
+
+// ok expects want and decodes the body into v.
+func (r *reply) ok(want int, v any) {
+	r.t.Helper()
+	r.expect(want)
+	if v != nil {
+		r.into(v)
+	}
+}
+
+func (r *reply) checkJSONType() {
+	r.t.Helper()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		r.t.Errorf("%s: Content-Type %q, want application/json", r.what, r.Header.Get("Content-Type"))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		r.t.Errorf("%s: Content-Type charset %q, want utf-8", r.what, cs)
+	}
+}
+
+// apiError is the error shape.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// errorBody checks the error shape {"error":{"code","message"}} and returns it.
+func (r *reply) errorBody() apiError {
+	r.t.Helper()
+	r.checkJSONType()
+	var env struct {
+		Error *struct {
+			Code    *string `json:"code"`
+			Message *string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(r.Body, &env); err != nil || env.Error == nil || env.Error.Code == nil || env.Error.Message == nil {
+		r.t.Fatalf("%s: body is not {\"error\":{\"code\",\"message\"}} (err %v)\n%s", r.what, err, r.excerpt())
+	}
+	e := apiError{Code: *env.Error.Code, Message: *env.Error.Message}
+	if !regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`).MatchString(e.Code) {
+		r.t.Errorf("%s: error code %q is not snake_case", r.what, e.Code)
+	}
+	if strings.TrimSpace(e.Message) == "" {
+		r.t.Errorf("%s: error message is empty", r.what)
+	}
+	low := strings.ToLower(e.Message)
+	for _, leak := range []string{"goroutine ", "panic", "runtime error", ".go:"} {
+		if strings.Contains(low, leak) {
+			r.t.Errorf("%s: error message looks like a stack trace or internal error: %q", r.what, e.Message)
+		}
+	}
+	return e
+}
+
+// fails expects an error answer with the status and one of the codes.
+func (r *reply) fails(status int, codes ...string) apiError {
+	r.t.Helper()
+	if r.Status != status {
+		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.what, r.Status, status, codes, r.excerpt())
+	}
+	e := r.errorBody()
+	if len(codes) > 0 && !slices.Contains(codes, e.Code) {
+		r.t.Fatalf("%s: error code %q, want %s (message %q)", r.what, e.Code, strings.Join(codes, " or "), e.Message)
+	}
+	return e
+}
+
+// failsNaming expects 400 invalid_request whose message names field.
+func (r *reply) failsNaming(field string) apiError {
+	r.t.Helper()
+	e := r.fails(400, "invalid_request")
+	if !strings.Contains(strings.ToLower(e.Message), strings.ToLower(field)) {
+		r.t.Errorf("%s: invalid_request message %q does not name the field %q", r.what, e.Message, field)
+	}
+	return e
+}
+
+// ---- the product's objects ----
+
+type Org struct {
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	WidgetToken    string   `json:"widget_token"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	CreatedAt      string   `json:"created_at"`
+}
+
+type APIKey struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+type createOrgReply struct {
+	Org    Org    `json:"org"`
+	APIKey APIKey `json:"api_key"`
+}
+
+type User struct {
+	ID         string         `json:"id"`
+	UserID     *string        `json:"user_id"`
+	Email      *string        `json:"email"`
+	Name       *string        `json:"name"`
+	AvatarURL  *string        `json:"avatar_url"`
+	Phone      *string        `json:"phone"`
+	CustomData map[string]any `json:"custom_data"`
+	ExternalID *string        `json:"external_id"`
+	Verified   *bool          `json:"verified"`
+}
+
+type authReply struct {
+	Token     string `json:"token"`
+	ExpiresAt string `json:"expires_at"`
+	User      User   `json:"user"`
+}
+
+type Contact struct {
+	ID                    string         `json:"id"`
+	Name                  *string        `json:"name"`
+	Email                 *string        `json:"email"`
+	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
+	Verified              *bool          `json:"verified"`
+}
+
+type contactReply struct {
+	Token     string  `json:"token"`
+	ExpiresAt string  `json:"expires_at"`
+	Contact   Contact `json:"contact"`
+}
+
+type meReply struct {
+	Contact *Contact `json:"contact"`
+	User    *User    `json:"user"`
+}
+
+type Session struct {
+	ID                    string         `json:"id"`
+	CreatedAt             string         `json:"created_at"`
+	UpdatedAt             string         `json:"updated_at"`
+	Verified              *bool          `json:"verified"`
+	ExternalID            *string        `json:"external_id"`
+	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
+	LastMessage           *Message       `json:"last_message"`
+}
+
+type Message struct {
+	ID         string  `json:"id"`
+	SessionID  string  `json:"session_id"`
+	Role       string  `json:"role"`
+	Content    string  `json:"content"`
+	AuthorName *string `json:"author_name"`
+	CreatedAt  string  `json:"created_at"`
+}
+
+type sessionList struct {
+	Items      []Session `json:"items"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+type sessionDetail struct {
+	Session  Session   `json:"session"`
+	Messages []Message `json:"messages"`
+}
+
+// ---- fixtures ----
+
+var seq atomic.Int64
+
+// uniq returns a string unique in this run (and, through the random part,
+// across runs that share a persisted KV).
+func uniq(prefix string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", prefix, seq.Add(1), hex.EncodeToString(b[:]))
+}
+
+// newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
+func newDevice() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// org is one org made for one test, with the origin it allows.
+type org struct {
+	Org
+	Key    APIKey
+	Origin string
+}
+
+// newOrg creates an org through the vendor API.
+func newOrg(t testing.TB) *org {
+	t.Helper()
+	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
+	var out createOrgReply
+	vendor(t).post(t, "/v1/admin/orgs", map[string]any{
+		"name":            uniq("Org"),
+		"allowed_origins": []string{origin},
+	}).ok(201, &out)
+	if out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
+		t.Fatalf("POST /v1/admin/orgs: incomplete answer %+v", out)
+	}
+	return &org{Org: out.Org, Key: out.APIKey, Origin: origin}
+}
+
+// api calls as the org's server.
+func (o *org) api(t testing.TB) *caller {
+	t.Helper()
+	return anon(t).with(bearer(o.Key.Secret))
+}
+
+// widget calls as the widget in a browser on an allowed origin, with the user
+// token when it is not empty.
+func (o *org) widget(t testing.TB, userToken string) *caller {
+	t.Helper()
+	c := anon(t).with(header("X-Widget-Token", o.WidgetToken), withOrigin(o.Origin))
+	if userToken != "" {
+		c.h.Set("Authorization", "Bearer "+userToken)
+	}
+	return c
+}
+
+// contact signs in a device as a contact; body may add name, email, custom_data.
+func (o *org) contact(t testing.TB, device string, body map[string]any) contactReply {
+	t.Helper()
+	b := map[string]any{"device_id": device}
+	for k, v := range body {
+		b[k] = v
+	}
+	var out contactReply
+	o.widget(t, "").post(t, "/v1/widget/contacts", b).ok(200, &out)
+	if out.Token == "" || out.Contact.ID == "" {
+		t.Fatalf("POST /v1/widget/contacts: incomplete answer %+v", out)
+	}
+	return out
+}
+
+// contactToken is contact(...).Token for a fresh device.
+func (o *org) contactToken(t testing.TB) string {
+	t.Helper()
+	return o.contact(t, newDevice(), nil).Token
+}
+
+// authenticate issues a verified token through the org's server.
+func (o *org) authenticate(t testing.TB, body map[string]any) authReply {
+	t.Helper()
+	var out authReply
+	o.api(t).post(t, "/v1/users/authenticate", body).ok(200, &out)
+	if out.Token == "" || out.User.ID == "" {
+		t.Fatalf("POST /v1/users/authenticate: incomplete answer %+v", out)
+	}
+	return out
+}
+
+// createSession makes a session through the widget.
+func createSession(t testing.TB, w *caller, body map[string]any, opts ...opt) Session {
+	t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
+	var out struct {
+		Session Session `json:"session"`
+	}
+	w.post(t, "/v1/widget/sessions", body, opts...).ok(201, &out)
+	if out.Session.ID == "" {
+		t.Fatalf("POST /v1/widget/sessions: session without id")
+	}
+	return out.Session
+}
+
+// say posts a user message through the widget.
+func say(t testing.TB, w *caller, sessionID, content string, opts ...opt) Message {
+	t.Helper()
+	var out struct {
+		Message Message `json:"message"`
+	}
+	w.post(t, "/v1/widget/sessions/"+url.PathEscape(sessionID)+"/messages", map[string]any{"content": content}, opts...).ok(201, &out)
+	return out.Message
+}
+
+// reply posts an agent message through the org's server.
+func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...opt) Message {
+	t.Helper()
+	body := map[string]any{"content": content}
+	if author != "" {
+		body["author_name"] = author
+	}
+	var out struct {
+		Message Message `json:"message"`
+	}
+	o.api(t).post(t, "/v1/sessions/"+url.PathEscape(sessionID)+"/messages", body, opts...).ok(201, &out)
+	return out.Message
+}
+
+// listAll walks every page of a session listing at path (with its query) and
+// returns the items in order. It fails if the walk does not end.
+func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
+	t.Helper()
+	var all []Session
+	cursor := ""
+	for page := 0; ; page++ {
+		if page > 200 {
+			t.Fatalf("GET %s: more than 200 pages; next_cursor never ends", path)
+		}
+		qq := url.Values{}
+		for k, v := range q {
+			qq[k] = v
+		}
+		if cursor != "" {
+			qq.Set("cursor", cursor)
+		}
+		p := path
+		if len(qq) > 0 {
+			p += "?" + qq.Encode()
+		}
+		var l sessionList
+		r := c.get(t, p).expect(200).into(&l)
+		var shape struct {
+			Items json.RawMessage `json:"items"`
+		}
+		json.Unmarshal(r.Body, &shape)
+		if !bytes.HasPrefix(bytes.TrimSpace(shape.Items), []byte("[")) {
+			t.Errorf("GET %s: items is %q, want a list (also when empty)", p, shape.Items)
+		}
+		all = append(all, l.Items...)
+		if l.NextCursor == nil || *l.NextCursor == "" {
+			return all
+		}
+		if *l.NextCursor == cursor {
+			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, cursor)
+		}
+		cursor = *l.NextCursor
+	}
+}
+
+// widgetSessions lists all the caller's sessions through the widget.
+func widgetSessions(t testing.TB, w *caller, q url.Values) []Session {
+	t.Helper()
+	return listAll(t, w, "/v1/widget/sessions", q)
+}
+
+// orgSessions lists the org's sessions through its server.
+func orgSessions(t testing.TB, o *org, q url.Values) []Session {
+	t.Helper()
+	return listAll(t, o.api(t), "/v1/sessions", q)
+}
+
+// widgetSession reads one session through the widget.
+func widgetSession(t testing.TB, w *caller, id string) sessionDetail {
+	t.Helper()
+	var d sessionDetail
+	w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)).ok(200, &d)
+	return d
+}
+
+// orgSession reads one session through the org's server.
+func orgSession(t testing.TB, o *org, id string) sessionDetail {
+	t.Helper()
+	var d sessionDetail
+	o.api(t).get(t, "/v1/sessions/"+url.PathEscape(id)).ok(200, &d)
+	return d
+}
+
+func sessionIDs(ss []Session) []string {
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+func messageIDs(ms []Message) []string {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// sameSet fails unless got and want hold the same ids, each once.
+func sameSet(t testing.TB, what string, got, want []string) {
+	t.Helper()
+	g, w := slices.Clone(got), slices.Clone(want)
+	slices.Sort(g)
+	slices.Sort(w)
+	if !slices.Equal(g, w) {
+		t.Errorf("%s: got ids %v, want exactly %v", what, got, want)
+	}
+}
+
+func q(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+func str(s *string) string {
+	if s == nil {
+		return "<null>"
+	}
+	return *s
+}
+
+func isTrue(b *bool) bool  { return b != nil && *b }
+func isFalse(b *bool) bool { return b != nil && !*b }
+
+// rfc3339UTC parses an API time, failing unless it is RFC 3339 in UTC.
+func rfc3339UTC(t testing.TB, what, s string) time.Time {
+	t.Helper()
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Errorf("%s: %q is not an RFC 3339 time: %v", what, s, err)
+		return time.Time{}
+	}
+	if !strings.HasSuffix(s, "Z") {
+		t.Errorf("%s: %q is not in UTC (want a Z suffix)", what, s)
+	}
+	return tm
+}
+
+// jsonEqual compares two values by their JSON form.
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	var va, vb any
+	json.Unmarshal(ja, &va)
+	json.Unmarshal(jb, &vb)
+	ja, _ = json.Marshal(va)
+	jb, _ = json.Marshal(vb)
+	return bytes.Equal(ja, jb)
+}
+
+var idSegment = regexp.MustCompile(`(/(?:sessions|orgs|api-keys)/)[^/?]+`)
+
+// pattern names a route for a subtest: ids become {id}.
+func pattern(path string) string {
+	return idSegment.ReplaceAllString(path, "${1}{id}")
+}

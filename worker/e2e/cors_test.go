@@ -1,0 +1,210 @@
+//go:build !js
+
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// headerList splits a comma-separated header into lower-case tokens.
+func headerList(h http.Header, name string) []string {
+	var out []string
+	for _, v := range h.Values(name) {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func accessControlHeaders(h http.Header) []string {
+	var out []string
+	for k := range h {
+		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+			out = append(out, k+": "+strings.Join(h.Values(k), ", "))
+		}
+	}
+	return out
+}
+
+func preflight(t testing.TB, path, origin, method string) *reply {
+	t.Helper()
+	return anon(t).do(t, "OPTIONS", path, nil,
+		withOrigin(origin),
+		header("Access-Control-Request-Method", method),
+		header("Access-Control-Request-Headers", "content-type,authorization,x-widget-token,idempotency-key"))
+}
+
+func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
+	sid := url.PathEscape(s.ID)
+	routes := []struct{ path, method string }{
+		{"/v1/widget/contacts", "POST"},
+		{"/v1/widget/me", "GET"},
+		{"/v1/widget/sessions", "POST"},
+		{"/v1/widget/sessions", "GET"},
+		{"/v1/widget/sessions/" + sid, "GET"},
+		{"/v1/widget/sessions/" + sid + "/messages", "POST"},
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
+			t.Parallel()
+			r := preflight(t, rt.path, o.Origin, rt.method)
+			if r.Status < 200 || r.Status > 299 {
+				t.Fatalf("preflight from an allowed origin: status %d, want 2xx\n%s", r.Status, r.excerpt())
+			}
+			if got := r.Header.Get("Access-Control-Allow-Origin"); got != o.Origin {
+				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, o.Origin)
+			}
+			allowed := headerList(r.Header, "Access-Control-Allow-Headers")
+			for _, h := range []string{"x-widget-token", "authorization", "content-type", "idempotency-key"} {
+				if !contains(allowed, h) {
+					t.Errorf("Access-Control-Allow-Headers %v lacks %s", allowed, h)
+				}
+			}
+			if methods := headerList(r.Header, "Access-Control-Allow-Methods"); len(methods) > 0 && !contains(methods, strings.ToLower(rt.method)) && !contains(methods, "*") {
+				t.Errorf("Access-Control-Allow-Methods %v lacks %s", methods, rt.method)
+			}
+		})
+	}
+	t.Run("origin no org allows", func(t *testing.T) {
+		t.Parallel()
+		evil := "https://" + strings.ToLower(uniq("evil")) + ".example"
+		r := preflight(t, "/v1/widget/contacts", evil, "POST")
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got == evil || got == "*" {
+			t.Errorf("preflight from %s answered with Access-Control-Allow-Origin %q (status %d)", evil, got, r.Status)
+		}
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCORSActualRequests(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	c := o.contact(t, newDevice(), nil)
+	w := o.widget(t, c.Token)
+	s := createSession(t, w, nil)
+
+	t.Run("allowed origin gets ACAO on success", func(t *testing.T) {
+		r := w.get(t, "/v1/widget/sessions").expect(200)
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != o.Origin {
+			t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, o.Origin)
+		}
+		r = o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200)
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != o.Origin {
+			t.Errorf("contacts: Access-Control-Allow-Origin = %q, want %q", got, o.Origin)
+		}
+	})
+	t.Run("allowed origin gets ACAO on errors the widget must read", func(t *testing.T) {
+		r := o.widget(t, "garbage").get(t, "/v1/widget/me")
+		r.fails(401)
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != o.Origin {
+			t.Errorf("401 to an allowed origin: Access-Control-Allow-Origin = %q, want %q (the widget must read token errors)", got, o.Origin)
+		}
+	})
+	t.Run("Vary: Origin", func(t *testing.T) {
+		r := w.get(t, "/v1/widget/sessions").expect(200)
+		if !contains(headerList(r.Header, "Vary"), "origin") {
+			t.Errorf("a response whose ACAO depends on Origin lacks Vary: Origin (Vary %q)", r.Header.Values("Vary"))
+		}
+	})
+
+	other := newOrg(t)
+	bad := map[string]string{
+		"unknown origin":        "https://" + strings.ToLower(uniq("evil")) + ".example",
+		"another org's origin":  other.Origin,
+		"http instead of https": "http" + strings.TrimPrefix(o.Origin, "https"),
+		"another port":          o.Origin + ":8443",
+		"suffix of allowed":     o.Origin + ".evil.example",
+		"subdomain of allowed":  strings.Replace(o.Origin, "https://", "https://sub.", 1),
+		"null":                  "null",
+	}
+	sid := url.PathEscape(s.ID)
+	routes := []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
+		{"GET", "/v1/widget/me", nil},
+		{"POST", "/v1/widget/sessions", map[string]any{}},
+		{"GET", "/v1/widget/sessions", nil},
+		{"GET", "/v1/widget/sessions/" + sid, nil},
+		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "from a bad origin"}},
+	}
+	t.Run("disallowed origins", func(t *testing.T) {
+		for name, origin := range bad {
+			for _, rt := range routes {
+				t.Run(name+"/"+rt.method+" "+pattern(rt.path), func(t *testing.T) {
+					t.Parallel()
+					r := w.do(t, rt.method, rt.path, rt.body, withOrigin(origin))
+					r.fails(403, "origin_not_allowed")
+					if got := r.Header.Get("Access-Control-Allow-Origin"); got != "" {
+						t.Errorf("403 origin_not_allowed carries Access-Control-Allow-Origin %q", got)
+					}
+				})
+			}
+		}
+	})
+	sameSet(t, "sessions after calls from disallowed origins", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
+	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
+		t.Errorf("calls from disallowed origins stored %d messages", len(d.Messages))
+	}
+}
+
+func TestNoCORSOnServerRoutes(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	w := o.widget(t, o.contactToken(t))
+	s := createSession(t, w, nil)
+	sid := url.PathEscape(s.ID)
+	var rot struct {
+		APIKey APIKey `json:"api_key"`
+	}
+	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &rot)
+
+	routes := []struct {
+		c            *caller
+		method, path string
+		body         any
+	}{
+		{o.api(t), "POST", "/v1/users/authenticate", map[string]any{"user_id": uniq("cors")}},
+		{o.api(t), "POST", "/v1/users/revoke", map[string]any{"user_id": uniq("cors")}},
+		{o.api(t), "GET", "/v1/sessions", nil},
+		{o.api(t), "GET", "/v1/sessions/" + sid, nil},
+		{o.api(t), "POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "agent"}},
+		{vendor(t), "POST", "/v1/admin/orgs", map[string]any{"name": "cors", "allowed_origins": []string{o.Origin}}},
+		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
+		{vendor(t), "DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(rot.APIKey.ID), nil},
+		// Refusals too.
+		{anon(t), "GET", "/v1/sessions", nil},
+		{anon(t), "POST", "/v1/admin/orgs", map[string]any{}},
+		{o.api(t), "POST", "/v1/users/authenticate", raw(`{`)},
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
+			r := rt.c.do(t, rt.method, rt.path, rt.body, withOrigin(o.Origin))
+			if h := accessControlHeaders(r.Header); len(h) > 0 {
+				t.Errorf("status %d with Origin %s carries CORS headers %v", r.Status, o.Origin, h)
+			}
+			p := preflight(t, rt.path, o.Origin, rt.method)
+			if h := accessControlHeaders(p.Header); len(h) > 0 {
+				t.Errorf("preflight (status %d) carries CORS headers %v", p.Status, h)
+			}
+		})
+	}
+}

@@ -1,0 +1,290 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// near fails unless got is within tol of want.
+func near(t testing.TB, what string, got, want time.Time, tol time.Duration) {
+	t.Helper()
+	if d := got.Sub(want); d < -tol || d > tol {
+		t.Errorf("%s = %s, want about %s (±%s)", what, got.UTC().Format(time.RFC3339), want.UTC().Format(time.RFC3339), tol)
+	}
+}
+
+func manyKeys(n int) map[string]any {
+	m := map[string]any{}
+	for i := range n {
+		m[fmt.Sprintf("k%02d", i)] = i
+	}
+	return m
+}
+
+// longEmail returns a valid address of exactly n characters (n ≥ 70).
+func longEmail(n int) string {
+	local := strings.Repeat("a", 64)
+	domainLen := n - len(local) - 1
+	var labels []string
+	for rest := domainLen - len(".com"); rest > 0; {
+		l := min(rest, 63)
+		if rest-l == 1 { // avoid an empty label after the dot
+			l--
+		}
+		labels = append(labels, strings.Repeat("b", l))
+		rest -= l
+		if rest > 0 {
+			rest-- // the dot
+		}
+	}
+	return local + "@" + strings.Join(labels, ".") + ".com"
+}
+
+func TestAuthenticateWithUserID(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	uid := uniq("user")
+	custom := map[string]any{"plan": "pro", "seats": 3.0, "nested": map[string]any{"a": map[string]any{"b": true}}}
+	before := time.Now()
+	a := o.authenticate(t, map[string]any{
+		"user_id":     uid,
+		"email":       "Ann.Verified@Example.com",
+		"name":        "Ann Verified",
+		"avatar_url":  "https://cdn.example/ann.png",
+		"phone":       "+15555550100",
+		"custom_data": custom,
+	})
+	u := a.User
+	if u.ID == "" {
+		t.Error("user.id is empty")
+	}
+	if str(u.UserID) != uid {
+		t.Errorf("user.user_id = %s, want %s", str(u.UserID), uid)
+	}
+	if !strings.EqualFold(str(u.Email), "Ann.Verified@Example.com") {
+		t.Errorf("user.email = %s", str(u.Email))
+	}
+	if str(u.Name) != "Ann Verified" || str(u.AvatarURL) != "https://cdn.example/ann.png" || str(u.Phone) != "+15555550100" {
+		t.Errorf("user name/avatar_url/phone = %s / %s / %s", str(u.Name), str(u.AvatarURL), str(u.Phone))
+	}
+	if !jsonEqual(u.CustomData, custom) {
+		t.Errorf("user.custom_data = %v, want %v", u.CustomData, custom)
+	}
+	if u.ExternalID != nil {
+		t.Errorf("user.external_id = %q, want null", *u.ExternalID)
+	}
+	if !isTrue(u.Verified) {
+		t.Error("user.verified is not true")
+	}
+	exp := rfc3339UTC(t, "expires_at", a.ExpiresAt)
+	near(t, "expires_at (default lifetime)", exp, before.Add(24*time.Hour), 10*time.Minute)
+	claims := jwtClaims(t, a.Token)
+	if e, ok := claims["exp"].(float64); !ok || math.Abs(e-float64(exp.Unix())) > 1 {
+		t.Errorf("token exp claim %v does not match expires_at %s", claims["exp"], a.ExpiresAt)
+	}
+	if !audienceIs(claims, o.ID) {
+		t.Errorf("token aud = %v, want the org id %q", claims["aud"], o.ID)
+	}
+
+	// The widget sees the same user, verified.
+	var me meReply
+	o.widget(t, a.Token).get(t, "/v1/widget/me").ok(200, &me)
+	if me.User == nil || me.Contact != nil {
+		t.Fatalf("GET /v1/widget/me with a verified token: %+v, want only user", me)
+	}
+	if me.User.ID != u.ID || str(me.User.UserID) != uid || str(me.User.Name) != "Ann Verified" || !jsonEqual(me.User.CustomData, custom) || !isTrue(me.User.Verified) {
+		t.Errorf("GET /v1/widget/me user = %+v, want %+v", *me.User, u)
+	}
+
+	// Authenticating again is the same user, with the newest data.
+	a2 := o.authenticate(t, map[string]any{"user_id": uid, "name": "Ann Renamed"})
+	if a2.User.ID != u.ID {
+		t.Errorf("second authenticate: user.id %q, want %q", a2.User.ID, u.ID)
+	}
+	if str(a2.User.Name) != "Ann Renamed" {
+		t.Errorf("second authenticate: name %s, want Ann Renamed", str(a2.User.Name))
+	}
+}
+
+func TestAuthenticateWithEmailOnly(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	local := strings.ToLower(uniq("ann"))
+	a1 := o.authenticate(t, map[string]any{"email": strings.ToUpper(local[:1]) + local[1:] + "@X.com"})
+	a2 := o.authenticate(t, map[string]any{"email": local + "@x.com"})
+	if a1.User.ID != a2.User.ID {
+		t.Fatalf("Ann@X.com and ann@x.com are different users (%q, %q); the identity key is the lower-cased email", a1.User.ID, a2.User.ID)
+	}
+	if a1.User.UserID != nil && *a1.User.UserID != "" {
+		t.Errorf("user.user_id = %q, want null without user_id", *a1.User.UserID)
+	}
+	if !isTrue(a1.User.Verified) {
+		t.Error("user.verified is not true")
+	}
+	s := createSession(t, o.widget(t, a1.Token), nil)
+	sameSet(t, "sessions seen by the lower-case email's token", sessionIDs(widgetSessions(t, o.widget(t, a2.Token), nil)), []string{s.ID})
+	widgetSession(t, o.widget(t, a2.Token), s.ID)
+
+	// A different address is a different user.
+	a3 := o.authenticate(t, map[string]any{"email": "other-" + local + "@x.com"})
+	if a3.User.ID == a1.User.ID {
+		t.Error("two email addresses are the same user")
+	}
+	if got := widgetSessions(t, o.widget(t, a3.Token), nil); len(got) != 0 {
+		t.Errorf("another email sees sessions %v", sessionIDs(got))
+	}
+}
+
+func TestIdentityKeyIsUserIDWhenGiven(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	email := strings.ToLower(uniq("shared")) + "@x.com"
+	u1 := o.authenticate(t, map[string]any{"user_id": uniq("u1"), "email": email})
+	u2 := o.authenticate(t, map[string]any{"user_id": uniq("u2"), "email": email})
+	byEmail := o.authenticate(t, map[string]any{"email": email})
+	if u1.User.ID == u2.User.ID || u1.User.ID == byEmail.User.ID || u2.User.ID == byEmail.User.ID {
+		t.Fatalf("user ids %q %q %q: two user_ids with one email, and the email alone, must be three users", u1.User.ID, u2.User.ID, byEmail.User.ID)
+	}
+	s1 := createSession(t, o.widget(t, u1.Token), nil)
+	s2 := createSession(t, o.widget(t, u2.Token), nil)
+	s3 := createSession(t, o.widget(t, byEmail.Token), nil)
+	sameSet(t, "u1 sees", sessionIDs(widgetSessions(t, o.widget(t, u1.Token), nil)), []string{s1.ID})
+	sameSet(t, "u2 sees", sessionIDs(widgetSessions(t, o.widget(t, u2.Token), nil)), []string{s2.ID})
+	sameSet(t, "email-only sees", sessionIDs(widgetSessions(t, o.widget(t, byEmail.Token), nil)), []string{s3.ID})
+}
+
+func TestAuthenticateLimits(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	uid := uniq("limits")
+	orig := o.authenticate(t, map[string]any{"user_id": uid, "name": "Original", "email": "orig@x.com", "custom_data": map[string]any{"v": 1}})
+
+	deep4 := map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": 1}}}}
+	deep3 := map[string]any{"a": map[string]any{"b": map[string]any{"c": 1}}}
+	big := map[string]any{"k": strings.Repeat("x", 8200)}
+	fits := map[string]any{"k": strings.Repeat("x", 8000)}
+	with := func(kv ...any) map[string]any {
+		b := map[string]any{"user_id": uid}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] == nil {
+				delete(b, kv[i].(string))
+				continue
+			}
+			b[kv[i].(string)] = kv[i+1]
+		}
+		return b
+	}
+	bad := []struct {
+		name  string
+		body  any
+		code  []string
+		field string
+	}{
+		{"neither user_id nor email", map[string]any{"name": "x"}, []string{"invalid_request"}, ""},
+		{"empty user_id and no email", map[string]any{"user_id": ""}, []string{"invalid_request"}, ""},
+		{"malformed json", raw(`{"user_id": "` + uid + `", `), []string{"invalid_json"}, ""},
+		{"bad email", with("email", "not-an-email"), []string{"invalid_email"}, ""},
+		{"email without domain", with("email", "ann@"), []string{"invalid_email"}, ""},
+		{"email without local part", with("email", "@x.com"), []string{"invalid_email"}, ""},
+		{"email with a space", with("email", "ann smith@x.com"), []string{"invalid_email"}, ""},
+		{"email alone and bad", map[string]any{"email": "nope"}, []string{"invalid_email"}, ""},
+		{"email of 255 characters", with("email", longEmail(255)), []string{"invalid_email", "invalid_request"}, ""},
+		{"email number", with("email", 5), []string{"invalid_request"}, "email"},
+		{"ttl 59", with("ttl_seconds", 59), nil, "ttl_seconds"},
+		{"ttl 0", with("ttl_seconds", 0), nil, "ttl_seconds"},
+		{"ttl -1", with("ttl_seconds", -1), nil, "ttl_seconds"},
+		{"ttl 2592001", with("ttl_seconds", 2592001), nil, "ttl_seconds"},
+		{"ttl fractional", with("ttl_seconds", 60.5), nil, "ttl_seconds"},
+		{"ttl string", with("ttl_seconds", "3600"), nil, "ttl_seconds"},
+		{"custom_data 51 keys", with("custom_data", manyKeys(51)), nil, "custom_data"},
+		{"custom_data over 8 KiB", with("custom_data", big), nil, "custom_data"},
+		{"custom_data 4 levels", with("custom_data", deep4), nil, "custom_data"},
+		{"custom_data string", with("custom_data", "x"), nil, "custom_data"},
+		{"custom_data array", with("custom_data", []any{1}), nil, "custom_data"},
+		{"custom_data number", with("custom_data", 5), nil, "custom_data"},
+		{"name 201 characters", with("name", strings.Repeat("n", 201)), nil, "name"},
+		{"name number", with("name", 5), nil, "name"},
+		{"user_id 257 characters", map[string]any{"user_id": strings.Repeat("u", 257)}, nil, "user_id"},
+		{"user_id with a newline", map[string]any{"user_id": "a\nb"}, nil, "user_id"},
+		{"user_id number", map[string]any{"user_id": 5}, nil, "user_id"},
+		{"external_id 257 characters", with("external_id", strings.Repeat("e", 257)), nil, "external_id"},
+		{"external_id with a control character", with("external_id", "ws\x01"), nil, "external_id"},
+		{"external_id number", with("external_id", 5), nil, "external_id"},
+		{"avatar_url number", with("avatar_url", 5), nil, "avatar_url"},
+		{"phone number type", with("phone", 5), nil, "phone"},
+	}
+	t.Run("refused", func(t *testing.T) {
+		for _, c := range bad {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				r := o.api(t).post(t, "/v1/users/authenticate", c.body)
+				if c.field != "" {
+					r.failsNaming(c.field)
+				} else {
+					r.fails(400, c.code...)
+				}
+			})
+		}
+	})
+	// None of the refused calls changed the user they named.
+	var me meReply
+	o.widget(t, orig.Token).get(t, "/v1/widget/me").ok(200, &me)
+	if me.User == nil || str(me.User.Name) != "Original" || !jsonEqual(me.User.CustomData, map[string]any{"v": 1}) || str(me.User.Email) != "orig@x.com" || me.User.ExternalID != nil {
+		t.Errorf("after refused authenticate calls the user is %+v, want name Original, email orig@x.com, custom_data {v:1}, no external_id", me.User)
+	}
+
+	good := []struct {
+		name string
+		body map[string]any
+		ttl  time.Duration
+	}{
+		{"ttl 60", with("ttl_seconds", 60), time.Minute},
+		{"ttl 2592000", with("ttl_seconds", 2592000), 30 * 24 * time.Hour},
+		{"custom_data 50 keys", with("custom_data", manyKeys(50)), 24 * time.Hour},
+		{"custom_data 3 levels", with("custom_data", deep3), 24 * time.Hour},
+		{"custom_data under 8 KiB", with("custom_data", fits), 24 * time.Hour},
+		{"name of 200 characters", with("name", strings.Repeat("é", 200)), 24 * time.Hour},
+		{"email of 254 characters", with("email", longEmail(254)), 24 * time.Hour},
+		{"user_id of 256 characters", map[string]any{"user_id": strings.Repeat("u", 256)}, 24 * time.Hour},
+		{"external_id of 256 characters", map[string]any{"user_id": uniq("ext"), "external_id": strings.Repeat("e", 256)}, 24 * time.Hour},
+	}
+	t.Run("accepted", func(t *testing.T) {
+		for _, c := range good {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				body := c.body
+				if body["user_id"] == uid {
+					// Keep the original user untouched: use another identity.
+					body = map[string]any{}
+					for k, v := range c.body {
+						body[k] = v
+					}
+					body["user_id"] = uniq("good")
+				}
+				before := time.Now()
+				a := o.authenticate(t, body)
+				near(t, "expires_at", rfc3339UTC(t, "expires_at", a.ExpiresAt), before.Add(c.ttl), 10*time.Minute)
+				if cd, ok := body["custom_data"]; ok && !jsonEqual(a.User.CustomData, cd) {
+					t.Errorf("custom_data = %v, want %v", a.User.CustomData, cd)
+				}
+				if n, ok := body["name"]; ok && str(a.User.Name) != n {
+					t.Errorf("name = %s, want %v", str(a.User.Name), n)
+				}
+				if e, ok := body["external_id"]; ok && str(a.User.ExternalID) != e {
+					t.Errorf("external_id = %s, want %v", str(a.User.ExternalID), e)
+				}
+				// The token works in the widget.
+				var me meReply
+				o.widget(t, a.Token).get(t, "/v1/widget/me").ok(200, &me)
+				if me.User == nil || me.User.ID != a.User.ID {
+					t.Errorf("GET /v1/widget/me = %+v, want user %q", me, a.User.ID)
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,306 @@
+//go:build !js
+
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOrgSessionsFilters(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	u1, u2 := uniq("u1"), uniq("u2")
+	u1mail, u2mail := strings.ToLower(u1)+"@x.com", strings.ToLower(u2)+"@x.com"
+	ws1, ws2 := uniq("ws1"), uniq("ws2")
+
+	// Made one after the other, so newest first is the reverse of this order.
+	dev := o.contact(t, newDevice(), map[string]any{"name": "Casey", "email": "casey-" + strings.ToLower(u1) + "@x.com"})
+	wc := o.widget(t, dev.Token)
+	a1 := o.authenticate(t, map[string]any{"user_id": u1, "email": u1mail})
+	a1ws2 := o.authenticate(t, map[string]any{"user_id": u1, "email": u1mail, "external_id": ws2})
+	a2 := o.authenticate(t, map[string]any{"user_id": u2, "email": u2mail})
+
+	sc1 := createSession(t, wc, nil)
+	sc2 := createSession(t, wc, map[string]any{"external_id": ws1})
+	su1a := createSession(t, o.widget(t, a1.Token), nil)
+	su1b := createSession(t, o.widget(t, a1.Token), map[string]any{"external_id": ws1})
+	su1c := createSession(t, o.widget(t, a1ws2.Token), nil)
+	su2 := createSession(t, o.widget(t, a2.Token), map[string]any{"external_id": ws1})
+	order := []string{su2.ID, su1c.ID, su1b.ID, su1a.ID, sc2.ID, sc1.ID}
+
+	all := orgSessions(t, o, nil)
+	if got := sessionIDs(all); !slices.Equal(got, order) {
+		t.Errorf("GET /v1/sessions = %v, want all six newest first %v", got, order)
+	}
+	for _, s := range all {
+		wantVerified := s.ID != sc1.ID && s.ID != sc2.ID
+		if s.Verified == nil || *s.Verified != wantVerified {
+			t.Errorf("session %s: verified = %v, want %v", s.ID, s.Verified, wantVerified)
+		}
+		wantExt := map[string]string{sc2.ID: ws1, su1b.ID: ws1, su1c.ID: ws2, su2.ID: ws1}[s.ID]
+		if wantExt == "" && s.ExternalID != nil || wantExt != "" && str(s.ExternalID) != wantExt {
+			t.Errorf("session %s: external_id = %s, want %q", s.ID, str(s.ExternalID), wantExt)
+		}
+	}
+
+	cases := []struct {
+		query url.Values
+		want  []string
+	}{
+		{q("user_id", u1), []string{su1c.ID, su1b.ID, su1a.ID}},
+		{q("user_id", u2), []string{su2.ID}},
+		{q("user_id", uniq("nobody")), nil},
+		{q("email", u1mail), []string{su1c.ID, su1b.ID, su1a.ID}},
+		{q("email", u2mail), []string{su2.ID}},
+		{q("external_id", ws1), []string{su2.ID, su1b.ID, sc2.ID}},
+		{q("external_id", ws2), []string{su1c.ID}},
+		{q("verified", "true"), []string{su2.ID, su1c.ID, su1b.ID, su1a.ID}},
+		{q("verified", "false"), []string{sc2.ID, sc1.ID}},
+		{q("user_id", u1, "external_id", ws1), []string{su1b.ID}},
+		{q("verified", "false", "external_id", ws1), []string{sc2.ID}},
+		{q("verified", "true", "external_id", ws1), []string{su2.ID, su1b.ID}},
+		{q("user_id", u1, "verified", "false"), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.query.Encode(), func(t *testing.T) {
+			t.Parallel()
+			got := sessionIDs(orgSessions(t, o, c.query))
+			if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+				t.Errorf("GET /v1/sessions?%s = %v, want %v (newest first)", c.query.Encode(), got, c.want)
+			}
+		})
+	}
+
+	bad := []struct {
+		query url.Values
+		field string
+	}{
+		{q("verified", "maybe"), "verified"},
+		{q("limit", "abc"), "limit"},
+		{q("limit", "-1"), "limit"},
+		{q("limit", "1.5"), "limit"},
+		{q("cursor", "definitely-not-a-cursor"), "cursor"},
+	}
+	for _, c := range bad {
+		t.Run("refused/"+c.query.Encode(), func(t *testing.T) {
+			t.Parallel()
+			o.api(t).get(t, "/v1/sessions?"+c.query.Encode()).failsNaming(c.field)
+		})
+	}
+}
+
+func TestPagination(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	w := o.widget(t, o.contactToken(t))
+	const n = 7
+	var made []string
+	for range n {
+		made = append(made, createSession(t, w, nil).ID)
+	}
+	slices.Reverse(made) // newest first
+
+	check := func(t *testing.T, c *caller, path string, limit int) {
+		var walked []string
+		cursor := ""
+		for page := 0; page <= n+1; page++ {
+			p := fmt.Sprintf("%s?limit=%d", path, limit)
+			if cursor != "" {
+				p += "&cursor=" + url.QueryEscape(cursor)
+			}
+			var l sessionList
+			c.get(t, p).ok(200, &l)
+			if len(l.Items) > limit {
+				t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
+			}
+			walked = append(walked, sessionIDs(l.Items)...)
+			if l.NextCursor == nil || *l.NextCursor == "" {
+				break
+			}
+			if len(l.Items) == 0 {
+				t.Errorf("GET %s: empty page with a next_cursor", p)
+			}
+			cursor = *l.NextCursor
+		}
+		if !slices.Equal(walked, made) {
+			t.Errorf("walking %s with limit %d gave %v, want each of %v exactly once, newest first", path, limit, walked, made)
+		}
+	}
+	for _, limit := range []int{1, 3, 7, 50} {
+		t.Run(fmt.Sprintf("org/limit=%d", limit), func(t *testing.T) { check(t, o.api(t), "/v1/sessions", limit) })
+		t.Run(fmt.Sprintf("widget/limit=%d", limit), func(t *testing.T) { check(t, w, "/v1/widget/sessions", limit) })
+	}
+	t.Run("first page of 3 has a cursor", func(t *testing.T) {
+		var l sessionList
+		o.api(t).get(t, "/v1/sessions?limit=3").ok(200, &l)
+		if len(l.Items) != 3 || l.NextCursor == nil || *l.NextCursor == "" {
+			t.Errorf("limit=3 of 7: %d items, next_cursor %s; want 3 and a cursor", len(l.Items), str(l.NextCursor))
+		}
+	})
+	t.Run("no limit returns them all newest first", func(t *testing.T) {
+		if got := sessionIDs(orgSessions(t, o, nil)); !slices.Equal(got, made) {
+			t.Errorf("GET /v1/sessions = %v, want %v", got, made)
+		}
+		if got := sessionIDs(widgetSessions(t, w, nil)); !slices.Equal(got, made) {
+			t.Errorf("GET /v1/widget/sessions = %v, want %v", got, made)
+		}
+	})
+	t.Run("bad widget paging", func(t *testing.T) {
+		w.get(t, "/v1/widget/sessions?limit=abc").failsNaming("limit")
+		w.get(t, "/v1/widget/sessions?cursor=definitely-not-a-cursor").failsNaming("cursor")
+	})
+}
+
+func TestOrgGetSessionAndAgentMessages(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	w := o.widget(t, o.contactToken(t))
+	s := createSession(t, w, map[string]any{"custom_data": map[string]any{"page": "/pricing"}})
+	m1 := say(t, w, s.ID, "hi, is anyone there?")
+	a1 := agentSay(t, o, s.ID, "Hello! How can I help?", "Dana from Support")
+	if a1.Role != "agent" || a1.SessionID != s.ID || a1.Content != "Hello! How can I help?" || str(a1.AuthorName) != "Dana from Support" || a1.ID == "" {
+		t.Errorf("agent message = %+v, want role agent, session %s, author Dana from Support", a1, s.ID)
+	}
+	rfc3339UTC(t, "message.created_at", a1.CreatedAt)
+	a2 := agentSay(t, o, s.ID, "Still there?", "")
+	if a2.Role != "agent" || (a2.AuthorName != nil && *a2.AuthorName != "") {
+		t.Errorf("agent message without author_name = %+v, want role agent and no author", a2)
+	}
+	m2 := say(t, w, s.ID, "yes")
+	want := []string{m1.ID, a1.ID, a2.ID, m2.ID}
+
+	d := orgSession(t, o, s.ID)
+	if d.Session.ID != s.ID || !isFalse(d.Session.Verified) {
+		t.Errorf("GET /v1/sessions/{id} session = %+v", d.Session)
+	}
+	if !jsonEqual(d.Session.NonVerifiedCustomData, map[string]any{"page": "/pricing"}) {
+		t.Errorf("session.non_verified_custom_data = %v", d.Session.NonVerifiedCustomData)
+	}
+	if got := messageIDs(d.Messages); !slices.Equal(got, want) {
+		t.Errorf("messages = %v, want %v oldest first", got, want)
+	}
+	roles := []string{}
+	for _, m := range d.Messages {
+		roles = append(roles, m.Role)
+	}
+	if !slices.Equal(roles, []string{"user", "agent", "agent", "user"}) {
+		t.Errorf("roles = %v", roles)
+	}
+	if d.Session.LastMessage == nil || d.Session.LastMessage.ID != m2.ID {
+		t.Errorf("session.last_message = %+v, want %s", d.Session.LastMessage, m2.ID)
+	}
+
+	// The widget sees the agent's messages with role and author.
+	wd := widgetSession(t, w, s.ID)
+	if got := messageIDs(wd.Messages); !slices.Equal(got, want) {
+		t.Errorf("widget messages = %v, want %v", got, want)
+	} else if wd.Messages[1].Role != "agent" || str(wd.Messages[1].AuthorName) != "Dana from Support" {
+		t.Errorf("widget sees agent message %+v", wd.Messages[1])
+	}
+
+	// Limits on content, and nothing stored by a refusal.
+	path := "/v1/sessions/" + url.PathEscape(s.ID) + "/messages"
+	refused := []struct {
+		name  string
+		body  any
+		field string
+	}{
+		{"no content", map[string]any{"author_name": "x"}, "content"},
+		{"empty content", map[string]any{"content": ""}, "content"},
+		{"content 10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, "content"},
+		{"content number", map[string]any{"content": 5}, "content"},
+		{"content object", map[string]any{"content": map[string]any{}}, "content"},
+		{"author_name number", map[string]any{"content": "x", "author_name": 5}, "author_name"},
+	}
+	for _, c := range refused {
+		t.Run("refused/"+c.name, func(t *testing.T) {
+			o.api(t).post(t, path, c.body).failsNaming(c.field)
+		})
+	}
+	o.api(t).post(t, path, raw(`{"content":`)).fails(400, "invalid_json")
+	if got := messageIDs(orgSession(t, o, s.ID).Messages); !slices.Equal(got, want) {
+		t.Errorf("after refused posts the messages are %v, want %v", got, want)
+	}
+	// 10,000 characters are fine, counted as characters, not bytes.
+	long := strings.Repeat("é", 10000)
+	if m := agentSay(t, o, s.ID, long, ""); m.Content != long {
+		t.Errorf("10,000-character content came back with %d characters", len([]rune(m.Content)))
+	}
+}
+
+func TestOrgSessionNotFound(t *testing.T) {
+	t.Parallel()
+	a, b := newOrg(t), newOrg(t)
+	wa := a.widget(t, a.contactToken(t))
+	sa := createSession(t, wa, nil)
+	say(t, wa, sa.ID, "private to org A")
+
+	ids := map[string]string{
+		"another org's session": sa.ID,
+		"unknown id":            uniq("no-such-session"),
+		"very long id":          strings.Repeat("s", 1000),
+		"dots":                  "..",
+	}
+	for name, id := range ids {
+		t.Run(name, func(t *testing.T) {
+			p := "/v1/sessions/" + url.PathEscape(id)
+			b.api(t).get(t, p).fails(404, "not_found")
+			b.api(t).post(t, p+"/messages", map[string]any{"content": "from org B"}).fails(404, "not_found")
+		})
+	}
+	if d := orgSession(t, a, sa.ID); len(d.Messages) != 1 {
+		t.Errorf("org A's session has %d messages, want 1: org B wrote into it", len(d.Messages))
+	}
+	if got := orgSessions(t, b, nil); len(got) != 0 {
+		t.Errorf("org B lists sessions %v, want none", sessionIDs(got))
+	}
+}
+
+func TestOrgServerNeedsAPIKey(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	w := o.widget(t, o.contactToken(t))
+	s := createSession(t, w, nil)
+	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
+	creds := []struct {
+		name string
+		opt  opt
+	}{
+		{"none", without("Authorization")},
+		{"unknown key", bearer("sk_" + strings.Repeat("A", 40))},
+		{"garbage", bearer("garbage")},
+		{"key without scheme", header("Authorization", o.Key.Secret)},
+		{"basic scheme", header("Authorization", "Basic "+o.Key.Secret)},
+		{"key with a suffix", bearer(o.Key.Secret + "x")},
+		{"admin token", bearer(server(t).AdminToken)},
+		{"widget token", bearer(o.WidgetToken)},
+		{"widget token header", header("X-Widget-Token", o.WidgetToken)},
+		{"contact token", bearer(o.contactToken(t))},
+		{"verified token", bearer(verified.Token)},
+	}
+	sid := url.PathEscape(s.ID)
+	routes := []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/v1/users/authenticate", map[string]any{"user_id": "mallory"}},
+		{"POST", "/v1/users/revoke", map[string]any{"user_id": "mallory"}},
+		{"GET", "/v1/sessions", nil},
+		{"GET", "/v1/sessions/" + sid, nil},
+		{"POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "spoofed agent"}},
+	}
+	for _, rt := range routes {
+		for _, c := range creds {
+			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
+				anon(t).with(without("Authorization")).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
+			})
+		}
+	}
+	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
+		t.Errorf("refused agent posts stored %d messages", len(d.Messages))
+	}
+}
