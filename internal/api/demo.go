@@ -13,8 +13,8 @@ import (
 // the org's server for the demo page: a real site mints verified tokens on its
 // own server with its api key, never in the browser.
 
-// demoConfig returns the demo org, creating it on first use with the
-// request's own origin allowed.
+// demoConfig returns the demo org of the worker's host and port, creating it
+// on first use with that origin allowed.
 func (a *API) demoConfig(w http.ResponseWriter, r *http.Request) error {
 	d, err := a.demoOrg(r)
 	if err != nil {
@@ -27,11 +27,14 @@ func (a *API) demoConfig(w http.ResponseWriter, r *http.Request) error {
 func (a *API) demoOrg(r *http.Request) (*demoOrg, error) {
 	ctx := r.Context()
 	var d demoOrg
-	found, err := a.store.DemoOrg(ctx, &d)
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	found, err := a.store.DemoOrg(ctx, host, &d)
 	if err != nil || found {
 		return &d, err
 	}
-	host := r.Host
 	port := ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		port = host[i:]
@@ -42,7 +45,7 @@ func (a *API) demoOrg(r *http.Request) (*demoOrg, error) {
 		return nil, err
 	}
 	d = demoOrg{OrgID: org.ID, WidgetToken: org.WidgetToken, APIKey: key.Secret, AllowedOrigins: origins}
-	if err := a.store.SaveDemoOrg(ctx, &d); err != nil {
+	if err := a.store.SaveDemoOrg(ctx, host, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil

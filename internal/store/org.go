@@ -175,12 +175,12 @@ func validSecretShape(s, prefix string, min int) bool {
 	return true
 }
 
-// DemoOrg reads the development demo org into v.
-func (s *Store) DemoOrg(ctx context.Context, v any) (bool, error) {
-	return s.getJSON(ctx, "demo/org", v)
+// DemoOrg reads the development demo org of host into v.
+func (s *Store) DemoOrg(ctx context.Context, host string, v any) (bool, error) {
+	return s.getJSON(ctx, "demo/org/"+hashKey(host), v)
 }
 
-// SaveDemoOrg saves the development demo org.
-func (s *Store) SaveDemoOrg(ctx context.Context, v any) error {
-	return s.putJSON(ctx, "demo/org", v, kv.PutOptions{})
+// SaveDemoOrg saves the development demo org of host.
+func (s *Store) SaveDemoOrg(ctx context.Context, host string, v any) error {
+	return s.putJSON(ctx, "demo/org/"+hashKey(host), v, kv.PutOptions{})
 }
