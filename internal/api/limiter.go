@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
@@ -69,7 +70,7 @@ func (l *Limiter) Check(ctx context.Context, scopes ...limitScope) (commit func(
 	if len(fns) == 0 {
 		return func() {}, nil
 	}
-	_ = runAll(fns...)
+	_ = conc.All(fns...)
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -86,23 +87,8 @@ func (l *Limiter) Check(ctx context.Context, scopes ...limitScope) (commit func(
 				return l.kv.Put(ctx, p+uuid.NewString(), nil, kv.PutOptions{TTL: ttl})
 			})
 		}
-		_ = runAll(puts...)
+		_ = conc.All(puts...)
 	}, nil
-}
-
-// runAll runs fns at once and returns the first error.
-func runAll(fns ...func() error) error {
-	errs := make(chan error, len(fns))
-	for _, f := range fns {
-		go func() { errs <- f() }()
-	}
-	var first error
-	for range fns {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }
 
 // count returns how many keys are under prefix, counting no further than

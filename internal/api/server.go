@@ -215,29 +215,14 @@ func (a *API) writeSessionWithMessages(w http.ResponseWriter, r *http.Request, s
 	return nil
 }
 
-type agentMessageRequest struct {
-	Content    *string `json:"content"`
-	AuthorName *string `json:"author_name"`
-}
-
 func (a *API) serverPostMessage(w http.ResponseWriter, r *http.Request, c serverCall) error {
-	body, idemKey, err := a.readIdempotent(r)
+	m, err := a.readMessage(r)
 	if err != nil {
 		return err
 	}
-	var req agentMessageRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	if req.Content == nil {
-		return identity.Invalid("content", "is required.")
-	}
-	if err := identity.ValidateContent("content", *req.Content); err != nil {
-		return err
-	}
 	author := ""
-	if req.AuthorName != nil {
-		if author, err = identity.ValidateName("author_name", *req.AuthorName, identity.MaxAuthorNameChars); err != nil {
+	if m.req.AuthorName != nil {
+		if author, err = identity.ValidateName("author_name", *m.req.AuthorName, identity.MaxAuthorNameChars); err != nil {
 			return err
 		}
 	}
@@ -245,5 +230,34 @@ func (a *API) serverPostMessage(w http.ResponseWriter, r *http.Request, c server
 	if err != nil {
 		return err
 	}
-	return a.addMessage(w, r, sess, "org:"+c.orgID, idemKey, body, identity.RoleAgent, *req.Content, author)
+	return a.addMessage(w, r, sess, "org:"+c.orgID, m.idemKey, m.body, identity.RoleAgent, *m.req.Content, author)
+}
+
+type messageRequest struct {
+	Content    *string `json:"content"`
+	AuthorName *string `json:"author_name"` // the org's server only
+}
+
+// postedMessage is a message post as read: the raw body (the idempotency
+// fingerprint), its Idempotency-Key, and the decoded, validated request.
+type postedMessage struct {
+	body    []byte
+	idemKey string
+	req     messageRequest
+}
+
+// readMessage reads and validates a message post of either route.
+func (a *API) readMessage(r *http.Request) (postedMessage, error) {
+	var m postedMessage
+	var err error
+	if m.body, m.idemKey, err = a.readIdempotent(r); err != nil {
+		return m, err
+	}
+	if err := decodeJSON(m.body, &m.req); err != nil {
+		return m, err
+	}
+	if m.req.Content == nil {
+		return m, identity.Invalid("content", "is required.")
+	}
+	return m, identity.ValidateContent("content", *m.req.Content)
 }

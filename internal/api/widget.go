@@ -216,23 +216,9 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request, c *widgetCall) 
 	return a.writeSessionWithMessages(w, r, sess)
 }
 
-type userMessageRequest struct {
-	Content *string `json:"content"`
-}
-
 func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
-	body, idemKey, err := a.readIdempotent(r)
+	m, err := a.readMessage(r)
 	if err != nil {
-		return err
-	}
-	var req userMessageRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	if req.Content == nil {
-		return identity.Invalid("content", "is required.")
-	}
-	if err := identity.ValidateContent("content", *req.Content); err != nil {
 		return err
 	}
 	p := c.principal
@@ -244,7 +230,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *widgetCall)
 		{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
 		{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
 	}
-	return a.addMessage(w, r, sess, callerOf(p), idemKey, body, identity.RoleUser, *req.Content, "", limits...)
+	return a.addMessage(w, r, sess, callerOf(p), m.idemKey, m.body, identity.RoleUser, *m.req.Content, "", limits...)
 }
 
 // callerOf names the caller an Idempotency-Key belongs to: the principal, and

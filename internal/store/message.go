@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 )
@@ -140,5 +141,5 @@ func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identit
 			return err
 		}
 	}
-	return parallel(fns...)
+	return conc.All(fns...)
 }

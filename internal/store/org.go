@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
@@ -38,14 +39,14 @@ func (s *Store) CreateOrg(ctx context.Context, name string, origins []string) (*
 			return nil
 		})
 	}
-	if err := parallel(fns...); err != nil {
+	if err := conc.All(fns...); err != nil {
 		return nil, nil, err
 	}
 	key, err := s.CreateAPIKey(ctx, org.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	err = parallel(
+	err = conc.All(
 		func() error { return s.putJSON(ctx, "org/"+org.ID, org, kv.PutOptions{}) },
 		func() error { return s.putJSON(ctx, "widget/"+org.WidgetToken, org, kv.PutOptions{}) },
 	)
@@ -105,7 +106,7 @@ func (s *Store) OriginKnown(ctx context.Context, origin string) (bool, error) {
 func (s *Store) CreateAPIKey(ctx context.Context, orgID string) (*CreatedKey, error) {
 	secret := randomToken("sk_", 32)
 	key := identity.APIKey{ID: uuid.NewString(), OrgID: orgID, Hash: HashSecret(secret), CreatedAt: s.Now()}
-	err := parallel(
+	err := conc.All(
 		func() error { return s.putJSON(ctx, "apikey/"+key.Hash, key, kv.PutOptions{}) },
 		func() error {
 			if err := s.kv.Put(ctx, "orgkey/"+orgID+"/"+key.ID, []byte(key.Hash), kv.PutOptions{}); err != nil {

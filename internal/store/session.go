@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 )
@@ -82,7 +83,7 @@ func (s *Store) writeSession(ctx context.Context, sess *identity.Session) error 
 			return nil
 		}
 	}
-	return parallel(
+	return conc.All(
 		func() error { return s.putJSON(ctx, sessionKey(sess.OrgID, sess.ID), rec, kv.PutOptions{}) },
 		put(orgIndexPrefix(sess.OrgID)+inv),
 		put(ownerIndexPrefix(sess.OrgID, sess.Owner.Key)+inv),

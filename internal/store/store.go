@@ -157,21 +157,6 @@ func (e *storageError) Error() string        { return "store: kv: " + e.err.Erro
 func (e *storageError) Unwrap() error        { return e.err }
 func (e *storageError) Is(target error) bool { return target == identity.ErrUnavailable }
 
-// parallel runs fns at once and returns the first error.
-func parallel(fns ...func() error) error {
-	errs := make(chan error, len(fns))
-	for _, f := range fns {
-		go func() { errs <- f() }()
-	}
-	var first error
-	for range fns {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
 // metadataFor returns v as KV metadata, or fallback when v does not fit.
 func metadataFor(v any, fallback any) []byte {
 	if b, err := json.Marshal(v); err == nil && len(b) <= kv.MaxMetadataBytes {
