@@ -80,7 +80,7 @@ func run() int {
 	case errors.Is(err, soak.ErrViolations):
 		return 1
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		fmt.Fprintln(os.Stderr, err) // Run's errors start with "soak:"
 		return 2
 	}
 	return 0

@@ -1,0 +1,303 @@
+//go:build !js
+
+package soak_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/worker/soak"
+)
+
+// The checker must catch what it is there to catch: each case below doctors
+// the ledger or the read-back of one clean in-process run and expects the
+// matching violation.
+
+var clean = struct {
+	once sync.Once
+	res  *soak.Result
+	err  error
+}{}
+
+// cleanRun is one short in-process run without a restart, shared by the cases.
+func cleanRun(t *testing.T) *soak.Result {
+	t.Helper()
+	clean.once.Do(func() {
+		s, err := soak.StartInProcess()
+		if err != nil {
+			clean.err = err
+			return
+		}
+		defer s.Close()
+		cfg := soak.ShortConfig()
+		cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg = 2, 2, 2
+		cfg.Duration, cfg.Think = time.Second, 20*time.Millisecond
+		target := s.Target()
+		target.Restart = nil
+		clean.res, clean.err = soak.Run(context.Background(), target, cfg)
+	})
+	if clean.err != nil {
+		t.Fatalf("the clean run: %v", clean.err)
+	}
+	return clean.res
+}
+
+// doctor is a copy of a clean run's inputs to Check, and the session the
+// cases tamper with: the one with the most acknowledged messages.
+type doctor struct {
+	t       *testing.T
+	world   *soak.World
+	ledger  soak.Ledger
+	snap    *soak.Snapshot
+	session soak.SessionEntry
+	msgs    []soak.MessageEntry // its acknowledged messages, in id order
+}
+
+func newDoctor(t *testing.T) *doctor {
+	res := cleanRun(t)
+	d := &doctor{t: t, world: res.World, snap: &soak.Snapshot{}}
+	d.ledger.Sessions = append([]soak.SessionEntry(nil), res.Ledger.Sessions...)
+	d.ledger.Messages = append([]soak.MessageEntry(nil), res.Ledger.Messages...)
+	b, err := json.Marshal(res.Snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, d.snap); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, m := range d.ledger.Messages {
+		if m.Acked {
+			count[m.SessionID]++
+		}
+	}
+	for _, s := range d.ledger.Sessions {
+		if s.Acked && count[s.ID] > count[d.session.ID] {
+			d.session = s
+		}
+	}
+	for _, m := range d.ledger.Messages {
+		if m.Acked && m.SessionID == d.session.ID {
+			d.msgs = append(d.msgs, m)
+		}
+	}
+	sort.Slice(d.msgs, func(i, j int) bool { return d.msgs[i].ID < d.msgs[j].ID })
+	if len(d.msgs) < 2 {
+		t.Fatalf("the clean run has no session with 2 acknowledged messages")
+	}
+	return d
+}
+
+// stored calls f on every read-back copy of the doctored session.
+func (d *doctor) stored(f func(s *soak.StoredSession)) {
+	for _, views := range d.views() {
+		if s, ok := views[d.session.ID]; ok {
+			f(&s)
+			views[d.session.ID] = s
+		}
+	}
+}
+
+func (d *doctor) views() []map[string]soak.StoredSession {
+	var out []map[string]soak.StoredSession
+	for _, o := range d.snap.Orgs {
+		out = append(out, o.Sessions)
+	}
+	for _, p := range d.snap.Principals {
+		out = append(out, p.Sessions)
+	}
+	return out
+}
+
+// otherSession is another acknowledged session of the same org.
+func (d *doctor) otherSession() soak.SessionEntry {
+	for _, s := range d.ledger.Sessions {
+		if s.Acked && s.Org == d.session.Org && s.ID != d.session.ID {
+			return s
+		}
+	}
+	d.t.Fatal("no other session in the org")
+	return soak.SessionEntry{}
+}
+
+// principal returns the read-back of the first principal that keep accepts.
+func (d *doctor) principal(keep func(p soak.Principal) bool) *soak.PrincipalReadback {
+	for i, p := range d.world.Principals {
+		if keep(p) {
+			return &d.snap.Principals[i]
+		}
+	}
+	d.t.Fatal("no such principal")
+	return nil
+}
+
+func (d *doctor) check() *soak.Findings {
+	return soak.Check(d.world, d.ledger, d.snap)
+}
+
+func TestCheckPassesCleanRun(t *testing.T) {
+	d := newDoctor(t)
+	if f := d.check(); f.Violations() != 0 {
+		t.Fatalf("a clean run checked again: %d violations: %q", f.Violations(), f.Problems)
+	}
+}
+
+func TestCheckCatches(t *testing.T) {
+	cases := []struct {
+		name   string
+		doctor func(d *doctor)
+		got    func(f *soak.Findings) int
+	}{
+		{"a lost message", func(d *doctor) {
+			d.stored(func(s *soak.StoredSession) { s.Messages = s.Messages[1:] })
+		}, func(f *soak.Findings) int { return f.Messages.Lost }},
+
+		{"a message lost to its owner only", func(d *doctor) {
+			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			s := p.Sessions[d.session.ID]
+			s.Messages = s.Messages[1:]
+			p.Sessions[d.session.ID] = s
+		}, func(f *soak.Findings) int { return f.Messages.Lost }},
+
+		{"an acknowledged message never stored", func(d *doctor) {
+			m := d.msgs[len(d.msgs)-1]
+			m.Key, m.Content, m.ID = "forged", "forged | never sent", m.ID+"0"
+			d.ledger.Messages = append(d.ledger.Messages, m)
+		}, func(f *soak.Findings) int { return f.Messages.Lost }},
+
+		{"a duplicated message", func(d *doctor) {
+			d.stored(func(s *soak.StoredSession) {
+				dup := s.Messages[0]
+				dup.ID = "ffffffff-ffff-7fff-bfff-ffffffffffff" // newest
+				s.Messages = append(s.Messages, dup)
+			})
+		}, func(f *soak.Findings) int { return f.Messages.Duplicated }},
+
+		{"a message in another session", func(d *doctor) {
+			other := d.otherSession()
+			var moved soak.StoredMessage
+			d.stored(func(s *soak.StoredSession) { moved, s.Messages = s.Messages[0], s.Messages[1:] })
+			for _, views := range d.views() {
+				if s, ok := views[other.ID]; ok {
+					s.Messages = append([]soak.StoredMessage{moved}, s.Messages...)
+					views[other.ID] = s
+				}
+			}
+		}, func(f *soak.Findings) int { return f.Messages.Misplaced }},
+
+		{"a message stored out of order", func(d *doctor) {
+			d.stored(func(s *soak.StoredSession) { s.Messages[0], s.Messages[1] = s.Messages[1], s.Messages[0] })
+		}, func(f *soak.Findings) int { return f.OutOfOrder }},
+
+		{"a later message numbered before an earlier one", func(d *doctor) {
+			// Pretend the message with the smaller id was sent after the
+			// other was acknowledged.
+			a, b := d.msgs[0], d.msgs[1]
+			for i := range d.ledger.Messages {
+				if m := &d.ledger.Messages[i]; m.Key == a.Key {
+					m.FirstSent, m.AckedAt = b.AckedAt.Add(time.Millisecond), b.AckedAt.Add(2*time.Millisecond)
+				}
+			}
+		}, func(f *soak.Findings) int { return f.OutOfOrder }},
+
+		{"a message nobody sent", func(d *doctor) {
+			d.stored(func(s *soak.StoredSession) {
+				s.Messages = append(s.Messages, soak.StoredMessage{ID: "ffffffff-ffff-7fff-bfff-ffffffffffff", SessionID: d.session.ID, Role: "user", Content: "injected"})
+			})
+		}, func(f *soak.Findings) int { return f.Messages.Unexpected }},
+
+		{"a lost session", func(d *doctor) {
+			o := &d.snap.Orgs[d.session.Org]
+			delete(o.Sessions, d.session.ID)
+			o.Listed = without(o.Listed, d.session.ID)
+			for q := range o.Filtered {
+				o.Filtered[q] = without(o.Filtered[q], d.session.ID)
+			}
+			for i, pr := range d.snap.Probes {
+				if pr.SessionID == d.session.ID && pr.Status == 200 {
+					d.snap.Probes[i].Status = 404
+				}
+			}
+			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			p.Listed = without(p.Listed, d.session.ID)
+			delete(p.Sessions, d.session.ID)
+		}, func(f *soak.Findings) int { return f.Sessions.Lost }},
+
+		{"a session created twice for one Idempotency-Key", func(d *doctor) {
+			o := &d.snap.Orgs[d.session.Org]
+			twin := o.Sessions[d.session.ID]
+			twin.ID = "ffffffff-ffff-7fff-bfff-ffffffffffff"
+			twin.Messages = nil
+			o.Sessions[twin.ID] = twin
+			o.Listed = append([]string{twin.ID}, o.Listed...)
+		}, func(f *soak.Findings) int { return f.Sessions.Duplicated }},
+
+		{"a session listed to another principal of the org", func(d *doctor) {
+			p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
+			p.Listed = append(p.Listed, d.session.ID)
+		}, func(f *soak.Findings) int { return f.Visibility }},
+
+		{"a session readable from another org", func(d *doctor) {
+			for i, pr := range d.snap.Probes {
+				if pr.SessionID == d.session.ID && pr.Status == 404 && d.world.Orgs[d.session.Org].Name != pr.Who[:2] {
+					d.snap.Probes[i].Status = 200
+					return
+				}
+			}
+			d.t.Fatal("no probe from another org")
+		}, func(f *soak.Findings) int { return f.Visibility }},
+
+		{"a session its owner does not list", func(d *doctor) {
+			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			p.Listed = without(p.Listed, d.session.ID)
+		}, func(f *soak.Findings) int { return f.Visibility }},
+
+		{"a filter of the org server that lets another owner's session through", func(d *doctor) {
+			o := &d.snap.Orgs[d.session.Org]
+			owner := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			q := "verified=true"
+			if ownerIsVerified(d.world, owner.Principal) {
+				q = "verified=false"
+			}
+			o.Filtered[q] = append(o.Filtered[q], d.session.ID)
+		}, func(f *soak.Findings) int { return f.Visibility }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDoctor(t)
+			c.doctor(d)
+			f := d.check()
+			if c.got(f) == 0 || f.Violations() == 0 {
+				t.Fatalf("not caught: %+v", f)
+			}
+			if err := (&soak.Report{Findings: f}).Err(); !errors.Is(err, soak.ErrViolations) {
+				t.Errorf("Report.Err() = %v, want ErrViolations", err)
+			}
+			t.Logf("caught: %q", f.Problems)
+		})
+	}
+}
+
+func without(ids []string, id string) []string {
+	var out []string
+	for _, s := range ids {
+		if s != id {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func ownerIsVerified(w *soak.World, name string) bool {
+	for _, p := range w.Principals {
+		if p.Name == name {
+			return p.Verified
+		}
+	}
+	return false
+}

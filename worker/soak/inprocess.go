@@ -1,0 +1,193 @@
+package soak
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatwidget/identity/internal/api"
+	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+// InProcess serves internal/api over an in-memory KV on a loopback port, for
+// quick runs without wrangler. Its Restart behaves like killing the worker:
+// open connections are cut, the old instance's storage calls fail from then
+// on (so a request can die halfway, between two KV writes), and after
+// Downtime a new instance, with fresh in-memory state over the same KV,
+// serves on the same port. Every KV call takes up to KVLatency, as Workers KV
+// does, so that a kill finds requests halfway through.
+type InProcess struct {
+	URL        string
+	AdminToken string
+	Downtime   time.Duration
+	KVLatency  time.Duration
+
+	cfg  config.Config
+	mem  *kv.Memory
+	addr string
+
+	mu    sync.Mutex
+	srv   *http.Server
+	alive *atomic.Bool // the current instance's fence
+}
+
+// InProcessRateLimits are the worker's default limits without the per-address
+// ones: every simulated user calls from the same loopback address. The soak
+// turns them off for wrangler dev too.
+var InProcessRateLimits = func() config.RateLimits {
+	r := config.DefaultRateLimits
+	r.ContactsPerIP, r.MessagesPerIP = 0, 0
+	return r
+}()
+
+// StartInProcess starts the API on a free loopback port.
+func StartInProcess() (*InProcess, error) {
+	keys, err := token.GenerateKeySpec("soak-1")
+	if err != nil {
+		return nil, err
+	}
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	s := &InProcess{
+		AdminToken: "soak-admin-" + hex.EncodeToString(secret),
+		Downtime:   300 * time.Millisecond,
+		KVLatency:  3 * time.Millisecond,
+		mem:        kv.NewMemory(),
+		addr:       "127.0.0.1:0",
+	}
+	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
+		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits}
+	if err := s.serve(); err != nil {
+		return nil, err
+	}
+	s.URL = "http://" + s.addr
+	return s, nil
+}
+
+// Target is s as a soak target.
+func (s *InProcess) Target() Target {
+	return Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "internal/api in process"}
+}
+
+// Restart kills the running instance and starts a new one on the same port
+// and KV after s.Downtime.
+func (s *InProcess) Restart(ctx context.Context) error {
+	s.kill()
+	t := time.NewTimer(s.Downtime)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	return s.serve()
+}
+
+// Close stops the server for good.
+func (s *InProcess) Close() error {
+	s.kill()
+	return nil
+}
+
+func (s *InProcess) kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		return
+	}
+	s.alive.Store(false)
+	s.srv.Close() // closes the listener and every connection, mid-request too
+	s.srv = nil
+}
+
+func (s *InProcess) serve() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return errors.New("soak: in-process server already running")
+	}
+	alive := &atomic.Bool{}
+	alive.Store(true)
+	h, err := api.New(fencedKV{KV: s.mem, alive: alive, latency: s.KVLatency}, s.cfg)
+	if err != nil {
+		return err
+	}
+	var ln net.Listener
+	for attempt := 0; ; attempt++ {
+		if ln, err = net.Listen("tcp", s.addr); err == nil || attempt == 20 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("soak: listening on %s again: %w", s.addr, err)
+	}
+	s.addr = ln.Addr().String()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	s.srv, s.alive = srv, alive
+	return nil
+}
+
+// errKilled is what a killed instance's storage calls get.
+var errKilled = errors.New("soak: this worker instance was stopped")
+
+// fencedKV is the KV of one instance: every call takes up to latency, and
+// once the instance is killed its calls fail, as they would in a process that
+// no longer runs.
+type fencedKV struct {
+	kv.KV
+	alive   *atomic.Bool
+	latency time.Duration
+}
+
+// enter waits the call's latency and says whether the instance still runs.
+func (f fencedKV) enter() error {
+	if f.latency > 0 {
+		time.Sleep(mrand.N(f.latency))
+	}
+	if !f.alive.Load() {
+		return errKilled
+	}
+	return nil
+}
+
+func (f fencedKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := f.enter(); err != nil {
+		return nil, false, err
+	}
+	return f.KV.Get(ctx, key)
+}
+
+func (f fencedKV) Put(ctx context.Context, key string, value []byte, opts kv.PutOptions) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	return f.KV.Put(ctx, key, value, opts)
+}
+
+func (f fencedKV) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, error) {
+	if err := f.enter(); err != nil {
+		return kv.ListResult{}, err
+	}
+	return f.KV.List(ctx, opts)
+}
+
+func (f fencedKV) Delete(ctx context.Context, key string) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	return f.KV.Delete(ctx, key)
+}

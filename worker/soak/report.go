@@ -1,0 +1,158 @@
+package soak
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Report is what a run prints.
+type Report struct {
+	Target string
+	Config Config
+	World  string // e.g. "3 orgs × (6 devices + 4 verified users)"
+
+	Requests [numPhases]int // sent, by phase (every attempt counts)
+	// Replayed counts answers marked "Idempotent-Replayed: true": retries
+	// that got the first result of their Idempotency-Key.
+	Replayed  int
+	Errors    []KindCount // errors by kind, largest first
+	Anomalies []Anomaly   // answers the contract does not allow, by kind
+	// AnomaliesDropped counts anomalies of kinds beyond those kept.
+	AnomaliesDropped int
+
+	Findings *Findings
+
+	Began         time.Time // when the run began; the report's times are offsets from it
+	Restarted     bool
+	RestartAt     time.Duration // when the restart was called
+	RestartCall   time.Duration // how long Restart took: stop, start, until the worker answered
+	RestartCost   time.Duration // from the restart call until a client was served again
+	RestartServed bool          // false: no client was served after the restart
+
+	Load    time.Duration // how long the load ran, restart included
+	Elapsed time.Duration // the whole run
+}
+
+// ErrViolations is wrapped by Report.Err when the check found violations.
+var ErrViolations = errors.New("soak: the worker lost, duplicated, misplaced or exposed data")
+
+// when says at what times (offsets from the start of the run) something
+// happened, and how many of them fell while the worker restarted.
+func (r *Report) when(times []time.Time, count int) string {
+	const shown = 6
+	var parts []string
+	during := 0
+	end := r.RestartAt + max(r.RestartCall, r.RestartCost)
+	for i, t := range times {
+		at := t.Sub(r.Began)
+		if r.Restarted && at >= r.RestartAt && at <= end {
+			during++
+		}
+		if i < shown {
+			parts = append(parts, "+"+at.Round(100*time.Millisecond).String())
+		}
+	}
+	s := strings.Join(parts, ", ")
+	if count > shown {
+		s += ", …"
+	}
+	if r.Restarted {
+		s += fmt.Sprintf(" (%d of the first %d while the worker restarted)", during, len(times))
+	}
+	return s
+}
+
+// Err is nil when the run found no violation.
+func (r *Report) Err() error {
+	f := r.Findings
+	if f == nil || f.Violations() == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d violations (sessions lost %d, duplicated %d, misplaced %d, unexpected %d; messages lost %d, duplicated %d, misplaced %d, unexpected %d; out of order %d; visibility %d; read errors %d)",
+		ErrViolations, f.Violations(), f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected,
+		f.Messages.Lost, f.Messages.Duplicated, f.Messages.Misplaced, f.Messages.Unexpected, f.OutOfOrder, f.Visibility, f.ReadErrors)
+}
+
+// maxProblemsShown bounds the problems printed; the count says how many more.
+const maxProblemsShown = 30
+
+// Print writes the report for a person.
+func (r *Report) Print(out io.Writer) {
+	p := func(label, format string, args ...any) {
+		fmt.Fprintf(out, "  %-17s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(out, "soak against %s: %s, load %v (max %d requests), think %v\n",
+		r.Target, r.World, r.Config.Duration, r.Config.MaxRequests, r.Config.Think)
+	total := 0
+	for _, n := range r.Requests {
+		total += n
+	}
+	p("requests sent", "%d (setup %d, load %d, read-back %d) in %v, load %v",
+		total, r.Requests[PhaseSetup], r.Requests[PhaseLoad], r.Requests[PhaseReadback], r.Elapsed.Round(time.Millisecond), r.Load.Round(time.Millisecond))
+	p("replayed", "%d retries answered with the first result of their Idempotency-Key (Idempotent-Replayed)", r.Replayed)
+	if len(r.Errors) == 0 {
+		p("errors by kind", "none")
+	} else {
+		parts := make([]string, len(r.Errors))
+		for i, e := range r.Errors {
+			parts[i] = fmt.Sprintf("%s: %d", e.Kind, e.Count)
+		}
+		p("errors by kind", "%s", strings.Join(parts, ", "))
+	}
+	if f := r.Findings; f != nil {
+		p("sessions", "acknowledged %d, lost %d, duplicated %d, misplaced %d, unexpected %d",
+			f.Sessions.Acknowledged, f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected)
+		p("messages", "acknowledged %d (user %d, agent %d), lost %d, duplicated %d, misplaced %d, unexpected %d, out of order %d",
+			f.Messages.Acknowledged, f.UserMessages, f.AgentMessages, f.Messages.Lost, f.Messages.Duplicated, f.Messages.Misplaced, f.Messages.Unexpected, f.OutOfOrder)
+		p("unacknowledged", "%d session and %d message attempts given up at the end; stored (at most once each): %d and %d",
+			f.UnackedSessions, f.UnackedMessages, f.UnackedSessionsStored, f.UnackedMessagesStored)
+		p("visibility", "%d checks, %d violations", f.VisibilityChecks, f.Visibility)
+		if f.ReadErrors > 0 {
+			p("read errors", "%d", f.ReadErrors)
+		}
+	}
+	switch {
+	case !r.Restarted:
+		p("restart", "none")
+	case r.RestartServed:
+		p("restart", "cost %v: from stopping the worker (at %v) until a client was served again; Restart returned after %v",
+			r.RestartCost.Round(time.Millisecond), r.RestartAt.Round(100*time.Millisecond), r.RestartCall.Round(time.Millisecond))
+	default:
+		p("restart", "at %v; Restart returned after %v; no client was served after it",
+			r.RestartAt.Round(100*time.Millisecond), r.RestartCall.Round(time.Millisecond))
+	}
+	if len(r.Anomalies) == 0 {
+		p("anomalies", "none")
+	} else {
+		p("anomalies", "answers the contract does not allow, or none in time (times from the start of the run):")
+		for _, a := range r.Anomalies {
+			got := fmt.Sprintf("%d %s", a.Status, a.Got)
+			if a.Status == 0 {
+				got = "no answer: " + a.Got
+			}
+			fmt.Fprintf(out, "    %d× %s %s with %s: got %s; expected %s; at %s\n",
+				a.Count, a.Method, a.Route, a.Input, got, a.Expected, r.when(a.Times, a.Count))
+		}
+		if r.AnomaliesDropped > 0 {
+			fmt.Fprintf(out, "    … and %d more of other kinds\n", r.AnomaliesDropped)
+		}
+	}
+	if f := r.Findings; f != nil && len(f.Problems) > 0 {
+		fmt.Fprintf(out, "  violations:\n")
+		for i, pr := range f.Problems {
+			if i == maxProblemsShown {
+				fmt.Fprintf(out, "    … and %d more\n", len(f.Problems)-i)
+				break
+			}
+			fmt.Fprintf(out, "    %s\n", pr)
+		}
+	}
+	if err := r.Err(); err != nil {
+		p("result", "FAIL: %v", err)
+	} else {
+		p("result", "PASS")
+	}
+}

@@ -1,0 +1,83 @@
+//go:build !js
+
+package soak_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/worker/soak"
+	"github.com/chatwidget/identity/worker/wranglertest"
+)
+
+// TestSoakInProcess is the quick soak: internal/api served in this process,
+// killed and started again halfway through.
+func TestSoakInProcess(t *testing.T) {
+	s, err := soak.StartInProcess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := soak.ShortConfig()
+	cfg.Duration = 2 * time.Second
+	runSoak(t, s.Target(), cfg)
+}
+
+// TestSoakWrangler is the short soak of `make test`: the built worker under
+// wrangler dev, stopped and started again on the same --persist-to dir
+// halfway through.
+func TestSoakWrangler(t *testing.T) {
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
+		// Every simulated user calls from 127.0.0.1.
+		"RATE_LIMIT_CONTACTS_PER_IP": "0",
+		"RATE_LIMIT_MESSAGES_PER_IP": "0",
+	}})
+	runSoak(t, soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}, soak.ShortConfig())
+}
+
+func runSoak(t *testing.T, target soak.Target, cfg soak.Config) {
+	t.Helper()
+	cfg.Log = t.Logf
+	res, err := soak.Run(context.Background(), target, cfg)
+	if res != nil {
+		var b strings.Builder
+		res.Report.Print(&b)
+		t.Logf("report:\n%s", b.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report
+	f := r.Findings
+	// A run that exercised nothing proves nothing.
+	if f.Sessions.Acknowledged == 0 || f.UserMessages == 0 || f.AgentMessages == 0 {
+		t.Errorf("acknowledged %d sessions, %d user and %d agent messages: the load did not run", f.Sessions.Acknowledged, f.UserMessages, f.AgentMessages)
+	}
+	if f.VisibilityChecks == 0 {
+		t.Error("no visibility checks")
+	}
+	if target.Restart != nil && (!r.Restarted || !r.RestartServed) {
+		t.Errorf("restarted %v, clients served after it %v", r.Restarted, r.RestartServed)
+	}
+}
+
+func TestRunRefusesNonLoopback(t *testing.T) {
+	for _, u := range []string{"https://chat.example.com", "http://10.0.0.1:8787", "ftp://127.0.0.1", "http://0.0.0.0:8787"} {
+		_, err := soak.Run(context.Background(), soak.Target{URL: u, AdminToken: "x"}, soak.ShortConfig())
+		if err == nil || !strings.Contains(err.Error(), "loopback") && !strings.Contains(err.Error(), "scheme") {
+			t.Errorf("Run against %s: %v, want a refusal", u, err)
+		}
+	}
+}
+
+func TestRunRefusesConfigThatChecksNothing(t *testing.T) {
+	cfg := soak.ShortConfig()
+	cfg.Orgs = 1
+	_, err := soak.Run(context.Background(), soak.Target{URL: "http://127.0.0.1:1", AdminToken: "x"}, cfg)
+	if err == nil || errors.Is(err, soak.ErrViolations) || !strings.Contains(err.Error(), "orgs") {
+		t.Errorf("Run with 1 org: %v", err)
+	}
+}

@@ -1,0 +1,43 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+)
+
+// Target is the worker under test.
+type Target struct {
+	// URL is the worker's base URL; it must be a loopback address.
+	URL string
+	// AdminToken is the worker's ADMIN_TOKEN.
+	AdminToken string
+	// Restart, when set, stops the worker and starts it again on the same
+	// address and data; it returns once the worker answers again. Nil: the
+	// run has no restart.
+	Restart func(ctx context.Context) error
+	// Name says what the target is in the report, e.g. "wrangler dev".
+	Name string
+}
+
+// checkLoopback refuses a URL that is not http(s) on a loopback address:
+// the soak sends thousands of requests and must never reach a deployment.
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("target URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("target URL %q: scheme must be http or https", raw)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("target URL %q: the soak only runs against a loopback address (127.0.0.1, ::1, localhost)", raw)
+	}
+	return nil
+}
