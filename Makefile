@@ -58,9 +58,9 @@ worker:
 web:
 	@mkdir -p $(PUBLIC)
 	@if [ -d web ]; then \
-		echo "==> web: web/* -> $(PUBLIC)/"; \
-		shopt -s nullglob; files=(web/*); \
-		if [ $${#files[@]} -eq 0 ]; then echo "warning: web/ is empty" >&2; else cp -R "$${files[@]}" $(PUBLIC)/; fi; \
+		echo "==> web: web/* (not its docs: *.md, *.png) -> $(PUBLIC)/"; \
+		files=$$(find web -maxdepth 1 -type f ! -name '*.md' ! -name '*.png'); \
+		if [ -z "$$files" ]; then echo "warning: web/ is empty" >&2; else cp $$files $(PUBLIC)/; fi; \
 	else \
 		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
 	fi

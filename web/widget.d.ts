@@ -1,0 +1,69 @@
+// Type declarations for widget.js, the embeddable chat widget.
+//
+//   <script src="https://WORKER/widget.js" defer></script>
+//   <script>
+//     window.addEventListener("DOMContentLoaded", () => ChatWidget.init({ token: "pk_..." }));
+//   </script>
+
+/** What the page knows about a logged-in user, sent from the browser: non-verified. */
+export interface ChatWidgetUserData {
+  name?: string;
+  /** Must be a valid email address when given. */
+  email?: string;
+  /** An absolute http(s) URL; stored in the contact's non-verified custom data as `avatar_url`. */
+  avatarUrl?: string;
+  /** A JSON object of at most 50 keys, 8 KiB serialized, nested at most 3 levels; stored as `non_verified_custom_data`. */
+  customData?: Record<string, unknown>;
+}
+
+/** `user`: exactly one of `token` (verified) or `data` (non-verified). */
+export type ChatWidgetUser =
+  | { /** A verified user token from your server's `POST /v1/users/authenticate`. */ token: string; data?: never }
+  | { data: ChatWidgetUserData; token?: never };
+
+/** The config of `ChatWidget.init`. A config that cannot work is refused with a console error naming the option. */
+export interface ChatWidgetConfig {
+  /** The org's widget token, `pk_` followed by at least 24 URL-safe characters. Required. */
+  token: string;
+  /** The worker's base URL; defaults to the origin widget.js was loaded from. */
+  apiUrl?: string;
+  /** Ask name and email before the first chat (non-verified). */
+  collectUserData?: boolean;
+  /** Fills the collectUserData form. */
+  prefillUserData?: { name?: string; email?: string };
+  /** A verified user (`{token}`) or user data from the browser (`{data}`). */
+  user?: ChatWidgetUser;
+  /** The org's workspace id: sessions are created in it and listed from it. At most 256 printable characters. */
+  externalId?: string;
+  /**
+   * Returns a fresh verified user token when the current one has expired or was
+   * revoked (or, alone, the first one). Not allowed with `user.data`.
+   */
+  getToken?: () => string | Promise<string>;
+}
+
+export interface ChatWidgetAPI {
+  /**
+   * Validates the config, loads the widget core and shows the launcher. Resolves to
+   * true, or to false when the config was refused (the reason is logged with
+   * console.error and nothing is added to the page). Calling it again replaces the
+   * widget, for example after the page's user logged in or out.
+   */
+  init(config: ChatWidgetConfig): Promise<boolean>;
+  /** Opens the chat panel (after init, or as soon as init has finished). */
+  open(): void;
+  /** Closes the chat panel. */
+  close(): void;
+  /**
+   * Forgets the visitor on this browser: the contact token, the device id, unsent
+   * messages and the config's user. The next visitor starts clean.
+   */
+  logout(): void;
+}
+
+declare global {
+  interface Window {
+    ChatWidget: ChatWidgetAPI;
+  }
+  const ChatWidget: ChatWidgetAPI;
+}
