@@ -7,6 +7,7 @@
 #                and the js/wasm tests of internal/ and worker/cfkv under Node
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
+#   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
 #   make soak    60 s of simulated widgets on wrangler dev, restarted halfway; checks nothing was lost
 #   make clean   remove build output (not the local KV in .wrangler/state)
 
@@ -27,7 +28,7 @@ export WRANGLER_SEND_METRICS := false
 # build's steps share build/: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: build deps worker web headers dev test vet deploy size clean soak
+.PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz
 
 build: deps worker web
 
@@ -132,6 +133,17 @@ size:
 		elif python3 -c 'import brotli' 2>/dev/null; then br=$$(python3 -c 'import brotli,sys; print(len(brotli.compress(open(sys.argv[1],"rb").read(), quality=11)))' "$$f"); \
 		else br=n/a; fi; \
 		printf '%-28s %10s %10s %10s\n' "$$f" $$raw $$gz $$br; \
+	done
+
+# Every fuzz target of the repository, one after the other, FUZZTIME each. New
+# failing inputs land in the package's testdata/fuzz and then run in make test.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./internal/... ./worker/...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+			echo "==> fuzz $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
 	done
 
 # Load and faults (issue 6): 3 orgs × (6 devices + 4 verified users) of
