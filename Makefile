@@ -8,6 +8,7 @@
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
+#   make security  the attack suite against wrangler dev: one line per class, tried and refused
 #   make soak    60 s of simulated widgets on wrangler dev, restarted halfway; checks nothing was lost
 #   make clean   remove build output (not the local KV in .wrangler/state)
 
@@ -28,7 +29,7 @@ export WRANGLER_SEND_METRICS := false
 # build's steps share build/: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz
+.PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz security
 
 build: deps worker web
 
@@ -134,6 +135,19 @@ size:
 		else br=n/a; fi; \
 		printf '%-28s %10s %10s %10s\n' "$$f" $$raw $$gz $$br; \
 	done
+
+# The attack suite (worker/attack) against wrangler dev on build/: forged,
+# damaged and misplaced credentials, other people's sessions, foreign origins,
+# oversized input. Prints one line per class, "class  tried N  refused N", and
+# a total; exits 1 if any case was not refused exactly as API.md says or
+# changed anything stored. SECURITY_FLAGS='-inprocess' runs it without
+# wrangler; '-url URL -admin-token T [-signing-keys S -persist-dir D]' attacks
+# a running worker; '-v' lists every case; '-thorough' reads the state back
+# through the API after every case.
+SECURITY_FLAGS ?=
+security: build
+	@echo "==> security: go run ./worker/cmd/security $(SECURITY_FLAGS)"
+	$(GO) run ./worker/cmd/security $(SECURITY_FLAGS)
 
 # Every fuzz target of the repository, one after the other, FUZZTIME each. New
 # failing inputs land in the package's testdata/fuzz and then run in make test.

@@ -119,7 +119,7 @@ func (a *API) register() {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
-			a.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			a.log.Error("panic", "method", r.Method, "route", r.Pattern, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			a.writeError(w, r, identity.ErrInternal)
 		}
 	}()
@@ -150,14 +150,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, identity.ErrMethodNotAllowed)
 		return
 	}
-	a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No route %s.", safePath(r.URL.Path)))
-}
-
-func safePath(p string) string {
-	if len(p) > 100 {
-		p = p[:100] + "…"
-	}
-	return strings.ToValidUTF8(p, "?")
+	// The path is not repeated: a credential pasted into a URL must not come
+	// back in an answer.
+	a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
 }
 
 func setSecurityHeaders(h http.Header) {

@@ -89,8 +89,9 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	return &org, nil
 }
 
-// OriginKnown reports whether any org allows origin: the CORS preflight,
-// which carries no widget token, is answered only for such origins.
+// OriginKnown reports whether any org allows origin, which must be in the
+// form identity.NormalizeOrigin returns: the CORS preflight, which carries no
+// widget token, is answered only for such origins.
 func (s *Store) OriginKnown(ctx context.Context, origin string) (bool, error) {
 	if len(origin) > 300 {
 		return false, nil

@@ -1,0 +1,372 @@
+//go:build !js
+
+package attack_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/worker/attack"
+	"github.com/chatwidget/identity/worker/wranglertest"
+)
+
+// check fails t for every case not refused as expected, grouped by class,
+// and logs the figures.
+func check(t *testing.T, rep *attack.Report) {
+	t.Helper()
+	var table bytes.Buffer
+	rep.WriteTable(&table)
+	t.Logf("%d cases in %v\n%s", len(rep.Results), rep.Duration.Round(time.Millisecond), table.String())
+	for _, res := range rep.Failures() {
+		t.Errorf("NOT REFUSED %s / %s: got %s\n    %s", res.Class, res.Name, res.Got, strings.Join(res.Problems, "\n    "))
+	}
+	tried := 0
+	for _, c := range rep.Counts() {
+		tried += c.Tried
+	}
+	if tried == 0 {
+		t.Error("no case was tried")
+	}
+}
+
+func run(t *testing.T, target attack.Target, cases []attack.Case) *attack.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	rep, err := attack.Run(ctx, target, cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func inProcess(t *testing.T, wrap func(http.Handler, *kv.Memory) http.Handler) attack.Target {
+	t.Helper()
+	target, stop, err := attack.NewInProcess(wrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return target
+}
+
+// TestAttackInProcess runs every case against internal/api over kv.Memory,
+// comparing the whole store and what the API shows before and after each
+// case.
+func TestAttackInProcess(t *testing.T) {
+	t.Parallel()
+	target := inProcess(t, nil)
+	target.ObserveAPIEveryCase = true
+	rep := run(t, target, nil)
+	check(t, rep)
+	for _, res := range rep.Results {
+		if res.Skipped != "" {
+			t.Errorf("%s / %s skipped in-process: %s", res.Class, res.Name, res.Skipped)
+		}
+	}
+}
+
+// TestAttackWrangler runs every case against the built worker under
+// wrangler dev (after `make build`), comparing the files of its local KV
+// before and after each case and what the API shows after each class.
+func TestAttackWrangler(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts wrangler dev; skipped with -short")
+	}
+	t.Parallel()
+	s := wranglertest.StartT(t, wranglertest.Options{})
+	rep := run(t, attack.Target{URL: s.URL, AdminToken: s.AdminToken, SigningKeys: s.Vars["SIGNING_KEYS"],
+		Snapshot: attack.PersistSnapshot(s.PersistDir)}, nil)
+	check(t, rep)
+	for _, res := range rep.Results {
+		if res.Skipped != "" {
+			t.Errorf("%s / %s skipped: %s", res.Class, res.Name, res.Skipped)
+		}
+	}
+}
+
+// The suite must be able to fail: each test below breaks the worker in one
+// way and wants the cases that see it to report it.
+
+// wantCaught runs cases of the classes named against a broken worker and
+// fails unless every class has a case not refused and no other class fails
+// spuriously when only wants is given.
+func wantCaught(t *testing.T, wrap func(http.Handler, *kv.Memory) http.Handler, classes ...string) *attack.Report {
+	t.Helper()
+	var cases []attack.Case
+	want := map[string]bool{}
+	for _, c := range classes {
+		want[c] = true
+	}
+	for _, c := range attack.Cases() {
+		if want[c.Class] {
+			cases = append(cases, c)
+		}
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no cases of %v", classes)
+	}
+	rep := run(t, inProcess(t, wrap), cases)
+	failed := map[string]int{}
+	for _, res := range rep.Failures() {
+		failed[res.Class]++
+	}
+	for _, c := range classes {
+		if failed[c] == 0 {
+			t.Errorf("class %s: no case noticed the broken worker", c)
+		}
+	}
+	return rep
+}
+
+// rewrite serves h into a recorder and lets edit change the answer before
+// it is sent.
+func rewrite(h http.Handler, edit func(r *http.Request, status int, header http.Header, body []byte) []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		b := edit(r, rec.Code, rec.Header(), rec.Body.Bytes())
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(b)
+	})
+}
+
+// A worker that lets every page read every answer.
+func TestCatchesPermissiveCORS(t *testing.T) {
+	t.Parallel()
+	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
+		return rewrite(h, func(_ *http.Request, _ int, header http.Header, body []byte) []byte {
+			header.Set("Access-Control-Allow-Origin", "*")
+			return body
+		})
+	}, attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight)
+}
+
+// A worker that quotes the Authorization header in its refusals.
+func TestCatchesEchoedCredential(t *testing.T) {
+	t.Parallel()
+	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
+		return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
+			if status != 401 {
+				return body
+			}
+			quoted := strings.ReplaceAll(r.Header.Get("Authorization"), `"`, "")
+			return bytes.Replace(body, []byte(`"message":"`), []byte(`"message":"`+quoted+` `), 1)
+		})
+	}, attack.ClassAPIKeyForged, attack.ClassAdminForged, attack.ClassAlgNone)
+}
+
+// A worker that writes to its store on every request, even refused ones.
+func TestCatchesWriteOnRefusal(t *testing.T) {
+	t.Parallel()
+	wantCaught(t, func(h http.Handler, mem *kv.Memory) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/widget/sessions/") {
+				mem.Put(r.Context(), "audit/"+time.Now().Format(time.RFC3339Nano), []byte("x"), kv.PutOptions{})
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, attack.ClassOtherDevice, attack.ClassTampered)
+}
+
+// A worker that accepts any token with alg none as the contact it names,
+// by answering for it as if it were the genuine token.
+func TestCatchesAcceptedForgery(t *testing.T) {
+	t.Parallel()
+	var genuine string
+	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			auth := r.Header.Get("Authorization")
+			if genuine == "" && strings.HasPrefix(r.URL.Path, "/v1/widget/contacts") {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				if i := bytes.Index(rec.Body.Bytes(), []byte(`"token":"`)); i >= 0 {
+					rest := rec.Body.Bytes()[i+9:]
+					genuine = string(rest[:bytes.IndexByte(rest, '"')])
+				}
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(rec.Body.Bytes())
+				return
+			}
+			if genuine != "" && strings.HasPrefix(auth, "Bearer eyJhbGciOiJub25l") {
+				r.Header.Set("Authorization", "Bearer "+genuine)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, attack.ClassAlgNone)
+}
+
+// A worker whose 404 for a session that exists but is not the caller's
+// differs from the one for a session that does not exist.
+func TestCatchesTellingNotFound(t *testing.T) {
+	t.Parallel()
+	wantCaught(t, func(h http.Handler, mem *kv.Memory) http.Handler {
+		return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
+			id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/widget/sessions/"), "/messages")
+			if status != 404 || id == r.URL.Path {
+				return body
+			}
+			for k := range mem.Snapshot() {
+				if strings.HasPrefix(k, "session/") && strings.HasSuffix(k, "/"+id) {
+					return bytes.Replace(body, []byte("Not found."), []byte("Not yours."), 1)
+				}
+			}
+			return body
+		})
+	}, attack.ClassOtherDevice, attack.ClassClaimedEmail, attack.ClassExternalID)
+}
+
+// A worker that drops a security header.
+func TestCatchesMissingSecurityHeader(t *testing.T) {
+	t.Parallel()
+	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
+		return rewrite(h, func(_ *http.Request, _ int, header http.Header, body []byte) []byte {
+			header.Del("X-Content-Type-Options")
+			return body
+		})
+	}, attack.ClassSecurityHeaders)
+}
+
+// A worker that lets a contact token list every session of its org.
+func TestCatchesLeakyListing(t *testing.T) {
+	t.Parallel()
+	var apiKey string
+	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/admin/orgs" && apiKey == "" {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				if i := bytes.Index(rec.Body.Bytes(), []byte(`"secret":"`)); i >= 0 {
+					rest := rec.Body.Bytes()[i+10:]
+					apiKey = string(rest[:bytes.IndexByte(rest, '"')])
+				}
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(rec.Body.Bytes())
+				return
+			}
+			if r.Method == "GET" && r.URL.Path == "/v1/widget/sessions" && apiKey != "" {
+				r2 := r.Clone(r.Context())
+				r2.URL.Path = "/v1/sessions"
+				r2.Header.Del("X-Widget-Token")
+				r2.Header.Set("Authorization", "Bearer "+apiKey)
+				r = r2
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, attack.ClassClaimedEmail, attack.ClassContactAsVerified)
+}
+
+// The report's table: one line per class and a total.
+func TestReportTable(t *testing.T) {
+	rep := &attack.Report{Results: []attack.Result{
+		{Class: "a", Name: "1"}, {Class: "a", Name: "2", Problems: []string{"x"}},
+		{Class: "b", Name: "3"}, {Class: "b", Name: "4", Skipped: "no key"},
+	}}
+	var b bytes.Buffer
+	rep.WriteTable(&b)
+	want := "a      tried    2  refused    1\n" +
+		"b      tried    1  refused    1  (skipped 1)\n" +
+		"total  tried    3  refused    2  (skipped 1)\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if rep.OK() || len(rep.Failures()) != 1 {
+		t.Errorf("OK %v, failures %d", rep.OK(), len(rep.Failures()))
+	}
+}
+
+// Every case has a class, a unique name within it and a request.
+func TestCasesWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range attack.Cases() {
+		if c.Class == "" || c.Name == "" || c.Req == nil || c.Want.Status == 0 {
+			t.Errorf("incomplete case %q / %q", c.Class, c.Name)
+		}
+		if seen[c.Class+"/"+c.Name] {
+			t.Errorf("duplicate case %q / %q", c.Class, c.Name)
+		}
+		seen[c.Class+"/"+c.Name] = true
+	}
+}
+
+// PersistSnapshot sees every new blob of the local KV (a put), and neither
+// a blob that went away (miniflare's expiry) nor SQLite's files.
+func TestPersistSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	ns := filepath.Join(dir, "v3", "kv", "ns")
+	if err := os.MkdirAll(filepath.Join(ns, "blobs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(ns, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	equal := func(a, b map[string]string) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for k, v := range a {
+			if w, ok := b[k]; !ok || w != v {
+				return false
+			}
+		}
+		return true
+	}
+	write("blobs/1")
+	write("db.sqlite")
+	snap := attack.PersistSnapshot(dir)
+	s0 := snap()
+	if len(s0) != 1 {
+		t.Fatalf("snapshot %v: want the one blob", s0)
+	}
+	write("db.sqlite-wal")
+	if !equal(s0, snap()) {
+		t.Error("a change of SQLite's files counted")
+	}
+	write("blobs/2")
+	s1 := snap()
+	if equal(s0, s1) {
+		t.Error("a new blob was not seen")
+	}
+	if err := os.Remove(filepath.Join(ns, "blobs", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if !equal(s1, snap()) {
+		t.Error("a removed blob counted (miniflare removes expired keys by itself)")
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "v3")); err != nil {
+		t.Fatal(err)
+	}
+	if equal(s1, snap()) {
+		t.Error("a missing directory went unnoticed")
+	}
+}
+
+// A snapshot that sees nothing is refused before any case runs.
+func TestBlindSnapshotRefused(t *testing.T) {
+	target := inProcess(t, nil)
+	target.Snapshot = func() map[string]string { return map[string]string{} }
+	_, err := attack.Run(context.Background(), target, attack.Cases()[:1])
+	if err == nil || !strings.Contains(err.Error(), "Snapshot") {
+		t.Fatalf("Run with a blind snapshot: %v", err)
+	}
+}

@@ -1,0 +1,124 @@
+package attack
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// state is what the runner can see of what is stored: a name per
+// observation and what it saw.
+type state map[string]string
+
+// probe is one read-only request of an observation.
+type probe struct {
+	name string
+	req  Request
+}
+
+// probes are the reads that together show what a refused request could have
+// changed: a session or message created or changed (org listings, each
+// fixture session with its messages, each principal's listing), a contact or
+// user changed (/me), a revocation (/me of the verified tokens), a deleted or
+// created api key (the fixture's keys), an org created for the probe origin
+// (its preflight).
+func (f *Fixture) probes() []probe {
+	var ps []probe
+	add := func(name, method, path string, h ...string) {
+		ps = append(ps, probe{name, Request{Method: method, Path: path, Header: hdr(h...)}})
+	}
+	for _, o := range []struct {
+		name string
+		org  Org
+	}{{"org A", f.A}, {"org B", f.B}} {
+		add(o.name+" sessions", "GET", "/v1/sessions?limit=100", "Authorization", "Bearer "+o.org.APIKey)
+	}
+	for _, s := range []struct {
+		name string
+		org  Org
+		id   string
+	}{
+		{"SA1", f.A, f.SA1}, {"SA1b", f.A, f.SA1b}, {"SA2", f.A, f.SA2}, {"SA3", f.A, f.SA3},
+		{"SV", f.A, f.SV}, {"SVws1", f.A, f.SVws1}, {"SVws2", f.A, f.SVws2}, {"SR", f.A, f.SR},
+		{"SB1", f.B, f.SB1}, {"SBV", f.B, f.SBV}, {"missing session", f.A, f.Missing},
+	} {
+		add("session "+s.name, "GET", "/v1/sessions/"+s.id, "Authorization", "Bearer "+s.org.APIKey)
+	}
+	for _, p := range []struct {
+		name string
+		org  Org
+		tok  string
+	}{
+		{"A1", f.A, f.CA1}, {"A2", f.A, f.CA2}, {"A3", f.A, f.CA3}, {"B1", f.B, f.CB1},
+		{"V", f.A, f.V}, {"VExt", f.A, f.VExt}, {"VB", f.B, f.VB}, {"R", f.A, f.R},
+	} {
+		add("me of "+p.name, "GET", "/v1/widget/me", "X-Widget-Token", p.org.WidgetToken, "Authorization", "Bearer "+p.tok)
+		add("sessions of "+p.name, "GET", "/v1/widget/sessions?limit=100", "X-Widget-Token", p.org.WidgetToken, "Authorization", "Bearer "+p.tok)
+	}
+	add("deleted api key", "GET", "/v1/sessions?limit=1", "Authorization", "Bearer "+f.DeletedKey)
+	add("probe origin preflight", "OPTIONS", "/v1/widget/contacts", "Origin", f.ProbeOrigin, "Access-Control-Request-Method", "POST")
+	add("evil origin preflight", "OPTIONS", "/v1/widget/contacts", "Origin", f.EvilOrigin, "Access-Control-Request-Method", "POST")
+	return ps
+}
+
+// observeAPI reads the state through the API.
+func (r *runner) observeAPI(ctx context.Context) state {
+	ps := r.f.probes()
+	out := make(state, len(ps))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.parallel)
+	for _, p := range ps {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res := r.c.send(ctx, p.req)
+			v := strconv.Itoa(res.Status) + " " + string(res.Body)
+			if res.Err != nil {
+				v = "no answer: " + res.Err.Error()
+			}
+			mu.Lock()
+			out["api: "+p.name] = v
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// observeStore reads the store itself, when the target can.
+func (r *runner) observeStore() state {
+	out := state{}
+	if r.t.Snapshot != nil {
+		for k, v := range r.t.Snapshot() {
+			out["store: "+k] = v
+		}
+	}
+	return out
+}
+
+// diff names what differs between two states (at most limit names).
+func diff(before, after state, limit int) []string {
+	var names []string
+	for k, v := range before {
+		if w, ok := after[k]; !ok {
+			names = append(names, k+" (removed)")
+		} else if w != v {
+			names = append(names, k+" (changed)")
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			names = append(names, k+" (added)")
+		}
+	}
+	sort.Strings(names)
+	if len(names) > limit {
+		names = append(names[:limit], fmt.Sprintf("and %d more", len(names)-limit))
+	}
+	return names
+}
