@@ -11,7 +11,9 @@
 // dir unless Options.PersistDir says otherwise. Start copies wrangler.toml and
 // build/ into a temp dir and runs wrangler there: wrangler dev reloads the
 // worker whenever its files change, so without the copy a `make build` during
-// a test run would restart every running worker mid-request.
+// a test run would restart every running worker mid-request. Options.AppDir
+// serves another worker instead (the JavaScript peer of worker/bench), copied
+// the same way.
 //
 // The worker's vars and secrets are passed explicitly and never come from a
 // developer's .dev.vars, .env or shell: every value of Server.Vars (a fixed
@@ -54,6 +56,20 @@ type Options struct {
 	Vars       map[string]string // extra/overriding worker vars, e.g. {"DEMO_ROUTES":"1"}
 	Port       int               // 0 = pick a free loopback port
 	Log        io.Writer         // wrangler's output; nil = keep last lines in memory to show on failure
+
+	// AppDir, when set, is served instead of the repo's wrangler.toml and
+	// build/: a directory holding a wrangler.toml and every file it names
+	// (a JavaScript worker, say). Start copies the whole directory (but any
+	// node_modules or .wrangler in it) into its temp dir, links the repo's
+	// node_modules there so that the worker's npm imports resolve when
+	// wrangler bundles it, and does not require `make build`.
+	AppDir string
+	// ReadyPath is the path Start requests until the server answers (any
+	// status); "" means /__wranglertest/ready, which reaches the worker, so
+	// the worker has had its first request when Start returns. A path that
+	// the static assets answer (such as "/widget.js") leaves the worker's
+	// first request to the caller, to measure a cold start.
+	ReadyPath string
 }
 
 // Server is a running `wrangler dev`.
@@ -138,6 +154,9 @@ func RepoRoot() (string, error) {
 type launchConfig struct {
 	root   string // repo root, holding node_modules
 	srcDir string // holds wrangler.toml and build/
+	// whole copies all of srcDir (Options.AppDir) instead of wrangler.toml
+	// and build/, and links root's node_modules into the copy.
+	whole bool
 }
 
 // snapshot copies wrangler.toml and build/ into a new temp dir and returns
@@ -145,7 +164,7 @@ type launchConfig struct {
 // (and `make build` starts by emptying build/), so a rebuild while tests run
 // would restart their workers mid-request; a private copy keeps each Server on
 // the build it started with.
-func snapshot(srcDir string) (dir string, err error) {
+func snapshot(cfg launchConfig) (dir string, err error) {
 	dir, err = os.MkdirTemp("", "wranglertest-app-*")
 	if err != nil {
 		return "", err
@@ -155,31 +174,49 @@ func snapshot(srcDir string) (dir string, err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	if err := copyFile(filepath.Join(srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
+	if cfg.whole {
+		if _, err := os.Stat(filepath.Join(cfg.srcDir, "wrangler.toml")); err != nil {
+			return "", fmt.Errorf("AppDir %s: %w", cfg.srcDir, err)
+		}
+		if err := copyTree(cfg.srcDir, dir, true); err != nil {
+			return "", fmt.Errorf("copying %s: %w", cfg.srcDir, err)
+		}
+		if err := os.Symlink(filepath.Join(cfg.root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+			return "", err
+		}
+		return dir, nil
+	}
+	if err := copyFile(filepath.Join(cfg.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
 		return "", err
 	}
-	build := filepath.Join(srcDir, "build")
-	err = filepath.WalkDir(build, func(path string, d os.DirEntry, err error) error {
+	if err := copyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
+		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
+	}
+	return dir, nil
+}
+
+// copyTree copies the directories and regular files under from into to;
+// skipDeps leaves out node_modules and .wrangler directories.
+func copyTree(from, to string, skipDeps bool) error {
+	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(build, path)
+		rel, err := filepath.Rel(from, path)
 		if err != nil {
 			return err
 		}
-		to := filepath.Join(dir, "build", rel)
 		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
+			if skipDeps && rel != "." && (d.Name() == "node_modules" || d.Name() == ".wrangler") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		return copyFile(path, to)
+		return copyFile(path, filepath.Join(to, rel))
 	})
-	if err != nil {
-		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
-	}
-	return dir, nil
 }
 
 func copyFile(from, to string) error {
@@ -209,6 +246,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.AppDir != "" {
+		if _, err := os.Stat(wranglerJS(root)); err != nil {
+			return nil, fmt.Errorf("%w: %s is missing: run `npm ci` in %s", ErrNotBuilt, wranglerJS(root), root)
+		}
+		dir, err := filepath.Abs(opts.AppDir)
+		if err != nil {
+			return nil, err
+		}
+		return start(ctx, opts, launchConfig{root: root, srcDir: dir, whole: true})
+	}
 	if err := checkBuilt(root); err != nil {
 		return nil, err
 	}
@@ -232,7 +279,7 @@ func wranglerJS(root string) string {
 }
 
 func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error) {
-	appDir, err := snapshot(cfg.srcDir)
+	appDir, err := snapshot(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotBuilt, err)
 	}
@@ -349,7 +396,7 @@ func (s *Server) launch(ctx context.Context) error {
 		os.RemoveAll(runDir)
 		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
 	}
-	if err := waitReady(ctx, s.URL, p.done); err != nil {
+	if err := waitReady(ctx, s.URL+s.readyPath(), p.done); err != nil {
 		p.stop()
 		os.RemoveAll(runDir)
 		out := s.tail.String()
@@ -362,6 +409,16 @@ func (s *Server) launch(ctx context.Context) error {
 	fmt.Fprintf(s.logOut, "wranglertest: %s answered after %v\n", s.URL, s.startupTime.Round(time.Millisecond))
 	s.proc = p
 	return nil
+}
+
+func (s *Server) readyPath() string {
+	if p := s.opts.ReadyPath; p != "" {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		return p
+	}
+	return "/__wranglertest/ready"
 }
 
 // StartupTime is how long the last start took until the worker answered.
@@ -418,7 +475,7 @@ func (s *Server) Restart(ctx context.Context) error {
 	s.mu.Lock()
 	if s.appDir == "" {
 		// Stopped for good: take a new snapshot of the build.
-		dir, err := snapshot(s.cfg.srcDir)
+		dir, err := snapshot(s.cfg)
 		if err != nil {
 			s.mu.Unlock()
 			return fmt.Errorf("%w: %w", ErrNotBuilt, err)
@@ -471,14 +528,15 @@ func StartT(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// waitReady polls url until it answers HTTP with any status.
+// waitReady polls url (the server's URL and the ready path) until it answers
+// HTTP with any status.
 func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 	timeout := startTimeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/__wranglertest/ready", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}
