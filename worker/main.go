@@ -4,53 +4,70 @@
 // Worker's vars and secrets, builds the API over the CHAT_KV namespace once,
 // and serves every request of the isolate from this one Go instance (see
 // worker/bridge and worker/runtime/worker.mjs).
+//
+// It is built with -tags nonethttp (see the Makefile), which keeps net/http
+// out of the binary. For the same reason it reads the isolate's env and
+// signals readiness itself rather than through syumai/workers' Go packages,
+// which import net/http; syumai/workers' workers-assets-gen still makes the
+// JavaScript glue it runs in (wasm_exec.js with the runtime context, and
+// runtime.mjs).
 package main
 
 import (
-	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"syscall/js"
 
-	"github.com/syumai/workers"
-	"github.com/syumai/workers/cloudflare"
-
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/bridge"
 	"github.com/chatwidget/identity/worker/cfkv"
 )
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	// The runtime context that worker.mjs passed to go.run: its binding
-	// object is where the JS side finds handleRequest.
-	bridge.Register(js.Global().Get("context").Get("binding"), handler(logger))
-	workers.Ready()
+	// The runtime context that worker.mjs passed to go.run: env is the
+	// isolate's bindings, binding is where the JS side finds handleRequest.
+	runtime := js.Global().Get("context")
+	env := runtime.Get("env")
+	bridge.Register(runtime.Get("binding"), handler(env, logger))
+	ready()
 	select {}
 }
 
+// ready tells worker.mjs that handleRequest is registered: the import that
+// workers-assets-gen's glue provides.
+//
+//go:wasmimport workers ready
+func ready()
+
 // handler builds the API, or one that explains a broken configuration with a
 // 503 on every request.
-func handler(logger *slog.Logger) http.Handler {
-	cfg, err := config.Load(cloudflare.Getenv)
+func handler(env js.Value, logger *slog.Logger) httpx.Handler {
+	getenv := func(name string) string {
+		if v := env.Get(name); v.Type() == js.TypeString {
+			return v.String()
+		}
+		return ""
+	}
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return unavailable(logger, err)
 	}
-	h, err := api.New(cfkv.New(cloudflare.GetBinding("CHAT_KV")), cfg, api.WithLogger(logger))
+	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, api.WithLogger(logger))
 	if err != nil {
 		return unavailable(logger, err)
 	}
 	return h
 }
 
-func unavailable(logger *slog.Logger, err error) http.Handler {
+func unavailable(logger *slog.Logger, err error) httpx.Handler {
 	logger.Error("worker misconfigured", "err", err.Error())
-	body := fmt.Appendf(nil, `{"error":{"code":"unavailable","message":"The worker is not configured: %s."}}`, "see its logs")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body := []byte(`{"error":{"code":"unavailable","message":"The worker is not configured; see its logs."}}`)
+	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusServiceUnavailable)
+		w.WriteHeader(httpx.StatusServiceUnavailable)
 		_, _ = w.Write(body)
 	})
 }

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -11,7 +11,7 @@ type createOrgRequest struct {
 	AllowedOrigins *[]string `json:"allowed_origins"`
 }
 
-func (a *API) createOrg(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createOrg(w httpx.ResponseWriter, r *httpx.Request) error {
 	var req createOrgRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -50,14 +50,14 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
+	writeJSON(w, httpx.StatusCreated, map[string]any{
 		"org":     orgView(*org),
 		"api_key": key,
 	})
 	return nil
 }
 
-func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
+func (a *API) createAPIKey(w httpx.ResponseWriter, r *httpx.Request) error {
 	org, err := a.store.Org(r.Context(), r.PathValue("org_id"))
 	if err != nil {
 		return err
@@ -66,11 +66,11 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"api_key": key})
+	writeJSON(w, httpx.StatusCreated, map[string]any{"api_key": key})
 	return nil
 }
 
-func (a *API) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
+func (a *API) deleteAPIKey(w httpx.ResponseWriter, r *httpx.Request) error {
 	org, err := a.store.Org(r.Context(), r.PathValue("org_id"))
 	if err != nil {
 		return err
@@ -78,11 +78,11 @@ func (a *API) deleteAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.DeleteAPIKey(r.Context(), org.ID, r.PathValue("key_id")); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(httpx.StatusNoContent)
 	return nil
 }
 
-func (a *API) jwks(w http.ResponseWriter, r *http.Request) error {
+func (a *API) jwks(w httpx.ResponseWriter, r *httpx.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(a.tokens.JWKS())
@@ -90,7 +90,7 @@ func (a *API) jwks(w http.ResponseWriter, r *http.Request) error {
 }
 
 // decodeBody reads and decodes a JSON request body.
-func decodeBody(r *http.Request, v any) error {
+func decodeBody(r *httpx.Request, v any) error {
 	b, err := readBody(r)
 	if err != nil {
 		return err

@@ -2,9 +2,9 @@ package api
 
 import (
 	"fmt"
+	"github.com/chatwidget/identity/internal/httpx"
 	"io"
 	"log/slog"
-	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -25,9 +25,7 @@ type API struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	routes  *http.ServeMux      // method and path patterns
-	paths   *http.ServeMux      // the same paths without methods, to tell 405 from 404
-	methods map[string][]string // path pattern → its methods, for Allow
+	routes httpx.Router
 }
 
 // Option configures an API.
@@ -58,14 +56,11 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		return nil, fmt.Errorf("SIGNING_KEYS: %w", err)
 	}
 	a := &API{
-		cfg:     cfg,
-		store:   store.New(k, store.WithClock(o.now)),
-		tokens:  token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
-		log:     o.logger,
-		now:     o.now,
-		routes:  http.NewServeMux(),
-		paths:   http.NewServeMux(),
-		methods: map[string][]string{},
+		cfg:    cfg,
+		store:  store.New(k, store.WithClock(o.now)),
+		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
+		log:    o.logger,
+		now:    o.now,
 	}
 	a.limiter = NewLimiter(k, cfg.RateLimits, o.now)
 	if cfg.AdminToken == "" {
@@ -76,17 +71,12 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 }
 
 // route registers h for "METHOD /path".
-func (a *API) route(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	a.routes.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+func (a *API) route(pattern string, h func(httpx.ResponseWriter, *httpx.Request) error) {
+	a.routes.Handle(pattern, httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)
 		}
-	})
-	method, path, _ := strings.Cut(pattern, " ")
-	a.methods[path] = append(a.methods[path], method)
-	if _, p := a.paths.Handler(&http.Request{Method: "GET", URL: mustURL(path), Host: "x"}); p != path {
-		a.paths.HandleFunc(path, func(http.ResponseWriter, *http.Request) {})
-	}
+	}))
 }
 
 func (a *API) register() {
@@ -115,8 +105,8 @@ func (a *API) register() {
 	}
 }
 
-// ServeHTTP answers one request. A panic answers 500 for that request only.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Serve answers one request. A panic answers 500 for that request only.
+func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			a.log.Error("panic", "method", r.Method, "route", r.Pattern, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -131,31 +121,29 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if isWidgetPath(r.URL.Path) {
-		if r.Method == http.MethodOptions {
-			a.preflight(w, r)
-			return
-		}
-	}
-	if _, pattern := a.routes.Handler(r); pattern != "" {
-		a.routes.ServeHTTP(w, r)
+	if isWidgetPath(r.URL.Path) && r.Method == httpx.MethodOptions {
+		a.preflight(w, r)
 		return
 	}
-	if _, pattern := a.paths.Handler(r); pattern != "" {
-		allow := a.methods[pattern]
-		if isWidgetPath(pattern) {
-			allow = append(allow[:len(allow):len(allow)], http.MethodOptions)
+	m := a.routes.Match(r.Method, r.URL.EscapedPath())
+	switch {
+	case m.Handler != nil:
+		m.Serve(w, r)
+	case m.PathPattern != "":
+		allow := m.Allowed
+		if isWidgetPath(m.PathPattern) {
+			allow = append(allow, httpx.MethodOptions)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		a.writeError(w, r, identity.ErrMethodNotAllowed)
-		return
+	default:
+		// The path is not repeated: a credential pasted into a URL must not
+		// come back in an answer.
+		a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
 	}
-	// The path is not repeated: a credential pasted into a URL must not come
-	// back in an answer.
-	a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
 }
 
-func setSecurityHeaders(h http.Header) {
+func setSecurityHeaders(h httpx.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")

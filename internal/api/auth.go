@@ -4,17 +4,17 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/token"
 )
 
-type handler = func(http.ResponseWriter, *http.Request) error
+type handler = func(httpx.ResponseWriter, *httpx.Request) error
 
 // bearer returns the credential of an "Authorization: Bearer" header.
-func bearer(r *http.Request) (string, bool) {
+func bearer(r *httpx.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -27,7 +27,7 @@ func bearer(r *http.Request) (string, bool) {
 // admin lets the vendor's admin token through.
 func (a *API) admin(h handler) handler {
 	want := sha256.Sum256([]byte(a.cfg.AdminToken))
-	return func(w http.ResponseWriter, r *http.Request) error {
+	return func(w httpx.ResponseWriter, r *httpx.Request) error {
 		cred, ok := bearer(r)
 		got := sha256.Sum256([]byte(cred))
 		if !ok || a.cfg.AdminToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
@@ -43,8 +43,8 @@ type serverCall struct {
 }
 
 // server lets an org's api key through.
-func (a *API) server(h func(http.ResponseWriter, *http.Request, serverCall) error) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
+func (a *API) server(h func(httpx.ResponseWriter, *httpx.Request, serverCall) error) handler {
+	return func(w httpx.ResponseWriter, r *httpx.Request) error {
 		cred, ok := bearer(r)
 		if !ok {
 			return identity.Errorf(identity.CodeUnauthorized, "An api key is required: Authorization: Bearer <api key>.")
@@ -68,8 +68,8 @@ type widgetCall struct {
 }
 
 // widget resolves the org of X-Widget-Token and checks the browser's origin.
-func (a *API) widget(h func(http.ResponseWriter, *http.Request, *widgetCall) error) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
+func (a *API) widget(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) error) handler {
+	return func(w httpx.ResponseWriter, r *httpx.Request) error {
 		// Until the org is known, let any page read the refusal: it tells
 		// nothing about any org.
 		allowCORS(w, r)
@@ -93,8 +93,8 @@ func (a *API) widget(h func(http.ResponseWriter, *http.Request, *widgetCall) err
 }
 
 // user requires a user token of the widget's org and sets the principal.
-func (a *API) user(h func(http.ResponseWriter, *http.Request, *widgetCall) error) func(http.ResponseWriter, *http.Request, *widgetCall) error {
-	return func(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) error) func(httpx.ResponseWriter, *httpx.Request, *widgetCall) error {
+	return func(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 		raw, ok := bearer(r)
 		if !ok {
 			return identity.Errorf(identity.CodeUnauthorized, "A user token is required: Authorization: Bearer <user token>.")

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -20,11 +20,11 @@ const (
 // preflight answers a CORS preflight on a widget route. It carries no widget
 // token, so it is answered for origins that some org allows; the request
 // that follows is checked against its own org.
-func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
+func (a *API) preflight(w httpx.ResponseWriter, r *httpx.Request) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		w.Header().Set("Allow", allowMethods)
-		w.WriteHeader(http.StatusNoContent)
+		w.WriteHeader(httpx.StatusNoContent)
 		return
 	}
 	// Only an origin in the exact form browsers send can be known; this also
@@ -48,11 +48,11 @@ func (a *API) preflight(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Headers", allowHeaders)
 	h.Set("Access-Control-Max-Age", "600")
 	h.Add("Vary", "Origin")
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(httpx.StatusNoContent)
 }
 
 // allowCORS lets the page at the request's origin read the answer.
-func allowCORS(w http.ResponseWriter, r *http.Request) {
+func allowCORS(w httpx.ResponseWriter, r *httpx.Request) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return
@@ -63,7 +63,7 @@ func allowCORS(w http.ResponseWriter, r *http.Request) {
 	h.Add("Vary", "Origin")
 }
 
-func denyCORS(w http.ResponseWriter) {
+func denyCORS(w httpx.ResponseWriter) {
 	h := w.Header()
 	h.Del("Access-Control-Allow-Origin")
 	h.Del("Access-Control-Expose-Headers")

@@ -1,7 +1,7 @@
 package api
 
 import (
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
 	"time"
 
@@ -15,16 +15,16 @@ import (
 
 // demoConfig returns the demo org of the worker's host and port, creating it
 // on first use with that origin allowed.
-func (a *API) demoConfig(w http.ResponseWriter, r *http.Request) error {
+func (a *API) demoConfig(w httpx.ResponseWriter, r *httpx.Request) error {
 	d, err := a.demoOrg(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, httpx.StatusOK, d)
 	return nil
 }
 
-func (a *API) demoOrg(r *http.Request) (*demoOrg, error) {
+func (a *API) demoOrg(r *httpx.Request) (*demoOrg, error) {
 	ctx := r.Context()
 	var d demoOrg
 	host := r.Host
@@ -67,7 +67,7 @@ type demoTokenRequest struct {
 
 // demoToken mints a verified token for the demo org, as the org's server
 // would with POST /v1/users/authenticate.
-func (a *API) demoToken(w http.ResponseWriter, r *http.Request) error {
+func (a *API) demoToken(w httpx.ResponseWriter, r *httpx.Request) error {
 	var req demoTokenRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -102,6 +102,6 @@ func (a *API) demoToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC()})
+	writeJSON(w, httpx.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC()})
 	return nil
 }

@@ -2,8 +2,8 @@ package api
 
 import (
 	"errors"
+	"github.com/chatwidget/identity/internal/httpx"
 	"log/slog"
-	"net/http"
 	"strconv"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -11,24 +11,24 @@ import (
 
 // status maps each error code to its HTTP status: the one place that does.
 var status = map[identity.Code]int{
-	identity.CodeInvalidJSON:         http.StatusBadRequest,
-	identity.CodeInvalidRequest:      http.StatusBadRequest,
-	identity.CodeInvalidEmail:        http.StatusBadRequest,
-	identity.CodeInvalidDeviceID:     http.StatusBadRequest,
-	identity.CodeUnauthorized:        http.StatusUnauthorized,
-	identity.CodeTokenExpired:        http.StatusUnauthorized,
-	identity.CodeTokenRevoked:        http.StatusUnauthorized,
-	identity.CodeInvalidToken:        http.StatusUnauthorized,
-	identity.CodeOriginNotAllowed:    http.StatusForbidden,
-	identity.CodeExternalIDMismatch:  http.StatusForbidden,
-	identity.CodeForbidden:           http.StatusForbidden,
-	identity.CodeNotFound:            http.StatusNotFound,
-	identity.CodeMethodNotAllowed:    http.StatusMethodNotAllowed,
-	identity.CodeIdempotencyConflict: http.StatusConflict,
-	identity.CodePayloadTooLarge:     http.StatusRequestEntityTooLarge,
-	identity.CodeRateLimited:         http.StatusTooManyRequests,
-	identity.CodeUnavailable:         http.StatusServiceUnavailable,
-	identity.CodeInternal:            http.StatusInternalServerError,
+	identity.CodeInvalidJSON:         httpx.StatusBadRequest,
+	identity.CodeInvalidRequest:      httpx.StatusBadRequest,
+	identity.CodeInvalidEmail:        httpx.StatusBadRequest,
+	identity.CodeInvalidDeviceID:     httpx.StatusBadRequest,
+	identity.CodeUnauthorized:        httpx.StatusUnauthorized,
+	identity.CodeTokenExpired:        httpx.StatusUnauthorized,
+	identity.CodeTokenRevoked:        httpx.StatusUnauthorized,
+	identity.CodeInvalidToken:        httpx.StatusUnauthorized,
+	identity.CodeOriginNotAllowed:    httpx.StatusForbidden,
+	identity.CodeExternalIDMismatch:  httpx.StatusForbidden,
+	identity.CodeForbidden:           httpx.StatusForbidden,
+	identity.CodeNotFound:            httpx.StatusNotFound,
+	identity.CodeMethodNotAllowed:    httpx.StatusMethodNotAllowed,
+	identity.CodeIdempotencyConflict: httpx.StatusConflict,
+	identity.CodePayloadTooLarge:     httpx.StatusRequestEntityTooLarge,
+	identity.CodeRateLimited:         httpx.StatusTooManyRequests,
+	identity.CodeUnavailable:         httpx.StatusServiceUnavailable,
+	identity.CodeInternal:            httpx.StatusInternalServerError,
 }
 
 // StatusOf returns the HTTP status of err.
@@ -36,7 +36,7 @@ func StatusOf(err error) int {
 	if s, ok := status[codeOf(err)]; ok {
 		return s
 	}
-	return http.StatusInternalServerError
+	return httpx.StatusInternalServerError
 }
 
 func codeOf(err error) identity.Code {
@@ -65,7 +65,7 @@ type errorDetail struct {
 
 // writeError writes err in the contract's shape. Errors that are not
 // identity.Errors are logged and shown only as a generic message.
-func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+func (a *API) writeError(w httpx.ResponseWriter, r *httpx.Request, err error) {
 	code := codeOf(err)
 	st := StatusOf(err)
 	msg := ""
@@ -84,7 +84,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(max(rl.retryAfter, 1)))
 	}
-	if st >= 500 && st != http.StatusServiceUnavailable {
+	if st >= 500 && st != httpx.StatusServiceUnavailable {
 		a.log.Log(r.Context(), slog.LevelError, "answered", "status", st, "route", r.Pattern)
 	}
 	writeJSON(w, st, errorBody{Error: errorDetail{Code: code, Message: msg}})

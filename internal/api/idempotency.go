@@ -4,14 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/store"
 )
 
 // readIdempotent reads the body and the optional Idempotency-Key.
-func (a *API) readIdempotent(r *http.Request) (body []byte, key string, err error) {
+func (a *API) readIdempotent(r *httpx.Request) (body []byte, key string, err error) {
 	if vs, ok := r.Header["Idempotency-Key"]; ok {
 		if len(vs) != 1 {
 			return nil, "", identity.Invalid("Idempotency-Key", "must be given once.")
@@ -25,7 +25,7 @@ func (a *API) readIdempotent(r *http.Request) (body []byte, key string, err erro
 	return body, key, err
 }
 
-func fingerprint(r *http.Request, body []byte) string {
+func fingerprint(r *httpx.Request, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(r.Method + " " + r.URL.Path + "\x00"))
 	h.Write(body)
@@ -35,7 +35,7 @@ func fingerprint(r *http.Request, body []byte) string {
 // replay answers a retry from its saved first answer, completing what the
 // first request may have left undone. ok is false when there is nothing to
 // replay.
-func (a *API) replay(w http.ResponseWriter, r *http.Request, orgID, caller, key string, body []byte, complete func(*store.Replay) error) (ok bool, err error) {
+func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID, caller, key string, body []byte, complete func(*store.Replay) error) (ok bool, err error) {
 	if key == "" {
 		return false, nil
 	}
@@ -57,7 +57,7 @@ func (a *API) replay(w http.ResponseWriter, r *http.Request, orgID, caller, key 
 // addMessage stores a message in sess for caller, honouring idemKey.
 // limits, when given, are checked for a new message (not for a replay) and
 // spent once it is stored.
-func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.Session, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
+func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
 	ctx := r.Context()
 	done, err := a.replay(w, r, sess.OrgID, caller, idemKey, body, func(rep *store.Replay) error {
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
@@ -81,7 +81,7 @@ func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.
 		return err
 	}
 	if idemKey != "" {
-		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: http.StatusCreated, Body: out, Message: msg}
+		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Message: msg}
 		if err := a.store.SaveReplay(ctx, sess.OrgID, caller, idemKey, rep); err != nil {
 			return err
 		}
@@ -94,6 +94,6 @@ func (a *API) addMessage(w http.ResponseWriter, r *http.Request, sess *identity.
 	if summaryErr != nil {
 		a.log.Warn("session summary not updated; the message is stored", "session", sess.ID, "err", summaryErr.Error())
 	}
-	writeRaw(w, http.StatusCreated, out)
+	writeRaw(w, httpx.StatusCreated, out)
 	return nil
 }

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/chatwidget/identity/internal/httpx"
 	"io"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -17,11 +17,11 @@ const MaxBodyBytes = 64 << 10
 
 // limitBody refuses a request whose body is over MaxBodyBytes, whatever the
 // route: a body of unknown length is read (up to the limit) and kept.
-func limitBody(r *http.Request) error {
+func limitBody(r *httpx.Request) error {
 	if r.ContentLength > MaxBodyBytes {
 		return identity.ErrPayloadTooLarge
 	}
-	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+	if r.ContentLength >= 0 || r.Body == nil {
 		return nil
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
@@ -37,9 +37,12 @@ func limitBody(r *http.Request) error {
 }
 
 // readBody reads the request body, refusing more than MaxBodyBytes.
-func readBody(r *http.Request) ([]byte, error) {
+func readBody(r *httpx.Request) ([]byte, error) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, identity.ErrPayloadTooLarge
+	}
+	if r.Body == nil {
+		return nil, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
@@ -107,16 +110,16 @@ func describe(kind string) string {
 }
 
 // writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w httpx.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
+		status = httpx.StatusInternalServerError
 		b = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)
 	}
 	writeRaw(w, status, b)
 }
 
-func writeRaw(w http.ResponseWriter, status int, b []byte) {
+func writeRaw(w httpx.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

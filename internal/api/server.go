@@ -2,7 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +43,7 @@ func identityFields(userID, email *string) (uid, mail, key string, err error) {
 	return uid, mail, identity.IdentityKey(uid, mail), nil
 }
 
-func (a *API) authenticate(w http.ResponseWriter, r *http.Request, c serverCall) error {
+func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	var req authenticateRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -96,7 +96,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, c serverCall)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "user": viewUser(u)})
+	writeJSON(w, httpx.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "user": viewUser(u)})
 	return nil
 }
 
@@ -112,7 +112,7 @@ type revokeRequest struct {
 	Email  *string `json:"email"`
 }
 
-func (a *API) revoke(w http.ResponseWriter, r *http.Request, c serverCall) error {
+func (a *API) revoke(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	var req revokeRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -125,12 +125,12 @@ func (a *API) revoke(w http.ResponseWriter, r *http.Request, c serverCall) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revoked_before": at})
+	writeJSON(w, httpx.StatusOK, map[string]any{"revoked_before": at})
 	return nil
 }
 
 // pageParams reads cursor and limit.
-func pageParams(r *http.Request) (cursor string, limit int, err error) {
+func pageParams(r *httpx.Request) (cursor string, limit int, err error) {
 	q := r.URL.Query()
 	cursor = q.Get("cursor")
 	limit = store.DefaultPageLimit
@@ -144,7 +144,7 @@ func pageParams(r *http.Request) (cursor string, limit int, err error) {
 	return cursor, limit, nil
 }
 
-func (a *API) serverListSessions(w http.ResponseWriter, r *http.Request, c serverCall) error {
+func (a *API) serverListSessions(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	cursor, limit, err := pageParams(r)
 	if err != nil {
 		return err
@@ -183,11 +183,11 @@ func (a *API) serverListSessions(w http.ResponseWriter, r *http.Request, c serve
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewList(items, next))
+	writeJSON(w, httpx.StatusOK, viewList(items, next))
 	return nil
 }
 
-func (a *API) serverGetSession(w http.ResponseWriter, r *http.Request, c serverCall) error {
+func (a *API) serverGetSession(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (a *API) serverGetSession(w http.ResponseWriter, r *http.Request, c serverC
 	return a.writeSessionWithMessages(w, r, sess)
 }
 
-func (a *API) writeSessionWithMessages(w http.ResponseWriter, r *http.Request, sess *identity.Session) error {
+func (a *API) writeSessionWithMessages(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session) error {
 	after := r.URL.Query().Get("after")
 	if len(after) > 64 {
 		return identity.Invalid("after", "must be a message id.")
@@ -211,11 +211,11 @@ func (a *API) writeSessionWithMessages(w http.ResponseWriter, r *http.Request, s
 			sess.UpdatedAt = sess.LastMessage.CreatedAt
 		}
 	}
-	writeJSON(w, http.StatusOK, sessionWithMessages{Session: sess, Messages: msgs})
+	writeJSON(w, httpx.StatusOK, sessionWithMessages{Session: sess, Messages: msgs})
 	return nil
 }
 
-func (a *API) serverPostMessage(w http.ResponseWriter, r *http.Request, c serverCall) error {
+func (a *API) serverPostMessage(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	m, err := a.readMessage(r)
 	if err != nil {
 		return err
@@ -247,7 +247,7 @@ type postedMessage struct {
 }
 
 // readMessage reads and validates a message post of either route.
-func (a *API) readMessage(r *http.Request) (postedMessage, error) {
+func (a *API) readMessage(r *httpx.Request) (postedMessage, error) {
 	var m postedMessage
 	var err error
 	if m.body, m.idemKey, err = a.readIdempotent(r); err != nil {

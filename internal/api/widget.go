@@ -3,7 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
+	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/store"
@@ -17,7 +17,7 @@ type contactRequest struct {
 	CustomData json.RawMessage `json:"custom_data"`
 }
 
-func (a *API) createContact(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	var req contactRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -69,19 +69,19 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request, c *widgetCal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "contact": viewContact(contact)})
+	writeJSON(w, httpx.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC(), "contact": viewContact(contact)})
 	return nil
 }
 
 // clientIP is the address Cloudflare saw the request come from.
-func clientIP(r *http.Request) string {
+func clientIP(r *httpx.Request) string {
 	if ip := r.Header.Get("CF-Connecting-IP"); ip != "" && len(ip) <= 64 {
 		return ip
 	}
 	return "unknown"
 }
 
-func (a *API) me(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) me(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	p := c.principal
 	if p.Verified() {
 		u, err := a.store.User(r.Context(), p.OrgID, p.Subject)
@@ -93,7 +93,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
 		v := viewUser(u)
 		// What the token signed binds this use of it.
 		v.ExternalID = nullable(p.ExternalID)
-		writeJSON(w, http.StatusOK, map[string]any{"user": v})
+		writeJSON(w, httpx.StatusOK, map[string]any{"user": v})
 		return nil
 	}
 	contact, err := a.store.Contact(r.Context(), p.OrgID, p.Subject)
@@ -102,7 +102,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
 	} else if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contact": viewContact(contact)})
+	writeJSON(w, httpx.StatusOK, map[string]any{"contact": viewContact(contact)})
 	return nil
 }
 
@@ -111,7 +111,7 @@ type createSessionRequest struct {
 	CustomData json.RawMessage `json:"custom_data"`
 }
 
-func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	body, idemKey, err := a.readIdempotent(r)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCal
 		return err
 	}
 	if idemKey != "" {
-		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: http.StatusCreated, Body: out, Session: sess}
+		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Session: sess}
 		if err := a.store.SaveReplay(ctx, p.OrgID, callerOf(p), idemKey, rep); err != nil {
 			return err
 		}
@@ -165,11 +165,11 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request, c *widgetCal
 	if err := a.store.CreateSession(ctx, sess); err != nil {
 		return err
 	}
-	writeRaw(w, http.StatusCreated, out)
+	writeRaw(w, httpx.StatusCreated, out)
 	return nil
 }
 
-func (a *API) listSessions(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) listSessions(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	cursor, limit, err := pageParams(r)
 	if err != nil {
 		return err
@@ -191,13 +191,13 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request, c *widgetCall
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewList(items, next))
+	writeJSON(w, httpx.StatusOK, viewList(items, next))
 	return nil
 }
 
 // visibleSession returns the session of the path if the principal may see it;
 // one it may not see is not found, like one that does not exist.
-func (a *API) visibleSession(r *http.Request, p identity.Principal) (*identity.Session, error) {
+func (a *API) visibleSession(r *httpx.Request, p identity.Principal) (*identity.Session, error) {
 	sess, err := a.store.Session(r.Context(), p.OrgID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
@@ -208,7 +208,7 @@ func (a *API) visibleSession(r *http.Request, p identity.Principal) (*identity.S
 	return sess, nil
 }
 
-func (a *API) getSession(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) getSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	sess, err := a.visibleSession(r, c.principal)
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request, c *widgetCall) 
 	return a.writeSessionWithMessages(w, r, sess)
 }
 
-func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *widgetCall) error {
+func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	m, err := a.readMessage(r)
 	if err != nil {
 		return err

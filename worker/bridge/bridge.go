@@ -23,11 +23,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"syscall/js"
+
+	"github.com/chatwidget/identity/internal/httpx"
 )
 
 // MaxBodyBytes is how much of a request body the bridge reads; a handler
@@ -45,7 +46,7 @@ var (
 
 // Register sets target.handleRequest to a function that serves one JS
 // Request with h and returns a Promise of the JS Response.
-func Register(target js.Value, h http.Handler) {
+func Register(target js.Value, h httpx.Handler) {
 	target.Set("handleRequest", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {
 			return jsPromise.Call("reject", jsError.New("handleRequest: no request"))
@@ -70,7 +71,7 @@ func Register(target js.Value, h http.Handler) {
 }
 
 // serve converts req, runs h and converts the answer.
-func serve(h http.Handler, jsReq js.Value) (res js.Value, err error) {
+func serve(h httpx.Handler, jsReq js.Value) (res js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			// A failure converting the request or response: answer it alone.
@@ -90,11 +91,11 @@ func serve(h http.Handler, jsReq js.Value) (res js.Value, err error) {
 				fmt.Printf("bridge: panic serving %s %s: %v\n", r.Method, r.URL.Path, p)
 				w = newRecorder()
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
-				w.WriteHeader(http.StatusInternalServerError)
+				w.WriteHeader(httpx.StatusInternalServerError)
 				_, _ = w.Write([]byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`))
 			}
 		}()
-		h.ServeHTTP(w, r)
+		h.Serve(w, r)
 	}()
 	return w.toJS(r.Method), nil
 }
@@ -102,7 +103,7 @@ func serve(h http.Handler, jsReq js.Value) (res js.Value, err error) {
 func internalError(detail string) js.Value {
 	fmt.Printf("bridge: %s\n", detail)
 	init := jsObject.New()
-	init.Set("status", http.StatusInternalServerError)
+	init.Set("status", httpx.StatusInternalServerError)
 	hdr := jsHeaders.New()
 	hdr.Call("set", "Content-Type", "application/json; charset=utf-8")
 	init.Set("headers", hdr)
@@ -110,12 +111,12 @@ func internalError(detail string) js.Value {
 }
 
 // toRequest converts a JS Request, reading at most MaxBodyBytes+1 of its body.
-func toRequest(ctx context.Context, req js.Value) (*http.Request, error) {
+func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 	u, err := url.Parse(req.Get("url").String())
 	if err != nil {
 		return nil, fmt.Errorf("bridge: request url: %w", err)
 	}
-	header := http.Header{}
+	header := httpx.Header{}
 	it := req.Get("headers").Call("entries")
 	for {
 		next := it.Call("next")
@@ -133,7 +134,7 @@ func toRequest(ctx context.Context, req js.Value) (*http.Request, error) {
 			return nil, err
 		}
 	}
-	r, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	r, err := httpx.NewRequest(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("bridge: request: %w", err)
 	}
@@ -148,7 +149,6 @@ func toRequest(ctx context.Context, req js.Value) (*http.Request, error) {
 		r.ContentLength = -1
 	}
 	r.RemoteAddr = header.Get("Cf-Connecting-Ip")
-	r.RequestURI = u.RequestURI()
 	return r, nil
 }
 
@@ -176,14 +176,14 @@ func readStream(ctx context.Context, stream js.Value, max int) ([]byte, error) {
 
 // recorder buffers a handler's answer.
 type recorder struct {
-	header http.Header
+	header httpx.Header
 	status int
 	body   bytes.Buffer
 }
 
-func newRecorder() *recorder { return &recorder{header: http.Header{}} }
+func newRecorder() *recorder { return &recorder{header: httpx.Header{}} }
 
-func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) Header() httpx.Header { return w.header }
 
 func (w *recorder) WriteHeader(status int) {
 	if w.status == 0 {
@@ -193,14 +193,14 @@ func (w *recorder) WriteHeader(status int) {
 
 func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.status = httpx.StatusOK
 	}
 	return w.body.Write(b)
 }
 
 func (w *recorder) toJS(method string) js.Value {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.status = httpx.StatusOK
 	}
 	hdr := jsHeaders.New()
 	for k, vs := range w.header {
@@ -212,7 +212,7 @@ func (w *recorder) toJS(method string) js.Value {
 	init.Set("status", w.status)
 	init.Set("headers", hdr)
 	body := js.Null()
-	noBody := w.status == 101 || w.status == 204 || w.status == 205 || w.status == 304 || strings.EqualFold(method, http.MethodHead)
+	noBody := w.status == 101 || w.status == 204 || w.status == 205 || w.status == 304 || strings.EqualFold(method, httpx.MethodHead)
 	if !noBody && w.body.Len() > 0 {
 		u := jsUint8Array.New(w.body.Len())
 		js.CopyBytesToJS(u, w.body.Bytes())

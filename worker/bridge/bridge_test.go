@@ -7,37 +7,48 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"sync"
 	"syscall/js"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/internal/httpx"
 )
 
 // These tests run under Node (GOOS=js GOARCH=wasm go test), whose Request,
 // Response and Headers are the same web APIs workerd has.
 
-func handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+func handler() httpx.Handler {
+	var mux httpx.Router
+	handle := func(pattern string, f func(w httpx.ResponseWriter, r *httpx.Request)) {
+		mux.Handle(pattern, httpx.HandlerFunc(f))
+	}
+	handle("POST /echo", func(w httpx.ResponseWriter, r *httpx.Request) {
 		b, _ := io.ReadAll(r.Body)
 		time.Sleep(time.Duration(rand.IntN(5)) * time.Millisecond)
 		w.Header().Set("X-Echo", r.Header.Get("X-Id"))
 		w.WriteHeader(201)
 		fmt.Fprintf(w, "%s|%s|%d", r.URL.Query().Get("n"), b, r.ContentLength)
 	})
-	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /panic", func(w httpx.ResponseWriter, r *httpx.Request) {
 		panic("boom")
 	})
-	mux.HandleFunc("GET /empty", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /empty", func(w httpx.ResponseWriter, r *httpx.Request) {
 		w.WriteHeader(204)
 	})
-	mux.HandleFunc("POST /size", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /size", func(w httpx.ResponseWriter, r *httpx.Request) {
 		b, _ := io.ReadAll(r.Body)
 		fmt.Fprint(w, len(b))
 	})
-	return mux
+	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
+		m := mux.Match(r.Method, r.URL.EscapedPath())
+		if m.Handler == nil {
+			w.WriteHeader(404)
+			return
+		}
+		m.Serve(w, r)
+	})
 }
 
 func newTarget(t *testing.T) js.Value {
