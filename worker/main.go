@@ -14,7 +14,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 	"syscall/js"
 
@@ -26,7 +25,7 @@ import (
 )
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := api.NewLogger(os.Stdout) // console.log in the Worker
 	// The runtime context that worker.mjs passed to go.run: env is the
 	// isolate's bindings, binding is where the JS side finds handleRequest.
 	runtime := js.Global().Get("context")
@@ -44,7 +43,7 @@ func ready()
 
 // handler builds the API, or one that explains a broken configuration with a
 // 503 on every request.
-func handler(env js.Value, logger *slog.Logger) httpx.Handler {
+func handler(env js.Value, logger *api.Logger) httpx.Handler {
 	getenv := func(name string) string {
 		if v := env.Get(name); v.Type() == js.TypeString {
 			return v.String()
@@ -62,7 +61,7 @@ func handler(env js.Value, logger *slog.Logger) httpx.Handler {
 	return h
 }
 
-func unavailable(logger *slog.Logger, err error) httpx.Handler {
+func unavailable(logger *api.Logger, err error) httpx.Handler {
 	logger.Error("worker misconfigured", "err", err.Error())
 	body := []byte(`{"error":{"code":"unavailable","message":"The worker is not configured; see its logs."}}`)
 	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {

@@ -3,8 +3,6 @@ package api
 import (
 	"fmt"
 	"github.com/chatwidget/identity/internal/httpx"
-	"io"
-	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,7 +20,7 @@ type API struct {
 	store   *store.Store
 	tokens  *token.Service
 	limiter *Limiter
-	log     *slog.Logger
+	log     *Logger
 	now     func() time.Time
 
 	routes httpx.Router
@@ -33,14 +31,14 @@ type Option func(*options)
 
 type options struct {
 	now    func() time.Time
-	logger *slog.Logger
+	logger *Logger
 }
 
 // WithClock sets the clock of the API, its store and its tokens, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithLogger sets where the API logs; it never logs secrets or tokens.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+func WithLogger(l *Logger) Option { return func(o *options) { o.logger = l } }
 
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
@@ -49,7 +47,7 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		opt(&o)
 	}
 	if o.logger == nil {
-		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.logger = NewLogger(nil)
 	}
 	ring, err := token.ParseKeyRing(cfg.SigningKeys)
 	if err != nil {

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"github.com/chatwidget/identity/internal/httpx"
-	"log/slog"
 	"strconv"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -83,9 +82,6 @@ func (a *API) writeError(w httpx.ResponseWriter, r *httpx.Request, err error) {
 	var rl *rateLimited
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(max(rl.retryAfter, 1)))
-	}
-	if st >= 500 && st != httpx.StatusServiceUnavailable {
-		a.log.Log(r.Context(), slog.LevelError, "answered", "status", st, "route", r.Pattern)
 	}
 	writeJSON(w, st, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }

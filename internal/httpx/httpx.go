@@ -11,7 +11,6 @@ package httpx
 import (
 	"context"
 	"io"
-	"net/textproto"
 	"net/url"
 )
 
@@ -47,26 +46,26 @@ type Header map[string][]string
 
 // Get returns the first value of key.
 func (h Header) Get(key string) string {
-	if v := h[textproto.CanonicalMIMEHeaderKey(key)]; len(v) > 0 {
+	if v := h[canonicalKey(key)]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
 // Values returns every value of key.
-func (h Header) Values(key string) []string { return h[textproto.CanonicalMIMEHeaderKey(key)] }
+func (h Header) Values(key string) []string { return h[canonicalKey(key)] }
 
 // Set replaces the values of key.
-func (h Header) Set(key, value string) { h[textproto.CanonicalMIMEHeaderKey(key)] = []string{value} }
+func (h Header) Set(key, value string) { h[canonicalKey(key)] = []string{value} }
 
 // Add appends a value to key.
 func (h Header) Add(key, value string) {
-	k := textproto.CanonicalMIMEHeaderKey(key)
+	k := canonicalKey(key)
 	h[k] = append(h[k], value)
 }
 
 // Del removes key.
-func (h Header) Del(key string) { delete(h, textproto.CanonicalMIMEHeaderKey(key)) }
+func (h Header) Del(key string) { delete(h, canonicalKey(key)) }
 
 // Request is an HTTP request as a handler sees it.
 type Request struct {
@@ -134,3 +133,26 @@ type HandlerFunc func(ResponseWriter, *Request)
 
 // Serve calls f.
 func (f HandlerFunc) Serve(w ResponseWriter, r *Request) { f(w, r) }
+
+// canonicalKey returns key in the canonical form of MIME headers, as
+// net/textproto does: the first letter and every letter after a hyphen upper
+// case, the rest lower case. A key with a byte that is not a token character
+// is returned unchanged.
+func canonicalKey(key string) string {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c >= 0x7f {
+			return key
+		}
+	}
+	b := []byte(key)
+	upper := true
+	for i, c := range b {
+		if upper && 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}

@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"context"
+	"net/textproto"
 	"slices"
 	"testing"
 
@@ -66,5 +67,16 @@ func TestHeaderIsCanonical(t *testing.T) {
 	h.Del("x-Widget-token")
 	if len(h) != 0 {
 		t.Fatalf("after Del: %v", h)
+	}
+}
+
+func TestCanonicalKeyMatchesNetTextproto(t *testing.T) {
+	for _, k := range []string{"x-widget-token", "X-WIDGET-TOKEN", "content-type", "Idempotency-Key", "cf-connecting-ip", "a", "", "-x-", "x y", "ünï"} {
+		h := httpx.Header{}
+		h.Set(k, "v")
+		want := textproto.CanonicalMIMEHeaderKey(k)
+		if _, ok := h[want]; !ok {
+			t.Errorf("Set(%q) stored %v, want key %q", k, h, want)
+		}
 	}
 }

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
-	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -65,16 +64,36 @@ func NormalizeEmail(field, s string) (string, error) {
 	if !utf8.ValidString(s) || hasControl(s) || strings.ContainsAny(s, " \t<>\"(),;:\\[]") {
 		return "", bad("is not a valid email address.")
 	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || addr.Name != "" {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
 		return "", bad("is not a valid email address.")
 	}
-	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
-	if local == "" || len(local) > 64 || !validDomain(domain) {
+	if len(local) > 64 || !dotAtom(local) || !validDomain(domain) {
 		return "", bad("is not a valid email address.")
 	}
 	return s, nil
+}
+
+// dotAtom reports whether local is an RFC 5322 dot-atom (RFC 6532 letters
+// allowed): atoms of atext joined by single dots. Quoted local parts are not
+// accepted: no widget user types one.
+func dotAtom(local string) bool {
+	if local == "" || local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for _, r := range local {
+		switch {
+		case r == '.':
+		case r < 0x80:
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r)) {
+				return false
+			}
+		case !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)):
+			return false
+		}
+	}
+	return true
 }
 
 // IsValidEmail reports whether s is an address NormalizeEmail accepts.
@@ -307,7 +326,7 @@ func NormalizeOrigin(field, s string) (string, error) {
 	if !validHost(host) {
 		return "", bad
 	}
-	if ip := net.ParseIP(host); ip != nil && strings.Contains(host, ":") {
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
 		host = "[" + ip.String() + "]"
 	}
 	out := u.Scheme + "://" + host
@@ -323,7 +342,7 @@ func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	if ip := net.ParseIP(h); ip != nil {
+	if _, err := netip.ParseAddr(h); err == nil {
 		return true
 	}
 	for _, label := range strings.Split(h, ".") {
