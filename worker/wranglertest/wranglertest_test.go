@@ -471,3 +471,66 @@ func TestStartWithoutBuild(t *testing.T) {
 		t.Errorf("Start without build: %v", err)
 	}
 }
+
+// TestAppDirAndReadyPath serves a JavaScript worker from Options.AppDir,
+// whose npm import (jose, from the repo's node_modules) must resolve, and
+// waits on a static file (Options.ReadyPath), so that the worker's first
+// request is the test's own.
+func TestAppDirAndReadyPath(t *testing.T) {
+	root := skipUnlessBuilt(t)
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "jose")); err != nil {
+		t.Skip("jose is not installed: run `npm ci`")
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"wrangler.toml": `name = "appdir-probe"
+main = "src/worker.js"
+compatibility_date = "2026-04-01"
+
+[assets]
+directory = "public"
+`,
+		"public/ready.txt": "ready\n",
+		"src/worker.js": `import { base64url } from "jose";
+let n = 0;
+export default {
+  async fetch(req, env) {
+    n++;
+    return new Response(JSON.stringify({ n, b: base64url.encode("ok"), admin: env.ADMIN_TOKEN === "` + TestAdminToken + `" }));
+  },
+};
+`,
+	}
+	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := StartT(t, Options{AppDir: dir, ReadyPath: "/ready.txt"})
+	for want := 1; want <= 2; want++ {
+		resp, err := testClient.Get(s.URL + "/anything")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			N     int    `json:"n"`
+			B     string `json:"b"`
+			Admin bool   `json:"admin"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.N != want || got.B != "b2s" || !got.Admin {
+			t.Errorf("request %d: %+v, want n=%d, b=b2s, admin=true", want, got, want)
+		}
+	}
+	// The copy, not the source, is served: the source dir is left alone.
+	if _, err := os.Stat(filepath.Join(dir, ".wrangler")); err == nil {
+		t.Errorf("wrangler wrote into AppDir itself")
+	}
+}
