@@ -9,6 +9,7 @@
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
 #   make security  the attack suite against wrangler dev: one line per class, tried and refused
+#   make bench   our worker and a JavaScript peer side by side: latency, cold start, sizes, browser
 #   make soak    60 s of simulated widgets on wrangler dev, restarted halfway; checks nothing was lost
 #   make clean   remove build output (not the local KV in .wrangler/state)
 
@@ -29,7 +30,7 @@ export WRANGLER_SEND_METRICS := false
 # build's steps share build/: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz security
+.PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz security bench
 
 build: deps worker web
 
@@ -151,6 +152,15 @@ SECURITY_FLAGS ?=
 security: build
 	@echo "==> security: go run ./worker/cmd/security $(SECURITY_FLAGS)"
 	$(GO) run ./worker/cmd/security $(SECURITY_FLAGS)
+
+# Side by side with a JavaScript peer on the same workerd (worker/bench): cold
+# starts, p50/p99/rps per route under the same bounded load (4 clients, 200
+# requests per route per worker per round, 3 interleaved rounds), KV calls per
+# request, Go's own cost in V8, sizes, and the widget in headless Chromium.
+# About 2 minutes; BENCH_FLAGS passes flags (go run ./worker/cmd/bench -h).
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./worker/cmd/bench $(BENCH_FLAGS)
 
 # Every fuzz target of the repository, one after the other, FUZZTIME each. New
 # failing inputs land in the package's testdata/fuzz and then run in make test.

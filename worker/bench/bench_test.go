@@ -1,0 +1,151 @@
+//go:build !js
+
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/worker/wranglertest"
+)
+
+// TestBenchBothWorkersAnswerAlike runs the bench with a tiny load against the
+// Go worker and the JavaScript peer and checks behaviour only, never timing:
+// every route answers every request with the expected status and body on
+// both (so the same statuses), the tokens of each verify against that
+// worker's own JWKS, the peer's tokens carry the same claims as ours, and the
+// instrumented copies make the same KV calls per route.
+func TestBenchBothWorkersAnswerAlike(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four wrangler dev servers")
+	}
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("wrangler dev needs a Unix system here")
+	}
+	cfg := Config{
+		Clients:    2,
+		Requests:   4,
+		Rounds:     1,
+		Warmup:     0,
+		Sessions:   2,
+		Principal:  "verified",
+		ColdStarts: 1,
+		Profile:    2,
+	}
+	if os.Getenv("BENCH_VERBOSE") != "" {
+		cfg.Log, cfg.WranglerLog = os.Stderr, os.Stderr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg)
+	if errors.Is(err, wranglertest.ErrNotBuilt) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v (CI=true: a missing build is a failure)", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.Problems {
+		t.Errorf("problem: %s", p)
+	}
+
+	// Every route, every request, both workers: the expected status and body.
+	if len(rep.Routes) != len(Routes) {
+		t.Fatalf("%d routes measured, want %d", len(rep.Routes), len(Routes))
+	}
+	for i, rr := range rep.Routes {
+		want := Routes[i].want
+		for _, x := range []struct {
+			who string
+			s   Stats
+		}{{"ours", rr.Ours}, {"peer", rr.Peer}} {
+			if x.s.Errors > 0 {
+				t.Errorf("%s %s: %d errors, first: %s", x.who, rr.Route, x.s.Errors, x.s.FirstError)
+			}
+			if x.s.N != cfg.Requests || x.s.Statuses[want] != cfg.Requests {
+				t.Errorf("%s %s: statuses %v, want %d×%d", x.who, rr.Route, x.s.Statuses, cfg.Requests, want)
+			}
+			if len(x.s.Latencies) != cfg.Requests {
+				t.Errorf("%s %s: %d latencies recorded, want %d", x.who, rr.Route, len(x.s.Latencies), cfg.Requests)
+			}
+		}
+	}
+
+	// Tokens: each worker's against its own JWKS, with the same claims.
+	if len(rep.Targets) != 2 {
+		t.Fatalf("targets %+v", rep.Targets)
+	}
+	ours, peer := rep.Targets[0], rep.Targets[1]
+	if ours.Name != "ours" || peer.Name != "peer" || ours.OrgID != peer.OrgID {
+		t.Fatalf("targets %s (org %s), %s (org %s): want ours and peer on the same org", ours.Name, ours.OrgID, peer.Name, peer.OrgID)
+	}
+	claimsOf := func(ti TargetInfo) []map[string]any {
+		var out []map[string]any
+		if len(ti.Tokens) != 2*cfg.Clients {
+			t.Errorf("%s: %d tokens, want %d", ti.Name, len(ti.Tokens), 2*cfg.Clients)
+		}
+		for _, tok := range ti.Tokens {
+			c, err := VerifyToken(tok, ti.JWKS, ti.Issuer, ti.OrgID)
+			if err != nil {
+				t.Errorf("%s: a token does not verify against its JWKS: %v", ti.Name, err)
+				continue
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	oc, pc := claimsOf(ours), claimsOf(peer)
+	for i := range min(len(oc), len(pc)) {
+		o, p := oc[i], pc[i]
+		for _, k := range []string{"kind", "sub", "uid", "aud"} {
+			if fmt.Sprint(o[k]) != fmt.Sprint(p[k]) {
+				t.Errorf("token %d: %s is %v from ours, %v from the peer", i, k, o[k], p[k])
+			}
+		}
+		for k := range o {
+			if _, ok := p[k]; !ok {
+				t.Errorf("token %d: the peer's has no %s claim", i, k)
+			}
+		}
+		for k := range p {
+			if _, ok := o[k]; !ok {
+				t.Errorf("token %d: the peer's has a %s claim that ours has not", i, k)
+			}
+		}
+	}
+	// A token of one worker does not pass for the other's (another issuer).
+	if len(oc) > 0 {
+		if _, err := VerifyToken(ours.Tokens[0], peer.JWKS, peer.Issuer, peer.OrgID); err == nil {
+			t.Errorf("ours' token verified as the peer's")
+		}
+	}
+
+	// The same KV calls per route.
+	if len(rep.Profiles) != 2 {
+		t.Fatalf("%d profiles, want ours and peer", len(rep.Profiles))
+	}
+	po, pp := rep.Profiles[0], rep.Profiles[1]
+	for i := range Routes {
+		o, p := po.Routes[i], pp.Routes[i]
+		if o.Errors > 0 || p.Errors > 0 || o.N != cfg.Profile || p.N != cfg.Profile {
+			t.Errorf("%s: profile errors: ours %d (%s), peer %d (%s)", o.Route, o.Errors, o.FirstError, p.Errors, p.FirstError)
+			continue
+		}
+		if o.Get != p.Get || o.Put != p.Put || o.List != p.List || o.Delete != p.Delete {
+			t.Errorf("%s: KV calls per request: ours %s, peer %s", o.Route, kvCalls(o), kvCalls(p))
+		}
+	}
+	if po.Routes[0].Ops() == 0 {
+		t.Errorf("%s: no KV calls counted", po.Routes[0].Route)
+	}
+	if c := rep.Cold; len(c) != 2 || len(c[0].Samples) != 1 || c[0].Samples[0].First <= 0 {
+		t.Errorf("cold starts %+v", c)
+	}
+}

@@ -1,0 +1,208 @@
+//go:build !js
+
+package bench
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// BrowserLoad is one page load in headless Chromium, in milliseconds after
+// the host page's DOMContentLoaded: when the launcher was in the page and laid
+// out with a size (a MutationObserver sees it), the next animation frame
+// after that (painted), and when the core was ready (ChatWidget.init
+// resolved true: widget-core.wasm fetched, compiled and run, the widget
+// made). Resources are the widget's files as Resource Timing saw them.
+type BrowserLoad struct {
+	DCL           float64 `json:"dcl"` // from navigation start
+	Launcher      float64 `json:"launcher"`
+	LauncherFrame float64 `json:"launcherFrame"`
+	Ready         float64 `json:"ready"`
+	OK            bool    `json:"ok"`
+	Resources     []struct {
+		Name     string  `json:"name"`
+		Start    float64 `json:"start"`
+		End      float64 `json:"end"`
+		Transfer float64 `json:"transfer"`
+		Encoded  float64 `json:"encoded"`
+		Decoded  float64 `json:"decoded"`
+	} `json:"resources"`
+}
+
+// Browser is the widget's load in Chromium: First loads use a fresh profile
+// (nothing cached), Repeat ones reload the page in the same browser.
+type Browser struct {
+	First, Repeat []BrowserLoad
+	Encoding      map[string]string // file → Content-Encoding wrangler dev served it with
+	Note          string
+}
+
+// chromium returns Debian's Chromium (or $CHROMIUM), "" when missing.
+func chromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// hostHTML is a customer's page: it loads WORKER/widget.js (defer) and calls
+// ChatWidget.init on DOMContentLoaded, as the contract shows. The inline
+// script before it only observes: it finds [data-widget=launcher] in the
+// document or any open shadow root as soon as it is added.
+const hostHTML = `<!doctype html>
+<html><head><meta charset="utf-8"><title>bench host</title>
+<script>
+(function () {
+  var m = window.__bench = {}, cfg = JSON.parse(atob("{{CONFIG}}"));
+  function find(root) {
+    var el = root.querySelector("[data-widget=launcher]");
+    if (el) return el;
+    var all = root.querySelectorAll("*");
+    for (var i = 0; i < all.length; i++) if (all[i].shadowRoot && (el = find(all[i].shadowRoot))) return el;
+    return null;
+  }
+  var mo = new MutationObserver(function () {
+    if (m.launcher !== undefined) return;
+    var el = find(document);
+    if (!el) return;
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden") {
+      m.launcher = performance.now();
+      requestAnimationFrame(function () { m.launcherFrame = performance.now(); });
+      mo.disconnect();
+    }
+  });
+  mo.observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("DOMContentLoaded", function () {
+    m.dcl = performance.getEntriesByType("navigation")[0].domContentLoadedEventStart;
+    ChatWidget.init(cfg).then(function (ok) { m.ready = performance.now(); m.ok = ok; },
+      function (e) { m.ready = performance.now(); m.ok = false; m.err = String(e); });
+  });
+})();
+</script>
+<script src="{{WORKER}}/widget.js" defer></script>
+</head><body><h1>The shop</h1><p>Lorem ipsum.</p></body></html>`
+
+// collectJS returns window.__bench with times relative to DOMContentLoaded.
+const collectJS = `(function () {
+  var m = window.__bench, d = m.dcl;
+  var rel = function (v) { return v === undefined ? -1 : v - d; };
+  var res = performance.getEntriesByType("resource").filter(function (e) {
+    return /widget\.js|wasm_exec\.js|widget-core\.wasm/.test(e.name);
+  }).map(function (e) {
+    return { name: e.name.replace(/^.*\//, ""), start: e.startTime - d, end: e.responseEnd - d,
+      transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize };
+  });
+  return { dcl: d, launcher: rel(m.launcher), launcherFrame: rel(m.launcherFrame), ready: rel(m.ready), ok: !!m.ok, resources: res };
+})()`
+
+// measureBrowser loads a host page that embeds ours's widget in samples
+// fresh Chromium profiles, twice each.
+func measureBrowser(ctx context.Context, ours *Target, samples int, logf func(string, ...any)) (*Browser, error) {
+	path := chromium()
+	if path == "" {
+		return nil, errors.New("chromium is not installed (apt-get install -y chromium)")
+	}
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		cfg := base64.StdEncoding.EncodeToString([]byte(r.URL.Query().Get("c")))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, strings.NewReplacer("{{WORKER}}", ours.Srv.URL, "{{CONFIG}}", cfg).Replace(hostHTML))
+	}))
+	defer host.Close()
+	org, err := ours.CreateOrg(ctx, "bench browser", []string{host.URL})
+	if err != nil {
+		return nil, err
+	}
+	cfg, _ := json.Marshal(map[string]any{"token": org.WidgetToken})
+	page := host.URL + "/?c=" + strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23").Replace(string(cfg))
+
+	b := &Browser{Encoding: map[string]string{}}
+	for _, f := range []string{"widget.js", "wasm_exec.js", "widget-core.wasm"} {
+		b.Encoding[f] = servedEncoding(ours.Srv.URL + "/" + f)
+	}
+	for i := 0; i < samples; i++ {
+		first, repeat, err := browserSample(ctx, path, page)
+		if err != nil {
+			return b, err
+		}
+		logf("browser %d/%d: launcher %.0f ms, core ready %.0f ms after DOMContentLoaded (repeat: %.0f / %.0f ms)",
+			i+1, samples, first.Launcher, first.Ready, repeat.Launcher, repeat.Ready)
+		b.First = append(b.First, first)
+		b.Repeat = append(b.Repeat, repeat)
+	}
+	return b, nil
+}
+
+func browserSample(ctx context.Context, path, page string) (first, repeat BrowserLoad, err error) {
+	dir, err := os.MkdirTemp("", "bench-chromium-*")
+	if err != nil {
+		return first, repeat, err
+	}
+	defer os.RemoveAll(dir)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	tctx, tcancel := context.WithTimeout(actx, 90*time.Second)
+	defer tcancel()
+	bctx, bcancel := chromedp.NewContext(tctx)
+	defer bcancel()
+	// Start the browser on a blank page, so that its start is not timed.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		return first, repeat, fmt.Errorf("starting chromium: %w", err)
+	}
+	load := func() (BrowserLoad, error) {
+		var l BrowserLoad
+		if err := chromedp.Do(bctx, chromedp.Navigate(page)); err != nil {
+			return l, err
+		}
+		if _, err := chromedp.Run(bctx, chromedp.Poll[chromedp.Void](`window.__bench && window.__bench.ready !== undefined && (window.__bench.launcherFrame !== undefined || !window.__bench.ok)`,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			return l, fmt.Errorf("waiting for the widget: %w", err)
+		}
+		l, err := chromedp.Run(bctx, chromedp.Evaluate[BrowserLoad](collectJS))
+		if err != nil {
+			return l, err
+		}
+		if !l.OK {
+			return l, errors.New("ChatWidget.init did not resolve true")
+		}
+		return l, nil
+	}
+	if first, err = load(); err != nil {
+		return first, repeat, err
+	}
+	repeat, err = load()
+	return first, repeat, err
+}

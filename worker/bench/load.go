@@ -1,0 +1,112 @@
+//go:build !js
+
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats are the measurements of one route on one worker over all rounds.
+type Stats struct {
+	N          int           // requests answered (any status)
+	Errors     int           // transport errors, wrong statuses, bad bodies
+	Statuses   map[int]int   // status → count
+	FirstError string        // the first error, for the report
+	Wall       time.Duration // summed wall time of the route's phases
+	Latencies  []time.Duration
+}
+
+// Add merges o into s.
+func (s *Stats) Add(o Stats) {
+	s.N += o.N
+	s.Errors += o.Errors
+	if s.Statuses == nil {
+		s.Statuses = map[int]int{}
+	}
+	for k, v := range o.Statuses {
+		s.Statuses[k] += v
+	}
+	if s.FirstError == "" {
+		s.FirstError = o.FirstError
+	}
+	s.Wall += o.Wall
+	s.Latencies = append(s.Latencies, o.Latencies...)
+}
+
+// Percentile returns the p-th percentile (nearest rank) of the latencies.
+func (s *Stats) Percentile(p float64) time.Duration {
+	if len(s.Latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(s.Latencies)
+	slices.Sort(l)
+	i := int(float64(len(l))*p/100+0.5) - 1
+	return l[min(max(i, 0), len(l)-1)]
+}
+
+// RPS is requests answered per second of wall time, all clients together.
+func (s *Stats) RPS() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.N) / s.Wall.Seconds()
+}
+
+// phase sends n requests of rt to t from clients concurrent clients (client c
+// acts as principal c and sends one request at a time) and times each.
+func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool) Stats {
+	st := Stats{Statuses: map[int]int{}}
+	var (
+		mu   sync.Mutex
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	lat := make([]time.Duration, 0, n)
+	begin := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				seq := int(next.Add(1)) - 1
+				if seq >= n || ctx.Err() != nil {
+					return
+				}
+				method, path, hdr, body := rt.make(t, c, seq)
+				t0 := time.Now()
+				status, b, _, err := t.do(ctx, method, path, hdr, body)
+				d := time.Since(t0)
+				if err == nil && status != rt.want {
+					err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
+				}
+				if err == nil {
+					err = rt.check(t, c, b)
+				}
+				mu.Lock()
+				if status != 0 {
+					st.N++
+					st.Statuses[status]++
+					lat = append(lat, d)
+				}
+				if err != nil {
+					st.Errors++
+					if st.FirstError == "" {
+						st.FirstError = err.Error()
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st.Wall = time.Since(begin)
+	if record {
+		st.Latencies = lat
+	}
+	return st
+}

@@ -1,0 +1,233 @@
+//go:build !js
+
+package bench
+
+import (
+	"cmp"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+)
+
+//go:embed instrument.mjs
+var instrumentJS []byte
+
+// ColdSample is one fresh start of a worker: how long wrangler took until
+// it answered (its static ready path, not the worker), then the worker's
+// first request (GET /.well-known/jwks.json: no KV) and the same again.
+type ColdSample struct {
+	Startup time.Duration
+	First   time.Duration
+	Second  time.Duration
+}
+
+// Cold is the cold start of one worker over its fresh starts.
+type Cold struct {
+	Name    string
+	Samples []ColdSample
+	// Steps is the first request of the instrumented copy, split (nil when
+	// not profiled).
+	Steps *ColdSteps
+	Note  string
+}
+
+// ColdSteps splits a first request as the instrumentation saw it inside the
+// isolate: for a Go worker, up to WebAssembly.Instance, the instantiation,
+// go.run until the program signals ready, and the rest.
+type ColdSteps struct {
+	TotalMs             float64  `json:"total_ms"`
+	BeforeInstantiateMs *float64 `json:"before_instantiate_ms"`
+	InstantiateMs       *float64 `json:"instantiate_ms"`
+	RunToReadyMs        *float64 `json:"run_to_ready_ms"`
+	ClientMs            float64  `json:"-"` // the same request seen by the bench
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// firstRequests times the worker's first two requests after a fresh start,
+// each on a new connection.
+func firstRequests(ctx context.Context, t *Target) (first, second time.Duration, prof *benchProfile, err error) {
+	for i := 0; i < 2; i++ {
+		c := newClient(1)
+		req, _ := http.NewRequestWithContext(ctx, "GET", t.Srv.URL+"/.well-known/jwks.json", nil)
+		t0 := time.Now()
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		_, _ = readAll(resp)
+		d := time.Since(t0)
+		c.CloseIdleConnections()
+		if resp.StatusCode != http.StatusOK {
+			return 0, 0, nil, fmt.Errorf("%s: GET /.well-known/jwks.json: status %d", t.Name, resp.StatusCode)
+		}
+		if i == 0 {
+			first = d
+			if h := resp.Header.Get("X-Bench-Profile"); h != "" {
+				prof = new(benchProfile)
+				if err := json.Unmarshal([]byte(h), prof); err != nil {
+					return 0, 0, nil, fmt.Errorf("X-Bench-Profile: %w", err)
+				}
+			}
+		} else {
+			second = d
+		}
+	}
+	return first, second, prof, nil
+}
+
+// benchProfile is the X-Bench-Profile header of instrument.mjs.
+type benchProfile struct {
+	Get             int        `json:"get"`
+	GetWithMetadata int        `json:"getWithMetadata"`
+	Put             int        `json:"put"`
+	List            int        `json:"list"`
+	Delete          int        `json:"delete"`
+	KVms            float64    `json:"kv_ms"`
+	TotalMs         float64    `json:"total_ms"`
+	Cold            *ColdSteps `json:"cold"`
+}
+
+// RouteProfile is one route on one instrumented worker, requests sent one at
+// a time.
+type RouteProfile struct {
+	Route      string
+	N          int
+	Errors     int
+	FirstError string
+	// KV calls per request (means; constant per route in practice).
+	Get, Put, List, Delete float64
+	// Means (the isolate's clock counts whole milliseconds): the request's
+	// whole time inside the isolate, the part spent waiting on KV, the rest
+	// (the worker's own work: Go or JS, and for ours the JS↔Go bridge); and
+	// the median time the bench saw.
+	TotalMs, KVms, OtherMs float64
+	Client                 time.Duration
+}
+
+// Ops is the KV calls per request, all kinds.
+func (p RouteProfile) Ops() float64 { return p.Get + p.Put + p.List + p.Delete }
+
+// Profile is the sequential, instrumented pass over every route of a worker.
+type Profile struct {
+	Target string
+	Routes []RouteProfile
+	Cold   *ColdSteps
+	// Inits are the Go packages' init times of the first start, slowest
+	// first (GODEBUG=inittrace=1); InitMs is their sum, InitEndMs when the
+	// last one ended after the program started (main.main begins then).
+	Inits     []InitTime
+	InitMs    float64
+	InitEndMs float64
+}
+
+// InitTime is one package's init, as inittrace prints it.
+type InitTime struct {
+	Pkg string
+	Ms  float64
+}
+
+var initLine = regexp.MustCompile(`init (\S+) @([0-9.]+) ms, ([0-9.]+) ms clock`)
+
+// parseInits reads the inittrace lines of the Go program's output.
+func parseInits(out string) (inits []InitTime, total, end float64) {
+	for _, m := range initLine.FindAllStringSubmatch(out, -1) {
+		at, err1 := strconv.ParseFloat(m[2], 64)
+		v, err2 := strconv.ParseFloat(m[3], 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		inits = append(inits, InitTime{Pkg: m[1], Ms: v})
+		total += v
+		end = max(end, at+v)
+	}
+	slices.SortStableFunc(inits, func(a, b InitTime) int { return cmp.Compare(b.Ms, a.Ms) })
+	return inits, total, end
+}
+
+// profileRoutes sends n requests of every route to t, one at a time.
+func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfile {
+	var out []RouteProfile
+	for _, rt := range Routes {
+		rp := RouteProfile{Route: rt.Name}
+		var totals, kvs, others []float64
+		var client []time.Duration
+		for seq := 0; seq < n; seq++ {
+			c := seq % clients
+			method, path, hdr, body := rt.make(t, c, seq)
+			t0 := time.Now()
+			status, b, h, err := t.do(ctx, method, path, hdr, body)
+			d := time.Since(t0)
+			if err == nil && status != rt.want {
+				err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
+			}
+			if err == nil {
+				err = rt.check(t, c, b)
+			}
+			var p benchProfile
+			if err == nil {
+				if jerr := json.Unmarshal([]byte(h.Get("X-Bench-Profile")), &p); jerr != nil {
+					err = fmt.Errorf("X-Bench-Profile %q: %w", h.Get("X-Bench-Profile"), jerr)
+				}
+			}
+			if err != nil {
+				rp.Errors++
+				if rp.FirstError == "" {
+					rp.FirstError = err.Error()
+				}
+				continue
+			}
+			rp.N++
+			rp.Get += float64(p.Get + p.GetWithMetadata)
+			rp.Put += float64(p.Put)
+			rp.List += float64(p.List)
+			rp.Delete += float64(p.Delete)
+			totals = append(totals, p.TotalMs)
+			kvs = append(kvs, p.KVms)
+			others = append(others, p.TotalMs-p.KVms)
+			client = append(client, d)
+		}
+		if rp.N > 0 {
+			f := float64(rp.N)
+			rp.Get, rp.Put, rp.List, rp.Delete = rp.Get/f, rp.Put/f, rp.List/f, rp.Delete/f
+			// Means: the isolate's clock counts whole milliseconds.
+			rp.TotalMs, rp.KVms, rp.OtherMs = meanF(totals), meanF(kvs), meanF(others)
+			rp.Client = median(client)
+		}
+		out = append(out, rp)
+	}
+	return out
+}
+
+func medianF(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func meanF(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return sum / float64(len(v))
+}

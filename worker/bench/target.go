@@ -1,0 +1,284 @@
+//go:build !js
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/chatwidget/identity/worker/wranglertest"
+)
+
+// Target is one running worker the bench talks to: ours (the Go worker) or
+// the JavaScript peer, each under its own `wrangler dev`.
+type Target struct {
+	Name string // "ours", "peer", "ours+limits"
+	Peer bool   // the JavaScript peer
+	Srv  *wranglertest.Server
+
+	client *http.Client
+	org    Org
+	users  []principal // one per client: the caller of the session routes
+	// makers create sessions in the POST /v1/widget/sessions row, so that the
+	// listed principals keep the same number of sessions.
+	makers []principal
+	jwks   []byte
+}
+
+// Org is an org as the Go worker's admin API made it, with its first api key.
+type Org struct {
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	WidgetToken    string   `json:"widget_token"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	CreatedAt      string   `json:"created_at"`
+	APIKeyID       string   `json:"-"`
+	APIKey         string   `json:"-"`
+}
+
+// principal is a widget caller: a device, its contact and verified tokens,
+// and the sessions it owns.
+type principal struct {
+	device   string
+	userID   string
+	token    string // the token of Config.Principal's kind
+	sessions []string
+}
+
+// benchVars are the vars of every worker the bench starts: the Go worker's
+// rate limits off (the peer has none), so that both make the KV calls of the
+// route itself; Config.ProfileRateLimits profiles ours with them on.
+var benchVars = map[string]string{
+	"RATE_LIMIT_CONTACTS_PER_DEVICE": "0",
+	"RATE_LIMIT_CONTACTS_PER_IP":     "0",
+	"RATE_LIMIT_MESSAGES_PER_DEVICE": "0",
+	"RATE_LIMIT_MESSAGES_PER_IP":     "0",
+}
+
+// peerDir is the JavaScript peer: worker/bench/peer.
+func peerDir(root string) string { return filepath.Join(root, "worker", "bench", "peer") }
+
+// peerReadyPath is the peer's one static asset.
+const peerReadyPath = "/bench-ready.txt"
+
+// oursReadyPath is a static asset of our build, so that waiting for wrangler
+// does not send the worker its first request; "" when there is none.
+func oursReadyPath(buildDir string) string {
+	for _, f := range []string{"widget.js", "index.html", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(buildDir, "public", f)); err == nil {
+			return "/" + f
+		}
+	}
+	return ""
+}
+
+func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.Options, clients int) (*Target, error) {
+	s, err := wranglertest.Start(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Target{Name: name, Peer: peer, Srv: s, client: newClient(clients)}, nil
+}
+
+func newClient(clients int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        4 * clients,
+			MaxIdleConnsPerHost: 2 * clients,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+	}
+}
+
+// Stop stops the target's wrangler.
+func (t *Target) Stop() {
+	if t == nil || t.Srv == nil {
+		return
+	}
+	t.client.CloseIdleConnections()
+	t.Srv.Stop()
+}
+
+// do sends one request and reads the whole answer.
+func (t *Target) do(ctx context.Context, method, path string, hdr map[string]string, body []byte) (int, []byte, http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.Srv.URL+path, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+func (t *Target) doJSON(ctx context.Context, method, path string, hdr map[string]string, in, out any, want int) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	st, b, _, err := t.do(ctx, method, path, hdr, body)
+	if err != nil {
+		return fmt.Errorf("%s: %s %s: %w", t.Name, method, path, err)
+	}
+	if st != want {
+		return fmt.Errorf("%s: %s %s: status %d, want %d: %s", t.Name, method, path, st, want, truncate(b, 300))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s: %s %s: %w: %s", t.Name, method, path, err, truncate(b, 300))
+		}
+	}
+	return nil
+}
+
+// CreateOrg makes an org through the Go worker's admin API.
+func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (Org, error) {
+	if t.Peer {
+		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
+	}
+	var out struct {
+		Org    Org `json:"org"`
+		APIKey struct {
+			ID     string `json:"id"`
+			Secret string `json:"secret"`
+		} `json:"api_key"`
+	}
+	err := t.doJSON(ctx, "POST", "/v1/admin/orgs", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
+		map[string]any{"name": name, "allowed_origins": origins}, &out, http.StatusCreated)
+	if err != nil {
+		return Org{}, err
+	}
+	org := out.Org
+	org.APIKeyID, org.APIKey = out.APIKey.ID, out.APIKey.Secret
+	return org, nil
+}
+
+// Seed stores org in the peer's KV under the keys store.CreateOrg writes.
+func (t *Target) Seed(ctx context.Context, org Org) error {
+	if !t.Peer {
+		return fmt.Errorf("%s: only the peer is seeded", t.Name)
+	}
+	return t.doJSON(ctx, "POST", "/bench/seed", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
+		map[string]any{"org": org, "api_key": map[string]string{"id": org.APIKeyID, "secret": org.APIKey}}, nil, http.StatusCreated)
+}
+
+// Issuer is the iss of the target's tokens.
+func (t *Target) Issuer() string { return t.Srv.Vars["TOKEN_ISSUER"] }
+
+// JWKS fetches the target's public keys.
+func (t *Target) JWKS(ctx context.Context) ([]byte, error) {
+	st, b, _, err := t.do(ctx, "GET", "/.well-known/jwks.json", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if st != http.StatusOK {
+		return nil, fmt.Errorf("%s: GET /.well-known/jwks.json: status %d", t.Name, st)
+	}
+	return b, nil
+}
+
+func truncate(b []byte, n int) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)
+
+// instrumentedOurs writes a copy of wrangler.toml and build/ into dir whose
+// entry is instrument.mjs around build/worker.mjs.
+func instrumentedOurs(root, dir string) error {
+	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
+	if err != nil {
+		return err
+	}
+	if !mainLine.Match(toml) {
+		return fmt.Errorf("wrangler.toml has no main = \"...\" line")
+	}
+	toml = mainLine.ReplaceAll(toml, []byte(`main = "build/bench-entry.mjs"`))
+	if err := copyTree(filepath.Join(root, "build"), filepath.Join(dir, "build")); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "build", "bench-entry.mjs"), instrumentEntry("./worker.mjs"), 0o644)
+}
+
+// instrumentedPeer writes a copy of the peer into dir whose entry is
+// instrument.mjs around worker.js.
+func instrumentedPeer(root, dir string) error {
+	src := peerDir(root)
+	if err := copyTree(src, dir); err != nil {
+		return err
+	}
+	toml, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
+	if err != nil {
+		return err
+	}
+	toml = mainLine.ReplaceAll(toml, []byte(`main = "bench-entry.mjs"`))
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "bench-entry.mjs"), instrumentEntry("./worker.js"), 0o644)
+}
+
+func instrumentEntry(app string) []byte {
+	return bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app))
+}
+
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			if rel != "." && (d.Name() == "node_modules" || d.Name() == ".wrangler") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(dst, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}
