@@ -21,19 +21,21 @@
     });
   }
 
-  // loadCore starts the Go core once per page.
+  // loadCore starts the Go core once per page. The core's module is fetched
+  // and compiled while wasm_exec.js loads, not after.
   function loadCore(base) {
-    return corePromise || (corePromise = (W.Go ? P.resolve() : loadScript(base + "wasm_exec.js")).then(function () {
-      var go = new W.Go(), url = base + "widget-core.wasm", f = fetch(url, { credentials: "omit" });
-      var run = function (r) { go.run(r.instance); return W.ChatWidgetCore; };
-      return (WebAssembly.instantiateStreaming ? WebAssembly.instantiateStreaming(f, go.importObject) : P.reject())
-        .catch(function () {
-          return fetch(url, { credentials: "omit" }).then(function (r) {
-            if (!r.ok) throw new Error("cannot load " + url);
-            return r.arrayBuffer();
-          }).then(function (b) { return WebAssembly.instantiate(b, go.importObject); });
-        }).then(run);
-    }).catch(function (e) { corePromise = null; throw e; }));
+    if (corePromise) return corePromise;
+    var url = base + "widget-core.wasm", get = function () { return fetch(url, { credentials: "omit" }); };
+    var mod = (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(get()) : P.reject()).catch(function () {
+      return get().then(function (r) {
+        if (!r.ok) throw new Error("cannot load " + url);
+        return r.arrayBuffer();
+      }).then(function (b) { return WebAssembly.compile(b); });
+    });
+    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js"), mod]).then(function (x) {
+      var go = new W.Go();
+      return WebAssembly.instantiate(x[1], go.importObject).then(function (i) { go.run(i); return W.ChatWidgetCore; });
+    }).catch(function (e) { corePromise = null; throw e; });
   }
 
   // h builds an element: h("button", {"data-widget": "send", onclick: fn}, "Send").
