@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/chatwidget/identity/wasm/chromium"
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
 
@@ -36,26 +36,13 @@ func need(t *testing.T, why string) {
 	t.Skip(why)
 }
 
-// chromiumPath returns Debian's Chromium (or $CHROMIUM), "" when missing.
-func chromiumPath() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // requireTools skips (or, in CI, fails) when Chromium or the build is missing.
 func requireTools(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
-	if chromiumPath() == "" {
+	if chromium.Path() == "" {
 		need(t, "chromium is not installed: run `apt-get update && apt-get install -y chromium` (Debian's /usr/bin/chromium)")
 	}
 	root, err := wranglertest.RepoRoot()
@@ -199,18 +186,7 @@ const (
 
 func newDevice(t *testing.T, name string) *device {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath()),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	}
+	opts := chromium.Options(chromium.Path(), t.TempDir())
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	tctx, tcancel := context.WithTimeout(actx, testTimeout)
 	ctx, cancel := chromedp.NewContext(tctx)

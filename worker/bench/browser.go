@@ -11,11 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/chatwidget/identity/wasm/chromium"
 )
 
 // BrowserLoad is one page load in headless Chromium, in milliseconds after
@@ -46,19 +47,6 @@ type Browser struct {
 	First, Repeat []BrowserLoad
 	Encoding      map[string]string // file → Content-Encoding wrangler dev served it with
 	Note          string
-}
-
-// chromium returns Debian's Chromium (or $CHROMIUM), "" when missing.
-func chromium() string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 // hostHTML is a customer's page: it loads WORKER/widget.js (defer) and calls
@@ -115,7 +103,7 @@ const collectJS = `(function () {
 // measureBrowser loads a host page that embeds ours's widget in samples
 // fresh Chromium profiles, twice each.
 func measureBrowser(ctx context.Context, ours *Target, samples int, logf func(string, ...any)) (*Browser, error) {
-	path := chromium()
+	path := chromium.Path()
 	if path == "" {
 		return nil, errors.New("chromium is not installed (apt-get install -y chromium)")
 	}
@@ -160,18 +148,7 @@ func browserSample(ctx context.Context, path, page string) (first, repeat Browse
 		return first, repeat, err
 	}
 	defer os.RemoveAll(dir)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(dir),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	}
+	opts := chromium.Options(path, dir)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	defer acancel()
 	tctx, tcancel := context.WithTimeout(actx, 90*time.Second)
