@@ -32,7 +32,7 @@ export WRANGLER_SEND_METRICS := false
 
 .PHONY: build deps worker web headers dev test vet deploy size clean soak fuzz security bench
 
-build: deps worker web
+build: deps worker web .dev.vars
 
 # npm dependencies (wrangler) present and at the version package.json pins;
 # `npm ci` installs exactly what package-lock.json says.
