@@ -45,13 +45,34 @@ var (
 )
 
 // Register sets target.handleRequest to a function that serves one JS
-// Request with h and returns a Promise of the JS Response.
+// Request with h.
+//
+// worker/runtime/worker.mjs calls it as
+//
+//	handleRequest(req, head, body, respond, reject)
+//
+// with head the method, URL and headers as one string ("METHOD URL\n" then
+// "name: value\n" per header; neither can hold a newline), body the body as a
+// Uint8Array when worker.mjs read it (null: no body; undefined: the bridge
+// reads req.body, up to MaxBodyBytes+1), and respond(status, headers, body)
+// the function that builds the JS Response, headers again as "name: value"
+// lines and body a Uint8Array or null. It returns undefined and calls respond
+// or reject once. This costs far fewer Go↔JS calls than converting the
+// Request and Response field by field.
+//
+// Called as handleRequest(req) alone, it converts the Request itself and
+// returns a Promise of the JS Response.
 func Register(target js.Value, h httpx.Handler) {
 	target.Set("handleRequest", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {
 			return jsPromise.Call("reject", jsError.New("handleRequest: no request"))
 		}
 		req := args[0]
+		if len(args) >= 5 && args[1].Type() == js.TypeString && args[3].Type() == js.TypeFunction {
+			head, body, respond, reject := args[1].String(), args[2], args[3], args[4]
+			go serveLines(h, req, head, body, respond, reject)
+			return nil
+		}
 		var executor js.Func
 		executor = js.FuncOf(func(_ js.Value, p []js.Value) any {
 			executor.Release()
@@ -70,6 +91,71 @@ func Register(target js.Value, h httpx.Handler) {
 	}))
 }
 
+const internalBody = `{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`
+
+// run runs h, answering a panic with a 500.
+func run(h httpx.Handler, r *httpx.Request) *recorder {
+	w := newRecorder()
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				fmt.Printf("bridge: panic serving %s %s: %v\n", r.Method, r.URL.Path, p)
+				w = newRecorder()
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(httpx.StatusInternalServerError)
+				_, _ = w.Write([]byte(internalBody))
+			}
+		}()
+		h.Serve(w, r)
+	}()
+	return w
+}
+
+// serveLines serves a request in worker.mjs's form and answers through
+// respond (or, if even the answer to a failure fails, reject).
+func serveLines(h httpx.Handler, jsReq js.Value, head string, body, respond, reject js.Value) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	answer := func(f func()) (failure any) {
+		defer func() { failure = recover() }()
+		f()
+		return nil
+	}
+	var w *recorder
+	var method string
+	if p := answer(func() {
+		r, err := requestFromLines(ctx, jsReq, head, body)
+		if err != nil {
+			panic(err)
+		}
+		method = r.Method
+		w = run(h, r)
+	}); p != nil {
+		w, method = nil, ""
+		fmt.Printf("bridge: %v\n", p)
+	}
+	if w != nil {
+		p := answer(func() {
+			lines, ok := w.headerLines()
+			if !ok {
+				panic("response header name or value holds a newline or colon")
+			}
+			respond.Invoke(w.status, lines, w.bodyJS(method))
+		})
+		if p == nil {
+			return
+		}
+		fmt.Printf("bridge: %v\n", p)
+	}
+	if p := answer(func() {
+		u := jsUint8Array.New(len(internalBody))
+		js.CopyBytesToJS(u, []byte(internalBody))
+		respond.Invoke(httpx.StatusInternalServerError, "content-type: application/json; charset=utf-8\n", u)
+	}); p != nil {
+		reject.Invoke(jsError.New(fmt.Sprint(p)))
+	}
+}
+
 // serve converts req, runs h and converts the answer.
 func serve(h httpx.Handler, jsReq js.Value) (res js.Value, err error) {
 	defer func() {
@@ -84,20 +170,7 @@ func serve(h httpx.Handler, jsReq js.Value) (res js.Value, err error) {
 	if err != nil {
 		return internalError(err.Error()), nil
 	}
-	w := newRecorder()
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				fmt.Printf("bridge: panic serving %s %s: %v\n", r.Method, r.URL.Path, p)
-				w = newRecorder()
-				w.Header().Set("Content-Type", "application/json; charset=utf-8")
-				w.WriteHeader(httpx.StatusInternalServerError)
-				_, _ = w.Write([]byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`))
-			}
-		}()
-		h.Serve(w, r)
-	}()
-	return w.toJS(r.Method), nil
+	return run(h, r).toJS(r.Method), nil
 }
 
 func internalError(detail string) js.Value {
@@ -107,15 +180,49 @@ func internalError(detail string) js.Value {
 	hdr := jsHeaders.New()
 	hdr.Call("set", "Content-Type", "application/json; charset=utf-8")
 	init.Set("headers", hdr)
-	return jsResponse.New(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`, init)
+	return jsResponse.New(internalBody, init)
+}
+
+// requestFromLines converts a request in worker.mjs's form: head holds the
+// method, URL and headers; body is the body read (a Uint8Array), null for
+// none, or undefined for the bridge to read from jsReq.
+func requestFromLines(ctx context.Context, jsReq js.Value, head string, body js.Value) (*httpx.Request, error) {
+	first, rest, _ := strings.Cut(head, "\n")
+	method, rawURL, ok := strings.Cut(first, " ")
+	if !ok {
+		return nil, fmt.Errorf("bridge: request head %q", first)
+	}
+	header := httpx.Header{}
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		if name, value, ok := strings.Cut(line, ": "); ok {
+			header.Add(name, value)
+		} else if name, ok := strings.CutSuffix(line, ":"); ok {
+			header.Add(name, "")
+		}
+	}
+	var b []byte
+	switch {
+	case body.Type() == js.TypeObject && !body.IsNull():
+		n := body.Get("length").Int()
+		b = make([]byte, n)
+		js.CopyBytesToGo(b, body)
+		if len(b) > MaxBodyBytes+1 {
+			b = b[:MaxBodyBytes+1]
+		}
+	case body.IsUndefined() && method != httpx.MethodGet && method != httpx.MethodHead:
+		var err error
+		if b, err = readBody(ctx, jsReq, header, MaxBodyBytes+1); err != nil {
+			return nil, err
+		}
+	}
+	return newRequest(ctx, method, rawURL, header, b)
 }
 
 // toRequest converts a JS Request, reading at most MaxBodyBytes+1 of its body.
 func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
-	u, err := url.Parse(req.Get("url").String())
-	if err != nil {
-		return nil, fmt.Errorf("bridge: request url: %w", err)
-	}
+	rawURL := req.Get("url").String()
 	header := httpx.Header{}
 	it := req.Get("headers").Call("entries")
 	for {
@@ -129,10 +236,19 @@ func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 	}
 	method := req.Get("method").String()
 	var body []byte
-	if b := req.Get("body"); !b.IsNull() && !b.IsUndefined() {
-		if body, err = readStream(ctx, b, MaxBodyBytes+1); err != nil {
+	if method != httpx.MethodGet && method != httpx.MethodHead {
+		var err error
+		if body, err = readBody(ctx, req, header, MaxBodyBytes+1); err != nil {
 			return nil, err
 		}
+	}
+	return newRequest(ctx, method, rawURL, header, body)
+}
+
+func newRequest(ctx context.Context, method, rawURL string, header httpx.Header, body []byte) (*httpx.Request, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: request url: %w", err)
 	}
 	r, err := httpx.NewRequest(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
@@ -141,6 +257,9 @@ func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 	r.Header = header
 	r.Host = u.Host
 	switch cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); {
+	case (method == httpx.MethodGet || method == httpx.MethodHead) && err == nil && cl > 0:
+		// Not read, but its declared size is still refused over the API's limit.
+		r.ContentLength = cl
 	case len(body) <= MaxBodyBytes:
 		r.ContentLength = int64(len(body)) // read whole
 	case err == nil:
@@ -150,6 +269,29 @@ func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 	}
 	r.RemoteAddr = header.Get("Cf-Connecting-Ip")
 	return r, nil
+}
+
+// readBody reads req's body, at most max bytes: with one arrayBuffer() when
+// its Content-Length is known and below max, else through a stream reader.
+func readBody(ctx context.Context, req js.Value, header httpx.Header, max int) ([]byte, error) {
+	b := req.Get("body")
+	if b.IsNull() || b.IsUndefined() {
+		return nil, nil
+	}
+	if cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && cl >= 0 && cl < int64(max) {
+		buf, err := await(ctx, req.Call("arrayBuffer"))
+		if err != nil {
+			return nil, fmt.Errorf("bridge: reading body: %w", err)
+		}
+		u := jsUint8Array.New(buf)
+		out := make([]byte, u.Get("length").Int())
+		js.CopyBytesToGo(out, u)
+		if len(out) > max {
+			out = out[:max]
+		}
+		return out, nil
+	}
+	return readStream(ctx, b, max)
 }
 
 // readStream reads a ReadableStream into memory, stopping after max bytes.
@@ -211,12 +353,44 @@ func (w *recorder) toJS(method string) js.Value {
 	init := jsObject.New()
 	init.Set("status", w.status)
 	init.Set("headers", hdr)
-	body := js.Null()
-	noBody := w.status == 101 || w.status == 204 || w.status == 205 || w.status == 304 || strings.EqualFold(method, httpx.MethodHead)
-	if !noBody && w.body.Len() > 0 {
-		u := jsUint8Array.New(w.body.Len())
-		js.CopyBytesToJS(u, w.body.Bytes())
-		body = u
+	return jsResponse.New(w.bodyJS(method), init)
+}
+
+// bodyJS is the body as a Uint8Array, or null when there is none or the
+// status or method allows none.
+func (w *recorder) bodyJS(method string) js.Value {
+	if w.status == 0 {
+		w.status = httpx.StatusOK
 	}
-	return jsResponse.New(body, init)
+	noBody := w.status == 101 || w.status == 204 || w.status == 205 || w.status == 304 || strings.EqualFold(method, httpx.MethodHead)
+	if noBody || w.body.Len() == 0 {
+		return js.Null()
+	}
+	u := jsUint8Array.New(w.body.Len())
+	js.CopyBytesToJS(u, w.body.Bytes())
+	return u
+}
+
+// headerLines is the header as "name: value\n" lines; ok is false when a
+// name or value could not be written so (a newline, or a colon in a name).
+func (w *recorder) headerLines() (lines string, ok bool) {
+	if w.status == 0 {
+		w.status = httpx.StatusOK
+	}
+	var sb strings.Builder
+	for k, vs := range w.header {
+		if k == "" || strings.ContainsAny(k, ":\r\n") {
+			return "", false
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") {
+				return "", false
+			}
+			sb.WriteString(k)
+			sb.WriteString(": ")
+			sb.WriteString(v)
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String(), true
 }

@@ -37,6 +37,10 @@ func handler() httpx.Handler {
 	handle("GET /empty", func(w httpx.ResponseWriter, r *httpx.Request) {
 		w.WriteHeader(204)
 	})
+	handle("GET /badheader", func(w httpx.ResponseWriter, r *httpx.Request) {
+		w.Header().Set("X-Bad", "a\nb")
+		w.WriteHeader(200)
+	})
 	handle("POST /size", func(w httpx.ResponseWriter, r *httpx.Request) {
 		b, _ := io.ReadAll(r.Body)
 		fmt.Fprint(w, len(b))
@@ -51,11 +55,71 @@ func handler() httpx.Handler {
 	})
 }
 
-func newTarget(t *testing.T) js.Value {
-	t.Helper()
+// workerMJS is worker/runtime/worker.mjs's side of the bridge (Workers forbid
+// eval, so worker.mjs cannot share it): fetch(req) calls handleRequest with the
+// request's head and body read as worker.mjs does.
+const workerMJS = `
+const MAX_BODY = 1 << 20;
+function requestHead(req) {
+  let s = req.method + " " + req.url + "\n";
+  for (const [name, value] of req.headers) s += name + ": " + value + "\n";
+  return s;
+}
+async function requestBody(req) {
+  if (req.body === null || req.method === "GET" || req.method === "HEAD") return null;
+  const cl = req.headers.get("content-length");
+  if (cl !== null && /^[0-9]{1,8}$/.test(cl) && Number(cl) <= MAX_BODY) {
+    return new Uint8Array(await req.arrayBuffer());
+  }
+  return undefined;
+}
+function responseHeaders(lines) {
+  const h = new Headers();
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf("\n", start);
+    if (end < 0) end = lines.length;
+    const colon = lines.indexOf(": ", start);
+    h.append(lines.slice(start, colon), lines.slice(colon + 2, end));
+    start = end + 1;
+  }
+  return h;
+}
+return (binding) => async (req) => {
+  const head = requestHead(req);
+  const body = await requestBody(req);
+  return new Promise((resolve, reject) =>
+    binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
+  );
+};
+`
+
+var mjsFetch = js.Global().Get("Function").New(workerMJS).Invoke()
+
+// modes are the two ways to call handleRequest: with the Request alone, and
+// as worker.mjs does.
+var modes = []string{"direct", "worker.mjs"}
+
+func newTargetFor(h httpx.Handler, mode string) js.Value {
 	target := js.Global().Get("Object").New()
-	Register(target, handler())
+	Register(target, h)
+	if mode == "worker.mjs" {
+		target.Set("fetch", mjsFetch.Invoke(target))
+	}
 	return target
+}
+
+// serveJS sends req through target as its mode does.
+func serveJS(target, req js.Value) js.Value {
+	if f := target.Get("fetch"); !f.IsUndefined() {
+		return f.Invoke(req)
+	}
+	return target.Call("handleRequest", req)
+}
+
+func newTarget(t *testing.T, mode string) js.Value {
+	t.Helper()
+	return newTargetFor(handler(), mode)
 }
 
 type answer struct {
@@ -79,7 +143,7 @@ func call(t *testing.T, target js.Value, method, url, body string, headers map[s
 	req := js.Global().Get("Request").New(url, init)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := await(ctx, target.Call("handleRequest", req))
+	res, err := await(ctx, serveJS(target, req))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
@@ -91,55 +155,101 @@ func call(t *testing.T, target js.Value, method, url, body string, headers map[s
 }
 
 func TestConcurrentRequestsKeepTheirOwnState(t *testing.T) {
-	target := newTarget(t)
-	const n = 64
-	var wg sync.WaitGroup
-	errs := make(chan string, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprintf("req-%d", i)
-			a := call(t, target, "POST", fmt.Sprintf("https://w.example/echo?n=%d", i), "body-"+id, map[string]string{"X-Id": id})
-			want := fmt.Sprintf("%d|body-%s|%d", i, id, len("body-"+id))
-			if a.status != 201 || a.header != id || a.body != want {
-				errs <- fmt.Sprintf("request %d got %d %q %q, want 201 %q %q", i, a.status, a.header, a.body, id, want)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			const n = 64
+			var wg sync.WaitGroup
+			errs := make(chan string, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					id := fmt.Sprintf("req-%d", i)
+					hdr := map[string]string{"X-Id": id}
+					if i%2 == 0 {
+						hdr["Content-Length"] = fmt.Sprint(len("body-" + id))
+					}
+					a := call(t, target, "POST", fmt.Sprintf("https://w.example/echo?n=%d", i), "body-"+id, hdr)
+					want := fmt.Sprintf("%d|body-%s|%d", i, id, len("body-"+id))
+					if a.status != 201 || a.header != id || a.body != want {
+						errs <- fmt.Sprintf("request %d got %d %q %q, want 201 %q %q", i, a.status, a.header, a.body, id, want)
+					}
+				}()
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+		})
 	}
 }
 
 func TestPanicAnswers500AndInstanceKeepsServing(t *testing.T) {
-	target := newTarget(t)
-	a := call(t, target, "GET", "https://w.example/panic", "", nil)
-	if a.status != 500 || !strings.Contains(a.body, `"internal"`) {
-		t.Fatalf("panic: got %d %q", a.status, a.body)
-	}
-	for i := range 3 {
-		a = call(t, target, "POST", "https://w.example/echo?n=1", "x", map[string]string{"X-Id": "after"})
-		if a.status != 201 || a.header != "after" {
-			t.Fatalf("request %d after panic: %d %q", i, a.status, a.body)
-		}
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			a := call(t, target, "GET", "https://w.example/panic", "", nil)
+			if a.status != 500 || !strings.Contains(a.body, `"internal"`) {
+				t.Fatalf("panic: got %d %q", a.status, a.body)
+			}
+			for i := range 3 {
+				a = call(t, target, "POST", "https://w.example/echo?n=1", "x", map[string]string{"X-Id": "after"})
+				if a.status != 201 || a.header != "after" {
+					t.Fatalf("request %d after panic: %d %q", i, a.status, a.body)
+				}
+			}
+		})
 	}
 }
 
 func TestNoBodyStatus(t *testing.T) {
-	target := newTarget(t)
-	if a := call(t, target, "GET", "https://w.example/empty", "", nil); a.status != 204 || a.body != "" {
-		t.Fatalf("got %d %q", a.status, a.body)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			if a := call(t, target, "GET", "https://w.example/empty", "", nil); a.status != 204 || a.body != "" {
+				t.Fatalf("got %d %q", a.status, a.body)
+			}
+		})
 	}
 }
 
 func TestBodyReadIsCapped(t *testing.T) {
-	target := newTarget(t)
-	big := strings.Repeat("a", MaxBodyBytes+5000)
-	a := call(t, target, "POST", "https://w.example/size", big, nil)
-	if a.status != 200 || a.body != fmt.Sprint(MaxBodyBytes+1) {
-		t.Fatalf("got %d %q, want %d bytes read", a.status, a.body, MaxBodyBytes+1)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			big := strings.Repeat("a", MaxBodyBytes+5000)
+			a := call(t, target, "POST", "https://w.example/size", big, nil)
+			if a.status != 200 || a.body != fmt.Sprint(MaxBodyBytes+1) {
+				t.Fatalf("got %d %q, want %d bytes read", a.status, a.body, MaxBodyBytes+1)
+			}
+		})
+	}
+}
+
+func TestBadResponseHeaderAnswers500(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			if a := call(t, target, "GET", "https://w.example/badheader", "", nil); a.status != 500 {
+				t.Fatalf("got %d %q, want 500", a.status, a.body)
+			}
+		})
+	}
+}
+
+func TestDeclaredBodyLengths(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			target := newTarget(t, mode)
+			for _, n := range []int{0, 1, MaxBodyBytes, MaxBodyBytes + 1, MaxBodyBytes + 5000} {
+				want := min(n, MaxBodyBytes+1)
+				a := call(t, target, "POST", "https://w.example/size", strings.Repeat("a", n), map[string]string{"Content-Length": fmt.Sprint(n)})
+				if a.status != 200 || a.body != fmt.Sprint(want) {
+					t.Fatalf("body of %d: got %d %q, want %d bytes read", n, a.status, a.body, want)
+				}
+			}
+		})
 	}
 }

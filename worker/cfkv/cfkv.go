@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -221,13 +222,116 @@ type settled struct {
 	err error
 }
 
+// AwaiterGlobal is the global function worker/runtime/worker.mjs defines so
+// that an await costs one Go→JS call: given Go's settle callback it returns
+// (p, id) => void, which settles p and calls settle(id, value) when p is
+// fulfilled, settle(-id, reason) when it is rejected. Without it (Workers
+// forbid eval, so Go cannot define it) each await makes two js.FuncOf.
+const AwaiterGlobal = "goPromiseAwaiter"
+
+// awaiter is the one settle callback every await shares, and who waits for
+// which id.
+var awaiter struct {
+	once    sync.Once
+	fn      js.Value // (p, id) => void, or undefined
+	settle  js.Func
+	mu      sync.Mutex
+	next    int
+	waiting map[int]chan settledRaw
+}
+
+// settledRaw is a settlement as the shared callback hands it over: the
+// awaiting goroutine turns a rejection into its error.
+type settledRaw struct {
+	v        js.Value
+	rejected bool
+}
+
+func setupAwaiter() {
+	f := js.Global().Get(AwaiterGlobal)
+	if f.Type() != js.TypeFunction {
+		awaiter.fn = js.Undefined()
+		return
+	}
+	awaiter.waiting = map[int]chan settledRaw{}
+	// The callback never blocks: a waiter's channel has room for its one
+	// settlement, and a waiter that gave up (ctx) has left the map, so its
+	// late settlement is dropped.
+	awaiter.settle = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) < 2 {
+			return nil
+		}
+		id, rejected := args[0].Int(), false
+		if id < 0 {
+			id, rejected = -id, true
+		}
+		awaiter.mu.Lock()
+		ch, ok := awaiter.waiting[id]
+		delete(awaiter.waiting, id)
+		awaiter.mu.Unlock()
+		if ok {
+			ch <- settledRaw{v: args[1], rejected: rejected}
+		}
+		return nil
+	})
+	awaiter.fn = f.Invoke(awaiter.settle)
+}
+
 // await waits for the promise (or plain value) p to settle, or for ctx to be
-// done. Each call has its own buffered channel and its own pair of callbacks,
-// so any number of goroutines may await at once; the callbacks never block
-// (the JavaScript event loop calls them) and release themselves when the
-// promise settles, also when the awaiting goroutine has given up because ctx
-// was cancelled.
+// done. Any number of goroutines may await at once: each call has its own
+// buffered channel (and, without the AwaiterGlobal, its own pair of
+// callbacks); the callbacks never block (the JavaScript event loop calls
+// them), and a promise that settles after its goroutine gave up because ctx
+// was cancelled leaves nothing behind.
 func await(ctx context.Context, op string, p js.Value) (js.Value, error) {
+	awaiter.once.Do(setupAwaiter)
+	if awaiter.fn.IsUndefined() {
+		return awaitFuncs(ctx, op, p)
+	}
+	ch := make(chan settledRaw, 1)
+	awaiter.mu.Lock()
+	awaiter.next++
+	if awaiter.next > 1<<52 {
+		awaiter.next = 1
+	}
+	id := awaiter.next
+	awaiter.waiting[id] = ch
+	awaiter.mu.Unlock()
+	forget := func() {
+		awaiter.mu.Lock()
+		delete(awaiter.waiting, id)
+		awaiter.mu.Unlock()
+	}
+	if err := invokeFn(awaiter.fn, p, id); err != nil {
+		forget()
+		return js.Value{}, fmt.Errorf("cfkv: %s: %w", op, err)
+	}
+	select {
+	case r := <-ch:
+		if r.rejected {
+			return js.Value{}, fmt.Errorf("cfkv: %s: %s", op, describe(r.v))
+		}
+		return r.v, nil
+	case <-ctx.Done():
+		forget()
+		return js.Value{}, ctx.Err()
+	}
+}
+
+func invokeFn(f js.Value, args ...any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+		}
+	}()
+	f.Invoke(args...)
+	return nil
+}
+
+// awaitFuncs is await with a pair of callbacks of its own, which release
+// themselves when the promise settles, also when the awaiting goroutine has
+// given up because ctx was cancelled.
+func awaitFuncs(ctx context.Context, op string, p js.Value) (js.Value, error) {
 	ch := make(chan settled, 1)
 	var onFulfilled, onRejected js.Func
 	release := func() {

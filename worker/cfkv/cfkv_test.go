@@ -305,3 +305,65 @@ func TestConcurrentAwaits(t *testing.T) {
 		}
 	}
 }
+
+// workerAwaiter is worker/runtime/worker.mjs's goPromiseAwaiter.
+const workerAwaiter = `
+return (settle) => (p, id) => {
+  Promise.resolve(p).then((v) => settle(id, v), (e) => settle(-id, e));
+};
+`
+
+// useAwaiter defines or removes the AwaiterGlobal; no await may be under way.
+func useAwaiter(on bool) {
+	if on {
+		js.Global().Set(AwaiterGlobal, js.Global().Get("Function").New(workerAwaiter).Invoke())
+	} else {
+		js.Global().Delete(AwaiterGlobal)
+	}
+	awaiter.once = sync.Once{}
+}
+
+// TestWithAwaiter runs the tests again with worker.mjs's awaiter.
+func TestWithAwaiter(t *testing.T) {
+	useAwaiter(true)
+	defer useAwaiter(false)
+	t.Run("RoundTrip", TestRoundTrip)
+	t.Run("Validation", TestValidation)
+	t.Run("JavaScriptFailuresAreErrors", TestJavaScriptFailuresAreErrors)
+	t.Run("ContextCancellation", TestContextCancellation)
+	t.Run("ConcurrentAwaits", TestConcurrentAwaits)
+	if awaiter.fn.IsUndefined() {
+		t.Fatal("the awaiter was not used")
+	}
+	awaiter.mu.Lock()
+	defer awaiter.mu.Unlock()
+	if n := len(awaiter.waiting); n != 0 {
+		t.Fatalf("%d awaits left waiting", n)
+	}
+}
+
+// BenchmarkGet is one KV get through cfkv, over a namespace that answers on
+// the next turn of the event loop.
+func BenchmarkGet(b *testing.B) {
+	ns := js.Global().Get("Function").New(`
+const v = new Uint8Array([1, 2, 3]).buffer;
+return { get(key, opts) { return new Promise((r) => setImmediate(() => r(v.slice(0)))); } };
+`).Invoke()
+	n := New(ns)
+	ctx := context.Background()
+	for _, on := range []bool{false, true} {
+		useAwaiter(on)
+		name := "funcs"
+		if on {
+			name = "awaiter"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, found, err := n.Get(ctx, "k"); err != nil || !found {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	useAwaiter(false)
+}

@@ -4,6 +4,7 @@ package gocost
 
 import (
 	"errors"
+	"strconv"
 	"syscall/js"
 	"testing"
 	"time"
@@ -35,8 +36,55 @@ return {
 };
 `
 
+// workerMJS is what worker/runtime/worker.mjs does around the Go side
+// (Workers forbid eval, so it cannot be shared): the awaiter cfkv uses, and
+// fetch(binding, req), which hands handleRequest the request's head and body.
+const workerMJS = `
+globalThis.goPromiseAwaiter = (settle) => (p, id) => {
+  Promise.resolve(p).then((v) => settle(id, v), (e) => settle(-id, e));
+};
+const MAX_BODY = 1 << 20;
+function requestHead(req) {
+  let s = req.method + " " + req.url + "\n";
+  for (const [name, value] of req.headers) s += name + ": " + value + "\n";
+  return s;
+}
+async function requestBody(req) {
+  if (req.body === null || req.method === "GET" || req.method === "HEAD") return null;
+  const cl = req.headers.get("content-length");
+  if (cl !== null && /^[0-9]{1,8}$/.test(cl) && Number(cl) <= MAX_BODY) {
+    return new Uint8Array(await req.arrayBuffer());
+  }
+  return undefined;
+}
+function responseHeaders(lines) {
+  const h = new Headers();
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf("\n", start);
+    if (end < 0) end = lines.length;
+    const colon = lines.indexOf(": ", start);
+    h.append(lines.slice(start, colon), lines.slice(colon + 2, end));
+    start = end + 1;
+  }
+  return h;
+}
+return async (binding, req) => {
+  const head = requestHead(req);
+  const body = await requestBody(req);
+  return new Promise((resolve, reject) =>
+    binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
+  );
+};
+`
+
+// fetch is worker.mjs's fetch once the Go instance runs; defining it also
+// defines the awaiter, before cfkv first awaits.
+var fetch = js.Global().Get("Function").New(workerMJS).Invoke()
+
 // stack is the whole Go worker as worker/main.go builds it (bridge, api,
-// cfkv) over instantNamespace, called through handleRequest with a JS Request.
+// cfkv) over instantNamespace, called as worker.mjs calls it, with a JS
+// Request.
 type stack struct {
 	target js.Value
 	f      *fixture // the same org and principals, made through the stack
@@ -74,11 +122,12 @@ func (s *stack) do(tb testing.TB, method, path string, hdr map[string]string, bo
 	}
 	if body != "" {
 		h.Call("set", "Content-Type", "application/json")
+		h.Call("set", "Content-Length", strconv.Itoa(len(body))) // as workerd sets it
 		init.Set("body", body)
 	}
 	init.Set("headers", h)
 	req := js.Global().Get("Request").New("https://worker.bench.example"+path, init)
-	res, err := await(s.target.Call("handleRequest", req))
+	res, err := await(fetch.Invoke(s.target, req))
 	if err != nil {
 		tb.Fatal(err)
 	}
