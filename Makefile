@@ -52,7 +52,7 @@ WORKER_ENTRY := worker/runtime/worker.mjs
 worker:
 	@echo "==> worker: build/worker.mjs, build/runtime.mjs, build/wasm_exec.js, build/app.wasm"
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(BUILD)
-	@if [ -f $(WORKER_ENTRY) ]; then echo "cp $(WORKER_ENTRY) $(BUILD)/worker.mjs"; cp $(WORKER_ENTRY) $(BUILD)/worker.mjs; fi
+	@if [ -f $(WORKER_ENTRY) ]; then echo "cp $(WORKER_ENTRY) worker/runtime/glue.js $(BUILD)/"; cp $(WORKER_ENTRY) $(BUILD)/worker.mjs; cp worker/runtime/glue.js $(BUILD)/glue.js; fi
 	GOOS=js GOARCH=wasm $(GO) build -tags nonethttp -ldflags='-s -w' -o $(BUILD)/app.wasm ./worker
 
 # Static assets served before the worker (wrangler.toml [assets]): web/*, the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -55,46 +56,22 @@ func handler() httpx.Handler {
 	})
 }
 
-// workerMJS is worker/runtime/worker.mjs's side of the bridge (Workers forbid
-// eval, so worker.mjs cannot share it): fetch(req) calls handleRequest with the
-// request's head and body read as worker.mjs does.
-const workerMJS = `
-const MAX_BODY = 1 << 20;
-function requestHead(req) {
-  let s = req.method + " " + req.url + "\n";
-  for (const [name, value] of req.headers) s += name + ": " + value + "\n";
-  return s;
-}
-async function requestBody(req) {
-  if (req.body === null || req.method === "GET" || req.method === "HEAD") return null;
-  const cl = req.headers.get("content-length");
-  if (cl !== null && /^[0-9]{1,8}$/.test(cl) && Number(cl) <= MAX_BODY) {
-    return new Uint8Array(await req.arrayBuffer());
-  }
-  return undefined;
-}
-function responseHeaders(lines) {
-  const h = new Headers();
-  let start = 0;
-  while (start < lines.length) {
-    let end = lines.indexOf("\n", start);
-    if (end < 0) end = lines.length;
-    const colon = lines.indexOf(": ", start);
-    h.append(lines.slice(start, colon), lines.slice(colon + 2, end));
-    start = end + 1;
-  }
-  return h;
-}
-return (binding) => async (req) => {
-  const head = requestHead(req);
-  const body = await requestBody(req);
-  return new Promise((resolve, reject) =>
-    binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
-  );
-};
-`
+// mjsFetch is worker.mjs's fetch once the Go instance runs.
+var mjsFetch = func() js.Value {
+	loadGlue("../runtime/glue.js")
+	return js.Global().Get("goBridgeFetch")
+}()
 
-var mjsFetch = js.Global().Get("Function").New(workerMJS).Invoke()
+// loadGlue runs worker/runtime/glue.js, the file worker.mjs imports, which
+// sets goBridgeFetch and goPromiseAwaiter. Node (unlike Workers) allows
+// new Function, so the tests run the very code the Worker runs.
+func loadGlue(path string) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		panic("reading " + path + ": " + err.Error())
+	}
+	js.Global().Get("Function").New(string(src)).Invoke()
+}
 
 // modes are the two ways to call handleRequest: with the Request alone, and
 // as worker.mjs does.
@@ -104,7 +81,7 @@ func newTargetFor(h httpx.Handler, mode string) js.Value {
 	target := js.Global().Get("Object").New()
 	Register(target, h)
 	if mode == "worker.mjs" {
-		target.Set("fetch", mjsFetch.Invoke(target))
+		target.Set("fetch", mjsFetch.Call("bind", nil, target))
 	}
 	return target
 }

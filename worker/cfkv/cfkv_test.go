@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -306,17 +307,24 @@ func TestConcurrentAwaits(t *testing.T) {
 	}
 }
 
-// workerAwaiter is worker/runtime/worker.mjs's goPromiseAwaiter.
-const workerAwaiter = `
-return (settle) => (p, id) => {
-  Promise.resolve(p).then((v) => settle(id, v), (e) => settle(-id, e));
-};
-`
+// workerAwaiter is goPromiseAwaiter from worker/runtime/glue.js, the file
+// worker.mjs imports (Node, unlike Workers, allows new Function).
+var workerAwaiter = func() js.Value {
+	src, err := os.ReadFile("../runtime/glue.js")
+	if err != nil {
+		panic(err)
+	}
+	js.Global().Get("Function").New(string(src)).Invoke()
+	a := js.Global().Get(AwaiterGlobal)
+	js.Global().Delete(AwaiterGlobal)
+	js.Global().Delete("goBridgeFetch")
+	return a
+}()
 
 // useAwaiter defines or removes the AwaiterGlobal; no await may be under way.
 func useAwaiter(on bool) {
 	if on {
-		js.Global().Set(AwaiterGlobal, js.Global().Get("Function").New(workerAwaiter).Invoke())
+		js.Global().Set(AwaiterGlobal, workerAwaiter)
 	} else {
 		js.Global().Delete(AwaiterGlobal)
 	}

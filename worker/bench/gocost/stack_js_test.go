@@ -4,6 +4,7 @@ package gocost
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"syscall/js"
 	"testing"
@@ -36,51 +37,23 @@ return {
 };
 `
 
-// workerMJS is what worker/runtime/worker.mjs does around the Go side
-// (Workers forbid eval, so it cannot be shared): the awaiter cfkv uses, and
-// fetch(binding, req), which hands handleRequest the request's head and body.
-const workerMJS = `
-globalThis.goPromiseAwaiter = (settle) => (p, id) => {
-  Promise.resolve(p).then((v) => settle(id, v), (e) => settle(-id, e));
-};
-const MAX_BODY = 1 << 20;
-function requestHead(req) {
-  let s = req.method + " " + req.url + "\n";
-  for (const [name, value] of req.headers) s += name + ": " + value + "\n";
-  return s;
-}
-async function requestBody(req) {
-  if (req.body === null || req.method === "GET" || req.method === "HEAD") return null;
-  const cl = req.headers.get("content-length");
-  if (cl !== null && /^[0-9]{1,8}$/.test(cl) && Number(cl) <= MAX_BODY) {
-    return new Uint8Array(await req.arrayBuffer());
-  }
-  return undefined;
-}
-function responseHeaders(lines) {
-  const h = new Headers();
-  let start = 0;
-  while (start < lines.length) {
-    let end = lines.indexOf("\n", start);
-    if (end < 0) end = lines.length;
-    const colon = lines.indexOf(": ", start);
-    h.append(lines.slice(start, colon), lines.slice(colon + 2, end));
-    start = end + 1;
-  }
-  return h;
-}
-return async (binding, req) => {
-  const head = requestHead(req);
-  const body = await requestBody(req);
-  return new Promise((resolve, reject) =>
-    binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
-  );
-};
-`
+// fetch is worker.mjs's fetch once the Go instance runs; loading glue.js
+// also defines the awaiter, before cfkv first awaits.
+var fetch = func() js.Value {
+	loadGlue("../../runtime/glue.js")
+	return js.Global().Get("goBridgeFetch")
+}()
 
-// fetch is worker.mjs's fetch once the Go instance runs; defining it also
-// defines the awaiter, before cfkv first awaits.
-var fetch = js.Global().Get("Function").New(workerMJS).Invoke()
+// loadGlue runs worker/runtime/glue.js, the file worker.mjs imports, which
+// sets goBridgeFetch and goPromiseAwaiter. Node (unlike Workers) allows
+// new Function, so the tests run the very code the Worker runs.
+func loadGlue(path string) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		panic("reading " + path + ": " + err.Error())
+	}
+	js.Global().Get("Function").New(string(src)).Invoke()
+}
 
 // stack is the whole Go worker as worker/main.go builds it (bridge, api,
 // cfkv) over instantNamespace, called as worker.mjs calls it, with a JS
