@@ -145,7 +145,7 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		// A read changes nothing stored, so it runs while the revocation is
 		// read, into a buffer that is shown only if the token still stands:
 		// one KV round trip less on the widget's reads.
-		buf := newBufferedWriter()
+		buf := httpx.NewRecorder()
 		var hErr error
 		if err := conc.All(revoked, func() error { hErr = h(buf, r, c); return nil }); err != nil {
 			return err
@@ -153,43 +153,7 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		if hErr != nil {
 			return hErr
 		}
-		buf.flushTo(w)
+		buf.WriteTo(w)
 		return nil
-	}
-}
-
-// bufferedWriter holds an answer until it may be shown.
-type bufferedWriter struct {
-	header httpx.Header
-	status int
-	body   []byte
-}
-
-func newBufferedWriter() *bufferedWriter { return &bufferedWriter{header: httpx.Header{}} }
-
-func (b *bufferedWriter) Header() httpx.Header { return b.header }
-
-func (b *bufferedWriter) WriteHeader(status int) {
-	if b.status == 0 {
-		b.status = status
-	}
-}
-
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	b.WriteHeader(httpx.StatusOK)
-	b.body = append(b.body, p...)
-	return len(p), nil
-}
-
-func (b *bufferedWriter) flushTo(w httpx.ResponseWriter) {
-	h := w.Header()
-	for k, v := range b.header {
-		h[k] = v
-	}
-	if b.status != 0 {
-		w.WriteHeader(b.status)
-	}
-	if len(b.body) > 0 {
-		_, _ = w.Write(b.body)
 	}
 }

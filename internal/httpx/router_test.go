@@ -80,3 +80,22 @@ func TestCanonicalKeyMatchesNetTextproto(t *testing.T) {
 		}
 	}
 }
+
+func TestRecorderKeepsTheFirstStatusAndReplays(t *testing.T) {
+	r := httpx.NewRecorder()
+	r.Header().Set("X-A", "1")
+	_, _ = r.Write([]byte("hi"))
+	r.WriteHeader(500)
+	if r.Status != 200 || r.Body.String() != "hi" {
+		t.Fatalf("recorded %d %q", r.Status, r.Body.String())
+	}
+	out := httpx.NewRecorder()
+	out.Header().Set("X-B", "2")
+	r.WriteTo(out)
+	if out.Status != 200 || out.Body.String() != "hi" || out.Header().Get("X-A") != "1" || out.Header().Get("X-B") != "2" {
+		t.Fatalf("replayed %d %q %v", out.Status, out.Body.String(), out.HeaderMap)
+	}
+	if httpx.NewRecorder().StatusOrOK() != 200 {
+		t.Fatal("an empty recorder is not 200")
+	}
+}

@@ -140,7 +140,7 @@ func serveLines(h httpx.Handler, jsReq js.Value, head string, body, respond, rej
 			if !ok {
 				panic("response header name or value holds a newline or colon")
 			}
-			respond.Invoke(w.status, lines, w.bodyJS(method))
+			respond.Invoke(w.Status, lines, w.bodyJS(method))
 		})
 		if p == nil {
 			return
@@ -316,42 +316,21 @@ func readStream(ctx context.Context, stream js.Value, max int) ([]byte, error) {
 	return buf[:max], nil
 }
 
-// recorder buffers a handler's answer.
-type recorder struct {
-	header httpx.Header
-	status int
-	body   bytes.Buffer
-}
+// recorder buffers a handler's answer and turns it into its JS form.
+type recorder struct{ httpx.Recorder }
 
-func newRecorder() *recorder { return &recorder{header: httpx.Header{}} }
-
-func (w *recorder) Header() httpx.Header { return w.header }
-
-func (w *recorder) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = httpx.StatusOK
-	}
-	return w.body.Write(b)
-}
+func newRecorder() *recorder { return &recorder{*httpx.NewRecorder()} }
 
 func (w *recorder) toJS(method string) js.Value {
-	if w.status == 0 {
-		w.status = httpx.StatusOK
-	}
+	w.Status = w.StatusOrOK()
 	hdr := jsHeaders.New()
-	for k, vs := range w.header {
+	for k, vs := range w.HeaderMap {
 		for _, v := range vs {
 			hdr.Call("append", k, v)
 		}
 	}
 	init := jsObject.New()
-	init.Set("status", w.status)
+	init.Set("status", w.Status)
 	init.Set("headers", hdr)
 	return jsResponse.New(w.bodyJS(method), init)
 }
@@ -359,26 +338,22 @@ func (w *recorder) toJS(method string) js.Value {
 // bodyJS is the body as a Uint8Array, or null when there is none or the
 // status or method allows none.
 func (w *recorder) bodyJS(method string) js.Value {
-	if w.status == 0 {
-		w.status = httpx.StatusOK
-	}
-	noBody := w.status == 101 || w.status == 204 || w.status == 205 || w.status == 304 || strings.EqualFold(method, httpx.MethodHead)
-	if noBody || w.body.Len() == 0 {
+	w.Status = w.StatusOrOK()
+	noBody := w.Status == 101 || w.Status == 204 || w.Status == 205 || w.Status == 304 || strings.EqualFold(method, httpx.MethodHead)
+	if noBody || w.Body.Len() == 0 {
 		return js.Null()
 	}
-	u := jsUint8Array.New(w.body.Len())
-	js.CopyBytesToJS(u, w.body.Bytes())
+	u := jsUint8Array.New(w.Body.Len())
+	js.CopyBytesToJS(u, w.Body.Bytes())
 	return u
 }
 
 // headerLines is the header as "name: value\n" lines; ok is false when a
 // name or value could not be written so (a newline, or a colon in a name).
 func (w *recorder) headerLines() (lines string, ok bool) {
-	if w.status == 0 {
-		w.status = httpx.StatusOK
-	}
+	w.Status = w.StatusOrOK()
 	var sb strings.Builder
-	for k, vs := range w.header {
+	for k, vs := range w.HeaderMap {
 		if k == "" || strings.ContainsAny(k, ":\r\n") {
 			return "", false
 		}
