@@ -27,12 +27,6 @@ func (a *API) preflight(w httpx.ResponseWriter, r *httpx.Request) {
 		w.WriteHeader(httpx.StatusNoContent)
 		return
 	}
-	// Only an origin in the exact form browsers send can be known; this also
-	// keeps a partial origin such as "https:" from matching as a key prefix.
-	if n, err := identity.NormalizeOrigin("Origin", origin); err != nil || n != origin {
-		a.writeError(w, r, identity.ErrOriginNotAllowed)
-		return
-	}
 	known, err := a.store.OriginKnown(r.Context(), origin)
 	if err != nil {
 		a.writeError(w, r, err)

@@ -89,11 +89,13 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	return &org, nil
 }
 
-// OriginKnown reports whether any org allows origin, which must be in the
-// form identity.NormalizeOrigin returns: the CORS preflight, which carries no
+// OriginKnown reports whether any org allows origin, given in the exact form
+// browsers send (any other form is unknown): the CORS preflight, which carries no
 // widget token, is answered only for such origins.
 func (s *Store) OriginKnown(ctx context.Context, origin string) (bool, error) {
-	if len(origin) > 300 {
+	// Only an origin in the exact form browsers send can be known; this also
+	// keeps a partial origin such as "https:" from matching as a key prefix.
+	if n, err := identity.NormalizeOrigin("origin", origin); err != nil || n != origin {
 		return false, nil
 	}
 	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: "origin/" + origin + "/", Limit: 1})
