@@ -4,7 +4,7 @@
 #   make dev     build, then serve at http://127.0.0.1:$${PORT:-8787} with local KV
 #                kept in .wrangler/state, and print a demo org's widget token and api key
 #   make test    build, vet, native tests (wrangler dev and browser ones included),
-#                and the js/wasm tests of internal/ and worker/cfkv under Node
+#                and the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto} under Node
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
@@ -116,8 +116,8 @@ vet:
 test: build vet
 	@echo "==> go test ./... (native; includes the wrangler dev and browser tests)"
 	$(GO) test ./...
-	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... ./worker/cfkv/... ./worker/bridge/..."
-	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/...
+	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... and the worker packages that talk to JavaScript"
+	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/...
 
 deploy: build
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \

@@ -1,9 +1,9 @@
 //go:build js && wasm
 
 // Command worker is the Cloudflare Worker: it reads the config from the
-// Worker's vars and secrets, builds the API over the CHAT_KV namespace once,
-// and serves every request of the isolate from this one Go instance (see
-// worker/bridge and worker/runtime/worker.mjs).
+// Worker's vars and secrets, builds the API over the CHAT_KV namespace and
+// WebCrypto's Ed25519 once, and serves every request of the isolate from this
+// one Go instance (see worker/bridge and worker/runtime/worker.mjs).
 //
 // It is built with -tags nonethttp (see the Makefile), which keeps net/http
 // out of the binary. For the same reason it reads the isolate's env and
@@ -22,6 +22,7 @@ import (
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/bridge"
 	"github.com/chatwidget/identity/worker/cfkv"
+	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
 func main() {
@@ -54,7 +55,13 @@ func handler(env js.Value, logger *api.Logger) httpx.Handler {
 	if err != nil {
 		return unavailable(logger, err)
 	}
-	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, api.WithLogger(logger))
+	opts := []api.Option{api.WithLogger(logger)}
+	if engine, err := webcrypto.New(); err == nil {
+		opts = append(opts, api.WithTokenEngine(engine)) // native Ed25519
+	} else {
+		logger.Warn("tokens signed with crypto/ed25519", "err", err.Error())
+	}
+	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, opts...)
 	if err != nil {
 		return unavailable(logger, err)
 	}

@@ -32,6 +32,7 @@ type Option func(*options)
 type options struct {
 	now    func() time.Time
 	logger *Logger
+	engine token.Engine
 }
 
 // WithClock sets the clock of the API, its store and its tokens, for tests.
@@ -39,6 +40,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // WithLogger sets where the API logs; it never logs secrets or tokens.
 func WithLogger(l *Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithTokenEngine sets what computes the tokens' Ed25519 signatures; the
+// default is crypto/ed25519 (token.GoEngine). The Worker passes WebCrypto's.
+func WithTokenEngine(e token.Engine) Option { return func(o *options) { o.engine = e } }
 
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
@@ -49,7 +54,7 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 	if o.logger == nil {
 		o.logger = NewLogger(nil)
 	}
-	ring, err := token.ParseKeyRing(cfg.SigningKeys)
+	ring, err := token.ParseKeyRing(cfg.SigningKeys, token.WithEngine(o.engine))
 	if err != nil {
 		return nil, fmt.Errorf("SIGNING_KEYS: %w", err)
 	}

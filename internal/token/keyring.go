@@ -20,31 +20,24 @@ const MaxKIDLength = 64
 // the old one after it until the tokens it signed have expired, then drop it.
 //
 // A KeyRing is immutable and safe for concurrent use. Its private keys live
-// in closures: printing or logging a KeyRing (or a [Service]) with fmt, in any
-// verb, or encoding it to JSON never reveals them.
+// in its [Engine] (GoEngine keeps them in closures; WebCrypto in keys it will
+// not export): printing or logging a KeyRing (or a [Service]) with fmt, in
+// any verb, or encoding it to JSON never reveals them.
 type KeyRing struct {
-	keys  []ringKey                    // in spec order; keys[0] signs
-	byKID map[string]ed25519.PublicKey // every key, for verification
+	keys  []ringKey      // in spec order; keys[0] signs
+	byKID map[string]int // index in keys of every kid, for verification
 }
 
 type ringKey struct {
 	kid    string
 	public ed25519.PublicKey
-	signer signer
+	key    EngineKey
 }
 
-// signer is a crypto.Signer whose private key lives only in a closure, where
-// fmt and other reflection cannot see it.
+// signer is the crypto.Signer golang-jwt signs with: a ring key's Sign.
 type signer struct {
 	public ed25519.PublicKey
-	sign   func(message []byte) []byte
-}
-
-func newSigner(private ed25519.PrivateKey) signer {
-	return signer{
-		public: private.Public().(ed25519.PublicKey),
-		sign:   func(message []byte) []byte { return ed25519.Sign(private, message) },
-	}
+	key    EngineKey
 }
 
 // Public returns the ed25519.PublicKey.
@@ -56,7 +49,7 @@ func (s signer) Sign(_ io.Reader, message []byte, opts crypto.SignerOpts) ([]byt
 	if opts.HashFunc() != crypto.Hash(0) {
 		return nil, errors.New("token: Ed25519 signs the message, not a digest")
 	}
-	return s.sign(message), nil
+	return s.key.Sign(message)
 }
 
 // ParseKeyRing reads a key ring from spec: entries "kid:seed" separated by
@@ -67,8 +60,15 @@ func (s signer) Sign(_ io.Reader, message []byte, opts crypto.SignerOpts) ([]byt
 //
 // An empty spec, an entry without a colon, a bad kid, a repeated kid, a seed
 // that is not base64url or not 32 bytes long is an error wrapping [ErrKeyRing]
-// that names the entry by its position, never by its content.
-func ParseKeyRing(spec string) (*KeyRing, error) {
+// that names the entry by its position, never by its content. So is a key the
+// Engine (see [WithEngine]) cannot take.
+func ParseKeyRing(spec string, opts ...RingOption) (*KeyRing, error) {
+	o := ringOptions{engine: GoEngine}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
 	entries := strings.FieldsFunc(spec, func(r rune) bool {
 		return r == ',' || unicode.IsSpace(r)
 	})
@@ -77,7 +77,7 @@ func ParseKeyRing(spec string) (*KeyRing, error) {
 	}
 	r := &KeyRing{
 		keys:  make([]ringKey, 0, len(entries)),
-		byKID: make(map[string]ed25519.PublicKey, len(entries)),
+		byKID: make(map[string]int, len(entries)),
 	}
 	position := make(map[string]int, len(entries))
 	for i, entry := range entries {
@@ -99,11 +99,14 @@ func ParseKeyRing(spec string) (*KeyRing, error) {
 		if len(seed) != ed25519.SeedSize {
 			return nil, fmt.Errorf("%w: entry %d: seed must be %d bytes, got %d", ErrKeyRing, n, ed25519.SeedSize, len(seed))
 		}
-		s := newSigner(ed25519.NewKeyFromSeed(seed))
+		key, err := o.engine.NewKey(seed)
 		clear(seed)
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %d: the signature engine refused the key", ErrKeyRing, n)
+		}
 		position[kid] = n
-		r.keys = append(r.keys, ringKey{kid: kid, public: s.public, signer: s})
-		r.byKID[kid] = s.public
+		r.keys = append(r.keys, ringKey{kid: kid, public: key.Public(), key: key})
+		r.byKID[kid] = len(r.keys) - 1
 	}
 	return r, nil
 }
@@ -145,10 +148,13 @@ func (r KeyRing) String() string { return fmt.Sprintf("token.KeyRing%q", r.KIDs(
 // GoString is String.
 func (r KeyRing) GoString() string { return r.String() }
 
-// publicKey returns the verification key named kid.
-func (r KeyRing) publicKey(kid string) (ed25519.PublicKey, bool) {
-	k, ok := r.byKID[kid]
-	return k, ok
+// key returns the ring key named kid.
+func (r KeyRing) key(kid string) (ringKey, bool) {
+	i, ok := r.byKID[kid]
+	if !ok {
+		return ringKey{}, false
+	}
+	return r.keys[i], true
 }
 
 // validKID reports whether kid is 1 to MaxKIDLength characters of

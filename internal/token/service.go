@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -27,6 +28,7 @@ const alg = "EdDSA"
 // after NewService and safe for concurrent use.
 type Service struct {
 	ring   *KeyRing
+	parser *jwt.Parser
 	issuer string
 	now    func() time.Time
 	leeway time.Duration
@@ -64,7 +66,13 @@ func NewService(ring *KeyRing, issuer string, opts ...Option) *Service {
 	if issuer == "" {
 		panic("token: NewService needs an issuer")
 	}
-	s := &Service{ring: ring, issuer: issuer, now: time.Now, leeway: DefaultLeeway}
+	s := &Service{
+		ring:   ring,
+		parser: jwt.NewParser(jwt.WithStrictDecoding()),
+		issuer: issuer,
+		now:    time.Now,
+		leeway: DefaultLeeway,
+	}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(s)
@@ -111,10 +119,10 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 	c.ID = jti.String()
 	c.IssuedAtMilli = now.UnixMilli()
 
-	signer := s.ring.keys[0]
+	key := s.ring.keys[0]
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, &c)
-	t.Header["kid"] = signer.kid
-	token, err = t.SignedString(signer.signer)
+	t.Header["kid"] = key.kid
+	token, err = t.SignedString(signer{public: key.public, key: key.key})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("token: signing: %w", err)
 	}
@@ -140,7 +148,9 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 // A failure of 1 to 4 is [ErrInvalid], of 5 [ErrWrongAudience], of 6
 // [ErrExpired]; so a forged or damaged token is invalid even when expired, and
 // another org's token is the wrong audience even when expired. The error wraps
-// exactly one of the three and never contains the token.
+// exactly one of the three and never contains the token; the one exception is
+// a failure of the ring's [Engine] itself (not a verdict on the token), which
+// wraps none of them.
 func (s *Service) Verify(token, orgID string) (*Claims, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, fail(ErrInvalid, reasonTooLarge)
@@ -149,14 +159,29 @@ func (s *Service) Verify(token, orgID string) (*Claims, error) {
 		return nil, fail(ErrInvalid, reasonEmpty)
 	}
 
+	// golang-jwt decodes the token (strictly) and the ring's engine checks
+	// the signature, so that the Worker can verify with WebCrypto.
 	c := new(Claims)
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{alg}),
-		jwt.WithStrictDecoding(),
-		jwt.WithoutClaimsValidation(), // done below, where the order is ours
-	)
-	if _, err := parser.ParseWithClaims(token, c, s.keyfunc); err != nil {
+	t, parts, err := s.parser.ParseUnverified(token, c)
+	if err != nil {
 		return nil, fail(ErrInvalid, parseReason(err))
+	}
+	key, err := s.keyOf(t)
+	if err != nil {
+		return nil, fail(ErrInvalid, parseReason(err))
+	}
+	if len(t.Signature) != ed25519.SignatureSize {
+		return nil, fail(ErrInvalid, reasonSignature)
+	}
+	// parts[0] and parts[1] are consecutive in token: the signing input is
+	// the token up to its second dot.
+	signed := token[:len(parts[0])+1+len(parts[1])]
+	ok, err := key.Verify([]byte(signed), t.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("token: verifying a signature: %w", err)
+	}
+	if !ok {
+		return nil, fail(ErrInvalid, reasonSignature)
 	}
 
 	if c.Issuer != s.issuer {
@@ -208,12 +233,11 @@ var (
 	errKID       = errors.New(reasonKID)
 )
 
-// keyfunc returns the ring's key named by the header's kid. It does not trust
-// the header's alg: the parser has already refused all but EdDSA, and the
-// method must also be golang-jwt's own Ed25519 one (not a replacement
-// registered under that name).
-func (s *Service) keyfunc(t *jwt.Token) (any, error) {
-	if t.Method != jwt.SigningMethodEdDSA {
+// keyOf returns the ring's key named by the header's kid. It does not trust
+// the header's alg: it must be exactly EdDSA, and golang-jwt's method for it
+// its own Ed25519 one (not a replacement registered under that name).
+func (s *Service) keyOf(t *jwt.Token) (EngineKey, error) {
+	if a, _ := t.Header["alg"].(string); a != alg || t.Method != jwt.SigningMethodEdDSA {
 		return nil, errAlgorithm
 	}
 	if typ, present := t.Header["typ"]; present {
@@ -228,11 +252,11 @@ func (s *Service) keyfunc(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, errKID
 	}
-	key, ok := s.ring.publicKey(kid)
+	k, ok := s.ring.key(kid)
 	if !ok {
 		return nil, errKID
 	}
-	return key, nil
+	return k.key, nil
 }
 
 // parseReason turns an error of the parser into a fixed reason, dropping its
@@ -247,10 +271,8 @@ func parseReason(err error) string {
 		return reasonAlg
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return reasonMalformed
-	case errors.Is(err, jwt.ErrEd25519Verification), errors.Is(err, jwt.ErrInvalidKey):
-		return reasonSignature
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		// alg not in the valid methods, unknown or absent
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		// alg unknown to golang-jwt, or absent
 		return reasonAlg
 	default:
 		return reasonUnverifiable

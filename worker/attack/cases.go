@@ -418,6 +418,8 @@ func sigStrippedCases() []Case {
 		userToken{name: "another token's signature", make: strip(ca1, func(f *Fixture, _ string) string { _, _, s := jwtParts(f.CA2); return s }, 2)},
 		userToken{name: "signature truncated", make: strip(ca1, func(_ *Fixture, s string) string { return s[:len(s)/2] }, 2)},
 		userToken{name: "signature of zero bytes", make: strip(ca1, func(*Fixture, string) string { return b64(make([]byte, 64)) }, 2)},
+		userToken{name: "signature with one bit flipped", make: strip(ca1, func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) }, 2)},
+		userToken{name: "signature malleated, S + L (passes a lax Ed25519 check)", make: strip(ca1, func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) }, 2)},
 	)
 }
 

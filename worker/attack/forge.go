@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash"
+	"math/big"
 	"strings"
 	"unicode"
 )
@@ -18,6 +19,46 @@ import (
 // that need a genuine signature on chosen claims, the worker's own key.
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// unb64 decodes base64url, nil when s is not.
+func unb64(s string) []byte {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// flipBit returns a copy of b with bit i flipped (b unchanged if too short).
+func flipBit(b []byte, i int) []byte {
+	out := append([]byte(nil), b...)
+	if i/8 < len(out) {
+		out[i/8] ^= 1 << (i % 8)
+	}
+	return out
+}
+
+// ed25519Order is L, the order of Ed25519's base point.
+var ed25519Order, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+
+// malleate returns an Ed25519 signature with S replaced by S + L: the same
+// signature to a verifier that skips RFC 8032's S < L check.
+func malleate(sig []byte) []byte {
+	if len(sig) != ed25519.SignatureSize {
+		return sig
+	}
+	le := func(b []byte) []byte {
+		r := make([]byte, len(b))
+		for i := range b {
+			r[len(b)-1-i] = b[i]
+		}
+		return r
+	}
+	s := new(big.Int).SetBytes(le(sig[32:]))
+	s.Add(s, ed25519Order)
+	out := append([]byte(nil), sig[:32]...)
+	return append(out, le(s.FillBytes(make([]byte, 32)))...)
+}
 
 // seg is the base64url JSON encoding of v.
 func seg(v any) string {

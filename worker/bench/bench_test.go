@@ -127,7 +127,8 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		}
 	}
 
-	// The same KV calls per route.
+	// The same KV calls and WebCrypto signatures per route: ours signs and
+	// verifies through crypto.subtle (worker/webcrypto), as the peer does.
 	if len(rep.Profiles) != 2 {
 		t.Fatalf("%d profiles, want ours and peer", len(rep.Profiles))
 	}
@@ -138,12 +139,15 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 			t.Errorf("%s: profile errors: ours %d (%s), peer %d (%s)", o.Route, o.Errors, o.FirstError, p.Errors, p.FirstError)
 			continue
 		}
-		if o.Get != p.Get || o.Put != p.Put || o.List != p.List || o.Delete != p.Delete {
+		if o.Get != p.Get || o.Put != p.Put || o.List != p.List || o.Delete != p.Delete || o.Sign != p.Sign || o.Verify != p.Verify {
 			t.Errorf("%s: KV calls per request: ours %s, peer %s", o.Route, kvCalls(o), kvCalls(p))
 		}
 	}
 	if po.Routes[0].Ops() == 0 {
 		t.Errorf("%s: no KV calls counted", po.Routes[0].Route)
+	}
+	if po.Routes[0].Sign != 1 {
+		t.Errorf("%s: ours made %g WebCrypto signatures, want 1", po.Routes[0].Route, po.Routes[0].Sign)
 	}
 	if c := rep.Cold; len(c) != 2 || len(c[0].Samples) != 1 || c[0].Samples[0].First <= 0 {
 		t.Errorf("cold starts %+v", c)

@@ -62,6 +62,26 @@ if (globalThis.fs && typeof globalThis.fs.writeSync === "function") {
   };
 }
 
+// Count the WebCrypto signatures and verifications of each request: the Go
+// worker's tokens go through crypto.subtle (worker/webcrypto), as the peer's
+// do through jose.
+try {
+  const subtle = crypto.subtle;
+  for (const name of ["sign", "verify"]) {
+    const real = subtle[name].bind(subtle);
+    Object.defineProperty(subtle, name, {
+      configurable: true,
+      writable: true,
+      value: (...args) => {
+        if (cur) cur[name] = (cur[name] || 0) + 1;
+        return real(...args);
+      },
+    });
+  }
+} catch (e) {
+  // Not patchable here: the counts stay 0.
+}
+
 function wrapKV(kv) {
   const op = (name) => async (...args) => {
     const r = cur;
@@ -99,7 +119,7 @@ export default {
     const res = await app.fetch(req, wrappedEnv, ctx);
     const total = Date.now() - t0;
     if (cur === r) cur = null;
-    const out = { get: r.get || 0, getWithMetadata: r.getWithMetadata || 0, put: r.put || 0, list: r.list || 0, delete: r.delete || 0, kv_ms: r.kv_ms, total_ms: total };
+    const out = { get: r.get || 0, getWithMetadata: r.getWithMetadata || 0, put: r.put || 0, list: r.list || 0, delete: r.delete || 0, sign: r.sign || 0, verify: r.verify || 0, kv_ms: r.kv_ms, total_ms: total };
     if (isFirst) {
       out.cold = { total_ms: total };
       if (cold.instantiate_ms !== undefined) {

@@ -96,6 +96,8 @@ type benchProfile struct {
 	Put             int        `json:"put"`
 	List            int        `json:"list"`
 	Delete          int        `json:"delete"`
+	Sign            int        `json:"sign"`
+	Verify          int        `json:"verify"`
 	KVms            float64    `json:"kv_ms"`
 	TotalMs         float64    `json:"total_ms"`
 	Cold            *ColdSteps `json:"cold"`
@@ -110,6 +112,8 @@ type RouteProfile struct {
 	FirstError string
 	// KV calls per request (means; constant per route in practice).
 	Get, Put, List, Delete float64
+	// WebCrypto signatures and verifications per request (means).
+	Sign, Verify float64
 	// Means (the isolate's clock counts whole milliseconds): the request's
 	// whole time inside the isolate, the part spent waiting on KV, the rest
 	// (the worker's own work: Go or JS, and for ours the JS↔Go bridge); and
@@ -195,6 +199,8 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 			rp.Put += float64(p.Put)
 			rp.List += float64(p.List)
 			rp.Delete += float64(p.Delete)
+			rp.Sign += float64(p.Sign)
+			rp.Verify += float64(p.Verify)
 			totals = append(totals, p.TotalMs)
 			kvs = append(kvs, p.KVms)
 			others = append(others, p.TotalMs-p.KVms)
@@ -203,6 +209,7 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		if rp.N > 0 {
 			f := float64(rp.N)
 			rp.Get, rp.Put, rp.List, rp.Delete = rp.Get/f, rp.Put/f, rp.List/f, rp.Delete/f
+			rp.Sign, rp.Verify = rp.Sign/f, rp.Verify/f
 			// Means: the isolate's clock counts whole milliseconds.
 			rp.TotalMs, rp.KVms, rp.OtherMs = meanF(totals), meanF(kvs), meanF(others)
 			rp.Client = median(client)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/worker/jscall"
 )
 
 // benchHandler answers like an API route: reads the body, sets a few
@@ -60,7 +61,7 @@ func BenchmarkServe(b *testing.B) {
 	b.Run("baseline/POST", func(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
-			if _, err := await(ctx, jsPromise.Call("resolve", benchRequest("POST", "{}"))); err != nil {
+			if _, err := jscall.Await(ctx, jsPromise.Call("resolve", benchRequest("POST", "{}"))); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -75,7 +76,7 @@ func BenchmarkServe(b *testing.B) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				for b.Loop() {
-					res, err := await(ctx, serveJS(target, benchRequest(tc.method, tc.body)))
+					res, err := jscall.Await(ctx, serveJS(target, benchRequest(tc.method, tc.body)))
 					if err != nil || res.Get("status").Int() != 200 {
 						b.Fatal(err)
 					}
@@ -91,7 +92,7 @@ func BenchmarkAwait(b *testing.B) {
 	later := js.Global().Get("Function").New(`return () => new Promise((r) => setImmediate(() => r(1)));`).Invoke()
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := await(ctx, later.Invoke()); err != nil {
+		if _, err := jscall.Await(ctx, later.Invoke()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"syscall/js"
 
 	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/worker/jscall"
 )
 
 // MaxBodyBytes is how much of a request body the bridge reads; a handler
@@ -279,7 +280,7 @@ func readBody(ctx context.Context, req js.Value, header httpx.Header, max int) (
 		return nil, nil
 	}
 	if cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && cl >= 0 && cl < int64(max) {
-		buf, err := await(ctx, req.Call("arrayBuffer"))
+		buf, err := jscall.Await(ctx, req.Call("arrayBuffer"))
 		if err != nil {
 			return nil, fmt.Errorf("bridge: reading body: %w", err)
 		}
@@ -299,7 +300,7 @@ func readStream(ctx context.Context, stream js.Value, max int) ([]byte, error) {
 	reader := stream.Call("getReader")
 	var buf []byte
 	for len(buf) < max {
-		chunk, err := await(ctx, reader.Call("read"))
+		chunk, err := jscall.Await(ctx, reader.Call("read"))
 		if err != nil {
 			return nil, fmt.Errorf("bridge: reading body: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/worker/jscall"
 )
 
 // These tests run under Node (GOOS=js GOARCH=wasm go test), whose Request,
@@ -120,11 +121,11 @@ func call(t *testing.T, target js.Value, method, url, body string, headers map[s
 	req := js.Global().Get("Request").New(url, init)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := await(ctx, serveJS(target, req))
+	res, err := jscall.Await(ctx, serveJS(target, req))
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	text, err := await(ctx, res.Call("text"))
+	text, err := jscall.Await(ctx, res.Call("text"))
 	if err != nil {
 		t.Fatalf("%s %s: body: %v", method, url, err)
 	}

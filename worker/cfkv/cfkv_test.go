@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/worker/jscall"
 )
 
 // fakeNamespace is a JavaScript object with the shape of a Workers KV
@@ -307,47 +308,19 @@ func TestConcurrentAwaits(t *testing.T) {
 	}
 }
 
-// workerAwaiter is goPromiseAwaiter from worker/runtime/glue.js, the file
-// worker.mjs imports (Node, unlike Workers, allows new Function).
-var workerAwaiter = func() js.Value {
+// TestMain loads worker/runtime/glue.js, the file worker.mjs imports, so that
+// awaits go through its goPromiseAwaiter as in the Worker (Node, unlike
+// Workers, allows new Function). worker/jscall tests both ways of awaiting.
+func TestMain(m *testing.M) {
 	src, err := os.ReadFile("../runtime/glue.js")
 	if err != nil {
 		panic(err)
 	}
 	js.Global().Get("Function").New(string(src)).Invoke()
-	a := js.Global().Get(AwaiterGlobal)
-	js.Global().Delete(AwaiterGlobal)
-	js.Global().Delete("goBridgeFetch")
-	return a
-}()
-
-// useAwaiter defines or removes the AwaiterGlobal; no await may be under way.
-func useAwaiter(on bool) {
-	if on {
-		js.Global().Set(AwaiterGlobal, workerAwaiter)
-	} else {
-		js.Global().Delete(AwaiterGlobal)
+	if js.Global().Get(jscall.AwaiterGlobal).Type() != js.TypeFunction {
+		panic("glue.js did not define " + jscall.AwaiterGlobal)
 	}
-	awaiter.once = sync.Once{}
-}
-
-// TestWithAwaiter runs the tests again with worker.mjs's awaiter.
-func TestWithAwaiter(t *testing.T) {
-	useAwaiter(true)
-	defer useAwaiter(false)
-	t.Run("RoundTrip", TestRoundTrip)
-	t.Run("Validation", TestValidation)
-	t.Run("JavaScriptFailuresAreErrors", TestJavaScriptFailuresAreErrors)
-	t.Run("ContextCancellation", TestContextCancellation)
-	t.Run("ConcurrentAwaits", TestConcurrentAwaits)
-	if awaiter.fn.IsUndefined() {
-		t.Fatal("the awaiter was not used")
-	}
-	awaiter.mu.Lock()
-	defer awaiter.mu.Unlock()
-	if n := len(awaiter.waiting); n != 0 {
-		t.Fatalf("%d awaits left waiting", n)
-	}
+	os.Exit(m.Run())
 }
 
 // BenchmarkGet is one KV get through cfkv, over a namespace that answers on
@@ -359,19 +332,9 @@ return { get(key, opts) { return new Promise((r) => setImmediate(() => r(v.slice
 `).Invoke()
 	n := New(ns)
 	ctx := context.Background()
-	for _, on := range []bool{false, true} {
-		useAwaiter(on)
-		name := "funcs"
-		if on {
-			name = "awaiter"
+	for b.Loop() {
+		if _, found, err := n.Get(ctx, "k"); err != nil || !found {
+			b.Fatal(err)
 		}
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				if _, found, err := n.Get(ctx, "k"); err != nil || !found {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
-	useAwaiter(false)
 }

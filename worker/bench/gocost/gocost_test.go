@@ -3,9 +3,11 @@
 //
 //   - BenchmarkRoute: internal/api over an in-memory KV, called directly:
 //     the handler's computation (JSON, validation, store logic, tokens);
-//   - BenchmarkToken: the EdDSA signature and verification inside it;
+//   - BenchmarkToken: the EdDSA signature and verification inside it, with
+//     crypto/ed25519 (BenchmarkTokenWebCrypto, js/wasm only: with WebCrypto,
+//     as the worker does);
 //   - BenchmarkStack (js/wasm only): the same requests through the whole Go
-//     worker, bridge and cfkv, as JS Requests over a JS KV that answers on the
+//     worker, bridge, cfkv and WebCrypto, as JS Requests over a JS KV that answers on the
 //     next turn of the event loop: the difference to BenchmarkRoute is the
 //     bridge, the KV binding and the JS↔Go round trips;
 //   - BenchmarkAwait (js/wasm only): one Go → JS promise → Go round trip.
@@ -215,8 +217,12 @@ func total(m map[string]int) int {
 // BenchmarkToken is the token work inside those routes: one EdDSA signature
 // (authenticate, contacts) or one verification (every session route).
 func BenchmarkToken(b *testing.B) {
-	h, _, tokens := newAPI(b)
-	_ = h
+	_, _, tokens := newAPI(b)
+	benchTokens(b, tokens)
+}
+
+// benchTokens times one Issue and one Verify of tokens.
+func benchTokens(b *testing.B, tokens *token.Service) {
 	c := token.Claims{Kind: token.KindVerified, UserID: "bench-user-0"}
 	c.Subject = "bench-user-0"
 	c.Audience = []string{"org-1"}

@@ -15,6 +15,7 @@ import (
 	"github.com/chatwidget/identity/internal/token"
 	"github.com/chatwidget/identity/worker/bridge"
 	"github.com/chatwidget/identity/worker/cfkv"
+	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
 // instantNamespace is a Workers KV namespace in JavaScript whose calls settle
@@ -121,7 +122,11 @@ func newStack(tb testing.TB) *stack {
 	}
 	cfg := config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "http://127.0.0.1:1", ContactTokenTTL: 7 * 24 * time.Hour}
 	ns := js.Global().Get("Function").New(instantNamespace).Invoke()
-	a, err := api.New(cfkv.New(ns), cfg)
+	engine, err := webcrypto.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := api.New(cfkv.New(ns), cfg, api.WithTokenEngine(engine))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -164,4 +169,21 @@ func BenchmarkAwait(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkTokenWebCrypto is BenchmarkToken with the worker's engine.
+func BenchmarkTokenWebCrypto(b *testing.B) {
+	spec, err := token.GenerateKeySpec("gocost-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := webcrypto.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ring, err := token.ParseKeyRing(spec, token.WithEngine(engine))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchTokens(b, token.NewService(ring, "http://127.0.0.1:1"))
 }

@@ -1,0 +1,230 @@
+//go:build js && wasm
+
+// Package jscall is how the worker's Go code calls JavaScript: awaiting a
+// promise from a goroutine, calling a method with a thrown exception turned
+// into an error, and moving bytes across. worker/cfkv, worker/webcrypto and
+// worker/bridge share it, so that they share one settle callback.
+package jscall
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall/js"
+)
+
+// AwaiterGlobal is the global function worker/runtime/glue.js defines so that
+// an await costs one Go→JS call: given Go's settle callback it returns
+// (p, id) => void, which settles p and calls settle(id, value) when p is
+// fulfilled, settle(-id, reason) when it is rejected. Without it (Workers
+// forbid eval, so Go cannot define it) each await makes two js.FuncOf.
+const AwaiterGlobal = "goPromiseAwaiter"
+
+var (
+	jsPromise    = js.Global().Get("Promise")
+	jsString     = js.Global().Get("String")
+	jsUint8Array = js.Global().Get("Uint8Array")
+)
+
+// awaiter is the one settle callback every await shares, and who waits for
+// which id.
+var awaiter struct {
+	once    sync.Once
+	fn      js.Value // (p, id) => void, or undefined
+	settle  js.Func
+	mu      sync.Mutex
+	next    int
+	waiting map[int]chan settled
+}
+
+// settled is a settlement as the shared callback hands it over: the awaiting
+// goroutine turns a rejection into its error.
+type settled struct {
+	v        js.Value
+	rejected bool
+}
+
+func setupAwaiter() {
+	f := js.Global().Get(AwaiterGlobal)
+	if f.Type() != js.TypeFunction {
+		awaiter.fn = js.Undefined()
+		return
+	}
+	awaiter.waiting = map[int]chan settled{}
+	// The callback never blocks: a waiter's channel has room for its one
+	// settlement, and a waiter that gave up (ctx) has left the map, so its
+	// late settlement is dropped.
+	awaiter.settle = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) < 2 {
+			return nil
+		}
+		id, rejected := args[0].Int(), false
+		if id < 0 {
+			id, rejected = -id, true
+		}
+		awaiter.mu.Lock()
+		ch, ok := awaiter.waiting[id]
+		delete(awaiter.waiting, id)
+		awaiter.mu.Unlock()
+		if ok {
+			ch <- settled{v: args[1], rejected: rejected}
+		}
+		return nil
+	})
+	awaiter.fn = f.Invoke(awaiter.settle)
+}
+
+// Await waits for the promise (or plain value) p to settle, or for ctx to be
+// done, and returns the value it was fulfilled with. A rejection is an error
+// describing the reason; a done ctx is ctx.Err().
+//
+// Any number of goroutines may await at once: each call has its own buffered
+// channel (and, without the AwaiterGlobal, its own pair of callbacks); the
+// callbacks never block (the JavaScript event loop calls them), and a promise
+// that settles after its goroutine gave up leaves nothing behind.
+func Await(ctx context.Context, p js.Value) (js.Value, error) {
+	awaiter.once.Do(setupAwaiter)
+	if awaiter.fn.IsUndefined() {
+		return awaitFuncs(ctx, p)
+	}
+	ch := make(chan settled, 1)
+	awaiter.mu.Lock()
+	awaiter.next++
+	if awaiter.next > 1<<52 {
+		awaiter.next = 1
+	}
+	id := awaiter.next
+	awaiter.waiting[id] = ch
+	awaiter.mu.Unlock()
+	forget := func() {
+		awaiter.mu.Lock()
+		delete(awaiter.waiting, id)
+		awaiter.mu.Unlock()
+	}
+	if _, err := Invoke(awaiter.fn, p, id); err != nil {
+		forget()
+		return js.Value{}, err
+	}
+	select {
+	case r := <-ch:
+		if r.rejected {
+			return js.Value{}, errors.New(Describe(r.v))
+		}
+		return r.v, nil
+	case <-ctx.Done():
+		forget()
+		return js.Value{}, ctx.Err()
+	}
+}
+
+// awaitFuncs is Await with a pair of callbacks of its own, which release
+// themselves when the promise settles, also when the awaiting goroutine has
+// given up because ctx was done.
+func awaitFuncs(ctx context.Context, p js.Value) (js.Value, error) {
+	ch := make(chan settled, 1)
+	var onFulfilled, onRejected js.Func
+	release := func() {
+		onFulfilled.Release()
+		onRejected.Release()
+	}
+	settle := func(rejected bool) js.Func {
+		return js.FuncOf(func(_ js.Value, args []js.Value) any {
+			release()
+			v := js.Undefined()
+			if len(args) > 0 {
+				v = args[0]
+			}
+			ch <- settled{v: v, rejected: rejected}
+			return nil
+		})
+	}
+	onFulfilled, onRejected = settle(false), settle(true)
+	// Promise.resolve accepts promises, thenables and plain values alike.
+	resolved, err := Call(jsPromise, "resolve", p)
+	if err == nil {
+		_, err = Call(resolved, "then", onFulfilled, onRejected)
+	}
+	if err != nil {
+		release()
+		return js.Value{}, err
+	}
+	select {
+	case r := <-ch:
+		if r.rejected {
+			return js.Value{}, errors.New(Describe(r.v))
+		}
+		return r.v, nil
+	case <-ctx.Done():
+		return js.Value{}, ctx.Err()
+	}
+}
+
+// Call calls method on v, turning a thrown exception (or a v without such a
+// method) into an error.
+func Call(v js.Value, method string, args ...any) (res js.Value, err error) {
+	defer Recover(&err)
+	return v.Call(method, args...), nil
+}
+
+// Invoke calls the function f, turning a thrown exception into an error.
+func Invoke(f js.Value, args ...any) (res js.Value, err error) {
+	defer Recover(&err)
+	return f.Invoke(args...), nil
+}
+
+// Recover turns a panic of syscall/js (a thrown exception, or a value of an
+// unexpected type) into *err. Defer it directly: defer jscall.Recover(&err).
+func Recover(err *error) {
+	if r := recover(); r != nil {
+		*err = PanicError(r)
+	}
+}
+
+// PanicError turns a recovered panic of syscall/js into an error.
+func PanicError(r any) error {
+	switch e := r.(type) {
+	case js.Error:
+		return errors.New(Describe(e.Value))
+	case error:
+		return e
+	default:
+		return fmt.Errorf("%v", r)
+	}
+}
+
+// Describe renders a thrown or rejected JavaScript value for an error message.
+func Describe(v js.Value) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = v.Type().String()
+		}
+	}()
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return v.Type().String()
+	}
+	return jsString.Invoke(v).String()
+}
+
+// BytesToJS copies b into a new Uint8Array.
+func BytesToJS(b []byte) js.Value {
+	u := jsUint8Array.New(len(b))
+	if len(b) > 0 {
+		js.CopyBytesToJS(u, b)
+	}
+	return u
+}
+
+// BytesFromJS copies a Uint8Array or an ArrayBuffer into a new slice.
+func BytesFromJS(v js.Value) []byte {
+	u := v
+	if !v.InstanceOf(jsUint8Array) {
+		u = jsUint8Array.New(v) // ArrayBuffer
+	}
+	b := make([]byte, u.Length())
+	if len(b) > 0 {
+		js.CopyBytesToGo(b, u)
+	}
+	return b
+}
