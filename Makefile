@@ -22,6 +22,7 @@ NPM ?= npm
 BUILD  := build
 PUBLIC := $(BUILD)/public
 WRANGLER := node_modules/.bin/wrangler
+ESBUILD  := node_modules/.bin/esbuild
 WRANGLER_VERSION := $(shell sed -n 's/.*"wrangler": *"\([^"]*\)".*/\1/p' package.json)
 GOROOT_WASM = $(shell $(GO) env GOROOT)/lib/wasm
 
@@ -37,7 +38,7 @@ build: deps worker web .dev.vars
 # npm dependencies (wrangler) present and at the version package.json pins;
 # `npm ci` installs exactly what package-lock.json says.
 deps:
-	@if [ ! -x $(WRANGLER) ] || [ "$$(node -p 'require("./node_modules/wrangler/package.json").version' 2>/dev/null)" != "$(WRANGLER_VERSION)" ]; then \
+	@if [ ! -x $(WRANGLER) ] || [ ! -x $(ESBUILD) ] || [ "$$(node -p 'require("./node_modules/wrangler/package.json").version' 2>/dev/null)" != "$(WRANGLER_VERSION)" ]; then \
 		echo "==> npm ci (wrangler $(WRANGLER_VERSION) missing from node_modules)"; \
 		$(NPM) ci --no-audit --no-fund; \
 	fi
@@ -56,7 +57,8 @@ worker:
 	GOOS=js GOARCH=wasm $(GO) build -tags nonethttp -ldflags='-s -w' -o $(BUILD)/app.wasm ./worker
 
 # Static assets served before the worker (wrangler.toml [assets]): web/*, the
-# widget core and Go's wasm_exec.js. Missing web/ or wasm/ (not written yet) is
+# widget core and Go's wasm_exec.js. widget.js is served minified by esbuild
+# (the version package.json pins), with a source map; web/widget.js is its source. Missing web/ or wasm/ (not written yet) is
 # reported; once they exist, any failure stops the build.
 web:
 	@mkdir -p $(PUBLIC)
@@ -64,6 +66,10 @@ web:
 		echo "==> web: web/* (not its docs: *.md, *.png) -> $(PUBLIC)/"; \
 		files=$$(find web -maxdepth 1 -type f ! -name '*.md' ! -name '*.png'); \
 		if [ -z "$$files" ]; then echo "warning: web/ is empty" >&2; else cp $$files $(PUBLIC)/; fi; \
+		if [ -f web/widget.js ]; then \
+			echo "==> web: web/widget.js minified -> $(PUBLIC)/widget.js (+ widget.js.map)"; \
+			$(ESBUILD) web/widget.js --minify --target=es2017 --sourcemap=linked --log-level=warning --outfile=$(PUBLIC)/widget.js; \
+		fi; \
 	else \
 		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
 	fi

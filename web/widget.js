@@ -7,7 +7,7 @@
   var src = D.currentScript && D.currentScript.src;
   var BASE = src ? new URL(".", src).href : "";
   var ORIGIN = src ? new URL(src).origin : "";
-  var corePromise, inst, gen = 0;
+  var modPromise, corePromise, inst, gen = 0;
 
   function log(m) { console.error("ChatWidget: " + m); }
 
@@ -21,18 +21,24 @@
     });
   }
 
-  // loadCore starts the Go core once per page. The core's module is fetched
-  // and compiled while wasm_exec.js loads, not after.
-  function loadCore(base) {
-    if (corePromise) return corePromise;
+  // compile fetches and compiles the core's module once per page, with no
+  // change to the page: it starts with this script, before init.
+  function compile(base) {
+    if (modPromise) return modPromise;
     var url = base + "widget-core.wasm", get = function () { return fetch(url, { credentials: "omit" }); };
-    var mod = (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(get()) : P.reject()).catch(function () {
+    return modPromise = (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(get()) : P.reject()).catch(function () {
       return get().then(function (r) {
         if (!r.ok) throw new Error("cannot load " + url);
         return r.arrayBuffer();
       }).then(function (b) { return WebAssembly.compile(b); });
-    });
-    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js"), mod]).then(function (x) {
+    }).catch(function (e) { modPromise = null; throw e; });
+  }
+
+  // loadCore starts the Go core once per page; wasm_exec.js loads while the
+  // module compiles.
+  function loadCore(base) {
+    if (corePromise) return corePromise;
+    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js"), compile(base)]).then(function (x) {
       var go = new W.Go();
       return WebAssembly.instantiate(x[1], go.importObject).then(function (i) { go.run(i); return W.ChatWidgetCore; });
     }).catch(function (e) { corePromise = null; throw e; });
@@ -73,10 +79,11 @@
     ".c{display:flex;gap:6px;padding:8px;border-top:1px solid #e3e6ee;flex-direction:row}" +
     ".m{flex:1}small{font-size:11px;opacity:.7;color:inherit;display:block}";
 
-  // Widget is the UI of one init(config).
-  function Widget(w) {
+  // Widget is the UI of one init(config). Its launcher shows at once; ready
+  // resolves to the core's widget once the core has accepted the config.
+  function Widget(ready) {
     var self = this, host = h("chat-widget"), root = host.attachShadow({ mode: "open" });
-    var panel, body, title, back, compose, launcher, chat = null, timer = 0, bg = 0, dead = false;
+    var w = null, panel, body, title, back, compose, launcher, chat = null, timer = 0, bg = 0, dead = false;
     root.append(h("style", null, STYLE),
       panel = h("section", { "class": "p", role: "dialog", "aria-label": "Chat", hidden: "" },
         h("header", null,
@@ -220,7 +227,7 @@
     // background sends what a previous page left in the outbox, even with the panel closed.
     function background() {
       clearTimeout(bg);
-      if (dead || !w.pending().length) return;
+      if (dead || !w || !w.pending().length) return;
       bg = setTimeout(function () {
         (chat ? P.resolve() : w.flush()).then(background, background);
       }, 5000);
@@ -229,8 +236,9 @@
     // open1 shows the first view: the form, or the list once the credential is there.
     function open1() {
       view("Chat");
-      if (w.status().needsForm) return form();
+      if (w && w.status().needsForm) return form();
       body.append(h("small", null, "Connecting\u2026"));
+      if (!w) return; // ready opens it again
       w.start().then(function (s) { if (s.needsForm) form(); else list(); }, note);
     }
 
@@ -241,9 +249,25 @@
     };
     self.close = function () { panel.hidden = true; view("Chat"); background(); };
     self.toggle = function () { if (panel.hidden) self.open(); else self.close(); };
-    self.logout = function () { w.logout(); self.close(); };
+    self.logout = function () { ready.then(function (x) { x.logout(); }, function () {}); self.close(); };
     self.destroy = function () { dead = true; stop(); clearTimeout(bg); host.remove(); };
-    background();
+    ready.then(function (x) {
+      w = x;
+      if (!panel.hidden) open1();
+      background();
+    }, function () {});
+  }
+
+  // plausible is a quick look at a config, so that the launcher can show
+  // before the core has checked it; the core's verdict is the one that counts
+  // (a config it refuses takes the launcher away again).
+  function plausible(c) {
+    var u = c && c.user, d = u && u.data, p = c && c.prefillUserData;
+    function email(x) { return x == null || /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(x); }
+    function is(x, t) { return x == null || typeof x == t; }
+    return !!c && /^pk_[\w-]{24,}$/.test(c.token) && !(u && u.token != null && d != null) &&
+      email(d && d.email) && email(p && p.email) && is(c.collectUserData, "boolean") &&
+      is(c.externalId, "string") && is(c.getToken, "function") && !(c.getToken && d);
   }
 
   var wantOpen = false;
@@ -254,19 +278,29 @@
       if (inst) { inst.destroy(); inst = null; }
       if (!base && config && typeof config.apiUrl == "string") base = config.apiUrl.replace(/\/*$/, "/");
       if (!base) { log("cannot tell where widget.js was loaded from: set apiUrl."); return P.resolve(false); }
-      return loadCore(base).then(function (core) {
-        if (my != gen) return false;
+      var verdict = loadCore(base).then(function (core) {
+        if (my != gen) return null;
         var r = core.create(config, ORIGIN);
-        if (r.error) { log(r.error.message); return false; }
+        if (r.error) { log(r.error.message); return null; }
         r.warnings.forEach(function (m) { console.warn(m); });
-        inst = new Widget(r.widget);
-        if (wantOpen) inst.open();
+        return r.widget;
+      }, function (e) { log("the widget core could not be loaded (" + e.message + ")."); return null; })
+        .catch(function (e) { log(e.message); return null; });
+      var ready = verdict.then(function (w) { if (!w) throw 0; return w; });
+      ready.catch(function () {}); // a refusal is logged once, by verdict
+      function show() { inst = new Widget(ready); if (wantOpen) inst.open(); }
+      if (plausible(config)) show();
+      return verdict.then(function (w) {
+        if (my != gen) return false;
+        if (!w) { if (inst) { inst.destroy(); inst = null; } return false; }
+        if (!inst) show();
         return true;
-      }, function (e) { log("the widget core could not be loaded (" + e.message + ")."); return false; })
-        .catch(function (e) { log(e.message); return false; });
+      });
     },
     open: function () { wantOpen = true; if (inst) inst.open(); },
     close: function () { wantOpen = false; if (inst) inst.close(); },
     logout: function () { if (inst) inst.logout(); }
   };
+  // The core's module starts loading with this script, before the page calls init.
+  if (BASE) compile(BASE).catch(function () {});
 })();

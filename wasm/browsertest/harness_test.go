@@ -115,6 +115,11 @@ const hostHTML = `<!doctype html>
     window.__before = document.documentElement.outerHTML;
     var t0 = performance.now();
     ChatWidget.init(window.__cfg).then(function (ok) { window.__readyMs = performance.now() - t0; window.__ready = ok; });
+    // Whether init showed the launcher at once, before the core was ready.
+    window.__launcherAtInit = [].some.call(document.querySelectorAll("*"), function (e) {
+      return e.shadowRoot && e.shadowRoot.querySelector("[data-widget=launcher]");
+    }) || !!document.querySelector("[data-widget=launcher]");
+    if ({{OPEN}}) ChatWidget.open();
   });
 </script>
 </head><body><h1 id="host-title">The shop</h1><button id="host-button">Buy</button></body></html>`
@@ -129,7 +134,11 @@ func newHostPage(t *testing.T) *hostPage {
 		worker := r.URL.Query().Get("w")
 		cfg := base64.StdEncoding.EncodeToString([]byte(r.URL.Query().Get("c")))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		html := strings.NewReplacer("{{WORKER}}", worker, "{{CONFIG}}", cfg).Replace(hostHTML)
+		open := "false" // ?open=1: the page calls ChatWidget.open() right after init
+		if r.URL.Query().Get("open") == "1" {
+			open = "true"
+		}
+		html := strings.NewReplacer("{{WORKER}}", worker, "{{CONFIG}}", cfg, "{{OPEN}}", open).Replace(hostHTML)
 		fmt.Fprint(w, html)
 	}))
 	t.Cleanup(srv.Close)

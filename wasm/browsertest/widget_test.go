@@ -278,6 +278,10 @@ func TestABadConfigIsRefusedAndThePageLeftAlone(t *testing.T) {
 		{"invalid email in user.data", "user.data.email", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"email": "nobody@nowhere"}}})},
 		{"invalid prefill email", "prefillUserData.email", o.config(map[string]any{"collectUserData": true, "prefillUserData": map[string]any{"email": "x"}})},
 		{"collectUserData not a boolean", "collectUserData", o.config(map[string]any{"collectUserData": "yes"})},
+		// widget.js shows the launcher before the core has checked a config
+		// that looks right; the core refuses this one and the launcher goes.
+		{"looks right, refused by the core: avatarUrl not http(s)", "user.data.avatarUrl",
+			o.config(map[string]any{"user": map[string]any{"data": map[string]any{"name": "Ada", "avatarUrl": "javascript:alert(1)"}}})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,6 +289,9 @@ func TestABadConfigIsRefusedAndThePageLeftAlone(t *testing.T) {
 			before := len(d.consoleErrors())
 			if d.load(host.URL(srv.URL, c.cfg)) {
 				t.Fatal("init accepted the config")
+			}
+			if early := evalAs[bool](d, `window.__launcherAtInit`); early != strings.HasPrefix(c.name, "looks right") {
+				t.Errorf("launcher shown at init: %v", early)
 			}
 			errs := d.consoleErrors()[before:]
 			if len(errs) != 1 || !strings.Contains(errs[0], "ChatWidget") || !strings.Contains(errs[0], c.option) {
@@ -415,4 +422,27 @@ func countPrefix(texts []string, prefix string) int {
 		}
 	}
 	return n
+}
+
+// The launcher shows as soon as init is called, before the Go core is ready;
+// a page that opens the widget at once sees "Connecting…" and then the view
+// the core decides on.
+func TestTheLauncherShowsBeforeTheCoreIsReady(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil)) + "&open=1") {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	if !evalAs[bool](d, `window.__launcherAtInit`) {
+		t.Error("no launcher right after init")
+	}
+	// Opened before the core was ready: the session list follows.
+	d.waitFor(`window.__t.visible("[data-widget=new-session]") && window.__t.all("[aria-busy=true]").length === 0`, "the session list")
+	if !d.load(host.URL(srv.URL, o.config(map[string]any{"collectUserData": true})) + "&open=1") {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.waitFor(`window.__t.visible("[data-widget=email]")`, "the name/email form")
+	if errs := d.consoleErrors(); len(errs) != 0 {
+		t.Errorf("console errors: %q", errs)
+	}
 }

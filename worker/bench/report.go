@@ -360,7 +360,8 @@ func printBrowser(w io.Writer, r *Report) {
 	}
 	fmt.Fprintf(w, "  wrangler dev serves widget.js with Content-Encoding %q and widget-core.wasm with %q (asked for br, gzip)\n",
 		b.Encoding["widget.js"], b.Encoding["widget-core.wasm"])
-	fmt.Fprintf(w, "  the launcher is made by the core (web/widget.js: new Widget after loadCore and core.create), so it cannot show before the core is ready\n\n")
+	fmt.Fprintf(w, "  widget.js shows the launcher when init is called if the config passes its quick check, before the core has fetched, compiled\n")
+	fmt.Fprintf(w, "  and checked it (a config the core refuses takes the launcher away again); opening it before the core is ready shows \"Connecting…\"\n\n")
 }
 
 func printGoals(w io.Writer, r *Report) {
