@@ -47,6 +47,14 @@ func New(ns js.Value) *Namespace {
 var (
 	jsObject = js.Global().Get("Object")
 	jsJSON   = js.Global().Get("JSON")
+
+	// getOptions is every Get's {type: "arrayBuffer"}, made once: KV only
+	// reads it.
+	getOptions = func() js.Value {
+		o := jsObject.New()
+		o.Set("type", "arrayBuffer")
+		return o
+	}()
 )
 
 // Get implements kv.KV. The value is read with type "arrayBuffer"; null (no
@@ -62,9 +70,7 @@ func (n *Namespace) Get(ctx context.Context, key string) (value []byte, found bo
 		return nil, false, err
 	}
 	defer recoverJS("get", &err)
-	opts := jsObject.New()
-	opts.Set("type", "arrayBuffer")
-	p, err := call(n.ns, "get", key, opts)
+	p, err := call(n.ns, "get", key, getOptions)
 	if err != nil {
 		return nil, false, err
 	}
