@@ -44,13 +44,16 @@ export interface ChatWidgetConfig {
 
 export interface ChatWidgetAPI {
   /**
-   * Validates the config, loads the widget core and shows the launcher. Resolves to
-   * true, or to false when the config was refused (the reason is logged with
-   * console.error and nothing is added to the page). Calling it again replaces the
-   * widget, for example after the page's user logged in or out.
+   * Shows the launcher, loads the widget core and validates the config. Resolves to
+   * true once the core has accepted the config, or to false when it was refused (the
+   * reason is logged with console.error and the page is left as it was: a launcher
+   * shown early is taken away again). The launcher shows at once when the config
+   * passes a quick check, before the core is ready; otherwise after the core has
+   * accepted it. Calling it again replaces the widget, for example after the page's
+   * user logged in or out.
    */
   init(config: ChatWidgetConfig): Promise<boolean>;
-  /** Opens the chat panel (after init, or as soon as init has finished). */
+  /** Opens the chat panel (showing "Connecting…" until the core is ready). */
   open(): void;
   /** Closes the chat panel. */
   close(): void;
