@@ -89,27 +89,31 @@ jwt-eddsa:
 
 # Static assets served before the worker (wrangler.toml [assets]): web/*, the
 # widget core and Go's wasm_exec.js. widget.js is served minified by esbuild
-# (the version package.json pins), with a source map; web/widget.js is its source. Missing web/ or wasm/ (not written yet) is
-# reported; once they exist, any failure stops the build.
+# (the version package.json pins), with a source map, and with CORE_VERSION
+# set to a hash of the core's two files, which it asks for as ?v=CORE_VERSION
+# (see _headers below); web/widget.js is its source. Missing web/ or wasm/
+# (not written yet) is reported; once they exist, any failure stops the build.
 web:
 	@mkdir -p $(PUBLIC)
-	@if [ -d web ]; then \
-		echo "==> web: web/* (not its docs: *.md, *.png) -> $(PUBLIC)/"; \
-		files=$$(find web -maxdepth 1 -type f ! -name '*.md' ! -name '*.png'); \
-		if [ -z "$$files" ]; then echo "warning: web/ is empty" >&2; else cp $$files $(PUBLIC)/; fi; \
-		if [ -f web/widget.js ]; then \
-			echo "==> web: web/widget.js minified -> $(PUBLIC)/widget.js (+ widget.js.map)"; \
-			$(ESBUILD) web/widget.js --minify --target=es2017 --sourcemap=linked --log-level=warning --outfile=$(PUBLIC)/widget.js; \
-		fi; \
-	else \
-		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
-	fi
 	@if [ -d wasm ]; then \
 		echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm, Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
 		GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
 		cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
 	else \
 		echo "warning: wasm/ does not exist yet: no $(PUBLIC)/widget-core.wasm" >&2; \
+	fi
+	@if [ -d web ]; then \
+		echo "==> web: web/* (not its docs: *.md, *.png) -> $(PUBLIC)/"; \
+		files=$$(find web -maxdepth 1 -type f ! -name '*.md' ! -name '*.png'); \
+		if [ -z "$$files" ]; then echo "warning: web/ is empty" >&2; else cp $$files $(PUBLIC)/; fi; \
+		if [ -f web/widget.js ]; then \
+			version=$$(cat $(PUBLIC)/widget-core.wasm $(PUBLIC)/wasm_exec.js 2>/dev/null | sha256sum | cut -c1-16); \
+			echo "==> web: web/widget.js minified -> $(PUBLIC)/widget.js (+ widget.js.map), core version $$version"; \
+			$(ESBUILD) web/widget.js --minify --target=es2017 --sourcemap=linked --log-level=warning \
+				--define:CORE_VERSION="\"$$version\"" --outfile=$(PUBLIC)/widget.js; \
+		fi; \
+	else \
+		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
 	fi
 	@$(MAKE) --no-print-directory headers
 
@@ -124,6 +128,13 @@ define HEADERS
   Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=()
   Access-Control-Allow-Origin: *
   Cross-Origin-Resource-Policy: cross-origin
+
+# widget.js asks for these with ?v=<hash of both> (CORE_VERSION): a new build
+# has new URLs, so browsers may keep them without asking again.
+/widget-core.wasm
+  Cache-Control: public, max-age=31536000, immutable
+/wasm_exec.js
+  Cache-Control: public, max-age=31536000, immutable
 
 endef
 export HEADERS

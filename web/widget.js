@@ -8,6 +8,9 @@
   var BASE = src ? new URL(".", src).href : "";
   var ORIGIN = src ? new URL(src).origin : "";
   var modPromise, corePromise, inst, gen = 0;
+  // V names the core's version (make build defines CORE_VERSION): the core's
+  // files are served for browsers to keep, and a new version has new URLs.
+  var V = typeof CORE_VERSION == "string" ? "?v=" + CORE_VERSION : "";
 
   function log(m) { console.error("ChatWidget: " + m); }
 
@@ -25,7 +28,7 @@
   // change to the page: it starts with this script, before init.
   function compile(base) {
     if (modPromise) return modPromise;
-    var url = base + "widget-core.wasm", get = function () { return fetch(url, { credentials: "omit" }); };
+    var url = base + "widget-core.wasm" + V, get = function () { return fetch(url, { credentials: "omit" }); };
     return modPromise = (WebAssembly.compileStreaming ? WebAssembly.compileStreaming(get()) : P.reject()).catch(function () {
       return get().then(function (r) {
         if (!r.ok) throw new Error("cannot load " + url);
@@ -38,7 +41,7 @@
   // module compiles.
   function loadCore(base) {
     if (corePromise) return corePromise;
-    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js"), compile(base)]).then(function (x) {
+    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js" + V), compile(base)]).then(function (x) {
       var go = new W.Go();
       return WebAssembly.instantiate(x[1], go.importObject).then(function (i) { go.run(i); return W.ChatWidgetCore; });
     }).catch(function (e) { corePromise = null; throw e; });

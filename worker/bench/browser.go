@@ -94,7 +94,7 @@ const collectJS = `(function () {
   var res = performance.getEntriesByType("resource").filter(function (e) {
     return /widget\.js|wasm_exec\.js|widget-core\.wasm/.test(e.name);
   }).map(function (e) {
-    return { name: e.name.replace(/^.*\//, ""), start: e.startTime - d, end: e.responseEnd - d,
+    return { name: e.name.replace(/[?#].*$/, "").replace(/^.*\//, ""), start: e.startTime - d, end: e.responseEnd - d,
       transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize };
   });
   return { dcl: d, launcher: rel(m.launcher), launcherFrame: rel(m.launcherFrame), ready: rel(m.ready), ok: !!m.ok, resources: res };
