@@ -63,8 +63,10 @@ func Print(w io.Writer, r *Report) {
 	c := r.Config
 	fmt.Fprintf(w, "== make bench: the Go worker (ours) against a JavaScript peer (jose), each under wrangler dev on loopback\n")
 	fmt.Fprintf(w, "%s; load average %s before, %s after; %v in all\n", r.Versions, r.LoadAvgBefore, r.LoadAvgAfter, r.Elapsed.Round(time.Second))
-	fmt.Fprintf(w, "load: %d clients at once, %d requests per route per worker per round, %d rounds (route by route, who goes first alternating), after %d warm-up requests;\n",
+	fmt.Fprintf(w, "load: %d clients at once, %d requests per route per worker per round, %d rounds (route by route, who goes first alternating), after %d warm-up\n",
 		c.Clients, c.Requests, c.Rounds, c.Warmup)
+	fmt.Fprintf(w, "      requests per route and worker (V8 first runs WebAssembly with its baseline compiler and optimises a function once it has run\n")
+	fmt.Fprintf(w, "      enough; the warm-up's own figures are below the table);\n")
 	fmt.Fprintf(w, "      %s tokens on the session routes, %d sessions per listing principal, a new device per contact; ours' rate limits off (the peer has none)\n\n", c.Principal, c.Sessions)
 
 	printTable(w, r)
@@ -116,6 +118,7 @@ func printTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "* extra rows, not among the four routes of the goal: POST /v1/widget/sessions (a new chat: 3 KV puts) and\n")
 	fmt.Fprintf(w, "  GET /.well-known/jwks.json (no KV, no crypto: what any request costs around the handler)\n")
 	fmt.Fprintf(w, "p50/p99: latency seen by the client over all rounds; rps: requests answered per second of wall time, all clients together\n")
+	printWarmup(w, r)
 	if len(errs) == 0 {
 		fmt.Fprintf(w, "every answer had the expected status and body, on both workers\n")
 	} else {
@@ -125,6 +128,26 @@ func printTable(w io.Writer, r *Report) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// printWarmup gives the warm-up's p50 per route, ours against the peer's:
+// what the first requests of a fresh isolate cost, before V8 has optimised
+// the Go worker's WebAssembly.
+func printWarmup(w io.Writer, r *Report) {
+	var parts []string
+	n := 0
+	for _, rr := range r.Routes {
+		if rr.Extra || rr.WarmOurs.N == 0 || rr.WarmPeer.N == 0 {
+			continue
+		}
+		n = rr.WarmOurs.N
+		o, p := rr.WarmOurs.Percentile(50), rr.WarmPeer.Percentile(50)
+		parts = append(parts, fmt.Sprintf("%s %s/%s (%.2f×)", strings.Fields(rr.Route)[1], ms(o), ms(p), float64(o)/float64(p)))
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warm-up, the %d requests per route before the rounds, p50 ours/peer:\n  %s\n", n, strings.Join(parts, "; "))
 }
 
 func statuses(m map[int]int) string {

@@ -23,7 +23,7 @@ type Config struct {
 	Clients  int // concurrent clients of a route phase, each its own principal
 	Requests int // requests per route, per worker, per round
 	Rounds   int // rounds; each alternates which worker goes first, route by route
-	Warmup   int // requests per route and worker before the first round, not recorded
+	Warmup   int // requests per route and worker before the first round, reported apart
 	Sessions int // sessions each listing principal owns (the GET listing's length)
 	// Principal is the token kind of the session routes: "verified" (their
 	// checks read revoked/) or "contact".
@@ -54,7 +54,7 @@ func DefaultConfig() Config {
 		Clients:           4,
 		Requests:          200,
 		Rounds:            3,
-		Warmup:            20,
+		Warmup:            500,
 		Sessions:          3,
 		Principal:         "verified",
 		ColdStarts:        3,
@@ -72,6 +72,9 @@ type RouteResult struct {
 	Extra bool
 	Ours  Stats
 	Peer  Stats
+	// The warm-up's requests, before the rounds: how each worker does while
+	// V8 is still optimising it.
+	WarmOurs, WarmPeer Stats
 }
 
 // Report is everything one run measured.
@@ -163,18 +166,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	// 3. Warm-up, then the rounds: route by route, both workers back to back,
 	// the first of the two alternating.
-	if cfg.Warmup > 0 {
-		for _, rt := range Routes {
-			for _, t := range []*Target{ours, peer} {
-				if st := phase(ctx, t, rt, cfg.Warmup, cfg.Clients, false); st.Errors > 0 {
-					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
-				}
-			}
-		}
-	}
 	rep.Routes = make([]RouteResult, len(Routes))
 	for i, rt := range Routes {
 		rep.Routes[i] = RouteResult{Route: rt.Name, Extra: rt.Extra, Ours: Stats{Statuses: map[int]int{}}, Peer: Stats{Statuses: map[int]int{}}}
+	}
+	if cfg.Warmup > 0 {
+		for i, rt := range Routes {
+			for _, t := range []*Target{ours, peer} {
+				st := phase(ctx, t, rt, cfg.Warmup, cfg.Clients, true)
+				if st.Errors > 0 {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
+				}
+				if t == ours {
+					rep.Routes[i].WarmOurs = st
+				} else {
+					rep.Routes[i].WarmPeer = st
+				}
+			}
+		}
 	}
 	for r := 0; r < cfg.Rounds; r++ {
 		for i, rt := range Routes {
