@@ -40,12 +40,23 @@ try {
 
 // A Go worker: have the Go runtime report each package's init time
 // (GODEBUG=inittrace=1, printed to the program's stderr).
+// Also count the calls the Go program makes into JavaScript (wasm_exec.js's
+// imports: syscall/js and the runtime's clock and randomness) per request.
 if (typeof globalThis.Go === "function") {
   const RealGo = globalThis.Go;
   globalThis.Go = class extends RealGo {
     constructor(...args) {
       super(...args);
       this.env = { ...(this.env || {}), GODEBUG: "inittrace=1" };
+      const imports = this.importObject.gojs || this.importObject.go || {};
+      for (const name of Object.keys(imports)) {
+        const f = imports[name];
+        if (typeof f !== "function") continue;
+        imports[name] = function (...a) {
+          if (cur) cur.js_calls = (cur.js_calls || 0) + 1;
+          return f.apply(this, a);
+        };
+      }
     }
   };
 }
@@ -119,7 +130,7 @@ export default {
     const res = await app.fetch(req, wrappedEnv, ctx);
     const total = Date.now() - t0;
     if (cur === r) cur = null;
-    const out = { get: r.get || 0, getWithMetadata: r.getWithMetadata || 0, put: r.put || 0, list: r.list || 0, delete: r.delete || 0, sign: r.sign || 0, verify: r.verify || 0, kv_ms: r.kv_ms, total_ms: total };
+    const out = { get: r.get || 0, getWithMetadata: r.getWithMetadata || 0, put: r.put || 0, list: r.list || 0, delete: r.delete || 0, sign: r.sign || 0, verify: r.verify || 0, js_calls: r.js_calls || 0, kv_ms: r.kv_ms, total_ms: total };
     if (isFirst) {
       out.cold = { total_ms: total };
       if (cold.instantiate_ms !== undefined) {

@@ -98,6 +98,7 @@ type benchProfile struct {
 	Delete          int        `json:"delete"`
 	Sign            int        `json:"sign"`
 	Verify          int        `json:"verify"`
+	JSCalls         int        `json:"js_calls"`
 	KVms            float64    `json:"kv_ms"`
 	TotalMs         float64    `json:"total_ms"`
 	Cold            *ColdSteps `json:"cold"`
@@ -114,6 +115,9 @@ type RouteProfile struct {
 	Get, Put, List, Delete float64
 	// WebCrypto signatures and verifications per request (means).
 	Sign, Verify float64
+	// Calls from the Go program into JavaScript per request (mean; 0 for
+	// the peer): syscall/js and the Go runtime's clock and randomness.
+	JSCalls float64
 	// Means (the isolate's clock counts whole milliseconds): the request's
 	// whole time inside the isolate, the part spent waiting on KV, the rest
 	// (the worker's own work: Go or JS, and for ours the JS↔Go bridge); and
@@ -201,6 +205,7 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 			rp.Delete += float64(p.Delete)
 			rp.Sign += float64(p.Sign)
 			rp.Verify += float64(p.Verify)
+			rp.JSCalls += float64(p.JSCalls)
 			totals = append(totals, p.TotalMs)
 			kvs = append(kvs, p.KVms)
 			others = append(others, p.TotalMs-p.KVms)
@@ -209,7 +214,7 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		if rp.N > 0 {
 			f := float64(rp.N)
 			rp.Get, rp.Put, rp.List, rp.Delete = rp.Get/f, rp.Put/f, rp.List/f, rp.Delete/f
-			rp.Sign, rp.Verify = rp.Sign/f, rp.Verify/f
+			rp.Sign, rp.Verify, rp.JSCalls = rp.Sign/f, rp.Verify/f, rp.JSCalls/f
 			// Means: the isolate's clock counts whole milliseconds.
 			rp.TotalMs, rp.KVms, rp.OtherMs = meanF(totals), meanF(kvs), meanF(others)
 			rp.Client = median(client)

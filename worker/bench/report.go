@@ -284,6 +284,15 @@ func printProfiles(w io.Writer, r *Report) {
 			}
 		}
 	}
+	var calls []string
+	for i, rt := range Routes {
+		if i < len(ours.Routes) && ours.Routes[i].N > 0 {
+			calls = append(calls, fmt.Sprintf("%s %.0f", strings.Fields(rt.Name)[1], ours.Routes[i].JSCalls))
+		}
+	}
+	if len(calls) > 0 {
+		fmt.Fprintf(w, "ours' calls from Go into JavaScript per request (syscall/js, and the Go runtime's clock and randomness; counted by instrument.mjs):\n  %s\n", strings.Join(calls, "; "))
+	}
 	fmt.Fprintln(w)
 }
 
