@@ -106,6 +106,12 @@ func Await(ctx context.Context, p js.Value) (js.Value, error) {
 		forget()
 		return js.Value{}, err
 	}
+	return wait(ctx, ch, forget)
+}
+
+// wait returns the settlement ch receives, a rejection as an error, or
+// ctx.Err() after calling gaveUp (if any) when ctx is done first.
+func wait(ctx context.Context, ch <-chan settled, gaveUp func()) (js.Value, error) {
 	select {
 	case r := <-ch:
 		if r.rejected {
@@ -113,7 +119,9 @@ func Await(ctx context.Context, p js.Value) (js.Value, error) {
 		}
 		return r.v, nil
 	case <-ctx.Done():
-		forget()
+		if gaveUp != nil {
+			gaveUp()
+		}
 		return js.Value{}, ctx.Err()
 	}
 }
@@ -149,15 +157,7 @@ func awaitFuncs(ctx context.Context, p js.Value) (js.Value, error) {
 		release()
 		return js.Value{}, err
 	}
-	select {
-	case r := <-ch:
-		if r.rejected {
-			return js.Value{}, errors.New(Describe(r.v))
-		}
-		return r.v, nil
-	case <-ctx.Done():
-		return js.Value{}, ctx.Err()
-	}
+	return wait(ctx, ch, nil)
 }
 
 // Call calls method on v, turning a thrown exception (or a v without such a
