@@ -84,7 +84,7 @@ jwt-eddsa:
 		cp "$$f" $(JWT_EDDSA)/; \
 	done; \
 	chmod -R u+w $(JWT_EDDSA); \
-	printf 'go %s\n\nuse ..\n\nreplace github.com/golang-jwt/jwt/v5 => ./golang-jwt-eddsa\n' "$$(sed -n 's/^go //p' go.mod)" > $(JWT_WORK); \
+	printf 'go %s\n\nuse %s\n\nreplace github.com/golang-jwt/jwt/v5 => %s\n' "$$(sed -n 's/^go //p' go.mod)" "$(CURDIR)" "$(abspath $(JWT_EDDSA))" > $(JWT_WORK); \
 	echo "==> worker: golang-jwt $$(basename $$dir | sed 's/.*@//') without $(JWT_NOT_EDDSA) ($(JWT_EDDSA), $(JWT_WORK))"
 
 # Static assets served before the worker (wrangler.toml [assets]): web/*, the
