@@ -27,7 +27,7 @@ func buildJWKS(ring *KeyRing) []byte {
 		set.Keys = append(set.Keys, jwk{
 			Kty: "OKP",
 			Crv: "Ed25519",
-			X:   base64.RawURLEncoding.EncodeToString(k.public),
+			X:   base64.RawURLEncoding.EncodeToString(k.key.Public()),
 			Kid: k.kid,
 			Alg: alg,
 			Use: "sig",

@@ -29,19 +29,17 @@ type KeyRing struct {
 }
 
 type ringKey struct {
-	kid    string
-	public ed25519.PublicKey
-	key    EngineKey
+	kid string
+	key EngineKey
 }
 
 // signer is the crypto.Signer golang-jwt signs with: a ring key's Sign.
 type signer struct {
-	public ed25519.PublicKey
-	key    EngineKey
+	key EngineKey
 }
 
 // Public returns the ed25519.PublicKey.
-func (s signer) Public() crypto.PublicKey { return s.public }
+func (s signer) Public() crypto.PublicKey { return s.key.Public() }
 
 // Sign signs message itself (pure Ed25519), as golang-jwt asks with
 // crypto.Hash(0); rand is not used.
@@ -105,7 +103,7 @@ func ParseKeyRing(spec string, opts ...RingOption) (*KeyRing, error) {
 			return nil, fmt.Errorf("%w: entry %d: the signature engine refused the key", ErrKeyRing, n)
 		}
 		position[kid] = n
-		r.keys = append(r.keys, ringKey{kid: kid, public: key.Public(), key: key})
+		r.keys = append(r.keys, ringKey{kid: kid, key: key})
 		r.byKID[kid] = len(r.keys) - 1
 	}
 	return r, nil

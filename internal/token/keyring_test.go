@@ -43,7 +43,7 @@ func TestParseKeyRing(t *testing.T) {
 func TestParseKeyRingSameKeyEitherEncoding(t *testing.T) {
 	raw := mustRing(t, "a:"+base64.RawURLEncoding.EncodeToString(testSeed(1)))
 	padded := mustRing(t, "a:"+base64.URLEncoding.EncodeToString(testSeed(1)))
-	if !raw.keys[0].public.Equal(padded.keys[0].public) || !raw.keys[0].public.Equal(testKey(1).Public()) {
+	if !raw.keys[0].key.Public().Equal(padded.keys[0].key.Public()) || !raw.keys[0].key.Public().Equal(testKey(1).Public()) {
 		t.Fatal("padded and unpadded seeds give different keys")
 	}
 }
@@ -124,7 +124,7 @@ func TestGenerateKeySpec(t *testing.T) {
 	if got := r.KIDs(); !slices.Equal(got, []string{"2026-03", "2026-02"}) {
 		t.Errorf("KIDs = %q", got)
 	}
-	if r.keys[0].public.Equal(r.keys[1].public) {
+	if r.keys[0].key.Public().Equal(r.keys[1].key.Public()) {
 		t.Error("two generated keys are equal")
 	}
 	for _, kid := range []string{"", "a b", "a:b", strings.Repeat("k", MaxKIDLength+1)} {

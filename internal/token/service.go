@@ -122,7 +122,7 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 	key := s.ring.keys[0]
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, &c)
 	t.Header["kid"] = key.kid
-	token, err = t.SignedString(signer{public: key.public, key: key.key})
+	token, err = t.SignedString(signer{key: key.key})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("token: signing: %w", err)
 	}
