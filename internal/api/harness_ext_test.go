@@ -13,13 +13,13 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/testclock"
 	"github.com/chatwidget/identity/internal/token"
 )
 
@@ -31,34 +31,16 @@ const (
 	originB = "https://other.example"
 )
 
-// testClock is the API's clock in these tests; it moves only when told.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a harness whose API runs on a test clock.
 type env struct {
 	*harness
-	clock *testClock
+	clock *testclock.Clock
 	cfg   config.Config
 }
 
 // buildAPI makes an API over a fresh Memory KV with a test clock; change
 // adjusts the config first.
-func buildAPI(tb testing.TB, change func(*config.Config)) (*api.API, *kv.Memory, *testClock, config.Config) {
+func buildAPI(tb testing.TB, change func(*config.Config)) (*api.API, *kv.Memory, *testclock.Clock, config.Config) {
 	tb.Helper()
 	spec, err := token.GenerateKeySpec("k1")
 	if err != nil {
@@ -68,7 +50,7 @@ func buildAPI(tb testing.TB, change func(*config.Config)) (*api.API, *kv.Memory,
 	if change != nil {
 		change(&cfg)
 	}
-	clock := &testClock{t: time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond)}
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond)) // the API's clock in these tests
 	mem := kv.NewMemory()
 	a, err := api.New(mem, cfg, api.WithClock(clock.Now))
 	if err != nil {

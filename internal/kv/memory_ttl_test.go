@@ -5,32 +5,16 @@ package kv
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/internal/testclock"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClockedMemory() (*Memory, *fakeClock) {
-	c := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+func newClockedMemory() (*Memory, *testclock.Clock) {
+	c := testclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	m := NewMemory()
-	m.now = c.now
+	m.now = c.Now
 	return m, c
 }
 
@@ -71,11 +55,11 @@ func TestMemoryTTLExpiry(t *testing.T) {
 		}
 	}
 	check("at once", true, 3)
-	clock.advance(time.Minute - time.Nanosecond)
+	clock.Advance(time.Minute - time.Nanosecond)
 	check("just before a minute", true, 3)
-	clock.advance(time.Nanosecond)
+	clock.Advance(time.Nanosecond)
 	check("at a minute", false, 2)
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	check("after an hour", false, 1)
 
 	// Writing again gives the key a new life from the clock's now.
@@ -90,7 +74,7 @@ func TestMemoryTTLExpiry(t *testing.T) {
 	if err := m.Put(ctx, "ttl/short", []byte("x3"), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	clock.advance(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 	if _, found, _ := m.Get(ctx, "ttl/short"); !found {
 		t.Error("a key rewritten without TTL expired")
 	}
@@ -108,7 +92,7 @@ func TestMemoryListSkipsExpiredInPagination(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clock.advance(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	var got []string
 	cursor := ""
 	for {

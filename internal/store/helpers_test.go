@@ -31,24 +31,6 @@ const (
 
 func newStore(k kv.KV) *store.Store { return store.New(k, store.WithClock(fixedClock)) }
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // smallPages is a KV whose list calls return at most n keys, as a KV may when
 // keys expire between calls: it drives the store's listings across many KV
 // pages with few keys.

@@ -7,10 +7,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/store"
-	"github.com/google/uuid"
+	"github.com/chatwidget/identity/internal/testclock"
 )
 
 // TestIDsStrictlyIncreasingWhenTheClockStandsStill: with a clock that never
@@ -160,13 +162,13 @@ func TestMessagesOldestFirstAndAfter(t *testing.T) {
 
 func TestAddMessageUpdatesTheSummary(t *testing.T) {
 	mem := kv.NewMemory()
-	c := &clock{t: t0}
-	s := store.New(mem, store.WithClock(c.now))
+	c := testclock.New(t0)
+	s := store.New(mem, store.WithClock(c.Now))
 	owner := verifiedOwner("u-1", "")
 	sess := createSession(t, s, orgA, owner, "", nil)
 	older := createSession(t, s, orgA, owner, "", nil)
 	_ = older
-	c.advance(90 * 1e9)
+	c.Advance(90 * 1e9)
 	m := addMessage(t, s, sess, identity.RoleUser, "hello")
 	if sess.LastMessage == nil || sess.LastMessage.ID != m.ID || !sess.UpdatedAt.Equal(t0.Add(90*1e9)) {
 		t.Errorf("in memory: last %+v updated %v", sess.LastMessage, sess.UpdatedAt)
@@ -299,8 +301,8 @@ func TestReplayRecords(t *testing.T) {
 
 func TestRevocation(t *testing.T) {
 	mem := kv.NewMemory()
-	c := &clock{t: t0.Add(123456789)} // not on a millisecond
-	s := store.New(mem, store.WithClock(c.now))
+	c := testclock.New(t0.Add(123456789)) // not on a millisecond
+	s := store.New(mem, store.WithClock(c.Now))
 	if at, err := s.RevokedBefore(ctx, orgA, "ann@example.com"); err != nil || !at.IsZero() {
 		t.Fatalf("never revoked: %v %v", at, err)
 	}
@@ -321,7 +323,7 @@ func TestRevocation(t *testing.T) {
 		}
 	}
 	// A later revoke moves the time forward.
-	c.advance(5e9)
+	c.Advance(5e9)
 	later, _ := s.RevokeUser(ctx, orgA, "ann@example.com")
 	if got, _ := s.RevokedBefore(ctx, orgA, "ann@example.com"); !got.Equal(later) || !later.After(at) {
 		t.Errorf("after a second revoke: %v, want %v", got, later)

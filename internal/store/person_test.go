@@ -9,14 +9,15 @@ import (
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/store"
+	"github.com/chatwidget/identity/internal/testclock"
 )
 
 func ptr(s string) *string { return &s }
 
 func TestUpsertContact(t *testing.T) {
 	mem := kv.NewMemory()
-	c := &clock{t: t0}
-	s := store.New(mem, store.WithClock(c.now))
+	c := testclock.New(t0)
+	s := store.New(mem, store.WithClock(c.Now))
 
 	first, err := s.UpsertContact(ctx, orgA, device1, store.ContactInput{Name: ptr("Ann"), Email: ptr("ann@example.com"), CustomData: identity.CustomData{"plan": "free"}})
 	if err != nil {
@@ -44,7 +45,7 @@ func TestUpsertContact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c.advance(time.Minute)
+			c.Advance(time.Minute)
 			before, _ := s.Contact(ctx, orgA, device1)
 			got, err := s.UpsertContact(ctx, orgA, device1, tt.in)
 			if err != nil {
@@ -94,8 +95,8 @@ func TestUpsertContactWithoutChangesWritesNothing(t *testing.T) {
 
 func TestUpsertUser(t *testing.T) {
 	mem := kv.NewMemory()
-	c := &clock{t: t0}
-	s := store.New(mem, store.WithClock(c.now))
+	c := testclock.New(t0)
+	s := store.New(mem, store.WithClock(c.Now))
 	u, err := s.UpsertUser(ctx, orgA, store.UserInput{Email: "ann@example.com", Name: ptr("Ann"), Phone: ptr("+1 555"),
 		AvatarURL: ptr("https://cdn.example/a.png"), CustomData: identity.CustomData{"plan": "pro"}, ExternalID: "ws-1"})
 	if err != nil {
@@ -104,7 +105,7 @@ func TestUpsertUser(t *testing.T) {
 	if u.ID == "" || u.Email != "ann@example.com" || u.Name != "Ann" || u.CustomData["plan"] != "pro" || u.ExternalID != "ws-1" {
 		t.Fatalf("created %+v", u)
 	}
-	c.advance(time.Hour)
+	c.Advance(time.Hour)
 	// Nil fields keep what was stored; the external id is that of the latest
 	// authentication.
 	u2, err := s.UpsertUser(ctx, orgA, store.UserInput{Email: "ann@example.com"})
