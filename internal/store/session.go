@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/chatwidget/identity/internal/conc"
@@ -96,8 +95,9 @@ func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Sessio
 	if !validID(id) {
 		return nil, identity.ErrNotFound
 	}
-	var rec sessionRecord
-	found, err := s.getJSON(ctx, sessionKey(orgID, id), &rec)
+	// A sessionRecord has a summary's shape, without "x" and "p".
+	var rec summaryMeta
+	found, err := s.getDecoded(ctx, sessionKey(orgID, id), func(b []byte) error { return decodeSummary(b, &rec) })
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,9 @@ func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Sessio
 		return nil, identity.ErrNotFound
 	}
 	rec.Session.OrgID = orgID
-	rec.Session.Owner = rec.Owner
+	if rec.Owner != nil {
+		rec.Session.Owner = *rec.Owner
+	}
 	return rec.Session, nil
 }
 
@@ -199,7 +201,7 @@ func (s *Store) listSessions(ctx context.Context, orgID, prefix string, f Sessio
 	return listPage(ctx, s.kv, prefix, cursor, limit, func(k kv.ListKey) (*identity.Session, bool, error) {
 		id := invert(k.Name[len(prefix):])
 		var m summaryMeta
-		_ = json.Unmarshal(k.Metadata, &m)
+		_ = decodeSummary(k.Metadata, &m)
 		if m.Session != nil && m.Owner != nil && !m.Partial {
 			m.Session.ID, m.Session.OrgID, m.Session.Owner = id, orgID, *m.Owner
 			return m.Session, f.match(m.Session, *m.Owner), nil

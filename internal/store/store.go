@@ -118,6 +118,11 @@ func randomToken(prefix string, n int) string {
 
 // getJSON reads key into v; found is false when there is none.
 func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
+	return s.getDecoded(ctx, key, func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// getDecoded is getJSON with a decoder of its own.
+func (s *Store) getDecoded(ctx context.Context, key string, decode func([]byte) error) (bool, error) {
 	b, found, err := s.kv.Get(ctx, key)
 	if err != nil {
 		return false, unavailable(err)
@@ -125,7 +130,7 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
 	if !found {
 		return false, nil
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := decode(b); err != nil {
 		return false, fmt.Errorf("store: corrupt value at %s: %w", key, err)
 	}
 	return true, nil

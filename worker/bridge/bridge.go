@@ -71,7 +71,7 @@ func Register(target js.Value, h httpx.Handler) {
 		req := args[0]
 		if len(args) >= 5 && args[1].Type() == js.TypeString && args[3].Type() == js.TypeFunction {
 			head, body, respond, reject := args[1].String(), args[2], args[3], args[4]
-			go serveLines(h, req, head, body, respond, reject)
+			spawn(func() { serveLines(h, req, head, body, respond, reject) })
 			return nil
 		}
 		var executor js.Func

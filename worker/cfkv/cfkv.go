@@ -15,7 +15,6 @@ package cfkv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,8 +83,9 @@ func (n *Namespace) Get(ctx context.Context, key string) (value []byte, found bo
 	return jscall.BytesFromJS(v), true, nil
 }
 
-// Put implements kv.KV. Metadata must be JSON; it is parsed and stored as
-// the value KV keeps with the key. A TTL is passed as expirationTtl in whole
+// Put implements kv.KV. Metadata must be JSON: JSON.parse reads it (and
+// refuses anything else) and KV stores the value with the key as
+// metadata. A TTL is passed as expirationTtl in whole
 // seconds, rounded up.
 func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.PutOptions) (err error) {
 	if err := ctx.Err(); err != nil {
@@ -93,9 +93,6 @@ func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.P
 	}
 	if err := kv.CheckPut(key, value, opts); err != nil {
 		return err
-	}
-	if len(opts.Metadata) > 0 && !json.Valid(opts.Metadata) {
-		return errors.New("cfkv: put: metadata is not valid JSON")
 	}
 	if err := n.check(); err != nil {
 		return err
