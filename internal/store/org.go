@@ -62,7 +62,7 @@ func (s *Store) Org(ctx context.Context, id string) (*identity.Org, error) {
 		return nil, identity.ErrNotFound
 	}
 	var org identity.Org
-	found, err := s.getJSON(ctx, "org/"+id, &org)
+	found, err := s.getDecoded(ctx, "org/"+id, func(b []byte) error { return decodeRecord(b, &org, orgField) })
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 		return nil, identity.ErrUnauthorized
 	}
 	var org identity.Org
-	found, err := s.getJSON(ctx, "widget/"+pk, &org)
+	found, err := s.getDecoded(ctx, "widget/"+pk, func(b []byte) error { return decodeRecord(b, &org, orgField) })
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Store) OrgIDByAPIKey(ctx context.Context, secret string) (string, error
 	}
 	hash := HashSecret(secret)
 	var key identity.APIKey
-	found, err := s.getJSON(ctx, "apikey/"+hash, &key)
+	found, err := s.getDecoded(ctx, "apikey/"+hash, func(b []byte) error { return decodeRecord(b, &key, apiKeyField) })
 	if err != nil {
 		return "", err
 	}
@@ -187,4 +187,37 @@ func (s *Store) DemoOrg(ctx context.Context, host string, v any) (bool, error) {
 // SaveDemoOrg saves the development demo org of host.
 func (s *Store) SaveDemoOrg(ctx context.Context, host string, v any) error {
 	return s.putJSON(ctx, "demo/org/"+hashKey(host), v, kv.PutOptions{})
+}
+
+// orgField and apiKeyField read an Org's and an APIKey's keys for
+// decodeRecord (decode.go): every widget request reads its org, and every
+// server request its api key.
+func orgField(r *reader, o *identity.Org, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return r.str(&o.ID)
+	case "name":
+		return r.str(&o.Name)
+	case "widget_token":
+		return r.str(&o.WidgetToken)
+	case "allowed_origins":
+		return r.strings(&o.AllowedOrigins)
+	case "created_at":
+		return r.time(&o.CreatedAt)
+	}
+	return false
+}
+
+func apiKeyField(r *reader, k *identity.APIKey, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return r.str(&k.ID)
+	case "org_id":
+		return r.str(&k.OrgID)
+	case "hash":
+		return r.str(&k.Hash)
+	case "created_at":
+		return r.time(&k.CreatedAt)
+	}
+	return false
 }

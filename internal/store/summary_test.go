@@ -55,9 +55,9 @@ func storedSummaries(t testing.TB) [][]byte {
 
 func TestDecodeSummaryReadsWhatTheStoreWrites(t *testing.T) {
 	for _, b := range storedSummaries(t) {
-		got, ok := readSummary(b)
+		got, ok := readRecord(b, summaryField)
 		if !ok {
-			t.Errorf("readSummary refused what the store writes: %s", b)
+			t.Errorf("readRecord refused what the store writes: %s", b)
 			continue
 		}
 		var want summaryMeta
@@ -65,7 +65,7 @@ func TestDecodeSummaryReadsWhatTheStoreWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("readSummary(%s)\n got %+v\nwant %+v", b, got, want)
+			t.Errorf("readRecord(%s)\n got %+v\nwant %+v", b, got, want)
 		}
 	}
 }
@@ -104,28 +104,11 @@ func TestDecodeSummaryFallsBack(t *testing.T) {
 		{`{"s":null,"o":null,"x":null}`, true},
 		{`{"s":{"external_id":null,"last_message":null,"non_verified_custom_data":null}}`, true},
 	} {
-		_, direct := readSummary([]byte(tc.in))
+		_, direct := readRecord([]byte(tc.in), summaryField)
 		if direct != tc.direct {
-			t.Errorf("readSummary(%q) took it: %v, want %v", tc.in, direct, tc.direct)
+			t.Errorf("readRecord(%q) took it: %v, want %v", tc.in, direct, tc.direct)
 		}
-		checkLikeJSON(t, []byte(tc.in))
-	}
-}
-
-// checkLikeJSON: decodeSummary gives what json.Unmarshal gives, error and
-// all, and the direct path only takes what json.Unmarshal accepts.
-func checkLikeJSON(t *testing.T, b []byte) {
-	t.Helper()
-	var got, want summaryMeta
-	gotErr, wantErr := decodeSummary(b, &got), json.Unmarshal(b, &want)
-	if (gotErr == nil) != (wantErr == nil) {
-		t.Fatalf("decodeSummary(%q) error %v, json.Unmarshal %v", b, gotErr, wantErr)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("decodeSummary(%q)\n got %+v\nwant %+v", b, got, want)
-	}
-	if _, direct := readSummary(b); direct && wantErr != nil {
-		t.Fatalf("readSummary took %q, which json.Unmarshal refuses: %v", b, wantErr)
+		likeJSON(t, []byte(tc.in), summaryField)
 	}
 }
 
@@ -136,7 +119,7 @@ func FuzzDecodeSummary(f *testing.F) {
 	f.Add([]byte(`{"s":{"non_verified_custom_data":{"a":[1,{"b":"}"}]}}}`))
 	f.Add([]byte(`{"o":{"key":"a"},"o":{"verified":true}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkLikeJSON(t, b)
+		likeJSON(t, b, summaryField)
 	})
 }
 
