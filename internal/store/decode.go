@@ -221,7 +221,54 @@ func (r *reader) boolean(dst *bool) bool {
 
 func (r *reader) time(dst *time.Time) bool {
 	tok, ok := r.raw()
-	return ok && dst.UnmarshalJSON(tok) == nil
+	if !ok {
+		return false
+	}
+	if t, ok := utcTime(tok[1 : len(tok)-1]); ok {
+		*dst = t
+		return true
+	}
+	return dst.UnmarshalJSON(tok) == nil
+}
+
+// utcTime reads a UTC time as time.Time's MarshalJSON writes it
+// (2006-01-02T15:04:05[.fraction]Z), as its UnmarshalJSON would; ok is false
+// for anything else, which is left to UnmarshalJSON.
+func utcTime(s []byte) (t time.Time, ok bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	ok = true
+	num := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
+	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
+	ns := 0
+	if frac := s[19 : len(s)-1]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return time.Time{}, false
+		}
+		ns = num(frac[1:])
+		for range 10 - len(frac) {
+			ns *= 10
+		}
+	}
+	if !ok || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t = time.Date(year, time.Month(month), day, hour, minute, sec, ns, time.UTC)
+	if t.Day() != day { // 31 days in a month of 30, or February's 29th in a common year
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // optString reads null (nil) or a string.

@@ -94,3 +94,40 @@ func FuzzDecodeAPIKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { likeJSON(t, b, apiKeyField) })
 }
+
+// FuzzUTCTime: utcTime reads exactly what time.Time's UnmarshalJSON reads,
+// when it reads anything.
+func FuzzUTCTime(f *testing.F) {
+	for _, s := range []string{
+		"2026-03-01T12:00:00Z", "2026-03-01T12:00:00.123456789Z", "2026-03-01T12:00:00.1Z", "0000-01-01T00:00:00Z",
+		"2024-02-29T23:59:59.999Z", "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
+		"2026-03-01T24:00:00Z", "2026-03-01T12:60:00Z", "2026-03-01T12:00:60Z", "2026-03-01T12:00:00.Z",
+		"2026-03-01T12:00:00,5Z", "2026-03-01T12:00:00.1234567891Z", "2026-03-01T12:00:00+01:00", "2026-03-01t12:00:00z",
+		"+026-03-01T12:00:00Z", "2026-03-01T12:00:00.-1Z",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := utcTime([]byte(s))
+		if !ok {
+			return
+		}
+		var want time.Time
+		if err := want.UnmarshalJSON([]byte(`"` + s + `"`)); err != nil {
+			t.Fatalf("utcTime(%q) = %v, but UnmarshalJSON refuses it: %v", s, got, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("utcTime(%q) = %#v, UnmarshalJSON %#v", s, got, want)
+		}
+	})
+}
+
+func TestUTCTimeReadsWhatMarshalWrites(t *testing.T) {
+	for _, tm := range []time.Time{at, at.Truncate(time.Second), at.Truncate(time.Millisecond), time.Date(1999, 12, 31, 23, 59, 59, 100, time.UTC)} {
+		b, _ := tm.MarshalJSON()
+		got, ok := utcTime(b[1 : len(b)-1])
+		if !ok || !reflect.DeepEqual(got, tm) {
+			t.Errorf("utcTime(%s) = %v %v, want %v", b, got, ok, tm)
+		}
+	}
+}

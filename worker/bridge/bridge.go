@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -247,16 +246,11 @@ func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 }
 
 func newRequest(ctx context.Context, method, rawURL string, header httpx.Header, body []byte) (*httpx.Request, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("bridge: request url: %w", err)
-	}
-	r, err := httpx.NewRequest(ctx, method, u.String(), bytes.NewReader(body))
+	r, err := httpx.NewRequest(ctx, method, rawURL, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("bridge: request: %w", err)
 	}
 	r.Header = header
-	r.Host = u.Host
 	switch cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); {
 	case (method == httpx.MethodGet || method == httpx.MethodHead) && err == nil && cl > 0:
 		// Not read, but its declared size is still refused over the API's limit.
