@@ -6,6 +6,7 @@ import (
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonread"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
 )
@@ -192,32 +193,32 @@ func (s *Store) SaveDemoOrg(ctx context.Context, host string, v any) error {
 // orgField and apiKeyField read an Org's and an APIKey's keys for
 // decodeRecord (decode.go): every widget request reads its org, and every
 // server request its api key.
-func orgField(r *reader, o *identity.Org, key []byte) bool {
+func orgField(r *jsonread.Reader, o *identity.Org, key []byte) bool {
 	switch string(key) {
 	case "id":
-		return r.str(&o.ID)
+		return r.Str(&o.ID)
 	case "name":
-		return r.str(&o.Name)
+		return r.Str(&o.Name)
 	case "widget_token":
-		return r.str(&o.WidgetToken)
+		return r.Str(&o.WidgetToken)
 	case "allowed_origins":
-		return r.strings(&o.AllowedOrigins)
+		return r.Strings(&o.AllowedOrigins)
 	case "created_at":
-		return r.time(&o.CreatedAt)
+		return r.Time(&o.CreatedAt)
 	}
 	return false
 }
 
-func apiKeyField(r *reader, k *identity.APIKey, key []byte) bool {
+func apiKeyField(r *jsonread.Reader, k *identity.APIKey, key []byte) bool {
 	switch string(key) {
 	case "id":
-		return r.str(&k.ID)
+		return r.Str(&k.ID)
 	case "org_id":
-		return r.str(&k.OrgID)
+		return r.Str(&k.OrgID)
 	case "hash":
-		return r.str(&k.Hash)
+		return r.Str(&k.Hash)
 	case "created_at":
-		return r.time(&k.CreatedAt)
+		return r.Time(&k.CreatedAt)
 	}
 	return false
 }

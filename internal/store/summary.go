@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonread"
 )
 
 // decodeSummary decodes a listing key's metadata, or a session record (a
@@ -13,93 +14,93 @@ func decodeSummary(b []byte, m *summaryMeta) error {
 	return decodeRecord(b, m, summaryField)
 }
 
-func summaryField(r *reader, m *summaryMeta, key []byte) bool {
+func summaryField(r *jsonread.Reader, m *summaryMeta, key []byte) bool {
 	switch string(key) {
 	case "s":
-		if r.literal("null") {
+		if r.Literal("null") {
 			m.Session = nil
 			return true
 		}
 		m.Session = new(identity.Session)
-		return readObject(r, m.Session, sessionField)
+		return jsonread.Object(r, m.Session, sessionField)
 	case "o":
-		if r.literal("null") {
+		if r.Literal("null") {
 			m.Owner = nil
 			return true
 		}
 		m.Owner = new(identity.Owner)
-		return readObject(r, m.Owner, ownerField)
+		return jsonread.Object(r, m.Owner, ownerField)
 	case "x":
-		return r.optString(&m.External)
+		return r.OptString(&m.External)
 	case "p":
-		return r.boolean(&m.Partial)
+		return r.Bool(&m.Partial)
 	}
 	return false
 }
 
-func sessionField(r *reader, s *identity.Session, key []byte) bool {
+func sessionField(r *jsonread.Reader, s *identity.Session, key []byte) bool {
 	switch string(key) {
 	case "id":
-		return r.str(&s.ID)
+		return r.Str(&s.ID)
 	case "created_at":
-		return r.time(&s.CreatedAt)
+		return r.Time(&s.CreatedAt)
 	case "updated_at":
-		return r.time(&s.UpdatedAt)
+		return r.Time(&s.UpdatedAt)
 	case "verified":
-		return r.boolean(&s.Verified)
+		return r.Bool(&s.Verified)
 	case "external_id":
-		return r.optString(&s.ExternalID)
+		return r.OptString(&s.ExternalID)
 	case "non_verified_custom_data":
-		if r.literal("null") {
+		if r.Literal("null") {
 			s.NonVerifiedCustomData = nil
 			return true
 		}
-		raw, ok := r.skip()
+		raw, ok := r.Skip()
 		return ok && raw[0] == '{' && json.Unmarshal(raw, &s.NonVerifiedCustomData) == nil
 	case "last_message":
-		if r.literal("null") {
+		if r.Literal("null") {
 			s.LastMessage = nil
 			return true
 		}
 		s.LastMessage = new(identity.Message)
-		return readObject(r, s.LastMessage, messageField)
+		return jsonread.Object(r, s.LastMessage, messageField)
 	}
 	return false
 }
 
-func ownerField(r *reader, o *identity.Owner, key []byte) bool {
+func ownerField(r *jsonread.Reader, o *identity.Owner, key []byte) bool {
 	switch string(key) {
 	case "key":
-		return r.str(&o.Key)
+		return r.Str(&o.Key)
 	case "verified":
-		return r.boolean(&o.Verified)
+		return r.Bool(&o.Verified)
 	case "user_id":
-		return r.str(&o.UserID)
+		return r.Str(&o.UserID)
 	case "email":
-		return r.str(&o.Email)
+		return r.Str(&o.Email)
 	case "device_id":
-		return r.str(&o.DeviceID)
+		return r.Str(&o.DeviceID)
 	}
 	return false
 }
 
-func messageField(r *reader, msg *identity.Message, key []byte) bool {
+func messageField(r *jsonread.Reader, msg *identity.Message, key []byte) bool {
 	switch string(key) {
 	case "id":
-		return r.str(&msg.ID)
+		return r.Str(&msg.ID)
 	case "session_id":
-		return r.str(&msg.SessionID)
+		return r.Str(&msg.SessionID)
 	case "role":
 		var role string
-		ok := r.str(&role)
+		ok := r.Str(&role)
 		msg.Role = identity.Role(role)
 		return ok
 	case "content":
-		return r.str(&msg.Content)
+		return r.Str(&msg.Content)
 	case "author_name":
-		return r.str(&msg.AuthorName)
+		return r.Str(&msg.AuthorName)
 	case "created_at":
-		return r.time(&msg.CreatedAt)
+		return r.Time(&msg.CreatedAt)
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonread"
 )
 
 // storedSummaries are summaries and session records as the store writes
@@ -55,7 +56,7 @@ func storedSummaries(t testing.TB) [][]byte {
 
 func TestDecodeSummaryReadsWhatTheStoreWrites(t *testing.T) {
 	for _, b := range storedSummaries(t) {
-		got, ok := readRecord(b, summaryField)
+		got, ok := jsonread.Read(b, summaryField)
 		if !ok {
 			t.Errorf("readRecord refused what the store writes: %s", b)
 			continue
@@ -65,7 +66,7 @@ func TestDecodeSummaryReadsWhatTheStoreWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("readRecord(%s)\n got %+v\nwant %+v", b, got, want)
+			t.Errorf("jsonread.Read(%s)\n got %+v\nwant %+v", b, got, want)
 		}
 	}
 }
@@ -104,9 +105,9 @@ func TestDecodeSummaryFallsBack(t *testing.T) {
 		{`{"s":null,"o":null,"x":null}`, true},
 		{`{"s":{"external_id":null,"last_message":null,"non_verified_custom_data":null}}`, true},
 	} {
-		_, direct := readRecord([]byte(tc.in), summaryField)
+		_, direct := jsonread.Read([]byte(tc.in), summaryField)
 		if direct != tc.direct {
-			t.Errorf("readRecord(%q) took it: %v, want %v", tc.in, direct, tc.direct)
+			t.Errorf("jsonread.Read(%q) took it: %v, want %v", tc.in, direct, tc.direct)
 		}
 		likeJSON(t, []byte(tc.in), summaryField)
 	}
