@@ -96,3 +96,41 @@ func FuzzDecodeAPIKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { likeJSON(t, b, apiKeyField) })
 }
 
+func storedPeople() ([]identity.Contact, []identity.User) {
+	return []identity.Contact{
+			{ID: "c-1", OrgID: "o", DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", Name: "Zoë", Email: "z@example.com",
+				NonVerifiedCustomData: identity.CustomData{"plan": "pro", "n": 2.0}, CreatedAt: at, UpdatedAt: at},
+			{},
+		}, []identity.User{
+			{ID: "u", OrgID: "o", UserID: "u-1", Email: "ada@example.com", Name: "Ada \"<admin>\"", AvatarURL: "https://x.example/a.png?s=1&t=2",
+				Phone: "+33 1", CustomData: identity.CustomData{"tags": []any{"a"}}, ExternalID: "w", CreatedAt: at, UpdatedAt: at},
+			{CustomData: identity.CustomData{}},
+			{},
+		}
+}
+
+func TestDecodeContactAndUser(t *testing.T) {
+	contacts, users := storedPeople()
+	readsWhatTheStoreWrites(t, contacts, contactField)
+	readsWhatTheStoreWrites(t, users, userField)
+	likeJSON(t, []byte(`{"custom_data":[1]}`), userField)
+	likeJSON(t, []byte(`{"non_verified_custom_data":{"a":}}`), contactField)
+}
+
+func FuzzDecodeContact(f *testing.F) {
+	contacts, _ := storedPeople()
+	for _, c := range contacts {
+		b, _ := json.Marshal(c)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { likeJSON(t, b, contactField) })
+}
+
+func FuzzDecodeUser(f *testing.F) {
+	_, users := storedPeople()
+	for _, u := range users {
+		b, _ := json.Marshal(u)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { likeJSON(t, b, userField) })
+}

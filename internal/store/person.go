@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonread"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
 )
@@ -22,7 +24,7 @@ type ContactInput struct {
 func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in ContactInput) (*identity.Contact, error) {
 	key := "contact/" + orgID + "/" + deviceID
 	var c identity.Contact
-	found, err := s.getJSON(ctx, key, &c)
+	found, err := s.getDecoded(ctx, key, func(b []byte) error { return decodeRecord(b, &c, contactField) })
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +54,7 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 // Contact returns the device's contact, or identity.ErrNotFound.
 func (s *Store) Contact(ctx context.Context, orgID, deviceID string) (*identity.Contact, error) {
 	var c identity.Contact
-	found, err := s.getJSON(ctx, "contact/"+orgID+"/"+deviceID, &c)
+	found, err := s.getDecoded(ctx, "contact/"+orgID+"/"+deviceID, func(b []byte) error { return decodeRecord(b, &c, contactField) })
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +85,7 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 	idKey := identity.IdentityKey(in.UserID, in.Email)
 	key := userKey(orgID, idKey)
 	var u identity.User
-	found, err := s.getJSON(ctx, key, &u)
+	found, err := s.getDecoded(ctx, key, func(b []byte) error { return decodeRecord(b, &u, userField) })
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +120,7 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 // User returns the verified user known by identityKey, or identity.ErrNotFound.
 func (s *Store) User(ctx context.Context, orgID, identityKey string) (*identity.User, error) {
 	var u identity.User
-	found, err := s.getJSON(ctx, userKey(orgID, identityKey), &u)
+	found, err := s.getDecoded(ctx, userKey(orgID, identityKey), func(b []byte) error { return decodeRecord(b, &u, userField) })
 	if err != nil {
 		return nil, err
 	}
@@ -159,4 +161,68 @@ func orNil(err error) error {
 		return nil
 	}
 	return unavailable(err)
+}
+
+// contactField and userField read a Contact's and a User's keys for
+// decodeRecord: the contact and user routes read their record before they
+// write it.
+func contactField(r *jsonread.Reader, c *identity.Contact, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return r.Str(&c.ID)
+	case "org_id":
+		return r.Str(&c.OrgID)
+	case "device_id":
+		return r.Str(&c.DeviceID)
+	case "name":
+		return r.Str(&c.Name)
+	case "email":
+		return r.Str(&c.Email)
+	case "non_verified_custom_data":
+		return readCustomData(r, &c.NonVerifiedCustomData)
+	case "created_at":
+		return r.Time(&c.CreatedAt)
+	case "updated_at":
+		return r.Time(&c.UpdatedAt)
+	}
+	return false
+}
+
+func userField(r *jsonread.Reader, u *identity.User, key []byte) bool {
+	switch string(key) {
+	case "id":
+		return r.Str(&u.ID)
+	case "org_id":
+		return r.Str(&u.OrgID)
+	case "user_id":
+		return r.Str(&u.UserID)
+	case "email":
+		return r.Str(&u.Email)
+	case "name":
+		return r.Str(&u.Name)
+	case "avatar_url":
+		return r.Str(&u.AvatarURL)
+	case "phone":
+		return r.Str(&u.Phone)
+	case "custom_data":
+		return readCustomData(r, &u.CustomData)
+	case "external_id":
+		return r.Str(&u.ExternalID)
+	case "created_at":
+		return r.Time(&u.CreatedAt)
+	case "updated_at":
+		return r.Time(&u.UpdatedAt)
+	}
+	return false
+}
+
+// readCustomData reads null (nil) or an object, the latter with
+// encoding/json: custom data is free-form.
+func readCustomData(r *jsonread.Reader, dst *identity.CustomData) bool {
+	if r.Literal("null") {
+		*dst = nil
+		return true
+	}
+	raw, ok := r.Skip()
+	return ok && raw[0] == '{' && json.Unmarshal(raw, dst) == nil
 }

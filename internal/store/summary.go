@@ -1,8 +1,6 @@
 package store
 
 import (
-	"encoding/json"
-
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/jsonread"
 )
@@ -51,12 +49,7 @@ func sessionField(r *jsonread.Reader, s *identity.Session, key []byte) bool {
 	case "external_id":
 		return r.OptString(&s.ExternalID)
 	case "non_verified_custom_data":
-		if r.Literal("null") {
-			s.NonVerifiedCustomData = nil
-			return true
-		}
-		raw, ok := r.Skip()
-		return ok && raw[0] == '{' && json.Unmarshal(raw, &s.NonVerifiedCustomData) == nil
+		return readCustomData(r, &s.NonVerifiedCustomData)
 	case "last_message":
 		if r.Literal("null") {
 			s.LastMessage = nil
