@@ -14,8 +14,9 @@
 // (wasm_exec.js, runtime.mjs), the ready signal and the env bindings, which
 // belong to the isolate and stay valid across its requests.
 //
-// Each request runs in its own goroutine with its own context; nothing about
-// a request is kept in package state. A panic in a handler answers that
+// Each request runs in a goroutine of its own (one that served an earlier
+// request, see pool.go) with its own context; nothing about a request is
+// kept in package state. A panic in a handler answers that
 // request with a 500 and leaves the instance serving.
 package bridge
 
