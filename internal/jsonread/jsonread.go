@@ -413,3 +413,13 @@ func (r *Reader) Int64(dst *int64) bool {
 	*dst = v
 	return true
 }
+
+// OptObject reads null (nil) or an object into a new T.
+func OptObject[T any](r *Reader, dst **T, field Field[T]) bool {
+	if r.Literal("null") {
+		*dst = nil
+		return true
+	}
+	*dst = new(T)
+	return Object(r, *dst, field)
+}

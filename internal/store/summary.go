@@ -15,19 +15,9 @@ func decodeSummary(b []byte, m *summaryMeta) error {
 func summaryField(r *jsonread.Reader, m *summaryMeta, key []byte) bool {
 	switch string(key) {
 	case "s":
-		if r.Literal("null") {
-			m.Session = nil
-			return true
-		}
-		m.Session = new(identity.Session)
-		return jsonread.Object(r, m.Session, sessionField)
+		return jsonread.OptObject(r, &m.Session, sessionField)
 	case "o":
-		if r.Literal("null") {
-			m.Owner = nil
-			return true
-		}
-		m.Owner = new(identity.Owner)
-		return jsonread.Object(r, m.Owner, ownerField)
+		return jsonread.OptObject(r, &m.Owner, ownerField)
 	case "x":
 		return r.OptString(&m.External)
 	case "p":
@@ -51,12 +41,7 @@ func sessionField(r *jsonread.Reader, s *identity.Session, key []byte) bool {
 	case "non_verified_custom_data":
 		return readCustomData(r, &s.NonVerifiedCustomData)
 	case "last_message":
-		if r.Literal("null") {
-			s.LastMessage = nil
-			return true
-		}
-		s.LastMessage = new(identity.Message)
-		return jsonread.Object(r, s.LastMessage, messageField)
+		return jsonread.OptObject(r, &s.LastMessage, messageField)
 	}
 	return false
 }
