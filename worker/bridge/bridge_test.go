@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/jscall"
+
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
 // These tests run under Node (GOOS=js GOARCH=wasm go test), whose Request,
@@ -59,20 +60,9 @@ func handler() httpx.Handler {
 
 // mjsFetch is worker.mjs's fetch once the Go instance runs.
 var mjsFetch = func() js.Value {
-	loadGlue("../runtime/glue.js")
+	gluetest.Load()
 	return js.Global().Get("goBridgeFetch")
 }()
-
-// loadGlue runs worker/runtime/glue.js, the file worker.mjs imports, which
-// sets goBridgeFetch and goPromiseAwaiter. Node (unlike Workers) allows
-// new Function, so the tests run the very code the Worker runs.
-func loadGlue(path string) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		panic("reading " + path + ": " + err.Error())
-	}
-	js.Global().Get("Function").New(string(src)).Invoke()
-}
 
 // modes are the two ways to call handleRequest: with the Request alone, and
 // as worker.mjs does.

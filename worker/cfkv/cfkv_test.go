@@ -15,6 +15,8 @@ import (
 
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/worker/jscall"
+
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
 // fakeNamespace is a JavaScript object with the shape of a Workers KV
@@ -312,11 +314,7 @@ func TestConcurrentAwaits(t *testing.T) {
 // awaits go through its goPromiseAwaiter as in the Worker (Node, unlike
 // Workers, allows new Function). worker/jscall tests both ways of awaiting.
 func TestMain(m *testing.M) {
-	src, err := os.ReadFile("../runtime/glue.js")
-	if err != nil {
-		panic(err)
-	}
-	js.Global().Get("Function").New(string(src)).Invoke()
+	gluetest.Load()
 	if js.Global().Get(jscall.AwaiterGlobal).Type() != js.TypeFunction {
 		panic("glue.js did not define " + jscall.AwaiterGlobal)
 	}

@@ -6,22 +6,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"syscall/js"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
 // glueAwaiter is goPromiseAwaiter from worker/runtime/glue.js, the file
 // worker.mjs imports (Node, unlike Workers, allows new Function).
 var glueAwaiter = func() js.Value {
-	src, err := os.ReadFile("../runtime/glue.js")
-	if err != nil {
-		panic(err)
-	}
-	js.Global().Get("Function").New(string(src)).Invoke()
+	gluetest.Load()
 	a := js.Global().Get(AwaiterGlobal)
 	js.Global().Delete(AwaiterGlobal)
 	js.Global().Delete("goBridgeFetch")

@@ -4,7 +4,6 @@ package gocost
 
 import (
 	"errors"
-	"os"
 	"strconv"
 	"syscall/js"
 	"testing"
@@ -16,6 +15,8 @@ import (
 	"github.com/chatwidget/identity/worker/bridge"
 	"github.com/chatwidget/identity/worker/cfkv"
 	"github.com/chatwidget/identity/worker/webcrypto"
+
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
 // instantNamespace is a Workers KV namespace in JavaScript whose calls settle
@@ -41,20 +42,9 @@ return {
 // fetch is worker.mjs's fetch once the Go instance runs; loading glue.js
 // also defines the awaiter, before cfkv first awaits.
 var fetch = func() js.Value {
-	loadGlue("../../runtime/glue.js")
+	gluetest.Load()
 	return js.Global().Get("goBridgeFetch")
 }()
-
-// loadGlue runs worker/runtime/glue.js, the file worker.mjs imports, which
-// sets goBridgeFetch and goPromiseAwaiter. Node (unlike Workers) allows
-// new Function, so the tests run the very code the Worker runs.
-func loadGlue(path string) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		panic("reading " + path + ": " + err.Error())
-	}
-	js.Global().Get("Function").New(string(src)).Invoke()
-}
 
 // stack is the whole Go worker as worker/main.go builds it (bridge, api,
 // cfkv) over instantNamespace, called as worker.mjs calls it, with a JS
