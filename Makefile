@@ -4,7 +4,8 @@
 #   make dev     build, then serve at http://127.0.0.1:$${PORT:-8787} with local KV
 #                kept in .wrangler/state, and print a demo org's widget token and api key
 #   make test    build, vet, native tests (wrangler dev and browser ones included),
-#                and the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto} under Node
+#                the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto} under Node,
+#                and the widget core's packages compiled by TinyGo under Node
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
@@ -88,17 +89,43 @@ jwt-eddsa:
 	echo "==> worker: golang-jwt $$(basename $$dir | sed 's/.*@//') without $(JWT_NOT_EDDSA) ($(JWT_EDDSA), $(JWT_WORK))"
 
 # Static assets served before the worker (wrangler.toml [assets]): web/*, the
-# widget core and Go's wasm_exec.js. widget.js is served minified by esbuild
+# widget core and its wasm_exec.js. widget.js is served minified by esbuild
 # (the version package.json pins), with a source map, and with CORE_VERSION
 # set to a hash of the core's two files, which it asks for as ?v=CORE_VERSION
 # (see _headers below); web/widget.js is its source. Missing web/ or wasm/
 # (not written yet) is reported; once they exist, any failure stops the build.
+#
+# The core is compiled by TinyGo (README "The widget core and TinyGo"): 0.3 MB
+# gzipped where Go's own compiler makes 1.15 MB. wasm/tinygo/toolchain.sh
+# builds TinyGo into .tinygo/ once, from the module proxy and Debian's LLVM 19.
+# CORE_COMPILER=tinygo requires it; =go uses Go's compiler (and Go's
+# wasm_exec.js); =auto (the default) uses TinyGo when its Debian packages are
+# installed and otherwise says so and falls back to Go. make deploy requires
+# TinyGo. build/core-compiler says which compiler made build/public's core.
+CORE_COMPILER ?= auto
+TINYGO_DIR := .tinygo
+TINYGO := wasm/tinygo/tinygo.sh $(TINYGO_DIR)
 web:
 	@mkdir -p $(PUBLIC)
 	@if [ -d wasm ]; then \
-		echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm, Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
-		GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
-		cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
+		compiler=$(CORE_COMPILER); \
+		if [ "$$compiler" != go ]; then \
+			rc=0; wasm/tinygo/toolchain.sh $(TINYGO_DIR) || rc=$$?; \
+			if [ $$rc -eq 0 ]; then compiler=tinygo; \
+			elif [ $$rc -eq 2 ] && [ "$$compiler" = auto ]; then \
+				echo "warning: no TinyGo toolchain: the widget core is built with Go's compiler (1.15 MB gzipped instead of 0.3 MB)" >&2; compiler=go; \
+			else exit 1; fi; \
+		fi; \
+		if [ "$$compiler" = tinygo ]; then \
+			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo), TinyGo's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
+			$(TINYGO) build -target=wasm -no-debug -o $(PUBLIC)/widget-core.wasm ./wasm; \
+			cp $(TINYGO_DIR)/root/targets/wasm_exec.js $(PUBLIC)/wasm_exec.js; \
+		else \
+			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (Go), Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
+			GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
+			cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
+		fi; \
+		echo $$compiler > $(BUILD)/core-compiler; \
 	else \
 		echo "warning: wasm/ does not exist yet: no $(PUBLIC)/widget-core.wasm" >&2; \
 	fi
@@ -166,7 +193,14 @@ test: build vet
 	$(GO) test ./...
 	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... and the worker packages that talk to JavaScript"
 	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/...
+	@if [ "$$(cat $(BUILD)/core-compiler 2>/dev/null)" = tinygo ]; then \
+		echo "==> tinygo test -target=wasm (the widget core's compiler, under Node) ./internal/identity ./internal/widget"; \
+		$(TINYGO) test -target=wasm ./internal/identity ./internal/widget; \
+	else \
+		echo "warning: the widget core was built with Go's compiler: its packages' tests under TinyGo did not run" >&2; \
+	fi
 
+deploy: CORE_COMPILER = tinygo
 deploy: build
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \
 		echo "error: wrangler.toml still has the placeholder KV id: run 'npx wrangler kv namespace create CHAT_KV' and paste its id" >&2; exit 1; \
@@ -187,6 +221,7 @@ size:
 		if [ $$gz -le $$goal ]; then verdict="gzip <= $$goal: met"; else verdict="gzip <= $$goal: NOT MET"; fi; \
 		printf '%-30s %10s %10s %10s   %s\n' "$$f" $$raw $$gz $$br "$$verdict"; \
 	done
+	@if [ -f $(BUILD)/core-compiler ]; then echo "widget-core.wasm compiled by: $$(cat $(BUILD)/core-compiler)"; fi
 
 # The attack suite (worker/attack) against wrangler dev on build/: forged,
 # damaged and misplaced credentials, other people's sessions, foreign origins,

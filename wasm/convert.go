@@ -5,19 +5,29 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
 	"syscall/js"
 
 	"github.com/chatwidget/identity/internal/widget"
 )
 
 // maxDepth bounds how deep a config is read (customData may nest 3 levels;
-// a cyclic object stops here).
-const maxDepth = 8
+// a cyclic object stops here), maxArray how many items or keys an array or
+// object may have (customData is at most 8 KiB of JSON).
+const (
+	maxDepth = 8
+	maxArray = 10000
+)
+
+// unreadable stands for a value that could not be read: a getter or a Proxy
+// that threw, or an array too long to be config. It is no JSON value and no
+// type any config field takes, so ParseConfig refuses the config.
+type unreadable struct{}
 
 // fromJS turns a JavaScript value into what widget.ParseConfig reads: objects
 // as map[string]any, arrays as []any, numbers as float64, and functions as a
-// widget.TokenFunc.
-func fromJS(v js.Value, depth int) any {
+// widget.TokenFunc (ParseConfig refuses one anywhere but getToken).
+func fromJS(h host, v js.Value, depth int) any {
 	switch v.Type() {
 	case js.TypeBoolean:
 		return v.Bool()
@@ -31,19 +41,36 @@ func fromJS(v js.Value, depth int) any {
 		if depth >= maxDepth {
 			return map[string]any{}
 		}
-		if js.Global().Get("Array").Call("isArray", v).Bool() {
-			n := v.Length()
-			out := make([]any, n)
-			for i := range n {
-				out[i] = fromJS(v.Index(i), depth+1)
+		// Reads go through the host: a getter or a Proxy may throw.
+		if isArr, ok := h.method(js.Global().Get("Array"), "isArray", v); !ok {
+			return unreadable{}
+		} else if isArr.Truthy() {
+			n, ok := h.get(v, "length")
+			if !ok || n.Type() != js.TypeNumber || n.Int() > maxArray {
+				return unreadable{}
+			}
+			out := make([]any, n.Int())
+			for i := range out {
+				if x, ok := h.get(v, strconv.Itoa(i)); ok {
+					out[i] = fromJS(h, x, depth+1)
+				} else {
+					out[i] = unreadable{}
+				}
 			}
 			return out
 		}
-		keys := js.Global().Get("Object").Call("keys", v)
+		keys, ok := h.method(js.Global().Get("Object"), "keys", v)
+		if !ok || keys.Length() > maxArray {
+			return unreadable{}
+		}
 		out := make(map[string]any, keys.Length())
 		for i := range keys.Length() {
 			k := keys.Index(i).String()
-			out[k] = fromJS(v.Get(k), depth+1)
+			if x, ok := h.get(v, k); ok {
+				out[k] = fromJS(h, x, depth+1)
+			} else {
+				out[k] = unreadable{}
+			}
 		}
 		return out
 	}
@@ -53,15 +80,11 @@ func fromJS(v js.Value, depth int) any {
 var errBadToken = errors.New("getToken must return (a Promise of) a string")
 
 // tokenFunc wraps the page's getToken: it may return a string or a Promise
-// of one, and may throw.
+// of one, and may throw. It is called as Promise.resolve().then(getToken),
+// so that a throw is a rejection and never reaches Go.
 func tokenFunc(fn js.Value) widget.TokenFunc {
-	return func(ctx context.Context) (tok string, err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = errors.New("getToken threw an exception")
-			}
-		}()
-		res, err := await(ctx, js.Global().Get("Promise").Call("resolve", fn.Invoke()))
+	return func(ctx context.Context) (string, error) {
+		res, err := await(ctx, js.Global().Get("Promise").Call("resolve").Call("then", fn))
 		if err != nil {
 			return "", errors.Join(errors.New("getToken failed"), err)
 		}

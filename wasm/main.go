@@ -7,7 +7,7 @@
 //
 // It defines globalThis.ChatWidgetCore:
 //
-//	ChatWidgetCore.create(config, defaultApiUrl)
+//	ChatWidgetCore.create(config, defaultApiUrl, host)
 //	  -> {error: {message, options: [...]}}
 //	   | {widget, warnings: [...], status}
 //
@@ -43,14 +43,18 @@ func create(_ js.Value, args []js.Value) (out any) {
 			out = wrapError(errorObject(errors.New("ChatWidget.init: the config could not be read"), nil))
 		}
 	}()
-	var cfgVal, def js.Value
+	var cfgVal, def, hostVal js.Value
 	if len(args) > 0 {
 		cfgVal = args[0]
 	}
 	if len(args) > 1 && args[1].Type() == js.TypeString {
 		def = args[1]
 	}
-	raw := fromJS(cfgVal, 0)
+	if len(args) > 2 {
+		hostVal = args[2]
+	}
+	h := hostFrom(hostVal)
+	raw := fromJS(h, cfgVal, 0)
 	m, _ := raw.(map[string]any)
 	defURL := ""
 	if def.Truthy() {
@@ -67,7 +71,7 @@ func create(_ js.Value, args []js.Value) (out any) {
 	}
 	w := widget.New(cfg, widget.Deps{
 		Transport: fetchTransport{},
-		Storage:   openStorage(),
+		Storage:   openStorage(h),
 		Random:    cryptoRandom{},
 	})
 	res := object()

@@ -10,48 +10,39 @@ import (
 
 // localStorage is widget.Storage over window.localStorage. The browser may
 // refuse it (a full quota, a sandboxed frame): a refused Set is dropped.
-type localStorage struct{ ls js.Value }
+type localStorage struct {
+	h  host
+	ls js.Value
+}
 
 // openStorage returns localStorage, or storage in memory when the browser
 // has none or refuses it.
-func openStorage() (st widget.Storage) {
-	defer func() {
-		if recover() != nil {
-			st = widget.NewMemoryStorage()
-		}
-	}()
-	ls := js.Global().Get("localStorage")
-	if ls.Type() != js.TypeObject {
+func openStorage(h host) widget.Storage {
+	ls, ok := h.get(js.Global(), "localStorage")
+	if !ok || ls.Type() != js.TypeObject {
 		return widget.NewMemoryStorage()
 	}
 	const probe = "chatwidget:probe"
-	ls.Call("setItem", probe, "1")
-	ls.Call("removeItem", probe)
-	return localStorage{ls: ls}
+	if _, ok := h.method(ls, "setItem", probe, "1"); !ok {
+		return widget.NewMemoryStorage()
+	}
+	if _, ok := h.method(ls, "removeItem", probe); !ok {
+		return widget.NewMemoryStorage()
+	}
+	return localStorage{h: h, ls: ls}
 }
 
-func (s localStorage) Get(key string) (v string, ok bool) {
-	defer func() {
-		if recover() != nil {
-			v, ok = "", false
-		}
-	}()
-	r := s.ls.Call("getItem", key)
-	if r.Type() != js.TypeString {
+func (s localStorage) Get(key string) (string, bool) {
+	r, ok := s.h.method(s.ls, "getItem", key)
+	if !ok || r.Type() != js.TypeString {
 		return "", false
 	}
 	return r.String(), true
 }
 
-func (s localStorage) Set(key, value string) {
-	defer func() { _ = recover() }()
-	s.ls.Call("setItem", key, value)
-}
+func (s localStorage) Set(key, value string) { s.h.method(s.ls, "setItem", key, value) }
 
-func (s localStorage) Remove(key string) {
-	defer func() { _ = recover() }()
-	s.ls.Call("removeItem", key)
-}
+func (s localStorage) Remove(key string) { s.h.method(s.ls, "removeItem", key) }
 
 // cryptoRandom reads crypto.getRandomValues.
 type cryptoRandom struct{}

@@ -14,6 +14,11 @@
 
   function log(m) { console.error("ChatWidget: " + m); }
 
+  // HOST lets the core read and call into the page without a throw reaching
+  // it (wasm/host.go): call(o, k) is {v: o[k]}, call(o, k, args) is
+  // {v: o[k](...args)}, and either is {e} when it throws.
+  var HOST = { call: function (o, k, a) { try { return { v: a ? o[k].apply(o, a) : o[k] }; } catch (e) { return { e: e }; } } };
+
   function loadScript(url) {
     return new P(function (ok, ko) {
       var s = D.createElement("script");
@@ -265,6 +270,9 @@
   // before the core has checked it; the core's verdict is the one that counts
   // (a config it refuses takes the launcher away again).
   function plausible(c) {
+    try { return look(c); } catch (e) { return false; } // a getter may throw: the core will say so
+  }
+  function look(c) {
     var u = c && c.user, d = u && u.data, p = c && c.prefillUserData;
     function email(x) { return x == null || /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(x); }
     function is(x, t) { return x == null || typeof x == t; }
@@ -279,11 +287,11 @@
     init: function (config) {
       var my = ++gen, base = BASE;
       if (inst) { inst.destroy(); inst = null; }
-      if (!base && config && typeof config.apiUrl == "string") base = config.apiUrl.replace(/\/*$/, "/");
+      try { if (!base && config && typeof config.apiUrl == "string") base = config.apiUrl.replace(/\/*$/, "/"); } catch (e) {}
       if (!base) { log("cannot tell where widget.js was loaded from: set apiUrl."); return P.resolve(false); }
       var verdict = loadCore(base).then(function (core) {
         if (my != gen) return null;
-        var r = core.create(config, ORIGIN);
+        var r = core.create(config, ORIGIN, HOST);
         if (r.error) { log(r.error.message); return null; }
         r.warnings.forEach(function (m) { console.warn(m); });
         return r.widget;

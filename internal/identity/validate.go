@@ -3,7 +3,9 @@ package identity
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"math"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -202,6 +204,12 @@ func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 }
 
 // CheckCustomData applies the limits of ParseCustomData to a decoded object.
+// Its values must be JSON data: nil, bool, string, finite numbers (Go's
+// number types or a valid json.Number), []any and map[string]any. Anything
+// else (a function from the browser, NaN, a channel) is refused here, so the
+// encoding below never fails: it must not, because encoding/json reports such
+// values by panicking and recovering, and the widget core's compiler (TinyGo)
+// has no recover on WebAssembly.
 func CheckCustomData(field string, m CustomData) error {
 	if m == nil {
 		return nil
@@ -209,7 +217,11 @@ func CheckCustomData(field string, m CustomData) error {
 	if len(m) > MaxCustomDataKeys {
 		return Invalid(field, "must have at most %d keys (got %d).", MaxCustomDataKeys, len(m))
 	}
-	if d := depth(m); d > MaxCustomDataDepth {
+	d, err := jsonDepth(map[string]any(m))
+	if err != nil {
+		return Invalid(field, "%s", err.Error())
+	}
+	if d > MaxCustomDataDepth {
 		return Invalid(field, "must be nested at most %d levels (got %d).", MaxCustomDataDepth, d)
 	}
 	var buf bytes.Buffer
@@ -230,23 +242,63 @@ func CheckCustomData(field string, m CustomData) error {
 	return nil
 }
 
-// depth counts the levels of objects and arrays in v, v itself included.
-func depth(v any) int {
+// errNotJSON is what jsonDepth reports for a value JSON cannot hold.
+var errNotJSON = errors.New("must hold only JSON data: objects, arrays, strings, finite numbers, true, false and null.")
+
+// jsonDepth counts the levels of objects and arrays in v, v itself included,
+// and refuses a value that is not JSON data.
+func jsonDepth(v any) (int, error) {
 	switch t := v.(type) {
+	case nil, bool, string,
+		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr:
+		return 0, nil
+	case float64:
+		return 0, finite(t)
+	case float32:
+		return 0, finite(float64(t))
+	case json.Number:
+		if !validNumber(string(t)) {
+			return 0, errNotJSON
+		}
+		return 0, nil
 	case map[string]any:
 		d := 0
 		for _, x := range t {
-			d = max(d, depth(x))
+			dx, err := jsonDepth(x)
+			if err != nil {
+				return 0, err
+			}
+			d = max(d, dx)
 		}
-		return d + 1
+		return d + 1, nil
 	case []any:
 		d := 0
 		for _, x := range t {
-			d = max(d, depth(x))
+			dx, err := jsonDepth(x)
+			if err != nil {
+				return 0, err
+			}
+			d = max(d, dx)
 		}
-		return d + 1
+		return d + 1, nil
 	}
-	return 0
+	return 0, errNotJSON
+}
+
+func finite(f float64) error {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return errNotJSON
+	}
+	return nil
+}
+
+// validNumber reports whether s is one JSON number, as json.Number must be
+// for encoding/json to write it.
+func validNumber(s string) bool {
+	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+		return false
+	}
+	return json.Valid([]byte(s))
 }
 
 // ValidateContent checks a message's content: 1 to 10,000 characters, not

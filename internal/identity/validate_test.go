@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -394,6 +395,15 @@ func TestCheckCustomData(t *testing.T) {
 		{"depth 4", deep, identity.CodeInvalidRequest},
 		{"51 keys", many, identity.CodeInvalidRequest},
 		{"unmarshalable", identity.CustomData{"f": func() {}}, identity.CodeInvalidRequest},
+		{"function in an array", identity.CustomData{"a": []any{1, func() {}}}, identity.CodeInvalidRequest},
+		{"function in an object", identity.CustomData{"o": map[string]any{"f": func() {}}}, identity.CodeInvalidRequest},
+		{"channel", identity.CustomData{"c": make(chan int)}, identity.CodeInvalidRequest},
+		{"NaN", identity.CustomData{"n": math.NaN()}, identity.CodeInvalidRequest},
+		{"+Inf", identity.CustomData{"n": math.Inf(1)}, identity.CodeInvalidRequest},
+		{"-Inf float32", identity.CustomData{"n": float32(math.Inf(-1))}, identity.CodeInvalidRequest},
+		{"bad json.Number", identity.CustomData{"n": json.Number("0x10")}, identity.CodeInvalidRequest},
+		{"string json.Number", identity.CustomData{"n": json.Number(`"1"`)}, identity.CodeInvalidRequest},
+		{"numbers", identity.CustomData{"a": 1, "b": 1.5, "c": float32(2), "d": json.Number("-1e3"), "e": uint8(7), "f": nil, "g": true}, ""},
 		{"too large", identity.CustomData{"v": strings.Repeat("x", 8<<10)}, identity.CodeInvalidRequest},
 	}
 	for _, tt := range tests {

@@ -1,13 +1,13 @@
 package widget_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +41,7 @@ type fakeWorker struct {
 	retryAft string
 
 	requests []widget.Request // every request that reached the fake
-	handler  http.Handler
+	routes   []fakeRoute
 }
 
 type fakeContact struct {
@@ -75,15 +75,141 @@ func newFakeWorker() *fakeWorker {
 		sessions: map[string]*fakeSession{},
 		idem:     map[string]fakeAnswer{},
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/widget/contacts", f.postContact)
-	mux.HandleFunc("GET /v1/widget/me", f.authed(f.getMe))
-	mux.HandleFunc("POST /v1/widget/sessions", f.authed(f.postSession))
-	mux.HandleFunc("GET /v1/widget/sessions", f.authed(f.listSessions))
-	mux.HandleFunc("GET /v1/widget/sessions/{id}", f.authed(f.getSession))
-	mux.HandleFunc("POST /v1/widget/sessions/{id}/messages", f.authed(f.postMessage))
-	f.handler = mux
+	f.routes = []fakeRoute{
+		{"POST", "/v1/widget/contacts", f.postContact},
+		{"GET", "/v1/widget/me", f.authed(f.getMe)},
+		{"POST", "/v1/widget/sessions", f.authed(f.postSession)},
+		{"GET", "/v1/widget/sessions", f.authed(f.listSessions)},
+		{"GET", "/v1/widget/sessions/{id}", f.authed(f.getSession)},
+		{"POST", "/v1/widget/sessions/{id}/messages", f.authed(f.postMessage)},
+	}
 	return f
+}
+
+// The fake does without net/http, which TinyGo lacks: fakeRequest and
+// fakeRecorder stand in for *http.Request and httptest.ResponseRecorder, and
+// serve routes as http.ServeMux did.
+
+// fakeRequest is the part of an *http.Request the handlers read.
+type fakeRequest struct {
+	Method string
+	URL    *url.URL
+	Header fakeHeader
+	Body   io.Reader
+	params map[string]string // path wildcards by name, set by serve
+}
+
+// PathValue returns the (unescaped) path segment the route's {name} matched.
+func (r *fakeRequest) PathValue(name string) string { return r.params[name] }
+
+// fakeHeader holds one value per header name, keyed canonically
+// (idempotency-key and Idempotency-Key are the same header).
+type fakeHeader map[string]string
+
+func (h fakeHeader) Get(k string) string { return h[canonicalKey(k)] }
+func (h fakeHeader) Set(k, v string)     { h[canonicalKey(k)] = v }
+
+// canonicalKey spells a header name as net/http does: Content-Type.
+func canonicalKey(k string) string {
+	b := []byte(strings.ToLower(k))
+	for i := range b {
+		if (i == 0 || b[i-1] == '-') && 'a' <= b[i] && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// fakeRecorder records a handler's answer as httptest.ResponseRecorder did:
+// the first status written wins, and a body without one is a 200.
+type fakeRecorder struct {
+	code        int
+	wroteHeader bool
+	header      fakeHeader
+	body        bytes.Buffer
+}
+
+func newFakeRecorder() *fakeRecorder { return &fakeRecorder{code: 200, header: fakeHeader{}} }
+
+func (w *fakeRecorder) Header() fakeHeader { return w.header }
+
+func (w *fakeRecorder) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+}
+
+func (w *fakeRecorder) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	return w.body.Write(p)
+}
+
+type fakeHandlerFunc func(w *fakeRecorder, r *fakeRequest)
+
+// fakeRoute is one ServeMux pattern: a method, and a path whose {name}
+// segments match any one non-empty segment.
+type fakeRoute struct {
+	method, path string
+	handle       fakeHandlerFunc
+}
+
+// match reports whether the route's path matches the escaped path, and the
+// wildcards it matched. Segments are unescaped before they are compared, as
+// ServeMux does, so an id may hold an escaped slash.
+func (rt fakeRoute) match(escapedPath string) (map[string]string, bool) {
+	want := strings.Split(rt.path, "/")
+	got := strings.Split(escapedPath, "/")
+	if len(got) != len(want) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, w := range want {
+		seg, err := url.PathUnescape(got[i])
+		if err != nil {
+			seg = got[i]
+		}
+		if name, ok := strings.CutPrefix(w, "{"); ok {
+			if seg == "" {
+				return nil, false
+			}
+			params[strings.TrimSuffix(name, "}")] = seg
+		} else if seg != w {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// serve routes r as ServeMux did: the route matching its method and path
+// handles it; a path no route knows is answered 404, a known path asked with
+// another method 405. (ServeMux also redirected unclean paths and served HEAD
+// with GET routes; the client sends neither, so here they are 404 and 405.)
+func (f *fakeWorker) serve(w *fakeRecorder, r *fakeRequest) {
+	known := false
+	for _, rt := range f.routes {
+		params, ok := rt.match(r.URL.EscapedPath())
+		if !ok {
+			continue
+		}
+		known = true
+		if rt.method == r.Method {
+			r.params = params
+			rt.handle(w, r)
+			return
+		}
+	}
+	if known {
+		writeText(w, 405, "Method Not Allowed")
+		return
+	}
+	writeText(w, 404, "404 page not found")
+}
+
+// writeText answers like http.Error.
+func writeText(w *fakeRecorder, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
 }
 
 var errFakeNetwork = errors.New("fake: connection refused")
@@ -116,20 +242,20 @@ func (f *fakeWorker) Do(ctx context.Context, r *widget.Request) (*widget.Respons
 	}
 	f.mu.Unlock()
 
-	var body io.Reader
-	if r.Body != nil {
-		body = strings.NewReader(string(r.Body))
+	u, err := url.ParseRequestURI(r.URL)
+	if err != nil {
+		panic("fake: invalid request URL " + r.URL + ": " + err.Error()) // as httptest.NewRequest did
 	}
-	req := httptest.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	req := &fakeRequest{Method: r.Method, URL: u, Header: fakeHeader{}, Body: bytes.NewReader(r.Body)}
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
-	rec := httptest.NewRecorder()
-	f.handler.ServeHTTP(rec, req)
+	rec := newFakeRecorder()
+	f.serve(rec, req)
 	if lose {
 		return nil, errFakeNetwork
 	}
-	return &widget.Response{Status: rec.Code, RetryAfter: rec.Header().Get("Retry-After"), Body: rec.Body.Bytes()}, nil
+	return &widget.Response{Status: rec.code, RetryAfter: rec.Header().Get("Retry-After"), Body: rec.body.Bytes()}, nil
 }
 
 func (f *fakeWorker) set(fn func(f *fakeWorker)) {
@@ -209,17 +335,17 @@ func (f *fakeWorker) sessionCount() int {
 
 func pad(n int) string { return strings.Repeat("0", 8-len(strconv.Itoa(n))) + strconv.Itoa(n) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w *fakeRecorder, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeErr(w http.ResponseWriter, status int, code identity.Code, msg string) {
+func writeErr(w *fakeRecorder, status int, code identity.Code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": string(code), "message": msg}})
 }
 
-func (f *fakeWorker) postContact(w http.ResponseWriter, r *http.Request) {
+func (f *fakeWorker) postContact(w *fakeRecorder, r *fakeRequest) {
 	if r.Header.Get("X-Widget-Token") != testWidgetToken {
 		writeErr(w, 401, identity.CodeUnauthorized, "unknown widget token")
 		return
@@ -252,10 +378,10 @@ func (f *fakeWorker) postContact(w http.ResponseWriter, r *http.Request) {
 		"contact": map[string]any{"id": c.id, "name": c.name, "email": c.email, "non_verified_custom_data": c.custom, "verified": false}})
 }
 
-type fakeHandler func(w http.ResponseWriter, r *http.Request, p fakeToken)
+type fakeHandler func(w *fakeRecorder, r *fakeRequest, p fakeToken)
 
-func (f *fakeWorker) authed(h fakeHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (f *fakeWorker) authed(h fakeHandler) fakeHandlerFunc {
+	return func(w *fakeRecorder, r *fakeRequest) {
 		if r.Header.Get("X-Widget-Token") != testWidgetToken {
 			writeErr(w, 401, identity.CodeUnauthorized, "unknown widget token")
 			return
@@ -280,7 +406,7 @@ func ownerKey(p fakeToken) string { return string(p.kind) + ":" + p.sub }
 
 // replay answers a request seen before under the same Idempotency-Key and
 // caller; otherwise it runs do and remembers its answer.
-func (f *fakeWorker) replay(w http.ResponseWriter, r *http.Request, p fakeToken, do func() fakeAnswer) {
+func (f *fakeWorker) replay(w *fakeRecorder, r *fakeRequest, p fakeToken, do func() fakeAnswer) {
 	key := r.Header.Get("Idempotency-Key")
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -300,7 +426,7 @@ func (f *fakeWorker) replay(w http.ResponseWriter, r *http.Request, p fakeToken,
 	_, _ = w.Write(a.body)
 }
 
-func (f *fakeWorker) getMe(w http.ResponseWriter, r *http.Request, p fakeToken) {
+func (f *fakeWorker) getMe(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	if p.kind == identity.KindVerified {
 		writeJSON(w, 200, map[string]any{"user": map[string]any{"id": "u-" + p.sub, "user_id": p.sub, "verified": true}})
 		return
@@ -311,7 +437,7 @@ func (f *fakeWorker) getMe(w http.ResponseWriter, r *http.Request, p fakeToken) 
 	writeJSON(w, 200, map[string]any{"contact": map[string]any{"id": c.id, "name": c.name, "email": c.email, "verified": false}})
 }
 
-func (f *fakeWorker) postSession(w http.ResponseWriter, r *http.Request, p fakeToken) {
+func (f *fakeWorker) postSession(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	var in struct {
 		ExternalID *string `json:"external_id"`
 	}
@@ -349,7 +475,7 @@ func (f *fakeWorker) wire(s *fakeSession) widget.Session {
 	return ws
 }
 
-func (f *fakeWorker) listSessions(w http.ResponseWriter, r *http.Request, p fakeToken) {
+func (f *fakeWorker) listSessions(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	ext := r.URL.Query().Get("external_id")
 	if p.ext != "" && ext != "" && ext != p.ext {
 		writeErr(w, 403, identity.CodeExternalIDMismatch, "mismatch")
@@ -378,7 +504,7 @@ func (f *fakeWorker) visible(p fakeToken, id string) *fakeSession {
 	return s
 }
 
-func (f *fakeWorker) getSession(w http.ResponseWriter, r *http.Request, p fakeToken) {
+func (f *fakeWorker) getSession(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	f.mu.Lock()
 	s := f.visible(p, r.PathValue("id"))
 	if s == nil {
@@ -398,7 +524,7 @@ func (f *fakeWorker) getSession(w http.ResponseWriter, r *http.Request, p fakeTo
 	writeJSON(w, 200, map[string]any{"session": ws, "messages": msgs})
 }
 
-func (f *fakeWorker) postMessage(w http.ResponseWriter, r *http.Request, p fakeToken) {
+func (f *fakeWorker) postMessage(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	var in struct {
 		Content string `json:"content"`
 	}

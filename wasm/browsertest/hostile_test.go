@@ -1,0 +1,64 @@
+//go:build !js
+
+package browsertest
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The core must outlive whatever a page throws at it: TinyGo, which compiles
+// it, has no recover on WebAssembly, so a JavaScript exception that reached
+// Go, or a value encoding/json can only refuse by panicking, would stop the
+// core for the rest of the page's life. Each bad config below is refused with
+// a message naming the option; then, on the same page and the same core, a
+// good config still chats.
+func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
+	srv, host, o := setup(t)
+	good, _ := json.Marshal(o.config(nil))
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.exec(`window.__good = ` + string(good))
+
+	cases := []struct {
+		name, option, cfg string // cfg: a JavaScript expression; G is the good config
+	}{
+		{"a getter that throws", "user", `Object.defineProperty(Object.assign({}, G), "user", {enumerable: true, get: function () { throw new Error("boom"); }})`},
+		{"a Proxy whose keys throw", "config", `new Proxy(G, {ownKeys: function () { throw new Error("boom"); }})`},
+		{"an array whose element throws", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {list: Object.defineProperty([1, 2], "1", {get: function () { throw new Error("boom"); }})}}}})`},
+		{"NaN in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {n: NaN}}}})`},
+		{"Infinity in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {deep: [-Infinity]}}}})`},
+		{"a function in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {f: function () {}}}}})`},
+		{"a huge sparse array in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {a: new Array(1e9)}}}})`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d.t = t
+			before := len(d.consoleErrors())
+			d.exec(`window.__r = undefined; var G = window.__good; ChatWidget.init(` + c.cfg + `).then(function (ok) { window.__r = ok; }, function (e) { window.__r = "threw " + e; })`)
+			d.waitFor(`window.__r !== undefined`, "init to settle")
+			if r := evalAs[any](d, `window.__r`); r != false {
+				t.Fatalf("init settled with %v, want false", r)
+			}
+			errs := d.consoleErrors()[before:]
+			if len(errs) != 1 || !strings.Contains(errs[0], "ChatWidget") || !strings.Contains(errs[0], c.option) {
+				t.Errorf("console errors %q, want one naming %s", errs, c.option)
+			}
+		})
+	}
+	d.t = t
+
+	// localStorage that throws on every write (a full quota): the widget
+	// keeps the device in memory and still chats.
+	d.exec(`Storage.prototype.setItem = function () { throw new DOMException("full", "QuotaExceededError"); }`)
+	d.exec(`window.__r = undefined; ChatWidget.init(window.__good).then(function (ok) { window.__r = ok; })`)
+	d.waitFor(`window.__r !== undefined`, "init to settle")
+	if !evalAs[bool](d, `window.__r`) {
+		t.Fatalf("a good config refused after the bad ones: %q", d.consoleErrors())
+	}
+	d.openWidget(false)
+	d.newChat("still here after all that")
+}
