@@ -96,11 +96,11 @@ func (a *API) register() {
 	a.route("POST /v1/sessions/{id}/messages", a.server(a.serverPostMessage))
 
 	a.route("POST /v1/widget/contacts", a.widget(a.createContact))
-	a.route("GET /v1/widget/me", a.widget(a.user(a.me)))
-	a.route("POST /v1/widget/sessions", a.widget(a.user(a.createSession)))
-	a.route("GET /v1/widget/sessions", a.widget(a.user(a.listSessions)))
-	a.route("GET /v1/widget/sessions/{id}", a.widget(a.user(a.getSession)))
-	a.route("POST /v1/widget/sessions/{id}/messages", a.widget(a.user(a.postMessage)))
+	a.route("GET /v1/widget/me", a.widgetUser(a.me))
+	a.route("POST /v1/widget/sessions", a.widgetUser(a.createSession))
+	a.route("GET /v1/widget/sessions", a.widgetUser(a.listSessions))
+	a.route("GET /v1/widget/sessions/{id}", a.widgetUser(a.getSession))
+	a.route("POST /v1/widget/sessions/{id}/messages", a.widgetUser(a.postMessage))
 
 	if a.cfg.DemoRoutes {
 		a.route("GET /demo/config", a.demoConfig)

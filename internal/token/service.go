@@ -152,11 +152,29 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 // a failure of the ring's [Engine] itself (not a verdict on the token), which
 // wraps none of them.
 func (s *Service) Verify(token, orgID string) (*Claims, error) {
+	return s.VerifySignature(token).For(orgID)
+}
+
+// Signed is the outcome of [Service.VerifySignature]: a token whose size,
+// encoding, key and signature have been checked (steps 1 and 2 of
+// [Service.Verify]), or the error that stopped it there. Its For finishes
+// the check for an org.
+type Signed struct {
+	s   *Service
+	c   *Claims
+	err error
+}
+
+// VerifySignature runs steps 1 and 2 of [Service.Verify], the ones that do
+// not depend on the org: in the Worker the signature is a WebCrypto call, so
+// the API checks it while it reads the org. VerifySignature(t).For(org) is
+// Verify(t, org), error for error.
+func (s *Service) VerifySignature(token string) Signed {
 	if len(token) > MaxTokenBytes {
-		return nil, fail(ErrInvalid, reasonTooLarge)
+		return Signed{err: fail(ErrInvalid, reasonTooLarge)}
 	}
 	if token == "" {
-		return nil, fail(ErrInvalid, reasonEmpty)
+		return Signed{err: fail(ErrInvalid, reasonEmpty)}
 	}
 
 	// golang-jwt decodes the token (strictly) and the ring's engine checks
@@ -164,26 +182,39 @@ func (s *Service) Verify(token, orgID string) (*Claims, error) {
 	c := new(Claims)
 	t, parts, err := s.parser.ParseUnverified(token, c)
 	if err != nil {
-		return nil, fail(ErrInvalid, parseReason(err))
+		return Signed{err: fail(ErrInvalid, parseReason(err))}
 	}
 	key, err := s.keyOf(t)
 	if err != nil {
-		return nil, fail(ErrInvalid, parseReason(err))
+		return Signed{err: fail(ErrInvalid, parseReason(err))}
 	}
 	if len(t.Signature) != ed25519.SignatureSize {
-		return nil, fail(ErrInvalid, reasonSignature)
+		return Signed{err: fail(ErrInvalid, reasonSignature)}
 	}
 	// parts[0] and parts[1] are consecutive in token: the signing input is
 	// the token up to its second dot.
 	signed := token[:len(parts[0])+1+len(parts[1])]
 	ok, err := key.Verify([]byte(signed), t.Signature)
 	if err != nil {
-		return nil, fmt.Errorf("token: verifying a signature: %w", err)
+		return Signed{err: fmt.Errorf("token: verifying a signature: %w", err)}
 	}
 	if !ok {
-		return nil, fail(ErrInvalid, reasonSignature)
+		return Signed{err: fail(ErrInvalid, reasonSignature)}
 	}
 
+	return Signed{s: s, c: c}
+}
+
+// For runs steps 3 to 6 of [Service.Verify] for the org orgID, or returns
+// the error of steps 1 and 2.
+func (v Signed) For(orgID string) (*Claims, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
+	if v.s == nil { // a zero Signed: nothing was verified
+		return nil, fail(ErrInvalid, reasonEmpty)
+	}
+	s, c := v.s, v.c
 	if c.Issuer != s.issuer {
 		return nil, fail(ErrInvalid, reasonIssuer)
 	}
