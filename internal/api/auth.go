@@ -118,7 +118,7 @@ func (a *API) widgetCall(h func(httpx.ResponseWriter, *httpx.Request, *widgetCal
 // check, not the end of the Worker.
 func (a *API) verifySignature(raw string) <-chan token.Signed {
 	ch := make(chan token.Signed, 1)
-	go func() {
+	conc.Go(func() {
 		defer func() {
 			if p := recover(); p != nil {
 				ch <- token.Signed{}
@@ -126,7 +126,7 @@ func (a *API) verifySignature(raw string) <-chan token.Signed {
 			}
 		}()
 		ch <- a.tokens.VerifySignature(raw)
-	}()
+	})
 	return ch
 }
 

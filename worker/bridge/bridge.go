@@ -15,7 +15,7 @@
 // belong to the isolate and stay valid across its requests.
 //
 // Each request runs in a goroutine of its own (one that served an earlier
-// request, see pool.go) with its own context; nothing about a request is
+// request: conc.Go) with its own context; nothing about a request is
 // kept in package state. A panic in a handler answers that
 // request with a 500 and leaves the instance serving.
 package bridge
@@ -28,6 +28,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/jscall"
 )
@@ -71,7 +72,7 @@ func Register(target js.Value, h httpx.Handler) {
 		req := args[0]
 		if len(args) >= 5 && args[1].Type() == js.TypeString && args[3].Type() == js.TypeFunction {
 			head, body, respond, reject := args[1].String(), args[2], args[3], args[4]
-			spawn(func() { serveLines(h, req, head, body, respond, reject) })
+			conc.Go(func() { serveLines(h, req, head, body, respond, reject) })
 			return nil
 		}
 		var executor js.Func

@@ -1,27 +1,27 @@
-//go:build js && wasm
-
-package bridge
+package conc_test
 
 import (
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/chatwidget/identity/internal/conc"
 )
 
-// TestSpawnReusesGoroutinesAndCapsTheIdle: a burst runs every request at
-// once, afterwards at most maxIdle goroutines stay, and requests one after
+// TestGoReusesGoroutinesAndCapsTheIdle: a burst runs every request at
+// once, afterwards at most conc.MaxIdle goroutines stay, and calls one after
 // another reuse them rather than adding any.
-func TestSpawnReusesGoroutinesAndCapsTheIdle(t *testing.T) {
+func TestGoReusesGoroutinesAndCapsTheIdle(t *testing.T) {
 	base := runtime.NumGoroutine()
 
-	const burst = 3 * maxIdle
+	const burst = 3 * conc.MaxIdle
 	release := make(chan struct{})
 	var started, done sync.WaitGroup
 	started.Add(burst)
 	done.Add(burst)
 	for range burst {
-		spawn(func() {
+		conc.Go(func() {
 			started.Done()
 			<-release
 			done.Done()
@@ -31,22 +31,22 @@ func TestSpawnReusesGoroutinesAndCapsTheIdle(t *testing.T) {
 	close(release)
 	done.Wait()
 	runtime.Gosched()
-	if n := runtime.NumGoroutine() - base; n > maxIdle {
-		t.Errorf("%d goroutines stayed after the burst, want at most %d", n, maxIdle)
+	if n := runtime.NumGoroutine() - base; n > conc.MaxIdle {
+		t.Errorf("%d goroutines stayed after the burst, want at most %d", n, conc.MaxIdle)
 	}
 
 	ids := map[string]bool{}
 	for range 1000 {
 		finished := make(chan struct{})
-		spawn(func() { ids[goroutineID()] = true; close(finished) })
+		conc.Go(func() { ids[goroutineID()] = true; close(finished) })
 		<-finished
 		runtime.Gosched()
 	}
-	if len(ids) > maxIdle {
-		t.Errorf("1000 requests in turn ran on %d goroutines, want at most %d", len(ids), maxIdle)
+	if len(ids) > conc.MaxIdle {
+		t.Errorf("1000 calls in turn ran on %d goroutines, want at most %d", len(ids), conc.MaxIdle)
 	}
-	if n := runtime.NumGoroutine() - base; n > maxIdle {
-		t.Errorf("%d goroutines stayed, want at most %d", n, maxIdle)
+	if n := runtime.NumGoroutine() - base; n > conc.MaxIdle {
+		t.Errorf("%d goroutines stayed, want at most %d", n, conc.MaxIdle)
 	}
 }
 
