@@ -118,7 +118,7 @@ web:
 		fi; \
 		if [ "$$compiler" = tinygo ]; then \
 			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo), TinyGo's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
-			$(TINYGO) build -target=wasm -no-debug -o $(PUBLIC)/widget-core.wasm ./wasm; \
+			$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -o $(PUBLIC)/widget-core.wasm ./wasm; \
 			cp $(TINYGO_DIR)/root/targets/wasm_exec.js $(PUBLIC)/wasm_exec.js; \
 		else \
 			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (Go), Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
@@ -195,7 +195,7 @@ test: build vet
 	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/...
 	@if [ "$$(cat $(BUILD)/core-compiler 2>/dev/null)" = tinygo ]; then \
 		echo "==> tinygo test -target=wasm (the widget core's compiler, under Node) ./internal/identity ./internal/widget"; \
-		$(TINYGO) test -target=wasm ./internal/identity ./internal/widget; \
+		$(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget; \
 	else \
 		echo "warning: the widget core was built with Go's compiler: its packages' tests under TinyGo did not run" >&2; \
 	fi
