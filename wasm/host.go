@@ -8,10 +8,12 @@ import "syscall/js"
 // throw. Its call(o, k, args) catches what JavaScript throws and returns
 // {v: o[k](...args)}, or {v: o[k]} when args is undefined, or {e: error}.
 //
-// The core does not rely on recover for such calls: TinyGo, which compiles
-// the core, has no recover on WebAssembly, so a JavaScript exception turned
-// into a Go panic would stop the core for good. A page's localStorage throws
-// when it is full or refused; a page's getToken may throw.
+// The core does not rely on recover for such calls. With Go's compiler an
+// exception thrown inside a property read unwinds through Go's frames and
+// cannot be recovered, and TinyGo (CORE_COMPILER=tinygo) has no recover on
+// WebAssembly at all: either way it would stop the core for good. A page's
+// config may hold a getter or a Proxy that throws; its localStorage throws
+// when it is full or refused.
 type host struct{ call js.Value }
 
 // hostFrom reads the host argument of ChatWidgetCore.create. Without one

@@ -208,8 +208,8 @@ func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 // number types or a valid json.Number), []any and map[string]any. Anything
 // else (a function from the browser, NaN, a channel) is refused here, so the
 // encoding below never fails: it must not, because encoding/json reports such
-// values by panicking and recovering, and the widget core's compiler (TinyGo)
-// has no recover on WebAssembly.
+// values by panicking and recovering, and TinyGo, which can compile the
+// widget core, has no recover on WebAssembly.
 func CheckCustomData(field string, m CustomData) error {
 	if m == nil {
 		return nil
