@@ -152,7 +152,7 @@
             lm ? lm.content.slice(0, 80) : "New conversation",
             h("small", null, new Date(s.updated_at || s.created_at).toLocaleString()))));
         });
-      }, note);
+      }, function (e) { ul.removeAttribute("aria-busy"); note(e); });
     }
 
     // open2: the chat view of session id, or of a new chat when id is "".

@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -61,4 +62,65 @@ func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
 	}
 	d.openWidget(false)
 	d.newChat("still here after all that")
+}
+
+// getToken renews a verified token the worker refuses: the page's function
+// is called, and what it returns is used. One that throws is a refusal the
+// widget shows, and the core keeps serving.
+func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	good := o.verifiedToken(t, map[string]any{"user_id": "renewed-user", "email": "renewed@example.com"})
+	cfg, _ := json.Marshal(o.config(map[string]any{"user": map[string]any{"token": "refused.by.worker"}}))
+	init := func(getToken string) {
+		d.t.Helper()
+		d.exec(`window.__r = undefined; window.__calls = 0; var c = ` + string(cfg) + `; c.getToken = ` + getToken +
+			`; ChatWidget.init(c).then(function (ok) { window.__r = ok; })`)
+		d.waitFor(`window.__r !== undefined`, "init to settle")
+		if !evalAs[bool](d, `window.__r`) {
+			t.Fatalf("init refused the config: %q", d.consoleErrors())
+		}
+	}
+
+	init(`function () { window.__calls++; return new Promise(function (ok) { setTimeout(function () { ok(` + jsString(good) + `); }, 10); }); }`)
+	d.openWidget(false)
+	d.newChat("sent with the renewed token")
+	if n := evalAs[int](d, `window.__calls`); n != 1 {
+		t.Errorf("getToken called %d times, want 1", n)
+	}
+	var found bool
+	for _, s := range o.sessions(t, url.Values{"user_id": {"renewed-user"}}) {
+		for _, m := range o.messages(t, s.ID) {
+			found = found || (s.Verified && m.Content == "sent with the renewed token")
+		}
+	}
+	if !found {
+		t.Error("the message is not in a verified session of the user")
+	}
+
+	init(`function () { window.__calls++; throw new Error("no session on the page's server"); }`)
+	d.click("[data-widget=launcher]")
+	d.waitFor(`window.__t.all("[role=alert]").length > 0`, "the refusal to be shown")
+	if n := evalAs[int](d, `window.__t.all("[aria-busy=true]").length`); n != 0 {
+		t.Errorf("%d elements still say they are loading after the refusal", n)
+	}
+	if n := evalAs[int](d, `window.__calls`); n < 1 {
+		t.Errorf("getToken called %d times", n)
+	}
+
+	// The same core still serves a good config.
+	d.exec(`window.__r = undefined; ChatWidget.init(` + string(must(json.Marshal(o.config(nil)))) + `).then(function (ok) { window.__r = ok; })`)
+	d.waitFor(`window.__r !== undefined`, "init to settle")
+	d.openWidget(false)
+	d.newChat("still here after a throwing getToken")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
