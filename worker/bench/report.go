@@ -118,6 +118,20 @@ func printTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "* extra rows, not among the four routes of the goal: POST /v1/widget/sessions (a new chat: 3 KV puts) and\n")
 	fmt.Fprintf(w, "  GET /.well-known/jwks.json (no KV, no crypto: what any request costs around the handler)\n")
 	fmt.Fprintf(w, "p50/p99: latency seen by the client over all rounds; rps: requests answered per second of wall time, all clients together\n")
+	var rounds []string
+	for _, rr := range r.Routes {
+		if rr.Extra || len(rr.RoundRatios) < 2 {
+			continue
+		}
+		rs := make([]string, len(rr.RoundRatios))
+		for i, x := range rr.RoundRatios {
+			rs[i] = fmt.Sprintf("%.2f×", x)
+		}
+		rounds = append(rounds, rr.Route+" "+strings.Join(rs, " "))
+	}
+	if len(rounds) > 0 {
+		fmt.Fprintf(w, "p50 ours/peer round by round (how much one round moves on this machine):\n  %s\n", strings.Join(rounds, "; "))
+	}
 	printWarmup(w, r)
 	if len(errs) == 0 {
 		fmt.Fprintf(w, "every answer had the expected status and body, on both workers\n")

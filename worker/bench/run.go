@@ -75,6 +75,8 @@ type RouteResult struct {
 	// The warm-up's requests, before the rounds: how each worker does while
 	// V8 is still optimising it.
 	WarmOurs, WarmPeer Stats
+	// RoundRatios is each round's p50 ours/peer: how far one round moves.
+	RoundRatios []float64
 }
 
 // Report is everything one run measured.
@@ -191,6 +193,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if (r+i)%2 == 1 {
 				pair = []*Target{peer, ours}
 			}
+			var o50, p50 time.Duration
 			for _, t := range pair {
 				if err := ctx.Err(); err != nil {
 					return rep, err
@@ -198,9 +201,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				st := phase(ctx, t, rt, cfg.Requests, cfg.Clients, true)
 				if t == ours {
 					rep.Routes[i].Ours.Add(st)
+					o50 = st.Percentile(50)
 				} else {
 					rep.Routes[i].Peer.Add(st)
+					p50 = st.Percentile(50)
 				}
+			}
+			if p50 > 0 {
+				rep.Routes[i].RoundRatios = append(rep.Routes[i].RoundRatios, float64(o50)/float64(p50))
 			}
 		}
 		logf("round %d/%d done", r+1, cfg.Rounds)
