@@ -39,9 +39,7 @@ func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d.t = t
 			before := len(d.consoleErrors())
-			d.exec(`window.__r = undefined; var G = window.__good; ChatWidget.init(` + c.cfg + `).then(function (ok) { window.__r = ok; }, function (e) { window.__r = "threw " + e; })`)
-			d.waitFor(`window.__r !== undefined`, "init to settle")
-			if r := evalAs[any](d, `window.__r`); r != false {
+			if r := d.initIn(`var G = window.__good`, c.cfg); r != false {
 				t.Fatalf("init settled with %v, want false", r)
 			}
 			errs := d.consoleErrors()[before:]
@@ -55,10 +53,8 @@ func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
 	// localStorage that throws on every write (a full quota): the widget
 	// keeps the device in memory and still chats.
 	d.exec(`Storage.prototype.setItem = function () { throw new DOMException("full", "QuotaExceededError"); }`)
-	d.exec(`window.__r = undefined; ChatWidget.init(window.__good).then(function (ok) { window.__r = ok; })`)
-	d.waitFor(`window.__r !== undefined`, "init to settle")
-	if !evalAs[bool](d, `window.__r`) {
-		t.Fatalf("a good config refused after the bad ones: %q", d.consoleErrors())
+	if r := d.initIn("", `window.__good`); r != true {
+		t.Fatalf("a good config settled with %v after the bad ones: %q", r, d.consoleErrors())
 	}
 	d.openWidget(false)
 	d.newChat("still here after all that")
@@ -77,11 +73,8 @@ func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
 	cfg, _ := json.Marshal(o.config(map[string]any{"user": map[string]any{"token": "refused.by.worker"}}))
 	init := func(getToken string) {
 		d.t.Helper()
-		d.exec(`window.__r = undefined; window.__calls = 0; var c = ` + string(cfg) + `; c.getToken = ` + getToken +
-			`; ChatWidget.init(c).then(function (ok) { window.__r = ok; })`)
-		d.waitFor(`window.__r !== undefined`, "init to settle")
-		if !evalAs[bool](d, `window.__r`) {
-			t.Fatalf("init refused the config: %q", d.consoleErrors())
+		if r := d.initIn(`window.__calls = 0; var c = `+string(cfg)+`; c.getToken = `+getToken, `c`); r != true {
+			t.Fatalf("init settled with %v: %q", r, d.consoleErrors())
 		}
 	}
 
@@ -112,15 +105,20 @@ func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
 	}
 
 	// The same core still serves a good config.
-	d.exec(`window.__r = undefined; ChatWidget.init(` + string(must(json.Marshal(o.config(nil)))) + `).then(function (ok) { window.__r = ok; })`)
-	d.waitFor(`window.__r !== undefined`, "init to settle")
+	anonymous, _ := json.Marshal(o.config(nil))
+	if r := d.initIn("", string(anonymous)); r != true {
+		t.Fatalf("a good config settled with %v after a throwing getToken: %q", r, d.consoleErrors())
+	}
 	d.openWidget(false)
 	d.newChat("still here after a throwing getToken")
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
+// initIn runs setup on the page, then ChatWidget.init with the config the
+// JavaScript expression cfg makes, and returns what init settled to: true,
+// false, or "threw ..." when its promise was rejected (it never should be).
+func (d *device) initIn(setup, cfg string) any {
+	d.t.Helper()
+	d.exec(setup + `; window.__r = undefined; ChatWidget.init(` + cfg + `).then(function (ok) { window.__r = ok; }, function (e) { window.__r = "threw " + e; })`)
+	d.waitFor(`window.__r !== undefined`, "ChatWidget.init to settle")
+	return evalAs[any](d, `window.__r`)
 }
