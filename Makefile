@@ -5,7 +5,7 @@
 #                kept in .wrangler/state, and print a demo org's widget token and api key
 #   make test    build, vet, native tests (wrangler dev and browser ones included),
 #                the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto} under Node,
-#                and, with CORE_COMPILER=tinygo, the core's packages compiled by TinyGo under Node
+#                and the core's packages compiled by TinyGo under Node (when TinyGo built the core)
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
@@ -95,32 +95,44 @@ jwt-eddsa:
 # (see _headers below); web/widget.js is its source. Missing web/ or wasm/
 # (not written yet) is reported; once they exist, any failure stops the build.
 #
-# The core is compiled by Go's compiler (1.15 MB gzipped). CORE_COMPILER=tinygo
-# compiles it with TinyGo instead (0.30 MB; README "The widget core and
-# TinyGo"), which wasm/tinygo/toolchain.sh builds into .tinygo/ once, from the
-# module proxy and Debian's LLVM 19; it is not the default because TinyGo
-# never releases a JavaScript value the core has held (no finalizers), so a
-# page with an open chat grows by about 12 KB a poll. make deploy refuses it.
-# build/core-compiler says which compiler made build/public's core.
-CORE_COMPILER ?= go
+# The core is compiled by TinyGo (0.30 MB gzipped; README "The widget core
+# and TinyGo"), which wasm/tinygo/toolchain.sh builds into .tinygo/ once,
+# from the module proxy and Debian's LLVM 19 packages. Its goroutines get
+# CORE_STACK of stack each: TinyGo cannot grow a stack, and the core's
+# deepest call measured needs 12-16 KB (12 KB overflows); a larger stack
+# makes TinyGo's conservative GC keep more memory (hold test, wasm/browsertest).
+# Where those packages are missing and CORE_COMPILER was not set, the core is
+# compiled by Go's compiler instead (1.15 MB), with a warning; make deploy
+# refuses that core. CORE_COMPILER=go asks for it; CORE_COMPILER=tinygo
+# fails rather than fall back. build/core-compiler says which compiler made
+# build/public's core, build/core-stack TinyGo's stack size.
+CORE_COMPILER ?= tinygo
+CORE_STACK ?= 32KB
 TINYGO_DIR := .tinygo
 TINYGO := wasm/tinygo/tinygo.sh $(TINYGO_DIR)
 web:
 	@mkdir -p $(PUBLIC)
 	@if [ -d wasm ]; then \
 		compiler=$(CORE_COMPILER); \
-		case "$$compiler" in go) ;; tinygo) wasm/tinygo/toolchain.sh $(TINYGO_DIR) ;; \
-			*) echo "CORE_COMPILER must be go or tinygo, not $$compiler" >&2; exit 1 ;; esac; \
+		case "$$compiler" in go|tinygo) ;; *) echo "CORE_COMPILER must be go or tinygo, not $$compiler" >&2; exit 1 ;; esac; \
+		missing=$$(wasm/tinygo/toolchain.sh --missing); \
+		if [ "$$compiler" = tinygo ] && [ -n "$$missing" ] && [ "$(origin CORE_COMPILER)" = file ]; then \
+			echo "warning: TinyGo, which compiles the widget core, needs Debian packages: apt-get install -y $$missing" >&2; \
+			echo "warning: compiling the core with Go instead (1.15 MB gzipped rather than 0.30; make deploy refuses it)" >&2; \
+			compiler=go; \
+		fi; \
 		if [ "$$compiler" = tinygo ]; then \
-			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo), TinyGo's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
-			$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -o $(PUBLIC)/widget-core.wasm ./wasm; \
-			cp $(TINYGO_DIR)/root/targets/wasm_exec.js $(PUBLIC)/wasm_exec.js; \
+			wasm/tinygo/toolchain.sh $(TINYGO_DIR); \
+			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo, $(CORE_STACK) stacks), TinyGo's wasm_exec.js + wasm/tinygo/wasm_exec_events.js -> $(PUBLIC)/wasm_exec.js"; \
+			$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -stack-size=$(CORE_STACK) -o $(PUBLIC)/widget-core.wasm ./wasm; \
+			cat $(TINYGO_DIR)/root/targets/wasm_exec.js wasm/tinygo/wasm_exec_events.js > $(PUBLIC)/wasm_exec.js; \
 		else \
 			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (Go), Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
 			GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
 			cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
 		fi; \
 		echo $$compiler > $(BUILD)/core-compiler; \
+		if [ "$$compiler" = tinygo ]; then echo $(CORE_STACK) > $(BUILD)/core-stack; else rm -f $(BUILD)/core-stack; fi; \
 	else \
 		echo "warning: wasm/ does not exist yet: no $(PUBLIC)/widget-core.wasm" >&2; \
 	fi
@@ -194,8 +206,8 @@ test: build vet
 	fi
 
 deploy: build
-	@if [ "$$(cat $(BUILD)/core-compiler)" != go ]; then \
-		echo "error: the widget core was built by $$(cat $(BUILD)/core-compiler): TinyGo's core leaks JavaScript values (README \"The widget core and TinyGo\"); build with CORE_COMPILER=go" >&2; exit 1; \
+	@if [ "$$(cat $(BUILD)/core-compiler)" != tinygo ]; then \
+		echo "error: the widget core was built by $$(cat $(BUILD)/core-compiler), not TinyGo: 1.15 MB instead of 0.30 (install what make build's warning names, then build again)" >&2; exit 1; \
 	fi
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \
 		echo "error: wrangler.toml still has the placeholder KV id: run 'npx wrangler kv namespace create CHAT_KV' and paste its id" >&2; exit 1; \

@@ -26,7 +26,8 @@ type unreadable struct{}
 
 // fromJS turns a JavaScript value into what widget.ParseConfig reads: objects
 // as map[string]any, arrays as []any, numbers as float64, and functions as a
-// widget.TokenFunc (ParseConfig refuses one anywhere but getToken).
+// widget.TokenFunc (ParseConfig refuses one anywhere but getToken). v stays
+// the caller's to free; a function inside it is kept by its TokenFunc.
 func fromJS(h host, v js.Value, depth int) any {
 	switch v.Type() {
 	case js.TypeBoolean:
@@ -41,40 +42,49 @@ func fromJS(h host, v js.Value, depth int) any {
 		if depth >= maxDepth {
 			return map[string]any{}
 		}
+		var s scope
+		defer s.end()
 		// Reads go through the host: a getter or a Proxy may throw.
-		if isArr, ok := h.method(js.Global().Get("Array"), "isArray", v); !ok {
+		isArr, ok := h.method(s.keep(js.Global().Get("Array")), "isArray", v)
+		if s.keep(isArr); !ok {
 			return unreadable{}
 		} else if isArr.Truthy() {
 			n, ok := h.get(v, "length")
-			if !ok || n.Type() != js.TypeNumber || n.Int() > maxArray {
+			if s.keep(n); !ok || n.Type() != js.TypeNumber || n.Int() > maxArray {
 				return unreadable{}
 			}
 			out := make([]any, n.Int())
 			for i := range out {
-				if x, ok := h.get(v, strconv.Itoa(i)); ok {
-					out[i] = fromJS(h, x, depth+1)
-				} else {
-					out[i] = unreadable{}
-				}
+				out[i] = item(h, v, strconv.Itoa(i), depth)
 			}
 			return out
 		}
-		keys, ok := h.method(js.Global().Get("Object"), "keys", v)
-		if !ok || keys.Length() > maxArray {
+		keys, ok := h.method(s.keep(js.Global().Get("Object")), "keys", v)
+		if s.keep(keys); !ok || keys.Length() > maxArray {
 			return unreadable{}
 		}
 		out := make(map[string]any, keys.Length())
 		for i := range keys.Length() {
-			k := keys.Index(i).String()
-			if x, ok := h.get(v, k); ok {
-				out[k] = fromJS(h, x, depth+1)
-			} else {
-				out[k] = unreadable{}
-			}
+			kv := keys.Index(i)
+			k := kv.String()
+			free(kv)
+			out[k] = item(h, v, k, depth)
 		}
 		return out
 	}
 	return nil // undefined, null, symbol, bigint
+}
+
+// item is fromJS of o[k], o being at depth.
+func item(h host, o js.Value, k string, depth int) any {
+	x, ok := h.get(o, k)
+	if !ok {
+		return unreadable{}
+	}
+	if x.Type() != js.TypeFunction { // a function is kept by its TokenFunc
+		defer free(x)
+	}
+	return fromJS(h, x, depth+1)
 }
 
 var errBadToken = errors.New("getToken must return (a Promise of) a string")
@@ -84,11 +94,14 @@ var errBadToken = errors.New("getToken must return (a Promise of) a string")
 // so that a throw is a rejection and never reaches Go.
 func tokenFunc(fn js.Value) widget.TokenFunc {
 	return func(ctx context.Context) (string, error) {
-		res, err := await(ctx, js.Global().Get("Promise").Call("resolve").Call("then", fn))
+		var s scope
+		defer s.end()
+		resolved := s.keep(s.keep(js.Global().Get("Promise")).Call("resolve"))
+		res, err := await(ctx, s.keep(resolved.Call("then", fn)))
 		if err != nil {
 			return "", errors.Join(errors.New("getToken failed"), err)
 		}
-		if res.Type() != js.TypeString {
+		if s.keep(res).Type() != js.TypeString {
 			return "", errBadToken
 		}
 		return res.String(), nil
@@ -96,26 +109,29 @@ func tokenFunc(fn js.Value) widget.TokenFunc {
 }
 
 // await waits for a JavaScript Promise. It must run on a goroutine of its
-// own, never in a js.FuncOf callback.
+// own, never in a js.FuncOf callback. p stays the caller's to free, and so
+// does the value it returns.
 func await(ctx context.Context, p js.Value) (js.Value, error) {
 	type result struct {
 		v   js.Value
 		err error
 	}
 	ch := make(chan result, 1)
-	onOK := js.FuncOf(func(_ js.Value, a []js.Value) any {
+	onOK := callback(func(a []js.Value) js.Value {
 		ch <- result{v: arg(a)}
-		return nil
+		free(a[min(1, len(a)):]...)
+		return js.Undefined()
 	})
-	onErr := js.FuncOf(func(_ js.Value, a []js.Value) any {
+	onErr := callback(func(a []js.Value) js.Value {
 		ch <- result{err: jsError(arg(a))}
-		return nil
+		free(a...)
+		return js.Undefined()
 	})
-	p.Call("then", onOK, onErr)
+	free(p.Call("then", onOK.Value, onErr.Value))
 	select {
 	case r := <-ch:
-		onOK.Release()
-		onErr.Release()
+		release(onOK)
+		release(onErr)
 		return r.v, r.err
 	case <-ctx.Done():
 		// The callbacks stay alive: the Promise may still settle.
@@ -133,7 +149,9 @@ func arg(a []js.Value) js.Value {
 // jsError turns a rejection reason into an error with its message.
 func jsError(v js.Value) error {
 	if v.Type() == js.TypeObject {
-		if m := v.Get("message"); m.Type() == js.TypeString {
+		m := v.Get("message")
+		defer free(m)
+		if m.Type() == js.TypeString {
 			return errors.New(m.String())
 		}
 	}

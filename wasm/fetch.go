@@ -15,10 +15,10 @@ import (
 const requestTimeout = 20 * time.Second
 
 // fetchTransport is widget.Transport over the browser's fetch: CORS, no
-// cookies, no cache.
-type fetchTransport struct{}
+// cookies, no cache. It asks through the host's fetch when there is one.
+type fetchTransport struct{ h host }
 
-func (fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget.Response, err error) {
+func (t fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget.Response, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp, err = nil, errors.New("fetch threw an exception")
@@ -26,39 +26,61 @@ func (fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget.R
 	}()
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
+	var s scope
+	defer s.end()
 
-	headers := object()
+	headers := s.keep(object())
 	for k, v := range r.Header {
-		headers.Set(k, v)
+		headers.Set(k, s.str(v))
 	}
-	init := object()
-	init.Set("method", r.Method)
+	init := s.keep(object())
+	init.Set("method", s.str(r.Method))
 	init.Set("headers", headers)
-	init.Set("mode", "cors")
-	init.Set("credentials", "omit")
-	init.Set("cache", "no-store")
+	init.Set("mode", s.str("cors"))
+	init.Set("credentials", s.str("omit"))
+	init.Set("cache", s.str("no-store"))
 	if r.Body != nil {
-		init.Set("body", string(r.Body))
+		init.Set("body", s.str(string(r.Body)))
 	}
-	abort := js.Global().Get("AbortController").New()
-	init.Set("signal", abort.Get("signal"))
-	stop := context.AfterFunc(ctx, func() { abort.Call("abort") })
-	defer stop()
+	abort := construct("AbortController")
+	init.Set("signal", s.keep(abort.Get("signal")))
+	stop := context.AfterFunc(ctx, func() {
+		free(abort.Call("abort"), abort)
+	})
+	defer func() {
+		if stop() { // else the AfterFunc has begun, and frees abort
+			free(abort)
+		}
+	}()
 
-	res, err := await(ctx, js.Global().Call("fetch", r.URL, init))
+	if !t.h.fetch.IsUndefined() {
+		res, err := await(ctx, s.keep(t.h.fetch.Invoke(s.str(r.URL), init)))
+		if err != nil {
+			return nil, err
+		}
+		s.keep(res)
+		return &widget.Response{
+			Status:     res.Get("status").Int(),
+			RetryAfter: prop(res, "retryAfter"),
+			Body:       []byte(prop(res, "body")),
+		}, nil
+	}
+	res, err := await(ctx, s.keep(js.Global().Call("fetch", s.str(r.URL), init)))
 	if err != nil {
 		return nil, err
 	}
+	s.keep(res)
 	out := &widget.Response{Status: res.Get("status").Int()}
 	// Retry-After is readable cross-origin only when the worker lists it in
 	// Access-Control-Expose-Headers.
-	if ra := res.Get("headers").Call("get", "Retry-After"); ra.Type() == js.TypeString {
+	ra := s.keep(s.keep(res.Get("headers")).Call("get", s.str("Retry-After")))
+	if ra.Type() == js.TypeString {
 		out.RetryAfter = ra.String()
 	}
-	text, err := await(ctx, res.Call("text"))
+	text, err := await(ctx, s.keep(res.Call("text")))
 	if err != nil {
 		return nil, err
 	}
-	out.Body = []byte(text.String())
+	out.Body = []byte(s.keep(text).String())
 	return out, nil
 }

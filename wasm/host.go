@@ -4,9 +4,9 @@ package main
 
 import "syscall/js"
 
-// host is what widget.js hands the core for calls into the page that may
-// throw. Its call(o, k, args) catches what JavaScript throws and returns
-// {v: o[k](...args)}, or {v: o[k]} when args is undefined, or {e: error}.
+// host is what widget.js hands the core (its HOST). Its call(o, k, args)
+// catches what JavaScript throws and returns {v: o[k](...args)}, or {v: o[k]}
+// when args is undefined, or {e: error}.
 //
 // The core does not rely on recover for such calls. With Go's compiler an
 // exception thrown inside a property read unwinds through Go's frames and
@@ -14,24 +14,42 @@ import "syscall/js"
 // WebAssembly at all: either way it would stop the core for good. A page's
 // config may hold a getter or a Proxy that throws; its localStorage throws
 // when it is full or refused.
-type host struct{ call js.Value }
+//
+// Its deferred() and fetch(url, init) spare the core calls back into Go:
+// under TinyGo each one starts a goroutine with a stack of its own, and the
+// fewer there are, the less memory the core keeps (see the hold test in
+// wasm/browsertest). deferred() is {promise, resolve, reject}, made without
+// an executor; fetch settles once with {status, retryAfter, body}.
+type host struct{ call, deferred, fetch js.Value }
 
-// hostFrom reads the host argument of ChatWidgetCore.create. Without one
-// (a widget.js older than this core), calls are made directly and a throw is
-// recovered where the compiler can.
+// hostFrom reads the host argument of ChatWidgetCore.create. What it lacks
+// (a widget.js older than this core) the core does itself: calls are made
+// directly and a throw is recovered where the compiler can, Promises are made
+// with an executor, and fetch's answer is read in two steps. The host's
+// functions are kept for the core's lifetime.
 func hostFrom(v js.Value) host {
-	if v.Type() == js.TypeObject && v.Get("call").Type() == js.TypeFunction {
-		return host{call: v.Get("call")}
+	if v.Type() != js.TypeObject {
+		return host{}
 	}
-	return host{}
+	fn := func(name string) js.Value {
+		f := v.Get(name)
+		if f.Type() != js.TypeFunction {
+			free(f)
+			return js.Undefined()
+		}
+		return f
+	}
+	return host{call: fn("call"), deferred: fn("deferred"), fetch: fn("fetch")}
 }
 
-// get reads o[k] and reports whether that threw (a getter, a Proxy).
+// get reads o[k] and reports whether that threw (a getter, a Proxy). The
+// caller frees what it returns.
 func (h host) get(o js.Value, k string) (js.Value, bool) {
 	return h.do(o, k, nil)
 }
 
-// method calls o[k](args...) and reports whether that threw.
+// method calls o[k](args...) and reports whether that threw. Arguments are
+// strings or values the caller holds; the caller frees what it returns.
 func (h host) method(o js.Value, k string, args ...any) (js.Value, bool) {
 	if args == nil {
 		args = []any{}
@@ -40,6 +58,18 @@ func (h host) method(o js.Value, k string, args ...any) (js.Value, bool) {
 }
 
 func (h host) do(o js.Value, k string, args []any) (v js.Value, ok bool) {
+	var s scope
+	defer s.end()
+	var a js.Value // undefined: a read
+	if args != nil {
+		a = s.keep(newArray())
+		for i, x := range args {
+			if str, isStr := x.(string); isStr {
+				x = s.str(str)
+			}
+			a.SetIndex(i, x)
+		}
+	}
 	if h.call.IsUndefined() {
 		defer func() {
 			if recover() != nil {
@@ -49,14 +79,10 @@ func (h host) do(o js.Value, k string, args []any) (v js.Value, ok bool) {
 		if args == nil {
 			return o.Get(k), true
 		}
-		return o.Call(k, args...), true
+		return s.keep(o.Get(k)).Call("apply", o, a), true
 	}
-	var a any = js.Undefined()
-	if args != nil {
-		a = args
-	}
-	r := h.call.Invoke(o, k, a)
-	if r.Type() != js.TypeObject || !r.Get("e").IsUndefined() {
+	r := s.keep(h.call.Invoke(o, s.str(k), a))
+	if r.Type() != js.TypeObject || !s.keep(r.Get("e")).IsUndefined() {
 		return js.Undefined(), false
 	}
 	return r.Get("v"), true

@@ -24,20 +24,42 @@ import (
 	"errors"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/widget"
 )
 
 func main() {
 	core := object()
-	core.Set("create", js.FuncOf(create))
+	create := callback(create)
+	core.Set("create", create.Value)
 	core.Set("version", "1")
 	js.Global().Set("ChatWidgetCore", core)
+	free(core, create.Value)
 	select {}
 }
 
+// handedOver holds what callbacks returned to JavaScript. wasm_exec.js reads
+// a callback's result from its table once the callback has returned, so the
+// next callback frees it. Callbacks run one at a time, on JavaScript's
+// thread.
+var handedOver scope
+
+// callback is js.FuncOf for the core's functions: fn frees or keeps its
+// arguments (see free.go), and what it returns is handed over to JavaScript.
+func callback(fn func(args []js.Value) js.Value) js.Func {
+	return js.FuncOf(func(this js.Value, args []js.Value) any {
+		handedOver.end()
+		free(this)
+		r := fn(args)
+		handedOver.keep(r)
+		return r
+	})
+}
+
 // create validates the page's config and returns the widget for it.
-func create(_ js.Value, args []js.Value) (out any) {
+func create(args []js.Value) (out js.Value) {
+	defer free(args...)
 	defer func() {
 		if r := recover(); r != nil {
 			out = wrapError(errorObject(errors.New("ChatWidget.init: the config could not be read"), nil))
@@ -70,87 +92,125 @@ func create(_ js.Value, args []js.Value) (out any) {
 		return wrapError(errorObject(err, opts))
 	}
 	w := widget.New(cfg, widget.Deps{
-		Transport: fetchTransport{},
+		Transport: fetchTransport{h},
 		Storage:   openStorage(h),
 		Random:    cryptoRandom{},
 	})
+	var s scope
+	defer s.end()
 	res := object()
-	res.Set("widget", handle(w))
-	res.Set("warnings", toJS(append([]string{}, cfg.Warnings...)))
-	res.Set("status", toJS(w.Status()))
+	res.Set("widget", s.keep(handle(w, h)))
+	res.Set("warnings", s.keep(toJS(append([]string{}, cfg.Warnings...))))
+	res.Set("status", s.keep(toJS(w.Status())))
 	return res
 }
 
+// work is an asynchronous call of the widget, its arguments already read.
+type work func(ctx context.Context) (any, error)
+
 // handle exposes one widget to JavaScript.
-func handle(w *widget.Widget) js.Value {
+func handle(w *widget.Widget, hst host) js.Value {
 	h := object()
-	sync := func(name string, fn func(args []js.Value) any) {
-		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (out any) {
+	set := func(name string, f js.Func) {
+		h.Set(name, f.Value)
+		free(f.Value) // h holds the function; Go needs only its id
+	}
+	sync := func(name string, fn func() any) {
+		set(name, callback(func(args []js.Value) (out js.Value) {
+			free(args...)
 			defer func() {
 				if r := recover(); r != nil {
 					out = js.Null()
 				}
 			}()
-			return toJS(fn(args))
+			return toJS(fn())
 		}))
 	}
-	async := func(name string, fn func(ctx context.Context, args []js.Value) (any, error)) {
-		h.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any {
-			return promise(func(ctx context.Context) (any, error) { return fn(ctx, args) })
+	// async's read runs in the callback, so the arguments are freed before
+	// the work starts on its own goroutine.
+	async := func(name string, read func(args []js.Value) work) {
+		set(name, callback(func(args []js.Value) js.Value {
+			fn := read(args)
+			free(args...)
+			return hst.promise(fn)
 		}))
 	}
 
-	sync("status", func([]js.Value) any { return w.Status() })
-	sync("newChatKey", func([]js.Value) any {
+	sync("status", func() any { return w.Status() })
+	sync("newChatKey", func() any {
 		k, _ := w.NewChatKey()
 		return k
 	})
-	sync("newKey", func([]js.Value) any {
+	sync("newKey", func() any {
 		k, _ := w.NewKey()
 		return k
 	})
-	sync("pending", func([]js.Value) any { return w.Pending() })
-	sync("logout", func([]js.Value) any { w.Logout(); return w.Status() })
+	sync("pending", func() any { return w.Pending() })
+	sync("logout", func() any { w.Logout(); return w.Status() })
 
-	async("start", func(ctx context.Context, _ []js.Value) (any, error) { return w.Start(ctx) })
-	async("submitForm", func(ctx context.Context, a []js.Value) (any, error) {
-		return w.SubmitForm(ctx, str(a, 0), str(a, 1))
+	async("start", func([]js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Start(ctx) }
 	})
-	async("sessions", func(ctx context.Context, _ []js.Value) (any, error) { return w.Sessions(ctx) })
-	async("session", func(ctx context.Context, a []js.Value) (any, error) { return w.Session(ctx, str(a, 0), str(a, 1)) })
-	async("sync", func(ctx context.Context, a []js.Value) (any, error) { return w.Sync(ctx, str(a, 0), str(a, 1)) })
-	async("flush", func(ctx context.Context, _ []js.Value) (any, error) { return w.Flush(ctx), nil })
-	async("send", func(ctx context.Context, a []js.Value) (any, error) {
+	async("submitForm", func(a []js.Value) work {
+		name, email := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.SubmitForm(ctx, name, email) }
+	})
+	async("sessions", func([]js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Sessions(ctx) }
+	})
+	async("session", func(a []js.Value) work {
+		id, after := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.Session(ctx, id, after) }
+	})
+	async("sync", func(a []js.Value) work {
+		id, after := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.Sync(ctx, id, after) }
+	})
+	async("flush", func([]js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Flush(ctx), nil }
+	})
+	async("send", func(a []js.Value) work {
 		var d widget.Draft
 		if len(a) > 0 && a[0].Type() == js.TypeObject {
 			d = widget.Draft{SessionID: prop(a[0], "sessionId"), ChatKey: prop(a[0], "chatKey"), Content: prop(a[0], "content"), Key: prop(a[0], "key")}
 		}
-		return w.Send(ctx, d)
+		return func(ctx context.Context) (any, error) { return w.Send(ctx, d) }
 	})
 	return h
 }
 
-// promise runs fn on its own goroutine (a js.FuncOf callback must not block)
-// and returns a Promise of its result.
-func promise(fn func(ctx context.Context) (any, error)) js.Value {
-	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		resolve, reject := args[0], args[1]
-		go func() {
-			v, err := safely(fn)
-			if err != nil {
-				reject.Invoke(errorObject(err, nil))
-				return
-			}
-			resolve.Invoke(toJS(v))
-		}()
-		return nil
+// promise runs fn on a goroutine (a js.FuncOf callback must not block) and
+// returns a Promise of its result.
+func (h host) promise(fn work) js.Value {
+	var s scope
+	defer s.end()
+	var p, resolve, reject js.Value
+	if h.deferred.IsUndefined() {
+		executor := callback(func(args []js.Value) js.Value {
+			resolve, reject = args[0], args[1]
+			return js.Undefined()
+		})
+		p = s.keep(js.Global().Get("Promise")).New(executor.Value)
+		release(executor) // the executor runs inside the constructor
+	} else {
+		d := s.keep(h.deferred.Invoke())
+		p, resolve, reject = d.Get("promise"), d.Get("resolve"), d.Get("reject")
+	}
+	conc.Go(func() {
+		defer free(resolve, reject)
+		v, err := safely(fn)
+		settle, r := resolve, js.Value{}
+		if err != nil {
+			settle, r = reject, errorObject(err, nil)
+		} else {
+			r = toJS(v)
+		}
+		free(settle.Invoke(r), r)
 	})
-	p := js.Global().Get("Promise").New(executor)
-	executor.Release() // the executor runs inside the constructor
 	return p
 }
 
-func safely(fn func(ctx context.Context) (any, error)) (v any, err error) {
+func safely(fn work) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = errors.New("widget core: internal error")
@@ -161,6 +221,8 @@ func safely(fn func(ctx context.Context) (any, error)) (v any, err error) {
 
 // errorObject is err for JavaScript: {code, message, field?, options?}.
 func errorObject(err error, options []string) js.Value {
+	var s scope
+	defer s.end()
 	o := object()
 	code, msg := "error", err.Error()
 	var fe *widget.FormError
@@ -169,7 +231,7 @@ func errorObject(err error, options []string) js.Value {
 	switch {
 	case errors.As(err, &fe):
 		code = "invalid_form"
-		o.Set("field", fe.Field)
+		o.Set("field", s.str(fe.Field))
 	case errors.Is(err, widget.ErrInvalidConfig):
 		code = "invalid_config"
 	case errors.Is(err, widget.ErrNeedsUserData):
@@ -190,17 +252,19 @@ func errorObject(err error, options []string) js.Value {
 	if code == "" {
 		code = "error"
 	}
-	o.Set("code", code)
-	o.Set("message", msg)
+	o.Set("code", s.str(code))
+	o.Set("message", s.str(msg))
 	if options != nil {
-		o.Set("options", toJS(options))
+		o.Set("options", s.keep(toJS(options)))
 	}
 	return o
 }
 
+// wrapError is {error: e}; it frees e.
 func wrapError(e js.Value) js.Value {
 	res := object()
 	res.Set("error", e)
+	free(e)
 	return res
 }
 
@@ -210,10 +274,21 @@ func toJS(v any) js.Value {
 	if err != nil {
 		return js.Null()
 	}
-	return js.Global().Get("JSON").Call("parse", string(b))
+	var s scope
+	defer s.end()
+	return s.keep(js.Global().Get("JSON")).Call("parse", s.str(string(b)))
 }
 
-func object() js.Value { return js.Global().Get("Object").New() }
+func object() js.Value { return construct("Object") }
+
+func newArray() js.Value { return construct("Array") }
+
+// construct is new globalThis[name]().
+func construct(name string) js.Value {
+	c := js.Global().Get(name)
+	defer free(c)
+	return c.New()
+}
 
 func str(args []js.Value, i int) string {
 	if i < len(args) && args[i].Type() == js.TypeString {
@@ -224,6 +299,7 @@ func str(args []js.Value, i int) string {
 
 func prop(v js.Value, name string) string {
 	p := v.Get(name)
+	defer free(p)
 	if p.Type() == js.TypeString {
 		return p.String()
 	}

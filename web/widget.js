@@ -14,10 +14,24 @@
 
   function log(m) { console.error("ChatWidget: " + m); }
 
-  // HOST lets the core read and call into the page without a throw reaching
-  // it (wasm/host.go): call(o, k) is {v: o[k]}, call(o, k, args) is
-  // {v: o[k](...args)}, and either is {e} when it throws.
-  var HOST = { call: function (o, k, a) { try { return { v: a ? o[k].apply(o, a) : o[k] }; } catch (e) { return { e: e }; } } };
+  // HOST is what the core calls back (wasm/host.go). call lets it read and
+  // call into the page without a throw reaching it: call(o, k) is {v: o[k]},
+  // call(o, k, args) is {v: o[k](...args)}, and either is {e} when it throws.
+  // deferred and fetch save the core calls back into Go, each of which costs
+  // it a goroutine: deferred() is a Promise with its resolve and reject (no
+  // executor to call), and fetch(url, init) settles once, with
+  // {status, retryAfter, body}, where fetch and text would settle twice.
+  // (BEGIN HOST: wasm/browsertest/testdata/hold.cjs runs this part under Node.)
+  var HOST = {
+    call: function (o, k, a) { try { return { v: a ? o[k].apply(o, a) : o[k] }; } catch (e) { return { e: e }; } },
+    deferred: function () { var d = {}; d.promise = new P(function (ok, ko) { d.resolve = ok; d.reject = ko; }); return d; },
+    fetch: function (url, init) {
+      return new P(function (ok) { ok(fetch(url, init)); }).then(function (r) { // a throw is a rejection
+        return r.text().then(function (t) { return { status: r.status, retryAfter: r.headers.get("Retry-After"), body: t }; });
+      });
+    }
+  };
+  // (END HOST)
 
   function loadScript(url) {
     return new P(function (ok, ko) {
