@@ -37,7 +37,7 @@ func fromJS(h host, v js.Value, depth int) any {
 	case js.TypeString:
 		return v.String()
 	case js.TypeFunction:
-		return tokenFunc(v)
+		return tokenFunc(h, v)
 	case js.TypeObject:
 		if depth >= maxDepth {
 			return map[string]any{}
@@ -92,12 +92,12 @@ var errBadToken = errors.New("getToken must return (a Promise of) a string")
 // tokenFunc wraps the page's getToken: it may return a string or a Promise
 // of one, and may throw. It is called as Promise.resolve().then(getToken),
 // so that a throw is a rejection and never reaches Go.
-func tokenFunc(fn js.Value) widget.TokenFunc {
+func tokenFunc(h host, fn js.Value) widget.TokenFunc {
 	return func(ctx context.Context) (string, error) {
 		var s scope
 		defer s.end()
 		resolved := s.keep(s.keep(js.Global().Get("Promise")).Call("resolve"))
-		res, err := await(ctx, s.keep(resolved.Call("then", fn)))
+		res, err := await(ctx, h, s.keep(resolved.Call("then", fn)))
 		if err != nil {
 			return "", errors.Join(errors.New("getToken failed"), err)
 		}
@@ -110,8 +110,9 @@ func tokenFunc(fn js.Value) widget.TokenFunc {
 
 // await waits for a JavaScript Promise. It must run on a goroutine of its
 // own, never in a js.FuncOf callback. p stays the caller's to free, and so
-// does the value it returns.
-func await(ctx context.Context, p js.Value) (js.Value, error) {
+// does the value it returns. A rejection's reason is read through h: the
+// page's getToken may reject with anything.
+func await(ctx context.Context, h host, p js.Value) (js.Value, error) {
 	type result struct {
 		v   js.Value
 		err error
@@ -123,7 +124,7 @@ func await(ctx context.Context, p js.Value) (js.Value, error) {
 		return js.Undefined()
 	})
 	onErr := callback(func(a []js.Value) js.Value {
-		ch <- result{err: jsError(arg(a))}
+		ch <- result{err: jsError(h, arg(a))}
 		free(a...)
 		return js.Undefined()
 	})
@@ -147,11 +148,11 @@ func arg(a []js.Value) js.Value {
 }
 
 // jsError turns a rejection reason into an error with its message.
-func jsError(v js.Value) error {
+func jsError(h host, v js.Value) error {
 	if v.Type() == js.TypeObject {
-		m := v.Get("message")
+		m, ok := h.get(v, "message")
 		defer free(m)
-		if m.Type() == js.TypeString {
+		if ok && m.Type() == js.TypeString {
 			return errors.New(m.String())
 		}
 	}

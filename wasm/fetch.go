@@ -54,7 +54,7 @@ func (t fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget
 	}()
 
 	if !t.h.fetch.IsUndefined() {
-		res, err := await(ctx, s.keep(t.h.fetch.Invoke(s.str(r.URL), init)))
+		res, err := await(ctx, t.h, s.keep(t.h.fetch.Invoke(s.str(r.URL), init)))
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func (t fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget
 			Body:       []byte(prop(res, "body")),
 		}, nil
 	}
-	res, err := await(ctx, s.keep(js.Global().Call("fetch", s.str(r.URL), init)))
+	res, err := await(ctx, t.h, s.keep(js.Global().Call("fetch", s.str(r.URL), init)))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (t fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget
 	if ra.Type() == js.TypeString {
 		out.RetryAfter = ra.String()
 	}
-	text, err := await(ctx, s.keep(res.Call("text")))
+	text, err := await(ctx, t.h, s.keep(res.Call("text")))
 	if err != nil {
 		return nil, err
 	}

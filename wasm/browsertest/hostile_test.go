@@ -61,8 +61,9 @@ func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
 }
 
 // getToken renews a verified token the worker refuses: the page's function
-// is called, and what it returns is used. One that throws is a refusal the
-// widget shows, and the core keeps serving.
+// is called, and what it returns is used. One that throws, or rejects with a
+// reason that throws when read, is a refusal the widget shows, and the core
+// keeps serving.
 func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
 	srv, host, o := setup(t)
 	d := newDevice(t, "d")
@@ -94,14 +95,21 @@ func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
 		t.Error("the message is not in a verified session of the user")
 	}
 
-	init(`function () { window.__calls++; throw new Error("no session on the page's server"); }`)
-	d.click("[data-widget=launcher]")
-	d.waitFor(`window.__t.all("[role=alert]").length > 0`, "the refusal to be shown")
-	if n := evalAs[int](d, `window.__t.all("[aria-busy=true]").length`); n != 0 {
-		t.Errorf("%d elements still say they are loading after the refusal", n)
-	}
-	if n := evalAs[int](d, `window.__calls`); n < 1 {
-		t.Errorf("getToken called %d times", n)
+	for _, refusing := range []string{
+		`function () { window.__calls++; throw new Error("no session on the page's server"); }`,
+		// a rejection whose reason throws when its message is read
+		`function () { window.__calls++; return Promise.reject({get message() { throw new Error("boom"); }}); }`,
+	} {
+		init(refusing)
+		d.click("[data-widget=launcher]")
+		d.waitFor(`window.__t.all("[role=alert]").length > 0`, "the refusal to be shown")
+		if n := evalAs[int](d, `window.__t.all("[aria-busy=true]").length`); n != 0 {
+			t.Errorf("%d elements still say they are loading after the refusal", n)
+		}
+		if n := evalAs[int](d, `window.__calls`); n < 1 {
+			t.Errorf("getToken called %d times", n)
+		}
+		d.click("[data-widget=launcher]")
 	}
 
 	// The same core still serves a good config.
