@@ -33,7 +33,7 @@ func TestTheCoreLetsGoOfTheJavaScriptValuesItUsed(t *testing.T) {
 		{"bare", 100}, // with its call only: the core makes its own Promises and reads fetch's answer itself
 	} {
 		t.Run("host="+cmp.Or(mode.name, "full"), func(t *testing.T) {
-			h := runHold(t, b.core, srv.URL, o.WidgetToken, mode.rounds, mode.name)
+			h := runHold(t, b, b.core, srv.URL, o.WidgetToken, mode.rounds, mode.name)
 			t.Logf("%s core: %d JavaScript values held before, %d after %d rounds; memory %d -> %d bytes",
 				b.compiler, h.before, h.after, mode.rounds, h.memBefore, h.memAfter)
 			// Go's core holds what its GC has not collected yet (about
@@ -77,7 +77,7 @@ func TestTheCoreRunsOnHalfItsStack(t *testing.T) {
 	}
 	srv := sharedServer(t)
 	o := newOrg(t, srv, "https://half.example")
-	h := runHold(t, half, srv.URL, o.WidgetToken, 20, "")
+	h := runHold(t, b, half, srv.URL, o.WidgetToken, 20, "")
 	t.Logf("with %d KB stacks: %d rounds, %d values held before and %d after", size/2, 20, h.before, h.after)
 }
 
@@ -101,16 +101,13 @@ func builtCore(t *testing.T) core {
 
 type held struct{ before, after, memBefore, memAfter int }
 
-// runHold runs testdata/hold.cjs: the core against the worker for rounds
-// rounds. It fails the test when hold.cjs does or wasm_exec.js complains.
-func runHold(t *testing.T, wasmFile, apiURL, widgetToken string, rounds int, mode string) held {
+// runHold runs testdata/hold.cjs: wasmFile, with b's wasm_exec.js, against
+// the worker for rounds rounds. It fails the test when hold.cjs does or
+// wasm_exec.js complains.
+func runHold(t *testing.T, b core, wasmFile, apiURL, widgetToken string, rounds int, mode string) held {
 	t.Helper()
-	root, err := wranglertest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command("node", filepath.Join("testdata", "hold.cjs"),
-		filepath.Join(root, "build/public/wasm_exec.js"), wasmFile, apiURL, widgetToken, fmt.Sprint(rounds), mode)
+		filepath.Join(b.root, "build/public/wasm_exec.js"), wasmFile, apiURL, widgetToken, fmt.Sprint(rounds), mode)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node hold.cjs: %v\n%s", err, out)
