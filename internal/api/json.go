@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -109,9 +110,9 @@ func describe(kind string) string {
 	return "of another type"
 }
 
-// writeJSON writes v with status.
+// writeJSON writes v with status, as json.Marshal writes it.
 func writeJSON(w httpx.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := jsonwrite.Marshal(v)
 	if err != nil {
 		status = httpx.StatusInternalServerError
 		b = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // The JSON shapes of the contract.
@@ -89,4 +90,89 @@ func viewList(items []*identity.Session, next string) sessionList {
 		items = []*identity.Session{}
 	}
 	return sessionList{Items: items, NextCursor: nullable(next)}
+}
+
+// The answers of the widget's hot routes, appended as json.Marshal writes them
+// (see internal/jsonwrite); writeJSON uses these.
+
+// AppendJSON appends l as json.Marshal writes it.
+func (l sessionList) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"items":`...)
+	if l.Items == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, s := range l.Items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendSession(dst, s); err != nil {
+				return dst, err
+			}
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"next_cursor":`...)
+	dst = jsonwrite.OptString(dst, l.NextCursor)
+	return append(dst, '}'), nil
+}
+
+// AppendJSON appends v as json.Marshal writes it.
+func (v sessionWithMessages) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"session":`...)
+	dst, err := appendSession(dst, v.Session)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"messages":`...)
+	if v.Messages == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, m := range v.Messages {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = appendMessage(dst, m); err != nil {
+				return dst, err
+			}
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}'), nil
+}
+
+// AppendJSON appends v as json.Marshal writes it.
+func (v messageView) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"message":`...)
+	dst, err := appendMessage(dst, v.Message)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+// AppendJSON appends v as json.Marshal writes it.
+func (v sessionView) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"session":`...)
+	dst, err := appendSession(dst, v.Session)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+func appendSession(dst []byte, s *identity.Session) ([]byte, error) {
+	if s == nil {
+		return append(dst, "null"...), nil
+	}
+	return s.AppendJSON(dst)
+}
+
+func appendMessage(dst []byte, m *identity.Message) ([]byte, error) {
+	if m == nil {
+		return append(dst, "null"...), nil
+	}
+	return m.AppendJSON(dst)
 }

@@ -177,24 +177,16 @@ func (s *Service) VerifySignature(token string) Signed {
 		return Signed{err: fail(ErrInvalid, reasonEmpty)}
 	}
 
-	// golang-jwt decodes the token (strictly) and the ring's engine checks
-	// the signature, so that the Worker can verify with WebCrypto.
-	c := new(Claims)
-	t, parts, err := s.parser.ParseUnverified(token, c)
+	// The token is decoded (strictly, see decode) and the ring's engine
+	// checks the signature, so that the Worker can verify with WebCrypto.
+	d, err := s.decode(token)
 	if err != nil {
 		return Signed{err: fail(ErrInvalid, parseReason(err))}
 	}
-	key, err := s.keyOf(t)
-	if err != nil {
-		return Signed{err: fail(ErrInvalid, parseReason(err))}
-	}
-	if len(t.Signature) != ed25519.SignatureSize {
+	if len(d.sig) != ed25519.SignatureSize {
 		return Signed{err: fail(ErrInvalid, reasonSignature)}
 	}
-	// parts[0] and parts[1] are consecutive in token: the signing input is
-	// the token up to its second dot.
-	signed := token[:len(parts[0])+1+len(parts[1])]
-	ok, err := key.Verify([]byte(signed), t.Signature)
+	ok, err := d.key.Verify([]byte(d.signed), d.sig)
 	if err != nil {
 		return Signed{err: fmt.Errorf("token: verifying a signature: %w", err)}
 	}
@@ -202,7 +194,7 @@ func (s *Service) VerifySignature(token string) Signed {
 		return Signed{err: fail(ErrInvalid, reasonSignature)}
 	}
 
-	return Signed{s: s, c: c}
+	return Signed{s: s, c: d.claims}
 }
 
 // For runs steps 3 to 6 of [Service.Verify] for the org orgID, or returns
