@@ -12,6 +12,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"strings"
 )
 
 // Status codes the API answers with.
@@ -138,14 +139,31 @@ func (f HandlerFunc) Serve(w ResponseWriter, r *Request) { f(w, r) }
 // net/textproto does: the first letter and every letter after a hyphen upper
 // case, the rest lower case. A key with a byte that is not a token character
 // is returned unchanged.
+//
+// Every request's headers arrive in lower case from the Workers runtime and
+// handlers look headers up by their canonical names, so both are answered
+// without a copy: a canonical key as it is, a common header's lower-case
+// name from a table.
 func canonicalKey(key string) string {
+	canonical, upper := true, true
 	for i := 0; i < len(key); i++ {
-		if c := key[i]; c <= ' ' || c >= 0x7f {
+		c := key[i]
+		if c <= ' ' || c >= 0x7f {
 			return key
 		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	if canonical {
+		return key
+	}
+	if k, ok := commonKeys[key]; ok {
+		return k
 	}
 	b := []byte(key)
-	upper := true
+	upper = true
 	for i, c := range b {
 		if upper && 'a' <= c && c <= 'z' {
 			b[i] = c - ('a' - 'A')
@@ -156,3 +174,19 @@ func canonicalKey(key string) string {
 	}
 	return string(b)
 }
+
+// commonKeys maps the lower-case names of the headers a request usually
+// carries to their canonical form.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Cf-Connecting-Ip",
+		"Cf-Ipcountry", "Cf-Ray", "Cf-Visitor", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
+		"Idempotency-Key", "If-None-Match", "Origin", "Pragma", "Referer", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
+		"Sec-Fetch-Site", "True-Client-Ip", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip",
+		"X-Request-Id", "X-Widget-Token", "Access-Control-Request-Method", "Access-Control-Request-Headers",
+	} {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
