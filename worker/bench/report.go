@@ -305,7 +305,7 @@ func printProfiles(w io.Writer, r *Report) {
 		}
 	}
 	if len(calls) > 0 {
-		fmt.Fprintf(w, "ours' calls from Go into JavaScript per request (syscall/js, and the Go runtime's clock and randomness; counted by instrument.mjs):\n  %s\n", strings.Join(calls, "; "))
+		fmt.Fprintf(w, "ours' calls from Go into JavaScript per request (syscall/js but its GC's finalizeRef, and the Go runtime's clock and randomness; counted by instrument.mjs):\n  %s\n", strings.Join(calls, "; "))
 	}
 	fmt.Fprintln(w)
 }

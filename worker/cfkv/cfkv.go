@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -69,11 +70,7 @@ func (n *Namespace) Get(ctx context.Context, key string) (value []byte, found bo
 		return nil, false, err
 	}
 	defer recoverJS("get", &err)
-	p, err := call(n.ns, "get", key, getOptions)
-	if err != nil {
-		return nil, false, err
-	}
-	v, err := await(ctx, "get", p)
+	v, err := n.run(ctx, "get", key, getOptions)
 	if err != nil {
 		return nil, false, err
 	}
@@ -110,11 +107,7 @@ func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.P
 		secs := int64((opts.TTL + time.Second - 1) / time.Second)
 		jsOpts.Set("expirationTtl", secs)
 	}
-	p, err := call(n.ns, "put", key, jscall.BytesToJS(value), jsOpts)
-	if err != nil {
-		return err
-	}
-	_, err = await(ctx, "put", p)
+	_, err = n.run(ctx, "put", key, jscall.BytesToJS(value), jsOpts)
 	return err
 }
 
@@ -141,52 +134,22 @@ func (n *Namespace) List(ctx context.Context, opts kv.ListOptions) (res kv.ListR
 	if opts.Cursor != "" {
 		jsOpts.Set("cursor", opts.Cursor)
 	}
-	p, err := call(n.ns, "list", jsOpts)
-	if err != nil {
-		return kv.ListResult{}, err
-	}
-	v, err := await(ctx, "list", p)
+	v, err := n.run(ctx, "list", jsOpts)
 	if err != nil {
 		if opts.Cursor != "" && strings.Contains(strings.ToLower(err.Error()), "cursor") {
 			return kv.ListResult{}, fmt.Errorf("%w (%v)", kv.ErrBadCursor, err)
 		}
 		return kv.ListResult{}, err
 	}
-	if v.Type() != js.TypeObject {
+	if v.Type() == js.TypeObject { // without glue.js: the result itself
+		if v, err = jscall.Call(jsJSON, "stringify", v); err != nil {
+			return kv.ListResult{}, fmt.Errorf("cfkv: list: %w", err)
+		}
+	}
+	if v.Type() != js.TypeString {
 		return kv.ListResult{}, fmt.Errorf("cfkv: list: unexpected result %s", jscall.Describe(v))
 	}
-	keys := v.Get("keys")
-	nk := 0
-	if keys.Type() == js.TypeObject {
-		nk = keys.Length()
-	}
-	if nk > 0 {
-		res.Keys = make([]kv.ListKey, 0, nk)
-	}
-	for i := 0; i < nk; i++ {
-		k := keys.Index(i)
-		lk := kv.ListKey{Name: k.Get("name").String()}
-		if m := k.Get("metadata"); !m.IsUndefined() && !m.IsNull() {
-			s, err := jscall.Call(jsJSON, "stringify", m)
-			if err != nil {
-				return kv.ListResult{}, fmt.Errorf("cfkv: list: metadata of %q: %w", lk.Name, err)
-			}
-			if s.Type() == js.TypeString {
-				lk.Metadata = []byte(s.String())
-			}
-		}
-		res.Keys = append(res.Keys, lk)
-	}
-	res.Complete = v.Get("list_complete").Truthy()
-	if !res.Complete {
-		if c := v.Get("cursor"); c.Type() == js.TypeString {
-			res.Cursor = c.String()
-		}
-		if res.Cursor == "" {
-			return kv.ListResult{}, errors.New("cfkv: list: incomplete listing without a cursor")
-		}
-	}
-	return res, nil
+	return decodeList([]byte(v.String()))
 }
 
 // Delete implements kv.KV; deleting a missing key is not an error.
@@ -201,12 +164,40 @@ func (n *Namespace) Delete(ctx context.Context, key string) (err error) {
 		return err
 	}
 	defer recoverJS("delete", &err)
-	p, err := call(n.ns, "delete", key)
-	if err != nil {
-		return err
-	}
-	_, err = await(ctx, "delete", p)
+	_, err = n.run(ctx, "delete", key)
 	return err
+}
+
+// kvAwaiter is glue.js's goKVAwaiter, nil without glue.js (syumai/workers'
+// own worker.mjs, as cfkvprobe's worker runs).
+var kvAwaiter = sync.OnceValue(func() *jscall.Awaiter { return jscall.NewAwaiter(KVAwaiterGlobal) })
+
+// opNames are the KV methods' names as JavaScript strings, made once rather
+// than at every call.
+var opNames = map[string]js.Value{}
+
+func init() {
+	for _, op := range []string{"get", "put", "list", "delete"} {
+		opNames[op] = js.ValueOf(op)
+	}
+}
+
+// KVAwaiterGlobal is the global function worker/runtime/glue.js defines for
+// a KV call in one Go→JS call (see jscall.Awaiter): it hands a get's value
+// over as a Uint8Array and a list's result as JSON text.
+const KVAwaiterGlobal = "goKVAwaiter"
+
+// run calls the namespace's method op with args and waits for its promise.
+func (n *Namespace) run(ctx context.Context, op string, args ...any) (js.Value, error) {
+	if a := kvAwaiter(); a != nil {
+		v, err := a.Call(ctx, append([]any{n.ns, opNames[op]}, args...)...)
+		return named(ctx, op, v, err)
+	}
+	p, err := call(n.ns, op, args...)
+	if err != nil {
+		return js.Value{}, err
+	}
+	return await(ctx, op, p)
 }
 
 func (n *Namespace) check() error {
@@ -219,6 +210,11 @@ func (n *Namespace) check() error {
 // await is jscall.Await, its errors (but ctx's) naming the operation.
 func await(ctx context.Context, op string, p js.Value) (js.Value, error) {
 	v, err := jscall.Await(ctx, p)
+	return named(ctx, op, v, err)
+}
+
+// named names op in an await's error, unless ctx ended it.
+func named(ctx context.Context, op string, v js.Value, err error) (js.Value, error) {
 	if err != nil && ctx.Err() == nil {
 		err = fmt.Errorf("cfkv: %s: %w", op, err)
 	}

@@ -311,12 +311,17 @@ func TestConcurrentAwaits(t *testing.T) {
 }
 
 // TestMain loads worker/runtime/glue.js, the file worker.mjs imports, so that
-// awaits go through its goPromiseAwaiter as in the Worker (Node, unlike
-// Workers, allows new Function). worker/jscall tests both ways of awaiting.
+// KV calls go through its goKVAwaiter as in the Worker (Node, unlike
+// Workers, allows new Function). worker/jscall tests both ways of awaiting;
+// cfkv without glue.js runs against wrangler dev in worker/wranglertest
+// (cfkvprobe's worker is syumai/workers' own).
 func TestMain(m *testing.M) {
 	gluetest.Load()
 	if js.Global().Get(jscall.AwaiterGlobal).Type() != js.TypeFunction {
 		panic("glue.js did not define " + jscall.AwaiterGlobal)
+	}
+	if kvAwaiter() == nil {
+		panic("glue.js did not define " + KVAwaiterGlobal)
 	}
 	os.Exit(m.Run())
 }

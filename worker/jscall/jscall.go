@@ -31,7 +31,7 @@ var (
 // which id.
 var awaiter struct {
 	once    sync.Once
-	fn      js.Value // (p, id) => void, or undefined
+	fn      *Awaiter // goPromiseAwaiter's, or nil
 	settle  js.Func
 	mu      sync.Mutex
 	next    int
@@ -45,12 +45,8 @@ type settled struct {
 	rejected bool
 }
 
-func setupAwaiter() {
-	f := js.Global().Get(AwaiterGlobal)
-	if f.Type() != js.TypeFunction {
-		awaiter.fn = js.Undefined()
-		return
-	}
+// setupSettle makes the shared settle callback, once.
+func setupSettle() {
 	awaiter.waiting = map[int]chan settled{}
 	// The callback never blocks: a waiter's channel has room for its one
 	// settlement, and a waiter that gave up (ctx) has left the map, so its
@@ -72,7 +68,30 @@ func setupAwaiter() {
 		}
 		return nil
 	})
-	awaiter.fn = f.Invoke(awaiter.settle)
+	awaiter.fn = newAwaiter(AwaiterGlobal)
+}
+
+// An Awaiter is a JavaScript function that starts something asynchronous and
+// reports how it ended through the settle callback every await shares: glue.js
+// defines a global that, given settle, returns it. Called with its arguments
+// and then an id, it calls settle(id, value) when it is fulfilled and
+// settle(-id, reason) when it is rejected. goPromiseAwaiter (Await) is one;
+// worker/cfkv's KV call is another, which saves a Go→JS call per KV call.
+type Awaiter struct{ fn js.Value }
+
+// NewAwaiter returns the Awaiter that the global function name makes, or nil
+// when there is no such function (glue.js was not loaded).
+func NewAwaiter(name string) *Awaiter {
+	awaiter.once.Do(setupSettle)
+	return newAwaiter(name)
+}
+
+func newAwaiter(name string) *Awaiter {
+	f := js.Global().Get(name)
+	if f.Type() != js.TypeFunction {
+		return nil
+	}
+	return &Awaiter{fn: f.Invoke(awaiter.settle)}
 }
 
 // Await waits for the promise (or plain value) p to settle, or for ctx to be
@@ -84,10 +103,16 @@ func setupAwaiter() {
 // callbacks never block (the JavaScript event loop calls them), and a promise
 // that settles after its goroutine gave up leaves nothing behind.
 func Await(ctx context.Context, p js.Value) (js.Value, error) {
-	awaiter.once.Do(setupAwaiter)
-	if awaiter.fn.IsUndefined() {
+	awaiter.once.Do(setupSettle)
+	if awaiter.fn == nil {
 		return awaitFuncs(ctx, p)
 	}
+	return awaiter.fn.Call(ctx, p)
+}
+
+// Call calls the awaiter with args and an id, and waits for the outcome as
+// Await does.
+func (a *Awaiter) Call(ctx context.Context, args ...any) (js.Value, error) {
 	ch := make(chan settled, 1)
 	awaiter.mu.Lock()
 	awaiter.next++
@@ -102,7 +127,7 @@ func Await(ctx context.Context, p js.Value) (js.Value, error) {
 		delete(awaiter.waiting, id)
 		awaiter.mu.Unlock()
 	}
-	if _, err := Invoke(awaiter.fn, p, id); err != nil {
+	if _, err := Invoke(a.fn, append(args, id)...); err != nil {
 		forget()
 		return js.Value{}, err
 	}

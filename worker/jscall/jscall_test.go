@@ -47,7 +47,7 @@ func eitherWay(t *testing.T, f func(t *testing.T)) {
 		useAwaiter(true)
 		defer useAwaiter(false)
 		f(t)
-		if awaiter.fn.IsUndefined() {
+		if awaiter.fn == nil {
 			t.Fatal("the awaiter was not used")
 		}
 		// A late settlement of a waiter that gave up arrives on a later

@@ -5,9 +5,14 @@
 //
 //   goBridgeFetch(binding, req)  hands a Request to the Go side's
 //                                binding.handleRequest and returns its Response
-//   goPromiseAwaiter(settle)     worker/cfkv's await: (p, id) settles p and
+//   goPromiseAwaiter(settle)     worker/jscall's await: (p, id) settles p and
 //                                reports it as settle(id, value) or
 //                                settle(-id, reason), one Go→JS call an await
+//   goKVAwaiter(settle)          worker/cfkv's KV call: (ns, op, ...args, id)
+//                                calls ns[op](...args) and reports it the same
+//                                way, a get's ArrayBuffer as a Uint8Array and
+//                                a list's result as JSON text, so that Go reads
+//                                either with a few calls
 (() => {
   // MAX_BODY is worker/bridge.MaxBodyBytes: a body declared no longer is read
   // here, in one piece; a longer or undeclared one is left to the Go side,
@@ -52,6 +57,22 @@
     const body = await requestBody(req);
     return new Promise((resolve, reject) =>
       binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
+    );
+  };
+
+  globalThis.goKVAwaiter = (settle) => (ns, op, ...rest) => {
+    const id = rest.pop();
+    let p;
+    try {
+      p = Promise.resolve(ns[op](...rest));
+      if (op === "get") p = p.then((v) => (v === null || v === undefined ? null : new Uint8Array(v)));
+      else if (op === "list") p = p.then((v) => JSON.stringify(v));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (v) => settle(id, v),
+      (e) => settle(-id, e),
     );
   };
 
