@@ -10,17 +10,7 @@ func slowCanonicalKey(key string) string {
 			return key
 		}
 	}
-	b := []byte(key)
-	upper := true
-	for i, c := range b {
-		if upper && 'a' <= c && c <= 'z' {
-			b[i] = c - ('a' - 'A')
-		} else if !upper && 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-		upper = c == '-'
-	}
-	return string(b)
+	return spellCanonical(key)
 }
 
 func TestCommonKeysAreCanonical(t *testing.T) {

@@ -162,8 +162,14 @@ func canonicalKey(key string) string {
 	if k, ok := commonKeys[key]; ok {
 		return k
 	}
+	return spellCanonical(key)
+}
+
+// spellCanonical is canonicalKey's plain algorithm, for a key of token
+// characters: it always makes a new string.
+func spellCanonical(key string) string {
 	b := []byte(key)
-	upper = true
+	upper := true
 	for i, c := range b {
 		if upper && 'a' <= c && c <= 'z' {
 			b[i] = c - ('a' - 'A')
