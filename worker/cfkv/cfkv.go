@@ -95,6 +95,21 @@ func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.P
 		return err
 	}
 	defer recoverJS("put", &err)
+	var ttl int64 // whole seconds, rounded up; 0 for none
+	if opts.TTL > 0 {
+		ttl = int64((opts.TTL + time.Second - 1) / time.Second)
+	}
+	if a := kvAwaiter(); a != nil {
+		// glue.js builds the options: it parses the metadata and sets
+		// expirationTtl when ttl > 0.
+		var meta any // null: no metadata
+		if len(opts.Metadata) > 0 {
+			meta = string(opts.Metadata)
+		}
+		v, err := a.Call(ctx, n.ns, opNames["put"], key, jscall.BytesToJS(value), meta, ttl)
+		_, err = named(ctx, "put", v, err)
+		return err
+	}
 	jsOpts := jsObject.New()
 	if len(opts.Metadata) > 0 {
 		meta, err := jscall.Call(jsJSON, "parse", string(opts.Metadata))
@@ -103,9 +118,8 @@ func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.P
 		}
 		jsOpts.Set("metadata", meta)
 	}
-	if opts.TTL > 0 {
-		secs := int64((opts.TTL + time.Second - 1) / time.Second)
-		jsOpts.Set("expirationTtl", secs)
+	if ttl > 0 {
+		jsOpts.Set("expirationTtl", ttl)
 	}
 	_, err = n.run(ctx, "put", key, jscall.BytesToJS(value), jsOpts)
 	return err

@@ -12,7 +12,8 @@
 //                                calls ns[op](...args) and reports it the same
 //                                way, a get's ArrayBuffer as a Uint8Array and
 //                                a list's result as JSON text, so that Go reads
-//                                either with a few calls
+//                                either with a few calls; a put's options come
+//                                as (metadata JSON text or null, ttl or 0)
 (() => {
   // MAX_BODY is worker/bridge.MaxBodyBytes: a body declared no longer is read
   // here, in one piece; a longer or undeclared one is left to the Go side,
@@ -60,11 +61,20 @@
     );
   };
 
+  // put's arguments from Go's (key, value, metadata as JSON text or null,
+  // expirationTtl in seconds or 0).
+  function putArgs(key, value, meta, ttl) {
+    const opts = {};
+    if (meta !== null && meta !== undefined) opts.metadata = JSON.parse(meta);
+    if (ttl > 0) opts.expirationTtl = ttl;
+    return [key, value, opts];
+  }
+
   globalThis.goKVAwaiter = (settle) => (ns, op, ...rest) => {
     const id = rest.pop();
     let p;
     try {
-      p = Promise.resolve(ns[op](...rest));
+      p = Promise.resolve(ns[op](...(op === "put" ? putArgs(...rest) : rest)));
       if (op === "get") p = p.then((v) => (v === null || v === undefined ? null : new Uint8Array(v)));
       else if (op === "list") p = p.then((v) => JSON.stringify(v));
     } catch (e) {
