@@ -11,11 +11,14 @@
 //	  -> {error: {message, options: [...]}}
 //	   | {widget, warnings: [...], status}
 //
-// where widget has status(), newKey(), newChatKey(), pending() and logout(), which
-// return at once, and start(), submitForm(name, email), sessions(),
-// session(id, after), sync(id, after), send({sessionId, chatKey, key, content})
-// and flush(), which return Promises. A rejected Promise carries
-// {code, message, field?}.
+// where widget has status(), newKey(), newChatKey(), pending(), logout() and
+// release(), which return at once, and start(), submitForm(name, email),
+// sessions(), session(id, after), sync(id, after),
+// send({sessionId, chatKey, key, content}) and flush(), which return
+// Promises. A rejected Promise carries {code, message, field?}. release()
+// lets go of the widget: its methods then answer null, or a Promise rejected
+// with code "released". ChatWidgetCore.widgets() is how many widgets are not
+// released, for tests.
 package main
 
 import (
@@ -34,8 +37,13 @@ func main() {
 	create := callback(create)
 	core.Set("create", create.Value)
 	core.Set("version", "1")
+	count := callback(func(args []js.Value) js.Value {
+		free(args...)
+		return js.ValueOf(widgets.len())
+	})
+	core.Set("widgets", count.Value)
 	js.Global().Set("ChatWidgetCore", core)
-	free(core, create.Value)
+	free(core, create.Value, count.Value)
 	select {}
 }
 
@@ -108,74 +116,16 @@ func create(args []js.Value) (out js.Value) {
 // work is an asynchronous call of the widget, its arguments already read.
 type work func(ctx context.Context) (any, error)
 
-// handle exposes one widget to JavaScript.
+// handle exposes one widget to JavaScript: an object of the core's methods
+// (see methods.go) bound to the widget's id.
 func handle(w *widget.Widget, hst host) js.Value {
+	id := widgets.add(&live{w: w, host: hst})
 	h := object()
-	set := func(name string, f js.Func) {
-		h.Set(name, f.Value)
-		free(f.Value) // h holds the function; Go needs only its id
+	for _, m := range methods() {
+		bound := m.fn.Value.Call("bind", js.Null(), id)
+		h.Set(m.name, bound)
+		free(bound)
 	}
-	sync := func(name string, fn func() any) {
-		set(name, callback(func(args []js.Value) (out js.Value) {
-			free(args...)
-			defer func() {
-				if r := recover(); r != nil {
-					out = js.Null()
-				}
-			}()
-			return toJS(fn())
-		}))
-	}
-	// async's read runs in the callback, so the arguments are freed before
-	// the work starts on its own goroutine.
-	async := func(name string, read func(args []js.Value) work) {
-		set(name, callback(func(args []js.Value) js.Value {
-			fn := read(args)
-			free(args...)
-			return hst.promise(fn)
-		}))
-	}
-
-	sync("status", func() any { return w.Status() })
-	sync("newChatKey", func() any {
-		k, _ := w.NewChatKey()
-		return k
-	})
-	sync("newKey", func() any {
-		k, _ := w.NewKey()
-		return k
-	})
-	sync("pending", func() any { return w.Pending() })
-	sync("logout", func() any { w.Logout(); return w.Status() })
-
-	async("start", func([]js.Value) work {
-		return func(ctx context.Context) (any, error) { return w.Start(ctx) }
-	})
-	async("submitForm", func(a []js.Value) work {
-		name, email := str(a, 0), str(a, 1)
-		return func(ctx context.Context) (any, error) { return w.SubmitForm(ctx, name, email) }
-	})
-	async("sessions", func([]js.Value) work {
-		return func(ctx context.Context) (any, error) { return w.Sessions(ctx) }
-	})
-	async("session", func(a []js.Value) work {
-		id, after := str(a, 0), str(a, 1)
-		return func(ctx context.Context) (any, error) { return w.Session(ctx, id, after) }
-	})
-	async("sync", func(a []js.Value) work {
-		id, after := str(a, 0), str(a, 1)
-		return func(ctx context.Context) (any, error) { return w.Sync(ctx, id, after) }
-	})
-	async("flush", func([]js.Value) work {
-		return func(ctx context.Context) (any, error) { return w.Flush(ctx), nil }
-	})
-	async("send", func(a []js.Value) work {
-		var d widget.Draft
-		if len(a) > 0 && a[0].Type() == js.TypeObject {
-			d = widget.Draft{SessionID: prop(a[0], "sessionId"), ChatKey: prop(a[0], "chatKey"), Content: prop(a[0], "content"), Key: prop(a[0], "key")}
-		}
-		return func(ctx context.Context) (any, error) { return w.Send(ctx, d) }
-	})
 	return h
 }
 
@@ -234,6 +184,8 @@ func errorObject(err error, options []string) js.Value {
 		o.Set("field", s.str(fe.Field))
 	case errors.Is(err, widget.ErrInvalidConfig):
 		code = "invalid_config"
+	case errors.Is(err, errReleased):
+		code = "released"
 	case errors.Is(err, widget.ErrNeedsUserData):
 		code = "needs_user_data"
 	case errors.Is(err, widget.ErrNoUserToken):

@@ -272,7 +272,10 @@
     self.close = function () { panel.hidden = true; view("Chat"); background(); };
     self.toggle = function () { if (panel.hidden) self.open(); else self.close(); };
     self.logout = function () { ready.then(function (x) { x.logout(); }, function () {}); self.close(); };
-    self.destroy = function () { dead = true; stop(); clearTimeout(bg); host.remove(); };
+    self.destroy = function () {
+      dead = true; stop(); clearTimeout(bg); host.remove();
+      ready.then(function (x) { if (x.release) x.release(); }, function () {}); // the core lets go of it
+    };
     ready.then(function (x) {
       w = x;
       if (!panel.hidden) open1();
@@ -313,10 +316,11 @@
         .catch(function (e) { log(e.message); return null; });
       var ready = verdict.then(function (w) { if (!w) throw 0; return w; });
       ready.catch(function () {}); // a refusal is logged once, by verdict
-      function show() { inst = new Widget(ready); if (wantOpen) inst.open(); }
+      var shown = false;
+      function show() { shown = true; inst = new Widget(ready); if (wantOpen) inst.open(); }
       if (plausible(config)) show();
       return verdict.then(function (w) {
-        if (my != gen) return false;
+        if (my != gen) { if (w && !shown && w.release) w.release(); return false; } // a shown one is released by destroy
         if (!w) { if (inst) { inst.destroy(); inst = null; } return false; }
         if (!inst) show();
         return true;

@@ -113,12 +113,17 @@ func runHold(t *testing.T, b core, wasmFile, apiURL, widgetToken string, rounds 
 		t.Fatalf("node hold.cjs: %v\n%s", err, out)
 	}
 	var h held
-	var n, complaints int
-	if _, err := fmt.Sscanf(lastLine(out), "held %d %d %d memory %d %d errors %d", &h.before, &h.after, &n, &h.memBefore, &h.memAfter, &complaints); err != nil || n != rounds {
+	var n, complaints, widgets int
+	if _, err := fmt.Sscanf(lastLine(out), "held %d %d %d memory %d %d errors %d widgets %d", &h.before, &h.after, &n, &h.memBefore, &h.memAfter, &complaints, &widgets); err != nil || n != rounds {
 		t.Fatalf("unexpected output %q: %v", out, err)
 	}
 	if complaints != 0 {
 		t.Errorf("wasm_exec.js printed %d errors (a value freed twice shows as \"unknown id\"):\n%s", complaints, out)
+	}
+	// hold.cjs keeps one widget and releases the others it made (one every
+	// 10 rounds, as each ChatWidget.init releases the one before).
+	if widgets != 1 {
+		t.Errorf("the core holds %d widgets after hold.cjs released all but one", widgets)
 	}
 	return h
 }

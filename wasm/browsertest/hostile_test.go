@@ -119,6 +119,10 @@ func TestGetTokenRenewsARefusedTokenAndItsThrowIsARefusal(t *testing.T) {
 	}
 	d.openWidget(false)
 	d.newChat("still here after a throwing getToken")
+	// Every init replaced the widget before it, and released it in the core.
+	if n := evalAs[int](d, `ChatWidgetCore.widgets()`); n != 1 {
+		t.Errorf("after 4 inits the core holds %d widgets, want 1", n)
+	}
 }
 
 // initIn runs setup on the page, then ChatWidget.init with the config the

@@ -2,10 +2,12 @@
 // Runs the widget core under Node against a worker the way an open chat
 // does, back to back: each round syncs the open chat (an open chat does
 // every 2 s), lists the sessions, reads the chat, reads a chat that does not
-// exist (a refusal), asks status, newKey and pending, and every 25th round
-// sends a message. It prints how many JavaScript values the Go side holds
-// and the size of its memory, before and after, and what wasm_exec.js
-// complained of: "held BEFORE AFTER ROUNDS memory BEFORE AFTER errors N".
+// exist (a refusal), asks status, newKey and pending, every 10th round makes
+// a widget and releases it (as each ChatWidget.init does the one before),
+// and every 25th round sends a message. It prints how many JavaScript values
+// the Go side holds and the size of its memory, before and after, what
+// wasm_exec.js complained of, and how many widgets the core still holds:
+// "held BEFORE AFTER ROUNDS memory BEFORE AFTER errors N widgets W".
 // The core gets web/widget.js's HOST, or with "bare" only its call (as from
 // an older widget.js), so that the core makes its own Promises and reads
 // fetch's answer itself.
@@ -29,6 +31,7 @@ console.error = (...a) => { complaints++; consoleError(...a); };
   const deep = (n, leaf) => (n === 0 ? leaf : { k: deep(n - 1, leaf), a: [1, "two", { three: 3 }] });
   const ok = ChatWidgetCore.create({ token: pk, apiUrl, user: { data: { name: "N", email: "n@example.com", customData: { x: { k: 1, a: [1, "two", 3] }, y: [[1]], s: "x".repeat(2000) } } } }, apiUrl, HOST);
   if (ok.error) throw new Error("create with deep customData: " + JSON.stringify(ok.error));
+  ok.widget.release();
   const tooDeep = ChatWidgetCore.create({ token: pk, apiUrl, user: { data: { customData: deep(40, "leaf") } } }, apiUrl, HOST);
   if (!tooDeep.error) throw new Error("a config nested 40 deep was taken");
   const r = ChatWidgetCore.create({ token: pk, apiUrl }, apiUrl, HOST);
@@ -49,6 +52,14 @@ console.error = (...a) => { complaints++; consoleError(...a); };
     const refused = await w.session("0190a0a0-0000-7000-8000-000000000000", "").then(() => null, (e) => e);
     if (!refused || !refused.code) throw new Error("an unknown session was not refused: " + JSON.stringify(refused));
     w.status(); w.newKey(); w.pending();
+    if (i % 10 === 0) {
+      const gone = ChatWidgetCore.create({ token: pk, apiUrl }, apiUrl, HOST).widget;
+      gone.newKey();
+      gone.release();
+      if (gone.status() !== null) throw new Error("a released widget answered status()");
+      const e = await gone.sessions().then(() => null, (x) => x);
+      if (!e || e.code !== "released") throw new Error("a released widget's sessions(): " + JSON.stringify(e));
+    }
     if (i % 25 === 0) {
       const m = await send("message " + i);
       if (m.sessionId !== sent.sessionId) throw new Error("send: " + JSON.stringify(m));
@@ -57,6 +68,6 @@ console.error = (...a) => { complaints++; consoleError(...a); };
   await round(1); // the first round's one-time values (the error path's, say) count as before
   const before = [held(), memory()];
   for (let i = 0; i < +rounds; i++) await round(i);
-  console.log(`held ${before[0]} ${held()} ${rounds} memory ${before[1]} ${memory()} errors ${complaints}`);
+  console.log(`held ${before[0]} ${held()} ${rounds} memory ${before[1]} ${memory()} errors ${complaints} widgets ${ChatWidgetCore.widgets()}`);
   process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

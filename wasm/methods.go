@@ -1,0 +1,168 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"syscall/js"
+
+	"github.com/chatwidget/identity/internal/widget"
+)
+
+// A widget's methods are the same js.Func for every widget, made once per
+// core and bound to the widget's id (Function.prototype.bind, which needs no
+// eval). So a widget the page is done with holds no js.Func: each
+// ChatWidget.init makes a new widget, and release forgets the old one. A
+// call to a released widget finds no id and answers as a refusal, where a
+// released js.Func would stop the core.
+
+// live is a widget the page has not released, with the host it was made for.
+type live struct {
+	w    *widget.Widget
+	host host
+}
+
+// widgets holds the widgets by id.
+var widgets = registry{byID: map[int]*live{}}
+
+type registry struct {
+	mu   sync.Mutex
+	next int
+	byID map[int]*live
+}
+
+func (r *registry) add(l *live) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.next++
+	r.byID[r.next] = l
+	return r.next
+}
+
+// get is the widget whose id is args[0], nil when there is none.
+func (r *registry) get(args []js.Value) *live {
+	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byID[args[0].Int()]
+}
+
+func (r *registry) remove(args []js.Value) {
+	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.byID, args[0].Int())
+}
+
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID)
+}
+
+// method is one of a widget's methods: its name and the js.Func every
+// widget's is bound from.
+type method struct {
+	name string
+	fn   js.Func
+}
+
+// errReleased answers a call to a released widget.
+var errReleased = errors.New("this widget was released (a newer ChatWidget.init replaced it)")
+
+// methods makes the methods once.
+var methods = sync.OnceValue(func() []method {
+	var ms []method
+	add := func(name string, fn func(args []js.Value) js.Value) {
+		ms = append(ms, method{name: name, fn: callback(fn)})
+	}
+	now := func(name string, fn func(w *widget.Widget) any) {
+		add(name, func(args []js.Value) (out js.Value) {
+			l := widgets.get(args)
+			free(args...)
+			if l == nil {
+				return js.Null()
+			}
+			defer func() {
+				if r := recover(); r != nil {
+					out = js.Null()
+				}
+			}()
+			return toJS(fn(l.w))
+		})
+	}
+	// later's read runs in the callback, so the arguments (after the id)
+	// are read and freed before the work starts on its own goroutine.
+	later := func(name string, read func(w *widget.Widget, args []js.Value) work) {
+		add(name, func(args []js.Value) js.Value {
+			l := widgets.get(args)
+			if l == nil {
+				free(args...)
+				return rejected(errReleased)
+			}
+			fn := read(l.w, args[1:])
+			free(args...)
+			return l.host.promise(fn)
+		})
+	}
+
+	now("status", func(w *widget.Widget) any { return w.Status() })
+	now("newChatKey", func(w *widget.Widget) any {
+		k, _ := w.NewChatKey()
+		return k
+	})
+	now("newKey", func(w *widget.Widget) any {
+		k, _ := w.NewKey()
+		return k
+	})
+	now("pending", func(w *widget.Widget) any { return w.Pending() })
+	now("logout", func(w *widget.Widget) any { w.Logout(); return w.Status() })
+	add("release", func(args []js.Value) js.Value {
+		widgets.remove(args)
+		free(args...)
+		return js.Undefined()
+	})
+
+	later("start", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Start(ctx) }
+	})
+	later("submitForm", func(w *widget.Widget, a []js.Value) work {
+		name, email := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.SubmitForm(ctx, name, email) }
+	})
+	later("sessions", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Sessions(ctx) }
+	})
+	later("session", func(w *widget.Widget, a []js.Value) work {
+		id, after := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.Session(ctx, id, after) }
+	})
+	later("sync", func(w *widget.Widget, a []js.Value) work {
+		id, after := str(a, 0), str(a, 1)
+		return func(ctx context.Context) (any, error) { return w.Sync(ctx, id, after) }
+	})
+	later("flush", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Flush(ctx), nil }
+	})
+	later("send", func(w *widget.Widget, a []js.Value) work {
+		var d widget.Draft
+		if len(a) > 0 && a[0].Type() == js.TypeObject {
+			d = widget.Draft{SessionID: prop(a[0], "sessionId"), ChatKey: prop(a[0], "chatKey"), Content: prop(a[0], "content"), Key: prop(a[0], "key")}
+		}
+		return func(ctx context.Context) (any, error) { return w.Send(ctx, d) }
+	})
+	return ms
+})
+
+// rejected is a Promise rejected with err's object.
+func rejected(err error) js.Value {
+	var s scope
+	defer s.end()
+	return s.keep(js.Global().Get("Promise")).Call("reject", s.keep(errorObject(err, nil)))
+}
