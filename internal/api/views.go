@@ -98,20 +98,9 @@ func viewList(items []*identity.Session, next string) sessionList {
 // AppendJSON appends l as json.Marshal writes it.
 func (l sessionList) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"items":`...)
-	if l.Items == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i, s := range l.Items {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = appendSession(dst, s); err != nil {
-				return dst, err
-			}
-		}
-		dst = append(dst, ']')
+	dst, err := jsonwrite.Slice(dst, l.Items)
+	if err != nil {
+		return dst, err
 	}
 	dst = append(dst, `,"next_cursor":`...)
 	dst = jsonwrite.OptString(dst, l.NextCursor)
@@ -121,24 +110,13 @@ func (l sessionList) AppendJSON(dst []byte) ([]byte, error) {
 // AppendJSON appends v as json.Marshal writes it.
 func (v sessionWithMessages) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"session":`...)
-	dst, err := appendSession(dst, v.Session)
+	dst, err := jsonwrite.Ptr(dst, v.Session)
 	if err != nil {
 		return dst, err
 	}
 	dst = append(dst, `,"messages":`...)
-	if v.Messages == nil {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, '[')
-		for i, m := range v.Messages {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = appendMessage(dst, m); err != nil {
-				return dst, err
-			}
-		}
-		dst = append(dst, ']')
+	if dst, err = jsonwrite.Slice(dst, v.Messages); err != nil {
+		return dst, err
 	}
 	return append(dst, '}'), nil
 }
@@ -146,7 +124,7 @@ func (v sessionWithMessages) AppendJSON(dst []byte) ([]byte, error) {
 // AppendJSON appends v as json.Marshal writes it.
 func (v messageView) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"message":`...)
-	dst, err := appendMessage(dst, v.Message)
+	dst, err := jsonwrite.Ptr(dst, v.Message)
 	if err != nil {
 		return dst, err
 	}
@@ -156,23 +134,9 @@ func (v messageView) AppendJSON(dst []byte) ([]byte, error) {
 // AppendJSON appends v as json.Marshal writes it.
 func (v sessionView) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"session":`...)
-	dst, err := appendSession(dst, v.Session)
+	dst, err := jsonwrite.Ptr(dst, v.Session)
 	if err != nil {
 		return dst, err
 	}
 	return append(dst, '}'), nil
-}
-
-func appendSession(dst []byte, s *identity.Session) ([]byte, error) {
-	if s == nil {
-		return append(dst, "null"...), nil
-	}
-	return s.AppendJSON(dst)
-}
-
-func appendMessage(dst []byte, m *identity.Message) ([]byte, error) {
-	if m == nil {
-		return append(dst, "null"...), nil
-	}
-	return m.AppendJSON(dst)
 }

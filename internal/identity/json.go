@@ -31,9 +31,7 @@ func (s *Session) AppendJSON(dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	dst = append(dst, `,"last_message":`...)
-	if s.LastMessage == nil {
-		dst = append(dst, "null"...)
-	} else if dst, err = s.LastMessage.AppendJSON(dst); err != nil {
+	if dst, err = jsonwrite.Ptr(dst, s.LastMessage); err != nil {
 		return dst, err
 	}
 	return append(dst, '}'), nil

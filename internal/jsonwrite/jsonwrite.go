@@ -139,3 +139,37 @@ func Marshal(v any) ([]byte, error) {
 	}
 	return json.Marshal(v)
 }
+
+// Ptr appends v through its AppendJSON, or null for a nil v, as json.Marshal
+// writes a pointer.
+func Ptr[T any, P interface {
+	*T
+	Appender
+}](dst []byte, v P) ([]byte, error) {
+	if v == nil {
+		return append(dst, "null"...), nil
+	}
+	return v.AppendJSON(dst)
+}
+
+// Slice appends vs as a JSON array of [Ptr]s, or null for a nil slice, as
+// json.Marshal writes a slice of pointers.
+func Slice[T any, P interface {
+	*T
+	Appender
+}](dst []byte, vs []P) ([]byte, error) {
+	if vs == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = Ptr(dst, v); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}

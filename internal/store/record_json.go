@@ -8,13 +8,9 @@ import "github.com/chatwidget/identity/internal/jsonwrite"
 // AppendJSON appends r as json.Marshal writes it.
 func (r sessionRecord) AppendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"s":`...)
-	if r.Session == nil {
-		dst = append(dst, "null"...)
-	} else {
-		var err error
-		if dst, err = r.Session.AppendJSON(dst); err != nil {
-			return dst, err
-		}
+	dst, err := jsonwrite.Ptr(dst, r.Session)
+	if err != nil {
+		return dst, err
 	}
 	dst = append(dst, `,"o":`...)
 	dst = r.Owner.AppendJSON(dst)
