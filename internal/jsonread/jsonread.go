@@ -163,11 +163,13 @@ func (r *Reader) Str(dst *string) bool {
 			}
 			j += 6
 			if utf16.IsSurrogate(rr) {
-				if rr1, ok := hex4(r.b[j+2:]); ok && r.b[j] == '\\' && r.b[j+1] == 'u' {
-					if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
-						out = utf8.AppendRune(out, dec)
-						j += 6
-						continue
+				if j+1 < len(r.b) && r.b[j] == '\\' && r.b[j+1] == 'u' {
+					if rr1, ok := hex4(r.b[j+2:]); ok {
+						if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
+							out = utf8.AppendRune(out, dec)
+							j += 6
+							continue
+						}
 					}
 				}
 				rr = utf8.RuneError

@@ -97,6 +97,10 @@ func TestReadOrLeave(t *testing.T) {
 		{`{"s":"\ud83d\ude00 \uD83D\uDE00"}`, true},
 		{`{"s":"\ud83d\u0041\ude00x"}`, true}, // unpaired surrogates: U+FFFD
 		{`{"s":"\u12"}`, false},
+		{`{"s":"\ud800`, false}, // cut after a surrogate: no room for its pair
+		{`{"s":"\ud800\`, false},
+		{`{"s":"\ud800\u`, false},
+		{`{"s":"\ud800\ud`, false},
 		{`{"s":"\x41"}`, false},
 		{"{\"s\":\"\xff\"}", false}, // invalid UTF-8: encoding/json replaces it
 		{"{\"s\":\"a\tb\"}", false}, // a control character
@@ -134,6 +138,7 @@ func FuzzRead(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"free":{"a":[1,{"b":"}\""}]},"n":-7,"l":["\u00e9"]}`))
+	f.Add([]byte(`{"s":"\ud800`))
 	f.Fuzz(func(t *testing.T, b []byte) { likeJSON(t, b) })
 }
 
