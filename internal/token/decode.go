@@ -26,19 +26,59 @@ type decoded struct {
 // only spares the parser's encoding/json decoding of the header into a map
 // and its second pass over the claims, on every request with a token.
 func (s *Service) decode(token string) (decoded, error) {
-	if d, ok := s.decodeDirect(token); ok {
-		return d.checked(s)
+	d, h, ok := decodeDirect(token)
+	if !ok {
+		var err error
+		if d, h, err = s.decodeWithParser(token); err != nil {
+			return decoded{}, err
+		}
 	}
-	return s.decodeWithParser(token)
+	return s.withKey(d, h)
+}
+
+// withKey is d with the ring's key that h names, or keyOf's refusal.
+func (s *Service) withKey(d decoded, h header) (decoded, error) {
+	key, err := s.keyOf(h)
+	if err != nil {
+		return decoded{}, err
+	}
+	d.kid, d.key = h.kid, key
+	return d, nil
+}
+
+// decodeWithParser is decode's reading through golang-jwt's parser.
+func (s *Service) decodeWithParser(token string) (decoded, header, error) {
+	c := new(Claims)
+	t, parts, err := s.parser.ParseUnverified(token, c)
+	if err != nil {
+		return decoded{}, header{}, err
+	}
+	// parts[0] and parts[1] are consecutive in token: the signing input is
+	// the token up to its second dot.
+	return decoded{claims: c, signed: token[:len(parts[0])+1+len(parts[1])], sig: t.Signature}, headerOf(t), nil
 }
 
 // strictB64 is golang-jwt's decoding under WithStrictDecoding.
 var strictB64 = base64.RawURLEncoding.Strict()
 
-// header is a JOSE header in the shape the service writes it.
+// header is what keyOf looks at in a JOSE header. A member of another kind
+// than a string reads as "".
 type header struct {
-	alg, kid, typ string
-	hasTyp        bool
+	alg, kid, typ   string
+	method          jwt.SigningMethod // golang-jwt's for alg
+	hasTyp, hasCrit bool
+}
+
+// headerOf is the header golang-jwt's parser read.
+func headerOf(t *jwt.Token) header {
+	h := header{method: t.Method}
+	h.alg, _ = t.Header["alg"].(string)
+	h.kid, _ = t.Header["kid"].(string)
+	var typ any
+	typ, h.hasTyp = t.Header["typ"]
+	h.typ, _ = typ.(string)
+	_, h.hasCrit = t.Header["crit"]
+	return h
 }
 
 func headerField(r *jsonread.Reader, h *header, key []byte) bool {
@@ -54,75 +94,37 @@ func headerField(r *jsonread.Reader, h *header, key []byte) bool {
 	return false // crit or any other member: the parser's path decides
 }
 
-// directToken is what decodeDirect read, before the header's checks.
-type directToken struct {
-	decoded
-	h header
-}
-
 // decodeDirect reads a token in the service's shape; ok is false for
 // anything else, which is then left to golang-jwt.
-func (s *Service) decodeDirect(token string) (d directToken, ok bool) {
+func decodeDirect(token string) (d decoded, h header, ok bool) {
 	h64, rest, ok := strings.Cut(token, ".")
 	if !ok {
-		return d, false
+		return d, h, false
 	}
 	c64, sig64, ok := strings.Cut(rest, ".")
 	if !ok || strings.IndexByte(sig64, '.') >= 0 {
-		return d, false
+		return d, h, false
 	}
 	hb, err := strictB64.DecodeString(h64)
 	if err != nil {
-		return d, false
+		return d, h, false
 	}
-	if d.h, ok = jsonread.Read(hb, headerField); !ok {
-		return d, false
+	if h, ok = jsonread.Read(hb, headerField); !ok {
+		return d, h, false
 	}
+	h.method = jwt.GetSigningMethod(h.alg)
 	cb, err := strictB64.DecodeString(c64)
 	if err != nil {
-		return d, false
+		return d, h, false
 	}
 	c, ok := jsonread.Read(cb, claimsField)
 	if !ok {
-		return d, false
+		return d, h, false
 	}
 	if d.sig, err = strictB64.DecodeString(sig64); err != nil {
-		return d, false
+		return d, h, false
 	}
 	d.claims = &c
 	d.signed = token[:len(h64)+1+len(c64)]
-	return d, true
-}
-
-// checked applies keyOf's checks to a directly read header.
-func (d directToken) checked(s *Service) (decoded, error) {
-	if d.h.alg != alg || jwt.GetSigningMethod(d.h.alg) != jwt.SigningMethodEdDSA {
-		return decoded{}, errAlgorithm
-	}
-	if d.h.hasTyp && !strings.EqualFold(d.h.typ, "JWT") {
-		return decoded{}, errHeader
-	}
-	k, ok := s.ring.key(d.h.kid)
-	if !ok {
-		return decoded{}, errKID
-	}
-	d.kid, d.key = d.h.kid, k.key
-	return d.decoded, nil
-}
-
-// decodeWithParser is decode through golang-jwt's parser.
-func (s *Service) decodeWithParser(token string) (decoded, error) {
-	c := new(Claims)
-	t, parts, err := s.parser.ParseUnverified(token, c)
-	if err != nil {
-		return decoded{}, err
-	}
-	key, err := s.keyOf(t)
-	if err != nil {
-		return decoded{}, err
-	}
-	// parts[0] and parts[1] are consecutive in token: the signing input is
-	// the token up to its second dot.
-	kid, _ := t.Header["kid"].(string) // keyOf found it
-	return decoded{claims: c, signed: token[:len(parts[0])+1+len(parts[1])], sig: t.Signature, kid: kid, key: key}, nil
+	return d, h, true
 }

@@ -259,23 +259,17 @@ var (
 // keyOf returns the ring's key named by the header's kid. It does not trust
 // the header's alg: it must be exactly EdDSA, and golang-jwt's method for it
 // its own Ed25519 one (not a replacement registered under that name).
-func (s *Service) keyOf(t *jwt.Token) (EngineKey, error) {
-	if a, _ := t.Header["alg"].(string); a != alg || t.Method != jwt.SigningMethodEdDSA {
+func (s *Service) keyOf(h header) (EngineKey, error) {
+	if h.alg != alg || h.method != jwt.SigningMethodEdDSA {
 		return nil, errAlgorithm
 	}
-	if typ, present := t.Header["typ"]; present {
-		if typ, ok := typ.(string); !ok || !strings.EqualFold(typ, "JWT") {
-			return nil, errHeader
-		}
+	if h.hasTyp && !strings.EqualFold(h.typ, "JWT") {
+		return nil, errHeader
 	}
-	if _, present := t.Header["crit"]; present {
+	if h.hasCrit {
 		return nil, errHeader // no extension is understood here (RFC 7515, 4.1.11)
 	}
-	kid, ok := t.Header["kid"].(string)
-	if !ok {
-		return nil, errKID
-	}
-	k, ok := s.ring.key(kid)
+	k, ok := s.ring.key(h.kid) // "" (no kid, or not a string) is no ring's
 	if !ok {
 		return nil, errKID
 	}
