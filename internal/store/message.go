@@ -7,6 +7,7 @@ import (
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/kv"
 )
 
@@ -44,9 +45,18 @@ func (s *Store) AddMessage(ctx context.Context, sess *identity.Session, msg *ide
 	return s.touchSession(ctx, sess, msg), nil
 }
 
+// putMessage writes msg, with itself as its key's metadata when it fits (for
+// a listing of messages in one list call).
 func (s *Store) putMessage(ctx context.Context, orgID string, msg *identity.Message) error {
-	return s.putJSON(ctx, messagePrefix(orgID, msg.SessionID)+msg.ID, msg,
-		kv.PutOptions{Metadata: metadataFor(msg, nil)})
+	b, err := jsonwrite.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	var opts kv.PutOptions
+	if len(b) <= kv.MaxMetadataBytes {
+		opts.Metadata = b
+	}
+	return s.put(ctx, messagePrefix(orgID, msg.SessionID)+msg.ID, b, opts)
 }
 
 // touchSession makes msg the session's last message, unless a later one is

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -419,5 +420,33 @@ func testListStable(t *testing.T, s *store.Store) {
 				t.Errorf("the sessions that existed before listing came as\n%q\nwant\n%q", old, want)
 			}
 		})
+	}
+}
+
+// A message's key carries the message itself as metadata, so that reading a
+// session's messages is list calls, not a get per message.
+func TestAMessageIsItsOwnKeysMetadata(t *testing.T) {
+	mem := kv.NewMemory()
+	s := store.New(mem, store.WithClock(testclock.New(t0).Now))
+	sess := createSession(t, s, orgA, verifiedOwner("u-1", ""), "", nil)
+	m := addMessage(t, s, sess, identity.RoleUser, "hello <you> & \u2028")
+	res, err := mem.List(ctx, kv.ListOptions{Prefix: "msg/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, k := range res.Keys {
+		if !strings.HasSuffix(k.Name, "/"+m.ID) {
+			continue
+		}
+		found = true
+		v, ok, err := mem.Get(ctx, k.Name)
+		want, _ := json.Marshal(m)
+		if err != nil || !ok || string(v) != string(want) || string(k.Metadata) != string(want) {
+			t.Errorf("%s: value %s, metadata %s; want both %s", k.Name, v, k.Metadata, want)
+		}
+	}
+	if !found {
+		t.Fatalf("no key for message %s among %+v", m.ID, res.Keys)
 	}
 }

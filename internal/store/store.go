@@ -143,6 +143,11 @@ func (s *Store) putJSON(ctx context.Context, key string, v any, opts kv.PutOptio
 	if err != nil {
 		return err
 	}
+	return s.put(ctx, key, b, opts)
+}
+
+// put writes b under key with optional metadata.
+func (s *Store) put(ctx context.Context, key string, b []byte, opts kv.PutOptions) error {
 	if err := s.kv.Put(ctx, key, b, opts); err != nil {
 		return unavailable(err)
 	}
