@@ -116,19 +116,6 @@ func create(args []js.Value) (out js.Value) {
 // work is an asynchronous call of the widget, its arguments already read.
 type work func(ctx context.Context) (any, error)
 
-// handle exposes one widget to JavaScript: an object of the core's methods
-// (see methods.go) bound to the widget's id.
-func handle(w *widget.Widget, hst host) js.Value {
-	id := widgets.add(&live{w: w, host: hst})
-	h := object()
-	for _, m := range methods() {
-		bound := m.fn.Value.Call("bind", js.Null(), id)
-		h.Set(m.name, bound)
-		free(bound)
-	}
-	return h
-}
-
 // promise runs fn on a goroutine (a js.FuncOf callback must not block) and
 // returns a Promise of its result.
 func (h host) promise(fn work) js.Value {

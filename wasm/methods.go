@@ -18,6 +18,19 @@ import (
 // call to a released widget finds no id and answers as a refusal, where a
 // released js.Func would stop the core.
 
+// handle exposes one widget to JavaScript: an object of the core's methods
+// bound to the widget's id.
+func handle(w *widget.Widget, hst host) js.Value {
+	id := widgets.add(&live{w: w, host: hst})
+	h := object()
+	for _, m := range methods() {
+		bound := m.fn.Value.Call("bind", js.Null(), id)
+		h.Set(m.name, bound)
+		free(bound)
+	}
+	return h
+}
+
 // live is a widget the page has not released, with the host it was made for.
 type live struct {
 	w    *widget.Widget
