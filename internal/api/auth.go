@@ -5,8 +5,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
+	"time"
+
+	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
@@ -42,6 +44,7 @@ func (a *API) admin(h handler) handler {
 // serverCall is a call from an org's server, authenticated by an api key.
 type serverCall struct {
 	orgID string
+	keyID string // the api key's id: verified tokens it issues die with it
 }
 
 // server lets an org's api key through.
@@ -51,14 +54,14 @@ func (a *API) server(h func(httpx.ResponseWriter, *httpx.Request, serverCall) er
 		if !ok {
 			return identity.Errorf(identity.CodeUnauthorized, "An api key is required: Authorization: Bearer <api key>.")
 		}
-		orgID, err := a.store.OrgIDByAPIKey(r.Context(), cred)
+		key, err := a.store.APIKeyBySecret(r.Context(), cred)
 		if errors.Is(err, identity.ErrUnauthorized) {
 			return identity.Errorf(identity.CodeUnauthorized, "The api key is not valid.")
 		}
 		if err != nil {
 			return err
 		}
-		return h(w, r, serverCall{orgID: orgID})
+		return h(w, r, serverCall{orgID: key.OrgID, keyID: key.ID})
 	}
 }
 
@@ -155,12 +158,12 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		p := identity.Principal{OrgID: c.org.ID, Subject: claims.Subject}
 		switch claims.Kind {
 		case token.KindContact:
-			p.Kind, p.ContactID = identity.KindContact, claims.ContactID
-			if !identity.ValidDeviceID(p.Subject) {
-				return identity.ErrInvalidToken
-			}
+			// token.Verify has checked that sub is the cid.
+			p.Kind = identity.KindContact
 		case token.KindVerified:
-			p.Kind, p.UserID, p.Email, p.ExternalID = identity.KindVerified, claims.UserID, claims.Email, claims.ExternalID
+			// token.Verify has checked that sub is the identity key of uid
+			// and email, and that akid is there.
+			p.Kind, p.UserID, p.Email, p.ExternalID, p.APIKeyID = identity.KindVerified, claims.UserID, claims.Email, claims.ExternalID, claims.APIKeyID
 		default:
 			return identity.ErrInvalidToken
 		}
@@ -168,12 +171,20 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		if !p.Verified() {
 			return h(w, r, c)
 		}
+		idKey := identity.KeyOf(p.UserID, p.Email)
+		// A verified token stands while its identity is not revoked since it
+		// was issued and the api key whose call issued it is not deleted.
 		revoked := func() error {
-			at, err := a.store.RevokedBefore(r.Context(), c.org.ID, claims.Subject)
+			var at time.Time
+			var keyLive bool
+			err := conc.All(
+				func() (err error) { at, err = a.store.RevokedBefore(r.Context(), c.org.ID, idKey); return err },
+				func() (err error) { keyLive, err = a.store.APIKeyExists(r.Context(), c.org.ID, p.APIKeyID); return err },
+			)
 			if err != nil {
 				return err
 			}
-			if !at.IsZero() && !claims.IssuedAtTime().After(at) {
+			if !keyLive || (!at.IsZero() && !claims.IssuedAtTime().After(at)) {
 				return identity.ErrTokenRevoked
 			}
 			return nil

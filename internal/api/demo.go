@@ -98,7 +98,13 @@ func (a *API) demoToken(w httpx.ResponseWriter, r *httpx.Request) error {
 	if _, err := a.store.UpsertUser(r.Context(), d.OrgID, in); err != nil {
 		return err
 	}
-	tok, exp, err := a.issueVerified(d.OrgID, idKey, uid, email, ext, identity.DefaultTokenTTLSecs*time.Second)
+	// As the org's server would: with the demo org's api key.
+	key, err := a.store.APIKeyBySecret(r.Context(), d.APIKey)
+	if err != nil {
+		return err
+	}
+	c := serverCall{orgID: d.OrgID, keyID: key.ID}
+	tok, exp, err := a.issueVerified(c, idKey, uid, email, ext, identity.DefaultTokenTTLSecs*time.Second)
 	if err != nil {
 		return err
 	}

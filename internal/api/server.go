@@ -25,22 +25,22 @@ type authenticateRequest struct {
 
 // identityFields validates user_id and email, of which one is required, and
 // returns them with the identity key.
-func identityFields(userID, email *string) (uid, mail, key string, err error) {
+func identityFields(userID, email *string) (uid, mail string, key identity.Key, err error) {
 	if userID != nil && *userID != "" {
 		uid = *userID
 		if err := identity.ValidateIdentifier("user_id", uid); err != nil {
-			return "", "", "", err
+			return "", "", key, err
 		}
 	}
 	if email != nil && *email != "" {
 		if mail, err = identity.NormalizeEmail("email", *email); err != nil {
-			return "", "", "", err
+			return "", "", key, err
 		}
 	}
 	if uid == "" && mail == "" {
-		return "", "", "", identity.Invalid("user_id", "or email is required.")
+		return "", "", key, identity.Invalid("user_id", "or email is required.")
 	}
-	return uid, mail, identity.IdentityKey(uid, mail), nil
+	return uid, mail, identity.KeyOf(uid, mail), nil
 }
 
 func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
@@ -92,7 +92,7 @@ func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCal
 	if err != nil {
 		return err
 	}
-	tok, exp, err := a.issueVerified(c.orgID, idKey, uid, email, in.ExternalID, time.Duration(ttl)*time.Second)
+	tok, exp, err := a.issueVerified(c, idKey, uid, email, in.ExternalID, time.Duration(ttl)*time.Second)
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,10 @@ func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCal
 	return nil
 }
 
-func (a *API) issueVerified(orgID, idKey, uid, email, externalID string, ttl time.Duration) (string, time.Time, error) {
-	claims := token.Claims{Kind: token.KindVerified, UserID: uid, Email: email, ExternalID: externalID}
-	claims.Subject = idKey
-	claims.Audience = []string{orgID}
+func (a *API) issueVerified(c serverCall, idKey identity.Key, uid, email, externalID string, ttl time.Duration) (string, time.Time, error) {
+	claims := token.Claims{Kind: token.KindVerified, UserID: uid, Email: email, ExternalID: externalID, APIKeyID: c.keyID}
+	claims.Subject = idKey.String()
+	claims.Audience = []string{c.orgID}
 	return a.tokens.Issue(claims, ttl)
 }
 

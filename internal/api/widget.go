@@ -52,7 +52,7 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	commit, err := a.limiter.Check(r.Context(),
-		limitScope{key: "contact-device/" + c.org.ID + "/" + *req.DeviceID, limit: a.cfg.RateLimits.ContactsPerDevice},
+		limitScope{key: "contact-device/" + c.org.ID + "/" + store.DeviceLimitKey(*req.DeviceID), limit: a.cfg.RateLimits.ContactsPerDevice},
 		limitScope{key: "contact-ip/" + clientIP(r), limit: a.cfg.RateLimits.ContactsPerIP},
 	)
 	if err != nil {
@@ -63,8 +63,10 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	commit()
+	// The token names the contact; the device id, which mints tokens, stays
+	// with the browser.
 	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID}
-	claims.Subject = contact.DeviceID
+	claims.Subject = contact.ID
 	claims.Audience = []string{c.org.ID}
 	tok, exp, err := a.tokens.Issue(claims, a.cfg.ContactTokenTTL)
 	if err != nil {
@@ -85,7 +87,7 @@ func clientIP(r *httpx.Request) string {
 func (a *API) me(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	p := c.principal
 	if p.Verified() {
-		u, err := a.store.User(r.Context(), p.OrgID, p.Subject)
+		u, err := a.store.User(r.Context(), p.OrgID, identity.KeyOf(p.UserID, p.Email))
 		if errors.Is(err, identity.ErrNotFound) {
 			u = &identity.User{UserID: p.UserID, Email: p.Email}
 		} else if err != nil {
@@ -99,7 +101,7 @@ func (a *API) me(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error 
 	}
 	contact, err := a.store.Contact(r.Context(), p.OrgID, p.Subject)
 	if errors.Is(err, identity.ErrNotFound) {
-		contact = &identity.Contact{ID: p.ContactID}
+		contact = &identity.Contact{ID: p.Subject}
 	} else if err != nil {
 		return err
 	}

@@ -16,12 +16,20 @@ const (
 	device2 = "5d9c1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f"
 )
 
-func contact(org, device string) identity.Principal {
-	return identity.Principal{OrgID: org, Kind: identity.KindContact, Subject: device, ContactID: "c-" + device}
+// contact is the principal of a contact token; id stands for the contact's
+// id (one contact per device and org).
+func contact(org, id string) identity.Principal {
+	return identity.Principal{OrgID: org, Kind: identity.KindContact, Subject: id}
 }
 
-func verified(org, idKey, ext string) identity.Principal {
-	return identity.Principal{OrgID: org, Kind: identity.KindVerified, Subject: idKey, Email: idKey, ExternalID: ext}
+// verified is the principal of a verified token for the email identity email.
+func verified(org, email, ext string) identity.Principal {
+	return identity.Principal{OrgID: org, Kind: identity.KindVerified, Subject: identity.KeyOf("", email).String(), Email: identity.FoldEmail(email), ExternalID: ext}
+}
+
+// verifiedUserID is the principal of a verified token for the user_id uid.
+func verifiedUserID(org, uid string) identity.Principal {
+	return identity.Principal{OrgID: org, Kind: identity.KindVerified, Subject: identity.KeyOf(uid, "").String(), UserID: uid}
 }
 
 // sessionBy returns a session created by p, as the API creates them.
@@ -39,12 +47,12 @@ func TestPrincipalKey(t *testing.T) {
 		p    identity.Principal
 		want string
 	}{
-		{"contact", contact(orgA, device1), "d:" + device1},
-		{"verified by user_id", verified(orgA, "u-42", ""), "v:u-42"},
-		{"verified by email", verified(orgA, "ann@example.com", ""), "v:ann@example.com"},
-		{"external id is not part of the key", verified(orgA, "u-42", "ws-1"), "v:u-42"},
-		{"org is not part of the key", verified(orgB, "u-42", ""), "v:u-42"},
-		{"zero kind is a contact", identity.Principal{Subject: "x"}, "d:x"},
+		{"contact", contact(orgA, device1), "c:" + device1},
+		{"verified by user_id", verifiedUserID(orgA, "u-42"), "u:u-42"},
+		{"verified by email", verified(orgA, "Ann@Example.com", ""), "e:ann@example.com"},
+		{"external id is not part of the key", verified(orgA, "ann@example.com", "ws-1"), "e:ann@example.com"},
+		{"org is not part of the key", verified(orgB, "ann@example.com", ""), "e:ann@example.com"},
+		{"zero kind is a contact", identity.Principal{Subject: "x"}, "c:x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,12 +65,26 @@ func TestPrincipalKey(t *testing.T) {
 
 func TestPrincipalKeySpacesNeverCross(t *testing.T) {
 	// Rule 3: whatever the subjects, a contact key is never a verified key.
-	for _, subject := range []string{device1, "ann@example.com", "v:x", "d:x", "", ":"} {
+	for _, subject := range []string{device1, "ann@example.com", "v:x", "d:x", "u:x", "e:x", "c:x", "", ":"} {
 		c := identity.Principal{Kind: identity.KindContact, Subject: subject}
-		for _, other := range []string{device1, "ann@example.com", "v:x", "d:x", "", ":", "x"} {
-			v := identity.Principal{Kind: identity.KindVerified, Subject: other}
-			if c.Key() == v.Key() {
-				t.Errorf("contact %q and verified %q share key %q", subject, other, c.Key())
+		for _, other := range []string{device1, "ann@example.com", "v:x", "d:x", "", ":", "x", "c:x"} {
+			for _, k := range []identity.Key{identity.KeyOf(other, ""), identity.KeyOf("", other)} {
+				v := identity.Principal{Kind: identity.KindVerified, Subject: k.String()}
+				if c.Key() == v.Key() {
+					t.Errorf("contact %q and verified %q share key %q", subject, k, c.Key())
+				}
+			}
+		}
+	}
+	// What a stored verified key can be (a Key's written form) never
+	// starts like the keys of before kinds ("v:", "d:") or a contact's.
+	for _, other := range []string{"x", "v:x", "d:x", "c:x"} {
+		for _, k := range []identity.Key{identity.KeyOf(other, ""), identity.KeyOf("", other)} {
+			v := identity.Principal{Kind: identity.KindVerified, Subject: k.String()}
+			for _, p := range []string{"v:", "d:", "c:"} {
+				if strings.HasPrefix(v.Key(), p) {
+					t.Errorf("verified key %q starts with %q", v.Key(), p)
+				}
 			}
 		}
 	}
@@ -71,13 +93,13 @@ func TestPrincipalKeySpacesNeverCross(t *testing.T) {
 func TestPrincipalOwner(t *testing.T) {
 	c := contact(orgA, device1)
 	o := c.Owner("claimed@example.com")
-	want := identity.Owner{Key: c.Key(), Verified: false, DeviceID: device1, Email: "claimed@example.com"}
+	want := identity.Owner{Key: c.Key(), Verified: false, ContactID: device1, Email: "claimed@example.com"}
 	if o != want {
 		t.Errorf("contact owner = %+v, want %+v", o, want)
 	}
-	v := identity.Principal{OrgID: orgA, Kind: identity.KindVerified, Subject: "u-1", UserID: "u-1", Email: "ann@example.com"}
+	v := identity.Principal{OrgID: orgA, Kind: identity.KindVerified, Subject: "u:u-1", UserID: "u-1", Email: "ann@example.com"}
 	o = v.Owner("claimed@example.com")
-	want = identity.Owner{Key: "v:u-1", Verified: true, UserID: "u-1", Email: "ann@example.com"}
+	want = identity.Owner{Key: "u:u-1", Verified: true, UserID: "u-1", Email: "ann@example.com"}
 	if o != want {
 		t.Errorf("verified owner = %+v, want %+v (a claimed email never replaces the signed one)", o, want)
 	}
@@ -94,10 +116,10 @@ func TestRule1ContactSeesItsDeviceOnly(t *testing.T) {
 	}{
 		{"own session", sessionBy(me, ""), true},
 		{"own session with external id", sessionBy(me, "ws-1"), true},
-		{"own session, other contact id (same device)", sessionBy(identity.Principal{OrgID: orgA, Kind: identity.KindContact, Subject: device1, ContactID: "other"}, ""), true},
 		{"other device", sessionBy(contact(orgA, device2), ""), false},
 		{"same device, other org", sessionBy(contact(orgB, device1), ""), false},
-		{"verified user whose key is the device id", sessionBy(verified(orgA, device1, ""), ""), false},
+		{"verified user whose user_id is the contact id", sessionBy(verifiedUserID(orgA, device1), ""), false},
+		{"verified user whose user_id is the contact's key", sessionBy(verifiedUserID(orgA, "c:"+device1), ""), false},
 		{"nil", nil, false},
 	}
 	for _, tt := range tests {
@@ -124,7 +146,10 @@ func TestRule2VerifiedSeesItsIdentity(t *testing.T) {
 		{"own session with an external id", sessionBy(me, "ws-1"), true},
 		{"other identity", sessionBy(verified(orgA, "bob@example.com", ""), ""), false},
 		{"same identity, other org", sessionBy(verified(orgB, "ann@example.com", ""), ""), false},
-		{"identity keys are case sensitive (IdentityKey lowers emails first)", sessionBy(verified(orgA, "Ann@example.com", ""), ""), false},
+		{"the same email in other ASCII case", sessionBy(verified(orgA, "Ann@EXAMPLE.com", ""), ""), true},
+		{"a user_id that is the email", sessionBy(verifiedUserID(orgA, "ann@example.com"), ""), false},
+		{"a user_id that is the email's key", sessionBy(verifiedUserID(orgA, "e:ann@example.com"), ""), false},
+		{"a Cyrillic look-alike", sessionBy(verified(orgA, "\u0430nn@example.com", ""), ""), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,8 +305,10 @@ func ExampleScopeExternalID() {
 
 func ExamplePrincipal_Key() {
 	fmt.Println(identity.Principal{Kind: identity.KindContact, Subject: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}.Key())
-	fmt.Println(identity.Principal{Kind: identity.KindVerified, Subject: "ann@example.com"}.Key())
+	fmt.Println(identity.Principal{Kind: identity.KindVerified, Subject: identity.KeyOf("", "Ann@Example.com").String()}.Key())
+	fmt.Println(identity.Principal{Kind: identity.KindVerified, Subject: identity.KeyOf("ann@example.com", "").String()}.Key())
 	// Output:
-	// d:0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b
-	// v:ann@example.com
+	// c:0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b
+	// e:ann@example.com
+	// u:ann@example.com
 }

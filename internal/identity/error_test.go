@@ -122,21 +122,6 @@ func TestErrorfFormats(t *testing.T) {
 	}
 }
 
-func TestIdentityKey(t *testing.T) {
-	tests := []struct{ userID, email, want string }{
-		{"u-1", "Ann@Example.com", "u-1"},
-		{"U-1", "", "U-1"}, // user ids keep their case
-		{"", "Ann@Example.COM", "ann@example.com"},
-		{"", "ann@example.com", "ann@example.com"},
-		{"", "", ""},
-	}
-	for _, tt := range tests {
-		if got := identity.IdentityKey(tt.userID, tt.email); got != tt.want {
-			t.Errorf("IdentityKey(%q, %q) = %q, want %q", tt.userID, tt.email, got, tt.want)
-		}
-	}
-}
-
 func TestOrgAllowsOrigin(t *testing.T) {
 	org := &identity.Org{AllowedOrigins: []string{"https://shop.example", "http://127.0.0.1:8787"}}
 	tests := []struct {
@@ -226,12 +211,4 @@ func ExampleInvalid() {
 	fmt.Println(err)
 	// Output:
 	// invalid_request: limit must be a whole number from 1 to 100.
-}
-
-func ExampleIdentityKey() {
-	fmt.Println(identity.IdentityKey("", "Ann@Example.com"))
-	fmt.Println(identity.IdentityKey("user-42", "Ann@Example.com"))
-	// Output:
-	// ann@example.com
-	// user-42
 }

@@ -71,9 +71,9 @@ func (o *Owner) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"email":`...)
 		dst = jsonwrite.String(dst, o.Email)
 	}
-	if o.DeviceID != "" {
-		dst = append(dst, `,"device_id":`...)
-		dst = jsonwrite.String(dst, o.DeviceID)
+	if o.ContactID != "" {
+		dst = append(dst, `,"contact_id":`...)
+		dst = jsonwrite.String(dst, o.ContactID)
 	}
 	return append(dst, '}')
 }

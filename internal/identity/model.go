@@ -37,11 +37,13 @@ type APIKey struct {
 }
 
 // Contact is a non-verified person known by a device: anonymous, or with a
-// name and email the browser claimed.
+// name and email the browser claimed. The device id itself is never kept:
+// it is the contact's password (it mints contact tokens), so only its hash
+// is, and tokens name the contact by its ID.
 type Contact struct {
 	ID                    string     `json:"id"`
 	OrgID                 string     `json:"org_id"`
-	DeviceID              string     `json:"device_id"`
+	DeviceHash            string     `json:"device_hash,omitempty"`
 	Name                  string     `json:"name"`
 	Email                 string     `json:"email"`
 	NonVerifiedCustomData CustomData `json:"non_verified_custom_data"`
@@ -62,15 +64,6 @@ type User struct {
 	ExternalID string     `json:"external_id"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
-}
-
-// IdentityKey is how a verified user is known: user_id when given, else the
-// lower-cased email.
-func IdentityKey(userID, email string) string {
-	if userID != "" {
-		return userID
-	}
-	return strings.ToLower(email)
 }
 
 // Role of a message's author.
@@ -103,14 +96,15 @@ func (s *Session) ExternalIDValue() string {
 	return *s.ExternalID
 }
 
-// Owner says who created a session: the principal's key, and what the org's
-// server may filter on.
+// Owner says who a session belongs to: the principal's key, and what the
+// org's server may filter on. Sessions stored before contact tokens named
+// the contact had a device_id here; it is dropped when they are read.
 type Owner struct {
-	Key      string `json:"key"`
-	Verified bool   `json:"verified"`
-	UserID   string `json:"user_id,omitempty"`
-	Email    string `json:"email,omitempty"`
-	DeviceID string `json:"device_id,omitempty"`
+	Key       string `json:"key"`
+	Verified  bool   `json:"verified"`
+	UserID    string `json:"user_id,omitempty"`
+	Email     string `json:"email,omitempty"`
+	ContactID string `json:"contact_id,omitempty"`
 }
 
 // Message is one message of a session.

@@ -74,6 +74,13 @@ func NormalizeEmail(field, s string) (string, error) {
 	if len(local) > 64 || !dotAtom(local) || !validDomain(domain) {
 		return "", bad("is not a valid email address.")
 	}
+	for _, r := range s {
+		if foldsOntoASCII(r) {
+			// Such an address renders as, and under Unicode case folding
+			// compares equal to, another one (see FoldEmail).
+			return "", bad("contains a character that is a case variant of an ASCII letter (such as the Kelvin sign); send the plain letter.")
+		}
+	}
 	return s, nil
 }
 

@@ -89,7 +89,7 @@ func FuzzDecodeAPIKey(f *testing.F) {
 
 func storedPeople() ([]identity.Contact, []identity.User) {
 	return []identity.Contact{
-			{ID: "c-1", OrgID: "o", DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", Name: "Zoë", Email: "z@example.com",
+			{ID: "c-1", OrgID: "o", DeviceHash: "f8Q3", Name: "Zoë", Email: "z@example.com",
 				NonVerifiedCustomData: identity.CustomData{"plan": "pro", "n": 2.0}, CreatedAt: at, UpdatedAt: at},
 			{},
 		}, []identity.User{

@@ -12,7 +12,8 @@
 //	origin/{origin}/{org}             ""                    CORS preflight: is any org on this origin
 //	apikey/{sha256(secret)}           APIKey                by secret hash (every org-server call)
 //	orgkey/{org}/{key id}             sha256(secret)        to delete a key by id
-//	contact/{org}/{device}            Contact               one per device and org
+//	device/{org}/{h(device)}          contact id            the device's contact (only a hash of the device)
+//	contactid/{org}/{contact}         Contact               one per device and org, with h(device)
 //	user/{org}/{h(identity key)}      User                  verified user
 //	revoked/{org}/{h(identity key)}   RFC 3339 time         tokens issued before it are refused
 //	session/{org}/{session}           session record        the session, its owner
@@ -22,13 +23,35 @@
 //	idem/{org}/{h(caller, key)}       idempotency record    24 h TTL
 //
 // h is the unpadded base64url SHA-256, so that user-chosen ids (up to 256
-// characters) keep keys under KV's 512 bytes. Session and message ids are
+// characters) keep keys under KV's 512 bytes. It hashes a kind and a value
+// joined by NUL ("device", "identity"), so hashes of different kinds never
+// meet. An identity key is "u:" + user_id or "e:" + email with its ASCII
+// letters lower-cased (identity.Key); a principal's key is that, or "c:" +
+// contact id. The device id mints contact tokens, so it is never stored:
+// only h(device) is, in the device's index and the contact's record.
+//
+// Before identity keys had kinds (version 17da277) contacts lived at
+// contact/{org}/{device}, users at user/{org}/{sha(user_id or
+// Unicode-lower-cased email)}, and sessions were owned by "d:" + device or
+// "v:" + that key. None of those can equal a present key (present hashes
+// hold a NUL, present owner keys start with c:, u: or e:). They are moved
+// when their person next comes: a device's contact when it next asks for a
+// contact token, a user when the org's server next authenticates exactly
+// that identity (the same user_id; or no user_id and the same email,
+// ASCII-folded). MoveSessions moves their sessions, at most MaxMoveOps KV
+// operations a call, resumed by the next call. Session and message ids are
 // UUID v7, time ordered; inv maps every hex digit d to f-d, so that a list in
 // key order returns the newest session first. A listing key's metadata holds
 // the session's summary (the API's session and its owner) when it fits KV's
 // 1024 bytes, so a page of sessions is one list call; a session whose summary
 // does not fit (large custom data, a long last message) is marked partial and
 // read with one get. Message keys carry the message as metadata likewise.
+//
+// MoveSessions gives a principal's sessions to another owner (the migration
+// above, and claims): per session its record and org listing key are
+// rewritten, a listing key is put under the new owner and the old owner's
+// deleted: 4 operations (5 when its summary is partial), so a call moves
+// about 220 sessions.
 //
 // Posting a message writes the message key, then the session record and its
 // two listing keys (the summary with last_message and updated_at). The

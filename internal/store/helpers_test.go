@@ -92,7 +92,7 @@ func contactOwner(device, claimedEmail string) identity.Owner {
 }
 
 func verifiedOwner(userID, email string) identity.Owner {
-	p := identity.Principal{OrgID: orgA, Kind: identity.KindVerified, Subject: identity.IdentityKey(userID, email), UserID: userID, Email: strings.ToLower(email)}
+	p := identity.Principal{OrgID: orgA, Kind: identity.KindVerified, Subject: identity.KeyOf(userID, email).String(), UserID: userID, Email: identity.FoldEmail(email)}
 	return p.Owner("")
 }
 

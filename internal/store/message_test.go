@@ -300,37 +300,43 @@ func TestReplayRecords(t *testing.T) {
 	}
 }
 
+// ann is the identity key of the email ann@example.com.
+var ann = identity.KeyOf("", "Ann@Example.com")
+
 func TestRevocation(t *testing.T) {
 	mem := kv.NewMemory()
 	c := testclock.New(t0.Add(123456789)) // not on a millisecond
 	s := store.New(mem, store.WithClock(c.Now))
-	if at, err := s.RevokedBefore(ctx, orgA, "ann@example.com"); err != nil || !at.IsZero() {
+	if at, err := s.RevokedBefore(ctx, orgA, ann); err != nil || !at.IsZero() {
 		t.Fatalf("never revoked: %v %v", at, err)
 	}
-	at, err := s.RevokeUser(ctx, orgA, "ann@example.com")
+	at, err := s.RevokeUser(ctx, orgA, ann)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := t0.Add(123000000); !at.Equal(want) || at.Location().String() != "UTC" {
 		t.Errorf("RevokeUser = %v, want %v in UTC (milliseconds)", at, want)
 	}
-	got, err := s.RevokedBefore(ctx, orgA, "ann@example.com")
+	got, err := s.RevokedBefore(ctx, orgA, ann)
 	if err != nil || !got.Equal(at) {
 		t.Errorf("RevokedBefore = %v, %v; want %v", got, err, at)
 	}
-	for _, c := range []struct{ org, key string }{{orgB, "ann@example.com"}, {orgA, "bob@example.com"}, {orgA, "Ann@example.com"}} {
+	for _, c := range []struct {
+		org string
+		key identity.Key
+	}{{orgB, ann}, {orgA, identity.KeyOf("", "bob@example.com")}, {orgA, identity.KeyOf("ann@example.com", "")}, {orgA, identity.Key{Kind: identity.KeyEmail, Value: "Ann@example.com"}}} {
 		if got, _ := s.RevokedBefore(ctx, c.org, c.key); !got.IsZero() {
 			t.Errorf("RevokedBefore(%s, %s) = %v", c.org, c.key, got)
 		}
 	}
 	// A later revoke moves the time forward.
 	c.Advance(5e9)
-	later, _ := s.RevokeUser(ctx, orgA, "ann@example.com")
-	if got, _ := s.RevokedBefore(ctx, orgA, "ann@example.com"); !got.Equal(later) || !later.After(at) {
+	later, _ := s.RevokeUser(ctx, orgA, ann)
+	if got, _ := s.RevokedBefore(ctx, orgA, ann); !got.Equal(later) || !later.After(at) {
 		t.Errorf("after a second revoke: %v, want %v", got, later)
 	}
 	// Long identity keys (user_id of 256 characters) fit KV's key limit.
-	if _, err := s.RevokeUser(ctx, orgA, strings.Repeat("u", 256)); err != nil {
+	if _, err := s.RevokeUser(ctx, orgA, identity.KeyOf(strings.Repeat("u", 256), "")); err != nil {
 		t.Errorf("long identity key: %v", err)
 	}
 }
@@ -338,7 +344,7 @@ func TestRevocation(t *testing.T) {
 func TestRevocationCorruptValueRefusesTokens(t *testing.T) {
 	mem := kv.NewMemory()
 	s := newStore(mem)
-	if _, err := s.RevokeUser(ctx, orgA, "ann@example.com"); err != nil {
+	if _, err := s.RevokeUser(ctx, orgA, ann); err != nil {
 		t.Fatal(err)
 	}
 	var key string
@@ -353,7 +359,7 @@ func TestRevocationCorruptValueRefusesTokens(t *testing.T) {
 	if err := mem.Put(ctx, key, []byte("garbage"), kv.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.RevokedBefore(ctx, orgA, "ann@example.com")
+	got, err := s.RevokedBefore(ctx, orgA, ann)
 	if err != nil || got.IsZero() {
 		t.Errorf("corrupt revocation read as %v, %v: it must not let tokens through", got, err)
 	}

@@ -147,22 +147,45 @@ func (s *Store) DeleteAPIKey(ctx context.Context, orgID, keyID string) error {
 	return nil
 }
 
-// OrgIDByAPIKey returns the org id of the api key secret, or
+// APIKeyBySecret returns the api key of secret (its id and org), or
 // identity.ErrUnauthorized.
-func (s *Store) OrgIDByAPIKey(ctx context.Context, secret string) (string, error) {
+func (s *Store) APIKeyBySecret(ctx context.Context, secret string) (*identity.APIKey, error) {
 	if !validSecretShape(secret, "sk_", 32) {
-		return "", identity.ErrUnauthorized
+		return nil, identity.ErrUnauthorized
 	}
 	hash := HashSecret(secret)
 	var key identity.APIKey
 	found, err := s.getDecoded(ctx, "apikey/"+hash, func(b []byte) error { return decodeRecord(b, &key, apiKeyField) })
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !found || subtle.ConstantTimeCompare([]byte(key.Hash), []byte(hash)) != 1 {
-		return "", identity.ErrUnauthorized
+		return nil, identity.ErrUnauthorized
+	}
+	return &key, nil
+}
+
+// OrgIDByAPIKey returns the org id of the api key secret, or
+// identity.ErrUnauthorized.
+func (s *Store) OrgIDByAPIKey(ctx context.Context, secret string) (string, error) {
+	key, err := s.APIKeyBySecret(ctx, secret)
+	if err != nil {
+		return "", err
 	}
 	return key.OrgID, nil
+}
+
+// APIKeyExists reports whether the org's api key keyID has not been deleted:
+// a verified token dies with the key whose call issued it.
+func (s *Store) APIKeyExists(ctx context.Context, orgID, keyID string) (bool, error) {
+	if keyID == "" || len(keyID) > 64 {
+		return false, nil
+	}
+	_, found, err := s.kv.Get(ctx, "orgkey/"+orgID+"/"+keyID)
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return found, nil
 }
 
 // validSecretShape reports whether s is prefix followed by at least min

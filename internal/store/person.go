@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -19,20 +21,50 @@ type ContactInput struct {
 	CustomData identity.CustomData
 }
 
+// The device id mints contact tokens, so the store keeps only its hash
+// (deviceHash): a contact's record is under its id, and the device's index
+// names the contact.
+func deviceHash(deviceID string) string { return hashKey("device", deviceID) }
+
+// DeviceLimitKey names a device in the rate limiter's keys, which must not
+// hold the device id either.
+func DeviceLimitKey(deviceID string) string   { return deviceHash(deviceID) }
+func deviceKey(orgID, deviceID string) string { return "device/" + orgID + "/" + deviceHash(deviceID) }
+func contactKey(orgID, contactID string) string {
+	return "contactid/" + orgID + "/" + contactID
+}
+
+// legacyContactKey is where contacts were kept, under the device id itself,
+// before contact tokens named the contact; legacyContactOwner the owner key
+// of their sessions.
+func legacyContactKey(orgID, deviceID string) string { return "contact/" + orgID + "/" + deviceID }
+func legacyContactOwner(deviceID string) string      { return "d:" + deviceID }
+
 // UpsertContact returns the device's contact, created on first use, with the
-// newest name, email and custom data applied.
+// newest name, email and custom data applied. A contact stored by a version
+// that kept the device id in the clear is moved to the present layout first,
+// with its sessions (MoveSessions); a move cut short is resumed by the next
+// call.
 func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in ContactInput) (*identity.Contact, error) {
-	key := "contact/" + orgID + "/" + deviceID
-	var c identity.Contact
-	found, err := s.getDecoded(ctx, key, func(b []byte) error { return decodeRecord(b, &c, contactField) })
+	c, found, err := s.contactByDevice(ctx, orgID, deviceID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Now()
+	changed, moved := !found, true
 	if !found {
-		c = identity.Contact{ID: uuid.NewString(), OrgID: orgID, DeviceID: deviceID, CreatedAt: now}
+		legacy, done, err := s.migrateLegacyContact(ctx, orgID, deviceID)
+		moved = done
+		if err != nil {
+			return nil, err
+		}
+		if legacy != nil {
+			c = legacy
+		} else {
+			c = &identity.Contact{ID: uuid.NewString(), OrgID: orgID, CreatedAt: now}
+		}
+		c.DeviceHash = deviceHash(deviceID)
 	}
-	changed := !found
 	if in.Name != nil && *in.Name != c.Name {
 		c.Name, changed = *in.Name, true
 	}
@@ -44,17 +76,66 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 	}
 	if changed {
 		c.UpdatedAt = now
-		if err := s.putJSON(ctx, key, c, kv.PutOptions{}); err != nil {
+		if err := s.putJSON(ctx, contactKey(orgID, c.ID), c, kv.PutOptions{}); err != nil {
 			return nil, err
 		}
 	}
-	return &c, nil
+	if !found && moved {
+		// The index last: until it exists, the next call creates or
+		// migrates again (going on with sessions a move left), and finds the
+		// same contact id.
+		if err := s.put(ctx, deviceKey(orgID, deviceID), []byte(c.ID), kv.PutOptions{}); err != nil {
+			return nil, err
+		}
+		if err := s.kv.Delete(ctx, legacyContactKey(orgID, deviceID)); err != nil {
+			return nil, unavailable(err)
+		}
+	}
+	return c, nil
 }
 
-// Contact returns the device's contact, or identity.ErrNotFound.
-func (s *Store) Contact(ctx context.Context, orgID, deviceID string) (*identity.Contact, error) {
+// contactByDevice reads the device's index, then the contact it names.
+func (s *Store) contactByDevice(ctx context.Context, orgID, deviceID string) (*identity.Contact, bool, error) {
+	id, found, err := s.kv.Get(ctx, deviceKey(orgID, deviceID))
+	if err != nil {
+		return nil, false, unavailable(err)
+	}
+	if !found {
+		return nil, false, nil
+	}
+	c, err := s.Contact(ctx, orgID, string(id))
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, false, nil
+	}
+	return c, err == nil, err
+}
+
+// migrateLegacyContact moves a contact kept under its device id to the
+// present layout: its sessions change owner to the contact's key (the record
+// itself is written by the caller, and the old one deleted after the index).
+// Nil when there is none; done is false when sessions are left to move.
+func (s *Store) migrateLegacyContact(ctx context.Context, orgID, deviceID string) (*identity.Contact, bool, error) {
 	var c identity.Contact
-	found, err := s.getDecoded(ctx, "contact/"+orgID+"/"+deviceID, func(b []byte) error { return decodeRecord(b, &c, contactField) })
+	found, err := s.getDecoded(ctx, legacyContactKey(orgID, deviceID), func(b []byte) error { return json.Unmarshal(b, &c) })
+	if err != nil || !found || c.ID == "" {
+		return nil, true, err
+	}
+	c.OrgID = orgID
+	to := identity.Owner{Key: identity.ContactKey(c.ID), ContactID: c.ID, Email: c.Email}
+	_, done, err := s.MoveSessions(ctx, orgID, legacyContactOwner(deviceID), MoveAll(to))
+	if err != nil {
+		return nil, false, err
+	}
+	return &c, done, nil
+}
+
+// Contact returns the contact with id, or identity.ErrNotFound.
+func (s *Store) Contact(ctx context.Context, orgID, contactID string) (*identity.Contact, error) {
+	if !validID(contactID) {
+		return nil, identity.ErrNotFound
+	}
+	var c identity.Contact
+	found, err := s.getDecoded(ctx, contactKey(orgID, contactID), func(b []byte) error { return decodeRecord(b, &c, contactField) })
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +145,18 @@ func (s *Store) Contact(ctx context.Context, orgID, deviceID string) (*identity.
 	return &c, nil
 }
 
-func userKey(orgID, identityKey string) string {
-	return "user/" + orgID + "/" + hashKey(identityKey)
-}
+// identityHash names a verified identity in keys. Its NUL-separated input
+// cannot be that of a key stored before identity keys had kinds (the bare
+// user_id or email, which hold no NUL), so old and new never meet.
+func identityHash(k identity.Key) string { return hashKey("identity", k.String()) }
+
+func userKey(orgID string, k identity.Key) string { return "user/" + orgID + "/" + identityHash(k) }
+
+// legacyUserKey is where a user was kept before identity keys had kinds:
+// under the user_id, or the email lower-cased by Unicode's rules (which
+// merged addresses); legacyUserOwner the owner key of their sessions.
+func legacyUserKey(orgID, legacy string) string { return "user/" + orgID + "/" + hashKey(legacy) }
+func legacyUserOwner(legacy string) string      { return "v:" + legacy }
 
 // UserInput is what the org's server vouched for. Nil fields keep what was
 // stored.
@@ -80,9 +170,17 @@ type UserInput struct {
 	ExternalID string
 }
 
-// UpsertUser stores the verified user known by in's identity key.
+// Key is the identity key of the user described.
+func (in UserInput) Key() identity.Key { return identity.KeyOf(in.UserID, in.Email) }
+
+// UpsertUser stores the verified user known by in's identity key. A user
+// stored before identity keys had kinds is moved to the present layout, with
+// their sessions, when it is exactly this identity: the same user_id, or for
+// an email identity, no user_id and the same address once ASCII-folded. A
+// record that two look-alike identities shared under the old folding
+// matches at most one of them, never both.
 func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*identity.User, error) {
-	idKey := identity.IdentityKey(in.UserID, in.Email)
+	idKey := in.Key()
 	key := userKey(orgID, idKey)
 	var u identity.User
 	found, err := s.getDecoded(ctx, key, func(b []byte) error { return decodeRecord(b, &u, userField) })
@@ -91,7 +189,15 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 	}
 	now := s.Now()
 	if !found {
-		u = identity.User{ID: uuid.NewString(), OrgID: orgID, CreatedAt: now}
+		legacy, err := s.migrateLegacyUser(ctx, orgID, in)
+		if err != nil {
+			return nil, err
+		}
+		if legacy != nil {
+			u = *legacy
+		} else {
+			u = identity.User{ID: uuid.NewString(), OrgID: orgID, CreatedAt: now}
+		}
 	}
 	u.UserID = in.UserID
 	if in.Email != "" {
@@ -117,10 +223,46 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 	return &u, nil
 }
 
-// User returns the verified user known by identityKey, or identity.ErrNotFound.
-func (s *Store) User(ctx context.Context, orgID, identityKey string) (*identity.User, error) {
+// migrateLegacyUser moves the sessions of a user stored before identity keys
+// had kinds to in's key, when that record is exactly in's identity, and
+// returns the record (nil when there is none or it is another identity's).
+// The old record is deleted once every session moved; a move cut short by
+// the limit of one call resumes at the next authentication.
+func (s *Store) migrateLegacyUser(ctx context.Context, orgID string, in UserInput) (*identity.User, error) {
+	legacy := in.UserID
+	if legacy == "" {
+		legacy = strings.ToLower(in.Email) // the old folding, to find the old key
+	}
 	var u identity.User
-	found, err := s.getDecoded(ctx, userKey(orgID, identityKey), func(b []byte) error { return decodeRecord(b, &u, userField) })
+	found, err := s.getDecoded(ctx, legacyUserKey(orgID, legacy), func(b []byte) error { return json.Unmarshal(b, &u) })
+	if err != nil || !found {
+		return nil, err
+	}
+	same := u.UserID == in.UserID
+	if in.UserID == "" {
+		same = u.UserID == "" && identity.FoldEmail(u.Email) == identity.FoldEmail(in.Email)
+	}
+	if !same {
+		return nil, nil
+	}
+	to := identity.Owner{Key: in.Key().String(), Verified: true, UserID: in.UserID, Email: identity.FoldEmail(in.Email)}
+	_, done, err := s.MoveSessions(ctx, orgID, legacyUserOwner(legacy), MoveAll(to))
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		if err := s.kv.Delete(ctx, legacyUserKey(orgID, legacy)); err != nil {
+			return nil, unavailable(err)
+		}
+	}
+	u.OrgID = orgID
+	return &u, nil
+}
+
+// User returns the verified user known by k, or identity.ErrNotFound.
+func (s *Store) User(ctx context.Context, orgID string, k identity.Key) (*identity.User, error) {
+	var u identity.User
+	found, err := s.getDecoded(ctx, userKey(orgID, k), func(b []byte) error { return decodeRecord(b, &u, userField) })
 	if err != nil {
 		return nil, err
 	}
@@ -130,21 +272,25 @@ func (s *Store) User(ctx context.Context, orgID, identityKey string) (*identity.
 	return &u, nil
 }
 
+func revokedKey(orgID string, k identity.Key) string {
+	return "revoked/" + orgID + "/" + identityHash(k)
+}
+
 // RevokeUser refuses every verified token of the identity issued before now,
 // which it returns. The time has a key of its own, so that an authenticate
 // racing with a revoke can never write an older revocation back.
-func (s *Store) RevokeUser(ctx context.Context, orgID, identityKey string) (time.Time, error) {
+func (s *Store) RevokeUser(ctx context.Context, orgID string, k identity.Key) (time.Time, error) {
 	now := s.Now()
 	v := []byte(now.Format(time.RFC3339Nano))
-	if err := s.kv.Put(ctx, "revoked/"+orgID+"/"+hashKey(identityKey), v, kv.PutOptions{}); err != nil {
+	if err := s.kv.Put(ctx, revokedKey(orgID, k), v, kv.PutOptions{}); err != nil {
 		return time.Time{}, unavailable(err)
 	}
 	return now, nil
 }
 
 // RevokedBefore returns the identity's revocation time, zero when never revoked.
-func (s *Store) RevokedBefore(ctx context.Context, orgID, identityKey string) (time.Time, error) {
-	b, found, err := s.kv.Get(ctx, "revoked/"+orgID+"/"+hashKey(identityKey))
+func (s *Store) RevokedBefore(ctx context.Context, orgID string, k identity.Key) (time.Time, error) {
+	b, found, err := s.kv.Get(ctx, revokedKey(orgID, k))
 	if err != nil || !found {
 		return time.Time{}, orNil(err)
 	}
@@ -172,8 +318,8 @@ func contactField(r *jsonread.Reader, c *identity.Contact, key []byte) bool {
 		return r.Str(&c.ID)
 	case "org_id":
 		return r.Str(&c.OrgID)
-	case "device_id":
-		return r.Str(&c.DeviceID)
+	case "device_hash":
+		return r.Str(&c.DeviceHash)
 	case "name":
 		return r.Str(&c.Name)
 	case "email":

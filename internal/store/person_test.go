@@ -23,7 +23,7 @@ func TestUpsertContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.ID == "" || first.OrgID != orgA || first.DeviceID != device1 || first.Name != "Ann" || first.Email != "ann@example.com" ||
+	if first.ID == "" || first.OrgID != orgA || first.DeviceHash == "" || strings.Contains(first.DeviceHash, device1) || first.Name != "Ann" || first.Email != "ann@example.com" ||
 		!first.CreatedAt.Equal(t0) || !first.UpdatedAt.Equal(t0) || first.NonVerifiedCustomData["plan"] != "free" {
 		t.Fatalf("created %+v", first)
 	}
@@ -46,7 +46,7 @@ func TestUpsertContact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c.Advance(time.Minute)
-			before, _ := s.Contact(ctx, orgA, device1)
+			before, _ := s.Contact(ctx, orgA, first.ID)
 			got, err := s.UpsertContact(ctx, orgA, device1, tt.in)
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +60,7 @@ func TestUpsertContact(t *testing.T) {
 			if changed := !got.UpdatedAt.Equal(before.UpdatedAt); changed != tt.changed {
 				t.Errorf("updated_at changed = %v, want %v", changed, tt.changed)
 			}
-			stored, err := s.Contact(ctx, orgA, device1)
+			stored, err := s.Contact(ctx, orgA, first.ID)
 			if err != nil || stored.ID != got.ID || stored.Name != got.Name || stored.Email != got.Email {
 				t.Errorf("stored %+v, %v", stored, err)
 			}
@@ -73,7 +73,7 @@ func TestUpsertContact(t *testing.T) {
 	if other.ID == first.ID || otherOrg.ID == first.ID || other.ID == otherOrg.ID {
 		t.Errorf("ids %q %q %q", first.ID, other.ID, otherOrg.ID)
 	}
-	if _, err := s.Contact(ctx, orgB, device2); !errors.Is(err, identity.ErrNotFound) {
+	if _, err := s.Contact(ctx, orgB, other.ID); !errors.Is(err, identity.ErrNotFound) {
 		t.Errorf("unknown contact: %v", err)
 	}
 }
@@ -116,8 +116,8 @@ func TestUpsertUser(t *testing.T) {
 		u2.CustomData["plan"] != "pro" || u2.ExternalID != "" || !u2.CreatedAt.Equal(t0) || !u2.UpdatedAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("after an update with nothing: %+v", u2)
 	}
-	// The identity key is the lower-cased email.
-	got, err := s.User(ctx, orgA, "ann@example.com")
+	// The identity key is the email with its ASCII letters lower-cased.
+	got, err := s.User(ctx, orgA, identity.KeyOf("", "ANN@example.com"))
 	if err != nil || got.ID != u.ID {
 		t.Errorf("User = %+v, %v", got, err)
 	}
@@ -126,10 +126,10 @@ func TestUpsertUser(t *testing.T) {
 	if byID.ID == u.ID {
 		t.Error("user_id and email identities share a record")
 	}
-	if got, err := s.User(ctx, orgA, "u-1"); err != nil || got.ID != byID.ID {
+	if got, err := s.User(ctx, orgA, identity.KeyOf("u-1", "")); err != nil || got.ID != byID.ID {
 		t.Errorf("User(u-1) = %+v, %v", got, err)
 	}
-	if _, err := s.User(ctx, orgB, "u-1"); !errors.Is(err, identity.ErrNotFound) {
+	if _, err := s.User(ctx, orgB, identity.KeyOf("u-1", "")); !errors.Is(err, identity.ErrNotFound) {
 		t.Errorf("other org: %v", err)
 	}
 	// A 256-character user_id keeps keys within KV's limits.

@@ -419,7 +419,7 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 	if err := s.CreateSession(ctx, sess); !errors.Is(err, identity.ErrUnavailable) {
 		t.Errorf("CreateSession: %v", err)
 	}
-	if _, err := s.RevokedBefore(ctx, orgA, "x"); !errors.Is(err, identity.ErrUnavailable) {
+	if _, err := s.RevokedBefore(ctx, orgA, identity.KeyOf("x", "")); !errors.Is(err, identity.ErrUnavailable) {
 		t.Errorf("RevokedBefore: %v", err)
 	}
 }

@@ -56,8 +56,8 @@ func ownerField(r *jsonread.Reader, o *identity.Owner, key []byte) bool {
 		return r.Str(&o.UserID)
 	case "email":
 		return r.Str(&o.Email)
-	case "device_id":
-		return r.Str(&o.DeviceID)
+	case "contact_id":
+		return r.Str(&o.ContactID)
 	}
 	return false
 }

@@ -17,7 +17,7 @@ func storedSummaries(t testing.TB) [][]byte {
 	ext := "workspace-7"
 	owners := []identity.Owner{
 		{Key: "user:u-1", Verified: true, UserID: "u-1", Email: "ada@example.com"},
-		{Key: "device:0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"},
+		{Key: "c:0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", ContactID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"},
 		{},
 	}
 	sessions := []*identity.Session{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/jsonread"
 )
 
@@ -15,10 +16,12 @@ type Kind string
 // The two kinds of user token.
 const (
 	// KindContact: a non-verified visitor, from POST /v1/widget/contacts.
-	// sub is the device, cid the contact id.
+	// sub and cid are the contact id. The device id, which mints contact
+	// tokens, is never in a token.
 	KindContact Kind = "contact"
 	// KindVerified: an identity vouched for by the org's server, from
-	// POST /v1/users/authenticate. sub is the identity key.
+	// POST /v1/users/authenticate. sub is the identity key's written form
+	// (identity.Key.String of uid and email), akid the api key that asked.
 	KindVerified Kind = "verified"
 )
 
@@ -27,13 +30,16 @@ func (k Kind) Valid() bool { return k == KindContact || k == KindVerified }
 
 // Claims of both token kinds.
 //
-// The registered claims: iss (the worker), sub (the device of a contact token,
-// the identity key of a verified token), aud (the single org id), exp, iat,
-// nbf, jti. [Service.Issue] fills iss, iat, nbf, exp and jti itself.
+// The registered claims: iss (the worker), sub (the contact id of a contact
+// token, the identity key of a verified token), aud (the single org id), exp,
+// iat, nbf, jti. [Service.Issue] fills iss, iat, nbf, exp and jti itself.
 //
-// A contact token carries cid and none of external_id, uid, email; a verified
-// token carries none of cid. Issue refuses and Verify rejects the other mix,
-// so that a contact can never present data of a verified user.
+// A contact token carries cid (equal to sub) and none of external_id, uid,
+// email, akid; a verified token carries akid, none of cid, and a sub that is
+// the identity key of its uid and email. Issue refuses and Verify rejects any
+// other mix, so that a contact can never present data of a verified user and
+// a token can never name an identity its signed fields do not. Tokens issued
+// before these rules (a device id in sub, a bare identity key) are refused.
 type Claims struct {
 	jwt.RegisteredClaims // iss, sub, aud (single org id), exp, iat, nbf, jti
 
@@ -41,7 +47,8 @@ type Claims struct {
 	ExternalID string `json:"external_id,omitempty"` // verified only, signed workspace
 	ContactID  string `json:"cid,omitempty"`         // contact tokens: the contact id
 	UserID     string `json:"uid,omitempty"`         // verified: user_id when given
-	Email      string `json:"email,omitempty"`       // verified: lower-cased email when given
+	Email      string `json:"email,omitempty"`       // verified: email (ASCII letters lower-cased) when given
+	APIKeyID   string `json:"akid,omitempty"`        // verified: the api key whose call issued it
 
 	// IssuedAtMilli is the issue time in Unix milliseconds. iat has whole
 	// seconds only, too coarse for revocation ("every token issued before
@@ -75,9 +82,15 @@ func (c *Claims) shapeProblem() string {
 		return reasonKind
 	case c.Kind == KindContact && c.ContactID == "":
 		return reasonNoCID
-	case c.Kind == KindContact && (c.ExternalID != "" || c.UserID != "" || c.Email != ""),
+	case c.Kind == KindContact && (c.ExternalID != "" || c.UserID != "" || c.Email != "" || c.APIKeyID != ""),
 		c.Kind == KindVerified && c.ContactID != "":
 		return reasonCrossKind
+	case c.Kind == KindContact && c.Subject != c.ContactID:
+		return reasonSubCID
+	case c.Kind == KindVerified && c.APIKeyID == "":
+		return reasonNoAPIKey
+	case c.Kind == KindVerified && c.Subject != identity.KeyOf(c.UserID, c.Email).String():
+		return reasonSubKey
 	}
 	return ""
 }
@@ -130,6 +143,8 @@ func claimsField(r *jsonread.Reader, c *Claims, key []byte) bool {
 		return r.Str(&c.UserID)
 	case "email":
 		return r.Str(&c.Email)
+	case "akid":
+		return r.Str(&c.APIKeyID)
 	case "iat_ms":
 		return r.Int64(&c.IssuedAtMilli)
 	}

@@ -19,8 +19,8 @@ func issuedPayloads(t testing.TB) [][]byte {
 	s := newTestService(t, &now)
 	var out [][]byte
 	for _, c := range []Claims{
-		{RegisteredClaims: jwt.RegisteredClaims{Subject: "device-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindContact, ContactID: "c-1"},
-		{RegisteredClaims: jwt.RegisteredClaims{Subject: "id-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindVerified, Email: "a@b.c", ExternalID: "w \"ünï\" <&>", UserID: "u-1"},
+		{RegisteredClaims: jwt.RegisteredClaims{Subject: "c-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindContact, ContactID: "c-1"},
+		{RegisteredClaims: jwt.RegisteredClaims{Subject: "u:u-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindVerified, Email: "a@b.c", ExternalID: "w \"ünï\" <&>", UserID: "u-1", APIKeyID: "key-1"},
 	} {
 		tok, _, err := s.Issue(c, time.Hour)
 		if err != nil {

@@ -18,8 +18,8 @@ func TestDecodeReadsTheServicesTokensDirectly(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
 	for _, c := range []Claims{
-		{RegisteredClaims: jwt.RegisteredClaims{Subject: "device-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindContact, ContactID: "c-1"},
-		{RegisteredClaims: jwt.RegisteredClaims{Subject: "id-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindVerified, Email: "a@b.c", ExternalID: "w"},
+		{RegisteredClaims: jwt.RegisteredClaims{Subject: "c-1", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindContact, ContactID: "c-1"},
+		{RegisteredClaims: jwt.RegisteredClaims{Subject: "e:a@b.c", Audience: jwt.ClaimStrings{testOrg}}, Kind: KindVerified, Email: "a@b.c", ExternalID: "w", APIKeyID: "key-1"},
 	} {
 		token, _, err := s.Issue(c, time.Hour)
 		if err != nil {

@@ -58,8 +58,8 @@ func engineService(t *testing.T, e token.Engine) *token.Service {
 }
 
 func verifiedClaims() token.Claims {
-	c := token.Claims{Kind: token.KindVerified, UserID: "u-1"}
-	c.Subject = "u-1"
+	c := token.Claims{Kind: token.KindVerified, UserID: "u-1", APIKeyID: "key-1"}
+	c.Subject = "u:u-1"
 	c.Audience = []string{"org_a"}
 	return c
 }

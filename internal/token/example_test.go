@@ -53,12 +53,13 @@ func ExampleService_Issue() {
 
 	tok, expiresAt, err := svc.Issue(token.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:  "identity-key",            // sub: who
+			Subject:  "u:u-42",                  // sub: who, identity.KeyOf(UserID, Email)
 			Audience: jwt.ClaimStrings{"org_1"}, // aud: the org, exactly one
 		},
 		Kind:       token.KindVerified,
+		APIKeyID:   "key-1", // the api key that asked: the token dies with it
 		UserID:     "u-42",
-		Email:      "Ada@Example.com", // lower-cased by Issue
+		Email:      "Ada@Example.com", // ASCII letters lower-cased by Issue
 		ExternalID: "workspace-42",
 	}, 24*time.Hour)
 	if err != nil {
@@ -70,7 +71,7 @@ func ExampleService_Issue() {
 	fmt.Println(claims.Kind, claims.Subject, claims.Email, claims.ExternalID)
 	// Output:
 	// 2 2026-03-02 12:00:00 +0000 UTC
-	// verified identity-key ada@example.com workspace-42
+	// verified u:u-42 ada@example.com workspace-42
 }
 
 // Verify a user token for the org named by the widget token, and map its
@@ -80,7 +81,7 @@ func ExampleService_Verify() {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := token.NewService(ring, "https://chat.example", token.WithClock(func() time.Time { return now }))
 	tok, _, _ := svc.Issue(token.Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "device-7", Audience: jwt.ClaimStrings{"org_1"}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "contact-7", Audience: jwt.ClaimStrings{"org_1"}},
 		Kind:             token.KindContact,
 		ContactID:        "contact-7",
 	}, time.Hour)
@@ -105,7 +106,7 @@ func ExampleService_Verify() {
 	fmt.Println(code(err))
 
 	other, _, _ := svc.Issue(token.Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "device-8", Audience: jwt.ClaimStrings{"org_1"}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "contact-8", Audience: jwt.ClaimStrings{"org_1"}},
 		Kind:             token.KindContact,
 		ContactID:        "contact-8",
 	}, time.Hour)
@@ -117,7 +118,7 @@ func ExampleService_Verify() {
 	_, err = svc.Verify(tok, "org_1")
 	fmt.Println(code(err))
 	// Output:
-	// ok contact device-7 contact-7
+	// ok contact contact-7 contact-7
 	// 401 (token of another org)
 	// 401 invalid_token - token: invalid token: bad signature
 	// 401 token_expired
@@ -139,8 +140,9 @@ func ExampleClaims_IssuedAtTime() {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 750e6, time.UTC)
 	svc := token.NewService(ring, "https://chat.example", token.WithClock(func() time.Time { return now }))
 	tok, _, _ := svc.Issue(token.Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "identity-key", Audience: jwt.ClaimStrings{"org_1"}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u:u-42", Audience: jwt.ClaimStrings{"org_1"}},
 		Kind:             token.KindVerified,
+		APIKeyID:         "key-1",
 		UserID:           "u-42",
 	}, time.Hour)
 	claims, _ := svc.Verify(tok, "org_1")

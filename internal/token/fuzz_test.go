@@ -16,15 +16,15 @@ func FuzzVerify(f *testing.F) {
 	now := t0
 	s := newTestService(f, &now)
 	contact, _, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "device-1", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "c-1", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact, ContactID: "c-1",
 	}, time.Hour)
 	if err != nil {
 		f.Fatal(err)
 	}
 	verified, _, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "id-1", Audience: jwt.ClaimStrings{testOrg}},
-		Kind:             KindVerified, Email: "a@b.c", ExternalID: "w",
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "e:a@b.c", Audience: jwt.ClaimStrings{testOrg}},
+		Kind:             KindVerified, Email: "a@b.c", ExternalID: "w", APIKeyID: "key-1",
 	}, time.Hour)
 	if err != nil {
 		f.Fatal(err)
@@ -113,7 +113,7 @@ func FuzzParseKeyRing(f *testing.F) {
 		now := t0
 		s := NewService(r, testIssuer, WithClock(func() time.Time { return now }))
 		tok, _, err := s.Issue(Claims{
-			RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+			RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 			Kind:             KindContact, ContactID: "c",
 		}, time.Hour)
 		if err != nil {

@@ -58,7 +58,7 @@ func newTestService(t testing.TB, now *time.Time, opts ...Option) *Service {
 func contactMap(now time.Time) jwt.MapClaims {
 	return jwt.MapClaims{
 		"iss":    testIssuer,
-		"sub":    "device-1",
+		"sub":    "contact-1",
 		"aud":    []string{testOrg},
 		"exp":    now.Add(time.Hour).Unix(),
 		"iat":    now.Unix(),
@@ -138,7 +138,7 @@ func verifyMessages() map[string]bool {
 		reasonHeader, reasonSignature, reasonIssuer, reasonNoSub, reasonNoJTI,
 		reasonNoExp, reasonNoIat, reasonNoAud, reasonKind, reasonNoCID,
 		reasonCrossKind, reasonIatMilli, reasonExpBeforeIat, reasonIssuedFuture,
-		reasonNotYetValid, reasonUnverifiable,
+		reasonNotYetValid, reasonUnverifiable, reasonSubCID, reasonSubKey, reasonNoAPIKey,
 	} {
 		m[fail(ErrInvalid, r).Error()] = true
 	}

@@ -18,8 +18,8 @@ func TestJWKSVerifiesTokens(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
 	tok, _, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "id", Audience: jwt.ClaimStrings{testOrg}},
-		Kind:             KindVerified, UserID: "u-1",
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u:u-1", Audience: jwt.ClaimStrings{testOrg}},
+		Kind:             KindVerified, UserID: "u-1", APIKeyID: "key-1",
 	}, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/internal/identity"
 )
 
 // MaxTokenBytes is the size above which Verify refuses a token without
@@ -86,8 +88,9 @@ func NewService(ring *KeyRing, issuer string, opts ...Option) *Service {
 // signing kid, typ JWT) and returns the compact token and its expiry.
 //
 // The caller sets Kind, Subject, Audience (exactly one org id) and the fields
-// of its kind: ContactID for a contact token; ExternalID, UserID, Email (which
-// Issue lower-cases) as given for a verified token. Issue sets iss, iat,
+// of its kind: ContactID (also the Subject) for a contact token; APIKeyID,
+// ExternalID, UserID, Email (whose ASCII letters Issue lower-cases) as given
+// for a verified token, whose Subject is identity.KeyOf(UserID, Email).String(). Issue sets iss, iat,
 // iat_ms, nbf (= iat), exp (= iat + ttl) and jti (a random UUID) itself,
 // overwriting whatever c had there. iat, nbf and exp are whole seconds.
 //
@@ -97,7 +100,7 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 	if ttl < time.Second {
 		return "", time.Time{}, fail(ErrClaims, "ttl under a second")
 	}
-	c.Email = strings.ToLower(c.Email)
+	c.Email = identity.FoldEmail(c.Email)
 	if problem := c.shapeProblem(); problem != "" {
 		return "", time.Time{}, fail(ErrClaims, problem)
 	}

@@ -22,7 +22,7 @@ func TestIssueVerifyContact(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
 	tok, exp, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "device-1", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "contact-1", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact,
 		ContactID:        "contact-1",
 	}, time.Hour)
@@ -37,7 +37,7 @@ func TestIssueVerifyContact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if c.Kind != KindContact || c.Subject != "device-1" || c.ContactID != "contact-1" {
+	if c.Kind != KindContact || c.Subject != "contact-1" || c.ContactID != "contact-1" {
 		t.Errorf("claims = %+v", c)
 	}
 	if c.Issuer != testIssuer || len(c.Audience) != 1 || c.Audience[0] != testOrg {
@@ -76,8 +76,9 @@ func TestIssueVerifyVerified(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
 	tok, _, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "identity-key", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u:u-1", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindVerified,
+		APIKeyID:         "key-1",
 		ExternalID:       "workspace-42",
 		UserID:           "u-1",
 		Email:            "Ada@Example.COM",
@@ -89,7 +90,7 @@ func TestIssueVerifyVerified(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if c.Kind != KindVerified || c.Subject != "identity-key" || c.ExternalID != "workspace-42" || c.UserID != "u-1" {
+	if c.Kind != KindVerified || c.Subject != "u:u-1" || c.ExternalID != "workspace-42" || c.APIKeyID != "key-1" || c.UserID != "u-1" {
 		t.Errorf("claims = %+v", c)
 	}
 	if c.Email != "ada@example.com" {
@@ -106,7 +107,7 @@ func TestIssueFillsRegisteredClaims(t *testing.T) {
 	// Whatever the caller put in iss, iat, nbf, exp, jti, iat_ms is replaced.
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer: "evil", Subject: "d", Audience: jwt.ClaimStrings{testOrg}, ID: "fixed",
+			Issuer: "evil", Subject: "c", Audience: jwt.ClaimStrings{testOrg}, ID: "fixed",
 			ExpiresAt: jwt.NewNumericDate(t0.Add(100 * 24 * time.Hour)),
 			IssuedAt:  jwt.NewNumericDate(t0.Add(-time.Hour)),
 			NotBefore: jwt.NewNumericDate(t0.Add(time.Hour)),
@@ -138,7 +139,7 @@ func TestIssueRefuses(t *testing.T) {
 	s := newTestService(t, &now)
 	good := func() Claims {
 		return Claims{
-			RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+			RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 			Kind:             KindContact, ContactID: "c",
 		}
 	}
@@ -179,7 +180,7 @@ func TestKeyRotation(t *testing.T) {
 	clock := WithClock(func() time.Time { return now })
 	old := NewService(mustRing(t, testEntry("k1", 1)), testIssuer, clock)
 	oldTok, _, err := old.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact, ContactID: "c",
 	}, time.Hour)
 	if err != nil {
@@ -192,7 +193,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("token of the old key after rotation: %v", err)
 	}
 	newTok, _, err := rotated.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact, ContactID: "c",
 	}, time.Hour)
 	if err != nil {
@@ -414,7 +415,7 @@ func TestVerifyTime(t *testing.T) {
 	s := newTestService(t, &now)
 	iat := t0.Truncate(time.Second)
 	tok, exp, err := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact, ContactID: "c",
 	}, time.Hour)
 	if err != nil {
@@ -601,7 +602,7 @@ func TestVerifyReturnsFreshClaims(t *testing.T) {
 	a, _ := s.Verify(tok, testOrg)
 	a.Subject = "changed"
 	b, _ := s.Verify(tok, testOrg)
-	if b.Subject != "device-1" {
+	if b.Subject != "contact-1" {
 		t.Fatalf("claims shared between calls")
 	}
 }
@@ -633,8 +634,8 @@ func TestRevocationPrecision(t *testing.T) {
 	for i, at := range []time.Time{t0, t0.Add(500 * time.Millisecond)} {
 		now = at
 		tok, _, err := s.Issue(Claims{
-			RegisteredClaims: jwt.RegisteredClaims{Subject: "id", Audience: jwt.ClaimStrings{testOrg}},
-			Kind:             KindVerified, Email: "a@b.c",
+			RegisteredClaims: jwt.RegisteredClaims{Subject: "e:a@b.c", Audience: jwt.ClaimStrings{testOrg}},
+			Kind:             KindVerified, Email: "a@b.c", APIKeyID: "key-1",
 		}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -685,7 +686,7 @@ func TestConcurrent(t *testing.T) {
 				sub := fmt.Sprintf("d-%d-%d", g, i)
 				tok, _, err := s.Issue(Claims{
 					RegisteredClaims: jwt.RegisteredClaims{Subject: sub, Audience: jwt.ClaimStrings{testOrg}},
-					Kind:             KindContact, ContactID: "c",
+					Kind:             KindContact, ContactID: sub,
 				}, time.Hour)
 				if err != nil {
 					t.Error(err)
@@ -711,7 +712,7 @@ func TestJWTGlobalsUntouched(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
 	tok, _, _ := s.Issue(Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "d", Audience: jwt.ClaimStrings{testOrg}},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "c", Audience: jwt.ClaimStrings{testOrg}},
 		Kind:             KindContact, ContactID: "c",
 	}, time.Hour)
 	_, _ = s.Verify(tok, testOrg)

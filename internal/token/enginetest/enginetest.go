@@ -256,8 +256,8 @@ func service(t *testing.T, e token.Engine) {
 		return token.NewService(r, issuer)
 	}
 	withEngine, withGo := ring(token.WithEngine(e)), ring()
-	claims := token.Claims{Kind: token.KindVerified, UserID: "u-1", Email: "Ada@Example.com"}
-	claims.Subject = "u-1"
+	claims := token.Claims{Kind: token.KindVerified, UserID: "u-1", Email: "Ada@Example.com", APIKeyID: "key-1"}
+	claims.Subject = "u:u-1"
 	claims.Audience = []string{org}
 	for _, pair := range []struct {
 		name           string

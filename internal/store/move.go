@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// Move says which sessions of an owner MoveSessions moves and what they
+// become.
+type Move struct {
+	// To is the new owner.
+	To identity.Owner
+	// Select, when not nil, keeps a session where it is unless it says true.
+	Select func(*identity.Session) bool
+	// Change, when not nil, changes a moving session (after its owner).
+	Change func(*identity.Session)
+}
+
+// MoveAll moves every session to to.
+func MoveAll(to identity.Owner) Move { return Move{To: to} }
+
+// MaxMoveOps bounds the KV operations of one MoveSessions call, under the
+// Workers limit of 1,000 per invocation with room for the request's own.
+const MaxMoveOps = 900
+
+// moveOpsPerSession is what moving one session costs: its record and both
+// listing keys put, the old owner's listing key deleted (plus one get when
+// its listing key's summary is partial).
+const moveOpsPerSession = 4
+
+// MoveSessions gives the sessions of the principal fromKey that m selects to
+// m.To: each session's record and org listing key are rewritten with the new
+// owner, a listing key under the new owner is written, and the old owner's
+// deleted, in that order, so that a session is never without an owner's
+// listing (a crash between the two leaves it listed under both until the
+// move is run again, which finishes it). done is false when the call
+// stopped at MaxMoveOps with sessions left: call it again to go on. A
+// session already moved is not under fromKey any more, so a second call, or
+// two at once, move each session once.
+func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move) (moved []*identity.Session, done bool, err error) {
+	prefix := ownerIndexPrefix(orgID, fromKey)
+	ops, cursor := 0, ""
+	for {
+		if ops+1+moveOpsPerSession > MaxMoveOps {
+			return moved, false, nil
+		}
+		res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor, Limit: kv.MaxListLimit})
+		ops++
+		if err != nil {
+			return moved, false, unavailable(err)
+		}
+		for _, key := range res.Keys {
+			if ops+moveOpsPerSession+1 > MaxMoveOps {
+				return moved, false, nil
+			}
+			id := invert(key.Name[len(prefix):])
+			var meta summaryMeta
+			_ = decodeSummary(key.Metadata, &meta)
+			sess := meta.Session
+			if sess == nil || meta.Owner == nil || meta.Partial {
+				ops++
+				if sess, err = s.Session(ctx, orgID, id); err != nil && !errors.Is(err, identity.ErrNotFound) {
+					return moved, false, err
+				}
+			} else {
+				sess.ID, sess.OrgID, sess.Owner = id, orgID, *meta.Owner
+			}
+			if sess == nil || sess.Owner.Key != fromKey {
+				// Gone, or moved by another call after this key was listed:
+				// only the stale listing key is left to remove.
+				ops++
+				if err := s.kv.Delete(ctx, key.Name); err != nil {
+					return moved, false, unavailable(err)
+				}
+				continue
+			}
+			if m.Select != nil && !m.Select(sess) {
+				continue
+			}
+			sess.Owner = m.To
+			if m.Change != nil {
+				m.Change(sess)
+			}
+			ops += moveOpsPerSession
+			if err := s.writeSession(ctx, sess); err != nil {
+				return moved, false, err
+			}
+			if err := s.kv.Delete(ctx, key.Name); err != nil {
+				return moved, false, unavailable(err)
+			}
+			moved = append(moved, sess)
+		}
+		if res.Complete || res.Cursor == "" {
+			return moved, true, nil
+		}
+		cursor = res.Cursor
+	}
+}
