@@ -44,6 +44,10 @@ const (
 	ClassCORSServerRoutes   = "cors-server-routes"
 	ClassSecurityHeaders    = "security-headers"
 	ClassCredentialInURL    = "credential-in-url"
+	ClassIdentityKinds      = "identity-key-kinds"
+	ClassCaseFoldEmail      = "email-case-fold"
+	ClassDeletedKeyTokens   = "token-of-deleted-api-key"
+	ClassDeviceInToken      = "token-holds-device"
 	invalidToken            = "invalid_token"
 	unauthorized            = "unauthorized"
 	notFound                = "not_found"
@@ -71,7 +75,8 @@ func Cases() []Case {
 		apiKeyOtherOrgCases(), apiKeyDeletedCases(), apiKeyForgedCases(), adminForgedCases(),
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
-		securityHeaderCases(),
+		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
+		deviceInTokenCases(),
 	} {
 		cs = append(cs, part...)
 	}

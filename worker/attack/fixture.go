@@ -34,8 +34,12 @@ type Org struct {
 // Org B: device B1 and a verified user with the victim's user_id.
 type Fixture struct {
 	A, B Org
-	// DeletedKey is an api key of A that the vendor deleted.
+	// DeletedKey is an api key of A that the vendor deleted; KG a verified
+	// token (of the victim's identity) that key issued before.
 	DeletedKey string
+	KG         string
+	// Impostor is a verified token of A whose user_id is the victim's email.
+	Impostor string
 
 	DevA1, DevA2, DevA3, DevB1 string // device ids
 	ContactA1                  string // contact id of A1
@@ -89,7 +93,7 @@ func (f *Fixture) HasKey() bool { return f.signKey != nil }
 // secrets are every credential of the fixture: no answer may contain one.
 func (f *Fixture) secrets() []string {
 	s := []string{f.adminToken, f.A.APIKey, f.B.APIKey, f.DeletedKey,
-		f.CA1, f.CA2, f.CA3, f.CB1, f.V, f.VExt, f.VB, f.R}
+		f.CA1, f.CA2, f.CA3, f.CB1, f.V, f.VExt, f.VB, f.R, f.KG, f.Impostor}
 	out := s[:0]
 	for _, v := range s {
 		if v != "" {
@@ -154,6 +158,11 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 		return nil, errors.New("create api key: no api_key in the answer")
 	}
 	f.DeletedKey = key.APIKey.Secret
+	deletedKey := f.A
+	deletedKey.APIKey = key.APIKey.Secret
+	if f.KG, err = f.authenticate(ctx, c, deletedKey, map[string]any{"user_id": VictimID}); err != nil {
+		return nil, err
+	}
 	r = c.call(ctx, "DELETE", "/v1/admin/orgs/"+f.A.ID+"/api-keys/"+url.PathEscape(key.APIKey.ID), nil, "Authorization", "Bearer "+t.AdminToken)
 	if err := expect(r, 204, "delete api key"); err != nil {
 		return nil, err
@@ -185,6 +194,9 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 		return nil, err
 	}
 	if f.R, err = f.authenticate(ctx, c, f.A, map[string]any{"user_id": RevokedID}); err != nil {
+		return nil, err
+	}
+	if f.Impostor, err = f.authenticate(ctx, c, f.A, map[string]any{"user_id": VictimEmail}); err != nil {
 		return nil, err
 	}
 
