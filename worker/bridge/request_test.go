@@ -155,6 +155,9 @@ func FuzzRequest(f *testing.F) {
 			return // not a head worker.mjs can send
 		}
 		target = strings.NewReplacer("{org}", fw.org, "{key}", fw.keyID, "{sid}", fw.session).Replace(target)
+		if !strings.HasPrefix(target, "/") {
+			target = "/" + target // a URL's path, after its host
+		}
 		var head strings.Builder
 		head.WriteString(method + " http://127.0.0.1:8787" + target + "\n")
 		add := func(bit uint8, line string) {
