@@ -71,7 +71,7 @@ func Cases() []Case {
 		apiKeyOtherOrgCases(), apiKeyDeletedCases(), apiKeyForgedCases(), adminForgedCases(),
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
-		securityHeaderCases(),
+		securityHeaderCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(),
 	} {
 		cs = append(cs, part...)
 	}
