@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"github.com/chatwidget/identity/internal/httpx"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -118,19 +119,26 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 	}()
 	setSecurityHeaders(w.Header())
 	if err := limitBody(r); err != nil {
-		if isWidgetPath(r.URL.Path) {
+		if isWidgetPath(r.EscapedPath()) {
 			allowCORS(w, r)
 		}
 		a.writeError(w, r, err)
 		return
 	}
-	if isWidgetPath(r.URL.Path) && r.Method == httpx.MethodOptions {
+	if isWidgetPath(r.EscapedPath()) && r.Method == httpx.MethodOptions {
 		a.preflight(w, r)
 		return
 	}
-	m := a.routes.Match(r.Method, r.URL.EscapedPath())
+	m := a.routes.Match(r.Method, r.EscapedPath())
 	switch {
 	case m.Handler != nil:
+		if err := checkEncoding(m, r); err != nil {
+			if isWidgetPath(m.PathPattern) {
+				allowCORS(w, r)
+			}
+			a.writeError(w, r, err)
+			return
+		}
 		m.Serve(w, r)
 	case m.PathPattern != "":
 		allow := m.Allowed
@@ -144,6 +152,40 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 		// come back in an answer.
 		a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
 	}
+}
+
+// queryParams are the query parameters some route reads: the only ones an
+// answer names. Any other key might be a credential pasted into a URL.
+var queryParams = map[string]bool{"cursor": true, "limit": true, "after": true, "user_id": true, "email": true, "external_id": true, "verified": true}
+
+// checkEncoding refuses a request whose route matched but whose path
+// parameter or query string is not valid percent-encoding (see the package
+// doc), before any credential is looked at: such a request cannot be
+// understood, whoever sends it.
+func checkEncoding(m httpx.Match, r *httpx.Request) error {
+	if m.BadParam != "" {
+		return identity.Invalid(m.BadParam, "in the path is not valid percent-encoding.")
+	}
+	raw := r.URL.RawQuery
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string must separate parameters with '&', not ';'.")
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string is not valid percent-encoding.")
+		}
+		if _, err := url.QueryUnescape(v); err != nil {
+			if queryParams[key] {
+				return identity.Invalid(key, "in the query is not valid percent-encoding.")
+			}
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string is not valid percent-encoding.")
+		}
+	}
+	return nil
 }
 
 func setSecurityHeaders(h httpx.Header) {

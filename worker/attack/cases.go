@@ -76,7 +76,7 @@ func Cases() []Case {
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
-		deviceInTokenCases(),
+		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(),
 	} {
 		cs = append(cs, part...)
 	}

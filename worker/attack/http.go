@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -118,7 +119,13 @@ func (c *client) send(ctx context.Context, req Request) *Response {
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, c.base+req.Path, body)
 	if err != nil {
-		return &Response{Err: err}
+		// A path net/url refuses (a malformed escape): sent as it is, in
+		// the request line, with the URL's Opaque.
+		path, query, _ := strings.Cut(req.Path, "?")
+		if hr, err = http.NewRequestWithContext(ctx, req.Method, c.base+"/", body); err != nil {
+			return &Response{Err: err}
+		}
+		hr.URL.Opaque, hr.URL.RawQuery = path, query
 	}
 	for k, vs := range req.Header {
 		hr.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
