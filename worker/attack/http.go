@@ -1,15 +1,13 @@
 package attack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Target is a running worker to attack.
@@ -32,8 +30,8 @@ type Target struct {
 	// class and after a case whose Snapshot changed. Without a Snapshot the
 	// API is always observed after every case.
 	ObserveAPIEveryCase bool
-	// Client sends the requests; nil is a client with a 60 s timeout that
-	// never follows redirects.
+	// Client sends the requests; nil is contract.DefaultHTTP (a 60 s
+	// timeout, never following redirects).
 	Client *http.Client
 	// Parallel bounds the concurrent requests of one observation; 0 is 8.
 	Parallel int
@@ -60,23 +58,19 @@ type Response struct {
 	Body   []byte
 	// Err is a transport error (no answer); Status is then 0.
 	Err error
+	// Drift says how the answer does not fit the OpenAPI document (nil when
+	// it fits).
+	Drift error
 }
 
-// errorBody is the contract's error shape.
-type errorBody struct {
-	Error *struct {
-		Code    *string `json:"code"`
-		Message *string `json:"message"`
-	} `json:"error"`
-}
-
-// code returns the error code of the body, "" when it has none.
+// code returns the error code of the body, "" when it is not the contract's
+// error shape.
 func (r *Response) code() string {
-	var e errorBody
-	if json.Unmarshal(r.Body, &e) != nil || e.Error == nil || e.Error.Code == nil {
+	e, err := contract.ParseError(r.Status, r.Body)
+	if err != nil {
 		return ""
 	}
-	return *e.Error.Code
+	return e.Code
 }
 
 func (r *Response) decode(v any) error {
@@ -97,54 +91,21 @@ func (r *Response) describe() string {
 	return fmt.Sprintf("%d", r.Status)
 }
 
-func defaultClient() *http.Client {
-	return &http.Client{
-		Timeout: 60 * time.Second,
-		// The API never redirects; a redirect is an answer to check, not follow.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// client sends requests to one worker.
+// client sends requests to one worker, through the contract client.
 type client struct {
-	base string
-	hc   *http.Client
+	c *contract.Client
 }
 
 func (c *client) send(ctx context.Context, req Request) *Response {
-	var body io.Reader
+	var body any
 	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
+		body = contract.Raw(req.Body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, c.base+req.Path, body)
+	r, err := c.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
 	if err != nil {
 		return &Response{Err: err}
 	}
-	for k, vs := range req.Header {
-		hr.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	if req.Body != nil && hr.Header.Get("Content-Type") == "" {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.hc.Do(hr)
-	if err != nil {
-		return &Response{Err: scrubURLError(err)}
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	if err != nil {
-		return &Response{Status: res.StatusCode, Header: res.Header, Err: err}
-	}
-	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
-// scrubURLError drops the URL from a transport error (it may hold a cursor).
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return &Response{Status: r.Status, Header: r.Header, Body: r.Body, Drift: r.AnswerErr}
 }
 
 // call sends a JSON request made of parts: method, path, a body (nil, a

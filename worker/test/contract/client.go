@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -47,6 +48,16 @@ type Option func(http.Header)
 // Header sets a header; Without removes one (also one a client's options set).
 func Header(k, v string) Option { return func(h http.Header) { h.Set(k, v) } }
 func Without(k string) Option   { return func(h http.Header) { h.Del(k) } }
+
+// Headers sets every value of every header of h, as given (an empty value is
+// sent empty).
+func Headers(h http.Header) Option {
+	return func(dst http.Header) {
+		for k, vs := range h {
+			dst[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
+	}
+}
 
 // Bearer sends Authorization: Bearer token: the admin token, an api key or a
 // user token.
@@ -174,12 +185,12 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, opts ...
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s: %w", method, scrubURL(err))
 	}
 	defer res.Body.Close()
-	r.Body, err = io.ReadAll(res.Body)
+	r.Body, err = io.ReadAll(io.LimitReader(res.Body, maxAnswer))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+		return nil, fmt.Errorf("%s: reading the %d answer: %w", method, res.StatusCode, err)
 	}
 	r.Status, r.Header = res.StatusCode, res.Header
 	if r.Status >= 400 {
@@ -189,6 +200,19 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, opts ...
 		r.AnswerErr = c.Validator.answer(ctx, req, checked, res, r.Body)
 	}
 	return r, nil
+}
+
+// maxAnswer bounds the body read of one answer.
+const maxAnswer = 8 << 20
+
+// scrubURL drops the URL from a transport error: its path or query may hold
+// a credential a test pasted there, which must not reach a log.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // Call is a typed route's answer: Value is decoded from a success status's
