@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
 
@@ -25,7 +25,7 @@ type Target struct {
 	Peer bool   // the JavaScript peer
 	Srv  *wranglertest.Server
 
-	client *http.Client
+	client *contract.Client // no validation: it would be timed too
 	org    Org
 	users  []principal // one per client: the caller of the session routes
 	// makers create sessions in the POST /v1/widget/sessions row, so that the
@@ -86,7 +86,9 @@ func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Target{Name: name, Peer: peer, Srv: s, client: newClient(clients)}, nil
+	c := contract.New(s.URL, nil)
+	c.HTTP = newClient(clients)
+	return &Target{Name: name, Peer: peer, Srv: s, client: c}, nil
 }
 
 func newClient(clients int) *http.Client {
@@ -106,33 +108,25 @@ func (t *Target) Stop() {
 	if t == nil || t.Srv == nil {
 		return
 	}
-	t.client.CloseIdleConnections()
+	t.client.HTTP.CloseIdleConnections()
 	t.Srv.Stop()
 }
 
 // do sends one request and reads the whole answer.
 func (t *Target) do(ctx context.Context, method, path string, hdr map[string]string, body []byte) (int, []byte, http.Header, error) {
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = bytes.NewReader(body)
+		b = contract.Raw(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.Srv.URL+path, rd)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	opts := make([]contract.Option, 0, len(hdr))
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		opts = append(opts, contract.Header(k, v))
 	}
-	resp, err := t.client.Do(req)
+	r, err := t.client.Do(ctx, method, path, b, opts...)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, resp.Header, err
+	return r.Status, r.Body, r.Header, nil
 }
 
 func (t *Target) doJSON(ctx context.Context, method, path string, hdr map[string]string, in, out any, want int) error {
