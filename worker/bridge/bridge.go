@@ -28,6 +28,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/jscall"
@@ -93,7 +94,8 @@ func Register(target js.Value, h httpx.Handler) {
 	}))
 }
 
-const internalBody = `{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`
+// internalBody is the body of the bridge's own 500s: the API's.
+var internalBody = string(api.InternalErrorBody)
 
 // run runs h, answering a panic with a 500.
 func run(h httpx.Handler, r *httpx.Request) *recorder {

@@ -4,8 +4,11 @@ package contract_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +179,160 @@ func TestDriftIsCaught(t *testing.T) {
 func mustDoc(t *testing.T) []byte {
 	t.Helper()
 	return openapi.JSON
+}
+
+// flaky is a KV that fails every call with err while down.
+type flaky struct {
+	kv.KV
+	down atomic.Bool
+	err  error
+}
+
+func (f *flaky) fail() error {
+	if f.down.Load() {
+		return f.err
+	}
+	return nil
+}
+
+func (f *flaky) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := f.fail(); err != nil {
+		return nil, false, err
+	}
+	return f.KV.Get(ctx, key)
+}
+
+func (f *flaky) Put(ctx context.Context, key string, v []byte, o kv.PutOptions) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.KV.Put(ctx, key, v, o)
+}
+
+func (f *flaky) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {
+	if err := f.fail(); err != nil {
+		return kv.ListResult{}, err
+	}
+	return f.KV.List(ctx, o)
+}
+
+func (f *flaky) Delete(ctx context.Context, key string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.KV.Delete(ctx, key)
+}
+
+// TestStorageFailureIsUnavailable: with KV failing, every route that needs
+// it answers 503 unavailable in the document's shape, whether the failure
+// is KV's own or a deadline: never a 500.
+func TestStorageFailureIsUnavailable(t *testing.T) {
+	for name, failure := range map[string]error{
+		"kv error": errors.New("kv: 503 from the platform"),
+		"deadline": fmt.Errorf("kv get: %w", context.DeadlineExceeded),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &flaky{KV: kv.NewMemory(), err: failure}
+			spec, err := token.GenerateKeySpec("k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := api.New(store, config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(a)
+			defer srv.Close()
+			v, err := contract.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := contract.New(srv.URL, v)
+			origin := "https://shop.example"
+			vendor := c.With(contract.Bearer(admin))
+			org, _ := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "S", AllowedOrigins: []string{origin}})
+			server := c.With(contract.Bearer(org.Value.APIKey.Secret))
+			widget := c.With(contract.WidgetToken(org.Value.Org.WidgetToken), contract.Origin(origin))
+			ct, _ := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"})
+			w := widget.With(contract.Bearer(ct.Value.Token))
+			s, _ := w.CreateSession(ctx, contract.SessionRequest{})
+			sid := s.Value.Session.ID
+			if sid == "" {
+				t.Fatal("no session made while KV was up")
+			}
+
+			store.down.Store(true)
+			answers := map[string]func() (*contract.Response, error){
+				"create org": func() (*contract.Response, error) {
+					r, err := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "T", AllowedOrigins: []string{"https://t.example"}})
+					return r.Response, err
+				},
+				"create api key": func() (*contract.Response, error) {
+					r, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
+					return r.Response, err
+				},
+				"delete api key": func() (*contract.Response, error) {
+					r, err := vendor.DeleteAPIKey(ctx, org.Value.Org.ID, org.Value.APIKey.ID)
+					return r.Response, err
+				},
+				"authenticate": func() (*contract.Response, error) {
+					r, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u"})
+					return r.Response, err
+				},
+				"revoke": func() (*contract.Response, error) {
+					r, err := server.Revoke(ctx, contract.Identity{UserID: "u"})
+					return r.Response, err
+				},
+				"org sessions": func() (*contract.Response, error) {
+					r, err := server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{})
+					return r.Response, err
+				},
+				"org session": func() (*contract.Response, error) {
+					r, err := server.GetOrgSession(ctx, sid)
+					return r.Response, err
+				},
+				"agent message": func() (*contract.Response, error) {
+					r, err := server.PostAgentMessage(ctx, sid, contract.MessageRequest{Content: "x"})
+					return r.Response, err
+				},
+				"contact": func() (*contract.Response, error) {
+					r, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "5d9c1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f"})
+					return r.Response, err
+				},
+				"me": func() (*contract.Response, error) {
+					r, err := w.GetMe(ctx)
+					return r.Response, err
+				},
+				"create session": func() (*contract.Response, error) {
+					r, err := w.CreateSession(ctx, contract.SessionRequest{})
+					return r.Response, err
+				},
+				"sessions": func() (*contract.Response, error) {
+					r, err := w.ListSessions(ctx, "", contract.Page{})
+					return r.Response, err
+				},
+				"session": func() (*contract.Response, error) {
+					r, err := w.GetSession(ctx, sid, "")
+					return r.Response, err
+				},
+				"user message": func() (*contract.Response, error) {
+					r, err := w.PostUserMessage(ctx, sid, "x")
+					return r.Response, err
+				},
+				"preflight": func() (*contract.Response, error) {
+					return c.Preflight(ctx, "/v1/widget/sessions", origin, "POST", "")
+				},
+			}
+			for route, send := range answers {
+				r, err := send()
+				if err != nil {
+					t.Fatalf("%s: %v", route, err)
+				}
+				if r.Status != 503 || r.Error == nil || r.Error.Code != "unavailable" || r.AnswerErr != nil {
+					t.Errorf("%s (%s) with KV down: %d %s (answer: %v), want 503 unavailable", route, r.What(), r.Status, r.Body, r.AnswerErr)
+				}
+			}
+		})
+	}
 }
