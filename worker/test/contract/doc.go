@@ -16,5 +16,11 @@
 // malformed requests on purpose), Response.AnswerErr how an answer does not.
 // The e2e suite fails a test on any AnswerErr, and on a 2xx answer to a
 // request the document refuses, so that the worker and the document cannot
-// drift apart unnoticed.
+// drift apart unnoticed; the attack suite and the browser tests check their
+// answers too. The soak and the bench send through a client without a
+// Validator (the bench would time the validation).
+//
+// An operation tagged not-yet in the document (in the contract, not built
+// yet) may answer 404 or 405; internal/api's TestRoutesAreTheDocuments
+// fails once its route is registered, so that the tag goes.
 package contract
