@@ -240,10 +240,10 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 	f.NotFound = missing.Body
 
 	// Cursors of others' listings.
-	if f.CursorA1, err = nextCursor(ctx, c, "/v1/widget/sessions?limit=1", "X-Widget-Token", f.A.WidgetToken, "Authorization", "Bearer "+f.CA1); err != nil {
+	if f.CursorA1, err = nextCursor(got(widget(c, f.A, f.CA1).ListSessions(ctx, "", contract.Page{Limit: 1}))); err != nil {
 		return nil, err
 	}
-	if f.CursorOrgA, err = nextCursor(ctx, c, "/v1/sessions?limit=1", "Authorization", "Bearer "+f.A.APIKey); err != nil {
+	if f.CursorOrgA, err = nextCursor(got(server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{Limit: 1}))); err != nil {
 		return nil, err
 	}
 
@@ -333,15 +333,13 @@ func (f *Fixture) remember(tok string) error {
 	return nil
 }
 
-func nextCursor(ctx context.Context, c *client, path string, header ...string) (string, error) {
-	r := c.call(ctx, "GET", path, nil, header...)
-	if err := expect(r, 200, "list sessions"); err != nil {
+// nextCursor is the next_cursor of a listing with limit=1.
+func nextCursor(answer func(int, string) (contract.SessionList, error)) (string, error) {
+	out, err := answer(200, "list sessions")
+	if err != nil {
 		return "", err
 	}
-	var out struct {
-		NextCursor *string `json:"next_cursor"`
-	}
-	if err := r.decode(&out); err != nil || out.NextCursor == nil || *out.NextCursor == "" {
+	if out.NextCursor == nil || *out.NextCursor == "" {
 		return "", errors.New("list sessions with limit=1: no next_cursor")
 	}
 	return *out.NextCursor, nil

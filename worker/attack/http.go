@@ -2,7 +2,6 @@ package attack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,13 +72,6 @@ func (r *Response) code() string {
 	return e.Code
 }
 
-func (r *Response) decode(v any) error {
-	if r.Err != nil {
-		return r.Err
-	}
-	return json.Unmarshal(r.Body, v)
-}
-
 // describe is "status code" (or the transport error) for messages; never the body.
 func (r *Response) describe() string {
 	if r.Err != nil {
@@ -106,40 +98,6 @@ func (c *client) send(ctx context.Context, req Request) *Response {
 		return &Response{Err: err}
 	}
 	return &Response{Status: r.Status, Header: r.Header, Body: r.Body, Drift: r.AnswerErr}
-}
-
-// call sends a JSON request made of parts: method, path, a body (nil, a
-// string sent as is, or a value marshalled to JSON) and header pairs.
-func (c *client) call(ctx context.Context, method, path string, body any, header ...string) *Response {
-	req := Request{Method: method, Path: path, Header: http.Header{}}
-	switch b := body.(type) {
-	case nil:
-	case string:
-		req.Body = []byte(b)
-	case []byte:
-		req.Body = b
-	default:
-		js, err := json.Marshal(b)
-		if err != nil {
-			return &Response{Err: err}
-		}
-		req.Body = js
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return c.send(ctx, req)
-}
-
-// expect returns an error unless r has status want; what names the call.
-func expect(r *Response, want int, what string) error {
-	if r.Err != nil {
-		return fmt.Errorf("%s: %w", what, r.Err)
-	}
-	if r.Status != want {
-		return fmt.Errorf("%s: got %s, want %d", what, r.describe(), want)
-	}
-	return nil
 }
 
 // hdr builds a header from pairs.
