@@ -35,14 +35,11 @@ type Target struct {
 }
 
 // Org is an org as the Go worker's admin API made it, with its first api key.
+// It marshals as the contract's org (the peer is seeded with it).
 type Org struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	WidgetToken    string   `json:"widget_token"`
-	AllowedOrigins []string `json:"allowed_origins"`
-	CreatedAt      string   `json:"created_at"`
-	APIKeyID       string   `json:"-"`
-	APIKey         string   `json:"-"`
+	contract.Org
+	APIKeyID string `json:"-"`
+	APIKey   string `json:"-"`
 }
 
 // principal is a widget caller: a device, its contact and verified tokens,
@@ -157,21 +154,13 @@ func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (
 	if t.Peer {
 		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
 	}
-	var out struct {
-		Org    Org `json:"org"`
-		APIKey struct {
-			ID     string `json:"id"`
-			Secret string `json:"secret"`
-		} `json:"api_key"`
-	}
+	var out contract.OrgCreated
 	err := t.doJSON(ctx, "POST", "/v1/admin/orgs", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
-		map[string]any{"name": name, "allowed_origins": origins}, &out, http.StatusCreated)
+		contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, &out, http.StatusCreated)
 	if err != nil {
 		return Org{}, err
 	}
-	org := out.Org
-	org.APIKeyID, org.APIKey = out.APIKey.ID, out.APIKey.Secret
-	return org, nil
+	return Org{Org: out.Org, APIKeyID: out.APIKey.ID, APIKey: out.APIKey.Secret}, nil
 }
 
 // Seed stores org in the peer's KV under the keys store.CreateOrg writes.
