@@ -149,6 +149,8 @@ web:
 	else \
 		echo "warning: web/ does not exist yet: no widget files or demo page in $(PUBLIC)" >&2; \
 	fi
+	@echo "==> web: internal/api/openapi/openapi.json (the contract as OpenAPI 3.1) -> $(PUBLIC)/openapi.json"
+	@cp internal/api/openapi/openapi.json $(PUBLIC)/openapi.json
 	@$(MAKE) --no-print-directory headers
 
 # build/public/_headers: headers the assets are served with (wrangler dev honours

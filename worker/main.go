@@ -70,10 +70,5 @@ func handler(env js.Value, logger *api.Logger) httpx.Handler {
 
 func unavailable(logger *api.Logger, err error) httpx.Handler {
 	logger.Error("worker misconfigured", "err", err.Error())
-	body := []byte(`{"error":{"code":"unavailable","message":"The worker is not configured; see its logs."}}`)
-	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(httpx.StatusServiceUnavailable)
-		_, _ = w.Write(body)
-	})
+	return api.Unavailable("The worker is not configured; see its logs.")
 }

@@ -162,7 +162,7 @@ func writeJSON(w httpx.ResponseWriter, status int, v any) {
 	b, err := jsonwrite.Marshal(v)
 	if err != nil {
 		status = httpx.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)
+		b = InternalErrorBody
 	}
 	writeRaw(w, status, b)
 }

@@ -45,6 +45,15 @@ func (rt *Router) Handle(pattern string, h Handler) {
 	rt.routes = append(rt.routes, route{pattern: pattern, method: method, path: path, segs: strings.Split(path[1:], "/"), h: h})
 }
 
+// Patterns returns the registered patterns, in the order they were registered.
+func (rt *Router) Patterns() []string {
+	out := make([]string, len(rt.routes))
+	for i, r := range rt.routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
 // Match is the outcome of routing a request.
 type Match struct {
 	// Handler is nil when no route matches method and path.

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bytes"
+	"github.com/chatwidget/identity/worker/test/contract"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,9 +49,9 @@ func NewInProcess(wrap func(h http.Handler, mem *kv.Memory) http.Handler) (Targe
 		h = wrap(h, mem)
 	}
 	srv := httptest.NewServer(h)
-	client := defaultClient()
+	client := *contract.DefaultHTTP
 	client.Transport = rawTransport{a: a, next: http.DefaultTransport}
-	t := Target{URL: srv.URL, AdminToken: cfg.AdminToken, SigningKeys: spec, Snapshot: mem.Snapshot, Client: client}
+	t := Target{URL: srv.URL, AdminToken: cfg.AdminToken, SigningKeys: spec, Snapshot: mem.Snapshot, Client: &client}
 	return t, srv.Close, nil
 }
 

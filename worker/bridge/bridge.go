@@ -10,8 +10,10 @@
 // This package replaces only that part: worker/runtime/worker.mjs
 // instantiates the module once per isolate and calls the function that
 // Register sets for every request; worker/main.go registers it on the
-// runtime context's binding and signals readiness with workers.Ready. syumai/workers still provides the assets
-// (wasm_exec.js, runtime.mjs), the ready signal and the env bindings, which
+// runtime context's binding and signals readiness through the "workers
+// ready" import of wasm_exec.js. syumai/workers' workers-assets-gen still
+// generates that JavaScript (wasm_exec.js with the runtime context, and
+// runtime.mjs); the worker uses none of its Go packages. The env bindings
 // belong to the isolate and stay valid across its requests.
 //
 // Each request runs in a goroutine of its own (one that served an earlier
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/jscall"
@@ -88,7 +91,8 @@ func Register(target js.Value, h httpx.Handler) {
 	}))
 }
 
-const internalBody = `{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`
+// internalBody is the body of the bridge's own 500s: the API's.
+var internalBody = string(api.InternalErrorBody)
 
 // run runs h, answering a panic with a 500.
 func run(h httpx.Handler, r *httpx.Request) *recorder {

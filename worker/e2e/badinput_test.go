@@ -154,7 +154,7 @@ func TestPayloadTooLarge(t *testing.T) {
 			})
 			t.Run(rt.name+"/chunked", func(t *testing.T) {
 				t.Parallel()
-				rt.c.post(t, rt.path, stream{bytes.NewReader(big())}).fails(413, "payload_too_large")
+				rt.c.post(t, rt.path, stream{R: bytes.NewReader(big())}).fails(413, "payload_too_large")
 			})
 		}
 		t.Run("admin api-keys", func(t *testing.T) {

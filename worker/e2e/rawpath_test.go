@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // rawRequest sends method and target exactly as given in the request line,
@@ -45,6 +47,8 @@ func rawRequest(t *testing.T, method, target string, headers ...string) *reply {
 		t.Fatal(err)
 	}
 	r := &reply{t: t, Status: res.StatusCode, Header: res.Header, Body: b, what: method + " " + target + " (raw)"}
+	r.res = &contract.Response{Method: method, Path: target, Status: res.StatusCode, Header: res.Header, Body: b}
+	r.res.Error, r.res.ErrorErr = contract.ParseError(res.StatusCode, b)
 	if r.Status >= 500 {
 		t.Errorf("%s: got %d, no request may get a 5xx\n%s", r.what, r.Status, r.excerpt())
 	}
