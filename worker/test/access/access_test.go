@@ -16,7 +16,8 @@ import (
 )
 
 // TestRulesInProcess runs the table over the API in process, on a Memory
-// KV, through the contract client validating against the document.
+// KV, through the contract client validating against the document; a
+// refusal must leave every key of the KV as it was.
 func TestRulesInProcess(t *testing.T) {
 	const admin = "admin-token-for-the-access-test"
 	spec, err := token.GenerateKeySpec("k1")
@@ -24,7 +25,8 @@ func TestRulesInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
-	a, err := api.New(kv.NewMemory(), cfg)
+	mem := kv.NewMemory()
+	a, err := api.New(mem, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,5 +36,5 @@ func TestRulesInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	access.Run(t, contract.New(srv.URL, v), admin)
+	access.Run(t, contract.New(srv.URL, v), admin, access.Storage(mem.Snapshot))
 }

@@ -102,16 +102,29 @@ type OrgListing struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// Option changes how Run checks.
+type Option func(*world)
+
+// Storage gives Run the whole of what the worker stores (a layer that can
+// see it: kv.Memory's Snapshot in process), so that a refusal is checked to
+// change nothing at all, not only no session nor message.
+func Storage(snapshot func() map[string]string) Option {
+	return func(w *world) { w.storage = snapshot }
+}
+
 // Run builds World through c (a client of the worker without credentials;
 // adminToken is the vendor's) and checks every case of Cases, each as a
 // subtest rule<N>/<name>.
-func Run(t *testing.T, c *contract.Client, adminToken string) {
-	RunCases(t, c, adminToken, World, Cases())
+func Run(t *testing.T, c *contract.Client, adminToken string, opts ...Option) {
+	RunCases(t, c, adminToken, World, Cases(), opts...)
 }
 
 // RunCases is Run with another world and table.
-func RunCases(t *testing.T, c *contract.Client, adminToken string, steps []Step, cases []Case) {
+func RunCases(t *testing.T, c *contract.Client, adminToken string, steps []Step, cases []Case, opts ...Option) {
 	w := build(t, c, adminToken, steps)
+	for _, o := range opts {
+		o(w)
+	}
 	seen := map[string]bool{}
 	for _, cs := range cases {
 		name := fmt.Sprintf("rule%d/%s", cs.Rule, cs.Name)
@@ -245,16 +258,13 @@ func (w *world) lists(t *testing.T, cs Case) {
 
 func (w *world) hidden(t *testing.T, cs Case, names []string) {
 	c := w.client(t, cs)
-	before := w.stored(t)
+	defer w.unchanged(t)()
 	for _, n := range names {
 		id := w.session(t, n).id
 		r, err := c.GetSession(ctx, id, "")
 		refusedAs(t, r.Response, err, "reading "+n, 404, "not_found")
 		m, err := c.PostUserMessage(ctx, id, "intruder")
 		refusedAs(t, m.Response, err, "writing into "+n, 404, "not_found")
-	}
-	if after := w.stored(t); after != before {
-		t.Errorf("stored sessions changed:\nbefore %s\nafter  %s", before, after)
 	}
 }
 
@@ -271,6 +281,26 @@ func refusedAs(t *testing.T, r *contract.Response, err error, what string, statu
 	}
 	if !slices.Contains(codes, r.Error.Code) {
 		t.Errorf("%s (%s): code %q, want one of %q", what, r.What(), r.Error.Code, codes)
+	}
+	errorShape(t, r)
+}
+
+// errorShape checks what ParseError does not: the Content-Type, that the
+// body is exactly {"error": {"code", "message"}}, and that the message is
+// a sentence that shows no internals.
+func errorShape(t *testing.T, r *contract.Response) {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: Content-Type %q", r.What(), ct)
+	}
+	var shape map[string]map[string]any
+	if err := json.Unmarshal(r.Body, &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
+		t.Errorf("%s: error body is not exactly {\"error\": {code, message}}: %s", r.What(), r.Body)
+		return
+	}
+	msg := r.Error.Message
+	if msg == "" || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
+		t.Errorf("%s: message %q", r.What(), msg)
 	}
 }
 
@@ -333,11 +363,45 @@ func (w *world) refused(t *testing.T, cs Case) {
 		c = w.c.With(contract.Bearer(a.token))
 	}
 	path := placeholder.ReplaceAllStringFunc(rf.Path, func(m string) string { return w.session(t, m[1:len(m)-1]).id })
-	before := w.stored(t)
+	done := w.unchanged(t)
 	r, err := c.Do(ctx, rf.Method, path, rf.Body)
 	refusedAs(t, r, err, cs.As, rf.Status, rf.Codes...)
-	if after := w.stored(t); after != before {
-		t.Errorf("stored sessions changed:\nbefore %s\nafter  %s", before, after)
+	done()
+}
+
+// unchanged takes what is stored and returns a func that fails the test
+// when that has changed since.
+func (w *world) unchanged(t *testing.T) func() {
+	t.Helper()
+	before := w.stored(t)
+	var kv map[string]string
+	if w.storage != nil {
+		kv = w.storage()
+	}
+	return func() {
+		t.Helper()
+		if after := w.stored(t); after != before {
+			t.Errorf("stored sessions changed:\nbefore %s\nafter  %s", before, after)
+		}
+		if w.storage == nil {
+			return
+		}
+		after := w.storage()
+		var diff []string
+		for k, v := range after {
+			if old, had := kv[k]; !had || old != v {
+				diff = append(diff, k)
+			}
+		}
+		for k := range kv {
+			if _, has := after[k]; !has {
+				diff = append(diff, "-"+k)
+			}
+		}
+		if len(diff) > 0 {
+			sort.Strings(diff)
+			t.Errorf("a refused request changed stored keys: %q", diff)
+		}
 	}
 }
 

@@ -76,8 +76,8 @@ var World = []Step{
 	{Name: "claimer.a", By: "claimer", Session: contract.SessionRequest{}},
 	{Name: "CLAIMER", Org: "A", Contact: map[string]any{"device_id": "dev4", "email": "ANN@EXAMPLE.COM", "name": "Ann"}},
 	{Name: "impostor", Org: "A", Contact: map[string]any{"device_id": "dev5", "email": "ann@example.com", "name": "Fake Name",
-		"custom_data": browserData, "verified": true}},
-	{Name: "impostor.a", By: "impostor", Session: map[string]any{"custom_data": browserData, "verified": true}},
+		"custom_data": browserData, "verified": true, "user_id": "ann"}},
+	{Name: "impostor.a", By: "impostor", Session: map[string]any{"custom_data": browserData, "verified": true, "user_id": "ann"}},
 	// ann's page sends its own data, also through fields that do not exist
 	// for the browser.
 	{Name: "ann.browser", By: "ann", Session: map[string]any{"custom_data": browserData, "verified": false,
@@ -149,6 +149,7 @@ type world struct {
 	actors   map[string]*actor
 	sessions map[string]*session
 	order    []string // session names, in creation order
+	storage  func() map[string]string
 }
 
 // build creates the orgs and runs the steps through c.
