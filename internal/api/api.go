@@ -116,12 +116,18 @@ func (a *API) register() {
 
 	a.route("POST /v1/users/authenticate", a.server(a.authenticate))
 	a.route("POST /v1/users/revoke", a.server(a.revoke))
+	a.route("GET /v1/users/export", a.server(a.exportUser))
+	a.route("DELETE /v1/users", a.server(a.deleteUser))
+	a.route("GET /v1/contacts/{contact_id}/export", a.server(a.exportContact))
+	a.route("DELETE /v1/contacts/{contact_id}", a.server(a.deleteContact))
+	a.route("GET /v1/deletions/{id}", a.server(a.getDeletion))
 	a.route("GET /v1/sessions", a.server(a.serverListSessions))
 	a.route("GET /v1/sessions/{id}", a.server(a.serverGetSession))
 	a.route("POST /v1/sessions/{id}/messages", a.server(a.serverPostMessage))
 
 	a.route("POST /v1/widget/contacts", a.widget(a.createContact))
 	a.route("GET /v1/widget/me", a.widgetUser(a.me))
+	a.route("DELETE /v1/widget/me", a.widgetUser(a.widgetForget))
 	a.route("POST /v1/widget/sessions", a.widgetUser(a.createSession))
 	a.route("GET /v1/widget/sessions", a.widgetUser(a.listSessions))
 	a.route("GET /v1/widget/sessions/{id}", a.widgetUser(a.getSession))

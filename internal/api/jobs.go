@@ -24,6 +24,7 @@ func (a *API) registerJobs() {
 	})
 	// One line per kind, e.g.:
 	//   a.jobs.Handle(webhookKind, queue.HandlerFunc(a.deliverWebhook))
+	a.jobs.Handle(deletionKind, queue.HandlerFunc(a.handleDeletion))
 }
 
 // Consumer is the Consumer of the API's queue: the Worker hands it every
