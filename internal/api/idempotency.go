@@ -2,8 +2,8 @@ package api
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/identity"
