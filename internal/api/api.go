@@ -136,6 +136,7 @@ func (a *API) register() {
 	if a.cfg.DemoRoutes {
 		a.route("GET /demo/config", a.demoConfig)
 		a.route("POST /demo/token", a.demoToken)
+		a.route("GET /v1/admin/debug/kv", a.admin(a.demoDumpKV))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 
+	"github.com/chatwidget/identity/internal/conc"
+
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 )
@@ -92,4 +94,39 @@ func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, 
 		}
 		cur.KV = res.Cursor
 	}
+}
+
+// Dumped is a key of the KV with its value and metadata, for DumpKV.
+type Dumped struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Metadata string `json:"metadata"`
+}
+
+// DumpKV returns a page of every key of the KV (at most 100), with its
+// value and metadata, and the cursor of the next page ("" at the end). It
+// exists for development only (the demo routes): tests read the whole store
+// to prove an erasure left nothing.
+func (s *Store) DumpKV(ctx context.Context, cursor string) ([]Dumped, string, error) {
+	res, err := s.kv.List(ctx, kv.ListOptions{Cursor: cursor, Limit: 100})
+	if err != nil {
+		return nil, "", ErrBadCursor
+	}
+	out := make([]Dumped, len(res.Keys))
+	fns := make([]func() error, len(res.Keys))
+	for i, k := range res.Keys {
+		out[i] = Dumped{Name: k.Name, Metadata: string(k.Metadata)}
+		fns[i] = func() error {
+			v, _, err := s.kv.Get(ctx, k.Name)
+			out[i].Value = string(v)
+			return orNil(err)
+		}
+	}
+	if err := conc.All(fns...); err != nil {
+		return nil, "", err
+	}
+	if res.Complete {
+		return out, "", nil
+	}
+	return out, res.Cursor, nil
 }
