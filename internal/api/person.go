@@ -42,8 +42,8 @@ func (a *API) handleDeletion(ctx context.Context, m queue.Message) queue.Outcome
 		a.log.Warn("deletion job dropped: not a deletion job")
 		return queue.Ack()
 	}
-	res, err := a.store.Step(ctx, job.Org, job.ID, job.Step, func(next int) error {
-		return a.enqueue(ctx, deletionKind, deletionJob{Org: job.Org, ID: job.ID, Step: next}, 0)
+	res, err := a.store.Step(ctx, job.Org, job.ID, job.Step, func(next int, delay time.Duration) error {
+		return a.enqueue(ctx, deletionKind, deletionJob{Org: job.Org, ID: job.ID, Step: next}, delay)
 	})
 	switch {
 	case errors.Is(err, identity.ErrNotFound):

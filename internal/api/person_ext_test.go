@@ -413,8 +413,16 @@ func TestExportAndErasureOfALargeHistory(t *testing.T) {
 	for len(e.q.Pending()) > 0 {
 		e.q.Deliver(context.Background(), ackAll{})
 	}
+	if st := e.server(a, "GET", "/v1/deletions/"+id, nil); st.Body["deletion"].(map[string]any)["status"] != "pending" || len(e.q.Pending()) != 0 {
+		t.Fatalf("a job that moves is not sent again: %s, %d pending", st.Raw, len(e.q.Pending()))
+	}
+	e.clock.Advance(time.Minute) // it stalled
 	if st := e.server(a, "GET", "/v1/deletions/"+id, nil); st.Body["deletion"].(map[string]any)["status"] != "pending" {
 		t.Fatalf("%s", st.Raw)
+	}
+	e.server(a, "GET", "/v1/deletions/"+id, nil) // sent once a minute, not once a read
+	if n := len(e.q.Pending()); n != 1 {
+		t.Errorf("%d messages sent again", n)
 	}
 	ops := e.drain()
 	for _, n := range ops {

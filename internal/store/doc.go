@@ -79,9 +79,15 @@
 // own read, and hide the sessions being erased. Step then removes, at most
 // DeletionBatchOps operations a batch, per session its messages, its
 // idempotency answers (s/ scope), its record and listing keys (the record
-// last, so a batch cut short resumes at the next listing), then the
-// person's own idempotency answers (p/ scope) and record again (an
-// authentication racing with the erasure may have written it back). A
+// last, so a batch cut short resumes at the next listing); SweepDelay
+// later it goes over the removed sessions once more (their ids are kept in
+// the Deletion until done) for what a request let through just before the
+// erasure wrote after them (a message, and the summary it writes back);
+// then it removes the person's own idempotency answers (p/ scope) and
+// record again (an authentication racing with the erasure may have written
+// it back). A status read of a deletion whose record stood still for 35 s
+// sends its batch again (a lost queue message: wrangler dev keeps its
+// queue in memory). A
 // batch runs only when its step number is the record's: a batch delivered
 // again after it was done is dropped; one ahead of the record (written
 // but not yet seen) is retried. Counts are those of the batches that

@@ -53,9 +53,24 @@ type Deletion struct {
 	// ContactID and Device name a contact's record and device index.
 	ContactID string `json:"cid,omitempty"`
 	Device    string `json:"device,omitempty"`
-	// Phase: 0 sessions, 1 the person's own records.
+	// Phase: 0 sessions, 1 the sweep, 2 the person's own records.
 	Phase int `json:"phase,omitempty"`
+	// Erased is the sessions removed, which the sweep goes over again
+	// (from Swept on) for a message a request in flight wrote after them.
+	Erased []string `json:"erased,omitempty"`
+	Swept  int      `json:"swept,omitempty"`
+	// UpdatedAt is when a batch last wrote the record.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
+
+// SweepDelay is how long after its sessions are removed an erasure goes
+// over them again: longer than a request takes between the tombstone check
+// that let it through and its last write.
+const SweepDelay = 5 * time.Second
+
+// stallAfter is how long a pending deletion's record may stand still before
+// a status read sends its batch again.
+const stallAfter = 30 * time.Second
 
 // Tombstone says that a person was erased at At: their tokens issued until
 // then are refused and their sessions owned since before it are gone.
@@ -147,7 +162,7 @@ type Erasure struct {
 func (s *Store) StartDeletion(ctx context.Context, e Erasure) (*Deletion, error) {
 	now := s.Now()
 	d := &Deletion{
-		ID: uuid.NewString(), Status: DeletionPending, RequestedAt: now,
+		ID: uuid.NewString(), Status: DeletionPending, RequestedAt: now, UpdatedAt: now,
 		OrgID: e.OrgID, Owner: hashKey(e.PrincipalKey),
 	}
 	var profile, device string
@@ -224,7 +239,7 @@ func (s *Store) Deletion(ctx context.Context, orgID, id string) (*Deletion, erro
 // queue message lost, as wrangler dev loses them when it stops) and should
 // be sent again; at most once a minute per deletion.
 func (s *Store) ShouldKick(ctx context.Context, d *Deletion) (bool, error) {
-	if d.Status != DeletionPending {
+	if d.Status != DeletionPending || s.Now().Sub(d.UpdatedAt) < stallAfter+SweepDelay {
 		return false, nil
 	}
 	_, found, err := s.kv.Get(ctx, kickKey(d.OrgID, d.ID))
@@ -241,9 +256,10 @@ type StepResult struct {
 	// duplicate; drop).
 	Handled, Ahead bool
 	Done           bool
-	// Next is the step to send next when not Done.
-	Next int
-	Ops  int
+	// Next is the step to send next when not Done, after Delay.
+	Next  int
+	Delay time.Duration
+	Ops   int
 }
 
 // Step runs batch step of the org's deletion id: at most DeletionBatchOps KV
@@ -252,9 +268,9 @@ type StepResult struct {
 // resumed by the next listing), then their own records. Deletes are
 // idempotent and a step other than the record's is not run, so a message
 // delivered twice changes nothing the second time. send is called with the
-// next step before the record is written; a message that arrives before the
-// write is seen is Ahead.
-func (s *Store) Step(ctx context.Context, orgID, id string, step int, send func(next int) error) (StepResult, error) {
+// next step and its delay before the record is written; a message that
+// arrives before the write is seen is Ahead.
+func (s *Store) Step(ctx context.Context, orgID, id string, step int, send func(next int, delay time.Duration) error) (StepResult, error) {
 	d, err := s.Deletion(ctx, orgID, id)
 	if err != nil {
 		return StepResult{}, err
@@ -277,10 +293,18 @@ func (s *Store) Step(ctx context.Context, orgID, id string, step int, send func(
 			return res, err
 		}
 		if finished {
-			d.Phase = 1
+			d.Phase, res.Delay = 1, SweepDelay
+		}
+	} else if d.Phase == 1 {
+		finished, err := s.sweep(ctx, d, b)
+		if err != nil {
+			return res, err
+		}
+		if finished {
+			d.Phase = 2
 		}
 	}
-	if d.Phase == 1 && b.left > 0 {
+	if d.Phase == 2 && b.left > 0 {
 		finished, err := s.eraseOwn(ctx, d, b)
 		if err != nil {
 			return res, err
@@ -295,8 +319,9 @@ func (s *Store) Step(ctx context.Context, orgID, id string, step int, send func(
 	res.Ops = DeletionBatchOps - b.left
 	if !res.Done {
 		d.Step++
+		d.UpdatedAt = s.Now()
 		res.Next = d.Step
-		if err := send(d.Step); err != nil {
+		if err := send(d.Step, res.Delay); err != nil {
 			return res, err
 		}
 	}
@@ -367,33 +392,12 @@ func (s *Store) eraseSessions(ctx context.Context, d *Deletion, tomb *Tombstone,
 // first (the next step goes on with it).
 func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey string, b *budget) (bool, error) {
 	for _, prefix := range []string{messagePrefix(d.OrgID, id), idemSessionPrefix(d.OrgID, id)} {
-		isMsg := prefix[:4] == "msg/"
-		for {
-			if !b.take(1) {
-				return false, nil
-			}
-			res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix})
-			if err != nil {
-				return false, unavailable(err)
-			}
-			n := min(len(res.Keys), b.left)
-			fns := make([]func() error, n)
-			for i := range n {
-				fns[i] = func() error { return s.del(ctx, res.Keys[i].Name) }
-			}
-			b.left -= n
-			if err := conc.All(fns...); err != nil {
-				return false, err
-			}
-			if isMsg {
-				d.Messages += n
-			}
-			if n < len(res.Keys) {
-				return false, nil
-			}
-			if len(res.Keys) == 0 || res.Complete {
-				break
-			}
+		n, ok, err := s.deletePrefix(ctx, prefix, b)
+		if prefix[:4] == "msg/" {
+			d.Messages += n
+		}
+		if err != nil || !ok {
+			return false, err
 		}
 	}
 	if !b.take(3) {
@@ -409,21 +413,51 @@ func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey stri
 		return false, err
 	}
 	d.Sessions++
+	d.Erased = append(d.Erased, id)
 	return true, nil
 }
 
-// eraseOwn removes the person's idempotency answers of session creation and
-// their record (again: an authentication racing with the erasure may have
-// written it back).
-func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, error) {
-	prefix := idemPrincipalPrefixHashed(d.OrgID, d.Owner)
+// sweep goes over the erased sessions again and removes what a request in
+// flight during the erasure wrote to them (a message, its idempotency
+// answer, and the session record and listing keys that a message's summary
+// update writes back): 5 operations a session when nothing is there.
+func (s *Store) sweep(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+	for d.Swept < len(d.Erased) {
+		id := d.Erased[d.Swept]
+		for _, prefix := range []string{messagePrefix(d.OrgID, id), idemSessionPrefix(d.OrgID, id)} {
+			n, ok, err := s.deletePrefix(ctx, prefix, b)
+			if prefix[:4] == "msg/" {
+				d.Messages += n
+			}
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		if !b.take(3) {
+			return false, nil
+		}
+		if err := conc.All(
+			func() error { return s.del(ctx, sessionKey(d.OrgID, id)) },
+			func() error { return s.del(ctx, orgIndexPrefix(d.OrgID)+invert(id)) },
+			func() error { return s.del(ctx, "owned/"+d.OrgID+"/"+d.Owner+"/"+invert(id)) },
+		); err != nil {
+			return false, err
+		}
+		d.Swept++
+	}
+	return true, nil
+}
+
+// deletePrefix deletes every key under prefix within the budget; ok is
+// false when it ran out first.
+func (s *Store) deletePrefix(ctx context.Context, prefix string, b *budget) (deleted int, ok bool, err error) {
 	for {
 		if !b.take(1) {
-			return false, nil
+			return deleted, false, nil
 		}
 		res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix})
 		if err != nil {
-			return false, unavailable(err)
+			return deleted, false, unavailable(err)
 		}
 		n := min(len(res.Keys), b.left)
 		fns := make([]func() error, n)
@@ -432,14 +466,24 @@ func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, err
 		}
 		b.left -= n
 		if err := conc.All(fns...); err != nil {
-			return false, err
+			return deleted, false, err
 		}
+		deleted += n
 		if n < len(res.Keys) {
-			return false, nil
+			return deleted, false, nil
 		}
 		if len(res.Keys) == 0 || res.Complete {
-			break
+			return deleted, true, nil
 		}
+	}
+}
+
+// eraseOwn removes the person's idempotency answers of session creation and
+// their record (again: an authentication racing with the erasure may have
+// written it back).
+func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+	if _, ok, err := s.deletePrefix(ctx, idemPrincipalPrefixHashed(d.OrgID, d.Owner), b); err != nil || !ok {
+		return false, err
 	}
 	if !b.take(5) {
 		return false, nil
