@@ -172,13 +172,18 @@ type exportSession struct {
 	Messages []*identity.Message `json:"messages"`
 }
 
-func (a *API) writeExport(w httpx.ResponseWriter, r *httpx.Request, orgID, principalKey, field string, person any, tomb *store.Tombstone) error {
+// writeExport writes a page of the person's export; uid, when not empty, is
+// the user's record id, for the owner of sessions stored before it was kept.
+func (a *API) writeExport(w httpx.ResponseWriter, r *httpx.Request, orgID, principalKey, field string, person any, tomb *store.Tombstone, uid string) error {
 	items, next, _, err := a.store.ExportSessions(r.Context(), orgID, principalKey, tomb.Hides, r.URL.Query().Get("cursor"))
 	if err != nil {
 		return err
 	}
 	out := make([]exportSession, len(items))
 	for i, it := range items {
+		if it.Session.Owner.Verified && it.Session.Owner.UID == "" {
+			it.Session.Owner.UID = uid
+		}
 		out[i] = exportSession{Session: orgSession{it.Session}, Messages: it.Messages}
 	}
 	writeJSON(w, httpx.StatusOK, map[string]any{field: person, "sessions": out, "next_cursor": nullable(next)})
@@ -198,7 +203,7 @@ func (a *API) exportUser(w httpx.ResponseWriter, r *httpx.Request, c serverCall)
 	); err != nil {
 		return err
 	}
-	return a.writeExport(w, r, c.orgID, k.String(), "user", viewUser(u), tomb)
+	return a.writeExport(w, r, c.orgID, k.String(), "user", viewUser(u), tomb, u.ID)
 }
 
 func (a *API) exportContact(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
@@ -206,7 +211,7 @@ func (a *API) exportContact(w httpx.ResponseWriter, r *httpx.Request, c serverCa
 	if err != nil {
 		return err
 	}
-	return a.writeExport(w, r, c.orgID, identity.ContactKey(contact.ID), "contact", viewContact(contact), nil)
+	return a.writeExport(w, r, c.orgID, identity.ContactKey(contact.ID), "contact", viewContact(contact), nil, "")
 }
 
 func validUUID(s string) bool {

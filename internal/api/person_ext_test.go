@@ -285,6 +285,13 @@ func TestErasingAContactFromTheWidget(t *testing.T) {
 	dora := &person{token: e.contact(a, device2, map[string]any{"name": "Dora"})}
 	e.chat(a, dora, 1, 2, "dorachat")
 
+	list := e.server(a, "GET", "/v1/sessions?limit=100", nil)
+	for _, it := range list.Body["items"].([]any) {
+		o := it.(map[string]any)["owner"].(map[string]any)
+		if o["kind"] != "contact" || (o["id"] != cid && o["id"] == nil) || len(o) != 2 {
+			t.Errorf("a contact's owner %v", o)
+		}
+	}
 	verified := e.verified(a, map[string]any{"email": "someone@example.com"})
 	checkError(t, e.widget(a, verified, "DELETE", "/v1/widget/me", nil), 403, "forbidden")
 
@@ -453,4 +460,27 @@ type ackAll struct{}
 
 func (ackAll) Consume(_ context.Context, batch []queue.Message) []queue.Outcome {
 	return make([]queue.Outcome, len(batch))
+}
+
+// FuzzDeletionJob: whatever a queue message holds, the deletion handler
+// neither panics nor retries forever.
+func FuzzDeletionJob(f *testing.F) {
+	f.Add(`{"kind":"deletion","data":{"org":"o","id":"x","step":0}}`)
+	f.Add(`{"kind":"deletion","data":{"org":"","id":"","step":-1}}`)
+	f.Add(`{"kind":"deletion","data":[1,2]}`)
+	f.Add(`{"kind":"deletion","data":{"org":"a/b","id":"00000000-0000-4000-8000-000000000000","step":99999999999}}`)
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	a, err := api.New(kv.NewMemory(), config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test"}, api.WithQueue(queue.NewMemory(nil)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		out := a.Consumer().Consume(context.Background(), []queue.Message{{ID: "m", Body: []byte(body), Attempts: 1}})
+		if len(out) != 1 {
+			t.Fatalf("%d outcomes", len(out))
+		}
+	})
 }

@@ -250,6 +250,12 @@ func (a *API) serverGetSession(w httpx.ResponseWriter, r *httpx.Request, c serve
 	if err != nil {
 		return err
 	}
+	if o := &sess.Owner; o.Verified && o.UID == "" {
+		// Stored before sessions kept their user's record id.
+		if u, err := a.store.User(r.Context(), c.orgID, identity.KeyOf(o.UserID, o.Email)); err == nil {
+			o.UID = u.ID
+		}
+	}
 	return a.writeSessionWithMessagesAs(w, r, sess, true)
 }
 
