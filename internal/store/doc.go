@@ -66,6 +66,11 @@
 // key, so a session receiving messages faster than that may see its summary
 // lag; the messages themselves are never lost.
 //
+// Idempotency records were kept at idem/{org}/{h(caller, key)} until they
+// got a scope (so that an erasure finds them with a list call): those expire
+// within 24 hours and are not read, so a retry of a request answered before
+// the change is served as a new request.
+//
 // # Erasing a person
 //
 // StartDeletion writes the Deletion, the person's tombstone and the org's
