@@ -484,3 +484,44 @@ func FuzzDeletionJob(f *testing.F) {
 		}
 	})
 }
+
+// TestAReplayAfterAnErasureResurrectsNothing: the first answer of an
+// Idempotency-Key given before the erasure is not replayed to the same
+// identity authenticated again, and what it created is not written back.
+func TestAReplayAfterAnErasureResurrectsNothing(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	old := e.verified(a, map[string]any{"user_id": "phoenix"})
+	first := e.widget(a, old, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "k-1")
+	oldID := first.Body["session"].(map[string]any)["id"].(string)
+	if r := e.server(a, "DELETE", "/v1/users?user_id=phoenix", nil); r.Status != 202 {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	e.clock.Advance(time.Second)
+	fresh := e.verified(a, map[string]any{"user_id": "phoenix"})
+	// Before the job ran, and after.
+	for _, when := range []string{"pending", "done"} {
+		r := e.widget(a, fresh, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "k-1-"+when)
+		if r.Status != 201 {
+			t.Fatalf("%s: %d %s", when, r.Status, r.Raw)
+		}
+		again := e.widget(a, fresh, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "k-1")
+		if again.Status != 201 || again.Body["session"].(map[string]any)["id"] == oldID || again.Header.Get("Idempotent-Replayed") != "" && when == "pending" {
+			t.Errorf("%s: the erased answer replayed: %d %s", when, again.Status, again.Raw)
+		}
+		checkError(t, e.server(a, "GET", "/v1/sessions/"+oldID, nil), 404, "not_found")
+		if ids := listIDs(t, e.widget(a, fresh, "GET", "/v1/widget/sessions", nil)); slicesContains(ids, oldID) {
+			t.Errorf("%s: the erased session is listed", when)
+		}
+		e.drain()
+	}
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
