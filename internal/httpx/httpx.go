@@ -19,6 +19,7 @@ import (
 const (
 	StatusOK                    = 200
 	StatusCreated               = 201
+	StatusAccepted              = 202
 	StatusNoContent             = 204
 	StatusBadRequest            = 400
 	StatusUnauthorized          = 401

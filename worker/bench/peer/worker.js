@@ -377,13 +377,21 @@ async function principalOf(env, req, org) {
   if (c.kind === "contact") {
     if (!c.cid || c.sub !== c.cid) throw invalidToken();
     p.key = "c:" + p.subject;
+    // An erased person's tokens are refused (store.goneKey).
+    if ((await env.CHAT_KV.get(`gone/${org.id}/${await hashKey("gone", p.key)}`)) !== null) {
+      throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    }
   } else {
     if (!c.akid || c.sub !== identityKey(c.uid || "", c.email || "")) throw invalidToken();
-    const [revoked, key] = await Promise.all([
+    const [revoked, key, gone] = await Promise.all([
       env.CHAT_KV.get(`revoked/${org.id}/${await hashKey("identity", c.sub)}`),
       env.CHAT_KV.get(`orgkey/${org.id}/${c.akid}`),
+      env.CHAT_KV.get(`gone/${org.id}/${await hashKey("gone", c.sub)}`, "json"),
     ]);
     if (key === null) throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    if (gone !== null && Date.parse(gone.at) >= (c.iat_ms ?? c.iat * 1000)) {
+      throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    }
     if (revoked !== null) {
       const t = Date.parse(revoked);
       const issued = c.iat_ms ?? c.iat * 1000;
@@ -564,12 +572,18 @@ async function createSession(req, env, org) {
   if (requested === "") requested = undefined;
   const ext = scopeExternalID(p, requested);
   const custom = parseCustomData("custom_data", body.custom_data);
-  let claimed = "";
+  let claimed = "", uid = "";
+  if (p.kind === "verified") {
+    // owner.id of the org's views: the user record's id.
+    const u = await env.CHAT_KV.get(`user/${org.id}/${await hashKey("identity", p.subject)}`, "json");
+    if (u) uid = u.id;
+  }
   if (p.kind === "contact") {
     const c = await env.CHAT_KV.get(`contactid/${org.id}/${p.subject}`, "json");
     if (c) claimed = c.email;
   }
   const owner = ownerOf(p, claimed);
+  if (uid) owner.uid = uid;
   const now = rfc3339(Date.now());
   const sess = {
     id: newV7(), created_at: now, updated_at: now, verified: p.kind === "verified",
