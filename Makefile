@@ -232,7 +232,7 @@ size:
 	done
 	@if [ -f $(BUILD)/core-compiler ]; then echo "widget-core.wasm compiled by: $$(cat $(BUILD)/core-compiler)"; fi
 
-# The attack suite (worker/attack) against wrangler dev on build/: forged,
+# The attack suite (worker/test/attack) against wrangler dev on build/: forged,
 # damaged and misplaced credentials, other people's sessions, foreign origins,
 # oversized input. Prints one line per class, "class  tried N  refused N", and
 # a total; exits 1 if any case was not refused exactly as API.md says or
@@ -245,7 +245,7 @@ security: build
 	@echo "==> security: go run ./worker/cmd/security $(SECURITY_FLAGS)"
 	$(GO) run ./worker/cmd/security $(SECURITY_FLAGS)
 
-# Side by side with a JavaScript peer on the same workerd (worker/bench): cold
+# Side by side with a JavaScript peer on the same workerd (worker/test/bench): cold
 # starts, p50/p99/rps per route under the same bounded load (4 clients, 200
 # requests per route per worker per round, 3 interleaved rounds), KV calls per
 # request, Go's own cost in V8, sizes, and the widget in headless Chromium.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // The tests' own calls to the worker (as the vendor and the org's server) go

@@ -23,7 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatwidget/identity/wasm/chromium"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // need skips the test with why, or fails it when CI=true: in CI a missing

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // An open chat calls the core's sync every 2 s for as long as the page stays

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // setup starts (or reuses) the worker, a host page on another origin and an

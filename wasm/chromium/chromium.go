@@ -2,7 +2,7 @@
 
 // Package chromium finds and launches Debian's Chromium the way this
 // machine needs it, for the browser tests (wasm/browsertest) and the bench
-// (worker/bench): headless, no sandbox (root), and no background networking,
+// (worker/test/bench): headless, no sandbox (root), and no background networking,
 // whose connections this closed network refuses.
 package chromium
 

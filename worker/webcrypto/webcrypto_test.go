@@ -10,7 +10,7 @@ import (
 )
 
 // TestEngine checks the engine under Node's WebCrypto (OpenSSL); workerd's
-// (BoringSSL) runs the same checks through worker/e2e, whose tokens it signs
+// (BoringSSL) runs the same checks through worker/test/e2e, whose tokens it signs
 // and verifies.
 func TestEngine(t *testing.T) {
 	e, err := webcrypto.New()

@@ -2,7 +2,7 @@
 
 // Package cfkvprobe is a tiny HTTP handler that exposes a kv.KV and the
 // worker's environment for the end-to-end test of cfkv against `wrangler dev`
-// (worker/wranglertest) and for trying a worker by hand. It is a test tool:
+// (worker/test/wranglertest) and for trying a worker by hand. It is a test tool:
 // it lets anyone read and write any key, so never serve it from a deployed
 // worker.
 //

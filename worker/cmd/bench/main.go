@@ -1,7 +1,7 @@
 //go:build !js
 
 // Command bench runs `make bench`: the Go worker and its JavaScript peer under
-// wrangler dev, side by side (see package worker/bench). It needs `make
+// wrangler dev, side by side (see package worker/test/bench). It needs `make
 // build` first, and Chromium for the browser timings.
 //
 //	go run ./worker/cmd/bench                 # what make bench runs
@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatwidget/identity/worker/bench"
+	"github.com/chatwidget/identity/worker/test/bench"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 	flag.BoolVar(&cfg.ProfileRateLimits, "profile-limits", cfg.ProfileRateLimits, "also profile ours with its default rate limits")
 	flag.IntVar(&cfg.Browser, "browser", cfg.Browser, "fresh Chromium profiles loading the widget (0: none)")
 	flag.BoolVar(&cfg.Sizes, "sizes", cfg.Sizes, "report the sizes of the shipped files")
-	flag.IntVar(&cfg.GoCost, "gocost", cfg.GoCost, "iterations of worker/bench/gocost as wasm under Node (0: not run)")
+	flag.IntVar(&cfg.GoCost, "gocost", cfg.GoCost, "iterations of worker/test/bench/gocost as wasm under Node (0: not run)")
 	verbose := flag.Bool("v", false, "show wrangler's output")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up after this long")
 	flag.Parse()

@@ -1,6 +1,6 @@
 //go:build !js
 
-// Command security runs the attack suite (package worker/attack) and prints
+// Command security runs the attack suite (package worker/test/attack) and prints
 // one line per class of attack, "class  tried N  refused N", and a total. A
 // case counts as refused when it got exactly the refusal the contract
 // prescribes, carried no credential back, and changed nothing stored. It
@@ -36,8 +36,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatwidget/identity/worker/attack"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/attack"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 func main() {

@@ -2,7 +2,7 @@
 
 // Command soak is `make soak`: it starts the built worker under `wrangler
 // dev` with its local KV in a temp dir, runs the soak of package
-// worker/soak against it (many widget users over several orgs, agent
+// worker/test/soak against it (many widget users over several orgs, agent
 // replies, a restart of wrangler halfway on the same --persist-to dir),
 // prints the report, and exits 1 when the check found a lost, duplicated or
 // misplaced message or a session visible to the wrong principal (2 when the
@@ -29,8 +29,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatwidget/identity/worker/soak"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/soak"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 func main() {

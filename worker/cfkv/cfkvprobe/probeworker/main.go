@@ -1,7 +1,7 @@
 //go:build js && wasm
 
 // Command probeworker is a worker that serves only cfkvprobe over the CHAT_KV
-// binding. worker/wranglertest builds it into a temporary directory to test
+// binding. worker/test/wranglertest builds it into a temporary directory to test
 // cfkv against the local KV of `wrangler dev`, independently of the real
 // worker in worker/main.go. Never deploy it.
 package main

@@ -322,7 +322,7 @@ func printGoCost(w io.Writer, r *Report) {
 		}
 		return fmt.Sprintf("%.0f", v/1e3)
 	}
-	fmt.Fprintf(w, "Go's own work per request in V8 without workerd (worker/bench/gocost as wasm under Node, µs per request):\n")
+	fmt.Fprintf(w, "Go's own work per request in V8 without workerd (worker/test/bench/gocost as wasm under Node, µs per request):\n")
 	fmt.Fprintf(w, "  api: internal/api over an in-memory KV; whole worker: through the bridge and cfkv, JS Request in, over a JS KV answering on the next tick\n")
 	fmt.Fprintf(w, "  %-40s %8s %14s\n", "route", "api", "whole worker")
 	for _, rt := range Routes {

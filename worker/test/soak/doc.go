@@ -8,7 +8,7 @@
 //
 // The driver talks to a Target: a base URL (loopback only), the admin token,
 // and optionally a Restart func. worker/cmd/soak runs it against `wrangler
-// dev` (worker/wranglertest); StartInProcess serves internal/api in this
+// dev` (worker/test/wranglertest); StartInProcess serves internal/api in this
 // process for quick runs, with a restart that kills in-flight requests.
 //
 // The files, one concept each:

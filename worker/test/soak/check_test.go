@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwidget/identity/worker/soak"
+	"github.com/chatwidget/identity/worker/test/soak"
 )
 
 // The checker must catch what it is there to catch: each case below doctors

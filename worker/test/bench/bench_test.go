@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // TestBenchBothWorkersAnswerAlike runs the bench with a tiny load against the

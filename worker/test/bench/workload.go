@@ -21,7 +21,7 @@ const benchOrigin = "https://shop.bench.example"
 type Route struct {
 	Name   string // "POST /v1/users/authenticate"
 	Extra  bool   // measured beside the four routes of the goal
-	GoCost string // its name in worker/bench/gocost
+	GoCost string // its name in worker/test/bench/gocost
 	want   int
 	make   func(t *Target, client, seq int) (method, path string, hdr map[string]string, body []byte)
 	check  func(t *Target, client int, body []byte) error

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // Target is one running worker the bench talks to: ours (the Go worker) or
@@ -61,8 +61,8 @@ var benchVars = map[string]string{
 	"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 }
 
-// peerDir is the JavaScript peer: worker/bench/peer.
-func peerDir(root string) string { return filepath.Join(root, "worker", "bench", "peer") }
+// peerDir is the JavaScript peer: worker/test/bench/peer.
+func peerDir(root string) string { return filepath.Join(root, "worker", "test", "bench", "peer") }
 
 // peerReadyPath is the peer's one static asset.
 const peerReadyPath = "/bench-ready.txt"

@@ -15,7 +15,7 @@
 // Run as wasm under Node (V8, the engine of workerd); `make bench` runs:
 //
 //	PATH="$(go env GOROOT)/lib/wasm:$PATH" GOOS=js GOARCH=wasm \
-//	  go test -run '^$' -bench . -benchtime 400x ./worker/bench/gocost
+//	  go test -run '^$' -bench . -benchtime 400x ./worker/test/bench/gocost
 //
 // kv-calls/op counts the KV calls of a request (kv.Memory counts them).
 package gocost
@@ -113,7 +113,7 @@ type routeReq struct {
 	req  func(i int) (method, path string, hdr map[string]string, body string, want int)
 }
 
-// routesOf are the requests of worker/bench's load, with the same bodies.
+// routesOf are the requests of worker/test/bench's load, with the same bodies.
 func routesOf(f *fixture) []routeReq {
 	return []routeReq{
 		{"authenticate", func(i int) (string, string, map[string]string, string, int) {

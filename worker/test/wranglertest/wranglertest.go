@@ -12,7 +12,7 @@
 // build/ into a temp dir and runs wrangler there: wrangler dev reloads the
 // worker whenever its files change, so without the copy a `make build` during
 // a test run would restart every running worker mid-request. Options.AppDir
-// serves another worker instead (the JavaScript peer of worker/bench), copied
+// serves another worker instead (the JavaScript peer of worker/test/bench), copied
 // the same way.
 //
 // The worker's vars and secrets are passed explicitly and never come from a

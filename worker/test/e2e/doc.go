@@ -1,7 +1,7 @@
 //go:build !js
 
 // Package e2e holds the end-to-end tests of the worker: they start one real
-// `wrangler dev` (through worker/wranglertest, after `make build`) and exercise
+// `wrangler dev` (through worker/test/wranglertest, after `make build`) and exercise
 // the HTTP contract in API.md exactly as the widget, an org's server and the
 // vendor would, including the six rules of who sees which chats, CORS, and the
 // error shape for every kind of bad input.

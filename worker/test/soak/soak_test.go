@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwidget/identity/worker/soak"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/soak"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // TestSoakInProcess is the quick soak: internal/api served in this process,

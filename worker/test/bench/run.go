@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // Config says how much load the bench sends and what else it measures.
@@ -40,7 +40,7 @@ type Config struct {
 	// Browser is how many fresh Chromium profiles load the widget (0: none).
 	Browser int
 	Sizes   bool // measure the shipped files as `make size` does
-	// GoCost is how many iterations the benchmarks of worker/bench/gocost
+	// GoCost is how many iterations the benchmarks of worker/test/bench/gocost
 	// run, as wasm under Node (0: not run).
 	GoCost int
 
@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	// 6. Go's own work in V8, without workerd.
 	if cfg.GoCost > 0 {
-		logf("running worker/bench/gocost as wasm under Node")
+		logf("running worker/test/bench/gocost as wasm under Node")
 		gc, err := runGoCost(ctx, root, cfg.GoCost)
 		if err != nil {
 			rep.Problems = append(rep.Problems, "gocost: "+err.Error())

@@ -3,13 +3,13 @@
 // Package bench measures the Go worker against a JavaScript peer on the same
 // runtime: `make bench` (worker/cmd/bench) runs it and prints the table.
 //
-// The peer (worker/bench/peer) is the same product written the way most teams
+// The peer (worker/test/bench/peer) is the same product written the way most teams
 // would: a plain ES-module Worker using jose for the same EdDSA tokens (same
 // SIGNING_KEYS seed, kid and claims) over the same KV layout
 // (internal/store/doc.go), for POST /v1/users/authenticate,
 // POST /v1/widget/contacts, GET /v1/widget/sessions and
 // POST /v1/widget/sessions/{id}/messages (and POST /v1/widget/sessions, an
-// extra row). Both run under `wrangler dev` (worker/wranglertest) on their own
+// extra row). Both run under `wrangler dev` (worker/test/wranglertest) on their own
 // loopback ports. The org is made by the Go worker's admin API and written
 // into the peer's KV through its POST /bench/seed.
 //

@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-// GoCost is the output of worker/bench/gocost run as wasm under Node: the Go
+// GoCost is the output of worker/test/bench/gocost run as wasm under Node: the Go
 // worker's own work per request in V8, without workerd, I/O or the machine's
 // wrangler around it. Values are ns per request, by benchmark name
 // ("Route/authenticate", "Stack/authenticate", "Token/verify", "Await").
@@ -31,7 +31,7 @@ func runGoCost(ctx context.Context, root string, iterations int) (*GoCost, error
 		return nil, fmt.Errorf("go env GOROOT: %w", err)
 	}
 	wasmDir := filepath.Join(strings.TrimSpace(string(gorootOut)), "lib", "wasm")
-	args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", strconv.Itoa(iterations) + "x", "./worker/bench/gocost"}
+	args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", strconv.Itoa(iterations) + "x", "./worker/test/bench/gocost"}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "PATH="+wasmDir+string(os.PathListSeparator)+os.Getenv("PATH"))

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // The one wrangler dev of this package run, started by the first test that

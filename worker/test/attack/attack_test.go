@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/kv"
-	"github.com/chatwidget/identity/worker/attack"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/attack"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // check fails t for every case not refused as expected, grouped by class,

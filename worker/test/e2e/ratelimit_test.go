@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
-	"github.com/chatwidget/identity/worker/wranglertest"
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // TestRateLimitsUnderWrangler runs its own worker with tight limits, so that
