@@ -20,6 +20,7 @@
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	idem/{org}/{h(caller, key)}       idempotency record    24 h TTL
+//	webhook/{org}                     webhook.Config        the org's webhook: URL, events, secrets
 //
 // h is the unpadded base64url SHA-256, so that user-chosen ids (up to 256
 // characters) keep keys under KV's 512 bytes. Session and message ids are
@@ -37,6 +38,13 @@
 // message repairs the summary. Workers KV takes about one write a second per
 // key, so a session receiving messages faster than that may see its summary
 // lag; the messages themselves are never lost.
+//
+// The webhook's secrets are stored as they are: they are HMAC keys the worker
+// signs with. Whether an org has a webhook is read on the paths that emit
+// events (a new session, a new message) through package webhook's per-instance
+// cache, one get per org per instance every 30 s at most, not one per message;
+// the delivery (a queue job) reads it again, so that it signs with the secrets
+// and sends to the URL as they are then.
 //
 // KV is eventually consistent: another location may see a write up to a
 // minute late. A revocation or key deletion is seen at once where it was made
