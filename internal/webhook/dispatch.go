@@ -157,8 +157,15 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, dat
 	}
 }
 
+// handleTimeout bounds one delivery, the config read included, so that a
+// batch always ends: an await that never settles (as the Workers runtime
+// can leave one) costs the message a retry, not the queue its consumer.
+const handleTimeout = Timeout + 5*time.Second
+
 // Handle delivers one event (a queue message of Kind).
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome {
+	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
+	defer cancel()
 	var job Job
 	if err := json.Unmarshal(m.Body, &job); err != nil || job.Org == "" || job.ID == "" || len(job.Payload) == 0 {
 		d.logf("webhook: message %s dropped: not a webhook job", m.ID)
