@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,4 +280,55 @@ func find(ds []webhookrecv.Delivery, id string) webhookrecv.Delivery {
 		}
 	}
 	return webhookrecv.Delivery{}
+}
+
+// Messages posted at once, while the queue delivers: every one is one event.
+func TestWebhooksUnderConcurrentLoad(t *testing.T) {
+	recv, err := webhookrecv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: map[string]string{
+		"WEBHOOK_ALLOW_LOOPBACK":     "1",
+		"WEBHOOK_RETRY_DELAYS":       "1,1,1,2,2,2,3,3,3",
+		"RATE_LIMIT_MESSAGES_PER_IP": "0",
+		"RATE_LIMIT_CONTACTS_PER_IP": "0",
+	}})
+	c := client{t: t, base: s.URL}
+	a := c.newOrg(s, "A")
+	recv.SetSecrets("A", c.setHook(a, recv.Endpoint("A")))
+	sess := c.newSession(a, "s")
+	want := map[string]bool{webhook.EventID(a.ID, webhook.SessionCreated, sess): true}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for round := range 4 {
+		for i := range 10 {
+			wg.Go(func() {
+				id, _ := c.post(a, sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
+				mu.Lock()
+				want[webhook.EventID(a.ID, webhook.MessageCreated, id)] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	waitFor(t, "every event", 60*time.Second, func() bool {
+		got := accepted(recv, "A")
+		for id := range want {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	if s := strings.TrimSpace(string(p)); strings.Contains(s, "QUEUE") || strings.Contains(s, "level=") || strings.Contains(s, "rror") {
+		l.t.Log(s)
+	}
+	return len(p), nil
 }

@@ -1,5 +1,3 @@
-//go:build !js
-
 // Package webhookrecv is a webhook receiver for the tests that run the
 // worker under wrangler dev (worker/webhooke2e, worker/soak): an HTTP server
 // on 127.0.0.1 with one endpoint per org (/o/{name}), which verifies every
