@@ -15,6 +15,7 @@ import (
 	"github.com/chatwidget/identity/internal/queue"
 	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
+	"github.com/chatwidget/identity/internal/webhook"
 )
 
 // API is the worker's HTTP handler. Build it once per instance with New.
@@ -31,6 +32,10 @@ type API struct {
 	queue    queue.Producer
 	jobs     *queue.Mux
 	outbound outbound.Doer
+	// events is where the actions announce themselves (webhook.go);
+	// webhooks is the Dispatcher behind it, nil without a queue.
+	events   webhook.Enqueuer
+	webhooks *webhook.Dispatcher
 
 	routes httpx.Router
 }
@@ -94,8 +99,9 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 	if cfg.AdminToken == "" {
 		a.log.Warn("ADMIN_TOKEN is not set: every admin call is refused")
 	}
-	a.register()
 	a.registerJobs()
+	a.setupWebhooks()
+	a.register()
 	return a, nil
 }
 
@@ -125,6 +131,8 @@ func (a *API) register() {
 	a.route("GET /v1/sessions", a.server(a.serverListSessions))
 	a.route("GET /v1/sessions/{id}", a.server(a.serverGetSession))
 	a.route("POST /v1/sessions/{id}/messages", a.server(a.serverPostMessage))
+
+	a.registerWebhookRoutes()
 
 	a.route("POST /v1/widget/contacts", a.widget(a.createContact))
 	a.route("GET /v1/widget/me", a.widgetUser(a.me))

@@ -73,7 +73,13 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
 			return identity.ErrIdempotencyConflict
 		}
-		return a.store.EnsureMessage(ctx, sess, rep.Message)
+		wrote, err := a.store.EnsureMessageWrote(ctx, sess, rep.Message)
+		if err == nil && wrote {
+			// The first request stopped before the message was stored, so
+			// its event was never sent: this one stores it, and sends it.
+			a.messageCreated(ctx, sess, rep.Message)
+		}
+		return err
 	})
 	if done {
 		return err
@@ -101,6 +107,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 		return err
 	}
 	commit()
+	a.messageCreated(ctx, sess, msg)
 	if summaryErr != nil {
 		a.log.Warn("session summary not updated; the message is stored", "session", sess.ID, "err", summaryErr.Error())
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chatwidget/identity/internal/webhook"
+
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
@@ -53,6 +55,13 @@ func (a *API) handleDeletion(ctx context.Context, m queue.Message) queue.Outcome
 		return queue.Retry(deletionFailRetry)
 	case res.Ahead && m.Attempts < deletionAheadTries:
 		return queue.Retry(deletionAheadRetry)
+	case res.Handled && res.Done:
+		// Once, by the batch that finished it: a batch delivered again is
+		// not Handled. The webhook-id is the deletion's, so a retry of the
+		// event itself is deduplicated by the org.
+		if d, err := a.store.Deletion(ctx, job.Org, job.ID); err == nil {
+			a.events.Enqueue(ctx, job.Org, webhook.DeletionCompleted, d.ID, viewDeletion(d))
+		}
 	}
 	return queue.Ack()
 }

@@ -144,7 +144,11 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		if rep.Session == nil || !identity.CanSee(p, rep.Session) {
 			return identity.ErrIdempotencyConflict
 		}
-		return a.store.EnsureSession(ctx, rep.Session)
+		wrote, err := a.store.EnsureSessionWrote(ctx, rep.Session)
+		if err == nil && wrote {
+			a.sessionCreated(ctx, rep.Session) // the first request never stored it
+		}
+		return err
 	})
 	if done || err != nil {
 		return err
@@ -179,6 +183,7 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	if err := a.store.CreateSession(ctx, sess); err != nil {
 		return err
 	}
+	a.sessionCreated(ctx, sess)
 	writeRaw(w, httpx.StatusCreated, out)
 	return nil
 }

@@ -26,6 +26,22 @@ type Config struct {
 	ContactTokenTTL time.Duration
 	// RateLimits are the limits on contact creation and message posting.
 	RateLimits RateLimits
+	// Webhooks are the webhook settings.
+	Webhooks Webhooks
+}
+
+// Webhooks are the settings of the org's webhooks.
+type Webhooks struct {
+	// AllowLoopback accepts http:// URLs to 127.0.0.1 and localhost
+	// (WEBHOOK_ALLOW_LOOPBACK=1): local development only.
+	AllowLoopback bool
+	// RetryDelays replaces the retry schedule (WEBHOOK_RETRY_DELAYS, comma
+	// separated seconds, checked by Load; see Delays); "" keeps the default
+	// (package webhook). A string keeps Config comparable.
+	RetryDelays string
+	// SecretOverlap is how long the previous secret signs after a rotation
+	// (WEBHOOK_SECRET_OVERLAP_SECONDS); 0 keeps the default of 24 hours.
+	SecretOverlap time.Duration
 }
 
 // RateLimits are per-minute budgets; 0 turns a limit off.
@@ -113,7 +129,36 @@ func Load(getenv func(string) string) (Config, error) {
 			*v.dst = time.Duration(n) * time.Second
 		}
 	}
+	c.Webhooks.AllowLoopback = isTrue(getenv("WEBHOOK_ALLOW_LOOPBACK"))
+	if s := strings.TrimSpace(getenv("WEBHOOK_SECRET_OVERLAP_SECONDS")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxSeconds {
+			return c, fmt.Errorf("%w: WEBHOOK_SECRET_OVERLAP_SECONDS must be a whole number of seconds from 1 to %d", ErrConfig, maxSeconds)
+		}
+		c.Webhooks.SecretOverlap = time.Duration(n) * time.Second
+	}
+	c.Webhooks.RetryDelays = strings.TrimSpace(getenv("WEBHOOK_RETRY_DELAYS"))
+	if _, ok := c.Webhooks.Delays(); !ok {
+		return c, fmt.Errorf("%w: WEBHOOK_RETRY_DELAYS must be up to 50 comma-separated whole numbers of seconds from 0 to 43200", ErrConfig)
+	}
 	return c, nil
+}
+
+// Delays is RetryDelays parsed: nil when unset; ok is false when it is not
+// up to 50 comma-separated whole numbers of seconds from 0 to 43,200 (a
+// Cloudflare Queue's longest delay).
+func (w Webhooks) Delays() (delays []time.Duration, ok bool) {
+	if w.RetryDelays == "" {
+		return nil, true
+	}
+	for _, f := range strings.Split(w.RetryDelays, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 || n > 43200 || len(delays) >= 50 {
+			return nil, false
+		}
+		delays = append(delays, time.Duration(n)*time.Second)
+	}
+	return delays, true
 }
 
 func isTrue(s string) bool {

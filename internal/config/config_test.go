@@ -249,3 +249,26 @@ func ExampleLoad() {
 	// chat-identity 24h0m0s true 120
 	// config: SIGNING_KEYS is not set
 }
+
+func TestWebhookSettings(t *testing.T) {
+	Load := config.Load
+	env := map[string]string{"SIGNING_KEYS": "k:x", "WEBHOOK_ALLOW_LOOPBACK": "1", "WEBHOOK_RETRY_DELAYS": "1, 2,0", "WEBHOOK_SECRET_OVERLAP_SECONDS": "5"}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Webhooks
+	d, _ := w.Delays()
+	if !w.AllowLoopback || len(d) != 3 || d[1] != 2*time.Second || d[2] != 0 || w.SecretOverlap != 5*time.Second {
+		t.Errorf("webhook settings %+v", w)
+	}
+	c, _ = Load(func(k string) string { return map[string]string{"SIGNING_KEYS": "k:x"}[k] })
+	if d, ok := c.Webhooks.Delays(); c.Webhooks.AllowLoopback || d != nil || !ok || c.Webhooks.SecretOverlap != 0 {
+		t.Errorf("defaults %+v", c.Webhooks)
+	}
+	for k, v := range map[string]string{"WEBHOOK_RETRY_DELAYS": "1,x", "WEBHOOK_SECRET_OVERLAP_SECONDS": "0"} {
+		if _, err := Load(func(n string) string { return map[string]string{"SIGNING_KEYS": "k:x", k: v}[n] }); err == nil {
+			t.Errorf("%s=%q accepted", k, v)
+		}
+	}
+}

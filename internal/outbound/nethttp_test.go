@@ -1,3 +1,8 @@
+//go:build !js
+
+// Natively only: under js/wasm net/http is Node's fetch, which answers a
+// refused connection differently; the Worker uses worker/cffetch instead.
+
 package outbound_test
 
 import (

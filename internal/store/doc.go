@@ -26,6 +26,7 @@
 //	gone/{org}/{h("gone", principal)} Tombstone             {deletion id, time}: kept for good
 //	erasing/{org}/{deletion}          "" + {h, time} meta   the org's erasures in progress
 //	kick/{org}/{deletion}             ""                    60 s TTL: a stalled job was sent again
+//	webhook/{org}                     webhook.Config        the org's webhook: URL, events, secrets
 //
 // h is the unpadded base64url SHA-256, so that user-chosen ids (up to 256
 // characters) keep keys under KV's 512 bytes. It hashes a kind and a value
@@ -103,6 +104,13 @@
 // principal key and holds a deletion id and a time; the revocation (if
 // any) a hash and a time. The rate limiter's counters (hashes, minutes of
 // TTL) expire by themselves.
+//
+// The webhook's secrets are stored as they are: they are HMAC keys the worker
+// signs with. Whether an org has a webhook is read on the paths that emit
+// events (a new session, a new message) through package webhook's per-instance
+// cache, one get per org per instance every 30 s at most, not one per message;
+// the delivery (a queue job) reads it again, so that it signs with the secrets
+// and sends to the URL as they are then.
 //
 // KV is eventually consistent: another location may see a write up to a
 // minute late. A revocation or key deletion is seen at once where it was made

@@ -80,27 +80,41 @@ func (s *Store) touchSession(ctx context.Context, sess *identity.Session, msg *i
 // EnsureMessage makes sure msg, accepted earlier under an idempotency key, is
 // stored: a request that died after reserving it is completed by its retry.
 func (s *Store) EnsureMessage(ctx context.Context, sess *identity.Session, msg *identity.Message) error {
+	_, err := s.EnsureMessageWrote(ctx, sess, msg)
+	return err
+}
+
+// EnsureMessageWrote is EnsureMessage, reporting whether the message had to
+// be written (the first request stopped before it was stored).
+func (s *Store) EnsureMessageWrote(ctx context.Context, sess *identity.Session, msg *identity.Message) (wrote bool, err error) {
 	_, found, err := s.kv.Get(ctx, messagePrefix(sess.OrgID, msg.SessionID)+msg.ID)
 	if err != nil {
-		return unavailable(err)
+		return false, unavailable(err)
 	}
 	if !found {
 		if err := s.putMessage(ctx, sess.OrgID, msg); err != nil {
-			return err
+			return false, err
 		}
 	}
 	_ = s.touchSession(ctx, sess, msg)
-	return nil
+	return !found, nil
 }
 
 // EnsureSession makes sure sess, accepted earlier under an idempotency key,
 // is stored.
 func (s *Store) EnsureSession(ctx context.Context, sess *identity.Session) error {
-	_, err := s.Session(ctx, sess.OrgID, sess.ID)
-	if errors.Is(err, identity.ErrNotFound) {
-		return s.writeSession(ctx, sess)
-	}
+	_, err := s.EnsureSessionWrote(ctx, sess)
 	return err
+}
+
+// EnsureSessionWrote is EnsureSession, reporting whether the session had to
+// be written.
+func (s *Store) EnsureSessionWrote(ctx context.Context, sess *identity.Session) (wrote bool, err error) {
+	_, err = s.Session(ctx, sess.OrgID, sess.ID)
+	if errors.Is(err, identity.ErrNotFound) {
+		return true, s.writeSession(ctx, sess)
+	}
+	return false, err
 }
 
 // Messages returns the session's messages oldest first, only those after the

@@ -118,23 +118,18 @@
       bodies.push(queueBody(m.body));
       attempts.push(m.attempts);
     }
-    return new Promise((resolve, reject) =>
-      binding.handleQueue(
-        ids,
-        bodies,
-        attempts,
-        (outcomes) => {
-          const o = outcomes === "" ? [] : outcomes.split(",");
-          msgs.forEach((m, i) => {
-            const d = i < o.length ? Number(o[i]) : 0;
-            if (d < 0) m.ack();
-            else m.retry({ delaySeconds: d });
-          });
-          resolve();
-        },
-        reject,
-      ),
-    );
+    // respond resolves this promise, and the outcomes are applied in its
+    // continuation, which runs in this batch's context: the Go side may
+    // call respond from a callback of another request, whose context
+    // ack() and retry() do not belong to.
+    return new Promise((resolve, reject) => binding.handleQueue(ids, bodies, attempts, resolve, reject)).then((outcomes) => {
+      const o = outcomes === "" ? [] : String(outcomes).split(",");
+      msgs.forEach((m, i) => {
+        const d = i < o.length ? Number(o[i]) : 0;
+        if (d < 0) m.ack();
+        else m.retry({ delaySeconds: d });
+      });
+    });
   };
 
   // Headers from the Go side's "name: value\n" lines, as pairs.

@@ -22,6 +22,9 @@ type Findings struct {
 	// stored at most once; Stored says how many are.
 	UnackedSessions, UnackedSessionsStored int
 	UnackedMessages, UnackedMessagesStored int
+	// Webhooks is the webhook check (webhooks.go), when the target has a
+	// receiver.
+	Webhooks WebhookFindings
 	// Problems describe every violation, one line each.
 	Problems []string
 }
@@ -39,7 +42,7 @@ func (t Tally) violations() int { return t.Lost + t.Duplicated + t.Misplaced + t
 
 // Violations is the number of violations of every kind.
 func (f *Findings) Violations() int {
-	return f.Sessions.violations() + f.Messages.violations() + f.OutOfOrder + f.Visibility + f.ReadErrors
+	return f.Sessions.violations() + f.Messages.violations() + f.OutOfOrder + f.Visibility + f.ReadErrors + f.Webhooks.violations()
 }
 
 func (f *Findings) problem(format string, args ...any) {

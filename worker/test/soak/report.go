@@ -71,9 +71,10 @@ func (r *Report) Err() error {
 	if f == nil || f.Violations() == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d violations (sessions lost %d, duplicated %d, misplaced %d, unexpected %d; messages lost %d, duplicated %d, misplaced %d, unexpected %d; out of order %d; visibility %d; read errors %d)",
+	return fmt.Errorf("%w: %d violations (sessions lost %d, duplicated %d, misplaced %d, unexpected %d; messages lost %d, duplicated %d, misplaced %d, unexpected %d; out of order %d; visibility %d; read errors %d; webhook events missing %d, foreign %d, unverified %d)",
 		ErrViolations, f.Violations(), f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected,
-		f.Messages.Lost, f.Messages.Duplicated, f.Messages.Misplaced, f.Messages.Unexpected, f.OutOfOrder, f.Visibility, f.ReadErrors)
+		f.Messages.Lost, f.Messages.Duplicated, f.Messages.Misplaced, f.Messages.Unexpected, f.OutOfOrder, f.Visibility, f.ReadErrors,
+		f.Webhooks.Missing, f.Webhooks.Foreign, f.Webhooks.Unverified)
 }
 
 // maxProblemsShown bounds the problems printed; the count says how many more.
@@ -112,6 +113,15 @@ func (r *Report) Print(out io.Writer) {
 		p("visibility", "%d checks, %d violations", f.VisibilityChecks, f.Visibility)
 		if f.ReadErrors > 0 {
 			p("read errors", "%d", f.ReadErrors)
+		}
+		if wf := f.Webhooks; wf.Checked {
+			p("webhook events", "%d of %d acknowledged messages delivered to their org, verified; missing %d, at another org %d, unverified %d; %d extra deliveries of an id (at least once), %d events of messages stored without their 201",
+				wf.Delivered, wf.Expected, wf.Missing, wf.Foreign, wf.Unverified, wf.Duplicates, wf.Others)
+			if wf.LostAtRestart > 0 {
+				p("", "%d events of messages acknowledged in the last moments before the restart were still in wrangler dev's in-memory queue when it stopped and went with it (a deployed Queue keeps them); every earlier one had arrived", wf.LostAtRestart)
+			}
+		} else {
+			p("webhook events", "not checked (the target has no receiver)")
 		}
 	}
 	switch {

@@ -48,19 +48,35 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("soak: setup: %w", err)
 	}
+	if t.Webhooks != nil {
+		setupCtx, cancelSetup := context.WithTimeout(ctx, cfg.SetupTimeout)
+		err := setupWebhooks(setupCtx, base.withPhase(PhaseSetup), w, t.Webhooks, run)
+		cancelSetup()
+		if err != nil {
+			return nil, fmt.Errorf("soak: setup: %w", err)
+		}
+	}
 	cfg.logf("soak %s: %d orgs and %d principals set up; load for %v", run, len(w.Orgs), len(w.Principals), cfg.Duration)
 
 	rec := newRecorder()
 	l := &load{cfg: cfg, stats: st, stopped: make(chan struct{})}
 	loadBegan := time.Now()
+	var restartBegan, lossFrom, lossTo time.Time
 	l.start(ctx, base.withPhase(PhaseLoad), w, rec, run)
 	l.until(ctx, loadBegan.Add(cfg.Duration/2), cfg.MaxRequests/2)
 	if t.Restart != nil && ctx.Err() == nil {
 		cfg.logf("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
+		if t.Webhooks != nil {
+			// wrangler dev's queue is in memory: let it deliver what it
+			// holds of the messages acknowledged so far (webhooks.go).
+			waitWebhooks(ctx, w, rec.snapshot(), t.Webhooks, run, PreRestartWait)
+			lossFrom = time.Now()
+		}
 		st.watch(true)
-		restartBegan := time.Now()
+		restartBegan = time.Now()
 		err := t.Restart(ctx)
 		back := time.Now()
+		lossTo = back
 		rep.Restarted, rep.RestartAt, rep.RestartCall = true, restartBegan.Sub(began), back.Sub(restartBegan)
 		if err != nil {
 			l.stop(0)
@@ -86,6 +102,12 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	snap := readBack(readCtx, base.withPhase(PhaseReadback), w, ledger, cfg.ReadConcurrency)
 	cancelRead()
 	rep.Findings = Check(w, ledger, snap)
+	if t.Webhooks != nil {
+		cfg.logf("soak %s: waiting for the webhook events", run)
+		waitWebhooks(ctx, w, ledger, t.Webhooks, run, WebhookWait)
+		time.Sleep(time.Second) // room for a late duplicate to be counted
+		checkWebhooks(rep.Findings, w, ledger, t.Webhooks, run, lossFrom, lossTo)
+	}
 
 	st.mu.Lock()
 	rep.Requests, rep.Replayed = st.sent, st.replayed

@@ -5,11 +5,13 @@ package soak_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/soak"
+	"github.com/chatwidget/identity/worker/test/webhookrecv"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
@@ -29,16 +31,42 @@ func TestSoakInProcess(t *testing.T) {
 // TestSoakWrangler is the short soak of `make test`: the built worker under
 // wrangler dev, stopped and started again on the same --persist-to dir
 // halfway through.
+//
+// With SOAK_WEBHOOKS=1 the orgs' webhooks point at a receiver on 127.0.0.1
+// and every acknowledged message must produce exactly one event id at its
+// org, through the restart. It is opt-in for now: under the soak's
+// concurrent load the worker in wrangler dev loses events (package soak's
+// webhooks.go; the lead's report of issue 16), which webhooke2e's lighter
+// load does not show.
 func TestSoakWrangler(t *testing.T) {
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
+	vars := map[string]string{
 		// Every simulated user calls from 127.0.0.1.
 		"RATE_LIMIT_CONTACTS_PER_IP": "0",
 		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-	}})
-	runSoak(t, soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}, soak.ShortConfig())
+	}
+	hooks := os.Getenv("SOAK_WEBHOOKS") == "1"
+	if hooks {
+		vars["WEBHOOK_ALLOW_LOOPBACK"] = "1"
+		// Retries within the soak's wait for the events, not after 30 s.
+		vars["WEBHOOK_RETRY_DELAYS"] = "1,2,3,5,8,13"
+	}
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars})
+	target := soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}
+	if hooks {
+		recv, err := webhookrecv.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer recv.Close()
+		target.Webhooks = recv
+	}
+	res := runSoak(t, target, soak.ShortConfig())
+	if wf := res.Report.Findings.Webhooks; hooks && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
+		t.Errorf("webhook events: %+v", wf)
+	}
 }
 
-func runSoak(t *testing.T, target soak.Target, cfg soak.Config) {
+func runSoak(t *testing.T, target soak.Target, cfg soak.Config) *soak.Result {
 	t.Helper()
 	cfg.Log = t.Logf
 	res, err := soak.Run(context.Background(), target, cfg)
@@ -62,6 +90,7 @@ func runSoak(t *testing.T, target soak.Target, cfg soak.Config) {
 	if target.Restart != nil && (!r.Restarted || !r.RestartServed) {
 		t.Errorf("restarted %v, clients served after it %v", r.Restarted, r.RestartServed)
 	}
+	return res
 }
 
 func TestRunRefusesNonLoopback(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+
+	"github.com/chatwidget/identity/worker/test/webhookrecv"
 )
 
 // Target is the worker under test.
@@ -19,6 +21,10 @@ type Target struct {
 	Restart func(ctx context.Context) error
 	// Name says what the target is in the report, e.g. "wrangler dev".
 	Name string
+	// Webhooks, when set, is a receiver on this machine that the orgs'
+	// webhooks point at, and the run checks their events (webhooks.go);
+	// the worker must accept http:// loopback URLs (WEBHOOK_ALLOW_LOOPBACK=1).
+	Webhooks *webhookrecv.Receiver
 }
 
 // checkLoopback refuses a URL that is not http(s) on a loopback address:

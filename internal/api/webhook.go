@@ -1,0 +1,201 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/internal/webhook"
+)
+
+// The org's webhook (API.md "Webhooks"): the routes that set, show, rotate
+// and delete it, and the events the API's actions emit (package webhook
+// says how they are sent and delivered).
+
+// noEvents is the Enqueuer of an API without a queue: events go nowhere.
+type noEvents struct{}
+
+func (noEvents) Enqueue(context.Context, string, string, string, any) {}
+
+// setupWebhooks makes the Dispatcher when the API has a queue, and
+// registers its deliveries as a job kind.
+func (a *API) setupWebhooks() {
+	a.events = noEvents{}
+	if a.queue == nil {
+		return
+	}
+	d := webhook.NewDispatcher(a.store, a.queue, a.outbound, a.now, func(format string, args ...any) {
+		a.log.Warn("webhook", "detail", fmt.Sprintf(format, args...))
+	})
+	if delays, _ := a.cfg.Webhooks.Delays(); delays != nil {
+		d.RetryDelays = delays
+	}
+	a.webhooks = d
+	a.events = d
+	a.jobs.Handle(webhook.Kind, d)
+}
+
+func (a *API) registerWebhookRoutes() {
+	a.route("PUT /v1/webhook", a.server(a.putWebhook))
+	a.route("GET /v1/webhook", a.server(a.getWebhook))
+	a.route("DELETE /v1/webhook", a.server(a.deleteWebhook))
+	a.route("POST /v1/webhook/rotate-secret", a.server(a.rotateWebhookSecret))
+}
+
+// webhookView is the contract's webhook; Secret only when just made.
+type webhookView struct {
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secret    string    `json:"secret,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func viewWebhook(c *webhook.Config, secret string) map[string]webhookView {
+	return map[string]webhookView{"webhook": {URL: c.URL, Events: c.Events, Secret: secret, CreatedAt: c.CreatedAt}}
+}
+
+// changed tells this instance's Dispatcher of a webhook set or removed, so
+// that events follow at once here (elsewhere within its cache's 30 s).
+func (a *API) changed(orgID string, c *webhook.Config) {
+	if a.webhooks != nil {
+		a.webhooks.Forget(orgID, c)
+	}
+}
+
+func (a *API) putWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	// decodeJSON matches keys exactly and refuses repeated ones (API.md).
+	var req struct {
+		URL    json.RawMessage `json:"url"`
+		Events json.RawMessage `json:"events"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		return err
+	}
+	var rawURL string
+	if v := req.URL; len(v) == 0 || string(v) == "null" {
+		return identity.Invalid("url", "is required.")
+	} else if json.Unmarshal(v, &rawURL) != nil {
+		return identity.Invalid("url", "must be a string.")
+	}
+	url, err := webhook.ValidateURL(rawURL, a.cfg.Webhooks.AllowLoopback)
+	if err != nil {
+		return err
+	}
+	var events []string
+	v, given := req.Events, len(req.Events) > 0
+	if given && string(v) == "null" {
+		given = false
+	}
+	if given && json.Unmarshal(v, &events) != nil {
+		return identity.Invalid("events", "must be an array of event names.")
+	}
+	if events, err = webhook.ParseEvents(events, given); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	cfg, err := a.store.Webhook(ctx, c.orgID)
+	if err != nil {
+		return err
+	}
+	now := a.now().UTC()
+	secret := ""
+	if cfg == nil {
+		secret = webhook.NewSecret()
+		cfg = &webhook.Config{CreatedAt: now, Secrets: []webhook.Secret{{Value: secret, CreatedAt: now}}}
+	}
+	cfg.URL, cfg.Events, cfg.UpdatedAt = url, events, now
+	if err := a.store.PutWebhook(ctx, c.orgID, cfg); err != nil {
+		return err
+	}
+	a.changed(c.orgID, cfg)
+	writeJSON(w, httpx.StatusOK, viewWebhook(cfg, secret))
+	return nil
+}
+
+func (a *API) webhookOf(ctx context.Context, orgID string) (*webhook.Config, error) {
+	cfg, err := a.store.Webhook(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, identity.Errorf(identity.CodeNotFound, "This org has no webhook: set one with PUT /v1/webhook.")
+	}
+	return cfg, nil
+}
+
+func (a *API) getWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
+	cfg, err := a.webhookOf(r.Context(), c.orgID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, httpx.StatusOK, viewWebhook(cfg, ""))
+	return nil
+}
+
+func (a *API) deleteWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
+	if err := a.store.DeleteWebhook(r.Context(), c.orgID); err != nil {
+		return err
+	}
+	a.changed(c.orgID, nil)
+	w.WriteHeader(httpx.StatusNoContent)
+	return nil
+}
+
+func (a *API) rotateWebhookSecret(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
+	ctx := r.Context()
+	cfg, err := a.webhookOf(ctx, c.orgID)
+	if err != nil {
+		return err
+	}
+	overlap := a.cfg.Webhooks.SecretOverlap
+	if overlap <= 0 {
+		overlap = webhook.DefaultOverlap
+	}
+	secret := webhook.NewSecret()
+	cfg.Rotate(secret, a.now().UTC(), overlap)
+	if err := a.store.PutWebhook(ctx, c.orgID, cfg); err != nil {
+		return err
+	}
+	a.changed(c.orgID, cfg)
+	writeJSON(w, httpx.StatusOK, map[string]string{"secret": secret})
+	return nil
+}
+
+// The events' data: the org's views.
+
+type sessionEvent struct {
+	Session *identity.Session `json:"session"`
+}
+
+type messageEvent struct {
+	Session *identity.Session `json:"session"`
+	Message *identity.Message `json:"message"`
+}
+
+// sessionCreated announces sess, just stored.
+func (a *API) sessionCreated(ctx context.Context, sess *identity.Session) {
+	a.events.Enqueue(ctx, sess.OrgID, webhook.SessionCreated, sess.ID, sessionEvent{Session: sess})
+}
+
+// messageCreated announces msg of sess, just stored: the session as it
+// reads with msg as its last message.
+func (a *API) messageCreated(ctx context.Context, sess *identity.Session, msg *identity.Message) {
+	s := *sess
+	if s.LastMessage == nil || s.LastMessage.ID < msg.ID {
+		s.LastMessage = msg
+		if msg.CreatedAt.After(s.UpdatedAt) {
+			s.UpdatedAt = msg.CreatedAt
+		}
+	}
+	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, messageEvent{Session: &s, Message: msg})
+}
+
+var _ queue.Handler = (*webhook.Dispatcher)(nil)

@@ -1,0 +1,413 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/chatwidget/identity/internal/api"
+	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/outbound"
+	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/internal/testclock"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+// fakeReceiver answers every delivery with status[url] (204 by default) and
+// keeps what it got.
+type fakeReceiver struct {
+	mu     sync.Mutex
+	status map[string]int
+	got    []outbound.Request
+}
+
+func (f *fakeReceiver) Do(_ context.Context, r outbound.Request) (outbound.Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, r)
+	if s, ok := f.status[r.URL]; ok {
+		return outbound.Response{Status: s}, nil
+	}
+	return outbound.Response{Status: 204}, nil
+}
+
+// event is one delivery as a receiver reads it.
+type event struct {
+	URL, ID string
+	Header  http.Header
+	Body    []byte
+	Type    string
+	Data    map[string]any
+}
+
+func (f *fakeReceiver) events() []event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []event
+	for _, r := range f.got {
+		h := http.Header{}
+		for _, kv := range r.Header {
+			h.Add(kv[0], kv[1])
+		}
+		e := event{URL: r.URL, ID: h.Get("webhook-id"), Header: h, Body: r.Body}
+		var p struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		_ = json.Unmarshal(r.Body, &p)
+		e.Type, e.Data = p.Type, p.Data
+		out = append(out, e)
+	}
+	return out
+}
+
+type hookEnv struct {
+	*env
+	api  *api.API
+	q    *queue.Memory
+	recv *fakeReceiver
+}
+
+func newHookEnv(t *testing.T) *hookEnv {
+	t.Helper()
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
+	cfg.Webhooks.AllowLoopback = true
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second))
+	mem := kv.NewMemory()
+	q := queue.NewMemory(clock.Now)
+	q.MaxRetries = 100
+	recv := &fakeReceiver{status: map[string]int{}}
+	a, err := api.New(mem, cfg, api.WithClock(clock.Now), api.WithQueue(q), api.WithOutbound(recv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &hookEnv{env: &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}, api: a, q: q, recv: recv}
+}
+
+// deliver runs the queue until nothing is due.
+func (e *hookEnv) deliver() {
+	for e.q.Deliver(context.Background(), e.api.Consumer()) > 0 {
+	}
+}
+
+func (e *hookEnv) setHook(o orgInfo, url string, events ...string) string {
+	e.t.Helper()
+	body := map[string]any{"url": url}
+	if events != nil {
+		body["events"] = events
+	}
+	r := e.server(o, "PUT", "/v1/webhook", body)
+	if r.Status != 200 {
+		e.t.Fatalf("PUT /v1/webhook: %d %s", r.Status, r.Raw)
+	}
+	s, _ := r.Body["webhook"].(map[string]any)["secret"].(string)
+	return s
+}
+
+func verifies(t *testing.T, secret string, ev event) bool {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API's clock is a test clock, moved a day on: the signature
+	// is checked, the timestamp's distance from the real now is not.
+	return wh.VerifyIgnoringTimestamp(ev.Body, ev.Header) == nil
+}
+
+func TestWebhookRoutes(t *testing.T) {
+	e := newHookEnv(t)
+	a, b := e.newOrg("A"), e.newOrg("B")
+	checkError(t, e.server(a, "GET", "/v1/webhook", nil), 404, "not_found")
+	checkError(t, e.server(a, "POST", "/v1/webhook/rotate-secret", nil), 404, "not_found")
+
+	r := e.server(a, "PUT", "/v1/webhook", map[string]any{"url": "https://hooks.example/a"})
+	if r.Status != 200 {
+		t.Fatalf("PUT: %d %s", r.Status, r.Raw)
+	}
+	wh := r.Body["webhook"].(map[string]any)
+	secret, _ := wh["secret"].(string)
+	if !strings.HasPrefix(secret, "whsec_") || len(secret) < len("whsec_")+32 {
+		t.Errorf("secret %q", secret)
+	}
+	if wh["url"] != "https://hooks.example/a" || wh["created_at"] == nil {
+		t.Errorf("webhook %v", wh)
+	}
+	if ev, _ := json.Marshal(wh["events"]); string(ev) != `["session.created","message.created","sessions.claimed","deletion.completed"]` {
+		t.Errorf("default events %s", ev)
+	}
+
+	g := e.server(a, "GET", "/v1/webhook", nil)
+	if g.Status != 200 || strings.Contains(g.Raw, "whsec_") || strings.Contains(g.Raw, `"secret"`) {
+		t.Errorf("GET shows %d %s", g.Status, g.Raw)
+	}
+	// Changing the URL or events keeps the secret and does not show it.
+	r = e.server(a, "PUT", "/v1/webhook", map[string]any{"url": "https://hooks.example/a2", "events": []string{"message.created"}})
+	if r.Status != 200 || strings.Contains(r.Raw, "whsec_") {
+		t.Errorf("second PUT: %d %s", r.Status, r.Raw)
+	}
+	if r.Body["webhook"].(map[string]any)["created_at"] != wh["created_at"] {
+		t.Errorf("created_at changed on update")
+	}
+
+	// Another org's key sees and changes nothing of A's.
+	checkError(t, e.server(b, "GET", "/v1/webhook", nil), 404, "not_found")
+	checkError(t, e.server(b, "POST", "/v1/webhook/rotate-secret", nil), 404, "not_found")
+	if r := e.server(b, "DELETE", "/v1/webhook", nil); r.Status != 204 {
+		t.Errorf("B's DELETE: %d", r.Status)
+	}
+	if g := e.server(a, "GET", "/v1/webhook", nil); g.Status != 200 || g.Body["webhook"].(map[string]any)["url"] != "https://hooks.example/a2" {
+		t.Errorf("A's webhook after B's calls: %d %s", g.Status, g.Raw)
+	}
+
+	rot := e.server(a, "POST", "/v1/webhook/rotate-secret", nil)
+	ns, _ := rot.Body["secret"].(string)
+	if rot.Status != 200 || !strings.HasPrefix(ns, "whsec_") || ns == secret || len(rot.Body) != 1 {
+		t.Errorf("rotate: %d %s", rot.Status, rot.Raw)
+	}
+
+	// Without credentials, with a widget token or a bad key: refused.
+	for _, c := range []resp{
+		e.send(request("GET", "/v1/webhook", nil)),
+		e.send(request("PUT", "/v1/webhook", map[string]any{"url": "https://x.example/"}, "X-Widget-Token", a.PK)),
+		e.send(request("POST", "/v1/webhook/rotate-secret", nil, "Authorization", "Bearer "+a.PK)),
+		e.send(request("DELETE", "/v1/webhook", nil, "Authorization", "Bearer sk_"+strings.Repeat("x", 40))),
+		e.admin("GET", "/v1/webhook", nil),
+	} {
+		checkError(t, c, 401, "unauthorized")
+	}
+	checkError(t, e.server(a, "PATCH", "/v1/webhook", nil), 405, "method_not_allowed")
+
+	if r := e.server(a, "DELETE", "/v1/webhook", nil); r.Status != 204 || r.Raw != "" {
+		t.Errorf("DELETE: %d %q", r.Status, r.Raw)
+	}
+	checkError(t, e.server(a, "GET", "/v1/webhook", nil), 404, "not_found")
+}
+
+func TestWebhookInvalid(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	e.setHook(a, "https://hooks.example/a")
+	long := "https://hooks.example/" + strings.Repeat("a", 2048)
+	cases := []struct {
+		body  any
+		code  string
+		field string
+	}{
+		{map[string]any{"url": "http://hooks.example/a"}, "invalid_request", "url"},
+		{map[string]any{"url": "https://user:pw@hooks.example/a"}, "invalid_request", "url"},
+		{map[string]any{"url": long}, "invalid_request", "url"},
+		{map[string]any{"url": "https://hooks.example/a", "events": []string{"message.deleted"}}, "invalid_request", "events"},
+		{map[string]any{"url": "https://hooks.example/a", "events": []string{}}, "invalid_request", "events"},
+		{map[string]any{"url": "https://hooks.example/a", "events": "message.created"}, "invalid_request", "events"},
+		{map[string]any{"url": "https://hooks.example/a", "events": []any{1}}, "invalid_request", "events"},
+		{map[string]any{"url": 5}, "invalid_request", "url"},
+		{map[string]any{}, "invalid_request", "url"},
+		{map[string]any{"URL": "https://hooks.example/b"}, "invalid_request", "url"},
+		{map[string]any{"url": "https://10.1.2.3/a"}, "invalid_request", "url"},
+		{`[1]`, "invalid_request", "body"},
+		{`{"url":`, "invalid_json", ""},
+		{``, "invalid_json", ""},
+	}
+	for _, c := range cases {
+		r := e.refused(t, 400, c.code, func() resp { return e.server(a, "PUT", "/v1/webhook", c.body) })
+		if c.field != "" {
+			checkErrorNames(t, r, 400, c.code, c.field)
+		}
+	}
+}
+
+// http:// to loopback only with WEBHOOK_ALLOW_LOOPBACK.
+func TestWebhookLoopbackNeedsTheVariable(t *testing.T) {
+	e := newEnv(t)
+	a := e.newOrg("A")
+	r := e.refused(t, 400, "invalid_request", func() resp {
+		return e.server(a, "PUT", "/v1/webhook", map[string]any{"url": "http://127.0.0.1:9999/hook"})
+	})
+	checkErrorNames(t, r, 400, "invalid_request", "url")
+	if r := e.server(a, "PUT", "/v1/webhook", map[string]any{"url": "https://hooks.example/"}); r.Status != 200 {
+		t.Errorf("an API without a queue still keeps the webhook: %d %s", r.Status, r.Raw)
+	}
+}
+
+// Every session and message (visitor's and agent's) is one event at its
+// org's URL, signed with its org's secret; none for a replay; none for an
+// org without a webhook or for a type it did not ask for.
+func TestWebhookEvents(t *testing.T) {
+	e := newHookEnv(t)
+	a, b, c := e.newOrg("A"), e.newOrg("B"), e.newOrg("C")
+	secretA := e.setHook(a, "http://127.0.0.1:1/a")
+	secretB := e.setHook(b, "http://127.0.0.1:1/b", "message.created")
+	tokA, tokB, tokC := e.contact(a, device1), e.contact(b, device1), e.contact(c, device1)
+
+	sessA := e.newSession(a, tokA, nil)
+	sessB := e.newSession(b, tokB, nil) // B does not want session.created
+	e.newSession(c, tokC, nil)          // C has no webhook
+	post := func(o orgInfo, tok, sess string, key string) resp {
+		h := []string{}
+		if key != "" {
+			h = []string{"Idempotency-Key", key}
+		}
+		return e.widget(o, tok, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": "hi"}, h...)
+	}
+	m1 := post(a, tokA, sessA["id"].(string), "k1")
+	if m1.Status != 201 {
+		t.Fatalf("post: %d %s", m1.Status, m1.Raw)
+	}
+	if r := post(a, tokA, sessA["id"].(string), "k1"); r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %v", r.Status, r.Header)
+	}
+	post(b, tokB, sessB["id"].(string), "")
+	agent := e.server(a, "POST", "/v1/sessions/"+sessA["id"].(string)+"/messages", map[string]any{"content": "hello", "author_name": "Ann"}, "Idempotency-Key", "a1")
+	e.server(a, "POST", "/v1/sessions/"+sessA["id"].(string)+"/messages", map[string]any{"content": "hello", "author_name": "Ann"}, "Idempotency-Key", "a1")
+	checkError(t, e.widget(a, tokA, "POST", "/v1/widget/sessions/"+sessA["id"].(string)+"/messages", map[string]any{"content": ""}), 400, "invalid_request")
+	e.deliver()
+
+	evs := e.recv.events()
+	ids := map[string]int{}
+	var typesA, typesB []string
+	for _, ev := range evs {
+		ids[ev.ID]++
+		switch ev.URL {
+		case "http://127.0.0.1:1/a":
+			typesA = append(typesA, ev.Type)
+			if !verifies(t, secretA, ev) || verifies(t, secretB, ev) {
+				t.Errorf("A's event %s does not verify with A's secret alone", ev.ID)
+			}
+		case "http://127.0.0.1:1/b":
+			typesB = append(typesB, ev.Type)
+			if !verifies(t, secretB, ev) || verifies(t, secretA, ev) {
+				t.Errorf("B's event %s does not verify with B's secret alone", ev.ID)
+			}
+			if s := ev.Data["session"].(map[string]any); s["id"] != sessB["id"] {
+				t.Errorf("B got a session of another org: %v", s["id"])
+			}
+		default:
+			t.Errorf("a delivery to %s", ev.URL)
+		}
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+	slices.Sort(typesA) // deliveries run at once: in no set order
+	if strings.Join(typesA, ",") != "message.created,message.created,session.created" || strings.Join(typesB, ",") != "message.created" {
+		t.Errorf("A got %v, B got %v", typesA, typesB)
+	}
+	// message.created carries the org's views: the session (with this
+	// message as its last) and the message.
+	for _, ev := range evs {
+		if ev.Type != "message.created" || ev.URL != "http://127.0.0.1:1/a" {
+			continue
+		}
+		msg := ev.Data["message"].(map[string]any)
+		sess := ev.Data["session"].(map[string]any)
+		if sess["id"] != sessA["id"] || sess["last_message"].(map[string]any)["id"] != msg["id"] {
+			t.Errorf("message.created data %v", ev.Data)
+		}
+		switch msg["role"] {
+		case "agent":
+			if msg["id"] != agent.Body["message"].(map[string]any)["id"] || msg["author_name"] != "Ann" {
+				t.Errorf("the agent's message event %v", msg)
+			}
+		case "user":
+			if msg["id"] != m1.Body["message"].(map[string]any)["id"] {
+				t.Errorf("the visitor's message event %v", msg)
+			}
+		default:
+			t.Errorf("message event %v", msg)
+		}
+	}
+}
+
+// A receiver that fails gets the event again later with the same id; after
+// a rotation both secrets sign for the overlap, then only the new one.
+func TestWebhookRetryAndRotation(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	old := e.setHook(a, "https://hooks.example/a")
+	tok := e.contact(a, device1)
+	e.recv.status["https://hooks.example/a"] = 500
+	sess := e.newSession(a, tok, nil)
+	e.deliver()
+	e.clock.Advance(time.Minute)
+	e.deliver()
+	delete(e.recv.status, "https://hooks.example/a")
+	e.clock.Advance(2 * time.Minute)
+	e.deliver()
+	evs := e.recv.events()
+	if len(evs) != 3 || evs[0].ID != evs[1].ID || evs[1].ID != evs[2].ID {
+		t.Fatalf("%d attempts with ids %v", len(evs), evs)
+	}
+	if evs[2].Data["session"].(map[string]any)["id"] != sess["id"] {
+		t.Errorf("the retried event %v", evs[2].Data)
+	}
+
+	rot := e.server(a, "POST", "/v1/webhook/rotate-secret", nil)
+	fresh := rot.Body["secret"].(string)
+	e.newSession(a, tok, nil)
+	e.deliver()
+	during := e.recv.events()[3]
+	if !verifies(t, fresh, during) || !verifies(t, old, during) {
+		t.Error("during the overlap, an event does not verify with both secrets")
+	}
+	e.clock.Advance(24*time.Hour + time.Second)
+	e.newSession(a, e.contact(a, device1), nil)
+	e.deliver()
+	after := e.recv.events()[4]
+	if !verifies(t, fresh, after) || verifies(t, old, after) {
+		t.Error("after the overlap, the old secret still verifies or the new one does not")
+	}
+}
+
+// KV operations a message post costs, without a webhook and with one: the
+// org's webhook is read once per instance every 30 s (the Dispatcher's
+// cache), not per message; the queue send is no KV operation.
+func TestWebhookKVOpsPerMessage(t *testing.T) {
+	e := newHookEnv(t)
+	a, b := e.newOrg("A"), e.newOrg("B")
+	e.setHook(b, "https://hooks.example/b")
+	count := func(o orgInfo) map[string]int {
+		tok := e.contact(o, device1)
+		sess := e.newSession(o, tok, nil)
+		post := func() {
+			if r := e.widget(o, tok, "POST", "/v1/widget/sessions/"+sess["id"].(string)+"/messages", map[string]any{"content": "x"}); r.Status != 201 {
+				t.Fatalf("post: %d", r.Status)
+			}
+		}
+		post() // warm: the first read of the org's webhook
+		before := e.mem.Ops()
+		post()
+		after := e.mem.Ops()
+		d := map[string]int{}
+		for k, v := range after {
+			if v != before[k] {
+				d[k] = v - before[k]
+			}
+		}
+		return d
+	}
+	without, with := count(a), count(b)
+	t.Logf("KV operations per message: no webhook %v, webhook %v", without, with)
+	if len(without) != len(with) {
+		t.Errorf("a webhook changes the KV operations of a message: %v -> %v", without, with)
+	}
+	for k, v := range without {
+		if with[k] != v {
+			t.Errorf("a webhook changes the KV operations of a message: %v -> %v", without, with)
+		}
+	}
+}

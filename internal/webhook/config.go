@@ -1,0 +1,173 @@
+package webhook
+
+import (
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatwidget/identity/internal/identity"
+)
+
+// Config is an org's webhook as stored (store: webhook/{org}). Its secrets
+// are symmetric keys the worker signs with, so they are stored as they are;
+// they are shown only when made (set, rotation).
+type Config struct {
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	Secrets   []Secret  `json:"secrets"` // the newest first
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Secret is one signing secret; a previous one signs until ExpiresAt.
+type Secret struct {
+	Value     string     `json:"value"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// DefaultOverlap is how long the previous secret keeps signing after a
+// rotation.
+const DefaultOverlap = 24 * time.Hour
+
+// Wants reports whether the webhook subscribes to event type t.
+func (c *Config) Wants(t string) bool { return c != nil && slices.Contains(c.Events, t) }
+
+// Signing is the secrets that sign at now: the newest, and the previous
+// ones until they expire.
+func (c *Config) Signing(now time.Time) []string {
+	var out []string
+	for _, s := range c.Secrets {
+		if s.ExpiresAt == nil || now.Before(*s.ExpiresAt) {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+// Rotate makes secret the newest, keeps the one it replaces signing for
+// overlap, and drops any older one: at most two secrets sign at once.
+func (c *Config) Rotate(secret string, now time.Time, overlap time.Duration) {
+	next := []Secret{{Value: secret, CreatedAt: now}}
+	if len(c.Secrets) > 0 && overlap > 0 {
+		prev := c.Secrets[0]
+		until := now.Add(overlap)
+		prev.ExpiresAt = &until
+		next = append(next, prev)
+	}
+	c.Secrets = next
+	c.UpdatedAt = now
+}
+
+// MaxURLLength bounds a webhook's URL, in bytes (it is ASCII).
+const MaxURLLength = 2048
+
+// ValidateURL checks a webhook URL: absolute https (or http to 127.0.0.1
+// or localhost with allowLoopback, the local development setting), at most
+// MaxURLLength printable ASCII characters, no credentials, and no host that
+// only the worker's own network could reach (loopback, private, link-local
+// addresses, localhost) unless allowLoopback permits loopback. The error is
+// identity.Invalid naming the field "url".
+func ValidateURL(raw string, allowLoopback bool) (string, error) {
+	if raw == "" {
+		return "", identity.Invalid("url", "is required.")
+	}
+	if len(raw) > MaxURLLength {
+		return "", identity.Invalid("url", "must be at most %d characters.", MaxURLLength)
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c >= 0x7f {
+			return "", identity.Invalid("url", "must be printable ASCII without spaces (percent-encode the rest).")
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Opaque != "" || u.Host == "" {
+		return "", identity.Invalid("url", "must be an absolute https:// URL.")
+	}
+	if u.User != nil {
+		return "", identity.Invalid("url", "must not hold credentials (user:password@); authenticate events by their signature.")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "", identity.Invalid("url", "must not have a fragment (#...).")
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return "", identity.Invalid("url", "must name a host.")
+	}
+	if p := u.Port(); p != "" {
+		if n, ok := port(p); !ok || n == 0 {
+			return "", identity.Invalid("url", "has an invalid port.")
+		}
+	}
+	loopback := isLoopback(host)
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !(allowLoopback && loopback) {
+			return "", identity.Invalid("url", "must be https:// (http:// only to 127.0.0.1 or localhost in local development).")
+		}
+	default:
+		return "", identity.Invalid("url", "must be an https:// URL.")
+	}
+	if loopback && !allowLoopback || !loopback && isInternal(host) {
+		return "", identity.Invalid("url", "must name a public host, not a loopback, private or link-local address.")
+	}
+	return raw, nil
+}
+
+func port(p string) (int, bool) {
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' || n > 65535 {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= 65535
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isInternal: an address literal no public receiver has, or a name that
+// resolves only inside a network.
+func isInternal(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()
+	}
+	return strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") || !strings.Contains(strings.Trim(host, "."), ".")
+}
+
+// ParseEvents checks the events a webhook subscribes to: nil means all of
+// them; otherwise at least one, each a known type (duplicates are kept
+// once, in the contract's order). The error names the field "events".
+func ParseEvents(events []string, given bool) ([]string, error) {
+	if !given {
+		return slices.Clone(AllEvents), nil
+	}
+	if len(events) == 0 {
+		return nil, identity.Invalid("events", "must name at least one event (leave it out for all of them).")
+	}
+	for _, e := range events {
+		if !Known(e) {
+			if len(e) > 64 {
+				e = e[:64] + "..."
+			}
+			return nil, identity.Invalid("events", "names an unknown event %q: the events are %s.", e, strings.Join(AllEvents, ", "))
+		}
+	}
+	var out []string
+	for _, e := range AllEvents {
+		if slices.Contains(events, e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,207 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/chatwidget/identity/internal/outbound"
+	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/internal/testclock"
+	"github.com/chatwidget/identity/internal/webhook"
+)
+
+type configs struct {
+	mu    sync.Mutex
+	m     map[string]*webhook.Config
+	reads int
+}
+
+func (c *configs) Webhook(_ context.Context, org string) (*webhook.Config, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads++
+	return c.m[org], nil
+}
+
+// receiver is a fake outbound.Doer: answers[url] says what the next attempts
+// to that URL get (status, or 0 for no answer).
+type receiver struct {
+	mu      sync.Mutex
+	answers map[string][]int
+	got     []outbound.Request
+}
+
+func (r *receiver) Do(_ context.Context, req outbound.Request) (outbound.Response, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, req)
+	status := 204
+	if a := r.answers[req.URL]; len(a) > 0 {
+		status, r.answers[req.URL] = a[0], a[1:]
+	}
+	if status == 0 {
+		return outbound.Response{}, outbound.ErrTimeout
+	}
+	return outbound.Response{Status: status}, nil
+}
+
+func header(req outbound.Request) http.Header {
+	h := http.Header{}
+	for _, kv := range req.Header {
+		h.Add(kv[0], kv[1])
+	}
+	return h
+}
+
+func TestDispatcher(t *testing.T) {
+	clock := testclock.New(time.Now())
+	ctx := context.Background()
+	secretA, secretB := webhook.NewSecret(), webhook.NewSecret()
+	cfgs := &configs{m: map[string]*webhook.Config{
+		"A": {URL: "https://a.example/hook", Events: []string{webhook.MessageCreated}, Secrets: []webhook.Secret{{Value: secretA}}},
+		"B": {URL: "https://b.example/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: secretB}}},
+	}}
+	q := queue.NewMemory(clock.Now)
+	q.MaxRetries = 100
+	recv := &receiver{answers: map[string][]int{"https://a.example/hook": {500, 0, 302}}}
+	d := webhook.NewDispatcher(cfgs, q, recv, clock.Now, t.Logf)
+	d.RetryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
+	mux := queue.NewMux(4, t.Logf)
+	mux.Handle(webhook.Kind, d)
+
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", map[string]string{"x": "1"})
+	d.Enqueue(ctx, "A", webhook.SessionCreated, "s1", nil) // A does not want it
+	d.Enqueue(ctx, "B", webhook.SessionCreated, "s2", map[string]string{"y": "2"})
+	d.Enqueue(ctx, "C", webhook.MessageCreated, "m3", nil) // C has no webhook
+	if n := q.Sent(); n != 2 {
+		t.Fatalf("%d messages sent, want 2", n)
+	}
+	if cfgs.reads != 3 {
+		t.Errorf("%d config reads for 3 orgs, want 3 (cached)", cfgs.reads)
+	}
+	for range 10 {
+		q.Deliver(ctx, mux)
+		clock.Advance(time.Second)
+	}
+	// A: 500, no answer, 302, then 204 on the 4th attempt; B at once.
+	var toA, toB []outbound.Request
+	for _, r := range recv.got {
+		switch r.URL {
+		case "https://a.example/hook":
+			toA = append(toA, r)
+		case "https://b.example/hook":
+			toB = append(toB, r)
+		default:
+			t.Errorf("a delivery to %s", r.URL)
+		}
+	}
+	if len(toA) != 4 || len(toB) != 1 {
+		t.Fatalf("%d attempts to A (want 4), %d to B (want 1)", len(toA), len(toB))
+	}
+	id := header(toA[0]).Get("webhook-id")
+	for _, r := range toA {
+		if got := header(r).Get("webhook-id"); got != id {
+			t.Errorf("attempts carry ids %q and %q", id, got)
+		}
+		if r.Timeout != webhook.Timeout {
+			t.Errorf("timeout %v", r.Timeout)
+		}
+	}
+	if id != webhook.EventID("A", webhook.MessageCreated, "m1") {
+		t.Errorf("webhook-id %q", id)
+	}
+	whA, _ := standardwebhooks.NewWebhook(secretA)
+	whB, _ := standardwebhooks.NewWebhook(secretB)
+	last := toA[3]
+	if err := whA.VerifyIgnoringTimestamp(last.Body, header(last)); err != nil {
+		t.Errorf("A's event does not verify with A's secret: %v", err)
+	}
+	if whB.VerifyIgnoringTimestamp(last.Body, header(last)) == nil {
+		t.Error("A's event verifies with B's secret")
+	}
+	var p struct {
+		Type string            `json:"type"`
+		Data map[string]string `json:"data"`
+	}
+	if err := json.Unmarshal(last.Body, &p); err != nil || p.Type != webhook.MessageCreated || p.Data["x"] != "1" {
+		t.Errorf("payload %s", last.Body)
+	}
+	if err := whB.VerifyIgnoringTimestamp(toB[0].Body, header(toB[0])); err != nil {
+		t.Errorf("B's event: %v", err)
+	}
+}
+
+// After the schedule the event goes to the dead-letter queue; a webhook
+// removed meanwhile ends it quietly.
+func TestDispatcherGivesUp(t *testing.T) {
+	clock := testclock.New(time.Now())
+	ctx := context.Background()
+	cfgs := &configs{m: map[string]*webhook.Config{
+		"A": {URL: "https://a.example/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}},
+	}}
+	q := queue.NewMemory(clock.Now)
+	q.MaxRetries = 100
+	recv := &receiver{answers: map[string][]int{"https://a.example/hook": {500, 500, 500, 500, 500, 500}}}
+	d := webhook.NewDispatcher(cfgs, q, recv, clock.Now, nil)
+	d.RetryDelays = []time.Duration{time.Second, time.Second}
+	mux := queue.NewMux(1, nil)
+	mux.Handle(webhook.Kind, d)
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", nil)
+	for range 5 {
+		q.Deliver(ctx, mux)
+		clock.Advance(time.Second)
+	}
+	if len(recv.got) != 3 || len(q.DeadLetters()) != 1 {
+		t.Errorf("%d attempts (want 3), %d dead letters (want 1)", len(recv.got), len(q.DeadLetters()))
+	}
+
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m2", nil)
+	cfgs.mu.Lock()
+	delete(cfgs.m, "A")
+	cfgs.mu.Unlock()
+	q.Deliver(ctx, mux)
+	if len(recv.got) != 3 || len(q.Pending()) != 0 {
+		t.Errorf("an event of a removed webhook was delivered or kept")
+	}
+}
+
+func TestDefaultSchedule(t *testing.T) {
+	var total time.Duration
+	prev := time.Duration(0)
+	for _, d := range webhook.DefaultRetryDelays {
+		if d < prev {
+			t.Errorf("delays shrink: %v after %v", d, prev)
+		}
+		prev = d
+		total += d
+	}
+	if webhook.DefaultRetryDelays[0] > time.Minute || total < 6*time.Hour {
+		t.Errorf("first retry %v, retries last %v: want within 60 s and at least 6 h", webhook.DefaultRetryDelays[0], total)
+	}
+	for _, d := range webhook.DefaultRetryDelays {
+		if d > queue.MaxDelay {
+			t.Errorf("delay %v over the queue's limit", d)
+		}
+	}
+}
+
+type failingQueue struct{}
+
+func (failingQueue) Send(context.Context, []byte, time.Duration) error { return errors.New("full") }
+
+func TestEnqueueFailureIsLogged(t *testing.T) {
+	cfgs := &configs{m: map[string]*webhook.Config{"A": {URL: "https://a.example/", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}}}}
+	var logged int
+	d := webhook.NewDispatcher(cfgs, failingQueue{}, nil, nil, func(string, ...any) { logged++ })
+	d.Enqueue(context.Background(), "A", webhook.MessageCreated, "m", nil)
+	if logged != 1 {
+		t.Errorf("logged %d lines", logged)
+	}
+}

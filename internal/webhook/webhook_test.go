@@ -1,0 +1,232 @@
+package webhook_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/webhook"
+)
+
+// The Standard Webhooks specification's published example (spec/
+// standard-webhooks.md, "Signature scheme"; the Go library's TestWebhookSign).
+func TestSignTestVector(t *testing.T) {
+	got, err := webhook.Sign([]string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, "msg_p5jXN8AQM9LWM0D4loKWxJek",
+		time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Errorf("Sign = %q, want %q", got, want)
+	}
+}
+
+func headers(id string, ts time.Time, sig string) http.Header {
+	h := http.Header{}
+	h.Set("webhook-id", id)
+	h.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
+	h.Set("webhook-signature", sig)
+	return h
+}
+
+// Two secrets sign side by side and the library verifies with either; a
+// third secret, a changed body or id verifies with neither.
+func TestSignVerifiesWithTheLibrary(t *testing.T) {
+	a, b, other := webhook.NewSecret(), webhook.NewSecret(), webhook.NewSecret()
+	if !strings.HasPrefix(a, "whsec_") || a == b {
+		t.Fatalf("secrets %q %q", a, b)
+	}
+	now := time.Now()
+	body := []byte(`{"type":"message.created","timestamp":"2026-01-01T00:00:00Z","data":{"x":"<&>"}}`)
+	sig, err := webhook.Sign([]string{a, b}, "evt_1", now, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Split(sig, " ")); n != 2 {
+		t.Fatalf("%d signatures in %q", n, sig)
+	}
+	verify := func(secret string, body []byte, id string) error {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wh.Verify(body, headers(id, now, sig))
+	}
+	for _, s := range []string{a, b} {
+		if err := verify(s, body, "evt_1"); err != nil {
+			t.Errorf("the library refused a signature: %v", err)
+		}
+	}
+	if verify(other, body, "evt_1") == nil {
+		t.Error("a third secret verified")
+	}
+	if verify(a, append([]byte(nil), append(body, ' ')...), "evt_1") == nil {
+		t.Error("a changed body verified")
+	}
+	if verify(a, body, "evt_2") == nil {
+		t.Error("another id verified")
+	}
+	if _, err := webhook.Sign(nil, "x", now, body); err == nil {
+		t.Error("signed with no secret")
+	}
+	if _, err := webhook.Sign([]string{"whsec_!!"}, "x", now, body); err == nil {
+		t.Error("signed with a secret that is not base64")
+	}
+}
+
+func TestEventID(t *testing.T) {
+	id := webhook.EventID("org1", webhook.MessageCreated, "m1")
+	if id != webhook.EventID("org1", webhook.MessageCreated, "m1") || !strings.HasPrefix(id, "evt_") || len(id) != 36 {
+		t.Errorf("EventID %q not stable or not evt_ + 32 hex", id)
+	}
+	for _, other := range []string{
+		webhook.EventID("org2", webhook.MessageCreated, "m1"),
+		webhook.EventID("org1", webhook.SessionCreated, "m1"),
+		webhook.EventID("org1", webhook.MessageCreated, "m2"),
+		webhook.EventID("org1\x00message.created", "", "m1"),
+	} {
+		if other == id {
+			t.Errorf("EventID collides: %q", other)
+		}
+	}
+}
+
+func TestValidateURL(t *testing.T) {
+	ok := []struct {
+		url      string
+		loopback bool
+	}{
+		{"https://hooks.example.com/chat", false},
+		{"https://hooks.example.com:8443/chat?org=1", false},
+		{"https://93.184.216.34/x", false},
+		{"http://127.0.0.1:9999/hook", true},
+		{"http://localhost:9999/hook", true},
+		{"https://localhost:9999/hook", true},
+		{"http://[::1]:9999/hook", true},
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-len("https://example.com/")), false},
+	}
+	for _, c := range ok {
+		if _, err := webhook.ValidateURL(c.url, c.loopback); err != nil {
+			t.Errorf("ValidateURL(%.60q, %v) refused: %v", c.url, c.loopback, err)
+		}
+	}
+	bad := []struct {
+		url      string
+		loopback bool
+	}{
+		{"", false},
+		{"http://hooks.example.com/chat", false},
+		{"http://hooks.example.com/chat", true},
+		{"http://127.0.0.1:9999/hook", false},
+		{"http://localhost:9999/hook", false},
+		{"https://localhost/hook", false},
+		{"https://127.0.0.1/hook", false},
+		{"http://10.0.0.1:9999/hook", true},
+		{"https://10.0.0.1/hook", false},
+		{"https://192.168.1.1/hook", false},
+		{"https://169.254.169.254/latest", false},
+		{"https://[fd00::1]/x", false},
+		{"https://0.0.0.0/x", false},
+		{"https://intranet/x", false},
+		{"https://printer.local/x", false},
+		{"https://user:pass@hooks.example.com/", false},
+		{"https://user@hooks.example.com/", false},
+		{"http://user:pass@127.0.0.1:9/", true},
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength), false},
+		{"ftp://example.com/", false},
+		{"javascript:alert(1)", false},
+		{"//example.com/x", false},
+		{"/relative", false},
+		{"https:///nohost", false},
+		{"https://exa mple.com/", false},
+		{"https://example.com/\u00e9", false},
+		{"https://example.com/\n", false},
+		{"https://example.com:99999/", false},
+		{"https://example.com:/x", false},
+		{"https://example.com/#frag", false},
+		{"HTTPS://Example.com/", false},
+	}
+	for _, c := range bad {
+		_, err := webhook.ValidateURL(c.url, c.loopback)
+		var e *identity.Error
+		if err == nil {
+			if c.url == "HTTPS://Example.com/" || c.url == "https://example.com:/x" {
+				continue // url.Parse lower-cases the scheme; an empty port is no port
+			}
+			t.Errorf("ValidateURL(%.60q, %v) accepted", c.url, c.loopback)
+			continue
+		}
+		if !asError(err, &e) || e.Code != identity.CodeInvalidRequest || !strings.HasPrefix(e.Message, "url ") {
+			t.Errorf("ValidateURL(%.60q): %v, want invalid_request naming url", c.url, err)
+		}
+	}
+}
+
+func asError(err error, e **identity.Error) bool {
+	v, ok := err.(*identity.Error)
+	*e = v
+	return ok
+}
+
+func TestParseEvents(t *testing.T) {
+	all, err := webhook.ParseEvents(nil, false)
+	if err != nil || strings.Join(all, ",") != "session.created,message.created,sessions.claimed,deletion.completed" {
+		t.Errorf("default events %v, %v", all, err)
+	}
+	got, err := webhook.ParseEvents([]string{"message.created", "session.created", "message.created"}, true)
+	if err != nil || strings.Join(got, ",") != "session.created,message.created" {
+		t.Errorf("ParseEvents = %v, %v", got, err)
+	}
+	for _, bad := range [][]string{{}, {"message.deleted"}, {"Message.Created"}, {"message.created", ""}, {"message.created "}} {
+		_, err := webhook.ParseEvents(bad, true)
+		var e *identity.Error
+		if !asError(err, &e) || e.Code != identity.CodeInvalidRequest || !strings.HasPrefix(e.Message, "events ") {
+			t.Errorf("ParseEvents(%q): %v, want invalid_request naming events", bad, err)
+		}
+	}
+}
+
+func TestRotate(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &webhook.Config{Secrets: []webhook.Secret{{Value: "s1", CreatedAt: t0}}}
+	c.Rotate("s2", t0.Add(time.Hour), webhook.DefaultOverlap)
+	if got := c.Signing(t0.Add(2 * time.Hour)); strings.Join(got, " ") != "s2 s1" {
+		t.Errorf("during the overlap: %v", got)
+	}
+	if got := c.Signing(t0.Add(25 * time.Hour)); strings.Join(got, " ") != "s2" {
+		t.Errorf("after the overlap: %v", got)
+	}
+	c.Rotate("s3", t0.Add(3*time.Hour), webhook.DefaultOverlap)
+	if got := c.Signing(t0.Add(4 * time.Hour)); strings.Join(got, " ") != "s3 s2" {
+		t.Errorf("after a second rotation: %v (at most two sign)", got)
+	}
+}
+
+func FuzzValidateURL(f *testing.F) {
+	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, raw string, loopback bool) {
+		got, err := webhook.ValidateURL(raw, loopback)
+		if err != nil {
+			if _, ok := err.(*identity.Error); !ok {
+				t.Fatalf("error of type %T", err)
+			}
+			return
+		}
+		u, perr := url.Parse(raw)
+		if got != raw || perr != nil || u.User != nil || u.Host == "" || len(raw) > webhook.MaxURLLength || strings.ContainsAny(raw, " \n\t#") {
+			t.Fatalf("accepted %q", raw)
+		}
+		if !strings.HasPrefix(strings.ToLower(raw), "https://") && !loopback {
+			t.Fatalf("accepted %q, not https", raw)
+		}
+	})
+}

@@ -1,0 +1,181 @@
+package soak
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chatwidget/identity/internal/webhook"
+	"github.com/chatwidget/identity/worker/test/webhookrecv"
+)
+
+// The webhook check: with Target.Webhooks set, every org's webhook points at
+// its own endpoint of that receiver (message.created), and after the load
+// every acknowledged message must have produced exactly one event id
+// (webhook.EventID of its org and id) at its org's endpoint, verified with
+// that org's secret, and none at another org's. Several deliveries of one id
+// are allowed (at least once) and counted.
+//
+// wrangler dev runs the Queue in memory: what it holds when it stops is gone
+// after the restart, where a deployed Queue keeps it. So before the restart
+// the soak waits (up to PreRestartWait, the load going on) until every event
+// of the messages acknowledged so far has arrived; the events of messages
+// acknowledged from then until the worker answers again may have been in
+// wrangler's queue when it stopped, and are counted apart if missing
+// (LostAtRestart), not as violations. Every other event must arrive.
+
+// PreRestartWait bounds the wait for the events before the restart.
+const PreRestartWait = 20 * time.Second
+
+// WebhookWait bounds how long the soak waits after the load for the events.
+const WebhookWait = 60 * time.Second
+
+// WebhookFindings are what the webhook check found; Missing, Foreign and
+// Unverified are violations.
+type WebhookFindings struct {
+	Checked       bool
+	Expected      int // acknowledged messages
+	Delivered     int // of those, whose event id arrived at their org
+	Missing       int // acknowledged, no event
+	LostAtRestart int // missing, acknowledged just before or during the restart (wrangler dev's queue is in memory)
+	Duplicates    int // extra deliveries of an id already delivered
+	Foreign       int // an event at an org that is not its own
+	Unverified    int // a delivery the org's secret does not verify
+	Others        int // events of no acknowledged message (a message stored without its 201)
+}
+
+func (f WebhookFindings) violations() int { return f.Missing + f.Foreign + f.Unverified }
+
+func endpointName(run string, o Org) string { return run + "-" + o.Name }
+
+// setupWebhooks points every org's webhook at its endpoint.
+func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.Receiver, run string) error {
+	for _, o := range w.Orgs {
+		name := endpointName(run, o)
+		body, _ := json.Marshal(map[string]any{"url": recv.Endpoint(name), "events": []string{webhook.MessageCreated}})
+		res, err := c.do(ctx, request{method: "PUT", path: "/v1/webhook", body: body,
+			header: map[string]string{"Authorization": "Bearer " + o.APIKey}, expect: []int{200}})
+		if err != nil {
+			return fmt.Errorf("setting the webhook of %s: %w", o.Name, err)
+		}
+		var out struct {
+			Webhook struct {
+				Secret string `json:"secret"`
+			} `json:"webhook"`
+		}
+		if json.Unmarshal(res.body, &out) != nil || out.Webhook.Secret == "" {
+			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.body, 200))
+		}
+		recv.SetSecrets(name, out.Webhook.Secret)
+	}
+	return nil
+}
+
+// expectedEvents is, per org index, the event id of every acknowledged
+// message.
+func expectedEvents(w *World, l Ledger) []map[string]MessageEntry {
+	out := make([]map[string]MessageEntry, len(w.Orgs))
+	for i := range out {
+		out[i] = map[string]MessageEntry{}
+	}
+	for _, m := range l.Messages {
+		if m.Acked {
+			out[m.Org][webhook.EventID(w.Orgs[m.Org].ID, webhook.MessageCreated, m.ID)] = m
+		}
+	}
+	return out
+}
+
+// waitWebhooks waits until every expected event arrived, or for wait.
+func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Receiver, run string, wait time.Duration) {
+	want := expectedEvents(w, l)
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		complete := true
+		for i, o := range w.Orgs {
+			got := map[string]bool{}
+			for _, d := range recv.Accepted(endpointName(run, o)) {
+				got[d.ID] = true
+			}
+			for id := range want[i] {
+				if !got[id] {
+					complete = false
+				}
+			}
+		}
+		if complete {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// checkWebhooks compares what the receiver got with the ledger; a missing
+// event of a message acknowledged between lossFrom and lossTo is counted as
+// lost at the restart.
+func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, run string, lossFrom, lossTo time.Time) {
+	wf := &f.Webhooks
+	wf.Checked = true
+	want := expectedEvents(w, l)
+	owner := map[string]int{} // event id -> org
+	for i := range want {
+		for id := range want[i] {
+			owner[id] = i
+		}
+	}
+	sessionOrg := map[string]int{}
+	for _, s := range l.Sessions {
+		if s.Acked {
+			sessionOrg[s.ID] = s.Org
+		}
+	}
+	for i, o := range w.Orgs {
+		seen := map[string]int{}
+		for _, d := range recv.Deliveries(endpointName(run, o)) {
+			if d.Status == 401 {
+				wf.Unverified++
+				f.problem("webhook: %s got a delivery (%s) its secret does not verify: %s", o.Name, d.ID, d.VerifyErr)
+				continue
+			}
+			if d.Status != 204 {
+				continue
+			}
+			foreign := false
+			if org, ok := owner[d.ID]; ok && org != i {
+				foreign = true
+			}
+			if sess, _ := d.Data["session"].(map[string]any); sess != nil {
+				if org, ok := sessionOrg[fmt.Sprint(sess["id"])]; ok && org != i {
+					foreign = true
+				}
+			}
+			if foreign {
+				wf.Foreign++
+				f.problem("webhook: %s got event %s of another org", o.Name, d.ID)
+				continue
+			}
+			seen[d.ID]++
+		}
+		for id, n := range seen {
+			if n > 1 {
+				wf.Duplicates += n - 1
+			}
+			if _, ok := want[i][id]; !ok {
+				wf.Others++
+			}
+		}
+		for id, m := range want[i] {
+			wf.Expected++
+			switch {
+			case seen[id] > 0:
+				wf.Delivered++
+			case !lossFrom.IsZero() && m.AckedAt.After(lossFrom) && m.AckedAt.Before(lossTo):
+				wf.LostAtRestart++
+			default:
+				wf.Missing++
+				f.problem("webhook: message %s of %s (acknowledged %s) produced no event %s", m.ID, o.Name, m.AckedAt.Format(time.RFC3339Nano), id)
+			}
+		}
+	}
+}

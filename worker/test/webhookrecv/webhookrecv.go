@@ -1,0 +1,210 @@
+// Package webhookrecv is a webhook receiver for the tests that run the
+// worker under wrangler dev (worker/webhooke2e, worker/soak): an HTTP server
+// on 127.0.0.1 with one endpoint per org (/o/{name}), which verifies every
+// delivery with the Standard Webhooks Go library against the secrets it was
+// told of, answers 204 to a delivery that verifies (401 to one that does
+// not), and records both. It can answer 500 to an endpoint's next n
+// deliveries, and go down (stop listening) and come back on the same port.
+package webhookrecv
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+// Delivery is one request an endpoint got.
+type Delivery struct {
+	ID     string // webhook-id
+	Type   string
+	Data   map[string]any
+	Status int // what the receiver answered
+	// Verified lists the indexes (into the endpoint's secrets) of the
+	// secrets whose signature verified; VerifyErr is why none did.
+	Verified  []int
+	VerifyErr string
+	At        time.Time
+}
+
+type endpoint struct {
+	secrets    []string
+	failNext   int
+	deliveries []Delivery
+}
+
+// Receiver is the running server. Safe for concurrent use.
+type Receiver struct {
+	URL  string // http://127.0.0.1:PORT
+	addr string
+
+	mu        sync.Mutex
+	endpoints map[string]*endpoint
+	ln        net.Listener
+	srv       *http.Server
+}
+
+// Start listens on a free loopback port.
+func Start() (*Receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{URL: "http://" + ln.Addr().String(), addr: ln.Addr().String(), endpoints: map[string]*endpoint{}}
+	r.serve(ln)
+	return r, nil
+}
+
+func (r *Receiver) serve(ln net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 5 * time.Second}
+	r.ln, r.srv = ln, srv
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// Close stops the server for good.
+func (r *Receiver) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.srv == nil {
+		return nil
+	}
+	err := r.srv.Close()
+	r.srv = nil
+	return err
+}
+
+// Down stops listening: deliveries meet a refused connection until Up.
+func (r *Receiver) Down() error { return r.Close() }
+
+// Up listens again on the same port.
+func (r *Receiver) Up() error {
+	var err error
+	for range 20 {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", r.addr); err == nil {
+			r.mu.Lock()
+			r.serve(ln)
+			r.mu.Unlock()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// Endpoint is the URL of name's endpoint.
+func (r *Receiver) Endpoint(name string) string { return r.URL + "/o/" + name }
+
+func (r *Receiver) ep(name string) *endpoint {
+	e := r.endpoints[name]
+	if e == nil {
+		e = &endpoint{}
+		r.endpoints[name] = e
+	}
+	return e
+}
+
+// SetSecrets sets the secrets name's deliveries are verified with.
+func (r *Receiver) SetSecrets(name string, secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ep(name).secrets = secrets
+}
+
+// FailNext makes name's next n deliveries get a 500.
+func (r *Receiver) FailNext(name string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ep(name).failNext = n
+}
+
+// Deliveries is everything name got, in order.
+func (r *Receiver) Deliveries(name string) []Delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Delivery(nil), r.ep(name).deliveries...)
+}
+
+// Accepted is the deliveries name answered with 204 (verified, not failed
+// on purpose).
+func (r *Receiver) Accepted(name string) []Delivery {
+	var out []Delivery
+	for _, d := range r.Deliveries(name) {
+		if d.Status == http.StatusNoContent {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Names is every endpoint that got a delivery or was configured.
+func (r *Receiver) Names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for n := range r.endpoints {
+		out = append(out, n)
+	}
+	return out
+}
+
+func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
+	name, ok := strings.CutPrefix(req.URL.Path, "/o/")
+	if !ok || req.Method != http.MethodPost {
+		http.NotFound(w, req)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	e := r.ep(name)
+	secrets := append([]string(nil), e.secrets...)
+	r.mu.Unlock()
+
+	d := Delivery{ID: req.Header.Get("webhook-id"), At: time.Now()}
+	var p struct {
+		Type string         `json:"type"`
+		Data map[string]any `json:"data"`
+	}
+	_ = json.Unmarshal(body, &p)
+	d.Type, d.Data = p.Type, p.Data
+	var errs []string
+	for i, s := range secrets {
+		wh, err := standardwebhooks.NewWebhook(s)
+		if err == nil {
+			err = wh.Verify(body, req.Header)
+		}
+		if err == nil {
+			d.Verified = append(d.Verified, i)
+		} else {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(secrets) == 0 {
+		errs = append(errs, errors.New("no secret set").Error())
+	}
+
+	r.mu.Lock()
+	switch {
+	case len(d.Verified) == 0:
+		d.Status = http.StatusUnauthorized
+		d.VerifyErr = strings.Join(errs, "; ")
+	case e.failNext > 0:
+		e.failNext--
+		d.Status = http.StatusInternalServerError
+	default:
+		d.Status = http.StatusNoContent
+	}
+	e.deliveries = append(e.deliveries, d)
+	r.mu.Unlock()
+	w.WriteHeader(d.Status)
+}
