@@ -169,6 +169,15 @@
       }, function (e) { ul.removeAttribute("aria-busy"); note(e); });
     }
 
+    // ask: the claim prompt (claimChats "ask"), answered once per user and device.
+    function ask(o) {
+      view("Conversations");
+      var n = o.count + (o.more ? "+" : "");
+      body.append(h("p", null, "Add " + (n == 1 ? "the conversation" : "the " + n + " conversations") + " from this browser to your account?"),
+        h("button", { "data-widget": "claim", onclick: function () { w.claim().then(list, function (e) { list(); note(e); }); } }, "Add them"),
+        h("button", { "data-widget": "claim-decline", onclick: function () { w.declineClaim(); list(); } }, "No thanks"));
+    }
+
     // open2: the chat view of session id, or of a new chat when id is "".
     function open2(id, key) {
       view("Chat", true);
@@ -261,7 +270,10 @@
       if (w && w.status().needsForm) return form();
       body.append(h("small", null, "Connecting\u2026"));
       if (!w) return; // ready opens it again
-      w.start().then(function (s) { if (s.needsForm) form(); else list(); }, note);
+      w.start().then(function (s) {
+        if (s.needsForm) return form();
+        w.offerClaim().then(function (o) { if (o.ask) ask(o); else list(); }, list);
+      }, note);
     }
 
     self.open = function () {

@@ -314,6 +314,7 @@ type Session struct {
 	ExternalID            *string        `json:"external_id"`
 	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
 	LastMessage           *Message       `json:"last_message"`
+	ClaimedAt             *string        `json:"claimed_at"`
 }
 
 type Message struct {
