@@ -156,6 +156,14 @@ var methods = sync.OnceValue(func() []method {
 		name, email := str(a, 0), str(a, 1)
 		return func(ctx context.Context) (any, error) { return w.SubmitForm(ctx, name, email) }
 	})
+	later("forget", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) {
+			if err := w.Forget(ctx); err != nil {
+				return nil, err
+			}
+			return w.Status(), nil
+		}
+	})
 	later("sessions", func(w *widget.Widget, _ []js.Value) work {
 		return func(ctx context.Context) (any, error) { return w.Sessions(ctx) }
 	})

@@ -65,6 +65,14 @@ export interface ChatWidgetAPI {
    * messages and the config's user. The next visitor starts clean.
    */
   logout(): void;
+  /**
+   * Erases this device's chats and contact on the worker (`DELETE /v1/widget/me`
+   * with the contact token), then does what `logout()` does. Resolves once the
+   * worker accepted the erasure (it completes in the background); rejects, and
+   * forgets nothing, when the worker could not be reached. A verified user's chats
+   * are not erased by it: the org's server deletes its users.
+   */
+  forget(): Promise<void>;
 }
 
 declare global {

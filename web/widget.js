@@ -1,4 +1,4 @@
-/* ChatWidget: init(config), open(), close(), logout(). init loads the Go core
+/* ChatWidget: init(config), open(), close(), logout(), forget(). init loads the Go core
    (wasm_exec.js, widget-core.wasm) from this script's folder; the UI is in an open shadow root. */
 (function () {
   "use strict";
@@ -179,6 +179,9 @@
             lm ? lm.content.slice(0, 80) : "New conversation",
             h("small", null, new Date(s.updated_at || s.created_at).toLocaleString()))));
         });
+        if (ss.length && w.status().mode != "verified") body.append(h("button", { "data-widget": "forget", onclick: function () {
+          this.replaceWith(h("button", { "data-widget": "forget-confirm", onclick: function () { self.forget().then(function () { self.close(); }, note); } }, "Delete all my conversations for good?"));
+        } }, "Delete my conversations"));
       }, function (e) { ul.removeAttribute("aria-busy"); note(e); });
     }
 
@@ -297,6 +300,7 @@
     self.close = function () { panel.hidden = true; view("Chat"); background(); };
     self.toggle = function () { if (panel.hidden) self.open(); else self.close(); };
     self.logout = function () { ready.then(function (x) { x.logout(); }, function () {}); self.close(); };
+    self.forget = function () { return ready.then(function (x) { return x.forget(); }); };
     self.destroy = function () {
       dead = true; stop(); clearTimeout(bg); host.remove();
       ready.then(function (x) { if (x.release) x.release(); }, function () {}); // the core lets go of it
@@ -353,7 +357,8 @@
     },
     open: function () { wantOpen = true; if (inst) inst.open(); },
     close: function () { wantOpen = false; if (inst) inst.close(); },
-    logout: function () { if (inst) inst.logout(); }
+    logout: function () { if (inst) inst.logout(); },
+    forget: function () { return inst ? inst.forget().then(function () { inst && inst.close(); }) : P.reject(new Error("ChatWidget.init first")); }
   };
   // The core's module starts loading with this script, before the page calls init.
   if (BASE) compile(BASE).catch(function () {});

@@ -14,15 +14,29 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"syscall/js"
+	"time"
 
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/internal/queue"
 	"github.com/chatwidget/identity/worker/bridge"
+	"github.com/chatwidget/identity/worker/cffetch"
 	"github.com/chatwidget/identity/worker/cfkv"
+	"github.com/chatwidget/identity/worker/cfqueue"
 	"github.com/chatwidget/identity/worker/webcrypto"
+)
+
+// The Queue bindings of wrangler.toml: JOBS carries the API's background jobs
+// (this worker is also its consumer), JOBS_DEAD_LETTERS is where a job given
+// up on goes.
+const (
+	jobsBinding        = "JOBS"
+	deadLettersBinding = "JOBS_DEAD_LETTERS"
 )
 
 func main() {
@@ -31,7 +45,9 @@ func main() {
 	// isolate's bindings, binding is where the JS side finds handleRequest.
 	runtime := js.Global().Get("context")
 	env := runtime.Get("env")
-	bridge.Register(runtime.Get("binding"), handler(env, logger))
+	h, jobs := handler(env, logger)
+	bridge.Register(runtime.Get("binding"), h)
+	bridge.RegisterQueue(runtime.Get("binding"), jobs)
 	ready()
 	select {}
 }
@@ -42,9 +58,10 @@ func main() {
 //go:wasmimport workers ready
 func ready()
 
-// handler builds the API, or one that explains a broken configuration with a
-// 503 on every request.
-func handler(env js.Value, logger *api.Logger) httpx.Handler {
+// handler builds the API and the consumer of its queue, or a handler that
+// explains a broken configuration with a 503 on every request and a consumer
+// that keeps every job for later.
+func handler(env js.Value, logger *api.Logger) (httpx.Handler, queue.Consumer) {
 	getenv := func(name string) string {
 		if v := env.Get(name); v.Type() == js.TypeString {
 			return v.String()
@@ -56,6 +73,17 @@ func handler(env js.Value, logger *api.Logger) httpx.Handler {
 		return unavailable(logger, err)
 	}
 	opts := []api.Option{api.WithLogger(logger)}
+	jobs, err := cfqueue.New(env.Get(jobsBinding))
+	if err == nil {
+		opts = append(opts, api.WithQueue(jobs))
+	} else {
+		logger.Warn("no Queue binding "+jobsBinding+": background jobs (webhooks) are off", "err", err.Error())
+	}
+	if d, err := cffetch.New(); err == nil {
+		opts = append(opts, api.WithOutbound(d))
+	} else {
+		logger.Warn("no outgoing requests", "err", err.Error())
+	}
 	if engine, err := webcrypto.New(); err == nil {
 		opts = append(opts, api.WithTokenEngine(engine)) // native Ed25519
 	} else {
@@ -65,15 +93,28 @@ func handler(env js.Value, logger *api.Logger) httpx.Handler {
 	if err != nil {
 		return unavailable(logger, err)
 	}
-	return h
+	logf := func(format string, args ...any) { logger.Warn("queue", "detail", fmt.Sprintf(format, args...)) }
+	dlq, err := cfqueue.New(env.Get(deadLettersBinding))
+	if err != nil {
+		logger.Warn("no Queue binding "+deadLettersBinding+": a job given up on is only logged", "err", err.Error())
+		return h, queue.WithDeadLetters(h.Consumer(), nil, logf)
+	}
+	return h, queue.WithDeadLetters(h.Consumer(), dlq, logf)
 }
 
-func unavailable(logger *api.Logger, err error) httpx.Handler {
+func unavailable(logger *api.Logger, err error) (httpx.Handler, queue.Consumer) {
 	logger.Error("worker misconfigured", "err", err.Error())
-	body := []byte(`{"error":{"code":"unavailable","message":"The worker is not configured; see its logs."}}`)
-	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(httpx.StatusServiceUnavailable)
-		_, _ = w.Write(body)
-	})
+	return api.Unavailable("The worker is not configured; see its logs."), retryAll{}
+}
+
+// retryAll retries every message after an hour: a misconfigured worker
+// loses no job.
+type retryAll struct{}
+
+func (retryAll) Consume(_ context.Context, batch []queue.Message) []queue.Outcome {
+	out := make([]queue.Outcome, len(batch))
+	for i := range out {
+		out[i] = queue.Retry(time.Hour)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"github.com/chatwidget/identity/internal/httpx"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/outbound"
+	"github.com/chatwidget/identity/internal/queue"
 	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 )
@@ -23,6 +26,12 @@ type API struct {
 	log     *Logger
 	now     func() time.Time
 
+	// queue is where background jobs are sent (nil: none are); jobs is the
+	// Consumer of their messages, one Handler per kind (jobs.go).
+	queue    queue.Producer
+	jobs     *queue.Mux
+	outbound outbound.Doer
+
 	routes httpx.Router
 }
 
@@ -33,7 +42,20 @@ type options struct {
 	now    func() time.Time
 	logger *Logger
 	engine token.Engine
+	queue  queue.Producer
+	fetch  outbound.Doer
 }
+
+// WithQueue sets where the API sends its background jobs (webhook
+// deliveries, ...): the Worker's Queue binding, or a queue.Memory in tests.
+// Without it no job is sent (and no webhook event is delivered). The
+// messages come back through Consumer.
+func WithQueue(p queue.Producer) Option { return func(o *options) { o.queue = p } }
+
+// WithOutbound sets how the API's jobs make HTTP requests (webhook
+// deliveries): the runtime's fetch in the Worker, outbound.NetHTTP natively.
+// Without it a job that needs one is retried later.
+func WithOutbound(d outbound.Doer) Option { return func(o *options) { o.fetch = d } }
 
 // WithClock sets the clock of the API, its store and its tokens, for tests.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -64,12 +86,16 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
 		log:    o.logger,
 		now:    o.now,
+
+		queue:    o.queue,
+		outbound: o.fetch,
 	}
 	a.limiter = NewLimiter(k, cfg.RateLimits, o.now)
 	if cfg.AdminToken == "" {
 		a.log.Warn("ADMIN_TOKEN is not set: every admin call is refused")
 	}
 	a.register()
+	a.registerJobs()
 	return a, nil
 }
 
@@ -91,12 +117,18 @@ func (a *API) register() {
 
 	a.route("POST /v1/users/authenticate", a.server(a.authenticate))
 	a.route("POST /v1/users/revoke", a.server(a.revoke))
+	a.route("GET /v1/users/export", a.server(a.exportUser))
+	a.route("DELETE /v1/users", a.server(a.deleteUser))
+	a.route("GET /v1/contacts/{contact_id}/export", a.server(a.exportContact))
+	a.route("DELETE /v1/contacts/{contact_id}", a.server(a.deleteContact))
+	a.route("GET /v1/deletions/{id}", a.server(a.getDeletion))
 	a.route("GET /v1/sessions", a.server(a.serverListSessions))
 	a.route("GET /v1/sessions/{id}", a.server(a.serverGetSession))
 	a.route("POST /v1/sessions/{id}/messages", a.server(a.serverPostMessage))
 
 	a.route("POST /v1/widget/contacts", a.widget(a.createContact))
 	a.route("GET /v1/widget/me", a.widgetUser(a.me))
+	a.route("DELETE /v1/widget/me", a.widgetUser(a.widgetForget))
 	a.route("POST /v1/widget/sessions", a.widgetUser(a.createSession))
 	a.route("GET /v1/widget/sessions", a.widgetUser(a.listSessions))
 	a.route("GET /v1/widget/sessions/{id}", a.widgetUser(a.getSession))
@@ -106,6 +138,7 @@ func (a *API) register() {
 	if a.cfg.DemoRoutes {
 		a.route("GET /demo/config", a.demoConfig)
 		a.route("POST /demo/token", a.demoToken)
+		a.route("GET /v1/admin/debug/kv", a.admin(a.demoDumpKV))
 	}
 }
 
@@ -119,19 +152,26 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 	}()
 	setSecurityHeaders(w.Header())
 	if err := limitBody(r); err != nil {
-		if isWidgetPath(r.URL.Path) {
+		if isWidgetPath(r.EscapedPath()) {
 			allowCORS(w, r)
 		}
 		a.writeError(w, r, err)
 		return
 	}
-	if isWidgetPath(r.URL.Path) && r.Method == httpx.MethodOptions {
+	if isWidgetPath(r.EscapedPath()) && r.Method == httpx.MethodOptions {
 		a.preflight(w, r)
 		return
 	}
-	m := a.routes.Match(r.Method, r.URL.EscapedPath())
+	m := a.routes.Match(r.Method, r.EscapedPath())
 	switch {
 	case m.Handler != nil:
+		if err := checkEncoding(m, r); err != nil {
+			if isWidgetPath(m.PathPattern) {
+				allowCORS(w, r)
+			}
+			a.writeError(w, r, err)
+			return
+		}
 		m.Serve(w, r)
 	case m.PathPattern != "":
 		allow := m.Allowed
@@ -145,6 +185,40 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 		// come back in an answer.
 		a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
 	}
+}
+
+// queryParams are the query parameters some route reads: the only ones an
+// answer names. Any other key might be a credential pasted into a URL.
+var queryParams = map[string]bool{"cursor": true, "limit": true, "after": true, "user_id": true, "email": true, "external_id": true, "verified": true}
+
+// checkEncoding refuses a request whose route matched but whose path
+// parameter or query string is not valid percent-encoding (see the package
+// doc), before any credential is looked at: such a request cannot be
+// understood, whoever sends it.
+func checkEncoding(m httpx.Match, r *httpx.Request) error {
+	if m.BadParam != "" {
+		return identity.Invalid(m.BadParam, "in the path is not valid percent-encoding.")
+	}
+	raw := r.URL.RawQuery
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string must separate parameters with '&', not ';'.")
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string is not valid percent-encoding.")
+		}
+		if _, err := url.QueryUnescape(v); err != nil {
+			if queryParams[key] {
+				return identity.Invalid(key, "in the query is not valid percent-encoding.")
+			}
+			return identity.Errorf(identity.CodeInvalidRequest, "The query string is not valid percent-encoding.")
+		}
+	}
+	return nil
 }
 
 func setSecurityHeaders(h httpx.Header) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 )
 
@@ -71,6 +72,9 @@ type widgetCall struct {
 	org       *identity.Org
 	principal identity.Principal
 	signed    <-chan token.Signed // the user token's signature check, started before the org was read
+	// gone is the verified principal's tombstone (nil: never erased): its
+	// sessions from before it are erased.
+	gone *store.Tombstone
 }
 
 // widget resolves the org of X-Widget-Token and checks the browser's origin.
@@ -168,23 +172,33 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 			return identity.ErrInvalidToken
 		}
 		c.principal = p
-		if !p.Verified() {
-			return h(w, r, c)
-		}
 		idKey := identity.KeyOf(p.UserID, p.Email)
-		// A verified token stands while its identity is not revoked since it
-		// was issued and the api key whose call issued it is not deleted.
+		// A token stands while its person is not erased since it was issued
+		// (a contact's id is never given again, so a contact's tombstone
+		// refuses all its tokens); a verified token also while its identity
+		// is not revoked since then and the api key whose call issued it is
+		// not deleted. The tombstone of a verified identity that
+		// authenticated again after its erasure hides what it had before.
+		var tomb *store.Tombstone
 		revoked := func() error {
 			var at time.Time
 			var keyLive bool
-			err := conc.All(
-				func() (err error) { at, err = a.store.RevokedBefore(r.Context(), c.org.ID, idKey); return err },
-				func() (err error) { keyLive, err = a.store.APIKeyExists(r.Context(), c.org.ID, p.APIKeyID); return err },
-			)
-			if err != nil {
+			fns := []func() error{
+				func() (err error) { tomb, err = a.store.TombstoneOf(r.Context(), c.org.ID, p.Key()); return err },
+			}
+			if p.Verified() {
+				fns = append(fns,
+					func() (err error) { at, err = a.store.RevokedBefore(r.Context(), c.org.ID, idKey); return err },
+					func() (err error) { keyLive, err = a.store.APIKeyExists(r.Context(), c.org.ID, p.APIKeyID); return err },
+				)
+			}
+			if err := conc.All(fns...); err != nil {
 				return err
 			}
-			if !keyLive || (!at.IsZero() && !claims.IssuedAtTime().After(at)) {
+			if tomb != nil && (!p.Verified() || !claims.IssuedAtTime().After(tomb.At)) {
+				return identity.ErrTokenRevoked
+			}
+			if p.Verified() && (!keyLive || (!at.IsZero() && !claims.IssuedAtTime().After(at))) {
 				return identity.ErrTokenRevoked
 			}
 			return nil
@@ -194,15 +208,23 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 			if err := revoked(); err != nil {
 				return err
 			}
+			c.gone = tomb
 			return h(w, r, c)
 		}
 		// A read changes nothing stored, so it runs while the revocation is
 		// read, into a buffer that is shown only if the token still stands:
-		// one KV round trip less on the widget's reads.
+		// one KV round trip less on the widget's reads. An identity erased
+		// and authenticated again (rare) has its read run again once its
+		// tombstone is known, which hides what it had before.
 		buf := httpx.NewRecorder()
 		var hErr error
 		if err := conc.All(revoked, func() error { hErr = h(buf, r, c); return nil }); err != nil {
 			return err
+		}
+		if tomb != nil {
+			c.gone = tomb
+			buf = httpx.NewRecorder()
+			hErr = h(buf, r, c)
 		}
 		if hErr != nil {
 			return hErr

@@ -13,7 +13,7 @@ func isWidgetPath(p string) bool { return strings.HasPrefix(p, widgetPrefix) }
 
 const (
 	allowHeaders  = "Authorization, Content-Type, Idempotency-Key, X-Contact-Token, X-Widget-Token"
-	allowMethods  = "GET, POST, OPTIONS"
+	allowMethods  = "GET, POST, DELETE, OPTIONS"
 	exposeHeaders = "Retry-After"
 )
 

@@ -111,3 +111,15 @@ func (a *API) demoToken(w httpx.ResponseWriter, r *httpx.Request) error {
 	writeJSON(w, httpx.StatusOK, map[string]any{"token": tok, "expires_at": exp.UTC()})
 	return nil
 }
+
+// demoDumpKV is GET /v1/admin/debug/kv?cursor= (admin token, demo routes
+// only): every key of the KV with its value, a page at a time, so that a
+// test can read the whole store after an erasure.
+func (a *API) demoDumpKV(w httpx.ResponseWriter, r *httpx.Request) error {
+	keys, next, err := a.store.DumpKV(r.Context(), r.URL.Query().Get("cursor"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, httpx.StatusOK, map[string]any{"keys": keys, "next_cursor": nullable(next)})
+	return nil
+}

@@ -2,10 +2,11 @@ package api
 
 import (
 	"errors"
-	"github.com/chatwidget/identity/internal/httpx"
 	"strconv"
 
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // status maps each error code to its HTTP status: the one place that does.
@@ -53,6 +54,32 @@ type rateLimited struct {
 func (e *rateLimited) Error() string { return "rate limited" }
 func (e *rateLimited) Unwrap() error { return identity.ErrRateLimited }
 
+// errorJSON is the body of an error answer: the one place that writes the
+// contract's error shape.
+func errorJSON(code identity.Code, message string) []byte {
+	b, err := jsonwrite.Marshal(errorBody{Error: errorDetail{Code: code, Message: message}})
+	if err != nil { // a Code and a string always marshal
+		panic(err)
+	}
+	return b
+}
+
+// InternalErrorBody is the body of every 500 (identity.ErrInternal): of
+// writeError, of writeJSON when a value does not marshal, and of the
+// worker's bridge when a request fails outside the API.
+var InternalErrorBody = errorJSON(identity.CodeInternal, identity.ErrInternal.Message)
+
+// Unavailable returns a handler that answers every request with 503
+// unavailable and message, in the contract's shape: the worker's, when its
+// configuration cannot be loaded.
+func Unavailable(message string) httpx.Handler {
+	body := errorJSON(identity.CodeUnavailable, message)
+	return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
+		setSecurityHeaders(w.Header())
+		writeRaw(w, StatusOf(identity.ErrUnavailable), body)
+	})
+}
+
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -83,5 +110,9 @@ func (a *API) writeError(w httpx.ResponseWriter, r *httpx.Request, err error) {
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(max(rl.retryAfter, 1)))
 	}
-	writeJSON(w, st, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	if code == identity.CodeInternal {
+		writeRaw(w, st, InternalErrorBody)
+		return
+	}
+	writeRaw(w, st, errorJSON(code, msg))
 }

@@ -405,7 +405,7 @@ func TestFieldLimitsAccepted(t *testing.T) {
 func TestUnknownRoute(t *testing.T) {
 	w := newWorld(t)
 	for _, p := range []string{"/", "/v1", "/v1/", "/v1/nope", "/v1/widget", "/v1/widget/nope", "/v1/admin/orgs/x/nope",
-		"/v1/sessions/x/y/z", "/v1/users", "/.well-known/nope", "/v1/sessions/", "/V1/SESSIONS", "/demo/config", "/demo/token"} {
+		"/v1/sessions/x/y/z", "/v1/user", "/.well-known/nope", "/v1/sessions/", "/V1/SESSIONS", "/demo/config", "/demo/token"} {
 		for _, m := range []string{"GET", "POST"} {
 			t.Run(m+" "+p, func(t *testing.T) {
 				w.refused(t, 404, "not_found", func() resp {

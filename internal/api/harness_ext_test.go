@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -290,4 +291,32 @@ func hasCORS(h http.Header) []string {
 		}
 	}
 	return out
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}
+
+// sees asserts that userToken (of org o) lists exactly want and can open
+// each of them, and that it gets 404 for reading and writing every id of
+// hidden. The six access rules themselves are worker/test/access's table.
+func (e *env) sees(t *testing.T, o orgInfo, userToken string, want, hidden []string) {
+	t.Helper()
+	got := listIDs(t, e.widget(o, userToken, "GET", "/v1/widget/sessions?limit=100", nil))
+	if !slices.Equal(sorted(got), sorted(want)) {
+		t.Errorf("lists %q, want %q", got, want)
+	}
+	for _, id := range want {
+		if r := e.widget(o, userToken, "GET", "/v1/widget/sessions/"+id, nil); r.Status != 200 {
+			t.Errorf("GET own session %s: %d %s", id, r.Status, r.Raw)
+		}
+	}
+	for _, id := range hidden {
+		e.refused(t, 404, "not_found", func() resp { return e.widget(o, userToken, "GET", "/v1/widget/sessions/"+id, nil) })
+		e.refused(t, 404, "not_found", func() resp {
+			return e.widget(o, userToken, "POST", "/v1/widget/sessions/"+id+"/messages", map[string]any{"content": "peek"})
+		})
+	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"github.com/chatwidget/identity/internal/httpx"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -32,21 +33,27 @@ func fingerprint(r *httpx.Request, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// errStaleReplay is what a replay's complete answers for a first answer that
+// an erasure took away: the request is served as a new one.
+var errStaleReplay = errors.New("api: the first answer was erased")
+
 // replay answers a retry from its saved first answer, completing what the
 // first request may have left undone. ok is false when there is nothing to
 // replay.
-func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID, caller, key string, body []byte, complete func(*store.Replay) error) (ok bool, err error) {
+func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID string, scope store.IdemScope, caller, key string, body []byte, complete func(*store.Replay) error) (ok bool, err error) {
 	if key == "" {
 		return false, nil
 	}
-	rep, err := a.store.Replay(r.Context(), orgID, caller, key)
+	rep, err := a.store.Replay(r.Context(), orgID, scope, caller, key)
 	if err != nil || rep == nil {
 		return false, err
 	}
 	if rep.Fingerprint != fingerprint(r, body) {
 		return true, identity.ErrIdempotencyConflict
 	}
-	if err := complete(rep); err != nil {
+	if err := complete(rep); errors.Is(err, errStaleReplay) {
+		return false, nil
+	} else if err != nil {
 		return true, err
 	}
 	w.Header().Set("Idempotent-Replayed", "true")
@@ -54,12 +61,15 @@ func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID, caller, ke
 	return true, nil
 }
 
-// addMessage stores a message in sess for caller, honouring idemKey.
+// addMessage stores a message in sess for caller, honouring idemKey, whose
+// first answer is kept in scope: the widget's principal's (so that a key is
+// one request of that caller on any route), or the session's for the org's
+// server (so that erasing the session's owner finds it).
 // limits, when given, are checked for a new message (not for a replay) and
 // spent once it is stored.
-func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
+func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, scope store.IdemScope, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
 	ctx := r.Context()
-	done, err := a.replay(w, r, sess.OrgID, caller, idemKey, body, func(rep *store.Replay) error {
+	done, err := a.replay(w, r, sess.OrgID, scope, caller, idemKey, body, func(rep *store.Replay) error {
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
 			return identity.ErrIdempotencyConflict
 		}
@@ -82,7 +92,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	}
 	if idemKey != "" {
 		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Message: msg}
-		if err := a.store.SaveReplay(ctx, sess.OrgID, caller, idemKey, rep); err != nil {
+		if err := a.store.SaveReplay(ctx, sess.OrgID, scope, caller, idemKey, rep); err != nil {
 			return err
 		}
 	}

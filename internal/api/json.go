@@ -6,10 +6,13 @@ import (
 	"errors"
 	"github.com/chatwidget/identity/internal/httpx"
 	"io"
+	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonread"
 	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
@@ -55,8 +58,14 @@ func readBody(r *httpx.Request) ([]byte, error) {
 	return b, nil
 }
 
-// decodeJSON decodes a JSON object body into v. Unknown fields are ignored;
-// a value of the wrong type is an invalid_request naming the field.
+// decodeJSON decodes a JSON object body into v, a pointer to a struct whose
+// fields have json tags. Keys match exactly, case included: a key that is
+// not exactly a field's tag is an unknown field, ignored like any other
+// (encoding/json alone would match "USER_ID" to user_id). A body that
+// repeats a key, in any object at any depth, is invalid_json (encoding/json
+// alone would keep the last). jsonread.Strict does both in one pass before
+// encoding/json decodes. A value of the wrong type is an invalid_request
+// naming the field.
 func decodeJSON(body []byte, v any) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -70,6 +79,14 @@ func decodeJSON(body []byte, v any) error {
 	}
 	if !utf8.Valid(trimmed) {
 		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid UTF-8.")
+	}
+	trimmed, err := jsonread.Strict(trimmed, fieldsOf(v).has)
+	if err != nil {
+		var se *jsonread.StrictError
+		if errors.As(err, &se) && se.Key != "" && json.Valid(body) {
+			return identity.Errorf(identity.CodeInvalidJSON, "The request body repeats a key: each key may appear once in an object.")
+		}
+		return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid JSON.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(v); err != nil {
@@ -90,6 +107,36 @@ func decodeJSON(body []byte, v any) error {
 		return identity.Errorf(identity.CodeInvalidJSON, "The request body holds more than one JSON value.")
 	}
 	return nil
+}
+
+// fields is the set of json names of a struct's fields.
+type fields map[string]bool
+
+func (f fields) has(key []byte) bool { return f[string(key)] }
+
+var fieldSets sync.Map // reflect.Type → fields
+
+// fieldsOf returns the json names of the fields of the struct v points to.
+func fieldsOf(v any) fields {
+	t := reflect.TypeOf(v)
+	if f, ok := fieldSets.Load(t); ok {
+		return f.(fields)
+	}
+	f := fields{}
+	st := t.Elem()
+	for i := 0; i < st.NumField(); i++ {
+		sf := st.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" || !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		f[name] = true
+	}
+	fieldSets.Store(t, f)
+	return f
 }
 
 func describe(kind string) string {
@@ -115,7 +162,7 @@ func writeJSON(w httpx.ResponseWriter, status int, v any) {
 	b, err := jsonwrite.Marshal(v)
 	if err != nil {
 		status = httpx.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)
+		b = InternalErrorBody
 	}
 	writeRaw(w, status, b)
 }

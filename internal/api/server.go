@@ -2,7 +2,10 @@ package api
 
 import (
 	"encoding/json"
+
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 	"strconv"
 	"strings"
 	"time"
@@ -179,23 +182,90 @@ func (a *API) serverListSessions(w httpx.ResponseWriter, r *httpx.Request, c ser
 		}
 		f.Verified = &b
 	}
-	items, next, err := a.store.ListOrgSessions(r.Context(), c.orgID, f, cursor, limit)
-	if err != nil {
+	var items []*identity.Session
+	var next string
+	var erasing store.Erasing
+	if err := conc.All(
+		func() (err error) {
+			items, next, err = a.store.ListOrgSessions(r.Context(), c.orgID, f, cursor, limit)
+			return err
+		},
+		func() (err error) { erasing, err = a.store.ErasingOf(r.Context(), c.orgID); return err },
+	); err != nil {
 		return err
 	}
-	writeJSON(w, httpx.StatusOK, viewList(items, next))
+	out := make([]orgSession, 0, len(items))
+	for _, s := range items {
+		if !erasing.Hides(s) {
+			out = append(out, orgSession{s})
+		}
+	}
+	writeJSON(w, httpx.StatusOK, orgSessionList{Items: out, NextCursor: nullable(next)})
 	return nil
 }
 
+// orgSessionList is a page of the org's sessions, each with its owner.
+type orgSessionList struct {
+	Items      []orgSession `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// AppendJSON appends l as json.Marshal writes it.
+func (l orgSessionList) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"items":[`...)
+	for i, s := range l.Items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = s.AppendJSON(dst); err != nil {
+			return dst, err
+		}
+	}
+	dst = append(dst, `],"next_cursor":`...)
+	dst = jsonwrite.OptString(dst, l.NextCursor)
+	return append(dst, '}'), nil
+}
+
+// orgVisibleSession reads the session of the path for the org's server,
+// with the org's erasures in progress at once: a session being erased is
+// not found.
+func (a *API) orgVisibleSession(r *httpx.Request, orgID string) (*identity.Session, error) {
+	var sess *identity.Session
+	var erasing store.Erasing
+	if err := conc.All(
+		func() (err error) { sess, err = a.store.Session(r.Context(), orgID, r.PathValue("id")); return err },
+		func() (err error) { erasing, err = a.store.ErasingOf(r.Context(), orgID); return err },
+	); err != nil {
+		return nil, err
+	}
+	if erasing.Hides(sess) {
+		return nil, identity.ErrNotFound
+	}
+	return sess, nil
+}
+
 func (a *API) serverGetSession(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
-	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
+	sess, err := a.orgVisibleSession(r, c.orgID)
 	if err != nil {
 		return err
 	}
-	return a.writeSessionWithMessages(w, r, sess)
+	if o := &sess.Owner; o.Verified && o.UID == "" {
+		// Stored before sessions kept their user's record id.
+		if u, err := a.store.User(r.Context(), c.orgID, identity.KeyOf(o.UserID, o.Email)); err == nil {
+			o.UID = u.ID
+		}
+	}
+	return a.writeSessionWithMessagesAs(w, r, sess, true)
 }
 
 func (a *API) writeSessionWithMessages(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session) error {
+	return a.writeSessionWithMessagesAs(w, r, sess, false)
+}
+
+// writeSessionWithMessagesAs writes the session and its messages, the
+// session with its owner when org is true (the org's view).
+func (a *API) writeSessionWithMessagesAs(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, org bool) error {
 	after := r.URL.Query().Get("after")
 	if len(after) > 64 {
 		return identity.Invalid("after", "must be a message id.")
@@ -210,6 +280,10 @@ func (a *API) writeSessionWithMessages(w httpx.ResponseWriter, r *httpx.Request,
 		if sess.LastMessage.CreatedAt.After(sess.UpdatedAt) {
 			sess.UpdatedAt = sess.LastMessage.CreatedAt
 		}
+	}
+	if org {
+		writeJSON(w, httpx.StatusOK, exportSession{Session: orgSession{sess}, Messages: msgs})
+		return nil
 	}
 	writeJSON(w, httpx.StatusOK, sessionWithMessages{Session: sess, Messages: msgs})
 	return nil
@@ -226,11 +300,11 @@ func (a *API) serverPostMessage(w httpx.ResponseWriter, r *httpx.Request, c serv
 			return err
 		}
 	}
-	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
+	sess, err := a.orgVisibleSession(r, c.orgID)
 	if err != nil {
 		return err
 	}
-	return a.addMessage(w, r, sess, "org:"+c.orgID, m.idemKey, m.body, identity.RoleAgent, *m.req.Content, author)
+	return a.addMessage(w, r, sess, store.SessionScope(sess.ID), "org:"+c.orgID, m.idemKey, m.body, identity.RoleAgent, *m.req.Content, author)
 }
 
 type messageRequest struct {

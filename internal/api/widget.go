@@ -136,7 +136,11 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	ctx := r.Context()
-	done, err := a.replay(w, r, p.OrgID, callerOf(p), idemKey, body, func(rep *store.Replay) error {
+	scope := store.PrincipalScope(p.Key())
+	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, func(rep *store.Replay) error {
+		if rep.Session != nil && c.gone.Hides(rep.Session) {
+			return errStaleReplay // erased: never written back
+		}
 		if rep.Session == nil || !identity.CanSee(p, rep.Session) {
 			return identity.ErrIdempotencyConflict
 		}
@@ -146,7 +150,14 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	owner := p.Owner("")
-	if !p.Verified() {
+	if p.Verified() {
+		// The user's record id, for the org's views of the session.
+		if u, err := a.store.User(ctx, p.OrgID, identity.KeyOf(p.UserID, p.Email)); err == nil {
+			owner.UID = u.ID
+		} else if !errors.Is(err, identity.ErrNotFound) {
+			return err
+		}
+	} else {
 		// The email the contact claimed, for the org server's filters only.
 		if contact, err := a.store.Contact(ctx, p.OrgID, p.Subject); err == nil {
 			owner = p.Owner(contact.Email)
@@ -161,7 +172,7 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	}
 	if idemKey != "" {
 		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Session: sess}
-		if err := a.store.SaveReplay(ctx, p.OrgID, callerOf(p), idemKey, rep); err != nil {
+		if err := a.store.SaveReplay(ctx, p.OrgID, scope, callerOf(p), idemKey, rep); err != nil {
 			return err
 		}
 	}
@@ -190,6 +201,7 @@ func (a *API) listSessions(w httpx.ResponseWriter, r *httpx.Request, c *widgetCa
 	if ext != "" {
 		f.ExternalID = &ext
 	}
+	f.Hide = c.gone.Hides
 	items, next, err := a.store.ListOwnerSessions(r.Context(), p.OrgID, p.Key(), f, cursor, limit)
 	if err != nil {
 		return err
@@ -200,19 +212,20 @@ func (a *API) listSessions(w httpx.ResponseWriter, r *httpx.Request, c *widgetCa
 
 // visibleSession returns the session of the path if the principal may see it;
 // one it may not see is not found, like one that does not exist.
-func (a *API) visibleSession(r *httpx.Request, p identity.Principal) (*identity.Session, error) {
+func (a *API) visibleSession(r *httpx.Request, c *widgetCall) (*identity.Session, error) {
+	p := c.principal
 	sess, err := a.store.Session(r.Context(), p.OrgID, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	if !identity.CanSee(p, sess) {
+	if !identity.CanSee(p, sess) || c.gone.Hides(sess) {
 		return nil, identity.ErrNotFound
 	}
 	return sess, nil
 }
 
 func (a *API) getSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
-	sess, err := a.visibleSession(r, c.principal)
+	sess, err := a.visibleSession(r, c)
 	if err != nil {
 		return err
 	}
@@ -225,7 +238,7 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		return err
 	}
 	p := c.principal
-	sess, err := a.visibleSession(r, p)
+	sess, err := a.visibleSession(r, c)
 	if err != nil {
 		return err
 	}
@@ -233,7 +246,7 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
 		{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
 	}
-	return a.addMessage(w, r, sess, callerOf(p), m.idemKey, m.body, identity.RoleUser, *m.req.Content, "", limits...)
+	return a.addMessage(w, r, sess, store.PrincipalScope(p.Key()), callerOf(p), m.idemKey, m.body, identity.RoleUser, *m.req.Content, "", limits...)
 }
 
 // callerOf names the caller an Idempotency-Key belongs to: the principal, and

@@ -19,6 +19,7 @@ import (
 const (
 	StatusOK                    = 200
 	StatusCreated               = 201
+	StatusAccepted              = 202
 	StatusNoContent             = 204
 	StatusBadRequest            = 400
 	StatusUnauthorized          = 401
@@ -82,21 +83,76 @@ type Request struct {
 	// Pattern is the router pattern that matched, "" before routing.
 	Pattern string
 
-	ctx    context.Context
-	params map[string]string
+	ctx     context.Context
+	params  map[string]string
+	rawPath string
 }
 
-// NewRequest returns a request for method and target (a URL or a path).
-func NewRequest(ctx context.Context, method, target string, body io.Reader) (*Request, error) {
+// NewRequest returns a request for method and target (a URL or a path), as
+// it arrived: it never fails. A target that net/url cannot parse (a
+// malformed percent-escape such as "/%", "/%zz" or "/%E0%A4%A", a control
+// character, a bad port) is kept raw: URL holds its parts undecoded (Path as
+// sent, RawQuery as sent), and EscapedPath returns the path exactly as sent,
+// so that the router, not the parser, decides what the request gets (see
+// Router.Match).
+func NewRequest(ctx context.Context, method, target string, body io.Reader) *Request {
 	u, err := url.Parse(target)
 	if err != nil {
-		return nil, err
+		u = rawURL(target)
 	}
-	r := &Request{Method: method, URL: u, Header: Header{}, Body: body, ContentLength: -1, Host: u.Host, ctx: ctx}
+	rawPath := pathOf(target)
+	r := &Request{Method: method, URL: u, Header: Header{}, Body: body, ContentLength: -1, Host: u.Host, ctx: ctx, rawPath: rawPath}
 	if body == nil {
 		r.ContentLength = 0
 	}
-	return r, nil
+	return r
+}
+
+// rawURL splits a target that url.Parse refused into its parts, decoding
+// nothing: "scheme://host" (if any), the path, "?query" and "#fragment".
+func rawURL(target string) *url.URL {
+	u := &url.URL{}
+	rest, frag, _ := strings.Cut(target, "#")
+	u.Fragment = frag
+	rest, u.RawQuery, u.ForceQuery = strings.Cut(rest, "?")
+	u.ForceQuery = u.ForceQuery && u.RawQuery == ""
+	if scheme, after, ok := strings.Cut(rest, "://"); ok && scheme != "" && !strings.Contains(scheme, "/") {
+		u.Scheme = scheme
+		u.Host, rest = after, ""
+		if i := strings.IndexByte(after, '/'); i >= 0 {
+			u.Host, rest = after[:i], after[i:]
+		}
+	}
+	u.Path = rest
+	return u
+}
+
+// pathOf is the path of target as sent: after "scheme://host", before "?"
+// or "#".
+func pathOf(target string) string {
+	if i := strings.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i]
+	}
+	if scheme, after, ok := strings.Cut(target, "://"); ok && scheme != "" && !strings.Contains(scheme, "/") {
+		if i := strings.IndexByte(after, '/'); i >= 0 {
+			return after[i:]
+		}
+		return ""
+	}
+	return target
+}
+
+// EscapedPath returns the request's path as it was sent, escapes included
+// (malformed ones too), for routing; for a request that NewRequest did not
+// make, r.URL.EscapedPath().
+func (r *Request) EscapedPath() string {
+	if r.rawPath != "" {
+		return r.rawPath
+	}
+	if r.URL == nil {
+		return ""
+	}
+	return r.URL.EscapedPath()
 }
 
 // Context returns the request's context.

@@ -9,6 +9,15 @@ import (
 // Router routes requests by method and path. Patterns are "METHOD /a/{name}/b":
 // a {name} segment matches any one non-empty segment, every other segment
 // matches itself. Paths are not cleaned: "/a//b" and "/a/" match nothing.
+//
+// Routing is on the escaped path as sent (Request.EscapedPath), segment by
+// segment: a literal segment matches only its own spelling ("/v1/se%73sions"
+// is not "/v1/sessions"), and a {name} segment is percent-decoded into its
+// path value, so "a%2Fb" gives "a/b". A segment that is not valid
+// percent-encoding ("%", "%zz", "%E0%A4%A") still matches a {name}, but the
+// match reports it in BadParam, for the caller to refuse the request
+// (package api answers 400 invalid_request naming the parameter); in a
+// literal position it matches nothing (404).
 type Router struct {
 	routes []route
 }
@@ -36,6 +45,15 @@ func (rt *Router) Handle(pattern string, h Handler) {
 	rt.routes = append(rt.routes, route{pattern: pattern, method: method, path: path, segs: strings.Split(path[1:], "/"), h: h})
 }
 
+// Patterns returns the registered patterns, in the order they were registered.
+func (rt *Router) Patterns() []string {
+	out := make([]string, len(rt.routes))
+	for i, r := range rt.routes {
+		out[i] = r.pattern
+	}
+	return out
+}
+
 // Match is the outcome of routing a request.
 type Match struct {
 	// Handler is nil when no route matches method and path.
@@ -46,7 +64,11 @@ type Match struct {
 	PathPattern string
 	// Allowed lists the methods of the routes whose path matched.
 	Allowed []string
-	params  map[string]string
+	// BadParam names the {name} of the matched route whose segment is not
+	// valid percent-encoding, "" when every one decoded. Its path value is
+	// the segment as sent.
+	BadParam string
+	params   map[string]string
 }
 
 // Match routes method and the escaped path. A GET route answers HEAD too.
@@ -57,14 +79,14 @@ func (rt *Router) Match(method, escapedPath string) Match {
 	}
 	segs := strings.Split(escapedPath[1:], "/")
 	for _, r := range rt.routes {
-		params, ok := r.match(segs)
+		params, bad, ok := r.match(segs)
 		if !ok {
 			continue
 		}
 		m.PathPattern = r.path
 		m.Allowed = append(m.Allowed, r.method)
 		if m.Handler == nil && (r.method == method || (method == MethodHead && r.method == MethodGet)) {
-			m.Handler, m.Pattern, m.params = r.h, r.pattern, params
+			m.Handler, m.Pattern, m.params, m.BadParam = r.h, r.pattern, params, bad
 		}
 	}
 	return m
@@ -77,27 +99,33 @@ func (m Match) Serve(w ResponseWriter, r *Request) {
 	m.Handler.Serve(w, r)
 }
 
-func (r route) match(segs []string) (map[string]string, bool) {
+func (r route) match(segs []string) (params map[string]string, bad string, ok bool) {
 	if len(segs) != len(r.segs) {
-		return nil, false
+		return nil, "", false
 	}
-	var params map[string]string
 	for i, want := range r.segs {
 		got := segs[i]
 		if strings.HasPrefix(want, "{") && strings.HasSuffix(want, "}") {
+			if got == "" {
+				return nil, "", false
+			}
+			name := want[1 : len(want)-1]
 			v, err := url.PathUnescape(got)
-			if got == "" || err != nil {
-				return nil, false
+			if err != nil {
+				v = got
+				if bad == "" {
+					bad = name
+				}
 			}
 			if params == nil {
 				params = map[string]string{}
 			}
-			params[want[1:len(want)-1]] = v
+			params[name] = v
 			continue
 		}
 		if got != want {
-			return nil, false
+			return nil, "", false
 		}
 	}
-	return params, true
+	return params, bad, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/textproto"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chatwidget/identity/internal/httpx"
@@ -37,7 +38,7 @@ func TestRouter(t *testing.T) {
 		hit = ""
 		m := rt.Match(tt.method, tt.path)
 		if m.Handler != nil {
-			r, _ := httpx.NewRequest(context.Background(), tt.method, tt.path, nil)
+			r := httpx.NewRequest(context.Background(), tt.method, tt.path, nil)
 			m.Serve(nil, r)
 		}
 		if hit != tt.hit || !slices.Equal(m.Allowed, tt.allowed) {
@@ -98,4 +99,60 @@ func TestRecorderKeepsTheFirstStatusAndReplays(t *testing.T) {
 	if httpx.NewRecorder().StatusOrOK() != 200 {
 		t.Fatal("an empty recorder is not 200")
 	}
+}
+
+// A target that net/url refuses still makes a request, routed on its path
+// as sent; a {param} that is not valid percent-encoding is reported.
+func TestMalformedTargets(t *testing.T) {
+	var rt httpx.Router
+	for _, p := range []string{"GET /v1/sessions", "GET /v1/sessions/{id}", "POST /v1/sessions/{id}/messages"} {
+		rt.Handle(p, httpx.HandlerFunc(func(httpx.ResponseWriter, *httpx.Request) {}))
+	}
+	tests := []struct {
+		target, path, query, pattern, bad string
+	}{
+		{"http://127.0.0.1:8787/%", "/%", "", "", ""},
+		{"http://127.0.0.1:8787/%zz", "/%zz", "", "", ""},
+		{"http://127.0.0.1:8787/%E0%A4%A", "/%E0%A4%A", "", "", ""},
+		{"http://127.0.0.1:8787/v1/sessions/%zz", "/v1/sessions/%zz", "", "GET /v1/sessions/{id}", "id"},
+		{"http://127.0.0.1:8787/v1/sessions/%?limit=%zz#x", "/v1/sessions/%", "limit=%zz", "GET /v1/sessions/{id}", "id"},
+		{"http://127.0.0.1:8787/v1/sessions?cursor=%", "/v1/sessions", "cursor=%", "GET /v1/sessions", ""},
+		{"http://127.0.0.1:8787/v1/sessions/a%2Fb", "/v1/sessions/a%2Fb", "", "GET /v1/sessions/{id}", ""},
+		{"http://127.0.0.1:8787/v1/se%73sions", "/v1/se%73sions", "", "", ""},
+		{"http://127.0.0.1:8787//v1/sessions", "//v1/sessions", "", "", ""},
+		{"http://127.0.0.1:bad/v1/sessions", "/v1/sessions", "", "GET /v1/sessions", ""},
+		{"http://127.0.0.1:8787/v1/sessions/\x7f", "/v1/sessions/\x7f", "", "GET /v1/sessions/{id}", ""},
+		{"/v1/sessions/%", "/v1/sessions/%", "", "GET /v1/sessions/{id}", "id"},
+		{"http://h", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		r := httpx.NewRequest(context.Background(), "GET", tt.target, nil)
+		if r.EscapedPath() != tt.path || r.URL.RawQuery != tt.query {
+			t.Errorf("%q: path %q query %q, want %q %q", tt.target, r.EscapedPath(), r.URL.RawQuery, tt.path, tt.query)
+		}
+		m := rt.Match("GET", r.EscapedPath())
+		if m.Pattern != tt.pattern || m.BadParam != tt.bad {
+			t.Errorf("%q: pattern %q bad %q, want %q %q", tt.target, m.Pattern, m.BadParam, tt.pattern, tt.bad)
+		}
+	}
+}
+
+// FuzzNewRequest: any target makes a request whose escaped path is the
+// target's path as sent, and routing it never panics.
+func FuzzNewRequest(f *testing.F) {
+	var rt httpx.Router
+	rt.Handle("GET /a/{id}/b", httpx.HandlerFunc(func(httpx.ResponseWriter, *httpx.Request) {}))
+	for _, s := range []string{"http://h/%", "/a/%zz/b", "http://h:x/a/%E0%A4%A/b?%#%", "//x", "http://h", "a:b/c", "http://[::1/x", "/a/%2F/b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		r := httpx.NewRequest(context.Background(), "GET", target, nil)
+		if r.URL == nil || !strings.Contains(target, r.EscapedPath()) {
+			t.Fatalf("%q: escaped path %q", target, r.EscapedPath())
+		}
+		m := rt.Match("GET", r.EscapedPath())
+		if m.Handler != nil {
+			m.Serve(nil, r)
+		}
+	})
 }

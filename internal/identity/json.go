@@ -81,5 +81,9 @@ func (o *Owner) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"contact_id":`...)
 		dst = jsonwrite.String(dst, o.ContactID)
 	}
+	if o.UID != "" {
+		dst = append(dst, `,"uid":`...)
+		dst = jsonwrite.String(dst, o.UID)
+	}
 	return append(dst, '}')
 }

@@ -110,6 +110,9 @@ type Owner struct {
 	UserID    string `json:"user_id,omitempty"`
 	Email     string `json:"email,omitempty"`
 	ContactID string `json:"contact_id,omitempty"`
+	// UID is a verified owner's user record id (User.ID), for the org's
+	// views; empty on sessions stored before it was kept.
+	UID string `json:"uid,omitempty"`
 }
 
 // Message is one message of a session.

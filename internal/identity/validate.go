@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chatwidget/identity/internal/jsonread"
 )
 
 // Field limits of the contract.
@@ -183,13 +185,21 @@ type CustomData = map[string]any
 
 // ParseCustomData checks raw JSON custom data: an object of at most 50 keys,
 // at most 8 KiB serialized, nested at most 3 levels (the object itself is the
-// first). null and an absent value give nil.
+// first). null and an absent value give nil. An object in it that repeats a
+// key, at any depth, is invalid_json (encoding/json would keep the last).
 func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}
 	if raw[0] != '{' {
+		return nil, Invalid(field, "must be a JSON object.")
+	}
+	if _, err := jsonread.Strict(raw, nil); err != nil {
+		var se *jsonread.StrictError
+		if errors.As(err, &se) && se.Key != "" {
+			return nil, Errorf(CodeInvalidJSON, "%s repeats a key: each key may appear once in an object.", field)
+		}
 		return nil, Invalid(field, "must be a JSON object.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

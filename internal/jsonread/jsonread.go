@@ -13,6 +13,11 @@
 // the result is always what encoding/json gives: each user holds the two to
 // that with a differential fuzz test. Free-form parts (custom data) are
 // handed to encoding/json on their own ([Reader.Skip]).
+//
+// [Strict] is the other direction, for what the API reads from requests: a
+// pass before encoding/json that refuses a key repeated in any object and
+// keeps only the keys that match a struct's fields exactly, which
+// encoding/json alone does not do.
 package jsonread
 
 import (

@@ -21,7 +21,12 @@
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL
-//	idem/{org}/{h(caller, key)}       idempotency record    24 h TTL
+//	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget), 24 h TTL
+//	idem/{org}/s/{session}/{h(caller, key)}       idempotency record (org's server), 24 h TTL
+//	deletion/{org}/{deletion}         Deletion              an erasure's status and job state
+//	gone/{org}/{h("gone", principal)} Tombstone             {deletion id, time}: kept for good
+//	erasing/{org}/{deletion}          "" + {h, time} meta   the org's erasures in progress
+//	kick/{org}/{deletion}             ""                    60 s TTL: a stalled job was sent again
 //
 // h is the unpadded base64url SHA-256, so that user-chosen ids (up to 256
 // characters) keep keys under KV's 512 bytes. It hashes a kind and a value
@@ -76,6 +81,44 @@
 // message repairs the summary. Workers KV takes about one write a second per
 // key, so a session receiving messages faster than that may see its summary
 // lag; the messages themselves are never lost.
+//
+// Idempotency records were kept at idem/{org}/{h(caller, key)} until they
+// got a scope (so that an erasure finds them with a list call): those expire
+// within 24 hours and are not read, so a retry of a request answered before
+// the change is served as a new request.
+//
+// # Erasing a person
+//
+// StartDeletion writes the Deletion, the person's tombstone and the org's
+// marker, and deletes the person's own record (user, or contact and device
+// index) at once. The tombstone is read on every widget request beside the
+// revocation (one get, concurrent): a contact's tokens are refused for good
+// (contact ids are never given again), a verified identity's tokens issued
+// until the erasure are refused, and sessions owned since before it are
+// hidden from a token issued after it. The org's views (its listing, a
+// session, a message post) list erasing/{org}/ once, concurrently with their
+// own read, and hide the sessions being erased. Step then removes, at most
+// DeletionBatchOps operations a batch, per session its messages, its
+// idempotency answers (s/ scope), its record and listing keys (the record
+// last, so a batch cut short resumes at the next listing); SweepDelay
+// later it goes over the removed sessions once more (their ids are kept in
+// the Deletion until done) for what a request let through just before the
+// erasure wrote after them (a message, and the summary it writes back);
+// then it removes the person's own idempotency answers (p/ scope) and
+// record again (an authentication racing with the erasure may have written
+// it back). A status read of a deletion whose record stood still for 35 s
+// sends its batch again (a lost queue message: wrangler dev keeps its
+// queue in memory). A
+// batch runs only when its step number is the record's: a batch delivered
+// again after it was done is dropped; one ahead of the record (written
+// but not yet seen) is retried. Counts are those of the batches that
+// completed: a batch that failed halfway, or two deliveries of one batch at
+// the same instant, may count a few keys short or twice. When done the
+// record keeps only id, status, times and counts. What outlives the person
+// holds no data of theirs: the tombstone is keyed by a hash of their
+// principal key and holds a deletion id and a time; the revocation (if
+// any) a hash and a time. The rate limiter's counters (hashes, minutes of
+// TTL) expire by themselves.
 //
 // KV is eventually consistent: another location may see a write up to a
 // minute late. A revocation or key deletion is seen at once where it was made

@@ -26,14 +26,33 @@ type Replay struct {
 	Message     *identity.Message `json:"m,omitempty"`
 }
 
-func idemKey(orgID, caller, key string) string {
-	return "idem/" + orgID + "/" + hashKey(caller, key)
+// IdemScope is what an idempotency record belongs to, so that erasing a
+// person finds theirs with a list call: the session a message was posted to
+// (whoever posted it), or the principal that created a session.
+type IdemScope string
+
+// SessionScope is the scope of the answers of message posts to a session.
+func SessionScope(sessionID string) IdemScope { return IdemScope("s/" + sessionID) }
+
+// PrincipalScope is the scope of a principal's answers of session creation.
+func PrincipalScope(principalKey string) IdemScope { return IdemScope("p/" + hashKey(principalKey)) }
+
+func idemSessionPrefix(orgID, sessionID string) string {
+	return "idem/" + orgID + "/" + string(SessionScope(sessionID)) + "/"
 }
 
-// Replay returns the replay saved for caller's key, nil when none.
-func (s *Store) Replay(ctx context.Context, orgID, caller, key string) (*Replay, error) {
+func idemPrincipalPrefixHashed(orgID, ownerHash string) string {
+	return "idem/" + orgID + "/p/" + ownerHash + "/"
+}
+
+func idemKey(orgID string, scope IdemScope, caller, key string) string {
+	return "idem/" + orgID + "/" + string(scope) + "/" + hashKey(caller, key)
+}
+
+// Replay returns the replay saved for caller's key in scope, nil when none.
+func (s *Store) Replay(ctx context.Context, orgID string, scope IdemScope, caller, key string) (*Replay, error) {
 	var r Replay
-	found, err := s.getJSON(ctx, idemKey(orgID, caller, key), &r)
+	found, err := s.getJSON(ctx, idemKey(orgID, scope, caller, key), &r)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -45,9 +64,9 @@ func (s *Store) Replay(ctx context.Context, orgID, caller, key string) (*Replay,
 
 // SaveReplay saves r for caller's key. It is written before what it creates,
 // so that a retry after a failure in between completes the same creation.
-func (s *Store) SaveReplay(ctx context.Context, orgID, caller, key string, r *Replay) error {
+func (s *Store) SaveReplay(ctx context.Context, orgID string, scope IdemScope, caller, key string, r *Replay) error {
 	if r.Session != nil {
 		r.Owner = &r.Session.Owner
 	}
-	return s.putJSON(ctx, idemKey(orgID, caller, key), r, kv.PutOptions{TTL: IdempotencyTTL})
+	return s.putJSON(ctx, idemKey(orgID, scope, caller, key), r, kv.PutOptions{TTL: IdempotencyTTL})
 }

@@ -246,21 +246,22 @@ func TestReplayRecords(t *testing.T) {
 	rec := newRecorder(mem)
 	s := newStore(rec)
 	sess := s.PrepareSession(store.NewSession{OrgID: orgA, Owner: verifiedOwner("u-1", "")})
+	sc := store.SessionScope(sess.ID)
 	msg := s.PrepareMessage(sess, identity.RoleUser, "hi", "")
 
-	if r, err := s.Replay(ctx, orgA, "d:x", "k1"); r != nil || err != nil {
+	if r, err := s.Replay(ctx, orgA, sc, "d:x", "k1"); r != nil || err != nil {
 		t.Fatalf("Replay before save = %+v, %v", r, err)
 	}
 	first := &store.Replay{Fingerprint: "fp-1", Status: 201, Body: []byte(`{"session":{"id":"x"}}`), Session: sess}
-	if err := s.SaveReplay(ctx, orgA, "v:u-1", "k1", first); err != nil {
+	if err := s.SaveReplay(ctx, orgA, sc, "v:u-1", "k1", first); err != nil {
 		t.Fatal(err)
 	}
 	second := &store.Replay{Fingerprint: "fp-2", Status: 201, Body: []byte(`{"message":{}}`), Message: msg}
-	if err := s.SaveReplay(ctx, orgA, "d:"+device1, "k1", second); err != nil {
+	if err := s.SaveReplay(ctx, orgA, sc, "d:"+device1, "k1", second); err != nil {
 		t.Fatal(err)
 	}
 
-	got, err := s.Replay(ctx, orgA, "v:u-1", "k1")
+	got, err := s.Replay(ctx, orgA, sc, "v:u-1", "k1")
 	if err != nil || got == nil {
 		t.Fatalf("Replay = %v, %v", got, err)
 	}
@@ -270,7 +271,7 @@ func TestReplayRecords(t *testing.T) {
 	if got.Session == nil || !sameSession(got.Session, sess) {
 		t.Errorf("replayed session %+v, want %+v", got.Session, sess)
 	}
-	got, err = s.Replay(ctx, orgA, "d:"+device1, "k1")
+	got, err = s.Replay(ctx, orgA, sc, "d:"+device1, "k1")
 	if err != nil || got == nil || got.Fingerprint != "fp-2" || !sameMessage(got.Message, msg) || got.Session != nil {
 		t.Errorf("second caller's replay %+v, %v", got, err)
 	}
@@ -279,7 +280,7 @@ func TestReplayRecords(t *testing.T) {
 		{orgA, "v:u-2", "k1"}, {orgB, "v:u-1", "k1"}, {orgA, "v:u-1", "k2"}, {orgA, "v:u-1", "K1"},
 		{orgA, "v:u-1\x00k1", ""}, // the parts are not simply concatenated
 	} {
-		if r, err := s.Replay(ctx, c.org, c.caller, c.key); r != nil || err != nil {
+		if r, err := s.Replay(ctx, c.org, sc, c.caller, c.key); r != nil || err != nil {
 			t.Errorf("Replay(%q, %q, %q) = %+v, %v", c.org, c.caller, c.key, r, err)
 		}
 	}
@@ -295,7 +296,7 @@ func TestReplayRecords(t *testing.T) {
 		}
 	}
 	long := strings.Repeat("k", 128)
-	if err := s.SaveReplay(ctx, orgA, "v:"+strings.Repeat("u", 256), long, first); err != nil {
+	if err := s.SaveReplay(ctx, orgA, sc, "v:"+strings.Repeat("u", 256), long, first); err != nil {
 		t.Errorf("long caller and key: %v", err)
 	}
 }

@@ -51,10 +51,10 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 		return nil, err
 	}
 	now := s.Now()
-	changed, moved := !found, true
+	changed, moved, hadLegacy := !found, true, false
 	if !found {
 		legacy, done, err := s.migrateLegacyContact(ctx, orgID, deviceID)
-		moved = done
+		moved, hadLegacy = done, legacy != nil
 		if err != nil {
 			return nil, err
 		}
@@ -87,8 +87,10 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 		if err := s.put(ctx, deviceKey(orgID, deviceID), []byte(c.ID), kv.PutOptions{}); err != nil {
 			return nil, err
 		}
-		if err := s.kv.Delete(ctx, legacyContactKey(orgID, deviceID)); err != nil {
-			return nil, unavailable(err)
+		if hadLegacy {
+			if err := s.kv.Delete(ctx, legacyContactKey(orgID, deviceID)); err != nil {
+				return nil, unavailable(err)
+			}
 		}
 	}
 	return c, nil

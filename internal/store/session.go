@@ -150,6 +150,8 @@ type SessionFilter struct {
 	UserID     string
 	Email      string
 	Verified   *bool
+	// Hide, when not nil, leaves out the sessions it says are erased.
+	Hide func(*identity.Session) bool
 }
 
 func (f SessionFilter) match(sess *identity.Session, owner identity.Owner) bool {
@@ -223,7 +225,7 @@ func (s *Store) listSessions(ctx context.Context, orgID, prefix string, f Sessio
 		_ = decodeSummary(k.Metadata, &m)
 		if m.Session != nil && m.Owner != nil && !m.Partial {
 			m.Session.ID, m.Session.OrgID, m.Session.Owner = id, orgID, *m.Owner
-			return m.Session, f.match(m.Session, *m.Owner), nil
+			return m.Session, f.match(m.Session, *m.Owner) && !f.hides(m.Session), nil
 		}
 		if match, ok := f.matchMeta(m); ok && !match {
 			return nil, false, nil
@@ -235,6 +237,8 @@ func (s *Store) listSessions(ctx context.Context, orgID, prefix string, f Sessio
 		if err != nil {
 			return nil, false, err
 		}
-		return sess, f.match(sess, sess.Owner), nil
+		return sess, f.match(sess, sess.Owner) && !f.hides(sess), nil
 	})
 }
+
+func (f SessionFilter) hides(sess *identity.Session) bool { return f.Hide != nil && f.Hide(sess) }

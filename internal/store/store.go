@@ -35,8 +35,12 @@ type Option func(*Store)
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
 // New returns a Store over kv.
+//
+// Every call of k goes through storageKV, so that every storage failure is
+// identity.ErrUnavailable (503 unavailable), also from code that forgets to
+// wrap one.
 func New(k kv.KV, opts ...Option) *Store {
-	s := &Store{kv: k, now: time.Now}
+	s := &Store{kv: storageKV{k}, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -154,12 +158,39 @@ func (s *Store) put(ctx context.Context, key string, b []byte, opts kv.PutOption
 	return nil
 }
 
-// unavailable wraps a KV failure; the API answers it with 503.
+// unavailable wraps a KV failure; the API answers it with 503. A KV call cut
+// short by its context (a deadline of the platform's, the client gone) is a
+// storage failure too; errors.Is still finds the context's error in it.
 func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil {
+		return nil
+	}
+	var se *storageError
+	if errors.As(err, &se) {
 		return err
 	}
 	return &storageError{err}
+}
+
+// storageKV makes every error of its KV a storage failure.
+type storageKV struct{ k kv.KV }
+
+func (s storageKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	v, found, err := s.k.Get(ctx, key)
+	return v, found, unavailable(err)
+}
+
+func (s storageKV) Put(ctx context.Context, key string, value []byte, opts kv.PutOptions) error {
+	return unavailable(s.k.Put(ctx, key, value, opts))
+}
+
+func (s storageKV) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, error) {
+	res, err := s.k.List(ctx, opts)
+	return res, unavailable(err)
+}
+
+func (s storageKV) Delete(ctx context.Context, key string) error {
+	return unavailable(s.k.Delete(ctx, key))
 }
 
 type storageError struct{ err error }

@@ -69,6 +69,8 @@ func ownerField(r *jsonread.Reader, o *identity.Owner, key []byte) bool {
 		return r.Str(&o.Email)
 	case "contact_id":
 		return r.Str(&o.ContactID)
+	case "uid":
+		return r.Str(&o.UID)
 	}
 	return false
 }

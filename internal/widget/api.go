@@ -145,3 +145,8 @@ func (cl *Client) PostMessage(ctx context.Context, bearer, sessionID, idemKey, c
 	}
 	return &out.Message, nil
 }
+
+// ForgetMe is DELETE /v1/widget/me: the contact's data is erased.
+func (cl *Client) ForgetMe(ctx context.Context, bearer string) error {
+	return cl.do(ctx, call{method: "DELETE", path: "/v1/widget/me", bearer: bearer}, nil)
+}

@@ -33,6 +33,7 @@ type fakeWorker struct {
 	order    []string // session ids, oldest first
 	idem     map[string]fakeAnswer
 	seq      int
+	erased   int // DELETE /v1/widget/me served
 
 	// Faults.
 	down     bool     // every request fails on the network
@@ -78,6 +79,7 @@ func newFakeWorker() *fakeWorker {
 	f.routes = []fakeRoute{
 		{"POST", "/v1/widget/contacts", f.postContact},
 		{"GET", "/v1/widget/me", f.authed(f.getMe)},
+		{"DELETE", "/v1/widget/me", f.authed(f.deleteMe)},
 		{"POST", "/v1/widget/sessions", f.authed(f.postSession)},
 		{"GET", "/v1/widget/sessions", f.authed(f.listSessions)},
 		{"GET", "/v1/widget/sessions/{id}", f.authed(f.getSession)},
@@ -436,6 +438,34 @@ func (f *fakeWorker) getMe(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	c := f.contacts[p.sub]
 	f.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"contact": map[string]any{"id": c.id, "name": c.name, "email": c.email, "verified": false}})
+}
+
+// deleteMe erases a contact: its sessions, its record and its tokens.
+func (f *fakeWorker) deleteMe(w *fakeRecorder, r *fakeRequest, p fakeToken) {
+	if p.kind == identity.KindVerified {
+		writeErr(w, 403, identity.CodeForbidden, "verified")
+		return
+	}
+	f.mu.Lock()
+	owner := ownerKey(p)
+	var order []string
+	for _, id := range f.order {
+		if f.sessions[id].owner == owner {
+			delete(f.sessions, id)
+		} else {
+			order = append(order, id)
+		}
+	}
+	f.order = order
+	delete(f.contacts, p.sub)
+	for tok, t := range f.tokens {
+		if t.kind == p.kind && t.sub == p.sub {
+			delete(f.tokens, tok)
+		}
+	}
+	f.erased++
+	f.mu.Unlock()
+	writeJSON(w, 202, map[string]any{"deletion": map[string]any{"id": "d1", "status": "pending"}})
 }
 
 func (f *fakeWorker) postSession(w *fakeRecorder, r *fakeRequest, p fakeToken) {

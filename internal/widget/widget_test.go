@@ -580,3 +580,59 @@ func TestSendWithTheUIsKey(t *testing.T) {
 		t.Error("a bad key was accepted")
 	}
 }
+
+func TestForgetErasesTheDevicesChats(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(31)
+	w := d.load(t, f, nil)
+	newChat(t, w, "mine")
+	device1, _ := d.st.Get(widget.StorageKey(testWidgetToken, "device"))
+
+	// The worker cannot be reached: nothing is forgotten, to try again.
+	f.set(func(f *fakeWorker) { f.down = true })
+	if err := w.Forget(ctx); err == nil {
+		t.Fatal("Forget succeeded with the worker down")
+	}
+	if _, ok := d.st.Get(widget.StorageKey(testWidgetToken, "device")); !ok {
+		t.Fatal("a failed Forget forgot the device")
+	}
+	f.set(func(f *fakeWorker) { f.down = false })
+
+	if err := w.Forget(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.erased != 1 || len(f.sessions) != 0 {
+		t.Errorf("erased %d, sessions left %d", f.erased, len(f.sessions))
+	}
+	if keys := d.st.Keys(); len(keys) != 0 {
+		t.Errorf("storage keeps %q", keys)
+	}
+	if got := sessionIDs(t, w); got != "" {
+		t.Errorf("after forget: %q", got)
+	}
+	if device2, _ := d.st.Get(widget.StorageKey(testWidgetToken, "device")); device2 == device1 {
+		t.Error("the same device id after forget")
+	}
+}
+
+func TestForgetOfAVerifiedUserErasesOnlyTheDevice(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(32)
+	tok := f.verifiedToken("user-9", "", time.Hour)
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": tok}})
+	newChat(t, w, "verified")
+	if err := w.Forget(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.requests {
+		if r.Method == "DELETE" && r.Header["Authorization"] == "Bearer "+tok {
+			t.Error("DELETE /v1/widget/me with the verified token")
+		}
+	}
+	if len(f.sessions) != 1 {
+		t.Errorf("the verified user's chats: %d", len(f.sessions))
+	}
+	if st := w.Status(); st.Mode != widget.ModeAnonymous {
+		t.Errorf("mode after forget %q", st.Mode)
+	}
+}

@@ -3,16 +3,25 @@
 package browsertest
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
+	"context"
 	"net/url"
+	"strconv"
 	"testing"
-	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
+
+// The tests' own calls to the worker (as the vendor and the org's server) go
+// through the contract client, every request and answer checked against the
+// OpenAPI document.
+var validator = func() *contract.Validator {
+	v, err := contract.Load()
+	if err != nil {
+		panic(err)
+	}
+	return v
+}()
 
 // org is an org made for one test, with its api key.
 type org struct {
@@ -22,60 +31,35 @@ type org struct {
 	APIKey      string
 }
 
-var httpClient = &http.Client{Timeout: 20 * time.Second}
+// client calls srv with the bearer credential.
+func client(srv *wranglertest.Server, bearer string) *contract.Client {
+	return contract.New(srv.URL, validator, contract.Bearer(bearer))
+}
 
-// call sends a JSON request to the worker as the org's server or the vendor
-// and decodes the answer into out; it returns the status.
-func call(t *testing.T, base, method, path, bearer string, body, out any) int {
+// answered fails the test on a transport error or an answer that drifts
+// from the document, and logs a refusal; it returns the status.
+func answered(t *testing.T, r *contract.Response, err error) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if r.AnswerErr != nil {
+		t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v", r.What(), r.AnswerErr)
 	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+	if r.Status >= 300 {
+		t.Logf("%s -> %d %s", r.What(), r.Status, r.Body)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
-		}
-	}
-	if resp.StatusCode >= 300 {
-		t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, b)
-	}
-	return resp.StatusCode
+	return r.Status
 }
 
 // newOrg makes an org whose allowed origin is the host page's.
 func newOrg(t *testing.T, srv *wranglertest.Server, hostOrigin string) *org {
 	t.Helper()
-	var out struct {
-		Org struct {
-			ID          string `json:"id"`
-			WidgetToken string `json:"widget_token"`
-		} `json:"org"`
-		APIKey struct {
-			Secret string `json:"secret"`
-		} `json:"api_key"`
+	c, err := client(srv, srv.AdminToken).CreateOrg(context.Background(), contract.CreateOrgRequest{Name: t.Name(), AllowedOrigins: []string{hostOrigin}})
+	if st := answered(t, c.Response, err); st != 201 || c.Value.Org.WidgetToken == "" || c.Value.APIKey.Secret == "" {
+		t.Fatalf("POST /v1/admin/orgs: status %d, %+v", st, c.Value)
 	}
-	st := call(t, srv.URL, "POST", "/v1/admin/orgs", srv.AdminToken,
-		map[string]any{"name": t.Name(), "allowed_origins": []string{hostOrigin}}, &out)
-	if st != 201 || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
-		t.Fatalf("POST /v1/admin/orgs: status %d, %+v", st, out)
-	}
-	return &org{srv: srv, ID: out.Org.ID, WidgetToken: out.Org.WidgetToken, APIKey: out.APIKey.Secret}
+	return &org{srv: srv, ID: c.Value.Org.ID, WidgetToken: c.Value.Org.WidgetToken, APIKey: c.Value.APIKey.Secret}
 }
 
 // config is a ChatWidget.init config for the org, with apiUrl set.
@@ -90,62 +74,57 @@ func (o *org) config(extra map[string]any) map[string]any {
 // verifiedToken is what the org's server gets from POST /v1/users/authenticate.
 func (o *org) verifiedToken(t *testing.T, body map[string]any) string {
 	t.Helper()
-	var out struct {
-		Token string `json:"token"`
-	}
-	if st := call(t, o.srv.URL, "POST", "/v1/users/authenticate", o.APIKey, body, &out); st != 200 || out.Token == "" {
+	r, err := client(o.srv, o.APIKey).Do(context.Background(), "POST", "/v1/users/authenticate", body)
+	var out contract.Authenticated
+	if st := answered(t, r, err); st != 200 || r.Decode(&out) != nil || out.Token == "" {
 		t.Fatalf("POST /v1/users/authenticate %v: status %d", body, st)
 	}
 	return out.Token
 }
 
-type apiMessage struct {
-	ID      string `json:"id"`
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
+type apiMessage = contract.Message
 
 type apiSession struct {
-	ID          string      `json:"id"`
-	ExternalID  *string     `json:"external_id"`
-	Verified    bool        `json:"verified"`
-	LastMessage *apiMessage `json:"last_message"`
+	ID          string
+	ExternalID  *string
+	Verified    bool
+	LastMessage *apiMessage
 }
 
 // sessions lists the org's sessions, newest first, filtered by query.
 func (o *org) sessions(t *testing.T, query url.Values) []apiSession {
 	t.Helper()
-	var out struct {
-		Items []apiSession `json:"items"`
+	f := contract.SessionFilter{UserID: query.Get("user_id"), Email: query.Get("email"), ExternalID: query.Get("external_id")}
+	if v := query.Get("verified"); v != "" {
+		b, _ := strconv.ParseBool(v)
+		f.Verified = &b
 	}
-	path := "/v1/sessions"
-	if len(query) > 0 {
-		path += "?" + query.Encode()
+	c, err := client(o.srv, o.APIKey).ListOrgSessions(context.Background(), f, contract.Page{})
+	if st := answered(t, c.Response, err); st != 200 {
+		t.Fatalf("%s: status %d", c.What(), st)
 	}
-	if st := call(t, o.srv.URL, "GET", path, o.APIKey, nil, &out); st != 200 {
-		t.Fatalf("GET %s: status %d", path, st)
+	var out []apiSession
+	for _, s := range c.Value.Items {
+		out = append(out, apiSession{ID: s.ID, ExternalID: s.ExternalID, Verified: s.Verified != nil && *s.Verified, LastMessage: s.LastMessage})
 	}
-	return out.Items
+	return out
 }
 
 // messages returns a session's messages, as the org's server sees them.
 func (o *org) messages(t *testing.T, sessionID string) []apiMessage {
 	t.Helper()
-	var out struct {
-		Messages []apiMessage `json:"messages"`
-	}
-	if st := call(t, o.srv.URL, "GET", "/v1/sessions/"+url.PathEscape(sessionID), o.APIKey, nil, &out); st != 200 {
+	c, err := client(o.srv, o.APIKey).GetOrgSession(context.Background(), sessionID)
+	if st := answered(t, c.Response, err); st != 200 {
 		t.Fatalf("GET /v1/sessions/%s: status %d", sessionID, st)
 	}
-	return out.Messages
+	return c.Value.Messages
 }
 
 // agentReply posts an agent's message with the api key.
 func (o *org) agentReply(t *testing.T, sessionID, content string) {
 	t.Helper()
-	st := call(t, o.srv.URL, "POST", "/v1/sessions/"+url.PathEscape(sessionID)+"/messages", o.APIKey,
-		map[string]any{"content": content, "author_name": "Agent Smith"}, nil)
-	if st != 201 {
+	c, err := client(o.srv, o.APIKey).PostAgentMessage(context.Background(), sessionID, contract.MessageRequest{Content: content, AuthorName: "Agent Smith"})
+	if st := answered(t, c.Response, err); st != 201 {
 		t.Fatalf("POST agent reply: status %d", st)
 	}
 }

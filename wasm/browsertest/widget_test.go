@@ -446,3 +446,40 @@ func TestTheLauncherShowsBeforeTheCoreIsReady(t *testing.T) {
 		t.Errorf("console errors: %q", errs)
 	}
 }
+
+func TestDeleteMyConversationsErasesThemBehindAConfirmation(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "forgetful")
+	page := host.URL(srv.URL, o.config(nil))
+	d.load(page)
+	d.openWidget(false)
+	if d.count("[data-widget=forget]") != 0 {
+		t.Error("a device without chats is offered to delete them")
+	}
+	d.newChat("forget me please")
+	if n := len(o.sessions(t, nil)); n != 1 {
+		t.Fatalf("%d sessions", n)
+	}
+	d.load(page)
+	d.openWidget(false)
+	d.click("[data-widget=forget]")
+	if n := len(o.sessions(t, nil)); n != 1 {
+		t.Fatalf("the first click erased: %d sessions", n)
+	}
+	d.click("[data-widget=forget-confirm]")
+	d.waitFor(`Object.keys(localStorage).filter(function (k) { return k.indexOf("chatwidget:") === 0; }).length === 0`, "the device to be forgotten")
+	if n := len(o.sessions(t, nil)); n != 0 {
+		t.Errorf("after forget the org lists %d sessions", n)
+	}
+	d.openWidget(false)
+	if got := d.texts("[data-widget=session]"); len(got) != 0 {
+		t.Errorf("after forget: %q", got)
+	}
+	// ChatWidget.forget() from the page does the same.
+	d.newChat("and me too")
+	d.exec(`ChatWidget.forget().then(function () { window.__forgot = true; })`)
+	d.waitFor(`window.__forgot === true`, "ChatWidget.forget() to resolve")
+	if n := len(o.sessions(t, nil)); n != 0 {
+		t.Errorf("after ChatWidget.forget() the org lists %d sessions", n)
+	}
+}

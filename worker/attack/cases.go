@@ -44,6 +44,10 @@ const (
 	ClassCORSServerRoutes   = "cors-server-routes"
 	ClassSecurityHeaders    = "security-headers"
 	ClassCredentialInURL    = "credential-in-url"
+	ClassIdentityKinds      = "identity-key-kinds"
+	ClassCaseFoldEmail      = "email-case-fold"
+	ClassDeletedKeyTokens   = "token-of-deleted-api-key"
+	ClassDeviceInToken      = "token-holds-device"
 	invalidToken            = "invalid_token"
 	unauthorized            = "unauthorized"
 	notFound                = "not_found"
@@ -71,7 +75,8 @@ func Cases() []Case {
 		apiKeyOtherOrgCases(), apiKeyDeletedCases(), apiKeyForgedCases(), adminForgedCases(),
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
-		securityHeaderCases(),
+		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
+		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(),
 	} {
 		cs = append(cs, part...)
 	}
@@ -97,10 +102,13 @@ var (
 	routeGet    = route{"GET /v1/widget/sessions/{A1's}", "GET", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SA1 }, ""}
 	routePost   = route{"POST /v1/widget/sessions/{A1's}/messages", "POST", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SA1 + "/messages" }, attackContent}
 
-	// allRoutes are the five routes behind a user token; writeRoutes the
-	// read of /me and the two that would store something if let through.
-	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost}
-	writeRoutes = []route{routeMe, routeCreate, routePost}
+	// routeForget would erase the token's contact if let through.
+	routeForget = route{"DELETE /v1/widget/me", "DELETE", fixed("/v1/widget/me"), ""}
+
+	// allRoutes are the routes behind a user token; writeRoutes the read of
+	// /me and those that would store or erase something if let through.
+	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost, routeForget}
+	writeRoutes = []route{routeMe, routeCreate, routePost, routeForget}
 )
 
 func bodyOf(s string) []byte {
@@ -827,6 +835,9 @@ func apiKeyOtherOrgCases() []Case {
 		serverCase(ClassAPIKeyOtherOrg, "B's key lists with A's cursor", "GET", func(f *Fixture) string {
 			return "/v1/sessions?cursor=" + url.QueryEscape(f.CursorOrgA)
 		}, keyB, nil, ok(listWithin(ids(sB1, sBV)))),
+		serverCase(ClassAPIKeyOtherOrg, "B's key exports A's contact", "GET", func(f *Fixture) string { return "/v1/contacts/" + f.ContactA1 + "/export" }, keyB, nil, refusal(404, notFound)),
+		serverCase(ClassAPIKeyOtherOrg, "B's key deletes A's contact", "DELETE", func(f *Fixture) string { return "/v1/contacts/" + f.ContactA1 }, keyB, nil, refusal(404, notFound)),
+		serverCase(ClassAPIKeyOtherOrg, "B's key on a deletion that is not B's", "GET", func(f *Fixture) string { return "/v1/deletions/" + f.Missing }, keyB, nil, refusal(404, notFound)),
 		serverCase(ClassAPIKeyOtherOrg, "B's key on A's admin route", "POST", func(f *Fixture) string { return "/v1/admin/orgs/" + f.A.ID + "/api-keys" }, keyB, nil, refusal(401, unauthorized)),
 	}
 }
@@ -1097,8 +1108,8 @@ func securityHeaderCases() []Case {
 		}),
 		c("GET /v1/nope (404)", refusal(404, notFound), func(*Fixture) Request { return Request{Method: "GET", Path: "/v1/nope"} }),
 		c("PUT /v1/sessions (405)", refusal(405, methodNotAllowed), func(*Fixture) Request { return Request{Method: "PUT", Path: "/v1/sessions"} }),
-		c("DELETE /v1/widget/me (405)", refusal(405, methodNotAllowed), func(f *Fixture) Request {
-			return widgetReq("DELETE", "/v1/widget/me", f.A.WidgetToken, f.CA1, "")
+		c("PUT /v1/widget/me (405)", refusal(405, methodNotAllowed), func(f *Fixture) Request {
+			return widgetReq("PUT", "/v1/widget/me", f.A.WidgetToken, f.CA1, "")
 		}),
 		c("GET /v1/widget/me (200)", ok(nil), func(f *Fixture) Request { return widgetReq("GET", "/v1/widget/me", f.A.WidgetToken, f.CA1, "") }),
 		c("GET /v1/sessions (200)", ok(nil), func(f *Fixture) Request { return serverReq("GET", "/v1/sessions", "Bearer "+f.A.APIKey, "") }),

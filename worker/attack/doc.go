@@ -20,7 +20,9 @@
 //     (X-Content-Type-Options, X-Frame-Options, Content-Security-Policy,
 //     Referrer-Policy, Cache-Control: no-store on JSON);
 //   - CORS: a refusal for a foreign origin has no Access-Control-Allow-Origin,
-//     and server-only routes send no Access-Control-* header at all.
+//     and server-only routes send no Access-Control-* header at all;
+//   - the answer fits the OpenAPI document (internal/api/openapi/openapi.json):
+//     requests go through the contract client (worker/test/contract).
 //
 // The runner makes its own two orgs (with the target's admin token), their
 // devices, contacts, verified users, sessions and messages, so it can run

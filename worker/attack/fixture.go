@@ -8,10 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Org is one org the runner made.
@@ -34,8 +35,12 @@ type Org struct {
 // Org B: device B1 and a verified user with the victim's user_id.
 type Fixture struct {
 	A, B Org
-	// DeletedKey is an api key of A that the vendor deleted.
+	// DeletedKey is an api key of A that the vendor deleted; KG a verified
+	// token (of the victim's identity) that key issued before.
 	DeletedKey string
+	KG         string
+	// Impostor is a verified token of A whose user_id is the victim's email.
+	Impostor string
 
 	DevA1, DevA2, DevA3, DevB1 string // device ids
 	ContactA1                  string // contact id of A1
@@ -89,7 +94,7 @@ func (f *Fixture) HasKey() bool { return f.signKey != nil }
 // secrets are every credential of the fixture: no answer may contain one.
 func (f *Fixture) secrets() []string {
 	s := []string{f.adminToken, f.A.APIKey, f.B.APIKey, f.DeletedKey,
-		f.CA1, f.CA2, f.CA3, f.CB1, f.V, f.VExt, f.VB, f.R}
+		f.CA1, f.CA2, f.CA3, f.CB1, f.V, f.VExt, f.VB, f.R, f.KG, f.Impostor}
 	out := s[:0]
 	for _, v := range s {
 		if v != "" {
@@ -143,76 +148,80 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 		return nil, err
 	}
 	// A second api key of A, deleted at once.
-	r := c.call(ctx, "POST", "/v1/admin/orgs/"+f.A.ID+"/api-keys", nil, "Authorization", "Bearer "+t.AdminToken)
-	if err := expect(r, 201, "create api key"); err != nil {
+	vendor := c.c.With(contract.Bearer(t.AdminToken))
+	key, err := got(vendor.CreateAPIKey(ctx, f.A.ID))(201, "create api key")
+	if err != nil {
 		return nil, err
 	}
-	var key struct {
-		APIKey struct{ ID, Secret string } `json:"api_key"`
-	}
-	if err := r.decode(&key); err != nil || key.APIKey.Secret == "" {
+	if key.APIKey.Secret == "" {
 		return nil, errors.New("create api key: no api_key in the answer")
 	}
 	f.DeletedKey = key.APIKey.Secret
-	r = c.call(ctx, "DELETE", "/v1/admin/orgs/"+f.A.ID+"/api-keys/"+url.PathEscape(key.APIKey.ID), nil, "Authorization", "Bearer "+t.AdminToken)
-	if err := expect(r, 204, "delete api key"); err != nil {
+	deletedKey := f.A
+	deletedKey.APIKey = key.APIKey.Secret
+	if f.KG, err = f.authenticate(ctx, c, deletedKey, contract.AuthenticateRequest{UserID: VictimID}); err != nil {
+		return nil, err
+	}
+	if _, err := got(vendor.DeleteAPIKey(ctx, f.A.ID, key.APIKey.ID))(204, "delete api key"); err != nil {
 		return nil, err
 	}
 
 	// Contacts.
 	f.DevA1, f.DevA2, f.DevA3, f.DevB1 = uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
-	if f.CA1, f.ContactA1, err = f.contact(ctx, c, f.A, map[string]any{"device_id": f.DevA1, "name": "Ann", "custom_data": map[string]any{"plan": "free"}}); err != nil {
+	if f.CA1, f.ContactA1, err = f.contact(ctx, c, f.A, contract.ContactRequest{DeviceID: f.DevA1, Name: "Ann", CustomData: map[string]any{"plan": "free"}}); err != nil {
 		return nil, err
 	}
-	if f.CA2, _, err = f.contact(ctx, c, f.A, map[string]any{"device_id": f.DevA2}); err != nil {
+	if f.CA2, _, err = f.contact(ctx, c, f.A, contract.ContactRequest{DeviceID: f.DevA2}); err != nil {
 		return nil, err
 	}
-	if f.CA3, _, err = f.contact(ctx, c, f.A, map[string]any{"device_id": f.DevA3, "name": "Victim", "email": VictimEmail}); err != nil {
+	if f.CA3, _, err = f.contact(ctx, c, f.A, contract.ContactRequest{DeviceID: f.DevA3, Name: "Victim", Email: VictimEmail}); err != nil {
 		return nil, err
 	}
-	if f.CB1, _, err = f.contact(ctx, c, f.B, map[string]any{"device_id": f.DevB1, "name": "Bea"}); err != nil {
+	if f.CB1, _, err = f.contact(ctx, c, f.B, contract.ContactRequest{DeviceID: f.DevB1, Name: "Bea"}); err != nil {
 		return nil, err
 	}
 
 	// Verified users.
-	if f.V, err = f.authenticate(ctx, c, f.A, map[string]any{"user_id": VictimID, "email": VictimEmail, "name": "Victim"}); err != nil {
+	if f.V, err = f.authenticate(ctx, c, f.A, contract.AuthenticateRequest{UserID: VictimID, Email: VictimEmail, Name: "Victim"}); err != nil {
 		return nil, err
 	}
-	if f.VExt, err = f.authenticate(ctx, c, f.A, map[string]any{"user_id": VictimID, "email": VictimEmail, "external_id": BoundExt}); err != nil {
+	if f.VExt, err = f.authenticate(ctx, c, f.A, contract.AuthenticateRequest{UserID: VictimID, Email: VictimEmail, ExternalID: BoundExt}); err != nil {
 		return nil, err
 	}
-	if f.VB, err = f.authenticate(ctx, c, f.B, map[string]any{"user_id": VictimID, "email": VictimEmail}); err != nil {
+	if f.VB, err = f.authenticate(ctx, c, f.B, contract.AuthenticateRequest{UserID: VictimID, Email: VictimEmail}); err != nil {
 		return nil, err
 	}
-	if f.R, err = f.authenticate(ctx, c, f.A, map[string]any{"user_id": RevokedID}); err != nil {
+	if f.R, err = f.authenticate(ctx, c, f.A, contract.AuthenticateRequest{UserID: RevokedID}); err != nil {
+		return nil, err
+	}
+	if f.Impostor, err = f.authenticate(ctx, c, f.A, contract.AuthenticateRequest{UserID: VictimEmail}); err != nil {
 		return nil, err
 	}
 
 	// Sessions and messages.
 	steps := []struct {
-		dst  *string
-		org  Org
-		tok  string
-		body map[string]any
+		dst *string
+		org Org
+		tok string
+		ext string
 	}{
-		{&f.SA1, f.A, f.CA1, map[string]any{}},
-		{&f.SA1b, f.A, f.CA1, map[string]any{"external_id": BoundExt}},
-		{&f.SA2, f.A, f.CA2, map[string]any{}},
-		{&f.SA3, f.A, f.CA3, map[string]any{}},
-		{&f.SV, f.A, f.V, map[string]any{}},
-		{&f.SVws1, f.A, f.VExt, map[string]any{}},
-		{&f.SVws2, f.A, f.V, map[string]any{"external_id": OtherExt}},
-		{&f.SR, f.A, f.R, map[string]any{}},
-		{&f.SB1, f.B, f.CB1, map[string]any{}},
-		{&f.SBV, f.B, f.VB, map[string]any{}},
+		{&f.SA1, f.A, f.CA1, ""},
+		{&f.SA1b, f.A, f.CA1, BoundExt},
+		{&f.SA2, f.A, f.CA2, ""},
+		{&f.SA3, f.A, f.CA3, ""},
+		{&f.SV, f.A, f.V, ""},
+		{&f.SVws1, f.A, f.VExt, ""},
+		{&f.SVws2, f.A, f.V, OtherExt},
+		{&f.SR, f.A, f.R, ""},
+		{&f.SB1, f.B, f.CB1, ""},
+		{&f.SBV, f.B, f.VB, ""},
 	}
 	for _, s := range steps {
-		r := c.call(ctx, "POST", "/v1/widget/sessions", s.body, "X-Widget-Token", s.org.WidgetToken, "Authorization", "Bearer "+s.tok)
-		if err := expect(r, 201, "create session"); err != nil {
+		out, err := got(widget(c, s.org, s.tok).CreateSession(ctx, contract.SessionRequest{ExternalID: s.ext}))(201, "create session")
+		if err != nil {
 			return nil, err
 		}
-		var out struct{ Session struct{ ID string } }
-		if err := r.decode(&out); err != nil || out.Session.ID == "" {
+		if out.Session.ID == "" {
 			return nil, errors.New("create session: no session id in the answer")
 		}
 		*s.dst = out.Session.ID
@@ -221,36 +230,32 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 		org       Org
 		tok, sess string
 	}{{f.A, f.CA1, f.SA1}, {f.A, f.V, f.SV}, {f.B, f.CB1, f.SB1}} {
-		r := c.call(ctx, "POST", "/v1/widget/sessions/"+m.sess+"/messages", map[string]any{"content": "hello"},
-			"X-Widget-Token", m.org.WidgetToken, "Authorization", "Bearer "+m.tok)
-		if err := expect(r, 201, "post message"); err != nil {
+		if _, err := got(widget(c, m.org, m.tok).PostUserMessage(ctx, m.sess, "hello"))(201, "post message"); err != nil {
 			return nil, err
 		}
 	}
-	r = c.call(ctx, "POST", "/v1/sessions/"+f.SA1+"/messages", map[string]any{"content": "hi, how can I help?", "author_name": "Agent"},
-		"Authorization", "Bearer "+f.A.APIKey)
-	if err := expect(r, 201, "post agent message"); err != nil {
+	server := c.c.With(contract.Bearer(f.A.APIKey))
+	if _, err := got(server.PostAgentMessage(ctx, f.SA1, contract.MessageRequest{Content: "hi, how can I help?", AuthorName: "Agent"}))(201, "post agent message"); err != nil {
 		return nil, err
 	}
 
 	// Revoke R after its session exists.
-	r = c.call(ctx, "POST", "/v1/users/revoke", map[string]any{"user_id": RevokedID}, "Authorization", "Bearer "+f.A.APIKey)
-	if err := expect(r, 200, "revoke"); err != nil {
+	if _, err := got(server.Revoke(ctx, contract.Identity{UserID: RevokedID}))(200, "revoke"); err != nil {
 		return nil, err
 	}
 
 	// What a hidden session must look like: a session that does not exist.
-	r = c.call(ctx, "GET", "/v1/widget/sessions/"+f.Missing, nil, "X-Widget-Token", f.A.WidgetToken, "Authorization", "Bearer "+f.CA2)
-	if err := expect(r, 404, "get a session that does not exist"); err != nil {
+	missing, err := widget(c, f.A, f.CA2).GetSession(ctx, f.Missing, "")
+	if _, err := got(missing, err)(404, "get a session that does not exist"); err != nil {
 		return nil, err
 	}
-	f.NotFound = r.Body
+	f.NotFound = missing.Body
 
 	// Cursors of others' listings.
-	if f.CursorA1, err = nextCursor(ctx, c, "/v1/widget/sessions?limit=1", "X-Widget-Token", f.A.WidgetToken, "Authorization", "Bearer "+f.CA1); err != nil {
+	if f.CursorA1, err = nextCursor(got(widget(c, f.A, f.CA1).ListSessions(ctx, "", contract.Page{Limit: 1}))); err != nil {
 		return nil, err
 	}
-	if f.CursorOrgA, err = nextCursor(ctx, c, "/v1/sessions?limit=1", "Authorization", "Bearer "+f.A.APIKey); err != nil {
+	if f.CursorOrgA, err = nextCursor(got(server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{Limit: 1}))); err != nil {
 		return nil, err
 	}
 
@@ -263,14 +268,12 @@ func setup(ctx context.Context, c *client, t Target) (*Fixture, error) {
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 
 func (f *Fixture) readJWKS(ctx context.Context, c *client) error {
-	r := c.call(ctx, "GET", "/.well-known/jwks.json", nil)
-	if err := expect(r, 200, "GET /.well-known/jwks.json"); err != nil {
+	r, err := c.c.GetJWKS(ctx)
+	set, err := got(r, err)(200, "GET /.well-known/jwks.json")
+	if err != nil {
 		return err
 	}
-	var set struct {
-		Keys []struct{ Kid, X, Crv string }
-	}
-	if err := r.decode(&set); err != nil || len(set.Keys) == 0 {
+	if len(set.Keys) == 0 {
 		return errors.New("GET /.well-known/jwks.json: no keys")
 	}
 	x, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
@@ -281,46 +284,53 @@ func (f *Fixture) readJWKS(ctx context.Context, c *client) error {
 	return nil
 }
 
+// got returns a typed call's value, or an error unless it answered want;
+// what names the call.
+func got[T any](c contract.Call[T], err error) func(want int, what string) (T, error) {
+	return func(want int, what string) (T, error) {
+		if err != nil {
+			return c.Value, fmt.Errorf("%s: %w", what, err)
+		}
+		if c.Status != want {
+			return c.Value, fmt.Errorf("%s: got %s, want %d", what, (&Response{Status: c.Status, Body: c.Body}).describe(), want)
+		}
+		return c.Value, nil
+	}
+}
+
+// widget is the contract client as o's widget with the user token tok.
+func widget(c *client, o Org, tok string) *contract.Client {
+	return c.c.With(contract.WidgetToken(o.WidgetToken), contract.Bearer(tok))
+}
+
 func makeOrg(ctx context.Context, c *client, admin, name, origin string) (Org, error) {
-	r := c.call(ctx, "POST", "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": []string{origin}}, "Authorization", "Bearer "+admin)
-	if err := expect(r, 201, "create org (is Target.AdminToken the worker's ADMIN_TOKEN?)"); err != nil {
+	out, err := got(c.c.With(contract.Bearer(admin)).CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{origin}}))(201, "create org (is Target.AdminToken the worker's ADMIN_TOKEN?)")
+	if err != nil {
 		return Org{}, err
 	}
-	var out struct {
-		Org struct {
-			ID          string `json:"id"`
-			WidgetToken string `json:"widget_token"`
-		} `json:"org"`
-		APIKey struct{ ID, Secret string } `json:"api_key"`
-	}
-	if err := r.decode(&out); err != nil || out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
+	if out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
 		return Org{}, errors.New("create org: answer lacks org.id, org.widget_token or api_key.secret")
 	}
 	return Org{ID: out.Org.ID, WidgetToken: out.Org.WidgetToken, APIKey: out.APIKey.Secret, APIKeyID: out.APIKey.ID, Origin: origin}, nil
 }
 
-func (f *Fixture) contact(ctx context.Context, c *client, o Org, body map[string]any) (tok, id string, err error) {
-	r := c.call(ctx, "POST", "/v1/widget/contacts", body, "X-Widget-Token", o.WidgetToken)
-	if err := expect(r, 200, "create contact"); err != nil {
+func (f *Fixture) contact(ctx context.Context, c *client, o Org, req contract.ContactRequest) (tok, id string, err error) {
+	out, err := got(c.c.With(contract.WidgetToken(o.WidgetToken)).CreateContact(ctx, req))(200, "create contact")
+	if err != nil {
 		return "", "", err
 	}
-	var out struct {
-		Token   string
-		Contact struct{ ID string }
-	}
-	if err := r.decode(&out); err != nil || out.Token == "" {
+	if out.Token == "" {
 		return "", "", errors.New("create contact: no token in the answer")
 	}
 	return out.Token, out.Contact.ID, f.remember(out.Token)
 }
 
-func (f *Fixture) authenticate(ctx context.Context, c *client, o Org, body map[string]any) (string, error) {
-	r := c.call(ctx, "POST", "/v1/users/authenticate", body, "Authorization", "Bearer "+o.APIKey)
-	if err := expect(r, 200, "authenticate"); err != nil {
+func (f *Fixture) authenticate(ctx context.Context, c *client, o Org, req contract.AuthenticateRequest) (string, error) {
+	out, err := got(c.c.With(contract.Bearer(o.APIKey)).Authenticate(ctx, req))(200, "authenticate")
+	if err != nil {
 		return "", err
 	}
-	var out struct{ Token string }
-	if err := r.decode(&out); err != nil || out.Token == "" {
+	if out.Token == "" {
 		return "", errors.New("authenticate: no token in the answer")
 	}
 	return out.Token, f.remember(out.Token)
@@ -335,15 +345,13 @@ func (f *Fixture) remember(tok string) error {
 	return nil
 }
 
-func nextCursor(ctx context.Context, c *client, path string, header ...string) (string, error) {
-	r := c.call(ctx, "GET", path, nil, header...)
-	if err := expect(r, 200, "list sessions"); err != nil {
+// nextCursor is the next_cursor of a listing with limit=1.
+func nextCursor(answer func(int, string) (contract.SessionList, error)) (string, error) {
+	out, err := answer(200, "list sessions")
+	if err != nil {
 		return "", err
 	}
-	var out struct {
-		NextCursor *string `json:"next_cursor"`
-	}
-	if err := r.decode(&out); err != nil || out.NextCursor == nil || *out.NextCursor == "" {
+	if out.NextCursor == nil || *out.NextCursor == "" {
 		return "", errors.New("list sessions with limit=1: no next_cursor")
 	}
 	return *out.NextCursor, nil

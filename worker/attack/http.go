@@ -1,15 +1,12 @@
 package attack
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Target is a running worker to attack.
@@ -32,8 +29,8 @@ type Target struct {
 	// class and after a case whose Snapshot changed. Without a Snapshot the
 	// API is always observed after every case.
 	ObserveAPIEveryCase bool
-	// Client sends the requests; nil is a client with a 60 s timeout that
-	// never follows redirects.
+	// Client sends the requests; nil is contract.DefaultHTTP (a 60 s
+	// timeout, never following redirects).
 	Client *http.Client
 	// Parallel bounds the concurrent requests of one observation; 0 is 8.
 	Parallel int
@@ -60,30 +57,19 @@ type Response struct {
 	Body   []byte
 	// Err is a transport error (no answer); Status is then 0.
 	Err error
+	// Drift says how the answer does not fit the OpenAPI document (nil when
+	// it fits).
+	Drift error
 }
 
-// errorBody is the contract's error shape.
-type errorBody struct {
-	Error *struct {
-		Code    *string `json:"code"`
-		Message *string `json:"message"`
-	} `json:"error"`
-}
-
-// code returns the error code of the body, "" when it has none.
+// code returns the error code of the body, "" when it is not the contract's
+// error shape.
 func (r *Response) code() string {
-	var e errorBody
-	if json.Unmarshal(r.Body, &e) != nil || e.Error == nil || e.Error.Code == nil {
+	e, err := contract.ParseError(r.Status, r.Body)
+	if err != nil {
 		return ""
 	}
-	return *e.Error.Code
-}
-
-func (r *Response) decode(v any) error {
-	if r.Err != nil {
-		return r.Err
-	}
-	return json.Unmarshal(r.Body, v)
+	return e.Code
 }
 
 // describe is "status code" (or the transport error) for messages; never the body.
@@ -97,88 +83,21 @@ func (r *Response) describe() string {
 	return fmt.Sprintf("%d", r.Status)
 }
 
-func defaultClient() *http.Client {
-	return &http.Client{
-		Timeout: 60 * time.Second,
-		// The API never redirects; a redirect is an answer to check, not follow.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// client sends requests to one worker.
+// client sends requests to one worker, through the contract client.
 type client struct {
-	base string
-	hc   *http.Client
+	c *contract.Client
 }
 
 func (c *client) send(ctx context.Context, req Request) *Response {
-	var body io.Reader
+	var body any
 	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
+		body = contract.Raw(req.Body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.Method, c.base+req.Path, body)
+	r, err := c.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
 	if err != nil {
 		return &Response{Err: err}
 	}
-	for k, vs := range req.Header {
-		hr.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	if req.Body != nil && hr.Header.Get("Content-Type") == "" {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.hc.Do(hr)
-	if err != nil {
-		return &Response{Err: scrubURLError(err)}
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	if err != nil {
-		return &Response{Status: res.StatusCode, Header: res.Header, Err: err}
-	}
-	return &Response{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
-// scrubURLError drops the URL from a transport error (it may hold a cursor).
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// call sends a JSON request made of parts: method, path, a body (nil, a
-// string sent as is, or a value marshalled to JSON) and header pairs.
-func (c *client) call(ctx context.Context, method, path string, body any, header ...string) *Response {
-	req := Request{Method: method, Path: path, Header: http.Header{}}
-	switch b := body.(type) {
-	case nil:
-	case string:
-		req.Body = []byte(b)
-	case []byte:
-		req.Body = b
-	default:
-		js, err := json.Marshal(b)
-		if err != nil {
-			return &Response{Err: err}
-		}
-		req.Body = js
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return c.send(ctx, req)
-}
-
-// expect returns an error unless r has status want; what names the call.
-func expect(r *Response, want int, what string) error {
-	if r.Err != nil {
-		return fmt.Errorf("%s: %w", what, r.Err)
-	}
-	if r.Status != want {
-		return fmt.Errorf("%s: got %s, want %d", what, r.describe(), want)
-	}
-	return nil
+	return &Response{Status: r.Status, Header: r.Header, Body: r.Body, Drift: r.AnswerErr}
 }
 
 // hdr builds a header from pairs.

@@ -3,7 +3,6 @@ package attack
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Case is one attack: a request built from the fixture and the answer that
@@ -169,11 +170,13 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 	if cases == nil {
 		cases = Cases()
 	}
-	hc := t.Client
-	if hc == nil {
-		hc = defaultClient()
+	v, err := contract.Load()
+	if err != nil {
+		return nil, err
 	}
-	r := &runner{t: t, c: &client{base: strings.TrimRight(t.URL, "/"), hc: hc}, parallel: t.Parallel}
+	cc := contract.New(t.URL, v)
+	cc.HTTP = t.Client
+	r := &runner{t: t, c: &client{c: cc}, parallel: t.Parallel}
 	if r.parallel <= 0 {
 		r.parallel = 8
 	}
@@ -206,6 +209,9 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 			resp := r.c.send(ctx, req)
 			res.Got = resp.describe()
 			res.ByPlatform, res.Problems = r.judge(c, req, resp)
+			if resp.Drift != nil && !res.ByPlatform {
+				res.Problems = append(res.Problems, "the answer drifts from the OpenAPI document: "+resp.Drift.Error())
+			}
 
 			storeAfter := r.observeStore()
 			changed := diff(storeBefore, storeAfter, 8)
@@ -377,8 +383,7 @@ func checkShape(resp *Response) []string {
 	if mt != "application/json" {
 		problems = append(problems, fmt.Sprintf("error answer with Content-Type %q", resp.Header.Get("Content-Type")))
 	}
-	var e errorBody
-	if json.Unmarshal(resp.Body, &e) != nil || e.Error == nil || e.Error.Code == nil || e.Error.Message == nil || *e.Error.Message == "" {
+	if e, err := contract.ParseError(resp.Status, resp.Body); err != nil || e.Message == "" {
 		problems = append(problems, "error answer without {\"error\":{\"code\",\"message\"}}")
 	}
 	return problems

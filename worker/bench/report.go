@@ -219,7 +219,7 @@ func printCold(w io.Writer, r *Report) {
 			}
 			fmt.Fprintf(w, "        of go.run until ready: %.0f ms until main.main (runtime start and package inits, %.0f ms of it in init functions;\n", p.InitEndMs, p.InitMs)
 			if s.RunToReadyMs != nil {
-				fmt.Fprintf(w, "        slowest, ms: %s), then %.0f ms in main (config, api.New, bridge.Register, workers.Ready)\n", strings.Join(top, ", "), *s.RunToReadyMs-p.InitEndMs)
+				fmt.Fprintf(w, "        slowest, ms: %s), then %.0f ms in main (config, api.New, bridge.Register, ready)\n", strings.Join(top, ", "), *s.RunToReadyMs-p.InitEndMs)
 			} else {
 				fmt.Fprintf(w, "        slowest, ms: %s)\n", strings.Join(top, ", "))
 			}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
 
@@ -25,7 +25,7 @@ type Target struct {
 	Peer bool   // the JavaScript peer
 	Srv  *wranglertest.Server
 
-	client *http.Client
+	client *contract.Client // no validation: it would be timed too
 	org    Org
 	users  []principal // one per client: the caller of the session routes
 	// makers create sessions in the POST /v1/widget/sessions row, so that the
@@ -35,14 +35,11 @@ type Target struct {
 }
 
 // Org is an org as the Go worker's admin API made it, with its first api key.
+// It marshals as the contract's org (the peer is seeded with it).
 type Org struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	WidgetToken    string   `json:"widget_token"`
-	AllowedOrigins []string `json:"allowed_origins"`
-	CreatedAt      string   `json:"created_at"`
-	APIKeyID       string   `json:"-"`
-	APIKey         string   `json:"-"`
+	contract.Org
+	APIKeyID string `json:"-"`
+	APIKey   string `json:"-"`
 }
 
 // principal is a widget caller: a device, its contact and verified tokens,
@@ -86,7 +83,9 @@ func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Target{Name: name, Peer: peer, Srv: s, client: newClient(clients)}, nil
+	c := contract.New(s.URL, nil)
+	c.HTTP = newClient(clients)
+	return &Target{Name: name, Peer: peer, Srv: s, client: c}, nil
 }
 
 func newClient(clients int) *http.Client {
@@ -106,33 +105,25 @@ func (t *Target) Stop() {
 	if t == nil || t.Srv == nil {
 		return
 	}
-	t.client.CloseIdleConnections()
+	t.client.HTTP.CloseIdleConnections()
 	t.Srv.Stop()
 }
 
 // do sends one request and reads the whole answer.
 func (t *Target) do(ctx context.Context, method, path string, hdr map[string]string, body []byte) (int, []byte, http.Header, error) {
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = bytes.NewReader(body)
+		b = contract.Raw(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.Srv.URL+path, rd)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	opts := make([]contract.Option, 0, len(hdr))
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		opts = append(opts, contract.Header(k, v))
 	}
-	resp, err := t.client.Do(req)
+	r, err := t.client.Do(ctx, method, path, b, opts...)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, resp.Header, err
+	return r.Status, r.Body, r.Header, nil
 }
 
 func (t *Target) doJSON(ctx context.Context, method, path string, hdr map[string]string, in, out any, want int) error {
@@ -163,21 +154,13 @@ func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (
 	if t.Peer {
 		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
 	}
-	var out struct {
-		Org    Org `json:"org"`
-		APIKey struct {
-			ID     string `json:"id"`
-			Secret string `json:"secret"`
-		} `json:"api_key"`
-	}
+	var out contract.OrgCreated
 	err := t.doJSON(ctx, "POST", "/v1/admin/orgs", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
-		map[string]any{"name": name, "allowed_origins": origins}, &out, http.StatusCreated)
+		contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, &out, http.StatusCreated)
 	if err != nil {
 		return Org{}, err
 	}
-	org := out.Org
-	org.APIKeyID, org.APIKey = out.APIKey.ID, out.APIKey.Secret
-	return org, nil
+	return Org{Org: out.Org, APIKeyID: out.APIKey.ID, APIKey: out.APIKey.Secret}, nil
 }
 
 // Seed stores org in the peer's KV under the keys store.CreateOrg writes.

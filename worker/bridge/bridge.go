@@ -10,8 +10,10 @@
 // This package replaces only that part: worker/runtime/worker.mjs
 // instantiates the module once per isolate and calls the function that
 // Register sets for every request; worker/main.go registers it on the
-// runtime context's binding and signals readiness with workers.Ready. syumai/workers still provides the assets
-// (wasm_exec.js, runtime.mjs), the ready signal and the env bindings, which
+// runtime context's binding and signals readiness through the "workers
+// ready" import of wasm_exec.js. syumai/workers' workers-assets-gen still
+// generates that JavaScript (wasm_exec.js with the runtime context, and
+// runtime.mjs); the worker uses none of its Go packages. The env bindings
 // belong to the isolate and stay valid across its requests.
 //
 // Each request runs in a goroutine of its own (one that served an earlier
@@ -21,21 +23,17 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/jscall"
 )
-
-// MaxBodyBytes is how much of a request body the bridge reads; a handler
-// that refuses larger bodies sees one byte more than it accepts.
-const MaxBodyBytes = 1 << 20
 
 var (
 	jsPromise    = js.Global().Get("Promise")
@@ -93,7 +91,8 @@ func Register(target js.Value, h httpx.Handler) {
 	}))
 }
 
-const internalBody = `{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`
+// internalBody is the body of the bridge's own 500s: the API's.
+var internalBody = string(api.InternalErrorBody)
 
 // run runs h, answering a panic with a 500.
 func run(h httpx.Handler, r *httpx.Request) *recorder {
@@ -189,20 +188,9 @@ func internalError(detail string) js.Value {
 // method, URL and headers; body is the body read (a Uint8Array), null for
 // none, or undefined for the bridge to read from jsReq.
 func requestFromLines(ctx context.Context, jsReq js.Value, head string, body js.Value) (*httpx.Request, error) {
-	first, rest, _ := strings.Cut(head, "\n")
-	method, rawURL, ok := strings.Cut(first, " ")
-	if !ok {
-		return nil, fmt.Errorf("bridge: request head %q", first)
-	}
-	header := httpx.Header{}
-	for rest != "" {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		if name, value, ok := strings.Cut(line, ": "); ok {
-			header.Add(name, value)
-		} else if name, ok := strings.CutSuffix(line, ":"); ok {
-			header.Add(name, "")
-		}
+	method, rawURL, header, err := parseHead(head)
+	if err != nil {
+		return nil, err
 	}
 	var b []byte
 	switch {
@@ -219,7 +207,7 @@ func requestFromLines(ctx context.Context, jsReq js.Value, head string, body js.
 			return nil, err
 		}
 	}
-	return newRequest(ctx, method, rawURL, header, b)
+	return newRequest(ctx, method, rawURL, header, b), nil
 }
 
 // toRequest converts a JS Request, reading at most MaxBodyBytes+1 of its body.
@@ -244,28 +232,7 @@ func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
 			return nil, err
 		}
 	}
-	return newRequest(ctx, method, rawURL, header, body)
-}
-
-func newRequest(ctx context.Context, method, rawURL string, header httpx.Header, body []byte) (*httpx.Request, error) {
-	r, err := httpx.NewRequest(ctx, method, rawURL, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("bridge: request: %w", err)
-	}
-	r.Header = header
-	switch cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); {
-	case (method == httpx.MethodGet || method == httpx.MethodHead) && err == nil && cl > 0:
-		// Not read, but its declared size is still refused over the API's limit.
-		r.ContentLength = cl
-	case len(body) <= MaxBodyBytes:
-		r.ContentLength = int64(len(body)) // read whole
-	case err == nil:
-		r.ContentLength = cl
-	default:
-		r.ContentLength = -1
-	}
-	r.RemoteAddr = header.Get("Cf-Connecting-Ip")
-	return r, nil
+	return newRequest(ctx, method, rawURL, header, body), nil
 }
 
 // readBody reads req's body, at most max bytes: with one arrayBuffer() when
@@ -313,11 +280,6 @@ func readStream(ctx context.Context, stream js.Value, max int) ([]byte, error) {
 	return buf[:max], nil
 }
 
-// recorder buffers a handler's answer and turns it into its JS form.
-type recorder struct{ httpx.Recorder }
-
-func newRecorder() *recorder { return &recorder{*httpx.NewRecorder()} }
-
 func (w *recorder) toJS(method string) js.Value {
 	w.Status = w.StatusOrOK()
 	hdr := jsHeaders.New()
@@ -343,26 +305,4 @@ func (w *recorder) bodyJS(method string) js.Value {
 	u := jsUint8Array.New(w.Body.Len())
 	js.CopyBytesToJS(u, w.Body.Bytes())
 	return u
-}
-
-// headerLines is the header as "name: value\n" lines; ok is false when a
-// name or value could not be written so (a newline, or a colon in a name).
-func (w *recorder) headerLines() (lines string, ok bool) {
-	w.Status = w.StatusOrOK()
-	var sb strings.Builder
-	for k, vs := range w.HeaderMap {
-		if k == "" || strings.ContainsAny(k, ":\r\n") {
-			return "", false
-		}
-		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n") {
-				return "", false
-			}
-			sb.WriteString(k)
-			sb.WriteString(": ")
-			sb.WriteString(v)
-			sb.WriteByte('\n')
-		}
-	}
-	return sb.String(), true
 }

@@ -38,8 +38,8 @@ type Namespace struct {
 
 var _ kv.KV = (*Namespace)(nil)
 
-// New wraps a Workers KV namespace binding, for example
-// cloudflare.GetBinding("CHAT_KV").
+// New wraps a Workers KV namespace binding, for example the isolate's
+// env.CHAT_KV (worker/main.go).
 func New(ns js.Value) *Namespace {
 	return &Namespace{ns: ns}
 }

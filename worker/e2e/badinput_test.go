@@ -154,7 +154,7 @@ func TestPayloadTooLarge(t *testing.T) {
 			})
 			t.Run(rt.name+"/chunked", func(t *testing.T) {
 				t.Parallel()
-				rt.c.post(t, rt.path, stream{bytes.NewReader(big())}).fails(413, "payload_too_large")
+				rt.c.post(t, rt.path, stream{R: bytes.NewReader(big())}).fails(413, "payload_too_large")
 			})
 		}
 		t.Run("admin api-keys", func(t *testing.T) {
@@ -200,7 +200,7 @@ func TestUnknownRoutes(t *testing.T) {
 		{w, "GET", "/v1/widget/sessions/" + sid + "/messages/x"},
 		{w, "GET", "/v1/widget/sessions/" + sid + "/nope"},
 		{f.o.api(t), "GET", "/v1/sessions/" + sid + "/nope"},
-		{f.o.api(t), "GET", "/v1/users"},
+		{f.o.api(t), "GET", "/v1/user"}, // /v1/users is a route since DELETE /v1/users
 		{f.o.api(t), "POST", "/v1/users/nope"},
 		{vendor(t), "GET", "/v1/admin/nope"},
 		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},

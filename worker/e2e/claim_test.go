@@ -5,12 +5,41 @@ package e2e
 import (
 	"crypto/ed25519"
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
+
+// cannotSee fails unless w gets 404 not_found for reading and writing
+// session id, and wrote nothing into it.
+func cannotSee(t testing.TB, o *org, w *caller, id, who string) {
+	t.Helper()
+	before := len(orgSession(t, o, id).Messages)
+	p := "/v1/widget/sessions/" + url.PathEscape(id)
+	if r := w.get(t, p); r.Status != 404 || r.errorBody().Code != "not_found" {
+		t.Errorf("%s reads session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
+	}
+	if r := w.post(t, p+"/messages", map[string]any{"content": "intruder"}); r.Status != 404 || r.errorBody().Code != "not_found" {
+		t.Errorf("%s writes into session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
+	}
+	if after := len(orgSession(t, o, id).Messages); after != before {
+		t.Errorf("%s wrote into session %s: %d messages, was %d", who, id, after, before)
+	}
+}
+
+// sees fails unless w lists exactly want and can read each.
+func sees(t testing.TB, w *caller, who string, q url.Values, want ...string) {
+	t.Helper()
+	sameSet(t, who+" lists", sessionIDs(widgetSessions(t, w, q)), want)
+	for _, id := range want {
+		if r := w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)); r.Status != 200 {
+			t.Errorf("%s cannot read its own session %s: status %d\n%s", who, id, r.Status, r.excerpt())
+		}
+	}
+}
 
 type claimReply struct {
 	Claimed []Session `json:"claimed"`

@@ -4,11 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -18,51 +18,51 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-var httpClient = &http.Client{
-	Timeout: 60 * time.Second,
-	// The API never redirects; a redirect would be a bug worth seeing.
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
+// The suite speaks to the worker through the contract client
+// (worker/test/contract), which checks every request and answer against
+// the OpenAPI document; do turns what it reports into test failures.
+var validator = func() *contract.Validator {
+	v, err := contract.Load()
+	if err != nil {
+		panic(err)
+	}
+	return v
+}()
 
-// caller sends requests as one party: its headers go on every request.
+// caller sends requests as one party: its options go on every request.
 // Each request names the test it reports to.
 type caller struct {
-	base string
-	h    http.Header
+	c *contract.Client
 }
 
 // opt changes one request's headers.
-type opt func(http.Header)
+type opt = contract.Option
 
-func header(k, v string) opt       { return func(h http.Header) { h.Set(k, v) } }
-func without(k string) opt         { return func(h http.Header) { h.Del(k) } }
-func bearer(token string) opt      { return header("Authorization", "Bearer "+token) }
-func idemKey(key string) opt       { return header("Idempotency-Key", key) }
-func withOrigin(origin string) opt { return header("Origin", origin) }
+func header(k, v string) opt       { return contract.Header(k, v) }
+func without(k string) opt         { return contract.Without(k) }
+func bearer(token string) opt      { return contract.Bearer(token) }
+func idemKey(key string) opt       { return contract.IdempotencyKey(key) }
+func withOrigin(origin string) opt { return contract.Origin(origin) }
 
 // anon is a caller without credentials.
 func anon(t testing.TB) *caller {
 	t.Helper()
-	return &caller{base: strings.TrimRight(server(t).URL, "/"), h: http.Header{}}
+	return &caller{c: contract.New(server(t).URL, validator)}
 }
 
 // vendor calls with the admin token.
 func vendor(t testing.TB) *caller {
 	t.Helper()
-	c := anon(t)
-	c.h.Set("Authorization", "Bearer "+server(t).AdminToken)
-	return c
+	return anon(t).with(bearer(server(t).AdminToken))
 }
 
-// with returns a copy of c with more headers.
+// with returns a copy of c with more options.
 func (c *caller) with(opts ...opt) *caller {
-	n := &caller{base: c.base, h: c.h.Clone()}
-	for _, o := range opts {
-		o(n.h)
-	}
-	return n
+	return &caller{c: c.c.With(opts...)}
 }
 
 func (c *caller) get(t testing.TB, path string, opts ...opt) *reply {
@@ -81,56 +81,39 @@ func (c *caller) del(t testing.TB, path string, opts ...opt) *reply {
 }
 
 // raw is a request body sent exactly as given.
-type raw []byte
+type raw = contract.Raw
 
 // stream is a request body of unknown length, sent chunked.
-type stream struct{ r io.Reader }
+type stream = contract.Stream
 
 // do sends one request. body is nil (none), raw, stream, or a value marshalled
-// to JSON. Every answer is checked for the rules that hold for all answers: no
-// 5xx, and an error status carries the error shape.
+// to JSON.
 func (c *caller) do(t testing.TB, method, path string, body any, opts ...opt) *reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case raw:
-		rd = bytes.NewReader(b)
-	case stream:
-		rd = io.NopCloser(b.r) // hides the length: chunked
-	default:
-		js, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("marshal request body: %v", err)
-		}
-		rd = bytes.NewReader(js)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	res, err := c.c.Do(context.Background(), method, path, body, opts...)
+	return check(t, res, err)
+}
+
+// check turns an answer into a reply, checking the rules that hold for all
+// answers: no 5xx, an error status carries the error shape, the answer fits
+// the OpenAPI document, and a request the document refuses is not accepted.
+func check(t testing.TB, res *contract.Response, err error) *reply {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatal(err)
 	}
-	req.Header = c.h.Clone()
-	if body != nil && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, o := range opts {
-		o(req.Header)
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
-	}
-	r := &reply{t: t, Status: res.StatusCode, Header: res.Header, Body: b, what: method + " " + path}
+	r := &reply{t: t, Status: res.Status, Header: res.Header, Body: res.Body, what: res.What(), res: res}
 	if r.Status >= 500 {
 		t.Errorf("%s: got %d, no request may get a 5xx\n%s", r.what, r.Status, r.excerpt())
 	}
 	if r.Status == http.StatusTooManyRequests {
 		t.Fatalf("%s: rate limited (429) during the e2e run; Retry-After=%q\n%s", r.what, r.Header.Get("Retry-After"), r.excerpt())
+	}
+	if res.AnswerErr != nil {
+		t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v\n%s", r.what, res.AnswerErr, r.excerpt())
+	}
+	if res.RequestErr != nil && r.Status < 300 {
+		t.Errorf("%s: the worker accepted (%d) a request internal/api/openapi/openapi.json refuses: %v", r.what, r.Status, res.RequestErr)
 	}
 	return r
 }
@@ -142,6 +125,7 @@ type reply struct {
 	Header http.Header
 	Body   []byte
 	what   string
+	res    *contract.Response
 }
 
 func (r *reply) excerpt() string {
@@ -192,25 +176,17 @@ func (r *reply) checkJSONType() {
 }
 
 // apiError is the error shape.
-type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type apiError = contract.Error
 
-// errorBody checks the error shape {"error":{"code","message"}} and returns it.
+// errorBody checks the error shape {"error":{"code","message"}} (parsed by
+// the contract client) and returns it.
 func (r *reply) errorBody() apiError {
 	r.t.Helper()
 	r.checkJSONType()
-	var env struct {
-		Error *struct {
-			Code    *string `json:"code"`
-			Message *string `json:"message"`
-		} `json:"error"`
+	if r.res.Error == nil {
+		r.t.Fatalf("%s: %v\n%s", r.what, r.res.ErrorErr, r.excerpt())
 	}
-	if err := json.Unmarshal(r.Body, &env); err != nil || env.Error == nil || env.Error.Code == nil || env.Error.Message == nil {
-		r.t.Fatalf("%s: body is not {\"error\":{\"code\",\"message\"}} (err %v)\n%s", r.what, err, r.excerpt())
-	}
-	e := apiError{Code: *env.Error.Code, Message: *env.Error.Message}
+	e := *r.res.Error
 	if !regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`).MatchString(e.Code) {
 		r.t.Errorf("%s: error code %q is not snake_case", r.what, e.Code)
 	}
@@ -249,92 +225,22 @@ func (r *reply) failsNaming(field string) apiError {
 	return e
 }
 
-// ---- the product's objects ----
+// ---- the product's objects: the contract client's ----
 
-type Org struct {
-	ID             string   `json:"id"`
-	Name           string   `json:"name"`
-	WidgetToken    string   `json:"widget_token"`
-	AllowedOrigins []string `json:"allowed_origins"`
-	CreatedAt      string   `json:"created_at"`
-}
-
-type APIKey struct {
-	ID     string `json:"id"`
-	Secret string `json:"secret"`
-}
-
-type createOrgReply struct {
-	Org    Org    `json:"org"`
-	APIKey APIKey `json:"api_key"`
-}
-
-type User struct {
-	ID         string         `json:"id"`
-	UserID     *string        `json:"user_id"`
-	Email      *string        `json:"email"`
-	Name       *string        `json:"name"`
-	AvatarURL  *string        `json:"avatar_url"`
-	Phone      *string        `json:"phone"`
-	CustomData map[string]any `json:"custom_data"`
-	ExternalID *string        `json:"external_id"`
-	Verified   *bool          `json:"verified"`
-}
-
-type authReply struct {
-	Token     string `json:"token"`
-	ExpiresAt string `json:"expires_at"`
-	User      User   `json:"user"`
-}
-
-type Contact struct {
-	ID                    string         `json:"id"`
-	Name                  *string        `json:"name"`
-	Email                 *string        `json:"email"`
-	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
-	Verified              *bool          `json:"verified"`
-}
-
-type contactReply struct {
-	Token     string  `json:"token"`
-	ExpiresAt string  `json:"expires_at"`
-	Contact   Contact `json:"contact"`
-}
-
-type meReply struct {
-	Contact *Contact `json:"contact"`
-	User    *User    `json:"user"`
-}
-
-type Session struct {
-	ID                    string         `json:"id"`
-	CreatedAt             string         `json:"created_at"`
-	UpdatedAt             string         `json:"updated_at"`
-	Verified              *bool          `json:"verified"`
-	ExternalID            *string        `json:"external_id"`
-	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
-	LastMessage           *Message       `json:"last_message"`
-	ClaimedAt             *string        `json:"claimed_at"`
-}
-
-type Message struct {
-	ID         string  `json:"id"`
-	SessionID  string  `json:"session_id"`
-	Role       string  `json:"role"`
-	Content    string  `json:"content"`
-	AuthorName *string `json:"author_name"`
-	CreatedAt  string  `json:"created_at"`
-}
-
-type sessionList struct {
-	Items      []Session `json:"items"`
-	NextCursor *string   `json:"next_cursor"`
-}
-
-type sessionDetail struct {
-	Session  Session   `json:"session"`
-	Messages []Message `json:"messages"`
-}
+type (
+	Org            = contract.Org
+	APIKey         = contract.APIKey
+	createOrgReply = contract.OrgCreated
+	User           = contract.User
+	authReply      = contract.Authenticated
+	Contact        = contract.Contact
+	contactReply   = contract.ContactSignedIn
+	meReply        = contract.Me
+	Session        = contract.Session
+	Message        = contract.Message
+	sessionList    = contract.SessionList
+	sessionDetail  = contract.SessionDetail
+)
 
 // ---- fixtures ----
 
@@ -369,11 +275,10 @@ type org struct {
 func newOrg(t testing.TB) *org {
 	t.Helper()
 	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
-	var out createOrgReply
-	vendor(t).post(t, "/v1/admin/orgs", map[string]any{
-		"name":            uniq("Org"),
-		"allowed_origins": []string{origin},
-	}).ok(201, &out)
+	v := vendor(t)
+	call, err := v.c.CreateOrg(context.Background(), contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}})
+	check(t, call.Response, err).expect(201).checkJSONType()
+	out := call.Value
 	if out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
 		t.Fatalf("POST /v1/admin/orgs: incomplete answer %+v", out)
 	}
@@ -390,9 +295,9 @@ func (o *org) api(t testing.TB) *caller {
 // token when it is not empty.
 func (o *org) widget(t testing.TB, userToken string) *caller {
 	t.Helper()
-	c := anon(t).with(header("X-Widget-Token", o.WidgetToken), withOrigin(o.Origin))
+	c := anon(t).with(contract.WidgetToken(o.WidgetToken), withOrigin(o.Origin))
 	if userToken != "" {
-		c.h.Set("Authorization", "Bearer "+userToken)
+		c = c.with(bearer(userToken))
 	}
 	return c
 }
@@ -435,9 +340,7 @@ func createSession(t testing.TB, w *caller, body map[string]any, opts ...opt) Se
 	if body == nil {
 		body = map[string]any{}
 	}
-	var out struct {
-		Session Session `json:"session"`
-	}
+	var out contract.SessionCreated
 	w.post(t, "/v1/widget/sessions", body, opts...).ok(201, &out)
 	if out.Session.ID == "" {
 		t.Fatalf("POST /v1/widget/sessions: session without id")
@@ -448,11 +351,9 @@ func createSession(t testing.TB, w *caller, body map[string]any, opts ...opt) Se
 // say posts a user message through the widget.
 func say(t testing.TB, w *caller, sessionID, content string, opts ...opt) Message {
 	t.Helper()
-	var out struct {
-		Message Message `json:"message"`
-	}
-	w.post(t, "/v1/widget/sessions/"+url.PathEscape(sessionID)+"/messages", map[string]any{"content": content}, opts...).ok(201, &out)
-	return out.Message
+	call, err := w.c.PostUserMessage(context.Background(), sessionID, content, opts...)
+	check(t, call.Response, err).expect(201).checkJSONType()
+	return call.Value.Message
 }
 
 // reply posts an agent message through the org's server.
@@ -462,9 +363,7 @@ func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...o
 	if author != "" {
 		body["author_name"] = author
 	}
-	var out struct {
-		Message Message `json:"message"`
-	}
+	var out contract.MessageCreated
 	o.api(t).post(t, "/v1/sessions/"+url.PathEscape(sessionID)+"/messages", body, opts...).ok(201, &out)
 	return out.Message
 }
@@ -525,17 +424,17 @@ func orgSessions(t testing.TB, o *org, q url.Values) []Session {
 // widgetSession reads one session through the widget.
 func widgetSession(t testing.TB, w *caller, id string) sessionDetail {
 	t.Helper()
-	var d sessionDetail
-	w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)).ok(200, &d)
-	return d
+	call, err := w.c.GetSession(context.Background(), id, "")
+	check(t, call.Response, err).expect(200).checkJSONType()
+	return call.Value
 }
 
 // orgSession reads one session through the org's server.
 func orgSession(t testing.TB, o *org, id string) sessionDetail {
 	t.Helper()
-	var d sessionDetail
-	o.api(t).get(t, "/v1/sessions/"+url.PathEscape(id)).ok(200, &d)
-	return d
+	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
+	check(t, call.Response, err).expect(200).checkJSONType()
+	return call.Value
 }
 
 func sessionIDs(ss []Session) []string {

@@ -6,6 +6,11 @@
 // vendor would, including the six rules of who sees which chats, CORS, and the
 // error shape for every kind of bad input.
 //
+// They speak HTTP through the contract client (worker/test/contract) with
+// validation on: every answer must fit the OpenAPI document
+// (internal/api/openapi/openapi.json), and a 2xx to a request the document
+// refuses fails the test too.
+//
 // Every test makes its own orgs, so tests are independent of each other and of
 // whatever the persisted KV already holds; they share one server because
 // wrangler takes seconds to start.

@@ -3,13 +3,13 @@
 package e2e
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"testing"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/wranglertest"
 )
 
@@ -24,25 +24,23 @@ func TestRateLimitsUnderWrangler(t *testing.T) {
 		"RATE_LIMIT_CONTACTS_PER_IP":     "5",
 		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 	}})
+	c := contract.New(srv.URL, validator)
 	call := func(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
 		t.Helper()
-		b, _ := json.Marshal(body)
-		req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
+		var opts []contract.Option
 		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
+			opts = append(opts, contract.Header(headers[i], headers[i+1]))
 		}
-		res, err := http.DefaultClient.Do(req)
+		res, err := c.Do(context.Background(), method, path, body, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
+		if res.AnswerErr != nil {
+			t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v", res.What(), res.AnswerErr)
+		}
 		var out map[string]any
-		_ = json.Unmarshal(raw, &out)
-		return res.StatusCode, res.Header, out
+		_ = json.Unmarshal(res.Body, &out)
+		return res.Status, res.Header, out
 	}
 	code := func(m map[string]any) string {
 		e, _ := m["error"].(map[string]any)

@@ -14,6 +14,13 @@
 //                                a list's result as JSON text, so that Go reads
 //                                either with a few calls; a put's options come
 //                                as (metadata JSON text or null, ttl or 0)
+//   goBridgeQueue(binding, batch) hands a Queue's MessageBatch to the Go side's
+//                                binding.handleQueue and applies the outcome
+//                                it answers for each message (ack or retry)
+//   goFetchAwaiter(settle)       worker/cffetch's outgoing request: (method,
+//                                url, header lines, body, timeout ms, id)
+//                                fetches without following redirects and
+//                                reports the answer's status the same way
 (() => {
   // MAX_BODY is worker/bridge.MaxBodyBytes: a body declared no longer is read
   // here, in one piece; a longer or undeclared one is left to the Go side,
@@ -83,6 +90,82 @@
     p.then(
       (v) => settle(id, v),
       (e) => settle(-id, e),
+    );
+  };
+
+  // A message body as text: the Go side sends text; anything else (a
+  // message sent by other code) is made text as well as it can be.
+  function queueBody(b) {
+    if (typeof b === "string") return b;
+    if (b instanceof ArrayBuffer || ArrayBuffer.isView(b)) return new TextDecoder().decode(b);
+    try {
+      return JSON.stringify(b) ?? "";
+    } catch {
+      return "";
+    }
+  }
+
+  // handleQueue(ids, bodies, attempts, respond, reject): respond gets one
+  // string of comma-separated outcomes in the batch's order, -1 for ack and
+  // n >= 0 for a retry after n seconds. A message the answer leaves out is
+  // retried (the platform would otherwise take a finished handler's silence
+  // as an ack of all).
+  globalThis.goBridgeQueue = (binding, batch) => {
+    const msgs = batch.messages;
+    const ids = [], bodies = [], attempts = [];
+    for (const m of msgs) {
+      ids.push(m.id);
+      bodies.push(queueBody(m.body));
+      attempts.push(m.attempts);
+    }
+    return new Promise((resolve, reject) =>
+      binding.handleQueue(
+        ids,
+        bodies,
+        attempts,
+        (outcomes) => {
+          const o = outcomes === "" ? [] : outcomes.split(",");
+          msgs.forEach((m, i) => {
+            const d = i < o.length ? Number(o[i]) : 0;
+            if (d < 0) m.ack();
+            else m.retry({ delaySeconds: d });
+          });
+          resolve();
+        },
+        reject,
+      ),
+    );
+  };
+
+  // Headers from the Go side's "name: value\n" lines, as pairs.
+  function headerPairs(lines) {
+    const out = [];
+    for (const line of lines.split("\n")) {
+      const colon = line.indexOf(": ");
+      if (colon > 0) out.push([line.slice(0, colon), line.slice(colon + 2)]);
+    }
+    return out;
+  }
+
+  globalThis.goFetchAwaiter = (settle) => (method, url, head, body, timeoutMs, id) => {
+    let p;
+    try {
+      p = fetch(url, {
+        method,
+        headers: headerPairs(head),
+        body: body === null ? undefined : body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      }).then((res) => {
+        if (res.body) res.body.cancel().catch(() => {});
+        return res.status;
+      });
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (v) => settle(id, v),
+      (e) => settle(-id, e && e.name === "TimeoutError" ? "TimeoutError: " + e.message : e),
     );
   };
 

@@ -3,11 +3,11 @@
 // syumai/workers' generated worker.mjs starts the Go program anew for every
 // request. This one instantiates build/app.wasm once, when the isolate gets
 // its first request, and hands every request to the function the Go side
-// registers (worker/bridge). It imports the files that
+// registers (worker/bridge), and every batch of its Queue to another. It imports the files that
 // `workers-assets-gen -mode=go` generates, wasm_exec.js and runtime.mjs, and
 // glue.js from beside it.
 import "./wasm_exec.js";
-import "./glue.js"; // goBridgeFetch and goPromiseAwaiter, shared with the Go tests
+import "./glue.js"; // goBridgeFetch, goBridgeQueue and the awaiters, shared with the Go tests
 import { createRuntimeContext, loadModule } from "./runtime.mjs";
 
 globalThis.tryCatch = (fn) => {
@@ -52,4 +52,13 @@ async function fetch(req, env, ctx) {
   return goBridgeFetch(await instance, req);
 }
 
-export default { fetch };
+// A batch of the Queue this worker consumes (wrangler.toml's
+// [[queues.consumers]]): handed to the same Go instance, which answers ack or
+// retry per message (worker/bridge's handleQueue). Should Go fail to answer,
+// the rejection makes the platform retry the whole batch.
+async function queue(batch, env, ctx) {
+  if (instance === undefined) instance = start(env, ctx);
+  return goBridgeQueue(await instance, batch);
+}
+
+export default { fetch, queue };

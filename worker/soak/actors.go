@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // gate says whether an actor may start another operation: not once the load
@@ -103,11 +105,7 @@ func (u *widgetUser) openSession(ctx context.Context, n int) (id string, ok bool
 	if err != nil {
 		return "", false
 	}
-	var out struct {
-		Session struct {
-			ID string `json:"id"`
-		} `json:"session"`
-	}
+	var out contract.SessionCreated
 	if json.Unmarshal(res.body, &out) != nil || out.Session.ID == "" {
 		u.c.stats.anomaly("POST", "/v1/widget/sessions", body, res.status, res.body, "201 {session: {id, ...}}")
 		return "", false
@@ -134,11 +132,7 @@ func (u *widgetUser) poll(ctx context.Context, session, lastSeen string) string 
 	if err != nil {
 		return lastSeen
 	}
-	var out struct {
-		Messages []struct {
-			ID string `json:"id"`
-		} `json:"messages"`
-	}
+	var out contract.SessionDetail
 	if json.Unmarshal(res.body, &out) == nil && len(out.Messages) > 0 {
 		return out.Messages[len(out.Messages)-1].ID
 	}
@@ -193,13 +187,7 @@ func postMessage(ctx context.Context, c *client, rec *recorder, e MessageEntry, 
 		return
 	}
 	at := time.Now()
-	var out struct {
-		Message struct {
-			ID        string `json:"id"`
-			SessionID string `json:"session_id"`
-			Content   string `json:"content"`
-		} `json:"message"`
-	}
+	var out contract.MessageCreated
 	if json.Unmarshal(res.body, &out) != nil || out.Message.ID == "" {
 		c.stats.anomaly("POST", path, body, res.status, res.body, "201 {message: {id, ...}}")
 		return

@@ -1,11 +1,9 @@
 package soak
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Retry policy: exponential backoff with jitter between these bounds, and a
@@ -21,7 +21,6 @@ const (
 	minBackoff  = 50 * time.Millisecond
 	maxBackoff  = 1 * time.Second
 	maxAttempts = 100
-	maxBody     = 8 << 20
 )
 
 // request is one operation: sent again unchanged (same body, same
@@ -44,12 +43,19 @@ type response struct {
 // request expects; the anomaly is recorded in stats.
 var errUnexpected = errors.New("unexpected answer")
 
-// client sends requests of one phase to the worker.
+// client sends requests of one phase to the worker, through the contract
+// client (without validation: the soak checks what was stored, and the e2e
+// suite checks the shapes).
 type client struct {
-	base  string
-	http  *http.Client
+	cc    *contract.Client
 	stats *stats
 	phase Phase
+}
+
+func newClient(base string, hc *http.Client, st *stats) *client {
+	cc := contract.New(base, nil)
+	cc.HTTP = hc
+	return &client{cc: cc, stats: st}
 }
 
 func newHTTPClient(attemptTimeout time.Duration) *http.Client {
@@ -109,35 +115,27 @@ func (c *client) do(ctx context.Context, r request) (response, error) {
 
 // attempt sends r once and counts what happened.
 func (c *client) attempt(ctx context.Context, r request) (response, error) {
-	var body io.Reader
+	var body any
 	if r.body != nil {
-		body = bytes.NewReader(r.body)
+		body = contract.Raw(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
-	if err != nil {
-		return response{}, err
-	}
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var opts []contract.Option
 	for k, v := range r.header {
-		req.Header.Set(k, v)
+		opts = append(opts, contract.Header(k, v))
 	}
 	// Go's transport sends a request with an Idempotency-Key again by itself
 	// when a reused connection breaks before the answer: count those too.
 	var wrote atomic.Int32
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Add(1) },
-	}))
+	})
 	sent := time.Now()
 	c.stats.countSent(c.phase)
-	resp, err := c.http.Do(req)
+	answer, err := c.cc.Do(traced, r.method, r.path, body, opts...)
 	var res response
 	if err == nil {
-		res = response{status: resp.StatusCode, header: resp.Header}
-		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err == nil && resp.Header.Get("Idempotent-Replayed") == "true" {
+		res = response{status: answer.Status, header: answer.Header, body: answer.Body}
+		if answer.Header.Get("Idempotent-Replayed") == "true" {
 			c.stats.countReplayed()
 		}
 	}
@@ -154,7 +152,7 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 		kind := networkKind(err)
 		c.stats.countError(kind)
 		if kind == timeoutKind {
-			c.stats.anomaly(r.method, r.path, r.body, 0, []byte(err.Error()), r.expectation()+" within "+c.http.Timeout.String())
+			c.stats.anomaly(r.method, r.path, r.body, 0, []byte(err.Error()), r.expectation()+" within "+c.cc.HTTP.Timeout.String())
 		}
 	case res.status >= 500 || res.status == http.StatusTooManyRequests || !r.expects(res.status):
 		c.stats.countError(statusKind(res.status))

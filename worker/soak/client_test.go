@@ -38,7 +38,7 @@ func TestClientRetriesWithTheSameKey(t *testing.T) {
 	}))
 	defer srv.Close()
 	st := newStats()
-	c := &client{base: srv.URL, http: newHTTPClient(5 * time.Second), stats: st, phase: PhaseLoad}
+	c := newClient(srv.URL, newHTTPClient(5*time.Second), st).withPhase(PhaseLoad)
 	res, err := c.do(context.Background(), request{method: "POST", path: "/x", body: []byte(`{"content":"hi"}`),
 		header: map[string]string{"Idempotency-Key": "k1"}, expect: []int{201}})
 	if err != nil || res.status != 201 {

@@ -16,6 +16,7 @@ import (
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/queue"
 	"github.com/chatwidget/identity/internal/token"
 )
 
@@ -35,6 +36,11 @@ type InProcess struct {
 	cfg  config.Config
 	mem  *kv.Memory
 	addr string
+	// jobs is the API's queue; like the KV it outlives a restart, and a
+	// goroutine hands its messages to the running instance.
+	jobs     *queue.Memory
+	consumer atomic.Pointer[api.API]
+	stopJobs chan struct{}
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -66,12 +72,15 @@ func StartInProcess() (*InProcess, error) {
 		KVLatency:  3 * time.Millisecond,
 		mem:        kv.NewMemory(),
 		addr:       "127.0.0.1:0",
+		jobs:       queue.NewMemory(nil),
+		stopJobs:   make(chan struct{}),
 	}
 	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
-		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits}
+		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits, DemoRoutes: true}
 	if err := s.serve(); err != nil {
 		return nil, err
 	}
+	go s.deliver()
 	s.URL = "http://" + s.addr
 	return s, nil
 }
@@ -98,7 +107,33 @@ func (s *InProcess) Restart(ctx context.Context) error {
 // Close stops the server for good.
 func (s *InProcess) Close() error {
 	s.kill()
+	s.mu.Lock()
+	if s.stopJobs != nil {
+		close(s.stopJobs)
+		s.stopJobs = nil
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+// deliver hands the queue's due messages to the running instance, as the
+// Workers runtime hands batches to the consumer.
+func (s *InProcess) deliver() {
+	s.mu.Lock()
+	stop := s.stopJobs
+	s.mu.Unlock()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if a := s.consumer.Load(); a != nil {
+			s.jobs.Deliver(context.Background(), a.Consumer())
+		}
+	}
 }
 
 func (s *InProcess) kill() {
@@ -120,10 +155,11 @@ func (s *InProcess) serve() error {
 	}
 	alive := &atomic.Bool{}
 	alive.Store(true)
-	h, err := api.New(fencedKV{KV: s.mem, alive: alive, latency: s.KVLatency}, s.cfg)
+	h, err := api.New(fencedKV{KV: s.mem, alive: alive, latency: s.KVLatency}, s.cfg, api.WithQueue(s.jobs))
 	if err != nil {
 		return err
 	}
+	s.consumer.Store(h)
 	var ln net.Listener
 	for attempt := 0; ; attempt++ {
 		if ln, err = net.Listen("tcp", s.addr); err == nil || attempt == 20 {

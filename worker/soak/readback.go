@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Page sizes of the read-back listings: small, so that paging is exercised.
@@ -187,12 +189,7 @@ func (r *reader) list(ctx context.Context, path string, header map[string]string
 			r.fail("GET %s: %v", q, err)
 			return ids
 		}
-		var page struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-			NextCursor *string `json:"next_cursor"`
-		}
+		var page contract.SessionList
 		if err := json.Unmarshal(res.body, &page); err != nil {
 			r.fail("GET %s: 200 with a body that is not a listing: %s", q, shorten(res.body, 200))
 			return ids
@@ -226,27 +223,13 @@ func (r *reader) get(ctx context.Context, path string, header map[string]string)
 	if res.status != http.StatusOK {
 		return res.status, StoredSession{}
 	}
-	var out struct {
-		Session struct {
-			ID                    string  `json:"id"`
-			Verified              bool    `json:"verified"`
-			ExternalID            *string `json:"external_id"`
-			NonVerifiedCustomData struct {
-				Ref string `json:"soak_ref"`
-			} `json:"non_verified_custom_data"`
-		} `json:"session"`
-		Messages []struct {
-			ID        string `json:"id"`
-			SessionID string `json:"session_id"`
-			Role      string `json:"role"`
-			Content   string `json:"content"`
-		} `json:"messages"`
-	}
+	var out contract.SessionDetail
 	if err := json.Unmarshal(res.body, &out); err != nil {
 		r.fail("GET %s: 200 with a body that is not {session, messages}: %s", path, shorten(res.body, 200))
 		return 0, StoredSession{}
 	}
-	s := StoredSession{ID: out.Session.ID, Verified: out.Session.Verified, Ref: out.Session.NonVerifiedCustomData.Ref}
+	ref, _ := out.Session.NonVerifiedCustomData["soak_ref"].(string)
+	s := StoredSession{ID: out.Session.ID, Verified: out.Session.Verified != nil && *out.Session.Verified, Ref: ref}
 	if out.Session.ExternalID != nil {
 		s.ExternalID = *out.Session.ExternalID
 	}

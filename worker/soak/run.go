@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -35,8 +34,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	began := time.Now()
 	run := runID()
 	st := newStats()
-	base := &client{base: strings.TrimRight(t.URL, "/"), http: newHTTPClient(cfg.AttemptTimeout), stats: st}
-	defer base.http.CloseIdleConnections()
+	base := newClient(t.URL, newHTTPClient(cfg.AttemptTimeout), st)
+	defer base.cc.HTTP.CloseIdleConnections()
 	rep := &Report{Target: t.URL, Config: cfg, Began: began,
 		World: fmt.Sprintf("%d orgs × (%d devices + %d verified users)", cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg)}
 	if t.Name != "" {

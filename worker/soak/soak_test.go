@@ -81,3 +81,45 @@ func TestRunRefusesConfigThatChecksNothing(t *testing.T) {
 		t.Errorf("Run with 1 org: %v", err)
 	}
 }
+
+// TestErasureSoakInProcess: some people are erased while others chat, in
+// process (its queue delivered every 50 ms).
+func TestErasureSoakInProcess(t *testing.T) {
+	s, err := soak.StartInProcess()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runErasure(t, s.Target())
+}
+
+// TestErasureSoakWrangler: the same against the built worker under wrangler
+// dev, its Queue included; DEMO_ROUTES lets it read the whole KV after.
+func TestErasureSoakWrangler(t *testing.T) {
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
+		"RATE_LIMIT_CONTACTS_PER_IP": "0",
+		"RATE_LIMIT_MESSAGES_PER_IP": "0",
+		"DEMO_ROUTES":                "1",
+	}})
+	runErasure(t, soak.Target{URL: s.URL, AdminToken: s.AdminToken, Name: "wrangler dev"})
+}
+
+func runErasure(t *testing.T, target soak.Target) {
+	t.Helper()
+	cfg := soak.ShortErasureConfig()
+	cfg.Log = t.Logf
+	rep, err := soak.RunErasure(context.Background(), target, cfg)
+	if rep != nil {
+		t.Logf("%d people, %d erased; %d sessions and %d messages acknowledged; the deletions removed %d sessions and %d messages; %d KV keys read after",
+			rep.People, rep.Erased, rep.Sessions, rep.Messages, rep.ErasedSessions, rep.ErasedMessages, rep.KVKeysRead)
+		for _, v := range rep.Violations {
+			t.Error(v)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Erased == 0 || rep.ErasedMessages == 0 || rep.KVKeysRead == 0 || rep.Messages <= rep.ErasedMessages {
+		t.Errorf("the run exercised too little: %+v", rep)
+	}
+}

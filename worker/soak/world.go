@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // allowedOrigin is the one origin of every soak org; widget calls send it.
@@ -118,21 +120,13 @@ func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (
 func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
 
 func createOrg(ctx context.Context, c *client, adminToken, name string) (Org, error) {
-	body, _ := json.Marshal(map[string]any{"name": name, "allowed_origins": []string{allowedOrigin}})
+	body, _ := json.Marshal(contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{allowedOrigin}})
 	res, err := c.do(ctx, request{method: "POST", path: "/v1/admin/orgs", body: body,
 		header: map[string]string{"Authorization": "Bearer " + adminToken}, expect: []int{201}})
 	if err != nil {
 		return Org{}, fmt.Errorf("creating org %q: %w", name, err)
 	}
-	var out struct {
-		Org struct {
-			ID          string `json:"id"`
-			WidgetToken string `json:"widget_token"`
-		} `json:"org"`
-		APIKey struct {
-			Secret string `json:"secret"`
-		} `json:"api_key"`
-	}
+	var out contract.OrgCreated
 	if err := json.Unmarshal(res.body, &out); err != nil || out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
 		return Org{}, fmt.Errorf("POST /v1/admin/orgs: 201 without org id, widget token and api key secret: %s", shorten(res.body, 300))
 	}
@@ -140,11 +134,7 @@ func createOrg(ctx context.Context, c *client, adminToken, name string) (Org, er
 }
 
 func createContact(ctx context.Context, c *client, org Org, p *Principal) error {
-	in := map[string]any{"device_id": p.DeviceID, "name": p.Name}
-	if p.Email != "" {
-		in["email"] = p.Email
-	}
-	body, _ := json.Marshal(in)
+	body, _ := json.Marshal(contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email})
 	res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/contacts", body: body,
 		header: map[string]string{"X-Widget-Token": org.WidgetToken, "Origin": allowedOrigin}, expect: []int{200}})
 	if err != nil {
@@ -154,11 +144,7 @@ func createContact(ctx context.Context, c *client, org Org, p *Principal) error 
 }
 
 func authenticate(ctx context.Context, c *client, org Org, p *Principal) error {
-	in := map[string]any{"user_id": p.UserID, "email": p.Email, "name": p.Name}
-	if p.ExternalID != "" {
-		in["external_id"] = p.ExternalID
-	}
-	body, _ := json.Marshal(in)
+	body, _ := json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID})
 	res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body,
 		header: map[string]string{"Authorization": "Bearer " + org.APIKey}, expect: []int{200}})
 	if err != nil {
@@ -168,9 +154,7 @@ func authenticate(ctx context.Context, c *client, org Org, p *Principal) error {
 }
 
 func readToken(res response, p *Principal, route string) error {
-	var out struct {
-		Token string `json:"token"`
-	}
+	var out contract.Authenticated // or contract.ContactSignedIn: the token is all it reads
 	if err := json.Unmarshal(res.body, &out); err != nil || out.Token == "" {
 		return fmt.Errorf("%s for %s: %d without a token: %s", route, p.Name, res.status, shorten(res.body, 300))
 	}

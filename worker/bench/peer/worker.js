@@ -6,11 +6,13 @@
 // internal/store/doc.go, for the routes the bench drives:
 //
 //   POST /v1/users/authenticate            apikey/{sha256hex} -> org; get+put user/{org}/{h(idkey)}; sign
-//   POST /v1/widget/contacts               widget/{pk} -> org; get+put contact/{org}/{device}; sign
-//   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ for verified; contact/ for contacts);
+//   POST /v1/widget/contacts               widget/{pk} -> org; get device/{org}/{h(device)}, then the contact
+//                                          (contactid/) or, for a new device, the layout of before (contact/);
+//                                          put contactid/ and device/ when new; sign
+//   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ and orgkey/ for verified; contactid/ for contacts);
 //                                          put session/ + 2 listing keys (setup of the bench, and an extra row)
-//   GET  /v1/widget/sessions               widget/{pk}; verify (+ revoked/); one list of owned/{org}/{h(principal)}/
-//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/); get session/; put msg/, then
+//   GET  /v1/widget/sessions               widget/{pk}; verify (+ revoked/, orgkey/); one list of owned/{org}/{h(principal)}/
+//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/, orgkey/); get session/; put msg/, then
 //                                          the session record and its 2 listing keys
 //   GET  /.well-known/jwks.json            the public keys
 //   POST /bench/seed                       (admin token) stores an org made by the Go worker's admin API:
@@ -373,16 +375,30 @@ async function principalOf(env, req, org) {
   const c = await verify(env, raw, org.id);
   const p = { orgID: org.id, kind: c.kind, subject: c.sub, contactID: c.cid || "", userID: c.uid || "", email: c.email || "", externalID: c.external_id || "" };
   if (c.kind === "contact") {
-    if (!UUID_V4.test(c.sub)) throw invalidToken();
+    if (!c.cid || c.sub !== c.cid) throw invalidToken();
+    p.key = "c:" + p.subject;
+    // An erased person's tokens are refused (store.goneKey).
+    if ((await env.CHAT_KV.get(`gone/${org.id}/${await hashKey("gone", p.key)}`)) !== null) {
+      throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    }
   } else {
-    const revoked = await env.CHAT_KV.get(`revoked/${org.id}/${await hashKey(c.sub)}`);
+    if (!c.akid || c.sub !== identityKey(c.uid || "", c.email || "")) throw invalidToken();
+    const [revoked, key, gone] = await Promise.all([
+      env.CHAT_KV.get(`revoked/${org.id}/${await hashKey("identity", c.sub)}`),
+      env.CHAT_KV.get(`orgkey/${org.id}/${c.akid}`),
+      env.CHAT_KV.get(`gone/${org.id}/${await hashKey("gone", c.sub)}`, "json"),
+    ]);
+    if (key === null) throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    if (gone !== null && Date.parse(gone.at) >= (c.iat_ms ?? c.iat * 1000)) {
+      throw new ApiError(401, "token_revoked", "The user token has been revoked.");
+    }
     if (revoked !== null) {
       const t = Date.parse(revoked);
       const issued = c.iat_ms ?? c.iat * 1000;
       if (Number.isNaN(t) || issued <= t) throw new ApiError(401, "token_revoked", "The user token has been revoked.");
     }
+    p.key = p.subject;
   }
-  p.key = (p.kind === "verified" ? "v:" : "d:") + p.subject;
   return p;
 }
 
@@ -395,9 +411,15 @@ function ownerOf(p, claimedEmail) {
   }
   const o = { key: p.key, verified: false };
   if (claimedEmail) o.email = claimedEmail;
-  o.device_id = p.subject;
+  o.contact_id = p.subject;
   return o;
 }
+
+// asciiLower lower-cases ASCII letters only (identity.FoldEmail).
+const asciiLower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+// identityKey is identity.KeyOf(...).String().
+const identityKey = (uid, email) => (uid ? "u:" + uid : email ? "e:" + asciiLower(email) : "");
 
 // scopeExternalID is identity.ScopeExternalID (rule 4).
 function scopeExternalID(p, requested) {
@@ -453,7 +475,7 @@ async function authenticate(req, env) {
   const uid = uidIn ? validateIdentifier("user_id", uidIn) : "";
   const email = emailIn ? normalizeEmail("email", emailIn) : "";
   if (!uid && !email) throw invalid("user_id", "or email is required.");
-  const idKey = uid || email.toLowerCase();
+  const idKey = identityKey(uid, email);
   const nameIn = optString(body, "name");
   const name = nameIn === undefined ? undefined : validateName("name", nameIn);
   const avatar = optString(body, "avatar_url");
@@ -470,7 +492,7 @@ async function authenticate(req, env) {
     ttl = body.ttl_seconds;
   }
 
-  const userKey = `user/${orgID}/${await hashKey(idKey)}`;
+  const userKey = `user/${orgID}/${await hashKey("identity", idKey)}`;
   const now = rfc3339(Date.now());
   const u = (await env.CHAT_KV.get(userKey, "json")) || {
     id: crypto.randomUUID(), org_id: orgID, user_id: "", email: "", name: "", avatar_url: "", phone: "",
@@ -486,10 +508,10 @@ async function authenticate(req, env) {
   u.updated_at = now;
   await env.CHAT_KV.put(userKey, JSON.stringify(u));
 
-  const claims = { kind: "verified" };
+  const claims = { kind: "verified", akid: key.id };
   if (externalID) claims.external_id = externalID;
   if (uid) claims.uid = uid;
-  if (email) claims.email = email.toLowerCase();
+  if (email) claims.email = asciiLower(email);
   const { token, expiresAt } = await issue(env, claims, idKey, orgID, ttl);
   return respond(200, {
     token,
@@ -514,13 +536,18 @@ async function createContact(req, env, org) {
   const email = emailIn === undefined ? undefined : emailIn === "" ? "" : normalizeEmail("email", emailIn);
   const custom = parseCustomData("custom_data", body.custom_data);
 
-  const key = `contact/${org.id}/${device}`;
+  const deviceHash = await hashKey("device", device);
+  const index = `device/${org.id}/${deviceHash}`;
   const now = rfc3339(Date.now());
-  let c = await env.CHAT_KV.get(key, "json");
-  let changed = !c;
+  const id = await env.CHAT_KV.get(index);
+  let c = id === null ? null : await env.CHAT_KV.get(`contactid/${org.id}/${id}`, "json");
+  const found = !!c;
+  if (!c) c = await env.CHAT_KV.get(`contact/${org.id}/${device}`, "json"); // the layout of before (none here)
+  let changed = !found;
   if (!c) {
-    c = { id: crypto.randomUUID(), org_id: org.id, device_id: device, name: "", email: "", non_verified_custom_data: null, created_at: now, updated_at: now };
+    c = { id: crypto.randomUUID(), org_id: org.id, device_hash: deviceHash, name: "", email: "", non_verified_custom_data: null, created_at: now, updated_at: now };
   }
+  const key = `contactid/${org.id}/${c.id}`;
   if (name !== undefined && name !== c.name) (c.name = name), (changed = true);
   if (email !== undefined && email !== c.email) (c.email = email), (changed = true);
   if (custom !== null) (c.non_verified_custom_data = custom), (changed = true);
@@ -528,8 +555,9 @@ async function createContact(req, env, org) {
     c.updated_at = now;
     await env.CHAT_KV.put(key, JSON.stringify(c));
   }
+  if (!found) await env.CHAT_KV.put(index, c.id);
   const ttl = Number(env.CONTACT_TOKEN_TTL_SECONDS) || 604800;
-  const { token, expiresAt } = await issue(env, { kind: "contact", cid: c.id }, device, org.id, ttl);
+  const { token, expiresAt } = await issue(env, { kind: "contact", cid: c.id }, c.id, org.id, ttl);
   return respond(200, {
     token,
     expires_at: expiresAt,
@@ -544,12 +572,18 @@ async function createSession(req, env, org) {
   if (requested === "") requested = undefined;
   const ext = scopeExternalID(p, requested);
   const custom = parseCustomData("custom_data", body.custom_data);
-  let claimed = "";
+  let claimed = "", uid = "";
+  if (p.kind === "verified") {
+    // owner.id of the org's views: the user record's id.
+    const u = await env.CHAT_KV.get(`user/${org.id}/${await hashKey("identity", p.subject)}`, "json");
+    if (u) uid = u.id;
+  }
   if (p.kind === "contact") {
-    const c = await env.CHAT_KV.get(`contact/${org.id}/${p.subject}`, "json");
+    const c = await env.CHAT_KV.get(`contactid/${org.id}/${p.subject}`, "json");
     if (c) claimed = c.email;
   }
   const owner = ownerOf(p, claimed);
+  if (uid) owner.uid = uid;
   const now = rfc3339(Date.now());
   const sess = {
     id: newV7(), created_at: now, updated_at: now, verified: p.kind === "verified",

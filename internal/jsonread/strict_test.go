@@ -1,0 +1,183 @@
+package jsonread_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chatwidget/identity/internal/jsonread"
+)
+
+// uniqueKeys is Strict's verdict the slow way: encoding/json's tokenizer,
+// one set of keys per open object.
+func uniqueKeys(b []byte) (dup string, ok bool) {
+	if !json.Valid(b) {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		obj    bool
+		keys   map[string]bool
+		expect bool // the next string is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return "", true
+		}
+		if err != nil {
+			return "", false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.obj {
+					top.expect = true
+				}
+				stack = append(stack, &frame{obj: t == '{', keys: map[string]bool{}, expect: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.obj && top.expect {
+				if top.keys[t] {
+					return t, false
+				}
+				top.keys[t] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil && top.obj {
+			top.expect = true
+		}
+	}
+}
+
+func keepEven(k []byte) bool { return len(k)%2 == 0 }
+
+func checkStrict(t *testing.T, b []byte) {
+	out, err := jsonread.Strict(b, keepEven)
+	dup, ok := uniqueKeys(b)
+	if (err == nil) != ok {
+		t.Fatalf("Strict(%q) = %v, want ok %v (dup %q)", b, err, ok, dup)
+	}
+	if err != nil {
+		var se *jsonread.StrictError
+		// Of a text that is not JSON, either verdict will do.
+		if !errors.As(err, &se) || json.Valid(b) && se.Key != dup {
+			t.Fatalf("Strict(%q): %v, want repeated key %q", b, err, dup)
+		}
+		return
+	}
+	var want, got any
+	if json.Unmarshal(b, &want) != nil {
+		t.Fatalf("Strict accepted %q", b)
+	}
+	if m, ok := want.(map[string]any); ok {
+		for k := range m {
+			if !keepEven([]byte(k)) {
+				delete(m, k)
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Strict(%q) = %q (%v), want the value %v", b, out, err, want)
+	}
+}
+
+var strictCases = []string{
+	`{}`, `[]`, `1`, `"s"`, `null`, ` {"ab":1} `, `{"a":1}`, `{"a":1,"bc":2,"d":3}`, `{"ab":1,"c":2}`,
+	`{"user_id":"a","user_id":"b"}`, `{"a":1,"\u0061":2}`, `{"USER_ID":"x"}`, `{"user_id":"a","USER_ID":"b"}`,
+	`{"x":{"k":1,"k":2}}`, `{"x":[{"k":1},{"k":2}]}`, `[{"k":1,"k":2}]`, `{"a":{"b":{"c":{"d":1,"d":2}}}}`,
+	`{"\ud800":1,"\ufffd":2}`, "{\"\xff\":1,\"\xfe\":2}", `{"\ud83d\ude00":1,"😀":2}`, `{"a":1,}`, `{"a" 1}`,
+	`{"a":1}{}`, `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\x"}`, `{"a":"\u12"}`,
+	`[1,2,]`, `{"a":[1,{"b":[]}],"cd":{"e":{}},"ef":"}"}`, `{"":1,"":2}`, `{"k\"":1,"k\\":2}`, `{"a":"` + "\x01" + `"}`,
+	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18,"a":19}`,
+	strings.Repeat("[", 600) + strings.Repeat("]", 600),
+}
+
+func TestStrict(t *testing.T) {
+	for _, c := range strictCases {
+		checkStrict(t, []byte(c))
+	}
+	// The cases of the issue.
+	for in, key := range map[string]string{`{"user_id":"a","user_id":"b"}`: "user_id", `{"c":{"x":1,"x":2}}`: "x", `{"a":1,"\u0061":2}`: "a"} {
+		_, err := jsonread.Strict([]byte(in), nil)
+		var se *jsonread.StrictError
+		if !errors.As(err, &se) || se.Key != key {
+			t.Errorf("Strict(%s) = %v, want the repeated key %q", in, err, key)
+		}
+	}
+	exact := func(k []byte) bool { return string(k) == "user_id" || string(k) == "external_id" }
+	for in, want := range map[string]string{
+		`{"USER_ID":"x"}`:                             `{}`,
+		`{"user_id":"a","USER_ID":"b"}`:               `{"user_id":"a"}`,
+		`{"External_Id":"e","user_id":"u"}`:           `{"user_id":"u"}`,
+		`{"u\u017fer_id":"x","external_id":"e"}`:      `{"external_id":"e"}`,
+		`{"user_id":"u","custom_data":{"A":1}}`:       `{"user_id":"u"}`,
+		`{"user_id":"u","external_id":{"USER_ID":1}}`: `{"user_id":"u","external_id":{"USER_ID":1}}`,
+	} {
+		out, err := jsonread.Strict([]byte(in), exact)
+		if err != nil || string(out) != want {
+			t.Errorf("Strict(%s) = %s, %v; want %s", in, out, err, want)
+		}
+	}
+	// Nothing to drop: b itself.
+	b := []byte(`{"user_id":"u"}`)
+	if out, _ := jsonread.Strict(b, exact); &out[0] != &b[0] {
+		t.Error("Strict copied a body it kept whole")
+	}
+}
+
+func FuzzStrict(f *testing.F) {
+	for _, c := range strictCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkStrict(t, b) })
+}
+
+var benchBody = []byte(`{"user_id":"u-123456","email":"ann@example.com","name":"Ann Example","external_id":"ws-1","custom_data":{"plan":"pro","seats":12,"tags":["a","b","c"],"billing":{"country":"FR","vat":true}},"ttl_seconds":3600}`)
+
+type benchReq struct {
+	UserID     *string         `json:"user_id"`
+	Email      *string         `json:"email"`
+	Name       *string         `json:"name"`
+	ExternalID *string         `json:"external_id"`
+	CustomData json.RawMessage `json:"custom_data"`
+	TTLSeconds *int64          `json:"ttl_seconds"`
+}
+
+// BenchmarkStrict is Strict's cost next to what it guards: decoding the
+// body into its struct.
+func BenchmarkStrict(b *testing.B) {
+	known := map[string]bool{"user_id": true, "email": true, "name": true, "external_id": true, "custom_data": true, "ttl_seconds": true}
+	b.Run("strict", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := jsonread.Strict(benchBody, func(k []byte) bool { return known[string(k)] }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v benchReq
+			if err := json.NewDecoder(bytes.NewReader(benchBody)).Decode(&v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

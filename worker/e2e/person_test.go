@@ -1,0 +1,233 @@
+//go:build !js
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kvEntry is a key of the worker's KV, read through the development-only
+// GET /v1/admin/debug/kv.
+type kvEntry struct {
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Metadata string `json:"metadata"`
+}
+
+// readKV reads every key of the local KV with its value and metadata.
+func readKV(t testing.TB) map[string]kvEntry {
+	t.Helper()
+	out := map[string]kvEntry{}
+	cursor := ""
+	for range 10000 {
+		var page struct {
+			Keys       []kvEntry `json:"keys"`
+			NextCursor *string   `json:"next_cursor"`
+		}
+		vendor(t).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
+		for _, k := range page.Keys {
+			out[k.Name] = k
+		}
+		if page.NextCursor == nil {
+			return out
+		}
+		cursor = *page.NextCursor
+	}
+	t.Fatal("the KV listing never ended")
+	return nil
+}
+
+// holdingAny returns the keys whose name, value or metadata holds one of
+// marks, ASCII case folded.
+func holdingAny(kv map[string]kvEntry, marks ...string) []string {
+	var out []string
+	for name, e := range kv {
+		hay := strings.ToLower(name + "\x00" + e.Value + "\x00" + e.Metadata)
+		for _, m := range marks {
+			if strings.Contains(hay, strings.ToLower(m)) {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type deletionReply struct {
+	Deletion struct {
+		ID          string  `json:"id"`
+		Status      string  `json:"status"`
+		RequestedAt string  `json:"requested_at"`
+		CompletedAt *string `json:"completed_at"`
+		Sessions    *int    `json:"sessions"`
+		Messages    *int    `json:"messages"`
+	} `json:"deletion"`
+}
+
+// waitDone polls a deletion until it is done.
+func waitDone(t testing.TB, o *org, id string) deletionReply {
+	t.Helper()
+	var d deletionReply
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		o.api(t).get(t, "/v1/deletions/"+url.PathEscape(id)).ok(200, &d)
+		if d.Deletion.Status == "done" {
+			return d
+		}
+	}
+	t.Fatalf("deletion %s still %q after 90 s", id, d.Deletion.Status)
+	return d
+}
+
+// TestErasureLeavesNothing: a verified user with sessions, messages, custom
+// data, idempotent retries and a second device is exported (all of it) and
+// deleted; once the deletion is done, no key or value of the worker's KV
+// holds their id, user_id, email, name or any message text, and every key
+// that held another person's data (in the same org and another) is byte for
+// byte what it was.
+func TestErasureLeavesNothing(t *testing.T) {
+	o, other := newOrg(t), newOrg(t)
+	mark := uniq("erase")
+	uid, email, name := mark+"-uid", "Ann."+mark+"@Example.com", "Ann "+mark
+	ann := o.authenticate(t, map[string]any{"user_id": uid, "email": email, "name": name, "custom_data": map[string]any{"k": mark + "-custom"}})
+	w1 := o.widget(t, ann.Token)
+	w2 := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token) // a second device
+	var sessions []string
+	texts := 0
+	for i, w := range []*caller{w1, w1, w2} {
+		key := fmt.Sprintf("%s-s%d", mark, i)
+		s := createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, idemKey(key))
+		createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, idemKey(key)) // a retry
+		sessions = append(sessions, s.ID)
+		for j := range 3 {
+			k := fmt.Sprintf("%s-m%d-%d", mark, i, j)
+			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), idemKey(k))
+			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), idemKey(k))
+			texts++
+		}
+		agentSay(t, o, s.ID, mark+" agent reply", "Agent")
+		texts++
+	}
+	// Others: a user and a contact in the same org, the same user_id in another.
+	bobMark, carlMark, otherMark := uniq("bob"), uniq("carl"), uniq("orgb")
+	bob := o.widget(t, o.authenticate(t, map[string]any{"user_id": bobMark, "name": "Bob"}).Token)
+	say(t, bob, createSession(t, bob, nil).ID, bobMark+" hello", idemKey(bobMark))
+	carl := o.widget(t, o.contact(t, newDevice(), map[string]any{"name": carlMark}).Token)
+	say(t, carl, createSession(t, carl, nil).ID, carlMark+" hello")
+	ob := other.widget(t, other.authenticate(t, map[string]any{"user_id": uid, "name": otherMark}).Token)
+	say(t, ob, createSession(t, ob, nil).ID, otherMark+" hello")
+
+	// The export is everything created.
+	var ex struct {
+		User     map[string]any `json:"user"`
+		Sessions []struct {
+			Session  map[string]any   `json:"session"`
+			Messages []map[string]any `json:"messages"`
+		} `json:"sessions"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	o.api(t).get(t, "/v1/users/export?email=&user_id="+url.QueryEscape(uid)).ok(200, &ex)
+	got, msgs := []string{}, 0
+	for _, s := range ex.Sessions {
+		got = append([]string{s.Session["id"].(string)}, got...)
+		msgs += len(s.Messages)
+		if owner, _ := s.Session["owner"].(map[string]any); owner["kind"] != "user" || owner["id"] != ann.User.ID || owner["user_id"] != uid {
+			t.Errorf("owner %v", owner)
+		}
+	}
+	if !reflect.DeepEqual(got, sessions) || msgs != texts || ex.NextCursor != nil || ex.User["name"] != name {
+		t.Errorf("export: sessions %v (want %v), %d messages (want %d), user %v", got, sessions, msgs, texts, ex.User)
+	}
+
+	before := readKV(t)
+	var d deletionReply
+	other.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
+	o.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(uid)).ok(202, &d)
+	if d.Deletion.Status != "pending" || d.Deletion.ID == "" {
+		t.Errorf("deletion %+v", d)
+	}
+	// From the 202 on.
+	w1.get(t, "/v1/widget/sessions").fails(401, "token_revoked")
+	w2.post(t, "/v1/widget/sessions", map[string]any{}).fails(401, "token_revoked")
+	for _, s := range sessions {
+		o.api(t).get(t, "/v1/sessions/"+s).fails(404, "not_found")
+	}
+	if ids := sessionIDs(orgSessions(t, o, q("user_id", uid))); len(ids) != 0 {
+		t.Errorf("the org still lists %v", ids)
+	}
+	other.api(t).get(t, "/v1/deletions/"+d.Deletion.ID).fails(404, "not_found")
+
+	done := waitDone(t, o, d.Deletion.ID)
+	if done.Deletion.Sessions == nil || *done.Deletion.Sessions != 3 || done.Deletion.Messages == nil || *done.Deletion.Messages != texts || done.Deletion.CompletedAt == nil {
+		b, _ := json.Marshal(done)
+		t.Errorf("done: %s, want 3 sessions and %d messages", b, texts)
+	}
+	after := readKV(t)
+	marks := []string{mark, ann.User.ID, "ann." + mark}
+	for _, k := range holdingAny(after, marks...) {
+		if strings.Contains(k, other.ID) {
+			continue // the other org's person of the same user_id is theirs
+		}
+		t.Errorf("left of the erased person: %s = %.200q", k, after[k].Value+after[k].Metadata)
+	}
+	for _, m := range []string{bobMark, carlMark, otherMark} {
+		keys := holdingAny(before, m)
+		if len(keys) == 0 {
+			t.Errorf("%s: nothing stored?", m)
+		}
+		for _, k := range keys {
+			if strings.HasPrefix(k, "rl/") {
+				continue
+			}
+			if after[k] != before[k] {
+				t.Errorf("%s: %s changed", m, k)
+			}
+		}
+	}
+	// Authenticating again starts an empty history.
+	time.Sleep(5 * time.Millisecond)
+	fresh := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	var list struct {
+		Items []Session `json:"items"`
+	}
+	fresh.get(t, "/v1/widget/sessions").ok(200, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("after re-authentication: %d sessions", len(list.Items))
+	}
+}
+
+// TestWidgetForget: DELETE /v1/widget/me erases this device's contact; a
+// verified token may not.
+func TestWidgetForget(t *testing.T) {
+	o := newOrg(t)
+	mark := uniq("forget")
+	c := o.contact(t, newDevice(), map[string]any{"name": mark + " name", "email": mark + "@example.com"})
+	w := o.widget(t, c.Token)
+	s := createSession(t, w, nil)
+	say(t, w, s.ID, mark+" text")
+	o.widget(t, o.authenticate(t, map[string]any{"user_id": uniq("v")}).Token).del(t, "/v1/widget/me").fails(403, "forbidden")
+	var ex struct {
+		Contact  map[string]any   `json:"contact"`
+		Sessions []map[string]any `json:"sessions"`
+	}
+	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").ok(200, &ex)
+	if len(ex.Sessions) != 1 || ex.Contact["id"] != c.Contact.ID {
+		t.Errorf("export %+v", ex)
+	}
+	var d deletionReply
+	w.del(t, "/v1/widget/me").ok(202, &d)
+	w.get(t, "/v1/widget/me").fails(401, "token_revoked")
+	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
+	done := waitDone(t, o, d.Deletion.ID)
+	if *done.Deletion.Sessions != 1 || *done.Deletion.Messages != 1 {
+		t.Errorf("done %+v", done)
+	}
+	if left := holdingAny(readKV(t), mark, c.Contact.ID); len(left) > 0 {
+		t.Errorf("left: %v", left)
+	}
+}

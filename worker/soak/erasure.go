@@ -1,0 +1,442 @@
+package soak
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The erasure soak: people chat in two orgs, and halfway through some of
+// them are erased (by the org's server, or by their own widget) while the
+// others keep chatting. Once every deletion is done it checks that the
+// erased are gone (tokens refused, sessions 404 and unlisted, export 404,
+// and, when the worker has the development route GET /v1/admin/debug/kv,
+// no key or value holding their marks), that each deletion counted what
+// they had, and that every other person's export holds exactly the sessions
+// and messages the worker acknowledged, in order, none lost, duplicated or
+// misplaced.
+
+// ErasureConfig sizes an erasure soak.
+type ErasureConfig struct {
+	Orgs, PeoplePerOrg int
+	// Duration is how long the survivors chat in all; the erasures start
+	// halfway.
+	Duration time.Duration
+	Think    time.Duration
+	// Wait bounds the wait for the deletions to be done.
+	Wait time.Duration
+	Log  func(format string, args ...any)
+}
+
+// ShortErasureConfig is the run of `make test`.
+func ShortErasureConfig() ErasureConfig {
+	return ErasureConfig{Orgs: 2, PeoplePerOrg: 6, Duration: 4 * time.Second, Think: 40 * time.Millisecond, Wait: 90 * time.Second}
+}
+
+// ErasureReport is what an erasure soak found.
+type ErasureReport struct {
+	People, Erased                 int
+	Sessions, Messages             int // acknowledged, of everyone
+	ErasedSessions, ErasedMessages int // what the deletions reported
+	KVKeysRead                     int // 0 when the worker has no debug route
+	Violations                     []string
+}
+
+type soakPerson struct {
+	org      Org
+	name     string // also its mark: in its name, email, messages
+	verified bool
+	userID   string
+	device   string
+	contact  string
+	token    string
+
+	mu       sync.Mutex
+	sessions []string            // acknowledged, in order
+	messages map[string][]string // session → acknowledged message ids, in order
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+// RunErasure runs the erasure soak on t.
+func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureReport, error) {
+	if err := checkLoopback(t.URL); err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
+	}
+	run := runID()
+	hc := newHTTPClient(10 * time.Second)
+	c := newClient(strings.TrimRight(t.URL, "/"), hc, newStats())
+	defer hc.CloseIdleConnections()
+	var people []*soakPerson
+	for o := range cfg.Orgs {
+		org, err := createOrg(ctx, c, t.AdminToken, fmt.Sprintf("erasure %s o%d", run, o))
+		if err != nil {
+			return nil, err
+		}
+		for i := range cfg.PeoplePerOrg {
+			p := &soakPerson{org: org, name: fmt.Sprintf("er%s-o%dp%d", run, o, i), verified: i%2 == 0,
+				messages: map[string][]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+			if err := p.signIn(ctx, c); err != nil {
+				return nil, err
+			}
+			people = append(people, p)
+		}
+	}
+	cfg.Log("erasure soak %s: %d people chatting", run, len(people))
+	for _, p := range people {
+		go p.chat(ctx, c, cfg.Think)
+	}
+	sleep(ctx, cfg.Duration/2)
+
+	// Erase every third person: a verified user by the org's server, a
+	// contact by the org's server or by its own widget. Each stops chatting
+	// first (a person who asks to be forgotten), the others go on.
+	rep := &ErasureReport{People: len(people)}
+	type erasure struct {
+		p  *soakPerson
+		id string
+	}
+	var erased []erasure
+	for i, p := range people {
+		if i%3 != 1 {
+			continue
+		}
+		close(p.stop)
+		<-p.stopped
+		req := request{method: "DELETE", header: serverHeader(p.org), expect: []int{202}}
+		switch {
+		case p.verified:
+			req.path = "/v1/users?user_id=" + url.QueryEscape(p.userID)
+		case i%2 == 1 && (i/3)%2 == 0:
+			req.path, req.header = "/v1/widget/me", widgetHeaderToken(p.org, p.token)
+		default:
+			req.path = "/v1/contacts/" + p.contact
+		}
+		res, err := c.do(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		var d struct {
+			Deletion struct{ ID string } `json:"deletion"`
+		}
+		if json.Unmarshal(res.body, &d) != nil || d.Deletion.ID == "" {
+			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.body, 200))
+		}
+		erased = append(erased, erasure{p, d.Deletion.ID})
+	}
+	rep.Erased = len(erased)
+	cfg.Log("erasure soak %s: %d erasures requested; the others chat on", run, len(erased))
+
+	// Wait for every deletion while the others chat; then stop them.
+	deadline := time.Now().Add(cfg.Wait)
+	for _, e := range erased {
+		for {
+			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + e.id, header: serverHeader(e.p.org)})
+			if err != nil {
+				return nil, err
+			}
+			var d struct {
+				Deletion struct {
+					Status             string
+					Sessions, Messages *int
+				} `json:"deletion"`
+			}
+			_ = json.Unmarshal(res.body, &d)
+			if d.Deletion.Status == "done" {
+				sessions, messages := e.p.acknowledged()
+				if d.Deletion.Sessions == nil || *d.Deletion.Sessions != sessions || *d.Deletion.Messages != messages {
+					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", e.p.name, shorten(res.body, 200), sessions, messages))
+				}
+				if d.Deletion.Sessions != nil {
+					rep.ErasedSessions += *d.Deletion.Sessions
+					rep.ErasedMessages += *d.Deletion.Messages
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("deletion of %s not done after %v", e.p.name, cfg.Wait)
+			}
+			sleep(ctx, 200*time.Millisecond)
+		}
+	}
+	sleep(ctx, cfg.Duration/2)
+	for _, p := range people {
+		select {
+		case <-p.stop:
+		default:
+			close(p.stop)
+			<-p.stopped
+		}
+		s, m := p.acknowledged()
+		rep.Sessions += s
+		rep.Messages += m
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	isErased := map[*soakPerson]bool{}
+	var marks []string
+	for _, e := range erased {
+		isErased[e.p] = true
+		marks = append(marks, e.p.name, e.p.contact)
+	}
+	for _, p := range people {
+		rep.Violations = append(rep.Violations, p.check(ctx, c, isErased[p])...)
+	}
+	n, leftovers, err := dumpHolding(ctx, c, t.AdminToken, marks)
+	if err != nil {
+		return nil, err
+	}
+	rep.KVKeysRead = n
+	for _, k := range leftovers {
+		rep.Violations = append(rep.Violations, "left of an erased person: "+k)
+	}
+	if len(rep.Violations) > 0 {
+		return rep, fmt.Errorf("%w: %d, e.g. %s", ErrViolations, len(rep.Violations), rep.Violations[0])
+	}
+	return rep, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func widgetHeaderToken(org Org, token string) map[string]string {
+	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
+}
+
+func (p *soakPerson) signIn(ctx context.Context, c *client) error {
+	if p.verified {
+		p.userID = p.name + "-uid"
+		body, _ := json.Marshal(map[string]any{"user_id": p.userID, "email": p.name + "@Soak.Example", "name": p.name, "custom_data": map[string]any{"m": p.name}})
+		res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body, header: serverHeader(p.org), expect: []int{200}})
+		if err != nil {
+			return err
+		}
+		var out struct{ Token string }
+		if err := json.Unmarshal(res.body, &out); err != nil {
+			return err
+		}
+		p.token = out.Token
+		return nil
+	}
+	p.device = uuid.NewString()
+	body, _ := json.Marshal(map[string]any{"device_id": p.device, "name": p.name, "email": p.name + "@soak.example"})
+	res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/contacts", body: body,
+		header: map[string]string{"X-Widget-Token": p.org.WidgetToken, "Origin": allowedOrigin}, expect: []int{200}})
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Token   string
+		Contact struct{ ID string }
+	}
+	if err := json.Unmarshal(res.body, &out); err != nil {
+		return err
+	}
+	p.token, p.contact = out.Token, out.Contact.ID
+	return nil
+}
+
+// chat creates sessions and posts messages (the widget's, and now and then
+// the org's agent's) until told to stop, recording what was acknowledged.
+func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
+	defer close(p.stopped)
+	for n := 0; ; n++ {
+		select {
+		case <-p.stop:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		p.mu.Lock()
+		cur := ""
+		if len(p.sessions) > 0 && n%5 != 0 {
+			cur = p.sessions[len(p.sessions)-1]
+		}
+		p.mu.Unlock()
+		if cur == "" {
+			res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`),
+				header: withIdem(widgetHeaderToken(p.org, p.token), uuid.NewString()), expect: []int{201}})
+			if err != nil {
+				continue
+			}
+			var out struct{ Session struct{ ID string } }
+			if json.Unmarshal(res.body, &out) == nil && out.Session.ID != "" {
+				p.mu.Lock()
+				p.sessions = append(p.sessions, out.Session.ID)
+				p.mu.Unlock()
+			}
+			continue
+		}
+		h, path := withIdem(widgetHeaderToken(p.org, p.token), uuid.NewString()), "/v1/widget/sessions/"+cur+"/messages"
+		if n%4 == 3 {
+			h, path = withIdem(serverHeader(p.org), uuid.NewString()), "/v1/sessions/"+cur+"/messages"
+		}
+		body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("%s says %d", p.name, n)})
+		res, err := c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
+		if err == nil {
+			var out struct{ Message struct{ ID string } }
+			if json.Unmarshal(res.body, &out) == nil && out.Message.ID != "" {
+				p.mu.Lock()
+				p.messages[cur] = append(p.messages[cur], out.Message.ID)
+				p.mu.Unlock()
+			}
+		}
+		sleep(ctx, think)
+	}
+}
+
+func withIdem(h map[string]string, key string) map[string]string {
+	h["Idempotency-Key"] = key
+	return h
+}
+
+func (p *soakPerson) acknowledged() (sessions, messages int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.messages {
+		messages += len(m)
+	}
+	return len(p.sessions), messages
+}
+
+// check compares what is stored of p with what was acknowledged: nothing at
+// all when erased, else exactly it.
+func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, p.name+": "+fmt.Sprintf(format, args...)) }
+	export := "/v1/contacts/" + p.contact + "/export"
+	if p.verified {
+		export = "/v1/users/export?user_id=" + url.QueryEscape(p.userID)
+	}
+	if erased {
+		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeaderToken(p.org, p.token), expect: []int{401}}); err != nil || !strings.Contains(string(res.body), "token_revoked") {
+			bad("the old token: %v %s", err, shorten(res.body, 120))
+		}
+		if _, err := c.do(ctx, request{method: "GET", path: export, header: serverHeader(p.org), expect: []int{404}}); err != nil {
+			bad("export after erasure: %v", err)
+		}
+		for _, s := range p.sessions {
+			if _, err := c.do(ctx, request{method: "GET", path: "/v1/sessions/" + s, header: serverHeader(p.org), expect: []int{404}}); err != nil {
+				bad("session %s after erasure: %v", s, err)
+			}
+		}
+		return out
+	}
+	got := map[string][]string{}
+	var order []string
+	cursor := ""
+	for range 1000 {
+		path := export
+		if cursor != "" {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			path += sep + "cursor=" + url.QueryEscape(cursor)
+		}
+		res, err := c.do(ctx, request{method: "GET", path: path, header: serverHeader(p.org), expect: []int{200}})
+		if err != nil {
+			bad("export: %v", err)
+			return out
+		}
+		var page struct {
+			Sessions []struct {
+				Session struct {
+					ID    string
+					Owner struct{ Kind string }
+				}
+				Messages []struct{ ID, SessionID string }
+			}
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(res.body, &page); err != nil {
+			bad("export: %v", err)
+			return out
+		}
+		for _, s := range page.Sessions {
+			if _, dup := got[s.Session.ID]; dup {
+				bad("session %s exported twice", s.Session.ID)
+			}
+			order = append(order, s.Session.ID)
+			got[s.Session.ID] = []string{}
+			for _, m := range s.Messages {
+				got[s.Session.ID] = append(got[s.Session.ID], m.ID)
+			}
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	want := slices.Clone(p.sessions)
+	slices.Reverse(want)
+	if !slices.Equal(order, want) {
+		bad("exported sessions %v, acknowledged (newest first) %v", order, want)
+	}
+	for _, s := range p.sessions {
+		if !slices.Equal(got[s], p.messages[s]) && !(len(got[s]) == 0 && len(p.messages[s]) == 0) {
+			bad("session %s: %d messages exported, %d acknowledged (lost, duplicated or out of order)", s, len(got[s]), len(p.messages[s]))
+		}
+	}
+	return out
+}
+
+// dumpHolding reads the whole KV through GET /v1/admin/debug/kv and returns
+// how many keys it read and those that hold one of marks; 0 and none when
+// the worker does not have that route.
+func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (int, []string, error) {
+	n, cursor := 0, ""
+	var out []string
+	for range 100000 {
+		res, err := c.do(ctx, request{method: "GET", path: "/v1/admin/debug/kv?cursor=" + url.QueryEscape(cursor),
+			header: map[string]string{"Authorization": "Bearer " + adminToken}, expect: []int{200, 404}})
+		if err != nil {
+			return 0, nil, err
+		}
+		if res.status == 404 {
+			return 0, nil, nil
+		}
+		var page struct {
+			Keys       []struct{ Name, Value, Metadata string }
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(res.body, &page); err != nil {
+			return 0, nil, err
+		}
+		for _, k := range page.Keys {
+			n++
+			hay := strings.ToLower(k.Name + "\x00" + k.Value + "\x00" + k.Metadata)
+			for _, m := range marks {
+				if m != "" && strings.Contains(hay, strings.ToLower(m)) {
+					out = append(out, k.Name)
+					break
+				}
+			}
+		}
+		if page.NextCursor == nil {
+			return n, out, nil
+		}
+		cursor = *page.NextCursor
+	}
+	return n, out, errors.New("the KV listing never ended")
+}

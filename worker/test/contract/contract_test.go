@@ -1,0 +1,338 @@
+//go:build !js
+
+package contract_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/api"
+	"github.com/chatwidget/identity/internal/api/openapi"
+	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/token"
+	"github.com/chatwidget/identity/worker/test/contract"
+)
+
+const admin = "admin-token-for-the-contract-test"
+
+// inProcess serves the API over a Memory KV and returns a validating client
+// of it: the document checked against the worker's code without wrangler.
+func inProcess(t *testing.T) *contract.Client {
+	t.Helper()
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
+	a, err := api.New(kv.NewMemory(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	v, err := contract.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return contract.New(srv.URL, v)
+}
+
+// fits fails unless the request and its answer fit the document and the
+// status is want.
+func fits(t *testing.T, r *contract.Response, err error, want int) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RequestErr != nil {
+		t.Errorf("%s: request: %v", r.What(), r.RequestErr)
+	}
+	if r.AnswerErr != nil {
+		t.Errorf("%s: answer: %v", r.What(), r.AnswerErr)
+	}
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d: %s", r.What(), r.Status, want, r.Body)
+	}
+}
+
+// TestEveryRouteFitsTheDocument walks every implemented route through its
+// typed method, with good requests: each request and answer fits the
+// document.
+func TestEveryRouteFitsTheDocument(t *testing.T) {
+	ctx := context.Background()
+	c := inProcess(t)
+	vendor := c.With(contract.Bearer(admin))
+	origin := "https://shop.example"
+
+	jwks, err := c.GetJWKS(ctx)
+	fits(t, jwks.Response, err, 200)
+	org, err := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "Shop", AllowedOrigins: []string{origin}})
+	fits(t, org.Response, err, 201)
+	key, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
+	fits(t, key.Response, err, 201)
+	del, err := vendor.DeleteAPIKey(ctx, org.Value.Org.ID, key.Value.APIKey.ID)
+	fits(t, del.Response, err, 204)
+
+	server := c.With(contract.Bearer(org.Value.APIKey.Secret))
+	auth, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u1", Email: "u1@example.com", Name: "U", CustomData: map[string]any{"plan": "pro"}, TTLSeconds: 3600})
+	fits(t, auth.Response, err, 200)
+	rev, err := server.Revoke(ctx, contract.Identity{Email: "other@example.com"})
+	fits(t, rev.Response, err, 200)
+
+	widget := c.With(contract.WidgetToken(org.Value.Org.WidgetToken), contract.Origin(origin))
+	ct, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", Name: "Ann", CustomData: map[string]any{"a": 1}})
+	fits(t, ct.Response, err, 200)
+	for _, tok := range []string{ct.Value.Token, auth.Value.Token} {
+		w := widget.With(contract.Bearer(tok))
+		me, err := w.GetMe(ctx)
+		fits(t, me.Response, err, 200)
+		s, err := w.CreateSession(ctx, contract.SessionRequest{CustomData: map[string]any{"page": "/"}}, contract.IdempotencyKey("k-"+tok[len(tok)-8:]))
+		fits(t, s.Response, err, 201)
+		m, err := w.PostUserMessage(ctx, s.Value.Session.ID, "hello")
+		fits(t, m.Response, err, 201)
+		l, err := w.ListSessions(ctx, "", contract.Page{Limit: 10})
+		fits(t, l.Response, err, 200)
+		d, err := w.GetSession(ctx, s.Value.Session.ID, m.Value.Message.ID)
+		fits(t, d.Response, err, 200)
+		a, err := server.PostAgentMessage(ctx, s.Value.Session.ID, contract.MessageRequest{Content: "hi", AuthorName: "Bo"})
+		fits(t, a.Response, err, 201)
+		od, err := server.GetOrgSession(ctx, s.Value.Session.ID)
+		fits(t, od.Response, err, 200)
+		pre, err := c.Preflight(ctx, "/v1/widget/sessions/"+s.Value.Session.ID+"/messages", origin, "POST", "authorization, content-type, x-widget-token, idempotency-key")
+		fits(t, pre, err, 204)
+	}
+	yes := true
+	ol, err := server.ListOrgSessions(ctx, contract.SessionFilter{UserID: "u1", Verified: &yes}, contract.Page{Limit: 5})
+	fits(t, ol.Response, err, 200)
+	if len(ol.Value.Items) != 1 {
+		t.Errorf("GET /v1/sessions?user_id=u1: %d sessions, want 1", len(ol.Value.Items))
+	}
+}
+
+// TestRefusalsFitTheDocument: error answers fit the document too, and a
+// request the document refuses is reported as such.
+func TestRefusalsFitTheDocument(t *testing.T) {
+	ctx := context.Background()
+	c := inProcess(t)
+
+	r, err := c.Do(ctx, "POST", "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RequestErr == nil {
+		t.Errorf("%s without the admin token: the document did not refuse the request", r.What())
+	}
+	r.RequestErr = nil
+	fits(t, r, nil, 401)
+	if r.Error == nil || r.Error.Code != "unauthorized" {
+		t.Errorf("%s: error %+v, want unauthorized", r.What(), r.Error)
+	}
+
+	for _, x := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", "/v1/nothing-here", nil, 404},
+		{"PUT", "/v1/widget/sessions", nil, 405},
+		{"POST", "/v1/admin/orgs", contract.Raw(`{"name":"a","name":"b"}`), 400},
+		{"POST", "/v1/widget/contacts", contract.Raw(strings.Repeat(" ", 65<<10)), 413},
+	} {
+		r, err := c.Do(ctx, x.method, x.path, x.body, contract.Bearer(admin), contract.WidgetToken("pk_nothing"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != x.want || r.AnswerErr != nil || r.Error == nil {
+			t.Errorf("%s: %d (error %+v), answer %v; want %d in the document's shape", r.What(), r.Status, r.Error, r.AnswerErr, x.want)
+		}
+	}
+}
+
+// TestDriftIsCaught: an answer that does not fit the document is reported.
+func TestDriftIsCaught(t *testing.T) {
+	// The document renames revoked_before: the worker's answer no longer fits.
+	doc := strings.Replace(string(mustDoc(t)), `"revoked_before": {`, `"revoked_at": {`, 1)
+	v, err := contract.LoadDocument([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inProcess(t)
+	c.Validator = v
+	ctx := context.Background()
+	org, _ := c.With(contract.Bearer(admin)).CreateOrg(ctx, contract.CreateOrgRequest{Name: "S", AllowedOrigins: []string{"https://s.example"}})
+	r, err := c.With(contract.Bearer(org.Value.APIKey.Secret)).Revoke(ctx, contract.Identity{UserID: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 200 || r.AnswerErr == nil {
+		t.Errorf("revoke against a document that wants also_this: %d, answer error %v; want 200 and an error", r.Status, r.AnswerErr)
+	}
+}
+
+func mustDoc(t *testing.T) []byte {
+	t.Helper()
+	return openapi.JSON
+}
+
+// flaky is a KV that fails every call with err while down.
+type flaky struct {
+	kv.KV
+	down atomic.Bool
+	err  error
+}
+
+func (f *flaky) fail() error {
+	if f.down.Load() {
+		return f.err
+	}
+	return nil
+}
+
+func (f *flaky) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := f.fail(); err != nil {
+		return nil, false, err
+	}
+	return f.KV.Get(ctx, key)
+}
+
+func (f *flaky) Put(ctx context.Context, key string, v []byte, o kv.PutOptions) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.KV.Put(ctx, key, v, o)
+}
+
+func (f *flaky) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {
+	if err := f.fail(); err != nil {
+		return kv.ListResult{}, err
+	}
+	return f.KV.List(ctx, o)
+}
+
+func (f *flaky) Delete(ctx context.Context, key string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.KV.Delete(ctx, key)
+}
+
+// TestStorageFailureIsUnavailable: with KV failing, every route that needs
+// it answers 503 unavailable in the document's shape, whether the failure
+// is KV's own or a deadline: never a 500.
+func TestStorageFailureIsUnavailable(t *testing.T) {
+	for name, failure := range map[string]error{
+		"kv error": errors.New("kv: 503 from the platform"),
+		"deadline": fmt.Errorf("kv get: %w", context.DeadlineExceeded),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			store := &flaky{KV: kv.NewMemory(), err: failure}
+			spec, err := token.GenerateKeySpec("k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := api.New(store, config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(a)
+			defer srv.Close()
+			v, err := contract.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := contract.New(srv.URL, v)
+			origin := "https://shop.example"
+			vendor := c.With(contract.Bearer(admin))
+			org, _ := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "S", AllowedOrigins: []string{origin}})
+			server := c.With(contract.Bearer(org.Value.APIKey.Secret))
+			widget := c.With(contract.WidgetToken(org.Value.Org.WidgetToken), contract.Origin(origin))
+			ct, _ := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"})
+			w := widget.With(contract.Bearer(ct.Value.Token))
+			s, _ := w.CreateSession(ctx, contract.SessionRequest{})
+			sid := s.Value.Session.ID
+			if sid == "" {
+				t.Fatal("no session made while KV was up")
+			}
+
+			store.down.Store(true)
+			answers := map[string]func() (*contract.Response, error){
+				"create org": func() (*contract.Response, error) {
+					r, err := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "T", AllowedOrigins: []string{"https://t.example"}})
+					return r.Response, err
+				},
+				"create api key": func() (*contract.Response, error) {
+					r, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
+					return r.Response, err
+				},
+				"delete api key": func() (*contract.Response, error) {
+					r, err := vendor.DeleteAPIKey(ctx, org.Value.Org.ID, org.Value.APIKey.ID)
+					return r.Response, err
+				},
+				"authenticate": func() (*contract.Response, error) {
+					r, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u"})
+					return r.Response, err
+				},
+				"revoke": func() (*contract.Response, error) {
+					r, err := server.Revoke(ctx, contract.Identity{UserID: "u"})
+					return r.Response, err
+				},
+				"org sessions": func() (*contract.Response, error) {
+					r, err := server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{})
+					return r.Response, err
+				},
+				"org session": func() (*contract.Response, error) {
+					r, err := server.GetOrgSession(ctx, sid)
+					return r.Response, err
+				},
+				"agent message": func() (*contract.Response, error) {
+					r, err := server.PostAgentMessage(ctx, sid, contract.MessageRequest{Content: "x"})
+					return r.Response, err
+				},
+				"contact": func() (*contract.Response, error) {
+					r, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "5d9c1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f"})
+					return r.Response, err
+				},
+				"me": func() (*contract.Response, error) {
+					r, err := w.GetMe(ctx)
+					return r.Response, err
+				},
+				"create session": func() (*contract.Response, error) {
+					r, err := w.CreateSession(ctx, contract.SessionRequest{})
+					return r.Response, err
+				},
+				"sessions": func() (*contract.Response, error) {
+					r, err := w.ListSessions(ctx, "", contract.Page{})
+					return r.Response, err
+				},
+				"session": func() (*contract.Response, error) {
+					r, err := w.GetSession(ctx, sid, "")
+					return r.Response, err
+				},
+				"user message": func() (*contract.Response, error) {
+					r, err := w.PostUserMessage(ctx, sid, "x")
+					return r.Response, err
+				},
+				"preflight": func() (*contract.Response, error) {
+					return c.Preflight(ctx, "/v1/widget/sessions", origin, "POST", "")
+				},
+			}
+			for route, send := range answers {
+				r, err := send()
+				if err != nil {
+					t.Fatalf("%s: %v", route, err)
+				}
+				if r.Status != 503 || r.Error == nil || r.Error.Code != "unavailable" || r.AnswerErr != nil {
+					t.Errorf("%s (%s) with KV down: %d %s (answer: %v), want 503 unavailable", route, r.What(), r.Status, r.Body, r.AnswerErr)
+				}
+			}
+		})
+	}
+}
