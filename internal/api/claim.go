@@ -24,7 +24,14 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	if err != nil {
 		return err
 	}
-	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), v.Owner(""),
+	owner := v.Owner("")
+	// The user's record id, for the org's views of the sessions.
+	if u, err := a.store.User(r.Context(), v.OrgID, identity.KeyOf(v.UserID, v.Email)); err == nil {
+		owner.UID = u.ID
+	} else if !errors.Is(err, identity.ErrNotFound) {
+		return err
+	}
+	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
 		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })
 	if err != nil {
 		return err

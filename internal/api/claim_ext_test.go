@@ -208,3 +208,27 @@ func TestClaim200SessionsInOneInvocation(t *testing.T) {
 		t.Errorf("the user lists %d sessions, want the 200 claimed", len(all))
 	}
 }
+
+// The org's views show a claimed session's owner as the user, with the
+// user's record id.
+func TestClaimedSessionOwnerInTheOrgsViews(t *testing.T) {
+	e := newEnv(t)
+	a := e.newOrg("A", originA)
+	d1 := e.contact(a, device1)
+	s := e.newSession(a, d1, nil)["id"].(string)
+	auth := e.server(a, "POST", "/v1/users/authenticate", map[string]any{"user_id": "u-1", "email": "ann@example.com"})
+	u, uid := auth.Body["token"].(string), auth.Body["user"].(map[string]any)["id"].(string)
+	claimedIDs(t, e.claim(a, u, d1))
+	for _, r := range []resp{e.server(a, "GET", "/v1/sessions/"+s, nil), e.server(a, "GET", "/v1/sessions?user_id=u-1", nil)} {
+		var sess map[string]any
+		if x, ok := r.Body["session"].(map[string]any); ok {
+			sess = x
+		} else if items, _ := r.Body["items"].([]any); len(items) == 1 {
+			sess = items[0].(map[string]any)
+		}
+		o, _ := sess["owner"].(map[string]any)
+		if o["kind"] != "user" || o["id"] != uid || o["user_id"] != "u-1" || sess["verified"] != false || sess["claimed_at"] == nil {
+			t.Errorf("org view of a claimed session: %s", r.Raw)
+		}
+	}
+}

@@ -64,7 +64,7 @@
 // contact's sessions with MoveSessions, which writes each one's new listing
 // key before its record and org listing key and deletes the old listing key
 // last: 1 + 1 list per 1,000 keys + 4 per session, so 200 sessions take
-// about 805 operations with the request's own reads. A claimed session keeps
+// about 807 operations with the request's own reads. A claimed session keeps
 // verified false and gets claimed_at; its owner is the verified identity.
 // After a post rewrites a contact's session (from a read that may predate a
 // claim), it lists the contact's claim markers (one list call, no get while
