@@ -136,6 +136,7 @@ var methods = sync.OnceValue(func() []method {
 	})
 	now("pending", func(w *widget.Widget) any { return w.Pending() })
 	now("logout", func(w *widget.Widget) any { w.Logout(); return w.Status() })
+	now("declineClaim", func(w *widget.Widget) any { w.DeclineClaim(); return true })
 	add("release", func(args []js.Value) js.Value {
 		widgets.remove(args)
 		free(args...)
@@ -144,6 +145,12 @@ var methods = sync.OnceValue(func() []method {
 
 	later("start", func(w *widget.Widget, _ []js.Value) work {
 		return func(ctx context.Context) (any, error) { return w.Start(ctx) }
+	})
+	later("offerClaim", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.OfferClaim(ctx) }
+	})
+	later("claim", func(w *widget.Widget, _ []js.Value) work {
+		return func(ctx context.Context) (any, error) { return w.Claim(ctx) }
 	})
 	later("submitForm", func(w *widget.Widget, a []js.Value) work {
 		name, email := str(a, 0), str(a, 1)

@@ -40,6 +40,9 @@ export interface ChatWidgetConfig {
    * revoked (or, alone, the first one). Not allowed with `user.data`.
    */
   getToken?: () => string | Promise<string>;
+  /** With a verified user: carry this device's anonymous chats into their account.
+   * "never" (default), "ask" (once per user and device, with the count), or "always". */
+  claimChats?: "never" | "ask" | "always";
 }
 
 export interface ChatWidgetAPI {

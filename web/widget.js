@@ -159,7 +159,20 @@
       body.append(h("button", { "data-widget": "new-session", onclick: function () { open2("", null); } }, "New chat"), ul);
       w.sessions().then(function (ss) {
         ul.removeAttribute("aria-busy");
-        if (!ss.length) ul.append(h("li", null, h("small", null, "No conversations yet.")));
+        // What a previous page left unsent shows as sending until the worker has it.
+        var seen = {}, pend = w.pending().filter(function (p) {
+          var k = p.session_id || p.chat_key;
+          if (seen[k] || ss.some(function (s) { return s.id == p.session_id; })) return false;
+          return seen[k] = 1;
+        });
+        if (!ss.length && !pend.length) ul.append(h("li", null, h("small", null, "No conversations yet.")));
+        pend.forEach(function (p) {
+          ul.append(h("li", null, h("button", { "data-widget": "session", "data-pending": "", onclick: function () { open2(p.session_id || "", p.session_id ? null : p.chat_key); } },
+            p.content.slice(0, 80), h("small", null, "Sending\u2026"))));
+        });
+        if (pend.length) timer = setTimeout(function () {
+          w.flush().then(function (r) { if (ul.isConnected) r.sent.length ? list() : (timer = setTimeout(list, 3000)); });
+        }, 0);
         ss.forEach(function (s) {
           var lm = s.last_message;
           ul.append(h("li", null, h("button", { "data-widget": "session", "data-id": s.id, onclick: function () { open2(s.id, null); } },
@@ -170,6 +183,15 @@
           this.replaceWith(h("button", { "data-widget": "forget-confirm", onclick: function () { self.forget().then(function () { self.close(); }, note); } }, "Delete all my conversations for good?"));
         } }, "Delete my conversations"));
       }, function (e) { ul.removeAttribute("aria-busy"); note(e); });
+    }
+
+    // ask: the claim prompt (claimChats "ask"), answered once per user and device.
+    function ask(o) {
+      view("Conversations");
+      var n = o.count + (o.more ? "+" : "");
+      body.append(h("p", null, "Add " + (n == 1 ? "the conversation" : "the " + n + " conversations") + " from this browser to your account?"),
+        h("button", { "data-widget": "claim", onclick: function () { w.claim().then(list, function (e) { list(); note(e); }); } }, "Add them"),
+        h("button", { "data-widget": "claim-decline", onclick: function () { w.declineClaim(); list(); } }, "No thanks"));
     }
 
     // open2: the chat view of session id, or of a new chat when id is "".
@@ -264,7 +286,10 @@
       if (w && w.status().needsForm) return form();
       body.append(h("small", null, "Connecting\u2026"));
       if (!w) return; // ready opens it again
-      w.start().then(function (s) { if (s.needsForm) form(); else list(); }, note);
+      w.start().then(function (s) {
+        if (s.needsForm) return form();
+        w.offerClaim().then(function (o) { if (o.ask) ask(o); else list(); }, list);
+      }, note);
     }
 
     self.open = function () {

@@ -141,6 +141,7 @@ func (a *API) register() {
 	a.route("GET /v1/widget/sessions", a.widgetUser(a.listSessions))
 	a.route("GET /v1/widget/sessions/{id}", a.widgetUser(a.getSession))
 	a.route("POST /v1/widget/sessions/{id}/messages", a.widgetUser(a.postMessage))
+	a.route("POST /v1/widget/claim", a.widgetUser(a.claim))
 
 	if a.cfg.DemoRoutes {
 		a.route("GET /demo/config", a.demoConfig)

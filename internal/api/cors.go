@@ -12,7 +12,7 @@ const widgetPrefix = "/v1/widget/"
 func isWidgetPath(p string) bool { return strings.HasPrefix(p, widgetPrefix) }
 
 const (
-	allowHeaders  = "Authorization, Content-Type, Idempotency-Key, X-Widget-Token"
+	allowHeaders  = "Authorization, Content-Type, Idempotency-Key, X-Contact-Token, X-Widget-Token"
 	allowMethods  = "GET, POST, DELETE, OPTIONS"
 	exposeHeaders = "Retry-After"
 )

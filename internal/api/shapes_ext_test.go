@@ -38,7 +38,7 @@ func checkTime(t *testing.T, what string, v any) {
 }
 
 var (
-	sessionKeys = []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message"}
+	sessionKeys = []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message", "claimed_at"}
 	messageKeys = []string{"id", "session_id", "role", "content", "author_name", "created_at"}
 )
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -311,4 +312,54 @@ func ExamplePrincipal_Key() {
 	// c:0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b
 	// e:ann@example.com
 	// u:ann@example.com
+}
+
+// claimed is s after v claimed it, as the store writes it.
+func claimed(v identity.Principal, s *identity.Session) *identity.Session {
+	c := *s
+	c.Owner = v.Owner("")
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	c.ClaimedAt = &at
+	return &c
+}
+
+// Rules 1 and 2 as amended: a claimed session is the claimer's from any
+// device and no longer the contact's; it keeps verified false; and only the
+// claimer's identity sees it.
+func TestClaimedSessionsChangeHands(t *testing.T) {
+	c1, c2 := contact(orgA, "c-1"), contact(orgA, "c-2")
+	ann := verifiedUserID(orgA, "ann")
+	annElsewhere := verifiedUserID(orgA, "ann") // another token, another device
+	annByEmail := verified(orgA, "ann@example.com", "")
+	annOrgB := verifiedUserID(orgB, "ann")
+	s := sessionBy(c1, "")
+	if !identity.Claimable(ann, c1, s) {
+		t.Fatal("ann cannot claim c-1's session with c-1's token")
+	}
+	for name, ok := range map[string]bool{
+		"with another contact's token":     identity.Claimable(ann, c2, s),
+		"by a contact":                     identity.Claimable(c2, c1, s),
+		"with a verified token as contact": identity.Claimable(ann, annElsewhere, sessionBy(annElsewhere, "")),
+		"across orgs":                      identity.Claimable(annOrgB, c1, s),
+		"a session of another org":         identity.Claimable(annOrgB, contact(orgB, "c-1"), s),
+		"claimed already":                  identity.Claimable(annByEmail, c1, claimed(ann, s)),
+	} {
+		if ok {
+			t.Errorf("claimable %s", name)
+		}
+	}
+	cs := claimed(ann, s)
+	if cs.Verified {
+		t.Error("a claimed session became verified")
+	}
+	for p, want := range map[*identity.Principal]bool{&ann: true, &annElsewhere: true, &c1: false, &c2: false, &annByEmail: false, &annOrgB: false} {
+		if got := identity.CanSee(*p, cs); got != want {
+			t.Errorf("CanSee(%+v, claimed) = %v, want %v", *p, got, want)
+		}
+	}
+	// A token bound to an external id claims only that workspace's.
+	bound := verified(orgA, "ann@example.com", "ws-1")
+	if !identity.Claimable(bound, c1, sessionBy(c1, "ws-1")) || identity.Claimable(bound, c1, sessionBy(c1, "ws-2")) || identity.Claimable(bound, c1, s) {
+		t.Error("a bound token's claim crosses workspaces")
+	}
 }

@@ -163,12 +163,12 @@ func TestSessionJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message"} {
+	for _, k := range []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message", "claimed_at"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("session JSON lacks %q: %s", k, b)
 		}
 	}
-	if len(m) != 7 {
+	if len(m) != 8 {
 		t.Errorf("session JSON has other fields: %s", b)
 	}
 	if m["external_id"] != nil {

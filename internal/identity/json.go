@@ -34,6 +34,12 @@ func (s *Session) AppendJSON(dst []byte) ([]byte, error) {
 	if dst, err = jsonwrite.Ptr(dst, s.LastMessage); err != nil {
 		return dst, err
 	}
+	dst = append(dst, `,"claimed_at":`...)
+	if s.ClaimedAt == nil {
+		dst = append(dst, "null"...)
+	} else if dst, err = jsonwrite.Time(dst, *s.ClaimedAt); err != nil {
+		return dst, err
+	}
 	return append(dst, '}'), nil
 }
 

@@ -25,6 +25,7 @@ func writtenRecords() ([]*identity.Session, []*identity.Message) {
 			ExternalID:            &ext,
 			NonVerifiedCustomData: identity.CustomData{"plan": "pro", "seats": 3.0, "tags": []any{"a", true, nil}, "nested": map[string]any{"<x>": "y"}},
 			LastMessage:           msg,
+			ClaimedAt:             &at,
 		},
 		{NonVerifiedCustomData: identity.CustomData{}, LastMessage: &identity.Message{}},
 	}

@@ -86,6 +86,11 @@ type Session struct {
 	ExternalID            *string    `json:"external_id"`
 	NonVerifiedCustomData CustomData `json:"non_verified_custom_data"`
 	LastMessage           *Message   `json:"last_message"`
+	// ClaimedAt is when a verified identity claimed the session from the
+	// device's contact (POST /v1/widget/claim); nil when never claimed. A
+	// claimed session keeps Verified false and its non-verified data; its
+	// Owner is the verified identity.
+	ClaimedAt *time.Time `json:"claimed_at"`
 }
 
 // ExternalIDValue returns the session's external id, "" when none.

@@ -20,6 +20,7 @@
 //	sessions/{org}/{inv(session)}     "" + summary meta     all the org's sessions, newest first
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
+//	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL
 //	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget), 24 h TTL
 //	idem/{org}/s/{session}/{h(caller, key)}       idempotency record (org's server), 24 h TTL
 //	deletion/{org}/{deletion}         Deletion              an erasure's status and job state
@@ -58,6 +59,21 @@
 // rewritten, a listing key is put under the new owner and the old owner's
 // deleted: 4 operations (5 when its summary is partial), so a call moves
 // about 220 sessions.
+//
+// A claim (POST /v1/widget/claim, ClaimSessions) puts its claim marker (the
+// claimer's owner record and the claim's time, as metadata), then moves the
+// contact's sessions with MoveSessions, which writes each one's new listing
+// key before its record and org listing key and deletes the old listing key
+// last: 1 + 1 list per 1,000 keys + 4 per session, so 200 sessions take
+// about 807 operations with the request's own reads. A claimed session keeps
+// verified false and gets claimed_at; its owner is the verified identity.
+// After a post rewrites a contact's session (from a read that may predate a
+// claim), it lists the contact's claim markers (one list call, no get while
+// there are none) and gives the session back to a claimer whose listing
+// already holds it (claim.go says why that cannot miss). Two claims of one
+// identity at once move each session once; two identities claiming one
+// device at the same instant may leave one of them a stale listing key
+// (its record says the other: a get is 404 to it).
 //
 // Posting a message writes the message key, then the session record and its
 // two listing keys (the summary with last_message and updated_at). The

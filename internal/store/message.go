@@ -73,6 +73,10 @@ func (s *Store) touchSession(ctx context.Context, sess *identity.Session, msg *i
 	if err := s.writeSession(ctx, &updated); err != nil {
 		return err
 	}
+	// updated came from a read that a claim may have overtaken.
+	if err := s.keepClaim(ctx, &updated); err != nil {
+		return err
+	}
 	*sess = updated
 	return nil
 }

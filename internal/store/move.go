@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 )
@@ -32,9 +33,9 @@ const MaxMoveOps = 900
 const moveOpsPerSession = 4
 
 // MoveSessions gives the sessions of the principal fromKey that m selects to
-// m.To: each session's record and org listing key are rewritten with the new
-// owner, a listing key under the new owner is written, and the old owner's
-// deleted, in that order, so that a session is never without an owner's
+// m.To: a listing key under the new owner is written, then each session's
+// record and org listing key are rewritten with the new owner, and the old
+// owner's listing key is deleted, in that order, so that a session is never without an owner's
 // listing (a crash between the two leaves it listed under both until the
 // move is run again, which finishes it). done is false when the call
 // stopped at MaxMoveOps with sessions left: call it again to go on. A
@@ -85,7 +86,17 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 				m.Change(sess)
 			}
 			ops += moveOpsPerSession
-			if err := s.writeSession(ctx, sess); err != nil {
+			// The new owner's listing key first: a post that read the
+			// session before the move and rewrites it with the old owner
+			// finds that key and puts the move back (see keepClaim).
+			listed := sessionMeta(sess)
+			if err := s.putIndex(ctx, ownerListingKey(sess), listed); err != nil {
+				return moved, false, err
+			}
+			if err := conc.All(
+				func() error { return s.putRecord(ctx, sess) },
+				func() error { return s.putIndex(ctx, orgIndexPrefix(orgID)+invert(sess.ID), listed) },
+			); err != nil {
 				return moved, false, err
 			}
 			if err := s.kv.Delete(ctx, key.Name); err != nil {

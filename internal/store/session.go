@@ -67,26 +67,39 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 
 // writeSession puts the session record and both listing keys, at once.
 func (s *Store) writeSession(ctx context.Context, sess *identity.Session) error {
-	rec := sessionRecord{Session: sess, Owner: sess.Owner}
+	meta := sessionMeta(sess)
+	return conc.All(
+		func() error { return s.putRecord(ctx, sess) },
+		func() error { return s.putIndex(ctx, orgIndexPrefix(sess.OrgID)+invert(sess.ID), meta) },
+		func() error { return s.putIndex(ctx, ownerListingKey(sess), meta) },
+	)
+}
+
+// sessionMeta is a listing key's metadata for sess: its summary when it
+// fits, else the owner and external id, marked partial.
+func sessionMeta(sess *identity.Session) []byte {
 	meta := metadataFor(summaryMeta{Session: sess, Owner: &sess.Owner},
 		summaryMeta{Owner: &sess.Owner, External: sess.ExternalID, Partial: true})
 	if meta == nil {
 		meta = []byte(`{"p":true}`)
 	}
-	inv := invert(sess.ID)
-	put := func(key string) func() error {
-		return func() error {
-			if err := s.kv.Put(ctx, key, nil, kv.PutOptions{Metadata: meta}); err != nil {
-				return unavailable(err)
-			}
-			return nil
-		}
+	return meta
+}
+
+// ownerListingKey is sess's key in its owner's listing.
+func ownerListingKey(sess *identity.Session) string {
+	return ownerIndexPrefix(sess.OrgID, sess.Owner.Key) + invert(sess.ID)
+}
+
+func (s *Store) putRecord(ctx context.Context, sess *identity.Session) error {
+	return s.putJSON(ctx, sessionKey(sess.OrgID, sess.ID), sessionRecord{Session: sess, Owner: sess.Owner}, kv.PutOptions{})
+}
+
+func (s *Store) putIndex(ctx context.Context, key string, meta []byte) error {
+	if err := s.kv.Put(ctx, key, nil, kv.PutOptions{Metadata: meta}); err != nil {
+		return unavailable(err)
 	}
-	return conc.All(
-		func() error { return s.putJSON(ctx, sessionKey(sess.OrgID, sess.ID), rec, kv.PutOptions{}) },
-		put(orgIndexPrefix(sess.OrgID)+inv),
-		put(ownerIndexPrefix(sess.OrgID, sess.Owner.Key)+inv),
-	)
+	return nil
 }
 
 // Session returns the org's session with id, or identity.ErrNotFound. The
@@ -151,7 +164,9 @@ func (f SessionFilter) match(sess *identity.Session, owner identity.Owner) bool 
 	if f.Email != "" && !equalFoldASCII(owner.Email, f.Email) {
 		return false
 	}
-	if f.Verified != nil && owner.Verified != *f.Verified {
+	// verified is the session's own (a claimed session keeps false while a
+	// verified identity owns it).
+	if f.Verified != nil && sess.Verified != *f.Verified {
 		return false
 	}
 	return true
@@ -166,7 +181,11 @@ func (f SessionFilter) matchMeta(m summaryMeta) (match, ok bool) {
 	if f.ExternalID != nil && m.External == nil && *f.ExternalID != "" {
 		return false, true
 	}
-	probe := &identity.Session{ExternalID: m.External}
+	if f.Verified != nil && m.Owner.Verified {
+		// Created verified, or claimed: only the record tells.
+		return false, false
+	}
+	probe := &identity.Session{ExternalID: m.External, Verified: m.Owner.Verified}
 	return f.match(probe, *m.Owner), true
 }
 

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/jsonread"
 )
@@ -42,6 +44,15 @@ func sessionField(r *jsonread.Reader, s *identity.Session, key []byte) bool {
 		return readCustomData(r, &s.NonVerifiedCustomData)
 	case "last_message":
 		return jsonread.OptObject(r, &s.LastMessage, messageField)
+	case "claimed_at":
+		if r.Literal("null") {
+			s.ClaimedAt = nil
+			return true
+		}
+		var t time.Time
+		ok := r.Time(&t)
+		s.ClaimedAt = &t
+		return ok
 	}
 	return false
 }

@@ -104,6 +104,12 @@ func TestDecodeSummaryFallsBack(t *testing.T) {
 		{``, false},
 		{`{"s":null,"o":null,"x":null}`, true},
 		{`{"s":{"external_id":null,"last_message":null,"non_verified_custom_data":null}}`, true},
+		{`{"s":{"claimed_at":null}}`, true},
+		{`{"s":{"claimed_at":"2026-03-01T12:00:00.123Z"}}`, true},
+		{`{"s":{"claimed_at":"2026-03-01T12:00:00+01:00"}}`, true},
+		{`{"s":{"claimed_at":"yesterday"}}`, false},
+		{`{"s":{"claimed_at":1}}`, false},
+		{`{"s":{"claimed_at":null,"claimed_at":null}}`, false},
 	} {
 		_, direct := jsonread.Read([]byte(tc.in), summaryField)
 		if direct != tc.direct {
@@ -119,6 +125,7 @@ func FuzzDecodeSummary(f *testing.F) {
 	}
 	f.Add([]byte(`{"s":{"non_verified_custom_data":{"a":[1,{"b":"}"}]}}}`))
 	f.Add([]byte(`{"o":{"key":"a"},"o":{"verified":true}}`))
+	f.Add([]byte(`{"s":{"id":"x","claimed_at":"2026-03-01T12:00:00.5Z"},"o":{"key":"u:1","verified":true}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		likeJSON(t, b, summaryField)
 	})

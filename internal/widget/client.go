@@ -31,6 +31,8 @@ type call struct {
 	idemKey string
 	// bearer is the user token, "" for none.
 	bearer string
+	// contactToken is sent as X-Contact-Token (a claim), "" for none.
+	contactToken string
 }
 
 // do sends c with retries and decodes a 2xx answer into out (when not nil).
@@ -54,6 +56,9 @@ func (cl *Client) do(ctx context.Context, c call, out any) error {
 	}
 	if c.idemKey != "" {
 		req.Header["Idempotency-Key"] = c.idemKey
+	}
+	if c.contactToken != "" {
+		req.Header["X-Contact-Token"] = c.contactToken
 	}
 	policy := cl.Retry
 	if policy.Attempts < 1 {

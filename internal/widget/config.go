@@ -33,6 +33,9 @@ type Config struct {
 	// GetToken, when set, is asked for a fresh verified token when the
 	// current one has expired or was revoked, or when there is none.
 	GetToken TokenFunc
+	// ClaimChats says whether a verified user takes this device's chats:
+	// ClaimNever (the default), ClaimAsk or ClaimAlways.
+	ClaimChats string
 	// Warnings name options that were ignored (unknown names).
 	Warnings []string
 }
@@ -97,7 +100,7 @@ const (
 	maxUserTokenChars   = 8192
 )
 
-var configOptions = []string{"token", "apiUrl", "collectUserData", "prefillUserData", "user", "externalId", "getToken"}
+var configOptions = []string{"token", "apiUrl", "collectUserData", "prefillUserData", "user", "externalId", "getToken", "claimChats"}
 
 // ParseConfig validates the config the page passed to ChatWidget.init, as
 // decoded from JavaScript or JSON: objects are map[string]any, numbers
@@ -137,6 +140,17 @@ func ParseConfig(m map[string]any, defaultAPIURL string) (*Config, error) {
 			c.GetToken = f
 		} else {
 			p.add("getToken", "getToken must be a function returning (a Promise of) a verified user token, got "+typeName(v)+".")
+		}
+	}
+	c.ClaimChats = ClaimNever
+	if v, present := m["claimChats"]; present && v != nil {
+		if s, ok := p.str("claimChats", v); ok {
+			switch s {
+			case ClaimNever, ClaimAsk, ClaimAlways:
+				c.ClaimChats = s
+			default:
+				p.add("claimChats", `claimChats must be "never", "ask" or "always".`)
+			}
 		}
 	}
 	if c.GetToken != nil && c.UserData != nil {

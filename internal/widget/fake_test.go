@@ -84,6 +84,7 @@ func newFakeWorker() *fakeWorker {
 		{"GET", "/v1/widget/sessions", f.authed(f.listSessions)},
 		{"GET", "/v1/widget/sessions/{id}", f.authed(f.getSession)},
 		{"POST", "/v1/widget/sessions/{id}/messages", f.authed(f.postMessage)},
+		{"POST", "/v1/widget/claim", f.authed(f.postClaim)},
 	}
 	return f
 }
@@ -632,4 +633,29 @@ func (d *device) load(t testing.TB, f *fakeWorker, cfg map[string]any) *widget.W
 			return ctx.Err()
 		},
 	})
+}
+
+// postClaim moves the sessions of X-Contact-Token's contact to the verified
+// caller (of its external id only, when the token binds one).
+func (f *fakeWorker) postClaim(w *fakeRecorder, r *fakeRequest, p fakeToken) {
+	if p.kind != identity.KindVerified {
+		writeErr(w, 403, identity.CodeForbidden, "a verified token is required")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.tokens[r.Header.Get("X-Contact-Token")]
+	if !ok || c.kind != identity.KindContact {
+		writeErr(w, 401, identity.CodeInvalidToken, "bad contact token")
+		return
+	}
+	claimed := []widget.Session{}
+	for i := len(f.order) - 1; i >= 0; i-- {
+		s := f.sessions[f.order[i]]
+		if s.owner == ownerKey(c) && (p.ext == "" || s.ext == p.ext) {
+			s.owner = ownerKey(p)
+			claimed = append(claimed, f.wire(s))
+		}
+	}
+	writeJSON(w, 200, map[string]any{"claimed": claimed})
 }

@@ -41,7 +41,7 @@ func hasKeys(t testing.TB, what string, body []byte, path []string, keys ...stri
 }
 
 var (
-	sessionKeys = []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message"}
+	sessionKeys = []string{"id", "created_at", "updated_at", "verified", "external_id", "non_verified_custom_data", "last_message", "claimed_at"}
 	messageKeys = []string{"id", "session_id", "role", "content", "author_name", "created_at"}
 	contactKeys = []string{"id", "name", "email", "non_verified_custom_data", "verified"}
 	userKeys    = []string{"id", "user_id", "email", "name", "avatar_url", "phone", "custom_data", "external_id", "verified"}

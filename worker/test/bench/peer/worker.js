@@ -587,7 +587,7 @@ async function createSession(req, env, org) {
   const now = rfc3339(Date.now());
   const sess = {
     id: newV7(), created_at: now, updated_at: now, verified: p.kind === "verified",
-    external_id: ext || null, non_verified_custom_data: custom, last_message: null,
+    external_id: ext || null, non_verified_custom_data: custom, last_message: null, claimed_at: null,
   };
   await writeSession(env, org.id, sess, owner);
   return respond(201, { session: sess });
@@ -674,6 +674,9 @@ async function postMessage(req, env, org, sessionID) {
     if (msg.created_at > updated.updated_at) updated.updated_at = msg.created_at;
     try {
       await writeSession(env, org.id, updated, rec.o);
+      // As the Go worker: a contact's session rewritten from a read that a
+      // claim may have overtaken looks for the contact's claim markers.
+      if (!rec.o.verified) await env.CHAT_KV.list({ prefix: `claims/${org.id}/${await hashKey(rec.o.key)}/` });
     } catch (e) {
       console.warn("session summary not updated; the message is stored", String(e));
     }

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/chatwidget/identity/internal/webhook"
+
+	"github.com/chatwidget/identity/internal/httpx"
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+// claim is POST /v1/widget/claim: the verified user of Authorization takes
+// the sessions of the contact whose token is in X-Contact-Token. Both sides
+// are proven before anything moves: the verified token (signature, org,
+// revocation, through widgetUser) and the contact token (signature, org,
+// kind, expiry).
+func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
+	v := c.principal
+	if !v.Verified() {
+		return identity.Errorf(identity.CodeForbidden, "A claim needs a verified token in Authorization, and this device's contact token in X-Contact-Token.")
+	}
+	cp, err := a.contactOf(r.Header.Get("X-Contact-Token"), c.org.ID)
+	if err != nil {
+		return err
+	}
+	owner := v.Owner("")
+	// The user's record id, for the org's views of the sessions.
+	if u, err := a.store.User(r.Context(), v.OrgID, identity.KeyOf(v.UserID, v.Email)); err == nil {
+		owner.UID = u.ID
+	} else if !errors.Is(err, identity.ErrNotFound) {
+		return err
+	}
+	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
+		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })
+	if err != nil {
+		return err
+	}
+	if len(claimed) > 0 {
+		// Each session is claimed once, so the first one names this claim.
+		a.events.Enqueue(r.Context(), v.OrgID, webhook.SessionsClaimed, claimed[0].ID, claimEvent{
+			Contact:  claimParty{ID: cp.Subject},
+			User:     claimParty{ID: owner.UID, UserID: v.UserID, Email: v.Email},
+			Sessions: claimed,
+		})
+	}
+	writeJSON(w, httpx.StatusOK, claimView{Claimed: claimed})
+	return nil
+}
+
+// contactOf verifies the contact token of X-Contact-Token for org.
+func (a *API) contactOf(raw, orgID string) (identity.Principal, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return identity.Principal{}, identity.Errorf(identity.CodeInvalidRequest, "X-Contact-Token is required: the contact token of this device.")
+	}
+	claims, err := a.tokens.VerifySignature(raw).For(orgID)
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return identity.Principal{}, identity.Errorf(identity.CodeTokenExpired, "The contact token of X-Contact-Token has expired.")
+	case errors.Is(err, token.ErrWrongAudience):
+		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token was issued for another org.")
+	case err != nil:
+		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token is not valid.")
+	}
+	if claims.Kind != token.KindContact {
+		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "X-Contact-Token must be a contact token, not a verified token.")
+	}
+	// token.Verify has checked that sub is the cid.
+	return identity.Principal{OrgID: orgID, Kind: identity.KindContact, Subject: claims.Subject}, nil
+}
+
+type claimView struct {
+	Claimed []*identity.Session `json:"claimed"`
+}
+
+// AppendJSON appends v as json.Marshal writes it.
+func (v claimView) AppendJSON(dst []byte) ([]byte, error) {
+	if v.Claimed == nil {
+		v.Claimed = []*identity.Session{}
+	}
+	dst = append(dst, `{"claimed":`...)
+	dst, err := jsonwrite.Slice(dst, v.Claimed)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+// claimEvent is the data of sessions.claimed: who gave, who took, and the
+// sessions as they now are.
+type claimEvent struct {
+	Contact  claimParty          `json:"contact"`
+	User     claimParty          `json:"user"`
+	Sessions []*identity.Session `json:"sessions"`
+}
+
+type claimParty struct {
+	ID     string `json:"id"`
+	UserID string `json:"user_id,omitempty"`
+	Email  string `json:"email,omitempty"`
+}

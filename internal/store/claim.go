@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/chatwidget/identity/internal/conc"
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// A claim moves a contact's sessions to a verified identity (POST
+// /v1/widget/claim). It first writes a claim marker under the contact,
+// claims/{org}/{h(contact key)}/{h(claimer key)}, whose metadata is the
+// claimer's owner record and the claim's time; then MoveSessions moves the
+// sessions, each one's new listing key before its record.
+//
+// A message posted on a session while it is claimed read the session with
+// its old owner, and rewrites the record and the old owner's listing key
+// after the claim moved them. So after a post rewrites a contact's session,
+// it lists the contact's claim markers (one list call, nearly always empty)
+// and, for each, looks for the session in that claimer's listing: if it is
+// there the claim had moved it, and the post moves it back to the claimer.
+// Either the post's list comes after the claim's marker (and finds it), or
+// the claim's writes all come after the post's (and win): no claim is undone.
+
+// claimMarkerTTL is how long a claim marker is kept: far longer than a
+// request that read a session before the claim can still be writing it.
+const claimMarkerTTL = 24 * time.Hour
+
+func claimMarkerPrefix(orgID, contactKey string) string {
+	return "claims/" + orgID + "/" + hashKey(contactKey) + "/"
+}
+
+// claimMarker is a claim marker's metadata.
+type claimMarker struct {
+	Owner identity.Owner
+	At    time.Time
+}
+
+func (m claimMarker) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"o":`...)
+	dst = m.Owner.AppendJSON(dst)
+	dst = append(dst, `,"t":`...)
+	dst, err := jsonwrite.Time(dst, m.At)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+// ClaimOps is what a claim costs besides MoveSessions: its marker.
+const ClaimOps = 1
+
+// ClaimSessions gives the sessions of the contact contactKey that sel
+// selects (all when nil) to the verified owner to, each with ClaimedAt set
+// to the same time. It returns them newest first; done is false when it
+// stopped at MaxMoveOps with sessions left (claim again for the rest).
+func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
+	at := s.Now()
+	b, err := jsonwrite.Marshal(claimMarker{Owner: to, At: at})
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.kv.Put(ctx, claimMarkerPrefix(orgID, contactKey)+hashKey("claimer", to.Key), nil, kv.PutOptions{Metadata: b, TTL: claimMarkerTTL}); err != nil {
+		return nil, false, unavailable(err)
+	}
+	return s.MoveSessions(ctx, orgID, contactKey, Move{
+		To:     to,
+		Select: sel,
+		Change: func(sess *identity.Session) { sess.ClaimedAt = &at },
+	})
+}
+
+// keepClaim runs after sess, owned by a contact, was rewritten from a read
+// that may predate a claim: if a claim of that contact had moved sess, it
+// moves sess back to the claimer.
+func (s *Store) keepClaim(ctx context.Context, sess *identity.Session) error {
+	if sess.Owner.Verified {
+		return nil
+	}
+	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: claimMarkerPrefix(sess.OrgID, sess.Owner.Key)})
+	if err != nil {
+		return unavailable(err)
+	}
+	if len(res.Keys) == 0 {
+		return nil
+	}
+	markers := make([]claimMarker, 0, len(res.Keys))
+	for _, k := range res.Keys {
+		var mk struct {
+			O *identity.Owner `json:"o"`
+			T time.Time       `json:"t"`
+		}
+		if json.Unmarshal(k.Metadata, &mk) == nil && mk.O != nil && mk.O.Verified {
+			markers = append(markers, claimMarker{Owner: *mk.O, At: mk.T})
+		}
+	}
+	found := make([]bool, len(markers))
+	fns := make([]func() error, len(markers))
+	for i, m := range markers {
+		fns[i] = func() error {
+			_, ok, err := s.kv.Get(ctx, ownerIndexPrefix(sess.OrgID, m.Owner.Key)+invert(sess.ID))
+			found[i] = ok
+			if err != nil {
+				return unavailable(err)
+			}
+			return nil
+		}
+	}
+	if err := conc.All(fns...); err != nil {
+		return err
+	}
+	for i, m := range markers {
+		if !found[i] {
+			continue
+		}
+		old := ownerListingKey(sess)
+		sess.Owner = m.Owner
+		at := m.At
+		sess.ClaimedAt = &at
+		if err := s.writeSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := s.kv.Delete(ctx, old); err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+	return nil
+}

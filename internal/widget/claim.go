@@ -1,0 +1,140 @@
+package widget
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+)
+
+// The values of claimChats.
+const (
+	ClaimNever  = "never"
+	ClaimAsk    = "ask"
+	ClaimAlways = "always"
+)
+
+// keyAsked + a user's token subject marks that the claim prompt was answered
+// for that user on this device.
+const keyAsked = "claim-asked:"
+
+// ClaimOffer is what the panel shows about this device's chats when a
+// verified user starts the widget.
+type ClaimOffer struct {
+	// Ask: show the prompt for Count conversations (More: at least that many).
+	Ask   bool `json:"ask"`
+	Count int  `json:"count"`
+	More  bool `json:"more"`
+	// Claimed counts the chats claimed without asking (claimChats "always").
+	Claimed int `json:"claimed"`
+}
+
+// claimPageSize is how many of the device's sessions the prompt counts.
+const claimPageSize = 100
+
+// OfferClaim decides, after Start, whether this device's chats can go to
+// the verified user: with claimChats "ask" it counts them for the prompt
+// (once per user and device), with "always" it claims them. Nothing to do
+// (another mode, no contact token on this device, no chats) is a zero offer.
+func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
+	w.mu.Lock()
+	mode, tok := w.mode, w.userToken
+	c := w.loadContactLocked()
+	w.mu.Unlock()
+	if mode != ModeVerified || w.cfg.ClaimChats == ClaimNever || w.cfg.ClaimChats == "" || c == nil || !c.usable(w.now()) {
+		return ClaimOffer{}, nil
+	}
+	if w.cfg.ClaimChats == ClaimAsk && w.asked(tok) {
+		return ClaimOffer{}, nil
+	}
+	page, err := w.client.ListSessions(ctx, c.Token, w.cfg.ExternalID, "", claimPageSize)
+	if err != nil || len(page.Items) == 0 {
+		return ClaimOffer{}, err
+	}
+	if w.cfg.ClaimChats == ClaimAsk {
+		return ClaimOffer{Ask: true, Count: len(page.Items), More: page.NextCursor != ""}, nil
+	}
+	n, err := w.Claim(ctx)
+	return ClaimOffer{Claimed: n}, err
+}
+
+// Claim gives this device's chats to the verified user (POST
+// /v1/widget/claim), then forgets the contact token (the device id stays)
+// and remembers that this user was asked. It returns how many moved.
+func (w *Widget) Claim(ctx context.Context) (int, error) {
+	w.mu.Lock()
+	c := w.loadContactLocked()
+	w.mu.Unlock()
+	if c == nil {
+		return 0, nil
+	}
+	total := 0
+	// A claim moves about 220 sessions a request; a full answer may have
+	// left some for the next one.
+	for range 5 {
+		var out struct {
+			Claimed []Session `json:"claimed"`
+		}
+		err := w.authed(ctx, func(bearer string) error {
+			return w.client.do(ctx, call{method: "POST", path: "/v1/widget/claim", bearer: bearer, contactToken: c.Token}, &out)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(out.Claimed)
+		if len(out.Claimed) < claimPageSize {
+			break
+		}
+	}
+	w.mu.Lock()
+	tok := w.userToken
+	w.st.Remove(StorageKey(w.cfg.Token, keyContact))
+	w.contact = nil
+	w.mu.Unlock()
+	w.markAsked(tok)
+	return total, nil
+}
+
+// DeclineClaim remembers that the verified user said no: the prompt is not
+// shown to them again on this device, and the chats stay with the device.
+func (w *Widget) DeclineClaim() {
+	w.mu.Lock()
+	tok := w.userToken
+	w.mu.Unlock()
+	w.markAsked(tok)
+}
+
+func (w *Widget) asked(tok string) bool {
+	sub := tokenSubject(tok)
+	if sub == "" {
+		return false
+	}
+	_, ok := w.st.Get(StorageKey(w.cfg.Token, keyAsked+sub))
+	return ok
+}
+
+func (w *Widget) markAsked(tok string) {
+	if sub := tokenSubject(tok); sub != "" {
+		w.st.Set(StorageKey(w.cfg.Token, keyAsked+sub), "1")
+	}
+}
+
+// tokenSubject reads the sub claim of a JWT without checking its signature:
+// the verified user's identity key, which names them across tokens.
+func tokenSubject(jwt string) string {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(raw, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}

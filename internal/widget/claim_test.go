@@ -1,0 +1,108 @@
+package widget_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/widget"
+)
+
+func TestParseConfigClaimChats(t *testing.T) {
+	for _, v := range []any{nil, "never", "ask", "always"} {
+		m := map[string]any{"token": testWidgetToken}
+		if v != nil {
+			m["claimChats"] = v
+		}
+		cfg, err := parse(m)
+		want := "never"
+		if v != nil {
+			want = v.(string)
+		}
+		if err != nil || cfg.ClaimChats != want {
+			t.Errorf("claimChats %v: %+v, %v", v, cfg, err)
+		}
+		if err == nil && len(cfg.Warnings) != 0 {
+			t.Errorf("claimChats %v warns %q", v, cfg.Warnings)
+		}
+	}
+	for _, v := range []any{"Ask", "yes", "", true, 1.0} {
+		if _, err := parse(map[string]any{"token": testWidgetToken, "claimChats": v}); err == nil {
+			t.Errorf("claimChats %#v was accepted", v)
+		}
+	}
+}
+
+// "ask": the offer counts the device's chats once per user; a claim moves
+// them and forgets the contact token; declining keeps them on the device.
+func TestClaimAskAcceptAndDecline(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(31)
+	anon := d.load(t, f, nil)
+	newChat(t, anon, "one")
+	newChat(t, anon, "two")
+	user := func(key, mode string) *widget.Widget {
+		w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken(key, "", time.Hour)}, "claimChats": mode})
+		if _, err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	if o, err := user("u:never", "never").OfferClaim(ctx); err != nil || o != (widget.ClaimOffer{}) {
+		t.Errorf("\"never\" offered %+v, %v", o, err)
+	}
+	// Declined by one user: not asked again, the chats stay.
+	w := user("u:bo", "ask")
+	if o, err := w.OfferClaim(ctx); err != nil || !o.Ask || o.Count != 2 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	w.DeclineClaim()
+	if o, _ := user("u:bo", "ask").OfferClaim(ctx); o.Ask {
+		t.Error("asked again after declining")
+	}
+	if ss, _ := d.load(t, f, nil).Sessions(ctx); len(ss) != 2 {
+		t.Errorf("after declining the device lists %d", len(ss))
+	}
+	// Accepted by another.
+	w = user("u:ann", "ask")
+	if o, _ := w.OfferClaim(ctx); !o.Ask || o.Count != 2 {
+		t.Fatalf("offer to ann: %+v", o)
+	}
+	if n, err := w.Claim(ctx); err != nil || n != 2 {
+		t.Fatalf("Claim: %d, %v", n, err)
+	}
+	if ss, _ := w.Sessions(ctx); len(ss) != 2 {
+		t.Errorf("after the claim the user lists %d", len(ss))
+	}
+	if _, ok := d.st.Get(widget.StorageKey(testWidgetToken, "contact")); ok {
+		t.Error("the contact token is still stored")
+	}
+	if _, ok := d.st.Get(widget.StorageKey(testWidgetToken, "device")); !ok {
+		t.Error("the device id was forgotten")
+	}
+	if o, _ := user("u:ann", "ask").OfferClaim(ctx); o != (widget.ClaimOffer{}) {
+		t.Errorf("offer after the claim: %+v", o)
+	}
+	if ss, _ := d.load(t, f, nil).Sessions(ctx); len(ss) != 0 {
+		t.Errorf("after the claim the device lists %d", len(ss))
+	}
+}
+
+func TestClaimAlways(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(32)
+	newChat(t, d.load(t, f, nil), "one")
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:cy", "", time.Hour)}, "claimChats": "always"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || o.Ask || o.Claimed != 1 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	if ss, _ := w.Sessions(ctx); len(ss) != 1 {
+		t.Errorf("the user lists %d", len(ss))
+	}
+	// Anonymous mode offers nothing.
+	if o, _ := d.load(t, f, map[string]any{"claimChats": "always"}).OfferClaim(ctx); o != (widget.ClaimOffer{}) {
+		t.Errorf("anonymous offer: %+v", o)
+	}
+}

@@ -1,0 +1,162 @@
+//go:build !js
+
+package e2e
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/worker/test/wranglertest"
+)
+
+// cannotSee fails unless w gets 404 not_found for reading and writing
+// session id, and wrote nothing into it.
+func cannotSee(t testing.TB, o *org, w *caller, id, who string) {
+	t.Helper()
+	before := len(orgSession(t, o, id).Messages)
+	p := "/v1/widget/sessions/" + url.PathEscape(id)
+	if r := w.get(t, p); r.Status != 404 || r.errorBody().Code != "not_found" {
+		t.Errorf("%s reads session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
+	}
+	if r := w.post(t, p+"/messages", map[string]any{"content": "intruder"}); r.Status != 404 || r.errorBody().Code != "not_found" {
+		t.Errorf("%s writes into session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
+	}
+	if after := len(orgSession(t, o, id).Messages); after != before {
+		t.Errorf("%s wrote into session %s: %d messages, was %d", who, id, after, before)
+	}
+}
+
+// sees fails unless w lists exactly want and can read each.
+func sees(t testing.TB, w *caller, who string, q url.Values, want ...string) {
+	t.Helper()
+	sameSet(t, who+" lists", sessionIDs(widgetSessions(t, w, q)), want)
+	for _, id := range want {
+		if r := w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)); r.Status != 200 {
+			t.Errorf("%s cannot read its own session %s: status %d\n%s", who, id, r.Status, r.excerpt())
+		}
+	}
+}
+
+type claimReply struct {
+	Claimed []Session `json:"claimed"`
+}
+
+func claim(t testing.TB, o *org, verified, contact string) *reply {
+	t.Helper()
+	return o.widget(t, verified).post(t, "/v1/widget/claim", nil, header("X-Contact-Token", contact))
+}
+
+// expiredLike re-signs tok with the test signing key, its exp an hour ago.
+func expiredLike(t testing.TB, tok string) string {
+	t.Helper()
+	h, claims, _, _ := jwtParts(t, tok)
+	now := float64(time.Now().Unix())
+	claims["iat"], claims["exp"] = now-7200, now-3600
+	if _, ok := claims["iat_ms"]; ok {
+		claims["iat_ms"] = (now - 7200) * 1000
+	}
+	if _, ok := claims["nbf"]; ok {
+		claims["nbf"] = now - 7200
+	}
+	_, seed, _ := strings.Cut(wranglertest.TestSigningKeys(), ":")
+	raw, err := base64.RawURLEncoding.DecodeString(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ed25519.NewKeyFromSeed(raw)
+	return sign(t, h, claims, func(b []byte) []byte { return ed25519.Sign(key, b) })
+}
+
+// Device A's anonymous chats, claimed at login on A, are the user's on
+// device B too, no longer A's contact's, and never another device's or
+// another org's.
+func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
+	t.Parallel()
+	o, other := newOrg(t), newOrg(t)
+	devA := newDevice()
+	cA := o.contact(t, devA, nil).Token
+	wA := o.widget(t, cA)
+	s1 := createSession(t, wA, map[string]any{"custom_data": map[string]any{"cart": 2}})
+	say(t, wA, s1.ID, "before login")
+	s2 := createSession(t, wA, nil)
+	wB := o.widget(t, o.contactToken(t))
+	sB := createSession(t, wB, nil)
+	uid := uniq("claimer")
+	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
+
+	var out claimReply
+	claim(t, o, onA, cA).ok(200, &out)
+	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s1.ID, s2.ID})
+	for _, s := range out.Claimed {
+		if !isFalse(s.Verified) || s.ClaimedAt == nil {
+			t.Errorf("claimed session %s: verified %v, claimed_at %v", s.ID, s.Verified, s.ClaimedAt)
+		} else {
+			rfc3339UTC(t, "claimed_at", *s.ClaimedAt)
+		}
+	}
+	// The same user on device B, with a token issued there.
+	onB := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	sees(t, onB, "the user on device B", nil, s1.ID, s2.ID)
+	if d := widgetSession(t, onB, s1.ID); d.Session.NonVerifiedCustomData["cart"] != 2.0 || len(d.Messages) != 1 || d.Session.ClaimedAt == nil {
+		t.Errorf("claimed session on device B: %+v", d)
+	}
+	say(t, onB, s1.ID, "after login, from B")
+	// No longer device A's contact, even with a fresh token; never device B's.
+	sees(t, o.widget(t, o.contact(t, devA, nil).Token), "device A's contact", nil)
+	cannotSee(t, o, wA, s1.ID, "device A's contact")
+	cannotSee(t, o, wB, s2.ID, "device B's contact")
+	sees(t, wB, "device B's contact", nil, sB.ID)
+	if s := orgSession(t, o, sB.ID).Session; s.ClaimedAt != nil {
+		t.Errorf("an unclaimed session has claimed_at %v", *s.ClaimedAt)
+	}
+	// Another org's tokens, the same user_id included, see none.
+	otherUser := other.widget(t, other.authenticate(t, map[string]any{"user_id": uid}).Token)
+	sees(t, otherUser, "the same user_id in another org", nil)
+	// Claiming again moves nothing.
+	var again claimReply
+	claim(t, o, onA, cA).ok(200, &again)
+	if len(again.Claimed) != 0 {
+		t.Errorf("second claim: %v", sessionIDs(again.Claimed))
+	}
+}
+
+// The refusals of the contract; nothing moves.
+func TestClaimRefusals(t *testing.T) {
+	t.Parallel()
+	o, other := newOrg(t), newOrg(t)
+	c := o.contact(t, newDevice(), nil).Token
+	s := createSession(t, o.widget(t, c), nil)
+	u := o.authenticate(t, map[string]any{"user_id": uniq("u")}).Token
+	cases := map[string]struct {
+		r      *reply
+		status int
+		codes  []string
+	}{
+		"no verified token":              {o.widget(t, "").post(t, "/v1/widget/claim", nil, header("X-Contact-Token", c)), 401, []string{"unauthorized"}},
+		"contact token in Authorization": {claim(t, o, c, c), 403, []string{"forbidden"}},
+		"no X-Contact-Token":             {o.widget(t, u).post(t, "/v1/widget/claim", nil), 400, []string{"invalid_request"}},
+		"contact token of org B":         {claim(t, o, u, other.contactToken(t)), 401, []string{"invalid_token"}},
+		"verified token as contact":      {claim(t, o, u, u), 401, []string{"invalid_token"}},
+		"expired contact token":          {claim(t, o, u, expiredLike(t, c)), 401, []string{"token_expired"}},
+		"garbage contact token":          {claim(t, o, u, "abc.def.ghi"), 401, []string{"invalid_token"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) { tc.r.fails(tc.status, tc.codes...) })
+	}
+	sees(t, o.widget(t, c), "the contact after the refusals", nil, s.ID)
+}
+
+// The preflight of the widget routes allows X-Contact-Token.
+func TestClaimPreflight(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	r := anon(t).do(t, "OPTIONS", "/v1/widget/claim", nil, withOrigin(o.Origin), header("Access-Control-Request-Method", "POST"),
+		header("Access-Control-Request-Headers", "authorization, x-contact-token, x-widget-token"))
+	if r.Status != 204 || !strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "x-contact-token") {
+		t.Errorf("preflight: %d, Allow-Headers %q", r.Status, r.Header.Get("Access-Control-Allow-Headers"))
+	}
+}
