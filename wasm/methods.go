@@ -26,7 +26,6 @@ func handle(w *widget.Widget, hst host) js.Value {
 	for _, m := range methods() {
 		bound := m.fn.Value.Call("bind", js.Null(), id)
 		h.Set(m.name, bound)
-		free(bound)
 	}
 	return h
 }
@@ -98,7 +97,6 @@ var methods = sync.OnceValue(func() []method {
 	now := func(name string, fn func(w *widget.Widget) any) {
 		add(name, func(args []js.Value) (out js.Value) {
 			l := widgets.get(args)
-			free(args...)
 			if l == nil {
 				return js.Null()
 			}
@@ -111,16 +109,14 @@ var methods = sync.OnceValue(func() []method {
 		})
 	}
 	// later's read runs in the callback, so the arguments (after the id)
-	// are read and freed before the work starts on its own goroutine.
+	// are read before the work starts on its own goroutine.
 	later := func(name string, read func(w *widget.Widget, args []js.Value) work) {
 		add(name, func(args []js.Value) js.Value {
 			l := widgets.get(args)
 			if l == nil {
-				free(args...)
 				return rejected(errReleased)
 			}
 			fn := read(l.w, args[1:])
-			free(args...)
 			return l.host.promise(fn)
 		})
 	}
@@ -138,7 +134,6 @@ var methods = sync.OnceValue(func() []method {
 	now("logout", func(w *widget.Widget) any { w.Logout(); return w.Status() })
 	add("release", func(args []js.Value) js.Value {
 		widgets.remove(args)
-		free(args...)
 		return js.Undefined()
 	})
 
@@ -175,7 +170,5 @@ var methods = sync.OnceValue(func() []method {
 
 // rejected is a Promise rejected with err's object.
 func rejected(err error) js.Value {
-	var s scope
-	defer s.end()
-	return s.keep(js.Global().Get("Promise")).Call("reject", s.keep(errorObject(err, nil)))
+	return js.Global().Get("Promise").Call("reject", errorObject(err, nil))
 }
