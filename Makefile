@@ -4,7 +4,7 @@
 #   make dev     build, then serve at http://127.0.0.1:$${PORT:-8787} with local KV
 #                kept in .wrangler/state, and print a demo org's widget token and api key
 #   make test    build, vet, native tests (wrangler dev and browser ones included),
-#                the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto} under Node,
+#                the js/wasm tests of internal/ and of worker/{cfkv,cfratelimit,bridge,jscall,webcrypto} under Node,
 #                and the core's packages compiled by TinyGo under Node
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
@@ -183,7 +183,7 @@ test: build vet
 	@echo "==> go test ./... (native; includes the wrangler dev and browser tests)"
 	$(GO) test ./...
 	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... and the worker packages that talk to JavaScript"
-	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/...
+	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/cfratelimit/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/...
 	@echo "==> tinygo test -target=wasm (the widget core's compiler, under Node) ./internal/identity ./internal/widget"
 	$(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget
 

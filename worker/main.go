@@ -15,13 +15,16 @@ package main
 
 import (
 	"os"
+	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/worker/bridge"
 	"github.com/chatwidget/identity/worker/cfkv"
+	"github.com/chatwidget/identity/worker/cfratelimit"
 	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
@@ -61,6 +64,17 @@ func handler(env js.Value, logger *api.Logger) httpx.Handler {
 	} else {
 		logger.Warn("tokens signed with crypto/ed25519", "err", err.Error())
 	}
+	// Rate limits: Cloudflare's Rate Limiting bindings, which Retry-After
+	// says the period of (RATE_LIMIT_WINDOW_SECONDS, a minute by default).
+	period := cfg.RateLimits.Window
+	if period < time.Second {
+		period = time.Minute
+	}
+	rates := cfratelimit.New(env, period, api.NewMemoryRateCounter(cfg.RateLimits, time.Now))
+	if missing := rates.Missing(); len(missing) > 0 {
+		logger.Warn("rate limit bindings missing from wrangler.toml: their limits are counted per isolate", "bindings", strings.Join(missing, ","))
+	}
+	opts = append(opts, api.WithRateCounter(rates))
 	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, opts...)
 	if err != nil {
 		return unavailable(logger, err)

@@ -33,6 +33,7 @@ type options struct {
 	now    func() time.Time
 	logger *Logger
 	engine token.Engine
+	rates  RateCounter
 }
 
 // WithClock sets the clock of the API, its store and its tokens, for tests.
@@ -44,6 +45,11 @@ func WithLogger(l *Logger) Option { return func(o *options) { o.logger = l } }
 // WithTokenEngine sets what computes the tokens' Ed25519 signatures; the
 // default is crypto/ed25519 (token.GoEngine). The Worker passes WebCrypto's.
 func WithTokenEngine(e token.Engine) Option { return func(o *options) { o.engine = e } }
+
+// WithRateCounter sets what counts the rate limits; the default is a
+// MemoryRateCounter with cfg's window. The Worker passes Cloudflare's Rate
+// Limiting bindings (worker/cfratelimit).
+func WithRateCounter(c RateCounter) Option { return func(o *options) { o.rates = c } }
 
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
@@ -65,7 +71,10 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		log:    o.logger,
 		now:    o.now,
 	}
-	a.limiter = NewLimiter(k, cfg.RateLimits, o.now)
+	if o.rates == nil {
+		o.rates = NewMemoryRateCounter(cfg.RateLimits, o.now)
+	}
+	a.limiter = NewLimiter(o.rates)
 	if cfg.AdminToken == "" {
 		a.log.Warn("ADMIN_TOKEN is not set: every admin call is refused")
 	}

@@ -71,8 +71,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	commit, err := a.limiter.Check(ctx, limits...)
-	if err != nil {
+	if err := a.limiter.Check(ctx, limits...); err != nil {
 		return err
 	}
 	msg := a.store.PrepareMessage(sess, role, content, author)
@@ -90,7 +89,6 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	commit()
 	if summaryErr != nil {
 		a.log.Warn("session summary not updated; the message is stored", "session", sess.ID, "err", summaryErr.Error())
 	}
