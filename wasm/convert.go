@@ -47,10 +47,16 @@ func fromJS(h host, v js.Value, depth int) any {
 			return unreadable{}
 		} else if isArr.Truthy() {
 			n, ok := h.get(v, "length")
-			if !ok || n.Type() != js.TypeNumber || n.Int() > maxArray {
+			// Compared as a float: the core's int is 32 bits (TinyGo on
+			// wasm32), and Int() of a length from 2^31 on (an Array may
+			// be 2^32-1 long) is a conversion Go leaves to the
+			// implementation. TinyGo 0.42 saturates it (the hostile test's
+			// longest array was refused before this too); a wrap would
+			// pass the bound with a negative length.
+			if !ok || n.Type() != js.TypeNumber || !(n.Float() >= 0 && n.Float() <= maxArray) {
 				return unreadable{}
 			}
-			out := make([]any, n.Int())
+			out := make([]any, int(n.Float()))
 			for i := range out {
 				out[i] = item(h, v, strconv.Itoa(i), depth)
 			}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"syscall/js"
 
@@ -55,21 +56,36 @@ func (r *registry) add(l *live) int {
 
 // get is the widget whose id is args[0], nil when there is none.
 func (r *registry) get(args []js.Value) *live {
-	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+	id, ok := widgetID(args)
+	if !ok {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.byID[args[0].Int()]
+	return r.byID[id]
 }
 
 func (r *registry) remove(args []js.Value) {
-	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+	id, ok := widgetID(args)
+	if !ok {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.byID, args[0].Int())
+	delete(r.byID, id)
+}
+
+// widgetID reads args[0] as an id: a whole number an int holds (32 bits
+// under TinyGo), so that no other number converts to a live widget's id.
+func widgetID(args []js.Value) (int, bool) {
+	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+		return 0, false
+	}
+	f := args[0].Float()
+	if !(f >= 1 && f <= math.MaxInt32) || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func (r *registry) len() int {
