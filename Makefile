@@ -4,8 +4,8 @@
 #   make dev     build, then serve at http://127.0.0.1:$${PORT:-8787} with local KV
 #                kept in .wrangler/state, and print a demo org's widget token and api key
 #   make test    build, vet, native tests (wrangler dev and browser ones included),
-#                the js/wasm tests of internal/ and of worker/{cfkv,bridge,jscall,webcrypto,cffetch,cfqueue} under Node,
-#                and the core's packages compiled by TinyGo under Node (when TinyGo built the core)
+#                the js/wasm tests of internal/ and of worker/{cfkv,cfratelimit,bridge,jscall,webcrypto,cffetch,cfqueue} under Node,
+#                and the core's packages compiled by TinyGo under Node
 #   make deploy  build, then `wrangler deploy`
 #   make size    raw / gzip / brotli sizes of what the browser and Cloudflare load
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s); their seeds run in make test
@@ -95,44 +95,28 @@ jwt-eddsa:
 # (see _headers below); web/widget.js is its source. Missing web/ or wasm/
 # (not written yet) is reported; once they exist, any failure stops the build.
 #
-# The core is compiled by TinyGo (0.30 MB gzipped; README "The widget core
-# and TinyGo"), which wasm/tinygo/toolchain.sh builds into .tinygo/ once,
-# from the module proxy and Debian's LLVM 19 packages. Its goroutines get
+# The core is compiled by TinyGo v0.42.0 (0.31 MB gzipped; README "The widget
+# core and TinyGo"), which wasm/tinygo/toolchain.sh builds into .tinygo/ once,
+# from the module proxy and Debian's LLVM 19 packages: run as root it installs
+# the packages it lacks, otherwise it stops and names the one apt-get command
+# to run. TinyGo's own wasm_exec.js goes with it. Its goroutines get
 # CORE_STACK of stack each: TinyGo cannot grow a stack, and the core's
 # deepest call measured needs 12-16 KB (12 KB overflows); a larger stack
 # makes TinyGo's conservative GC keep more memory (hold test, wasm/browsertest).
-# Where those packages are missing and CORE_COMPILER was not set, the core is
-# compiled by Go's compiler instead (1.15 MB), with a warning; make deploy
-# refuses that core. CORE_COMPILER=go asks for it; CORE_COMPILER=tinygo
-# fails rather than fall back. build/core-compiler says which compiler made
-# build/public's core, build/core-stack TinyGo's stack size.
-CORE_COMPILER ?= tinygo
+# build/core-stack is the stack size build/public's core was built with.
+# (Until TinyGo 0.42 there was a fallback to Go's compiler, 1.15 MB gzipped,
+# where the packages were missing; a core is now TinyGo's or no core.)
 CORE_STACK ?= 32KB
 TINYGO_DIR := .tinygo
 TINYGO := wasm/tinygo/tinygo.sh $(TINYGO_DIR)
 web:
 	@mkdir -p $(PUBLIC)
 	@if [ -d wasm ]; then \
-		compiler=$(CORE_COMPILER); \
-		case "$$compiler" in go|tinygo) ;; *) echo "CORE_COMPILER must be go or tinygo, not $$compiler" >&2; exit 1 ;; esac; \
-		missing=$$(wasm/tinygo/toolchain.sh --missing); \
-		if [ "$$compiler" = tinygo ] && [ -n "$$missing" ] && [ "$(origin CORE_COMPILER)" = file ]; then \
-			echo "warning: TinyGo, which compiles the widget core, needs Debian packages: apt-get install -y $$missing" >&2; \
-			echo "warning: compiling the core with Go instead (1.15 MB gzipped rather than 0.30; make deploy refuses it)" >&2; \
-			compiler=go; \
-		fi; \
-		if [ "$$compiler" = tinygo ]; then \
-			wasm/tinygo/toolchain.sh $(TINYGO_DIR); \
-			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo, $(CORE_STACK) stacks), TinyGo's wasm_exec.js + wasm/tinygo/wasm_exec_events.js -> $(PUBLIC)/wasm_exec.js"; \
-			$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -stack-size=$(CORE_STACK) -o $(PUBLIC)/widget-core.wasm ./wasm; \
-			cat $(TINYGO_DIR)/root/targets/wasm_exec.js wasm/tinygo/wasm_exec_events.js > $(PUBLIC)/wasm_exec.js; \
-		else \
-			echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (Go), Go's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
-			GOOS=js GOARCH=wasm $(GO) build -ldflags='-s -w' -o $(PUBLIC)/widget-core.wasm ./wasm; \
-			cp "$(GOROOT_WASM)/wasm_exec.js" $(PUBLIC)/wasm_exec.js; \
-		fi; \
-		echo $$compiler > $(BUILD)/core-compiler; \
-		if [ "$$compiler" = tinygo ]; then echo $(CORE_STACK) > $(BUILD)/core-stack; else rm -f $(BUILD)/core-stack; fi; \
+		wasm/tinygo/toolchain.sh $(TINYGO_DIR); \
+		echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo, $(CORE_STACK) stacks), TinyGo's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
+		$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -stack-size=$(CORE_STACK) -o $(PUBLIC)/widget-core.wasm ./wasm; \
+		cp $(TINYGO_DIR)/root/targets/wasm_exec.js $(PUBLIC)/wasm_exec.js; \
+		rm -f $(BUILD)/core-compiler; echo $(CORE_STACK) > $(BUILD)/core-stack; \
 	else \
 		echo "warning: wasm/ does not exist yet: no $(PUBLIC)/widget-core.wasm" >&2; \
 	fi
@@ -201,16 +185,11 @@ test: build vet
 	@echo "==> go test ./... (native; includes the wrangler dev and browser tests)"
 	$(GO) test ./...
 	@echo "==> go test (GOOS=js GOARCH=wasm, under Node) ./internal/... and the worker packages that talk to JavaScript"
-	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/... ./worker/cffetch/... ./worker/cfqueue/...
-	@if [ "$$(cat $(BUILD)/core-compiler 2>/dev/null)" = tinygo ]; then \
-		echo "==> tinygo test -target=wasm (the widget core's compiler, under Node) ./internal/identity ./internal/widget"; \
-		$(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget; \
-	fi
+	PATH="$(GOROOT_WASM):$$PATH" GOOS=js GOARCH=wasm $(GO) test ./internal/... ./worker/cfkv/... ./worker/cfratelimit/... ./worker/bridge/... ./worker/jscall/... ./worker/webcrypto/... ./worker/cffetch/... ./worker/cfqueue/...
+	@echo "==> tinygo test -target=wasm (the widget core's compiler, under Node) ./internal/identity ./internal/widget"
+	$(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget
 
 deploy: build
-	@if [ "$$(cat $(BUILD)/core-compiler)" != tinygo ]; then \
-		echo "error: the widget core was built by $$(cat $(BUILD)/core-compiler), not TinyGo: 1.15 MB instead of 0.30 (install what make build's warning names, then build again)" >&2; exit 1; \
-	fi
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \
 		echo "error: wrangler.toml still has the placeholder KV id: run 'npx wrangler kv namespace create CHAT_KV' and paste its id" >&2; exit 1; \
 	fi
@@ -230,7 +209,6 @@ size:
 		if [ $$gz -le $$goal ]; then verdict="gzip <= $$goal: met"; else verdict="gzip <= $$goal: NOT MET"; fi; \
 		printf '%-30s %10s %10s %10s   %s\n' "$$f" $$raw $$gz $$br "$$verdict"; \
 	done
-	@if [ -f $(BUILD)/core-compiler ]; then echo "widget-core.wasm compiled by: $$(cat $(BUILD)/core-compiler)"; fi
 
 # The attack suite (worker/test/attack) against wrangler dev on build/: forged,
 # damaged and misplaced credentials, other people's sessions, foreign origins,

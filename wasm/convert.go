@@ -26,8 +26,7 @@ type unreadable struct{}
 
 // fromJS turns a JavaScript value into what widget.ParseConfig reads: objects
 // as map[string]any, arrays as []any, numbers as float64, and functions as a
-// widget.TokenFunc (ParseConfig refuses one anywhere but getToken). v stays
-// the caller's to free; a function inside it is kept by its TokenFunc.
+// widget.TokenFunc (ParseConfig refuses one anywhere but getToken).
 func fromJS(h host, v js.Value, depth int) any {
 	switch v.Type() {
 	case js.TypeBoolean:
@@ -42,32 +41,34 @@ func fromJS(h host, v js.Value, depth int) any {
 		if depth >= maxDepth {
 			return map[string]any{}
 		}
-		var s scope
-		defer s.end()
 		// Reads go through the host: a getter or a Proxy may throw.
-		isArr, ok := h.method(s.keep(js.Global().Get("Array")), "isArray", v)
-		if s.keep(isArr); !ok {
+		isArr, ok := h.method(js.Global().Get("Array"), "isArray", v)
+		if !ok {
 			return unreadable{}
 		} else if isArr.Truthy() {
 			n, ok := h.get(v, "length")
-			if s.keep(n); !ok || n.Type() != js.TypeNumber || n.Int() > maxArray {
+			// Compared as a float: the core's int is 32 bits (TinyGo on
+			// wasm32), and Int() of a length from 2^31 on (an Array may
+			// be 2^32-1 long) is a conversion Go leaves to the
+			// implementation. TinyGo 0.42 saturates it (the hostile test's
+			// longest array was refused before this too); a wrap would
+			// pass the bound with a negative length.
+			if !ok || n.Type() != js.TypeNumber || !(n.Float() >= 0 && n.Float() <= maxArray) {
 				return unreadable{}
 			}
-			out := make([]any, n.Int())
+			out := make([]any, int(n.Float()))
 			for i := range out {
 				out[i] = item(h, v, strconv.Itoa(i), depth)
 			}
 			return out
 		}
-		keys, ok := h.method(s.keep(js.Global().Get("Object")), "keys", v)
-		if s.keep(keys); !ok || keys.Length() > maxArray {
+		keys, ok := h.method(js.Global().Get("Object"), "keys", v)
+		if !ok || keys.Length() > maxArray {
 			return unreadable{}
 		}
 		out := make(map[string]any, keys.Length())
 		for i := range keys.Length() {
-			kv := keys.Index(i)
-			k := kv.String()
-			free(kv)
+			k := keys.Index(i).String()
 			out[k] = item(h, v, k, depth)
 		}
 		return out
@@ -81,9 +82,6 @@ func item(h host, o js.Value, k string, depth int) any {
 	if !ok {
 		return unreadable{}
 	}
-	if x.Type() != js.TypeFunction { // a function is kept by its TokenFunc
-		defer free(x)
-	}
 	return fromJS(h, x, depth+1)
 }
 
@@ -94,14 +92,12 @@ var errBadToken = errors.New("getToken must return (a Promise of) a string")
 // so that a throw is a rejection and never reaches Go.
 func tokenFunc(h host, fn js.Value) widget.TokenFunc {
 	return func(ctx context.Context) (string, error) {
-		var s scope
-		defer s.end()
-		resolved := s.keep(s.keep(js.Global().Get("Promise")).Call("resolve"))
-		res, err := await(ctx, h, s.keep(resolved.Call("then", fn)))
+		resolved := js.Global().Get("Promise").Call("resolve")
+		res, err := await(ctx, h, resolved.Call("then", fn))
 		if err != nil {
 			return "", errors.Join(errors.New("getToken failed"), err)
 		}
-		if s.keep(res).Type() != js.TypeString {
+		if res.Type() != js.TypeString {
 			return "", errBadToken
 		}
 		return res.String(), nil
@@ -109,9 +105,8 @@ func tokenFunc(h host, fn js.Value) widget.TokenFunc {
 }
 
 // await waits for a JavaScript Promise. It must run on a goroutine of its
-// own, never in a js.FuncOf callback. p stays the caller's to free, and so
-// does the value it returns. A rejection's reason is read through h: the
-// page's getToken may reject with anything.
+// own, never in a js.FuncOf callback. A rejection's reason is read through
+// h: the page's getToken may reject with anything.
 func await(ctx context.Context, h host, p js.Value) (js.Value, error) {
 	type result struct {
 		v   js.Value
@@ -120,19 +115,17 @@ func await(ctx context.Context, h host, p js.Value) (js.Value, error) {
 	ch := make(chan result, 1)
 	onOK := callback(func(a []js.Value) js.Value {
 		ch <- result{v: arg(a)}
-		free(a[min(1, len(a)):]...)
 		return js.Undefined()
 	})
 	onErr := callback(func(a []js.Value) js.Value {
 		ch <- result{err: jsError(h, arg(a))}
-		free(a...)
 		return js.Undefined()
 	})
-	free(p.Call("then", onOK.Value, onErr.Value))
+	p.Call("then", onOK.Value, onErr.Value)
 	select {
 	case r := <-ch:
-		release(onOK)
-		release(onErr)
+		onOK.Release()
+		onErr.Release()
 		return r.v, r.err
 	case <-ctx.Done():
 		// The callbacks stay alive: the Promise may still settle.
@@ -151,7 +144,6 @@ func arg(a []js.Value) js.Value {
 func jsError(h host, v js.Value) error {
 	if v.Type() == js.TypeObject {
 		m, ok := h.get(v, "message")
-		defer free(m)
 		if ok && m.Type() == js.TypeString {
 			return errors.New(m.String())
 		}

@@ -26,61 +26,51 @@ func (t fetchTransport) Do(ctx context.Context, r *widget.Request) (resp *widget
 	}()
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	var s scope
-	defer s.end()
 
-	headers := s.keep(object())
+	headers := object()
 	for k, v := range r.Header {
-		headers.Set(k, s.str(v))
+		headers.Set(k, v)
 	}
-	init := s.keep(object())
-	init.Set("method", s.str(r.Method))
+	init := object()
+	init.Set("method", r.Method)
 	init.Set("headers", headers)
-	init.Set("mode", s.str("cors"))
-	init.Set("credentials", s.str("omit"))
-	init.Set("cache", s.str("no-store"))
+	init.Set("mode", "cors")
+	init.Set("credentials", "omit")
+	init.Set("cache", "no-store")
 	if r.Body != nil {
-		init.Set("body", s.str(string(r.Body)))
+		init.Set("body", string(r.Body))
 	}
 	abort := construct("AbortController")
-	init.Set("signal", s.keep(abort.Get("signal")))
-	stop := context.AfterFunc(ctx, func() {
-		free(abort.Call("abort"), abort)
-	})
-	defer func() {
-		if stop() { // else the AfterFunc has begun, and frees abort
-			free(abort)
-		}
-	}()
+	init.Set("signal", abort.Get("signal"))
+	stop := context.AfterFunc(ctx, func() { abort.Call("abort") })
+	defer stop()
 
 	if !t.h.fetch.IsUndefined() {
-		res, err := await(ctx, t.h, s.keep(t.h.fetch.Invoke(s.str(r.URL), init)))
+		res, err := await(ctx, t.h, t.h.fetch.Invoke(r.URL, init))
 		if err != nil {
 			return nil, err
 		}
-		s.keep(res)
 		return &widget.Response{
 			Status:     res.Get("status").Int(),
 			RetryAfter: prop(res, "retryAfter"),
 			Body:       []byte(prop(res, "body")),
 		}, nil
 	}
-	res, err := await(ctx, t.h, s.keep(js.Global().Call("fetch", s.str(r.URL), init)))
+	res, err := await(ctx, t.h, js.Global().Call("fetch", r.URL, init))
 	if err != nil {
 		return nil, err
 	}
-	s.keep(res)
 	out := &widget.Response{Status: res.Get("status").Int()}
 	// Retry-After is readable cross-origin only when the worker lists it in
 	// Access-Control-Expose-Headers.
-	ra := s.keep(s.keep(res.Get("headers")).Call("get", s.str("Retry-After")))
+	ra := res.Get("headers").Call("get", "Retry-After")
 	if ra.Type() == js.TypeString {
 		out.RetryAfter = ra.String()
 	}
-	text, err := await(ctx, t.h, s.keep(res.Call("text")))
+	text, err := await(ctx, t.h, res.Call("text"))
 	if err != nil {
 		return nil, err
 	}
-	out.Body = []byte(s.keep(text).String())
+	out.Body = []byte(text.String())
 	return out, nil
 }

@@ -10,7 +10,7 @@ import "syscall/js"
 //
 // The core does not rely on recover for such calls. With Go's compiler an
 // exception thrown inside a property read unwinds through Go's frames and
-// cannot be recovered, and TinyGo (CORE_COMPILER=tinygo) has no recover on
+// cannot be recovered, and TinyGo, which compiles the core, has no recover on
 // WebAssembly at all: either way it would stop the core for good. A page's
 // config may hold a getter or a Proxy that throws; its localStorage throws
 // when it is full or refused.
@@ -34,7 +34,6 @@ func hostFrom(v js.Value) host {
 	fn := func(name string) js.Value {
 		f := v.Get(name)
 		if f.Type() != js.TypeFunction {
-			free(f)
 			return js.Undefined()
 		}
 		return f
@@ -42,14 +41,13 @@ func hostFrom(v js.Value) host {
 	return host{call: fn("call"), deferred: fn("deferred"), fetch: fn("fetch")}
 }
 
-// get reads o[k] and reports whether that threw (a getter, a Proxy). The
-// caller frees what it returns.
+// get reads o[k] and reports whether that threw (a getter, a Proxy).
 func (h host) get(o js.Value, k string) (js.Value, bool) {
 	return h.do(o, k, nil)
 }
 
 // method calls o[k](args...) and reports whether that threw. Arguments are
-// strings or values the caller holds; the caller frees what it returns.
+// strings or values.
 func (h host) method(o js.Value, k string, args ...any) (js.Value, bool) {
 	if args == nil {
 		args = []any{}
@@ -58,15 +56,10 @@ func (h host) method(o js.Value, k string, args ...any) (js.Value, bool) {
 }
 
 func (h host) do(o js.Value, k string, args []any) (v js.Value, ok bool) {
-	var s scope
-	defer s.end()
 	var a js.Value // undefined: a read
 	if args != nil {
-		a = s.keep(newArray())
+		a = newArray()
 		for i, x := range args {
-			if str, isStr := x.(string); isStr {
-				x = s.str(str)
-			}
 			a.SetIndex(i, x)
 		}
 	}
@@ -79,10 +72,10 @@ func (h host) do(o js.Value, k string, args []any) (v js.Value, ok bool) {
 		if args == nil {
 			return o.Get(k), true
 		}
-		return s.keep(o.Get(k)).Call("apply", o, a), true
+		return o.Get(k).Call("apply", o, a), true
 	}
-	r := s.keep(h.call.Invoke(o, s.str(k), a))
-	if r.Type() != js.TypeObject || !s.keep(r.Get("e")).IsUndefined() {
+	r := h.call.Invoke(o, k, a)
+	if r.Type() != js.TypeObject || !r.Get("e").IsUndefined() {
 		return js.Undefined(), false
 	}
 	return r.Get("v"), true

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"syscall/js"
 
@@ -26,7 +27,6 @@ func handle(w *widget.Widget, hst host) js.Value {
 	for _, m := range methods() {
 		bound := m.fn.Value.Call("bind", js.Null(), id)
 		h.Set(m.name, bound)
-		free(bound)
 	}
 	return h
 }
@@ -56,21 +56,36 @@ func (r *registry) add(l *live) int {
 
 // get is the widget whose id is args[0], nil when there is none.
 func (r *registry) get(args []js.Value) *live {
-	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+	id, ok := widgetID(args)
+	if !ok {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.byID[args[0].Int()]
+	return r.byID[id]
 }
 
 func (r *registry) remove(args []js.Value) {
-	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+	id, ok := widgetID(args)
+	if !ok {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.byID, args[0].Int())
+	delete(r.byID, id)
+}
+
+// widgetID reads args[0] as an id: a whole number an int holds (32 bits
+// under TinyGo), so that no other number converts to a live widget's id.
+func widgetID(args []js.Value) (int, bool) {
+	if len(args) == 0 || args[0].Type() != js.TypeNumber {
+		return 0, false
+	}
+	f := args[0].Float()
+	if !(f >= 1 && f <= math.MaxInt32) || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func (r *registry) len() int {
@@ -98,7 +113,6 @@ var methods = sync.OnceValue(func() []method {
 	now := func(name string, fn func(w *widget.Widget) any) {
 		add(name, func(args []js.Value) (out js.Value) {
 			l := widgets.get(args)
-			free(args...)
 			if l == nil {
 				return js.Null()
 			}
@@ -111,16 +125,14 @@ var methods = sync.OnceValue(func() []method {
 		})
 	}
 	// later's read runs in the callback, so the arguments (after the id)
-	// are read and freed before the work starts on its own goroutine.
+	// are read before the work starts on its own goroutine.
 	later := func(name string, read func(w *widget.Widget, args []js.Value) work) {
 		add(name, func(args []js.Value) js.Value {
 			l := widgets.get(args)
 			if l == nil {
-				free(args...)
 				return rejected(errReleased)
 			}
 			fn := read(l.w, args[1:])
-			free(args...)
 			return l.host.promise(fn)
 		})
 	}
@@ -139,7 +151,6 @@ var methods = sync.OnceValue(func() []method {
 	now("declineClaim", func(w *widget.Widget) any { w.DeclineClaim(); return true })
 	add("release", func(args []js.Value) js.Value {
 		widgets.remove(args)
-		free(args...)
 		return js.Undefined()
 	})
 
@@ -190,7 +201,5 @@ var methods = sync.OnceValue(func() []method {
 
 // rejected is a Promise rejected with err's object.
 func rejected(err error) js.Value {
-	var s scope
-	defer s.end()
-	return s.keep(js.Global().Get("Promise")).Call("reject", s.keep(errorObject(err, nil)))
+	return js.Global().Get("Promise").Call("reject", errorObject(err, nil))
 }

@@ -20,15 +20,12 @@ type localStorage struct {
 func openStorage(h host) widget.Storage {
 	ls, ok := h.get(js.Global(), "localStorage")
 	if !ok || ls.Type() != js.TypeObject {
-		free(ls)
 		return widget.NewMemoryStorage()
 	}
 	const probe = "chatwidget:probe"
-	set, ok1 := h.method(ls, "setItem", probe, "1")
-	removed, ok2 := h.method(ls, "removeItem", probe)
-	free(set, removed)
+	_, ok1 := h.method(ls, "setItem", probe, "1")
+	_, ok2 := h.method(ls, "removeItem", probe)
 	if !ok1 || !ok2 {
-		free(ls)
 		return widget.NewMemoryStorage()
 	}
 	return localStorage{h: h, ls: ls} // ls is kept for the core's lifetime
@@ -36,7 +33,6 @@ func openStorage(h host) widget.Storage {
 
 func (s localStorage) Get(key string) (string, bool) {
 	r, ok := s.h.method(s.ls, "getItem", key)
-	defer free(r)
 	if !ok || r.Type() != js.TypeString {
 		return "", false
 	}
@@ -44,27 +40,23 @@ func (s localStorage) Get(key string) (string, bool) {
 }
 
 func (s localStorage) Set(key, value string) {
-	r, _ := s.h.method(s.ls, "setItem", key, value)
-	free(r)
+	s.h.method(s.ls, "setItem", key, value)
 }
 
 func (s localStorage) Remove(key string) {
-	r, _ := s.h.method(s.ls, "removeItem", key)
-	free(r)
+	s.h.method(s.ls, "removeItem", key)
 }
 
 // cryptoRandom reads crypto.getRandomValues.
 type cryptoRandom struct{}
 
 func (cryptoRandom) Read(p []byte) (int, error) {
-	var s scope
-	defer s.end()
-	crypto := s.keep(js.Global().Get("crypto"))
+	crypto := js.Global().Get("crypto")
 	for off := 0; off < len(p); off += 65536 { // the API's limit per call
 		n := min(len(p)-off, 65536)
-		u8 := s.keep(js.Global().Get("Uint8Array"))
-		buf := s.keep(u8.New(n))
-		s.keep(crypto.Call("getRandomValues", buf))
+		u8 := js.Global().Get("Uint8Array")
+		buf := u8.New(n)
+		crypto.Call("getRandomValues", buf)
 		js.CopyBytesToGo(p[off:off+n], buf)
 	}
 	return len(p), nil

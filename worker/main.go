@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/chatwidget/identity/worker/cffetch"
 	"github.com/chatwidget/identity/worker/cfkv"
 	"github.com/chatwidget/identity/worker/cfqueue"
+	"github.com/chatwidget/identity/worker/cfratelimit"
 	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
@@ -89,6 +91,17 @@ func handler(env js.Value, logger *api.Logger) (httpx.Handler, queue.Consumer) {
 	} else {
 		logger.Warn("tokens signed with crypto/ed25519", "err", err.Error())
 	}
+	// Rate limits: Cloudflare's Rate Limiting bindings, which Retry-After
+	// says the period of (RATE_LIMIT_WINDOW_SECONDS, a minute by default).
+	period := cfg.RateLimits.Window
+	if period < time.Second {
+		period = time.Minute
+	}
+	rates := cfratelimit.New(env, period, api.NewMemoryRateCounter(cfg.RateLimits, time.Now))
+	if missing := rates.Missing(); len(missing) > 0 {
+		logger.Warn("rate limit bindings missing from wrangler.toml: their limits are counted per isolate", "bindings", strings.Join(missing, ","))
+	}
+	opts = append(opts, api.WithRateCounter(rates))
 	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, opts...)
 	if err != nil {
 		return unavailable(logger, err)

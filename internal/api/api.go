@@ -49,6 +49,7 @@ type options struct {
 	engine token.Engine
 	queue  queue.Producer
 	fetch  outbound.Doer
+	rates  RateCounter
 }
 
 // WithQueue sets where the API sends its background jobs (webhook
@@ -71,6 +72,11 @@ func WithLogger(l *Logger) Option { return func(o *options) { o.logger = l } }
 // WithTokenEngine sets what computes the tokens' Ed25519 signatures; the
 // default is crypto/ed25519 (token.GoEngine). The Worker passes WebCrypto's.
 func WithTokenEngine(e token.Engine) Option { return func(o *options) { o.engine = e } }
+
+// WithRateCounter sets what counts the rate limits; the default is a
+// MemoryRateCounter with cfg's window. The Worker passes Cloudflare's Rate
+// Limiting bindings (worker/cfratelimit).
+func WithRateCounter(c RateCounter) Option { return func(o *options) { o.rates = c } }
 
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
@@ -95,7 +101,10 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		queue:    o.queue,
 		outbound: o.fetch,
 	}
-	a.limiter = NewLimiter(k, cfg.RateLimits, o.now)
+	if o.rates == nil {
+		o.rates = NewMemoryRateCounter(cfg.RateLimits, o.now)
+	}
+	a.limiter = NewLimiter(o.rates)
 	if cfg.AdminToken == "" {
 		a.log.Warn("ADMIN_TOKEN is not set: every admin call is refused")
 	}

@@ -87,8 +87,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	commit, err := a.limiter.Check(ctx, limits...)
-	if err != nil {
+	if err := a.limiter.Check(ctx, limits...); err != nil {
 		return err
 	}
 	msg := a.store.PrepareMessage(sess, role, content, author)
@@ -106,7 +105,6 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	commit()
 	a.messageCreated(ctx, sess, msg)
 	if summaryErr != nil {
 		a.log.Warn("session summary not updated; the message is stored", "session", sess.ID, "err", summaryErr.Error())

@@ -26,7 +26,7 @@ func TestIdempotentWidgetMessage(t *testing.T) {
 		t.Fatalf("%d %s", first.Status, first.Raw)
 	}
 	w.clock.Advance(3e9) // the retry comes later
-	again := w.unchangedBut(t, "rl/", func() resp {
+	again := w.unchanged(t, func() resp {
 		return w.widget(w.a, w.contactA, "POST", path, map[string]any{"content": "hello"}, "Idempotency-Key", "retry-1")
 	})
 	if again.Status != 201 || again.Raw != first.Raw {

@@ -51,7 +51,7 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	if in.CustomData, err = identity.ParseCustomData("custom_data", req.CustomData); err != nil {
 		return err
 	}
-	commit, err := a.limiter.Check(r.Context(),
+	err = a.limiter.Check(r.Context(),
 		limitScope{key: "contact-device/" + c.org.ID + "/" + store.DeviceLimitKey(*req.DeviceID), limit: a.cfg.RateLimits.ContactsPerDevice},
 		limitScope{key: "contact-ip/" + clientIP(r), limit: a.cfg.RateLimits.ContactsPerIP},
 	)
@@ -62,7 +62,6 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	if err != nil {
 		return err
 	}
-	commit()
 	// The token names the contact; the device id, which mints tokens, stays
 	// with the browser.
 	claims := token.Claims{Kind: token.KindContact, ContactID: contact.ID}

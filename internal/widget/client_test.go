@@ -236,3 +236,18 @@ func TestWidgetHTTPTransport(t *testing.T) {
 		t.Errorf("message %q", err)
 	}
 }
+
+// A Retry-After of 2^31 s or more (which a 32-bit int, the core's under
+// TinyGo, cannot hold) or past what a Duration holds is a long wait, given
+// up on, never no wait or a short one.
+func TestClientGivesUpOnARetryAfterBeyond32Bits(t *testing.T) {
+	for _, v := range []string{"3000000000", "100000000000", "99999999999999999999999"} {
+		tr := &scripted{answers: []func() (*widget.Response, error){status(429, v)}}
+		var sleeps []time.Duration
+		_, err := newClient(tr, &sleeps).GetSession(context.Background(), "tok", "s1", "")
+		var ae *widget.APIError
+		if !errors.As(err, &ae) || ae.RetryAfter < 3000000000*time.Second || len(tr.reqs) != 1 || len(sleeps) != 0 {
+			t.Errorf("Retry-After %s: err=%v retryAfter=%v attempts=%d sleeps=%v", v, err, ae, len(tr.reqs), sleeps)
+		}
+	}
+}

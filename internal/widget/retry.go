@@ -2,6 +2,8 @@ package widget
 
 import (
 	"context"
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -40,11 +42,16 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil {
+	// Seconds as an int64, whatever int is (32 bits under TinyGo, which
+	// compiles the core: Atoi refused anything from 2^31 s on, which then
+	// read as no Retry-After and was retried), and no more than a Duration
+	// holds (before, 10^11 s and more overflowed into any Duration, a short
+	// one included). A value past int64 is the longest wait.
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if n < 0 {
 			return 0, false
 		}
-		return time.Duration(n) * time.Second, true
+		return time.Duration(min(n, int64(math.MaxInt64/time.Second))) * time.Second, true
 	}
 	if t, err := time.Parse(time.RFC1123, v); err == nil {
 		return max(t.Sub(now), 0), true

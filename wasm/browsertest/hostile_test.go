@@ -34,6 +34,9 @@ func TestTheCoreOutlivesWhatAPageThrowsAtIt(t *testing.T) {
 		{"Infinity in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {deep: [-Infinity]}}}})`},
 		{"a function in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {f: function () {}}}}})`},
 		{"a huge sparse array in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {a: new Array(1e9)}}}})`},
+		// Longer than a 32-bit int holds (the core's, under TinyGo): its
+		// length is compared as a float (wasm/convert.go).
+		{"an array of the longest length in customData", "user.data.customData", `Object.assign({}, G, {user: {data: {name: "Ada", customData: {a: new Array(4294967295)}}}})`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

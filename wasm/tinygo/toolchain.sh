@@ -5,16 +5,22 @@
 # installed (nothing when all are), for .ci/run to install.
 #
 # TinyGo comes from the Go module proxy at the version below and is built
-# against Debian's LLVM 19. The module zip has no git submodules, so instead of
+# against Debian's LLVM 19. One of its dependencies, tinygo.org/x/espflasher
+# (v0.8.1, used only to flash ESP chips), the proxy refuses: the copy built
+# here replaces it with espflasher-stub/ beside this script, which has the
+# same API and flashes nothing. The module zip has no git submodules, so instead of
 # TinyGo's own copies this uses Debian's prebuilt wasi-libc and compiler-rt
 # builtins (put where TinyGo looks for its built libraries) and an empty
 # src/net (the core uses no networking package). Exits 2, naming the Debian
-# packages to install, when one is missing; 0 when DIR holds a working TinyGo.
+# packages to install, when one is missing and it does not run as root (as
+# root it installs them with apt-get); 0 when DIR holds a working TinyGo.
 set -euo pipefail
 
-VERSION=v0.41.1 # the newest TinyGo whose dependencies the module proxy serves (v0.42.0 needs one it refuses)
+VERSION=v0.42.0 # the newest TinyGo the module proxy serves (0.42.1 and later it refuses)
 DIR=${1:?usage: toolchain.sh DIR | toolchain.sh --missing}
-STAMP="tinygo $VERSION, llvm 19, debian wasi-libc"
+here=$(cd "$(dirname "$0")" && pwd)
+# A DIR whose stamp differs (another version, another stub) is built again.
+STAMP="tinygo $VERSION, llvm 19, debian wasi-libc, espflasher stub $(cat "$here"/espflasher-stub/go.mod "$here"/espflasher-stub/pkg/espflasher/*.go | sha256sum | cut -c1-12)"
 
 # what TinyGo needs, as "file-or-command package"
 needs=(
@@ -36,8 +42,14 @@ if [ "$DIR" = --missing ]; then
 	exit 0
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-	echo "TinyGo $VERSION needs Debian packages that are not installed: apt-get install -y ${missing[*]}" >&2
-	exit 2
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "TinyGo $VERSION, which compiles the widget core, needs Debian packages that are not installed; run as root:" >&2
+		echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+		exit 2
+	fi
+	echo "==> TinyGo $VERSION needs Debian packages: apt-get update && apt-get install -y ${missing[*]}" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 
 if [ -x "$DIR/bin/tinygo" ] && [ "$(cat "$DIR/stamp" 2>/dev/null)" = "$STAMP" ]; then
@@ -54,6 +66,8 @@ mkdir -p "$tmp/bin"
 cp -r "$src" "$tmp/root"
 chmod -R u+w "$tmp/root"
 mkdir -p "$tmp/root/src/net"
+cp -r "$here/espflasher-stub" "$tmp/root/espflasher-stub"
+(cd "$tmp/root" && GOWORK=off go mod edit -replace tinygo.org/x/espflasher=./espflasher-stub)
 (cd "$tmp/root" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=1 go build -tags llvm19 -o ../bin/tinygo .)
 
 # TinyGo's cache layout (compileopts.Config.LibraryPath): a library found

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"syscall/js"
 )
@@ -115,9 +116,16 @@ func Await(ctx context.Context, p js.Value) (js.Value, error) {
 func (a *Awaiter) Call(ctx context.Context, args ...any) (js.Value, error) {
 	ch := make(chan settled, 1)
 	awaiter.mu.Lock()
-	awaiter.next++
-	if awaiter.next > 1<<52 {
-		awaiter.next = 1
+	// Ids stay within 31 bits, so that one goes to JavaScript and back
+	// whatever int is (32 bits under TinyGo), skipping any still awaited.
+	for {
+		awaiter.next++
+		if awaiter.next > math.MaxInt32 {
+			awaiter.next = 1
+		}
+		if _, used := awaiter.waiting[awaiter.next]; !used {
+			break
+		}
 	}
 	id := awaiter.next
 	awaiter.waiting[id] = ch

@@ -28,8 +28,8 @@ func NewInProcess(wrap func(h http.Handler, mem *kv.Memory) http.Handler) (Targe
 	if err != nil {
 		return Target{}, nil, err
 	}
-	// The default limits, counted over an hour: the limiter's keys then live
-	// longer than any run, so none expires between two snapshots.
+	// The default limits, counted over an hour: no budget is renewed
+	// during a run.
 	limits := config.DefaultRateLimits
 	limits.Window = time.Hour
 	cfg := config.Config{

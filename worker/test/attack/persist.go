@@ -14,8 +14,7 @@ import (
 // snapshot had not seen.
 //
 // The snapshot remembers the blobs it saw and never forgets one: miniflare
-// deletes the blobs of expired keys by itself (the rate limiter's keys live
-// two minutes), which is no write of the request, and a deletion by a
+// deletes the blobs of expired keys by itself, which is no write of the request, and a deletion by a
 // request is left to the runner's observation through the API. SQLite's
 // files are not looked at: expiry rewrites them too.
 //

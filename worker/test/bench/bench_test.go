@@ -36,6 +36,8 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		Principal:  "verified",
 		ColdStarts: 1,
 		Profile:    2,
+		// ours with its rate limits on: they cost no KV call.
+		ProfileRateLimits: true,
 	}
 	if os.Getenv("BENCH_VERBOSE") != "" {
 		cfg.Log, cfg.WranglerLog = os.Stderr, os.Stderr
@@ -129,8 +131,8 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 
 	// The same KV calls and WebCrypto signatures per route: ours signs and
 	// verifies through crypto.subtle (worker/webcrypto), as the peer does.
-	if len(rep.Profiles) != 2 {
-		t.Fatalf("%d profiles, want ours and peer", len(rep.Profiles))
+	if len(rep.Profiles) != 3 {
+		t.Fatalf("%d profiles, want ours, peer and ours+limits", len(rep.Profiles))
 	}
 	po, pp := rep.Profiles[0], rep.Profiles[1]
 	for i := range Routes {
@@ -141,6 +143,14 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		}
 		if o.Get != p.Get || o.Put != p.Put || o.List != p.List || o.Delete != p.Delete || o.Sign != p.Sign || o.Verify != p.Verify {
 			t.Errorf("%s: KV calls per request: ours %s, peer %s", o.Route, kvCalls(o), kvCalls(p))
+		}
+	}
+	// Rate limits are counted by Cloudflare's binding, not in KV: ours with
+	// them on makes the same KV calls as without (before issue 18, a list
+	// and a put per limit on contacts and messages).
+	for i, l := range rep.Profiles[2].Routes {
+		if o := po.Routes[i]; l.Errors > 0 || l.Get != o.Get || l.Put != o.Put || l.List != o.List || l.Delete != o.Delete {
+			t.Errorf("%s: KV calls per request with rate limits on %s (errors %d), without %s", l.Route, kvCalls(l), l.Errors, kvCalls(o))
 		}
 	}
 	if po.Routes[0].Ops() == 0 {

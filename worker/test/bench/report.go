@@ -67,7 +67,7 @@ func Print(w io.Writer, r *Report) {
 		c.Clients, c.Requests, c.Rounds, c.Warmup)
 	fmt.Fprintf(w, "      requests per route and worker (V8 first runs WebAssembly with its baseline compiler and optimises a function once it has run\n")
 	fmt.Fprintf(w, "      enough; the warm-up's own figures are below the table);\n")
-	fmt.Fprintf(w, "      %s tokens on the session routes, %d sessions per listing principal, a new device per contact; ours' rate limits off (the peer has none)\n\n", c.Principal, c.Sessions)
+	fmt.Fprintf(w, "      %s tokens on the session routes, %d sessions per listing principal, a new device per contact; both workers' rate limits off\n\n", c.Principal, c.Sessions)
 
 	printTable(w, r)
 	printCold(w, r)

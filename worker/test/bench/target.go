@@ -51,9 +51,10 @@ type principal struct {
 	sessions []string
 }
 
-// benchVars are the vars of every worker the bench starts: the Go worker's
-// rate limits off (the peer has none), so that both make the KV calls of the
-// route itself; Config.ProfileRateLimits profiles ours with them on.
+// benchVars are the vars of every worker the bench starts: both workers'
+// rate limits off, so that a load of one client address and few principals
+// is never refused; Config.ProfileRateLimits profiles ours with them on
+// (Cloudflare's Rate Limiting bindings: no KV call, see worker/cfratelimit).
 var benchVars = map[string]string{
 	"RATE_LIMIT_CONTACTS_PER_DEVICE": "0",
 	"RATE_LIMIT_CONTACTS_PER_IP":     "0",

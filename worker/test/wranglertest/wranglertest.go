@@ -283,6 +283,10 @@ func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotBuilt, err)
 	}
+	if err := applyRateLimits(filepath.Join(appDir, "wrangler.toml"), opts.Vars); err != nil {
+		os.RemoveAll(appDir)
+		return nil, err
+	}
 	s := &Server{cfg: cfg, opts: opts, tail: newTailBuffer(200), appDir: appDir}
 	s.logOut = s.tail
 	if opts.Log != nil {

@@ -21,8 +21,11 @@
 // It validates about as deeply as the Go worker (JSON, field types and limits,
 // UUID v4 device ids, emails, custom data), sets the same response headers,
 // and makes the same KV calls in the same order (parallel where the Go worker
-// runs them in parallel). Left out because the bench does not use them:
-// idempotency keys and rate limits (the bench turns the Go worker's off).
+// runs them in parallel). Rate limits are counted, as the Go worker's, by
+// Cloudflare's Rate Limiting bindings (the same [[ratelimits]] in its
+// wrangler.toml), never in KV; a RATE_LIMIT_* var of "0" turns one off, as
+// the bench does for both workers. Left out because the bench does not use
+// them: idempotency keys.
 import { SignJWT, jwtVerify, importJWK, errors as joseErrors } from "jose";
 
 const MAX_BODY = 64 << 10;
@@ -524,6 +527,29 @@ async function authenticate(req, env) {
   });
 }
 
+// limit spends one request of key under the binding of scope, as
+// internal/api's Limiter does: in order, the first refusal a 429 whose
+// Retry-After is the bindings' period.
+const RATE_SCOPES = {
+  "contact-device": "CONTACTS_PER_DEVICE", "contact-ip": "CONTACTS_PER_IP",
+  "msg-principal": "MESSAGES_PER_DEVICE", "msg-ip": "MESSAGES_PER_IP",
+};
+async function limit(env, ...keys) {
+  for (const key of keys) {
+    const name = RATE_SCOPES[key.slice(0, key.indexOf("/"))];
+    const binding = env["RL_" + name];
+    if (env["RATE_LIMIT_" + name] === "0" || !binding) continue;
+    const hashed = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(key))).slice(0, 18));
+    let ok = true;
+    try {
+      ({ success: ok } = await binding.limit({ key: hashed }));
+    } catch {
+      ok = true; // a limiter that cannot count lets the request through
+    }
+    if (!ok) throw new ApiError(429, "rate_limited", "Too many requests; retry later.", { "Retry-After": String(Number(env.RATE_LIMIT_WINDOW_SECONDS) || 60) });
+  }
+}
+
 async function createContact(req, env, org) {
   const body = await readJSON(req);
   const device = body.device_id;
@@ -535,6 +561,7 @@ async function createContact(req, env, org) {
   const emailIn = optString(body, "email");
   const email = emailIn === undefined ? undefined : emailIn === "" ? "" : normalizeEmail("email", emailIn);
   const custom = parseCustomData("custom_data", body.custom_data);
+  await limit(env, `contact-device/${org.id}/${await hashKey("device", device)}`, `contact-ip/${req.headers.get("CF-Connecting-IP") || "unknown"}`);
 
   const deviceHash = await hashKey("device", device);
   const index = `device/${org.id}/${deviceHash}`;
@@ -661,6 +688,7 @@ async function postMessage(req, env, org, sessionID) {
   const rec = await env.CHAT_KV.get(`session/${org.id}/${sessionID}`, "json");
   if (!canSee(p, rec)) throw notFound();
   const sess = rec.s;
+  await limit(env, `msg-principal/${org.id}/${p.key}`, `msg-ip/${req.headers.get("CF-Connecting-IP") || "unknown"}`);
 
   const msg = {
     id: newV7(sess.last_message ? sess.last_message.id : ""), session_id: sess.id, role: "user",
