@@ -144,7 +144,7 @@ func (a *API) deleteContact(w httpx.ResponseWriter, r *httpx.Request, c serverCa
 func (a *API) eraseContact(w httpx.ResponseWriter, r *httpx.Request, orgID, contactID string) error {
 	contact, err := a.store.Contact(r.Context(), orgID, contactID)
 	if errors.Is(err, identity.ErrNotFound) {
-		if !validUUID(contactID) {
+		if !store.ValidID(contactID) {
 			return err
 		}
 		return a.erasedAgain(w, r, orgID, identity.ContactKey(contactID))
@@ -221,23 +221,6 @@ func (a *API) exportContact(w httpx.ResponseWriter, r *httpx.Request, c serverCa
 		return err
 	}
 	return a.writeExport(w, r, c.orgID, identity.ContactKey(contact.ID), "contact", viewContact(contact), nil, "")
-}
-
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // orgSession is a session as the org's server sees it: with its owner.

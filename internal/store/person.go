@@ -133,7 +133,7 @@ func (s *Store) migrateLegacyContact(ctx context.Context, orgID, deviceID string
 
 // Contact returns the contact with id, or identity.ErrNotFound.
 func (s *Store) Contact(ctx context.Context, orgID, contactID string) (*identity.Contact, error) {
-	if !validID(contactID) {
+	if !ValidID(contactID) {
 		return nil, identity.ErrNotFound
 	}
 	var c identity.Contact

@@ -105,7 +105,7 @@ func (s *Store) putIndex(ctx context.Context, key string, meta []byte) error {
 // Session returns the org's session with id, or identity.ErrNotFound. The
 // caller applies the access rules.
 func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Session, error) {
-	if !validID(id) {
+	if !ValidID(id) {
 		return nil, identity.ErrNotFound
 	}
 	// A sessionRecord has a summary's shape, without "x" and "p".
@@ -124,9 +124,9 @@ func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Sessio
 	return rec.Session, nil
 }
 
-// validID reports whether id can be a session or message id: a lower-case
-// hyphenated UUID.
-func validID(id string) bool {
+// ValidID reports whether id can be an id the store made (a session, a
+// message, a contact): a lower-case hyphenated UUID.
+func ValidID(id string) bool {
 	if len(id) != 36 {
 		return false
 	}
