@@ -84,9 +84,15 @@ func (t *Tombstone) Hides(sess *identity.Session) bool {
 	return t != nil && !ownedSince(sess).After(t.At)
 }
 
-// ownedSince is when the session's owner got it: its creation (a claim, when
-// claims are stored, moves this to claimed_at).
-func ownedSince(sess *identity.Session) time.Time { return sess.CreatedAt }
+// ownedSince is when the session's owner got it: its claim when it was
+// claimed, else its creation. A session an identity claimed after it was
+// erased (and authenticated again) is its new history, not the erased one.
+func ownedSince(sess *identity.Session) time.Time {
+	if sess.ClaimedAt != nil {
+		return *sess.ClaimedAt
+	}
+	return sess.CreatedAt
+}
 
 func goneHash(principalKey string) string { return hashKey("gone", principalKey) }
 func goneKey(orgID, principalKey string) string {
