@@ -397,14 +397,8 @@ func (s *Store) eraseSessions(ctx context.Context, d *Deletion, tomb *Tombstone,
 // then its record and listing keys. ok is false when the budget ran out
 // first (the next step goes on with it).
 func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey string, b *budget) (bool, error) {
-	for _, prefix := range []string{messagePrefix(d.OrgID, id), idemSessionPrefix(d.OrgID, id)} {
-		n, ok, err := s.deletePrefix(ctx, prefix, b)
-		if prefix[:4] == "msg/" {
-			d.Messages += n
-		}
-		if err != nil || !ok {
-			return false, err
-		}
+	if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
+		return false, err
 	}
 	if !b.take(3) {
 		return false, nil
@@ -423,6 +417,19 @@ func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey stri
 	return true, nil
 }
 
+// eraseMessagesAndAnswers deletes a session's messages (counted in d) and
+// its idempotency answers, as far as the budget goes; ok is false when it
+// ran out first.
+func (s *Store) eraseMessagesAndAnswers(ctx context.Context, d *Deletion, id string, b *budget) (bool, error) {
+	n, ok, err := s.deletePrefix(ctx, messagePrefix(d.OrgID, id), b)
+	d.Messages += n
+	if err != nil || !ok {
+		return false, err
+	}
+	_, ok, err = s.deletePrefix(ctx, idemSessionPrefix(d.OrgID, id), b)
+	return ok && err == nil, err
+}
+
 // sweep goes over the erased sessions again and removes what a request in
 // flight during the erasure wrote to them (a message, its idempotency
 // answer, and the session record and listing keys that a message's summary
@@ -430,14 +437,8 @@ func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey stri
 func (s *Store) sweep(ctx context.Context, d *Deletion, b *budget) (bool, error) {
 	for d.Swept < len(d.Erased) {
 		id := d.Erased[d.Swept]
-		for _, prefix := range []string{messagePrefix(d.OrgID, id), idemSessionPrefix(d.OrgID, id)} {
-			n, ok, err := s.deletePrefix(ctx, prefix, b)
-			if prefix[:4] == "msg/" {
-				d.Messages += n
-			}
-			if err != nil || !ok {
-				return false, err
-			}
+		if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
+			return false, err
 		}
 		if !b.take(3) {
 			return false, nil
