@@ -166,20 +166,7 @@ func (r *Reader) Str(dst *string) bool {
 			if !ok {
 				return false
 			}
-			j += 6
-			if utf16.IsSurrogate(rr) {
-				if j+1 < len(r.b) && r.b[j] == '\\' && r.b[j+1] == 'u' {
-					if rr1, ok := hex4(r.b[j+2:]); ok {
-						if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
-							out = utf8.AppendRune(out, dec)
-							j += 6
-							continue
-						}
-					}
-				}
-				rr = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, rr)
+			out, j = appendEscapedRune(out, r.b, j+6, rr)
 			continue
 		default:
 			return false
@@ -429,4 +416,22 @@ func OptObject[T any](r *Reader, dst **T, field Field[T]) bool {
 	}
 	*dst = new(T)
 	return Object(r, *dst, field)
+}
+
+// appendEscapedRune appends rr, the rune of a \uXXXX escape that ends at j
+// in b, as encoding/json decodes it: a surrogate followed by the escape of
+// its other half is one rune (both escapes consumed), a lone surrogate is
+// U+FFFD. It returns out and where the text goes on.
+func appendEscapedRune(out, b []byte, j int, rr rune) ([]byte, int) {
+	if utf16.IsSurrogate(rr) {
+		if j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
+			if rr1, ok := hex4(b[j+2:]); ok {
+				if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
+					return utf8.AppendRune(out, dec), j + 6
+				}
+			}
+		}
+		rr = utf8.RuneError
+	}
+	return utf8.AppendRune(out, rr), j
 }

@@ -2,7 +2,6 @@ package jsonread
 
 import (
 	"bytes"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -287,21 +286,8 @@ func unquote(s []byte) []byte {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			rr, _ := hex4(s[j+2:])
-			j += 6
-			if utf16.IsSurrogate(rr) {
-				if j+1 < len(s) && s[j] == '\\' && s[j+1] == 'u' {
-					if rr1, ok := hex4(s[j+2:]); ok {
-						if dec := utf16.DecodeRune(rr, rr1); dec != utf8.RuneError {
-							out = utf8.AppendRune(out, dec)
-							j += 6
-							continue
-						}
-					}
-				}
-				rr = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, rr)
+			rr, _ := hex4(s[j+2:]) // scanString checked it
+			out, j = appendEscapedRune(out, s, j+6, rr)
 			continue
 		default: // '"', '\\', '/'
 			out = append(out, e)
