@@ -19,6 +19,7 @@ func uniqueKeys(b []byte) (dup string, ok bool) {
 		return "", false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // any valid number: float64 would refuse 1e400, which json.Valid takes
 	type frame struct {
 		obj    bool
 		keys   map[string]bool
