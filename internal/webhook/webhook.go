@@ -43,8 +43,11 @@
 // "id.timestamp.payload" with the secret's base64-decoded bytes, "v1,"
 // base64 signatures separated by spaces): the specification's Go library
 // (github.com/standard-webhooks/standard-webhooks/libraries/go) imports
-// net/http, which the worker is built without. The tests hold Sign to the
-// specification's published test vector and to that library's Verify.
+// net/http, which the worker is built without: signing through it made
+// build/app.wasm 1,983,612 B gzipped against 1,584,488 B (+399 KB, +25%;
+// Go 1.26, -tags nonethttp, measured 2026-12-02), for twelve lines. The
+// tests hold Sign to the specification's published test vector and to that
+// library's Verify.
 package webhook
 
 import (

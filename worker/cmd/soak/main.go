@@ -89,9 +89,8 @@ func run() int {
 
 // startTarget starts what the flags say and returns it with a func that
 // stops it.
-// webhooks turns on the webhook check (package soak's webhooks.go). Off by
-// default for now: under this load the worker in wrangler dev loses events.
-var webhooks = flag.Bool("webhooks", os.Getenv("SOAK_WEBHOOKS") == "1", "point the orgs' webhooks at a receiver on 127.0.0.1 and check every acknowledged message's event (default $SOAK_WEBHOOKS=1)")
+// webhooks is the webhook check (package soak's webhooks.go).
+var webhooks = flag.Bool("webhooks", os.Getenv("SOAK_WEBHOOKS") != "0", "point the orgs' webhooks at a receiver on 127.0.0.1 and check every acknowledged message's event (off with -webhooks=false or $SOAK_WEBHOOKS=0)")
 
 func startTarget(ctx context.Context, url, adminToken string, inProcess bool, logPath string, logf func(string, ...any)) (soak.Target, func(), error) {
 	switch {

@@ -67,10 +67,16 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if t.Restart != nil && ctx.Err() == nil {
 		cfg.logf("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
 		if t.Webhooks != nil {
-			// wrangler dev's queue is in memory: let it deliver what it
-			// holds of the messages acknowledged so far (webhooks.go).
+			// wrangler dev's queue is in memory, and under this load it
+			// delivers slower than messages are acknowledged: hold the
+			// load, let it deliver every event acknowledged so far, then
+			// restart with the load running again (webhooks.go).
+			l.held.hold()
+			time.Sleep(HoldSettle) // operations under way finish
 			waitWebhooks(ctx, w, rec.snapshot(), t.Webhooks, run, PreRestartWait)
+			waitWebhooks(ctx, w, rec.snapshot(), t.Webhooks, run, PreRestartWait) // those that finished late
 			lossFrom = time.Now()
+			l.held.release()
 		}
 		st.watch(true)
 		restartBegan = time.Now()
@@ -124,6 +130,7 @@ type load struct {
 	cfg     Config
 	stats   *stats
 	stopped chan struct{}
+	held    hold
 	abort   context.CancelFunc
 	wg      sync.WaitGroup
 }
@@ -131,7 +138,7 @@ type load struct {
 func (l *load) start(ctx context.Context, c *client, w *World, rec *recorder, run string) {
 	opCtx, abort := context.WithCancel(ctx)
 	l.abort = abort
-	g := gate{stopped: l.stopped, stats: l.stats, max: l.cfg.MaxRequests}
+	g := gate{stopped: l.stopped, held: &l.held, stats: l.stats, max: l.cfg.MaxRequests}
 	for i := range w.Principals {
 		p := &w.Principals[i]
 		u := &widgetUser{p: p, org: w.Orgs[p.Org], c: c, rec: rec, cfg: l.cfg, run: run, gate: g}

@@ -32,19 +32,16 @@ func TestSoakInProcess(t *testing.T) {
 // wrangler dev, stopped and started again on the same --persist-to dir
 // halfway through.
 //
-// With SOAK_WEBHOOKS=1 the orgs' webhooks point at a receiver on 127.0.0.1
-// and every acknowledged message must produce exactly one event id at its
-// org, through the restart. It is opt-in for now: under the soak's
-// concurrent load the worker in wrangler dev loses events (package soak's
-// webhooks.go; the lead's report of issue 16), which webhooke2e's lighter
-// load does not show.
+// The orgs' webhooks point at a receiver on 127.0.0.1 and every
+// acknowledged message must produce exactly one event id at its org, through
+// the restart (package soak's webhooks.go); SOAK_WEBHOOKS=0 leaves them out.
 func TestSoakWrangler(t *testing.T) {
 	vars := map[string]string{
 		// Every simulated user calls from 127.0.0.1.
 		"RATE_LIMIT_CONTACTS_PER_IP": "0",
 		"RATE_LIMIT_MESSAGES_PER_IP": "0",
 	}
-	hooks := os.Getenv("SOAK_WEBHOOKS") == "1"
+	hooks := os.Getenv("SOAK_WEBHOOKS") != "0"
 	if hooks {
 		vars["WEBHOOK_ALLOW_LOOPBACK"] = "1"
 		// Retries within the soak's wait for the events, not after 30 s.
