@@ -32,7 +32,7 @@ export WRANGLER_SEND_METRICS := false
 # build's steps share build/: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: build deps worker jwt-eddsa web headers dev test vet deploy size clean soak fuzz security bench
+.PHONY: build deps worker probe jwt-eddsa web headers dev test vet deploy size clean soak fuzz security bench
 
 build: deps worker web .dev.vars
 
@@ -56,7 +56,15 @@ worker:
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(BUILD)
 	@if [ -f $(WORKER_ENTRY) ]; then echo "cp $(WORKER_ENTRY) worker/runtime/glue.js $(BUILD)/"; cp $(WORKER_ENTRY) $(BUILD)/worker.mjs; cp worker/runtime/glue.js $(BUILD)/glue.js; fi
 	@$(MAKE) --no-print-directory jwt-eddsa
-	GOWORK=$(abspath $(JWT_WORK)) GOOS=js GOARCH=wasm $(GO) build -tags nonethttp -ldflags='-s -w' -o $(BUILD)/app.wasm ./worker
+	$(WORKER_BUILD) -o $(BUILD)/app.wasm ./worker
+
+# How a worker's Go program becomes its app.wasm: the worker's, and the
+# probe's that worker/test/wranglertest runs through the same runtime
+# (`make probe PROBE_OUT=dir/app.wasm`, after make build).
+WORKER_BUILD = GOWORK=$(abspath $(JWT_WORK)) GOOS=js GOARCH=wasm $(GO) build -tags nonethttp -ldflags='-s -w'
+PROBE_OUT ?= $(BUILD)/probe.wasm
+probe:
+	$(WORKER_BUILD) -o $(PROBE_OUT) ./worker/test/kvprobe/probeworker
 
 # golang-jwt registers every algorithm it has when it is imported, which links
 # RSA, ECDSA, HMAC, math/big and x509 into the worker (430 KB of its 1.8 MB

@@ -37,10 +37,8 @@ import (
 
 var (
 	jsPromise    = js.Global().Get("Promise")
-	jsResponse   = js.Global().Get("Response")
 	jsHeaders    = js.Global().Get("Headers")
 	jsUint8Array = js.Global().Get("Uint8Array")
-	jsObject     = js.Global().Get("Object")
 	jsError      = js.Global().Get("Error")
 )
 
@@ -58,36 +56,19 @@ var (
 // the function that builds the JS Response, headers again as "name: value"
 // lines and body a Uint8Array or null. It returns undefined and calls respond
 // or reject once. This costs far fewer Go↔JS calls than converting the
-// Request and Response field by field.
-//
-// Called as handleRequest(req) alone, it converts the Request itself and
-// returns a Promise of the JS Response.
+// Request and Response field by field. glue.js is the one caller: any other
+// call gets a rejected Promise.
 func Register(target js.Value, h httpx.Handler) {
 	target.Set("handleRequest", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {
 			return jsPromise.Call("reject", jsError.New("handleRequest: no request"))
 		}
-		req := args[0]
-		if len(args) >= 5 && args[1].Type() == js.TypeString && args[3].Type() == js.TypeFunction {
-			head, body, respond, reject := args[1].String(), args[2], args[3], args[4]
-			conc.Go(func() { serveLines(h, req, head, body, respond, reject) })
-			return nil
+		if len(args) < 5 || args[1].Type() != js.TypeString || args[3].Type() != js.TypeFunction {
+			return jsPromise.Call("reject", jsError.New("handleRequest: not called as glue.js's goBridgeFetch calls it"))
 		}
-		var executor js.Func
-		executor = js.FuncOf(func(_ js.Value, p []js.Value) any {
-			executor.Release()
-			resolve, reject := p[0], p[1]
-			go func() {
-				res, err := serve(h, req)
-				if err != nil {
-					reject.Invoke(jsError.New(err.Error()))
-					return
-				}
-				resolve.Invoke(res)
-			}()
-			return nil
-		})
-		return jsPromise.New(executor)
+		req, head, body, respond, reject := args[0], args[1].String(), args[2], args[3], args[4]
+		conc.Go(func() { serveLines(h, req, head, body, respond, reject) })
+		return nil
 	}))
 }
 
@@ -157,33 +138,6 @@ func serveLines(h httpx.Handler, jsReq js.Value, head string, body, respond, rej
 	}
 }
 
-// serve converts req, runs h and converts the answer.
-func serve(h httpx.Handler, jsReq js.Value) (res js.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			// A failure converting the request or response: answer it alone.
-			res, err = internalError(fmt.Sprint(r)), nil
-		}
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r, err := toRequest(ctx, jsReq)
-	if err != nil {
-		return internalError(err.Error()), nil
-	}
-	return run(h, r).toJS(r.Method), nil
-}
-
-func internalError(detail string) js.Value {
-	fmt.Printf("bridge: %s\n", detail)
-	init := jsObject.New()
-	init.Set("status", httpx.StatusInternalServerError)
-	hdr := jsHeaders.New()
-	hdr.Call("set", "Content-Type", "application/json; charset=utf-8")
-	init.Set("headers", hdr)
-	return jsResponse.New(internalBody, init)
-}
-
 // requestFromLines converts a request in worker.mjs's form: head holds the
 // method, URL and headers; body is the body read (a Uint8Array), null for
 // none, or undefined for the bridge to read from jsReq.
@@ -208,31 +162,6 @@ func requestFromLines(ctx context.Context, jsReq js.Value, head string, body js.
 		}
 	}
 	return newRequest(ctx, method, rawURL, header, b), nil
-}
-
-// toRequest converts a JS Request, reading at most MaxBodyBytes+1 of its body.
-func toRequest(ctx context.Context, req js.Value) (*httpx.Request, error) {
-	rawURL := req.Get("url").String()
-	header := httpx.Header{}
-	it := req.Get("headers").Call("entries")
-	for {
-		next := it.Call("next")
-		if next.Get("done").Bool() {
-			break
-		}
-		kv := next.Get("value")
-		// Headers joins repeated values with ", " (Set-Cookie aside).
-		header.Add(kv.Index(0).String(), kv.Index(1).String())
-	}
-	method := req.Get("method").String()
-	var body []byte
-	if method != httpx.MethodGet && method != httpx.MethodHead {
-		var err error
-		if body, err = readBody(ctx, req, header, MaxBodyBytes+1); err != nil {
-			return nil, err
-		}
-	}
-	return newRequest(ctx, method, rawURL, header, body), nil
 }
 
 // readBody reads req's body, at most max bytes: with one arrayBuffer() when
@@ -278,20 +207,6 @@ func readStream(ctx context.Context, stream js.Value, max int) ([]byte, error) {
 	}
 	reader.Call("cancel")
 	return buf[:max], nil
-}
-
-func (w *recorder) toJS(method string) js.Value {
-	w.Status = w.StatusOrOK()
-	hdr := jsHeaders.New()
-	for k, vs := range w.HeaderMap {
-		for _, v := range vs {
-			hdr.Call("append", k, v)
-		}
-	}
-	init := jsObject.New()
-	init.Set("status", w.Status)
-	init.Set("headers", hdr)
-	return jsResponse.New(w.bodyJS(method), init)
 }
 
 // bodyJS is the body as a Uint8Array, or null when there is none or the

@@ -64,26 +64,19 @@ var mjsFetch = func() js.Value {
 	return js.Global().Get("goBridgeFetch")
 }()
 
-// modes are the two ways to call handleRequest: with the Request alone, and
-// as worker.mjs does.
-var modes = []string{"direct", "worker.mjs"}
+// modes are the ways to call handleRequest: the one worker.mjs uses
+// (through glue.js's goBridgeFetch).
+var modes = []string{"worker.mjs"}
 
-func newTargetFor(h httpx.Handler, mode string) js.Value {
+func newTargetFor(h httpx.Handler, _ string) js.Value {
 	target := js.Global().Get("Object").New()
 	Register(target, h)
-	if mode == "worker.mjs" {
-		target.Set("fetch", mjsFetch.Call("bind", nil, target))
-	}
+	target.Set("fetch", mjsFetch.Call("bind", nil, target))
 	return target
 }
 
-// serveJS sends req through target as its mode does.
-func serveJS(target, req js.Value) js.Value {
-	if f := target.Get("fetch"); !f.IsUndefined() {
-		return f.Invoke(req)
-	}
-	return target.Call("handleRequest", req)
-}
+// serveJS sends req through target as worker.mjs does.
+func serveJS(target, req js.Value) js.Value { return target.Get("fetch").Invoke(req) }
 
 func newTarget(t *testing.T, mode string) js.Value {
 	t.Helper()

@@ -46,7 +46,6 @@ func New(ns js.Value) *Namespace {
 
 var (
 	jsObject = js.Global().Get("Object")
-	jsJSON   = js.Global().Get("JSON")
 
 	// getOptions is every Get's {type: "arrayBuffer"}, made once: KV only
 	// reads it.
@@ -99,29 +98,13 @@ func (n *Namespace) Put(ctx context.Context, key string, value []byte, opts kv.P
 	if opts.TTL > 0 {
 		ttl = int64((opts.TTL + time.Second - 1) / time.Second)
 	}
-	if a := kvAwaiter(); a != nil {
-		// glue.js builds the options: it parses the metadata and sets
-		// expirationTtl when ttl > 0.
-		var meta any // null: no metadata
-		if len(opts.Metadata) > 0 {
-			meta = string(opts.Metadata)
-		}
-		v, err := a.Call(ctx, n.ns, opNames["put"], key, jscall.BytesToJS(value), meta, ttl)
-		_, err = named(ctx, "put", v, err)
-		return err
-	}
-	jsOpts := jsObject.New()
+	// glue.js builds the options: it parses the metadata and sets
+	// expirationTtl when ttl > 0.
+	var meta any // null: no metadata
 	if len(opts.Metadata) > 0 {
-		meta, err := jscall.Call(jsJSON, "parse", string(opts.Metadata))
-		if err != nil {
-			return fmt.Errorf("cfkv: put: metadata: %w", err)
-		}
-		jsOpts.Set("metadata", meta)
+		meta = string(opts.Metadata)
 	}
-	if ttl > 0 {
-		jsOpts.Set("expirationTtl", ttl)
-	}
-	_, err = n.run(ctx, "put", key, jscall.BytesToJS(value), jsOpts)
+	_, err = n.run(ctx, "put", key, jscall.BytesToJS(value), meta, ttl)
 	return err
 }
 
@@ -155,11 +138,6 @@ func (n *Namespace) List(ctx context.Context, opts kv.ListOptions) (res kv.ListR
 		}
 		return kv.ListResult{}, err
 	}
-	if v.Type() == js.TypeObject { // without glue.js: the result itself
-		if v, err = jscall.Call(jsJSON, "stringify", v); err != nil {
-			return kv.ListResult{}, fmt.Errorf("cfkv: list: %w", err)
-		}
-	}
 	if v.Type() != js.TypeString {
 		return kv.ListResult{}, fmt.Errorf("cfkv: list: unexpected result %s", jscall.Describe(v))
 	}
@@ -182,8 +160,7 @@ func (n *Namespace) Delete(ctx context.Context, key string) (err error) {
 	return err
 }
 
-// kvAwaiter is glue.js's goKVAwaiter, nil without glue.js (syumai/workers'
-// own worker.mjs, as cfkvprobe's worker runs).
+// kvAwaiter is glue.js's goKVAwaiter, nil when glue.js is not loaded.
 var kvAwaiter = sync.OnceValue(func() *jscall.Awaiter { return jscall.NewAwaiter(KVAwaiterGlobal) })
 
 // opNames are the KV methods' names as JavaScript strings, made once rather
@@ -201,17 +178,18 @@ func init() {
 // over as a Uint8Array and a list's result as JSON text.
 const KVAwaiterGlobal = "goKVAwaiter"
 
-// run calls the namespace's method op with args and waits for its promise.
+// run calls the namespace's method op with args through glue.js's
+// goKVAwaiter and waits for its outcome.
 func (n *Namespace) run(ctx context.Context, op string, args ...any) (js.Value, error) {
-	if a := kvAwaiter(); a != nil {
-		v, err := a.Call(ctx, append([]any{n.ns, opNames[op]}, args...)...)
-		return named(ctx, op, v, err)
+	a := kvAwaiter()
+	if a == nil {
+		return js.Value{}, fmt.Errorf("cfkv: %s: %w", op, jscall.ErrNoGlue)
 	}
-	p, err := call(n.ns, op, args...)
-	if err != nil {
-		return js.Value{}, err
+	v, err := a.Call(ctx, append([]any{n.ns, opNames[op]}, args...)...)
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("cfkv: %s: %w", op, err)
 	}
-	return await(ctx, op, p)
+	return v, err
 }
 
 func (n *Namespace) check() error {
@@ -219,29 +197,6 @@ func (n *Namespace) check() error {
 		return ErrNoBinding
 	}
 	return nil
-}
-
-// await is jscall.Await, its errors (but ctx's) naming the operation.
-func await(ctx context.Context, op string, p js.Value) (js.Value, error) {
-	v, err := jscall.Await(ctx, p)
-	return named(ctx, op, v, err)
-}
-
-// named names op in an await's error, unless ctx ended it.
-func named(ctx context.Context, op string, v js.Value, err error) (js.Value, error) {
-	if err != nil && ctx.Err() == nil {
-		err = fmt.Errorf("cfkv: %s: %w", op, err)
-	}
-	return v, err
-}
-
-// call calls method on v, turning a JavaScript exception into an error.
-func call(v js.Value, method string, args ...any) (js.Value, error) {
-	res, err := jscall.Call(v, method, args...)
-	if err != nil {
-		err = fmt.Errorf("cfkv: %s: %w", method, err)
-	}
-	return res, err
 }
 
 // recoverJS turns a panic of syscall/js into an error naming op; it must be

@@ -312,9 +312,8 @@ func TestConcurrentAwaits(t *testing.T) {
 
 // TestMain loads worker/runtime/glue.js, the file worker.mjs imports, so that
 // KV calls go through its goKVAwaiter as in the Worker (Node, unlike
-// Workers, allows new Function). worker/jscall tests both ways of awaiting;
-// cfkv without glue.js runs against wrangler dev in worker/test/wranglertest
-// (cfkvprobe's worker is syumai/workers' own).
+// Workers, allows new Function); worker/test/wranglertest runs cfkv against
+// wrangler dev's KV (worker/test/kvprobe).
 func TestMain(m *testing.M) {
 	gluetest.Load()
 	if js.Global().Get(jscall.AwaiterGlobal).Type() != js.TypeFunction {

@@ -5,11 +5,13 @@ package cfqueue
 import (
 	"context"
 	"errors"
+	"os"
 	"syscall/js"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
 // fakeQueue is a Queue binding as the Workers runtime has one: send(body,
@@ -51,4 +53,11 @@ func TestSend(t *testing.T) {
 	if err := failing.Send(ctx, []byte("x"), 0); err == nil {
 		t.Error("a refused send returned nil")
 	}
+}
+
+// TestMain loads worker/runtime/glue.js, the file worker.mjs imports, whose
+// awaiter every await goes through.
+func TestMain(m *testing.M) {
+	gluetest.Load()
+	os.Exit(m.Run())
 }

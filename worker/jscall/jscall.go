@@ -18,12 +18,15 @@ import (
 // AwaiterGlobal is the global function worker/runtime/glue.js defines so that
 // an await costs one Go→JS call: given Go's settle callback it returns
 // (p, id) => void, which settles p and calls settle(id, value) when p is
-// fulfilled, settle(-id, reason) when it is rejected. Without it (Workers
-// forbid eval, so Go cannot define it) each await makes two js.FuncOf.
+// fulfilled, settle(-id, reason) when it is rejected. glue.js is the one
+// protocol at this boundary (Workers forbid eval, so Go cannot define it):
+// without it every await fails with ErrNoGlue.
 const AwaiterGlobal = "goPromiseAwaiter"
 
+// ErrNoGlue: worker/runtime/glue.js was not loaded, so there is no awaiter.
+var ErrNoGlue = errors.New("jscall: worker/runtime/glue.js is not loaded")
+
 var (
-	jsPromise    = js.Global().Get("Promise")
 	jsString     = js.Global().Get("String")
 	jsUint8Array = js.Global().Get("Uint8Array")
 )
@@ -100,13 +103,13 @@ func newAwaiter(name string) *Awaiter {
 // describing the reason; a done ctx is ctx.Err().
 //
 // Any number of goroutines may await at once: each call has its own buffered
-// channel (and, without the AwaiterGlobal, its own pair of callbacks); the
-// callbacks never block (the JavaScript event loop calls them), and a promise
-// that settles after its goroutine gave up leaves nothing behind.
+// channel; the shared callback never blocks (the JavaScript event loop calls
+// it), and a promise that settles after its goroutine gave up leaves nothing
+// behind.
 func Await(ctx context.Context, p js.Value) (js.Value, error) {
 	awaiter.once.Do(setupSettle)
 	if awaiter.fn == nil {
-		return awaitFuncs(ctx, p)
+		return js.Value{}, ErrNoGlue
 	}
 	return awaiter.fn.Call(ctx, p)
 }
@@ -157,40 +160,6 @@ func wait(ctx context.Context, ch <-chan settled, gaveUp func()) (js.Value, erro
 		}
 		return js.Value{}, ctx.Err()
 	}
-}
-
-// awaitFuncs is Await with a pair of callbacks of its own, which release
-// themselves when the promise settles, also when the awaiting goroutine has
-// given up because ctx was done.
-func awaitFuncs(ctx context.Context, p js.Value) (js.Value, error) {
-	ch := make(chan settled, 1)
-	var onFulfilled, onRejected js.Func
-	release := func() {
-		onFulfilled.Release()
-		onRejected.Release()
-	}
-	settle := func(rejected bool) js.Func {
-		return js.FuncOf(func(_ js.Value, args []js.Value) any {
-			release()
-			v := js.Undefined()
-			if len(args) > 0 {
-				v = args[0]
-			}
-			ch <- settled{v: v, rejected: rejected}
-			return nil
-		})
-	}
-	onFulfilled, onRejected = settle(false), settle(true)
-	// Promise.resolve accepts promises, thenables and plain values alike.
-	resolved, err := Call(jsPromise, "resolve", p)
-	if err == nil {
-		_, err = Call(resolved, "then", onFulfilled, onRejected)
-	}
-	if err != nil {
-		release()
-		return js.Value{}, err
-	}
-	return wait(ctx, ch, nil)
 }
 
 // Call calls method on v, turning a thrown exception (or a v without such a

@@ -15,50 +15,23 @@ import (
 	"github.com/chatwidget/identity/worker/runtime/gluetest"
 )
 
-// glueAwaiter is goPromiseAwaiter from worker/runtime/glue.js, the file
-// worker.mjs imports (Node, unlike Workers, allows new Function).
-var glueAwaiter = func() js.Value {
-	gluetest.Load()
-	a := js.Global().Get(AwaiterGlobal)
-	js.Global().Delete(AwaiterGlobal)
-	js.Global().Delete("goBridgeFetch")
-	return a
-}()
+func init() { gluetest.Load() }
 
-// useAwaiter defines or removes the AwaiterGlobal; no await may be under way.
-func useAwaiter(on bool) {
-	if on {
-		js.Global().Set(AwaiterGlobal, glueAwaiter)
-	} else {
-		js.Global().Delete(AwaiterGlobal)
+// withGlue runs f with glue.js's awaiter and checks that it left nothing
+// waiting.
+func withGlue(t *testing.T, f func(t *testing.T)) {
+	f(t)
+	if awaiter.fn == nil {
+		t.Fatal("the awaiter was not used")
 	}
-	awaiter.once = sync.Once{}
-}
-
-// eitherWay runs f without the AwaiterGlobal (a pair of callbacks per
-// await), then with glue.js's (one shared callback), and checks that the
-// shared one was used and left nothing waiting.
-func eitherWay(t *testing.T, f func(t *testing.T)) {
-	t.Run("funcs", func(t *testing.T) {
-		useAwaiter(false)
-		f(t)
-	})
-	t.Run("awaiter", func(t *testing.T) {
-		useAwaiter(true)
-		defer useAwaiter(false)
-		f(t)
-		if awaiter.fn == nil {
-			t.Fatal("the awaiter was not used")
-		}
-		// A late settlement of a waiter that gave up arrives on a later
-		// turn: let it come, then nothing may be left.
-		time.Sleep(80 * time.Millisecond)
-		awaiter.mu.Lock()
-		defer awaiter.mu.Unlock()
-		if n := len(awaiter.waiting); n != 0 {
-			t.Fatalf("%d awaits left waiting", n)
-		}
-	})
+	// A late settlement of a waiter that gave up arrives on a later turn:
+	// let it come, then nothing may be left.
+	time.Sleep(80 * time.Millisecond)
+	awaiter.mu.Lock()
+	defer awaiter.mu.Unlock()
+	if n := len(awaiter.waiting); n != 0 {
+		t.Fatalf("%d awaits left waiting", n)
+	}
 }
 
 var js0 = js.Global().Get("Function")
@@ -68,7 +41,7 @@ var js0 = js.Global().Get("Function")
 var later = js0.New(`return (v, reject, ms) => new Promise((ok, no) => setTimeout(() => reject ? no(v) : ok(v), ms));`).Invoke()
 
 func TestAwait(t *testing.T) {
-	eitherWay(t, func(t *testing.T) {
+	withGlue(t, func(t *testing.T) {
 		ctx := context.Background()
 		v, err := Await(ctx, later.Invoke("hello", false, 1))
 		if err != nil || v.String() != "hello" {
@@ -90,7 +63,7 @@ func TestAwait(t *testing.T) {
 }
 
 func TestAwaitContext(t *testing.T) {
-	eitherWay(t, func(t *testing.T) {
+	withGlue(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		if _, err := Await(ctx, later.Invoke(1, false, 1)); !errors.Is(err, context.Canceled) {
@@ -111,7 +84,7 @@ func TestAwaitContext(t *testing.T) {
 }
 
 func TestConcurrentAwaits(t *testing.T) {
-	eitherWay(t, func(t *testing.T) {
+	withGlue(t, func(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)
 		for i := range 100 {
@@ -186,16 +159,9 @@ func TestDescribe(t *testing.T) {
 // BenchmarkAwait is one await of a promise settled on the next turn.
 func BenchmarkAwait(b *testing.B) {
 	next := js0.New(`return () => new Promise((r) => setImmediate(() => r(1)));`).Invoke()
-	for _, on := range []bool{false, true} {
-		useAwaiter(on)
-		name := map[bool]string{false: "funcs", true: "awaiter"}[on]
-		b.Run(name, func(b *testing.B) {
-			for b.Loop() {
-				if _, err := Await(context.Background(), next.Invoke()); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	for b.Loop() {
+		if _, err := Await(context.Background(), next.Invoke()); err != nil {
+			b.Fatal(err)
+		}
 	}
-	useAwaiter(false)
 }

@@ -3,9 +3,11 @@
 package webcrypto_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/chatwidget/identity/internal/token/enginetest"
+	"github.com/chatwidget/identity/worker/runtime/gluetest"
 	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
@@ -18,4 +20,11 @@ func TestEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	enginetest.Run(t, e)
+}
+
+// TestMain loads worker/runtime/glue.js, the file worker.mjs imports, whose
+// awaiter every await goes through.
+func TestMain(m *testing.M) {
+	gluetest.Load()
+	os.Exit(m.Run())
 }
