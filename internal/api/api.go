@@ -2,13 +2,13 @@ package api
 
 import (
 	"fmt"
-	"github.com/chatwidget/identity/internal/httpx"
 	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/outbound"

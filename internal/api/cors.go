@@ -1,9 +1,9 @@
 package api
 
 import (
-	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
 
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 )
 

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"github.com/chatwidget/identity/internal/httpx"
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/store"
 )

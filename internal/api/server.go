@@ -2,15 +2,14 @@ package api
 
 import (
 	"encoding/json"
-
-	"github.com/chatwidget/identity/internal/conc"
-	"github.com/chatwidget/identity/internal/httpx"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/internal/conc"
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 )

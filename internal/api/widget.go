@@ -3,8 +3,8 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"github.com/chatwidget/identity/internal/httpx"
 
+	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/store"
