@@ -1,7 +1,7 @@
 package webhook
 
 import (
-	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -132,14 +132,25 @@ func isLoopback(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, ok := parseIP(host)
+	return ok && ip.IsLoopback()
+}
+
+// parseIP reads an address literal, an IPv4-mapped IPv6 one as its IPv4
+// address (as net.ParseIP does; net/netip because net does not build under
+// TinyGo).
+func parseIP(host string) (netip.Addr, bool) {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ip.Unmap(), true
 }
 
 // isInternal: an address literal no public receiver has, or a name that
 // resolves only inside a network.
 func isInternal(host string) bool {
-	if ip := net.ParseIP(host); ip != nil {
+	if ip, ok := parseIP(host); ok {
 		return ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()
 	}
 	return strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") || !strings.Contains(strings.Trim(host, "."), ".")

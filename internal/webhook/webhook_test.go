@@ -109,6 +109,7 @@ func TestValidateURL(t *testing.T) {
 		{"http://localhost:9999/hook", true},
 		{"https://localhost:9999/hook", true},
 		{"http://[::1]:9999/hook", true},
+		{"http://[::ffff:127.0.0.1]:9999/hook", true},
 		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-len("https://example.com/")), false},
 	}
 	for _, c := range ok {
@@ -132,6 +133,11 @@ func TestValidateURL(t *testing.T) {
 		{"https://192.168.1.1/hook", false},
 		{"https://169.254.169.254/latest", false},
 		{"https://[fd00::1]/x", false},
+		// IPv4-mapped IPv6 literals are their IPv4 address.
+		{"https://[::ffff:127.0.0.1]/x", false},
+		{"https://[::ffff:10.0.0.1]/x", false},
+		{"https://[::ffff:a9fe:a9fe]/latest", false},
+		{"https://[fe80::1%25eth0]/x", false},
 		{"https://0.0.0.0/x", false},
 		{"https://intranet/x", false},
 		{"https://printer.local/x", false},
