@@ -518,3 +518,28 @@ func TestWrongMethodSendsAllow(t *testing.T) {
 		})
 	}
 }
+
+// A body nested deeper than jsonread.MaxDepth in a field the route reads is
+// invalid_request naming the field (encoding/json would recurse once per
+// level, which overflows the worker's fixed TinyGo stack); nested as deep in
+// an unknown field, which is ignored and never decoded, it is accepted.
+func TestDeepNesting(t *testing.T) {
+	w := newWorld(t)
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+	for _, rt := range w.bodyRoutes() {
+		valid := strings.TrimSuffix(strings.TrimSpace(rt.valid), "}")
+		t.Run(rt.name, func(t *testing.T) {
+			sep, key := ",", "custom_data" // for a valid body of {}
+			if strings.TrimSpace(valid) == "{" {
+				sep = ""
+			} else {
+				// Every other route's valid body starts with a field it reads.
+				key, _, _ = strings.Cut(strings.TrimPrefix(valid, `{"`), `"`)
+			}
+			if r := w.call(rt, valid+sep+`"zz_unknown":`+deep+`}`); r.Status >= 300 {
+				t.Errorf("deep unknown field: %d %s", r.Status, r.Raw)
+			}
+			w.refused(t, 400, "invalid_request", func() resp { return w.call(rt, `{"`+key+`":`+deep+`}`) })
+		})
+	}
+}

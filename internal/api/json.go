@@ -83,6 +83,13 @@ func decodeJSON(body []byte, v any) error {
 	trimmed, err := jsonread.Strict(trimmed, fieldsOf(v).has)
 	if err != nil {
 		var se *jsonread.StrictError
+		if errors.As(err, &se) && se.Deep {
+			field := se.Key
+			if field == "" {
+				field = "body"
+			}
+			return identity.Invalid(field, "is nested deeper than %d levels.", jsonread.MaxDepth)
+		}
 		if errors.As(err, &se) && se.Key != "" && json.Valid(body) {
 			return identity.Errorf(identity.CodeInvalidJSON, "The request body repeats a key: each key may appear once in an object.")
 		}

@@ -197,6 +197,9 @@ func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 	}
 	if _, err := jsonread.Strict(raw, nil); err != nil {
 		var se *jsonread.StrictError
+		if errors.As(err, &se) && se.Deep {
+			return nil, Invalid(field, "must be nested at most %d levels (got more than %d).", MaxCustomDataDepth, jsonread.MaxDepth)
+		}
 		if errors.As(err, &se) && se.Key != "" {
 			return nil, Errorf(CodeInvalidJSON, "%s repeats a key: each key may appear once in an object.", field)
 		}

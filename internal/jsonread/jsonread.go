@@ -435,3 +435,30 @@ func appendEscapedRune(out, b []byte, j int, rr rune) ([]byte, int) {
 	}
 	return utf8.AppendRune(out, rr), j
 }
+
+// Depth returns how deep containers nest in b (0 for a scalar, 1 for [] or
+// {}), strings and their escapes passed over; it does not check that b is
+// JSON. Those who hand b to encoding/json use it to refuse what nests deeper
+// than MaxDepth first.
+func Depth(b []byte) int {
+	depth, most, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			most = max(most, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return most
+}

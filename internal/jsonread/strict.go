@@ -2,16 +2,32 @@ package jsonread
 
 import (
 	"bytes"
+	"strconv"
 	"unicode/utf8"
 )
 
 // StrictError is why Strict refused a text: Key is the repeated key, ""
-// when the text is not JSON.
+// when the text is not JSON; or, when Deep, the text nests containers
+// deeper than MaxDepth, and Key is the outer object's member that does
+// ("" when the text is not an object or keep is nil).
 type StrictError struct {
-	Key string
+	Key  string
+	Deep bool
 }
 
+// MaxDepth is how deep Strict lets containers nest in what it keeps (the
+// outer value is level 1). encoding/json, which decodes what Strict passes,
+// recurses once per level into a map, a slice or an interface, up to 10,000
+// levels; under TinyGo a goroutine's stack is fixed (the worker's 64 KB
+// overflows at a few thousand levels, which traps the instance), so no
+// request may nest deeper than this. No field of the API nests deeper than
+// custom_data's 3 levels.
+const MaxDepth = 32
+
 func (e *StrictError) Error() string {
+	if e.Deep {
+		return "jsonread: nested deeper than " + strconv.Itoa(MaxDepth) + " levels"
+	}
 	if e.Key == "" {
 		return "jsonread: invalid JSON"
 	}
@@ -33,8 +49,12 @@ func (e *StrictError) Error() string {
 // are: callers decode them into maps, whose keys encoding/json matches
 // exactly.
 //
-// It walks b once, without recursion (nesting is bounded only by b's
-// length) and without recover, so it runs anywhere the widget runs.
+// Containers nested deeper than MaxDepth are refused (a Deep error), but in
+// the members of the outer object that keep drops, which encoding/json never
+// sees.
+//
+// It walks b once, without recursion and without recover, so it runs
+// anywhere the widget runs.
 func Strict(b []byte, keep func(key []byte) bool) (out []byte, err error) {
 	st := strict{r: Reader{b: b}, keep: keep}
 	st.stack = st.stackBuf[:0]
@@ -51,9 +71,10 @@ type strict struct {
 	keys  [][]byte
 	kept  [][2]int // spans of the outer object's members kept
 	// where the outer object's current member starts and whether it is kept
-	member  int
-	keepIt  bool
-	dropped bool // whether a member of the outer object was dropped
+	member    int
+	keepIt    bool
+	memberKey []byte // the outer object's current member's key
+	dropped   bool   // whether a member of the outer object was dropped
 
 	stackBuf [8]strictFrame
 	keysBuf  [32][]byte
@@ -78,6 +99,13 @@ func (st *strict) run() ([]byte, error) {
 			return bad()
 		}
 		closed := false
+		if c := b[r.i]; (c == '{' || c == '[') && len(st.stack) >= MaxDepth && !st.inDropped() {
+			e := &StrictError{Deep: true}
+			if st.keep != nil {
+				e.Key = string(st.memberKey)
+			}
+			return nil, e
+		}
 		switch c := b[r.i]; {
 		case c == '{':
 			r.i++
@@ -155,6 +183,12 @@ func (st *strict) run() ([]byte, error) {
 	}
 }
 
+// inDropped reports whether the value being read is in a member of the outer
+// object that keep drops.
+func (st *strict) inDropped() bool {
+	return st.keep != nil && len(st.stack) > 0 && st.stack[0].obj && !st.keepIt
+}
+
 func (st *strict) pop() {
 	f := st.stack[len(st.stack)-1]
 	if f.obj {
@@ -178,7 +212,7 @@ func (st *strict) key() error {
 		return &StrictError{Key: string(k)}
 	}
 	if len(st.stack) == 1 && st.keep != nil {
-		st.member, st.keepIt = start, st.keep(k)
+		st.member, st.keepIt, st.memberKey = start, st.keep(k), k
 		st.dropped = st.dropped || !st.keepIt
 	}
 	if !r.Byte(':') {

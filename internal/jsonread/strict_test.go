@@ -66,10 +66,70 @@ func uniqueKeys(b []byte) (dup string, ok bool) {
 	}
 }
 
+// unmarshalNumbers is json.Unmarshal into an interface with numbers kept as
+// json.Number: as float64, 1e400 would not decode, yet it is JSON.
+func unmarshalNumbers(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one value")
+	}
+	return v, nil
+}
+
 func keepEven(k []byte) bool { return len(k)%2 == 0 }
+
+// keptDepth is how deep b nests once the outer object's members that
+// keepEven drops are gone; 0 when b is not JSON.
+func keptDepth(b []byte) int {
+	v, err := unmarshalNumbers(b)
+	if err != nil {
+		return 0
+	}
+	if m, ok := v.(map[string]any); ok {
+		for k := range m {
+			if !keepEven([]byte(k)) {
+				delete(m, k)
+			}
+		}
+	}
+	var depth func(v any) int
+	depth = func(v any) int {
+		d := 0
+		switch v := v.(type) {
+		case map[string]any:
+			for _, e := range v {
+				d = max(d, depth(e))
+			}
+		case []any:
+			for _, e := range v {
+				d = max(d, depth(e))
+			}
+		default:
+			return 0
+		}
+		return d + 1
+	}
+	return depth(v)
+}
 
 func checkStrict(t *testing.T, b []byte) {
 	out, err := jsonread.Strict(b, keepEven)
+	if se := (*jsonread.StrictError)(nil); errors.As(err, &se) && se.Deep {
+		// Of a text that is both too deep and not JSON (or repeating a
+		// key), either verdict will do.
+		if _, ok := uniqueKeys(b); ok && keptDepth(b) <= jsonread.MaxDepth {
+			t.Fatalf("Strict(%q): %v, but it nests %d levels in what it keeps", b, err, keptDepth(b))
+		}
+		return
+	}
+	if err == nil && keptDepth(b) > jsonread.MaxDepth {
+		t.Fatalf("Strict(%q) accepted %d levels in what it keeps", b, keptDepth(b))
+	}
 	dup, ok := uniqueKeys(b)
 	if (err == nil) != ok {
 		t.Fatalf("Strict(%q) = %v, want ok %v (dup %q)", b, err, ok, dup)
@@ -82,8 +142,8 @@ func checkStrict(t *testing.T, b []byte) {
 		}
 		return
 	}
-	var want, got any
-	if json.Unmarshal(b, &want) != nil {
+	want, err := unmarshalNumbers(b)
+	if err != nil {
 		t.Fatalf("Strict accepted %q", b)
 	}
 	if m, ok := want.(map[string]any); ok {
@@ -93,7 +153,7 @@ func checkStrict(t *testing.T, b []byte) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out, &got); err != nil || !reflect.DeepEqual(got, want) {
+	if got, err := unmarshalNumbers(out); err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Strict(%q) = %q (%v), want the value %v", b, out, err, want)
 	}
 }
@@ -107,6 +167,43 @@ var strictCases = []string{
 	`[1,2,]`, `{"a":[1,{"b":[]}],"cd":{"e":{}},"ef":"}"}`, `{"":1,"":2}`, `{"k\"":1,"k\\":2}`, `{"a":"` + "\x01" + `"}`,
 	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18,"a":19}`,
 	strings.Repeat("[", 600) + strings.Repeat("]", 600),
+	strings.Repeat("[", 32) + strings.Repeat("]", 32), strings.Repeat("[", 33) + strings.Repeat("]", 33),
+	`{"ab":` + strings.Repeat("[", 31) + strings.Repeat("]", 31) + `}`, `{"ab":` + strings.Repeat("[", 32) + strings.Repeat("]", 32) + `}`,
+	`{"odd":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `,"ab":1}`,
+	`{"ab":` + strings.Repeat("[", 600) + `}`,
+}
+
+// Strict refuses what nests deeper than MaxDepth, naming the outer member
+// that does, but in members keep drops (encoding/json never sees them).
+func TestStrictDepth(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	for _, c := range []struct {
+		in   string
+		keep func([]byte) bool
+		key  string // "" = accepted
+		deep bool
+	}{
+		{deep(jsonread.MaxDepth), nil, "", false},
+		{deep(jsonread.MaxDepth + 1), nil, "", true},
+		{`{"ab":` + deep(jsonread.MaxDepth-1) + `}`, keepEven, "", false},
+		{`{"ab":` + deep(jsonread.MaxDepth) + `}`, keepEven, "ab", true},
+		{`{"abc":` + deep(5000) + `,"ab":1}`, keepEven, "", false},
+		{`{"ab":1,"cd":[` + strings.Repeat("[", 9000) + `}`, keepEven, "cd", true},
+	} {
+		_, err := jsonread.Strict([]byte(c.in), c.keep)
+		var se *jsonread.StrictError
+		switch {
+		case !c.deep && err != nil:
+			t.Errorf("Strict(%.40s…) = %v, want it accepted", c.in, err)
+		case c.deep && (!errors.As(err, &se) || !se.Deep || se.Key != c.key):
+			t.Errorf("Strict(%.40s…) = %#v, want Deep naming %q", c.in, err, c.key)
+		}
+	}
+	for in, want := range map[string]int{`1`: 0, `[]`: 1, `{"a":[{}]}`: 3, `["[[[", "\"[["]`: 1, `[[]`: 2, `]]]`: 0} {
+		if got := jsonread.Depth([]byte(in)); got != want {
+			t.Errorf("Depth(%s) = %d, want %d", in, got, want)
+		}
+	}
 }
 
 func TestStrict(t *testing.T) {

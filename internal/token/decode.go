@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 
 	"github.com/chatwidget/identity/internal/jsonread"
@@ -47,7 +48,16 @@ func (s *Service) withKey(d decoded, h header) (decoded, error) {
 }
 
 // decodeWithParser is decode's reading through golang-jwt's parser.
+//
+// The parser decodes the header into a map and the claims (aud into an
+// interface) with encoding/json, which recurses once per level of nesting:
+// a token whose header or claims nest deeper than jsonread.MaxDepth would
+// overflow the worker's fixed TinyGo stack, so it is refused first, as
+// malformed.
 func (s *Service) decodeWithParser(token string) (decoded, header, error) {
+	if tooDeep(token) {
+		return decoded{}, header{}, fmt.Errorf("%w: its JSON nests deeper than %d levels", jwt.ErrTokenMalformed, jsonread.MaxDepth)
+	}
 	c := new(Claims)
 	t, parts, err := s.parser.ParseUnverified(token, c)
 	if err != nil {
@@ -56,6 +66,20 @@ func (s *Service) decodeWithParser(token string) (decoded, header, error) {
 	// parts[0] and parts[1] are consecutive in token: the signing input is
 	// the token up to its second dot.
 	return decoded{claims: c, signed: token[:len(parts[0])+1+len(parts[1])], sig: t.Signature}, headerOf(t), nil
+}
+
+// tooDeep reports whether the header or the claims of token, as base64
+// (padded or not) decodes them, nest deeper than jsonread.MaxDepth. A part
+// that does not decode is left to the parser to refuse.
+func tooDeep(token string) bool {
+	parts := strings.SplitN(token, ".", 3)
+	for _, p := range parts[:min(2, len(parts))] {
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(p, "="))
+		if err == nil && jsonread.Depth(b) > jsonread.MaxDepth {
+			return true
+		}
+	}
+	return false
 }
 
 // strictB64 is golang-jwt's decoding under WithStrictDecoding.

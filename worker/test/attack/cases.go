@@ -76,7 +76,7 @@ func Cases() []Case {
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
-		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(),
+		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
 	} {
 		cs = append(cs, part...)
 	}

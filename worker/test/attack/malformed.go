@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,11 +10,13 @@ import (
 // The classes of requests that cannot be understood (issue 19): escapes
 // that are not valid percent-encoding in the path and the query of every
 // route, with and without credentials, OPTIONS too; JSON bodies whose keys
-// differ from the contract's only in case; JSON bodies that repeat a key.
+// differ from the contract's only in case; JSON bodies that repeat a key;
+// JSON nested thousands of levels deep, in bodies and in tokens.
 const (
 	ClassMalformedEscape = "malformed-escape"
 	ClassJSONKeyCase     = "json-key-case"
 	ClassJSONKeyRepeated = "json-key-repeated"
+	ClassJSONDeep        = "json-nested-deep"
 	invalidRequest       = "invalid_request"
 	invalidJSON          = "invalid_json"
 )
@@ -302,6 +305,58 @@ func jsonKeyRepeatedCases() []Case {
 			cs = append(cs, Case{Class: ClassJSONKeyRepeated, Name: br.name + ": " + v.name, Want: refusal(400, invalidJSON),
 				Req: func(f *Fixture) Request { return br.req(f, v.body(f)) }})
 		}
+	}
+	return cs
+}
+
+// jsonDeepCases nest a field of every body, and the header and claims of a
+// token, thousands of levels deep: encoding/json would recurse once per
+// level, which overflows the worker's fixed TinyGo stack and traps its
+// instance; each is refused as a bad request instead (jsonread.MaxDepth).
+func jsonDeepCases() []Case {
+	arrays := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	objects := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	fields := map[string][]string{
+		"POST /v1/admin/orgs":                      {"name", "allowed_origins"},
+		"POST /v1/users/authenticate":              {"user_id", "custom_data"},
+		"POST /v1/users/revoke":                    {"user_id"},
+		"POST /v1/sessions/{A1's}/messages":        {"content"},
+		"POST /v1/widget/contacts":                 {"device_id", "custom_data"},
+		"POST /v1/widget/sessions":                 {"external_id", "custom_data"},
+		"POST /v1/widget/sessions/{A1's}/messages": {"content"},
+	}
+	var cs []Case
+	for _, br := range bodyRoutes() {
+		for _, field := range fields[br.name] {
+			for _, v := range []struct{ name, value string }{
+				{"5,000 arrays deep", arrays(5000)},
+				{"33 objects deep", objects(33)},
+			} {
+				body := fmt.Sprintf(`{%q:%s}`, field, v.value)
+				if field == "custom_data" {
+					body = fmt.Sprintf(`{"custom_data":{"a":%s}}`, v.value)
+				}
+				cs = append(cs, Case{Class: ClassJSONDeep, Name: br.name + ": " + field + " " + v.name, Want: refusal(400, invalidRequest),
+					Req: func(f *Fixture) Request { return br.req(f, body) }})
+			}
+		}
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	for _, v := range []struct {
+		name string
+		tok  func(f *Fixture) string
+	}{
+		{"a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
+			_, p, s := jwtParts(f.CA1)
+			return enc([]byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"x":%s}`, f.KID, arrays(5000)))) + "." + p + "." + s
+		}},
+		{"a token whose aud nests 5,000 arrays deep", func(f *Fixture) string {
+			h, _, s := jwtParts(f.CA1)
+			return h + "." + enc([]byte(`{"sub":"x","aud":`+arrays(5000)+`}`)) + "." + s
+		}},
+	} {
+		cs = append(cs, Case{Class: ClassJSONDeep, Name: v.name + ": GET /v1/widget/me", Want: refusal(401, invalidToken),
+			Req: func(f *Fixture) Request { return widgetReq("GET", "/v1/widget/me", f.A.WidgetToken, v.tok(f), "") }})
 	}
 	return cs
 }
