@@ -48,11 +48,15 @@ func main() {
 	runtime := js.Global().Get("context")
 	env := runtime.Get("env")
 	h, jobs := handler(env, logger)
-	bridge.Register(runtime.Get("binding"), h)
+	bridge.Register(runtime.Get("binding"), testRoutes(h))
 	bridge.RegisterQueue(runtime.Get("binding"), jobs)
 	ready()
 	select {}
 }
+
+// testRoutes adds the routes of a test build (trap.go, -tags traproute) in
+// front of h; the worker itself has none.
+var testRoutes = func(h httpx.Handler) httpx.Handler { return h }
 
 // ready tells worker.mjs that handleRequest is registered: the import that
 // workers-assets-gen's glue provides.

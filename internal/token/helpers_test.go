@@ -1,10 +1,15 @@
 package token
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"hash"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +102,36 @@ func sign(t testing.TB, method jwt.SigningMethod, key any, header map[string]any
 func signEd(t testing.TB, b byte, header map[string]any, claims jwt.MapClaims) string {
 	t.Helper()
 	return sign(t, jwt.SigningMethodEdDSA, testKey(b), header, claims)
+}
+
+// forge signs claims under header {"alg": alg, "kid": "a1", "typ": "JWT"}
+// with sig, without golang-jwt: the worker links golang-jwt with EdDSA only
+// (the Makefile's jwt-eddsa), and these tests run against that package too.
+func forge(t testing.TB, alg string, sig func(input []byte) []byte, claims jwt.MapClaims) string {
+	t.Helper()
+	input := seg(t, map[string]any{"alg": alg, "kid": "a1", "typ": "JWT"}) + "." + seg(t, claims)
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig([]byte(input)))
+}
+
+// hmacSHA is HS256's or HS512's signature with key.
+func hmacSHA(h func() hash.Hash, key []byte) func([]byte) []byte {
+	return func(input []byte) []byte {
+		m := hmac.New(h, key)
+		m.Write(input)
+		return m.Sum(nil)
+	}
+}
+
+// es256 is ES256's signature with key: r and s, 32 bytes each.
+func es256(key *ecdsa.PrivateKey) func([]byte) []byte {
+	return func(input []byte) []byte {
+		d := sha256.Sum256(input)
+		r, s, err := ecdsa.Sign(rand.Reader, key, d[:])
+		if err != nil {
+			panic(err)
+		}
+		return append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	}
 }
 
 // seg is the base64url (no padding) JSON encoding of v.

@@ -18,8 +18,12 @@
 //
 // Each request runs in a goroutine of its own (one that served an earlier
 // request: conc.Go) with its own context; nothing about a request is
-// kept in package state. A panic in a handler answers that
-// request with a 500 and leaves the instance serving.
+// kept in package state. Under Go's compiler a panic in a handler answers
+// that request with a 500 and leaves the instance serving. Under TinyGo,
+// which builds the worker and cannot recover on WebAssembly, a panic traps
+// the instance: worker/runtime/worker.mjs then answers every request in
+// flight with the same 500 (internalErrorBody) and serves the next from a
+// fresh instance.
 package bridge
 
 import (
@@ -59,6 +63,9 @@ var (
 // Request and Response field by field. glue.js is the one caller: any other
 // call gets a rejected Promise.
 func Register(target js.Value, h httpx.Handler) {
+	// glue.js answers with it for the requests in flight when the instance
+	// traps (worker/runtime/worker.mjs): the API's 500, written in one place.
+	target.Set("internalErrorBody", internalBody)
 	target.Set("handleRequest", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 {
 			return jsPromise.Call("reject", jsError.New("handleRequest: no request"))

@@ -60,11 +60,60 @@
     return h;
   }
 
+  // inFlight calls start(settle) with a settle that runs once, and until
+  // then watches binding.dead, which worker.mjs sets when the instance traps:
+  // fail then answers the call, from a timer of its own. Its own, because
+  // workerd settles a promise only in the request that made it: settled
+  // from the call that trapped (another request's), it would be cancelled
+  // as hung. binding.inflight holds the calls not yet answered (worker.mjs
+  // counts them when it logs a trap).
+  function inFlight(binding, start, fail) {
+    return new Promise((resolve, reject) => {
+      let done = false;
+      let timer;
+      const settle = (f) => (...args) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        binding.inflight?.delete(settle);
+        f(resolve, reject, ...args);
+      };
+      const failNow = settle((resolve, reject, e) => fail(resolve, reject, e));
+      const trapped = () => failNow(new Error("the Go instance trapped"));
+      const watch = () => {
+        timer = setTimeout(() => (binding.dead ? trapped() : watch()), trapPollMs);
+      };
+      binding.inflight?.add(settle);
+      start(settle);
+      if (binding.dead) trapped();
+      else if (!done) watch();
+    });
+  }
+
+  // How often a call in flight looks whether its instance trapped: the most
+  // a trap delays the 500 of the requests it took.
+  const trapPollMs = 20;
+
+  // The API's 500 (binding.internalErrorBody, which worker/bridge sets from
+  // internal/api, the one place it is written).
+  function internalError(binding) {
+    return new Response(binding.internalErrorBody, { status: 500, headers: { "content-type": "application/json; charset=utf-8" } });
+  }
+
   globalThis.goBridgeFetch = async (binding, req) => {
     const head = requestHead(req);
     const body = await requestBody(req);
-    return new Promise((resolve, reject) =>
-      binding.handleRequest(req, head, body, (status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) })), reject),
+    return inFlight(
+      binding,
+      (settle) =>
+        binding.handleRequest(
+          req,
+          head,
+          body,
+          settle((resolve, _, status, headers, body) => resolve(new Response(body, { status, headers: responseHeaders(headers) }))),
+          settle((_, reject, e) => reject(e)),
+        ),
+      (resolve) => resolve(internalError(binding)),
     );
   };
 
@@ -122,7 +171,18 @@
     // continuation, which runs in this batch's context: the Go side may
     // call respond from a callback of another request, whose context
     // ack() and retry() do not belong to.
-    return new Promise((resolve, reject) => binding.handleQueue(ids, bodies, attempts, resolve, reject)).then((outcomes) => {
+    return inFlight(
+      binding,
+      (settle) =>
+        binding.handleQueue(
+          ids,
+          bodies,
+          attempts,
+          settle((resolve, _, outcomes) => resolve(outcomes)),
+          settle((_, reject, e) => reject(e)),
+        ),
+      (_, reject, e) => reject(e),
+    ).then((outcomes) => {
       const o = outcomes === "" ? [] : String(outcomes).split(",");
       msgs.forEach((m, i) => {
         const d = i < o.length ? Number(o[i]) : 0;

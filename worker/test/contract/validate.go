@@ -127,7 +127,7 @@ type checkedRequest struct {
 var statusResponse = map[int]string{
 	400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
 	405: "MethodNotAllowed", 409: "Conflict", 413: "PayloadTooLarge",
-	429: "RateLimited", 503: "Unavailable",
+	429: "RateLimited", 500: "Internal", 503: "Unavailable",
 }
 
 // request matches req (whose body is payload) to its operation and

@@ -64,6 +64,10 @@ type Options struct {
 	// node_modules there so that the worker's npm imports resolve when
 	// wrangler bundles it, and does not require `make build`.
 	AppDir string
+	// AppWasm, when set, replaces build/app.wasm in the snapshot of build/:
+	// the worker built another way (`make trap-worker`, say) through the
+	// same runtime.
+	AppWasm string
 	// ReadyPath is the path Start requests until the server answers (any
 	// status); "" means /__wranglertest/ready, which reaches the worker, so
 	// the worker has had its first request when Start returns. A path that
@@ -157,6 +161,8 @@ type launchConfig struct {
 	// whole copies all of srcDir (Options.AppDir) instead of wrangler.toml
 	// and build/, and links root's node_modules into the copy.
 	whole bool
+	// appWasm, when set, replaces build/app.wasm in the copy.
+	appWasm string
 }
 
 // snapshot copies wrangler.toml and build/ into a new temp dir and returns
@@ -191,6 +197,11 @@ func snapshot(cfg launchConfig) (dir string, err error) {
 	}
 	if err := copyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
 		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
+	}
+	if cfg.appWasm != "" {
+		if err := copyFile(cfg.appWasm, filepath.Join(dir, "build", "app.wasm")); err != nil {
+			return "", fmt.Errorf("AppWasm: %w", err)
+		}
 	}
 	return dir, nil
 }
@@ -262,6 +273,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return start(ctx, opts, launchConfig{root: root, srcDir: root})
 }
 
+// MakeWasm builds a worker program as the worker is built, through the
+// Makefile's target that writes it where its variable outVar says:
+// MakeWasm("trap-worker", "TRAP_OUT", dir+"/app.wasm"), say. It needs
+// `make build` first (the TinyGo toolchain and the trimmed golang-jwt).
+func MakeWasm(target, outVar, out string) error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("make", "--no-print-directory", target, outVar+"="+out)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("make %s: %w\n%s", target, err, b)
+	}
+	return nil
+}
+
 func checkBuilt(root string) error {
 	if _, err := os.Stat(wranglerJS(root)); err != nil {
 		return fmt.Errorf("%w: %s is missing: run `npm ci` (or `make build`) in %s", ErrNotBuilt, wranglerJS(root), root)
@@ -279,6 +307,10 @@ func wranglerJS(root string) string {
 }
 
 func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error) {
+	if opts.AppWasm != "" && cfg.whole {
+		return nil, errors.New("wranglertest: AppWasm replaces build/app.wasm; with AppDir, put it in the directory")
+	}
+	cfg.appWasm = opts.AppWasm
 	appDir, err := snapshot(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotBuilt, err)

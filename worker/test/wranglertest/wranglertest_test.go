@@ -359,10 +359,8 @@ func buildProbe(t *testing.T, root, dir string) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command("make", "--no-print-directory", "probe", "PROBE_OUT="+filepath.Join(out, "app.wasm"))
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the probe worker: %v\n%s", err, b)
+	if err := MakeWasm("probe", "PROBE_OUT", filepath.Join(out, "app.wasm")); err != nil {
+		t.Fatalf("building the probe worker: %v", err)
 	}
 	config := `name = "cfkv-probe"
 main = "build/worker.mjs"
