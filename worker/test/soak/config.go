@@ -37,6 +37,9 @@ type Config struct {
 	// ReadConcurrency is how many read-back requests run at once.
 	ReadConcurrency int
 
+	// TrapEvery is the pause between two of Target.Trap's traps under load.
+	TrapEvery time.Duration
+
 	// Log, when set, receives progress lines (setup done, restart, drain).
 	Log func(format string, args ...any)
 }
@@ -56,6 +59,7 @@ func DefaultConfig() Config {
 		SetupTimeout:       time.Minute,
 		ReadTimeout:        5 * time.Minute,
 		ReadConcurrency:    8,
+		TrapEvery:          time.Second,
 	}
 }
 
@@ -84,8 +88,8 @@ func (c Config) validate() error {
 	if c.MaxRequests <= 0 {
 		errs = append(errs, errors.New("max requests must be > 0"))
 	}
-	if c.Think < 0 || c.MessagesPerSession < 1 || c.Drain <= 0 || c.AttemptTimeout <= 0 || c.SetupTimeout <= 0 || c.ReadTimeout <= 0 || c.ReadConcurrency < 1 {
-		errs = append(errs, errors.New("think >= 0, messages per session >= 1, drain, timeouts and read concurrency > 0"))
+	if c.Think < 0 || c.MessagesPerSession < 1 || c.Drain <= 0 || c.AttemptTimeout <= 0 || c.SetupTimeout <= 0 || c.ReadTimeout <= 0 || c.ReadConcurrency < 1 || c.TrapEvery <= 0 {
+		errs = append(errs, errors.New("think >= 0, messages per session >= 1, drain, timeouts, read concurrency and trap pause > 0"))
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,9 @@ type Report struct {
 	RestartCall   time.Duration // how long Restart took: stop, start, until the worker answered
 	RestartCost   time.Duration // from the restart call until a client was served again
 	RestartServed bool          // false: no client was served after the restart
+	// Traps counts the traps of Target.Trap under load that the worker
+	// answered with its 500.
+	Traps int
 
 	Load    time.Duration // how long the load ran, restart included
 	Elapsed time.Duration // the whole run
@@ -123,6 +126,9 @@ func (r *Report) Print(out io.Writer) {
 		} else {
 			p("webhook events", "not checked (the target has no receiver)")
 		}
+	}
+	if r.Traps > 0 {
+		p("traps", "%d, one every %v under load: each ended the worker's instance and failed the requests in flight with it", r.Traps, r.Config.TrapEvery)
 	}
 	switch {
 	case !r.Restarted:

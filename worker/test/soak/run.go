@@ -63,6 +63,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	loadBegan := time.Now()
 	var restartBegan, lossFrom, lossTo time.Time
 	l.start(ctx, base.withPhase(PhaseLoad), w, rec, run)
+	trapsDone := make(chan int, 1)
+	go func() { trapsDone <- l.trap(ctx, t.Trap) }()
 	l.until(ctx, loadBegan.Add(cfg.Duration/2), cfg.MaxRequests/2)
 	if t.Restart != nil && ctx.Err() == nil {
 		cfg.logf("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
@@ -98,6 +100,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		l.stop(cfg.Drain)
 	}
 	rep.Load = time.Since(loadBegan)
+	rep.Traps = <-trapsDone
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("soak: interrupted: %w", err)
 	}
@@ -123,6 +126,27 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	rep.Errors = st.errorKinds()
 	rep.Elapsed = time.Since(began)
 	return &Result{Report: rep, World: w, Ledger: ledger, Snapshot: snap}, rep.Err()
+}
+
+// trap calls trap (if not nil) every cfg.TrapEvery until the load stops,
+// and returns how many of its calls succeeded.
+func (l *load) trap(ctx context.Context, trap func(context.Context) error) int {
+	if trap == nil {
+		return 0
+	}
+	n := 0
+	for {
+		select {
+		case <-l.stopped:
+			return n
+		case <-ctx.Done():
+			return n
+		case <-time.After(l.cfg.TrapEvery):
+		}
+		if trap(ctx) == nil {
+			n++
+		}
+	}
 }
 
 // load runs the actors: one goroutine per principal and per org server.

@@ -5,7 +5,10 @@ package soak_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +62,58 @@ func TestSoakWrangler(t *testing.T) {
 	}
 	res := runSoak(t, target, soak.ShortConfig())
 	if wf := res.Report.Findings.Webhooks; hooks && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
+		t.Errorf("webhook events: %+v", wf)
+	}
+}
+
+// TestSoakWithTraps is the short soak against the trap build of the worker
+// (`make trap-worker`), whose instance is made to trap once a second under
+// load (TinyGo cannot recover: a panic ends the instance): the clients retry
+// the 500s of the requests in flight with the same Idempotency-Key, and
+// nothing may be lost, duplicated or misplaced, webhook events included
+// (a Queue batch in flight at a trap is delivered again, with its ids).
+func TestSoakWithTraps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the trap worker and runs its own wrangler dev")
+	}
+	wasm := filepath.Join(t.TempDir(), "app.wasm")
+	if err := wranglertest.MakeWasm("trap-worker", "TRAP_OUT", wasm); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"RATE_LIMIT_CONTACTS_PER_IP": "0",
+		"RATE_LIMIT_MESSAGES_PER_IP": "0",
+		"WEBHOOK_ALLOW_LOOPBACK":     "1",
+		"WEBHOOK_RETRY_DELAYS":       "1,2,3,5,8,13",
+	}
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm})
+	recv, err := webhookrecv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	trap := func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, "POST", s.URL+"/__test/trap", nil)
+		if err != nil {
+			return err
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusInternalServerError {
+			return fmt.Errorf("POST /__test/trap: %d, want 500", res.StatusCode)
+		}
+		return nil
+	}
+	cfg := soak.ShortConfig()
+	cfg.Duration = 8 * time.Second
+	res := runSoak(t, soak.Target{URL: s.URL, AdminToken: s.AdminToken, Name: "wrangler dev, trap build", Webhooks: recv, Trap: trap}, cfg)
+	if r := res.Report; r.Traps < 4 {
+		t.Errorf("%d traps under %v of load, want at least 4", r.Traps, cfg.Duration)
+	}
+	if wf := res.Report.Findings.Webhooks; !wf.Checked || wf.Delivered == 0 || wf.Delivered != wf.Expected {
 		t.Errorf("webhook events: %+v", wf)
 	}
 }

@@ -25,6 +25,11 @@ type Target struct {
 	// webhooks point at, and the run checks their events (webhooks.go);
 	// the worker must accept http:// loopback URLs (WEBHOOK_ALLOW_LOOPBACK=1).
 	Webhooks *webhookrecv.Receiver
+	// Trap, when set, makes the worker's instance trap (the trap build's
+	// POST /__test/trap: `make trap-worker`); the run calls it every
+	// Config.TrapEvery under load. Its 500s, and those of the requests in
+	// flight with it, are retried as any 5xx: nothing may be lost.
+	Trap func(ctx context.Context) error
 }
 
 // checkLoopback refuses a URL that is not http(s) on a loopback address:
