@@ -33,7 +33,7 @@ export WRANGLER_SEND_METRICS := false
 # build's steps share build/: never run them in parallel.
 .NOTPARALLEL:
 
-.PHONY: build deps worker probe trap-worker jwt-eddsa web headers dev test vet deploy size clean soak fuzz security bench
+.PHONY: build deps worker probe test-worker jwt-eddsa web headers dev test vet deploy size clean soak fuzz security bench
 
 build: deps worker web .dev.vars
 
@@ -77,12 +77,13 @@ PROBE_OUT ?= $(BUILD)/probe.wasm
 probe:
 	$(WORKER_BUILD) -o $(PROBE_OUT) ./worker/test/kvprobe/probeworker
 
-# The worker with its trap route (worker/trap.go), for the suites that make a
-# trap on purpose: `make trap-worker TRAP_OUT=dir/app.wasm`, after make build.
-TRAP_OUT ?= $(BUILD)/trap.wasm
-trap-worker: WORKER_TAGS = nonethttp traproute
-trap-worker:
-	$(WORKER_BUILD) -o $(TRAP_OUT) ./worker
+# The worker with its test routes (worker/testroutes.go: a trap on purpose,
+# the JavaScript values it holds), for the suites that look inside the
+# instance: `make test-worker TEST_WORKER_OUT=dir/app.wasm`, after make build.
+TEST_WORKER_OUT ?= $(BUILD)/test-worker.wasm
+test-worker: WORKER_TAGS = nonethttp testroutes
+test-worker:
+	$(WORKER_BUILD) -o $(TEST_WORKER_OUT) ./worker
 
 # golang-jwt registers every algorithm it has when it is imported, which links
 # RSA, ECDSA, HMAC, math/big and x509 into the worker (430 KB of its 1.8 MB

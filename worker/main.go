@@ -54,7 +54,7 @@ func main() {
 	select {}
 }
 
-// testRoutes adds the routes of a test build (trap.go, -tags traproute) in
+// testRoutes adds the routes of a test build (testroutes.go, -tags testroutes) in
 // front of h; the worker itself has none.
 var testRoutes = func(h httpx.Handler) httpx.Handler { return h }
 

@@ -26,10 +26,13 @@ let instance; // Promise of the live instance's binding
 function start(env, ctx) {
   // binding is where the Go side registers handleRequest and handleQueue
   // (and its internalErrorBody); glue.js keeps what is in flight on it.
-  const binding = { inflight: new Set(), dead: false };
+  // heldValues is how many JavaScript values wasm_exec.js holds for Go, for
+  // the test build's GET /__test/held (worker/testroutes.go).
+  const binding = { inflight: new Set(), dead: false, heldValues: () => go._values.length - go._idPool.length };
+  let go;
   const p = (async () => {
     const mod = await loadModule();
-    const go = new Go();
+    go = new Go();
     let ready;
     const readyPromise = new Promise((resolve) => (ready = resolve));
     const trap = new Promise((_, reject) => (binding.onTrap = reject));

@@ -67,7 +67,7 @@ func TestSoakWrangler(t *testing.T) {
 }
 
 // TestSoakWithTraps is the short soak against the trap build of the worker
-// (`make trap-worker`), whose instance is made to trap once a second under
+// (`make test-worker`), whose instance is made to trap once a second under
 // load (TinyGo cannot recover: a panic ends the instance): the clients retry
 // the 500s of the requests in flight with the same Idempotency-Key, and
 // nothing may be lost, duplicated or misplaced, webhook events included
@@ -77,7 +77,7 @@ func TestSoakWithTraps(t *testing.T) {
 		t.Skip("builds the trap worker and runs its own wrangler dev")
 	}
 	wasm := filepath.Join(t.TempDir(), "app.wasm")
-	if err := wranglertest.MakeWasm("trap-worker", "TRAP_OUT", wasm); err != nil {
+	if err := wranglertest.MakeWasm("test-worker", "TEST_WORKER_OUT", wasm); err != nil {
 		t.Fatal(err)
 	}
 	vars := map[string]string{

@@ -26,7 +26,7 @@ type Target struct {
 	// the worker must accept http:// loopback URLs (WEBHOOK_ALLOW_LOOPBACK=1).
 	Webhooks *webhookrecv.Receiver
 	// Trap, when set, makes the worker's instance trap (the trap build's
-	// POST /__test/trap: `make trap-worker`); the run calls it every
+	// POST /__test/trap: `make test-worker`); the run calls it every
 	// Config.TrapEvery under load. Its 500s, and those of the requests in
 	// flight with it, are retried as any 5xx: nothing may be lost.
 	Trap func(ctx context.Context) error

@@ -65,7 +65,7 @@ type Options struct {
 	// wrangler bundles it, and does not require `make build`.
 	AppDir string
 	// AppWasm, when set, replaces build/app.wasm in the snapshot of build/:
-	// the worker built another way (`make trap-worker`, say) through the
+	// the worker built another way (`make test-worker`, say) through the
 	// same runtime.
 	AppWasm string
 	// ReadyPath is the path Start requests until the server answers (any
@@ -275,7 +275,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 // MakeWasm builds a worker program as the worker is built, through the
 // Makefile's target that writes it where its variable outVar says:
-// MakeWasm("trap-worker", "TRAP_OUT", dir+"/app.wasm"), say. It needs
+// MakeWasm("test-worker", "TEST_WORKER_OUT", dir+"/app.wasm"), say. It needs
 // `make build` first (the TinyGo toolchain and the trimmed golang-jwt).
 func MakeWasm(target, outVar, out string) error {
 	root, err := RepoRoot()

@@ -1,0 +1,39 @@
+//go:build js && wasm && testroutes
+
+// The routes of the worker's test build (`make test-worker`), never of the
+// worker, for the suites that look inside the instance
+// (worker/test/e2e's testbuild_test.go, the soak's TestSoakWithTraps):
+//
+//	POST /__test/trap  panics with a nil map write, which under TinyGo traps
+//	                   the instance (worker/runtime/worker.mjs bounds what
+//	                   that costs)
+//	GET  /__test/held  {"held": N}: the JavaScript values wasm_exec.js holds
+//	                   for Go (worker.mjs's binding.heldValues)
+
+package main
+
+import (
+	"strconv"
+	"syscall/js"
+
+	"github.com/chatwidget/identity/internal/httpx"
+)
+
+func init() {
+	testRoutes = func(h httpx.Handler) httpx.Handler {
+		return httpx.HandlerFunc(func(w httpx.ResponseWriter, r *httpx.Request) {
+			switch {
+			case r.Method == httpx.MethodPost && r.URL.Path == "/__test/trap":
+				var m map[string]int
+				m[r.URL.Path]++ // panics: assignment to entry in nil map
+			case r.Method == httpx.MethodGet && r.URL.Path == "/__test/held":
+				n := js.Global().Get("context").Get("binding").Call("heldValues").Int()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(httpx.StatusOK)
+				_, _ = w.Write([]byte(`{"held":` + strconv.Itoa(n) + `}`))
+				return
+			}
+			h.Serve(w, r)
+		})
+	}
+}
