@@ -65,9 +65,9 @@
   // fail then answers the call, from a timer of its own. Its own, because
   // workerd settles a promise only in the request that made it: settled
   // from the call that trapped (another request's), it would be cancelled
-  // as hung. binding.inflight holds the calls not yet answered (worker.mjs
-  // counts them when it logs a trap).
-  function inFlight(binding, start, fail) {
+  // as hung. binding.inflight maps the calls not yet answered to what they
+  // are (worker.mjs logs them at a trap).
+  function inFlight(binding, what, start, fail) {
     return new Promise((resolve, reject) => {
       let done = false;
       let timer;
@@ -83,7 +83,7 @@
       const watch = () => {
         timer = setTimeout(() => (binding.dead ? trapped() : watch()), trapPollMs);
       };
-      binding.inflight?.add(settle);
+      binding.inflight?.set(settle, what);
       start(settle);
       if (binding.dead) trapped();
       else if (!done) watch();
@@ -105,6 +105,7 @@
     const body = await requestBody(req);
     return inFlight(
       binding,
+      `${req.method} ${new URL(req.url).pathname}`,
       (settle) =>
         binding.handleRequest(
           req,
@@ -173,6 +174,7 @@
     // ack() and retry() do not belong to.
     return inFlight(
       binding,
+      `a queue batch of ${msgs.length}`,
       (settle) =>
         binding.handleQueue(
           ids,

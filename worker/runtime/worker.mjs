@@ -28,7 +28,7 @@ function start(env, ctx) {
   // (and its internalErrorBody); glue.js keeps what is in flight on it.
   // heldValues is how many JavaScript values wasm_exec.js holds for Go, for
   // the test build's GET /__test/held (worker/testroutes.go).
-  const binding = { inflight: new Set(), dead: false, heldValues: () => go._values.length - go._idPool.length };
+  const binding = { inflight: new Map(), dead: false, heldValues: () => go._values.length - go._idPool.length };
   let go;
   const p = (async () => {
     const mod = await loadModule();
@@ -86,7 +86,13 @@ function trapped(binding, p, e) {
   binding.dead = true;
   binding.onTrap(e);
   if (instance === p) instance = undefined;
-  console.error(`worker: the Go instance trapped (${binding.inflight.size} calls in flight fail; the next request starts a fresh instance):`, e && e.stack ? e.stack : e);
+  // The app is built with -panic=trap (the Makefile): the panic's message is
+  // not printed, so the calls in flight say where to look.
+  const calls = [...binding.inflight.values()];
+  console.error(
+    `worker: the Go instance trapped with ${calls.length} calls in flight, which fail (${calls.join(", ")}); the next request starts a fresh instance:`,
+    e && e.stack ? e.stack : e,
+  );
 }
 
 // live returns the binding of an instance that has not trapped.
