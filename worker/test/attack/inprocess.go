@@ -2,7 +2,6 @@ package attack
 
 import (
 	"bytes"
-	"github.com/chatwidget/identity/worker/test/contract"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/token"
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // InProcessAdminToken is the ADMIN_TOKEN of NewInProcess's worker.

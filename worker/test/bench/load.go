@@ -19,6 +19,19 @@ type Stats struct {
 	FirstError string        // the first error, for the report
 	Wall       time.Duration // summed wall time of the route's phases
 	Latencies  []time.Duration
+	// CPU is the CPU time the worker's workerd process spent in the route's
+	// phases (wranglertest.Server.WorkerdCPU: user + system, 10 ms ticks);
+	// CPUN the requests it was measured over (0: not measured).
+	CPU  time.Duration
+	CPUN int
+}
+
+// CPUPerRequest is CPU over the requests it was measured over.
+func (s *Stats) CPUPerRequest() time.Duration {
+	if s.CPUN == 0 {
+		return 0
+	}
+	return s.CPU / time.Duration(s.CPUN)
 }
 
 // Add merges o into s.
@@ -36,6 +49,8 @@ func (s *Stats) Add(o Stats) {
 	}
 	s.Wall += o.Wall
 	s.Latencies = append(s.Latencies, o.Latencies...)
+	s.CPU += o.CPU
+	s.CPUN += o.CPUN
 }
 
 // Percentile returns the p-th percentile (nearest rank) of the latencies.
@@ -67,6 +82,7 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool
 		wg   sync.WaitGroup
 	)
 	lat := make([]time.Duration, 0, n)
+	cpu0, cpuErr := t.Srv.WorkerdCPU()
 	begin := time.Now()
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
@@ -105,6 +121,9 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool
 	}
 	wg.Wait()
 	st.Wall = time.Since(begin)
+	if cpu1, err := t.Srv.WorkerdCPU(); cpuErr == nil && err == nil {
+		st.CPU, st.CPUN = cpu1-cpu0, st.N
+	}
 	if record {
 		st.Latencies = lat
 	}

@@ -118,6 +118,7 @@ func printTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "* extra rows, not among the four routes of the goal: POST /v1/widget/sessions (a new chat: 3 KV puts) and\n")
 	fmt.Fprintf(w, "  GET /.well-known/jwks.json (no KV, no crypto: what any request costs around the handler)\n")
 	fmt.Fprintf(w, "p50/p99: latency seen by the client over all rounds; rps: requests answered per second of wall time, all clients together\n")
+	printCPU(w, r)
 	var rounds []string
 	for _, rr := range r.Routes {
 		if rr.Extra || len(rr.RoundRatios) < 2 {
@@ -411,6 +412,25 @@ func printBrowser(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  and checked it (a config the core refuses takes the launcher away again); opening it before the core is ready shows \"Connecting…\"\n\n")
 }
 
+// printCPU is the CPU the workerd process spent per request under the load,
+// ours against the peer's: what Workers bills.
+func printCPU(w io.Writer, r *Report) {
+	fmt.Fprintf(w, "CPU of the workerd process per request under the load (user + system from /proc, 10 ms ticks, all rounds; it also runs\n")
+	fmt.Fprintf(w, "wrangler dev's local KV, the same calls for both):\n")
+	for _, rr := range r.Routes {
+		o, p := rr.Ours.CPUPerRequest(), rr.Peer.CPUPerRequest()
+		if rr.Ours.CPUN == 0 || rr.Peer.CPUN == 0 || p == 0 {
+			fmt.Fprintf(w, "  %-40s not measured\n", rr.Route)
+			continue
+		}
+		goal := mark(o <= p)
+		if rr.Extra {
+			goal = "(extra)"
+		}
+		fmt.Fprintf(w, "  %-40s ours %6.2f ms  peer %6.2f ms  %5.2f×  %s\n", rr.Route, o.Seconds()*1000, p.Seconds()*1000, float64(o)/float64(p), goal)
+	}
+}
+
 func printGoals(w io.Writer, r *Report) {
 	var parts []string
 	if len(r.Routes) > 0 {
@@ -434,6 +454,16 @@ func printGoals(w io.Writer, r *Report) {
 			}
 		}
 		parts = append(parts, fmt.Sprintf("%s: %d of %d routes (worst %.2f×, %s)", ratioGoalStr, met, total, worst, worstRoute))
+		cpuMet, cpuTotal := 0, 0
+		for _, rr := range r.Routes {
+			if !rr.Extra && rr.Ours.CPUN > 0 && rr.Peer.CPUN > 0 {
+				cpuTotal++
+				if rr.Ours.CPUPerRequest() <= rr.Peer.CPUPerRequest() {
+					cpuMet++
+				}
+			}
+		}
+		parts = append(parts, fmt.Sprintf("workerd CPU per request ≤ 1.0× peer: %d of %d routes", cpuMet, cpuTotal))
 	}
 	for _, s := range r.Sizes {
 		if s.Limit > 0 && s.Err == "" {

@@ -22,3 +22,5 @@ func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error 
 }
 
 func groupMembers(pgid int) []int { return nil }
+
+func processCPU(pgid int, comm string) (time.Duration, error) { return 0, errUnsupported }

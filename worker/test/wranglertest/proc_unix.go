@@ -108,9 +108,15 @@ func groupMembers(pgid int) []int {
 }
 
 type procStat struct {
+	comm       string // the executable's name, as /proc/PID/stat has it
 	state      string
 	ppid, pgrp int
+	cpu        time.Duration // user + system time
 }
+
+// clockTicks is the kernel's USER_HZ, in which /proc/PID/stat counts CPU
+// time: 100 on every Linux ABI Go runs on.
+const clockTicks = 100
 
 func readStat(pid int) (procStat, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
@@ -128,5 +134,30 @@ func readStat(pid int) (procStat, bool) {
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	pgrp, _ := strconv.Atoi(f[2])
-	return procStat{state: f[0], ppid: ppid, pgrp: pgrp}, true
+	st := procStat{state: f[0], ppid: ppid, pgrp: pgrp}
+	if j := strings.IndexByte(s, '('); j >= 0 && j < i {
+		st.comm = s[j+1 : i]
+	}
+	if len(f) > 12 { // utime and stime are fields 14 and 15 of the line
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		st.cpu = time.Duration(utime+stime) * time.Second / clockTicks
+	}
+	return st, true
+}
+
+// processCPU sums the CPU time of the processes of group pgid named comm.
+func processCPU(pgid int, comm string) (time.Duration, error) {
+	var sum time.Duration
+	n := 0
+	for _, pid := range groupMembers(pgid) {
+		if st, ok := readStat(pid); ok && st.comm == comm {
+			sum += st.cpu
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
+	}
+	return sum, nil
 }

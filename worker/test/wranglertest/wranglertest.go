@@ -464,6 +464,20 @@ func (s *Server) StartupTime() time.Duration {
 	return s.startupTime
 }
 
+// WorkerdCPU is the CPU time (user and system) the server's workerd
+// processes have spent so far: the runtime that runs the worker (and, under
+// wrangler dev, the local KV it calls), not wrangler's Node.js. Read it
+// before and after a load for the CPU per request, in 10 ms ticks.
+func (s *Server) WorkerdCPU() (time.Duration, error) {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return 0, errors.New("wranglertest: the server is stopped")
+	}
+	return processCPU(p.pgid, "workerd")
+}
+
 // Output returns the last lines wrangler printed.
 func (s *Server) Output() string { return s.tail.String() }
 
