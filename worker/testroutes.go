@@ -7,8 +7,9 @@
 //	POST /__test/trap  panics with a nil map write, which under TinyGo traps
 //	                   the instance (worker/runtime/worker.mjs bounds what
 //	                   that costs)
-//	GET  /__test/held  {"held": N}: the JavaScript values wasm_exec.js holds
-//	                   for Go (worker.mjs's binding.heldValues)
+//	GET  /__test/held  {"held": N, "memory": M}: the JavaScript values
+//	                   wasm_exec.js holds for Go and the bytes of the
+//	                   instance's memory (worker.mjs's binding)
 
 package main
 
@@ -27,10 +28,11 @@ func init() {
 				var m map[string]int
 				m[r.URL.Path]++ // panics: assignment to entry in nil map
 			case r.Method == httpx.MethodGet && r.URL.Path == "/__test/held":
-				n := js.Global().Get("context").Get("binding").Call("heldValues").Int()
+				b := js.Global().Get("context").Get("binding")
+				held, memory := b.Call("heldValues").Int(), b.Call("memoryBytes").Int()
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(httpx.StatusOK)
-				_, _ = w.Write([]byte(`{"held":` + strconv.Itoa(n) + `}`))
+				_, _ = w.Write([]byte(`{"held":` + strconv.Itoa(held) + `,"memory":` + strconv.Itoa(memory) + `}`))
 				return
 			}
 			h.Serve(w, r)

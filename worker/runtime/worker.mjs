@@ -26,9 +26,15 @@ let instance; // Promise of the live instance's binding
 function start(env, ctx) {
   // binding is where the Go side registers handleRequest and handleQueue
   // (and its internalErrorBody); glue.js keeps what is in flight on it.
-  // heldValues is how many JavaScript values wasm_exec.js holds for Go, for
-  // the test build's GET /__test/held (worker/testroutes.go).
-  const binding = { inflight: new Map(), dead: false, heldValues: () => go._values.length - go._idPool.length };
+  // heldValues and memoryBytes are how many JavaScript values wasm_exec.js
+  // holds for Go and the size of the instance's memory, for the test build's
+  // GET /__test/held (worker/testroutes.go).
+  const binding = {
+    inflight: new Map(),
+    dead: false,
+    heldValues: () => go._values.length - go._idPool.length,
+    memoryBytes: () => go._inst.exports.memory.buffer.byteLength,
+  };
   let go;
   const p = (async () => {
     const mod = await loadModule();
