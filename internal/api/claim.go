@@ -8,7 +8,6 @@ import (
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/token"
 )
 
@@ -46,6 +45,9 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 			Sessions: claimed,
 		})
 	}
+	if claimed == nil {
+		claimed = []*identity.Session{} // "claimed": [], not null
+	}
 	writeJSON(w, httpx.StatusOK, claimView{Claimed: claimed})
 	return nil
 }
@@ -74,19 +76,6 @@ func (a *API) contactOf(raw, orgID string) (identity.Principal, error) {
 
 type claimView struct {
 	Claimed []*identity.Session `json:"claimed"`
-}
-
-// AppendJSON appends v as json.Marshal writes it.
-func (v claimView) AppendJSON(dst []byte) ([]byte, error) {
-	if v.Claimed == nil {
-		v.Claimed = []*identity.Session{}
-	}
-	dst = append(dst, `{"claimed":`...)
-	dst, err := jsonwrite.Slice(dst, v.Claimed)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
 }
 
 // claimEvent is the data of sessions.claimed: who gave, who took, and the

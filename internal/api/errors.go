@@ -1,12 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // status maps each error code to its HTTP status: the one place that does.
@@ -57,7 +57,7 @@ func (e *rateLimited) Unwrap() error { return identity.ErrRateLimited }
 // errorJSON is the body of an error answer: the one place that writes the
 // contract's error shape.
 func errorJSON(code identity.Code, message string) []byte {
-	b, err := jsonwrite.Marshal(errorBody{Error: errorDetail{Code: code, Message: message}})
+	b, err := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: message}})
 	if err != nil { // a Code and a string always marshal
 		panic(err)
 	}

@@ -3,11 +3,11 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/store"
 )
 
@@ -91,7 +91,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 		return err
 	}
 	msg := a.store.PrepareMessage(sess, role, content, author)
-	out, err := jsonwrite.Marshal(messageView{Message: msg})
+	out, err := json.Marshal(messageView{Message: msg})
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/jsonread"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -166,7 +165,7 @@ func describe(kind string) string {
 
 // writeJSON writes v with status, as json.Marshal writes it.
 func writeJSON(w httpx.ResponseWriter, status int, v any) {
-	b, err := jsonwrite.Marshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		status = httpx.StatusInternalServerError
 		b = InternalErrorBody

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/queue"
 	"github.com/chatwidget/identity/internal/store"
 )
@@ -241,28 +241,31 @@ func viewOwner(o identity.Owner) ownerView {
 	return ownerView{Kind: "contact", ID: nullable(o.ContactID)}
 }
 
-// AppendJSON appends the session with "owner".
-func (s orgSession) AppendJSON(dst []byte) ([]byte, error) {
+// MarshalJSON writes the session with "owner" (a user's user_id and email
+// even when null).
+func (s orgSession) MarshalJSON() ([]byte, error) {
 	if s.Session == nil {
-		return append(dst, "null"...), nil
+		return []byte("null"), nil
 	}
-	dst, err := s.Session.AppendJSON(dst)
-	if err != nil {
-		return dst, err
-	}
+	type session identity.Session // without MarshalJSON
 	o := viewOwner(s.Owner)
-	dst = append(dst[:len(dst)-1], `,"owner":{"kind":`...)
-	dst = jsonwrite.String(dst, o.Kind)
-	dst = append(dst, `,"id":`...)
-	dst = jsonwrite.OptString(dst, o.ID)
 	if o.Kind == "user" {
-		dst = append(dst, `,"user_id":`...)
-		dst = jsonwrite.OptString(dst, o.UserID)
-		dst = append(dst, `,"email":`...)
-		dst = jsonwrite.OptString(dst, o.Email)
+		return json.Marshal(struct {
+			*session
+			Owner userOwnerView `json:"owner"`
+		}{(*session)(s.Session), userOwnerView{o.Kind, o.ID, o.UserID, o.Email}})
 	}
-	return append(dst, "}}"...), nil
+	return json.Marshal(struct {
+		*session
+		Owner ownerView `json:"owner"`
+	}{(*session)(s.Session), o})
 }
 
-// MarshalJSON is AppendJSON, for encoding/json.
-func (s orgSession) MarshalJSON() ([]byte, error) { return s.AppendJSON(nil) }
+// userOwnerView is a user's ownerView, its user_id and email null rather
+// than left out.
+type userOwnerView struct {
+	Kind   string  `json:"kind"`
+	ID     *string `json:"id"`
+	UserID *string `json:"user_id"`
+	Email  *string `json:"email"`
+}

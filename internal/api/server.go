@@ -9,7 +9,6 @@ import (
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 )
@@ -207,23 +206,6 @@ func (a *API) serverListSessions(w httpx.ResponseWriter, r *httpx.Request, c ser
 type orgSessionList struct {
 	Items      []orgSession `json:"items"`
 	NextCursor *string      `json:"next_cursor"`
-}
-
-// AppendJSON appends l as json.Marshal writes it.
-func (l orgSessionList) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"items":[`...)
-	for i, s := range l.Items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		var err error
-		if dst, err = s.AppendJSON(dst); err != nil {
-			return dst, err
-		}
-	}
-	dst = append(dst, `],"next_cursor":`...)
-	dst = jsonwrite.OptString(dst, l.NextCursor)
-	return append(dst, '}'), nil
 }
 
 // orgVisibleSession reads the session of the path for the org's server,

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 )
 
 // The JSON shapes of the contract.
@@ -90,53 +89,4 @@ func viewList(items []*identity.Session, next string) sessionList {
 		items = []*identity.Session{}
 	}
 	return sessionList{Items: items, NextCursor: nullable(next)}
-}
-
-// The answers of the widget's hot routes, appended as json.Marshal writes them
-// (see internal/jsonwrite); writeJSON uses these.
-
-// AppendJSON appends l as json.Marshal writes it.
-func (l sessionList) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"items":`...)
-	dst, err := jsonwrite.Slice(dst, l.Items)
-	if err != nil {
-		return dst, err
-	}
-	dst = append(dst, `,"next_cursor":`...)
-	dst = jsonwrite.OptString(dst, l.NextCursor)
-	return append(dst, '}'), nil
-}
-
-// AppendJSON appends v as json.Marshal writes it.
-func (v sessionWithMessages) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"session":`...)
-	dst, err := jsonwrite.Ptr(dst, v.Session)
-	if err != nil {
-		return dst, err
-	}
-	dst = append(dst, `,"messages":`...)
-	if dst, err = jsonwrite.Slice(dst, v.Messages); err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
-}
-
-// AppendJSON appends v as json.Marshal writes it.
-func (v messageView) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"message":`...)
-	dst, err := jsonwrite.Ptr(dst, v.Message)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
-}
-
-// AppendJSON appends v as json.Marshal writes it.
-func (v sessionView) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"session":`...)
-	dst, err := jsonwrite.Ptr(dst, v.Session)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
 }

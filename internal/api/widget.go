@@ -6,7 +6,6 @@ import (
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 )
@@ -169,7 +168,7 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		}
 	}
 	sess := a.store.PrepareSession(store.NewSession{OrgID: p.OrgID, Owner: owner, ExternalID: ext, CustomData: custom})
-	out, err := jsonwrite.Marshal(sessionView{Session: sess})
+	out, err := json.Marshal(sessionView{Session: sess})
 	if err != nil {
 		return err
 	}

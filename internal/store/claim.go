@@ -7,7 +7,6 @@ import (
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/kv"
 )
 
@@ -36,19 +35,8 @@ func claimMarkerPrefix(orgID, contactKey string) string {
 
 // claimMarker is a claim marker's metadata.
 type claimMarker struct {
-	Owner identity.Owner
-	At    time.Time
-}
-
-func (m claimMarker) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"o":`...)
-	dst = m.Owner.AppendJSON(dst)
-	dst = append(dst, `,"t":`...)
-	dst, err := jsonwrite.Time(dst, m.At)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
+	Owner identity.Owner `json:"o"`
+	At    time.Time      `json:"t"`
 }
 
 // ClaimOps is what a claim costs besides MoveSessions: its marker.
@@ -60,7 +48,7 @@ const ClaimOps = 1
 // stopped at MaxMoveOps with sessions left (claim again for the rest).
 func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
 	at := s.Now()
-	b, err := jsonwrite.Marshal(claimMarker{Owner: to, At: at})
+	b, err := json.Marshal(claimMarker{Owner: to, At: at})
 	if err != nil {
 		return nil, false, err
 	}

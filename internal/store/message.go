@@ -7,7 +7,6 @@ import (
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/kv"
 )
 
@@ -48,7 +47,7 @@ func (s *Store) AddMessage(ctx context.Context, sess *identity.Session, msg *ide
 // putMessage writes msg, with itself as its key's metadata when it fits (for
 // a listing of messages in one list call).
 func (s *Store) putMessage(ctx context.Context, orgID string, msg *identity.Message) error {
-	b, err := jsonwrite.Marshal(msg)
+	b, err := json.Marshal(msg)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonwrite"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
 )
@@ -143,7 +142,7 @@ func (s *Store) getDecoded(ctx context.Context, key string, decode func([]byte) 
 
 // putJSON writes v under key with optional metadata.
 func (s *Store) putJSON(ctx context.Context, key string, v any, opts kv.PutOptions) error {
-	b, err := jsonwrite.Marshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -201,13 +200,13 @@ func (e *storageError) Is(target error) bool { return target == identity.ErrUnav
 
 // metadataFor returns v as KV metadata, or fallback when v does not fit.
 func metadataFor(v any, fallback any) []byte {
-	if b, err := jsonwrite.Marshal(v); err == nil && len(b) <= kv.MaxMetadataBytes {
+	if b, err := json.Marshal(v); err == nil && len(b) <= kv.MaxMetadataBytes {
 		return b
 	}
 	if fallback == nil {
 		return nil
 	}
-	if b, err := jsonwrite.Marshal(fallback); err == nil && len(b) <= kv.MaxMetadataBytes {
+	if b, err := json.Marshal(fallback); err == nil && len(b) <= kv.MaxMetadataBytes {
 		return b
 	}
 	return nil
