@@ -497,7 +497,7 @@ func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, err
 	}
 	if d.Profile != "" {
 		var u identity.User
-		found, err := s.getDecoded(ctx, d.Profile, func(b []byte) error { return decodeRecord(b, &u, userField) })
+		found, err := s.getDecoded(ctx, d.Profile, func(b []byte) error { return json.Unmarshal(b, &u) })
 		if err != nil {
 			return false, err
 		}

@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonread"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
 )
@@ -63,7 +63,7 @@ func (s *Store) Org(ctx context.Context, id string) (*identity.Org, error) {
 		return nil, identity.ErrNotFound
 	}
 	var org identity.Org
-	found, err := s.getDecoded(ctx, "org/"+id, func(b []byte) error { return decodeRecord(b, &org, orgField) })
+	found, err := s.getDecoded(ctx, "org/"+id, func(b []byte) error { return json.Unmarshal(b, &org) })
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 		return nil, identity.ErrUnauthorized
 	}
 	var org identity.Org
-	found, err := s.getDecoded(ctx, "widget/"+pk, func(b []byte) error { return decodeRecord(b, &org, orgField) })
+	found, err := s.getDecoded(ctx, "widget/"+pk, func(b []byte) error { return json.Unmarshal(b, &org) })
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Store) APIKeyBySecret(ctx context.Context, secret string) (*identity.AP
 	}
 	hash := HashSecret(secret)
 	var key identity.APIKey
-	found, err := s.getDecoded(ctx, "apikey/"+hash, func(b []byte) error { return decodeRecord(b, &key, apiKeyField) })
+	found, err := s.getDecoded(ctx, "apikey/"+hash, func(b []byte) error { return json.Unmarshal(b, &key) })
 	if err != nil {
 		return nil, err
 	}
@@ -211,37 +211,4 @@ func (s *Store) DemoOrg(ctx context.Context, host string, v any) (bool, error) {
 // SaveDemoOrg saves the development demo org of host.
 func (s *Store) SaveDemoOrg(ctx context.Context, host string, v any) error {
 	return s.putJSON(ctx, "demo/org/"+hashKey(host), v, kv.PutOptions{})
-}
-
-// orgField and apiKeyField read an Org's and an APIKey's keys for
-// decodeRecord (decode.go): every widget request reads its org, and every
-// server request its api key.
-func orgField(r *jsonread.Reader, o *identity.Org, key []byte) bool {
-	switch string(key) {
-	case "id":
-		return r.Str(&o.ID)
-	case "name":
-		return r.Str(&o.Name)
-	case "widget_token":
-		return r.Str(&o.WidgetToken)
-	case "allowed_origins":
-		return r.Strings(&o.AllowedOrigins)
-	case "created_at":
-		return r.Time(&o.CreatedAt)
-	}
-	return false
-}
-
-func apiKeyField(r *jsonread.Reader, k *identity.APIKey, key []byte) bool {
-	switch string(key) {
-	case "id":
-		return r.Str(&k.ID)
-	case "org_id":
-		return r.Str(&k.OrgID)
-	case "hash":
-		return r.Str(&k.Hash)
-	case "created_at":
-		return r.Time(&k.CreatedAt)
-	}
-	return false
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonread"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
 )
@@ -137,7 +136,7 @@ func (s *Store) Contact(ctx context.Context, orgID, contactID string) (*identity
 		return nil, identity.ErrNotFound
 	}
 	var c identity.Contact
-	found, err := s.getDecoded(ctx, contactKey(orgID, contactID), func(b []byte) error { return decodeRecord(b, &c, contactField) })
+	found, err := s.getDecoded(ctx, contactKey(orgID, contactID), func(b []byte) error { return json.Unmarshal(b, &c) })
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +184,7 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 	idKey := in.Key()
 	key := userKey(orgID, idKey)
 	var u identity.User
-	found, err := s.getDecoded(ctx, key, func(b []byte) error { return decodeRecord(b, &u, userField) })
+	found, err := s.getDecoded(ctx, key, func(b []byte) error { return json.Unmarshal(b, &u) })
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +263,7 @@ func (s *Store) migrateLegacyUser(ctx context.Context, orgID string, in UserInpu
 // User returns the verified user known by k, or identity.ErrNotFound.
 func (s *Store) User(ctx context.Context, orgID string, k identity.Key) (*identity.User, error) {
 	var u identity.User
-	found, err := s.getDecoded(ctx, userKey(orgID, k), func(b []byte) error { return decodeRecord(b, &u, userField) })
+	found, err := s.getDecoded(ctx, userKey(orgID, k), func(b []byte) error { return json.Unmarshal(b, &u) })
 	if err != nil {
 		return nil, err
 	}
@@ -309,68 +308,4 @@ func orNil(err error) error {
 		return nil
 	}
 	return unavailable(err)
-}
-
-// contactField and userField read a Contact's and a User's keys for
-// decodeRecord: the contact and user routes read their record before they
-// write it.
-func contactField(r *jsonread.Reader, c *identity.Contact, key []byte) bool {
-	switch string(key) {
-	case "id":
-		return r.Str(&c.ID)
-	case "org_id":
-		return r.Str(&c.OrgID)
-	case "device_hash":
-		return r.Str(&c.DeviceHash)
-	case "name":
-		return r.Str(&c.Name)
-	case "email":
-		return r.Str(&c.Email)
-	case "non_verified_custom_data":
-		return readCustomData(r, &c.NonVerifiedCustomData)
-	case "created_at":
-		return r.Time(&c.CreatedAt)
-	case "updated_at":
-		return r.Time(&c.UpdatedAt)
-	}
-	return false
-}
-
-func userField(r *jsonread.Reader, u *identity.User, key []byte) bool {
-	switch string(key) {
-	case "id":
-		return r.Str(&u.ID)
-	case "org_id":
-		return r.Str(&u.OrgID)
-	case "user_id":
-		return r.Str(&u.UserID)
-	case "email":
-		return r.Str(&u.Email)
-	case "name":
-		return r.Str(&u.Name)
-	case "avatar_url":
-		return r.Str(&u.AvatarURL)
-	case "phone":
-		return r.Str(&u.Phone)
-	case "custom_data":
-		return readCustomData(r, &u.CustomData)
-	case "external_id":
-		return r.Str(&u.ExternalID)
-	case "created_at":
-		return r.Time(&u.CreatedAt)
-	case "updated_at":
-		return r.Time(&u.UpdatedAt)
-	}
-	return false
-}
-
-// readCustomData reads null (nil) or an object, the latter with
-// encoding/json: custom data is free-form.
-func readCustomData(r *jsonread.Reader, dst *identity.CustomData) bool {
-	if r.Literal("null") {
-		*dst = nil
-		return true
-	}
-	raw, ok := r.Skip()
-	return ok && raw[0] == '{' && json.Unmarshal(raw, dst) == nil
 }

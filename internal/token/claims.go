@@ -1,13 +1,11 @@
 package token
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/jsonread"
 )
 
 // Kind says which of the two user tokens a token is.
@@ -93,94 +91,4 @@ func (c *Claims) shapeProblem() string {
 		return reasonSubKey
 	}
 	return ""
-}
-
-// UnmarshalJSON decodes claims as encoding/json decodes the struct, which is
-// what golang-jwt's parser asks of it for every token the worker checks:
-// claims in the shape Issue writes are read without reflection (see
-// internal/jsonread), anything else by encoding/json itself. FuzzClaimsJSON
-// holds the two to the same result.
-func (c *Claims) UnmarshalJSON(b []byte) error {
-	if fast, ok := jsonread.Read(b, claimsField); ok {
-		*c = fast
-		return nil
-	}
-	type plain Claims // Claims without this method
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*c = Claims(p)
-	return nil
-}
-
-func claimsField(r *jsonread.Reader, c *Claims, key []byte) bool {
-	switch string(key) {
-	case "iss":
-		return r.Str(&c.Issuer)
-	case "sub":
-		return r.Str(&c.Subject)
-	case "jti":
-		return r.Str(&c.ID)
-	case "aud":
-		return readAudience(r, &c.Audience)
-	case "exp":
-		return readNumericDate(r, &c.ExpiresAt)
-	case "nbf":
-		return readNumericDate(r, &c.NotBefore)
-	case "iat":
-		return readNumericDate(r, &c.IssuedAt)
-	case "kind":
-		var k string
-		ok := r.Str(&k)
-		c.Kind = Kind(k)
-		return ok
-	case "external_id":
-		return r.Str(&c.ExternalID)
-	case "cid":
-		return r.Str(&c.ContactID)
-	case "uid":
-		return r.Str(&c.UserID)
-	case "email":
-		return r.Str(&c.Email)
-	case "akid":
-		return r.Str(&c.APIKeyID)
-	case "iat_ms":
-		return r.Int64(&c.IssuedAtMilli)
-	}
-	return false
-}
-
-// readAudience reads aud as jwt.ClaimStrings does, for a string or an array
-// of strings (empty: nil).
-func readAudience(r *jsonread.Reader, dst *jwt.ClaimStrings) bool {
-	var one string
-	if r.Str(&one) {
-		*dst = jwt.ClaimStrings{one}
-		return true
-	}
-	var list []string
-	if !r.Strings(&list) || list == nil {
-		return false
-	}
-	if len(list) == 0 {
-		list = nil
-	}
-	*dst = list
-	return true
-}
-
-// readNumericDate reads null (nil) or whole seconds as jwt.NumericDate
-// does (through a float64, so within ±2^53).
-func readNumericDate(r *jsonread.Reader, dst **jwt.NumericDate) bool {
-	if r.Literal("null") {
-		*dst = nil
-		return true
-	}
-	var secs int64
-	if !r.Int64(&secs) || secs > 1<<53 || secs < -(1<<53) {
-		return false
-	}
-	*dst = jwt.NewNumericDate(time.Unix(secs, 0))
-	return true
 }
