@@ -96,8 +96,11 @@ test-worker:
 # of the version go.mod pins without those files: the same package with only
 # the EdDSA (and "none") methods registered, so a token naming another alg is
 # refused as unknown, as it was refused before as not accepted. Only the
-# worker's build uses it; everything else, tests included, builds with all of
-# golang-jwt. If golang-jwt moves things between files, the build fails.
+# worker's build uses it; everything else builds with all of golang-jwt, and
+# make test runs internal/token's tests against both. If golang-jwt moves
+# things between files, the build fails. Under TinyGo the whole package does
+# not build at all (issue 18's try: its x509 imports net, whose internal/poll
+# TinyGo's js/wasm lacks), so the copy is what lets the worker link it.
 JWT_WORK := $(BUILD)/go.work
 JWT_EDDSA := $(BUILD)/golang-jwt-eddsa
 JWT_NOT_EDDSA := ecdsa.go ecdsa_utils.go rsa.go rsa_pss.go rsa_utils.go hmac.go ed25519_utils.go

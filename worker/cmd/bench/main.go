@@ -34,7 +34,6 @@ func main() {
 	flag.BoolVar(&cfg.ProfileRateLimits, "profile-limits", cfg.ProfileRateLimits, "also profile ours with its default rate limits")
 	flag.IntVar(&cfg.Browser, "browser", cfg.Browser, "fresh Chromium profiles loading the widget (0: none)")
 	flag.BoolVar(&cfg.Sizes, "sizes", cfg.Sizes, "report the sizes of the shipped files")
-	flag.IntVar(&cfg.GoCost, "gocost", cfg.GoCost, "iterations of worker/test/bench/gocost as wasm under Node (0: not run)")
 	verbose := flag.Bool("v", false, "show wrangler's output")
 	timeout := flag.Duration("timeout", 20*time.Minute, "give up after this long")
 	flag.Parse()

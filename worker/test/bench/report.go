@@ -72,7 +72,6 @@ func Print(w io.Writer, r *Report) {
 	printTable(w, r)
 	printCold(w, r)
 	printProfiles(w, r)
-	printGoCost(w, r)
 	printSizes(w, r)
 	printBrowser(w, r)
 	printGoals(w, r)
@@ -309,33 +308,6 @@ func printProfiles(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "ours' calls from Go into JavaScript per request (syscall/js but its GC's finalizeRef, and the Go runtime's clock and randomness; counted by instrument.mjs):\n  %s\n", strings.Join(calls, "; "))
 	}
 	fmt.Fprintln(w)
-}
-
-func printGoCost(w io.Writer, r *Report) {
-	g := r.GoCost
-	if g == nil {
-		return
-	}
-	us := func(name string) string {
-		v, ok := g.NsPerOp[name]
-		if !ok {
-			return "n/a"
-		}
-		return fmt.Sprintf("%.0f", v/1e3)
-	}
-	fmt.Fprintf(w, "Go's own work per request in V8 without workerd (worker/test/bench/gocost as wasm under Node, µs per request):\n")
-	fmt.Fprintf(w, "  api: internal/api over an in-memory KV; whole worker: through the bridge and cfkv, JS Request in, over a JS KV answering on the next tick\n")
-	fmt.Fprintf(w, "  %-40s %8s %14s\n", "route", "api", "whole worker")
-	for _, rt := range Routes {
-		name := rt.Name
-		if rt.Extra {
-			name += " *"
-		}
-		fmt.Fprintf(w, "  %-40s %8s %14s\n", name, us("Route/"+rt.GoCost), us("Stack/"+rt.GoCost))
-	}
-	fmt.Fprintf(w, "  inside those (token.Service): EdDSA sign %s µs, verify %s µs with crypto/ed25519 (the api column); the whole worker signs with\n", us("Token/issue"), us("Token/verify"))
-	fmt.Fprintf(w, "  WebCrypto as in the Worker, %s and %s µs here, but Node's WebCrypto runs each call on a thread pool where workerd's answers at\n", us("TokenWebCrypto/issue"), us("TokenWebCrypto/verify"))
-	fmt.Fprintf(w, "  once, so this column overstates the Worker's cost; one Go→JS promise→Go await %s µs\n\n", us("Await"))
 }
 
 func printSizes(w io.Writer, r *Report) {

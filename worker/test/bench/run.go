@@ -40,9 +40,6 @@ type Config struct {
 	// Browser is how many fresh Chromium profiles load the widget (0: none).
 	Browser int
 	Sizes   bool // measure the shipped files as `make size` does
-	// GoCost is how many iterations the benchmarks of worker/test/bench/gocost
-	// run, as wasm under Node (0: not run).
-	GoCost int
 
 	Log         io.Writer // progress lines; nil discards them
 	WranglerLog io.Writer // wrangler's output; nil keeps it for errors only
@@ -62,7 +59,6 @@ func DefaultConfig() Config {
 		ProfileRateLimits: true,
 		Browser:           3,
 		Sizes:             true,
-		GoCost:            400,
 	}
 }
 
@@ -93,7 +89,6 @@ type Report struct {
 	Profiles []Profile
 	Sizes    []Size
 	Browser  *Browser
-	GoCost   *GoCost
 	Problems []string // what failed or could not be measured
 
 	// Targets are the pristine workers the load ran on (stopped by the time
@@ -235,14 +230,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	// 6. Go's own work in V8, without workerd.
-	if cfg.GoCost > 0 {
-		logf("running worker/test/bench/gocost as wasm under Node")
-		gc, err := runGoCost(ctx, root, cfg.GoCost)
-		if err != nil {
-			rep.Problems = append(rep.Problems, "gocost: "+err.Error())
-		}
-		rep.GoCost = gc
-	}
 
 	// 7. Sizes.
 	if cfg.Sizes {

@@ -19,20 +19,18 @@ const benchOrigin = "https://shop.bench.example"
 // Route is one measured route: how the c-th client makes its seq-th request,
 // the status it must answer and what its body must hold.
 type Route struct {
-	Name   string // "POST /v1/users/authenticate"
-	Extra  bool   // measured beside the four routes of the goal
-	GoCost string // its name in worker/test/bench/gocost
-	want   int
-	make   func(t *Target, client, seq int) (method, path string, hdr map[string]string, body []byte)
-	check  func(t *Target, client int, body []byte) error
+	Name  string // "POST /v1/users/authenticate"
+	Extra bool   // measured beside the four routes of the goal
+	want  int
+	make  func(t *Target, client, seq int) (method, path string, hdr map[string]string, body []byte)
+	check func(t *Target, client int, body []byte) error
 }
 
 // Routes are the routes the bench measures, in table order.
 var Routes = []Route{
 	{
-		Name:   "POST /v1/users/authenticate",
-		GoCost: "authenticate",
-		want:   http.StatusOK,
+		Name: "POST /v1/users/authenticate",
+		want: http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			body := fmt.Sprintf(`{"user_id":"bench-user-%d","email":"user%d@bench.example","name":"Bench User %d","custom_data":{"plan":"pro","seats":%d}}`, c, c, c, seq%50)
 			return "POST", "/v1/users/authenticate", map[string]string{"Authorization": "Bearer " + t.org.APIKey}, []byte(body)
@@ -55,9 +53,8 @@ var Routes = []Route{
 		},
 	},
 	{
-		Name:   "POST /v1/widget/contacts",
-		GoCost: "contacts",
-		want:   http.StatusOK,
+		Name: "POST /v1/widget/contacts",
+		want: http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			// A new device every time: a first visit (one get that misses, one put).
 			body := fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, newUUIDv4(), seq, c)
@@ -81,9 +78,8 @@ var Routes = []Route{
 		},
 	},
 	{
-		Name:   "GET /v1/widget/sessions",
-		GoCost: "list-sessions",
-		want:   http.StatusOK,
+		Name: "GET /v1/widget/sessions",
+		want: http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			return "GET", "/v1/widget/sessions", widgetHeaders(t, t.users[c].token), nil
 		},
@@ -103,9 +99,8 @@ var Routes = []Route{
 		},
 	},
 	{
-		Name:   "POST /v1/widget/sessions/{id}/messages",
-		GoCost: "post-message",
-		want:   http.StatusCreated,
+		Name: "POST /v1/widget/sessions/{id}/messages",
+		want: http.StatusCreated,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			u := t.users[c]
 			body := fmt.Sprintf(`{"content":"Hello from the bench, message %d of client %d."}`, seq, c)
@@ -128,10 +123,9 @@ var Routes = []Route{
 		},
 	},
 	{
-		Name:   "POST /v1/widget/sessions",
-		Extra:  true,
-		GoCost: "create-session",
-		want:   http.StatusCreated,
+		Name:  "POST /v1/widget/sessions",
+		Extra: true,
+		want:  http.StatusCreated,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			return "POST", "/v1/widget/sessions", widgetHeaders(t, t.makers[c].token), []byte(`{"custom_data":{"page":"/pricing"}}`)
 		},
@@ -153,10 +147,9 @@ var Routes = []Route{
 	{
 		// No KV, no crypto: what any request costs in the runtime around the
 		// handler (for ours, the JS↔Go bridge).
-		Name:   "GET /.well-known/jwks.json",
-		Extra:  true,
-		GoCost: "jwks",
-		want:   http.StatusOK,
+		Name:  "GET /.well-known/jwks.json",
+		Extra: true,
+		want:  http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			return "GET", "/.well-known/jwks.json", nil, nil
 		},
