@@ -25,6 +25,7 @@ func main() {
 	cfg := bench.DefaultConfig()
 	flag.IntVar(&cfg.Clients, "c", cfg.Clients, "concurrent clients per route phase")
 	flag.IntVar(&cfg.Requests, "n", cfg.Requests, "requests per route, per worker, per round")
+	flag.IntVar(&cfg.Single, "n1", cfg.Single, "requests per route, per worker, per round from one client alone (0: none)")
 	flag.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "rounds, interleaved ours/peer route by route")
 	flag.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "warm-up requests per route and worker, not recorded")
 	flag.IntVar(&cfg.Sessions, "sessions", cfg.Sessions, "sessions per listing principal")

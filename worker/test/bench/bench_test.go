@@ -31,6 +31,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		Clients:    2,
 		Requests:   4,
 		Rounds:     1,
+		Single:     2,
 		Warmup:     0,
 		Sessions:   2,
 		Principal:  "verified",
@@ -56,6 +57,16 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 	}
 	for _, p := range rep.Problems {
 		t.Errorf("problem: %s", p)
+	}
+	for _, rr := range rep.Routes {
+		if rr.SingleOurs.N != 2 || rr.SinglePeer.N != 2 || rr.SingleOurs.Errors+rr.SinglePeer.Errors > 0 {
+			t.Errorf("%s alone: ours %d answered (%d errors), peer %d (%d)", rr.Route, rr.SingleOurs.N, rr.SingleOurs.Errors, rr.SinglePeer.N, rr.SinglePeer.Errors)
+		}
+	}
+	for _, name := range []string{"ours", "peer"} {
+		if m := rep.Memory[name]; m.RSS <= 0 || m.Requests == 0 {
+			t.Errorf("%s: workerd memory not read: %+v", name, m)
+		}
 	}
 
 	// Every route, every request, both workers: the expected status and body.

@@ -118,6 +118,8 @@ func printTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  GET /.well-known/jwks.json (no KV, no crypto: what any request costs around the handler)\n")
 	fmt.Fprintf(w, "p50/p99: latency seen by the client over all rounds; rps: requests answered per second of wall time, all clients together\n")
 	printCPU(w, r)
+	printSingle(w, r)
+	printMemory(w, r)
 	var rounds []string
 	for _, rr := range r.Routes {
 		if rr.Extra || len(rr.RoundRatios) < 2 {
@@ -403,6 +405,43 @@ func printCPU(w io.Writer, r *Report) {
 	}
 }
 
+// SingleGoal is issue 18's: p50 at one client within 1.1× of the peer's.
+const SingleGoal = 1.1
+
+// printSingle is p50/p99 of one client alone, ours against the peer's.
+func printSingle(w io.Writer, r *Report) {
+	if len(r.Routes) == 0 || r.Routes[0].SingleOurs.N == 0 {
+		return
+	}
+	fmt.Fprintf(w, "one client alone (%d requests per route per worker per round, after the round's %d clients):\n", r.Config.Single, r.Config.Clients)
+	for _, rr := range r.Routes {
+		o, p := rr.SingleOurs.Percentile(50), rr.SinglePeer.Percentile(50)
+		if p == 0 {
+			continue
+		}
+		goal := mark(float64(o)/float64(p) <= SingleGoal)
+		if rr.Extra {
+			goal = "(extra)"
+		}
+		fmt.Fprintf(w, "  %-40s ours p50 %9s p99 %9s  peer p50 %9s p99 %9s  %5.2f×  %s\n", rr.Route, ms(o), ms(rr.SingleOurs.Percentile(99)),
+			ms(p), ms(rr.SinglePeer.Percentile(99)), float64(o)/float64(p), goal)
+	}
+}
+
+// printMemory is each workerd's resident memory after the load.
+func printMemory(w io.Writer, r *Report) {
+	if len(r.Memory) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "workerd resident memory after the load (VmRSS: the isolate, the runtime and wrangler dev's local KV):")
+	for _, name := range []string{"ours", "peer"} {
+		if m, ok := r.Memory[name]; ok {
+			fmt.Fprintf(w, " %s %.1f MiB after %s requests;", name, float64(m.RSS)/(1<<20), thousands(int64(m.Requests)))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
 func printGoals(w io.Writer, r *Report) {
 	var parts []string
 	if len(r.Routes) > 0 {
@@ -436,6 +475,18 @@ func printGoals(w io.Writer, r *Report) {
 			}
 		}
 		parts = append(parts, fmt.Sprintf("workerd CPU per request ≤ 1.0× peer: %d of %d routes", cpuMet, cpuTotal))
+		if r.Routes[0].SingleOurs.N > 0 {
+			sMet, sTotal := 0, 0
+			for _, rr := range r.Routes {
+				if p := rr.SinglePeer.Percentile(50); !rr.Extra && p > 0 {
+					sTotal++
+					if float64(rr.SingleOurs.Percentile(50))/float64(p) <= SingleGoal {
+						sMet++
+					}
+				}
+			}
+			parts = append(parts, fmt.Sprintf("p50 at 1 client ≤ %.1f× peer: %d of %d routes", SingleGoal, sMet, sTotal))
+		}
 	}
 	for _, s := range r.Sizes {
 		if s.Limit > 0 && s.Err == "" {

@@ -24,6 +24,10 @@ type Config struct {
 	Requests int // requests per route, per worker, per round
 	Rounds   int // rounds; each alternates which worker goes first, route by route
 	Warmup   int // requests per route and worker before the first round, reported apart
+	// Single is how many requests per route, per worker, per round one
+	// client sends on its own after the Clients phase: p50 at 1 client
+	// (0: none).
+	Single   int
 	Sessions int // sessions each listing principal owns (the GET listing's length)
 	// Principal is the token kind of the session routes: "verified" (their
 	// checks read revoked/) or "contact".
@@ -52,6 +56,7 @@ func DefaultConfig() Config {
 		Requests:          200,
 		Rounds:            3,
 		Warmup:            500,
+		Single:            100,
 		Sessions:          3,
 		Principal:         "verified",
 		ColdStarts:        3,
@@ -73,6 +78,14 @@ type RouteResult struct {
 	WarmOurs, WarmPeer Stats
 	// RoundRatios is each round's p50 ours/peer: how far one round moves.
 	RoundRatios []float64
+	// SingleOurs and SinglePeer are the phases of one client alone.
+	SingleOurs, SinglePeer Stats
+}
+
+// Memory is a workerd process's resident memory after the requests it served.
+type Memory struct {
+	RSS      int64
+	Requests int
 }
 
 // Report is everything one run measured.
@@ -84,7 +97,10 @@ type Report struct {
 	LoadAvgAfter  string
 	Versions      string
 
-	Routes   []RouteResult
+	Routes []RouteResult
+	// Memory is each worker's workerd resident memory after the load, in
+	// bytes, and the requests it had served (0: not read).
+	Memory   map[string]Memory
 	Cold     []Cold
 	Profiles []Profile
 	Sizes    []Size
@@ -205,8 +221,34 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if p50 > 0 {
 				rep.Routes[i].RoundRatios = append(rep.Routes[i].RoundRatios, float64(o50)/float64(p50))
 			}
+			if cfg.Single > 0 {
+				for _, t := range pair {
+					st := phase(ctx, t, rt, cfg.Single, 1, true)
+					if t == ours {
+						rep.Routes[i].SingleOurs.Add(st)
+					} else {
+						rep.Routes[i].SinglePeer.Add(st)
+					}
+				}
+			}
 		}
 		logf("round %d/%d done", r+1, cfg.Rounds)
+	}
+	rep.Memory = map[string]Memory{}
+	for _, t := range []*Target{ours, peer} {
+		served := 0
+		for _, rr := range rep.Routes {
+			if t == ours {
+				served += rr.Ours.N + rr.WarmOurs.N + rr.SingleOurs.N
+			} else {
+				served += rr.Peer.N + rr.WarmPeer.N + rr.SinglePeer.N
+			}
+		}
+		if rss, err := t.Srv.WorkerdRSS(); err == nil {
+			rep.Memory[t.Name] = Memory{RSS: rss, Requests: served}
+		} else {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: workerd memory: %v", t.Name, err))
+		}
 	}
 	peer.Stop()
 

@@ -24,3 +24,5 @@ func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error 
 func groupMembers(pgid int) []int { return nil }
 
 func processCPU(pgid int, comm string) (time.Duration, error) { return 0, errUnsupported }
+
+func processRSS(pgid int, comm string) (int64, error) { return 0, errUnsupported }

@@ -161,3 +161,33 @@ func processCPU(pgid int, comm string) (time.Duration, error) {
 	}
 	return sum, nil
 }
+
+// processRSS sums VmRSS (/proc/PID/status) of the processes of group pgid
+// named comm, in bytes.
+func processRSS(pgid int, comm string) (int64, error) {
+	var sum int64
+	n := 0
+	for _, pid := range groupMembers(pgid) {
+		st, ok := readStat(pid)
+		if !ok || st.comm != comm {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				if err == nil {
+					sum += kb << 10
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
+	}
+	return sum, nil
+}

@@ -478,6 +478,18 @@ func (s *Server) WorkerdCPU() (time.Duration, error) {
 	return processCPU(p.pgid, "workerd")
 }
 
+// WorkerdRSS is the resident memory (VmRSS) of the server's workerd
+// processes, summed, in bytes.
+func (s *Server) WorkerdRSS() (int64, error) {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		return 0, errors.New("wranglertest: the server is stopped")
+	}
+	return processRSS(p.pgid, "workerd")
+}
+
 // Output returns the last lines wrangler printed.
 func (s *Server) Output() string { return s.tail.String() }
 
