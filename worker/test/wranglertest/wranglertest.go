@@ -469,25 +469,31 @@ func (s *Server) StartupTime() time.Duration {
 // wrangler dev, the local KV it calls), not wrangler's Node.js. Read it
 // before and after a load for the CPU per request, in 10 ms ticks.
 func (s *Server) WorkerdCPU() (time.Duration, error) {
-	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		return 0, errors.New("wranglertest: the server is stopped")
+	pgid, err := s.group()
+	if err != nil {
+		return 0, err
 	}
-	return processCPU(p.pgid, "workerd")
+	return processCPU(pgid, "workerd")
 }
 
 // WorkerdRSS is the resident memory (VmRSS) of the server's workerd
 // processes, summed, in bytes.
 func (s *Server) WorkerdRSS() (int64, error) {
+	pgid, err := s.group()
+	if err != nil {
+		return 0, err
+	}
+	return processRSS(pgid, "workerd")
+}
+
+// group is the process group of the running wrangler dev.
+func (s *Server) group() (int, error) {
 	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
+	defer s.mu.Unlock()
+	if s.proc == nil {
 		return 0, errors.New("wranglertest: the server is stopped")
 	}
-	return processRSS(p.pgid, "workerd")
+	return s.proc.pgid, nil
 }
 
 // Output returns the last lines wrangler printed.
