@@ -66,15 +66,21 @@ func TestTheUserTokensSignatureIsCheckedWhileTheOrgIsRead(t *testing.T) {
 	eng := &signalEngine{started: make(chan struct{})}
 	mem := kv.NewMemory()
 	gate := &gateKV{KV: mem, started: eng.started}
-	a, err := api.New(gate, config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour}, api.WithTokenEngine(eng))
-	if err != nil {
-		t.Fatal(err)
+	newAPI := func() *api.API {
+		a, err := api.New(gate, config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour}, api.WithTokenEngine(eng))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
-	e := &env{harness: &harness{t: t, h: a, mem: mem}}
+	e := &env{harness: &harness{t: t, h: newAPI(), mem: mem}}
 	o := e.newOrg("shop", "https://shop.example")
 	other := e.newOrg("other")
 	tok := e.contact(o, "0b7e4f7a-3c55-4d2a-9a57-1c1b2d3e4f50", nil)
 
+	// A fresh instance, which has not kept the org yet (store.OrgByWidgetToken
+	// keeps the orgs it read): its first request reads it from KV.
+	e.h = newAPI()
 	gate.armed.Store(true)
 	if r := e.widget(o, tok, "GET", "/v1/widget/sessions", nil); r.Status != 200 {
 		t.Fatalf("list: %d %s", r.Status, r.Raw)

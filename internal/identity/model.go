@@ -15,6 +15,13 @@ type Org struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
+// Clone returns a copy of o that shares nothing with it.
+func (o *Org) Clone() *Org {
+	c := *o
+	c.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
+	return &c
+}
+
 // AllowsOrigin reports whether a browser page at origin may use the org's
 // widget token.
 func (o *Org) AllowsOrigin(origin string) bool {

@@ -75,9 +75,19 @@ func (s *Store) Org(ctx context.Context, id string) (*identity.Org, error) {
 
 // OrgByWidgetToken returns the org whose widget token is pk, or
 // identity.ErrUnauthorized.
+//
+// Every widget request asks this first, so the orgs found are kept for the
+// instance's life (orgCacheSize at most): an org is written once, when it is
+// made, and no route changes its widget token or origins, so a kept copy is
+// never stale. An unknown token is not kept (a stranger's guesses fill nothing)
+// and is asked of KV again each time. One KV get less on every widget request:
+// a visitor's message 9 -> 8 KV operations (make bench).
 func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org, error) {
 	if !validSecretShape(pk, "pk_", 24) {
 		return nil, identity.ErrUnauthorized
+	}
+	if org, ok := s.orgs.get(pk); ok {
+		return org, nil
 	}
 	var org identity.Org
 	found, err := s.getDecoded(ctx, "widget/"+pk, func(b []byte) error { return json.Unmarshal(b, &org) })
@@ -87,7 +97,8 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	if !found || subtle.ConstantTimeCompare([]byte(org.WidgetToken), []byte(pk)) != 1 {
 		return nil, identity.ErrUnauthorized
 	}
-	return &org, nil
+	s.orgs.put(pk, &org)
+	return org.Clone(), nil
 }
 
 // OriginKnown reports whether any org allows origin, given in the exact form

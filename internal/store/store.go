@@ -25,6 +25,8 @@ type Store struct {
 	// idMu guards lastV7 so that ids made by one instance are strictly increasing.
 	idMu   sync.Mutex
 	lastV7 string
+	// orgs holds the orgs read by their widget token (see OrgByWidgetToken).
+	orgs orgCache
 }
 
 // Option configures a Store.

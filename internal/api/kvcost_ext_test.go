@@ -1,0 +1,54 @@
+package api_test
+
+import (
+	"maps"
+	"testing"
+)
+
+// What a visitor's message costs in KV, which Workers bills per operation:
+// the reads that decide whether the token still stands and the session is
+// the caller's, and the writes of the message, the session and its two
+// listing entries (the owner's and the org's). The org of the widget token is read once per instance
+// (store.OrgByWidgetToken keeps it), and the rate limits count outside KV.
+func TestAVisitorsMessageCostsItsKVCalls(t *testing.T) {
+	e := newEnv(t)
+	o := e.newOrg("shop", originA)
+	for _, c := range []struct {
+		name, token string
+		idem        bool
+		want        map[string]int
+	}{
+		// gets: gone (the erasure tombstone) and the session; a list of the
+		// claims of the contact's device, which a write from a read older
+		// than a claim must not undo (store.keepClaim)
+		{"contact", e.contact(o, device1), false, map[string]int{"get": 2, "put": 4, "list": 1}},
+		// and the replay of the Idempotency-Key, read and written
+		{"contact, Idempotency-Key", e.contact(o, device2), true, map[string]int{"get": 3, "put": 5, "list": 1}},
+		// and the revocation and the api key that issued the token
+		{"verified", e.verified(o, map[string]any{"user_id": "u-1"}), false, map[string]int{"get": 4, "put": 4}},
+		{"verified, Idempotency-Key", e.verified(o, map[string]any{"email": "a@shop.example"}), true, map[string]int{"get": 5, "put": 5}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := "/v1/widget/sessions/" + e.newSession(o, c.token, nil)["id"].(string) + "/messages"
+			for i, key := range []string{"k-1", "k-2"} {
+				var h []string
+				if c.idem {
+					h = []string{"Idempotency-Key", key}
+				}
+				before := maps.Clone(e.mem.Ops())
+				if r := e.widget(o, c.token, "POST", path, map[string]any{"content": "hi"}, h...); r.Status != 201 {
+					t.Fatalf("message %d: %d %s", i, r.Status, r.Raw)
+				}
+				got := map[string]int{}
+				for k, v := range e.mem.Ops() {
+					if d := v - before[k]; d != 0 {
+						got[k] = d
+					}
+				}
+				if !maps.Equal(got, c.want) {
+					t.Errorf("message %d: KV operations %v, want %v", i, got, c.want)
+				}
+			}
+		})
+	}
+}
