@@ -144,6 +144,10 @@ jwt-eddsa:
 # core either way, now without the runtime's message in the console
 # (a bug: the hostile-page tests hold that no input reaches one).
 CORE_STACK ?= 32KB
+# Binaryen's wasm-opt (which TinyGo needs anyway) run once more on TinyGo's
+# output, for size: widget-core.wasm 258,557 -> 248,730 B gzip (issue 18's
+# goal is 250 KB; -O3 instead: 252,052).
+WASM_OPT = wasm-opt -Oz --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext
 TINYGO_DIR := .tinygo
 TINYGO := wasm/tinygo/tinygo.sh $(TINYGO_DIR)
 web:
@@ -152,6 +156,7 @@ web:
 		wasm/tinygo/toolchain.sh $(TINYGO_DIR); \
 		echo "==> web: ./wasm -> $(PUBLIC)/widget-core.wasm (TinyGo, $(CORE_STACK) stacks), TinyGo's wasm_exec.js -> $(PUBLIC)/wasm_exec.js"; \
 		$(TINYGO) build -target=wasm/tinygo/wasm.json -no-debug -panic=trap -stack-size=$(CORE_STACK) -o $(PUBLIC)/widget-core.wasm ./wasm; \
+		$(WASM_OPT) $(PUBLIC)/widget-core.wasm -o $(PUBLIC)/widget-core.wasm; \
 		cp $(TINYGO_DIR)/root/targets/wasm_exec.js $(PUBLIC)/wasm_exec.js; \
 		rm -f $(BUILD)/core-compiler; echo $(CORE_STACK) > $(BUILD)/core-stack; \
 	else \
