@@ -29,9 +29,7 @@ func (g gate) open() bool {
 		return false
 	default:
 	}
-	g.stats.mu.Lock()
-	defer g.stats.mu.Unlock()
-	return g.stats.sent[PhaseLoad] < g.max
+	return g.stats.sentUnderLoad() < g.max
 }
 
 // pause waits about d (between d/2 and 3d/2); false when the load stopped.

@@ -29,8 +29,7 @@ type request struct {
 	method, path string
 	body         []byte // nil: none
 	header       map[string]string
-	// expect are the statuses that are a proper answer; nil means 200 and 201.
-	expect []int
+	expect       []int // the statuses that are a proper answer
 }
 
 type response struct {
@@ -164,19 +163,8 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	return res, err
 }
 
-func (r request) expects(status int) bool {
-	if r.expect == nil {
-		return status == http.StatusOK || status == http.StatusCreated
-	}
-	return slices.Contains(r.expect, status)
-}
-
-func (r request) expectation() string {
-	if r.expect == nil {
-		return "200 or 201"
-	}
-	return fmt.Sprint(r.expect)
-}
+func (r request) expects(status int) bool { return slices.Contains(r.expect, status) }
+func (r request) expectation() string     { return fmt.Sprint(r.expect) }
 
 // jitter returns a duration between d/2 and d.
 func jitter(d time.Duration) time.Duration {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // The erasure soak: people chat in two orgs, and halfway through some of
@@ -127,9 +129,7 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 		if err != nil {
 			return nil, err
 		}
-		var d struct {
-			Deletion struct{ ID string } `json:"deletion"`
-		}
+		var d contract.DeletionAnswer
 		if json.Unmarshal(res.body, &d) != nil || d.Deletion.ID == "" {
 			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.body, 200))
 		}
@@ -142,16 +142,11 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 	deadline := time.Now().Add(cfg.Wait)
 	for _, e := range erased {
 		for {
-			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + e.id, header: serverHeader(e.p.org)})
+			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + e.id, header: serverHeader(e.p.org), expect: []int{200}})
 			if err != nil {
 				return nil, err
 			}
-			var d struct {
-				Deletion struct {
-					Status             string
-					Sessions, Messages *int
-				} `json:"deletion"`
-			}
+			var d contract.DeletionAnswer
 			_ = json.Unmarshal(res.body, &d)
 			if d.Deletion.Status == "done" {
 				sessions, messages := e.p.acknowledged()
@@ -218,19 +213,15 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func widgetHeaderToken(org Org, token string) map[string]string {
-	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
-}
-
 func (p *soakPerson) signIn(ctx context.Context, c *client) error {
 	if p.verified {
 		p.userID = p.name + "-uid"
-		body, _ := json.Marshal(map[string]any{"user_id": p.userID, "email": p.name + "@Soak.Example", "name": p.name, "custom_data": map[string]any{"m": p.name}})
+		body, _ := json.Marshal(contract.AuthenticateRequest{UserID: p.userID, Email: p.name + "@Soak.Example", Name: p.name, CustomData: map[string]any{"m": p.name}})
 		res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body, header: serverHeader(p.org), expect: []int{200}})
 		if err != nil {
 			return err
 		}
-		var out struct{ Token string }
+		var out contract.Authenticated
 		if err := json.Unmarshal(res.body, &out); err != nil {
 			return err
 		}
@@ -238,16 +229,13 @@ func (p *soakPerson) signIn(ctx context.Context, c *client) error {
 		return nil
 	}
 	p.device = uuid.NewString()
-	body, _ := json.Marshal(map[string]any{"device_id": p.device, "name": p.name, "email": p.name + "@soak.example"})
+	body, _ := json.Marshal(contract.ContactRequest{DeviceID: p.device, Name: p.name, Email: p.name + "@soak.example"})
 	res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/contacts", body: body,
 		header: map[string]string{"X-Widget-Token": p.org.WidgetToken, "Origin": allowedOrigin}, expect: []int{200}})
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Token   string
-		Contact struct{ ID string }
-	}
+	var out contract.ContactSignedIn
 	if err := json.Unmarshal(res.body, &out); err != nil {
 		return err
 	}
@@ -279,7 +267,7 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 			if err != nil {
 				continue
 			}
-			var out struct{ Session struct{ ID string } }
+			var out contract.SessionCreated
 			if json.Unmarshal(res.body, &out) == nil && out.Session.ID != "" {
 				p.mu.Lock()
 				p.sessions = append(p.sessions, out.Session.ID)
@@ -291,10 +279,10 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 		if n%4 == 3 {
 			h, path = withIdem(serverHeader(p.org), uuid.NewString()), "/v1/sessions/"+cur+"/messages"
 		}
-		body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("%s says %d", p.name, n)})
+		body, _ := json.Marshal(contract.MessageRequest{Content: fmt.Sprintf("%s says %d", p.name, n)})
 		res, err := c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
 		if err == nil {
-			var out struct{ Message struct{ ID string } }
+			var out contract.MessageCreated
 			if json.Unmarshal(res.body, &out) == nil && out.Message.ID != "" {
 				p.mu.Lock()
 				p.messages[cur] = append(p.messages[cur], out.Message.ID)
@@ -348,27 +336,14 @@ func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string
 	for range 1000 {
 		path := export
 		if cursor != "" {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			path += sep + "cursor=" + url.QueryEscape(cursor)
+			path = withQuery(export, "cursor="+url.QueryEscape(cursor))
 		}
 		res, err := c.do(ctx, request{method: "GET", path: path, header: serverHeader(p.org), expect: []int{200}})
 		if err != nil {
 			bad("export: %v", err)
 			return out
 		}
-		var page struct {
-			Sessions []struct {
-				Session struct {
-					ID    string
-					Owner struct{ Kind string }
-				}
-				Messages []struct{ ID, SessionID string }
-			}
-			NextCursor *string `json:"next_cursor"`
-		}
+		var page contract.Export
 		if err := json.Unmarshal(res.body, &page); err != nil {
 			bad("export: %v", err)
 			return out

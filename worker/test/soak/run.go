@@ -205,11 +205,7 @@ func (l *load) stop(drain time.Duration) {
 	<-done
 }
 
-func (l *load) sent() int {
-	l.stats.mu.Lock()
-	defer l.stats.mu.Unlock()
-	return l.stats.sent[PhaseLoad]
-}
+func (l *load) sent() int { return l.stats.sentUnderLoad() }
 
 func runID() string {
 	b := make([]byte, 4)

@@ -163,12 +163,10 @@ func readToken(res response, p *Principal, route string) error {
 }
 
 // widgetHeader is what the widget of p sends.
-func widgetHeader(org Org, p *Principal) map[string]string {
-	return map[string]string{
-		"X-Widget-Token": org.WidgetToken,
-		"Authorization":  "Bearer " + p.Token,
-		"Origin":         allowedOrigin,
-	}
+func widgetHeader(org Org, p *Principal) map[string]string { return widgetHeaderToken(org, p.Token) }
+
+func widgetHeaderToken(org Org, token string) map[string]string {
+	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
 }
 
 func serverHeader(org Org) map[string]string {
