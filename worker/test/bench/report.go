@@ -5,8 +5,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -167,13 +167,8 @@ func printWarmup(w io.Writer, r *Report) {
 }
 
 func statuses(m map[int]int) string {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%d×%d", m[k], k))
 	}
 	return strings.Join(parts, " ")
@@ -348,7 +343,7 @@ func medianOf(loads []BrowserLoad, f func(BrowserLoad) float64) (med, lo, hi flo
 	if len(v) == 0 {
 		return 0, 0, 0
 	}
-	return medianF(v), slices.Min(v), slices.Max(v)
+	return median(v), slices.Min(v), slices.Max(v)
 }
 
 func resourceEnd(l BrowserLoad, name string) float64 {

@@ -408,8 +408,3 @@ func versions(root string) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func readAll(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
-}

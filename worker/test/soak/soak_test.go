@@ -43,21 +43,12 @@ func TestSoakWrangler(t *testing.T) {
 	target := soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}
 	hooks := os.Getenv("SOAK_WEBHOOKS") != "0"
 	if hooks {
-		target.Webhooks = startReceiver(t)
+		target.Webhooks = webhookrecv.StartT(t)
 	}
 	res := runSoak(t, target, soak.ShortConfig())
 	if wf := res.Report.Findings.Webhooks; hooks && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
 		t.Errorf("webhook events: %+v", wf)
 	}
-}
-
-func startReceiver(t *testing.T) *webhookrecv.Receiver {
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { recv.Close() })
-	return recv
 }
 
 // TestSoakWithTraps is the short soak against the trap build of the worker
@@ -75,7 +66,7 @@ func TestSoakWithTraps(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := wranglertest.StartT(t, wranglertest.Options{Vars: soak.WranglerVars(), AppWasm: wasm})
-	recv := startReceiver(t)
+	recv := webhookrecv.StartT(t)
 	trap := func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, "POST", s.URL+"/__test/trap", nil)
 		if err != nil {

@@ -25,10 +25,6 @@ const (
 	numPhases
 )
 
-func (p Phase) String() string {
-	return [...]string{"setup", "load", "read-back"}[p]
-}
-
 // Anomaly is a kind of answer the contract does not allow for the driver's
 // well-formed requests (a 5xx, a 4xx it should not get, a 201 without what
 // it promises) or no answer within the attempt timeout. Repeats of the same

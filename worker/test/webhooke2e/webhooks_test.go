@@ -118,18 +118,9 @@ func arrived(recv *webhookrecv.Receiver, name string, want map[string]bool) bool
 }
 
 func TestWebhooksUnderWrangler(t *testing.T) {
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
-		"WEBHOOK_ALLOW_LOOPBACK":         "1",
-		"WEBHOOK_RETRY_DELAYS":           "1,1,1,2,2,2,3,3,3,3,3,3",
-		"WEBHOOK_SECRET_OVERLAP_SECONDS": fmt.Sprint(overlapSeconds),
-		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
-		"RATE_LIMIT_CONTACTS_PER_IP":     "0",
-	}})
+	recv := webhookrecv.StartT(t)
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1",
+		"WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3", "WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))})
 	c := client{t, contract.New(s.URL, nil)}
 	a, b := c.newOrg(s, "A"), c.newOrg(s, "B")
 	secretA := c.setHook(a, recv.Endpoint("A"))
@@ -248,17 +239,9 @@ func find(ds []webhookrecv.Delivery, id string) webhookrecv.Delivery {
 
 // Messages posted at once, while the queue delivers: every one is one event.
 func TestWebhooksUnderConcurrentLoad(t *testing.T) {
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
-	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: map[string]string{
-		"WEBHOOK_ALLOW_LOOPBACK":     "1",
-		"WEBHOOK_RETRY_DELAYS":       "1,1,1,2,2,2,3,3,3",
-		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-		"RATE_LIMIT_CONTACTS_PER_IP": "0",
-	}})
+	recv := webhookrecv.StartT(t)
+	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t},
+		Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3")})
 	c := client{t, contract.New(s.URL, nil)}
 	a := c.newOrg(s, "A")
 	recv.SetSecrets("A", c.setHook(a, recv.Endpoint("A")))
