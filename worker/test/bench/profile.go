@@ -178,17 +178,7 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		var client []time.Duration
 		means := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls}
 		for seq := 0; seq < n; seq++ {
-			c := seq % clients
-			method, path, hdr, body := rt.make(t, c, seq)
-			t0 := time.Now()
-			status, b, h, err := t.do(ctx, method, path, hdr, body)
-			d := time.Since(t0)
-			if err == nil && status != rt.want {
-				err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
-			}
-			if err == nil {
-				err = rt.check(t, c, b)
-			}
+			_, h, d, err := rt.send(ctx, t, seq%clients, seq)
 			var p benchProfile
 			if err == nil {
 				if jerr := json.Unmarshal([]byte(h.Get("X-Bench-Profile")), &p); jerr != nil {

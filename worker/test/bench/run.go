@@ -318,11 +318,11 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	oursDir, peerDir := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
-	if err := instrumentedOurs(root, oursDir); err != nil {
+	oursDir, peerCopy := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
+	if err := instrumented(filepath.Join(root, "build"), oursDir, "build", filepath.Join(root, "wrangler.toml"), "./worker.mjs"); err != nil {
 		return err
 	}
-	if err := instrumentedPeer(root, peerDir); err != nil {
+	if err := instrumented(peerDir(root), peerCopy, "", filepath.Join(peerDir(root), "wrangler.toml"), "./worker.js"); err != nil {
 		return err
 	}
 	ready := oursReadyPath(filepath.Join(root, "build"))
@@ -333,7 +333,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 	}
 	specs := []spec{
 		{"ours", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
-		{"peer", true, wranglertest.Options{AppDir: peerDir, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
+		{"peer", true, wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
 	}
 	if cfg.ProfileRateLimits {
 		specs = append(specs, spec{"ours+limits", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Log: cfg.WranglerLog}})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -183,46 +184,24 @@ func truncate(b []byte, n int) string {
 
 var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)
 
-// instrumentedOurs writes a copy of wrangler.toml and build/ into dir whose
-// entry is instrument.mjs around build/worker.mjs.
-func instrumentedOurs(root, dir string) error {
-	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
+// instrumented writes into dir a copy of the worker in from (into dir/sub)
+// and of its wrangler.toml, whose entry is instrument.mjs around app.
+func instrumented(from, dir, sub, toml, app string) error {
+	b, err := os.ReadFile(toml)
 	if err != nil {
 		return err
 	}
-	if !mainLine.Match(toml) {
-		return fmt.Errorf("wrangler.toml has no main = \"...\" line")
+	if !mainLine.Match(b) {
+		return fmt.Errorf("%s has no main = \"...\" line", toml)
 	}
-	toml = mainLine.ReplaceAll(toml, []byte(`main = "build/bench-entry.mjs"`))
-	if err := copyTree(filepath.Join(root, "build"), filepath.Join(dir, "build")); err != nil {
+	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(sub, "bench-entry.mjs")+`"`))
+	if err := copyTree(from, filepath.Join(dir, sub)); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), b, 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "build", "bench-entry.mjs"), instrumentEntry("./worker.mjs"), 0o644)
-}
-
-// instrumentedPeer writes a copy of the peer into dir whose entry is
-// instrument.mjs around worker.js.
-func instrumentedPeer(root, dir string) error {
-	src := peerDir(root)
-	if err := copyTree(src, dir); err != nil {
-		return err
-	}
-	toml, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
-	if err != nil {
-		return err
-	}
-	toml = mainLine.ReplaceAll(toml, []byte(`main = "bench-entry.mjs"`))
-	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "bench-entry.mjs"), instrumentEntry("./worker.js"), 0o644)
-}
-
-func instrumentEntry(app string) []byte {
-	return bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app))
+	return os.WriteFile(filepath.Join(dir, sub, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app)), 0o644)
 }
 
 func copyTree(from, to string) error {
