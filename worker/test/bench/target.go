@@ -116,11 +116,7 @@ func (t *Target) do(ctx context.Context, method, path string, hdr map[string]str
 	if body != nil {
 		b = contract.Raw(body)
 	}
-	opts := make([]contract.Option, 0, len(hdr))
-	for k, v := range hdr {
-		opts = append(opts, contract.Header(k, v))
-	}
-	r, err := t.client.Do(ctx, method, path, b, opts...)
+	r, err := t.client.Do(ctx, method, path, b, contract.HeaderMap(hdr))
 	if err != nil {
 		return 0, nil, nil, err
 	}

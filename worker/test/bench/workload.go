@@ -4,12 +4,13 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/google/uuid"
 
 	"github.com/chatwidget/identity/worker/test/contract"
 )
@@ -46,7 +47,7 @@ var Routes = []Route{
 		want: http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			// A new device every time: a first visit (one get that misses, one put).
-			body := fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, newUUIDv4(), seq, c)
+			body := fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, uuid.NewString(), seq, c)
 			return "POST", "/v1/widget/contacts", widgetHeaders(t, ""), []byte(body)
 		},
 		check: answers(func(out contract.ContactSignedIn, t *Target, c int) bool {
@@ -120,13 +121,9 @@ func answers[T any](ok func(out T, t *Target, client int) bool) func(*Target, in
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-// widget is widgetHeaders as options of the contract client.
-func (t *Target) widget(token string) []contract.Option {
-	var opts []contract.Option
-	for k, v := range widgetHeaders(t, token) {
-		opts = append(opts, contract.Header(k, v))
-	}
-	return opts
+// widget is widgetHeaders as an option of the contract client.
+func (t *Target) widget(token string) contract.Option {
+	return contract.HeaderMap(widgetHeaders(t, token))
 }
 
 func widgetHeaders(t *Target, token string) map[string]string {
@@ -173,7 +170,7 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 			return err
 		}
 		for s := 0; s < sessions; s++ {
-			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, t.widget(t.users[c].token)...)
+			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, t.widget(t.users[c].token))
 			if err := t.check(r.Response, err, http.StatusCreated); err != nil {
 				return err
 			}
@@ -186,7 +183,7 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 // newPrincipal makes a device with a contact token, or a verified user with
 // a verified token, and checks the token against the target's JWKS.
 func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (principal, error) {
-	p := principal{device: newUUIDv4(), userID: userID}
+	p := principal{device: uuid.NewString(), userID: userID}
 	var token string
 	switch kind {
 	case "verified":
@@ -196,7 +193,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 		}
 		token = r.Value.Token
 	case "contact":
-		r, err := t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: p.device, Name: userID}, t.widget("")...)
+		r, err := t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: p.device, Name: userID}, t.widget(""))
 		if err := t.check(r.Response, err, http.StatusOK); err != nil {
 			return p, err
 		}
@@ -204,7 +201,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	default:
 		return p, fmt.Errorf("principal kind %q: want verified or contact", kind)
 	}
-	claims, err := VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
+	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
 	if err != nil {
 		return p, fmt.Errorf("%s: a %s token does not verify against its JWKS: %w", t.Name, kind, err)
 	}
@@ -213,15 +210,4 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	}
 	p.token = token
 	return p, nil
-}
-
-// newUUIDv4 returns a random canonical UUID version 4.
-func newUUIDv4() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -118,10 +118,6 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	if r.body != nil {
 		body = contract.Raw(r.body)
 	}
-	var opts []contract.Option
-	for k, v := range r.header {
-		opts = append(opts, contract.Header(k, v))
-	}
 	// Go's transport sends a request with an Idempotency-Key again by itself
 	// when a reused connection breaks before the answer: count those too.
 	var wrote atomic.Int32
@@ -130,7 +126,7 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	})
 	sent := time.Now()
 	c.stats.countSent(c.phase)
-	answer, err := c.cc.Do(traced, r.method, r.path, body, opts...)
+	answer, err := c.cc.Do(traced, r.method, r.path, body, contract.HeaderMap(r.header))
 	var res response
 	if err == nil {
 		res = response{status: answer.Status, header: answer.Header, body: answer.Body}
