@@ -23,7 +23,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -109,60 +108,37 @@ func startTarget(ctx context.Context, url, adminToken string, inProcess bool, lo
 		return s.Target(), func() { s.Close() }, nil
 	}
 
-	persist, err := os.MkdirTemp("", "soak-kv-*")
-	if err != nil {
-		return soak.Target{}, nil, err
-	}
-	var log io.Writer
+	opts := wranglertest.Options{Vars: soak.WranglerVars()}
 	var logFile *os.File
 	if logPath != "" {
+		var err error
 		if logFile, err = os.Create(logPath); err != nil {
-			os.RemoveAll(persist)
 			return soak.Target{}, nil, err
 		}
-		log = logFile
-	}
-	cleanup := func() {
-		if logFile != nil {
-			logFile.Close()
-		}
-		os.RemoveAll(persist)
+		opts.Log = logFile
 	}
 	if logf != nil {
-		logf("starting wrangler dev (local KV in %s)", persist)
+		logf("starting wrangler dev (local KV in a temp dir)")
 	}
-	s, err := wranglertest.Start(ctx, wranglertest.Options{
-		PersistDir: persist,
-		Log:        log,
-		Vars: map[string]string{
-			"RATE_LIMIT_CONTACTS_PER_IP": "0",
-			"RATE_LIMIT_MESSAGES_PER_IP": "0",
-			// With -webhooks the orgs' webhooks point at a receiver on 127.0.0.1.
-			"WEBHOOK_ALLOW_LOOPBACK": "1",
-			// Retries within the soak's wait for the events, not after 30 s.
-			"WEBHOOK_RETRY_DELAYS": "1,2,3,5,8,13",
-		},
-	})
-	if err != nil {
-		cleanup()
-		return soak.Target{}, nil, err
-	}
-	var recv *webhookrecv.Receiver
-	if *webhooks {
-		if recv, err = webhookrecv.Start(); err != nil {
+	s, err := wranglertest.Start(ctx, opts)
+	t := soak.Target{Name: "wrangler dev"}
+	if err == nil && *webhooks {
+		if t.Webhooks, err = webhookrecv.Start(); err != nil {
 			s.Stop()
-			cleanup()
-			return soak.Target{}, nil, err
 		}
 	}
-	stop := func() {
-		if recv != nil {
-			recv.Close()
+	if err != nil {
+		logFile.Close()
+		return soak.Target{}, nil, err
+	}
+	t.URL, t.AdminToken, t.Restart = s.URL, s.AdminToken, s.Restart
+	return t, func() {
+		if t.Webhooks != nil {
+			t.Webhooks.Close()
 		}
 		if err := s.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "soak: stopping wrangler dev: %v\n", err)
 		}
-		cleanup()
-	}
-	return soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev", Webhooks: recv}, stop, nil
+		logFile.Close()
+	}, nil
 }

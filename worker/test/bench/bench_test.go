@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
@@ -105,7 +106,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 			t.Errorf("%s: %d tokens, want %d", ti.Name, len(ti.Tokens), 2*cfg.Clients)
 		}
 		for _, tok := range ti.Tokens {
-			c, err := VerifyToken(tok, ti.JWKS, ti.Issuer, ti.OrgID)
+			c, err := contract.VerifyToken(tok, ti.JWKS, ti.Issuer, ti.OrgID)
 			if err != nil {
 				t.Errorf("%s: a token does not verify against its JWKS: %v", ti.Name, err)
 				continue
@@ -135,7 +136,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 	}
 	// A token of one worker does not pass for the other's (another issuer).
 	if len(oc) > 0 {
-		if _, err := VerifyToken(ours.Tokens[0], peer.JWKS, peer.Issuer, peer.OrgID); err == nil {
+		if _, err := contract.VerifyToken(ours.Tokens[0], peer.JWKS, peer.Issuer, peer.OrgID); err == nil {
 			t.Errorf("ours' token verified as the peer's")
 		}
 	}

@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -53,52 +54,14 @@ type Browser struct {
 // ChatWidget.init on DOMContentLoaded, as the contract shows. The inline
 // script before it only observes: it finds [data-widget=launcher] in the
 // document or any open shadow root as soon as it is added.
-const hostHTML = `<!doctype html>
-<html><head><meta charset="utf-8"><title>bench host</title>
-<script>
-(function () {
-  var m = window.__bench = {}, cfg = JSON.parse(atob("{{CONFIG}}"));
-  function find(root) {
-    var el = root.querySelector("[data-widget=launcher]");
-    if (el) return el;
-    var all = root.querySelectorAll("*");
-    for (var i = 0; i < all.length; i++) if (all[i].shadowRoot && (el = find(all[i].shadowRoot))) return el;
-    return null;
-  }
-  var mo = new MutationObserver(function () {
-    if (m.launcher !== undefined) return;
-    var el = find(document);
-    if (!el) return;
-    var r = el.getBoundingClientRect();
-    if (r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden") {
-      m.launcher = performance.now();
-      requestAnimationFrame(function () { m.launcherFrame = performance.now(); });
-      mo.disconnect();
-    }
-  });
-  mo.observe(document.documentElement, { childList: true, subtree: true });
-  document.addEventListener("DOMContentLoaded", function () {
-    m.dcl = performance.getEntriesByType("navigation")[0].domContentLoadedEventStart;
-    ChatWidget.init(cfg).then(function (ok) { m.ready = performance.now(); m.ok = ok; },
-      function (e) { m.ready = performance.now(); m.ok = false; m.err = String(e); });
-  });
-})();
-</script>
-<script src="{{WORKER}}/widget.js" defer></script>
-</head><body><h1>The shop</h1><p>Lorem ipsum.</p></body></html>`
+//
+//go:embed host.html
+var hostHTML string
 
 // collectJS returns window.__bench with times relative to DOMContentLoaded.
-const collectJS = `(function () {
-  var m = window.__bench, d = m.dcl;
-  var rel = function (v) { return v === undefined ? -1 : v - d; };
-  var res = performance.getEntriesByType("resource").filter(function (e) {
-    return /widget\.js|wasm_exec\.js|widget-core\.wasm/.test(e.name);
-  }).map(function (e) {
-    return { name: e.name.replace(/[?#].*$/, "").replace(/^.*\//, ""), start: e.startTime - d, end: e.responseEnd - d,
-      transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize };
-  });
-  return { dcl: d, launcher: rel(m.launcher), launcherFrame: rel(m.launcherFrame), ready: rel(m.ready), ok: !!m.ok, resources: res };
-})()`
+//
+//go:embed collect.js
+var collectJS string
 
 // measureBrowser loads a host page that embeds ours's widget in samples
 // fresh Chromium profiles, twice each.

@@ -5,6 +5,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,22 @@ func (s *Stats) RPS() float64 {
 	return float64(s.N) / s.Wall.Seconds()
 }
 
+// send sends client c's seq-th request of rt to t, times it and checks its
+// answer; status is 0 when there was none.
+func (rt Route) send(ctx context.Context, t *Target, c, seq int) (status int, h http.Header, d time.Duration, err error) {
+	method, path, hdr, body := rt.make(t, c, seq)
+	t0 := time.Now()
+	status, b, h, err := t.do(ctx, method, path, hdr, body)
+	d = time.Since(t0)
+	if err == nil && status != rt.want {
+		err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
+	}
+	if err == nil {
+		err = rt.check(t, c, b)
+	}
+	return status, h, d, err
+}
+
 // phase sends n requests of rt to t from clients concurrent clients (client c
 // acts as principal c and sends one request at a time) and times each.
 func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool) Stats {
@@ -93,16 +110,7 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool
 				if seq >= n || ctx.Err() != nil {
 					return
 				}
-				method, path, hdr, body := rt.make(t, c, seq)
-				t0 := time.Now()
-				status, b, _, err := t.do(ctx, method, path, hdr, body)
-				d := time.Since(t0)
-				if err == nil && status != rt.want {
-					err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
-				}
-				if err == nil {
-					err = rt.check(t, c, b)
-				}
+				status, _, d, err := rt.send(ctx, t, c, seq)
 				mu.Lock()
 				if status != 0 {
 					st.N++

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -48,11 +49,12 @@ type ColdSteps struct {
 	ClientMs            float64  `json:"-"` // the same request seen by the bench
 }
 
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
+func median[T cmp.Ordered](v []T) T {
+	var zero T
+	if len(v) == 0 {
+		return zero
 	}
-	s := slices.Clone(d)
+	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
 }
@@ -68,7 +70,8 @@ func firstRequests(ctx context.Context, t *Target) (first, second time.Duration,
 		if err != nil {
 			return 0, 0, nil, err
 		}
-		_, _ = readAll(resp)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 		d := time.Since(t0)
 		c.CloseIdleConnections()
 		if resp.StatusCode != http.StatusOK {
@@ -173,18 +176,9 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		rp := RouteProfile{Route: rt.Name}
 		var totals, kvs, others []float64
 		var client []time.Duration
+		means := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls}
 		for seq := 0; seq < n; seq++ {
-			c := seq % clients
-			method, path, hdr, body := rt.make(t, c, seq)
-			t0 := time.Now()
-			status, b, h, err := t.do(ctx, method, path, hdr, body)
-			d := time.Since(t0)
-			if err == nil && status != rt.want {
-				err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
-			}
-			if err == nil {
-				err = rt.check(t, c, b)
-			}
+			_, h, d, err := rt.send(ctx, t, seq%clients, seq)
 			var p benchProfile
 			if err == nil {
 				if jerr := json.Unmarshal([]byte(h.Get("X-Bench-Profile")), &p); jerr != nil {
@@ -199,22 +193,18 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 				continue
 			}
 			rp.N++
-			rp.Get += float64(p.Get + p.GetWithMetadata)
-			rp.Put += float64(p.Put)
-			rp.List += float64(p.List)
-			rp.Delete += float64(p.Delete)
-			rp.Sign += float64(p.Sign)
-			rp.Verify += float64(p.Verify)
-			rp.JSCalls += float64(p.JSCalls)
+			for i, n := range []int{p.Get + p.GetWithMetadata, p.Put, p.List, p.Delete, p.Sign, p.Verify, p.JSCalls} {
+				*means[i] += float64(n)
+			}
 			totals = append(totals, p.TotalMs)
 			kvs = append(kvs, p.KVms)
 			others = append(others, p.TotalMs-p.KVms)
 			client = append(client, d)
 		}
 		if rp.N > 0 {
-			f := float64(rp.N)
-			rp.Get, rp.Put, rp.List, rp.Delete = rp.Get/f, rp.Put/f, rp.List/f, rp.Delete/f
-			rp.Sign, rp.Verify, rp.JSCalls = rp.Sign/f, rp.Verify/f, rp.JSCalls/f
+			for _, m := range means {
+				*m /= float64(rp.N)
+			}
 			// Means: the isolate's clock counts whole milliseconds.
 			rp.TotalMs, rp.KVms, rp.OtherMs = meanF(totals), meanF(kvs), meanF(others)
 			rp.Client = median(client)
@@ -222,15 +212,6 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		out = append(out, rp)
 	}
 	return out
-}
-
-func medianF(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func meanF(v []float64) float64 {

@@ -5,8 +5,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -37,6 +37,22 @@ func ms(d time.Duration) string {
 }
 
 func msf(f float64) string { return ms(time.Duration(f * float64(time.Millisecond))) }
+
+// name is the route, starred when extra.
+func (rr RouteResult) name() string {
+	if rr.Extra {
+		return rr.Route + " *"
+	}
+	return rr.Route
+}
+
+// goal is mark(ok), or "(extra)" on an extra row.
+func (rr RouteResult) goal(ok bool) string {
+	if rr.Extra {
+		return "(extra)"
+	}
+	return mark(ok)
+}
 
 func mark(ok bool) string {
 	if ok {
@@ -96,15 +112,9 @@ func printTable(w io.Writer, r *Report) {
 		if p50 > 0 {
 			ratio = float64(o50) / float64(p50)
 		}
-		goal := mark(ratio <= RatioGoal)
-		name := rr.Route
-		if rr.Extra {
-			name += " *"
-			goal = "(extra)"
-		}
-		fmt.Fprintf(w, "%-40s %9s %9s %7.0f │ %9s %9s %7.0f │ %7.2f×  %s\n", name,
+		fmt.Fprintf(w, "%-40s %9s %9s %7.0f │ %9s %9s %7.0f │ %7.2f×  %s\n", rr.name(),
 			ms(o50), ms(rr.Ours.Percentile(99)), rr.Ours.RPS(),
-			ms(p50), ms(rr.Peer.Percentile(99)), rr.Peer.RPS(), ratio, goal)
+			ms(p50), ms(rr.Peer.Percentile(99)), rr.Peer.RPS(), ratio, rr.goal(ratio <= RatioGoal))
 		for _, x := range []struct {
 			who string
 			s   Stats
@@ -167,13 +177,8 @@ func printWarmup(w io.Writer, r *Report) {
 }
 
 func statuses(m map[int]int) string {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%d×%d", m[k], k))
 	}
 	return strings.Join(parts, " ")
@@ -281,11 +286,7 @@ func printProfiles(w io.Writer, r *Report) {
 		if i < len(peer.Routes) {
 			p = peer.Routes[i]
 		}
-		name := rt.Name
-		if rt.Extra {
-			name += " *"
-		}
-		line := fmt.Sprintf("%-40s %-18s %-18s │ %-28s %-28s", name, kvCalls(o), kvCalls(p), split(o), split(p))
+		line := fmt.Sprintf("%-40s %-18s %-18s │ %-28s %-28s", RouteResult{Route: rt.Name, Extra: rt.Extra}.name(), kvCalls(o), kvCalls(p), split(o), split(p))
 		if hasLimits && i < len(limits.Routes) {
 			l = limits.Routes[i]
 			line += " │ " + kvCalls(l)
@@ -348,7 +349,7 @@ func medianOf(loads []BrowserLoad, f func(BrowserLoad) float64) (med, lo, hi flo
 	if len(v) == 0 {
 		return 0, 0, 0
 	}
-	return medianF(v), slices.Min(v), slices.Max(v)
+	return median(v), slices.Min(v), slices.Max(v)
 }
 
 func resourceEnd(l BrowserLoad, name string) float64 {
@@ -397,11 +398,7 @@ func printCPU(w io.Writer, r *Report) {
 			fmt.Fprintf(w, "  %-40s not measured\n", rr.Route)
 			continue
 		}
-		goal := mark(o <= p)
-		if rr.Extra {
-			goal = "(extra)"
-		}
-		fmt.Fprintf(w, "  %-40s ours %6.2f ms  peer %6.2f ms  %5.2f×  %s\n", rr.Route, o.Seconds()*1000, p.Seconds()*1000, float64(o)/float64(p), goal)
+		fmt.Fprintf(w, "  %-40s ours %6.2f ms  peer %6.2f ms  %5.2f×  %s\n", rr.Route, o.Seconds()*1000, p.Seconds()*1000, float64(o)/float64(p), rr.goal(o <= p))
 	}
 }
 
@@ -419,12 +416,8 @@ func printSingle(w io.Writer, r *Report) {
 		if p == 0 {
 			continue
 		}
-		goal := mark(float64(o)/float64(p) <= SingleGoal)
-		if rr.Extra {
-			goal = "(extra)"
-		}
 		fmt.Fprintf(w, "  %-40s ours p50 %9s p99 %9s  peer p50 %9s p99 %9s  %5.2f×  %s\n", rr.Route, ms(o), ms(rr.SingleOurs.Percentile(99)),
-			ms(p), ms(rr.SinglePeer.Percentile(99)), float64(o)/float64(p), goal)
+			ms(p), ms(rr.SinglePeer.Percentile(99)), float64(o)/float64(p), rr.goal(float64(o)/float64(p) <= SingleGoal))
 	}
 }
 
@@ -445,47 +438,33 @@ func printMemory(w io.Writer, r *Report) {
 func printGoals(w io.Writer, r *Report) {
 	var parts []string
 	if len(r.Routes) > 0 {
-		met, total := 0, 0
+		var p50, cpu, single [2]int // met, of
 		worst, worstRoute := 0.0, ""
 		for _, rr := range r.Routes {
 			if rr.Extra {
 				continue
 			}
-			total++
-			p := rr.Peer.Percentile(50)
-			if p == 0 {
-				continue
-			}
-			ratio := float64(rr.Ours.Percentile(50)) / float64(p)
-			if ratio <= RatioGoal {
-				met++
-			}
-			if ratio > worst {
-				worst, worstRoute = ratio, rr.Route
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d of %d routes (worst %.2f×, %s)", ratioGoalStr, met, total, worst, worstRoute))
-		cpuMet, cpuTotal := 0, 0
-		for _, rr := range r.Routes {
-			if !rr.Extra && rr.Ours.CPUN > 0 && rr.Peer.CPUN > 0 {
-				cpuTotal++
-				if rr.Ours.CPUPerRequest() <= rr.Peer.CPUPerRequest() {
-					cpuMet++
+			p50[1]++
+			if p := rr.Peer.Percentile(50); p > 0 {
+				ratio := float64(rr.Ours.Percentile(50)) / float64(p)
+				p50[0] += b2i(ratio <= RatioGoal)
+				if ratio > worst {
+					worst, worstRoute = ratio, rr.Route
 				}
 			}
+			if rr.Ours.CPUN > 0 && rr.Peer.CPUN > 0 {
+				cpu[1]++
+				cpu[0] += b2i(rr.Ours.CPUPerRequest() <= rr.Peer.CPUPerRequest())
+			}
+			if p := rr.SinglePeer.Percentile(50); p > 0 {
+				single[1]++
+				single[0] += b2i(float64(rr.SingleOurs.Percentile(50))/float64(p) <= SingleGoal)
+			}
 		}
-		parts = append(parts, fmt.Sprintf("workerd CPU per request ≤ 1.0× peer: %d of %d routes", cpuMet, cpuTotal))
+		parts = append(parts, fmt.Sprintf("%s: %d of %d routes (worst %.2f×, %s)", ratioGoalStr, p50[0], p50[1], worst, worstRoute),
+			fmt.Sprintf("workerd CPU per request ≤ 1.0× peer: %d of %d routes", cpu[0], cpu[1]))
 		if r.Routes[0].SingleOurs.N > 0 {
-			sMet, sTotal := 0, 0
-			for _, rr := range r.Routes {
-				if p := rr.SinglePeer.Percentile(50); !rr.Extra && p > 0 {
-					sTotal++
-					if float64(rr.SingleOurs.Percentile(50))/float64(p) <= SingleGoal {
-						sMet++
-					}
-				}
-			}
-			parts = append(parts, fmt.Sprintf("p50 at 1 client ≤ %.1f× peer: %d of %d routes", SingleGoal, sMet, sTotal))
+			parts = append(parts, fmt.Sprintf("p50 at 1 client ≤ %.1f× peer: %d of %d routes", SingleGoal, single[0], single[1]))
 		}
 	}
 	for _, s := range r.Sizes {

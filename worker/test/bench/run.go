@@ -82,6 +82,20 @@ type RouteResult struct {
 	SingleOurs, SinglePeer Stats
 }
 
+// side is ours' (peer false) or the peer's stats of the load (kind 0), the
+// warm-up (1) or the single client (2).
+func (rr *RouteResult) side(peer bool, kind int) *Stats {
+	s := [2][3]*Stats{{&rr.Ours, &rr.WarmOurs, &rr.SingleOurs}, {&rr.Peer, &rr.WarmPeer, &rr.SinglePeer}}
+	return s[b2i(peer)][kind]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Memory is a workerd process's resident memory after the requests it served.
 type Memory struct {
 	RSS      int64
@@ -183,52 +197,39 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for i, rt := range Routes {
 		rep.Routes[i] = RouteResult{Route: rt.Name, Extra: rt.Extra, Ours: Stats{Statuses: map[int]int{}}, Peer: Stats{Statuses: map[int]int{}}}
 	}
-	if cfg.Warmup > 0 {
-		for i, rt := range Routes {
-			for _, t := range []*Target{ours, peer} {
+	for i, rt := range Routes {
+		for _, t := range []*Target{ours, peer} {
+			if cfg.Warmup > 0 {
 				st := phase(ctx, t, rt, cfg.Warmup, cfg.Clients, true)
 				if st.Errors > 0 {
 					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
 				}
-				if t == ours {
-					rep.Routes[i].WarmOurs = st
-				} else {
-					rep.Routes[i].WarmPeer = st
-				}
+				*rep.Routes[i].side(t.Peer, 1) = st
 			}
 		}
 	}
 	for r := 0; r < cfg.Rounds; r++ {
 		for i, rt := range Routes {
+			rr := &rep.Routes[i]
 			pair := []*Target{ours, peer}
 			if (r+i)%2 == 1 {
 				pair = []*Target{peer, ours}
 			}
-			var o50, p50 time.Duration
+			var p50 [2]time.Duration // ours, peer
 			for _, t := range pair {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
 				st := phase(ctx, t, rt, cfg.Requests, cfg.Clients, true)
-				if t == ours {
-					rep.Routes[i].Ours.Add(st)
-					o50 = st.Percentile(50)
-				} else {
-					rep.Routes[i].Peer.Add(st)
-					p50 = st.Percentile(50)
-				}
+				rr.side(t.Peer, 0).Add(st)
+				p50[b2i(t.Peer)] = st.Percentile(50)
 			}
-			if p50 > 0 {
-				rep.Routes[i].RoundRatios = append(rep.Routes[i].RoundRatios, float64(o50)/float64(p50))
+			if p50[1] > 0 {
+				rr.RoundRatios = append(rr.RoundRatios, float64(p50[0])/float64(p50[1]))
 			}
-			if cfg.Single > 0 {
-				for _, t := range pair {
-					st := phase(ctx, t, rt, cfg.Single, 1, true)
-					if t == ours {
-						rep.Routes[i].SingleOurs.Add(st)
-					} else {
-						rep.Routes[i].SinglePeer.Add(st)
-					}
+			for _, t := range pair {
+				if cfg.Single > 0 {
+					rr.side(t.Peer, 2).Add(phase(ctx, t, rt, cfg.Single, 1, true))
 				}
 			}
 		}
@@ -237,11 +238,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Memory = map[string]Memory{}
 	for _, t := range []*Target{ours, peer} {
 		served := 0
-		for _, rr := range rep.Routes {
-			if t == ours {
-				served += rr.Ours.N + rr.WarmOurs.N + rr.SingleOurs.N
-			} else {
-				served += rr.Peer.N + rr.WarmPeer.N + rr.SinglePeer.N
+		for i := range rep.Routes {
+			for k := range 3 {
+				served += rep.Routes[i].side(t.Peer, k).N
 			}
 		}
 		if rss, err := t.Srv.WorkerdRSS(); err == nil {
@@ -271,9 +270,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
-	// 6. Go's own work in V8, without workerd.
-
-	// 7. Sizes.
+	// 6. Sizes.
 	if cfg.Sizes {
 		rep.Sizes = Sizes(root)
 	}
@@ -321,11 +318,11 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	oursDir, peerDir := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
-	if err := instrumentedOurs(root, oursDir); err != nil {
+	oursDir, peerCopy := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
+	if err := instrumented(filepath.Join(root, "build"), oursDir, "build", filepath.Join(root, "wrangler.toml"), "./worker.mjs"); err != nil {
 		return err
 	}
-	if err := instrumentedPeer(root, peerDir); err != nil {
+	if err := instrumented(peerDir(root), peerCopy, "", filepath.Join(peerDir(root), "wrangler.toml"), "./worker.js"); err != nil {
 		return err
 	}
 	ready := oursReadyPath(filepath.Join(root, "build"))
@@ -336,7 +333,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 	}
 	specs := []spec{
 		{"ours", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
-		{"peer", true, wranglertest.Options{AppDir: peerDir, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
+		{"peer", true, wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
 	}
 	if cfg.ProfileRateLimits {
 		specs = append(specs, spec{"ours+limits", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Log: cfg.WranglerLog}})
@@ -410,9 +407,4 @@ func versions(root string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func readAll(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
 }

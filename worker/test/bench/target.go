@@ -5,10 +5,10 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -116,36 +116,22 @@ func (t *Target) do(ctx context.Context, method, path string, hdr map[string]str
 	if body != nil {
 		b = contract.Raw(body)
 	}
-	opts := make([]contract.Option, 0, len(hdr))
-	for k, v := range hdr {
-		opts = append(opts, contract.Header(k, v))
-	}
-	r, err := t.client.Do(ctx, method, path, b, opts...)
+	r, err := t.client.Do(ctx, method, path, b, contract.HeaderMap(hdr))
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	return r.Status, r.Body, r.Header, nil
 }
 
-func (t *Target) doJSON(ctx context.Context, method, path string, hdr map[string]string, in, out any, want int) error {
-	var body []byte
-	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
-			return err
-		}
-	}
-	st, b, _, err := t.do(ctx, method, path, hdr, body)
-	if err != nil {
-		return fmt.Errorf("%s: %s %s: %w", t.Name, method, path, err)
-	}
-	if st != want {
-		return fmt.Errorf("%s: %s %s: status %d, want %d: %s", t.Name, method, path, st, want, truncate(b, 300))
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s: %s %s: %w: %s", t.Name, method, path, err, truncate(b, 300))
-		}
+// check returns the error of a request that failed or did not answer want.
+func (t *Target) check(r *contract.Response, err error, want int) error {
+	switch {
+	case r == nil:
+		return fmt.Errorf("%s: %w", t.Name, err)
+	case err != nil:
+		return fmt.Errorf("%s: %s: %w: %s", t.Name, r.What(), err, truncate(r.Body, 300))
+	case r.Status != want:
+		return fmt.Errorf("%s: %s: status %d, want %d: %s", t.Name, r.What(), r.Status, want, truncate(r.Body, 300))
 	}
 	return nil
 }
@@ -155,13 +141,11 @@ func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (
 	if t.Peer {
 		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
 	}
-	var out contract.OrgCreated
-	err := t.doJSON(ctx, "POST", "/v1/admin/orgs", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
-		contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, &out, http.StatusCreated)
-	if err != nil {
+	r, err := t.client.CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, contract.Bearer(t.Srv.AdminToken))
+	if err := t.check(r.Response, err, http.StatusCreated); err != nil {
 		return Org{}, err
 	}
-	return Org{Org: out.Org, APIKeyID: out.APIKey.ID, APIKey: out.APIKey.Secret}, nil
+	return Org{Org: r.Value.Org, APIKeyID: r.Value.APIKey.ID, APIKey: r.Value.APIKey.Secret}, nil
 }
 
 // Seed stores org in the peer's KV under the keys store.CreateOrg writes.
@@ -169,8 +153,9 @@ func (t *Target) Seed(ctx context.Context, org Org) error {
 	if !t.Peer {
 		return fmt.Errorf("%s: only the peer is seeded", t.Name)
 	}
-	return t.doJSON(ctx, "POST", "/bench/seed", map[string]string{"Authorization": "Bearer " + t.Srv.AdminToken},
-		map[string]any{"org": org, "api_key": map[string]string{"id": org.APIKeyID, "secret": org.APIKey}}, nil, http.StatusCreated)
+	r, err := t.client.Do(ctx, "POST", "/bench/seed", map[string]any{"org": org, "api_key": map[string]string{"id": org.APIKeyID, "secret": org.APIKey}},
+		contract.Bearer(t.Srv.AdminToken))
+	return t.check(r, err, http.StatusCreated)
 }
 
 // Issuer is the iss of the target's tokens.
@@ -178,14 +163,11 @@ func (t *Target) Issuer() string { return t.Srv.Vars["TOKEN_ISSUER"] }
 
 // JWKS fetches the target's public keys.
 func (t *Target) JWKS(ctx context.Context) ([]byte, error) {
-	st, b, _, err := t.do(ctx, "GET", "/.well-known/jwks.json", nil, nil)
-	if err != nil {
+	r, err := t.client.GetJWKS(ctx)
+	if err := t.check(r.Response, err, http.StatusOK); err != nil {
 		return nil, err
 	}
-	if st != http.StatusOK {
-		return nil, fmt.Errorf("%s: GET /.well-known/jwks.json: status %d", t.Name, st)
-	}
-	return b, nil
+	return r.Body, nil
 }
 
 func truncate(b []byte, n int) string {
@@ -198,46 +180,24 @@ func truncate(b []byte, n int) string {
 
 var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)
 
-// instrumentedOurs writes a copy of wrangler.toml and build/ into dir whose
-// entry is instrument.mjs around build/worker.mjs.
-func instrumentedOurs(root, dir string) error {
-	toml, err := os.ReadFile(filepath.Join(root, "wrangler.toml"))
+// instrumented writes into dir a copy of the worker in from (into dir/sub)
+// and of its wrangler.toml, whose entry is instrument.mjs around app.
+func instrumented(from, dir, sub, toml, app string) error {
+	b, err := os.ReadFile(toml)
 	if err != nil {
 		return err
 	}
-	if !mainLine.Match(toml) {
-		return fmt.Errorf("wrangler.toml has no main = \"...\" line")
+	if !mainLine.Match(b) {
+		return fmt.Errorf("%s has no main = \"...\" line", toml)
 	}
-	toml = mainLine.ReplaceAll(toml, []byte(`main = "build/bench-entry.mjs"`))
-	if err := copyTree(filepath.Join(root, "build"), filepath.Join(dir, "build")); err != nil {
+	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(sub, "bench-entry.mjs")+`"`))
+	if err := copyTree(from, filepath.Join(dir, sub)); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), b, 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "build", "bench-entry.mjs"), instrumentEntry("./worker.mjs"), 0o644)
-}
-
-// instrumentedPeer writes a copy of the peer into dir whose entry is
-// instrument.mjs around worker.js.
-func instrumentedPeer(root, dir string) error {
-	src := peerDir(root)
-	if err := copyTree(src, dir); err != nil {
-		return err
-	}
-	toml, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
-	if err != nil {
-		return err
-	}
-	toml = mainLine.ReplaceAll(toml, []byte(`main = "bench-entry.mjs"`))
-	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), toml, 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "bench-entry.mjs"), instrumentEntry("./worker.js"), 0o644)
-}
-
-func instrumentEntry(app string) []byte {
-	return bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app))
+	return os.WriteFile(filepath.Join(dir, sub, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app)), 0o644)
 }
 
 func copyTree(from, to string) error {

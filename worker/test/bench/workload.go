@@ -4,12 +4,15 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // benchOrigin is the page origin the load's widget calls carry, as a
@@ -35,47 +38,21 @@ var Routes = []Route{
 			body := fmt.Sprintf(`{"user_id":"bench-user-%d","email":"user%d@bench.example","name":"Bench User %d","custom_data":{"plan":"pro","seats":%d}}`, c, c, c, seq%50)
 			return "POST", "/v1/users/authenticate", map[string]string{"Authorization": "Bearer " + t.org.APIKey}, []byte(body)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Token string `json:"token"`
-				User  struct {
-					UserID   string `json:"user_id"`
-					Verified bool   `json:"verified"`
-				} `json:"user"`
-			}
-			if err := json.Unmarshal(b, &out); err != nil {
-				return err
-			}
-			if out.Token == "" || !out.User.Verified || out.User.UserID != "bench-user-"+strconv.Itoa(c) {
-				return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-			}
-			return nil
-		},
+		check: answers(func(out contract.Authenticated, t *Target, c int) bool {
+			return out.Token != "" && isTrue(out.User.Verified) && out.User.UserID != nil && *out.User.UserID == "bench-user-"+strconv.Itoa(c)
+		}),
 	},
 	{
 		Name: "POST /v1/widget/contacts",
 		want: http.StatusOK,
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			// A new device every time: a first visit (one get that misses, one put).
-			body := fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, newUUIDv4(), seq, c)
+			body := fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, uuid.NewString(), seq, c)
 			return "POST", "/v1/widget/contacts", widgetHeaders(t, ""), []byte(body)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Token   string `json:"token"`
-				Contact struct {
-					ID       string `json:"id"`
-					Verified bool   `json:"verified"`
-				} `json:"contact"`
-			}
-			if err := json.Unmarshal(b, &out); err != nil {
-				return err
-			}
-			if out.Token == "" || out.Contact.ID == "" || out.Contact.Verified {
-				return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-			}
-			return nil
-		},
+		check: answers(func(out contract.ContactSignedIn, t *Target, c int) bool {
+			return out.Token != "" && out.Contact.ID != "" && !isTrue(out.Contact.Verified)
+		}),
 	},
 	{
 		Name: "GET /v1/widget/sessions",
@@ -84,11 +61,7 @@ var Routes = []Route{
 			return "GET", "/v1/widget/sessions", widgetHeaders(t, t.users[c].token), nil
 		},
 		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Items []struct {
-					ID string `json:"id"`
-				} `json:"items"`
-			}
+			var out contract.SessionList
 			if err := json.Unmarshal(b, &out); err != nil {
 				return err
 			}
@@ -106,21 +79,9 @@ var Routes = []Route{
 			body := fmt.Sprintf(`{"content":"Hello from the bench, message %d of client %d."}`, seq, c)
 			return "POST", "/v1/widget/sessions/" + u.sessions[seq%len(u.sessions)] + "/messages", widgetHeaders(t, u.token), []byte(body)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Message struct {
-					ID   string `json:"id"`
-					Role string `json:"role"`
-				} `json:"message"`
-			}
-			if err := json.Unmarshal(b, &out); err != nil {
-				return err
-			}
-			if out.Message.ID == "" || out.Message.Role != "user" {
-				return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-			}
-			return nil
-		},
+		check: answers(func(out contract.MessageCreated, t *Target, c int) bool {
+			return out.Message.ID != "" && out.Message.Role == "user"
+		}),
 	},
 	{
 		Name:  "POST /v1/widget/sessions",
@@ -129,20 +90,7 @@ var Routes = []Route{
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			return "POST", "/v1/widget/sessions", widgetHeaders(t, t.makers[c].token), []byte(`{"custom_data":{"page":"/pricing"}}`)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Session struct {
-					ID string `json:"id"`
-				} `json:"session"`
-			}
-			if err := json.Unmarshal(b, &out); err != nil {
-				return err
-			}
-			if out.Session.ID == "" {
-				return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-			}
-			return nil
-		},
+		check: answers(func(out contract.SessionCreated, t *Target, c int) bool { return out.Session.ID != "" }),
 	},
 	{
 		// No KV, no crypto: what any request costs in the runtime around the
@@ -153,21 +101,29 @@ var Routes = []Route{
 		make: func(t *Target, c, seq int) (string, string, map[string]string, []byte) {
 			return "GET", "/.well-known/jwks.json", nil, nil
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out struct {
-				Keys []struct {
-					Kid string `json:"kid"`
-				} `json:"keys"`
-			}
-			if err := json.Unmarshal(b, &out); err != nil {
-				return err
-			}
-			if len(out.Keys) == 0 || out.Keys[0].Kid == "" {
-				return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-			}
-			return nil
-		},
+		check: answers(func(out contract.JWKS, t *Target, c int) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" }),
 	},
+}
+
+// answers decodes an answer as T and refuses it unless ok.
+func answers[T any](ok func(out T, t *Target, client int) bool) func(*Target, int, []byte) error {
+	return func(t *Target, c int, b []byte) error {
+		var out T
+		if err := json.Unmarshal(b, &out); err != nil {
+			return err
+		}
+		if !ok(out, t, c) {
+			return fmt.Errorf("unexpected answer %s", truncate(b, 200))
+		}
+		return nil
+	}
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// widget is widgetHeaders as an option of the contract client.
+func (t *Target) widget(token string) contract.Option {
+	return contract.HeaderMap(widgetHeaders(t, token))
 }
 
 func widgetHeaders(t *Target, token string) map[string]string {
@@ -214,15 +170,11 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 			return err
 		}
 		for s := 0; s < sessions; s++ {
-			var out struct {
-				Session struct {
-					ID string `json:"id"`
-				} `json:"session"`
-			}
-			if err := t.doJSON(ctx, "POST", "/v1/widget/sessions", widgetHeaders(t, t.users[c].token), map[string]any{}, &out, http.StatusCreated); err != nil {
+			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, t.widget(t.users[c].token))
+			if err := t.check(r.Response, err, http.StatusCreated); err != nil {
 				return err
 			}
-			t.users[c].sessions = append(t.users[c].sessions, out.Session.ID)
+			t.users[c].sessions = append(t.users[c].sessions, r.Value.Session.ID)
 		}
 	}
 	return nil
@@ -231,44 +183,31 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 // newPrincipal makes a device with a contact token, or a verified user with
 // a verified token, and checks the token against the target's JWKS.
 func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (principal, error) {
-	p := principal{device: newUUIDv4(), userID: userID}
-	var out struct {
-		Token string `json:"token"`
-	}
+	p := principal{device: uuid.NewString(), userID: userID}
+	var token string
 	switch kind {
 	case "verified":
-		err := t.doJSON(ctx, "POST", "/v1/users/authenticate", map[string]string{"Authorization": "Bearer " + t.org.APIKey},
-			map[string]any{"user_id": userID, "name": userID}, &out, http.StatusOK)
-		if err != nil {
+		r, err := t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey))
+		if err := t.check(r.Response, err, http.StatusOK); err != nil {
 			return p, err
 		}
+		token = r.Value.Token
 	case "contact":
-		err := t.doJSON(ctx, "POST", "/v1/widget/contacts", widgetHeaders(t, ""),
-			map[string]any{"device_id": p.device, "name": userID}, &out, http.StatusOK)
-		if err != nil {
+		r, err := t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: p.device, Name: userID}, t.widget(""))
+		if err := t.check(r.Response, err, http.StatusOK); err != nil {
 			return p, err
 		}
+		token = r.Value.Token
 	default:
 		return p, fmt.Errorf("principal kind %q: want verified or contact", kind)
 	}
-	claims, err := VerifyToken(out.Token, t.jwks, t.Issuer(), t.org.ID)
+	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
 	if err != nil {
 		return p, fmt.Errorf("%s: a %s token does not verify against its JWKS: %w", t.Name, kind, err)
 	}
 	if claims["kind"] != kind {
 		return p, fmt.Errorf("%s: token kind %v, want %s", t.Name, claims["kind"], kind)
 	}
-	p.token = out.Token
+	p.token = token
 	return p, nil
-}
-
-// newUUIDv4 returns a random canonical UUID version 4.
-func newUUIDv4() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -14,24 +14,25 @@ import (
 
 // gate says whether an actor may start another operation: not once the load
 // has stopped, nor once the load has sent its request budget; while the load
-// is held, not until it is released.
+// is held (its write lock taken: run.go, before the restart), not until it
+// is released. Operations under way when it is taken finish, retries
+// included.
 type gate struct {
 	stopped <-chan struct{}
-	held    *hold
+	held    *sync.RWMutex
 	stats   *stats
 	max     int
 }
 
 func (g gate) open() bool {
-	g.held.wait(g.stopped)
+	g.held.RLock()
+	g.held.RUnlock()
 	select {
 	case <-g.stopped:
 		return false
 	default:
 	}
-	g.stats.mu.Lock()
-	defer g.stats.mu.Unlock()
-	return g.stats.sent[PhaseLoad] < g.max
+	return g.stats.sentUnderLoad() < g.max
 }
 
 // pause waits about d (between d/2 and 3d/2); false when the load stopped.
@@ -46,47 +47,6 @@ func (g gate) pause(d time.Duration) bool {
 		return false
 	case <-t.C:
 		return g.open()
-	}
-}
-
-// hold holds the load: while it is held no operation starts, and those under
-// way finish (their retries included).
-type hold struct {
-	mu       sync.Mutex
-	released chan struct{} // nil while not held
-}
-
-func (h *hold) hold() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.released == nil {
-		h.released = make(chan struct{})
-	}
-}
-
-func (h *hold) release() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.released != nil {
-		close(h.released)
-		h.released = nil
-	}
-}
-
-// wait returns once the load is not held, or stopped is closed.
-func (h *hold) wait(stopped <-chan struct{}) {
-	if h == nil {
-		return
-	}
-	h.mu.Lock()
-	ch := h.released
-	h.mu.Unlock()
-	if ch == nil {
-		return
-	}
-	select {
-	case <-ch:
-	case <-stopped:
 	}
 }
 

@@ -29,8 +29,7 @@ type request struct {
 	method, path string
 	body         []byte // nil: none
 	header       map[string]string
-	// expect are the statuses that are a proper answer; nil means 200 and 201.
-	expect []int
+	expect       []int // the statuses that are a proper answer
 }
 
 type response struct {
@@ -119,10 +118,6 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	if r.body != nil {
 		body = contract.Raw(r.body)
 	}
-	var opts []contract.Option
-	for k, v := range r.header {
-		opts = append(opts, contract.Header(k, v))
-	}
 	// Go's transport sends a request with an Idempotency-Key again by itself
 	// when a reused connection breaks before the answer: count those too.
 	var wrote atomic.Int32
@@ -131,7 +126,7 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	})
 	sent := time.Now()
 	c.stats.countSent(c.phase)
-	answer, err := c.cc.Do(traced, r.method, r.path, body, opts...)
+	answer, err := c.cc.Do(traced, r.method, r.path, body, contract.HeaderMap(r.header))
 	var res response
 	if err == nil {
 		res = response{status: answer.Status, header: answer.Header, body: answer.Body}
@@ -164,19 +159,8 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	return res, err
 }
 
-func (r request) expects(status int) bool {
-	if r.expect == nil {
-		return status == http.StatusOK || status == http.StatusCreated
-	}
-	return slices.Contains(r.expect, status)
-}
-
-func (r request) expectation() string {
-	if r.expect == nil {
-		return "200 or 201"
-	}
-	return fmt.Sprint(r.expect)
-}
+func (r request) expects(status int) bool { return slices.Contains(r.expect, status) }
+func (r request) expectation() string     { return fmt.Sprint(r.expect) }
 
 // jitter returns a duration between d/2 and d.
 func jitter(d time.Duration) time.Duration {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // The erasure soak: people chat in two orgs, and halfway through some of
@@ -51,19 +53,24 @@ type ErasureReport struct {
 }
 
 type soakPerson struct {
-	org      Org
-	name     string // also its mark: in its name, email, messages
-	verified bool
-	userID   string
-	device   string
-	contact  string
-	token    string
+	Principal // its Name is also its mark: in its name, email, custom data, messages
+	org       Org
 
 	mu       sync.Mutex
 	sessions []string            // acknowledged, in order
 	messages map[string][]string // session → acknowledged message ids, in order
 	stop     chan struct{}
 	stopped  chan struct{}
+	halted   sync.Once
+	deletion string // the id of its erasure, if erased
+}
+
+// halt stops p's chat and waits until it has.
+func (p *soakPerson) halt() {
+	p.halted.Do(func() {
+		close(p.stop)
+		<-p.stopped
+	})
 }
 
 // RunErasure runs the erasure soak on t.
@@ -85,7 +92,7 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 			return nil, err
 		}
 		for i := range cfg.PeoplePerOrg {
-			p := &soakPerson{org: org, name: fmt.Sprintf("er%s-o%dp%d", run, o, i), verified: i%2 == 0,
+			p := &soakPerson{org: org, Principal: Principal{Name: fmt.Sprintf("er%s-o%dp%d", run, o, i), Verified: i%2 == 0},
 				messages: map[string][]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 			if err := p.signIn(ctx, c); err != nil {
 				return nil, err
@@ -103,60 +110,49 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 	// contact by the org's server or by its own widget. Each stops chatting
 	// first (a person who asks to be forgotten), the others go on.
 	rep := &ErasureReport{People: len(people)}
-	type erasure struct {
-		p  *soakPerson
-		id string
-	}
-	var erased []erasure
+	var erased []*soakPerson
 	for i, p := range people {
 		if i%3 != 1 {
 			continue
 		}
-		close(p.stop)
-		<-p.stopped
+		p.halt()
 		req := request{method: "DELETE", header: serverHeader(p.org), expect: []int{202}}
 		switch {
-		case p.verified:
-			req.path = "/v1/users?user_id=" + url.QueryEscape(p.userID)
+		case p.Verified:
+			req.path = "/v1/users?user_id=" + url.QueryEscape(p.UserID)
 		case i%2 == 1 && (i/3)%2 == 0:
-			req.path, req.header = "/v1/widget/me", widgetHeaderToken(p.org, p.token)
+			req.path, req.header = "/v1/widget/me", widgetHeaderToken(p.org, p.Token)
 		default:
-			req.path = "/v1/contacts/" + p.contact
+			req.path = "/v1/contacts/" + p.ContactID
 		}
 		res, err := c.do(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		var d struct {
-			Deletion struct{ ID string } `json:"deletion"`
-		}
+		var d contract.DeletionAnswer
 		if json.Unmarshal(res.body, &d) != nil || d.Deletion.ID == "" {
 			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.body, 200))
 		}
-		erased = append(erased, erasure{p, d.Deletion.ID})
+		p.deletion = d.Deletion.ID
+		erased = append(erased, p)
 	}
 	rep.Erased = len(erased)
 	cfg.Log("erasure soak %s: %d erasures requested; the others chat on", run, len(erased))
 
 	// Wait for every deletion while the others chat; then stop them.
 	deadline := time.Now().Add(cfg.Wait)
-	for _, e := range erased {
+	for _, p := range erased {
 		for {
-			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + e.id, header: serverHeader(e.p.org)})
+			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + p.deletion, header: serverHeader(p.org), expect: []int{200}})
 			if err != nil {
 				return nil, err
 			}
-			var d struct {
-				Deletion struct {
-					Status             string
-					Sessions, Messages *int
-				} `json:"deletion"`
-			}
+			var d contract.DeletionAnswer
 			_ = json.Unmarshal(res.body, &d)
 			if d.Deletion.Status == "done" {
-				sessions, messages := e.p.acknowledged()
+				sessions, messages := p.acknowledged()
 				if d.Deletion.Sessions == nil || *d.Deletion.Sessions != sessions || *d.Deletion.Messages != messages {
-					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", e.p.name, shorten(res.body, 200), sessions, messages))
+					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(res.body, 200), sessions, messages))
 				}
 				if d.Deletion.Sessions != nil {
 					rep.ErasedSessions += *d.Deletion.Sessions
@@ -165,19 +161,14 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 				break
 			}
 			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("deletion of %s not done after %v", e.p.name, cfg.Wait)
+				return nil, fmt.Errorf("deletion of %s not done after %v", p.Name, cfg.Wait)
 			}
 			sleep(ctx, 200*time.Millisecond)
 		}
 	}
 	sleep(ctx, cfg.Duration/2)
 	for _, p := range people {
-		select {
-		case <-p.stop:
-		default:
-			close(p.stop)
-			<-p.stopped
-		}
+		p.halt()
 		s, m := p.acknowledged()
 		rep.Sessions += s
 		rep.Messages += m
@@ -186,14 +177,12 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 		return nil, err
 	}
 
-	isErased := map[*soakPerson]bool{}
 	var marks []string
-	for _, e := range erased {
-		isErased[e.p] = true
-		marks = append(marks, e.p.name, e.p.contact)
+	for _, p := range erased {
+		marks = append(marks, p.Name, p.ContactID)
 	}
 	for _, p := range people {
-		rep.Violations = append(rep.Violations, p.check(ctx, c, isErased[p])...)
+		rep.Violations = append(rep.Violations, p.check(ctx, c, p.deletion != "")...)
 	}
 	n, leftovers, err := dumpHolding(ctx, c, t.AdminToken, marks)
 	if err != nil {
@@ -218,41 +207,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func widgetHeaderToken(org Org, token string) map[string]string {
-	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
-}
-
 func (p *soakPerson) signIn(ctx context.Context, c *client) error {
-	if p.verified {
-		p.userID = p.name + "-uid"
-		body, _ := json.Marshal(map[string]any{"user_id": p.userID, "email": p.name + "@Soak.Example", "name": p.name, "custom_data": map[string]any{"m": p.name}})
-		res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body, header: serverHeader(p.org), expect: []int{200}})
-		if err != nil {
-			return err
-		}
-		var out struct{ Token string }
-		if err := json.Unmarshal(res.body, &out); err != nil {
-			return err
-		}
-		p.token = out.Token
-		return nil
+	if p.Verified {
+		p.UserID, p.Email, p.CustomData = p.Name+"-uid", p.Name+"@Soak.Example", map[string]any{"m": p.Name}
+		return authenticate(ctx, c, p.org, &p.Principal)
 	}
-	p.device = uuid.NewString()
-	body, _ := json.Marshal(map[string]any{"device_id": p.device, "name": p.name, "email": p.name + "@soak.example"})
-	res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/contacts", body: body,
-		header: map[string]string{"X-Widget-Token": p.org.WidgetToken, "Origin": allowedOrigin}, expect: []int{200}})
-	if err != nil {
-		return err
-	}
-	var out struct {
-		Token   string
-		Contact struct{ ID string }
-	}
-	if err := json.Unmarshal(res.body, &out); err != nil {
-		return err
-	}
-	p.token, p.contact = out.Token, out.Contact.ID
-	return nil
+	p.DeviceID, p.Email = uuid.NewString(), p.Name+"@soak.example"
+	return createContact(ctx, c, p.org, &p.Principal)
 }
 
 // chat creates sessions and posts messages (the widget's, and now and then
@@ -275,11 +236,11 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 		p.mu.Unlock()
 		if cur == "" {
 			res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`),
-				header: withIdem(widgetHeaderToken(p.org, p.token), uuid.NewString()), expect: []int{201}})
+				header: withIdem(widgetHeaderToken(p.org, p.Token), uuid.NewString()), expect: []int{201}})
 			if err != nil {
 				continue
 			}
-			var out struct{ Session struct{ ID string } }
+			var out contract.SessionCreated
 			if json.Unmarshal(res.body, &out) == nil && out.Session.ID != "" {
 				p.mu.Lock()
 				p.sessions = append(p.sessions, out.Session.ID)
@@ -287,14 +248,14 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 			}
 			continue
 		}
-		h, path := withIdem(widgetHeaderToken(p.org, p.token), uuid.NewString()), "/v1/widget/sessions/"+cur+"/messages"
+		h, path := withIdem(widgetHeaderToken(p.org, p.Token), uuid.NewString()), "/v1/widget/sessions/"+cur+"/messages"
 		if n%4 == 3 {
 			h, path = withIdem(serverHeader(p.org), uuid.NewString()), "/v1/sessions/"+cur+"/messages"
 		}
-		body, _ := json.Marshal(map[string]any{"content": fmt.Sprintf("%s says %d", p.name, n)})
+		body, _ := json.Marshal(contract.MessageRequest{Content: fmt.Sprintf("%s says %d", p.Name, n)})
 		res, err := c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
 		if err == nil {
-			var out struct{ Message struct{ ID string } }
+			var out contract.MessageCreated
 			if json.Unmarshal(res.body, &out) == nil && out.Message.ID != "" {
 				p.mu.Lock()
 				p.messages[cur] = append(p.messages[cur], out.Message.ID)
@@ -323,13 +284,13 @@ func (p *soakPerson) acknowledged() (sessions, messages int) {
 // all when erased, else exactly it.
 func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string {
 	var out []string
-	bad := func(format string, args ...any) { out = append(out, p.name+": "+fmt.Sprintf(format, args...)) }
-	export := "/v1/contacts/" + p.contact + "/export"
-	if p.verified {
-		export = "/v1/users/export?user_id=" + url.QueryEscape(p.userID)
+	bad := func(format string, args ...any) { out = append(out, p.Name+": "+fmt.Sprintf(format, args...)) }
+	export := "/v1/contacts/" + p.ContactID + "/export"
+	if p.Verified {
+		export = "/v1/users/export?user_id=" + url.QueryEscape(p.UserID)
 	}
 	if erased {
-		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeaderToken(p.org, p.token), expect: []int{401}}); err != nil || !strings.Contains(string(res.body), "token_revoked") {
+		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeaderToken(p.org, p.Token), expect: []int{401}}); err != nil || !strings.Contains(string(res.body), "token_revoked") {
 			bad("the old token: %v %s", err, shorten(res.body, 120))
 		}
 		if _, err := c.do(ctx, request{method: "GET", path: export, header: serverHeader(p.org), expect: []int{404}}); err != nil {
@@ -348,27 +309,14 @@ func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string
 	for range 1000 {
 		path := export
 		if cursor != "" {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			path += sep + "cursor=" + url.QueryEscape(cursor)
+			path = withQuery(export, "cursor="+url.QueryEscape(cursor))
 		}
 		res, err := c.do(ctx, request{method: "GET", path: path, header: serverHeader(p.org), expect: []int{200}})
 		if err != nil {
 			bad("export: %v", err)
 			return out
 		}
-		var page struct {
-			Sessions []struct {
-				Session struct {
-					ID    string
-					Owner struct{ Kind string }
-				}
-				Messages []struct{ ID, SessionID string }
-			}
-			NextCursor *string `json:"next_cursor"`
-		}
+		var page contract.Export
 		if err := json.Unmarshal(res.body, &page); err != nil {
 			bad("export: %v", err)
 			return out

@@ -146,6 +146,14 @@ func union(a, b []string) []string {
 	return out
 }
 
+// withQuery adds q to path's query.
+func withQuery(path, q string) string {
+	if strings.Contains(path, "?") {
+		return path + "&" + q
+	}
+	return path + "?" + q
+}
+
 // reader runs the read-back requests.
 type reader struct {
 	c    *client
@@ -173,14 +181,10 @@ const maxPages = 10000
 
 // list reads every page of a listing and returns the ids in order.
 func (r *reader) list(ctx context.Context, path string, header map[string]string, limit int) []string {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
 	var ids []string
 	cursor := ""
 	for range maxPages {
-		q := fmt.Sprintf("%s%slimit=%d", path, sep, limit)
+		q := withQuery(path, fmt.Sprintf("limit=%d", limit))
 		if cursor != "" {
 			q += "&cursor=" + url.QueryEscape(cursor)
 		}

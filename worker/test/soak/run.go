@@ -73,12 +73,12 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			// delivers slower than messages are acknowledged: hold the
 			// load, let it deliver every event acknowledged so far, then
 			// restart with the load running again (webhooks.go).
-			l.held.hold()
+			l.held.Lock()
 			time.Sleep(HoldSettle) // operations under way finish
 			waitWebhooks(ctx, w, rec.snapshot(), t.Webhooks, run, PreRestartWait)
 			waitWebhooks(ctx, w, rec.snapshot(), t.Webhooks, run, PreRestartWait) // those that finished late
 			lossFrom = time.Now()
-			l.held.release()
+			l.held.Unlock()
 		}
 		st.watch(true)
 		restartBegan = time.Now()
@@ -154,7 +154,7 @@ type load struct {
 	cfg     Config
 	stats   *stats
 	stopped chan struct{}
-	held    hold
+	held    sync.RWMutex
 	abort   context.CancelFunc
 	wg      sync.WaitGroup
 }
@@ -205,11 +205,7 @@ func (l *load) stop(drain time.Duration) {
 	<-done
 }
 
-func (l *load) sent() int {
-	l.stats.mu.Lock()
-	defer l.stats.mu.Unlock()
-	return l.stats.sent[PhaseLoad]
-}
+func (l *load) sent() int { return l.stats.sentUnderLoad() }
 
 func runID() string {
 	b := make([]byte, 4)

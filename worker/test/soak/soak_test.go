@@ -39,26 +39,11 @@ func TestSoakInProcess(t *testing.T) {
 // acknowledged message must produce exactly one event id at its org, through
 // the restart (package soak's webhooks.go); SOAK_WEBHOOKS=0 leaves them out.
 func TestSoakWrangler(t *testing.T) {
-	vars := map[string]string{
-		// Every simulated user calls from 127.0.0.1.
-		"RATE_LIMIT_CONTACTS_PER_IP": "0",
-		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-	}
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: soak.WranglerVars()})
+	target := soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}
 	hooks := os.Getenv("SOAK_WEBHOOKS") != "0"
 	if hooks {
-		vars["WEBHOOK_ALLOW_LOOPBACK"] = "1"
-		// Retries within the soak's wait for the events, not after 30 s.
-		vars["WEBHOOK_RETRY_DELAYS"] = "1,2,3,5,8,13"
-	}
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars})
-	target := soak.Target{URL: s.URL, AdminToken: s.AdminToken, Restart: s.Restart, Name: "wrangler dev"}
-	if hooks {
-		recv, err := webhookrecv.Start()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer recv.Close()
-		target.Webhooks = recv
+		target.Webhooks = webhookrecv.StartT(t)
 	}
 	res := runSoak(t, target, soak.ShortConfig())
 	if wf := res.Report.Findings.Webhooks; hooks && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
@@ -80,18 +65,8 @@ func TestSoakWithTraps(t *testing.T) {
 	if err := wranglertest.MakeWasm("test-worker", "TEST_WORKER_OUT", wasm); err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{
-		"RATE_LIMIT_CONTACTS_PER_IP": "0",
-		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-		"WEBHOOK_ALLOW_LOOPBACK":     "1",
-		"WEBHOOK_RETRY_DELAYS":       "1,2,3,5,8,13",
-	}
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm})
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: soak.WranglerVars(), AppWasm: wasm})
+	recv := webhookrecv.StartT(t)
 	trap := func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, "POST", s.URL+"/__test/trap", nil)
 		if err != nil {
@@ -177,11 +152,7 @@ func TestErasureSoakInProcess(t *testing.T) {
 // TestErasureSoakWrangler: the same against the built worker under wrangler
 // dev, its Queue included; DEMO_ROUTES lets it read the whole KV after.
 func TestErasureSoakWrangler(t *testing.T) {
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
-		"RATE_LIMIT_CONTACTS_PER_IP": "0",
-		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-		"DEMO_ROUTES":                "1",
-	}})
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: soak.WranglerVars("DEMO_ROUTES", "1")})
 	runErasure(t, soak.Target{URL: s.URL, AdminToken: s.AdminToken, Name: "wrangler dev"})
 }
 

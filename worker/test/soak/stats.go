@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,10 +24,6 @@ const (
 	PhaseReadback
 	numPhases
 )
-
-func (p Phase) String() string {
-	return [...]string{"setup", "load", "read-back"}[p]
-}
 
 // Anomaly is a kind of answer the contract does not allow for the driver's
 // well-formed requests (a 5xx, a 4xx it should not get, a 201 without what
@@ -64,23 +61,17 @@ type event struct {
 
 func newStats() *stats { return &stats{errors: map[string]int{}} }
 
-func (s *stats) countSent(p Phase) {
+func (s *stats) locked(f func()) {
 	s.mu.Lock()
-	s.sent[p]++
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	f()
 }
 
-func (s *stats) countReplayed() {
-	s.mu.Lock()
-	s.replayed++
-	s.mu.Unlock()
-}
-
-func (s *stats) countError(kind string) {
-	s.mu.Lock()
-	s.errors[kind]++
-	s.mu.Unlock()
-}
+func (s *stats) countSent(p Phase)      { s.locked(func() { s.sent[p]++ }) }
+func (s *stats) countReplayed()         { s.locked(func() { s.replayed++ }) }
+func (s *stats) countError(kind string) { s.locked(func() { s.errors[kind]++ }) }
+func (s *stats) watch(on bool)          { s.locked(func() { s.watching = on }) }
+func (s *stats) sentUnderLoad() (n int) { s.locked(func() { n = s.sent[PhaseLoad] }); return n }
 
 // maxAnomalies bounds the kinds of anomalies kept.
 const maxAnomalies = 50
@@ -114,22 +105,13 @@ func (s *stats) anomaly(method, path string, body []byte, status int, got []byte
 	s.anomalies = append(s.anomalies, a)
 }
 
+// record keeps e for restartCost while a restart is watched.
 func (s *stats) record(p Phase, e event) {
-	if p != PhaseLoad {
-		return
-	}
-	s.mu.Lock()
-	if s.watching {
-		s.events = append(s.events, e)
-	}
-	s.mu.Unlock()
-}
-
-// watch starts (or stops) keeping load outcomes for restartCost.
-func (s *stats) watch(on bool) {
-	s.mu.Lock()
-	s.watching = on
-	s.mu.Unlock()
+	s.locked(func() {
+		if s.watching && p == PhaseLoad {
+			s.events = append(s.events, e)
+		}
+	})
 }
 
 // restartCost is the time from began (the restart call) until a client was
@@ -212,12 +194,7 @@ var idInPath = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 // routeOf replaces the ids in a path by {id} and drops the query.
 func routeOf(path string) string {
-	for i := 0; i < len(path); i++ {
-		if path[i] == '?' {
-			path = path[:i]
-			break
-		}
-	}
+	path, _, _ = strings.Cut(path, "?")
 	return idInPath.ReplaceAllString(path, "{id}")
 }
 

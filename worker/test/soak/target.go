@@ -6,8 +6,17 @@ import (
 	"net"
 	"net/url"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/webhookrecv"
 )
+
+// WranglerVars are the vars of the worker a soak runs on under wrangler dev,
+// and the pairs of more: no per-address rate limits, http:// loopback
+// webhook URLs allowed (the receiver of Target.Webhooks), and webhook
+// retries within the soak's wait for the events, not after 30 s.
+func WranglerVars(more ...string) map[string]string {
+	return contract.LoopbackLoadVars(append([]string{"WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,2,3,5,8,13"}, more...)...)
+}
 
 // Target is the worker under test.
 type Target struct {

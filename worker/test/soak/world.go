@@ -46,6 +46,8 @@ type Principal struct {
 	// ExternalID is the external id signed into a verified token ("" none).
 	ExternalID string
 	Token      string
+	ContactID  string         // contact: its id
+	CustomData map[string]any // verified: the custom data authenticated with
 }
 
 func (w *World) principalsOf(org int) []*Principal {
@@ -144,7 +146,7 @@ func createContact(ctx context.Context, c *client, org Org, p *Principal) error 
 }
 
 func authenticate(ctx context.Context, c *client, org Org, p *Principal) error {
-	body, _ := json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID})
+	body, _ := json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID, CustomData: p.CustomData})
 	res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body,
 		header: map[string]string{"Authorization": "Bearer " + org.APIKey}, expect: []int{200}})
 	if err != nil {
@@ -154,21 +156,19 @@ func authenticate(ctx context.Context, c *client, org Org, p *Principal) error {
 }
 
 func readToken(res response, p *Principal, route string) error {
-	var out contract.Authenticated // or contract.ContactSignedIn: the token is all it reads
+	var out contract.ContactSignedIn // or contract.Authenticated: its token, and a contact's id
 	if err := json.Unmarshal(res.body, &out); err != nil || out.Token == "" {
 		return fmt.Errorf("%s for %s: %d without a token: %s", route, p.Name, res.status, shorten(res.body, 300))
 	}
-	p.Token = out.Token
+	p.Token, p.ContactID = out.Token, out.Contact.ID
 	return nil
 }
 
 // widgetHeader is what the widget of p sends.
-func widgetHeader(org Org, p *Principal) map[string]string {
-	return map[string]string{
-		"X-Widget-Token": org.WidgetToken,
-		"Authorization":  "Bearer " + p.Token,
-		"Origin":         allowedOrigin,
-	}
+func widgetHeader(org Org, p *Principal) map[string]string { return widgetHeaderToken(org, p.Token) }
+
+func widgetHeaderToken(org Org, token string) map[string]string {
+	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
 }
 
 func serverHeader(org Org) map[string]string {

@@ -11,10 +11,8 @@
 package webhooke2e
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/webhook"
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/webhookrecv"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
@@ -29,40 +28,20 @@ import (
 const overlapSeconds = 8
 
 type client struct {
-	t    *testing.T
-	base string
+	t *testing.T
+	*contract.Client
 }
 
-type answer struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    string
-}
-
-func (c client) call(method, path string, body any, headers ...string) answer {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+// must is a typed call's answer, which must have status want.
+func must[T any](t *testing.T, r contract.Call[T], err error, want int) contract.Call[T] {
+	t.Helper()
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+	if r.Status != want {
+		t.Fatalf("%s: %d %s", r.What(), r.Status, r.Body)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	a := answer{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
-	_ = json.Unmarshal(raw, &a.Body)
-	return a
+	return r
 }
 
 type org struct {
@@ -71,50 +50,40 @@ type org struct {
 
 func (c client) newOrg(s *wranglertest.Server, name string) org {
 	c.t.Helper()
-	r := c.call("POST", "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": []string{}}, "Authorization", "Bearer "+s.AdminToken)
-	if r.Status != 201 {
-		c.t.Fatalf("create org: %d %s", r.Status, r.Raw)
-	}
-	o := org{ID: r.Body["org"].(map[string]any)["id"].(string), PK: r.Body["org"].(map[string]any)["widget_token"].(string), SK: r.Body["api_key"].(map[string]any)["secret"].(string)}
-	r = c.call("POST", "/v1/widget/contacts", map[string]any{"device_id": "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}, "X-Widget-Token", o.PK)
-	if r.Status != 200 {
-		c.t.Fatalf("contact: %d %s", r.Status, r.Raw)
-	}
-	o.Contact = r.Body["token"].(string)
+	ctx := context.Background()
+	r, err := c.CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{}}, contract.Bearer(s.AdminToken))
+	created := must(c.t, r, err, 201).Value
+	o := org{ID: created.Org.ID, PK: created.Org.WidgetToken, SK: created.APIKey.Secret}
+	ct, err := c.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}, contract.WidgetToken(o.PK))
+	o.Contact = must(c.t, ct, err, 200).Value.Token
 	return o
 }
 
 func (c client) setHook(o org, url string) string {
 	c.t.Helper()
-	r := c.call("PUT", "/v1/webhook", map[string]any{"url": url}, "Authorization", "Bearer "+o.SK)
-	if r.Status != 200 {
-		c.t.Fatalf("PUT /v1/webhook: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["webhook"].(map[string]any)["secret"].(string)
+	r, err := c.PutWebhook(context.Background(), contract.WebhookRequest{URL: url}, contract.Bearer(o.SK))
+	return must(c.t, r, err, 200).Value.Webhook.Secret
 }
 
 func (c client) newSession(o org, key string) string {
 	c.t.Helper()
-	r := c.call("POST", "/v1/widget/sessions", map[string]any{}, "X-Widget-Token", o.PK, "Authorization", "Bearer "+o.Contact, "Idempotency-Key", key)
-	if r.Status != 201 {
-		c.t.Fatalf("session: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["session"].(map[string]any)["id"].(string)
+	r, err := c.CreateSession(context.Background(), contract.SessionRequest{}, contract.WidgetToken(o.PK), contract.Bearer(o.Contact), contract.IdempotencyKey(key))
+	return must(c.t, r, err, 201).Value.Session.ID
 }
 
 // post sends a visitor's message (or, agent, the org's) and returns its id.
-func (c client) post(o org, sess, content, key string, agent bool) (string, answer) {
+func (c client) post(o org, sess, content, key string, agent bool) (string, *contract.Response) {
 	c.t.Helper()
-	var r answer
+	ctx, idem := context.Background(), contract.IdempotencyKey(key)
+	var r contract.Call[contract.MessageCreated]
+	var err error
 	if agent {
-		r = c.call("POST", "/v1/sessions/"+sess+"/messages", map[string]any{"content": content, "author_name": "Agent"}, "Authorization", "Bearer "+o.SK, "Idempotency-Key", key)
+		r, err = c.PostAgentMessage(ctx, sess, contract.MessageRequest{Content: content, AuthorName: "Agent"}, contract.Bearer(o.SK), idem)
 	} else {
-		r = c.call("POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": content}, "X-Widget-Token", o.PK, "Authorization", "Bearer "+o.Contact, "Idempotency-Key", key)
+		r, err = c.PostUserMessage(ctx, sess, content, contract.WidgetToken(o.PK), contract.Bearer(o.Contact), idem)
 	}
-	if r.Status != 201 {
-		c.t.Fatalf("message: %d %s", r.Status, r.Raw)
-	}
-	return r.Body["message"].(map[string]any)["id"].(string), r
+	r = must(c.t, r, err, 201)
+	return r.Value.Message.ID, r.Response
 }
 
 // waitFor polls until ok or the deadline.
@@ -137,20 +106,22 @@ func accepted(recv *webhookrecv.Receiver, name string) map[string]int {
 	return out
 }
 
-func TestWebhooksUnderWrangler(t *testing.T) {
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
+// arrived says whether every event of want was accepted at name.
+func arrived(recv *webhookrecv.Receiver, name string, want map[string]bool) bool {
+	got := accepted(recv, name)
+	for id := range want {
+		if got[id] == 0 {
+			return false
+		}
 	}
-	defer recv.Close()
-	s := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
-		"WEBHOOK_ALLOW_LOOPBACK":         "1",
-		"WEBHOOK_RETRY_DELAYS":           "1,1,1,2,2,2,3,3,3,3,3,3",
-		"WEBHOOK_SECRET_OVERLAP_SECONDS": fmt.Sprint(overlapSeconds),
-		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
-		"RATE_LIMIT_CONTACTS_PER_IP":     "0",
-	}})
-	c := client{t: t, base: s.URL}
+	return true
+}
+
+func TestWebhooksUnderWrangler(t *testing.T) {
+	recv := webhookrecv.StartT(t)
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1",
+		"WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3", "WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))})
+	c := client{t, contract.New(s.URL, nil)}
 	a, b := c.newOrg(s, "A"), c.newOrg(s, "B")
 	secretA := c.setHook(a, recv.Endpoint("A"))
 	secretB := c.setHook(b, recv.Endpoint("B"))
@@ -160,38 +131,22 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	// Every session and message: exactly one event id at its org's
 	// receiver, verified; a replay (same Idempotency-Key) adds none.
 	want := map[string]map[string]bool{"A": {}, "B": {}}
-	for _, o := range []struct {
-		name string
-		org  org
-	}{{"A", a}, {"B", b}} {
-		sess := c.newSession(o.org, "s-"+o.name)
-		if again := c.newSession(o.org, "s-"+o.name); again != sess {
-			t.Fatalf("session replay made %s, first %s", again, sess)
+	for name, o := range map[string]*org{"A": &a, "B": &b} {
+		o.Session = c.newSession(*o, "s-"+name)
+		if again := c.newSession(*o, "s-"+name); again != o.Session {
+			t.Fatalf("session replay made %s, first %s", again, o.Session)
 		}
-		o.org.Session = sess
-		want[o.name][webhook.EventID(o.org.ID, webhook.SessionCreated, sess)] = true
+		want[name][webhook.EventID(o.ID, webhook.SessionCreated, o.Session)] = true
 		for i := range 6 {
-			key := fmt.Sprintf("m-%s-%d", o.name, i)
-			id, _ := c.post(o.org, sess, fmt.Sprintf("message %d", i), key, i%3 == 2)
-			if _, r := c.post(o.org, sess, fmt.Sprintf("message %d", i), key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
+			key := fmt.Sprintf("m-%s-%d", name, i)
+			id, _ := c.post(*o, o.Session, fmt.Sprintf("message %d", i), key, i%3 == 2)
+			if _, r := c.post(*o, o.Session, fmt.Sprintf("message %d", i), key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
 				t.Fatalf("not replayed: %v", r.Header)
 			}
-			want[o.name][webhook.EventID(o.org.ID, webhook.MessageCreated, id)] = true
-		}
-		if o.name == "A" {
-			a = o.org
+			want[name][webhook.EventID(o.ID, webhook.MessageCreated, id)] = true
 		}
 	}
-	complete := func(name string) bool {
-		got := accepted(recv, name)
-		for id := range want[name] {
-			if got[id] == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	waitFor(t, "every event", 60*time.Second, func() bool { return complete("A") && complete("B") })
+	waitFor(t, "every event", 60*time.Second, func() bool { return arrived(recv, "A", want["A"]) && arrived(recv, "B", want["B"]) })
 	time.Sleep(3 * time.Second) // room for a duplicate to show
 	for _, name := range []string{"A", "B"} {
 		got := accepted(recv, name)
@@ -244,10 +199,10 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	waitFor(t, "the event after the receiver came back", 60*time.Second, func() bool { return accepted(recv, "A")[id] == 1 })
 
 	// Rotation: both secrets verify during the overlap, the new one alone after.
-	r := c.call("POST", "/v1/webhook/rotate-secret", nil, "Authorization", "Bearer "+a.SK)
-	fresh, _ := r.Body["secret"].(string)
-	if r.Status != 200 || !strings.HasPrefix(fresh, "whsec_") {
-		t.Fatalf("rotate: %d %s", r.Status, r.Raw)
+	r, err := c.RotateWebhookSecret(context.Background(), contract.Bearer(a.SK))
+	fresh := must(t, r, err, 200).Value.Secret
+	if !strings.HasPrefix(fresh, "whsec_") {
+		t.Fatalf("rotate: %d %s", r.Status, r.Body)
 	}
 	recv.SetSecrets("A", secretA, fresh)
 	rotated := time.Now()
@@ -284,18 +239,10 @@ func find(ds []webhookrecv.Delivery, id string) webhookrecv.Delivery {
 
 // Messages posted at once, while the queue delivers: every one is one event.
 func TestWebhooksUnderConcurrentLoad(t *testing.T) {
-	recv, err := webhookrecv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
-	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: map[string]string{
-		"WEBHOOK_ALLOW_LOOPBACK":     "1",
-		"WEBHOOK_RETRY_DELAYS":       "1,1,1,2,2,2,3,3,3",
-		"RATE_LIMIT_MESSAGES_PER_IP": "0",
-		"RATE_LIMIT_CONTACTS_PER_IP": "0",
-	}})
-	c := client{t: t, base: s.URL}
+	recv := webhookrecv.StartT(t)
+	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t},
+		Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3")})
+	c := client{t, contract.New(s.URL, nil)}
 	a := c.newOrg(s, "A")
 	recv.SetSecrets("A", c.setHook(a, recv.Endpoint("A")))
 	sess := c.newSession(a, "s")
@@ -313,15 +260,7 @@ func TestWebhooksUnderConcurrentLoad(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	waitFor(t, "every event", 60*time.Second, func() bool {
-		got := accepted(recv, "A")
-		for id := range want {
-			if got[id] == 0 {
-				return false
-			}
-		}
-		return true
-	})
+	waitFor(t, "every event", 60*time.Second, func() bool { return arrived(recv, "A", want) })
 }
 
 type testLog struct{ t *testing.T }

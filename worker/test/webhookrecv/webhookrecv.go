@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -59,6 +60,16 @@ func Start() (*Receiver, error) {
 	r := &Receiver{URL: "http://" + ln.Addr().String(), addr: ln.Addr().String(), endpoints: map[string]*endpoint{}}
 	r.serve(ln)
 	return r, nil
+}
+
+// StartT starts a receiver that t's cleanup closes.
+func StartT(t testing.TB) *Receiver {
+	r, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 func (r *Receiver) serve(ln net.Listener) {
@@ -139,17 +150,6 @@ func (r *Receiver) Accepted(name string) []Delivery {
 		if d.Status == http.StatusNoContent {
 			out = append(out, d)
 		}
-	}
-	return out
-}
-
-// Names is every endpoint that got a delivery or was configured.
-func (r *Receiver) Names() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for n := range r.endpoints {
-		out = append(out, n)
 	}
 	return out
 }
