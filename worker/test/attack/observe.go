@@ -69,14 +69,14 @@ func (r *runner) observeAPI(ctx context.Context) state {
 	out := make(state, len(ps))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, r.parallel)
+	sem := make(chan struct{}, r.t.Parallel)
 	for _, p := range ps {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := r.c.send(ctx, p.req)
+			res := r.send(ctx, p.req)
 			v := strconv.Itoa(res.Status) + " " + string(res.Body)
 			if res.Err != nil {
 				v = "no answer: " + res.Err.Error()
