@@ -5,6 +5,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -65,11 +66,11 @@ func TestCORSPreflight(t *testing.T) {
 			}
 			allowed := headerList(r.Header, "Access-Control-Allow-Headers")
 			for _, h := range []string{"x-widget-token", "authorization", "content-type", "idempotency-key"} {
-				if !contains(allowed, h) {
+				if !slices.Contains(allowed, h) {
 					t.Errorf("Access-Control-Allow-Headers %v lacks %s", allowed, h)
 				}
 			}
-			if methods := headerList(r.Header, "Access-Control-Allow-Methods"); len(methods) > 0 && !contains(methods, strings.ToLower(rt.method)) && !contains(methods, "*") {
+			if methods := headerList(r.Header, "Access-Control-Allow-Methods"); len(methods) > 0 && !slices.Contains(methods, strings.ToLower(rt.method)) && !slices.Contains(methods, "*") {
 				t.Errorf("Access-Control-Allow-Methods %v lacks %s", methods, rt.method)
 			}
 		})
@@ -82,15 +83,6 @@ func TestCORSPreflight(t *testing.T) {
 			t.Errorf("preflight from %s answered with Access-Control-Allow-Origin %q (status %d)", evil, got, r.Status)
 		}
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCORSActualRequests(t *testing.T) {
@@ -119,7 +111,7 @@ func TestCORSActualRequests(t *testing.T) {
 	})
 	t.Run("Vary: Origin", func(t *testing.T) {
 		r := w.get(t, "/v1/widget/sessions").expect(200)
-		if !contains(headerList(r.Header, "Vary"), "origin") {
+		if !slices.Contains(headerList(r.Header, "Vary"), "origin") {
 			t.Errorf("a response whose ACAO depends on Origin lacks Vary: Origin (Vary %q)", r.Header.Values("Vary"))
 		}
 	})
