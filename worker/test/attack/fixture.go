@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/google/uuid"
@@ -96,7 +97,7 @@ func (f *Fixture) secrets() []string {
 }
 
 // claimsOf returns the decoded claims of one of the fixture's tokens, a copy.
-func (f *Fixture) claimsOf(t string) map[string]any { return clone(f.claims[t]) }
+func (f *Fixture) claimsOf(t string) map[string]any { return maps.Clone(f.claims[t]) }
 
 func randHex(n int) string {
 	b := make([]byte, n)

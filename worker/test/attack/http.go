@@ -95,12 +95,3 @@ func (r *runner) send(ctx context.Context, req Request) *Response {
 	}
 	return &Response{Status: res.Status, Header: res.Header, Body: res.Body, Drift: res.AnswerErr}
 }
-
-// hdr builds a header from pairs.
-func hdr(pairs ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		h[http.CanonicalHeaderKey(pairs[i])] = []string{pairs[i+1]}
-	}
-	return h
-}
