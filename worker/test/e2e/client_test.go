@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
+	"github.com/google/uuid"
 )
 
 // The suite speaks to the worker through the contract client
@@ -242,13 +243,26 @@ func uniq(prefix string) string {
 }
 
 // newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
-func newDevice() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+func newDevice() string { return uuid.NewString() }
+
+// route is a request of a table: method, path and body.
+type route struct {
+	method, path string
+	body         any
+}
+
+// widgetRoutes are the widget's routes, on session sid (escaped) and
+// posting content; without the contacts route they are those behind a
+// user token.
+func widgetRoutes(sid, content string) []route {
+	return []route{
+		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
+		{"GET", "/v1/widget/me", nil},
+		{"POST", "/v1/widget/sessions", map[string]any{}},
+		{"GET", "/v1/widget/sessions", nil},
+		{"GET", "/v1/widget/sessions/" + sid, nil},
+		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": content}},
+	}
 }
 
 // org is one org made for one test, with the origin it allows.

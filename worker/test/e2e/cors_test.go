@@ -46,14 +46,7 @@ func TestCORSPreflight(t *testing.T) {
 	o := newOrg(t)
 	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
 	sid := url.PathEscape(s.ID)
-	routes := []struct{ path, method string }{
-		{"/v1/widget/contacts", "POST"},
-		{"/v1/widget/me", "GET"},
-		{"/v1/widget/sessions", "POST"},
-		{"/v1/widget/sessions", "GET"},
-		{"/v1/widget/sessions/" + sid, "GET"},
-		{"/v1/widget/sessions/" + sid + "/messages", "POST"},
-	}
+	routes := widgetRoutes(sid, "")
 	for _, rt := range routes {
 		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
 			t.Parallel()
@@ -127,17 +120,7 @@ func TestCORSActualRequests(t *testing.T) {
 		"null":                  "null",
 	}
 	sid := url.PathEscape(s.ID)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
-		{"GET", "/v1/widget/me", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions", nil},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "from a bad origin"}},
-	}
+	routes := widgetRoutes(sid, "from a bad origin")
 	t.Run("disallowed origins", func(t *testing.T) {
 		for name, origin := range bad {
 			for _, rt := range routes {
