@@ -25,7 +25,7 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -79,14 +79,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		target, where = t, "internal/api in process (kv.Memory)"
 	case *url != "":
-		target = attack.Target{URL: *url, AdminToken: orEnv(*adminToken, "ADMIN_TOKEN"), SigningKeys: orEnv(*signingKeys, "SIGNING_KEYS")}
+		target = attack.Target{URL: *url, AdminToken: cmp.Or(*adminToken, os.Getenv("ADMIN_TOKEN")), SigningKeys: cmp.Or(*signingKeys, os.Getenv("SIGNING_KEYS"))}
 		if *persistDir != "" {
 			target.Snapshot = attack.PersistSnapshot(*persistDir)
 		}
 		where = *url
 	default:
-		var log bytes.Buffer
-		s, err := wranglertest.Start(ctx, wranglertest.Options{Log: &log})
+		s, err := wranglertest.Start(ctx, wranglertest.Options{})
 		if err != nil {
 			fmt.Fprintln(stderr, "security: starting wrangler dev:", err)
 			return 1
@@ -100,8 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Snapshot: attack.PersistSnapshot(s.PersistDir)}
 		where = "wrangler dev at " + s.URL + " (build/)"
 	}
-	target.Parallel = *parallel
-	target.ObserveAPIEveryCase = *thorough
+	target.Parallel, target.ObserveAPIEveryCase = *parallel, *thorough
 	if *verbose {
 		target.Log = stderr
 	}
@@ -130,11 +128,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func orEnv(v, name string) string {
-	if v != "" {
-		return v
-	}
-	return os.Getenv(name)
 }

@@ -5,6 +5,7 @@ package attack_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,8 +19,8 @@ import (
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
-// check fails t for every case not refused as expected, grouped by class,
-// and logs the figures.
+// check fails t for every case not refused as expected and every case
+// skipped, and logs the figures.
 func check(t *testing.T, rep *attack.Report) {
 	t.Helper()
 	var table bytes.Buffer
@@ -34,6 +35,11 @@ func check(t *testing.T, rep *attack.Report) {
 	}
 	if tried == 0 {
 		t.Error("no case was tried")
+	}
+	for _, res := range rep.Results {
+		if res.Skipped != "" {
+			t.Errorf("%s / %s skipped: %s", res.Class, res.Name, res.Skipped)
+		}
 	}
 }
 
@@ -65,13 +71,7 @@ func TestAttackInProcess(t *testing.T) {
 	t.Parallel()
 	target := inProcess(t, nil)
 	target.ObserveAPIEveryCase = true
-	rep := run(t, target, nil)
-	check(t, rep)
-	for _, res := range rep.Results {
-		if res.Skipped != "" {
-			t.Errorf("%s / %s skipped in-process: %s", res.Class, res.Name, res.Skipped)
-		}
-	}
+	check(t, run(t, target, nil))
 }
 
 // TestAttackWrangler runs every case against the built worker under
@@ -83,14 +83,8 @@ func TestAttackWrangler(t *testing.T) {
 	}
 	t.Parallel()
 	s := wranglertest.StartT(t, wranglertest.Options{})
-	rep := run(t, attack.Target{URL: s.URL, AdminToken: s.AdminToken, SigningKeys: s.Vars["SIGNING_KEYS"],
-		Snapshot: attack.PersistSnapshot(s.PersistDir)}, nil)
-	check(t, rep)
-	for _, res := range rep.Results {
-		if res.Skipped != "" {
-			t.Errorf("%s / %s skipped: %s", res.Class, res.Name, res.Skipped)
-		}
-	}
+	check(t, run(t, attack.Target{URL: s.URL, AdminToken: s.AdminToken, SigningKeys: s.Vars["SIGNING_KEYS"],
+		Snapshot: attack.PersistSnapshot(s.PersistDir)}, nil))
 }
 
 // The suite must be able to fail: each test below breaks the worker in one
@@ -187,27 +181,30 @@ func TestCatchesAcceptedForgery(t *testing.T) {
 	var genuine string
 	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			auth := r.Header.Get("Authorization")
 			if genuine == "" && strings.HasPrefix(r.URL.Path, "/v1/widget/contacts") {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, r)
-				if i := bytes.Index(rec.Body.Bytes(), []byte(`"token":"`)); i >= 0 {
-					rest := rec.Body.Bytes()[i+9:]
-					genuine = string(rest[:bytes.IndexByte(rest, '"')])
-				}
-				for k, v := range rec.Header() {
-					w.Header()[k] = v
-				}
-				w.WriteHeader(rec.Code)
-				w.Write(rec.Body.Bytes())
+				genuine = capture(h, w, r, `"token":"`)
 				return
 			}
-			if genuine != "" && strings.HasPrefix(auth, "Bearer eyJhbGciOiJub25l") {
+			if genuine != "" && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer eyJhbGciOiJub25l") {
 				r.Header.Set("Authorization", "Bearer "+genuine)
 			}
 			h.ServeHTTP(w, r)
 		})
 	}, attack.ClassAlgNone)
+}
+
+// capture serves r and returns the string value that follows key in the
+// answer ("" when there is none).
+func capture(h http.Handler, w http.ResponseWriter, r *http.Request, key string) string {
+	var v string
+	rewrite(h, func(_ *http.Request, _ int, _ http.Header, body []byte) []byte {
+		if i := bytes.Index(body, []byte(key)); i >= 0 {
+			rest := body[i+len(key):]
+			v = string(rest[:bytes.IndexByte(rest, '"')])
+		}
+		return body
+	}).ServeHTTP(w, r)
+	return v
 }
 
 // A worker whose 404 for a session that exists but is not the caller's
@@ -248,17 +245,7 @@ func TestCatchesLeakyListing(t *testing.T) {
 	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/v1/admin/orgs" && apiKey == "" {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, r)
-				if i := bytes.Index(rec.Body.Bytes(), []byte(`"secret":"`)); i >= 0 {
-					rest := rec.Body.Bytes()[i+10:]
-					apiKey = string(rest[:bytes.IndexByte(rest, '"')])
-				}
-				for k, v := range rec.Header() {
-					w.Header()[k] = v
-				}
-				w.WriteHeader(rec.Code)
-				w.Write(rec.Body.Bytes())
+				apiKey = capture(h, w, r, `"secret":"`)
 				return
 			}
 			if r.Method == "GET" && r.URL.Path == "/v1/widget/sessions" && apiKey != "" {
@@ -320,17 +307,7 @@ func TestPersistSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	equal := func(a, b map[string]string) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for k, v := range a {
-			if w, ok := b[k]; !ok || w != v {
-				return false
-			}
-		}
-		return true
-	}
+	equal := maps.Equal[map[string]string, map[string]string]
 	write("blobs/1")
 	write("db.sqlite")
 	snap := attack.PersistSnapshot(dir)

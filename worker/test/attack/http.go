@@ -83,28 +83,15 @@ func (r *Response) describe() string {
 	return fmt.Sprintf("%d", r.Status)
 }
 
-// client sends requests to one worker, through the contract client.
-type client struct {
-	c *contract.Client
-}
-
-func (c *client) send(ctx context.Context, req Request) *Response {
+// send sends req through the contract client.
+func (r *runner) send(ctx context.Context, req Request) *Response {
 	var body any
 	if req.Body != nil {
 		body = contract.Raw(req.Body)
 	}
-	r, err := c.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
+	res, err := r.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
 	if err != nil {
 		return &Response{Err: err}
 	}
-	return &Response{Status: r.Status, Header: r.Header, Body: r.Body, Drift: r.AnswerErr}
-}
-
-// hdr builds a header from pairs.
-func hdr(pairs ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		h[http.CanonicalHeaderKey(pairs[i])] = []string{pairs[i+1]}
-	}
-	return h
+	return &Response{Status: res.Status, Header: res.Header, Body: res.Body, Drift: res.AnswerErr}
 }

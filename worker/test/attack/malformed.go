@@ -24,57 +24,52 @@ const (
 // badEscapes are the issue's three: a lone %, bad hex, a cut UTF-8 sequence.
 var badEscapes = []string{"%", "%zz", "%E0%A4%A"}
 
-// anyRoute is one route of the API with the credentials its caller sends.
+// anyRoute is one route of the API: its path with each {param} as "{}",
+// filled in order by params (templates of f.x), the header pairs of its
+// caller's credentials, and its body.
 type anyRoute struct {
-	method string
-	// path is the route's path with each {param} as "{}", filled by fill.
-	path string
-	fill func(f *Fixture) []string
-	cred func(f *Fixture) http.Header
-	body func(f *Fixture) string
+	method, path string
+	params       []string
+	cred         []string
+	body         string
 }
 
 func allAPIRoutes() []anyRoute {
-	admin := func(f *Fixture) http.Header { return hdr("Authorization", "Bearer "+f.adminToken) }
-	server := func(f *Fixture) http.Header { return hdr("Authorization", "Bearer "+f.A.APIKey) }
-	widget := func(f *Fixture) http.Header { return hdr("X-Widget-Token", f.A.WidgetToken, "Origin", f.A.Origin) }
-	user := func(f *Fixture) http.Header {
-		return hdr("X-Widget-Token", f.A.WidgetToken, "Authorization", "Bearer "+f.CA1, "Origin", f.A.Origin)
-	}
-	none := func(*Fixture) []string { return nil }
-	body := func(s string) func(*Fixture) string { return func(*Fixture) string { return s } }
-	noBody := body("")
+	admin, server := []string{"Authorization", "Bearer {admin}"}, []string{"Authorization", "Bearer {A.key}"}
+	widget := []string{"X-Widget-Token", "{A.pk}", "Origin", "{A.origin}"}
+	user := []string{"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA1}", "Origin", "{A.origin}"}
+	sa1 := []string{"{SA1}"}
 	return []anyRoute{
-		{"GET", "/.well-known/jwks.json", none, func(*Fixture) http.Header { return http.Header{} }, noBody},
-		{"POST", "/v1/admin/orgs", none, admin, probeOrgBody},
-		{"POST", "/v1/admin/orgs/{}/api-keys", func(f *Fixture) []string { return []string{f.A.ID} }, admin, noBody},
-		{"DELETE", "/v1/admin/orgs/{}/api-keys/{}", func(f *Fixture) []string { return []string{f.A.ID, f.A.APIKeyID} }, admin, noBody},
-		{"POST", "/v1/users/authenticate", none, server, body(attackAuthenticateBody)},
-		{"POST", "/v1/users/revoke", none, server, body(attackRevokeVictimBody)},
-		{"GET", "/v1/sessions", none, server, noBody},
-		{"GET", "/v1/sessions/{}", func(f *Fixture) []string { return []string{f.SA1} }, server, noBody},
-		{"POST", "/v1/sessions/{}/messages", func(f *Fixture) []string { return []string{f.SA1} }, server, body(attackContent)},
-		{"POST", "/v1/widget/contacts", none, widget, func(f *Fixture) string { return fmt.Sprintf(attackContactNameChange, f.DevA1) }},
-		{"GET", "/v1/widget/me", none, user, noBody},
-		{"POST", "/v1/widget/sessions", none, user, body(attackSessionBody)},
-		{"GET", "/v1/widget/sessions", none, user, noBody},
-		{"GET", "/v1/widget/sessions/{}", func(f *Fixture) []string { return []string{f.SA1} }, user, noBody},
-		{"POST", "/v1/widget/sessions/{}/messages", func(f *Fixture) []string { return []string{f.SA1} }, user, body(attackContent)},
+		{"GET", "/.well-known/jwks.json", nil, nil, ""},
+		{"POST", "/v1/admin/orgs", nil, admin, probeOrgBody},
+		{"POST", "/v1/admin/orgs/{}/api-keys", []string{"{A.ID}"}, admin, ""},
+		{"DELETE", "/v1/admin/orgs/{}/api-keys/{}", []string{"{A.ID}", "{A.keyID}"}, admin, ""},
+		{"POST", "/v1/users/authenticate", nil, server, attackAuthenticateBody},
+		{"POST", "/v1/users/revoke", nil, server, attackRevokeVictimBody},
+		{"GET", "/v1/sessions", nil, server, ""},
+		{"GET", "/v1/sessions/{}", sa1, server, ""},
+		{"POST", "/v1/sessions/{}/messages", sa1, server, attackContent},
+		{"POST", "/v1/widget/contacts", nil, widget, attackContactNameChange},
+		{"GET", "/v1/widget/me", nil, user, ""},
+		{"POST", "/v1/widget/sessions", nil, user, attackSessionBody},
+		{"GET", "/v1/widget/sessions", nil, user, ""},
+		{"GET", "/v1/widget/sessions/{}", sa1, user, ""},
+		{"POST", "/v1/widget/sessions/{}/messages", sa1, user, attackContent},
 	}
 }
 
 // build fills the route's params; bad, when not "", replaces param i (or,
 // for a route without params, is appended to its last segment).
 func (rt anyRoute) build(f *Fixture, i int, bad string) string {
-	vals := rt.fill(f)
 	p := rt.path
-	for j, v := range vals {
+	for j, v := range rt.params {
 		if j == i && bad != "" {
-			v = bad
+			p = strings.Replace(p, "{}", bad, 1)
+		} else {
+			p = strings.Replace(p, "{}", f.x(v), 1)
 		}
-		p = strings.Replace(p, "{}", v, 1)
 	}
-	if len(vals) == 0 && bad != "" {
+	if len(rt.params) == 0 && bad != "" {
 		p += bad
 	}
 	return p
@@ -86,227 +81,167 @@ func malformedEscapeCases() []Case {
 	c := func(name string, want Want, req func(f *Fixture) Request) Case {
 		return Case{Class: ClassMalformedEscape, Name: name, Want: want, Req: req}
 	}
+	// both is the case without credentials and the one with them.
+	both := func(name string, want Want, rt anyRoute, path func(f *Fixture) string) []Case {
+		return []Case{
+			c(name+", no credentials", want, func(f *Fixture) Request {
+				return Request{Method: rt.method, Path: path(f), Header: http.Header{}, Body: bodyOf(f.x(rt.body))}
+			}),
+			c(name+", with credentials", want, func(f *Fixture) Request {
+				return Request{Method: rt.method, Path: path(f), Header: f.req("", "", rt.cred...).Header, Body: bodyOf(f.x(rt.body))}
+			}),
+		}
+	}
 	var cs []Case
 	// The issue's three on no route at all, every method, with and without
 	// an api key.
 	for _, bad := range badEscapes {
 		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
-			cs = append(cs,
-				c(m+" /"+bad, refusal(404, notFound), func(f *Fixture) Request { return Request{Method: m, Path: "/" + bad, Header: http.Header{}} }),
+			cs = append(cs, c(m+" /"+bad, refusal(404, notFound), func(f *Fixture) Request { return Request{Method: m, Path: "/" + bad, Header: http.Header{}} }),
 				c(m+" /"+bad+" with an api key", refusal(404, notFound), func(f *Fixture) Request {
-					return serverReq(m, "/"+bad, "Bearer "+f.A.APIKey, "")
+					return Request{Method: m, Path: "/" + bad, Header: f.req("", "", "Authorization", "Bearer {A.key}").Header}
 				}))
 		}
 	}
 	optionsDone := map[string]bool{} // paths of two routes get one OPTIONS
 	for _, rt := range allAPIRoutes() {
-		nParams := strings.Count(rt.path, "{}")
+		nParams := len(rt.params)
 		options := !optionsDone[rt.path]
 		optionsDone[rt.path] = true
 		// In the path: a {param} that cannot be decoded is a 400 naming it,
 		// before credentials; in a literal segment, no route.
 		for _, bad := range badEscapes {
 			for i := 0; i < max(nParams, 1); i++ {
-				want := refusal(400, invalidRequest)
-				where := fmt.Sprintf("param %d", i+1)
+				want, where := refusal(400, invalidRequest), fmt.Sprintf("param %d", i+1)
 				if nParams == 0 {
 					want, where = refusal(404, notFound), "last segment"
 				}
-				name := fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.path, bad, where)
-				cs = append(cs,
-					c(name+", no credentials", want, func(f *Fixture) Request {
-						return Request{Method: rt.method, Path: rt.build(f, i, bad), Header: http.Header{}, Body: bodyOf(rt.body(f))}
-					}),
-					c(name+", with credentials", want, func(f *Fixture) Request {
-						return Request{Method: rt.method, Path: rt.build(f, i, bad), Header: rt.cred(f), Body: bodyOf(rt.body(f))}
-					}))
+				cs = append(cs, both(fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.path, bad, where), want, rt,
+					func(f *Fixture) string { return rt.build(f, i, bad) })...)
 			}
 		}
 		// OPTIONS of the same: a widget route's preflight answers by origin
 		// alone; any other route has no OPTIONS (405), or no route (404).
-		optWant := refusal(405, methodNotAllowed)
+		optWant, optQ := refusal(405, methodNotAllowed), refusal(405, methodNotAllowed)
 		switch {
 		case rt.widget():
-			optWant = Want{Status: 204}
+			optWant, optQ = Want{Status: 204}, Want{Status: 204}
 		case nParams == 0:
 			optWant = refusal(404, notFound)
 		}
+		preflight := func(f *Fixture, path string) Request {
+			if rt.widget() {
+				return f.req("OPTIONS "+path, "", "Origin", "{A.origin}", "Access-Control-Request-Method", rt.method)
+			}
+			return Request{Method: "OPTIONS", Path: path, Header: http.Header{}}
+		}
 		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it", rt.path, "%zz"), optWant, func(f *Fixture) Request {
-				h := http.Header{}
-				if rt.widget() {
-					h = hdr("Origin", f.A.Origin, "Access-Control-Request-Method", rt.method)
-				}
-				return Request{Method: "OPTIONS", Path: rt.build(f, 0, "%zz"), Header: h}
-			}))
+			cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it", rt.path, "%zz"), optWant, func(f *Fixture) Request { return preflight(f, rt.build(f, 0, "%zz")) }))
 		}
 		// In the query: the route matched, its query cannot be read.
 		for _, q := range []string{"limit=%zz", "cursor=%", "x=%E0%A4%A", "%zz=1"} {
-			name := fmt.Sprintf("%s %s?%s", rt.method, rt.path, q)
-			cs = append(cs,
-				c(name+", no credentials", refusal(400, invalidRequest), func(f *Fixture) Request {
-					return Request{Method: rt.method, Path: rt.build(f, -1, "") + "?" + q, Header: http.Header{}, Body: bodyOf(rt.body(f))}
-				}),
-				c(name+", with credentials", refusal(400, invalidRequest), func(f *Fixture) Request {
-					return Request{Method: rt.method, Path: rt.build(f, -1, "") + "?" + q, Header: rt.cred(f), Body: bodyOf(rt.body(f))}
-				}))
-		}
-		optQ := refusal(405, methodNotAllowed)
-		if rt.widget() {
-			optQ = Want{Status: 204}
+			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.path, q), refusal(400, invalidRequest), rt,
+				func(f *Fixture) string { return rt.build(f, -1, "") + "?" + q })...)
 		}
 		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s?cursor=%%", rt.path), optQ, func(f *Fixture) Request {
-				h := http.Header{}
-				if rt.widget() {
-					h = hdr("Origin", f.A.Origin, "Access-Control-Request-Method", rt.method)
-				}
-				return Request{Method: "OPTIONS", Path: rt.build(f, -1, "") + "?cursor=%", Header: h}
-			}))
+			cs = append(cs, c(fmt.Sprintf("OPTIONS %s?cursor=%%", rt.path), optQ, func(f *Fixture) Request { return preflight(f, rt.build(f, -1, "")+"?cursor=%") }))
 		}
 	}
 	return cs
 }
 
-// bodyRoute is a route that reads a JSON body, with its caller.
-type bodyRoute struct {
-	name string
-	req  func(f *Fixture, body string) Request
+// bodyRoutes are the routes that read a JSON body, with their callers.
+var bodyRoutes = []struct{ name, route, pk, auth string }{
+	{"POST /v1/admin/orgs", "POST /v1/admin/orgs", "", "Bearer {admin}"},
+	{"POST /v1/users/authenticate", "POST /v1/users/authenticate", "", "Bearer {A.key}"},
+	{"POST /v1/users/revoke", "POST /v1/users/revoke", "", "Bearer {A.key}"},
+	{"POST /v1/sessions/{A1's}/messages", "POST /v1/sessions/{SA1}/messages", "", "Bearer {A.key}"},
+	{"POST /v1/widget/contacts", "POST /v1/widget/contacts", "{A.pk}", ""},
+	{"POST /v1/widget/sessions", "POST /v1/widget/sessions", "{A.pk}", "Bearer {VExt}"},
+	{"POST /v1/widget/sessions/{A1's}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{A.pk}", "Bearer {CA1}"},
 }
 
-func bodyRoutes() []bodyRoute {
-	return []bodyRoute{
-		{"POST /v1/admin/orgs", func(f *Fixture, b string) Request {
-			return serverReq("POST", "/v1/admin/orgs", "Bearer "+f.adminToken, b)
-		}},
-		{"POST /v1/users/authenticate", func(f *Fixture, b string) Request {
-			return serverReq("POST", "/v1/users/authenticate", "Bearer "+f.A.APIKey, b)
-		}},
-		{"POST /v1/users/revoke", func(f *Fixture, b string) Request {
-			return serverReq("POST", "/v1/users/revoke", "Bearer "+f.A.APIKey, b)
-		}},
-		{"POST /v1/sessions/{A1's}/messages", func(f *Fixture, b string) Request {
-			return serverReq("POST", "/v1/sessions/"+f.SA1+"/messages", "Bearer "+f.A.APIKey, b)
-		}},
-		{"POST /v1/widget/contacts", func(f *Fixture, b string) Request {
-			return widgetReq("POST", "/v1/widget/contacts", f.A.WidgetToken, "", b)
-		}},
-		{"POST /v1/widget/sessions", func(f *Fixture, b string) Request {
-			return widgetReq("POST", "/v1/widget/sessions", f.A.WidgetToken, f.VExt, b)
-		}},
-		{"POST /v1/widget/sessions/{A1's}/messages", func(f *Fixture, b string) Request {
-			return widgetReq("POST", "/v1/widget/sessions/"+f.SA1+"/messages", f.A.WidgetToken, f.CA1, b)
-		}},
+// bodyCases sends each route's bodies (templates of f.x; a name of "" is
+// the body itself) and wants the same refusal, or want of the variant.
+func bodyCases(class string, want Want, byRoute map[string][]variant) []Case {
+	var cs []Case
+	for _, br := range bodyRoutes {
+		for _, v := range byRoute[br.name] {
+			w := want
+			if v.want.Status != 0 {
+				w = v.want
+			}
+			cs = append(cs, call(class, br.name+": "+v.name, br.route, v.body, w, "X-Widget-Token", br.pk, "Authorization", br.auth))
+		}
 	}
+	return cs
+}
+
+type variant struct {
+	name, body string
+	want       Want // zero: the class's
 }
 
 func jsonKeyCaseCases() []Case {
-	type variant struct {
-		name string
-		body func(f *Fixture) string
-		want Want
-	}
-	byRoute := map[string][]variant{
+	return bodyCases(ClassJSONKeyCase, refusal(400, invalidRequest), map[string][]variant{
 		"POST /v1/admin/orgs": {
-			{"NAME, ALLOWED_ORIGINS", func(f *Fixture) string {
-				return fmt.Sprintf(`{"NAME":"Attacker","ALLOWED_ORIGINS":[%q]}`, f.ProbeOrigin)
-			}, refusal(400, invalidRequest)},
-			{"name, Allowed_Origins", func(f *Fixture) string {
-				return fmt.Sprintf(`{"name":"Attacker","Allowed_Origins":[%q]}`, f.ProbeOrigin)
-			}, refusal(400, invalidRequest)},
+			{"NAME, ALLOWED_ORIGINS", `{"NAME":"Attacker","ALLOWED_ORIGINS":["{probe}"]}`, Want{}},
+			{"name, Allowed_Origins", `{"name":"Attacker","Allowed_Origins":["{probe}"]}`, Want{}},
 		},
 		"POST /v1/users/authenticate": {
-			{"USER_ID", fixed(`{"USER_ID":"u-victim"}`), refusal(400, invalidRequest)},
-			{"User_Id", fixed(`{"User_Id":"u-victim","name":"Attacker"}`), refusal(400, invalidRequest)},
-			{"u\\u017fer_id (long s, which Unicode folds to s)", fixed(`{"u\u017fer_id":"u-victim"}`), refusal(400, invalidRequest)},
-			{"EMAIL", func(f *Fixture) string { return `{"EMAIL":"` + VictimEmail + `"}` }, refusal(400, invalidRequest)},
+			{"USER_ID", `{"USER_ID":"u-victim"}`, Want{}},
+			{"User_Id", `{"User_Id":"u-victim","name":"Attacker"}`, Want{}},
+			{"u\\u017fer_id (long s, which Unicode folds to s)", `{"u\u017fer_id":"u-victim"}`, Want{}},
+			{"EMAIL", `{"EMAIL":"` + VictimEmail + `"}`, Want{}},
 		},
-		"POST /v1/users/revoke": {
-			{"USER_ID", fixed(`{"USER_ID":"u-victim"}`), refusal(400, invalidRequest)},
-			{"Email", fixed(`{"Email":"` + VictimEmail + `"}`), refusal(400, invalidRequest)},
-		},
+		"POST /v1/users/revoke": {{"USER_ID", `{"USER_ID":"u-victim"}`, Want{}}, {"Email", `{"Email":"` + VictimEmail + `"}`, Want{}}},
 		"POST /v1/sessions/{A1's}/messages": {
-			{"Content", fixed(`{"Content":"attack"}`), refusal(400, invalidRequest)},
-			{"CONTENT", fixed(`{"CONTENT":"attack","author_name":"Bob"}`), refusal(400, invalidRequest)},
+			{"Content", `{"Content":"attack"}`, Want{}}, {"CONTENT", `{"CONTENT":"attack","author_name":"Bob"}`, Want{}},
 		},
 		"POST /v1/widget/contacts": {
-			{"Device_Id", func(f *Fixture) string { return fmt.Sprintf(`{"Device_Id":%q,"name":"Attacker"}`, f.DevA1) }, refusal(400, "invalid_device_id")},
-			{"DEVICE_ID", func(f *Fixture) string { return fmt.Sprintf(`{"DEVICE_ID":%q}`, f.DevA1) }, refusal(400, "invalid_device_id")},
+			{"Device_Id", `{"Device_Id":"{DevA1}","name":"Attacker"}`, refusal(400, "invalid_device_id")},
+			{"DEVICE_ID", `{"DEVICE_ID":"{DevA1}"}`, refusal(400, "invalid_device_id")},
 		},
 		"POST /v1/widget/sessions": {
 			// VExt is bound to ws-1: only an external_id that is honoured
 			// can ask for ws-2.
-			{"external_id ws-2 beside EXTERNAL_ID ws-1", fixed(`{"EXTERNAL_ID":"ws-1","external_id":"ws-2"}`), refusal(403, externalIDMismatch)},
-			{"external_id ws-2 after External_Id ws-1", fixed(`{"external_id":"ws-2","External_Id":"ws-1"}`), refusal(403, externalIDMismatch)},
+			{"external_id ws-2 beside EXTERNAL_ID ws-1", `{"EXTERNAL_ID":"ws-1","external_id":"ws-2"}`, refusal(403, externalIDMismatch)},
+			{"external_id ws-2 after External_Id ws-1", `{"external_id":"ws-2","External_Id":"ws-1"}`, refusal(403, externalIDMismatch)},
 		},
-		"POST /v1/widget/sessions/{A1's}/messages": {
-			{"Content", fixed(`{"Content":"attack"}`), refusal(400, invalidRequest)},
-		},
-	}
-	var cs []Case
-	for _, br := range bodyRoutes() {
-		for _, v := range byRoute[br.name] {
-			cs = append(cs, Case{Class: ClassJSONKeyCase, Name: br.name + ": " + v.name, Want: v.want,
-				Req: func(f *Fixture) Request { return br.req(f, v.body(f)) }})
-		}
-	}
-	return cs
+		"POST /v1/widget/sessions/{A1's}/messages": {{"Content", `{"Content":"attack"}`, Want{}}},
+	})
 }
 
 func jsonKeyRepeatedCases() []Case {
-	type variant struct {
-		name string
-		body func(f *Fixture) string
-	}
-	byRoute := map[string][]variant{
+	return bodyCases(ClassJSONKeyRepeated, refusal(400, invalidJSON), map[string][]variant{
 		"POST /v1/admin/orgs": {
-			{"name twice", func(f *Fixture) string {
-				return fmt.Sprintf(`{"name":"A","name":"Attacker","allowed_origins":[%q]}`, f.ProbeOrigin)
-			}},
-			{"allowed_origins twice", func(f *Fixture) string {
-				return fmt.Sprintf(`{"name":"Attacker","allowed_origins":["https://a.example"],"allowed_origins":[%q]}`, f.ProbeOrigin)
-			}},
+			{"name twice", `{"name":"A","name":"Attacker","allowed_origins":["{probe}"]}`, Want{}},
+			{"allowed_origins twice", `{"name":"Attacker","allowed_origins":["https://a.example"],"allowed_origins":["{probe}"]}`, Want{}},
 		},
 		"POST /v1/users/authenticate": {
-			{"user_id twice", fixed(`{"user_id":"u-attacker","user_id":"u-victim"}`)},
-			{"user_id and user\\u005fid", fixed(`{"user_id":"u-attacker","user\u005fid":"u-victim"}`)},
-			{"email twice", fixed(`{"email":"a@evil.example","email":"` + VictimEmail + `"}`)},
-			{"a key twice in custom_data", fixed(`{"user_id":"u-victim","custom_data":{"role":"user","role":"admin"}}`)},
-			{"a key twice three levels down in custom_data", fixed(`{"user_id":"u-victim","custom_data":{"a":{"b":{"role":"user","role":"admin"}}}}`)},
-			{"a key twice in an object in an array", fixed(`{"user_id":"u-victim","custom_data":{"a":[{"k":1,"k":2}]}}`)},
-			{"a key twice in an unknown field", fixed(`{"user_id":"u-victim","extra":{"k":1,"k":2}}`)},
+			{"user_id twice", `{"user_id":"u-attacker","user_id":"u-victim"}`, Want{}},
+			{"user_id and user\\u005fid", `{"user_id":"u-attacker","user\u005fid":"u-victim"}`, Want{}},
+			{"email twice", `{"email":"a@evil.example","email":"` + VictimEmail + `"}`, Want{}},
+			{"a key twice in custom_data", `{"user_id":"u-victim","custom_data":{"role":"user","role":"admin"}}`, Want{}},
+			{"a key twice three levels down in custom_data", `{"user_id":"u-victim","custom_data":{"a":{"b":{"role":"user","role":"admin"}}}}`, Want{}},
+			{"a key twice in an object in an array", `{"user_id":"u-victim","custom_data":{"a":[{"k":1,"k":2}]}}`, Want{}},
+			{"a key twice in an unknown field", `{"user_id":"u-victim","extra":{"k":1,"k":2}}`, Want{}},
 		},
-		"POST /v1/users/revoke": {
-			{"user_id twice", fixed(`{"user_id":"u-nobody","user_id":"u-victim"}`)},
-		},
+		"POST /v1/users/revoke": {{"user_id twice", `{"user_id":"u-nobody","user_id":"u-victim"}`, Want{}}},
 		"POST /v1/sessions/{A1's}/messages": {
-			{"content twice", fixed(`{"content":"hi","content":"attack"}`)},
-			{"author_name twice", fixed(`{"content":"attack","author_name":"Bob","author_name":"Support"}`)},
+			{"content twice", `{"content":"hi","content":"attack"}`, Want{}},
+			{"author_name twice", `{"content":"attack","author_name":"Bob","author_name":"Support"}`, Want{}},
 		},
 		"POST /v1/widget/contacts": {
-			{"device_id twice", func(f *Fixture) string {
-				return fmt.Sprintf(`{"device_id":%q,"device_id":%q,"name":"Attacker"}`, f.DevB1, f.DevA1)
-			}},
-			{"a key twice in custom_data", func(f *Fixture) string {
-				return fmt.Sprintf(`{"device_id":%q,"custom_data":{"k":1,"k":2}}`, f.DevA1)
-			}},
+			{"device_id twice", `{"device_id":"{DevB1}","device_id":"{DevA1}","name":"Attacker"}`, Want{}},
+			{"a key twice in custom_data", `{"device_id":"{DevA1}","custom_data":{"k":1,"k":2}}`, Want{}},
 		},
 		"POST /v1/widget/sessions": {
-			{"external_id twice", fixed(`{"external_id":"ws-1","external_id":"ws-2"}`)},
-			{"a key twice in custom_data", fixed(`{"custom_data":{"attack":false,"attack":true}}`)},
+			{"external_id twice", `{"external_id":"ws-1","external_id":"ws-2"}`, Want{}},
+			{"a key twice in custom_data", `{"custom_data":{"attack":false,"attack":true}}`, Want{}},
 		},
-		"POST /v1/widget/sessions/{A1's}/messages": {
-			{"content twice", fixed(`{"content":"hi","content":"attack"}`)},
-		},
-	}
-	var cs []Case
-	for _, br := range bodyRoutes() {
-		for _, v := range byRoute[br.name] {
-			cs = append(cs, Case{Class: ClassJSONKeyRepeated, Name: br.name + ": " + v.name, Want: refusal(400, invalidJSON),
-				Req: func(f *Fixture) Request { return br.req(f, v.body(f)) }})
-		}
-	}
-	return cs
+		"POST /v1/widget/sessions/{A1's}/messages": {{"content twice", `{"content":"hi","content":"attack"}`, Want{}}},
+	})
 }
 
 // jsonDeepCases nest a field of every body, and the header and claims of a
@@ -317,46 +252,32 @@ func jsonDeepCases() []Case {
 	arrays := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	objects := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
 	fields := map[string][]string{
-		"POST /v1/admin/orgs":                      {"name", "allowed_origins"},
-		"POST /v1/users/authenticate":              {"user_id", "custom_data"},
-		"POST /v1/users/revoke":                    {"user_id"},
-		"POST /v1/sessions/{A1's}/messages":        {"content"},
-		"POST /v1/widget/contacts":                 {"device_id", "custom_data"},
-		"POST /v1/widget/sessions":                 {"external_id", "custom_data"},
+		"POST /v1/admin/orgs": {"name", "allowed_origins"}, "POST /v1/users/authenticate": {"user_id", "custom_data"},
+		"POST /v1/users/revoke": {"user_id"}, "POST /v1/sessions/{A1's}/messages": {"content"},
+		"POST /v1/widget/contacts": {"device_id", "custom_data"}, "POST /v1/widget/sessions": {"external_id", "custom_data"},
 		"POST /v1/widget/sessions/{A1's}/messages": {"content"},
 	}
-	var cs []Case
-	for _, br := range bodyRoutes() {
-		for _, field := range fields[br.name] {
-			for _, v := range []struct{ name, value string }{
-				{"5,000 arrays deep", arrays(5000)},
-				{"33 objects deep", objects(33)},
-			} {
+	byRoute := map[string][]variant{}
+	for route, fs := range fields {
+		for _, field := range fs {
+			for _, v := range []struct{ name, value string }{{"5,000 arrays deep", arrays(5000)}, {"33 objects deep", objects(33)}} {
 				body := fmt.Sprintf(`{%q:%s}`, field, v.value)
 				if field == "custom_data" {
 					body = fmt.Sprintf(`{"custom_data":{"a":%s}}`, v.value)
 				}
-				cs = append(cs, Case{Class: ClassJSONDeep, Name: br.name + ": " + field + " " + v.name, Want: refusal(400, invalidRequest),
-					Req: func(f *Fixture) Request { return br.req(f, body) }})
+				byRoute[route] = append(byRoute[route], variant{field + " " + v.name, body, Want{}})
 			}
 		}
 	}
+	cs := bodyCases(ClassJSONDeep, refusal(400, invalidRequest), byRoute)
 	enc := base64.RawURLEncoding.EncodeToString
-	for _, v := range []struct {
-		name string
-		tok  func(f *Fixture) string
-	}{
-		{"a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
+	return append(cs, tokenCases(ClassJSONDeep, refusal(401, invalidToken), []route{routeMe},
+		tok("a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
 			_, p, s := jwtParts(f.CA1)
 			return enc([]byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"x":%s}`, f.KID, arrays(5000)))) + "." + p + "." + s
-		}},
-		{"a token whose aud nests 5,000 arrays deep", func(f *Fixture) string {
+		}),
+		tok("a token whose aud nests 5,000 arrays deep", func(f *Fixture) string {
 			h, _, s := jwtParts(f.CA1)
 			return h + "." + enc([]byte(`{"sub":"x","aud":`+arrays(5000)+`}`)) + "." + s
-		}},
-	} {
-		cs = append(cs, Case{Class: ClassJSONDeep, Name: v.name + ": GET /v1/widget/me", Want: refusal(401, invalidToken),
-			Req: func(f *Fixture) Request { return widgetReq("GET", "/v1/widget/me", f.A.WidgetToken, v.tok(f), "") }})
-	}
-	return cs
+		}))...)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -26,40 +27,30 @@ type probe struct {
 // (its preflight).
 func (f *Fixture) probes() []probe {
 	var ps []probe
-	add := func(name, method, path string, h ...string) {
-		ps = append(ps, probe{name, Request{Method: method, Path: path, Header: hdr(h...)}})
+	add := func(name, route string, h ...string) { ps = append(ps, probe{name, f.req(route, "", h...)}) }
+	add("org A sessions", "GET /v1/sessions?limit=100", "Authorization", "Bearer {A.key}")
+	add("org B sessions", "GET /v1/sessions?limit=100", "Authorization", "Bearer {B.key}")
+	for _, s := range []string{"SA1", "SA1b", "SA2", "SA3", "SV", "SVws1", "SVws2", "SR", "SB1", "SBV", "Missing"} {
+		name, org := "session "+s, "A"
+		if s == "Missing" {
+			name = "session missing session"
+		}
+		if strings.HasPrefix(s, "SB") {
+			org = "B"
+		}
+		add(name, "GET /v1/sessions/{"+s+"}", "Authorization", "Bearer {"+org+".key}")
 	}
-	for _, o := range []struct {
-		name string
-		org  Org
-	}{{"org A", f.A}, {"org B", f.B}} {
-		add(o.name+" sessions", "GET", "/v1/sessions?limit=100", "Authorization", "Bearer "+o.org.APIKey)
-	}
-	for _, s := range []struct {
-		name string
-		org  Org
-		id   string
-	}{
-		{"SA1", f.A, f.SA1}, {"SA1b", f.A, f.SA1b}, {"SA2", f.A, f.SA2}, {"SA3", f.A, f.SA3},
-		{"SV", f.A, f.SV}, {"SVws1", f.A, f.SVws1}, {"SVws2", f.A, f.SVws2}, {"SR", f.A, f.SR},
-		{"SB1", f.B, f.SB1}, {"SBV", f.B, f.SBV}, {"missing session", f.A, f.Missing},
+	for _, p := range []struct{ name, org, tok string }{
+		{"A1", "A", "CA1"}, {"A2", "A", "CA2"}, {"A3", "A", "CA3"}, {"B1", "B", "CB1"},
+		{"V", "A", "V"}, {"VExt", "A", "VExt"}, {"VB", "B", "VB"}, {"R", "A", "R"},
 	} {
-		add("session "+s.name, "GET", "/v1/sessions/"+s.id, "Authorization", "Bearer "+s.org.APIKey)
+		h := []string{"X-Widget-Token", "{" + p.org + ".pk}", "Authorization", "Bearer {" + p.tok + "}"}
+		add("me of "+p.name, "GET /v1/widget/me", h...)
+		add("sessions of "+p.name, "GET /v1/widget/sessions?limit=100", h...)
 	}
-	for _, p := range []struct {
-		name string
-		org  Org
-		tok  string
-	}{
-		{"A1", f.A, f.CA1}, {"A2", f.A, f.CA2}, {"A3", f.A, f.CA3}, {"B1", f.B, f.CB1},
-		{"V", f.A, f.V}, {"VExt", f.A, f.VExt}, {"VB", f.B, f.VB}, {"R", f.A, f.R},
-	} {
-		add("me of "+p.name, "GET", "/v1/widget/me", "X-Widget-Token", p.org.WidgetToken, "Authorization", "Bearer "+p.tok)
-		add("sessions of "+p.name, "GET", "/v1/widget/sessions?limit=100", "X-Widget-Token", p.org.WidgetToken, "Authorization", "Bearer "+p.tok)
-	}
-	add("deleted api key", "GET", "/v1/sessions?limit=1", "Authorization", "Bearer "+f.DeletedKey)
-	add("probe origin preflight", "OPTIONS", "/v1/widget/contacts", "Origin", f.ProbeOrigin, "Access-Control-Request-Method", "POST")
-	add("evil origin preflight", "OPTIONS", "/v1/widget/contacts", "Origin", f.EvilOrigin, "Access-Control-Request-Method", "POST")
+	add("deleted api key", "GET /v1/sessions?limit=1", "Authorization", "Bearer {deleted}")
+	add("probe origin preflight", "OPTIONS /v1/widget/contacts", "Origin", "{probe}", "Access-Control-Request-Method", "POST")
+	add("evil origin preflight", "OPTIONS /v1/widget/contacts", "Origin", "{evil}", "Access-Control-Request-Method", "POST")
 	return ps
 }
 
@@ -69,14 +60,14 @@ func (r *runner) observeAPI(ctx context.Context) state {
 	out := make(state, len(ps))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, r.parallel)
+	sem := make(chan struct{}, r.t.Parallel)
 	for _, p := range ps {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := r.c.send(ctx, p.req)
+			res := r.send(ctx, p.req)
 			v := strconv.Itoa(res.Status) + " " + string(res.Body)
 			if res.Err != nil {
 				v = "no answer: " + res.Err.Error()

@@ -17,17 +17,13 @@ import (
 // Case is one attack: a request built from the fixture and the answer that
 // refuses it.
 type Case struct {
-	// Class groups cases for the figures, e.g. "alg-none".
-	Class string
-	// Name says what the case sends, e.g. "alg none, no signature: GET /v1/widget/me".
-	Name string
+	Class string // groups cases for the figures, e.g. "alg-none"
+	Name  string // what the case sends, e.g. "alg none, no signature: GET /v1/widget/me"
 	// NeedsKey: the request is signed with the worker's own key
 	// (Target.SigningKeys); without it the case is skipped.
 	NeedsKey bool
-	// Req builds the request.
-	Req func(f *Fixture) Request
-	// Want is the refusal.
-	Want Want
+	Req      func(f *Fixture) Request
+	Want     Want // the refusal
 }
 
 // Want is what a case must get back.
@@ -41,10 +37,8 @@ type Want struct {
 	// connection, before the worker sees it. That counts as refused when
 	// nothing changed; the worker's own checks do not apply then.
 	Platform bool
-	// NoACAO: the answer has no Access-Control-Allow-Origin (nor -Credentials).
-	NoACAO bool
-	// NoCORS: the answer has no Access-Control-* header at all.
-	NoCORS bool
+	NoACAO   bool // the answer has no Access-Control-Allow-Origin (nor -Credentials)
+	NoCORS   bool // the answer has no Access-Control-* header at all
 	// Check makes further checks of an answer with the right status (for
 	// example that a listing shows only the caller's sessions); it returns
 	// what is wrong.
@@ -54,14 +48,10 @@ type Want struct {
 // Result is the outcome of one case.
 type Result struct {
 	Class, Name string
-	// Skipped is why the case was not tried ("" when it was).
-	Skipped string
-	// Got is the status and code received.
-	Got string
-	// ByPlatform: refused by the platform in front of the worker.
-	ByPlatform bool
-	// Problems is what was wrong; empty when the case was refused as expected.
-	Problems []string
+	Skipped     string // why the case was not tried ("" when it was)
+	Got         string // the status and code received
+	ByPlatform  bool   // refused by the platform in front of the worker
+	Problems    []string
 }
 
 // Refused reports whether the case was tried and refused exactly as expected
@@ -87,18 +77,18 @@ func (r *Report) Counts() []ClassCount {
 	for _, res := range r.Results {
 		i, ok := idx[res.Class]
 		if !ok {
-			i = len(out)
-			idx[res.Class] = i
+			i, idx[res.Class] = len(out), len(out)
 			out = append(out, ClassCount{Class: res.Class})
 		}
+		c := &out[i]
 		switch {
 		case res.Skipped != "":
-			out[i].Skips++
+			c.Skips++
 		case res.Refused():
-			out[i].Tried++
-			out[i].Refused++
+			c.Tried++
+			c.Refused++
 		default:
-			out[i].Tried++
+			c.Tried++
 		}
 	}
 	return out
@@ -121,24 +111,20 @@ func (r *Report) OK() bool { return len(r.Failures()) == 0 }
 // WriteTable writes one line per class, "class  tried N  refused N", and a
 // total line.
 func (r *Report) WriteTable(w io.Writer) {
-	var tried, refused, skips int
-	width := len("total")
-	for _, c := range r.Counts() {
+	counts := r.Counts()
+	total := ClassCount{Class: "total"}
+	width := len(total.Class)
+	for _, c := range counts {
 		width = max(width, len(c.Class))
+		total.Tried, total.Refused, total.Skips = total.Tried+c.Tried, total.Refused+c.Refused, total.Skips+c.Skips
 	}
-	for _, c := range r.Counts() {
-		line := fmt.Sprintf("%-*s  tried %4d  refused %4d", width, c.Class, c.Tried, c.Refused)
+	for _, c := range append(counts, total) {
+		fmt.Fprintf(w, "%-*s  tried %4d  refused %4d", width, c.Class, c.Tried, c.Refused)
 		if c.Skips > 0 {
-			line += fmt.Sprintf("  (skipped %d)", c.Skips)
+			fmt.Fprintf(w, "  (skipped %d)", c.Skips)
 		}
-		fmt.Fprintln(w, line)
-		tried, refused, skips = tried+c.Tried, refused+c.Refused, skips+c.Skips
+		fmt.Fprintln(w)
 	}
-	line := fmt.Sprintf("%-*s  tried %4d  refused %4d", width, "total", tried, refused)
-	if skips > 0 {
-		line += fmt.Sprintf("  (skipped %d)", skips)
-	}
-	fmt.Fprintln(w, line)
 }
 
 // WriteFailures writes each case not refused as expected with what was wrong.
@@ -152,10 +138,9 @@ func (r *Report) WriteFailures(w io.Writer) {
 }
 
 type runner struct {
-	t        Target
-	c        *client
-	f        *Fixture
-	parallel int
+	t Target
+	c *contract.Client
+	f *Fixture
 }
 
 // Run builds the fixture on the target and runs cases (all of Cases() when
@@ -174,12 +159,11 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := contract.New(t.URL, v)
-	cc.HTTP = t.Client
-	r := &runner{t: t, c: &client{c: cc}, parallel: t.Parallel}
-	if r.parallel <= 0 {
-		r.parallel = 8
+	if t.Parallel <= 0 {
+		t.Parallel = 8
 	}
+	r := &runner{t: t, c: contract.New(t.URL, v)}
+	r.c.HTTP = t.Client
 	preSetup := r.observeStore()
 	f, err := setup(ctx, r.c, t)
 	if err != nil {
@@ -200,19 +184,17 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 		if i > 0 && c.Class != cases[i-1].Class {
 			classStart = len(rep.Results)
 		}
-		lastOfClass := i == len(cases)-1 || cases[i+1].Class != c.Class
 		res := Result{Class: c.Class, Name: c.Name}
 		if c.NeedsKey && !f.HasKey() {
 			res.Skipped = "needs Target.SigningKeys"
 		} else {
 			req := c.Req(f)
-			resp := r.c.send(ctx, req)
+			resp := r.send(ctx, req)
 			res.Got = resp.describe()
 			res.ByPlatform, res.Problems = r.judge(c, req, resp)
 			if resp.Drift != nil && !res.ByPlatform {
 				res.Problems = append(res.Problems, "the answer drifts from the OpenAPI document: "+resp.Drift.Error())
 			}
-
 			storeAfter := r.observeStore()
 			changed := diff(storeBefore, storeAfter, 8)
 			storeBefore = storeAfter
@@ -229,7 +211,7 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 			}
 		}
 		rep.Results = append(rep.Results, res)
-		if lastOfClass && !apiEveryCase {
+		if lastOfClass := i == len(cases)-1 || cases[i+1].Class != c.Class; lastOfClass && !apiEveryCase {
 			// The store's snapshot saw no change in any case of the class
 			// (or the change was reported): the API must agree.
 			apiAfter := r.observeAPI(ctx)
@@ -314,7 +296,8 @@ func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, pr
 	if resp.Status >= 500 {
 		bad("status %d: no request may get a 5xx", resp.Status)
 	}
-	for _, s := range r.forbidden(req) {
+	forbidden := r.forbidden(req)
+	for _, s := range forbidden {
 		if bytes.Contains(resp.Body, []byte(s)) {
 			bad("the answer body contains a credential or input that was sent (%d characters)", len(s))
 			break
@@ -322,7 +305,7 @@ func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, pr
 	}
 	for name, vs := range resp.Header {
 		for _, v := range vs {
-			for _, s := range r.forbidden(req) {
+			for _, s := range forbidden {
 				if strings.Contains(v, s) {
 					bad("header %s contains a credential or input that was sent", name)
 				}
@@ -330,16 +313,11 @@ func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, pr
 		}
 	}
 
-	code := resp.code()
 	if w.Platform && resp.Status != w.Status && isPlatformRefusal(resp) {
 		return true, problems
 	}
-	if resp.Status != w.Status || code != w.Code {
-		want := fmt.Sprint(w.Status)
-		if w.Code != "" {
-			want += " " + w.Code
-		}
-		bad("want %s", want)
+	if resp.Status != w.Status || resp.code() != w.Code {
+		bad("want %s", strings.TrimSpace(fmt.Sprint(w.Status, " ", w.Code)))
 	}
 	problems = append(problems, checkShape(resp)...)
 	problems = append(problems, checkSecurityHeaders(req, resp)...)
@@ -379,8 +357,7 @@ func checkShape(resp *Response) []string {
 		return nil
 	}
 	var problems []string
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt != "application/json" {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
 		problems = append(problems, fmt.Sprintf("error answer with Content-Type %q", resp.Header.Get("Content-Type")))
 	}
 	if e, err := contract.ParseError(resp.Status, resp.Body); err != nil || e.Message == "" {
@@ -391,23 +368,22 @@ func checkShape(resp *Response) []string {
 
 // checkSecurityHeaders: what the worker's API answers always carries.
 func checkSecurityHeaders(req Request, resp *Response) []string {
-	var problems []string
+	var p []string
 	h := resp.Header
 	if v := h.Get("X-Content-Type-Options"); !strings.EqualFold(v, "nosniff") {
-		problems = append(problems, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", v))
+		p = append(p, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", v))
 	}
 	if v := h.Get("X-Frame-Options"); !strings.EqualFold(v, "DENY") {
-		problems = append(problems, fmt.Sprintf("X-Frame-Options %q, want DENY", v))
+		p = append(p, fmt.Sprintf("X-Frame-Options %q, want DENY", v))
 	}
 	if v := h.Get("Content-Security-Policy"); !strings.Contains(v, "frame-ancestors 'none'") || !strings.Contains(v, "default-src 'none'") {
-		problems = append(problems, fmt.Sprintf("Content-Security-Policy %q, want default-src 'none' and frame-ancestors 'none'", v))
+		p = append(p, fmt.Sprintf("Content-Security-Policy %q, want default-src 'none' and frame-ancestors 'none'", v))
 	}
 	if h.Get("Referrer-Policy") == "" {
-		problems = append(problems, "no Referrer-Policy")
+		p = append(p, "no Referrer-Policy")
 	}
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
-	if mt == "application/json" && req.Path != "/.well-known/jwks.json" && !strings.Contains(h.Get("Cache-Control"), "no-store") {
-		problems = append(problems, fmt.Sprintf("JSON answer with Cache-Control %q, want no-store", h.Get("Cache-Control")))
+	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt == "application/json" && req.Path != "/.well-known/jwks.json" && !strings.Contains(h.Get("Cache-Control"), "no-store") {
+		p = append(p, fmt.Sprintf("JSON answer with Cache-Control %q, want no-store", h.Get("Cache-Control")))
 	}
-	return problems
+	return p
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
+	"github.com/google/uuid"
 )
 
 // The suite speaks to the worker through the contract client
@@ -34,10 +35,7 @@ var validator = func() *contract.Validator {
 }()
 
 // caller sends requests as one party: its options go on every request.
-// Each request names the test it reports to.
-type caller struct {
-	c *contract.Client
-}
+type caller struct{ c *contract.Client }
 
 // opt changes one request's headers.
 type opt = contract.Option
@@ -48,22 +46,15 @@ func bearer(token string) opt      { return contract.Bearer(token) }
 func idemKey(key string) opt       { return contract.IdempotencyKey(key) }
 func withOrigin(origin string) opt { return contract.Origin(origin) }
 
-// anon is a caller without credentials.
+// anon is a caller without credentials; vendor calls with the admin token.
 func anon(t testing.TB) *caller {
 	t.Helper()
 	return &caller{c: contract.New(server(t).URL, validator)}
 }
-
-// vendor calls with the admin token.
-func vendor(t testing.TB) *caller {
-	t.Helper()
-	return anon(t).with(bearer(server(t).AdminToken))
-}
+func vendor(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(server(t).AdminToken)) }
 
 // with returns a copy of c with more options.
-func (c *caller) with(opts ...opt) *caller {
-	return &caller{c: c.c.With(opts...)}
-}
+func (c *caller) with(opts ...opt) *caller { return &caller{c: c.c.With(opts...)} }
 
 func (c *caller) get(t testing.TB, path string, opts ...opt) *reply {
 	t.Helper()
@@ -80,11 +71,12 @@ func (c *caller) del(t testing.TB, path string, opts ...opt) *reply {
 	return c.do(t, "DELETE", path, nil, opts...)
 }
 
-// raw is a request body sent exactly as given.
-type raw = contract.Raw
-
-// stream is a request body of unknown length, sent chunked.
-type stream = contract.Stream
+// raw is a request body sent exactly as given; stream one of unknown
+// length, sent chunked.
+type (
+	raw    = contract.Raw
+	stream = contract.Stream
+)
 
 // do sends one request. body is nil (none), raw, stream, or a value marshalled
 // to JSON.
@@ -158,8 +150,7 @@ func (r *reply) into(v any) *reply {
 // ok expects want and decodes the body into v.
 func (r *reply) ok(want int, v any) {
 	r.t.Helper()
-	r.expect(want)
-	if v != nil {
+	if r.expect(want); v != nil {
 		r.into(v)
 	}
 }
@@ -175,12 +166,9 @@ func (r *reply) checkJSONType() {
 	}
 }
 
-// apiError is the error shape.
-type apiError = contract.Error
-
 // errorBody checks the error shape {"error":{"code","message"}} (parsed by
 // the contract client) and returns it.
-func (r *reply) errorBody() apiError {
+func (r *reply) errorBody() contract.Error {
 	r.t.Helper()
 	r.checkJSONType()
 	if r.res.Error == nil {
@@ -203,7 +191,7 @@ func (r *reply) errorBody() apiError {
 }
 
 // fails expects an error answer with the status and one of the codes.
-func (r *reply) fails(status int, codes ...string) apiError {
+func (r *reply) fails(status int, codes ...string) contract.Error {
 	r.t.Helper()
 	if r.Status != status {
 		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.what, r.Status, status, codes, r.excerpt())
@@ -216,7 +204,7 @@ func (r *reply) fails(status int, codes ...string) apiError {
 }
 
 // failsNaming expects 400 invalid_request whose message names field.
-func (r *reply) failsNaming(field string) apiError {
+func (r *reply) failsNaming(field string) contract.Error {
 	r.t.Helper()
 	e := r.fails(400, "invalid_request")
 	if !strings.Contains(strings.ToLower(e.Message), strings.ToLower(field)) {
@@ -255,13 +243,26 @@ func uniq(prefix string) string {
 }
 
 // newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
-func newDevice() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+func newDevice() string { return uuid.NewString() }
+
+// route is a request of a table: method, path and body.
+type route struct {
+	method, path string
+	body         any
+}
+
+// widgetRoutes are the widget's routes, on session sid (escaped) and
+// posting content; without the contacts route they are those behind a
+// user token.
+func widgetRoutes(sid, content string) []route {
+	return []route{
+		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
+		{"GET", "/v1/widget/me", nil},
+		{"POST", "/v1/widget/sessions", map[string]any{}},
+		{"GET", "/v1/widget/sessions", nil},
+		{"GET", "/v1/widget/sessions/" + sid, nil},
+		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": content}},
+	}
 }
 
 // org is one org made for one test, with the origin it allows.
@@ -409,49 +410,49 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 	}
 }
 
-// widgetSessions lists all the caller's sessions through the widget.
+// widgetSessions lists all the caller's sessions through the widget;
+// orgSessions the org's through its server.
 func widgetSessions(t testing.TB, w *caller, q url.Values) []Session {
 	t.Helper()
 	return listAll(t, w, "/v1/widget/sessions", q)
 }
 
-// orgSessions lists the org's sessions through its server.
 func orgSessions(t testing.TB, o *org, q url.Values) []Session {
 	t.Helper()
 	return listAll(t, o.api(t), "/v1/sessions", q)
 }
 
-// widgetSession reads one session through the widget.
+// widgetSession reads one session through the widget; orgSession through
+// the org's server.
 func widgetSession(t testing.TB, w *caller, id string) sessionDetail {
 	t.Helper()
 	call, err := w.c.GetSession(context.Background(), id, "")
-	check(t, call.Response, err).expect(200).checkJSONType()
-	return call.Value
+	return value(t, call, err)
 }
 
-// orgSession reads one session through the org's server.
 func orgSession(t testing.TB, o *org, id string) sessionDetail {
 	t.Helper()
 	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
+	return value(t, call, err)
+}
+
+// value checks a typed call of a read (200, JSON) and returns its value.
+func value[T any](t testing.TB, call contract.Call[T], err error) T {
+	t.Helper()
 	check(t, call.Response, err).expect(200).checkJSONType()
 	return call.Value
 }
 
-func sessionIDs(ss []Session) []string {
-	ids := make([]string, len(ss))
-	for i, s := range ss {
-		ids[i] = s.ID
+func ids[T any](items []T, id func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = id(it)
 	}
-	return ids
+	return out
 }
 
-func messageIDs(ms []Message) []string {
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	return ids
-}
+func sessionIDs(ss []Session) []string { return ids(ss, func(s Session) string { return s.ID }) }
+func messageIDs(ms []Message) []string { return ids(ms, func(m Message) string { return m.ID }) }
 
 // sameSet fails unless got and want hold the same ids, each once.
 func sameSet(t testing.TB, what string, got, want []string) {

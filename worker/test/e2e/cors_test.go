@@ -5,6 +5,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,14 +46,7 @@ func TestCORSPreflight(t *testing.T) {
 	o := newOrg(t)
 	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
 	sid := url.PathEscape(s.ID)
-	routes := []struct{ path, method string }{
-		{"/v1/widget/contacts", "POST"},
-		{"/v1/widget/me", "GET"},
-		{"/v1/widget/sessions", "POST"},
-		{"/v1/widget/sessions", "GET"},
-		{"/v1/widget/sessions/" + sid, "GET"},
-		{"/v1/widget/sessions/" + sid + "/messages", "POST"},
-	}
+	routes := widgetRoutes(sid, "")
 	for _, rt := range routes {
 		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
 			t.Parallel()
@@ -65,11 +59,11 @@ func TestCORSPreflight(t *testing.T) {
 			}
 			allowed := headerList(r.Header, "Access-Control-Allow-Headers")
 			for _, h := range []string{"x-widget-token", "authorization", "content-type", "idempotency-key"} {
-				if !contains(allowed, h) {
+				if !slices.Contains(allowed, h) {
 					t.Errorf("Access-Control-Allow-Headers %v lacks %s", allowed, h)
 				}
 			}
-			if methods := headerList(r.Header, "Access-Control-Allow-Methods"); len(methods) > 0 && !contains(methods, strings.ToLower(rt.method)) && !contains(methods, "*") {
+			if methods := headerList(r.Header, "Access-Control-Allow-Methods"); len(methods) > 0 && !slices.Contains(methods, strings.ToLower(rt.method)) && !slices.Contains(methods, "*") {
 				t.Errorf("Access-Control-Allow-Methods %v lacks %s", methods, rt.method)
 			}
 		})
@@ -82,15 +76,6 @@ func TestCORSPreflight(t *testing.T) {
 			t.Errorf("preflight from %s answered with Access-Control-Allow-Origin %q (status %d)", evil, got, r.Status)
 		}
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCORSActualRequests(t *testing.T) {
@@ -119,7 +104,7 @@ func TestCORSActualRequests(t *testing.T) {
 	})
 	t.Run("Vary: Origin", func(t *testing.T) {
 		r := w.get(t, "/v1/widget/sessions").expect(200)
-		if !contains(headerList(r.Header, "Vary"), "origin") {
+		if !slices.Contains(headerList(r.Header, "Vary"), "origin") {
 			t.Errorf("a response whose ACAO depends on Origin lacks Vary: Origin (Vary %q)", r.Header.Values("Vary"))
 		}
 	})
@@ -135,17 +120,7 @@ func TestCORSActualRequests(t *testing.T) {
 		"null":                  "null",
 	}
 	sid := url.PathEscape(s.ID)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
-		{"GET", "/v1/widget/me", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions", nil},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "from a bad origin"}},
-	}
+	routes := widgetRoutes(sid, "from a bad origin")
 	t.Run("disallowed origins", func(t *testing.T) {
 		for name, origin := range bad {
 			for _, rt := range routes {

@@ -283,10 +283,7 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 		{"verified token", bearer(verified.Token)},
 	}
 	sid := url.PathEscape(s.ID)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
+	routes := []route{
 		{"POST", "/v1/users/authenticate", map[string]any{"user_id": "mallory"}},
 		{"POST", "/v1/users/revoke", map[string]any{"user_id": "mallory"}},
 		{"GET", "/v1/sessions", nil},

@@ -31,10 +31,7 @@ func TestRevoke(t *testing.T) {
 
 	// The old token is refused on every widget route with token_revoked.
 	sid := url.PathEscape(s.ID)
-	calls := []struct {
-		method, path string
-		body         any
-	}{
+	calls := []route{
 		{"GET", "/v1/widget/me", nil},
 		{"GET", "/v1/widget/sessions", nil},
 		{"POST", "/v1/widget/sessions", map[string]any{}},

@@ -32,7 +32,7 @@ var testBuild = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sharedTB.Cleanup(func() { os.RemoveAll(dir) })
+	atExit(func() { os.RemoveAll(dir) })
 	wasm := filepath.Join(dir, "app.wasm")
 	return wasm, wranglertest.MakeWasm("test-worker", "TEST_WORKER_OUT", wasm)
 })
@@ -88,21 +88,13 @@ func TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed(t *testing.T) {
 			var err error
 			switch i % 4 {
 			case 0:
-				var c contract.Call[contract.MessageCreated]
-				c, err = w.PostUserMessage(ctx, sessionID, fmt.Sprintf("message %d", i), contract.IdempotencyKey(uuid.NewString()))
-				r = c.Response
+				r, err = resp(w.PostUserMessage(ctx, sessionID, fmt.Sprintf("message %d", i), contract.IdempotencyKey(uuid.NewString())))
 			case 1:
-				var c contract.Call[contract.SessionList]
-				c, err = w.ListSessions(ctx, "", contract.Page{})
-				r = c.Response
+				r, err = resp(w.ListSessions(ctx, "", contract.Page{}))
 			case 2:
-				var c contract.Call[contract.SessionDetail]
-				c, err = w.GetSession(ctx, sessionID, "")
-				r = c.Response
+				r, err = resp(w.GetSession(ctx, sessionID, ""))
 			default:
-				var c contract.Call[contract.Me]
-				c, err = w.GetMe(ctx)
-				r = c.Response
+				r, err = resp(w.GetMe(ctx))
 			}
 			if err != nil || r.Status >= 300 {
 				t.Fatalf("request %d: %v %+v", i, err, r)
@@ -121,6 +113,8 @@ func TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed(t *testing.T) {
 		t.Errorf("after 1,700 requests the instance's memory is %d bytes (%d after 200), more than 32 MiB", memAfter, memBefore)
 	}
 }
+
+func resp[T any](c contract.Call[T], err error) (*contract.Response, error) { return c.Response, err }
 
 // signedInWidget is a widget of a new org on s, signed in as a contact of
 // a new device.

@@ -103,10 +103,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 		{"an org's api key", bearer(o.Key.Secret)},
 		{"an org's widget token", bearer(o.WidgetToken)},
 	}
-	routes := []struct {
-		method, path string
-		body         any
-	}{
+	routes := []route{
 		{"POST", "/v1/admin/orgs", body},
 		{"POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
 		{"DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID), nil},

@@ -16,17 +16,7 @@ func TestWidgetTokenRequired(t *testing.T) {
 	ct := o.contactToken(t)
 	s := createSession(t, o.widget(t, ct), nil)
 	sid := url.PathEscape(s.ID)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
-		{"GET", "/v1/widget/me", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions", nil},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "x"}},
-	}
+	routes := widgetRoutes(sid, "x")
 	creds := []struct {
 		name string
 		opt  opt
@@ -60,17 +50,7 @@ func TestUserTokenRequired(t *testing.T) {
 	o := newOrg(t)
 	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
 	sid := url.PathEscape(s.ID)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/v1/widget/me", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions", nil},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "x"}},
-	}
-	for _, rt := range routes {
+	for _, rt := range widgetRoutes(sid, "x")[1:] {
 		t.Run(rt.method+" "+pattern(rt.path)+"/no token", func(t *testing.T) {
 			o.widget(t, "").do(t, rt.method, rt.path, rt.body).fails(401, "unauthorized")
 		})
