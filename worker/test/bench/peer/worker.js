@@ -6,7 +6,7 @@
 // internal/store/doc.go, for the routes the bench drives:
 //
 //   POST /v1/users/authenticate            apikey/{sha256hex} -> org; get+put user/{org}/{h(idkey)}; sign
-//   POST /v1/widget/contacts               widget/{pk} -> org; get device/{org}/{h(device)}, then the contact
+//   POST /v1/widget/contacts               widget/{pk} -> org (once per isolate); get device/{org}/{h(device)}, then the contact
 //                                          (contactid/) or, for a new device, the layout of before (contact/);
 //                                          put contactid/ and device/ when new; sign
 //   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ and orgkey/ for verified; contactid/ for contacts);
@@ -359,12 +359,21 @@ async function verify(env, raw, orgID) {
 
 // ---- org, principal ----
 
+// Orgs never change once written: kept per isolate by widget token, as the Go
+// worker's store keeps them (at most 1,024; unknown tokens are not kept).
+const orgs = new Map();
+
 async function orgByWidgetToken(env, req) {
   const pk = req.headers.get("X-Widget-Token") || "";
   if (!pk) throw unauthorized("The X-Widget-Token header is required.");
   if (!validSecretShape(pk, "pk_", 24)) throw unauthorized("The widget token is not valid.");
-  const org = await env.CHAT_KV.get("widget/" + pk, "json");
-  if (!org || org.widget_token !== pk) throw unauthorized("The widget token is not valid.");
+  let org = orgs.get(pk);
+  if (!org) {
+    org = await env.CHAT_KV.get("widget/" + pk, "json");
+    if (!org || org.widget_token !== pk) throw unauthorized("The widget token is not valid.");
+    if (orgs.size >= 1024) orgs.delete(orgs.keys().next().value);
+    orgs.set(pk, org);
+  }
   const origin = req.headers.get("Origin");
   if (origin && !(org.allowed_origins || []).includes(origin.toLowerCase())) {
     throw new ApiError(403, "origin_not_allowed", "This origin is not allowed for the widget token.");
