@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
+	"github.com/google/uuid"
 )
 
 // Step is one thing the world does, in order. Name is the actor or the
@@ -169,7 +170,7 @@ func build(t *testing.T, c *contract.Client, adminToken string, steps []Step) *w
 			}
 			dev, _ := s.Contact["device_id"].(string)
 			if devices[dev] == "" {
-				devices[dev] = newDevice()
+				devices[dev] = uuid.NewString()
 			}
 			body["device_id"] = devices[dev]
 			r, err := w.widget(s.Org, "").Do(ctx, "POST", "/v1/widget/contacts", body)
@@ -300,14 +301,4 @@ func uniq() string {
 	var b [4]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// newDevice returns a random canonical UUID v4.
-func newDevice() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -191,38 +191,11 @@ func instrumented(from, dir, sub, toml, app string) error {
 		return fmt.Errorf("%s has no main = \"...\" line", toml)
 	}
 	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(sub, "bench-entry.mjs")+`"`))
-	if err := copyTree(from, filepath.Join(dir, sub)); err != nil {
+	if err := wranglertest.CopyTree(from, filepath.Join(dir, sub), true); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), b, 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, sub, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app)), 0o644)
-}
-
-func copyTree(from, to string) error {
-	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			if rel != "." && (d.Name() == "node_modules" || d.Name() == ".wrangler") {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(dst, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
 }

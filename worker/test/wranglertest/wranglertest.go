@@ -184,7 +184,7 @@ func snapshot(cfg launchConfig) (dir string, err error) {
 		if _, err := os.Stat(filepath.Join(cfg.srcDir, "wrangler.toml")); err != nil {
 			return "", fmt.Errorf("AppDir %s: %w", cfg.srcDir, err)
 		}
-		if err := copyTree(cfg.srcDir, dir, true); err != nil {
+		if err := CopyTree(cfg.srcDir, dir, true); err != nil {
 			return "", fmt.Errorf("copying %s: %w", cfg.srcDir, err)
 		}
 		if err := os.Symlink(filepath.Join(cfg.root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
@@ -195,7 +195,7 @@ func snapshot(cfg launchConfig) (dir string, err error) {
 	if err := copyFile(filepath.Join(cfg.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
 		return "", err
 	}
-	if err := copyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
+	if err := CopyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
 		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
 	}
 	if cfg.appWasm != "" {
@@ -206,9 +206,9 @@ func snapshot(cfg launchConfig) (dir string, err error) {
 	return dir, nil
 }
 
-// copyTree copies the directories and regular files under from into to;
+// CopyTree copies the directories and regular files under from into to;
 // skipDeps leaves out node_modules and .wrangler directories.
-func copyTree(from, to string, skipDeps bool) error {
+func CopyTree(from, to string, skipDeps bool) error {
 	return filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
