@@ -153,7 +153,7 @@ jwt-eddsa:
 # (a bug: the hostile-page tests hold that no input reaches one).
 CORE_STACK ?= 32KB
 # Binaryen's wasm-opt (which TinyGo needs anyway) run once more on TinyGo's
-# output, for size: widget-core.wasm 258,557 -> 248,730 B gzip (issue 18's
+# output, for size: widget-core.wasm 258,557 -> 248,738 B gzip (issue 18's
 # goal is 250 KB; -O3 instead: 252,052).
 WASM_OPT = wasm-opt -Oz --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext
 TINYGO_DIR := .tinygo

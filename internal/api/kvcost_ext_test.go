@@ -8,8 +8,9 @@ import (
 // What a visitor's message costs in KV, which Workers bills per operation:
 // the reads that decide whether the token still stands and the session is
 // the caller's, and the writes of the message, the session and its two
-// listing entries (the owner's and the org's). The org of the widget token is read once per instance
-// (store.OrgByWidgetToken keeps it), and the rate limits count outside KV.
+// listing entries (the owner's and the org's). The org of the widget token
+// is read once per instance (store.OrgByWidgetToken keeps it), and the rate
+// limits count outside KV.
 func TestAVisitorsMessageCostsItsKVCalls(t *testing.T) {
 	e := newEnv(t)
 	o := e.newOrg("shop", originA)

@@ -97,8 +97,8 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	if !found || subtle.ConstantTimeCompare([]byte(org.WidgetToken), []byte(pk)) != 1 {
 		return nil, identity.ErrUnauthorized
 	}
-	s.orgs.put(pk, &org)
-	return org.Clone(), nil
+	s.orgs.put(pk, &org) // keeps a copy of its own
+	return &org, nil
 }
 
 // OriginKnown reports whether any org allows origin, given in the exact form
