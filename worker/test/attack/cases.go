@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -85,11 +86,14 @@ func Cases() []Case {
 // x fills in the fixture's values that s names: {A.key} (org A's api key),
 // {SA1} (a session), {CA1} (a token), {DevA1}, {probe} (the probe origin)...
 // {new} is a fresh UUID v4, {v7} a fresh UUID v7.
+//
+// A name it does not know panics: left in the request as written, it would
+// make a case refused for the wrong reason, one that could not fail.
 func (f *Fixture) x(s string) string {
 	if !strings.Contains(s, "{") {
 		return s
 	}
-	return strings.NewReplacer(
+	out := strings.NewReplacer(
 		"{A.ID}", f.A.ID, "{A.pk}", f.A.WidgetToken, "{A.key}", f.A.APIKey, "{A.keyID}", f.A.APIKeyID, "{A.origin}", f.A.Origin,
 		"{A.host}", strings.TrimPrefix(f.A.Origin, "https://"),
 		"{B.ID}", f.B.ID, "{B.pk}", f.B.WidgetToken, "{B.key}", f.B.APIKey, "{B.origin}", f.B.Origin,
@@ -101,7 +105,15 @@ func (f *Fixture) x(s string) string {
 		"{CursorA1}", url.QueryEscape(f.CursorA1), "{CursorOrgA}", url.QueryEscape(f.CursorOrgA),
 		"{new}", uuid.NewString(), "{v7}", uuid.Must(uuid.NewV7()).String(),
 	).Replace(s)
+	if name := unknownTemplate.FindString(out); name != "" {
+		panic("attack: " + name + " is none of the fixture's values, in " + s)
+	}
+	return out
 }
+
+// unknownTemplate is a template name x leaves in place; JSON's `{"` never
+// matches it.
+var unknownTemplate = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9.]*\}`)
 
 // req is the request route ("METHOD path") with body and the header pairs h,
 // each filled in by f.x; a header whose value is "" is not sent.
