@@ -11,7 +11,8 @@
 # same API and flashes nothing. The module zip has no git submodules, so instead of
 # TinyGo's own copies this uses Debian's prebuilt wasi-libc and compiler-rt
 # builtins (put where TinyGo looks for its built libraries) and an empty
-# src/net (the core uses no networking package). Exits 2, naming the Debian
+# src/net (the core uses no networking package). The patches in patches/
+# beside this script are applied to TinyGo's source (each says why). Exits 2, naming the Debian
 # packages to install, when one is missing and it does not run as root (as
 # root it installs them with apt-get); 0 when DIR holds a working TinyGo.
 set -euo pipefail
@@ -20,7 +21,7 @@ VERSION=v0.42.0 # the newest TinyGo the module proxy serves (0.42.1 and later it
 DIR=${1:?usage: toolchain.sh DIR | toolchain.sh --missing}
 here=$(cd "$(dirname "$0")" && pwd)
 # A DIR whose stamp differs (another version, another stub) is built again.
-STAMP="tinygo $VERSION, llvm 19, debian wasi-libc, espflasher stub $(cat "$here"/espflasher-stub/go.mod "$here"/espflasher-stub/pkg/espflasher/*.go | sha256sum | cut -c1-12)"
+STAMP="tinygo $VERSION, llvm 19, debian wasi-libc, espflasher stub $(cat "$here"/espflasher-stub/go.mod "$here"/espflasher-stub/pkg/espflasher/*.go | sha256sum | cut -c1-12), patches $(cat "$here"/patches/*.patch | sha256sum | cut -c1-12)"
 
 # what TinyGo needs, as "file-or-command package"
 needs=(
@@ -67,6 +68,14 @@ cp -r "$src" "$tmp/root"
 chmod -R u+w "$tmp/root"
 mkdir -p "$tmp/root/src/net"
 cp -r "$here/espflasher-stub" "$tmp/root/espflasher-stub"
+ceiling=$(cd "$(dirname "$tmp")" && pwd)
+for p in "$here"/patches/*.patch; do
+	# git apply as a plain patch (GIT_CEILING_DIRECTORIES: even when DIR lies
+	# inside a repository), which refuses a patch that does not apply exactly;
+	# the reverse check proves it was applied, not skipped
+	(cd "$tmp/root" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$p" && git apply -R --check -p1 "$p") ||
+		{ echo "toolchain.sh: $(basename "$p") does not apply to TinyGo $VERSION" >&2; exit 1; }
+done
 (cd "$tmp/root" && GOWORK=off go mod edit -replace tinygo.org/x/espflasher=./espflasher-stub)
 (cd "$tmp/root" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=1 go build -tags llvm19 -o ../bin/tinygo .)
 
