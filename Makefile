@@ -76,12 +76,12 @@ worker:
 # (issue 18's goal is 500 KB); a trap ends the instance either way, and
 # worker.mjs logs it with the requests it had in flight.
 # WORKER_OPT is LLVM's optimization level for the worker. z (TinyGo's
-# default, for size) is what ships. Measured on 2026-12-03 (make bench's load,
-# -rounds 2 -n 300, a quiet machine, workerd CPU per request for
-# authenticate/contacts/listing/message): z 10.2/12.0/12.6/19.0 ms (1.65-2.02x
-# the peer); 2 (then wasm-opt -Oz) 7.9/9.6/8.0/16.5 ms (1.33-1.43x), but
-# 521,228 B gzip (goal 500 KB) and a first request of 30-38 ms against z's
-# 23-29 (goal 20): it wins the CPU and loses two goals; s: no faster than z.
+# default, for size) is what ships. Measured on 2026-12-03 before TinyGo's
+# patch (wasm/tinygo/patches; make bench's load, -rounds 2 -n 300, workerd CPU
+# per request for authenticate/contacts/listing/message): z 1.65-2.02x the
+# peer, 2 (then wasm-opt -Oz) 1.33-1.43x. With the patch, in one run each on a
+# shared machine: z 1.17-1.40x, 2 1.18-1.43x, no better beyond the noise, at
+# 523,205 B gzip against z's 430,909 (goal 500 KB); s: no faster than z.
 WORKER_OPT ?= z
 WORKER_TAGS = nonethttp
 WORKER_BUILD = GOWORK=$(abspath $(JWT_WORK)) $(TINYGO) build -target=wasm/tinygo/wasm.json -tags '$(WORKER_TAGS)' -no-debug -panic=trap -opt=$(WORKER_OPT) -stack-size=$(WORKER_STACK)
