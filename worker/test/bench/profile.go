@@ -8,12 +8,13 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 //go:embed instrument.mjs
@@ -51,32 +52,28 @@ func median[T cmp.Ordered](v []T) T {
 }
 
 // firstRequests times the worker's first two requests after a fresh start,
-// each on a new connection; prof is the first's X-Bench-Profile, if any.
-func firstRequests(ctx context.Context, t *Target) (first, second time.Duration, prof *benchProfile, err error) {
-	var d [2]time.Duration
+// each on a new connection; cold is the first's steps in X-Bench-Profile
+// (an instrumented copy's), if any.
+func firstRequests(ctx context.Context, t *Target) (d [2]time.Duration, cold *ColdSteps, err error) {
 	for i := range d {
-		c := newClient(1)
-		req, _ := http.NewRequestWithContext(ctx, "GET", t.Srv.URL+"/.well-known/jwks.json", nil)
+		c := contract.New(t.Srv.URL, nil)
+		c.HTTP = newClient(1)
 		t0 := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0, 0, nil, err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		r, err := c.Do(ctx, "GET", "/.well-known/jwks.json", nil)
 		d[i] = time.Since(t0)
-		c.CloseIdleConnections()
-		if resp.StatusCode != http.StatusOK {
-			return 0, 0, nil, fmt.Errorf("%s: GET /.well-known/jwks.json: status %d", t.Name, resp.StatusCode)
+		c.HTTP.CloseIdleConnections()
+		if err := t.check(r, err, http.StatusOK); err != nil {
+			return d, nil, err
 		}
-		if h := resp.Header.Get("X-Bench-Profile"); i == 0 && h != "" {
-			prof = new(benchProfile)
-			if err := json.Unmarshal([]byte(h), prof); err != nil {
-				return 0, 0, nil, fmt.Errorf("X-Bench-Profile: %w", err)
+		if h := r.Header.Get("X-Bench-Profile"); i == 0 && h != "" {
+			var p benchProfile
+			if err := json.Unmarshal([]byte(h), &p); err != nil {
+				return d, nil, fmt.Errorf("X-Bench-Profile: %w", err)
 			}
+			cold = p.Cold
 		}
 	}
-	return d[0], d[1], prof, nil
+	return d, cold, nil
 }
 
 // benchProfile is the X-Bench-Profile header of instrument.mjs.

@@ -243,14 +243,14 @@ func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts w
 		} else if err = t.Srv.Restart(ctx); err != nil {
 			return nil, err
 		}
-		first, second, _, err := firstRequests(ctx, t)
+		d, _, err := firstRequests(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		s := ColdSample{Startup: t.Srv.StartupTime(), First: first, Second: second}
+		s := ColdSample{Startup: t.Srv.StartupTime(), First: d[0], Second: d[1]}
 		cold.Samples = append(cold.Samples, s)
 		logf("%s fresh start %d/%d on %s: wrangler up after %v; first request %v, second %v",
-			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), first.Round(10*time.Microsecond), second.Round(10*time.Microsecond))
+			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
 	}
 	rep.Cold = append(rep.Cold, cold)
 	return t, nil
@@ -291,14 +291,11 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 				return err
 			}
 			defer t.Stop()
-			_, _, cold, err := firstRequests(ctx, t)
+			_, cold, err := firstRequests(ctx, t)
 			if err != nil {
 				return err
 			}
-			p := Profile{Target: sp.name}
-			if cold != nil {
-				p.Cold = cold.Cold
-			}
+			p := Profile{Target: sp.name, Cold: cold}
 			if !t.Peer {
 				if r, err := t.client.Do(ctx, "GET", "/__bench/output", nil); err == nil && r.Status == http.StatusOK {
 					p.Inits, p.InitMs, p.InitEndMs = parseInits(string(r.Body))
