@@ -12,7 +12,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,14 +49,14 @@ func main() {
 
 	rep, err := bench.Run(ctx, cfg)
 	if rep != nil && (err == nil || len(rep.Routes) > 0) {
-		bench.Print(io.Writer(os.Stdout), rep)
+		bench.Print(os.Stdout, rep)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 	for _, rr := range rep.Routes {
-		if rr.Ours.Errors > 0 || rr.Peer.Errors > 0 {
+		if rr.Load[0].Errors > 0 || rr.Load[1].Errors > 0 {
 			os.Exit(2)
 		}
 	}

@@ -17,26 +17,11 @@
 // session of the world is 404 to it, for reading and for writing), a refusal
 // (status, code, nothing stored changed), what /v1/widget/me shows, what a
 // session records as verified and as non_verified_custom_data, or what the
-// org's server lists.
-//
-// Run builds the world through a contract.Client and checks every row, each
-// as its own subtest named rule<N>/<name>.
+// org's server lists. Run checks every row as its own subtest rule<N>/<name>.
 //
 // To extend it: a new case is one row; a new kind of step (a claim, a
 // deletion) is one field of Step and a few lines in build. Listings are
 // exact, so a step that moves a session changes the named sets at the top
-// of cases.go (annSessions, contactSessions, ...), not the rows. A claimed
-// session, say, would be the steps
-//
-//	{Name: "visitor", Org: "A", Contact: map[string]any{"device_id": "dev7"}},
-//	{Name: "visitor.a", By: "visitor", Session: contract.SessionRequest{}},
-//	{Name: "ann.claims", By: "ann", Claim: "visitor"},
-//
-// "visitor.a" added to annSessions and contactSessions, and the rows
-//
-//	{Rule: 1, Name: "a claimed session leaves the device", As: "visitor", Lists: &Listing{Want: nil}},
-//	{Rule: 6, Name: "a claimed session keeps verified false", Session: &Recorded{Session: "visitor.a", Via: "org"}},
-//
-// (ann's and ann.phone's rows then check that the identity sees it from
-// any device, and every other actor's that it does not).
+// of cases.go (annSessions, contactSessions, ...), not the rows: every
+// other actor's rows then check that it does not see it.
 package access

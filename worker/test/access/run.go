@@ -1,6 +1,7 @@
 package access
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,31 +19,20 @@ import (
 // (an actor of World, with the widget token of its org, or of Widget when
 // set); exactly one check is set.
 type Case struct {
-	Rule   int
-	Name   string
-	As     string
-	Widget string // the org whose widget token As sends; "" for As's own
-	Server string // the org whose server acts (OrgLists, Session.Via "org")
+	Rule           int
+	Name, As       string
+	Widget, Server string // the org whose widget token As sends ("": As's own); whose server lists (OrgLists)
 
-	// Lists: As lists exactly these sessions; with no ExternalID, it
-	// reads each, and every other session of the world is 404 not_found
-	// to it, for reading and for writing.
-	Lists *Listing
-	// Hidden: these sessions are 404 not_found to As, for reading and
-	// writing, and nothing is written.
-	Hidden []string
-	// Writes: As writes into this session and reads it back.
-	Writes *Write
-	// Refused: the request gets Status with one of Codes, and nothing
-	// stored changes.
-	Refused *Refusal
-	// Me: what GET /v1/widget/me shows As, or (SignIn) what As's sign-in
-	// answered.
-	Me *Shown
-	// Session: what a session records.
-	Session *Recorded
-	// OrgLists: what GET /v1/sessions of Server lists, exactly.
-	OrgLists *OrgListing
+	// Lists: As lists exactly these sessions; with no ExternalID, it reads
+	// each, and every other session of the world is 404 not_found to it,
+	// for reading and for writing.
+	Lists    *Listing
+	Hidden   []string    // 404 not_found to As, for reading and writing, and nothing is written
+	Writes   *Write      // As writes into this session and reads it back
+	Refused  *Refusal    // the request gets Status with one of Codes, and nothing stored changes
+	Me       *Shown      // what GET /v1/widget/me shows As, or (SignIn) what As's sign-in answered
+	Session  *Recorded   // what a session records
+	OrgLists *OrgListing // what GET /v1/sessions of Server lists, exactly
 }
 
 type Listing struct {
@@ -76,12 +66,10 @@ type Refusal struct {
 // Shown is a contact or user as the widget sees it; nil fields are not
 // checked. A contact is verified:false, a user verified:true, always.
 type Shown struct {
-	SignIn                bool   // the sign-in answer, not GET /v1/widget/me
-	Kind                  string // "contact" or "user"
-	Name                  *string
-	ExternalID            *string
-	CustomData            map[string]any
-	NonVerifiedCustomData map[string]any
+	SignIn                            bool   // the sign-in answer, not GET /v1/widget/me
+	Kind                              string // "contact" or "user"
+	Name, ExternalID                  *string
+	CustomData, NonVerifiedCustomData map[string]any
 }
 
 // Recorded is a session as one view shows it; nil fields are not checked.
@@ -116,17 +104,12 @@ func Storage(snapshot func() map[string]string) Option {
 // adminToken is the vendor's) and checks every case of Cases, each as a
 // subtest rule<N>/<name>.
 func Run(t *testing.T, c *contract.Client, adminToken string, opts ...Option) {
-	RunCases(t, c, adminToken, World, Cases(), opts...)
-}
-
-// RunCases is Run with another world and table.
-func RunCases(t *testing.T, c *contract.Client, adminToken string, steps []Step, cases []Case, opts ...Option) {
-	w := build(t, c, adminToken, steps)
+	w := build(t, c, adminToken, World)
 	for _, o := range opts {
 		o(w)
 	}
 	seen := map[string]bool{}
-	for _, cs := range cases {
+	for _, cs := range Cases() {
 		name := fmt.Sprintf("rule%d/%s", cs.Rule, cs.Name)
 		if seen[name] {
 			t.Fatalf("two cases named %s", name)
@@ -159,47 +142,13 @@ func (w *world) run(t *testing.T, cs Case) {
 	}
 }
 
-// client is As with its credentials: its token, the widget token of its
-// org or of cs.Widget.
-func (w *world) client(t *testing.T, cs Case) *contract.Client {
+// client is As with its token and the widget token of its org or of
+// cs.Widget; also returned: As and that org.
+func (w *world) client(t *testing.T, cs Case) (*contract.Client, *actor, string) {
 	t.Helper()
 	a := w.actor(t, cs.As)
-	o := a.org
-	if cs.Widget != "" {
-		o = cs.Widget
-	}
-	return w.widget(o, a.token)
-}
-
-func (w *world) ids(t *testing.T, names []string) []string {
-	t.Helper()
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = w.session(t, n).id
-	}
-	return out
-}
-
-// names turns ids back into names, for messages.
-func (w *world) names(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id
-		for n, s := range w.sessions {
-			if s.id == id {
-				out[i] = n
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	sort.Strings(a)
-	sort.Strings(b)
-	return slices.Equal(a, b)
+	o := cmp.Or(cs.Widget, a.org)
+	return w.widget(o, a.token), a, o
 }
 
 // listAll pages through a listing.
@@ -220,27 +169,45 @@ func listAll(t *testing.T, page func(cursor string) (contract.Call[contract.Sess
 	return nil
 }
 
-func idsOf(ss []contract.Session) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = s.ID
+// orgSessions is every session GET /v1/sessions of org o lists with f.
+func (w *world) orgSessions(t *testing.T, o string, f contract.SessionFilter) []contract.Session {
+	t.Helper()
+	return listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
+		return w.server(o).ListOrgSessions(ctx, f, contract.Page{Cursor: cursor, Limit: 100})
+	})
+}
+
+// sameSessions fails unless got lists exactly the sessions named want.
+func (w *world) sameSessions(t *testing.T, what string, got []contract.Session, want []string) {
+	t.Helper()
+	name := map[string]string{}
+	for n, s := range w.sessions {
+		name[s.id] = n
 	}
-	return out
+	var g, wn []string
+	for _, s := range got {
+		g = append(g, cmp.Or(name[s.ID], s.ID))
+	}
+	for _, n := range want {
+		wn = append(wn, name[w.session(t, n).id])
+	}
+	sort.Strings(g)
+	sort.Strings(wn)
+	if !slices.Equal(g, wn) {
+		t.Errorf("%s lists %q, want %q", what, g, wn)
+	}
 }
 
 func (w *world) lists(t *testing.T, cs Case) {
-	c := w.client(t, cs)
-	got := idsOf(listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
+	c, _, _ := w.client(t, cs)
+	w.sameSessions(t, cs.As, listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
 		return c.ListSessions(ctx, cs.Lists.ExternalID, contract.Page{Cursor: cursor, Limit: 100})
-	}))
-	want := w.ids(t, cs.Lists.Want)
-	if !sameSet(got, want) {
-		t.Errorf("%s lists %q, want %q", cs.As, w.names(got), w.names(want))
-	}
+	}), cs.Lists.Want)
 	if cs.Lists.ExternalID != "" {
 		return
 	}
-	for _, id := range want {
+	for _, n := range cs.Lists.Want {
+		id := w.session(t, n).id
 		r, err := c.GetSession(ctx, id, "")
 		ok(t, r.Response, err, 200)
 		if r.Value.Session.ID != id {
@@ -257,7 +224,7 @@ func (w *world) lists(t *testing.T, cs Case) {
 }
 
 func (w *world) hidden(t *testing.T, cs Case, names []string) {
-	c := w.client(t, cs)
+	c, _, _ := w.client(t, cs)
 	defer w.unchanged(t)()
 	for _, n := range names {
 		id := w.session(t, n).id
@@ -268,39 +235,30 @@ func (w *world) hidden(t *testing.T, cs Case, names []string) {
 	}
 }
 
+// refusedAs fails unless r is status with one of codes, in the contract's
+// error shape: the Content-Type, a body of exactly {"error": {"code",
+// "message"}}, and a message that shows no internals.
 func refusedAs(t *testing.T, r *contract.Response, err error, what string, status int, codes ...string) {
 	t.Helper()
 	check(t, r, err)
-	if r.Status != status {
-		t.Errorf("%s (%s): status %d, want %d %v: %s", what, r.What(), r.Status, status, codes, excerpt(r.Body))
-		return
-	}
-	if r.Error == nil {
-		t.Errorf("%s (%s): not the contract's error shape: %v", what, r.What(), r.ErrorErr)
-		return
-	}
-	if !slices.Contains(codes, r.Error.Code) {
-		t.Errorf("%s (%s): code %q, want one of %q", what, r.What(), r.Error.Code, codes)
-	}
-	errorShape(t, r)
-}
-
-// errorShape checks what ParseError does not: the Content-Type, that the
-// body is exactly {"error": {"code", "message"}}, and that the message is
-// a sentence that shows no internals.
-func errorShape(t *testing.T, r *contract.Response) {
-	t.Helper()
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("%s: Content-Type %q", r.What(), ct)
-	}
 	var shape map[string]map[string]any
-	if err := json.Unmarshal(r.Body, &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
-		t.Errorf("%s: error body is not exactly {\"error\": {code, message}}: %s", r.What(), r.Body)
-		return
-	}
-	msg := r.Error.Message
-	if msg == "" || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
-		t.Errorf("%s: message %q", r.What(), msg)
+	switch ct := r.Header.Get("Content-Type"); {
+	case r.Status != status:
+		t.Errorf("%s (%s): status %d, want %d %v: %s", what, r.What(), r.Status, status, codes, excerpt(r.Body))
+	case r.Error == nil:
+		t.Errorf("%s (%s): not the contract's error shape: %v", what, r.What(), r.ErrorErr)
+	case !slices.Contains(codes, r.Error.Code):
+		t.Errorf("%s (%s): code %q, want one of %q", what, r.What(), r.Error.Code, codes)
+		fallthrough
+	default:
+		if !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s: Content-Type %q", r.What(), ct)
+		}
+		if err := json.Unmarshal(r.Body, &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
+			t.Errorf("%s: error body is not exactly {\"error\": {code, message}}: %s", r.What(), r.Body)
+		} else if msg := r.Error.Message; msg == "" || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
+			t.Errorf("%s: message %q", r.What(), msg)
+		}
 	}
 }
 
@@ -310,9 +268,7 @@ func (w *world) stored(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
 	for _, o := range []string{"A", "B"} {
-		ss := listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
-			return w.server(o).ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{Cursor: cursor, Limit: 100})
-		})
+		ss := w.orgSessions(t, o, contract.SessionFilter{})
 		sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 		for _, s := range ss {
 			last := ""
@@ -326,7 +282,7 @@ func (w *world) stored(t *testing.T) string {
 }
 
 func (w *world) writes(t *testing.T, cs Case) {
-	c := w.client(t, cs)
+	c, _, _ := w.client(t, cs)
 	id := w.session(t, cs.Writes.Session).id
 	content := "from " + cs.As + " " + uniq()
 	m, err := c.PostUserMessage(ctx, id, content)
@@ -346,15 +302,8 @@ var placeholder = regexp.MustCompile(`\{([^}]+)\}`)
 
 func (w *world) refused(t *testing.T, cs Case) {
 	rf := cs.Refused
-	a := w.actor(t, cs.As)
-	o := a.org
-	if cs.Widget != "" {
-		o = cs.Widget
-	}
-	var c *contract.Client
+	c, a, o := w.client(t, cs)
 	switch rf.Creds {
-	case AsActor:
-		c = w.client(t, cs)
 	case WidgetOnly:
 		c = w.widget(o, "")
 	case WidgetAsBearer:
@@ -373,8 +322,7 @@ func (w *world) refused(t *testing.T, cs Case) {
 // when that has changed since.
 func (w *world) unchanged(t *testing.T) func() {
 	t.Helper()
-	before := w.stored(t)
-	var kv map[string]string
+	before, kv := w.stored(t), map[string]string(nil)
 	if w.storage != nil {
 		kv = w.storage()
 	}
@@ -407,11 +355,10 @@ func (w *world) unchanged(t *testing.T) func() {
 
 func (w *world) me(t *testing.T, cs Case) {
 	want := cs.Me
-	var raw json.RawMessage
-	if want.SignIn {
-		raw = w.actor(t, cs.As).signIn
-	} else {
-		r, err := w.client(t, cs).GetMe(ctx)
+	raw := w.actor(t, cs.As).signIn
+	if !want.SignIn {
+		c, _, _ := w.client(t, cs)
+		r, err := c.GetMe(ctx)
 		ok(t, r.Response, err, 200)
 		var me map[string]json.RawMessage
 		if err := json.Unmarshal(r.Body, &me); err != nil {
@@ -423,108 +370,88 @@ func (w *world) me(t *testing.T, cs Case) {
 		}
 		raw = me[want.Kind]
 	}
-	var got struct {
-		Name                  *string        `json:"name"`
-		ExternalID            *string        `json:"external_id"`
-		CustomData            map[string]any `json:"custom_data"`
-		NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
-		Verified              *bool          `json:"verified"`
-	}
-	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &got) != nil {
-		t.Fatalf("%s is not shown as a %s: %s", cs.As, want.Kind, raw)
-	}
-	if got.Verified == nil || *got.Verified != (want.Kind == "user") {
-		t.Errorf("%s: verified %v, want %v", cs.As, got.Verified, want.Kind == "user")
-	}
-	if want.Kind == "contact" && hasKey(raw, "custom_data") {
-		t.Errorf("a contact has verified custom_data: %s", raw)
-	}
-	if want.Name != nil && (got.Name == nil || *got.Name != *want.Name) {
-		t.Errorf("%s: name %v, want %q", cs.As, got.Name, *want.Name)
-	}
-	if want.ExternalID != nil && (got.ExternalID == nil || *got.ExternalID != *want.ExternalID) {
-		t.Errorf("%s: external_id %v, want %q", cs.As, got.ExternalID, *want.ExternalID)
-	}
-	if want.CustomData != nil && !reflect.DeepEqual(got.CustomData, want.CustomData) {
-		t.Errorf("%s: custom_data %v, want %v", cs.As, got.CustomData, want.CustomData)
-	}
-	if want.NonVerifiedCustomData != nil && !reflect.DeepEqual(got.NonVerifiedCustomData, want.NonVerifiedCustomData) {
-		t.Errorf("%s: non_verified_custom_data %v, want %v", cs.As, got.NonVerifiedCustomData, want.NonVerifiedCustomData)
-	}
+	user := want.Kind == "user"
+	expect(t, cs.As+" as a "+want.Kind, raw, user, view{Name: want.Name, ExternalID: want.ExternalID,
+		CustomData: want.CustomData, NonVerifiedCustomData: want.NonVerifiedCustomData}, !user, false)
 }
 
-func hasKey(raw json.RawMessage, key string) bool {
+// view is a contact, user or session as an answer shows it.
+type view struct {
+	Name                  *string        `json:"name"`
+	ExternalID            *string        `json:"external_id"`
+	CustomData            map[string]any `json:"custom_data"`
+	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
+	Verified              *bool          `json:"verified"`
+}
+
+// expect fails unless raw is shown verified or not as verified says, with
+// no custom_data field at all when noCustomData, and each field that want
+// sets (a null external_id when noExternalID).
+func expect(t *testing.T, who string, raw json.RawMessage, verified bool, want view, noCustomData, noExternalID bool) {
+	t.Helper()
+	var got view
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &got) != nil {
+		t.Fatalf("%s is not shown: %s", who, raw)
+	}
+	if got.Verified == nil || *got.Verified != verified {
+		t.Errorf("%s: verified %v, want %v: %s", who, got.Verified, verified, raw)
+	}
 	var m map[string]json.RawMessage
 	_ = json.Unmarshal(raw, &m)
-	_, has := m[key]
-	return has
+	if _, has := m["custom_data"]; has && noCustomData {
+		t.Errorf("%s has verified custom_data: %s", who, raw)
+	}
+	switch {
+	case noExternalID && got.ExternalID != nil:
+		t.Errorf("%s: external_id %q, want null", who, *got.ExternalID)
+	case want.ExternalID != nil && (got.ExternalID == nil || *got.ExternalID != *want.ExternalID):
+		t.Errorf("%s: external_id %v, want %q", who, got.ExternalID, *want.ExternalID)
+	}
+	if want.Name != nil && (got.Name == nil || *got.Name != *want.Name) {
+		t.Errorf("%s: name %v, want %q", who, got.Name, *want.Name)
+	}
+	if want.CustomData != nil && !reflect.DeepEqual(got.CustomData, want.CustomData) {
+		t.Errorf("%s: custom_data %v, want %v", who, got.CustomData, want.CustomData)
+	}
+	if want.NonVerifiedCustomData != nil && !reflect.DeepEqual(got.NonVerifiedCustomData, want.NonVerifiedCustomData) {
+		t.Errorf("%s: non_verified_custom_data %v, want %v", who, got.NonVerifiedCustomData, want.NonVerifiedCustomData)
+	}
 }
 
 func (w *world) recorded(t *testing.T, cs Case) {
 	want := cs.Session
 	s := w.session(t, want.Session)
-	var raw json.RawMessage
+	var d struct {
+		Session json.RawMessage `json:"session"`
+	}
 	switch want.Via {
 	case "":
-		var created struct {
-			Session json.RawMessage `json:"session"`
-		}
-		if err := json.Unmarshal(s.created, &created); err != nil {
+		if err := json.Unmarshal(s.created, &d); err != nil {
 			t.Fatal(err)
 		}
-		raw = created.Session
 	case "org":
 		r, err := w.server(s.org).GetOrgSession(ctx, s.id)
 		ok(t, r.Response, err, 200)
-		var d struct {
-			Session json.RawMessage `json:"session"`
-		}
 		if err := json.Unmarshal(r.Body, &d); err != nil {
 			t.Fatal(err)
 		}
-		raw = d.Session
 	case "orglist":
-		for _, x := range listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
-			return w.server(s.org).ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{Cursor: cursor, Limit: 100})
-		}) {
+		for _, x := range w.orgSessions(t, s.org, contract.SessionFilter{}) {
 			if x.ID == s.id {
-				raw, _ = json.Marshal(x)
+				d.Session, _ = json.Marshal(x)
 			}
 		}
-		if raw == nil {
+		if d.Session == nil {
 			t.Fatalf("GET /v1/sessions does not list %s", want.Session)
 		}
 	default:
 		t.Fatalf("no view %q", want.Via)
 	}
-	if hasKey(raw, "custom_data") {
-		t.Errorf("a session has verified custom_data: %s", raw)
-	}
-	var got contract.Session
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Verified == nil || *got.Verified != want.Verified {
-		t.Errorf("%s: verified %v, want %v: %s", want.Session, got.Verified, want.Verified, raw)
-	}
-	switch {
-	case want.NoExternalID && got.ExternalID != nil:
-		t.Errorf("%s: external_id %q, want null", want.Session, *got.ExternalID)
-	case want.ExternalID != nil && (got.ExternalID == nil || *got.ExternalID != *want.ExternalID):
-		t.Errorf("%s: external_id %v, want %q", want.Session, got.ExternalID, *want.ExternalID)
-	}
-	if want.NonVerifiedCustomData != nil && !reflect.DeepEqual(got.NonVerifiedCustomData, want.NonVerifiedCustomData) {
-		t.Errorf("%s: non_verified_custom_data %v, want %v", want.Session, got.NonVerifiedCustomData, want.NonVerifiedCustomData)
-	}
+	expect(t, want.Session, d.Session, want.Verified, view{ExternalID: want.ExternalID,
+		NonVerifiedCustomData: want.NonVerifiedCustomData}, true, want.NoExternalID)
 }
 
 func (w *world) orgLists(t *testing.T, cs Case) {
 	l := cs.OrgLists
-	got := idsOf(listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
-		return w.server(cs.Server).ListOrgSessions(ctx, l.Filter, contract.Page{Cursor: cursor, Limit: 100})
-	}))
-	want := w.ids(t, l.Want)
-	if !sameSet(got, want) {
-		t.Errorf("GET /v1/sessions %+v lists %q, want %q", l.Filter, w.names(got), w.names(want))
-	}
+	w.sameSessions(t, fmt.Sprintf("GET /v1/sessions %+v", l.Filter), w.orgSessions(t, cs.Server, l.Filter), l.Want)
 }

@@ -1,10 +1,8 @@
 package access
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -126,15 +124,13 @@ type org struct {
 
 // actor is one party of a built world.
 type actor struct {
-	org    string
-	token  string
-	signIn json.RawMessage // the sign-in answer's contact or user
+	org, token string
+	signIn     json.RawMessage // the sign-in answer's contact or user
 }
 
 // session is one session of a built world.
 type session struct {
-	id      string
-	org     string
+	id, org string
 	created []byte // the creation answer's body
 }
 
@@ -148,10 +144,16 @@ type world struct {
 	storage  func() map[string]string
 }
 
+// signedIn is a sign-in answer: the token, and the contact or user as sent.
+type signedIn struct {
+	Token   string          `json:"token"`
+	Contact json.RawMessage `json:"contact"`
+	User    json.RawMessage `json:"user"`
+}
+
 // build creates the orgs and runs the steps through c.
 func build(t *testing.T, c *contract.Client, adminToken string, steps []Step) *world {
 	t.Helper()
-	ctx := context.Background()
 	w := &world{c: c, orgs: map[string]*org{}, actors: map[string]*actor{}, sessions: map[string]*session{}}
 	run := uniq()
 	for _, name := range []string{"A", "B"} {
@@ -162,48 +164,26 @@ func build(t *testing.T, c *contract.Client, adminToken string, steps []Step) *w
 	}
 	devices := map[string]string{}
 	for _, s := range steps {
+		var r *contract.Response
+		var err error
 		switch {
 		case s.Contact != nil:
-			body := map[string]any{}
-			for k, v := range s.Contact {
-				body[k] = v
-			}
+			body := maps.Clone(s.Contact)
 			dev, _ := s.Contact["device_id"].(string)
 			if devices[dev] == "" {
 				devices[dev] = uuid.NewString()
 			}
 			body["device_id"] = devices[dev]
-			r, err := w.widget(s.Org, "").Do(ctx, "POST", "/v1/widget/contacts", body)
+			r, err = w.widget(s.Org, "").Do(ctx, "POST", "/v1/widget/contacts", body)
 			ok(t, r, err, 200)
-			var a contract.ContactSignedIn
-			var raw struct {
-				Contact json.RawMessage `json:"contact"`
-			}
-			if err := r.Decode(&a); err != nil || r.Decode(&raw) != nil || a.Token == "" {
-				t.Fatalf("step %s: %v %s", s.Name, err, r.Body)
-			}
-			w.actors[s.Name] = &actor{org: s.Org, token: a.Token, signIn: raw.Contact}
 		case s.Auth != nil:
-			r, err := w.server(s.Org).Authenticate(ctx, *s.Auth)
-			ok(t, r.Response, err, 200)
-			var raw struct {
-				User json.RawMessage `json:"user"`
-			}
-			if r.Decode(&raw) != nil || r.Value.Token == "" {
-				t.Fatalf("step %s: %s", s.Name, r.Body)
-			}
-			w.actors[s.Name] = &actor{org: s.Org, token: r.Value.Token, signIn: raw.User}
+			var call contract.Call[contract.Authenticated]
+			call, err = w.server(s.Org).Authenticate(ctx, *s.Auth)
+			r = call.Response
+			ok(t, r, err, 200)
 		case s.Session != nil:
 			a := w.actor(t, s.By)
-			var r *contract.Response
-			var err error
-			if req, typed := s.Session.(contract.SessionRequest); typed {
-				var call contract.Call[contract.SessionCreated]
-				call, err = w.widget(a.org, a.token).CreateSession(ctx, req)
-				r = call.Response
-			} else {
-				r, err = w.widget(a.org, a.token).Do(ctx, "POST", "/v1/widget/sessions", s.Session)
-			}
+			r, err = w.widget(a.org, a.token).Do(ctx, "POST", "/v1/widget/sessions", s.Session)
 			ok(t, r, err, 201)
 			var created contract.SessionCreated
 			if err := r.Decode(&created); err != nil || created.Session.ID == "" {
@@ -214,13 +194,23 @@ func build(t *testing.T, c *contract.Client, adminToken string, steps []Step) *w
 			}
 			w.sessions[s.Name] = &session{id: created.Session.ID, org: a.org, created: r.Body}
 			w.order = append(w.order, s.Name)
+			continue
 		case s.Say != "":
 			a := w.actor(t, s.By)
 			r, err := w.widget(a.org, a.token).PostUserMessage(ctx, w.session(t, s.Name).id, s.Say)
 			ok(t, r.Response, err, 201)
+			continue
 		default:
 			t.Fatalf("step %q does nothing", s.Name)
 		}
+		var in signedIn
+		if err := r.Decode(&in); err != nil || in.Token == "" {
+			t.Fatalf("step %s: %v %s", s.Name, err, r.Body)
+		}
+		if s.Contact != nil {
+			in.User = in.Contact
+		}
+		w.actors[s.Name] = &actor{org: s.Org, token: in.Token, signIn: in.User}
 	}
 	return w
 }
@@ -241,22 +231,15 @@ func (w *world) server(o string) *contract.Client {
 	return w.c.With(contract.Bearer(w.orgs[o].APIKey.Secret))
 }
 
-func (w *world) actor(t *testing.T, name string) *actor {
-	t.Helper()
-	a := w.actors[name]
-	if a == nil {
-		t.Fatalf("no actor %q in the world", name)
-	}
-	return a
-}
+func (w *world) actor(t *testing.T, n string) *actor     { t.Helper(); return find(t, w.actors, n) }
+func (w *world) session(t *testing.T, n string) *session { t.Helper(); return find(t, w.sessions, n) }
 
-func (w *world) session(t *testing.T, name string) *session {
+func find[T any](t *testing.T, m map[string]*T, name string) *T {
 	t.Helper()
-	s := w.sessions[name]
-	if s == nil {
-		t.Fatalf("no session %q in the world", name)
+	if m[name] == nil {
+		t.Fatalf("no %T %q in the world", m[name], name)
 	}
-	return s
+	return m[name]
 }
 
 // ok fails unless the call was sent, fits the document and got status want.
@@ -297,8 +280,4 @@ func excerpt(b []byte) string {
 	return string(b)
 }
 
-func uniq() string {
-	var b [4]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func uniq() string { return uuid.NewString()[:8] }

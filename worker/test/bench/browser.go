@@ -27,18 +27,13 @@ import (
 // resolved true: widget-core.wasm fetched, compiled and run, the widget
 // made). Resources are the widget's files as Resource Timing saw them.
 type BrowserLoad struct {
-	DCL           float64 `json:"dcl"` // from navigation start
 	Launcher      float64 `json:"launcher"`
 	LauncherFrame float64 `json:"launcherFrame"`
 	Ready         float64 `json:"ready"`
 	OK            bool    `json:"ok"`
 	Resources     []struct {
-		Name     string  `json:"name"`
-		Start    float64 `json:"start"`
-		End      float64 `json:"end"`
-		Transfer float64 `json:"transfer"`
-		Encoded  float64 `json:"encoded"`
-		Decoded  float64 `json:"decoded"`
+		Name string  `json:"name"`
+		End  float64 `json:"end"`
 	} `json:"resources"`
 }
 
@@ -47,7 +42,6 @@ type BrowserLoad struct {
 type Browser struct {
 	First, Repeat []BrowserLoad
 	Encoding      map[string]string // file → Content-Encoding wrangler dev served it with
-	Note          string
 }
 
 // hostHTML is a customer's page: it loads WORKER/widget.js (defer) and calls

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Stats are the measurements of one route on one worker over all rounds.
 type Stats struct {
-	N          int           // requests answered (any status)
-	Errors     int           // transport errors, wrong statuses, bad bodies
-	Statuses   map[int]int   // status → count
-	FirstError string        // the first error, for the report
+	N, Errors  int         // requests answered (any status); transport errors, wrong statuses, bad bodies
+	Statuses   map[int]int // status → count
+	FirstError string
 	Wall       time.Duration // summed wall time of the route's phases
 	Latencies  []time.Duration
 	// CPU is the CPU time the worker's workerd process spent in the route's
@@ -76,35 +78,36 @@ func (s *Stats) RPS() float64 {
 // send sends client c's seq-th request of rt to t, times it and checks its
 // answer; status is 0 when there was none.
 func (rt Route) send(ctx context.Context, t *Target, c, seq int) (status int, h http.Header, d time.Duration, err error) {
-	method, path, hdr, body := rt.make(t, c, seq)
+	hdr, id, body := rt.make(t, c, seq)
+	method, path, _ := strings.Cut(rt.Name, " ")
+	var b any
+	if body != "" {
+		b = contract.Raw(body)
+	}
 	t0 := time.Now()
-	status, b, h, err := t.do(ctx, method, path, hdr, body)
-	d = time.Since(t0)
-	if err == nil && status != rt.want {
-		err = fmt.Errorf("status %d, want %d: %s", status, rt.want, truncate(b, 200))
+	r, err := t.client.Do(ctx, method, strings.Replace(path, "{id}", id, 1), b, contract.HeaderMap(hdr))
+	if d = time.Since(t0); err != nil {
+		return 0, nil, d, err
 	}
-	if err == nil {
-		err = rt.check(t, c, b)
+	if r.Status != rt.want {
+		return r.Status, r.Header, d, fmt.Errorf("status %d, want %d: %s", r.Status, rt.want, truncate(r.Body, 200))
 	}
-	return status, h, d, err
+	return r.Status, r.Header, d, rt.check(t, c, r.Body)
 }
 
 // phase sends n requests of rt to t from clients concurrent clients (client c
 // acts as principal c and sends one request at a time) and times each.
-func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool) Stats {
-	st := Stats{Statuses: map[int]int{}}
+func phase(ctx context.Context, t *Target, rt Route, n, clients int) Stats {
+	st := Stats{Statuses: map[int]int{}, Latencies: make([]time.Duration, 0, n)}
 	var (
 		mu   sync.Mutex
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
-	lat := make([]time.Duration, 0, n)
 	cpu0, cpuErr := t.Srv.WorkerdCPU()
 	begin := time.Now()
-	for c := 0; c < clients; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for c := range clients {
+		wg.Go(func() {
 			for {
 				seq := int(next.Add(1)) - 1
 				if seq >= n || ctx.Err() != nil {
@@ -115,7 +118,7 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool
 				if status != 0 {
 					st.N++
 					st.Statuses[status]++
-					lat = append(lat, d)
+					st.Latencies = append(st.Latencies, d)
 				}
 				if err != nil {
 					st.Errors++
@@ -125,15 +128,12 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, record bool
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	st.Wall = time.Since(begin)
 	if cpu1, err := t.Srv.WorkerdCPU(); cpuErr == nil && err == nil {
 		st.CPU, st.CPUN = cpu1-cpu0, st.N
-	}
-	if record {
-		st.Latencies = lat
 	}
 	return st
 }

@@ -8,12 +8,13 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 //go:embed instrument.mjs
@@ -22,20 +23,12 @@ var instrumentJS []byte
 // ColdSample is one fresh start of a worker: how long wrangler took until
 // it answered (its static ready path, not the worker), then the worker's
 // first request (GET /.well-known/jwks.json: no KV) and the same again.
-type ColdSample struct {
-	Startup time.Duration
-	First   time.Duration
-	Second  time.Duration
-}
+type ColdSample struct{ Startup, First, Second time.Duration }
 
 // Cold is the cold start of one worker over its fresh starts.
 type Cold struct {
-	Name    string
-	Samples []ColdSample
-	// Steps is the first request of the instrumented copy, split (nil when
-	// not profiled).
-	Steps *ColdSteps
-	Note  string
+	Name, Note string
+	Samples    []ColdSample
 }
 
 // ColdSteps splits a first request as the instrumentation saw it inside the
@@ -46,7 +39,6 @@ type ColdSteps struct {
 	BeforeInstantiateMs *float64 `json:"before_instantiate_ms"`
 	InstantiateMs       *float64 `json:"instantiate_ms"`
 	RunToReadyMs        *float64 `json:"run_to_ready_ms"`
-	ClientMs            float64  `json:"-"` // the same request seen by the bench
 }
 
 func median[T cmp.Ordered](v []T) T {
@@ -60,36 +52,28 @@ func median[T cmp.Ordered](v []T) T {
 }
 
 // firstRequests times the worker's first two requests after a fresh start,
-// each on a new connection.
-func firstRequests(ctx context.Context, t *Target) (first, second time.Duration, prof *benchProfile, err error) {
-	for i := 0; i < 2; i++ {
-		c := newClient(1)
-		req, _ := http.NewRequestWithContext(ctx, "GET", t.Srv.URL+"/.well-known/jwks.json", nil)
+// each on a new connection; cold is the first's steps in X-Bench-Profile
+// (an instrumented copy's), if any.
+func firstRequests(ctx context.Context, t *Target) (d [2]time.Duration, cold *ColdSteps, err error) {
+	for i := range d {
+		c := contract.New(t.Srv.URL, nil)
+		c.HTTP = newClient(1)
 		t0 := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0, 0, nil, err
+		r, err := c.Do(ctx, "GET", "/.well-known/jwks.json", nil)
+		d[i] = time.Since(t0)
+		c.HTTP.CloseIdleConnections()
+		if err := t.check(r, err, http.StatusOK); err != nil {
+			return d, nil, err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		d := time.Since(t0)
-		c.CloseIdleConnections()
-		if resp.StatusCode != http.StatusOK {
-			return 0, 0, nil, fmt.Errorf("%s: GET /.well-known/jwks.json: status %d", t.Name, resp.StatusCode)
-		}
-		if i == 0 {
-			first = d
-			if h := resp.Header.Get("X-Bench-Profile"); h != "" {
-				prof = new(benchProfile)
-				if err := json.Unmarshal([]byte(h), prof); err != nil {
-					return 0, 0, nil, fmt.Errorf("X-Bench-Profile: %w", err)
-				}
+		if h := r.Header.Get("X-Bench-Profile"); i == 0 && h != "" {
+			var p benchProfile
+			if err := json.Unmarshal([]byte(h), &p); err != nil {
+				return d, nil, fmt.Errorf("X-Bench-Profile: %w", err)
 			}
-		} else {
-			second = d
+			cold = p.Cold
 		}
 	}
-	return first, second, prof, nil
+	return d, cold, nil
 }
 
 // benchProfile is the X-Bench-Profile header of instrument.mjs.
@@ -110,10 +94,8 @@ type benchProfile struct {
 // RouteProfile is one route on one instrumented worker, requests sent one at
 // a time.
 type RouteProfile struct {
-	Route      string
-	N          int
-	Errors     int
-	FirstError string
+	Route, FirstError string
+	N, Errors         int
 	// KV calls per request (means; constant per route in practice).
 	Get, Put, List, Delete float64
 	// WebCrypto signatures and verifications per request (means).
@@ -174,9 +156,8 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 	var out []RouteProfile
 	for _, rt := range Routes {
 		rp := RouteProfile{Route: rt.Name}
-		var totals, kvs, others []float64
 		var client []time.Duration
-		means := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls}
+		sums := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls, &rp.TotalMs, &rp.KVms}
 		for seq := 0; seq < n; seq++ {
 			_, h, d, err := rt.send(ctx, t, seq%clients, seq)
 			var p benchProfile
@@ -187,40 +168,25 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 			}
 			if err != nil {
 				rp.Errors++
-				if rp.FirstError == "" {
-					rp.FirstError = err.Error()
-				}
+				rp.FirstError = cmp.Or(rp.FirstError, err.Error())
 				continue
 			}
 			rp.N++
-			for i, n := range []int{p.Get + p.GetWithMetadata, p.Put, p.List, p.Delete, p.Sign, p.Verify, p.JSCalls} {
-				*means[i] += float64(n)
+			for i, v := range []float64{float64(p.Get + p.GetWithMetadata), float64(p.Put), float64(p.List), float64(p.Delete),
+				float64(p.Sign), float64(p.Verify), float64(p.JSCalls), p.TotalMs, p.KVms} {
+				*sums[i] += v
 			}
-			totals = append(totals, p.TotalMs)
-			kvs = append(kvs, p.KVms)
-			others = append(others, p.TotalMs-p.KVms)
 			client = append(client, d)
 		}
+		// Means: the isolate's clock counts whole milliseconds.
 		if rp.N > 0 {
-			for _, m := range means {
+			for _, m := range sums {
 				*m /= float64(rp.N)
 			}
-			// Means: the isolate's clock counts whole milliseconds.
-			rp.TotalMs, rp.KVms, rp.OtherMs = meanF(totals), meanF(kvs), meanF(others)
+			rp.OtherMs = rp.TotalMs - rp.KVms
 			rp.Client = median(client)
 		}
 		out = append(out, rp)
 	}
 	return out
-}
-
-func meanF(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	sum := 0.0
-	for _, x := range v {
-		sum += x
-	}
-	return sum / float64(len(v))
 }

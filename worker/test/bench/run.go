@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -24,26 +25,18 @@ type Config struct {
 	Requests int // requests per route, per worker, per round
 	Rounds   int // rounds; each alternates which worker goes first, route by route
 	Warmup   int // requests per route and worker before the first round, reported apart
-	// Single is how many requests per route, per worker, per round one
-	// client sends on its own after the Clients phase: p50 at 1 client
-	// (0: none).
-	Single   int
+	Single   int // requests per route, worker and round of one client alone after the Clients phase (0: none)
 	Sessions int // sessions each listing principal owns (the GET listing's length)
 	// Principal is the token kind of the session routes: "verified" (their
 	// checks read revoked/) or "contact".
-	Principal string
-	// ColdStarts is how many fresh starts of each worker time its first
-	// request (at least one: the worker the load runs on).
-	ColdStarts int
+	Principal  string
+	ColdStarts int // fresh starts of each worker timing its first request (at least the one the load runs on)
 	// Profile is how many requests per route the instrumented copies of both
-	// workers get, one at a time, to count KV calls and split the time
-	// (0: no profile).
-	Profile int
-	// ProfileRateLimits also profiles ours with its default rate limits on.
-	ProfileRateLimits bool
-	// Browser is how many fresh Chromium profiles load the widget (0: none).
-	Browser int
-	Sizes   bool // measure the shipped files as `make size` does
+	// workers get, one at a time, to count KV calls and split the time (0: none).
+	Profile           int
+	ProfileRateLimits bool // also profile ours with its default rate limits on
+	Browser           int  // fresh Chromium profiles loading the widget (0: none)
+	Sizes             bool // measure the shipped files as `make size` does
 
 	Log         io.Writer // progress lines; nil discards them
 	WranglerLog io.Writer // wrangler's output; nil keeps it for errors only
@@ -51,49 +44,18 @@ type Config struct {
 
 // DefaultConfig is what `make bench` runs.
 func DefaultConfig() Config {
-	return Config{
-		Clients:           4,
-		Requests:          200,
-		Rounds:            3,
-		Warmup:            500,
-		Single:            100,
-		Sessions:          3,
-		Principal:         "verified",
-		ColdStarts:        3,
-		Profile:           30,
-		ProfileRateLimits: true,
-		Browser:           3,
-		Sizes:             true,
-	}
+	return Config{Clients: 4, Requests: 200, Rounds: 3, Warmup: 500, Single: 100, Sessions: 3, Principal: "verified",
+		ColdStarts: 3, Profile: 30, ProfileRateLimits: true, Browser: 3, Sizes: true}
 }
 
-// RouteResult is one row of the table.
+// RouteResult is one row of the table. Each pair is ours' [0] and the
+// peer's [1]: the load over all rounds, the warm-up before them (how each
+// worker does while V8 is still optimising it), one client alone.
 type RouteResult struct {
-	Route string
-	Extra bool
-	Ours  Stats
-	Peer  Stats
-	// The warm-up's requests, before the rounds: how each worker does while
-	// V8 is still optimising it.
-	WarmOurs, WarmPeer Stats
-	// RoundRatios is each round's p50 ours/peer: how far one round moves.
-	RoundRatios []float64
-	// SingleOurs and SinglePeer are the phases of one client alone.
-	SingleOurs, SinglePeer Stats
-}
-
-// side is ours' (peer false) or the peer's stats of the load (kind 0), the
-// warm-up (1) or the single client (2).
-func (rr *RouteResult) side(peer bool, kind int) *Stats {
-	s := [2][3]*Stats{{&rr.Ours, &rr.WarmOurs, &rr.SingleOurs}, {&rr.Peer, &rr.WarmPeer, &rr.SinglePeer}}
-	return s[b2i(peer)][kind]
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	Route              string
+	Extra              bool
+	Load, Warm, Single [2]Stats
+	RoundRatios        []float64 // each round's p50 ours/peer: how far one round moves
 }
 
 // Memory is a workerd process's resident memory after the requests it served.
@@ -104,25 +66,21 @@ type Memory struct {
 
 // Report is everything one run measured.
 type Report struct {
-	Config        Config
-	Started       time.Time
-	Elapsed       time.Duration
-	LoadAvgBefore string
-	LoadAvgAfter  string
-	Versions      string
+	Config                      Config
+	Started                     time.Time
+	Elapsed                     time.Duration
+	LoadAvgBefore, LoadAvgAfter string
+	Versions                    string
 
-	Routes []RouteResult
-	// Memory is each worker's workerd resident memory after the load, in
-	// bytes, and the requests it had served (0: not read).
-	Memory   map[string]Memory
+	Routes   []RouteResult
+	Memory   map[string]Memory // each worker's workerd memory after the load (absent: not read)
 	Cold     []Cold
 	Profiles []Profile
 	Sizes    []Size
 	Browser  *Browser
 	Problems []string // what failed or could not be measured
-
 	// Targets are the pristine workers the load ran on (stopped by the time
-	// Run returns), for tests: their orgs, JWKS and principals.
+	// Run returns), for tests: their orgs, JWKS and principals' tokens.
 	Targets []TargetInfo
 }
 
@@ -130,7 +88,7 @@ type Report struct {
 type TargetInfo struct {
 	Name, Issuer, OrgID string
 	JWKS                []byte
-	Tokens              []string // the principals' tokens
+	Tokens              []string
 }
 
 // Run runs the bench: both workers under wrangler dev, their cold starts, the
@@ -144,11 +102,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Principal == "" {
 		cfg.Principal = "verified"
 	}
-	logw := cfg.Log
-	if logw == nil {
-		logw = io.Discard
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
 	}
-	logf := func(format string, a ...any) { fmt.Fprintf(logw, "bench: "+format+"\n", a...) }
+	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, "bench: "+format+"\n", a...) }
 
 	root, err := wranglertest.RepoRoot()
 	if err != nil {
@@ -162,27 +119,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Config: cfg, Started: time.Now(), LoadAvgBefore: loadAvg(), Versions: versions(root)}
 	defer func() { rep.Elapsed = time.Since(rep.Started); rep.LoadAvgAfter = loadAvg() }()
 
-	var ours, peer *Target
-	defer func() { ours.Stop(); peer.Stop() }()
-
 	// 1. Cold starts, one worker at a time; the last start of each stays up.
-	oursOpts := wranglertest.Options{Vars: benchVars, ReadyPath: oursReadyPath(filepath.Join(root, "build")), Log: cfg.WranglerLog}
-	peerOpts := wranglertest.Options{Vars: benchVars, AppDir: peerDir(root), ReadyPath: peerReadyPath, Log: cfg.WranglerLog}
-	if ours, err = coldStarts(ctx, rep, "ours", false, oursOpts, cfg, logf); err != nil {
-		return rep, err
+	var both [2]*Target // ours, peer
+	defer func() { both[0].Stop(); both[1].Stop() }()
+	for i, opts := range []wranglertest.Options{
+		{Vars: benchVars, ReadyPath: oursReadyPath(filepath.Join(root, "build")), Log: cfg.WranglerLog},
+		{Vars: benchVars, AppDir: peerDir(root), ReadyPath: peerReadyPath, Log: cfg.WranglerLog},
+	} {
+		if both[i], err = coldStarts(ctx, rep, [2]string{"ours", "peer"}[i], i == 1, opts, cfg, logf); err != nil {
+			return rep, err
+		}
 	}
-	if peer, err = coldStarts(ctx, rep, "peer", true, peerOpts, cfg, logf); err != nil {
-		return rep, err
-	}
+	ours, peer := both[0], both[1]
 
 	// 2. The same org in both; principals and their sessions.
-	if err := ours.Setup(ctx, nil, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
-		return rep, fmt.Errorf("setup: %w", err)
-	}
-	if err := peer.Setup(ctx, &ours.org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
-		return rep, fmt.Errorf("setup: %w", err)
-	}
-	for _, t := range []*Target{ours, peer} {
+	for _, t := range both {
+		if err := t.Setup(ctx, &ours.org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
+			return rep, fmt.Errorf("setup: %w", err)
+		}
 		ti := TargetInfo{Name: t.Name, Issuer: t.Issuer(), OrgID: t.org.ID, JWKS: t.jwks}
 		for _, u := range append(append([]principal(nil), t.users...), t.makers...) {
 			ti.Tokens = append(ti.Tokens, u.token)
@@ -195,53 +149,49 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// the first of the two alternating.
 	rep.Routes = make([]RouteResult, len(Routes))
 	for i, rt := range Routes {
-		rep.Routes[i] = RouteResult{Route: rt.Name, Extra: rt.Extra, Ours: Stats{Statuses: map[int]int{}}, Peer: Stats{Statuses: map[int]int{}}}
-	}
-	for i, rt := range Routes {
-		for _, t := range []*Target{ours, peer} {
+		rr := &rep.Routes[i]
+		*rr = RouteResult{Route: rt.Name, Extra: rt.Extra, Load: [2]Stats{{Statuses: map[int]int{}}, {Statuses: map[int]int{}}}}
+		for k, t := range both {
 			if cfg.Warmup > 0 {
-				st := phase(ctx, t, rt, cfg.Warmup, cfg.Clients, true)
-				if st.Errors > 0 {
+				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients)
+				if st := rr.Warm[k]; st.Errors > 0 {
 					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
 				}
-				*rep.Routes[i].side(t.Peer, 1) = st
 			}
 		}
 	}
 	for r := 0; r < cfg.Rounds; r++ {
 		for i, rt := range Routes {
 			rr := &rep.Routes[i]
-			pair := []*Target{ours, peer}
+			order := []int{0, 1}
 			if (r+i)%2 == 1 {
-				pair = []*Target{peer, ours}
+				order = []int{1, 0}
 			}
-			var p50 [2]time.Duration // ours, peer
-			for _, t := range pair {
+			var p50 [2]time.Duration
+			for _, k := range order {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
-				st := phase(ctx, t, rt, cfg.Requests, cfg.Clients, true)
-				rr.side(t.Peer, 0).Add(st)
-				p50[b2i(t.Peer)] = st.Percentile(50)
+				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients)
+				rr.Load[k].Add(st)
+				p50[k] = st.Percentile(50)
 			}
 			if p50[1] > 0 {
 				rr.RoundRatios = append(rr.RoundRatios, float64(p50[0])/float64(p50[1]))
 			}
-			for _, t := range pair {
+			for _, k := range order {
 				if cfg.Single > 0 {
-					rr.side(t.Peer, 2).Add(phase(ctx, t, rt, cfg.Single, 1, true))
+					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1))
 				}
 			}
 		}
 		logf("round %d/%d done", r+1, cfg.Rounds)
 	}
 	rep.Memory = map[string]Memory{}
-	for _, t := range []*Target{ours, peer} {
+	for k, t := range both {
 		served := 0
-		for i := range rep.Routes {
-			for k := range 3 {
-				served += rep.Routes[i].side(t.Peer, k).N
-			}
+		for _, rr := range rep.Routes {
+			served += rr.Load[k].N + rr.Warm[k].N + rr.Single[k].N
 		}
 		if rss, err := t.Srv.WorkerdRSS(); err == nil {
 			rep.Memory[t.Name] = Memory{RSS: rss, Requests: served}
@@ -269,42 +219,38 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Problems = append(rep.Problems, "profile: "+err.Error())
 		}
 	}
-
-	// 6. Sizes.
 	if cfg.Sizes {
 		rep.Sizes = Sizes(root)
 	}
 	return rep, nil
 }
 
-func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (*Target, error) {
+func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (t *Target, err error) {
 	cold := Cold{Name: name}
 	if opts.ReadyPath == "" {
 		cold.Note = "no static file to wait on: wrangler's ready probe was the worker's first request, so these are not cold"
 	}
-	var t *Target
-	for k := 0; k < cfg.ColdStarts; k++ {
-		var err error
-		if t == nil {
-			t, err = startTarget(ctx, name, peer, opts, cfg.Clients)
-		} else {
-			err = t.Srv.Restart(ctx)
-		}
-		if err != nil {
-			if t != nil {
-				t.Stop()
-			}
-			return nil, err
-		}
-		first, second, _, err := firstRequests(ctx, t)
-		if err != nil {
+	defer func() {
+		if err != nil && t != nil {
 			t.Stop()
+		}
+	}()
+	for k := 0; k < cfg.ColdStarts; k++ {
+		if t == nil {
+			if t, err = startTarget(ctx, name, peer, opts, cfg.Clients); err != nil {
+				return nil, err
+			}
+		} else if err = t.Srv.Restart(ctx); err != nil {
 			return nil, err
 		}
-		s := ColdSample{Startup: t.Srv.StartupTime(), First: first, Second: second}
+		d, _, err := firstRequests(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		s := ColdSample{Startup: t.Srv.StartupTime(), First: d[0], Second: d[1]}
 		cold.Samples = append(cold.Samples, s)
 		logf("%s fresh start %d/%d on %s: wrangler up after %v; first request %v, second %v",
-			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), first.Round(10*time.Microsecond), second.Round(10*time.Microsecond))
+			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
 	}
 	rep.Cold = append(rep.Cold, cold)
 	return t, nil
@@ -326,53 +272,46 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		return err
 	}
 	ready := oursReadyPath(filepath.Join(root, "build"))
-	type spec struct {
+	specs := []struct {
 		name string
-		peer bool
 		opts wranglertest.Options
-	}
-	specs := []spec{
-		{"ours", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
-		{"peer", true, wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
+	}{
+		{"ours", wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
+		{"peer", wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
 	}
 	if cfg.ProfileRateLimits {
-		specs = append(specs, spec{"ours+limits", false, wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Log: cfg.WranglerLog}})
+		specs = append(specs, specs[0])
+		specs[2].name, specs[2].opts.Vars = "ours+limits", nil
 	}
 	var org *Org
 	for _, sp := range specs {
-		err := func() error {
-			opts := sp.opts
-			t, err := startTarget(ctx, sp.name, sp.peer, opts, 1)
+		if err := func() error {
+			t, err := startTarget(ctx, sp.name, sp.name == "peer", sp.opts, 1)
 			if err != nil {
 				return err
 			}
 			defer t.Stop()
-			_, _, cold, err := firstRequests(ctx, t)
+			_, cold, err := firstRequests(ctx, t)
 			if err != nil {
 				return err
 			}
-			p := Profile{Target: sp.name}
-			if cold != nil {
-				p.Cold = cold.Cold
-			}
-			if !sp.peer {
-				if st, b, _, err := t.do(ctx, "GET", "/__bench/output", nil, nil); err == nil && st == http.StatusOK {
-					p.Inits, p.InitMs, p.InitEndMs = parseInits(string(b))
+			p := Profile{Target: sp.name, Cold: cold}
+			if !t.Peer {
+				if r, err := t.client.Do(ctx, "GET", "/__bench/output", nil); err == nil && r.Status == http.StatusOK {
+					p.Inits, p.InitMs, p.InitEndMs = parseInits(string(r.Body))
 				}
 			}
 			if err := t.Setup(ctx, org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
 				return err
 			}
-			if !sp.peer && org == nil {
-				o := t.org
-				org = &o
+			if org == nil {
+				org = &t.org
 			}
 			p.Routes = profileRoutes(ctx, t, cfg.Profile, cfg.Clients)
 			rep.Profiles = append(rep.Profiles, p)
 			logf("profiled %s (instrumented, %d requests per route, one at a time)", sp.name, cfg.Profile)
 			return nil
-		}()
-		if err != nil {
+		}(); err != nil {
 			return fmt.Errorf("%s: %w", sp.name, err)
 		}
 	}
@@ -381,15 +320,13 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "n/a"
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "n/a"
-	}
-	return strings.Join(f[:3], " ")
+	return "n/a"
 }
+
+var versionField = regexp.MustCompile(`"version"\s*:\s*"([^"]*)"`)
 
 func versions(root string) string {
 	parts := []string{runtime.Version(), fmt.Sprintf("%d CPUs", runtime.NumCPU())}
@@ -397,13 +334,9 @@ func versions(root string) string {
 		parts = append(parts, "node "+strings.TrimSpace(string(out)))
 	}
 	for _, pkg := range []string{"wrangler", "jose"} {
-		if b, err := os.ReadFile(filepath.Join(root, "node_modules", pkg, "package.json")); err == nil {
-			if i := strings.Index(string(b), `"version"`); i >= 0 {
-				v := strings.SplitN(string(b[i:]), `"`, 5)
-				if len(v) >= 4 {
-					parts = append(parts, pkg+" "+v[3])
-				}
-			}
+		b, _ := os.ReadFile(filepath.Join(root, "node_modules", pkg, "package.json"))
+		if m := versionField.FindSubmatch(b); m != nil {
+			parts = append(parts, pkg+" "+string(m[1]))
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -5,14 +5,19 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
@@ -42,12 +47,10 @@ type Org struct {
 	APIKey   string `json:"-"`
 }
 
-// principal is a widget caller: a device, its contact and verified tokens,
-// and the sessions it owns.
+// principal is a widget caller: its token of Config.Principal's kind and the
+// sessions it owns.
 type principal struct {
-	device   string
-	userID   string
-	token    string // the token of Config.Principal's kind
+	token    string
 	sessions []string
 }
 
@@ -90,15 +93,8 @@ func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.
 }
 
 func newClient(clients int) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns:        4 * clients,
-			MaxIdleConnsPerHost: 2 * clients,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		},
-	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: 90 * time.Second, DisableCompression: true}}
 }
 
 // Stop stops the target's wrangler.
@@ -108,19 +104,6 @@ func (t *Target) Stop() {
 	}
 	t.client.HTTP.CloseIdleConnections()
 	t.Srv.Stop()
-}
-
-// do sends one request and reads the whole answer.
-func (t *Target) do(ctx context.Context, method, path string, hdr map[string]string, body []byte) (int, []byte, http.Header, error) {
-	var b any
-	if body != nil {
-		b = contract.Raw(body)
-	}
-	r, err := t.client.Do(ctx, method, path, b, contract.HeaderMap(hdr))
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	return r.Status, r.Body, r.Header, nil
 }
 
 // check returns the error of a request that failed or did not answer want.
@@ -148,27 +131,8 @@ func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (
 	return Org{Org: r.Value.Org, APIKeyID: r.Value.APIKey.ID, APIKey: r.Value.APIKey.Secret}, nil
 }
 
-// Seed stores org in the peer's KV under the keys store.CreateOrg writes.
-func (t *Target) Seed(ctx context.Context, org Org) error {
-	if !t.Peer {
-		return fmt.Errorf("%s: only the peer is seeded", t.Name)
-	}
-	r, err := t.client.Do(ctx, "POST", "/bench/seed", map[string]any{"org": org, "api_key": map[string]string{"id": org.APIKeyID, "secret": org.APIKey}},
-		contract.Bearer(t.Srv.AdminToken))
-	return t.check(r, err, http.StatusCreated)
-}
-
 // Issuer is the iss of the target's tokens.
 func (t *Target) Issuer() string { return t.Srv.Vars["TOKEN_ISSUER"] }
-
-// JWKS fetches the target's public keys.
-func (t *Target) JWKS(ctx context.Context) ([]byte, error) {
-	r, err := t.client.GetJWKS(ctx)
-	if err := t.check(r.Response, err, http.StatusOK); err != nil {
-		return nil, err
-	}
-	return r.Body, nil
-}
 
 func truncate(b []byte, n int) string {
 	s := strings.TrimSpace(string(b))
@@ -176,6 +140,173 @@ func truncate(b []byte, n int) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// benchOrigin is the page origin the load's widget calls carry, as a
+// browser's would; the bench org allows it.
+const benchOrigin = "https://shop.bench.example"
+
+// Route is one measured route (Name is its method and path): how the c-th
+// client makes its seq-th request (its headers, the path's {id} and the
+// body), the status it must answer and what its body must hold.
+type Route struct {
+	Name  string
+	Extra bool // measured beside the four routes of the goal
+	want  int
+	make  func(t *Target, client, seq int) (hdr map[string]string, id, body string)
+	check func(t *Target, client int, body []byte) error
+}
+
+// Routes are the routes the bench measures, in table order.
+var Routes = []Route{
+	{Name: "POST /v1/users/authenticate", want: http.StatusOK,
+		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+			return map[string]string{"Authorization": "Bearer " + t.org.APIKey}, "",
+				fmt.Sprintf(`{"user_id":"bench-user-%d","email":"user%d@bench.example","name":"Bench User %d","custom_data":{"plan":"pro","seats":%d}}`, c, c, c, seq%50)
+		},
+		check: answers(func(out contract.Authenticated, t *Target, c int) bool {
+			return out.Token != "" && isTrue(out.User.Verified) && out.User.UserID != nil && *out.User.UserID == "bench-user-"+strconv.Itoa(c)
+		})},
+	// A new device every time: a first visit (one get that misses, one put).
+	{Name: "POST /v1/widget/contacts", want: http.StatusOK,
+		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+			return t.headers(""), "", fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, uuid.NewString(), seq, c)
+		},
+		check: answers(func(out contract.ContactSignedIn, t *Target, c int) bool {
+			return out.Token != "" && out.Contact.ID != "" && !isTrue(out.Contact.Verified)
+		})},
+	{Name: "GET /v1/widget/sessions", want: http.StatusOK,
+		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+			return t.headers(t.users[c].token), "", ""
+		},
+		check: func(t *Target, c int, b []byte) error {
+			var out contract.SessionList
+			if err := json.Unmarshal(b, &out); err != nil || len(out.Items) != len(t.users[c].sessions) {
+				return fmt.Errorf("%d sessions listed, want %d (%v)", len(out.Items), len(t.users[c].sessions), err)
+			}
+			return nil
+		}},
+	{Name: "POST /v1/widget/sessions/{id}/messages", want: http.StatusCreated,
+		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+			u := t.users[c]
+			return t.headers(u.token), u.sessions[seq%len(u.sessions)], fmt.Sprintf(`{"content":"Hello from the bench, message %d of client %d."}`, seq, c)
+		},
+		check: answers(func(out contract.MessageCreated, t *Target, c int) bool {
+			return out.Message.ID != "" && out.Message.Role == "user"
+		})},
+	{Name: "POST /v1/widget/sessions", Extra: true, want: http.StatusCreated,
+		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+			return t.headers(t.makers[c].token), "", `{"custom_data":{"page":"/pricing"}}`
+		},
+		check: answers(func(out contract.SessionCreated, t *Target, c int) bool { return out.Session.ID != "" })},
+	// No KV, no crypto: what any request costs in the runtime around the
+	// handler (for ours, the JS↔Go bridge).
+	{Name: "GET /.well-known/jwks.json", Extra: true, want: http.StatusOK,
+		make:  func(t *Target, c, seq int) (map[string]string, string, string) { return nil, "", "" },
+		check: answers(func(out contract.JWKS, t *Target, c int) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" })},
+}
+
+// answers decodes an answer as T and refuses it unless ok.
+func answers[T any](ok func(out T, t *Target, client int) bool) func(*Target, int, []byte) error {
+	return func(t *Target, c int, b []byte) error {
+		var out T
+		if err := json.Unmarshal(b, &out); err != nil {
+			return err
+		}
+		if !ok(out, t, c) {
+			return fmt.Errorf("unexpected answer %s", truncate(b, 200))
+		}
+		return nil
+	}
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// headers are a widget's on the bench org's page, with Bearer token when set.
+func (t *Target) headers(token string) map[string]string {
+	h := map[string]string{"X-Widget-Token": t.org.WidgetToken, "Origin": benchOrigin}
+	if token != "" {
+		h["Authorization"] = "Bearer " + token
+	}
+	return h
+}
+
+// Setup gives the target its org and, for each of clients, a principal of
+// kind ("verified" or "contact") owning sessions sessions, and one more
+// principal that creates sessions. The Go worker makes the org through its
+// admin API; the peer is seeded with the same org (from, which must then be
+// set) under the keys store.CreateOrg writes.
+func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, kind string) error {
+	switch {
+	case t.Peer && from == nil:
+		return errors.New("the peer needs the org of the Go worker")
+	case t.Peer:
+		r, err := t.client.Do(ctx, "POST", "/bench/seed", map[string]any{"org": *from, "api_key": map[string]string{"id": from.APIKeyID, "secret": from.APIKey}},
+			contract.Bearer(t.Srv.AdminToken))
+		if err := t.check(r, err, http.StatusCreated); err != nil {
+			return err
+		}
+		t.org = *from
+	default:
+		org, err := t.CreateOrg(ctx, "bench", []string{benchOrigin})
+		if err != nil {
+			return err
+		}
+		t.org = org
+	}
+	r, err := t.client.GetJWKS(ctx)
+	if err := t.check(r.Response, err, http.StatusOK); err != nil {
+		return err
+	}
+	t.jwks = r.Body
+	t.users, t.makers = make([]principal, clients), make([]principal, clients)
+	for c := range clients {
+		if t.users[c], err = t.newPrincipal(ctx, fmt.Sprintf("bench-user-%d", c), kind); err != nil {
+			return err
+		}
+		if t.makers[c], err = t.newPrincipal(ctx, fmt.Sprintf("bench-maker-%d", c), kind); err != nil {
+			return err
+		}
+		for range sessions {
+			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, contract.HeaderMap(t.headers(t.users[c].token)))
+			if err := t.check(r.Response, err, http.StatusCreated); err != nil {
+				return err
+			}
+			t.users[c].sessions = append(t.users[c].sessions, r.Value.Session.ID)
+		}
+	}
+	return nil
+}
+
+// newPrincipal makes a device with a contact token, or a verified user with
+// a verified token, and checks the token against the target's JWKS.
+func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (principal, error) {
+	var token string
+	var r *contract.Response
+	var err error
+	switch kind {
+	case "verified":
+		var a contract.Call[contract.Authenticated]
+		a, err = t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey))
+		r, token = a.Response, a.Value.Token
+	case "contact":
+		var a contract.Call[contract.ContactSignedIn]
+		a, err = t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: userID}, contract.HeaderMap(t.headers("")))
+		r, token = a.Response, a.Value.Token
+	default:
+		return principal{}, fmt.Errorf("principal kind %q: want verified or contact", kind)
+	}
+	if err := t.check(r, err, http.StatusOK); err != nil {
+		return principal{}, err
+	}
+	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
+	if err != nil {
+		return principal{}, fmt.Errorf("%s: a %s token does not verify against its JWKS: %w", t.Name, kind, err)
+	}
+	if claims["kind"] != kind {
+		return principal{}, fmt.Errorf("%s: token kind %v, want %s", t.Name, claims["kind"], kind)
+	}
+	return principal{token: token}, nil
 }
 
 var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)

@@ -9,7 +9,6 @@ package webhookrecv
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -31,7 +30,6 @@ type Delivery struct {
 	// secrets whose signature verified; VerifyErr is why none did.
 	Verified  []int
 	VerifyErr string
-	At        time.Time
 }
 
 type endpoint struct {
@@ -42,12 +40,10 @@ type endpoint struct {
 
 // Receiver is the running server. Safe for concurrent use.
 type Receiver struct {
-	URL  string // http://127.0.0.1:PORT
-	addr string
+	URL string // http://127.0.0.1:PORT
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint
-	ln        net.Listener
 	srv       *http.Server
 }
 
@@ -57,7 +53,7 @@ func Start() (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receiver{URL: "http://" + ln.Addr().String(), addr: ln.Addr().String(), endpoints: map[string]*endpoint{}}
+	r := &Receiver{URL: "http://" + ln.Addr().String(), endpoints: map[string]*endpoint{}}
 	r.serve(ln)
 	return r, nil
 }
@@ -72,10 +68,10 @@ func StartT(t testing.TB) *Receiver {
 	return r
 }
 
+// serve serves on ln; r.mu is held or r not yet shared.
 func (r *Receiver) serve(ln net.Listener) {
-	srv := &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 5 * time.Second}
-	r.ln, r.srv = ln, srv
-	go func() { _ = srv.Serve(ln) }()
+	r.srv = &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 5 * time.Second}
+	go func(srv *http.Server) { _ = srv.Serve(ln) }(r.srv)
 }
 
 // Close stops the server for good.
@@ -98,10 +94,10 @@ func (r *Receiver) Up() error {
 	var err error
 	for range 20 {
 		var ln net.Listener
-		if ln, err = net.Listen("tcp", r.addr); err == nil {
+		if ln, err = net.Listen("tcp", strings.TrimPrefix(r.URL, "http://")); err == nil {
 			r.mu.Lock()
+			defer r.mu.Unlock()
 			r.serve(ln)
-			r.mu.Unlock()
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -112,34 +108,28 @@ func (r *Receiver) Up() error {
 // Endpoint is the URL of name's endpoint.
 func (r *Receiver) Endpoint(name string) string { return r.URL + "/o/" + name }
 
-func (r *Receiver) ep(name string) *endpoint {
-	e := r.endpoints[name]
-	if e == nil {
-		e = &endpoint{}
-		r.endpoints[name] = e
+// ep is name's endpoint, under r.mu.
+func (r *Receiver) ep(name string, f func(*endpoint)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.endpoints[name] == nil {
+		r.endpoints[name] = &endpoint{}
 	}
-	return e
+	f(r.endpoints[name])
 }
 
 // SetSecrets sets the secrets name's deliveries are verified with.
 func (r *Receiver) SetSecrets(name string, secrets ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ep(name).secrets = secrets
+	r.ep(name, func(e *endpoint) { e.secrets = secrets })
 }
 
 // FailNext makes name's next n deliveries get a 500.
-func (r *Receiver) FailNext(name string, n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ep(name).failNext = n
-}
+func (r *Receiver) FailNext(name string, n int) { r.ep(name, func(e *endpoint) { e.failNext = n }) }
 
 // Deliveries is everything name got, in order.
-func (r *Receiver) Deliveries(name string) []Delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Delivery(nil), r.ep(name).deliveries...)
+func (r *Receiver) Deliveries(name string) (out []Delivery) {
+	r.ep(name, func(e *endpoint) { out = append(out, e.deliveries...) })
+	return out
 }
 
 // Accepted is the deliveries name answered with 204 (verified, not failed
@@ -165,12 +155,10 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	r.mu.Lock()
-	e := r.ep(name)
-	secrets := append([]string(nil), e.secrets...)
-	r.mu.Unlock()
+	var secrets []string
+	r.ep(name, func(e *endpoint) { secrets = append(secrets, e.secrets...) })
 
-	d := Delivery{ID: req.Header.Get("webhook-id"), At: time.Now()}
+	d := Delivery{ID: req.Header.Get("webhook-id")}
 	var p struct {
 		Type string         `json:"type"`
 		Data map[string]any `json:"data"`
@@ -190,21 +178,19 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if len(secrets) == 0 {
-		errs = append(errs, errors.New("no secret set").Error())
+		errs = append(errs, "no secret set")
 	}
-
-	r.mu.Lock()
-	switch {
-	case len(d.Verified) == 0:
-		d.Status = http.StatusUnauthorized
-		d.VerifyErr = strings.Join(errs, "; ")
-	case e.failNext > 0:
-		e.failNext--
-		d.Status = http.StatusInternalServerError
-	default:
-		d.Status = http.StatusNoContent
-	}
-	e.deliveries = append(e.deliveries, d)
-	r.mu.Unlock()
+	r.ep(name, func(e *endpoint) {
+		switch {
+		case len(d.Verified) == 0:
+			d.Status, d.VerifyErr = http.StatusUnauthorized, strings.Join(errs, "; ")
+		case e.failNext > 0:
+			e.failNext--
+			d.Status = http.StatusInternalServerError
+		default:
+			d.Status = http.StatusNoContent
+		}
+		e.deliveries = append(e.deliveries, d)
+	})
 	w.WriteHeader(d.Status)
 }
