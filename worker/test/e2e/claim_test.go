@@ -4,13 +4,13 @@ package e2e
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/wranglertest"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // cannotSee fails unless w gets 404 not_found for reading and writing
@@ -63,12 +63,11 @@ func expiredLike(t testing.TB, tok string) string {
 		claims["nbf"] = now - 7200
 	}
 	_, seed, _ := strings.Cut(wranglertest.TestSigningKeys(), ":")
-	raw, err := base64.RawURLEncoding.DecodeString(seed)
+	raw, err := b64.DecodeString(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := ed25519.NewKeyFromSeed(raw)
-	return sign(t, h, claims, func(b []byte) []byte { return ed25519.Sign(key, b) })
+	return sign(t, h, claims, jwt.SigningMethodEdDSA, ed25519.NewKeyFromSeed(raw))
 }
 
 // Device A's anonymous chats, claimed at login on A, are the user's on

@@ -53,6 +53,14 @@ func anon(t testing.TB) *caller {
 }
 func vendor(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(server(t).AdminToken)) }
 
+// unvalidated is c without the document's validation, for what is outside
+// it.
+func unvalidated(c *caller) *caller {
+	n := c.c.With()
+	n.Validator = nil
+	return &caller{c: n}
+}
+
 // with returns a copy of c with more options.
 func (c *caller) with(opts ...opt) *caller { return &caller{c: c.c.With(opts...)} }
 

@@ -31,10 +31,8 @@ func readKV(t testing.TB) map[string]kvEntry {
 			NextCursor *string   `json:"next_cursor"`
 		}
 		// A development-only route (DEMO_ROUTES=1), outside the contract and
-		// its document: asked without the document's validation.
-		raw := vendor(t).c.With()
-		raw.Validator = nil
-		(&caller{c: raw}).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
+		// its document.
+		unvalidated(vendor(t)).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
 		for _, k := range page.Keys {
 			out[k.Name] = k
 		}
