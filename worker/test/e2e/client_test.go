@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -377,22 +379,18 @@ func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...o
 	return out.Message
 }
 
-// listAll walks every page of a session listing at path (with its query) and
-// returns the items in order. It fails if the walk does not end.
+// listAll walks every page of a session listing at path (with its query,
+// whose limit each page keeps to) and returns the items in order. It fails
+// if the walk does not end.
 func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 	t.Helper()
 	var all []Session
-	cursor := ""
+	qq := url.Values{}
+	maps.Copy(qq, q)
+	limit, _ := strconv.Atoi(qq.Get("limit"))
 	for page := 0; ; page++ {
 		if page > 200 {
 			t.Fatalf("GET %s: more than 200 pages; next_cursor never ends", path)
-		}
-		qq := url.Values{}
-		for k, v := range q {
-			qq[k] = v
-		}
-		if cursor != "" {
-			qq.Set("cursor", cursor)
 		}
 		p := path
 		if len(qq) > 0 {
@@ -407,14 +405,20 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 		if !bytes.HasPrefix(bytes.TrimSpace(shape.Items), []byte("[")) {
 			t.Errorf("GET %s: items is %q, want a list (also when empty)", p, shape.Items)
 		}
+		if limit > 0 && len(l.Items) > limit {
+			t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
+		}
 		all = append(all, l.Items...)
 		if l.NextCursor == nil || *l.NextCursor == "" {
 			return all
 		}
-		if *l.NextCursor == cursor {
-			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, cursor)
+		if limit > 0 && len(l.Items) == 0 {
+			t.Errorf("GET %s: empty page with a next_cursor", p)
 		}
-		cursor = *l.NextCursor
+		if *l.NextCursor == qq.Get("cursor") {
+			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, *l.NextCursor)
+		}
+		qq.Set("cursor", *l.NextCursor)
 	}
 }
 
@@ -442,6 +446,15 @@ func orgSession(t testing.TB, o *org, id string) sessionDetail {
 	t.Helper()
 	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
 	return value(t, call, err)
+}
+
+// stored fails unless the org's session id holds n messages: refused or
+// foreign writes stored none.
+func stored(t testing.TB, o *org, id string, n int, what string) {
+	t.Helper()
+	if d := orgSession(t, o, id); len(d.Messages) != n {
+		t.Errorf("%s: session %s has %d messages, want %d", what, id, len(d.Messages), n)
+	}
 }
 
 // value checks a typed call of a read (200, JSON) and returns its value.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 var (
@@ -179,9 +181,7 @@ func TestCreateOrgBadBody(t *testing.T) {
 func TestRotateAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var out struct {
-		APIKey APIKey `json:"api_key"`
-	}
+	var out contract.APIKeyCreated
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &out)
 	if out.APIKey.ID == "" || out.APIKey.ID == o.Key.ID {
 		t.Errorf("new api_key.id = %q, want a new id (old %q)", out.APIKey.ID, o.Key.ID)
@@ -216,9 +216,7 @@ func TestRotateAPIKey(t *testing.T) {
 func TestDeleteAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var second struct {
-		APIKey APIKey `json:"api_key"`
-	}
+	var second contract.APIKeyCreated
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &second)
 
 	r := vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).expect(204)

@@ -40,9 +40,7 @@ func TestWidgetTokenRequired(t *testing.T) {
 	})
 	// The refused calls wrote nothing.
 	sameSet(t, "sessions after refused calls", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
-	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
-		t.Errorf("refused posts stored %d messages", len(d.Messages))
-	}
+	stored(t, o, s.ID, 0, "after refused posts")
 }
 
 func TestUserTokenRequired(t *testing.T) {
@@ -61,9 +59,7 @@ func TestUserTokenRequired(t *testing.T) {
 			o.widget(t, o.Key.Secret).do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
 		})
 	}
-	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
-		t.Errorf("refused posts stored %d messages", len(d.Messages))
-	}
+	stored(t, o, s.ID, 0, "after refused posts")
 	if got := orgSessions(t, o, nil); len(got) != 1 {
 		t.Errorf("refused creates: org has sessions %v, want only %s", sessionIDs(got), s.ID)
 	}
