@@ -261,6 +261,28 @@ type route struct {
 	body         any
 }
 
+// cred is a credential of a table: its name and the option that sends it.
+type cred struct {
+	name string
+	opt  opt
+}
+
+// refusedOn runs a subtest "METHOD {pattern}/cred" for each route and
+// credential, in which c with that credential gets 401 unauthorized.
+func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool) {
+	t.Helper()
+	for _, rt := range routes {
+		for _, cr := range creds {
+			t.Run(rt.method+" "+pattern(rt.path)+"/"+cr.name, func(t *testing.T) {
+				if parallel {
+					t.Parallel()
+				}
+				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, "unauthorized")
+			})
+		}
+	}
+}
+
 // widgetRoutes are the widget's routes, on session sid (escaped) and
 // posting content; without the contacts route they are those behind a
 // user token.

@@ -244,10 +244,7 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 	w := o.widget(t, o.contactToken(t))
 	s := createSession(t, w, nil)
 	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
-	creds := []struct {
-		name string
-		opt  opt
-	}{
+	creds := []cred{
 		{"none", without("Authorization")},
 		{"unknown key", bearer("sk_" + strings.Repeat("A", 40))},
 		{"garbage", bearer("garbage")},
@@ -268,12 +265,6 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 		{"GET", "/v1/sessions/" + sid, nil},
 		{"POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "spoofed agent"}},
 	}
-	for _, rt := range routes {
-		for _, c := range creds {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				anon(t).with(without("Authorization")).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
-			})
-		}
-	}
+	refusedOn(t, anon(t).with(without("Authorization")), routes, creds, false)
 	stored(t, o, s.ID, 0, "after refused agent posts")
 }

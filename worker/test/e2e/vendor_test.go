@@ -92,10 +92,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 	o := newOrg(t)
 	admin := server(t).AdminToken
 	body := map[string]any{"name": "x", "allowed_origins": []string{"https://x.example"}}
-	creds := []struct {
-		name string
-		opt  opt
-	}{
+	creds := []cred{
 		{"none", without("Authorization")},
 		{"wrong token", bearer("not-the-admin-token")},
 		{"admin token with a suffix", bearer(admin + "x")},
@@ -110,13 +107,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 		{"POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
 		{"DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID), nil},
 	}
-	for _, rt := range routes {
-		for _, c := range creds {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				vendor(t).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
-			})
-		}
-	}
+	refusedOn(t, vendor(t), routes, creds, false)
 	// The refused DELETEs did not delete the key.
 	if !keyWorks(t, o.Key.Secret) {
 		t.Error("an unauthorized DELETE of the api key deleted it")
