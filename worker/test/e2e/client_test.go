@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,6 +54,14 @@ func anon(t testing.TB) *caller {
 	return &caller{c: contract.New(server(t).URL, validator)}
 }
 func vendor(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(server(t).AdminToken)) }
+
+// unvalidated is c without the document's validation, for what is outside
+// it.
+func unvalidated(c *caller) *caller {
+	n := c.c.With()
+	n.Validator = nil
+	return &caller{c: n}
+}
 
 // with returns a copy of c with more options.
 func (c *caller) with(opts ...opt) *caller { return &caller{c: c.c.With(opts...)} }
@@ -251,6 +261,28 @@ type route struct {
 	body         any
 }
 
+// cred is a credential of a table: its name and the option that sends it.
+type cred struct {
+	name string
+	opt  opt
+}
+
+// refusedOn runs a subtest "METHOD {pattern}/cred" for each route and
+// credential, in which c with that credential gets 401 unauthorized.
+func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool) {
+	t.Helper()
+	for _, rt := range routes {
+		for _, cr := range creds {
+			t.Run(rt.method+" "+pattern(rt.path)+"/"+cr.name, func(t *testing.T) {
+				if parallel {
+					t.Parallel()
+				}
+				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, "unauthorized")
+			})
+		}
+	}
+}
+
 // widgetRoutes are the widget's routes, on session sid (escaped) and
 // posting content; without the contacts route they are those behind a
 // user token.
@@ -369,22 +401,18 @@ func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...o
 	return out.Message
 }
 
-// listAll walks every page of a session listing at path (with its query) and
-// returns the items in order. It fails if the walk does not end.
+// listAll walks every page of a session listing at path (with its query,
+// whose limit each page keeps to) and returns the items in order. It fails
+// if the walk does not end.
 func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 	t.Helper()
 	var all []Session
-	cursor := ""
+	qq := url.Values{}
+	maps.Copy(qq, q)
+	limit, _ := strconv.Atoi(qq.Get("limit"))
 	for page := 0; ; page++ {
 		if page > 200 {
 			t.Fatalf("GET %s: more than 200 pages; next_cursor never ends", path)
-		}
-		qq := url.Values{}
-		for k, v := range q {
-			qq[k] = v
-		}
-		if cursor != "" {
-			qq.Set("cursor", cursor)
 		}
 		p := path
 		if len(qq) > 0 {
@@ -399,14 +427,20 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 		if !bytes.HasPrefix(bytes.TrimSpace(shape.Items), []byte("[")) {
 			t.Errorf("GET %s: items is %q, want a list (also when empty)", p, shape.Items)
 		}
+		if limit > 0 && len(l.Items) > limit {
+			t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
+		}
 		all = append(all, l.Items...)
 		if l.NextCursor == nil || *l.NextCursor == "" {
 			return all
 		}
-		if *l.NextCursor == cursor {
-			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, cursor)
+		if limit > 0 && len(l.Items) == 0 {
+			t.Errorf("GET %s: empty page with a next_cursor", p)
 		}
-		cursor = *l.NextCursor
+		if *l.NextCursor == qq.Get("cursor") {
+			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, *l.NextCursor)
+		}
+		qq.Set("cursor", *l.NextCursor)
 	}
 }
 
@@ -434,6 +468,15 @@ func orgSession(t testing.TB, o *org, id string) sessionDetail {
 	t.Helper()
 	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
 	return value(t, call, err)
+}
+
+// stored fails unless the org's session id holds n messages: refused or
+// foreign writes stored none.
+func stored(t testing.TB, o *org, id string, n int, what string) {
+	t.Helper()
+	if d := orgSession(t, o, id); len(d.Messages) != n {
+		t.Errorf("%s: session %s has %d messages, want %d", what, id, len(d.Messages), n)
+	}
 }
 
 // value checks a typed call of a read (200, JSON) and returns its value.

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +23,7 @@ var (
 	sharedOnce  sync.Once
 	cleanups    []func()
 	cleanupsMu  sync.Mutex
-	wranglerLog = &tailBuffer{max: 256 << 10}
+	wranglerLog = wranglertest.NewTail(4000)
 )
 
 func TestMain(m *testing.M) {
@@ -88,27 +87,4 @@ func server(t testing.TB) *wranglertest.Server {
 		t.Fatal(sharedErr)
 	}
 	return shared
-}
-
-// tailBuffer keeps the last max bytes written to it; safe for concurrent use.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	max int
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if over := b.buf.Len() - b.max; over > 0 {
-		b.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

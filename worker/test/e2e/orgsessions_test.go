@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -105,28 +106,7 @@ func TestPagination(t *testing.T) {
 	slices.Reverse(made) // newest first
 
 	check := func(t *testing.T, c *caller, path string, limit int) {
-		var walked []string
-		cursor := ""
-		for page := 0; page <= n+1; page++ {
-			p := fmt.Sprintf("%s?limit=%d", path, limit)
-			if cursor != "" {
-				p += "&cursor=" + url.QueryEscape(cursor)
-			}
-			var l sessionList
-			c.get(t, p).ok(200, &l)
-			if len(l.Items) > limit {
-				t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
-			}
-			walked = append(walked, sessionIDs(l.Items)...)
-			if l.NextCursor == nil || *l.NextCursor == "" {
-				break
-			}
-			if len(l.Items) == 0 {
-				t.Errorf("GET %s: empty page with a next_cursor", p)
-			}
-			cursor = *l.NextCursor
-		}
-		if !slices.Equal(walked, made) {
+		if walked := sessionIDs(listAll(t, c, path, q("limit", strconv.Itoa(limit)))); !slices.Equal(walked, made) {
 			t.Errorf("walking %s with limit %d gave %v, want each of %v exactly once, newest first", path, limit, walked, made)
 		}
 	}
@@ -252,9 +232,7 @@ func TestOrgSessionNotFound(t *testing.T) {
 			b.api(t).post(t, p+"/messages", map[string]any{"content": "from org B"}).fails(404, "not_found")
 		})
 	}
-	if d := orgSession(t, a, sa.ID); len(d.Messages) != 1 {
-		t.Errorf("org A's session has %d messages, want 1: org B wrote into it", len(d.Messages))
-	}
+	stored(t, a, sa.ID, 1, "org A's session after org B's writes")
 	if got := orgSessions(t, b, nil); len(got) != 0 {
 		t.Errorf("org B lists sessions %v, want none", sessionIDs(got))
 	}
@@ -266,10 +244,7 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 	w := o.widget(t, o.contactToken(t))
 	s := createSession(t, w, nil)
 	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
-	creds := []struct {
-		name string
-		opt  opt
-	}{
+	creds := []cred{
 		{"none", without("Authorization")},
 		{"unknown key", bearer("sk_" + strings.Repeat("A", 40))},
 		{"garbage", bearer("garbage")},
@@ -290,14 +265,6 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 		{"GET", "/v1/sessions/" + sid, nil},
 		{"POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "spoofed agent"}},
 	}
-	for _, rt := range routes {
-		for _, c := range creds {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				anon(t).with(without("Authorization")).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
-			})
-		}
-	}
-	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
-		t.Errorf("refused agent posts stored %d messages", len(d.Messages))
-	}
+	refusedOn(t, anon(t).with(without("Authorization")), routes, creds, false)
+	stored(t, o, s.ID, 0, "after refused agent posts")
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // kvEntry is a key of the worker's KV, read through the development-only
@@ -31,10 +33,8 @@ func readKV(t testing.TB) map[string]kvEntry {
 			NextCursor *string   `json:"next_cursor"`
 		}
 		// A development-only route (DEMO_ROUTES=1), outside the contract and
-		// its document: asked without the document's validation.
-		raw := vendor(t).c.With()
-		raw.Validator = nil
-		(&caller{c: raw}).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
+		// its document.
+		unvalidated(vendor(t)).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
 		for _, k := range page.Keys {
 			out[k.Name] = k
 		}
@@ -63,16 +63,7 @@ func holdingAny(kv map[string]kvEntry, marks ...string) []string {
 	return out
 }
 
-type deletionReply struct {
-	Deletion struct {
-		ID          string  `json:"id"`
-		Status      string  `json:"status"`
-		RequestedAt string  `json:"requested_at"`
-		CompletedAt *string `json:"completed_at"`
-		Sessions    *int    `json:"sessions"`
-		Messages    *int    `json:"messages"`
-	} `json:"deletion"`
-}
+type deletionReply = contract.DeletionAnswer
 
 // waitDone polls a deletion until it is done.
 func waitDone(t testing.TB, o *org, id string) deletionReply {
@@ -196,9 +187,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 	// Authenticating again starts an empty history.
 	time.Sleep(5 * time.Millisecond)
 	fresh := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
-	var list struct {
-		Items []Session `json:"items"`
-	}
+	var list sessionList
 	fresh.get(t, "/v1/widget/sessions").ok(200, &list)
 	if len(list.Items) != 0 {
 		t.Errorf("after re-authentication: %d sessions", len(list.Items))

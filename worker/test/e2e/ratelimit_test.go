@@ -4,8 +4,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -24,83 +23,63 @@ func TestRateLimitsUnderWrangler(t *testing.T) {
 		"RATE_LIMIT_CONTACTS_PER_IP":     "5",
 		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 	}})
+	ctx := context.Background()
 	c := contract.New(srv.URL, validator)
-	call := func(method, path string, body any, headers ...string) (int, http.Header, map[string]any) {
+	// want fails unless the answer fits the document and has the status (a
+	// 429 with the code rate_limited).
+	want := func(what string, r *contract.Response, err error, status int) *contract.Response {
 		t.Helper()
-		var opts []contract.Option
-		for i := 0; i+1 < len(headers); i += 2 {
-			opts = append(opts, contract.Header(headers[i], headers[i+1]))
-		}
-		res, err := c.Do(context.Background(), method, path, body, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.AnswerErr != nil {
-			t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v", res.What(), res.AnswerErr)
+		if r.AnswerErr != nil {
+			t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v", r.What(), r.AnswerErr)
 		}
-		var out map[string]any
-		_ = json.Unmarshal(res.Body, &out)
-		return res.Status, res.Header, out
+		if r.Status != status || status == 429 && (r.Error == nil || r.Error.Code != "rate_limited") {
+			t.Fatalf("%s: %d %s, want %d", what, r.Status, r.Body, status)
+		}
+		return r
 	}
-	code := func(m map[string]any) string {
-		e, _ := m["error"].(map[string]any)
-		s, _ := e["code"].(string)
-		return s
+	org, err := c.CreateOrg(ctx, contract.CreateOrgRequest{Name: "Limits", AllowedOrigins: []string{}}, contract.Bearer(srv.AdminToken))
+	want("create org", org.Response, err, 201)
+	w := c.With(contract.WidgetToken(org.Value.Org.WidgetToken))
+	contact := func(what, device string, status int) contract.Call[contract.ContactSignedIn] {
+		t.Helper()
+		r, err := w.CreateContact(ctx, contract.ContactRequest{DeviceID: device})
+		want(what, r.Response, err, status)
+		return r
 	}
-	st, _, created := call("POST", "/v1/admin/orgs", map[string]any{"name": "Limits", "allowed_origins": []string{}}, "Authorization", "Bearer "+srv.AdminToken)
-	if st != 201 {
-		t.Fatalf("create org: %d %v", st, created)
-	}
-	pk := created["org"].(map[string]any)["widget_token"].(string)
 
 	dev := newDevice()
-	var tok string
-	for i := range 2 {
-		st, _, r := call("POST", "/v1/widget/contacts", map[string]any{"device_id": dev}, "X-Widget-Token", pk)
-		if st != 200 {
-			t.Fatalf("contact %d: %d %v", i, st, r)
-		}
-		tok = r["token"].(string)
-	}
-	st, h, r := call("POST", "/v1/widget/contacts", map[string]any{"device_id": dev}, "X-Widget-Token", pk)
-	if st != 429 || code(r) != "rate_limited" {
-		t.Fatalf("third contact of a device: %d %v, want 429 rate_limited", st, r)
-	}
+	contact("contact 0", dev, 200)
+	tok := contact("contact 1", dev, 200).Value.Token
+	h := contact("third contact of a device", dev, 429).Header
 	if n, err := strconv.Atoi(h.Get("Retry-After")); err != nil || n < 1 || n > 61 {
 		t.Errorf("Retry-After %q, want 1 to 61 seconds", h.Get("Retry-After"))
 	}
-
 	// The per-address budget (5) is shared by every device of this client:
 	// 2 spent above, 3 more devices get one each, the next is refused.
 	for i := range 3 {
-		if st, _, r := call("POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}, "X-Widget-Token", pk); st != 200 {
-			t.Fatalf("device %d: %d %v", i, st, r)
-		}
+		contact(fmt.Sprintf("device %d", i), newDevice(), 200)
 	}
-	if st, _, r := call("POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}, "X-Widget-Token", pk); st != 429 || code(r) != "rate_limited" {
-		t.Fatalf("sixth contact from one address: %d %v, want 429 rate_limited", st, r)
-	}
+	contact("sixth contact from one address", newDevice(), 429)
 
-	auth := []string{"X-Widget-Token", pk, "Authorization", "Bearer " + tok}
-	st, _, s := call("POST", "/v1/widget/sessions", map[string]any{}, auth...)
-	if st != 201 {
-		t.Fatalf("session: %d %v", st, s)
+	u := w.With(contract.Bearer(tok))
+	s, err := u.CreateSession(ctx, contract.SessionRequest{})
+	want("session", s.Response, err, 201)
+	say := func(what string, status int, opts ...contract.Option) {
+		t.Helper()
+		m, err := u.PostUserMessage(ctx, s.Value.Session.ID, "hi", opts...)
+		want(what, m.Response, err, status)
 	}
-	path := "/v1/widget/sessions/" + s["session"].(map[string]any)["id"].(string) + "/messages"
 	for i := range 3 {
-		if st, _, r := call("POST", path, map[string]any{"content": "hi"}, append(auth, "Idempotency-Key", "k"+strconv.Itoa(i))...); st != 201 {
-			t.Fatalf("message %d: %d %v", i, st, r)
-		}
+		say(fmt.Sprintf("message %d", i), 201, contract.IdempotencyKey("k"+strconv.Itoa(i)))
 	}
 	// A retry of an accepted message is answered from its key, not limited.
-	if st, _, r := call("POST", path, map[string]any{"content": "hi"}, append(auth, "Idempotency-Key", "k0")...); st != 201 {
-		t.Fatalf("retry of an accepted message: %d %v, want 201", st, r)
-	}
-	if st, _, r := call("POST", path, map[string]any{"content": "hi"}, auth...); st != 429 || code(r) != "rate_limited" {
-		t.Fatalf("fourth message: %d %v, want 429 rate_limited", st, r)
-	}
-	_, _, got := call("GET", path[:len(path)-len("/messages")], nil, auth...)
-	if msgs, _ := got["messages"].([]any); len(msgs) != 3 {
-		t.Fatalf("stored %d messages, want the 3 accepted", len(msgs))
+	say("retry of an accepted message", 201, contract.IdempotencyKey("k0"))
+	say("fourth message", 429)
+	d, err := u.GetSession(ctx, s.Value.Session.ID, "")
+	if want("the session", d.Response, err, 200); len(d.Value.Messages) != 3 {
+		t.Fatalf("stored %d messages, want the 3 accepted", len(d.Value.Messages))
 	}
 }

@@ -134,5 +134,5 @@ func TestDataSurvivesRestart(t *testing.T) {
 	if again := o.contact(t, dev, nil); again.Contact.ID != c.Contact.ID {
 		t.Errorf("after a restart the device is contact %q, was %q", again.Contact.ID, c.Contact.ID)
 	}
-	verifyWithJWKS(t, fetchJWKS(t), c.Token)
+	verify(t, o, c.Token)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 var (
@@ -90,10 +92,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 	o := newOrg(t)
 	admin := server(t).AdminToken
 	body := map[string]any{"name": "x", "allowed_origins": []string{"https://x.example"}}
-	creds := []struct {
-		name string
-		opt  opt
-	}{
+	creds := []cred{
 		{"none", without("Authorization")},
 		{"wrong token", bearer("not-the-admin-token")},
 		{"admin token with a suffix", bearer(admin + "x")},
@@ -108,13 +107,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 		{"POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
 		{"DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID), nil},
 	}
-	for _, rt := range routes {
-		for _, c := range creds {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				vendor(t).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
-			})
-		}
-	}
+	refusedOn(t, vendor(t), routes, creds, false)
 	// The refused DELETEs did not delete the key.
 	if !keyWorks(t, o.Key.Secret) {
 		t.Error("an unauthorized DELETE of the api key deleted it")
@@ -179,9 +172,7 @@ func TestCreateOrgBadBody(t *testing.T) {
 func TestRotateAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var out struct {
-		APIKey APIKey `json:"api_key"`
-	}
+	var out contract.APIKeyCreated
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &out)
 	if out.APIKey.ID == "" || out.APIKey.ID == o.Key.ID {
 		t.Errorf("new api_key.id = %q, want a new id (old %q)", out.APIKey.ID, o.Key.ID)
@@ -216,9 +207,7 @@ func TestRotateAPIKey(t *testing.T) {
 func TestDeleteAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var second struct {
-		APIKey APIKey `json:"api_key"`
-	}
+	var second contract.APIKeyCreated
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &second)
 
 	r := vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).expect(204)

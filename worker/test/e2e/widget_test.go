@@ -17,10 +17,7 @@ func TestWidgetTokenRequired(t *testing.T) {
 	s := createSession(t, o.widget(t, ct), nil)
 	sid := url.PathEscape(s.ID)
 	routes := widgetRoutes(sid, "x")
-	creds := []struct {
-		name string
-		opt  opt
-	}{
+	creds := []cred{
 		{"missing", without("X-Widget-Token")},
 		{"empty", header("X-Widget-Token", "")},
 		{"unknown", header("X-Widget-Token", "pk_"+strings.Repeat("z", 30))},
@@ -28,21 +25,10 @@ func TestWidgetTokenRequired(t *testing.T) {
 		{"api key instead", header("X-Widget-Token", o.Key.Secret)},
 		{"with a suffix", header("X-Widget-Token", o.WidgetToken+"x")},
 	}
-	t.Run("refused", func(t *testing.T) {
-		for _, rt := range routes {
-			for _, c := range creds {
-				t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-					t.Parallel()
-					o.widget(t, ct).do(t, rt.method, rt.path, rt.body, c.opt).fails(401, "unauthorized")
-				})
-			}
-		}
-	})
+	t.Run("refused", func(t *testing.T) { refusedOn(t, o.widget(t, ct), routes, creds, true) })
 	// The refused calls wrote nothing.
 	sameSet(t, "sessions after refused calls", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
-	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
-		t.Errorf("refused posts stored %d messages", len(d.Messages))
-	}
+	stored(t, o, s.ID, 0, "after refused posts")
 }
 
 func TestUserTokenRequired(t *testing.T) {
@@ -61,9 +47,7 @@ func TestUserTokenRequired(t *testing.T) {
 			o.widget(t, o.Key.Secret).do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
 		})
 	}
-	if d := orgSession(t, o, s.ID); len(d.Messages) != 0 {
-		t.Errorf("refused posts stored %d messages", len(d.Messages))
-	}
+	stored(t, o, s.ID, 0, "after refused posts")
 	if got := orgSessions(t, o, nil); len(got) != 1 {
 		t.Errorf("refused creates: org has sessions %v, want only %s", sessionIDs(got), s.ID)
 	}

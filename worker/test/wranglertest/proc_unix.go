@@ -45,40 +45,35 @@ func startWatcher(pgid int, cleanup []string) (*exec.Cmd, *os.File, error) {
 // killGroup sends SIGTERM to the process group, waits up to grace for it to
 // be gone, then sends SIGKILL and waits again.
 func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error {
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("wranglertest: SIGTERM to process group %d: %w", pgid, err)
-	}
-	if waitGroupGone(pgid, leaderDone, grace) {
-		return nil
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("wranglertest: SIGKILL to process group %d: %w", pgid, err)
-	}
-	if waitGroupGone(pgid, leaderDone, 5*time.Second) {
-		return nil
+	for _, step := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{syscall.SIGTERM, grace}, {syscall.SIGKILL, 5 * time.Second}} {
+		if err := syscall.Kill(-pgid, step.sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("wranglertest: %v to process group %d: %w", step.sig, pgid, err)
+		}
+		if waitGroupGone(pgid, leaderDone, step.wait) {
+			return nil
+		}
 	}
 	return fmt.Errorf("wranglertest: process group %d still has processes after SIGKILL: %v", pgid, groupMembers(pgid))
 }
 
+// waitGroupGone waits up to d for the group to have no live process and its
+// leader to be reaped (by the goroutine waiting for it).
 func waitGroupGone(pgid int, leaderDone <-chan struct{}, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for {
-		if len(groupMembers(pgid)) == 0 {
-			if leaderDone == nil {
-				return true
-			}
-			// The leader is reaped by the goroutine waiting for it.
-			select {
-			case <-leaderDone:
-				return true
-			case <-time.After(time.Until(deadline)):
-				return false
-			}
-		}
+	for len(groupMembers(pgid)) > 0 {
 		if time.Now().After(deadline) {
 			return false
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case <-leaderDone:
+		return true
+	case <-time.After(time.Until(deadline)):
+		return false
 	}
 }
 
@@ -149,45 +144,39 @@ func readStat(pid int) (procStat, bool) {
 // processCPU sums the CPU time of the processes of group pgid named comm.
 func processCPU(pgid int, comm string) (time.Duration, error) {
 	var sum time.Duration
-	n := 0
-	for _, pid := range groupMembers(pgid) {
-		if st, ok := readStat(pid); ok && st.comm == comm {
-			sum += st.cpu
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
-	}
-	return sum, nil
+	err := eachProcess(pgid, comm, func(pid int, st procStat) bool { sum += st.cpu; return true })
+	return sum, err
 }
 
 // processRSS sums VmRSS (/proc/PID/status) of the processes of group pgid
 // named comm, in bytes.
 func processRSS(pgid int, comm string) (int64, error) {
 	var sum int64
-	n := 0
-	for _, pid := range groupMembers(pgid) {
-		st, ok := readStat(pid)
-		if !ok || st.comm != comm {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-		if err != nil {
-			continue
-		}
+	err := eachProcess(pgid, comm, func(pid int, _ procStat) bool {
+		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 		for _, line := range strings.Split(string(b), "\n") {
 			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-				if err == nil {
-					sum += kb << 10
-					n++
-				}
+				sum += kb << 10
+				return err == nil
 			}
+		}
+		return false
+	})
+	return sum, err
+}
+
+// eachProcess calls fn for each process of group pgid named comm; fn says
+// whether it could read what it wanted. It fails when fn could for none.
+func eachProcess(pgid int, comm string, fn func(pid int, st procStat) bool) error {
+	n := 0
+	for _, pid := range groupMembers(pgid) {
+		if st, ok := readStat(pid); ok && st.comm == comm && fn(pid, st) {
+			n++
 		}
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
+		return fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
 	}
-	return sum, nil
+	return nil
 }

@@ -37,12 +37,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +56,6 @@ import (
 type Options struct {
 	PersistDir string            // "" = a fresh temp dir
 	Vars       map[string]string // extra/overriding worker vars, e.g. {"DEMO_ROUTES":"1"}
-	Port       int               // 0 = pick a free loopback port
 	Log        io.Writer         // wrangler's output; nil = keep last lines in memory to show on failure
 
 	// AppDir, when set, is served instead of the repo's wrangler.toml and
@@ -69,9 +70,8 @@ type Options struct {
 	// same runtime.
 	AppWasm string
 	// ReadyPath is the path Start requests until the server answers (any
-	// status); "" means /__wranglertest/ready, which reaches the worker, so
-	// the worker has had its first request when Start returns. A path that
-	// the static assets answer (such as "/widget.js") leaves the worker's
+	// status); "" means /__wranglertest/ready, which reaches the worker. A
+	// path of the static assets (such as "/widget.js") leaves the worker's
 	// first request to the caller, to measure a cold start.
 	ReadyPath string
 }
@@ -88,7 +88,7 @@ type Server struct {
 
 	cfg    launchConfig
 	opts   Options
-	tail   *tailBuffer
+	tail   *Tail
 	logOut io.Writer
 
 	mu          sync.Mutex
@@ -160,50 +160,59 @@ type launchConfig struct {
 	srcDir string // holds wrangler.toml and build/
 	// whole copies all of srcDir (Options.AppDir) instead of wrangler.toml
 	// and build/, and links root's node_modules into the copy.
-	whole bool
-	// appWasm, when set, replaces build/app.wasm in the copy.
-	appWasm string
+	whole   bool
+	appWasm string            // when set, replaces build/app.wasm in the copy
+	vars    map[string]string // Options.Vars, for applyRateLimits
 }
 
 // snapshot copies wrangler.toml and build/ into a new temp dir and returns
 // it. wrangler dev watches its files and reloads the worker when they change
 // (and `make build` starts by emptying build/), so a rebuild while tests run
 // would restart their workers mid-request; a private copy keeps each Server on
-// the build it started with.
-func snapshot(cfg launchConfig) (dir string, err error) {
-	dir, err = os.MkdirTemp("", "wranglertest-app-*")
+// the build it started with. Its wrangler.toml gets the rate limits of
+// cfg.vars (applyRateLimits).
+func snapshot(cfg launchConfig) (string, error) {
+	dir, err := os.MkdirTemp("", "wranglertest-app-*")
 	if err != nil {
 		return "", err
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(dir)
-		}
-	}()
-	if cfg.whole {
-		if _, err := os.Stat(filepath.Join(cfg.srcDir, "wrangler.toml")); err != nil {
-			return "", fmt.Errorf("AppDir %s: %w", cfg.srcDir, err)
-		}
-		if err := CopyTree(cfg.srcDir, dir, true); err != nil {
-			return "", fmt.Errorf("copying %s: %w", cfg.srcDir, err)
-		}
-		if err := os.Symlink(filepath.Join(cfg.root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-			return "", err
-		}
-		return dir, nil
+	if err = copyApp(cfg, dir); err != nil {
+		err = fmt.Errorf("%w: %w", ErrNotBuilt, err)
+	} else {
+		err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars)
 	}
-	if err := copyFile(filepath.Join(cfg.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
+	if err != nil {
+		os.RemoveAll(dir)
 		return "", err
 	}
-	if err := CopyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
-		return "", fmt.Errorf("copying build/ (run `make build`): %w", err)
+	return dir, nil
+}
+
+func copyApp(cfg launchConfig, dir string) error {
+	if cfg.whole {
+		if _, err := os.Stat(filepath.Join(cfg.srcDir, "wrangler.toml")); err != nil {
+			return fmt.Errorf("AppDir %s: %w", cfg.srcDir, err)
+		}
+		if err := CopyTree(cfg.srcDir, dir, true); err != nil {
+			return fmt.Errorf("copying %s: %w", cfg.srcDir, err)
+		}
+		if err := os.Symlink(filepath.Join(cfg.root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+			return err
+		}
+	} else {
+		if err := copyFile(filepath.Join(cfg.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
+			return err
+		}
+		if err := CopyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
+			return fmt.Errorf("copying build/ (run `make build`): %w", err)
+		}
 	}
 	if cfg.appWasm != "" {
 		if err := copyFile(cfg.appWasm, filepath.Join(dir, "build", "app.wasm")); err != nil {
-			return "", fmt.Errorf("AppWasm: %w", err)
+			return fmt.Errorf("AppWasm: %w", err)
 		}
 	}
-	return dir, nil
+	return nil
 }
 
 // CopyTree copies the directories and regular files under from into to;
@@ -231,23 +240,14 @@ func CopyTree(from, to string, skipDeps bool) error {
 }
 
 func copyFile(from, to string) error {
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-		return err
+	b, err := os.ReadFile(from)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(to), 0o755)
 	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
+	if err == nil {
+		err = os.WriteFile(to, b, 0o644)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return err
 }
 
 // Start runs `wrangler dev` on what `make build` built and returns once the
@@ -257,18 +257,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBuilt(root, opts.AppDir != ""); err != nil {
+		return nil, err
+	}
 	if opts.AppDir != "" {
-		if _, err := os.Stat(wranglerJS(root)); err != nil {
-			return nil, fmt.Errorf("%w: %s is missing: run `npm ci` in %s", ErrNotBuilt, wranglerJS(root), root)
-		}
 		dir, err := filepath.Abs(opts.AppDir)
 		if err != nil {
 			return nil, err
 		}
 		return start(ctx, opts, launchConfig{root: root, srcDir: dir, whole: true})
-	}
-	if err := checkBuilt(root); err != nil {
-		return nil, err
 	}
 	return start(ctx, opts, launchConfig{root: root, srcDir: root})
 }
@@ -290,9 +287,14 @@ func MakeWasm(target, outVar, out string) error {
 	return nil
 }
 
-func checkBuilt(root string) error {
+// checkBuilt checks that node_modules holds wrangler and, unless appDir,
+// build/ what `make build` makes.
+func checkBuilt(root string, appDir bool) error {
 	if _, err := os.Stat(wranglerJS(root)); err != nil {
 		return fmt.Errorf("%w: %s is missing: run `npm ci` (or `make build`) in %s", ErrNotBuilt, wranglerJS(root), root)
+	}
+	if appDir {
+		return nil
 	}
 	for _, f := range []string{"build/worker.mjs", "build/runtime.mjs", "build/wasm_exec.js", "build/app.wasm", "build/public"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
@@ -310,16 +312,12 @@ func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error)
 	if opts.AppWasm != "" && cfg.whole {
 		return nil, errors.New("wranglertest: AppWasm replaces build/app.wasm; with AppDir, put it in the directory")
 	}
-	cfg.appWasm = opts.AppWasm
+	cfg.appWasm, cfg.vars = opts.AppWasm, opts.Vars
 	appDir, err := snapshot(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotBuilt, err)
-	}
-	if err := applyRateLimits(filepath.Join(appDir, "wrangler.toml"), opts.Vars); err != nil {
-		os.RemoveAll(appDir)
 		return nil, err
 	}
-	s := &Server{cfg: cfg, opts: opts, tail: newTailBuffer(200), appDir: appDir}
+	s := &Server{cfg: cfg, opts: opts, tail: NewTail(200), appDir: appDir}
 	s.logOut = s.tail
 	if opts.Log != nil {
 		s.logOut = io.MultiWriter(s.tail, opts.Log)
@@ -336,33 +334,52 @@ func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error)
 		s.PersistDir = abs
 	}
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := opts.Port
-		if port == 0 {
+	if err := s.launchRetrying(ctx, true); err != nil {
+		if s.ownPersist {
+			os.RemoveAll(s.PersistDir)
+		}
+		os.RemoveAll(s.appDir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// launchRetrying launches s, and again after a failure the next launch may
+// not have: the port taken meanwhile (up to 3 launches, on a new free port
+// when newPort), or wrangler exiting before the worker answered (workerd
+// sometimes fails to start: "The Workers runtime failed to start"), retried
+// once, with the first launch's error kept in the error if the second fails
+// too.
+func (s *Server) launchRetrying(ctx context.Context, newPort bool) error {
+	var exited error
+	for tries := 1; ; tries++ {
+		if newPort {
 			p, err := freePort()
 			if err != nil {
-				lastErr = err
-				break
+				return err
 			}
-			port = p
+			s.setPort(p)
 		}
-		s.setPort(port)
-		lastErr = s.launch(ctx)
-		if lastErr == nil {
-			return s, nil
+		err := s.launch(ctx)
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil || tries == 3:
+		case errors.Is(err, errAddrInUse):
+			if !newPort {
+				time.Sleep(500 * time.Millisecond) // give the kernel a moment if someone else binds it
+			}
+			continue
+		case errors.Is(err, errExited) && exited == nil:
+			fmt.Fprintf(s.logOut, "wranglertest: launching again: %v\n", errExited)
+			exited = err
+			continue
 		}
-		// Another process may have taken the port between freePort and
-		// wrangler binding it: try again on another one.
-		if opts.Port != 0 || !errors.Is(lastErr, errAddrInUse) || ctx.Err() != nil {
-			break
+		if exited != nil {
+			return fmt.Errorf("%w\n--- the first launch, which exited before the worker answered too ---\n%v", err, exited)
 		}
+		return err
 	}
-	if s.ownPersist {
-		os.RemoveAll(s.PersistDir)
-	}
-	os.RemoveAll(s.appDir)
-	return nil, lastErr
 }
 
 func (s *Server) setPort(port int) {
@@ -380,7 +397,14 @@ func (s *Server) setPort(port int) {
 	s.AdminToken = vars["ADMIN_TOKEN"]
 }
 
-var errAddrInUse = errors.New("address already in use")
+var (
+	errAddrInUse = errors.New("address already in use")
+	errExited    = errors.New("wrangler exited before the worker answered")
+)
+
+// node is the program that runs wrangler.js; this package's test puts a fake
+// wrangler in its place.
+var node = "node"
 
 // launch starts wrangler on s.Port and waits until it answers.
 func (s *Server) launch(ctx context.Context) error {
@@ -427,12 +451,16 @@ func (s *Server) launch(ctx context.Context) error {
 	if s.ownPersist {
 		cleanup = append(cleanup, s.PersistDir)
 	}
-	p, err := startProcess(s.appDir, runDir, "node", args, childEnv(runDir), s.logOut, cleanup)
+	p, err := startProcess(s.appDir, runDir, node, args, childEnv(runDir), s.logOut, cleanup)
 	if err != nil {
 		os.RemoveAll(runDir)
 		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
 	}
-	if err := waitReady(ctx, s.URL+s.readyPath(), p.done); err != nil {
+	ready := s.opts.ReadyPath
+	if ready == "" {
+		ready = "/__wranglertest/ready"
+	}
+	if err := waitReady(ctx, s.URL+ready, p.done); err != nil {
 		p.stop()
 		os.RemoveAll(runDir)
 		out := s.tail.String()
@@ -445,16 +473,6 @@ func (s *Server) launch(ctx context.Context) error {
 	fmt.Fprintf(s.logOut, "wranglertest: %s answered after %v\n", s.URL, s.startupTime.Round(time.Millisecond))
 	s.proc = p
 	return nil
-}
-
-func (s *Server) readyPath() string {
-	if p := s.opts.ReadyPath; p != "" {
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p
-		}
-		return p
-	}
-	return "/__wranglertest/ready"
 }
 
 // StartupTime is how long the last start took until the worker answered.
@@ -546,7 +564,7 @@ func (s *Server) Restart(ctx context.Context) error {
 		dir, err := snapshot(s.cfg)
 		if err != nil {
 			s.mu.Unlock()
-			return fmt.Errorf("%w: %w", ErrNotBuilt, err)
+			return err
 		}
 		s.appDir = dir
 	}
@@ -559,15 +577,7 @@ func (s *Server) Restart(ctx context.Context) error {
 		s.ownPersist, s.persistGone = true, false
 	}
 	s.mu.Unlock()
-	// The port was just freed; give the kernel a moment if someone else binds it.
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.launch(ctx); err == nil || !errors.Is(err, errAddrInUse) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return err
+	return s.launchRetrying(ctx, false)
 }
 
 // StartT is Start for tests: it stops the server (and its whole process group)
@@ -616,7 +626,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 		}
 		select {
 		case <-exited:
-			return errors.New("wrangler exited before the worker answered")
+			return errExited
 		case <-ctx.Done():
 			return fmt.Errorf("the worker did not answer within %v (WRANGLERTEST_START_TIMEOUT sets another limit): %w", timeout, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
@@ -666,15 +676,10 @@ func childEnv(runDir string) []string {
 // are single-quoted (or backquoted, or double-quoted) so that '#' and spaces
 // stay; newlines are refused.
 func writeEnvFile(path string, vars map[string]string) error {
-	names := make([]string, 0, len(vars))
-	for k := range vars {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	var b bytes.Buffer
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[k]
-		if !validVarName(k) {
+		if !varName.MatchString(k) {
 			return fmt.Errorf("wranglertest: invalid var name %q", k)
 		}
 		if strings.ContainsAny(v, "\r\n") {
@@ -697,32 +702,21 @@ func writeEnvFile(path string, vars map[string]string) error {
 	return os.WriteFile(path, b.Bytes(), 0o600)
 }
 
-func validVarName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, r := range k {
-		switch {
-		case r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z'):
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// tailBuffer keeps the last lines written to it.
-type tailBuffer struct {
+// Tail keeps the last lines written to it (a wrangler dev's output, to show
+// when a test fails); it is safe for concurrent use.
+type Tail struct {
 	mu      sync.Mutex
 	max     int
 	lines   []string
 	partial []byte
 }
 
-func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
+// NewTail returns a Tail of the last max lines.
+func NewTail(max int) *Tail { return &Tail{max: max} }
 
-func (b *tailBuffer) Write(p []byte) (int, error) {
+func (b *Tail) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.partial = append(b.partial, p...)
@@ -744,7 +738,7 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (b *tailBuffer) String() string {
+func (b *Tail) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := strings.Join(b.lines, "\n")

@@ -16,16 +16,77 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // testClient bounds every request, so that a worker that never answers fails
 // the test instead of hanging it.
 var testClient = &http.Client{Timeout: 60 * time.Second}
+
+// TestMain is, with FAKEWRANGLER_DIR set, a fake wrangler for
+// TestStartRetriesALaunchThatExited: it notes each launch in that dir, exits
+// as workerd sometimes does for the first FAKEWRANGLER_FAILS launches, and
+// then answers every request on its --port.
+func TestMain(m *testing.M) {
+	dir := os.Getenv("FAKEWRANGLER_DIR")
+	if dir == "" {
+		os.Exit(m.Run())
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, "launches"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	fmt.Fprintln(f, "launch")
+	f.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, "launches"))
+	n := strings.Count(string(b), "launch")
+	if fails, _ := strconv.Atoi(os.Getenv("FAKEWRANGLER_FAILS")); n <= fails {
+		fmt.Printf("fake launch %d: The Workers runtime failed to start\n", n)
+		os.Exit(1)
+	}
+	port := os.Args[slices.Index(os.Args, "--port")+1]
+	fmt.Println(http.ListenAndServe("127.0.0.1:"+port, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "fake") })))
+	os.Exit(1)
+}
+
+// TestStartRetriesALaunchThatExited: a wrangler that exits before the
+// worker answers is launched once more; if that one exits too, Start fails
+// with both launches' output.
+func TestStartRetriesALaunchThatExited(t *testing.T) {
+	defer func(n string) { node = n }(node)
+	node = os.Args[0]
+	for _, fails := range []int{1, 2} {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "build"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"fake\"\n"), 0o644)
+		t.Setenv("FAKEWRANGLER_DIR", dir)
+		t.Setenv("FAKEWRANGLER_FAILS", strconv.Itoa(fails))
+		s, err := start(context.Background(), Options{}, launchConfig{root: dir, srcDir: dir})
+		if b, _ := os.ReadFile(filepath.Join(dir, "launches")); strings.Count(string(b), "launch") != 2 {
+			t.Errorf("%d failing launches: %d launches, want 2", fails, strings.Count(string(b), "launch"))
+		}
+		if fails == 1 {
+			if err != nil {
+				t.Fatalf("one failing launch: %v", err)
+			}
+			if got := do(t, s, "GET", "/", "", 200); got != "fake" {
+				t.Errorf("GET / = %q from the second launch", got)
+			}
+			if err := s.Stop(); err != nil {
+				t.Error(err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "fake launch 1") || !strings.Contains(err.Error(), "the first launch") ||
+			!strings.Contains(err.Error(), "fake launch 2") {
+			t.Errorf("two failing launches: %v, want an error with both launches' output", err)
+		}
+	}
+}
 
 // skipUnlessBuilt skips when `make build` has not been run, except in CI
 // (CI=true), where a missing build is a failure.
@@ -38,7 +99,7 @@ func skipUnlessBuilt(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkBuilt(root); err != nil {
+	if err := checkBuilt(root, false); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%v (CI=true: a missing build is a failure)", err)
 		}
@@ -68,12 +129,11 @@ func TestStartStop(t *testing.T) {
 		t.Errorf("AdminToken %q, PersistDir %q", s.AdminToken, s.PersistDir)
 	}
 
-	resp, err := testClient.Get(s.URL + "/")
-	if err != nil {
+	if r, err := contract.New(s.URL, nil).Do(ctx, "GET", "/", nil); err != nil {
 		t.Fatalf("GET /: %v", err)
+	} else {
+		t.Logf("GET / -> %d", r.Status)
 	}
-	resp.Body.Close()
-	t.Logf("GET / -> %s", resp.Status)
 	checkAdminToken(t, s)
 
 	s.mu.Lock()
@@ -110,35 +170,16 @@ func TestStartStop(t *testing.T) {
 	}
 }
 
-// checkAdminToken shows that ADMIN_TOKEN reaches the worker, once the worker
-// has the admin API: the right token creates an org, a wrong one is refused.
-// Before that (the stand-in worker/main.go) it only logs.
+// checkAdminToken shows that ADMIN_TOKEN reaches the worker: the right
+// token creates an org, a wrong one is refused.
 func checkAdminToken(t *testing.T, s *Server) {
 	t.Helper()
-	post := func(token string) (int, string) {
-		body := `{"name":"wranglertest","allowed_origins":["http://127.0.0.1:1"]}`
-		req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/admin/orgs", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := testClient.Do(req)
-		if err != nil {
-			t.Fatalf("POST /v1/admin/orgs: %v", err)
+	for token, want := range map[string]int{s.AdminToken: 201, "wrong-" + s.AdminToken: 401} {
+		r, err := contract.New(s.URL, nil).CreateOrg(context.Background(), contract.CreateOrgRequest{Name: "wranglertest",
+			AllowedOrigins: []string{"http://127.0.0.1:1"}}, contract.Bearer(token))
+		if err != nil || r.Status != want {
+			t.Errorf("POST /v1/admin/orgs with the token %q: %v %+v, want %d", token, err, r, want)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	status, body := post(s.AdminToken)
-	switch status {
-	case http.StatusCreated:
-	case http.StatusNotFound, http.StatusServiceUnavailable, http.StatusMethodNotAllowed:
-		t.Logf("admin API not there yet (%d %.100s): ADMIN_TOKEN not checked against it", status, body)
-		return
-	default:
-		t.Fatalf("POST /v1/admin/orgs with the admin token: %d %s", status, body)
-	}
-	if status, body := post("wrong-" + s.AdminToken); status != http.StatusUnauthorized {
-		t.Errorf("POST /v1/admin/orgs with a wrong token: %d %s, want 401", status, body)
 	}
 }
 
@@ -225,22 +266,25 @@ func TestProbeWorker(t *testing.T) {
 	}
 
 	// cfkv against wrangler's local KV.
-	do(t, s, "PUT", "/_probe/kv/org/1?metadata="+url.QueryEscape(`{"name": "Ünïcode ✓", "n": 1, "nested": {"a": [1, 2]}}`)+"&ttl=3600", "one", 204)
-	do(t, s, "PUT", "/_probe/kv/org/2", "", 204)
-	do(t, s, "PUT", "/_probe/kv/org/3?metadata=%5B%5D", "three\x00\xff", 204)
-	do(t, s, "PUT", "/_probe/kv/other", "x", 204)
-	do(t, s, "PUT", "/_probe/kv/bad?metadata=%7Bnope", "x", 400)
-	do(t, s, "PUT", "/_probe/kv/short-ttl?ttl=5", "x", 400)
-	if got := do(t, s, "GET", "/_probe/kv/org/1", "", 200); got != "one" {
-		t.Errorf("GET org/1 = %q", got)
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"PUT", "/_probe/kv/org/1?metadata=" + url.QueryEscape(`{"name": "Ünïcode ✓", "n": 1, "nested": {"a": [1, 2]}}`) + "&ttl=3600", "one", 204},
+		{"PUT", "/_probe/kv/org/2", "", 204},
+		{"PUT", "/_probe/kv/org/3?metadata=%5B%5D", "three\x00\xff", 204},
+		{"PUT", "/_probe/kv/other", "x", 204},
+		{"PUT", "/_probe/kv/bad?metadata=%7Bnope", "x", 400},
+		{"PUT", "/_probe/kv/short-ttl?ttl=5", "x", 400},
+		{"GET", "/_probe/kv/missing", "", 404},
+	} {
+		do(t, s, c.method, c.path, c.body, c.status)
 	}
-	if got := do(t, s, "GET", "/_probe/kv/org/2", "", 200); got != "" {
-		t.Errorf("GET org/2 = %q, want empty", got)
+	for key, want := range map[string]string{"org/1": "one", "org/2": "", "org/3": "three\x00\xff"} {
+		if got := do(t, s, "GET", "/_probe/kv/"+key, "", 200); got != want {
+			t.Errorf("GET %s = %q, want %q", key, got, want)
+		}
 	}
-	if got := do(t, s, "GET", "/_probe/kv/org/3", "", 200); got != "three\x00\xff" {
-		t.Errorf("GET org/3 = %q", got)
-	}
-	do(t, s, "GET", "/_probe/kv/missing", "", 404)
 	checkListing := func() {
 		t.Helper()
 		var names, metas []string
@@ -325,20 +369,14 @@ func probeEnv(t *testing.T, s *Server, names ...string) map[string]envEntry {
 
 func do(t *testing.T, s *Server, method, path, body string, wantStatus int) string {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	r, err := contract.New(s.URL, nil).Do(context.Background(), method, path, contract.Raw(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := testClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+	if r.Status != wantStatus {
+		t.Errorf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, wantStatus)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		t.Errorf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, wantStatus)
-	}
-	return string(b)
+	return string(r.Body)
 }
 
 // buildProbe puts the probe worker and a wrangler config for it into dir:
@@ -453,7 +491,7 @@ func TestWriteEnvFile(t *testing.T) {
 }
 
 func TestTailBuffer(t *testing.T) {
-	b := newTailBuffer(3)
+	b := NewTail(3)
 	for i := range 10 {
 		fmt.Fprintf(b, "line %d\n", i)
 	}
