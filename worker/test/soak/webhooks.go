@@ -72,8 +72,8 @@ func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.R
 				Secret string `json:"secret"`
 			} `json:"webhook"`
 		}
-		if json.Unmarshal(res.body, &out) != nil || out.Webhook.Secret == "" {
-			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.body, 200))
+		if json.Unmarshal(res.Body, &out) != nil || out.Webhook.Secret == "" {
+			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.Body, 200))
 		}
 		recv.SetSecrets(name, out.Webhook.Secret)
 	}
