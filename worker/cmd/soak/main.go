@@ -33,9 +33,16 @@ import (
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
-func main() {
-	os.Exit(run())
-}
+var (
+	url         = flag.String("url", "", "run against this already running worker (loopback only), without a restart")
+	adminToken  = flag.String("admin-token", os.Getenv("SOAK_ADMIN_TOKEN"), "the ADMIN_TOKEN of the worker at -url (default $SOAK_ADMIN_TOKEN)")
+	inProcess   = flag.Bool("inprocess", false, "run against internal/api served in this process instead of wrangler dev")
+	wranglerLog = flag.String("wrangler-log", "", "write wrangler's output to this file (default: shown only when it fails)")
+	quiet       = flag.Bool("q", false, "print only the report")
+	webhooks    = flag.Bool("webhooks", os.Getenv("SOAK_WEBHOOKS") != "0", "point the orgs' webhooks at a receiver on 127.0.0.1 and check every acknowledged message's event (off with -webhooks=false or $SOAK_WEBHOOKS=0)")
+)
+
+func main() { os.Exit(run()) }
 
 func run() int {
 	def := soak.DefaultConfig()
@@ -47,11 +54,6 @@ func run() int {
 	flag.IntVar(&cfg.MaxRequests, "max-requests", def.MaxRequests, "no new operation starts once the load has sent this many requests")
 	flag.DurationVar(&cfg.Think, "think", def.Think, "mean pause of a widget user between two operations")
 	flag.DurationVar(&cfg.Drain, "drain", def.Drain, "how long operations under way at the end may still retry")
-	url := flag.String("url", "", "run against this already running worker (loopback only), without a restart")
-	adminToken := flag.String("admin-token", os.Getenv("SOAK_ADMIN_TOKEN"), "the ADMIN_TOKEN of the worker at -url (default $SOAK_ADMIN_TOKEN)")
-	inProcess := flag.Bool("inprocess", false, "run against internal/api served in this process instead of wrangler dev")
-	wranglerLog := flag.String("wrangler-log", "", "write wrangler's output to this file (default: shown only when it fails)")
-	quiet := flag.Bool("q", false, "print only the report")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "soak: unexpected arguments %q\n", flag.Args())
@@ -62,11 +64,9 @@ func run() int {
 			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 		}
 	}
-
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-
-	target, stop, err := startTarget(ctx, *url, *adminToken, *inProcess, *wranglerLog, cfg.Log)
+	target, stop, err := startTarget(ctx, cfg.Log)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
 		return 2
@@ -88,31 +88,26 @@ func run() int {
 
 // startTarget starts what the flags say and returns it with a func that
 // stops it.
-// webhooks is the webhook check (package soak's webhooks.go).
-var webhooks = flag.Bool("webhooks", os.Getenv("SOAK_WEBHOOKS") != "0", "point the orgs' webhooks at a receiver on 127.0.0.1 and check every acknowledged message's event (off with -webhooks=false or $SOAK_WEBHOOKS=0)")
-
-func startTarget(ctx context.Context, url, adminToken string, inProcess bool, logPath string, logf func(string, ...any)) (soak.Target, func(), error) {
+func startTarget(ctx context.Context, logf func(string, ...any)) (soak.Target, func(), error) {
 	switch {
-	case url != "" && inProcess:
+	case *url != "" && *inProcess:
 		return soak.Target{}, nil, errors.New("-url and -inprocess exclude each other")
-	case url != "":
-		if adminToken == "" {
-			return soak.Target{}, nil, errors.New("-url needs -admin-token (or $SOAK_ADMIN_TOKEN)")
-		}
-		return soak.Target{URL: url, AdminToken: adminToken, Name: "the worker"}, func() {}, nil
-	case inProcess:
+	case *url != "" && *adminToken == "":
+		return soak.Target{}, nil, errors.New("-url needs -admin-token (or $SOAK_ADMIN_TOKEN)")
+	case *url != "":
+		return soak.Target{URL: *url, AdminToken: *adminToken, Name: "the worker"}, func() {}, nil
+	case *inProcess:
 		s, err := soak.StartInProcess()
 		if err != nil {
 			return soak.Target{}, nil, err
 		}
 		return s.Target(), func() { s.Close() }, nil
 	}
-
 	opts := wranglertest.Options{Vars: soak.WranglerVars()}
 	var logFile *os.File
-	if logPath != "" {
+	if *wranglerLog != "" {
 		var err error
-		if logFile, err = os.Create(logPath); err != nil {
+		if logFile, err = os.Create(*wranglerLog); err != nil {
 			return soak.Target{}, nil, err
 		}
 		opts.Log = logFile

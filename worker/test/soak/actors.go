@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -12,133 +13,170 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// gate says whether an actor may start another operation: not once the load
-// has stopped, nor once the load has sent its request budget; while the load
-// is held (its write lock taken: run.go, before the restart), not until it
-// is released. Operations under way when it is taken finish, retries
-// included.
-type gate struct {
-	stopped <-chan struct{}
-	held    *sync.RWMutex
+// load runs the actors: one goroutine per principal and per org server.
+// An actor starts no operation once the load has stopped, nor once it has
+// sent its request budget; while the load is held (its write lock taken:
+// Run, before the restart), not until it is released. Operations under way
+// finish, retries included.
+type load struct {
+	cfg     Config
 	stats   *stats
-	max     int
+	c       *client
+	rec     *recorder
+	run     string
+	stopped chan struct{}
+	held    sync.RWMutex
+	abort   context.CancelFunc
+	wg      sync.WaitGroup
 }
 
-func (g gate) open() bool {
-	g.held.RLock()
-	g.held.RUnlock()
+func (l *load) start(ctx context.Context, w *World) {
+	opCtx, abort := context.WithCancel(ctx)
+	l.abort = abort
+	for i := range w.Principals {
+		p := &w.Principals[i]
+		l.wg.Go(func() { l.widgetUser(opCtx, p, w.Orgs[p.Org]) })
+	}
+	for _, org := range w.Orgs {
+		l.wg.Go(func() { l.orgServer(opCtx, org) })
+	}
+}
+
+func (l *load) open() bool {
+	l.held.RLock()
+	l.held.RUnlock()
 	select {
-	case <-g.stopped:
+	case <-l.stopped:
 		return false
 	default:
 	}
-	return g.stats.sentUnderLoad() < g.max
+	return l.sent() < l.cfg.MaxRequests
 }
 
 // pause waits about d (between d/2 and 3d/2); false when the load stopped.
-func (g gate) pause(d time.Duration) bool {
+func (l *load) pause(d time.Duration) bool {
 	if d > 0 {
 		d = d/2 + rand.N(d+1)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-g.stopped:
+	case <-l.stopped:
 		return false
-	case <-t.C:
-		return g.open()
+	case <-time.After(d):
+		return l.open()
 	}
 }
 
-// widgetUser is one principal's widget: it opens sessions one after another,
-// posts messages into the current one, and now and then polls it for
-// replies, each operation retried with its Idempotency-Key until the worker
-// answers.
-type widgetUser struct {
-	p    *Principal
-	org  Org
-	c    *client
-	rec  *recorder
-	cfg  Config
-	run  string
-	gate gate
+// until waits until the deadline, or until the load has sent maxSent
+// requests, or until ctx ends.
+func (l *load) until(ctx context.Context, deadline time.Time, maxSent int) {
+	for time.Now().Before(deadline) && l.sent() < maxSent && sleep(ctx, 20*time.Millisecond) {
+	}
 }
 
-func (u *widgetUser) loop(ctx context.Context) {
-	var (
-		session  string
-		left     int // messages still to post in session
-		lastSeen string
-		sessions int
-		messages int
-	)
-	for u.gate.open() && ctx.Err() == nil {
+// stop lets no operation start any more and waits up to drain for those
+// under way, then aborts what is left.
+func (l *load) stop(drain time.Duration) {
+	close(l.stopped)
+	done := make(chan struct{})
+	go func() {
+		l.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(drain):
+	}
+	l.abort()
+	<-done
+}
+
+func (l *load) sent() int { return l.stats.sentUnderLoad() }
+
+// trap calls trap (if not nil) every cfg.TrapEvery until the load stops,
+// and returns how many of its calls succeeded.
+func (l *load) trap(ctx context.Context, trap func(context.Context) error) (n int) {
+	for trap != nil {
+		select {
+		case <-l.stopped:
+			return n
+		case <-ctx.Done():
+			return n
+		case <-time.After(l.cfg.TrapEvery):
+		}
+		if trap(ctx) == nil {
+			n++
+		}
+	}
+	return 0
+}
+
+// widgetUser is one principal's widget: it opens sessions one after
+// another, posts messages into the current one, and now and then polls it
+// for replies, each operation retried with its Idempotency-Key until the
+// worker answers.
+func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
+	var session, lastSeen string
+	left, sessions, messages := 0, 0, 0 // left: messages still to post in session
+	for l.open() && ctx.Err() == nil {
 		switch {
 		case session == "" || left <= 0:
-			id, ok := u.openSession(ctx, sessions)
-			sessions++
-			if ok {
+			if id, ok := l.openSession(ctx, p, org, sessions); ok {
 				session, lastSeen = id, ""
-				left = 1 + rand.N(2*u.cfg.MessagesPerSession-1)
+				left = 1 + rand.N(2*l.cfg.MessagesPerSession-1)
 			}
+			sessions++
 		case rand.N(4) == 0:
-			lastSeen = u.poll(ctx, session, lastSeen)
+			lastSeen = l.poll(ctx, p, org, session, lastSeen)
 		default:
-			u.post(ctx, session, messages)
+			key := fmt.Sprintf("soak-%s-%s-m%d", l.run, p.Name, messages)
+			l.postMessage(ctx, MessageEntry{Key: key, Org: p.Org, SessionID: session, Author: p.Name, Role: "user",
+				Content: messageContent(key, messages)}, "/v1/widget/sessions/"+session+"/messages", widgetHeader(org, p), nil)
 			messages++
 			left--
 		}
-		if !u.gate.pause(u.cfg.Think) {
+		if !l.pause(l.cfg.Think) {
 			return
 		}
 	}
 }
 
-func (u *widgetUser) openSession(ctx context.Context, n int) (id string, ok bool) {
-	ref := fmt.Sprintf("soak-%s-%s-s%d", u.run, u.p.Name, n)
+func (l *load) openSession(ctx context.Context, p *Principal, org Org, n int) (id string, ok bool) {
+	ref := fmt.Sprintf("soak-%s-%s-s%d", l.run, p.Name, n)
 	in := map[string]any{"custom_data": map[string]string{"soak_ref": ref}}
-	ext := u.p.ExternalID
-	if !u.p.Verified && n%3 == 2 {
+	ext := p.ExternalID
+	if !p.Verified && n%3 == 2 {
 		ext = sharedExternalID
 		in["external_id"] = ext
 	}
 	body, _ := json.Marshal(in)
-	i := u.rec.beginSession(SessionEntry{Ref: ref, Org: u.p.Org, Owner: u.p.Name, ExternalID: ext})
-	h := widgetHeader(u.org, u.p)
+	i := l.rec.beginSession(SessionEntry{Ref: ref, Org: p.Org, Owner: p.Name, ExternalID: ext})
+	h := widgetHeader(org, p)
 	h["Idempotency-Key"] = ref
-	res, err := u.c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: body, header: h, expect: []int{201}})
+	res, err := l.c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: body, header: h, expect: []int{201}})
 	if err != nil {
 		return "", false
 	}
-	var out contract.SessionCreated
-	if json.Unmarshal(res.body, &out) != nil || out.Session.ID == "" {
-		u.c.stats.anomaly("POST", "/v1/widget/sessions", body, res.status, res.body, "201 {session: {id, ...}}")
+	out, ok := decode(res, func(o contract.SessionCreated) bool { return o.Session.ID != "" })
+	if !ok {
+		l.stats.anomaly("POST", "/v1/widget/sessions", body, res.Status, res.Body, "201 {session: {id, ...}}")
 		return "", false
 	}
-	u.rec.ackSession(i, out.Session.ID)
+	l.rec.ackSession(i, out.Session.ID)
 	return out.Session.ID, true
-}
-
-func (u *widgetUser) post(ctx context.Context, session string, n int) {
-	key := fmt.Sprintf("soak-%s-%s-m%d", u.run, u.p.Name, n)
-	postMessage(ctx, u.c, u.rec, MessageEntry{Key: key, Org: u.p.Org, SessionID: session, Author: u.p.Name, Role: "user",
-		Content: messageContent(key, n)},
-		"/v1/widget/sessions/"+session+"/messages", widgetHeader(u.org, u.p), nil)
 }
 
 // poll reads the session's messages after lastSeen, as a widget waiting for
 // a reply does, and returns the newest id seen.
-func (u *widgetUser) poll(ctx context.Context, session, lastSeen string) string {
+func (l *load) poll(ctx context.Context, p *Principal, org Org, session, lastSeen string) string {
 	path := "/v1/widget/sessions/" + session
 	if lastSeen != "" {
 		path += "?after=" + lastSeen
 	}
-	res, err := u.c.do(ctx, request{method: "GET", path: path, header: widgetHeader(u.org, u.p), expect: []int{200}})
+	res, err := l.c.do(ctx, request{method: "GET", path: path, header: widgetHeader(org, p), expect: []int{200}})
 	if err != nil {
 		return lastSeen
 	}
-	var out contract.SessionDetail
-	if json.Unmarshal(res.body, &out) == nil && len(out.Messages) > 0 {
+	if out, ok := decode(res, func(o contract.SessionDetail) bool { return len(o.Messages) > 0 }); ok {
 		return out.Messages[len(out.Messages)-1].ID
 	}
 	return lastSeen
@@ -146,27 +184,17 @@ func (u *widgetUser) poll(ctx context.Context, session, lastSeen string) string 
 
 // orgServer is an org's own server: it replies as an agent into the org's
 // sessions, picked at random among those acknowledged so far.
-type orgServer struct {
-	org  Org
-	c    *client
-	rec  *recorder
-	cfg  Config
-	run  string
-	gate gate
-}
-
-func (s *orgServer) loop(ctx context.Context) {
-	for n := 0; s.gate.open() && ctx.Err() == nil; {
-		if ids := s.rec.sessionsOf(s.org.Index); len(ids) > 0 {
+func (l *load) orgServer(ctx context.Context, org Org) {
+	for n := 0; l.open() && ctx.Err() == nil; {
+		if ids := l.rec.sessionsOf(org.Index); len(ids) > 0 {
 			session := ids[rand.N(len(ids))]
-			key := fmt.Sprintf("soak-%s-%s/server-r%d", s.run, s.org.Name, n)
-			body := map[string]any{"author_name": "Agent " + s.org.Name}
-			postMessage(ctx, s.c, s.rec, MessageEntry{Key: key, Org: s.org.Index, SessionID: session,
-				Author: s.org.Name + "/server", Role: "agent", Content: messageContent(key, n)},
-				"/v1/sessions/"+session+"/messages", serverHeader(s.org), body)
+			key := fmt.Sprintf("soak-%s-%s/server-r%d", l.run, org.Name, n)
+			l.postMessage(ctx, MessageEntry{Key: key, Org: org.Index, SessionID: session, Author: org.Name + "/server",
+				Role: "agent", Content: messageContent(key, n)}, "/v1/sessions/"+session+"/messages",
+				serverHeader(org), map[string]any{"author_name": "Agent " + org.Name})
 			n++
 		}
-		if !s.gate.pause(2 * s.cfg.Think) {
+		if !l.pause(2 * l.cfg.Think) {
 			return
 		}
 	}
@@ -174,32 +202,27 @@ func (s *orgServer) loop(ctx context.Context) {
 
 // postMessage posts e.Content (plus extra fields) to path with e.Key as
 // Idempotency-Key, retrying until the worker answers, and records it.
-func postMessage(ctx context.Context, c *client, rec *recorder, e MessageEntry, path string, header map[string]string, extra map[string]any) {
+func (l *load) postMessage(ctx context.Context, e MessageEntry, path string, header map[string]string, extra map[string]any) {
 	in := map[string]any{"content": e.Content}
-	for k, v := range extra {
-		in[k] = v
-	}
+	maps.Copy(in, extra)
 	body, _ := json.Marshal(in)
-	h := make(map[string]string, len(header)+1)
-	for k, v := range header {
-		h[k] = v
-	}
+	h := maps.Clone(header)
 	h["Idempotency-Key"] = e.Key
 	e.FirstSent = time.Now()
-	i := rec.beginMessage(e)
-	res, err := c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
+	i := l.rec.beginMessage(e)
+	res, err := l.c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
 	if err != nil {
 		return
 	}
 	at := time.Now()
-	var out contract.MessageCreated
-	if json.Unmarshal(res.body, &out) != nil || out.Message.ID == "" {
-		c.stats.anomaly("POST", path, body, res.status, res.body, "201 {message: {id, ...}}")
+	out, ok := decode(res, func(o contract.MessageCreated) bool { return o.Message.ID != "" })
+	if !ok {
+		l.stats.anomaly("POST", path, body, res.Status, res.Body, "201 {message: {id, ...}}")
 		return
 	}
-	rec.ackMessage(i, out.Message.ID, at)
+	l.rec.ackMessage(i, out.Message.ID, at)
 	if out.Message.SessionID != e.SessionID || out.Message.Content != e.Content {
-		c.stats.anomaly("POST", path, body, res.status, res.body, "201 with the message as posted, in its session")
+		l.stats.anomaly("POST", path, body, res.Status, res.Body, "201 with the message as posted, in its session")
 	}
 }
 
@@ -208,15 +231,13 @@ func postMessage(ctx context.Context, c *client, rec *recorder, e MessageEntry, 
 func messageContent(key string, n int) string {
 	words := []string{"hello", "order", "refund", "thanks", "where", "is", "my", "parcel", "ok", "?"}
 	var b strings.Builder
-	b.WriteString(key)
-	b.WriteString(" |")
+	b.WriteString(key + " |")
 	count := 3 + rand.N(20)
 	if n%10 == 9 {
 		count = 300
 	}
 	for range count {
-		b.WriteByte(' ')
-		b.WriteString(words[rand.N(len(words))])
+		b.WriteString(" " + words[rand.N(len(words))])
 	}
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -18,34 +19,20 @@ import (
 // the ledger or the read-back of one clean in-process run and expects the
 // matching violation.
 
-var clean = struct {
-	once sync.Once
-	res  *soak.Result
-	err  error
-}{}
-
 // cleanRun is one short in-process run without a restart, shared by the cases.
-func cleanRun(t *testing.T) *soak.Result {
-	t.Helper()
-	clean.once.Do(func() {
-		s, err := soak.StartInProcess()
-		if err != nil {
-			clean.err = err
-			return
-		}
-		defer s.Close()
-		cfg := soak.ShortConfig()
-		cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg = 2, 2, 2
-		cfg.Duration, cfg.Think = time.Second, 20*time.Millisecond
-		target := s.Target()
-		target.Restart = nil
-		clean.res, clean.err = soak.Run(context.Background(), target, cfg)
-	})
-	if clean.err != nil {
-		t.Fatalf("the clean run: %v", clean.err)
+var cleanRun = sync.OnceValues(func() (*soak.Result, error) {
+	s, err := soak.StartInProcess()
+	if err != nil {
+		return nil, err
 	}
-	return clean.res
-}
+	defer s.Close()
+	cfg := soak.ShortConfig()
+	cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg = 2, 2, 2
+	cfg.Duration, cfg.Think = time.Second, 20*time.Millisecond
+	target := s.Target()
+	target.Restart = nil
+	return soak.Run(context.Background(), target, cfg)
+})
 
 // doctor is a copy of a clean run's inputs to Check, and the session the
 // cases tamper with: the one with the most acknowledged messages.
@@ -59,7 +46,10 @@ type doctor struct {
 }
 
 func newDoctor(t *testing.T) *doctor {
-	res := cleanRun(t)
+	res, err := cleanRun()
+	if err != nil {
+		t.Fatalf("the clean run: %v", err)
+	}
 	d := &doctor{t: t, world: res.World, snap: &soak.Snapshot{}}
 	d.ledger.Sessions = append([]soak.SessionEntry(nil), res.Ledger.Sessions...)
 	d.ledger.Messages = append([]soak.MessageEntry(nil), res.Ledger.Messages...)
@@ -125,15 +115,20 @@ func (d *doctor) otherSession() soak.SessionEntry {
 	return soak.SessionEntry{}
 }
 
-// principal returns the read-back of the first principal that keep accepts.
-func (d *doctor) principal(keep func(p soak.Principal) bool) *soak.PrincipalReadback {
+// principal returns the first principal that keep accepts, and its read-back.
+func (d *doctor) principal(keep func(p soak.Principal) bool) (soak.Principal, *soak.PrincipalReadback) {
 	for i, p := range d.world.Principals {
 		if keep(p) {
-			return &d.snap.Principals[i]
+			return p, &d.snap.Principals[i]
 		}
 	}
 	d.t.Fatal("no such principal")
-	return nil
+	return soak.Principal{}, nil
+}
+
+func (d *doctor) owner() *soak.PrincipalReadback {
+	_, pb := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+	return pb
 }
 
 func (d *doctor) check() *soak.Findings {
@@ -158,7 +153,7 @@ func TestCheckCatches(t *testing.T) {
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
 
 		{"a message lost to its owner only", func(d *doctor) {
-			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			p := d.owner()
 			s := p.Sessions[d.session.ID]
 			s.Messages = s.Messages[1:]
 			p.Sessions[d.session.ID] = s
@@ -223,7 +218,7 @@ func TestCheckCatches(t *testing.T) {
 					d.snap.Probes[i].Status = 404
 				}
 			}
-			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			p := d.owner()
 			p.Listed = without(p.Listed, d.session.ID)
 			delete(p.Sessions, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Sessions.Lost }},
@@ -238,7 +233,7 @@ func TestCheckCatches(t *testing.T) {
 		}, func(f *soak.Findings) int { return f.Sessions.Duplicated }},
 
 		{"a session listed to another principal of the org", func(d *doctor) {
-			p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
+			_, p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
 			p.Listed = append(p.Listed, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
 
@@ -253,15 +248,15 @@ func TestCheckCatches(t *testing.T) {
 		}, func(f *soak.Findings) int { return f.Visibility }},
 
 		{"a session its owner does not list", func(d *doctor) {
-			p := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			p := d.owner()
 			p.Listed = without(p.Listed, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
 
 		{"a filter of the org server that lets another owner's session through", func(d *doctor) {
 			o := &d.snap.Orgs[d.session.Org]
-			owner := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			owner, _ := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
 			q := "verified=true"
-			if ownerIsVerified(d.world, owner.Principal) {
+			if owner.Verified {
 				q = "verified=false"
 			}
 			o.Filtered[q] = append(o.Filtered[q], d.session.ID)
@@ -284,20 +279,5 @@ func TestCheckCatches(t *testing.T) {
 }
 
 func without(ids []string, id string) []string {
-	var out []string
-	for _, s := range ids {
-		if s != id {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func ownerIsVerified(w *soak.World, name string) bool {
-	for _, p := range w.Principals {
-		if p.Name == name {
-			return p.Verified
-		}
-	}
-	return false
+	return slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return s == id })
 }

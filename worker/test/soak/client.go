@@ -2,14 +2,22 @@ package soak
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"regexp"
 	"slices"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
@@ -32,11 +40,8 @@ type request struct {
 	expect       []int // the statuses that are a proper answer
 }
 
-type response struct {
-	status int
-	body   []byte
-	header http.Header
-}
+func (r request) expects(status int) bool { return slices.Contains(r.expect, status) }
+func (r request) expectation() string     { return fmt.Sprint(r.expect) }
 
 // errUnexpected is returned by do when the final answer is not one that the
 // request expects; the anomaly is recorded in stats.
@@ -51,18 +56,13 @@ type client struct {
 	phase Phase
 }
 
-func newClient(base string, hc *http.Client, st *stats) *client {
-	cc := contract.New(base, nil)
-	cc.HTTP = hc
-	return &client{cc: cc, stats: st}
-}
-
-func newHTTPClient(attemptTimeout time.Duration) *http.Client {
+func newClient(base string, attemptTimeout time.Duration, st *stats) *client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 256
-	tr.MaxIdleConnsPerHost = 256
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
 	tr.Proxy = nil // loopback only, never through a proxy
-	return &http.Client{Transport: tr, Timeout: attemptTimeout}
+	cc := contract.New(base, nil)
+	cc.HTTP = &http.Client{Transport: tr, Timeout: attemptTimeout}
+	return &client{cc: cc, stats: st}
 }
 
 func (c *client) withPhase(p Phase) *client {
@@ -74,7 +74,8 @@ func (c *client) withPhase(p Phase) *client {
 // do sends r until it gets a final answer, retrying network errors, 5xx and
 // 429 (after its Retry-After) with backoff. It returns errUnexpected (wrapped)
 // for a final answer r does not expect, and ctx's error when ctx ends first.
-func (c *client) do(ctx context.Context, r request) (response, error) {
+// The answer is never nil (empty when there was none).
+func (c *client) do(ctx context.Context, r request) (*contract.Response, error) {
 	backoff := minBackoff
 	for attempt := 1; ; attempt++ {
 		res, err := c.attempt(ctx, r)
@@ -84,36 +85,32 @@ func (c *client) do(ctx context.Context, r request) (response, error) {
 		wait := jitter(backoff)
 		switch {
 		case err != nil:
-		case res.status == http.StatusTooManyRequests:
-			if s, perr := strconv.Atoi(res.header.Get("Retry-After")); perr == nil && s >= 0 {
+		case res.Status == http.StatusTooManyRequests:
+			if s, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && s >= 0 {
 				wait = time.Duration(s)*time.Second + jitter(minBackoff)
 			}
-		case res.status >= 500:
-		case r.expects(res.status):
+		case res.Status >= 500:
+		case r.expects(res.Status):
 			return res, nil
 		default:
-			c.stats.anomaly(r.method, r.path, r.body, res.status, res.body, r.expectation())
-			return res, fmt.Errorf("%s %s: %d %s: %w", r.method, routeOf(r.path), res.status, shorten(res.body, 200), errUnexpected)
+			c.stats.anomaly(r.method, r.path, r.body, res.Status, res.Body, r.expectation())
+			return res, fmt.Errorf("%s %s: %d %s: %w", r.method, routeOf(r.path), res.Status, shorten(res.Body, 200), errUnexpected)
 		}
 		if attempt == maxAttempts {
 			if err == nil {
-				err = fmt.Errorf("status %d", res.status)
+				err = fmt.Errorf("status %d", res.Status)
 			}
 			return res, fmt.Errorf("%s %s: gave up after %d attempts: %w", r.method, routeOf(r.path), attempt, err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return res, ctx.Err()
-		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
 // attempt sends r once and counts what happened.
-func (c *client) attempt(ctx context.Context, r request) (response, error) {
+func (c *client) attempt(ctx context.Context, r request) (*contract.Response, error) {
 	var body any
 	if r.body != nil {
 		body = contract.Raw(r.body)
@@ -126,13 +123,11 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 	})
 	sent := time.Now()
 	c.stats.countSent(c.phase)
-	answer, err := c.cc.Do(traced, r.method, r.path, body, contract.HeaderMap(r.header))
-	var res response
-	if err == nil {
-		res = response{status: answer.Status, header: answer.Header, body: answer.Body}
-		if answer.Header.Get("Idempotent-Replayed") == "true" {
-			c.stats.countReplayed()
-		}
+	res, err := c.cc.Do(traced, r.method, r.path, body, contract.HeaderMap(r.header))
+	if err != nil {
+		res = &contract.Response{}
+	} else if res.Header.Get("Idempotent-Replayed") == "true" {
+		c.stats.locked(func() { c.stats.replayed++ })
 	}
 	for range wrote.Load() - 1 {
 		c.stats.countSent(c.phase)
@@ -149,20 +144,214 @@ func (c *client) attempt(ctx context.Context, r request) (response, error) {
 		if kind == timeoutKind {
 			c.stats.anomaly(r.method, r.path, r.body, 0, []byte(err.Error()), r.expectation()+" within "+c.cc.HTTP.Timeout.String())
 		}
-	case res.status >= 500 || res.status == http.StatusTooManyRequests || !r.expects(res.status):
-		c.stats.countError(statusKind(res.status))
-		if res.status >= 500 {
-			c.stats.anomaly(r.method, r.path, r.body, res.status, res.body, r.expectation())
+	case res.Status >= 500 || res.Status == http.StatusTooManyRequests || !r.expects(res.Status):
+		c.stats.countError("status " + strconv.Itoa(res.Status))
+		if res.Status >= 500 {
+			c.stats.anomaly(r.method, r.path, r.body, res.Status, res.Body, r.expectation())
 		}
 	}
-	c.stats.record(c.phase, event{sent: sent, done: done, ok: err == nil && res.status < 500 && res.status != http.StatusTooManyRequests})
+	c.stats.record(c.phase, event{sent: sent, done: done, ok: err == nil && res.Status < 500 && res.Status != http.StatusTooManyRequests})
 	return res, err
 }
 
-func (r request) expects(status int) bool { return slices.Contains(r.expect, status) }
-func (r request) expectation() string     { return fmt.Sprint(r.expect) }
-
 // jitter returns a duration between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	return d/2 + rand.N(d/2+1)
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Phase is the part of a run a request belongs to.
+type Phase int
+
+// Phases of a run.
+const (
+	PhaseSetup Phase = iota
+	PhaseLoad
+	PhaseReadback
+	numPhases
+)
+
+// Anomaly is a kind of answer the contract does not allow for the driver's
+// well-formed requests (a 5xx, a 4xx it should not get, a 201 without what
+// it promises) or no answer within the attempt timeout. Repeats of the same
+// kind (method, route, status, error code) are counted, not listed.
+type Anomaly struct {
+	Method, Route string // Route with ids replaced by {id}
+	Status        int    // 0: no answer in time
+	Code          string // the answer's error code, if any
+	Expected      string
+	Input, Got    string      // of the first occurrence, shortened
+	Count         int         // occurrences
+	Times         []time.Time // when, up to maxAnomalyTimes of them
+}
+
+// Bounds of the anomalies kept: kinds, and times of one kind.
+const maxAnomalies, maxAnomalyTimes = 50, 100
+
+// stats counts what the clients saw; safe for concurrent use.
+type stats struct {
+	mu             sync.Mutex
+	sent           [numPhases]int
+	replayed       int            // answers marked Idempotent-Replayed: a retry got the first result
+	errors         map[string]int // kind -> count
+	anomalies      []Anomaly
+	anomalyDropped int     // occurrences of kinds beyond maxAnomalies
+	events         []event // outcomes of load requests while a restart is watched
+	watching       bool
+}
+
+// event is the outcome of one load attempt, for the restart timing.
+type event struct {
+	sent, done time.Time
+	ok         bool // 2xx, or an expected 4xx: the worker answered
+}
+
+func newStats() *stats { return &stats{errors: map[string]int{}} }
+
+func (s *stats) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+func (s *stats) countSent(p Phase)      { s.locked(func() { s.sent[p]++ }) }
+func (s *stats) countError(kind string) { s.locked(func() { s.errors[kind]++ }) }
+func (s *stats) watch(on bool)          { s.locked(func() { s.watching = on }) }
+func (s *stats) sentUnderLoad() (n int) { s.locked(func() { n = s.sent[PhaseLoad] }); return n }
+
+// record keeps e for restartCost while a restart is watched.
+func (s *stats) record(p Phase, e event) {
+	s.locked(func() {
+		if s.watching && p == PhaseLoad {
+			s.events = append(s.events, e)
+		}
+	})
+}
+
+// anomaly records one anomalous answer to method path with body.
+func (s *stats) anomaly(method, path string, body []byte, status int, got []byte, expected string) {
+	var e struct{ Error struct{ Code string } }
+	_ = json.Unmarshal(got, &e)
+	a := Anomaly{Method: method, Route: routeOf(path), Status: status, Code: e.Error.Code, Expected: expected}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.anomalies {
+		if x := &s.anomalies[i]; x.Method == a.Method && x.Route == a.Route && x.Status == a.Status && x.Code == a.Code && x.Expected == a.Expected {
+			x.Count++
+			if len(x.Times) < maxAnomalyTimes {
+				x.Times = append(x.Times, now)
+			}
+			return
+		}
+	}
+	if len(s.anomalies) == maxAnomalies {
+		s.anomalyDropped++
+		return
+	}
+	a.Input, a.Got, a.Count, a.Times = shorten(body, 200), shorten(got, 300), 1, []time.Time{now}
+	s.anomalies = append(s.anomalies, a)
+}
+
+// restartCost is the time from began (the restart call) until a client was
+// served again: the first success of a request sent after the worker was
+// seen down (the first failure that ended after began; or, when no client
+// saw it down, after the restart returned at back). ok is false when no
+// client was served after it.
+func (s *stats) restartCost(began, back time.Time) (cost time.Duration, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	down := back
+	for _, e := range s.events {
+		if !e.ok && !e.done.Before(began) && e.done.Before(down) {
+			down = e.done
+		}
+	}
+	var first time.Time
+	for _, e := range s.events {
+		if e.ok && !e.sent.Before(down) && (first.IsZero() || e.done.Before(first)) {
+			first = e.done
+		}
+	}
+	if first.IsZero() {
+		return 0, false
+	}
+	return first.Sub(began), true
+}
+
+// KindCount is how many errors of one kind the clients saw.
+type KindCount struct {
+	Kind  string
+	Count int
+}
+
+// errorKinds returns the error counts, largest first.
+func (s *stats) errorKinds() []KindCount {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]KindCount, 0, len(s.errors))
+	for k, n := range s.errors {
+		out = append(out, KindCount{Kind: k, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Kind < out[j].Kind
+	})
+	return out
+}
+
+// Kinds of network errors of the report.
+const (
+	timeoutKind = "network: no answer in time"
+	// transportRetryKind is a connection that broke before the answer,
+	// after which Go's transport sent the request again by itself.
+	transportRetryKind = "network: connection lost, resent by the transport"
+)
+
+// networkKind names a transport error: what a client sees while the worker
+// is down or restarting.
+func networkKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "network: connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "network: connection reset"
+	case errors.Is(err, syscall.EPIPE):
+		return "network: broken pipe"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "network: connection closed (EOF)"
+	case errors.As(err, &ne) && ne.Timeout():
+		return timeoutKind
+	}
+	return "network: other"
+}
+
+var idInPath = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// routeOf replaces the ids in a path by {id} and drops the query.
+func routeOf(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	return idInPath.ReplaceAllString(path, "{id}")
+}
+
+func shorten(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}
+
+// decode decodes res's body into v and says whether it has what ok wants.
+func decode[T any](res *contract.Response, ok func(T) bool) (T, bool) {
+	var v T
+	return v, json.Unmarshal(res.Body, &v) == nil && ok(v)
 }

@@ -38,11 +38,11 @@ func TestClientRetriesWithTheSameKey(t *testing.T) {
 	}))
 	defer srv.Close()
 	st := newStats()
-	c := newClient(srv.URL, newHTTPClient(5*time.Second), st).withPhase(PhaseLoad)
+	c := newClient(srv.URL, 5*time.Second, st).withPhase(PhaseLoad)
 	res, err := c.do(context.Background(), request{method: "POST", path: "/x", body: []byte(`{"content":"hi"}`),
 		header: map[string]string{"Idempotency-Key": "k1"}, expect: []int{201}})
-	if err != nil || res.status != 201 {
-		t.Fatalf("do: %d %v", res.status, err)
+	if err != nil || res.Status != 201 {
+		t.Fatalf("do: %d %v", res.Status, err)
 	}
 	if len(seen) != 4 {
 		t.Fatalf("%d attempts, want 4: %q", len(seen), seen)

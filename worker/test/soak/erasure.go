@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -31,8 +30,7 @@ type ErasureConfig struct {
 	Orgs, PeoplePerOrg int
 	// Duration is how long the survivors chat in all; the erasures start
 	// halfway.
-	Duration time.Duration
-	Think    time.Duration
+	Duration, Think time.Duration
 	// Wait bounds the wait for the deletions to be done.
 	Wait time.Duration
 	Log  func(format string, args ...any)
@@ -59,32 +57,28 @@ type soakPerson struct {
 	mu       sync.Mutex
 	sessions []string            // acknowledged, in order
 	messages map[string][]string // session → acknowledged message ids, in order
-	stop     chan struct{}
+	halted   context.Context     // done: it starts no more operation
+	halt     context.CancelFunc
 	stopped  chan struct{}
-	halted   sync.Once
 	deletion string // the id of its erasure, if erased
 }
 
-// halt stops p's chat and waits until it has.
-func (p *soakPerson) halt() {
-	p.halted.Do(func() {
-		close(p.stop)
-		<-p.stopped
-	})
+// stop stops p's chat and waits until it has: its operations under way
+// finish (their context is the run's), so that what it has is known.
+func (p *soakPerson) stop() {
+	p.halt()
+	<-p.stopped
 }
 
 // RunErasure runs the erasure soak on t.
 func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureReport, error) {
 	if err := checkLoopback(t.URL); err != nil {
-		return nil, fmt.Errorf("soak: %w", err)
+		return nil, err
 	}
-	if cfg.Log == nil {
-		cfg.Log = func(string, ...any) {}
-	}
+	log := Config{Log: cfg.Log}.logf
 	run := runID()
-	hc := newHTTPClient(10 * time.Second)
-	c := newClient(strings.TrimRight(t.URL, "/"), hc, newStats())
-	defer hc.CloseIdleConnections()
+	c := newClient(t.URL, 10*time.Second, newStats())
+	defer c.cc.HTTP.CloseIdleConnections()
 	var people []*soakPerson
 	for o := range cfg.Orgs {
 		org, err := createOrg(ctx, c, t.AdminToken, fmt.Sprintf("erasure %s o%d", run, o))
@@ -93,14 +87,20 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 		}
 		for i := range cfg.PeoplePerOrg {
 			p := &soakPerson{org: org, Principal: Principal{Name: fmt.Sprintf("er%s-o%dp%d", run, o, i), Verified: i%2 == 0},
-				messages: map[string][]string{}, stop: make(chan struct{}), stopped: make(chan struct{})}
-			if err := p.signIn(ctx, c); err != nil {
+				messages: map[string][]string{}, stopped: make(chan struct{})}
+			p.halted, p.halt = context.WithCancel(ctx)
+			if p.Verified {
+				p.UserID, p.Email, p.CustomData = p.Name+"-uid", p.Name+"@Soak.Example", map[string]any{"m": p.Name}
+			} else {
+				p.DeviceID, p.Email = uuid.NewString(), p.Name+"@soak.example"
+			}
+			if err := p.signIn(ctx, c, org); err != nil {
 				return nil, err
 			}
 			people = append(people, p)
 		}
 	}
-	cfg.Log("erasure soak %s: %d people chatting", run, len(people))
+	log("erasure soak %s: %d people chatting", run, len(people))
 	for _, p := range people {
 		go p.chat(ctx, c, cfg.Think)
 	}
@@ -115,29 +115,27 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 		if i%3 != 1 {
 			continue
 		}
-		p.halt()
-		req := request{method: "DELETE", header: serverHeader(p.org), expect: []int{202}}
+		p.stop()
+		req := request{method: "DELETE", path: "/v1/contacts/" + p.ContactID, header: serverHeader(p.org), expect: []int{202}}
 		switch {
 		case p.Verified:
 			req.path = "/v1/users?user_id=" + url.QueryEscape(p.UserID)
 		case i%2 == 1 && (i/3)%2 == 0:
-			req.path, req.header = "/v1/widget/me", widgetHeaderToken(p.org, p.Token)
-		default:
-			req.path = "/v1/contacts/" + p.ContactID
+			req.path, req.header = "/v1/widget/me", widgetHeader(p.org, &p.Principal)
 		}
 		res, err := c.do(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		var d contract.DeletionAnswer
-		if json.Unmarshal(res.body, &d) != nil || d.Deletion.ID == "" {
-			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.body, 200))
+		d, ok := decode(res, func(d contract.DeletionAnswer) bool { return d.Deletion.ID != "" })
+		if !ok {
+			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.Body, 200))
 		}
 		p.deletion = d.Deletion.ID
 		erased = append(erased, p)
 	}
 	rep.Erased = len(erased)
-	cfg.Log("erasure soak %s: %d erasures requested; the others chat on", run, len(erased))
+	log("erasure soak %s: %d erasures requested; the others chat on", run, len(erased))
 
 	// Wait for every deletion while the others chat; then stop them.
 	deadline := time.Now().Add(cfg.Wait)
@@ -147,12 +145,10 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 			if err != nil {
 				return nil, err
 			}
-			var d contract.DeletionAnswer
-			_ = json.Unmarshal(res.body, &d)
-			if d.Deletion.Status == "done" {
+			if d, done := decode(res, func(d contract.DeletionAnswer) bool { return d.Deletion.Status == "done" }); done {
 				sessions, messages := p.acknowledged()
 				if d.Deletion.Sessions == nil || *d.Deletion.Sessions != sessions || *d.Deletion.Messages != messages {
-					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(res.body, 200), sessions, messages))
+					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(res.Body, 200), sessions, messages))
 				}
 				if d.Deletion.Sessions != nil {
 					rep.ErasedSessions += *d.Deletion.Sessions
@@ -167,22 +163,20 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 		}
 	}
 	sleep(ctx, cfg.Duration/2)
+	var marks []string
 	for _, p := range people {
-		p.halt()
+		p.stop()
 		s, m := p.acknowledged()
-		rep.Sessions += s
-		rep.Messages += m
+		rep.Sessions, rep.Messages = rep.Sessions+s, rep.Messages+m
+		if p.deletion != "" {
+			marks = append(marks, p.Name, p.ContactID)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	var marks []string
-	for _, p := range erased {
-		marks = append(marks, p.Name, p.ContactID)
-	}
 	for _, p := range people {
-		rep.Violations = append(rep.Violations, p.check(ctx, c, p.deletion != "")...)
+		rep.Violations = append(rep.Violations, p.check(ctx, c)...)
 	}
 	n, leftovers, err := dumpHolding(ctx, c, t.AdminToken, marks)
 	if err != nil {
@@ -198,77 +192,42 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 	return rep, nil
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
-func (p *soakPerson) signIn(ctx context.Context, c *client) error {
-	if p.Verified {
-		p.UserID, p.Email, p.CustomData = p.Name+"-uid", p.Name+"@Soak.Example", map[string]any{"m": p.Name}
-		return authenticate(ctx, c, p.org, &p.Principal)
-	}
-	p.DeviceID, p.Email = uuid.NewString(), p.Name+"@soak.example"
-	return createContact(ctx, c, p.org, &p.Principal)
-}
-
 // chat creates sessions and posts messages (the widget's, and now and then
 // the org's agent's) until told to stop, recording what was acknowledged.
 func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 	defer close(p.stopped)
-	for n := 0; ; n++ {
-		select {
-		case <-p.stop:
-			return
-		case <-ctx.Done():
-			return
-		default:
-		}
+	for n := 0; p.halted.Err() == nil; n++ {
 		p.mu.Lock()
 		cur := ""
 		if len(p.sessions) > 0 && n%5 != 0 {
 			cur = p.sessions[len(p.sessions)-1]
 		}
 		p.mu.Unlock()
-		if cur == "" {
-			res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`),
-				header: withIdem(widgetHeaderToken(p.org, p.Token), uuid.NewString()), expect: []int{201}})
-			if err != nil {
-				continue
+		r := request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`), header: widgetHeader(p.org, &p.Principal), expect: []int{201}}
+		if cur != "" {
+			r.path = "/v1/widget/sessions/" + cur + "/messages"
+			if n%4 == 3 {
+				r.path, r.header = "/v1/sessions/"+cur+"/messages", serverHeader(p.org)
 			}
-			var out contract.SessionCreated
-			if json.Unmarshal(res.body, &out) == nil && out.Session.ID != "" {
+			r.body, _ = json.Marshal(contract.MessageRequest{Content: fmt.Sprintf("%s says %d", p.Name, n)})
+		}
+		r.header["Idempotency-Key"] = uuid.NewString()
+		res, err := c.do(ctx, r)
+		if cur == "" {
+			if out, ok := decode(res, func(o contract.SessionCreated) bool { return o.Session.ID != "" }); err == nil && ok {
 				p.mu.Lock()
 				p.sessions = append(p.sessions, out.Session.ID)
 				p.mu.Unlock()
 			}
 			continue
 		}
-		h, path := withIdem(widgetHeaderToken(p.org, p.Token), uuid.NewString()), "/v1/widget/sessions/"+cur+"/messages"
-		if n%4 == 3 {
-			h, path = withIdem(serverHeader(p.org), uuid.NewString()), "/v1/sessions/"+cur+"/messages"
-		}
-		body, _ := json.Marshal(contract.MessageRequest{Content: fmt.Sprintf("%s says %d", p.Name, n)})
-		res, err := c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
-		if err == nil {
-			var out contract.MessageCreated
-			if json.Unmarshal(res.body, &out) == nil && out.Message.ID != "" {
-				p.mu.Lock()
-				p.messages[cur] = append(p.messages[cur], out.Message.ID)
-				p.mu.Unlock()
-			}
+		if out, ok := decode(res, func(o contract.MessageCreated) bool { return o.Message.ID != "" }); err == nil && ok {
+			p.mu.Lock()
+			p.messages[cur] = append(p.messages[cur], out.Message.ID)
+			p.mu.Unlock()
 		}
 		sleep(ctx, think)
 	}
-}
-
-func withIdem(h map[string]string, key string) map[string]string {
-	h["Idempotency-Key"] = key
-	return h
 }
 
 func (p *soakPerson) acknowledged() (sessions, messages int) {
@@ -282,16 +241,16 @@ func (p *soakPerson) acknowledged() (sessions, messages int) {
 
 // check compares what is stored of p with what was acknowledged: nothing at
 // all when erased, else exactly it.
-func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string {
+func (p *soakPerson) check(ctx context.Context, c *client) []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, p.Name+": "+fmt.Sprintf(format, args...)) }
 	export := "/v1/contacts/" + p.ContactID + "/export"
 	if p.Verified {
 		export = "/v1/users/export?user_id=" + url.QueryEscape(p.UserID)
 	}
-	if erased {
-		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeaderToken(p.org, p.Token), expect: []int{401}}); err != nil || !strings.Contains(string(res.body), "token_revoked") {
-			bad("the old token: %v %s", err, shorten(res.body, 120))
+	if p.deletion != "" {
+		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeader(p.org, &p.Principal), expect: []int{401}}); err != nil || !strings.Contains(string(res.Body), "token_revoked") {
+			bad("the old token: %v %s", err, shorten(res.Body, 120))
 		}
 		if _, err := c.do(ctx, request{method: "GET", path: export, header: serverHeader(p.org), expect: []int{404}}); err != nil {
 			bad("export after erasure: %v", err)
@@ -305,21 +264,10 @@ func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string
 	}
 	got := map[string][]string{}
 	var order []string
-	cursor := ""
-	for range 1000 {
-		path := export
-		if cursor != "" {
-			path = withQuery(export, "cursor="+url.QueryEscape(cursor))
-		}
-		res, err := c.do(ctx, request{method: "GET", path: path, header: serverHeader(p.org), expect: []int{200}})
-		if err != nil {
-			bad("export: %v", err)
-			return out
-		}
+	err := c.pages(ctx, export, serverHeader(p.org), []int{200}, 1000, func(res *contract.Response) (*string, error) {
 		var page contract.Export
-		if err := json.Unmarshal(res.body, &page); err != nil {
-			bad("export: %v", err)
-			return out
+		if err := json.Unmarshal(res.Body, &page); err != nil {
+			return nil, err
 		}
 		for _, s := range page.Sessions {
 			if _, dup := got[s.Session.ID]; dup {
@@ -331,10 +279,11 @@ func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string
 				got[s.Session.ID] = append(got[s.Session.ID], m.ID)
 			}
 		}
-		if page.NextCursor == nil {
-			break
-		}
-		cursor = *page.NextCursor
+		return page.NextCursor, nil
+	})
+	if err != nil {
+		bad("export: %v", err)
+		return out
 	}
 	want := slices.Clone(p.sessions)
 	slices.Reverse(want)
@@ -352,39 +301,30 @@ func (p *soakPerson) check(ctx context.Context, c *client, erased bool) []string
 // dumpHolding reads the whole KV through GET /v1/admin/debug/kv and returns
 // how many keys it read and those that hold one of marks; 0 and none when
 // the worker does not have that route.
-func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (int, []string, error) {
-	n, cursor := 0, ""
-	var out []string
-	for range 100000 {
-		res, err := c.do(ctx, request{method: "GET", path: "/v1/admin/debug/kv?cursor=" + url.QueryEscape(cursor),
-			header: map[string]string{"Authorization": "Bearer " + adminToken}, expect: []int{200, 404}})
-		if err != nil {
-			return 0, nil, err
-		}
-		if res.status == 404 {
-			return 0, nil, nil
-		}
+func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (n int, out []string, err error) {
+	none := false
+	err = c.pages(ctx, "/v1/admin/debug/kv", bearer(adminToken), []int{200, 404}, 100000, func(res *contract.Response) (*string, error) {
 		var page struct {
 			Keys       []struct{ Name, Value, Metadata string }
 			NextCursor *string `json:"next_cursor"`
 		}
-		if err := json.Unmarshal(res.body, &page); err != nil {
-			return 0, nil, err
+		if none = res.Status == 404; none {
+			return nil, nil
+		}
+		if err := json.Unmarshal(res.Body, &page); err != nil {
+			return nil, err
 		}
 		for _, k := range page.Keys {
 			n++
 			hay := strings.ToLower(k.Name + "\x00" + k.Value + "\x00" + k.Metadata)
-			for _, m := range marks {
-				if m != "" && strings.Contains(hay, strings.ToLower(m)) {
-					out = append(out, k.Name)
-					break
-				}
+			if slices.ContainsFunc(marks, func(m string) bool { return m != "" && strings.Contains(hay, strings.ToLower(m)) }) {
+				out = append(out, k.Name)
 			}
 		}
-		if page.NextCursor == nil {
-			return n, out, nil
-		}
-		cursor = *page.NextCursor
+		return page.NextCursor, nil
+	})
+	if none {
+		return 0, nil, nil
 	}
-	return n, out, errors.New("the KV listing never ended")
+	return n, out, err
 }

@@ -28,19 +28,18 @@ import (
 // serves on the same port. Every KV call takes up to KVLatency, as Workers KV
 // does, so that a kill finds requests halfway through.
 type InProcess struct {
-	URL        string
-	AdminToken string
-	Downtime   time.Duration
-	KVLatency  time.Duration
+	URL, AdminToken     string
+	Downtime, KVLatency time.Duration
 
 	cfg  config.Config
 	mem  *kv.Memory
 	addr string
 	// jobs is the API's queue; like the KV it outlives a restart, and a
 	// goroutine hands its messages to the running instance.
-	jobs     *queue.Memory
-	consumer atomic.Pointer[api.API]
-	stopJobs chan struct{}
+	jobs      *queue.Memory
+	consumer  atomic.Pointer[api.API]
+	stopJobs  chan struct{}
+	closeOnce sync.Once
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -66,15 +65,8 @@ func StartInProcess() (*InProcess, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	s := &InProcess{
-		AdminToken: "soak-admin-" + hex.EncodeToString(secret),
-		Downtime:   300 * time.Millisecond,
-		KVLatency:  3 * time.Millisecond,
-		mem:        kv.NewMemory(),
-		addr:       "127.0.0.1:0",
-		jobs:       queue.NewMemory(nil),
-		stopJobs:   make(chan struct{}),
-	}
+	s := &InProcess{AdminToken: "soak-admin-" + hex.EncodeToString(secret), Downtime: 300 * time.Millisecond,
+		KVLatency: 3 * time.Millisecond, mem: kv.NewMemory(), addr: "127.0.0.1:0", jobs: queue.NewMemory(nil), stopJobs: make(chan struct{})}
 	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
 		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits, DemoRoutes: true}
 	if err := s.serve(); err != nil {
@@ -94,12 +86,8 @@ func (s *InProcess) Target() Target {
 // and KV after s.Downtime.
 func (s *InProcess) Restart(ctx context.Context) error {
 	s.kill()
-	t := time.NewTimer(s.Downtime)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
+	if !sleep(ctx, s.Downtime) {
 		return ctx.Err()
-	case <-t.C:
 	}
 	return s.serve()
 }
@@ -107,26 +95,18 @@ func (s *InProcess) Restart(ctx context.Context) error {
 // Close stops the server for good.
 func (s *InProcess) Close() error {
 	s.kill()
-	s.mu.Lock()
-	if s.stopJobs != nil {
-		close(s.stopJobs)
-		s.stopJobs = nil
-	}
-	s.mu.Unlock()
+	s.closeOnce.Do(func() { close(s.stopJobs) })
 	return nil
 }
 
 // deliver hands the queue's due messages to the running instance, as the
 // Workers runtime hands batches to the consumer.
 func (s *InProcess) deliver() {
-	s.mu.Lock()
-	stop := s.stopJobs
-	s.mu.Unlock()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-s.stopJobs:
 			return
 		case <-tick.C:
 		}
@@ -139,12 +119,11 @@ func (s *InProcess) deliver() {
 func (s *InProcess) kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv == nil {
-		return
+	if s.srv != nil {
+		s.alive.Store(false)
+		s.srv.Close() // closes the listener and every connection, mid-request too
+		s.srv = nil
 	}
-	s.alive.Store(false)
-	s.srv.Close() // closes the listener and every connection, mid-request too
-	s.srv = nil
 }
 
 func (s *InProcess) serve() error {
@@ -177,9 +156,6 @@ func (s *InProcess) serve() error {
 	return nil
 }
 
-// errKilled is what a killed instance's storage calls get.
-var errKilled = errors.New("soak: this worker instance was stopped")
-
 // fencedKV is the KV of one instance: every call takes up to latency, and
 // once the instance is killed its calls fail, as they would in a process that
 // no longer runs.
@@ -188,6 +164,9 @@ type fencedKV struct {
 	alive   *atomic.Bool
 	latency time.Duration
 }
+
+// errKilled is what a killed instance's storage calls get.
+var errKilled = errors.New("soak: this worker instance was stopped")
 
 // enter waits the call's latency and says whether the instance still runs.
 func (f fencedKV) enter() error {

@@ -17,11 +17,10 @@ type Report struct {
 	Requests [numPhases]int // sent, by phase (every attempt counts)
 	// Replayed counts answers marked "Idempotent-Replayed: true": retries
 	// that got the first result of their Idempotency-Key.
-	Replayed  int
-	Errors    []KindCount // errors by kind, largest first
-	Anomalies []Anomaly   // answers the contract does not allow, by kind
-	// AnomaliesDropped counts anomalies of kinds beyond those kept.
-	AnomaliesDropped int
+	Replayed         int
+	Errors           []KindCount // errors by kind, largest first
+	Anomalies        []Anomaly   // answers the contract does not allow, by kind
+	AnomaliesDropped int         // anomalies of kinds beyond those kept
 
 	Findings *Findings
 
@@ -47,8 +46,7 @@ var ErrViolations = errors.New("soak: the worker lost, duplicated, misplaced or 
 func (r *Report) when(times []time.Time, count int) string {
 	const shown = 6
 	var parts []string
-	during := 0
-	end := r.RestartAt + max(r.RestartCall, r.RestartCost)
+	during, end := 0, r.RestartAt+max(r.RestartCall, r.RestartCost)
 	for i, t := range times {
 		at := t.Sub(r.Began)
 		if r.Restarted && at >= r.RestartAt && at <= end {
@@ -88,24 +86,20 @@ func (r *Report) Print(out io.Writer) {
 	p := func(label, format string, args ...any) {
 		fmt.Fprintf(out, "  %-17s %s\n", label, fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintf(out, "soak against %s: %s, load %v (max %d requests), think %v\n",
-		r.Target, r.World, r.Config.Duration, r.Config.MaxRequests, r.Config.Think)
-	total := 0
-	for _, n := range r.Requests {
-		total += n
-	}
-	p("requests sent", "%d (setup %d, load %d, read-back %d) in %v, load %v",
-		total, r.Requests[PhaseSetup], r.Requests[PhaseLoad], r.Requests[PhaseReadback], r.Elapsed.Round(time.Millisecond), r.Load.Round(time.Millisecond))
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	tenths := func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+	fmt.Fprintf(out, "soak against %s: %s, load %v (max %d requests), think %v\n", r.Target, r.World, r.Config.Duration, r.Config.MaxRequests, r.Config.Think)
+	p("requests sent", "%d (setup %d, load %d, read-back %d) in %v, load %v", r.Requests[PhaseSetup]+r.Requests[PhaseLoad]+r.Requests[PhaseReadback],
+		r.Requests[PhaseSetup], r.Requests[PhaseLoad], r.Requests[PhaseReadback], ms(r.Elapsed), ms(r.Load))
 	p("replayed", "%d retries answered with the first result of their Idempotency-Key (Idempotent-Replayed)", r.Replayed)
-	if len(r.Errors) == 0 {
-		p("errors by kind", "none")
-	} else {
-		parts := make([]string, len(r.Errors))
-		for i, e := range r.Errors {
-			parts[i] = fmt.Sprintf("%s: %d", e.Kind, e.Count)
-		}
-		p("errors by kind", "%s", strings.Join(parts, ", "))
+	var errs []string
+	for _, e := range r.Errors {
+		errs = append(errs, fmt.Sprintf("%s: %d", e.Kind, e.Count))
 	}
+	if errs == nil {
+		errs = []string{"none"}
+	}
+	p("errors by kind", "%s", strings.Join(errs, ", "))
 	if f := r.Findings; f != nil {
 		p("sessions", "acknowledged %d, lost %d, duplicated %d, misplaced %d, unexpected %d",
 			f.Sessions.Acknowledged, f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected)
@@ -117,14 +111,15 @@ func (r *Report) Print(out io.Writer) {
 		if f.ReadErrors > 0 {
 			p("read errors", "%d", f.ReadErrors)
 		}
-		if wf := f.Webhooks; wf.Checked {
+		switch wf := f.Webhooks; {
+		case !wf.Checked:
+			p("webhook events", "not checked (the target has no receiver)")
+		default:
 			p("webhook events", "%d of %d acknowledged messages delivered to their org, verified; missing %d, at another org %d, unverified %d; %d extra deliveries of an id (at least once), %d events of messages stored without their 201",
 				wf.Delivered, wf.Expected, wf.Missing, wf.Foreign, wf.Unverified, wf.Duplicates, wf.Others)
 			if wf.LostAtRestart > 0 {
 				p("", "%d events of messages acknowledged in the last moments before the restart were still in wrangler dev's in-memory queue when it stopped and went with it (a deployed Queue keeps them); every earlier one had arrived", wf.LostAtRestart)
 			}
-		} else {
-			p("webhook events", "not checked (the target has no receiver)")
 		}
 	}
 	if r.Traps > 0 {
@@ -134,27 +129,24 @@ func (r *Report) Print(out io.Writer) {
 	case !r.Restarted:
 		p("restart", "none")
 	case r.RestartServed:
-		p("restart", "cost %v: from stopping the worker (at %v) until a client was served again; Restart returned after %v",
-			r.RestartCost.Round(time.Millisecond), r.RestartAt.Round(100*time.Millisecond), r.RestartCall.Round(time.Millisecond))
+		p("restart", "cost %v: from stopping the worker (at %v) until a client was served again; Restart returned after %v", ms(r.RestartCost), tenths(r.RestartAt), ms(r.RestartCall))
 	default:
-		p("restart", "at %v; Restart returned after %v; no client was served after it",
-			r.RestartAt.Round(100*time.Millisecond), r.RestartCall.Round(time.Millisecond))
+		p("restart", "at %v; Restart returned after %v; no client was served after it", tenths(r.RestartAt), ms(r.RestartCall))
 	}
 	if len(r.Anomalies) == 0 {
 		p("anomalies", "none")
 	} else {
 		p("anomalies", "answers the contract does not allow, or none in time (times from the start of the run):")
-		for _, a := range r.Anomalies {
-			got := fmt.Sprintf("%d %s", a.Status, a.Got)
-			if a.Status == 0 {
-				got = "no answer: " + a.Got
-			}
-			fmt.Fprintf(out, "    %d× %s %s with %s: got %s; expected %s; at %s\n",
-				a.Count, a.Method, a.Route, a.Input, got, a.Expected, r.when(a.Times, a.Count))
+	}
+	for _, a := range r.Anomalies {
+		got := fmt.Sprintf("%d %s", a.Status, a.Got)
+		if a.Status == 0 {
+			got = "no answer: " + a.Got
 		}
-		if r.AnomaliesDropped > 0 {
-			fmt.Fprintf(out, "    … and %d more of other kinds\n", r.AnomaliesDropped)
-		}
+		fmt.Fprintf(out, "    %d× %s %s with %s: got %s; expected %s; at %s\n", a.Count, a.Method, a.Route, a.Input, got, a.Expected, r.when(a.Times, a.Count))
+	}
+	if r.AnomaliesDropped > 0 {
+		fmt.Fprintf(out, "    … and %d more of other kinds\n", r.AnomaliesDropped)
 	}
 	if f := r.Findings; f != nil && len(f.Problems) > 0 {
 		fmt.Fprintf(out, "  violations:\n")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/soak"
 	"github.com/chatwidget/identity/worker/test/webhookrecv"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
@@ -21,14 +22,18 @@ import (
 // TestSoakInProcess is the quick soak: internal/api served in this process,
 // killed and started again halfway through.
 func TestSoakInProcess(t *testing.T) {
+	cfg := soak.ShortConfig()
+	cfg.Duration = 2 * time.Second
+	runSoak(t, inProcess(t), cfg)
+}
+
+func inProcess(t *testing.T) soak.Target {
 	s, err := soak.StartInProcess()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	cfg := soak.ShortConfig()
-	cfg.Duration = 2 * time.Second
-	runSoak(t, s.Target(), cfg)
+	t.Cleanup(func() { s.Close() })
+	return s.Target()
 }
 
 // TestSoakWrangler is the short soak of `make test`: the built worker under
@@ -68,19 +73,11 @@ func TestSoakWithTraps(t *testing.T) {
 	s := wranglertest.StartT(t, wranglertest.Options{Vars: soak.WranglerVars(), AppWasm: wasm})
 	recv := webhookrecv.StartT(t)
 	trap := func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, "POST", s.URL+"/__test/trap", nil)
-		if err != nil {
-			return err
+		res, err := contract.New(s.URL, nil).Do(ctx, "POST", "/__test/trap", nil)
+		if err == nil && res.Status != http.StatusInternalServerError {
+			err = fmt.Errorf("POST /__test/trap: %d, want 500", res.Status)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusInternalServerError {
-			return fmt.Errorf("POST /__test/trap: %d, want 500", res.StatusCode)
-		}
-		return nil
+		return err
 	}
 	cfg := soak.ShortConfig()
 	cfg.Duration = 8 * time.Second
@@ -140,14 +137,7 @@ func TestRunRefusesConfigThatChecksNothing(t *testing.T) {
 
 // TestErasureSoakInProcess: some people are erased while others chat, in
 // process (its queue delivered every 50 ms).
-func TestErasureSoakInProcess(t *testing.T) {
-	s, err := soak.StartInProcess()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	runErasure(t, s.Target())
-}
+func TestErasureSoakInProcess(t *testing.T) { runErasure(t, inProcess(t)) }
 
 // TestErasureSoakWrangler: the same against the built worker under wrangler
 // dev, its Queue included; DEMO_ROUTES lets it read the whole KV after.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatwidget/identity/internal/webhook"
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/webhookrecv"
 )
 
@@ -61,19 +62,14 @@ func endpointName(run string, o Org) string { return run + "-" + o.Name }
 func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.Receiver, run string) error {
 	for _, o := range w.Orgs {
 		name := endpointName(run, o)
-		body, _ := json.Marshal(map[string]any{"url": recv.Endpoint(name), "events": []string{webhook.MessageCreated}})
-		res, err := c.do(ctx, request{method: "PUT", path: "/v1/webhook", body: body,
-			header: map[string]string{"Authorization": "Bearer " + o.APIKey}, expect: []int{200}})
+		body, _ := json.Marshal(contract.WebhookRequest{URL: recv.Endpoint(name), Events: []string{webhook.MessageCreated}})
+		res, err := c.do(ctx, request{method: "PUT", path: "/v1/webhook", body: body, header: serverHeader(o), expect: []int{200}})
 		if err != nil {
 			return fmt.Errorf("setting the webhook of %s: %w", o.Name, err)
 		}
-		var out struct {
-			Webhook struct {
-				Secret string `json:"secret"`
-			} `json:"webhook"`
-		}
-		if json.Unmarshal(res.body, &out) != nil || out.Webhook.Secret == "" {
-			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.body, 200))
+		out, ok := decode(res, func(a contract.WebhookAnswer) bool { return a.Webhook.Secret != "" })
+		if !ok {
+			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.Body, 200))
 		}
 		recv.SetSecrets(name, out.Webhook.Secret)
 	}
@@ -98,9 +94,7 @@ func expectedEvents(w *World, l Ledger) []map[string]MessageEntry {
 // waitWebhooks waits until every expected event arrived, or for wait.
 func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Receiver, run string, wait time.Duration) {
 	want := expectedEvents(w, l)
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		complete := true
+	complete := func() bool {
 		for i, o := range w.Orgs {
 			got := map[string]bool{}
 			for _, d := range recv.Accepted(endpointName(run, o)) {
@@ -108,14 +102,13 @@ func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Rec
 			}
 			for id := range want[i] {
 				if !got[id] {
-					complete = false
+					return false
 				}
 			}
 		}
-		if complete {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
+		return true
+	}
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && !complete() && sleep(ctx, 250*time.Millisecond); {
 	}
 }
 
@@ -133,10 +126,8 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 		}
 	}
 	sessionOrg := map[string]int{}
-	for _, s := range l.Sessions {
-		if s.Acked {
-			sessionOrg[s.ID] = s.Org
-		}
+	for _, s := range l.acked(all) {
+		sessionOrg[s.ID] = s.Org
 	}
 	for i, o := range w.Orgs {
 		seen := map[string]int{}
@@ -149,14 +140,11 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 			if d.Status != 204 {
 				continue
 			}
-			foreign := false
-			if org, ok := owner[d.ID]; ok && org != i {
-				foreign = true
-			}
+			org, known := owner[d.ID]
+			foreign := known && org != i
 			if sess, _ := d.Data["session"].(map[string]any); sess != nil {
-				if org, ok := sessionOrg[fmt.Sprint(sess["id"])]; ok && org != i {
-					foreign = true
-				}
+				org, known := sessionOrg[fmt.Sprint(sess["id"])]
+				foreign = foreign || known && org != i
 			}
 			if foreign {
 				wf.Foreign++

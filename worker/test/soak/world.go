@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -27,11 +28,9 @@ type World struct {
 
 // Org is one org created through the admin API.
 type Org struct {
-	Index       int
-	Name        string // "o1"
-	ID          string
-	WidgetToken string
-	APIKey      string
+	Index                   int
+	Name                    string // "o1"
+	ID, WidgetToken, APIKey string
 }
 
 // Principal is one simulated widget user: a contact (a device) or a
@@ -82,14 +81,14 @@ func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (
 		}
 		org.Index, org.Name = i, fmt.Sprintf("o%d", i+1)
 		w.Orgs[i] = org
-		for d := 0; d < cfg.DevicesPerOrg; d++ {
+		for d := range cfg.DevicesPerOrg {
 			p := Principal{Org: i, Name: fmt.Sprintf("o%d/device-%d", i+1, d), DeviceID: uuid.NewString()}
 			if d == 0 && cfg.VerifiedPerOrg > 0 {
 				p.Email = userEmail(0)
 			}
 			w.Principals = append(w.Principals, p)
 		}
-		for u := 0; u < cfg.VerifiedPerOrg; u++ {
+		for u := range cfg.VerifiedPerOrg {
 			p := Principal{Org: i, Name: fmt.Sprintf("o%d/user-%d", i+1, u), Verified: true,
 				UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
 			if u%2 == 0 {
@@ -98,79 +97,173 @@ func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (
 			w.Principals = append(w.Principals, p)
 		}
 	}
-	errs := make([]error, len(w.Principals))
+	return w, signIn(ctx, c, w.Orgs, w.Principals)
+}
+
+// signIn gets every principal its token, all at once.
+func signIn(ctx context.Context, c *client, orgs []Org, ps []Principal) error {
+	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
-	for i := range w.Principals {
-		wg.Go(func() {
-			p := &w.Principals[i]
-			if p.Verified {
-				errs[i] = authenticate(ctx, c, w.Orgs[p.Org], p)
-			} else {
-				errs[i] = createContact(ctx, c, w.Orgs[p.Org], p)
-			}
-		})
+	for i := range ps {
+		wg.Go(func() { errs[i] = ps[i].signIn(ctx, c, orgs[ps[i].Org]) })
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return w, nil
+	return nil
 }
 
 func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
 
 func createOrg(ctx context.Context, c *client, adminToken, name string) (Org, error) {
 	body, _ := json.Marshal(contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{allowedOrigin}})
-	res, err := c.do(ctx, request{method: "POST", path: "/v1/admin/orgs", body: body,
-		header: map[string]string{"Authorization": "Bearer " + adminToken}, expect: []int{201}})
+	res, err := c.do(ctx, request{method: "POST", path: "/v1/admin/orgs", body: body, header: bearer(adminToken), expect: []int{201}})
 	if err != nil {
 		return Org{}, fmt.Errorf("creating org %q: %w", name, err)
 	}
-	var out contract.OrgCreated
-	if err := json.Unmarshal(res.body, &out); err != nil || out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
-		return Org{}, fmt.Errorf("POST /v1/admin/orgs: 201 without org id, widget token and api key secret: %s", shorten(res.body, 300))
+	out, ok := decode(res, func(o contract.OrgCreated) bool {
+		return o.Org.ID != "" && o.Org.WidgetToken != "" && o.APIKey.Secret != ""
+	})
+	if !ok {
+		return Org{}, fmt.Errorf("POST /v1/admin/orgs: 201 without org id, widget token and api key secret: %s", shorten(res.Body, 300))
 	}
 	return Org{ID: out.Org.ID, WidgetToken: out.Org.WidgetToken, APIKey: out.APIKey.Secret}, nil
 }
 
-func createContact(ctx context.Context, c *client, org Org, p *Principal) error {
-	body, _ := json.Marshal(contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email})
-	res, err := c.do(ctx, request{method: "POST", path: "/v1/widget/contacts", body: body,
-		header: map[string]string{"X-Widget-Token": org.WidgetToken, "Origin": allowedOrigin}, expect: []int{200}})
-	if err != nil {
-		return fmt.Errorf("contact %s: %w", p.Name, err)
+// signIn creates p's contact, or authenticates p as a verified user, and
+// keeps its token.
+func (p *Principal) signIn(ctx context.Context, c *client, org Org) error {
+	what, r := "contact", request{method: "POST", path: "/v1/widget/contacts", expect: []int{200},
+		header: map[string]string{"X-Widget-Token": org.WidgetToken, "Origin": allowedOrigin}}
+	r.body, _ = json.Marshal(contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email})
+	if p.Verified {
+		what, r.path, r.header = "verified user", "/v1/users/authenticate", serverHeader(org)
+		r.body, _ = json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID, CustomData: p.CustomData})
 	}
-	return readToken(res, p, "POST /v1/widget/contacts")
-}
-
-func authenticate(ctx context.Context, c *client, org Org, p *Principal) error {
-	body, _ := json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID, CustomData: p.CustomData})
-	res, err := c.do(ctx, request{method: "POST", path: "/v1/users/authenticate", body: body,
-		header: map[string]string{"Authorization": "Bearer " + org.APIKey}, expect: []int{200}})
+	res, err := c.do(ctx, r)
 	if err != nil {
-		return fmt.Errorf("verified user %s: %w", p.Name, err)
+		return fmt.Errorf("%s %s: %w", what, p.Name, err)
 	}
-	return readToken(res, p, "POST /v1/users/authenticate")
-}
-
-func readToken(res response, p *Principal, route string) error {
-	var out contract.ContactSignedIn // or contract.Authenticated: its token, and a contact's id
-	if err := json.Unmarshal(res.body, &out); err != nil || out.Token == "" {
-		return fmt.Errorf("%s for %s: %d without a token: %s", route, p.Name, res.status, shorten(res.body, 300))
+	// contract.ContactSignedIn, or contract.Authenticated: its token, and a contact's id
+	out, ok := decode(res, func(o contract.ContactSignedIn) bool { return o.Token != "" })
+	if !ok {
+		return fmt.Errorf("POST %s for %s: %d without a token: %s", r.path, p.Name, res.Status, shorten(res.Body, 300))
 	}
 	p.Token, p.ContactID = out.Token, out.Contact.ID
 	return nil
 }
 
-// widgetHeader is what the widget of p sends.
-func widgetHeader(org Org, p *Principal) map[string]string { return widgetHeaderToken(org, p.Token) }
-
-func widgetHeaderToken(org Org, token string) map[string]string {
-	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + token, "Origin": allowedOrigin}
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
 }
 
-func serverHeader(org Org) map[string]string {
-	return map[string]string{"Authorization": "Bearer " + org.APIKey}
+// widgetHeader is what the widget of p sends.
+func widgetHeader(org Org, p *Principal) map[string]string {
+	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + p.Token, "Origin": allowedOrigin}
+}
+
+func serverHeader(org Org) map[string]string { return bearer(org.APIKey) }
+
+// Ledger is every session and message the drivers tried to create, with
+// what the worker acknowledged. Check compares it with what is stored.
+type Ledger struct {
+	Sessions []SessionEntry
+	Messages []MessageEntry
+}
+
+// SessionEntry is one POST /v1/widget/sessions operation.
+type SessionEntry struct {
+	Ref        string // its Idempotency-Key, also sent as custom_data.soak_ref
+	Org        int
+	Owner      string // the principal's name
+	ExternalID string // what the session must carry ("" none)
+	Acked      bool   // got a 201
+	ID         string // the acknowledged session id
+}
+
+// MessageEntry is one message post, by a widget user or an org server.
+type MessageEntry struct {
+	Key       string // its Idempotency-Key; the content contains it
+	Org       int
+	SessionID string
+	Author    string // the principal's name, or "o1/server"
+	Role      string // "user" or "agent"
+	Content   string
+	FirstSent time.Time // when the first attempt was sent
+	Acked     bool      // got a 201
+	ID        string    // the acknowledged message id
+	AckedAt   time.Time // when the 201 was read
+}
+
+// recorder fills a Ledger from many goroutines.
+type recorder struct {
+	mu     sync.Mutex
+	ledger Ledger
+}
+
+// beginSession and beginMessage record an attempt and return its index.
+func (r *recorder) beginSession(e SessionEntry) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ledger.Sessions = append(r.ledger.Sessions, e)
+	return len(r.ledger.Sessions) - 1
+}
+
+func (r *recorder) beginMessage(e MessageEntry) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ledger.Messages = append(r.ledger.Messages, e)
+	return len(r.ledger.Messages) - 1
+}
+
+func (r *recorder) ackSession(i int, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ledger.Sessions[i].Acked, r.ledger.Sessions[i].ID = true, id
+}
+
+func (r *recorder) ackMessage(i int, id string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := &r.ledger.Messages[i]
+	e.Acked, e.ID, e.AckedAt = true, id, at
+}
+
+// sessionsOf returns the acknowledged session ids of org so far, for the
+// org servers to reply into.
+func (r *recorder) sessionsOf(org int) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return ids(r.ledger.acked(func(e SessionEntry) bool { return e.Org == org }))
+}
+
+// snapshot returns a copy of the ledger.
+func (r *recorder) snapshot() Ledger {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Ledger{Sessions: append([]SessionEntry(nil), r.ledger.Sessions...), Messages: append([]MessageEntry(nil), r.ledger.Messages...)}
+}
+
+// acked returns the acknowledged sessions of l that keep accepts.
+func (l Ledger) acked(keep func(SessionEntry) bool) []SessionEntry {
+	var out []SessionEntry
+	for _, e := range l.Sessions {
+		if e.Acked && keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func all(SessionEntry) bool { return true }
+
+func ids(es []SessionEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.ID
+	}
+	return out
 }
