@@ -74,7 +74,6 @@ const widgetPageLimit, serverPageLimit, maxPages = 5, 25, 10000
 func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int) *Snapshot {
 	r := &reader{c: c, sem: make(chan struct{}, concurrency)}
 	snap := &Snapshot{Orgs: make([]OrgReadback, len(w.Orgs)), Principals: make([]PrincipalReadback, len(w.Principals))}
-	var mu sync.Mutex // guards the maps of snap and snap.Probes
 	for i, org := range w.Orgs {
 		ob := &snap.Orgs[i]
 		ob.Org, ob.Filtered, ob.Sessions = i, map[string][]string{}, map[string]StoredSession{}
@@ -82,9 +81,7 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 		for _, q := range orgFilters(w, i) {
 			r.spawn(func() {
 				ids := r.list(ctx, "/v1/sessions?"+q, serverHeader(org), serverPageLimit)
-				mu.Lock()
-				ob.Filtered[q] = ids
-				mu.Unlock()
+				r.locked(func() { ob.Filtered[q] = ids }) // r's lock guards the maps of snap and snap.Probes
 			})
 		}
 	}
@@ -105,12 +102,12 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 		}
 		r.spawn(func() {
 			st, s := r.get(ctx, path, header)
-			mu.Lock()
-			defer mu.Unlock()
-			snap.Probes = append(snap.Probes, Probe{Who: who, SessionID: id, Status: st})
-			if st == http.StatusOK && into != nil {
-				into[id] = s
-			}
+			r.locked(func() {
+				snap.Probes = append(snap.Probes, Probe{Who: who, SessionID: id, Status: st})
+				if st == http.StatusOK && into != nil {
+					into[id] = s
+				}
+			})
 		})
 	}
 	for i, org := range w.Orgs {
@@ -209,10 +206,10 @@ func (c *client) pages(ctx context.Context, path string, header map[string]strin
 
 // reader runs the read-back requests.
 type reader struct {
-	c    *client
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
+	c   *client
+	sem chan struct{}
+	wg  sync.WaitGroup
+	guard
 	errs []string
 }
 
@@ -225,9 +222,7 @@ func (r *reader) spawn(f func()) {
 }
 
 func (r *reader) fail(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+	r.locked(func() { r.errs = append(r.errs, fmt.Sprintf(format, args...)) })
 }
 
 // list reads every page of a listing and returns the ids in order.
@@ -324,6 +319,12 @@ func (f *Findings) problem(format string, args ...any) {
 	f.Problems = append(f.Problems, fmt.Sprintf(format, args...))
 }
 
+// count counts one violation in *n and describes it.
+func (f *Findings) count(n *int, format string, args ...any) {
+	*n++
+	f.problem(format, args...)
+}
+
 // Check compares the ledger with what was read back.
 func Check(w *World, l Ledger, s *Snapshot) *Findings {
 	c := &checker{w: w, l: l, s: s, f: &Findings{ReadErrors: len(s.ReadErrors)}, byRef: map[string]*SessionEntry{}, known: map[string]sessionInfo{}, probed: map[probeKey]int{}}
@@ -400,17 +401,14 @@ func (c *checker) sessions() {
 			}
 			st, ok := ob.Sessions[id]
 			if !ok {
-				c.f.Sessions.Unexpected++
-				c.f.problem("session %s: listed by GET /v1/sessions of %s, but GET /v1/sessions/{id} does not answer 200", id, org)
+				c.f.count(&c.f.Sessions.Unexpected, "session %s: listed by GET /v1/sessions of %s, but GET /v1/sessions/{id} does not answer 200", id, org)
 				continue
 			}
 			switch e := c.byRef[st.Ref]; {
 			case e == nil:
-				c.f.Sessions.Unexpected++
-				c.f.problem("session %s of %s (soak_ref %q): the soak never created it", id, org, st.Ref)
+				c.f.count(&c.f.Sessions.Unexpected, "session %s of %s (soak_ref %q): the soak never created it", id, org, st.Ref)
 			case e.Acked:
-				c.f.Sessions.Duplicated++
-				c.f.problem("session %s of %s: a second session for Idempotency-Key %q, which was acknowledged as %s", id, org, e.Ref, e.ID)
+				c.f.count(&c.f.Sessions.Duplicated, "session %s of %s: a second session for Idempotency-Key %q, which was acknowledged as %s", id, org, e.Ref, e.ID)
 			default:
 				pendingFound[e.Ref] = append(pendingFound[e.Ref], id)
 				found := *e
@@ -432,22 +430,18 @@ func (c *checker) sessions() {
 		if !stored {
 			switch status, probed := c.probed[probeKey{org.Name + "/server", e.ID}]; {
 			case status == http.StatusNotFound:
-				c.f.Sessions.Lost++
-				c.f.problem("session %s (Idempotency-Key %q, owner %s): acknowledged with 201, but GET /v1/sessions/{id} of %s answers 404", e.ID, e.Ref, e.Owner, org.Name)
+				c.f.count(&c.f.Sessions.Lost, "session %s (Idempotency-Key %q, owner %s): acknowledged with 201, but GET /v1/sessions/{id} of %s answers 404", e.ID, e.Ref, e.Owner, org.Name)
 			case !probed:
-				c.f.ReadErrors++
-				c.f.problem("session %s (Idempotency-Key %q, owner %s): acknowledged, but its org server did not read it back", e.ID, e.Ref, e.Owner)
+				c.f.count(&c.f.ReadErrors, "session %s (Idempotency-Key %q, owner %s): acknowledged, but its org server did not read it back", e.ID, e.Ref, e.Owner)
 			}
 			continue // else a read error, counted as such
 		}
 		if orgs := listedIn[e.ID]; len(orgs) != 1 || orgs[0] != org.Name {
-			c.f.Visibility++
-			c.f.problem("session %s of %s: listed by the servers of orgs %v, want only %s", e.ID, org.Name, orgs, org.Name)
+			c.f.count(&c.f.Visibility, "session %s of %s: listed by the servers of orgs %v, want only %s", e.ID, org.Name, orgs, org.Name)
 		}
 		c.f.VisibilityChecks++
 		if want := c.known[e.ID].owner; want != nil && (st.ID != e.ID || st.Ref != e.Ref || st.Verified != want.Verified || st.ExternalID != e.ExternalID) {
-			c.f.Sessions.Misplaced++
-			c.f.problem("session %s: stored as {id %s, verified %v, external_id %q, soak_ref %q}, want {verified %v, external_id %q, soak_ref %q} (owner %s)",
+			c.f.count(&c.f.Sessions.Misplaced, "session %s: stored as {id %s, verified %v, external_id %q, soak_ref %q}, want {verified %v, external_id %q, soak_ref %q} (owner %s)",
 				e.ID, st.ID, st.Verified, st.ExternalID, st.Ref, want.Verified, e.ExternalID, e.Ref, e.Owner)
 		}
 	}
@@ -464,20 +458,16 @@ func (c *checker) listings() {
 			info, ok := c.known[id]
 			switch {
 			case !ok:
-				c.f.Visibility++
-				c.f.problem("%s: GET /v1/widget/sessions lists %s, which is no session of its org the soak knows", p.Name, id)
+				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists %s, which is no session of its org the soak knows", p.Name, id)
 			case info.entry.Owner != p.Name:
-				c.f.Visibility++
-				c.f.problem("%s: GET /v1/widget/sessions lists session %s of %s", p.Name, id, info.entry.Owner)
+				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists session %s of %s", p.Name, id, info.entry.Owner)
 			case n > 1:
-				c.f.Visibility++
-				c.f.problem("%s: GET /v1/widget/sessions lists its session %s %d times", p.Name, id, n)
+				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists its session %s %d times", p.Name, id, n)
 			}
 		}
 		for _, e := range c.l.acked(func(e SessionEntry) bool { return e.Owner == p.Name && listed[e.ID] == 0 }) {
 			c.f.VisibilityChecks++
-			c.f.Visibility++
-			c.f.problem("%s: GET /v1/widget/sessions does not list its session %s (Idempotency-Key %q)", p.Name, e.ID, e.Ref)
+			c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions does not list its session %s (Idempotency-Key %q)", p.Name, e.ID, e.Ref)
 		}
 	}
 }
@@ -499,8 +489,7 @@ func (c *checker) probes() {
 			if want == http.StatusOK && pr.Who != info.entry.Owner && pr.Status == http.StatusNotFound {
 				continue // the org server's 404 of an acknowledged session is a loss, counted as such
 			}
-			c.f.Visibility++
-			c.f.problem("%s: GET session %s (owner %s) answers %d, want %d", pr.Who, pr.SessionID, info.entry.Owner, pr.Status, want)
+			c.f.count(&c.f.Visibility, "%s: GET session %s (owner %s) answers %d, want %d", pr.Who, pr.SessionID, info.entry.Owner, pr.Status, want)
 		}
 	}
 }
@@ -527,8 +516,7 @@ func (c *checker) filters() {
 			if len(extra)+len(missing) > 0 {
 				sort.Strings(extra)
 				sort.Strings(missing)
-				c.f.Visibility++
-				c.f.problem("%s: GET /v1/sessions?%s lists %d sessions; extra or repeated %v; missing %v", c.w.Orgs[ob.Org].Name, q, len(got), extra, missing)
+				c.f.count(&c.f.Visibility, "%s: GET /v1/sessions?%s lists %d sessions; extra or repeated %v; missing %v", c.w.Orgs[ob.Org].Name, q, len(got), extra, missing)
 			}
 		}
 	}
@@ -642,8 +630,7 @@ func (c *checker) messages() {
 		for id, st := range v.sessions {
 			for i := 1; i < len(st.Messages); i++ {
 				if st.Messages[i-1].ID >= st.Messages[i].ID {
-					c.f.OutOfOrder++
-					c.f.problem("session %s: message %s is returned after %s (%s view): not oldest first", id, st.Messages[i].ID, st.Messages[i-1].ID, v.name)
+					c.f.count(&c.f.OutOfOrder, "session %s: message %s is returned after %s (%s view): not oldest first", id, st.Messages[i].ID, st.Messages[i-1].ID, v.name)
 				}
 			}
 		}
@@ -666,8 +653,7 @@ func (c *checker) order() {
 		sort.Slice(ms, func(i, j int) bool { return ms[i].AckedAt.Before(ms[j].AckedAt) })
 		for j, b := range ms {
 			if i := slices.IndexFunc(ms[:j], func(a MessageEntry) bool { return a.AckedAt.Before(b.FirstSent) && a.ID >= b.ID }); i >= 0 {
-				c.f.OutOfOrder++
-				c.f.problem("session %s: message %s (%q) was acknowledged before %s (%q) was sent, yet its id is not smaller", sid, ms[i].ID, ms[i].Key, b.ID, b.Key)
+				c.f.count(&c.f.OutOfOrder, "session %s: message %s (%q) was acknowledged before %s (%q) was sent, yet its id is not smaller", sid, ms[i].ID, ms[i].Key, b.ID, b.Key)
 			}
 		}
 	}

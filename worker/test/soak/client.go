@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -199,7 +198,7 @@ const maxAnomalies, maxAnomalyTimes = 50, 100
 
 // stats counts what the clients saw; safe for concurrent use.
 type stats struct {
-	mu             sync.Mutex
+	guard
 	sent           [numPhases]int
 	replayed       int            // answers marked Idempotent-Replayed: a retry got the first result
 	errors         map[string]int // kind -> count
@@ -216,12 +215,6 @@ type event struct {
 }
 
 func newStats() *stats { return &stats{errors: map[string]int{}} }
-
-func (s *stats) locked(f func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f()
-}
 
 func (s *stats) countSent(p Phase)      { s.locked(func() { s.sent[p]++ }) }
 func (s *stats) countError(kind string) { s.locked(func() { s.errors[kind]++ }) }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,7 +53,7 @@ type soakPerson struct {
 	Principal // its Name is also its mark: in its name, email, custom data, messages
 	org       Org
 
-	mu       sync.Mutex
+	guard
 	sessions []string            // acknowledged, in order
 	messages map[string][]string // session → acknowledged message ids, in order
 	halted   context.Context     // done: it starts no more operation
@@ -197,12 +196,12 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 	defer close(p.stopped)
 	for n := 0; p.halted.Err() == nil; n++ {
-		p.mu.Lock()
 		cur := ""
-		if len(p.sessions) > 0 && n%5 != 0 {
-			cur = p.sessions[len(p.sessions)-1]
-		}
-		p.mu.Unlock()
+		p.locked(func() {
+			if len(p.sessions) > 0 && n%5 != 0 {
+				cur = p.sessions[len(p.sessions)-1]
+			}
+		})
 		r := request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`), header: widgetHeader(p.org, &p.Principal), expect: []int{201}}
 		if cur != "" {
 			r.path = "/v1/widget/sessions/" + cur + "/messages"
@@ -215,16 +214,12 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 		res, err := c.do(ctx, r)
 		if cur == "" {
 			if out, ok := decode(res, func(o contract.SessionCreated) bool { return o.Session.ID != "" }); err == nil && ok {
-				p.mu.Lock()
-				p.sessions = append(p.sessions, out.Session.ID)
-				p.mu.Unlock()
+				p.locked(func() { p.sessions = append(p.sessions, out.Session.ID) })
 			}
 			continue
 		}
 		if out, ok := decode(res, func(o contract.MessageCreated) bool { return o.Message.ID != "" }); err == nil && ok {
-			p.mu.Lock()
-			p.messages[cur] = append(p.messages[cur], out.Message.ID)
-			p.mu.Unlock()
+			p.locked(func() { p.messages[cur] = append(p.messages[cur], out.Message.ID) })
 		}
 		sleep(ctx, think)
 	}

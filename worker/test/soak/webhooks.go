@@ -133,8 +133,7 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 		seen := map[string]int{}
 		for _, d := range recv.Deliveries(endpointName(run, o)) {
 			if d.Status == 401 {
-				wf.Unverified++
-				f.problem("webhook: %s got a delivery (%s) its secret does not verify: %s", o.Name, d.ID, d.VerifyErr)
+				f.count(&wf.Unverified, "webhook: %s got a delivery (%s) its secret does not verify: %s", o.Name, d.ID, d.VerifyErr)
 				continue
 			}
 			if d.Status != 204 {
@@ -147,8 +146,7 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 				foreign = foreign || known && org != i
 			}
 			if foreign {
-				wf.Foreign++
-				f.problem("webhook: %s got event %s of another org", o.Name, d.ID)
+				f.count(&wf.Foreign, "webhook: %s got event %s of another org", o.Name, d.ID)
 				continue
 			}
 			seen[d.ID]++
@@ -169,8 +167,7 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 			case !lossFrom.IsZero() && m.AckedAt.After(lossFrom) && m.AckedAt.Before(lossTo):
 				wf.LostAtRestart++
 			default:
-				wf.Missing++
-				f.problem("webhook: message %s of %s (acknowledged %s) produced no event %s", m.ID, o.Name, m.AckedAt.Format(time.RFC3339Nano), id)
+				f.count(&wf.Missing, "webhook: message %s of %s (acknowledged %s) produced no event %s", m.ID, o.Name, m.AckedAt.Format(time.RFC3339Nano), id)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,51 +201,54 @@ type MessageEntry struct {
 
 // recorder fills a Ledger from many goroutines.
 type recorder struct {
-	mu     sync.Mutex
+	guard
 	ledger Ledger
 }
 
 // beginSession and beginMessage record an attempt and return its index.
-func (r *recorder) beginSession(e SessionEntry) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ledger.Sessions = append(r.ledger.Sessions, e)
-	return len(r.ledger.Sessions) - 1
+func (r *recorder) beginSession(e SessionEntry) (i int) {
+	r.locked(func() { r.ledger.Sessions, i = append(r.ledger.Sessions, e), len(r.ledger.Sessions) })
+	return i
 }
 
-func (r *recorder) beginMessage(e MessageEntry) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ledger.Messages = append(r.ledger.Messages, e)
-	return len(r.ledger.Messages) - 1
+func (r *recorder) beginMessage(e MessageEntry) (i int) {
+	r.locked(func() { r.ledger.Messages, i = append(r.ledger.Messages, e), len(r.ledger.Messages) })
+	return i
 }
 
 func (r *recorder) ackSession(i int, id string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.ledger.Sessions[i].Acked, r.ledger.Sessions[i].ID = true, id
+	r.locked(func() { r.ledger.Sessions[i].Acked, r.ledger.Sessions[i].ID = true, id })
 }
 
 func (r *recorder) ackMessage(i int, id string, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := &r.ledger.Messages[i]
-	e.Acked, e.ID, e.AckedAt = true, id, at
+	r.locked(func() {
+		e := &r.ledger.Messages[i]
+		e.Acked, e.ID, e.AckedAt = true, id, at
+	})
 }
 
 // sessionsOf returns the acknowledged session ids of org so far, for the
 // org servers to reply into.
-func (r *recorder) sessionsOf(org int) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return ids(r.ledger.acked(func(e SessionEntry) bool { return e.Org == org }))
+func (r *recorder) sessionsOf(org int) (out []string) {
+	r.locked(func() { out = ids(r.ledger.acked(func(e SessionEntry) bool { return e.Org == org })) })
+	return out
 }
 
 // snapshot returns a copy of the ledger.
-func (r *recorder) snapshot() Ledger {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return Ledger{Sessions: append([]SessionEntry(nil), r.ledger.Sessions...), Messages: append([]MessageEntry(nil), r.ledger.Messages...)}
+func (r *recorder) snapshot() (l Ledger) {
+	r.locked(func() {
+		l = Ledger{Sessions: slices.Clone(r.ledger.Sessions), Messages: slices.Clone(r.ledger.Messages)}
+	})
+	return l
+}
+
+// guard is a mutex with a helper that runs f under it.
+type guard struct{ mu sync.Mutex }
+
+func (g *guard) locked(f func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f()
 }
 
 // acked returns the acknowledged sessions of l that keep accepts.
