@@ -4,11 +4,12 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/chatwidget/identity/internal/webhook"
-
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
+	"github.com/chatwidget/identity/internal/webhook"
 )
 
 // claim is POST /v1/widget/claim: the verified user of Authorization takes
@@ -26,11 +27,28 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 		return err
 	}
 	owner := v.Owner("")
-	// The user's record id, for the org's views of the sessions.
-	if u, err := a.store.User(r.Context(), v.OrgID, identity.KeyOf(v.UserID, v.Email)); err == nil {
-		owner.UID = u.ID
-	} else if !errors.Is(err, identity.ErrNotFound) {
+	// The contact's tombstone: an erased contact's token is refused here as
+	// everywhere (a contact id is never given again), so that no claim
+	// carries the erased person's chats out of the erasure's reach. And the
+	// user's record id, for the org's views of the sessions.
+	var tomb *store.Tombstone
+	err = conc.All(
+		func() (err error) { tomb, err = a.store.TombstoneOf(r.Context(), v.OrgID, cp.Key()); return err },
+		func() error {
+			u, err := a.store.User(r.Context(), v.OrgID, identity.KeyOf(v.UserID, v.Email))
+			if err == nil {
+				owner.UID = u.ID
+			} else if !errors.Is(err, identity.ErrNotFound) {
+				return err
+			}
+			return nil
+		},
+	)
+	if err != nil {
 		return err
+	}
+	if tomb != nil {
+		return identity.Errorf(identity.CodeTokenRevoked, "The contact of X-Contact-Token has been erased.")
 	}
 	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
 		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })

@@ -232,3 +232,24 @@ func TestClaimedSessionOwnerInTheOrgsViews(t *testing.T) {
 		}
 	}
 }
+
+// An erased contact's token is a token of that person: from the erasure's
+// answer on it is refused as X-Contact-Token too (token_revoked), so that no
+// claim carries the erased person's chats away from the erasure, and the
+// erasure still leaves nothing of them.
+func TestClaimWithAnErasedContactsToken(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	carl := &person{token: e.contact(a, device1, map[string]any{"name": "Carl Erased"})}
+	e.chat(a, carl, 2, 1, "erasedclaim")
+	u := e.verified(a, map[string]any{"user_id": "u-claimer"})
+	if r := e.widget(a, carl.token, "DELETE", "/v1/widget/me", nil); r.Status != 202 {
+		t.Fatalf("erase: %d %s", r.Status, r.Raw)
+	}
+	e.refused(t, 401, "token_revoked", func() resp { return e.claim(a, u, carl.token) })
+	e.sees(t, a, u, nil, carl.sessions)
+	e.drain()
+	if left := holding(e.mem, carl.marks...); len(left) > 0 {
+		t.Errorf("left of the erased contact: %v", left)
+	}
+}

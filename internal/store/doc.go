@@ -60,8 +60,10 @@
 // deleted: 4 operations (5 when its summary is partial), so a call moves
 // about 220 sessions.
 //
-// A claim (POST /v1/widget/claim, ClaimSessions) puts its claim marker (the
-// claimer's owner record and the claim's time, as metadata), then moves the
+// A claim (POST /v1/widget/claim, ClaimSessions) is refused when the
+// contact's tombstone exists (an erased contact's token is refused there
+// too). It puts its claim marker (the claimer's owner record and the
+// claim's time, as metadata), then moves the
 // contact's sessions with MoveSessions, which writes each one's new listing
 // key before its record and org listing key and deletes the old listing key
 // last: 1 + 1 list per 1,000 keys + 4 per session, so 200 sessions take
