@@ -8,8 +8,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
@@ -182,18 +180,16 @@ func (w *world) sameSessions(t *testing.T, what string, got []contract.Session, 
 	for n, s := range w.sessions {
 		name[s.id] = n
 	}
-	var g, wn []string
+	g, wn := []string{}, []string{}
 	for _, s := range got {
 		g = append(g, cmp.Or(name[s.ID], s.ID))
 	}
 	for _, n := range want {
 		wn = append(wn, name[w.session(t, n).id])
 	}
-	sort.Strings(g)
-	sort.Strings(wn)
-	if !slices.Equal(g, wn) {
-		t.Errorf("%s lists %q, want %q", what, g, wn)
-	}
+	slices.Sort(g)
+	slices.Sort(wn)
+	contract.Expect(t, what+" lists", g, wn)
 }
 
 func (w *world) lists(t *testing.T, cs Case) {
@@ -250,23 +246,17 @@ func refusedAs(t *testing.T, r *contract.Response, err error, what string, statu
 	}
 }
 
-// stored is what both orgs store of their sessions: ids, updated_at and
-// last messages; any new session or message changes it.
-func (w *world) stored(t *testing.T) string {
+// stored is what both orgs store of their sessions, by id: updated_at and
+// the last message; any new session or message changes it.
+func (w *world) stored(t *testing.T) map[string]any {
 	t.Helper()
-	var b strings.Builder
+	out := map[string]any{}
 	for _, o := range []string{"A", "B"} {
-		ss := w.orgSessions(t, o, contract.SessionFilter{})
-		sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
-		for _, s := range ss {
-			last := ""
-			if s.LastMessage != nil {
-				last = s.LastMessage.ID
-			}
-			fmt.Fprintf(&b, "%s:%s/%s/%s ", o, s.ID, s.UpdatedAt, last)
+		for _, s := range w.orgSessions(t, o, contract.SessionFilter{}) {
+			out[o+":"+s.ID] = []any{s.UpdatedAt, s.LastMessage}
 		}
 	}
-	return b.String()
+	return out
 }
 
 func (w *world) writes(t *testing.T, cs Case) {
@@ -278,12 +268,13 @@ func (w *world) writes(t *testing.T, cs Case) {
 	r, err := c.GetSession(ctx, id, "")
 	ok(t, r.Response, err, 200)
 	msgs := r.Value.Messages
-	if len(msgs) == 0 || msgs[len(msgs)-1].Content != content || msgs[len(msgs)-1].Role != "user" {
-		t.Errorf("%s reads %s without its message: %+v", cs.As, cs.Writes.Session, msgs)
+	if n := cs.Writes.Messages; n != 0 {
+		contract.Expect(t, cs.Writes.Session+": messages", len(msgs), n)
 	}
-	if n := cs.Writes.Messages; n != 0 && len(msgs) != n {
-		t.Errorf("%s has %d messages, want %d", cs.Writes.Session, len(msgs), n)
+	if len(msgs) == 0 {
+		t.Fatalf("%s reads %s without its message", cs.As, cs.Writes.Session)
 	}
+	contract.Expect(t, cs.As+" reads "+cs.Writes.Session+": the last message", msgs[len(msgs)-1], M{"content": content, "role": "user"})
 }
 
 var placeholder = regexp.MustCompile(`\{([^}]+)\}`)
@@ -316,9 +307,7 @@ func (w *world) unchanged(t *testing.T) func() {
 	}
 	return func() {
 		t.Helper()
-		if after := w.stored(t); after != before {
-			t.Errorf("stored sessions changed:\nbefore %s\nafter  %s", before, after)
-		}
+		contract.Expect(t, "stored sessions changed", w.stored(t), before)
 		if w.storage == nil {
 			return
 		}

@@ -22,11 +22,12 @@ type M map[string]any
 // wrong with got (its JSON form), or "".
 type Matcher func(got any) string
 
-// Absent, as the value of a key of an M, wants the object without that key
-// (elsewhere a missing key is taken as null).
-var Absent any = absent{}
+// Absent, as the value of a key of an M, wants the object without that key;
+// Present wants the key, whatever its value, null too. Elsewhere a missing
+// key is taken as null.
+var Absent, Present any = presence(false), presence(true)
 
-type absent struct{}
+type presence bool
 
 // Not matches anything whose JSON form differs from v's.
 func Not(v any) Matcher {
@@ -92,10 +93,13 @@ func match(diffs *[]string, path string, got, want any) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if v, has := obj[k]; w[k] == Absent && has {
+			switch v, has := obj[k]; {
+			case w[k] == Absent && has:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: %s, want no such key", path, k, show(v)))
-			} else if w[k] != Absent {
-				match(diffs, path+"."+k, obj[k], w[k])
+			case w[k] == Present && !has:
+				*diffs = append(*diffs, fmt.Sprintf("%s.%s: missing, want the key (null when empty)", path, k))
+			case w[k] != Absent && w[k] != Present:
+				match(diffs, path+"."+k, v, w[k])
 			}
 		}
 	case []any:

@@ -39,6 +39,8 @@ func TestMatch(t *testing.T) {
 		{M{"missing": M{}}, ".missing: null, want an object"},
 		{M{"missing": Absent, "email": nil}, ""},
 		{M{"email": Absent}, ".email: null, want no such key"},
+		{M{"email": Present, "data": Present}, ""},
+		{M{"missing": Present}, ".missing: missing, want the key"},
 	} {
 		d := Match(got, c.want)
 		if c.diff == "" && d != "" || c.diff != "" && !strings.Contains(d, c.diff) {

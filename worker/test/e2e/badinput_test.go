@@ -5,17 +5,18 @@ package e2e
 import (
 	"bytes"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // fixture is an org with a little of everything, for the bad-input tables.
 type fixture struct {
 	o        *org
 	device   string
-	contact  contactReply
-	verified authReply
+	contact  contract.ContactSignedIn
+	verified contract.Authenticated
 	session  Session
 }
 
@@ -29,43 +30,22 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// snapshot is, read through the API, everything a refused write could have
+// changed; reading the verified user's /me also says it was not revoked.
 type snapshot struct {
-	sessions []string
-	messages []string
-	contact  string
-	user     string
+	Sessions, Messages []string
+	Contact, User      contract.Me
 }
 
-// snap reads, through the API, everything a refused write could have changed.
 func (f *fixture) snap(t testing.TB) snapshot {
 	t.Helper()
-	var s snapshot
-	s.sessions = sessionIDs(orgSessions(t, f.o, nil))
-	s.messages = messageIDs(orgSession(t, f.o, f.session.ID).Messages)
-	var me meReply
-	f.o.widget(t, f.contact.Token).get(t, "/v1/widget/me").ok(200, &me)
-	s.contact = mustJSON(me)
-	me = meReply{}
-	f.o.widget(t, f.verified.Token).get(t, "/v1/widget/me").ok(200, &me) // also: not revoked
-	s.user = mustJSON(me)
-	return s
+	return snapshot{sessionIDs(orgSessions(t, f.o, nil)), messageIDs(orgSession(t, f.o, f.session.ID).Messages),
+		f.o.me(t, f.contact.Token), f.o.me(t, f.verified.Token)}
 }
 
 func (f *fixture) unchanged(t testing.TB, before snapshot) {
 	t.Helper()
-	after := f.snap(t)
-	if !slices.Equal(before.sessions, after.sessions) {
-		t.Errorf("sessions changed: %v → %v", before.sessions, after.sessions)
-	}
-	if !slices.Equal(before.messages, after.messages) {
-		t.Errorf("messages changed: %v → %v", before.messages, after.messages)
-	}
-	if before.contact != after.contact {
-		t.Errorf("contact changed: %s → %s", before.contact, after.contact)
-	}
-	if before.user != after.user {
-		t.Errorf("user changed: %s → %s", before.user, after.user)
-	}
+	match(t, "after the refused requests", f.snap(t), before)
 }
 
 type bodyRoute struct {
@@ -79,7 +59,7 @@ type bodyRoute struct {
 func (f *fixture) bodyRoutes(t testing.TB) []bodyRoute {
 	t.Helper()
 	sid := url.PathEscape(f.session.ID)
-	uid := str(f.verified.User.UserID)
+	uid := *f.verified.User.UserID
 	return []bodyRoute{
 		{"admin orgs", vendor(t), "/v1/admin/orgs", map[string]any{"name": 5, "allowed_origins": []string{"https://a.example"}}, "name"},
 		{"admin orgs (origins)", vendor(t), "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": "x"}, "allowed_origins"},
@@ -174,11 +154,9 @@ func TestPayloadTooLarge(t *testing.T) {
 	if len(at) != 64<<10 {
 		t.Fatalf("built %d bytes", len(at))
 	}
-	var c contactReply
+	var c contract.ContactSignedIn
 	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(at)).ok(200, &c)
-	if str(c.Contact.Name) != "Boundary" {
-		t.Errorf("64 KiB body: contact name %s", str(c.Contact.Name))
-	}
+	match(t, "64 KiB body: contact", c.Contact, M{"name": "Boundary"})
 	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(pad(64<<10+1))).fails(413, "payload_too_large")
 }
 
