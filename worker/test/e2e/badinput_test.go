@@ -165,29 +165,26 @@ func TestUnknownRoutes(t *testing.T) {
 	f := newFixture(t)
 	w := f.o.widget(t, f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
-	cases := []struct {
-		c            *caller
-		method, path string
-	}{
-		{anon(t), "GET", "/v1/nope"},
-		{anon(t), "GET", "/v1"},
-		{anon(t), "GET", "/v1/"},
-		{anon(t), "POST", "/v2/sessions"},
-		{w, "GET", "/v1/widget/nope"},
-		{w, "POST", "/v1/widget/nope"},
-		{w, "GET", "/v1/widget/sessions/" + sid + "/messages/x"},
-		{w, "GET", "/v1/widget/sessions/" + sid + "/nope"},
-		{f.o.api(t), "GET", "/v1/sessions/" + sid + "/nope"},
-		{f.o.api(t), "GET", "/v1/user"}, // /v1/users is a route since DELETE /v1/users
-		{f.o.api(t), "POST", "/v1/users/nope"},
-		{vendor(t), "GET", "/v1/admin/nope"},
-		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
-	}
-	for _, c := range cases {
-		t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
-			t.Parallel()
-			c.c.do(t, c.method, c.path, nil).fails(404, "not_found")
-		})
+	// /v1/users is a route since DELETE /v1/users: /v1/user is not.
+	requests(t, map[*caller][]string{
+		anon(t):    {"GET /v1/nope", "GET /v1", "GET /v1/", "POST /v2/sessions"},
+		w:          {"GET /v1/widget/nope", "POST /v1/widget/nope", "GET /v1/widget/sessions/" + sid + "/messages/x", "GET /v1/widget/sessions/" + sid + "/nope"},
+		f.o.api(t): {"GET /v1/sessions/" + sid + "/nope", "GET /v1/user", "POST /v1/users/nope"},
+		vendor(t):  {"GET /v1/admin/nope", "POST /v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
+	}, nil, func(r *reply) { r.fails(404, "not_found") })
+}
+
+// requests runs a parallel subtest "METHOD {pattern}" for each "METHOD
+// path" of each caller, sending body and checking the answer with want.
+func requests(t *testing.T, calls map[*caller][]string, body any, want func(*reply)) {
+	for c, reqs := range calls {
+		for _, req := range reqs {
+			method, path, _ := strings.Cut(req, " ")
+			t.Run(method+" "+pattern(path), func(t *testing.T) {
+				t.Parallel()
+				want(c.do(t, method, path, body))
+			})
+		}
 	}
 }
 
@@ -198,43 +195,17 @@ func TestWrongMethods(t *testing.T) {
 	w := f.o.widget(t, f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
 	orgPath := "/v1/admin/orgs/" + url.PathEscape(f.o.ID)
-	cases := []struct {
-		c            *caller
-		method, path string
-	}{
-		{vendor(t), "PUT", "/v1/admin/orgs"},
-		{vendor(t), "PATCH", "/v1/admin/orgs"},
-		{vendor(t), "PUT", orgPath + "/api-keys"},
-		{vendor(t), "PATCH", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
-		{vendor(t), "PUT", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
-		{f.o.api(t), "GET", "/v1/users/authenticate"},
-		{f.o.api(t), "PUT", "/v1/users/authenticate"},
-		{f.o.api(t), "GET", "/v1/users/revoke"},
-		{f.o.api(t), "POST", "/v1/sessions"},
-		{f.o.api(t), "PUT", "/v1/sessions/" + sid},
-		{f.o.api(t), "POST", "/v1/sessions/" + sid},
-		{f.o.api(t), "PUT", "/v1/sessions/" + sid + "/messages"},
-		{w, "GET", "/v1/widget/contacts"},
-		{w, "PUT", "/v1/widget/contacts"},
-		{w, "POST", "/v1/widget/me"},
-		{w, "PUT", "/v1/widget/sessions"},
-		{w, "PATCH", "/v1/widget/sessions"},
-		{w, "PUT", "/v1/widget/sessions/" + sid},
-		{w, "POST", "/v1/widget/sessions/" + sid},
-		{w, "PUT", "/v1/widget/sessions/" + sid + "/messages"},
-		{anon(t), "POST", "/.well-known/jwks.json"},
-		{anon(t), "PUT", "/.well-known/jwks.json"},
-	}
+	key := orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)
 	t.Run("routes", func(t *testing.T) {
-		for _, c := range cases {
-			t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
-				t.Parallel()
-				c.c.do(t, c.method, c.path, map[string]any{"content": "x", "name": "x"}).fails(405, "method_not_allowed")
-			})
-		}
+		requests(t, map[*caller][]string{
+			vendor(t): {"PUT /v1/admin/orgs", "PATCH /v1/admin/orgs", "PUT " + orgPath + "/api-keys", "PATCH " + key, "PUT " + key},
+			f.o.api(t): {"GET /v1/users/authenticate", "PUT /v1/users/authenticate", "GET /v1/users/revoke", "POST /v1/sessions",
+				"PUT /v1/sessions/" + sid, "POST /v1/sessions/" + sid, "PUT /v1/sessions/" + sid + "/messages"},
+			w: {"GET /v1/widget/contacts", "PUT /v1/widget/contacts", "POST /v1/widget/me", "PUT /v1/widget/sessions", "PATCH /v1/widget/sessions",
+				"PUT /v1/widget/sessions/" + sid, "POST /v1/widget/sessions/" + sid, "PUT /v1/widget/sessions/" + sid + "/messages"},
+			anon(t): {"POST /.well-known/jwks.json", "PUT /.well-known/jwks.json"},
+		}, map[string]any{"content": "x", "name": "x"}, func(r *reply) { r.fails(405, "method_not_allowed") })
 	})
 	f.unchanged(t, before)
-	if !keyWorks(t, f.o.Key.Secret) {
-		t.Error("a wrong-method request on the key's path deleted the key")
-	}
+	match(t, "the key after wrong-method requests on its path works", keyWorks(t, f.o.Key.Secret), true)
 }
