@@ -50,13 +50,13 @@ func Cases() []Case {
 			OrgLists: &OrgListing{Filter: filter("", "ann@example.com", "", ptr(true)), Want: append([]string{"u-ann.a"}, annSessions...)}},
 
 		// Rule 4: external ids.
-		{Rule: 4, Name: "a request's external id is kept", Session: &Recorded{Session: "u1.ws-9", Verified: true, ExternalID: ptr("ws-9")}},
-		{Rule: 4, Name: "no external id is null", Session: &Recorded{Session: "u1.plain", Verified: true, NoExternalID: true}},
-		{Rule: 4, Name: "a bound token gives its external id", Session: &Recorded{Session: "bound.made", Verified: true, ExternalID: ptr("ws-1")}},
-		{Rule: 4, Name: "a bound token naming its own external id", Session: &Recorded{Session: "bound.same", Verified: true, ExternalID: ptr("ws-1")}},
-		{Rule: 4, Name: "a bound token naming an empty external id", Session: &Recorded{Session: "bound.empty", Verified: true, ExternalID: ptr("ws-1")}},
-		{Rule: 4, Name: "a contact's external id is kept", Session: &Recorded{Session: "wsdev.ws-1", ExternalID: ptr("ws-1")}},
-		{Rule: 4, Name: "a contact's session without external id", Session: &Recorded{Session: "wsdev.none", NoExternalID: true}},
+		{Rule: 4, Name: "a request's external id is kept", Session: &Recorded{Session: "u1.ws-9", Verified: true, Want: M{"external_id": "ws-9"}}},
+		{Rule: 4, Name: "no external id is null", Session: &Recorded{Session: "u1.plain", Verified: true, Want: M{"external_id": nil}}},
+		{Rule: 4, Name: "a bound token gives its external id", Session: &Recorded{Session: "bound.made", Verified: true, Want: M{"external_id": "ws-1"}}},
+		{Rule: 4, Name: "a bound token naming its own external id", Session: &Recorded{Session: "bound.same", Verified: true, Want: M{"external_id": "ws-1"}}},
+		{Rule: 4, Name: "a bound token naming an empty external id", Session: &Recorded{Session: "bound.empty", Verified: true, Want: M{"external_id": "ws-1"}}},
+		{Rule: 4, Name: "a contact's external id is kept", Session: &Recorded{Session: "wsdev.ws-1", Want: M{"external_id": "ws-1"}}},
+		{Rule: 4, Name: "a contact's session without external id", Session: &Recorded{Session: "wsdev.none", Want: M{"external_id": nil}}},
 		{Rule: 4, Name: "a bound token creating with another external id", As: "u1@ws-1",
 			Refused: &Refusal{Method: "POST", Path: "/v1/widget/sessions", Body: map[string]any{"external_id": "ws-2"}, Status: 403, Codes: []string{"external_id_mismatch"}}},
 		{Rule: 4, Name: "a bound token listing another external id", As: "u1@ws-1",
@@ -71,23 +71,23 @@ func Cases() []Case {
 		{Rule: 4, Name: "a contact listing ws-1", As: "wsdev", Lists: &Listing{ExternalID: "ws-1", Want: []string{"wsdev.ws-1"}}},
 		{Rule: 4, Name: "a contact listing ws-2", As: "wsdev", Lists: &Listing{ExternalID: "ws-2", Want: []string{"wsdev.ws-2"}}},
 		{Rule: 4, Name: "a contact listing an unused id", As: "wsdev", Lists: &Listing{ExternalID: "nope", Want: nil}},
-		{Rule: 4, Name: "me shows the signed external id", As: "u1@ws-1", Me: &Shown{Kind: "user", ExternalID: ptr("ws-1")}},
+		{Rule: 4, Name: "me shows the signed external id", As: "u1@ws-1", Me: &Shown{Kind: "user", Want: M{"external_id": "ws-1"}}},
 		{Rule: 4, Name: "the org's server filters by external id", Server: "A", OrgLists: &OrgListing{Filter: filter("", "", "ws-9", nil), Want: []string{"u1.ws-9"}}},
 		{Rule: 4, Name: "the org's server lists the identity's, bound or not", Server: "A", OrgLists: &OrgListing{Filter: filter("u-1", "", "", nil), Want: u1Sessions}},
 
 		// Rule 6: only the api key and signed tokens are verified.
 		{Rule: 6, Name: "a contact's browser data is non-verified", As: "impostor",
-			Me: &Shown{SignIn: true, Kind: "contact", NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a contact's browser data, as me", As: "impostor", Me: &Shown{Kind: "contact", NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a contact's session claiming verified", Session: &Recorded{Session: "impostor.a", NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a contact's session, as the org sees it", Session: &Recorded{Session: "impostor.a", Via: "org", NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a verified session's browser data", Session: &Recorded{Session: "ann.browser", Verified: true, NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a verified session's browser data, as the org sees it", Session: &Recorded{Session: "ann.browser", Via: "org", Verified: true, NonVerifiedCustomData: browserData}},
-		{Rule: 6, Name: "a verified session's browser data, in the org's listing", Session: &Recorded{Session: "ann.browser", Via: "orglist", Verified: true, NonVerifiedCustomData: browserData}},
+			Me: &Shown{SignIn: true, Kind: "contact", Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a contact's browser data, as me", As: "impostor", Me: &Shown{Kind: "contact", Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a contact's session claiming verified", Session: &Recorded{Session: "impostor.a", Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a contact's session, as the org sees it", Session: &Recorded{Session: "impostor.a", Via: "org", Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a verified session's browser data", Session: &Recorded{Session: "ann.browser", Verified: true, Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a verified session's browser data, as the org sees it", Session: &Recorded{Session: "ann.browser", Via: "org", Verified: true, Want: M{"non_verified_custom_data": browserData}}},
+		{Rule: 6, Name: "a verified session's browser data, in the org's listing", Session: &Recorded{Session: "ann.browser", Via: "orglist", Verified: true, Want: M{"non_verified_custom_data": browserData}}},
 		{Rule: 6, Name: "the verified user keeps the server's data", As: "ann",
-			Me: &Shown{Kind: "user", Name: ptr("Ann"), CustomData: serverData}},
+			Me: &Shown{Kind: "user", Want: M{"name": "Ann", "custom_data": serverData}}},
 		{Rule: 6, Name: "the verified user signed in again keeps it", As: "ann.phone",
-			Me: &Shown{Kind: "user", Name: ptr("Ann"), CustomData: serverData}},
+			Me: &Shown{Kind: "user", Want: M{"name": "Ann", "custom_data": serverData}}},
 		{Rule: 6, Name: "the org's server lists the contacts' sessions as non-verified", Server: "A",
 			OrgLists: &OrgListing{Filter: filter("", "", "", ptr(false)), Want: contactSessions}},
 	}
@@ -128,3 +128,5 @@ func Cases() []Case {
 func filter(userID, email, externalID string, verified *bool) contract.SessionFilter {
 	return contract.SessionFilter{UserID: userID, Email: email, ExternalID: externalID, Verified: verified}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
@@ -63,24 +61,22 @@ type Refusal struct {
 	Codes        []string
 }
 
-// Shown is a contact or user as the widget sees it; nil fields are not
-// checked. A contact is verified:false, a user verified:true, always.
+// Shown is a contact or user as the widget sees it: the fields of Want
+// (contract.Match). A contact is verified:false without a custom_data
+// field, a user verified:true, always.
 type Shown struct {
-	SignIn                            bool   // the sign-in answer, not GET /v1/widget/me
-	Kind                              string // "contact" or "user"
-	Name, ExternalID                  *string
-	CustomData, NonVerifiedCustomData map[string]any
+	SignIn bool   // the sign-in answer, not GET /v1/widget/me
+	Kind   string // "contact" or "user"
+	Want   contract.M
 }
 
-// Recorded is a session as one view shows it; nil fields are not checked.
-// No view of a session has a custom_data field.
+// Recorded is a session as one view shows it: verified or not, and the
+// fields of Want. No view of a session has a custom_data field.
 type Recorded struct {
-	Session               string
-	Via                   string // "": the creation answer; "org": GET /v1/sessions/{id}; "orglist": GET /v1/sessions
-	Verified              bool
-	ExternalID            *string // checked when set or NoExternalID
-	NoExternalID          bool
-	NonVerifiedCustomData map[string]any
+	Session  string
+	Via      string // "": the creation answer; "org": GET /v1/sessions/{id}; "orglist": GET /v1/sessions
+	Verified bool
+	Want     contract.M
 }
 
 type OrgListing struct {
@@ -88,7 +84,7 @@ type OrgListing struct {
 	Want   []string
 }
 
-func ptr[T any](v T) *T { return &v }
+type M = contract.M
 
 // Option changes how Run checks.
 type Option func(*world)
@@ -184,18 +180,16 @@ func (w *world) sameSessions(t *testing.T, what string, got []contract.Session, 
 	for n, s := range w.sessions {
 		name[s.id] = n
 	}
-	var g, wn []string
+	g, wn := []string{}, []string{}
 	for _, s := range got {
 		g = append(g, cmp.Or(name[s.ID], s.ID))
 	}
 	for _, n := range want {
 		wn = append(wn, name[w.session(t, n).id])
 	}
-	sort.Strings(g)
-	sort.Strings(wn)
-	if !slices.Equal(g, wn) {
-		t.Errorf("%s lists %q, want %q", what, g, wn)
-	}
+	slices.Sort(g)
+	slices.Sort(wn)
+	contract.Expect(t, what+" lists", g, wn)
 }
 
 func (w *world) lists(t *testing.T, cs Case) {
@@ -236,49 +230,33 @@ func (w *world) hidden(t *testing.T, cs Case, names []string) {
 }
 
 // refusedAs fails unless r is status with one of codes, in the contract's
-// error shape: the Content-Type, a body of exactly {"error": {"code",
-// "message"}}, and a message that shows no internals.
+// error shape (contract.ErrorProblems).
 func refusedAs(t *testing.T, r *contract.Response, err error, what string, status int, codes ...string) {
 	t.Helper()
-	check(t, r, err)
-	var shape map[string]map[string]any
-	switch ct := r.Header.Get("Content-Type"); {
-	case r.Status != status:
-		t.Errorf("%s (%s): status %d, want %d %v: %s", what, r.What(), r.Status, status, codes, excerpt(r.Body))
-	case r.Error == nil:
-		t.Errorf("%s (%s): not the contract's error shape: %v", what, r.What(), r.ErrorErr)
-	case !slices.Contains(codes, r.Error.Code):
+	contract.Check(t, r, err)
+	if r.Status != status {
+		t.Errorf("%s (%s): status %d, want %d %v: %s", what, r.What(), r.Status, status, codes, contract.Excerpt(r))
+		return
+	}
+	if r.Error != nil && !slices.Contains(codes, r.Error.Code) {
 		t.Errorf("%s (%s): code %q, want one of %q", what, r.What(), r.Error.Code, codes)
-		fallthrough
-	default:
-		if !strings.HasPrefix(ct, "application/json") {
-			t.Errorf("%s: Content-Type %q", r.What(), ct)
-		}
-		if err := json.Unmarshal(r.Body, &shape); err != nil || len(shape) != 1 || len(shape["error"]) != 2 {
-			t.Errorf("%s: error body is not exactly {\"error\": {code, message}}: %s", r.What(), r.Body)
-		} else if msg := r.Error.Message; msg == "" || strings.Contains(msg, "goroutine") || strings.Contains(msg, ".go:") {
-			t.Errorf("%s: message %q", r.What(), msg)
-		}
+	}
+	for _, p := range contract.ErrorProblems(r) {
+		t.Errorf("%s (%s): %s", what, r.What(), p)
 	}
 }
 
-// stored is what both orgs store of their sessions: ids, updated_at and
-// last messages; any new session or message changes it.
-func (w *world) stored(t *testing.T) string {
+// stored is what both orgs store of their sessions, by id: updated_at and
+// the last message; any new session or message changes it.
+func (w *world) stored(t *testing.T) map[string]any {
 	t.Helper()
-	var b strings.Builder
+	out := map[string]any{}
 	for _, o := range []string{"A", "B"} {
-		ss := w.orgSessions(t, o, contract.SessionFilter{})
-		sort.Slice(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
-		for _, s := range ss {
-			last := ""
-			if s.LastMessage != nil {
-				last = s.LastMessage.ID
-			}
-			fmt.Fprintf(&b, "%s:%s/%s/%s ", o, s.ID, s.UpdatedAt, last)
+		for _, s := range w.orgSessions(t, o, contract.SessionFilter{}) {
+			out[o+":"+s.ID] = []any{s.UpdatedAt, s.LastMessage}
 		}
 	}
-	return b.String()
+	return out
 }
 
 func (w *world) writes(t *testing.T, cs Case) {
@@ -290,12 +268,13 @@ func (w *world) writes(t *testing.T, cs Case) {
 	r, err := c.GetSession(ctx, id, "")
 	ok(t, r.Response, err, 200)
 	msgs := r.Value.Messages
-	if len(msgs) == 0 || msgs[len(msgs)-1].Content != content || msgs[len(msgs)-1].Role != "user" {
-		t.Errorf("%s reads %s without its message: %+v", cs.As, cs.Writes.Session, msgs)
+	if n := cs.Writes.Messages; n != 0 {
+		contract.Expect(t, cs.Writes.Session+": messages", len(msgs), n)
 	}
-	if n := cs.Writes.Messages; n != 0 && len(msgs) != n {
-		t.Errorf("%s has %d messages, want %d", cs.Writes.Session, len(msgs), n)
+	if len(msgs) == 0 {
+		t.Fatalf("%s reads %s without its message", cs.As, cs.Writes.Session)
 	}
+	contract.Expect(t, cs.As+" reads "+cs.Writes.Session+": the last message", msgs[len(msgs)-1], M{"content": content, "role": "user"})
 }
 
 var placeholder = regexp.MustCompile(`\{([^}]+)\}`)
@@ -328,111 +307,60 @@ func (w *world) unchanged(t *testing.T) func() {
 	}
 	return func() {
 		t.Helper()
-		if after := w.stored(t); after != before {
-			t.Errorf("stored sessions changed:\nbefore %s\nafter  %s", before, after)
-		}
+		contract.Expect(t, "stored sessions changed", w.stored(t), before)
 		if w.storage == nil {
 			return
 		}
-		after := w.storage()
-		var diff []string
-		for k, v := range after {
-			if old, had := kv[k]; !had || old != v {
-				diff = append(diff, k)
-			}
-		}
-		for k := range kv {
-			if _, has := after[k]; !has {
-				diff = append(diff, "-"+k)
-			}
-		}
-		if len(diff) > 0 {
-			sort.Strings(diff)
-			t.Errorf("a refused request changed stored keys: %q", diff)
-		}
+		contract.Expect(t, "a refused request changed the stored keys", w.storage(), kv)
 	}
 }
 
 func (w *world) me(t *testing.T, cs Case) {
-	want := cs.Me
-	raw := w.actor(t, cs.As).signIn
-	if !want.SignIn {
+	want := maps.Clone(cs.Me.Want)
+	if want == nil {
+		want = M{}
+	}
+	want["verified"] = cs.Me.Kind == "user"
+	if cs.Me.Kind == "contact" {
+		want["custom_data"] = contract.Absent
+	}
+	if !cs.Me.SignIn {
 		c, _, _ := w.client(t, cs)
 		r, err := c.GetMe(ctx)
 		ok(t, r.Response, err, 200)
-		var me map[string]json.RawMessage
-		if err := json.Unmarshal(r.Body, &me); err != nil {
-			t.Fatal(err)
-		}
-		other := map[string]string{"contact": "user", "user": "contact"}[want.Kind]
-		if v, has := me[other]; has && string(v) != "null" {
-			t.Errorf("me of %s has a %s: %s", cs.As, other, r.Body)
-		}
-		raw = me[want.Kind]
+		other := map[string]string{"contact": "user", "user": "contact"}[cs.Me.Kind]
+		want = M{cs.Me.Kind: want, other: nil}
+		expect(t, "me of "+cs.As, r.Body, want)
+		return
 	}
-	user := want.Kind == "user"
-	expect(t, cs.As+" as a "+want.Kind, raw, user, view{Name: want.Name, ExternalID: want.ExternalID,
-		CustomData: want.CustomData, NonVerifiedCustomData: want.NonVerifiedCustomData}, !user, false)
+	expect(t, cs.As+" as a "+cs.Me.Kind, w.actor(t, cs.As).signIn, want)
 }
 
-// view is a contact, user or session as an answer shows it.
-type view struct {
-	Name                  *string        `json:"name"`
-	ExternalID            *string        `json:"external_id"`
-	CustomData            map[string]any `json:"custom_data"`
-	NonVerifiedCustomData map[string]any `json:"non_verified_custom_data"`
-	Verified              *bool          `json:"verified"`
-}
-
-// expect fails unless raw is shown verified or not as verified says, with
-// no custom_data field at all when noCustomData, and each field that want
-// sets (a null external_id when noExternalID).
-func expect(t *testing.T, who string, raw json.RawMessage, verified bool, want view, noCustomData, noExternalID bool) {
+// expect fails unless raw is a JSON object that matches want.
+func expect(t *testing.T, who string, raw []byte, want M) {
 	t.Helper()
-	var got view
-	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &got) != nil {
+	var got any
+	if json.Unmarshal(raw, &got) != nil || got == nil {
 		t.Fatalf("%s is not shown: %s", who, raw)
 	}
-	if got.Verified == nil || *got.Verified != verified {
-		t.Errorf("%s: verified %v, want %v: %s", who, got.Verified, verified, raw)
-	}
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(raw, &m)
-	if _, has := m["custom_data"]; has && noCustomData {
-		t.Errorf("%s has verified custom_data: %s", who, raw)
-	}
-	switch {
-	case noExternalID && got.ExternalID != nil:
-		t.Errorf("%s: external_id %q, want null", who, *got.ExternalID)
-	case want.ExternalID != nil && (got.ExternalID == nil || *got.ExternalID != *want.ExternalID):
-		t.Errorf("%s: external_id %v, want %q", who, got.ExternalID, *want.ExternalID)
-	}
-	if want.Name != nil && (got.Name == nil || *got.Name != *want.Name) {
-		t.Errorf("%s: name %v, want %q", who, got.Name, *want.Name)
-	}
-	if want.CustomData != nil && !reflect.DeepEqual(got.CustomData, want.CustomData) {
-		t.Errorf("%s: custom_data %v, want %v", who, got.CustomData, want.CustomData)
-	}
-	if want.NonVerifiedCustomData != nil && !reflect.DeepEqual(got.NonVerifiedCustomData, want.NonVerifiedCustomData) {
-		t.Errorf("%s: non_verified_custom_data %v, want %v", who, got.NonVerifiedCustomData, want.NonVerifiedCustomData)
-	}
+	contract.Expect(t, who, got, want)
 }
 
 func (w *world) recorded(t *testing.T, cs Case) {
-	want := cs.Session
-	s := w.session(t, want.Session)
+	rec := cs.Session
+	s := w.session(t, rec.Session)
 	var d struct {
 		Session json.RawMessage `json:"session"`
 	}
-	switch want.Via {
-	case "":
-		if err := json.Unmarshal(s.created, &d); err != nil {
-			t.Fatal(err)
+	switch rec.Via {
+	case "", "org":
+		body := s.created
+		if rec.Via == "org" {
+			r, err := w.server(s.org).GetOrgSession(ctx, s.id)
+			ok(t, r.Response, err, 200)
+			body = r.Body
 		}
-	case "org":
-		r, err := w.server(s.org).GetOrgSession(ctx, s.id)
-		ok(t, r.Response, err, 200)
-		if err := json.Unmarshal(r.Body, &d); err != nil {
+		if err := json.Unmarshal(body, &d); err != nil {
 			t.Fatal(err)
 		}
 	case "orglist":
@@ -442,13 +370,17 @@ func (w *world) recorded(t *testing.T, cs Case) {
 			}
 		}
 		if d.Session == nil {
-			t.Fatalf("GET /v1/sessions does not list %s", want.Session)
+			t.Fatalf("GET /v1/sessions does not list %s", rec.Session)
 		}
 	default:
-		t.Fatalf("no view %q", want.Via)
+		t.Fatalf("no view %q", rec.Via)
 	}
-	expect(t, want.Session, d.Session, want.Verified, view{ExternalID: want.ExternalID,
-		NonVerifiedCustomData: want.NonVerifiedCustomData}, true, want.NoExternalID)
+	want := maps.Clone(rec.Want)
+	if want == nil {
+		want = M{}
+	}
+	want["verified"], want["custom_data"] = rec.Verified, contract.Absent
+	expect(t, rec.Session, d.Session, want)
 }
 
 func (w *world) orgLists(t *testing.T, cs Case) {

@@ -242,42 +242,14 @@ func find[T any](t *testing.T, m map[string]*T, name string) *T {
 	return m[name]
 }
 
-// ok fails unless the call was sent, fits the document and got status want.
+// ok fails unless the call was sent, keeps the rules of every answer
+// (contract.Check) and got status want.
 func ok(t *testing.T, r *contract.Response, err error, want int) {
 	t.Helper()
-	check(t, r, err)
+	contract.Check(t, r, err)
 	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", r.What(), r.Status, want, excerpt(r.Body))
+		t.Fatalf("%s: status %d, want %d\n%s", r.What(), r.Status, want, contract.Excerpt(r))
 	}
-}
-
-// check applies what holds for every answer: it was received, it is not a
-// 5xx nor a 429, it fits the OpenAPI document, and a request the document
-// refuses was not accepted.
-func check(t *testing.T, r *contract.Response, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Status >= 500 {
-		t.Errorf("%s: got %d, no request may get a 5xx: %s", r.What(), r.Status, excerpt(r.Body))
-	}
-	if r.Status == 429 {
-		t.Fatalf("%s: rate limited (429): %s", r.What(), excerpt(r.Body))
-	}
-	if r.AnswerErr != nil {
-		t.Errorf("%s: the answer drifts from the OpenAPI document: %v", r.What(), r.AnswerErr)
-	}
-	if r.RequestErr != nil && r.Status < 300 {
-		t.Errorf("%s: accepted (%d) a request the OpenAPI document refuses: %v", r.What(), r.Status, r.RequestErr)
-	}
-}
-
-func excerpt(b []byte) string {
-	if len(b) > 1000 {
-		return string(b[:1000]) + "…"
-	}
-	return string(b)
 }
 
 func uniq() string { return uuid.NewString()[:8] }

@@ -5,17 +5,18 @@ package e2e
 import (
 	"bytes"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // fixture is an org with a little of everything, for the bad-input tables.
 type fixture struct {
 	o        *org
 	device   string
-	contact  contactReply
-	verified authReply
+	contact  contract.ContactSignedIn
+	verified contract.Authenticated
 	session  Session
 }
 
@@ -29,43 +30,22 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
+// snapshot is, read through the API, everything a refused write could have
+// changed; reading the verified user's /me also says it was not revoked.
 type snapshot struct {
-	sessions []string
-	messages []string
-	contact  string
-	user     string
+	Sessions, Messages []string
+	Contact, User      contract.Me
 }
 
-// snap reads, through the API, everything a refused write could have changed.
 func (f *fixture) snap(t testing.TB) snapshot {
 	t.Helper()
-	var s snapshot
-	s.sessions = sessionIDs(orgSessions(t, f.o, nil))
-	s.messages = messageIDs(orgSession(t, f.o, f.session.ID).Messages)
-	var me meReply
-	f.o.widget(t, f.contact.Token).get(t, "/v1/widget/me").ok(200, &me)
-	s.contact = mustJSON(me)
-	me = meReply{}
-	f.o.widget(t, f.verified.Token).get(t, "/v1/widget/me").ok(200, &me) // also: not revoked
-	s.user = mustJSON(me)
-	return s
+	return snapshot{sessionIDs(orgSessions(t, f.o, nil)), messageIDs(orgSession(t, f.o, f.session.ID).Messages),
+		f.o.me(t, f.contact.Token), f.o.me(t, f.verified.Token)}
 }
 
 func (f *fixture) unchanged(t testing.TB, before snapshot) {
 	t.Helper()
-	after := f.snap(t)
-	if !slices.Equal(before.sessions, after.sessions) {
-		t.Errorf("sessions changed: %v → %v", before.sessions, after.sessions)
-	}
-	if !slices.Equal(before.messages, after.messages) {
-		t.Errorf("messages changed: %v → %v", before.messages, after.messages)
-	}
-	if before.contact != after.contact {
-		t.Errorf("contact changed: %s → %s", before.contact, after.contact)
-	}
-	if before.user != after.user {
-		t.Errorf("user changed: %s → %s", before.user, after.user)
-	}
+	match(t, "after the refused requests", f.snap(t), before)
 }
 
 type bodyRoute struct {
@@ -79,7 +59,7 @@ type bodyRoute struct {
 func (f *fixture) bodyRoutes(t testing.TB) []bodyRoute {
 	t.Helper()
 	sid := url.PathEscape(f.session.ID)
-	uid := str(f.verified.User.UserID)
+	uid := *f.verified.User.UserID
 	return []bodyRoute{
 		{"admin orgs", vendor(t), "/v1/admin/orgs", map[string]any{"name": 5, "allowed_origins": []string{"https://a.example"}}, "name"},
 		{"admin orgs (origins)", vendor(t), "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": "x"}, "allowed_origins"},
@@ -174,11 +154,9 @@ func TestPayloadTooLarge(t *testing.T) {
 	if len(at) != 64<<10 {
 		t.Fatalf("built %d bytes", len(at))
 	}
-	var c contactReply
+	var c contract.ContactSignedIn
 	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(at)).ok(200, &c)
-	if str(c.Contact.Name) != "Boundary" {
-		t.Errorf("64 KiB body: contact name %s", str(c.Contact.Name))
-	}
+	match(t, "64 KiB body: contact", c.Contact, M{"name": "Boundary"})
 	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(pad(64<<10+1))).fails(413, "payload_too_large")
 }
 
@@ -187,29 +165,26 @@ func TestUnknownRoutes(t *testing.T) {
 	f := newFixture(t)
 	w := f.o.widget(t, f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
-	cases := []struct {
-		c            *caller
-		method, path string
-	}{
-		{anon(t), "GET", "/v1/nope"},
-		{anon(t), "GET", "/v1"},
-		{anon(t), "GET", "/v1/"},
-		{anon(t), "POST", "/v2/sessions"},
-		{w, "GET", "/v1/widget/nope"},
-		{w, "POST", "/v1/widget/nope"},
-		{w, "GET", "/v1/widget/sessions/" + sid + "/messages/x"},
-		{w, "GET", "/v1/widget/sessions/" + sid + "/nope"},
-		{f.o.api(t), "GET", "/v1/sessions/" + sid + "/nope"},
-		{f.o.api(t), "GET", "/v1/user"}, // /v1/users is a route since DELETE /v1/users
-		{f.o.api(t), "POST", "/v1/users/nope"},
-		{vendor(t), "GET", "/v1/admin/nope"},
-		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
-	}
-	for _, c := range cases {
-		t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
-			t.Parallel()
-			c.c.do(t, c.method, c.path, nil).fails(404, "not_found")
-		})
+	// /v1/users is a route since DELETE /v1/users: /v1/user is not.
+	requests(t, map[*caller][]string{
+		anon(t):    {"GET /v1/nope", "GET /v1", "GET /v1/", "POST /v2/sessions"},
+		w:          {"GET /v1/widget/nope", "POST /v1/widget/nope", "GET /v1/widget/sessions/" + sid + "/messages/x", "GET /v1/widget/sessions/" + sid + "/nope"},
+		f.o.api(t): {"GET /v1/sessions/" + sid + "/nope", "GET /v1/user", "POST /v1/users/nope"},
+		vendor(t):  {"GET /v1/admin/nope", "POST /v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
+	}, nil, func(r *reply) { r.fails(404, "not_found") })
+}
+
+// requests runs a parallel subtest "METHOD {pattern}" for each "METHOD
+// path" of each caller, sending body and checking the answer with want.
+func requests(t *testing.T, calls map[*caller][]string, body any, want func(*reply)) {
+	for c, reqs := range calls {
+		for _, req := range reqs {
+			method, path, _ := strings.Cut(req, " ")
+			t.Run(method+" "+pattern(path), func(t *testing.T) {
+				t.Parallel()
+				want(c.do(t, method, path, body))
+			})
+		}
 	}
 }
 
@@ -220,43 +195,17 @@ func TestWrongMethods(t *testing.T) {
 	w := f.o.widget(t, f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
 	orgPath := "/v1/admin/orgs/" + url.PathEscape(f.o.ID)
-	cases := []struct {
-		c            *caller
-		method, path string
-	}{
-		{vendor(t), "PUT", "/v1/admin/orgs"},
-		{vendor(t), "PATCH", "/v1/admin/orgs"},
-		{vendor(t), "PUT", orgPath + "/api-keys"},
-		{vendor(t), "PATCH", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
-		{vendor(t), "PUT", orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)},
-		{f.o.api(t), "GET", "/v1/users/authenticate"},
-		{f.o.api(t), "PUT", "/v1/users/authenticate"},
-		{f.o.api(t), "GET", "/v1/users/revoke"},
-		{f.o.api(t), "POST", "/v1/sessions"},
-		{f.o.api(t), "PUT", "/v1/sessions/" + sid},
-		{f.o.api(t), "POST", "/v1/sessions/" + sid},
-		{f.o.api(t), "PUT", "/v1/sessions/" + sid + "/messages"},
-		{w, "GET", "/v1/widget/contacts"},
-		{w, "PUT", "/v1/widget/contacts"},
-		{w, "POST", "/v1/widget/me"},
-		{w, "PUT", "/v1/widget/sessions"},
-		{w, "PATCH", "/v1/widget/sessions"},
-		{w, "PUT", "/v1/widget/sessions/" + sid},
-		{w, "POST", "/v1/widget/sessions/" + sid},
-		{w, "PUT", "/v1/widget/sessions/" + sid + "/messages"},
-		{anon(t), "POST", "/.well-known/jwks.json"},
-		{anon(t), "PUT", "/.well-known/jwks.json"},
-	}
+	key := orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)
 	t.Run("routes", func(t *testing.T) {
-		for _, c := range cases {
-			t.Run(c.method+" "+pattern(c.path), func(t *testing.T) {
-				t.Parallel()
-				c.c.do(t, c.method, c.path, map[string]any{"content": "x", "name": "x"}).fails(405, "method_not_allowed")
-			})
-		}
+		requests(t, map[*caller][]string{
+			vendor(t): {"PUT /v1/admin/orgs", "PATCH /v1/admin/orgs", "PUT " + orgPath + "/api-keys", "PATCH " + key, "PUT " + key},
+			f.o.api(t): {"GET /v1/users/authenticate", "PUT /v1/users/authenticate", "GET /v1/users/revoke", "POST /v1/sessions",
+				"PUT /v1/sessions/" + sid, "POST /v1/sessions/" + sid, "PUT /v1/sessions/" + sid + "/messages"},
+			w: {"GET /v1/widget/contacts", "PUT /v1/widget/contacts", "POST /v1/widget/me", "PUT /v1/widget/sessions", "PATCH /v1/widget/sessions",
+				"PUT /v1/widget/sessions/" + sid, "POST /v1/widget/sessions/" + sid, "PUT /v1/widget/sessions/" + sid + "/messages"},
+			anon(t): {"POST /.well-known/jwks.json", "PUT /.well-known/jwks.json"},
+		}, map[string]any{"content": "x", "name": "x"}, func(r *reply) { r.fails(405, "method_not_allowed") })
 	})
 	f.unchanged(t, before)
-	if !keyWorks(t, f.o.Key.Secret) {
-		t.Error("a wrong-method request on the key's path deleted the key")
-	}
+	match(t, "the key after wrong-method requests on its path works", keyWorks(t, f.o.Key.Secret), true)
 }

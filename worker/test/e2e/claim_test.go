@@ -5,10 +5,12 @@ package e2e
 import (
 	"crypto/ed25519"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -19,12 +21,8 @@ func cannotSee(t testing.TB, o *org, w *caller, id, who string) {
 	t.Helper()
 	before := len(orgSession(t, o, id).Messages)
 	p := "/v1/widget/sessions/" + url.PathEscape(id)
-	if r := w.get(t, p); r.Status != 404 || r.errorBody().Code != "not_found" {
-		t.Errorf("%s reads session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
-	}
-	if r := w.post(t, p+"/messages", map[string]any{"content": "intruder"}); r.Status != 404 || r.errorBody().Code != "not_found" {
-		t.Errorf("%s writes into session %s: status %d, want 404 not_found\n%s", who, id, r.Status, r.excerpt())
-	}
+	w.get(t, p).fails(404, "not_found")
+	w.post(t, p+"/messages", map[string]any{"content": "intruder"}).fails(404, "not_found")
 	stored(t, o, id, before, who+" wrote")
 }
 
@@ -33,14 +31,8 @@ func sees(t testing.TB, w *caller, who string, q url.Values, want ...string) {
 	t.Helper()
 	sameSet(t, who+" lists", sessionIDs(widgetSessions(t, w, q)), want)
 	for _, id := range want {
-		if r := w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)); r.Status != 200 {
-			t.Errorf("%s cannot read its own session %s: status %d\n%s", who, id, r.Status, r.excerpt())
-		}
+		w.get(t, "/v1/widget/sessions/"+url.PathEscape(id)).expect(200)
 	}
-}
-
-type claimReply struct {
-	Claimed []Session `json:"claimed"`
 }
 
 func claim(t testing.TB, o *org, verified, contact string) *reply {
@@ -85,40 +77,35 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	uid := uniq("claimer")
 	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
 
-	var out claimReply
+	var out contract.Claimed
 	claim(t, o, onA, cA).ok(200, &out)
 	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s1.ID, s2.ID})
 	for _, s := range out.Claimed {
-		if !isFalse(s.Verified) || s.ClaimedAt == nil {
-			t.Errorf("claimed session %s: verified %v, claimed_at %v", s.ID, s.Verified, s.ClaimedAt)
-		} else {
+		match(t, "claimed session", s, M{"verified": false, "claimed_at": contract.Not(nil)})
+		if s.ClaimedAt != nil {
 			rfc3339UTC(t, "claimed_at", *s.ClaimedAt)
 		}
 	}
 	// The same user on device B, with a token issued there.
 	onB := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, onB, "the user on device B", nil, s1.ID, s2.ID)
-	if d := widgetSession(t, onB, s1.ID); d.Session.NonVerifiedCustomData["cart"] != 2.0 || len(d.Messages) != 1 || d.Session.ClaimedAt == nil {
-		t.Errorf("claimed session on device B: %+v", d)
-	}
+	d := widgetSession(t, onB, s1.ID)
+	match(t, "claimed session on device B", M{"session": d.Session, "messages": len(d.Messages)},
+		M{"session": M{"non_verified_custom_data": M{"cart": 2}, "claimed_at": contract.Not(nil)}, "messages": 1})
 	say(t, onB, s1.ID, "after login, from B")
 	// No longer device A's contact, even with a fresh token; never device B's.
 	sees(t, o.widget(t, o.contact(t, devA, nil).Token), "device A's contact", nil)
 	cannotSee(t, o, wA, s1.ID, "device A's contact")
 	cannotSee(t, o, wB, s2.ID, "device B's contact")
 	sees(t, wB, "device B's contact", nil, sB.ID)
-	if s := orgSession(t, o, sB.ID).Session; s.ClaimedAt != nil {
-		t.Errorf("an unclaimed session has claimed_at %v", *s.ClaimedAt)
-	}
+	match(t, "an unclaimed session", orgSession(t, o, sB.ID).Session, M{"claimed_at": nil})
 	// Another org's tokens, the same user_id included, see none.
 	otherUser := other.widget(t, other.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, otherUser, "the same user_id in another org", nil)
 	// Claiming again moves nothing.
-	var again claimReply
+	var again contract.Claimed
 	claim(t, o, onA, cA).ok(200, &again)
-	if len(again.Claimed) != 0 {
-		t.Errorf("second claim: %v", sessionIDs(again.Claimed))
-	}
+	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
 }
 
 // The refusals of the contract; nothing moves.
@@ -153,7 +140,6 @@ func TestClaimPreflight(t *testing.T) {
 	o := newOrg(t)
 	r := anon(t).do(t, "OPTIONS", "/v1/widget/claim", nil, withOrigin(o.Origin), header("Access-Control-Request-Method", "POST"),
 		header("Access-Control-Request-Headers", "authorization, x-contact-token, x-widget-token"))
-	if r.Status != 204 || !strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "x-contact-token") {
-		t.Errorf("preflight: %d, Allow-Headers %q", r.Status, r.Header.Get("Access-Control-Allow-Headers"))
-	}
+	match(t, "preflight", M{"status": r.Status, "allows x-contact-token": slices.Contains(headerList(r.Header, "Access-Control-Allow-Headers"), "x-contact-token")},
+		M{"status": 204, "allows x-contact-token": true})
 }

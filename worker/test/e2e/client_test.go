@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"maps"
 	"mime"
-	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -39,7 +38,6 @@ var validator = func() *contract.Validator {
 // caller sends requests as one party: its options go on every request.
 type caller struct{ c *contract.Client }
 
-// opt changes one request's headers.
 type opt = contract.Option
 
 func header(k, v string) opt       { return contract.Header(k, v) }
@@ -63,7 +61,6 @@ func unvalidated(c *caller) *caller {
 	return &caller{c: n}
 }
 
-// with returns a copy of c with more options.
 func (c *caller) with(opts ...opt) *caller { return &caller{c: c.c.With(opts...)} }
 
 func (c *caller) get(t testing.TB, path string, opts ...opt) *reply {
@@ -97,52 +94,26 @@ func (c *caller) do(t testing.TB, method, path string, body any, opts ...opt) *r
 }
 
 // check turns an answer into a reply, checking the rules that hold for all
-// answers: no 5xx, an error status carries the error shape, the answer fits
-// the OpenAPI document, and a request the document refuses is not accepted.
+// answers (contract.Check).
 func check(t testing.TB, res *contract.Response, err error) *reply {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &reply{t: t, Status: res.Status, Header: res.Header, Body: res.Body, what: res.What(), res: res}
-	if r.Status >= 500 {
-		t.Errorf("%s: got %d, no request may get a 5xx\n%s", r.what, r.Status, r.excerpt())
-	}
-	if r.Status == http.StatusTooManyRequests {
-		t.Fatalf("%s: rate limited (429) during the e2e run; Retry-After=%q\n%s", r.what, r.Header.Get("Retry-After"), r.excerpt())
-	}
-	if res.AnswerErr != nil {
-		t.Errorf("%s: the answer drifts from internal/api/openapi/openapi.json: %v\n%s", r.what, res.AnswerErr, r.excerpt())
-	}
-	if res.RequestErr != nil && r.Status < 300 {
-		t.Errorf("%s: the worker accepted (%d) a request internal/api/openapi/openapi.json refuses: %v", r.what, r.Status, res.RequestErr)
-	}
-	return r
+	contract.Check(t, res, err)
+	return &reply{t: t, Response: res}
 }
 
 // reply is one answer.
 type reply struct {
-	t      testing.TB
-	Status int
-	Header http.Header
-	Body   []byte
-	what   string
-	res    *contract.Response
+	t testing.TB
+	*contract.Response
 }
 
-func (r *reply) excerpt() string {
-	s := string(r.Body)
-	if len(s) > 2000 {
-		s = s[:2000] + "…"
-	}
-	return fmt.Sprintf("  content-type: %q\n  body: %s", r.Header.Get("Content-Type"), s)
-}
+func (r *reply) excerpt() string { return contract.Excerpt(r.Response) }
 
 // expect fails the test unless the status is want; it returns r for chaining.
 func (r *reply) expect(want int) *reply {
 	r.t.Helper()
 	if r.Status != want {
-		r.t.Fatalf("%s: status %d, want %d\n%s", r.what, r.Status, want, r.excerpt())
+		r.t.Fatalf("%s: status %d, want %d\n%s", r.What(), r.Status, want, r.excerpt())
 	}
 	return r
 }
@@ -152,7 +123,7 @@ func (r *reply) into(v any) *reply {
 	r.t.Helper()
 	r.checkJSONType()
 	if err := json.Unmarshal(r.Body, v); err != nil {
-		r.t.Fatalf("%s: decoding body as %T: %v\n%s", r.what, v, err, r.excerpt())
+		r.t.Fatalf("%s: decoding body as %T: %v\n%s", r.What(), v, err, r.excerpt())
 	}
 	return r
 }
@@ -169,78 +140,61 @@ func (r *reply) checkJSONType() {
 	r.t.Helper()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		r.t.Errorf("%s: Content-Type %q, want application/json", r.what, r.Header.Get("Content-Type"))
+		r.t.Errorf("%s: Content-Type %q, want application/json", r.What(), r.Header.Get("Content-Type"))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		r.t.Errorf("%s: Content-Type charset %q, want utf-8", r.what, cs)
+		r.t.Errorf("%s: Content-Type charset %q, want utf-8", r.What(), cs)
 	}
 }
 
-// errorBody checks the error shape {"error":{"code","message"}} (parsed by
-// the contract client) and returns it.
+// errorBody checks the error shape (contract.ErrorProblems) and returns it.
 func (r *reply) errorBody() contract.Error {
 	r.t.Helper()
-	r.checkJSONType()
-	if r.res.Error == nil {
-		r.t.Fatalf("%s: %v\n%s", r.what, r.res.ErrorErr, r.excerpt())
+	if p := contract.ErrorProblems(r.Response); len(p) > 0 {
+		r.t.Errorf("%s: %s\n%s", r.What(), strings.Join(p, "; "), r.excerpt())
 	}
-	e := *r.res.Error
-	if !regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`).MatchString(e.Code) {
-		r.t.Errorf("%s: error code %q is not snake_case", r.what, e.Code)
+	if r.Error == nil {
+		r.t.FailNow()
 	}
-	if strings.TrimSpace(e.Message) == "" {
-		r.t.Errorf("%s: error message is empty", r.what)
-	}
-	low := strings.ToLower(e.Message)
-	for _, leak := range []string{"goroutine ", "panic", "runtime error", ".go:"} {
-		if strings.Contains(low, leak) {
-			r.t.Errorf("%s: error message looks like a stack trace or internal error: %q", r.what, e.Message)
-		}
-	}
-	return e
+	return *r.Error
 }
 
 // fails expects an error answer with the status and one of the codes.
 func (r *reply) fails(status int, codes ...string) contract.Error {
 	r.t.Helper()
 	if r.Status != status {
-		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.what, r.Status, status, codes, r.excerpt())
+		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.What(), r.Status, status, codes, r.excerpt())
 	}
 	e := r.errorBody()
 	if len(codes) > 0 && !slices.Contains(codes, e.Code) {
-		r.t.Fatalf("%s: error code %q, want %s (message %q)", r.what, e.Code, strings.Join(codes, " or "), e.Message)
+		r.t.Fatalf("%s: error code %q, want %s (message %q)", r.What(), e.Code, strings.Join(codes, " or "), e.Message)
 	}
 	return e
 }
 
 // failsNaming expects 400 invalid_request whose message names field.
-func (r *reply) failsNaming(field string) contract.Error {
+func (r *reply) failsNaming(field string) {
 	r.t.Helper()
-	e := r.fails(400, "invalid_request")
-	if !strings.Contains(strings.ToLower(e.Message), strings.ToLower(field)) {
-		r.t.Errorf("%s: invalid_request message %q does not name the field %q", r.what, e.Message, field)
+	if e := r.fails(400, "invalid_request"); !strings.Contains(strings.ToLower(e.Message), strings.ToLower(field)) {
+		r.t.Errorf("%s: invalid_request message %q does not name the field %q", r.What(), e.Message, field)
 	}
-	return e
 }
 
-// ---- the product's objects: the contract client's ----
+// refused expects 400 naming field when field is set, else 400 with one of
+// codes (any code when none).
+func (r *reply) refused(field string, codes ...string) {
+	r.t.Helper()
+	if field != "" {
+		r.failsNaming(field)
+	} else {
+		r.fails(400, codes...)
+	}
+}
 
 type (
-	Org            = contract.Org
-	APIKey         = contract.APIKey
-	createOrgReply = contract.OrgCreated
-	User           = contract.User
-	authReply      = contract.Authenticated
-	Contact        = contract.Contact
-	contactReply   = contract.ContactSignedIn
-	meReply        = contract.Me
-	Session        = contract.Session
-	Message        = contract.Message
-	sessionList    = contract.SessionList
-	sessionDetail  = contract.SessionDetail
+	Session = contract.Session
+	Message = contract.Message
 )
-
-// ---- fixtures ----
 
 var seq atomic.Int64
 
@@ -299,8 +253,8 @@ func widgetRoutes(sid, content string) []route {
 
 // org is one org made for one test, with the origin it allows.
 type org struct {
-	Org
-	Key    APIKey
+	contract.Org
+	Key    contract.APIKey
 	Origin string
 }
 
@@ -308,21 +262,22 @@ type org struct {
 func newOrg(t testing.TB) *org {
 	t.Helper()
 	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
-	v := vendor(t)
-	call, err := v.c.CreateOrg(context.Background(), contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}})
+	call, err := vendor(t).c.CreateOrg(context.Background(), contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}})
 	check(t, call.Response, err).expect(201).checkJSONType()
-	out := call.Value
-	if out.Org.ID == "" || out.Org.WidgetToken == "" || out.APIKey.Secret == "" {
-		t.Fatalf("POST /v1/admin/orgs: incomplete answer %+v", out)
+	complete(t, call.Response, call.Value, M{"org": M{"id": contract.NonEmpty, "widget_token": contract.NonEmpty}, "api_key": M{"secret": contract.NonEmpty}})
+	return &org{Org: call.Value.Org, Key: call.Value.APIKey, Origin: origin}
+}
+
+// complete stops the test unless the answer r (decoded: got) has want.
+func complete(t testing.TB, r *contract.Response, got any, want M) {
+	t.Helper()
+	if d := contract.Match(got, want); d != "" {
+		t.Fatalf("%s: incomplete answer: %s", r.What(), d)
 	}
-	return &org{Org: out.Org, Key: out.APIKey, Origin: origin}
 }
 
 // api calls as the org's server.
-func (o *org) api(t testing.TB) *caller {
-	t.Helper()
-	return anon(t).with(bearer(o.Key.Secret))
-}
+func (o *org) api(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(o.Key.Secret)) }
 
 // widget calls as the widget in a browser on an allowed origin, with the user
 // token when it is not empty.
@@ -336,18 +291,22 @@ func (o *org) widget(t testing.TB, userToken string) *caller {
 }
 
 // contact signs in a device as a contact; body may add name, email, custom_data.
-func (o *org) contact(t testing.TB, device string, body map[string]any) contactReply {
+func (o *org) contact(t testing.TB, device string, body map[string]any) contract.ContactSignedIn {
 	t.Helper()
 	b := map[string]any{"device_id": device}
-	for k, v := range body {
-		b[k] = v
-	}
-	var out contactReply
-	o.widget(t, "").post(t, "/v1/widget/contacts", b).ok(200, &out)
-	if out.Token == "" || out.Contact.ID == "" {
-		t.Fatalf("POST /v1/widget/contacts: incomplete answer %+v", out)
-	}
+	maps.Copy(b, body)
+	var out contract.ContactSignedIn
+	r := o.widget(t, "").post(t, "/v1/widget/contacts", b)
+	r.ok(200, &out)
+	complete(t, r.Response, out, M{"token": contract.NonEmpty, "contact": M{"id": contract.NonEmpty}})
 	return out
+}
+
+// me is GET /v1/widget/me with the user token.
+func (o *org) me(t testing.TB, token string) (me contract.Me) {
+	t.Helper()
+	o.widget(t, token).get(t, "/v1/widget/me").ok(200, &me)
+	return me
 }
 
 // contactToken is contact(...).Token for a fresh device.
@@ -357,13 +316,12 @@ func (o *org) contactToken(t testing.TB) string {
 }
 
 // authenticate issues a verified token through the org's server.
-func (o *org) authenticate(t testing.TB, body map[string]any) authReply {
+func (o *org) authenticate(t testing.TB, body map[string]any) contract.Authenticated {
 	t.Helper()
-	var out authReply
-	o.api(t).post(t, "/v1/users/authenticate", body).ok(200, &out)
-	if out.Token == "" || out.User.ID == "" {
-		t.Fatalf("POST /v1/users/authenticate: incomplete answer %+v", out)
-	}
+	var out contract.Authenticated
+	r := o.api(t).post(t, "/v1/users/authenticate", body)
+	r.ok(200, &out)
+	complete(t, r.Response, out, M{"token": contract.NonEmpty, "user": M{"id": contract.NonEmpty}})
 	return out
 }
 
@@ -374,10 +332,9 @@ func createSession(t testing.TB, w *caller, body map[string]any, opts ...opt) Se
 		body = map[string]any{}
 	}
 	var out contract.SessionCreated
-	w.post(t, "/v1/widget/sessions", body, opts...).ok(201, &out)
-	if out.Session.ID == "" {
-		t.Fatalf("POST /v1/widget/sessions: session without id")
-	}
+	r := w.post(t, "/v1/widget/sessions", body, opts...)
+	r.ok(201, &out)
+	complete(t, r.Response, out, M{"session": M{"id": contract.NonEmpty}})
 	return out.Session
 }
 
@@ -389,16 +346,12 @@ func say(t testing.TB, w *caller, sessionID, content string, opts ...opt) Messag
 	return call.Value.Message
 }
 
-// reply posts an agent message through the org's server.
+// agentSay posts an agent message through the org's server.
 func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...opt) Message {
 	t.Helper()
-	body := map[string]any{"content": content}
-	if author != "" {
-		body["author_name"] = author
-	}
-	var out contract.MessageCreated
-	o.api(t).post(t, "/v1/sessions/"+url.PathEscape(sessionID)+"/messages", body, opts...).ok(201, &out)
-	return out.Message
+	call, err := o.api(t).c.PostAgentMessage(context.Background(), sessionID, contract.MessageRequest{Content: content, AuthorName: author}, opts...)
+	check(t, call.Response, err).expect(201).checkJSONType()
+	return call.Value.Message
 }
 
 // listAll walks every page of a session listing at path (with its query,
@@ -407,8 +360,10 @@ func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...o
 func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 	t.Helper()
 	var all []Session
-	qq := url.Values{}
-	maps.Copy(qq, q)
+	qq := maps.Clone(q)
+	if qq == nil {
+		qq = url.Values{}
+	}
 	limit, _ := strconv.Atoi(qq.Get("limit"))
 	for page := 0; ; page++ {
 		if page > 200 {
@@ -418,12 +373,9 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 		if len(qq) > 0 {
 			p += "?" + qq.Encode()
 		}
-		var l sessionList
-		r := c.get(t, p).expect(200).into(&l)
-		var shape struct {
-			Items json.RawMessage `json:"items"`
-		}
-		json.Unmarshal(r.Body, &shape)
+		var l contract.SessionList
+		var shape struct{ Items json.RawMessage }
+		json.Unmarshal(c.get(t, p).expect(200).into(&l).Body, &shape)
 		if !bytes.HasPrefix(bytes.TrimSpace(shape.Items), []byte("[")) {
 			t.Errorf("GET %s: items is %q, want a list (also when empty)", p, shape.Items)
 		}
@@ -458,13 +410,13 @@ func orgSessions(t testing.TB, o *org, q url.Values) []Session {
 
 // widgetSession reads one session through the widget; orgSession through
 // the org's server.
-func widgetSession(t testing.TB, w *caller, id string) sessionDetail {
+func widgetSession(t testing.TB, w *caller, id string) contract.SessionDetail {
 	t.Helper()
 	call, err := w.c.GetSession(context.Background(), id, "")
 	return value(t, call, err)
 }
 
-func orgSession(t testing.TB, o *org, id string) sessionDetail {
+func orgSession(t testing.TB, o *org, id string) contract.SessionDetail {
 	t.Helper()
 	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
 	return value(t, call, err)
@@ -474,9 +426,7 @@ func orgSession(t testing.TB, o *org, id string) sessionDetail {
 // foreign writes stored none.
 func stored(t testing.TB, o *org, id string, n int, what string) {
 	t.Helper()
-	if d := orgSession(t, o, id); len(d.Messages) != n {
-		t.Errorf("%s: session %s has %d messages, want %d", what, id, len(d.Messages), n)
-	}
+	match(t, what+": messages of session "+id, len(orgSession(t, o, id).Messages), n)
 }
 
 // value checks a typed call of a read (200, JSON) and returns its value.
@@ -500,10 +450,7 @@ func messageIDs(ms []Message) []string { return ids(ms, func(m Message) string {
 // sameSet fails unless got and want hold the same ids, each once.
 func sameSet(t testing.TB, what string, got, want []string) {
 	t.Helper()
-	g, w := slices.Clone(got), slices.Clone(want)
-	slices.Sort(g)
-	slices.Sort(w)
-	if !slices.Equal(g, w) {
+	if g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)); !slices.Equal(g, w) {
 		t.Errorf("%s: got ids %v, want exactly %v", what, got, want)
 	}
 }
@@ -516,45 +463,25 @@ func q(kv ...string) url.Values {
 	return v
 }
 
-func str(s *string) string {
-	if s == nil {
-		return "<null>"
-	}
-	return *s
-}
-
-func isTrue(b *bool) bool  { return b != nil && *b }
-func isFalse(b *bool) bool { return b != nil && !*b }
-
 // rfc3339UTC parses an API time, failing unless it is RFC 3339 in UTC.
 func rfc3339UTC(t testing.TB, what, s string) time.Time {
 	t.Helper()
 	tm, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		t.Errorf("%s: %q is not an RFC 3339 time: %v", what, s, err)
-		return time.Time{}
-	}
-	if !strings.HasSuffix(s, "Z") {
+	} else if !strings.HasSuffix(s, "Z") {
 		t.Errorf("%s: %q is not in UTC (want a Z suffix)", what, s)
 	}
 	return tm
 }
 
-// jsonEqual compares two values by their JSON form.
-func jsonEqual(a, b any) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	var va, vb any
-	json.Unmarshal(ja, &va)
-	json.Unmarshal(jb, &vb)
-	ja, _ = json.Marshal(va)
-	jb, _ = json.Marshal(vb)
-	return bytes.Equal(ja, jb)
-}
+// match fails the test unless got matches want (contract.Match: the keys
+// of an M, everything else whole).
+func match(t testing.TB, what string, got, want any) { t.Helper(); contract.Expect(t, what, got, want) }
+
+type M = contract.M
 
 var idSegment = regexp.MustCompile(`(/(?:sessions|orgs|api-keys)/)[^/?]+`)
 
 // pattern names a route for a subtest: ids become {id}.
-func pattern(path string) string {
-	return idSegment.ReplaceAllString(path, "${1}{id}")
-}
+func pattern(path string) string { return idSegment.ReplaceAllString(path, "${1}{id}") }

@@ -15,9 +15,7 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 	t.Parallel()
 	r := anon(t).get(t, "/openapi.json", withOrigin("https://anywhere.example")).expect(200)
 	r.checkJSONType()
-	if got := r.Header.Get("Access-Control-Allow-Origin"); got != "*" {
-		t.Errorf("GET /openapi.json: Access-Control-Allow-Origin %q, want *", got)
-	}
+	match(t, "GET /openapi.json: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "*")
 	if !bytes.Equal(r.Body, openapi.JSON) {
 		t.Errorf("GET /openapi.json: %d bytes that are not internal/api/openapi/openapi.json (%d bytes): run make build", len(r.Body), len(openapi.JSON))
 	}

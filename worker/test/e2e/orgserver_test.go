@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // near fails unless got is within tol of want.
@@ -60,55 +62,23 @@ func TestAuthenticateWithUserID(t *testing.T) {
 		"custom_data": custom,
 	})
 	u := a.User
-	if u.ID == "" {
-		t.Error("user.id is empty")
-	}
-	if str(u.UserID) != uid {
-		t.Errorf("user.user_id = %s, want %s", str(u.UserID), uid)
-	}
-	if !strings.EqualFold(str(u.Email), "Ann.Verified@Example.com") {
-		t.Errorf("user.email = %s", str(u.Email))
-	}
-	if str(u.Name) != "Ann Verified" || str(u.AvatarURL) != "https://cdn.example/ann.png" || str(u.Phone) != "+15555550100" {
-		t.Errorf("user name/avatar_url/phone = %s / %s / %s", str(u.Name), str(u.AvatarURL), str(u.Phone))
-	}
-	if !jsonEqual(u.CustomData, custom) {
-		t.Errorf("user.custom_data = %v, want %v", u.CustomData, custom)
-	}
-	if u.ExternalID != nil {
-		t.Errorf("user.external_id = %q, want null", *u.ExternalID)
-	}
-	if !isTrue(u.Verified) {
-		t.Error("user.verified is not true")
-	}
+	match(t, "user", u, M{"id": contract.NonEmpty, "user_id": uid, "email": contract.Fold("Ann.Verified@Example.com"),
+		"name": "Ann Verified", "avatar_url": "https://cdn.example/ann.png", "phone": "+15555550100", "custom_data": custom, "external_id": nil, "verified": true})
 	exp := rfc3339UTC(t, "expires_at", a.ExpiresAt)
 	near(t, "expires_at (default lifetime)", exp, before.Add(24*time.Hour), 10*time.Minute)
 	claims := jwtClaims(t, a.Token)
 	if e, ok := claims["exp"].(float64); !ok || math.Abs(e-float64(exp.Unix())) > 1 {
 		t.Errorf("token exp claim %v does not match expires_at %s", claims["exp"], a.ExpiresAt)
 	}
-	if !audienceIs(claims, o.ID) {
-		t.Errorf("token aud = %v, want the org id %q", claims["aud"], o.ID)
-	}
+	match(t, "token aud", audience(claims), o.ID)
 
 	// The widget sees the same user, verified.
-	var me meReply
-	o.widget(t, a.Token).get(t, "/v1/widget/me").ok(200, &me)
-	if me.User == nil || me.Contact != nil {
-		t.Fatalf("GET /v1/widget/me with a verified token: %+v, want only user", me)
-	}
-	if me.User.ID != u.ID || str(me.User.UserID) != uid || str(me.User.Name) != "Ann Verified" || !jsonEqual(me.User.CustomData, custom) || !isTrue(me.User.Verified) {
-		t.Errorf("GET /v1/widget/me user = %+v, want %+v", *me.User, u)
-	}
+	match(t, "GET /v1/widget/me with a verified token", o.me(t, a.Token), M{"contact": nil,
+		"user": M{"id": u.ID, "user_id": uid, "name": "Ann Verified", "custom_data": custom, "verified": true}})
 
 	// Authenticating again is the same user, with the newest data.
 	a2 := o.authenticate(t, map[string]any{"user_id": uid, "name": "Ann Renamed"})
-	if a2.User.ID != u.ID {
-		t.Errorf("second authenticate: user.id %q, want %q", a2.User.ID, u.ID)
-	}
-	if str(a2.User.Name) != "Ann Renamed" {
-		t.Errorf("second authenticate: name %s, want Ann Renamed", str(a2.User.Name))
-	}
+	match(t, "second authenticate", a2.User, M{"id": u.ID, "name": "Ann Renamed"})
 }
 
 func TestAuthenticateWithEmailOnly(t *testing.T) {
@@ -120,24 +90,15 @@ func TestAuthenticateWithEmailOnly(t *testing.T) {
 	if a1.User.ID != a2.User.ID {
 		t.Fatalf("Ann@X.com and ann@x.com are different users (%q, %q); the identity key is the lower-cased email", a1.User.ID, a2.User.ID)
 	}
-	if a1.User.UserID != nil && *a1.User.UserID != "" {
-		t.Errorf("user.user_id = %q, want null without user_id", *a1.User.UserID)
-	}
-	if !isTrue(a1.User.Verified) {
-		t.Error("user.verified is not true")
-	}
+	match(t, "user without user_id", a1.User, M{"user_id": contract.OneOf(nil, ""), "verified": true})
 	s := createSession(t, o.widget(t, a1.Token), nil)
 	sameSet(t, "sessions seen by the lower-case email's token", sessionIDs(widgetSessions(t, o.widget(t, a2.Token), nil)), []string{s.ID})
 	widgetSession(t, o.widget(t, a2.Token), s.ID)
 
 	// A different address is a different user.
 	a3 := o.authenticate(t, map[string]any{"email": "other-" + local + "@x.com"})
-	if a3.User.ID == a1.User.ID {
-		t.Error("two email addresses are the same user")
-	}
-	if got := widgetSessions(t, o.widget(t, a3.Token), nil); len(got) != 0 {
-		t.Errorf("another email sees sessions %v", sessionIDs(got))
-	}
+	match(t, "another email's user", a3.User.ID, contract.Not(a1.User.ID))
+	sameSet(t, "another email sees", sessionIDs(widgetSessions(t, o.widget(t, a3.Token), nil)), nil)
 }
 
 func TestIdentityKeyIsUserIDWhenGiven(t *testing.T) {
@@ -222,21 +183,12 @@ func TestAuthenticateLimits(t *testing.T) {
 		for _, c := range bad {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				r := o.api(t).post(t, "/v1/users/authenticate", c.body)
-				if c.field != "" {
-					r.failsNaming(c.field)
-				} else {
-					r.fails(400, c.code...)
-				}
+				o.api(t).post(t, "/v1/users/authenticate", c.body).refused(c.field, c.code...)
 			})
 		}
 	})
 	// None of the refused calls changed the user they named.
-	var me meReply
-	o.widget(t, orig.Token).get(t, "/v1/widget/me").ok(200, &me)
-	if me.User == nil || str(me.User.Name) != "Original" || !jsonEqual(me.User.CustomData, map[string]any{"v": 1}) || str(me.User.Email) != "orig@x.com" || me.User.ExternalID != nil {
-		t.Errorf("after refused authenticate calls the user is %+v, want name Original, email orig@x.com, custom_data {v:1}, no external_id", me.User)
-	}
+	match(t, "after refused authenticate calls the user", o.me(t, orig.Token).User, M{"name": "Original", "custom_data": map[string]any{"v": 1}, "email": "orig@x.com", "external_id": nil})
 
 	good := []struct {
 		name string
@@ -269,21 +221,14 @@ func TestAuthenticateLimits(t *testing.T) {
 				before := time.Now()
 				a := o.authenticate(t, body)
 				near(t, "expires_at", rfc3339UTC(t, "expires_at", a.ExpiresAt), before.Add(c.ttl), 10*time.Minute)
-				if cd, ok := body["custom_data"]; ok && !jsonEqual(a.User.CustomData, cd) {
-					t.Errorf("custom_data = %v, want %v", a.User.CustomData, cd)
+				want := M{}
+				for _, k := range []string{"custom_data", "name", "external_id"} {
+					if v, ok := body[k]; ok {
+						want[k] = v
+					}
 				}
-				if n, ok := body["name"]; ok && str(a.User.Name) != n {
-					t.Errorf("name = %s, want %v", str(a.User.Name), n)
-				}
-				if e, ok := body["external_id"]; ok && str(a.User.ExternalID) != e {
-					t.Errorf("external_id = %s, want %v", str(a.User.ExternalID), e)
-				}
-				// The token works in the widget.
-				var me meReply
-				o.widget(t, a.Token).get(t, "/v1/widget/me").ok(200, &me)
-				if me.User == nil || me.User.ID != a.User.ID {
-					t.Errorf("GET /v1/widget/me = %+v, want user %q", me, a.User.ID)
-				}
+				match(t, "user", a.User, want)
+				match(t, "GET /v1/widget/me: the token works in the widget", o.me(t, a.Token), M{"user": M{"id": a.User.ID}})
 			})
 		}
 	})

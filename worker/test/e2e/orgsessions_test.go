@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 func TestOrgSessionsFilters(t *testing.T) {
@@ -31,22 +33,16 @@ func TestOrgSessionsFilters(t *testing.T) {
 	su1b := createSession(t, o.widget(t, a1.Token), map[string]any{"external_id": ws1})
 	su1c := createSession(t, o.widget(t, a1ws2.Token), nil)
 	su2 := createSession(t, o.widget(t, a2.Token), map[string]any{"external_id": ws1})
-	order := []string{su2.ID, su1c.ID, su1b.ID, su1a.ID, sc2.ID, sc1.ID}
 
-	all := orgSessions(t, o, nil)
-	if got := sessionIDs(all); !slices.Equal(got, order) {
-		t.Errorf("GET /v1/sessions = %v, want all six newest first %v", got, order)
-	}
-	for _, s := range all {
-		wantVerified := s.ID != sc1.ID && s.ID != sc2.ID
-		if s.Verified == nil || *s.Verified != wantVerified {
-			t.Errorf("session %s: verified = %v, want %v", s.ID, s.Verified, wantVerified)
-		}
-		wantExt := map[string]string{sc2.ID: ws1, su1b.ID: ws1, su1c.ID: ws2, su2.ID: ws1}[s.ID]
-		if wantExt == "" && s.ExternalID != nil || wantExt != "" && str(s.ExternalID) != wantExt {
-			t.Errorf("session %s: external_id = %s, want %q", s.ID, str(s.ExternalID), wantExt)
-		}
-	}
+	// All six, newest first, each verified or not and with its external id.
+	match(t, "GET /v1/sessions", orgSessions(t, o, nil), []any{
+		M{"id": su2.ID, "verified": true, "external_id": ws1},
+		M{"id": su1c.ID, "verified": true, "external_id": ws2},
+		M{"id": su1b.ID, "verified": true, "external_id": ws1},
+		M{"id": su1a.ID, "verified": true, "external_id": nil},
+		M{"id": sc2.ID, "verified": false, "external_id": ws1},
+		M{"id": sc1.ID, "verified": false, "external_id": nil},
+	})
 
 	cases := []struct {
 		query url.Values
@@ -54,7 +50,7 @@ func TestOrgSessionsFilters(t *testing.T) {
 	}{
 		{q("user_id", u1), []string{su1c.ID, su1b.ID, su1a.ID}},
 		{q("user_id", u2), []string{su2.ID}},
-		{q("user_id", uniq("nobody")), nil},
+		{q("user_id", uniq("nobody")), []string{}},
 		{q("email", u1mail), []string{su1c.ID, su1b.ID, su1a.ID}},
 		{q("email", u2mail), []string{su2.ID}},
 		{q("external_id", ws1), []string{su2.ID, su1b.ID, sc2.ID}},
@@ -64,15 +60,12 @@ func TestOrgSessionsFilters(t *testing.T) {
 		{q("user_id", u1, "external_id", ws1), []string{su1b.ID}},
 		{q("verified", "false", "external_id", ws1), []string{sc2.ID}},
 		{q("verified", "true", "external_id", ws1), []string{su2.ID, su1b.ID}},
-		{q("user_id", u1, "verified", "false"), nil},
+		{q("user_id", u1, "verified", "false"), []string{}},
 	}
 	for _, c := range cases {
 		t.Run(c.query.Encode(), func(t *testing.T) {
 			t.Parallel()
-			got := sessionIDs(orgSessions(t, o, c.query))
-			if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
-				t.Errorf("GET /v1/sessions?%s = %v, want %v (newest first)", c.query.Encode(), got, c.want)
-			}
+			match(t, "GET /v1/sessions?"+c.query.Encode()+", newest first", sessionIDs(orgSessions(t, o, c.query)), c.want)
 		})
 	}
 
@@ -106,28 +99,20 @@ func TestPagination(t *testing.T) {
 	slices.Reverse(made) // newest first
 
 	check := func(t *testing.T, c *caller, path string, limit int) {
-		if walked := sessionIDs(listAll(t, c, path, q("limit", strconv.Itoa(limit)))); !slices.Equal(walked, made) {
-			t.Errorf("walking %s with limit %d gave %v, want each of %v exactly once, newest first", path, limit, walked, made)
-		}
+		match(t, fmt.Sprintf("walking %s with limit %d: each once, newest first", path, limit), sessionIDs(listAll(t, c, path, q("limit", strconv.Itoa(limit)))), made)
 	}
 	for _, limit := range []int{1, 3, 7, 50} {
 		t.Run(fmt.Sprintf("org/limit=%d", limit), func(t *testing.T) { check(t, o.api(t), "/v1/sessions", limit) })
 		t.Run(fmt.Sprintf("widget/limit=%d", limit), func(t *testing.T) { check(t, w, "/v1/widget/sessions", limit) })
 	}
 	t.Run("first page of 3 has a cursor", func(t *testing.T) {
-		var l sessionList
+		var l contract.SessionList
 		o.api(t).get(t, "/v1/sessions?limit=3").ok(200, &l)
-		if len(l.Items) != 3 || l.NextCursor == nil || *l.NextCursor == "" {
-			t.Errorf("limit=3 of 7: %d items, next_cursor %s; want 3 and a cursor", len(l.Items), str(l.NextCursor))
-		}
+		match(t, "limit=3 of 7", M{"items": len(l.Items), "next_cursor": l.NextCursor}, M{"items": 3, "next_cursor": contract.NonEmpty})
 	})
 	t.Run("no limit returns them all newest first", func(t *testing.T) {
-		if got := sessionIDs(orgSessions(t, o, nil)); !slices.Equal(got, made) {
-			t.Errorf("GET /v1/sessions = %v, want %v", got, made)
-		}
-		if got := sessionIDs(widgetSessions(t, w, nil)); !slices.Equal(got, made) {
-			t.Errorf("GET /v1/widget/sessions = %v, want %v", got, made)
-		}
+		match(t, "GET /v1/sessions", sessionIDs(orgSessions(t, o, nil)), made)
+		match(t, "GET /v1/widget/sessions", sessionIDs(widgetSessions(t, w, nil)), made)
 	})
 	t.Run("bad widget paging", func(t *testing.T) {
 		w.get(t, "/v1/widget/sessions?limit=abc").failsNaming("limit")
@@ -142,45 +127,20 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 	s := createSession(t, w, map[string]any{"custom_data": map[string]any{"page": "/pricing"}})
 	m1 := say(t, w, s.ID, "hi, is anyone there?")
 	a1 := agentSay(t, o, s.ID, "Hello! How can I help?", "Dana from Support")
-	if a1.Role != "agent" || a1.SessionID != s.ID || a1.Content != "Hello! How can I help?" || str(a1.AuthorName) != "Dana from Support" || a1.ID == "" {
-		t.Errorf("agent message = %+v, want role agent, session %s, author Dana from Support", a1, s.ID)
-	}
+	match(t, "agent message", a1, M{"role": "agent", "session_id": s.ID, "content": "Hello! How can I help?", "author_name": "Dana from Support", "id": contract.NonEmpty})
 	rfc3339UTC(t, "message.created_at", a1.CreatedAt)
 	a2 := agentSay(t, o, s.ID, "Still there?", "")
-	if a2.Role != "agent" || (a2.AuthorName != nil && *a2.AuthorName != "") {
-		t.Errorf("agent message without author_name = %+v, want role agent and no author", a2)
-	}
+	match(t, "agent message without author_name", a2, M{"role": "agent", "author_name": contract.OneOf(nil, "")})
 	m2 := say(t, w, s.ID, "yes")
 	want := []string{m1.ID, a1.ID, a2.ID, m2.ID}
 
-	d := orgSession(t, o, s.ID)
-	if d.Session.ID != s.ID || !isFalse(d.Session.Verified) {
-		t.Errorf("GET /v1/sessions/{id} session = %+v", d.Session)
-	}
-	if !jsonEqual(d.Session.NonVerifiedCustomData, map[string]any{"page": "/pricing"}) {
-		t.Errorf("session.non_verified_custom_data = %v", d.Session.NonVerifiedCustomData)
-	}
-	if got := messageIDs(d.Messages); !slices.Equal(got, want) {
-		t.Errorf("messages = %v, want %v oldest first", got, want)
-	}
-	roles := []string{}
-	for _, m := range d.Messages {
-		roles = append(roles, m.Role)
-	}
-	if !slices.Equal(roles, []string{"user", "agent", "agent", "user"}) {
-		t.Errorf("roles = %v", roles)
-	}
-	if d.Session.LastMessage == nil || d.Session.LastMessage.ID != m2.ID {
-		t.Errorf("session.last_message = %+v, want %s", d.Session.LastMessage, m2.ID)
-	}
-
+	match(t, "GET /v1/sessions/{id}", orgSession(t, o, s.ID), M{
+		"session":  M{"id": s.ID, "verified": false, "non_verified_custom_data": map[string]any{"page": "/pricing"}, "last_message": M{"id": m2.ID}},
+		"messages": []any{M{"id": m1.ID, "role": "user"}, M{"id": a1.ID, "role": "agent"}, M{"id": a2.ID, "role": "agent"}, M{"id": m2.ID, "role": "user"}},
+	})
 	// The widget sees the agent's messages with role and author.
-	wd := widgetSession(t, w, s.ID)
-	if got := messageIDs(wd.Messages); !slices.Equal(got, want) {
-		t.Errorf("widget messages = %v, want %v", got, want)
-	} else if wd.Messages[1].Role != "agent" || str(wd.Messages[1].AuthorName) != "Dana from Support" {
-		t.Errorf("widget sees agent message %+v", wd.Messages[1])
-	}
+	match(t, "widget messages", widgetSession(t, w, s.ID).Messages,
+		[]any{M{"id": m1.ID}, M{"id": a1.ID, "role": "agent", "author_name": "Dana from Support"}, M{"id": a2.ID}, M{"id": m2.ID}})
 
 	// Limits on content, and nothing stored by a refusal.
 	path := "/v1/sessions/" + url.PathEscape(s.ID) + "/messages"
@@ -202,14 +162,10 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 		})
 	}
 	o.api(t).post(t, path, raw(`{"content":`)).fails(400, "invalid_json")
-	if got := messageIDs(orgSession(t, o, s.ID).Messages); !slices.Equal(got, want) {
-		t.Errorf("after refused posts the messages are %v, want %v", got, want)
-	}
+	match(t, "after refused posts the messages", messageIDs(orgSession(t, o, s.ID).Messages), want)
 	// 10,000 characters are fine, counted as characters, not bytes.
 	long := strings.Repeat("é", 10000)
-	if m := agentSay(t, o, s.ID, long, ""); m.Content != long {
-		t.Errorf("10,000-character content came back with %d characters", len([]rune(m.Content)))
-	}
+	match(t, "10,000-character content", agentSay(t, o, s.ID, long, "").Content, long)
 }
 
 func TestOrgSessionNotFound(t *testing.T) {
@@ -233,9 +189,7 @@ func TestOrgSessionNotFound(t *testing.T) {
 		})
 	}
 	stored(t, a, sa.ID, 1, "org A's session after org B's writes")
-	if got := orgSessions(t, b, nil); len(got) != 0 {
-		t.Errorf("org B lists sessions %v, want none", sessionIDs(got))
-	}
+	sameSet(t, "org B lists", sessionIDs(orgSessions(t, b, nil)), nil)
 }
 
 func TestOrgServerNeedsAPIKey(t *testing.T) {

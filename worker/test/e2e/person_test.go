@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -131,37 +129,27 @@ func TestErasureLeavesNothing(t *testing.T) {
 	for _, s := range ex.Sessions {
 		got = append([]string{s.Session["id"].(string)}, got...)
 		msgs += len(s.Messages)
-		if owner, _ := s.Session["owner"].(map[string]any); owner["kind"] != "user" || owner["id"] != ann.User.ID || owner["user_id"] != uid {
-			t.Errorf("owner %v", owner)
-		}
+		match(t, "export: owner", s.Session["owner"], M{"kind": "user", "id": ann.User.ID, "user_id": uid})
 	}
-	if !reflect.DeepEqual(got, sessions) || msgs != texts || ex.NextCursor != nil || ex.User["name"] != name {
-		t.Errorf("export: sessions %v (want %v), %d messages (want %d), user %v", got, sessions, msgs, texts, ex.User)
-	}
+	match(t, "export", M{"sessions": got, "messages": msgs, "next_cursor": ex.NextCursor, "user": ex.User},
+		M{"sessions": sessions, "messages": texts, "next_cursor": nil, "user": M{"name": name}})
 
 	before := readKV(t)
 	var d deletionReply
 	other.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
 	o.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(uid)).ok(202, &d)
-	if d.Deletion.Status != "pending" || d.Deletion.ID == "" {
-		t.Errorf("deletion %+v", d)
-	}
+	match(t, "deletion", d.Deletion, M{"status": "pending", "id": contract.NonEmpty})
 	// From the 202 on.
 	w1.get(t, "/v1/widget/sessions").fails(401, "token_revoked")
 	w2.post(t, "/v1/widget/sessions", map[string]any{}).fails(401, "token_revoked")
 	for _, s := range sessions {
 		o.api(t).get(t, "/v1/sessions/"+s).fails(404, "not_found")
 	}
-	if ids := sessionIDs(orgSessions(t, o, q("user_id", uid))); len(ids) != 0 {
-		t.Errorf("the org still lists %v", ids)
-	}
+	sameSet(t, "the org lists", sessionIDs(orgSessions(t, o, q("user_id", uid))), nil)
 	other.api(t).get(t, "/v1/deletions/"+d.Deletion.ID).fails(404, "not_found")
 
 	done := waitDone(t, o, d.Deletion.ID)
-	if done.Deletion.Sessions == nil || *done.Deletion.Sessions != 3 || done.Deletion.Messages == nil || *done.Deletion.Messages != texts || done.Deletion.CompletedAt == nil {
-		b, _ := json.Marshal(done)
-		t.Errorf("done: %s, want 3 sessions and %d messages", b, texts)
-	}
+	match(t, "done", done.Deletion, M{"sessions": 3, "messages": texts, "completed_at": contract.Not(nil)})
 	after := readKV(t)
 	marks := []string{mark, ann.User.ID, "ann." + mark}
 	for _, k := range holdingAny(after, marks...) {
@@ -187,11 +175,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 	// Authenticating again starts an empty history.
 	time.Sleep(5 * time.Millisecond)
 	fresh := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
-	var list sessionList
-	fresh.get(t, "/v1/widget/sessions").ok(200, &list)
-	if len(list.Items) != 0 {
-		t.Errorf("after re-authentication: %d sessions", len(list.Items))
-	}
+	sameSet(t, "after re-authentication", sessionIDs(widgetSessions(t, fresh, nil)), nil)
 }
 
 // TestWidgetForget: DELETE /v1/widget/me erases this device's contact; a
@@ -209,18 +193,11 @@ func TestWidgetForget(t *testing.T) {
 		Sessions []map[string]any `json:"sessions"`
 	}
 	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").ok(200, &ex)
-	if len(ex.Sessions) != 1 || ex.Contact["id"] != c.Contact.ID {
-		t.Errorf("export %+v", ex)
-	}
+	match(t, "export", M{"sessions": len(ex.Sessions), "contact": ex.Contact}, M{"sessions": 1, "contact": M{"id": c.Contact.ID}})
 	var d deletionReply
 	w.del(t, "/v1/widget/me").ok(202, &d)
 	w.get(t, "/v1/widget/me").fails(401, "token_revoked")
 	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
-	done := waitDone(t, o, d.Deletion.ID)
-	if *done.Deletion.Sessions != 1 || *done.Deletion.Messages != 1 {
-		t.Errorf("done %+v", done)
-	}
-	if left := holdingAny(readKV(t), mark, c.Contact.ID); len(left) > 0 {
-		t.Errorf("left: %v", left)
-	}
+	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})
+	match(t, "keys left", holdingAny(readKV(t), mark, c.Contact.ID), []string(nil))
 }

@@ -48,11 +48,7 @@ func TestRevoke(t *testing.T) {
 	// A token issued after the revoke works at once, and still sees the data.
 	fresh := o.authenticate(t, map[string]any{"user_id": uid})
 	wNew := o.widget(t, fresh.Token)
-	var me meReply
-	wNew.get(t, "/v1/widget/me").ok(200, &me)
-	if me.User == nil || me.User.ID != old.User.ID {
-		t.Errorf("GET /v1/widget/me with the fresh token: %+v, want user %q", me, old.User.ID)
-	}
+	match(t, "GET /v1/widget/me with the fresh token", o.me(t, fresh.Token), M{"user": M{"id": old.User.ID}})
 	sameSet(t, "sessions seen with the fresh token", sessionIDs(widgetSessions(t, wNew, nil)), []string{s.ID})
 	say(t, wNew, s.ID, "after revoke, new token")
 

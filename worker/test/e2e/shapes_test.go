@@ -4,40 +4,23 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"testing"
+
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// hasKeys fails unless the JSON object at path in body has every key (null allowed).
-func hasKeys(t testing.TB, what string, body []byte, path []string, keys ...string) {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			t.Fatalf("%s: %v is not an object", what, path)
-		}
-		if l, ok := m[p].([]any); ok && len(l) > 0 {
-			v = l[0]
-		} else {
-			v = m[p]
-		}
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		t.Fatalf("%s: %v is %T, want an object", what, path, v)
-	}
+// has wants an object with every key (null allowed), and extra.
+func has(extra M, keys ...string) M {
+	m := maps.Clone(extra)
 	for _, k := range keys {
-		if _, ok := m[k]; !ok {
-			t.Errorf("%s: %v has no %q (want it, null when empty)", what, path, k)
-		}
+		m[k] = contract.Present
 	}
+	return m
 }
 
 var (
@@ -52,55 +35,42 @@ var (
 func TestResponseShapes(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	r := vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": "shape", "allowed_origins": []string{"https://shape.example"}}).expect(201)
-	hasKeys(t, "create org", r.Body, []string{"org"}, "id", "name", "widget_token", "allowed_origins", "created_at")
-	hasKeys(t, "create org", r.Body, []string{"api_key"}, "id", "secret")
+	shape := func(what string, r *reply, want M) *reply {
+		t.Helper()
+		var v any
+		r.into(&v)
+		match(t, what, v, want)
+		return r
+	}
+	shape("create org", vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": "shape", "allowed_origins": []string{"https://shape.example"}}).expect(201),
+		M{"org": has(M{}, "id", "name", "widget_token", "allowed_origins", "created_at"), "api_key": has(M{}, "id", "secret")})
 
-	r = o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200)
-	hasKeys(t, "contacts", r.Body, nil, "token", "expires_at", "contact")
-	hasKeys(t, "contacts", r.Body, []string{"contact"}, contactKeys...)
-	var c contactReply
-	r.into(&c)
+	var c contract.ContactSignedIn
+	shape("contacts", o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200),
+		has(M{"contact": has(M{}, contactKeys...)}, "token", "expires_at")).into(&c)
 	rfc3339UTC(t, "contact expires_at", c.ExpiresAt)
 	w := o.widget(t, c.Token)
-	hasKeys(t, "me (contact)", w.get(t, "/v1/widget/me").expect(200).Body, []string{"contact"}, contactKeys...)
+	shape("me (contact)", w.get(t, "/v1/widget/me").expect(200), M{"contact": has(M{}, contactKeys...)})
 
-	r = o.api(t).post(t, "/v1/users/authenticate", map[string]any{"user_id": uniq("shape")}).expect(200)
-	hasKeys(t, "authenticate", r.Body, nil, "token", "expires_at", "user")
-	hasKeys(t, "authenticate", r.Body, []string{"user"}, userKeys...)
-	var a authReply
-	r.into(&a)
-	hasKeys(t, "me (user)", o.widget(t, a.Token).get(t, "/v1/widget/me").expect(200).Body, []string{"user"}, userKeys...)
+	var a contract.Authenticated
+	shape("authenticate", o.api(t).post(t, "/v1/users/authenticate", map[string]any{"user_id": uniq("shape")}).expect(200),
+		has(M{"user": has(M{}, userKeys...)}, "token", "expires_at")).into(&a)
+	shape("me (user)", o.widget(t, a.Token).get(t, "/v1/widget/me").expect(200), M{"user": has(M{}, userKeys...)})
 
-	r = w.post(t, "/v1/widget/sessions", map[string]any{}).expect(201)
-	hasKeys(t, "create session", r.Body, []string{"session"}, sessionKeys...)
-	var s struct {
-		Session Session `json:"session"`
-	}
-	r.into(&s)
+	var s contract.SessionCreated
+	shape("create session", w.post(t, "/v1/widget/sessions", map[string]any{}).expect(201), M{"session": has(M{}, sessionKeys...)}).into(&s)
 	rfc3339UTC(t, "session.created_at", s.Session.CreatedAt)
 	rfc3339UTC(t, "session.updated_at", s.Session.UpdatedAt)
 	sid := url.PathEscape(s.Session.ID)
-	hasKeys(t, "widget message", w.post(t, "/v1/widget/sessions/"+sid+"/messages", map[string]any{"content": "x"}).expect(201).Body, []string{"message"}, messageKeys...)
-	hasKeys(t, "agent message", o.api(t).post(t, "/v1/sessions/"+sid+"/messages", map[string]any{"content": "y"}).expect(201).Body, []string{"message"}, messageKeys...)
+	message := has(M{}, messageKeys...)
+	shape("widget message", w.post(t, "/v1/widget/sessions/"+sid+"/messages", map[string]any{"content": "x"}).expect(201), M{"message": message})
+	shape("agent message", o.api(t).post(t, "/v1/sessions/"+sid+"/messages", map[string]any{"content": "y"}).expect(201), M{"message": message})
 
-	for _, x := range []struct {
-		c    *caller
-		path string
-	}{{w, "/v1/widget/sessions"}, {o.api(t), "/v1/sessions"}} {
-		b := x.c.get(t, x.path).expect(200).Body
-		hasKeys(t, x.path, b, nil, "items", "next_cursor")
-		hasKeys(t, x.path, b, []string{"items"}, sessionKeys...)
-		hasKeys(t, x.path, b, []string{"items", "last_message"}, messageKeys...)
-	}
-	for _, x := range []struct {
-		c    *caller
-		path string
-	}{{w, "/v1/widget/sessions/" + sid}, {o.api(t), "/v1/sessions/" + sid}} {
-		b := x.c.get(t, x.path).expect(200).Body
-		hasKeys(t, x.path, b, nil, "session", "messages")
-		hasKeys(t, x.path, b, []string{"session"}, sessionKeys...)
-		hasKeys(t, x.path, b, []string{"messages"}, messageKeys...)
+	session := has(M{"last_message": message}, sessionKeys...)
+	for _, c := range []*caller{w, o.api(t)} {
+		path := map[bool]string{true: "/v1/widget/sessions", false: "/v1/sessions"}[c == w]
+		shape(path, c.get(t, path).expect(200), has(M{"items": []any{session}}, "next_cursor"))
+		shape(path+"/{id}", c.get(t, path+"/"+sid).expect(200), M{"session": session, "messages": []any{message, message}})
 	}
 }
 

@@ -3,9 +3,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,19 +18,27 @@ var (
 	apiKeyRE      = regexp.MustCompile(`^sk_[A-Za-z0-9_-]{32,}$`)
 )
 
+// matches is a want of a string that re matches.
+func matches(re *regexp.Regexp) contract.Matcher {
+	return func(got any) string {
+		if s, ok := got.(string); !ok || !re.MatchString(s) {
+			return fmt.Sprintf("%v, want %s", got, re)
+		}
+		return ""
+	}
+}
+
 // keyWorks reports whether secret is accepted as an api key.
 func keyWorks(t testing.TB, secret string) bool {
 	t.Helper()
 	r := anon(t).get(t, "/v1/sessions", bearer(secret))
 	switch r.Status {
 	case 200:
-		var l sessionList
+		var l contract.SessionList
 		r.into(&l)
 		return true
 	case 401:
-		if e := r.errorBody(); e.Code != "unauthorized" {
-			t.Errorf("refused api key: code %q, want unauthorized", e.Code)
-		}
+		r.fails(401, "unauthorized")
 		return false
 	default:
 		t.Fatalf("GET /v1/sessions with an api key: status %d\n%s", r.Status, r.excerpt())
@@ -43,38 +51,20 @@ func TestCreateOrg(t *testing.T) {
 	name := uniq("Acme Shop")
 	origins := []string{"https://shop.example", "http://localhost:3000"}
 	before := time.Now()
-	var out createOrgReply
+	var out contract.OrgCreated
 	vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": origins}).ok(201, &out)
 
-	if out.Org.ID == "" {
-		t.Error("org.id is empty")
-	}
-	if out.Org.Name != name {
-		t.Errorf("org.name = %q, want %q", out.Org.Name, name)
-	}
-	if !widgetTokenRE.MatchString(out.Org.WidgetToken) {
-		t.Errorf("org.widget_token = %q, want pk_ and at least 24 URL-safe characters", out.Org.WidgetToken)
-	}
-	if !slices.Equal(out.Org.AllowedOrigins, origins) {
-		t.Errorf("org.allowed_origins = %q, want %q", out.Org.AllowedOrigins, origins)
-	}
+	match(t, "POST /v1/admin/orgs", out, M{
+		"org":     M{"id": contract.NonEmpty, "name": name, "widget_token": matches(widgetTokenRE), "allowed_origins": origins},
+		"api_key": M{"id": contract.NonEmpty, "secret": matches(apiKeyRE)},
+	})
 	if ts := rfc3339UTC(t, "org.created_at", out.Org.CreatedAt); !ts.IsZero() && (ts.Before(before.Add(-time.Hour)) || ts.After(before.Add(time.Hour))) {
 		t.Errorf("org.created_at = %s, not about now (%s)", out.Org.CreatedAt, before.UTC().Format(time.RFC3339))
 	}
-	if out.APIKey.ID == "" {
-		t.Error("api_key.id is empty")
-	}
-	if !apiKeyRE.MatchString(out.APIKey.Secret) {
-		t.Errorf("api_key.secret = %q, want sk_ and at least 32 URL-safe characters", out.APIKey.Secret)
-	}
-	if strings.Contains(out.APIKey.ID, strings.TrimPrefix(out.APIKey.Secret, "sk_")) {
-		t.Errorf("api_key.id %q contains the secret", out.APIKey.ID)
-	}
+	match(t, "api_key.id "+out.APIKey.ID+" holds the secret", strings.Contains(out.APIKey.ID, strings.TrimPrefix(out.APIKey.Secret, "sk_")), false)
 
 	// The key and the widget token both work at once.
-	if !keyWorks(t, out.APIKey.Secret) {
-		t.Error("the new org's api key is refused")
-	}
+	match(t, "the new org's api key works", keyWorks(t, out.APIKey.Secret), true)
 	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0]}
 	o.contact(t, newDevice(), nil)
 	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1]}
@@ -82,9 +72,7 @@ func TestCreateOrg(t *testing.T) {
 
 	// A second org gets its own everything.
 	other := newOrg(t)
-	if other.ID == o.ID || other.WidgetToken == o.WidgetToken || other.Key.Secret == o.Key.Secret || other.Key.ID == o.Key.ID {
-		t.Errorf("two orgs share an id, widget token or key: %+v / %+v", o, other)
-	}
+	match(t, "a second org", other, M{"id": contract.Not(o.ID), "widget_token": contract.Not(o.WidgetToken), "Key": M{"secret": contract.Not(o.Key.Secret), "id": contract.Not(o.Key.ID)}})
 }
 
 func TestAdminNeedsAdminToken(t *testing.T) {
@@ -108,10 +96,7 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 		{"DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID), nil},
 	}
 	refusedOn(t, vendor(t), routes, creds, false)
-	// The refused DELETEs did not delete the key.
-	if !keyWorks(t, o.Key.Secret) {
-		t.Error("an unauthorized DELETE of the api key deleted it")
-	}
+	match(t, "the key after refused DELETEs works", keyWorks(t, o.Key.Secret), true)
 }
 
 func TestCreateOrgBadBody(t *testing.T) {
@@ -142,30 +127,21 @@ func TestCreateOrgBadBody(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			r := vendor(t).post(t, "/v1/admin/orgs", c.body)
-			if c.field != "" {
-				r.failsNaming(c.field)
-			} else {
-				r.fails(400, c.code)
-			}
+			vendor(t).post(t, "/v1/admin/orgs", c.body).refused(c.field, c.code)
 		})
 	}
 	t.Run("name of 200 characters is fine", func(t *testing.T) {
 		t.Parallel()
 		name := strings.Repeat("é", 200)
-		var out createOrgReply
+		var out contract.OrgCreated
 		vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": ok}).ok(201, &out)
-		if out.Org.Name != name {
-			t.Errorf("name = %q, want %q", out.Org.Name, name)
-		}
+		match(t, "org", out.Org, M{"name": name})
 	})
 	t.Run("unknown fields are ignored", func(t *testing.T) {
 		t.Parallel()
-		var out createOrgReply
+		var out contract.OrgCreated
 		vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": ok, "id": "chosen-by-caller", "widget_token": "pk_chosenbycallerxxxxxxxxxxxxxxxx"}).ok(201, &out)
-		if out.Org.ID == "chosen-by-caller" || out.Org.WidgetToken == "pk_chosenbycallerxxxxxxxxxxxxxxxx" {
-			t.Errorf("the caller chose the org's id or widget token: %+v", out.Org)
-		}
+		match(t, "fields the caller chose", out.Org, M{"id": contract.Not("chosen-by-caller"), "widget_token": contract.Not("pk_chosenbycallerxxxxxxxxxxxxxxxx")})
 	})
 }
 
@@ -174,34 +150,23 @@ func TestRotateAPIKey(t *testing.T) {
 	o := newOrg(t)
 	var out contract.APIKeyCreated
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &out)
-	if out.APIKey.ID == "" || out.APIKey.ID == o.Key.ID {
-		t.Errorf("new api_key.id = %q, want a new id (old %q)", out.APIKey.ID, o.Key.ID)
-	}
-	if !apiKeyRE.MatchString(out.APIKey.Secret) || out.APIKey.Secret == o.Key.Secret {
-		t.Errorf("new api_key.secret = %q, want a new sk_ secret of at least 32 characters", out.APIKey.Secret)
-	}
-	if !keyWorks(t, o.Key.Secret) {
-		t.Error("the old key stopped working after rotation")
-	}
-	if !keyWorks(t, out.APIKey.Secret) {
-		t.Error("the new key does not work")
-	}
+	match(t, "new api_key", out.APIKey, M{"id": contract.NonEmpty, "secret": matches(apiKeyRE)})
+	match(t, "new api_key", out.APIKey, M{"id": contract.Not(o.Key.ID), "secret": contract.Not(o.Key.Secret)})
+	match(t, "the old key and the new key work", []bool{keyWorks(t, o.Key.Secret), keyWorks(t, out.APIKey.Secret)}, []bool{true, true})
 
 	// Both keys act for the same org: a session made through the widget is
 	// visible with either.
 	w := o.widget(t, o.contactToken(t))
 	s := createSession(t, w, nil)
 	for _, secret := range []string{o.Key.Secret, out.APIKey.Secret} {
-		var l sessionList
+		var l contract.SessionList
 		anon(t).get(t, "/v1/sessions", bearer(secret)).ok(200, &l)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})
 	}
 	// And an agent message posted with the new key lands in that session.
 	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin}
 	m := agentSay(t, o2, s.ID, "hello from the new key", "")
-	if d := widgetSession(t, w, s.ID); len(d.Messages) != 1 || d.Messages[0].ID != m.ID {
-		t.Errorf("widget sees messages %v, want the agent's %s", messageIDs(d.Messages), m.ID)
-	}
+	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 }
 
 func TestDeleteAPIKey(t *testing.T) {
@@ -211,22 +176,14 @@ func TestDeleteAPIKey(t *testing.T) {
 	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &second)
 
 	r := vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).expect(204)
-	if len(strings.TrimSpace(string(r.Body))) != 0 {
-		t.Errorf("204 with a body: %q", r.Body)
-	}
+	match(t, "the body of the 204", strings.TrimSpace(string(r.Body)), "")
 	// The deleted key is refused on the very next request, on every route.
-	anon(t).get(t, "/v1/sessions", bearer(o.Key.Secret)).fails(401, "unauthorized")
-	anon(t).post(t, "/v1/users/authenticate", map[string]any{"user_id": "u"}, bearer(o.Key.Secret)).fails(401, "unauthorized")
-	anon(t).post(t, "/v1/users/revoke", map[string]any{"user_id": "u"}, bearer(o.Key.Secret)).fails(401, "unauthorized")
-	anon(t).get(t, "/v1/sessions/whatever", bearer(o.Key.Secret)).fails(401, "unauthorized")
-	// The other key still works.
-	if !keyWorks(t, second.APIKey.Secret) {
-		t.Error("deleting one key broke the other")
+	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
+		{"POST", "/v1/users/revoke", map[string]any{"user_id": "u"}}, {"GET", "/v1/sessions/whatever", nil}} {
+		anon(t).do(t, rt.method, rt.path, rt.body, bearer(o.Key.Secret)).fails(401, "unauthorized")
 	}
-	// The deleted key stays refused.
-	if keyWorks(t, o.Key.Secret) {
-		t.Error("the deleted key works again")
-	}
+	// The other key still works; the deleted key stays refused.
+	match(t, "the other key works, the deleted one not", []bool{keyWorks(t, second.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
 	// Deleting it again: it is not there any more.
 	vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).fails(404, "not_found")
 }
@@ -239,24 +196,16 @@ func TestAdminUnknownOrgAndKey(t *testing.T) {
 	t.Run("rotate for unknown org", func(t *testing.T) {
 		vendor(t).post(t, "/v1/admin/orgs/"+unknown+"/api-keys", nil).fails(404, "not_found")
 	})
-	t.Run("delete on unknown org", func(t *testing.T) {
-		vendor(t).del(t, "/v1/admin/orgs/"+unknown+"/api-keys/"+url.PathEscape(a.Key.ID)).fails(404, "not_found")
-		if !keyWorks(t, a.Key.Secret) {
-			t.Error("the key was deleted through an unknown org")
-		}
-	})
-	t.Run("delete unknown key", func(t *testing.T) {
-		vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(a.ID)+"/api-keys/"+uniq("no-such-key")).fails(404, "not_found")
-		if !keyWorks(t, a.Key.Secret) {
-			t.Error("the org's key stopped working")
-		}
-	})
-	t.Run("delete another org's key", func(t *testing.T) {
-		vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(a.ID)+"/api-keys/"+url.PathEscape(b.Key.ID)).fails(404, "not_found")
-		if !keyWorks(t, b.Key.Secret) {
-			t.Error("org B's key was deleted through org A's path")
-		}
-	})
+	for _, c := range []struct{ name, org, key, keeps string }{
+		{"delete on unknown org", unknown, url.PathEscape(a.Key.ID), a.Key.Secret},
+		{"delete unknown key", url.PathEscape(a.ID), uniq("no-such-key"), a.Key.Secret},
+		{"delete another org's key", url.PathEscape(a.ID), url.PathEscape(b.Key.ID), b.Key.Secret},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			vendor(t).del(t, "/v1/admin/orgs/"+c.org+"/api-keys/"+c.key).fails(404, "not_found")
+			match(t, "the key still works", keyWorks(t, c.keeps), true)
+		})
+	}
 	t.Run("very long ids", func(t *testing.T) {
 		long := strings.Repeat("x", 1000)
 		vendor(t).post(t, "/v1/admin/orgs/"+long+"/api-keys", nil).fails(404, "not_found")

@@ -3,11 +3,14 @@
 package e2e
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 func TestWidgetTokenRequired(t *testing.T) {
@@ -35,22 +38,20 @@ func TestUserTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
 	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
-	sid := url.PathEscape(s.ID)
-	for _, rt := range widgetRoutes(sid, "x")[1:] {
-		t.Run(rt.method+" "+pattern(rt.path)+"/no token", func(t *testing.T) {
-			o.widget(t, "").do(t, rt.method, rt.path, rt.body).fails(401, "unauthorized")
-		})
-		t.Run(rt.method+" "+pattern(rt.path)+"/garbage token", func(t *testing.T) {
-			o.widget(t, "garbage").do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
-		})
-		t.Run(rt.method+" "+pattern(rt.path)+"/api key as token", func(t *testing.T) {
-			o.widget(t, o.Key.Secret).do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
-		})
+	either := []string{"invalid_token", "unauthorized"}
+	bad := []struct {
+		name, token string
+		codes       []string
+	}{{"no token", "", either[1:]}, {"garbage token", "garbage", either}, {"api key as token", o.Key.Secret, either}}
+	for _, rt := range widgetRoutes(url.PathEscape(s.ID), "x")[1:] {
+		for _, c := range bad {
+			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
+				o.widget(t, c.token).do(t, rt.method, rt.path, rt.body).fails(401, c.codes...)
+			})
+		}
 	}
 	stored(t, o, s.ID, 0, "after refused posts")
-	if got := orgSessions(t, o, nil); len(got) != 1 {
-		t.Errorf("refused creates: org has sessions %v, want only %s", sessionIDs(got), s.ID)
-	}
+	sameSet(t, "refused creates: the org's sessions", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
 }
 
 func TestContacts(t *testing.T) {
@@ -59,74 +60,43 @@ func TestContacts(t *testing.T) {
 	dev := newDevice()
 	before := time.Now()
 	c1 := o.contact(t, dev, map[string]any{"name": "Sam", "email": "sam@x.com", "custom_data": map[string]any{"plan": "free", "n": 1}})
-	if !isFalse(c1.Contact.Verified) {
-		t.Errorf("contact.verified = %v, want false", c1.Contact.Verified)
-	}
-	if str(c1.Contact.Name) != "Sam" || str(c1.Contact.Email) != "sam@x.com" {
-		t.Errorf("contact name/email = %s / %s", str(c1.Contact.Name), str(c1.Contact.Email))
-	}
-	if !jsonEqual(c1.Contact.NonVerifiedCustomData, map[string]any{"plan": "free", "n": 1}) {
-		t.Errorf("contact.non_verified_custom_data = %v, want the browser's custom_data", c1.Contact.NonVerifiedCustomData)
-	}
+	match(t, "contact", c1.Contact, M{"verified": false, "name": "Sam", "email": "sam@x.com", "non_verified_custom_data": map[string]any{"plan": "free", "n": 1}})
 	if exp := rfc3339UTC(t, "expires_at", c1.ExpiresAt); !exp.IsZero() && !exp.After(before) {
 		t.Errorf("contact expires_at %s is not in the future", c1.ExpiresAt)
 	}
-	if !audienceIs(jwtClaims(t, c1.Token), o.ID) {
-		t.Errorf("contact token aud = %v, want %q", jwtClaims(t, c1.Token)["aud"], o.ID)
-	}
+	match(t, "contact token aud", audience(jwtClaims(t, c1.Token)), o.ID)
 
 	// Same device again: same contact, newest name and email.
 	c2 := o.contact(t, dev, map[string]any{"name": "Samantha", "email": "samantha@x.com"})
-	if c2.Contact.ID != c1.Contact.ID {
-		t.Errorf("same device: contact id %q, want %q", c2.Contact.ID, c1.Contact.ID)
-	}
-	if str(c2.Contact.Name) != "Samantha" || str(c2.Contact.Email) != "samantha@x.com" {
-		t.Errorf("same device: name/email = %s / %s, want the newest", str(c2.Contact.Name), str(c2.Contact.Email))
-	}
-	var me meReply
-	o.widget(t, c2.Token).get(t, "/v1/widget/me").ok(200, &me)
-	if me.Contact == nil || me.User != nil || me.Contact.ID != c1.Contact.ID || str(me.Contact.Name) != "Samantha" || !isFalse(me.Contact.Verified) {
-		t.Errorf("GET /v1/widget/me = %+v, want contact %q named Samantha, verified false", me, c1.Contact.ID)
-	}
+	match(t, "same device: the same contact, newest name and email", c2.Contact, M{"id": c1.Contact.ID, "name": "Samantha", "email": "samantha@x.com"})
+	match(t, "GET /v1/widget/me", o.me(t, c2.Token), M{"user": nil, "contact": M{"id": c1.Contact.ID, "name": "Samantha", "verified": false}})
 	// A session made with the first token is the device's: the second sees it.
 	s := createSession(t, o.widget(t, c1.Token), nil)
 	sameSet(t, "same device, second token", sessionIDs(widgetSessions(t, o.widget(t, c2.Token), nil)), []string{s.ID})
 
 	// Another device is another contact.
 	c3 := o.contact(t, newDevice(), map[string]any{"name": "Sam", "email": "sam@x.com"})
-	if c3.Contact.ID == c1.Contact.ID {
-		t.Error("two devices with the same name and email are one contact")
-	}
+	match(t, "two devices with the same name and email", c3.Contact, M{"id": contract.Not(c1.Contact.ID)})
 
 	// Anonymous: no name or email at all.
 	anonC := o.contact(t, newDevice(), nil)
-	if anonC.Contact.Name != nil && *anonC.Contact.Name != "" || anonC.Contact.Email != nil && *anonC.Contact.Email != "" {
-		t.Errorf("anonymous contact has name/email %s / %s", str(anonC.Contact.Name), str(anonC.Contact.Email))
-	}
+	match(t, "anonymous contact", anonC.Contact, M{"name": contract.OneOf(nil, ""), "email": contract.OneOf(nil, "")})
 
 	// Upper-case hex: either refused, or the same device as lower case.
 	r := o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": strings.ToUpper(dev)})
 	if r.Status == 400 {
-		if e := r.errorBody(); e.Code != "invalid_device_id" {
-			t.Errorf("upper-case device id: code %q, want invalid_device_id", e.Code)
-		}
+		r.fails(400, "invalid_device_id")
 	} else {
-		var up contactReply
+		var up contract.ContactSignedIn
 		r.ok(200, &up)
-		if up.Contact.ID != c1.Contact.ID {
-			t.Errorf("upper-case form of a device id is contact %q, lower case is %q: one device, two contacts", up.Contact.ID, c1.Contact.ID)
-		}
+		match(t, "upper-case form of a device id: one device, one contact", up.Contact.ID, c1.Contact.ID)
 	}
 
 	// The same device id in another org is another contact that sees nothing of this org.
 	other := newOrg(t)
 	co := other.contact(t, dev, nil)
-	if co.Contact.ID == c1.Contact.ID {
-		t.Error("the same device id in two orgs is one contact")
-	}
-	if got := widgetSessions(t, other.widget(t, co.Token), nil); len(got) != 0 {
-		t.Errorf("same device in another org sees %v", sessionIDs(got))
-	}
+	match(t, "the same device id in another org", co.Contact, M{"id": contract.Not(c1.Contact.ID)})
+	sameSet(t, "the same device in another org sees", sessionIDs(widgetSessions(t, other.widget(t, co.Token), nil)), nil)
 }
 
 func TestContactsBadInput(t *testing.T) {
@@ -195,50 +165,25 @@ func TestContactsBadInput(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				b := map[string]any{"device_id": dev}
-				for k, v := range c.body {
-					b[k] = v
-				}
-				r := o.widget(t, "").post(t, "/v1/widget/contacts", b)
-				if c.field != "" {
-					r.failsNaming(c.field)
-				} else {
-					r.fails(400, c.codes...)
-				}
+				maps.Copy(b, c.body)
+				o.widget(t, "").post(t, "/v1/widget/contacts", b).refused(c.field, c.codes...)
 			})
 		}
 	})
 	o.widget(t, "").post(t, "/v1/widget/contacts", raw(`{"device_id":"`+dev+`",`)).fails(400, "invalid_json")
 
 	// None of the refusals changed the device's contact.
-	var me meReply
-	o.widget(t, orig.Token).get(t, "/v1/widget/me").ok(200, &me)
-	if me.Contact == nil || me.Contact.ID != orig.Contact.ID || str(me.Contact.Name) != "Orig" || str(me.Contact.Email) != "orig@x.com" || !jsonEqual(me.Contact.NonVerifiedCustomData, map[string]any{"v": 1}) {
-		t.Errorf("after refused calls the contact is %+v, want Orig / orig@x.com / {v:1}", me.Contact)
-	}
+	match(t, "after refused calls the contact", o.me(t, orig.Token).Contact, M{"id": orig.Contact.ID, "name": "Orig", "email": "orig@x.com", "non_verified_custom_data": map[string]any{"v": 1}})
 }
 
 func TestWidgetMe(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
 	c := o.contact(t, newDevice(), map[string]any{"name": "Casey", "custom_data": map[string]any{"ref": "ad"}})
-	var me meReply
-	r := o.widget(t, c.Token).get(t, "/v1/widget/me").expect(200).into(&me)
-	if me.Contact == nil || me.User != nil {
-		t.Fatalf("contact /me = %s, want only contact", r.Body)
-	}
-	if me.Contact.ID != c.Contact.ID || !isFalse(me.Contact.Verified) || str(me.Contact.Name) != "Casey" || !jsonEqual(me.Contact.NonVerifiedCustomData, map[string]any{"ref": "ad"}) {
-		t.Errorf("contact /me = %+v", *me.Contact)
-	}
+	match(t, "contact /me", o.me(t, c.Token), M{"user": nil, "contact": M{"id": c.Contact.ID, "verified": false, "name": "Casey", "non_verified_custom_data": map[string]any{"ref": "ad"}}})
 
 	a := o.authenticate(t, map[string]any{"user_id": uniq("me"), "email": "vera@x.com", "name": "Vera", "custom_data": map[string]any{"plan": "pro"}})
-	me = meReply{}
-	r = o.widget(t, a.Token).get(t, "/v1/widget/me").expect(200).into(&me)
-	if me.User == nil || me.Contact != nil {
-		t.Fatalf("verified /me = %s, want only user", r.Body)
-	}
-	if me.User.ID != a.User.ID || !isTrue(me.User.Verified) || str(me.User.Name) != "Vera" || !jsonEqual(me.User.CustomData, map[string]any{"plan": "pro"}) {
-		t.Errorf("verified /me = %+v", *me.User)
-	}
+	match(t, "verified /me", o.me(t, a.Token), M{"contact": nil, "user": M{"id": a.User.ID, "verified": true, "name": "Vera", "custom_data": map[string]any{"plan": "pro"}}})
 }
 
 func TestWidgetSessionsAndMessages(t *testing.T) {
@@ -246,29 +191,16 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 	o := newOrg(t)
 	w := o.widget(t, o.contactToken(t))
 	s := createSession(t, w, map[string]any{"custom_data": map[string]any{"page": "/checkout"}})
-	if !isFalse(s.Verified) || s.ExternalID != nil || s.LastMessage != nil {
-		t.Errorf("new contact session = %+v, want verified false, external_id null, no last_message", s)
-	}
-	if !jsonEqual(s.NonVerifiedCustomData, map[string]any{"page": "/checkout"}) {
-		t.Errorf("session.non_verified_custom_data = %v", s.NonVerifiedCustomData)
-	}
+	match(t, "new contact session", s, M{"verified": false, "external_id": nil, "last_message": nil, "non_verified_custom_data": map[string]any{"page": "/checkout"}})
 	created := rfc3339UTC(t, "session.created_at", s.CreatedAt)
 
 	sameSet(t, "GET /v1/widget/sessions", sessionIDs(widgetSessions(t, w, nil)), []string{s.ID})
-	d := widgetSession(t, w, s.ID)
-	if d.Session.ID != s.ID || len(d.Messages) != 0 {
-		t.Errorf("new session detail = %+v, want no messages", d)
-	}
-	if d.Messages == nil {
-		t.Error("messages is null for a new session, want []")
-	}
+	match(t, "new session detail", widgetSession(t, w, s.ID), M{"session": M{"id": s.ID}, "messages": []any{}})
 
 	var sent []Message
 	for i, content := range []string{"first", "second", "third"} {
 		m := say(t, w, s.ID, content)
-		if m.Role != "user" || m.SessionID != s.ID || m.Content != content || m.ID == "" {
-			t.Errorf("message %d = %+v, want role user in %s", i, m, s.ID)
-		}
+		match(t, "message "+content, m, M{"role": "user", "session_id": s.ID, "content": content, "id": contract.NonEmpty})
 		rfc3339UTC(t, "message.created_at", m.CreatedAt)
 		sent = append(sent, m)
 		if i == 1 {
@@ -277,34 +209,22 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 	}
 	sent = append(sent, say(t, w, s.ID, "fourth"))
 	ids := messageIDs(sent)
-	if !slices.IsSorted(ids) {
-		t.Errorf("message ids %v do not sort in the order the messages were accepted", ids)
-	}
-	if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
-		t.Errorf("message ids repeat: %v", ids)
-	}
+	match(t, "message ids, sorted in the order the messages were accepted, none twice", slices.Compact(slices.Sorted(slices.Values(ids))), ids)
 
-	d = widgetSession(t, w, s.ID)
-	if got := messageIDs(d.Messages); !slices.Equal(got, ids) {
-		t.Errorf("messages = %v, want oldest first %v", got, ids)
-	}
-	if d.Session.LastMessage == nil || d.Session.LastMessage.ID != ids[len(ids)-1] || d.Session.LastMessage.Content != "fourth" {
-		t.Errorf("last_message = %+v, want the fourth", d.Session.LastMessage)
-	}
+	d := widgetSession(t, w, s.ID)
+	match(t, "messages, oldest first", messageIDs(d.Messages), ids)
+	last := M{"id": ids[len(ids)-1], "content": "fourth"}
+	match(t, "session", d.Session, M{"last_message": last})
 	if up := rfc3339UTC(t, "session.updated_at", d.Session.UpdatedAt); up.Before(created) {
 		t.Errorf("updated_at %s before created_at %s", d.Session.UpdatedAt, s.CreatedAt)
 	}
-	if l := widgetSessions(t, w, nil); len(l) != 1 || l[0].LastMessage == nil || l[0].LastMessage.ID != ids[len(ids)-1] {
-		t.Errorf("listing does not carry the last message: %+v", l)
-	}
+	match(t, "the listing carries the last message", widgetSessions(t, w, nil), []any{M{"last_message": last}})
 
 	// after=: only the later ones, oldest first.
 	for i, id := range ids {
-		var d sessionDetail
+		var d contract.SessionDetail
 		w.get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)+"?after="+url.QueryEscape(id)).ok(200, &d)
-		if got := messageIDs(d.Messages); !slices.Equal(got, ids[i+1:]) && !(len(got) == 0 && i == len(ids)-1) {
-			t.Errorf("after=%s: %v, want %v", id, got, ids[i+1:])
-		}
+		match(t, "after="+id, messageIDs(d.Messages), ids[i+1:])
 	}
 
 	// Unknown sessions are 404, for reading and for writing.
@@ -328,18 +248,12 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 		})
 	}
 	w.post(t, mp, raw(`{"content": "x"`)).fails(400, "invalid_json")
-	if got := messageIDs(widgetSession(t, w, s.ID).Messages); !slices.Equal(got, ids) {
-		t.Errorf("after refused posts: %v, want %v", got, ids)
-	}
+	match(t, "after refused posts", messageIDs(widgetSession(t, w, s.ID).Messages), ids)
 	long := strings.Repeat("ü", 10000)
-	if m := say(t, w, s.ID, long); m.Content != long {
-		t.Errorf("10,000-character message came back changed")
-	}
+	match(t, "10,000-character message", say(t, w, s.ID, long).Content, long)
 	// The session's own fields cannot be chosen by the browser.
 	s2 := createSession(t, w, map[string]any{"verified": true, "id": "mine", "external_id": nil})
-	if !isFalse(s2.Verified) || s2.ID == "mine" {
-		t.Errorf("browser chose session fields: %+v", s2)
-	}
+	match(t, "session fields the browser sent", s2, M{"verified": false, "id": contract.Not("mine")})
 	for name, body := range map[string]any{
 		"custom_data string": map[string]any{"custom_data": "x"},
 		"custom_data 51":     map[string]any{"custom_data": manyKeys(51)},
@@ -351,9 +265,7 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 			w.post(t, "/v1/widget/sessions", body).failsNaming(field)
 		})
 	}
-	if got := widgetSessions(t, w, nil); len(got) != 2 {
-		t.Errorf("after refused creates: %d sessions, want 2", len(got))
-	}
+	sameSet(t, "after refused creates", sessionIDs(widgetSessions(t, w, nil)), []string{s.ID, s2.ID})
 }
 
 func TestIdempotency(t *testing.T) {
@@ -364,28 +276,18 @@ func TestIdempotency(t *testing.T) {
 	key := uniq("idem-session")
 	s1 := createSession(t, w, nil, idemKey(key))
 	s2 := createSession(t, w, nil, idemKey(key))
-	if s1.ID != s2.ID {
-		t.Errorf("same Idempotency-Key: sessions %q and %q, want the first again", s1.ID, s2.ID)
-	}
+	match(t, "same Idempotency-Key: the first session again", s2.ID, s1.ID)
 	sameSet(t, "sessions after a retried create", sessionIDs(widgetSessions(t, w, nil)), []string{s1.ID})
 	s3 := createSession(t, w, nil, idemKey(uniq("idem-other")))
-	if s3.ID == s1.ID {
-		t.Error("a different Idempotency-Key returned the first session")
-	}
+	match(t, "a different Idempotency-Key: another session", s3.ID, contract.Not(s1.ID))
 
 	mkey := uniq("idem-msg")
 	m1 := say(t, w, s1.ID, "only once", idemKey(mkey))
 	m2 := say(t, w, s1.ID, "only once", idemKey(mkey))
-	if m1.ID != m2.ID {
-		t.Errorf("same Idempotency-Key: messages %q and %q, want the first again", m1.ID, m2.ID)
-	}
-	if got := messageIDs(widgetSession(t, w, s1.ID).Messages); !slices.Equal(got, []string{m1.ID}) {
-		t.Errorf("messages after a retried post: %v, want only %s", got, m1.ID)
-	}
+	match(t, "same Idempotency-Key: the first message again", m2.ID, m1.ID)
+	match(t, "messages after a retried post", messageIDs(widgetSession(t, w, s1.ID).Messages), []string{m1.ID})
 	m3 := say(t, w, s1.ID, "only once", idemKey(uniq("idem-msg2")))
-	if m3.ID == m1.ID {
-		t.Error("a different Idempotency-Key returned the first message")
-	}
+	match(t, "a different Idempotency-Key: another message", m3.ID, contract.Not(m1.ID))
 
 	// The key belongs to the caller: another device using the same key gets
 	// its own session, never the first device's.
@@ -401,12 +303,8 @@ func TestIdempotency(t *testing.T) {
 	akey := uniq("idem-agent")
 	a1 := agentSay(t, o, s1.ID, "agent once", "Ag", idemKey(akey))
 	a2 := agentSay(t, o, s1.ID, "agent once", "Ag", idemKey(akey))
-	if a1.ID != a2.ID {
-		t.Errorf("agent message retried with the same key: %q and %q", a1.ID, a2.ID)
-	}
-	if got := messageIDs(orgSession(t, o, s1.ID).Messages); !slices.Equal(got, []string{m1.ID, m3.ID, a1.ID}) {
-		t.Errorf("messages = %v, want %v", got, []string{m1.ID, m3.ID, a1.ID})
-	}
+	match(t, "agent message retried with the same key", a2.ID, a1.ID)
+	match(t, "messages", messageIDs(orgSession(t, o, s1.ID).Messages), []string{m1.ID, m3.ID, a1.ID})
 
 	// 128 printable characters are fine.
 	k128 := (uniq("k128") + strings.Repeat("k", 128))[:128]
@@ -426,10 +324,6 @@ func TestIdempotency(t *testing.T) {
 			o.api(t).post(t, "/v1/sessions/"+url.PathEscape(s1.ID)+"/messages", map[string]any{"content": "x"}, idemKey(k)).failsNaming("idempotency")
 		})
 	}
-	if got := len(widgetSessions(t, w, nil)); got != nSessions {
-		t.Errorf("refused keys created sessions: %d, want %d", got, nSessions)
-	}
-	if got := len(widgetSession(t, w, s1.ID).Messages); got != nMessages {
-		t.Errorf("refused keys stored messages: %d, want %d", got, nMessages)
-	}
+	match(t, "sessions after refused keys", len(widgetSessions(t, w, nil)), nSessions)
+	match(t, "messages after refused keys", len(widgetSession(t, w, s1.ID).Messages), nMessages)
 }
