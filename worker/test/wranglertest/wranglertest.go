@@ -178,14 +178,11 @@ func snapshot(cfg launchConfig) (string, error) {
 	}
 	if err = copyApp(cfg, dir); err != nil {
 		err = fmt.Errorf("%w: %w", ErrNotBuilt, err)
-	} else {
-		err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars)
+	} else if err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars); err == nil {
+		return dir, nil
 	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
+	os.RemoveAll(dir)
+	return "", err
 }
 
 func copyApp(cfg launchConfig, dir string) error {
@@ -260,14 +257,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := checkBuilt(root, opts.AppDir != ""); err != nil {
 		return nil, err
 	}
+	cfg := launchConfig{root: root, srcDir: root}
 	if opts.AppDir != "" {
-		dir, err := filepath.Abs(opts.AppDir)
-		if err != nil {
+		if cfg.srcDir, err = filepath.Abs(opts.AppDir); err != nil {
 			return nil, err
 		}
-		return start(ctx, opts, launchConfig{root: root, srcDir: dir, whole: true})
+		cfg.whole = true
 	}
-	return start(ctx, opts, launchConfig{root: root, srcDir: root})
+	return start(ctx, opts, cfg)
 }
 
 // MakeWasm builds a worker program as the worker is built, through the
@@ -423,14 +420,17 @@ func (s *Server) launch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if s.proc == nil {
+			os.RemoveAll(runDir) // not launched
+		}
+	}()
 	envFile := filepath.Join(runDir, "vars.env")
 	if err := writeEnvFile(envFile, s.Vars); err != nil {
-		os.RemoveAll(runDir)
 		return err
 	}
 	inspector, err := freePort()
 	if err != nil {
-		os.RemoveAll(runDir)
 		return err
 	}
 	args := []string{
@@ -453,7 +453,6 @@ func (s *Server) launch(ctx context.Context) error {
 	}
 	p, err := startProcess(s.appDir, runDir, node, args, childEnv(runDir), s.logOut, cleanup)
 	if err != nil {
-		os.RemoveAll(runDir)
 		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
 	}
 	ready := s.opts.ReadyPath
@@ -462,7 +461,6 @@ func (s *Server) launch(ctx context.Context) error {
 	}
 	if err := waitReady(ctx, s.URL+ready, p.done); err != nil {
 		p.stop()
-		os.RemoveAll(runDir)
 		out := s.tail.String()
 		if strings.Contains(out, "EADDRINUSE") || strings.Contains(out, "ddress already in use") {
 			err = fmt.Errorf("%w: %w", errAddrInUse, err)
