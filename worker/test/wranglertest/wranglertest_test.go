@@ -173,15 +173,9 @@ func checkAdminToken(t *testing.T, s *Server) {
 // descendants lists pgid and every process below it.
 func descendants(root int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, ok := readStat(pid); ok {
-			children[st.ppid] = append(children[st.ppid], pid)
-		}
+	stats, _ := processes()
+	for pid, st := range stats {
+		children[st.ppid] = append(children[st.ppid], pid)
 	}
 	var out []int
 	var walk func(int)
