@@ -10,8 +10,9 @@
 // wrangler.toml, on a free loopback port, with its local KV in a fresh temp
 // dir unless Options.PersistDir says otherwise. Start copies wrangler.toml and
 // build/ into a temp dir and runs wrangler there: wrangler dev reloads the
-// worker whenever its files change, so without the copy a `make build` during
-// a test run would restart every running worker mid-request. Options.AppDir
+// worker whenever its files change, so without the copy a `make build` (which
+// starts by emptying build/) during a test run would restart every running
+// worker mid-request. Options.AppDir
 // serves another worker instead (the JavaScript peer of worker/test/bench), copied
 // the same way.
 //
@@ -165,11 +166,8 @@ type launchConfig struct {
 	vars    map[string]string // Options.Vars, for applyRateLimits
 }
 
-// snapshot copies wrangler.toml and build/ into a new temp dir and returns
-// it. wrangler dev watches its files and reloads the worker when they change
-// (and `make build` starts by emptying build/), so a rebuild while tests run
-// would restart their workers mid-request; a private copy keeps each Server on
-// the build it started with. Its wrangler.toml gets the rate limits of
+// snapshot copies wrangler.toml and build/ into a new temp dir (the package
+// doc says why) and returns it. Its wrangler.toml gets the rate limits of
 // cfg.vars (applyRateLimits).
 func snapshot(cfg launchConfig) (string, error) {
 	dir, err := os.MkdirTemp("", "wranglertest-app-*")
