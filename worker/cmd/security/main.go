@@ -1,21 +1,17 @@
 //go:build !js
 
-// Command security runs the attack suite (package worker/test/attack) and prints
-// one line per class of attack, "class  tried N  refused N", and a total. A
-// case counts as refused when it got exactly the refusal the contract
-// prescribes, carried no credential back, and changed nothing stored. It
-// exits 1 when any case was not refused, listing those cases on stderr.
+// Command security runs the attack suite (package worker/test/attack, whose
+// doc says what a case must get to count as refused) and prints one line per
+// class of attack, "class  tried N  refused N", and a total. It exits 1 when
+// any case was not refused, listing those cases on stderr.
 //
 //	go run ./worker/cmd/security              # starts wrangler dev on build/ (make build first)
 //	go run ./worker/cmd/security -inprocess   # internal/api over an in-memory KV, no wrangler
 //	go run ./worker/cmd/security -url http://127.0.0.1:8787 -admin-token ... [-signing-keys ...]
 //
-// "Nothing stored changed" is checked after every case on the store itself
-// (the in-memory KV's contents; under wrangler dev the files of its local KV)
-// and through the API (org listings, every fixture session, every fixture
-// principal's /me, the api keys, a probe origin's preflight) after each class
-// and after any case that changed the store; -thorough observes the API
-// after every case too.
+// The store is compared after every case, the state seen through the API
+// after each class and after any case that changed the store; -thorough
+// observes the API after every case too.
 //
 // With -url it attacks a worker that is already running (make dev, say);
 // ADMIN_TOKEN and SIGNING_KEYS are read from the environment when the flags

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,30 +88,21 @@ func TestAttackWrangler(t *testing.T) {
 		Snapshot: attack.PersistSnapshot(s.PersistDir)}, nil))
 }
 
-// The suite must be able to fail: each test below breaks the worker in one
-// way and wants the cases that see it to report it.
-
-// wantCaught runs cases of the classes named against a broken worker and
-// fails unless every class has a case not refused and no other class fails
-// spuriously when only wants is given.
-func wantCaught(t *testing.T, wrap func(http.Handler, *kv.Memory) http.Handler, classes ...string) *attack.Report {
+// wantCaught runs the cases of the classes named against a worker that wrap
+// breaks and fails unless every class has a case not refused.
+func wantCaught(t *testing.T, wrap func(http.Handler, *kv.Memory) http.Handler, classes ...string) {
 	t.Helper()
 	var cases []attack.Case
-	want := map[string]bool{}
-	for _, c := range classes {
-		want[c] = true
-	}
 	for _, c := range attack.Cases() {
-		if want[c.Class] {
+		if slices.Contains(classes, c.Class) {
 			cases = append(cases, c)
 		}
 	}
 	if len(cases) == 0 {
 		t.Fatalf("no cases of %v", classes)
 	}
-	rep := run(t, inProcess(t, wrap), cases)
 	failed := map[string]int{}
-	for _, res := range rep.Failures() {
+	for _, res := range run(t, inProcess(t, wrap), cases).Failures() {
 		failed[res.Class]++
 	}
 	for _, c := range classes {
@@ -118,7 +110,6 @@ func wantCaught(t *testing.T, wrap func(http.Handler, *kv.Memory) http.Handler, 
 			t.Errorf("class %s: no case noticed the broken worker", c)
 		}
 	}
-	return rep
 }
 
 // rewrite serves h into a recorder and lets edit change the answer before
@@ -128,69 +119,17 @@ func rewrite(h http.Handler, edit func(r *http.Request, status int, header http.
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		b := edit(r, rec.Code, rec.Header(), rec.Body.Bytes())
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
+		maps.Copy(w.Header(), rec.Header())
 		w.WriteHeader(rec.Code)
 		w.Write(b)
 	})
 }
 
-// A worker that lets every page read every answer.
-func TestCatchesPermissiveCORS(t *testing.T) {
-	t.Parallel()
-	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
-		return rewrite(h, func(_ *http.Request, _ int, header http.Header, body []byte) []byte {
-			header.Set("Access-Control-Allow-Origin", "*")
-			return body
-		})
-	}, attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight)
-}
-
-// A worker that quotes the Authorization header in its refusals.
-func TestCatchesEchoedCredential(t *testing.T) {
-	t.Parallel()
-	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
-		return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
-			if status != 401 {
-				return body
-			}
-			quoted := strings.ReplaceAll(r.Header.Get("Authorization"), `"`, "")
-			return bytes.Replace(body, []byte(`"message":"`), []byte(`"message":"`+quoted+` `), 1)
-		})
-	}, attack.ClassAPIKeyForged, attack.ClassAdminForged, attack.ClassAlgNone)
-}
-
-// A worker that writes to its store on every request, even refused ones.
-func TestCatchesWriteOnRefusal(t *testing.T) {
-	t.Parallel()
-	wantCaught(t, func(h http.Handler, mem *kv.Memory) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/widget/sessions/") {
-				mem.Put(r.Context(), "audit/"+time.Now().Format(time.RFC3339Nano), []byte("x"), kv.PutOptions{})
-			}
-			h.ServeHTTP(w, r)
-		})
-	}, attack.ClassOtherDevice, attack.ClassTampered)
-}
-
-// A worker that accepts any token with alg none as the contact it names,
-// by answering for it as if it were the genuine token.
-func TestCatchesAcceptedForgery(t *testing.T) {
-	t.Parallel()
-	var genuine string
-	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if genuine == "" && strings.HasPrefix(r.URL.Path, "/v1/widget/contacts") {
-				genuine = capture(h, w, r, `"token":"`)
-				return
-			}
-			if genuine != "" && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer eyJhbGciOiJub25l") {
-				r.Header.Set("Authorization", "Bearer "+genuine)
-			}
-			h.ServeHTTP(w, r)
-		})
-	}, attack.ClassAlgNone)
+// editHeader is a worker whose every answer's header fn changes.
+func editHeader(fn func(http.Header)) func(http.Handler, *kv.Memory) http.Handler {
+	return func(h http.Handler, _ *kv.Memory) http.Handler {
+		return rewrite(h, func(_ *http.Request, _ int, header http.Header, body []byte) []byte { fn(header); return body })
+	}
 }
 
 // capture serves r and returns the string value that follows key in the
@@ -207,57 +146,90 @@ func capture(h http.Handler, w http.ResponseWriter, r *http.Request, key string)
 	return v
 }
 
-// A worker whose 404 for a session that exists but is not the caller's
-// differs from the one for a session that does not exist.
-func TestCatchesTellingNotFound(t *testing.T) {
-	t.Parallel()
-	wantCaught(t, func(h http.Handler, mem *kv.Memory) http.Handler {
-		return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
-			id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/widget/sessions/"), "/messages")
-			if status != 404 || id == r.URL.Path {
-				return body
-			}
-			for k := range mem.Snapshot() {
-				if strings.HasPrefix(k, "session/") && strings.HasSuffix(k, "/"+id) {
-					return bytes.Replace(body, []byte("Not found."), []byte("Not yours."), 1)
+// TestCatches shows that the suite can fail: each row breaks the worker in
+// one way and wants the cases of the classes named to report it.
+func TestCatches(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		wrap    func(http.Handler, *kv.Memory) http.Handler
+		classes []string
+	}{
+		{"PermissiveCORS", // every page may read every answer
+			editHeader(func(h http.Header) { h.Set("Access-Control-Allow-Origin", "*") }),
+			[]string{attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight}},
+		{"EchoedCredential", func(h http.Handler, _ *kv.Memory) http.Handler { // quotes the Authorization header in its refusals
+			return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
+				if status != 401 {
+					return body
 				}
-			}
-			return body
+				quoted := strings.ReplaceAll(r.Header.Get("Authorization"), `"`, "")
+				return bytes.Replace(body, []byte(`"message":"`), []byte(`"message":"`+quoted+` `), 1)
+			})
+		}, []string{attack.ClassAPIKeyForged, attack.ClassAdminForged, attack.ClassAlgNone}},
+		{"WriteOnRefusal", func(h http.Handler, mem *kv.Memory) http.Handler { // writes on every request, even refused ones
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/widget/sessions/") {
+					mem.Put(r.Context(), "audit/"+time.Now().Format(time.RFC3339Nano), []byte("x"), kv.PutOptions{})
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{attack.ClassOtherDevice, attack.ClassTampered}},
+		// Accepts any token with alg none as the contact it names, by
+		// answering for it as if it were the genuine token.
+		{"AcceptedForgery", func(h http.Handler, _ *kv.Memory) http.Handler {
+			var genuine string
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if genuine == "" && strings.HasPrefix(r.URL.Path, "/v1/widget/contacts") {
+					genuine = capture(h, w, r, `"token":"`)
+					return
+				}
+				if genuine != "" && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer eyJhbGciOiJub25l") {
+					r.Header.Set("Authorization", "Bearer "+genuine)
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{attack.ClassAlgNone}},
+		// Its 404 for a session that exists but is not the caller's differs
+		// from the one for a session that does not exist.
+		{"TellingNotFound", func(h http.Handler, mem *kv.Memory) http.Handler {
+			return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
+				id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/widget/sessions/"), "/messages")
+				if status != 404 || id == r.URL.Path {
+					return body
+				}
+				for k := range mem.Snapshot() {
+					if strings.HasPrefix(k, "session/") && strings.HasSuffix(k, "/"+id) {
+						return bytes.Replace(body, []byte("Not found."), []byte("Not yours."), 1)
+					}
+				}
+				return body
+			})
+		}, []string{attack.ClassOtherDevice, attack.ClassClaimedEmail, attack.ClassExternalID}},
+		{"MissingSecurityHeader", editHeader(func(h http.Header) { h.Del("X-Content-Type-Options") }),
+			[]string{attack.ClassSecurityHeaders}},
+		{"LeakyListing", func(h http.Handler, _ *kv.Memory) http.Handler { // a contact token lists every session of its org
+			var apiKey string
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/admin/orgs" && apiKey == "" {
+					apiKey = capture(h, w, r, `"secret":"`)
+					return
+				}
+				if r.Method == "GET" && r.URL.Path == "/v1/widget/sessions" && apiKey != "" {
+					r2 := r.Clone(r.Context())
+					r2.URL.Path = "/v1/sessions"
+					r2.Header.Del("X-Widget-Token")
+					r2.Header.Set("Authorization", "Bearer "+apiKey)
+					r = r2
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{attack.ClassClaimedEmail, attack.ClassContactAsVerified}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			wantCaught(t, tc.wrap, tc.classes...)
 		})
-	}, attack.ClassOtherDevice, attack.ClassClaimedEmail, attack.ClassExternalID)
-}
-
-// A worker that drops a security header.
-func TestCatchesMissingSecurityHeader(t *testing.T) {
-	t.Parallel()
-	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
-		return rewrite(h, func(_ *http.Request, _ int, header http.Header, body []byte) []byte {
-			header.Del("X-Content-Type-Options")
-			return body
-		})
-	}, attack.ClassSecurityHeaders)
-}
-
-// A worker that lets a contact token list every session of its org.
-func TestCatchesLeakyListing(t *testing.T) {
-	t.Parallel()
-	var apiKey string
-	wantCaught(t, func(h http.Handler, _ *kv.Memory) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v1/admin/orgs" && apiKey == "" {
-				apiKey = capture(h, w, r, `"secret":"`)
-				return
-			}
-			if r.Method == "GET" && r.URL.Path == "/v1/widget/sessions" && apiKey != "" {
-				r2 := r.Clone(r.Context())
-				r2.URL.Path = "/v1/sessions"
-				r2.Header.Del("X-Widget-Token")
-				r2.Header.Set("Authorization", "Bearer "+apiKey)
-				r = r2
-			}
-			h.ServeHTTP(w, r)
-		})
-	}, attack.ClassClaimedEmail, attack.ClassContactAsVerified)
+	}
 }
 
 // The report's table: one line per class and a total.

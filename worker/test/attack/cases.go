@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/google/uuid"
 )
 
@@ -212,20 +214,13 @@ func tokenCases(class string, want Want, routes []route, toks ...userToken) []Ca
 		for _, rt := range routes {
 			cs = append(cs, Case{Class: class, Name: tk.name + ": " + rt.name, NeedsKey: tk.needsKey, Want: want,
 				Req: func(f *Fixture) Request {
-					req := f.widgetReq(rt.req, cmpOr(tk.pk, "{A.pk}"), tk.make(f), rt.body)
+					req := f.widgetReq(rt.req, cmp.Or(tk.pk, "{A.pk}"), tk.make(f), rt.body)
 					req.Echo = tk.echo
 					return req
 				}})
 		}
 	}
 	return cs
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func refusal(status int, code string) Want { return Want{Status: status, Code: code} }
@@ -318,32 +313,32 @@ func hs256Cases() []Case {
 }
 
 func kidUnknownCases() []Case {
-	att := func(header func(f *Fixture) map[string]any) func(f *Fixture) string {
-		return func(f *Fixture) string { return signEd(f.Attacker, header(f), f.contactClaims()) }
+	att := func(name string, header func(f *Fixture) map[string]any) userToken {
+		return tok("attacker's key"+name, func(f *Fixture) string { return signEd(f.Attacker, header(f), f.contactClaims()) })
 	}
-	genuine := func(kid func(f *Fixture) string) func(f *Fixture) string {
-		return func(f *Fixture) string {
+	is := func(h map[string]any) func(*Fixture) map[string]any {
+		return func(*Fixture) map[string]any { return h }
+	}
+	genuine := func(name string, kid func(f *Fixture) string) userToken {
+		return keyTok("genuine signature under "+name, func(f *Fixture) string {
 			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
-		}
+		})
 	}
 	return tokenCases(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
-		tok("attacker's key, unknown kid", att(func(*Fixture) map[string]any {
-			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"}
-		})),
-		tok("attacker's key, no kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT"} })),
-		tok("attacker's key, the worker's kid", att(func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} })),
-		tok("attacker's key, empty kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "kid": ""} })),
-		tok("attacker's key, numeric kid", att(func(*Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "kid": 1} })),
-		tok("attacker's key embedded as a jwk header", att(func(f *Fixture) map[string]any {
-			pub := f.Attacker.Public().(ed25519.PublicKey)
+		att(", unknown kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"})),
+		att(", no kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT"})),
+		att(", the worker's kid", func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} }),
+		att(", empty kid", is(map[string]any{"alg": "EdDSA", "kid": ""})),
+		att(", numeric kid", is(map[string]any{"alg": "EdDSA", "kid": 1})),
+		att(" embedded as a jwk header", func(f *Fixture) map[string]any {
 			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1",
-				"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(pub), "kid": "attacker-1"}}
-		})),
-		tok("attacker's key named by a jku header", att(func(f *Fixture) map[string]any {
+				"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64(f.Attacker.Public().(ed25519.PublicKey)), "kid": "attacker-1"}}
+		}),
+		att(" named by a jku header", func(f *Fixture) map[string]any {
 			return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID, "jku": "https://attacker.example/jwks.json"}
-		})),
-		keyTok("genuine signature under a kid the worker lacks", genuine(func(f *Fixture) string { return f.KID + "-old" })),
-		keyTok("genuine signature under the kid in upper case", genuine(func(f *Fixture) string { return strings.ToUpper(f.KID) })),
+		}),
+		genuine("a kid the worker lacks", func(f *Fixture) string { return f.KID + "-old" }),
+		genuine("the kid in upper case", func(f *Fixture) string { return strings.ToUpper(f.KID) }),
 	)
 }
 
@@ -465,24 +460,14 @@ func revokedCases() []Case {
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	c := func(name string, want Want, req func(f *Fixture) Request) Case {
-		return Case{Class: ClassOversized, Name: name, Want: want, Req: req}
-	}
-	return []Case{
-		{Class: ClassOversized, Name: "9 KiB token with a genuine signature: GET /v1/widget/me", NeedsKey: true, Want: refusal(401, invalidToken),
-			Req: func(f *Fixture) Request {
-				return f.widgetReq("GET /v1/widget/me", "{A.pk}", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) })(f), "")
-			}},
-		c("100 KB token: POST /v1/widget/sessions", platform(401, invalidToken), func(f *Fixture) Request {
+	return append(tokenCases(ClassOversized, refusal(401, invalidToken), []route{routeMe},
+		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
+		Case{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions", Want: platform(401, invalidToken), Req: func(f *Fixture) Request {
 			h, p, s := jwtParts(f.CA1)
 			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", h+"."+p+pad(100_000)+"."+s, attackSessionBody)
-		}),
-		c("1 MB Authorization header: POST /v1/widget/sessions", platform(401, invalidToken), func(f *Fixture) Request {
-			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", pad(1<<20), attackSessionBody)
-		}),
-		c("1 MB X-Widget-Token: POST /v1/widget/contacts", platform(401, unauthorized), func(f *Fixture) Request {
-			return f.widgetReq("POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange)
-		}),
+		}},
+		wc(ClassOversized, "1 MB Authorization header: POST /v1/widget/sessions", "POST /v1/widget/sessions", pad(1<<20), attackSessionBody, platform(401, invalidToken)),
+		wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
 		sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
 		sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
 		wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
@@ -493,26 +478,10 @@ func oversizedCases() []Case {
 			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
 		sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
 			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-	}
+	)
 }
 
 // ---- answers that must show only the caller's own ----
-
-func sessionIDs(r *Response) ([]string, error) {
-	var l struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(r.Body, &l); err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(l.Items))
-	for _, it := range l.Items {
-		ids = append(ids, it.ID)
-	}
-	return ids, nil
-}
 
 // sessionNames are the fixture's sessions by name.
 func (f *Fixture) sessionNames() map[string]string {
@@ -527,9 +496,13 @@ func listWithin(names ...string) func(*Fixture, *Response) []string  { return li
 
 func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 	return func(f *Fixture, r *Response) []string {
-		got, err := sessionIDs(r)
-		if err != nil {
+		var l contract.SessionList
+		if err := json.Unmarshal(r.Body, &l); err != nil {
 			return []string{"listing is not {items:[...]}"}
+		}
+		got := make([]string, len(l.Items))
+		for i, it := range l.Items {
+			got[i] = it.ID
 		}
 		w := make([]string, len(names))
 		for i, n := range names {
@@ -749,30 +722,22 @@ func apiKeyDeletedCases() []Case {
 }
 
 func apiKeyForgedCases() []Case {
-	b := func(key func(f *Fixture) string) func(f *Fixture) string {
-		return func(f *Fixture) string { return "Bearer " + key(f) }
+	b := func(name string, key func(f *Fixture) string) userToken {
+		return tok(name, func(f *Fixture) string { return "Bearer " + key(f) })
 	}
+	sum := func(f *Fixture) []byte { s := sha256.Sum256([]byte(f.A.APIKey)); return s[:] }
 	keys := []userToken{
-		tok("a random sk_ key", b(func(*Fixture) string { return "sk_" + randHex(24) })),
-		tok("A's key with its last character changed", b(func(f *Fixture) string {
-			k, last := f.A.APIKey, "A"
-			if strings.HasSuffix(k, "A") {
-				last = "B"
-			}
-			return k[:len(k)-1] + last
-		})),
+		b("a random sk_ key", func(*Fixture) string { return "sk_" + randHex(24) }),
+		b("A's key with its last character changed", func(f *Fixture) string {
+			k := f.A.APIKey
+			return k[:len(k)-1] + map[bool]string{false: "A", true: "B"}[strings.HasSuffix(k, "A")]
+		}),
 		tok("A's key with a character appended", fixed("Bearer {A.key}x")),
-		tok("A's key truncated", b(func(f *Fixture) string { return f.A.APIKey[:len(f.A.APIKey)-1] })),
-		tok("A's key in upper case", b(func(f *Fixture) string { return "sk_" + strings.ToUpper(f.A.APIKey[3:]) })),
-		tok("A's key with prefix pk_", b(func(f *Fixture) string { return "pk_" + f.A.APIKey[3:] })),
-		tok("the SHA-256 (base64url) of A's key", b(func(f *Fixture) string {
-			s := sha256.Sum256([]byte(f.A.APIKey))
-			return base64.RawURLEncoding.EncodeToString(s[:])
-		})),
-		tok("the SHA-256 (hex) of A's key", b(func(f *Fixture) string {
-			s := sha256.Sum256([]byte(f.A.APIKey))
-			return "sk_" + hex.EncodeToString(s[:])
-		})),
+		b("A's key truncated", func(f *Fixture) string { return f.A.APIKey[:len(f.A.APIKey)-1] }),
+		b("A's key in upper case", func(f *Fixture) string { return "sk_" + strings.ToUpper(f.A.APIKey[3:]) }),
+		b("A's key with prefix pk_", func(f *Fixture) string { return "pk_" + f.A.APIKey[3:] }),
+		b("the SHA-256 (base64url) of A's key", func(f *Fixture) string { return base64.RawURLEncoding.EncodeToString(sum(f)) }),
+		b("the SHA-256 (hex) of A's key", func(f *Fixture) string { return "sk_" + hex.EncodeToString(sum(f)) }),
 		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
 	}
 	want := refusal(401, unauthorized)

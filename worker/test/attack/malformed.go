@@ -82,25 +82,22 @@ func malformedEscapeCases() []Case {
 		return Case{Class: ClassMalformedEscape, Name: name, Want: want, Req: req}
 	}
 	// both is the case without credentials and the one with them.
-	both := func(name string, want Want, rt anyRoute, path func(f *Fixture) string) []Case {
-		return []Case{
-			c(name+", no credentials", want, func(f *Fixture) Request {
-				return Request{Method: rt.method, Path: path(f), Header: http.Header{}, Body: bodyOf(f.x(rt.body))}
-			}),
-			c(name+", with credentials", want, func(f *Fixture) Request {
-				return Request{Method: rt.method, Path: path(f), Header: f.req("", "", rt.cred...).Header, Body: bodyOf(f.x(rt.body))}
-			}),
+	both := func(name string, want Want, rt anyRoute, path func(f *Fixture) string) (cs []Case) {
+		for _, v := range []struct {
+			name string
+			cred []string
+		}{{", no credentials", nil}, {", with credentials", rt.cred}} {
+			cs = append(cs, c(name+v.name, want, func(f *Fixture) Request { return f.req(rt.method+" "+path(f), rt.body, v.cred...) }))
 		}
+		return cs
 	}
 	var cs []Case
 	// The three on no route at all, every method, with and without
 	// an api key.
 	for _, bad := range badEscapes {
 		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
-			cs = append(cs, c(m+" /"+bad, refusal(404, notFound), func(f *Fixture) Request { return Request{Method: m, Path: "/" + bad, Header: http.Header{}} }),
-				c(m+" /"+bad+" with an api key", refusal(404, notFound), func(f *Fixture) Request {
-					return Request{Method: m, Path: "/" + bad, Header: f.req("", "", "Authorization", "Bearer {A.key}").Header}
-				}))
+			cs = append(cs, call(ClassMalformedEscape, m+" /"+bad, m+" /"+bad, "", refusal(404, notFound)),
+				call(ClassMalformedEscape, m+" /"+bad+" with an api key", m+" /"+bad, "", refusal(404, notFound), "Authorization", "Bearer {A.key}"))
 		}
 	}
 	optionsDone := map[string]bool{} // paths of two routes get one OPTIONS

@@ -111,11 +111,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range []string{"build/app.wasm", "build/worker.mjs", "build/public"} {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
-			return nil, fmt.Errorf("%w: %s is missing: run `make build` first", wranglertest.ErrNotBuilt, f)
-		}
-	}
 	rep := &Report{Config: cfg, Started: time.Now(), LoadAvgBefore: loadAvg(), Versions: versions(root)}
 	defer func() { rep.Elapsed = time.Since(rep.Started); rep.LoadAvgAfter = loadAvg() }()
 
@@ -163,10 +158,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for r := 0; r < cfg.Rounds; r++ {
 		for i, rt := range Routes {
 			rr := &rep.Routes[i]
-			order := []int{0, 1}
-			if (r+i)%2 == 1 {
-				order = []int{1, 0}
-			}
+			first := (r + i) % 2 // who goes first alternates
+			order := []int{first, 1 - first}
 			var p50 [2]time.Duration
 			for _, k := range order {
 				if err := ctx.Err(); err != nil {

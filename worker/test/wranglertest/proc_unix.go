@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,7 +82,7 @@ func waitGroupGone(pgid int, leaderDone <-chan struct{}, d time.Duration) bool {
 // Where /proc is missing it answers from kill(-pgid, 0), which also counts
 // zombies.
 func groupMembers(pgid int) []int {
-	entries, err := os.ReadDir("/proc")
+	stats, err := processes()
 	if err != nil {
 		if syscall.Kill(-pgid, 0) == nil {
 			return []int{-pgid}
@@ -89,17 +90,27 @@ func groupMembers(pgid int) []int {
 		return nil
 	}
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		st, ok := readStat(pid)
-		if ok && st.pgrp == pgid && st.state != "Z" && st.state != "X" {
+	for pid, st := range stats {
+		if st.pgrp == pgid && st.state != "Z" && st.state != "X" {
 			pids = append(pids, pid)
 		}
 	}
+	slices.Sort(pids)
 	return pids
+}
+
+// processes reads /proc/PID/stat of every process, by pid.
+func processes() (map[int]procStat, error) {
+	entries, err := os.ReadDir("/proc")
+	out := map[int]procStat{}
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if st, ok := readStat(pid); ok {
+				out[pid] = st
+			}
+		}
+	}
+	return out, err
 }
 
 type procStat struct {

@@ -3,6 +3,7 @@
 package wranglertest
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,13 +31,8 @@ func TestWranglerTomlRateLimitsAreTheDefaults(t *testing.T) {
 		"RL_MESSAGES_PER_DEVICE": {d.MessagesPerDevice, period},
 		"RL_MESSAGES_PER_IP":     {d.MessagesPerIP, period},
 	}
-	if len(got) != len(want) {
-		t.Errorf("wrangler.toml has rate limit bindings %v, want %v", got, want)
-	}
-	for name, w := range want {
-		if got[name] != w {
-			t.Errorf("wrangler.toml's %s is %+v, want %+v (config.DefaultRateLimits)", name, got[name], w)
-		}
+	if !maps.Equal(got, want) {
+		t.Errorf("wrangler.toml has rate limit bindings %+v, want %+v (config.DefaultRateLimits)", got, want)
 	}
 }
 
@@ -66,7 +62,7 @@ A = "1"
 	b, _ := os.ReadFile(path)
 	got := RateLimits(string(b))
 	want := map[string]RateLimit{"RL_CONTACTS_PER_DEVICE": {2, 10}, "RL_MESSAGES_PER_IP": {1200, 10}}
-	if len(got) != 2 || got["RL_CONTACTS_PER_DEVICE"] != want["RL_CONTACTS_PER_DEVICE"] || got["RL_MESSAGES_PER_IP"] != want["RL_MESSAGES_PER_IP"] {
+	if !maps.Equal(got, want) {
 		t.Errorf("after rewriting: %v, want %v\n%s", got, want, b)
 	}
 	if err := applyRateLimits(path, map[string]string{"RATE_LIMIT_WINDOW_SECONDS": "30"}); err == nil {

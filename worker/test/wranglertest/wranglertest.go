@@ -10,8 +10,9 @@
 // wrangler.toml, on a free loopback port, with its local KV in a fresh temp
 // dir unless Options.PersistDir says otherwise. Start copies wrangler.toml and
 // build/ into a temp dir and runs wrangler there: wrangler dev reloads the
-// worker whenever its files change, so without the copy a `make build` during
-// a test run would restart every running worker mid-request. Options.AppDir
+// worker whenever its files change, so without the copy a `make build` (which
+// starts by emptying build/) during a test run would restart every running
+// worker mid-request. Options.AppDir
 // serves another worker instead (the JavaScript peer of worker/test/bench), copied
 // the same way.
 //
@@ -165,11 +166,8 @@ type launchConfig struct {
 	vars    map[string]string // Options.Vars, for applyRateLimits
 }
 
-// snapshot copies wrangler.toml and build/ into a new temp dir and returns
-// it. wrangler dev watches its files and reloads the worker when they change
-// (and `make build` starts by emptying build/), so a rebuild while tests run
-// would restart their workers mid-request; a private copy keeps each Server on
-// the build it started with. Its wrangler.toml gets the rate limits of
+// snapshot copies wrangler.toml and build/ into a new temp dir (the package
+// doc says why) and returns it. Its wrangler.toml gets the rate limits of
 // cfg.vars (applyRateLimits).
 func snapshot(cfg launchConfig) (string, error) {
 	dir, err := os.MkdirTemp("", "wranglertest-app-*")
@@ -178,14 +176,11 @@ func snapshot(cfg launchConfig) (string, error) {
 	}
 	if err = copyApp(cfg, dir); err != nil {
 		err = fmt.Errorf("%w: %w", ErrNotBuilt, err)
-	} else {
-		err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars)
+	} else if err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars); err == nil {
+		return dir, nil
 	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
+	os.RemoveAll(dir)
+	return "", err
 }
 
 func copyApp(cfg launchConfig, dir string) error {
@@ -260,14 +255,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := checkBuilt(root, opts.AppDir != ""); err != nil {
 		return nil, err
 	}
+	cfg := launchConfig{root: root, srcDir: root}
 	if opts.AppDir != "" {
-		dir, err := filepath.Abs(opts.AppDir)
-		if err != nil {
+		if cfg.srcDir, err = filepath.Abs(opts.AppDir); err != nil {
 			return nil, err
 		}
-		return start(ctx, opts, launchConfig{root: root, srcDir: dir, whole: true})
+		cfg.whole = true
 	}
-	return start(ctx, opts, launchConfig{root: root, srcDir: root})
+	return start(ctx, opts, cfg)
 }
 
 // MakeWasm builds a worker program as the worker is built, through the
@@ -423,14 +418,17 @@ func (s *Server) launch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if s.proc == nil {
+			os.RemoveAll(runDir) // not launched
+		}
+	}()
 	envFile := filepath.Join(runDir, "vars.env")
 	if err := writeEnvFile(envFile, s.Vars); err != nil {
-		os.RemoveAll(runDir)
 		return err
 	}
 	inspector, err := freePort()
 	if err != nil {
-		os.RemoveAll(runDir)
 		return err
 	}
 	args := []string{
@@ -453,7 +451,6 @@ func (s *Server) launch(ctx context.Context) error {
 	}
 	p, err := startProcess(s.appDir, runDir, node, args, childEnv(runDir), s.logOut, cleanup)
 	if err != nil {
-		os.RemoveAll(runDir)
 		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
 	}
 	ready := s.opts.ReadyPath
@@ -462,7 +459,6 @@ func (s *Server) launch(ctx context.Context) error {
 	}
 	if err := waitReady(ctx, s.URL+ready, p.done); err != nil {
 		p.stop()
-		os.RemoveAll(runDir)
 		out := s.tail.String()
 		if strings.Contains(out, "EADDRINUSE") || strings.Contains(out, "ddress already in use") {
 			err = fmt.Errorf("%w: %w", errAddrInUse, err)

@@ -26,10 +26,6 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// testClient bounds every request, so that a worker that never answers fails
-// the test instead of hanging it.
-var testClient = &http.Client{Timeout: 60 * time.Second}
-
 // TestMain is, with FAKEWRANGLER_DIR set, a fake wrangler for
 // TestStartRetriesALaunchThatExited: it notes each launch in that dir, exits
 // as workerd sometimes does for the first FAKEWRANGLER_FAILS launches, and
@@ -61,10 +57,7 @@ func TestStartRetriesALaunchThatExited(t *testing.T) {
 	node = os.Args[0]
 	for _, fails := range []int{1, 2} {
 		dir := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(dir, "build"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"fake\"\n"), 0o644)
+		writeFiles(t, dir, map[string]string{"wrangler.toml": "name = \"fake\"\n", "build/.keep": ""})
 		t.Setenv("FAKEWRANGLER_DIR", dir)
 		t.Setenv("FAKEWRANGLER_FAILS", strconv.Itoa(fails))
 		s, err := start(context.Background(), Options{}, launchConfig{root: dir, srcDir: dir})
@@ -115,12 +108,7 @@ func TestStartStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
-	defer func() {
-		if !stopped {
-			s.Stop()
-		}
-	}()
+	t.Cleanup(func() { s.Stop() })
 	t.Logf("wrangler dev answered on %s after %v", s.URL, s.StartupTime())
 	if s.Port == 0 || s.URL != "http://127.0.0.1:"+strconv.Itoa(s.Port) {
 		t.Errorf("URL %q, Port %d", s.URL, s.Port)
@@ -148,7 +136,6 @@ func TestStartStop(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	stopped = true
 	if left := groupMembers(pgid); len(left) > 0 {
 		t.Errorf("processes of group %d left after Stop: %v", pgid, left)
 	}
@@ -186,15 +173,9 @@ func checkAdminToken(t *testing.T, s *Server) {
 // descendants lists pgid and every process below it.
 func descendants(root int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, ok := readStat(pid); ok {
-			children[st.ppid] = append(children[st.ppid], pid)
-		}
+	stats, _ := processes()
+	for pid, st := range stats {
+		children[st.ppid] = append(children[st.ppid], pid)
 	}
 	var out []int
 	var walk func(int)
@@ -287,42 +268,30 @@ func TestProbeWorker(t *testing.T) {
 	}
 	checkListing := func() {
 		t.Helper()
-		var names, metas []string
-		cursor := ""
-		for page := 0; ; page++ {
-			if page > 5 {
-				t.Fatal("listing does not end")
-			}
+		var got []string // name=metadata of each key listed, page by page
+		for page, cursor := 0, ""; ; page++ {
 			var res struct {
 				Keys []struct {
-					Name     string          `json:"name"`
-					Metadata json.RawMessage `json:"metadata"`
-				} `json:"keys"`
-				Cursor   string `json:"cursor"`
-				Complete bool   `json:"complete"`
+					Name     string
+					Metadata json.RawMessage
+				}
+				Cursor   string
+				Complete bool
 			}
 			body := do(t, s, "GET", "/_probe/list?prefix=org/&limit=2&cursor="+url.QueryEscape(cursor), "", 200)
-			if err := json.Unmarshal([]byte(body), &res); err != nil {
-				t.Fatalf("list: %v: %s", err, body)
+			if err := json.Unmarshal([]byte(body), &res); err != nil || page > 5 || !res.Complete && res.Cursor == "" {
+				t.Fatalf("list, page %d (an incomplete page needs a cursor; the listing must end): %v: %s", page, err, body)
 			}
 			for _, k := range res.Keys {
-				names = append(names, k.Name)
-				metas = append(metas, string(k.Metadata))
+				got = append(got, k.Name+"="+string(k.Metadata))
 			}
 			if res.Complete {
 				break
 			}
-			if res.Cursor == "" {
-				t.Fatalf("incomplete page without a cursor: %s", body)
-			}
 			cursor = res.Cursor
 		}
-		if got := strings.Join(names, " "); got != "org/1 org/2 org/3" {
-			t.Errorf("listed %q", got)
-		}
-		wantMetas := []string{`{"name":"Ünïcode ✓","n":1,"nested":{"a":[1,2]}}`, ``, `[]`}
-		if fmt.Sprint(metas) != fmt.Sprint(wantMetas) {
-			t.Errorf("metadata %q, want %q", metas, wantMetas)
+		if want := []string{`org/1={"name":"Ünïcode ✓","n":1,"nested":{"a":[1,2]}}`, "org/2=", "org/3=[]"}; !slices.Equal(got, want) {
+			t.Errorf("listed %q, want %q", got, want)
 		}
 	}
 	checkListing()
@@ -384,23 +353,7 @@ func do(t *testing.T, s *Server, method, path, body string, wantStatus int) stri
 // and the probe compiled as the worker is (make probe).
 func buildProbe(t *testing.T, root, dir string) {
 	t.Helper()
-	out := filepath.Join(dir, "build")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"worker.mjs", "glue.js", "runtime.mjs", "wasm_exec.js"} {
-		b, err := os.ReadFile(filepath.Join(root, "build", f))
-		if err != nil {
-			t.Fatalf("make build first: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(out, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := MakeWasm("probe", "PROBE_OUT", filepath.Join(out, "app.wasm")); err != nil {
-		t.Fatalf("building the probe worker: %v", err)
-	}
-	config := `name = "cfkv-probe"
+	files := map[string]string{"wrangler.toml": `name = "cfkv-probe"
 main = "build/worker.mjs"
 compatibility_date = "2026-04-01"
 
@@ -410,9 +363,32 @@ id = "00000000000000000000000000000000"
 
 [vars]
 DEMO_ROUTES = "0"
-`
-	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
+`}
+	for _, f := range []string{"worker.mjs", "glue.js", "runtime.mjs", "wasm_exec.js"} {
+		b, err := os.ReadFile(filepath.Join(root, "build", f))
+		if err != nil {
+			t.Fatalf("make build first: %v", err)
+		}
+		files["build/"+f] = string(b)
+	}
+	writeFiles(t, dir, files)
+	if err := MakeWasm("probe", "PROBE_OUT", filepath.Join(dir, "build", "app.wasm")); err != nil {
+		t.Fatalf("building the probe worker: %v", err)
+	}
+}
+
+// writeFiles writes each file of files (by its path under dir), making the
+// directories they need.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -450,14 +426,12 @@ func TestOrphanedServerIsKilled(t *testing.T) {
 	if pgid == 0 {
 		t.Fatalf("child did not start a server: %s", out)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for len(groupMembers(pgid)) > 0 {
-		if time.Now().After(deadline) {
-			left := groupMembers(pgid)
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			t.Fatalf("process group %d of a dead test process still alive after 15s: %v", pgid, left)
-		}
-		time.Sleep(100 * time.Millisecond)
+	reaped := make(chan struct{}) // the leader's parent, the child test process, has exited
+	close(reaped)
+	if !waitGroupGone(pgid, reaped, 15*time.Second) {
+		left := groupMembers(pgid)
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		t.Fatalf("process group %d of a dead test process still alive after 15s: %v", pgid, left)
 	}
 	// The watcher then removes the temp dirs of that server.
 	for _, dir := range dirs {
@@ -521,7 +495,7 @@ func TestAppDirAndReadyPath(t *testing.T) {
 		t.Skip("jose is not installed: run `npm ci`")
 	}
 	dir := t.TempDir()
-	files := map[string]string{
+	writeFiles(t, dir, map[string]string{
 		"wrangler.toml": `name = "appdir-probe"
 main = "src/worker.js"
 compatibility_date = "2026-04-01"
@@ -539,33 +513,11 @@ export default {
   },
 };
 `,
-	}
-	for name, body := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	s := StartT(t, Options{AppDir: dir, ReadyPath: "/ready.txt"})
-	for want := 1; want <= 2; want++ {
-		resp, err := testClient.Get(s.URL + "/anything")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got struct {
-			N     int    `json:"n"`
-			B     string `json:"b"`
-			Admin bool   `json:"admin"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&got)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.N != want || got.B != "b2s" || !got.Admin {
-			t.Errorf("request %d: %+v, want n=%d, b=b2s, admin=true", want, got, want)
+	for n := 1; n <= 2; n++ {
+		if got, want := do(t, s, "GET", "/anything", "", 200), fmt.Sprintf(`{"n":%d,"b":"b2s","admin":true}`, n); got != want {
+			t.Errorf("request %d: %s, want %s", n, got, want)
 		}
 	}
 	// The copy, not the source, is served: the source dir is left alone.
