@@ -143,3 +143,25 @@ func TestClaimPreflight(t *testing.T) {
 	match(t, "preflight", M{"status": r.Status, "allows x-contact-token": slices.Contains(headerList(r.Header, "Access-Control-Allow-Headers"), "x-contact-token")},
 		M{"status": 204, "allows x-contact-token": true})
 }
+
+// An erased contact's token is refused as X-Contact-Token too: a claim
+// right after the erasure moves nothing, so the erasure still removes
+// everything of that contact (before the fix, the claim carried its
+// sessions to the claimer, out of the erasure's reach).
+func TestClaimWithAnErasedContactsToken(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	mark := uniq("erasedclaim")
+	c := o.contact(t, newDevice(), map[string]any{"name": mark + " name"})
+	w := o.widget(t, c.Token)
+	s := createSession(t, w, nil)
+	say(t, w, s.ID, mark+" text")
+	u := o.authenticate(t, map[string]any{"user_id": uniq("claimer")}).Token
+	var d deletionReply
+	w.del(t, "/v1/widget/me").ok(202, &d)
+	claim(t, o, u, c.Token).fails(401, "token_revoked")
+	sees(t, o.widget(t, u), "the claimer", nil)
+	o.widget(t, u).get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)).fails(404, "not_found")
+	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})
+	match(t, "keys left", holdingAny(readKV(t), mark, c.Contact.ID), []string(nil))
+}
