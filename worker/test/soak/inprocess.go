@@ -46,15 +46,6 @@ type InProcess struct {
 	alive *atomic.Bool // the current instance's fence
 }
 
-// InProcessRateLimits are the worker's default limits without the per-address
-// ones: every simulated user calls from the same loopback address. The soak
-// turns them off for wrangler dev too.
-var InProcessRateLimits = func() config.RateLimits {
-	r := config.DefaultRateLimits
-	r.ContactsPerIP, r.MessagesPerIP = 0, 0
-	return r
-}()
-
 // StartInProcess starts the API on a free loopback port.
 func StartInProcess() (*InProcess, error) {
 	keys, err := token.GenerateKeySpec("soak-1")
@@ -68,7 +59,10 @@ func StartInProcess() (*InProcess, error) {
 	s := &InProcess{AdminToken: "soak-admin-" + hex.EncodeToString(secret), Downtime: 300 * time.Millisecond,
 		KVLatency: 3 * time.Millisecond, mem: kv.NewMemory(), addr: "127.0.0.1:0", jobs: queue.NewMemory(nil), stopJobs: make(chan struct{})}
 	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
-		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits, DemoRoutes: true}
+		ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits, DemoRoutes: true}
+	// No per-address limits: every simulated user calls from the same
+	// loopback address (WranglerVars turns them off for wrangler dev too).
+	s.cfg.RateLimits.ContactsPerIP, s.cfg.RateLimits.MessagesPerIP = 0, 0
 	if err := s.serve(); err != nil {
 		return nil, err
 	}
