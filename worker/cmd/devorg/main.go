@@ -11,12 +11,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // demoOrg is what GET /demo/config answers.
@@ -44,9 +45,10 @@ func main() {
 
 // fetch polls GET /demo/config until the worker answers it.
 func fetch(ctx context.Context, base string) (demoOrg, error) {
-	client := &http.Client{Timeout: 5 * time.Second}
+	c := contract.New(base, nil)
+	c.HTTP = &http.Client{Timeout: 5 * time.Second}
 	for {
-		d, err, retry := get(ctx, client, base+"/demo/config")
+		d, err, retry := get(ctx, c)
 		if err == nil || !retry {
 			return d, err
 		}
@@ -58,27 +60,19 @@ func fetch(ctx context.Context, base string) (demoOrg, error) {
 	}
 }
 
-func get(ctx context.Context, client *http.Client, url string) (d demoOrg, err error, retry bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return d, err, false
-	}
-	resp, err := client.Do(req)
+func get(ctx context.Context, c *contract.Client) (d demoOrg, err error, retry bool) {
+	res, err := c.Do(ctx, http.MethodGet, "/demo/config", nil)
 	if err != nil {
 		return d, err, true // not up yet
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
+	case res.Status == http.StatusNotFound:
 		return d, fmt.Errorf("GET /demo/config: 404: set DEMO_ROUTES=1 in .dev.vars to get a demo org"), false
-	case resp.StatusCode >= 500:
-		return d, fmt.Errorf("GET /demo/config: %s: %.300s", resp.Status, body), true
-	case resp.StatusCode != http.StatusOK:
-		return d, fmt.Errorf("GET /demo/config: %s: %.300s", resp.Status, body), false
+	case res.Status != http.StatusOK:
+		return d, fmt.Errorf("GET /demo/config: %d %s: %.300s", res.Status, http.StatusText(res.Status), res.Body), res.Status >= 500
 	}
-	if err := json.Unmarshal(body, &d); err != nil || d.WidgetToken == "" {
-		return d, fmt.Errorf("GET /demo/config: unexpected answer: %.300s", body), false
+	if err := json.Unmarshal(res.Body, &d); err != nil || d.WidgetToken == "" {
+		return d, fmt.Errorf("GET /demo/config: unexpected answer: %.300s", res.Body), false
 	}
 	return d, nil, false
 }

@@ -40,26 +40,22 @@ func Handler(store kv.KV, getenv func(string) string) httpx.Handler {
 		switch {
 		case isKey && r.Method == "PUT":
 			var body []byte
+			var err error
 			if r.Body != nil {
-				var err error
-				if body, err = io.ReadAll(io.LimitReader(r.Body, 1<<20)); err != nil {
-					fail(w, 400, err)
-					return
-				}
+				body, err = io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			}
-			opts := kv.PutOptions{}
+			opts, secs := kv.PutOptions{}, 0
 			if m := q.Get("metadata"); m != "" {
 				opts.Metadata = []byte(m)
 			}
-			if t := q.Get("ttl"); t != "" {
-				secs, err := strconv.Atoi(t)
-				if err != nil {
-					fail(w, 400, err)
-					return
-				}
+			if t := q.Get("ttl"); t != "" && err == nil {
+				secs, err = strconv.Atoi(t)
 				opts.TTL = time.Duration(secs) * time.Second
 			}
-			if err := store.Put(r.Context(), key, body, opts); err != nil {
+			if err == nil {
+				err = store.Put(r.Context(), key, body, opts)
+			}
+			if err != nil {
 				fail(w, 400, err)
 				return
 			}

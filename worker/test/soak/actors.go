@@ -78,10 +78,7 @@ func (l *load) until(ctx context.Context, deadline time.Time, maxSent int) {
 func (l *load) stop(drain time.Duration) {
 	close(l.stopped)
 	done := make(chan struct{})
-	go func() {
-		l.wg.Wait()
-		close(done)
-	}()
+	go func() { l.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(drain):

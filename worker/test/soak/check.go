@@ -156,13 +156,11 @@ func orgFilters(w *World, org int) []string {
 }
 
 // union returns the distinct ids of a and b, a's first.
-func union(a, b []string) []string {
+func union(a, b []string) (out []string) {
 	seen := map[string]bool{}
-	var out []string
 	for _, s := range slices.Concat(a, b) {
 		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+			seen[s], out = true, append(out, s)
 		}
 	}
 	return out

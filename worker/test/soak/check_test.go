@@ -50,14 +50,13 @@ func newDoctor(t *testing.T) *doctor {
 	if err != nil {
 		t.Fatalf("the clean run: %v", err)
 	}
-	d := &doctor{t: t, world: res.World, snap: &soak.Snapshot{}}
-	d.ledger.Sessions = append([]soak.SessionEntry(nil), res.Ledger.Sessions...)
-	d.ledger.Messages = append([]soak.MessageEntry(nil), res.Ledger.Messages...)
+	d := &doctor{t: t, world: res.World, snap: &soak.Snapshot{},
+		ledger: soak.Ledger{Sessions: slices.Clone(res.Ledger.Sessions), Messages: slices.Clone(res.Ledger.Messages)}}
 	b, err := json.Marshal(res.Snapshot)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		err = json.Unmarshal(b, d.snap)
 	}
-	if err := json.Unmarshal(b, d.snap); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
@@ -151,20 +150,17 @@ func TestCheckCatches(t *testing.T) {
 		{"a lost message", func(d *doctor) {
 			d.stored(func(s *soak.StoredSession) { s.Messages = s.Messages[1:] })
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
-
 		{"a message lost to its owner only", func(d *doctor) {
 			p := d.owner()
 			s := p.Sessions[d.session.ID]
 			s.Messages = s.Messages[1:]
 			p.Sessions[d.session.ID] = s
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
-
 		{"an acknowledged message never stored", func(d *doctor) {
 			m := d.msgs[len(d.msgs)-1]
 			m.Key, m.Content, m.ID = "forged", "forged | never sent", m.ID+"0"
 			d.ledger.Messages = append(d.ledger.Messages, m)
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
-
 		{"a duplicated message", func(d *doctor) {
 			d.stored(func(s *soak.StoredSession) {
 				dup := s.Messages[0]
@@ -172,7 +168,6 @@ func TestCheckCatches(t *testing.T) {
 				s.Messages = append(s.Messages, dup)
 			})
 		}, func(f *soak.Findings) int { return f.Messages.Duplicated }},
-
 		{"a message in another session", func(d *doctor) {
 			other := d.otherSession()
 			var moved soak.StoredMessage
@@ -184,11 +179,9 @@ func TestCheckCatches(t *testing.T) {
 				}
 			}
 		}, func(f *soak.Findings) int { return f.Messages.Misplaced }},
-
 		{"a message stored out of order", func(d *doctor) {
 			d.stored(func(s *soak.StoredSession) { s.Messages[0], s.Messages[1] = s.Messages[1], s.Messages[0] })
 		}, func(f *soak.Findings) int { return f.OutOfOrder }},
-
 		{"a later message numbered before an earlier one", func(d *doctor) {
 			// Pretend the message with the smaller id was sent after the
 			// other was acknowledged.
@@ -199,13 +192,11 @@ func TestCheckCatches(t *testing.T) {
 				}
 			}
 		}, func(f *soak.Findings) int { return f.OutOfOrder }},
-
 		{"a message nobody sent", func(d *doctor) {
 			d.stored(func(s *soak.StoredSession) {
 				s.Messages = append(s.Messages, soak.StoredMessage{ID: "ffffffff-ffff-7fff-bfff-ffffffffffff", SessionID: d.session.ID, Role: "user", Content: "injected"})
 			})
 		}, func(f *soak.Findings) int { return f.Messages.Unexpected }},
-
 		{"a lost session", func(d *doctor) {
 			o := &d.snap.Orgs[d.session.Org]
 			delete(o.Sessions, d.session.ID)
@@ -222,7 +213,6 @@ func TestCheckCatches(t *testing.T) {
 			p.Listed = without(p.Listed, d.session.ID)
 			delete(p.Sessions, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Sessions.Lost }},
-
 		{"a session created twice for one Idempotency-Key", func(d *doctor) {
 			o := &d.snap.Orgs[d.session.Org]
 			twin := o.Sessions[d.session.ID]
@@ -231,12 +221,10 @@ func TestCheckCatches(t *testing.T) {
 			o.Sessions[twin.ID] = twin
 			o.Listed = append([]string{twin.ID}, o.Listed...)
 		}, func(f *soak.Findings) int { return f.Sessions.Duplicated }},
-
 		{"a session listed to another principal of the org", func(d *doctor) {
 			_, p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
 			p.Listed = append(p.Listed, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
-
 		{"a session readable from another org", func(d *doctor) {
 			for i, pr := range d.snap.Probes {
 				if pr.SessionID == d.session.ID && pr.Status == 404 && d.world.Orgs[d.session.Org].Name != pr.Who[:2] {
@@ -246,12 +234,10 @@ func TestCheckCatches(t *testing.T) {
 			}
 			d.t.Fatal("no probe from another org")
 		}, func(f *soak.Findings) int { return f.Visibility }},
-
 		{"a session its owner does not list", func(d *doctor) {
 			p := d.owner()
 			p.Listed = without(p.Listed, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
-
 		{"a filter of the org server that lets another owner's session through", func(d *doctor) {
 			o := &d.snap.Orgs[d.session.Org]
 			owner, _ := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"net/http/httptrace"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -158,12 +158,10 @@ func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
 
 // sleep waits d; false when ctx ended first.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
-	case <-t.C:
+	case <-time.After(d):
 		return true
 	}
 }
@@ -263,22 +261,18 @@ func (s *stats) anomaly(method, path string, body []byte, status int, got []byte
 func (s *stats) restartCost(began, back time.Time) (cost time.Duration, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	down := back
+	down, first := back, time.Time{}
 	for _, e := range s.events {
 		if !e.ok && !e.done.Before(began) && e.done.Before(down) {
 			down = e.done
 		}
 	}
-	var first time.Time
 	for _, e := range s.events {
 		if e.ok && !e.sent.Before(down) && (first.IsZero() || e.done.Before(first)) {
 			first = e.done
 		}
 	}
-	if first.IsZero() {
-		return 0, false
-	}
-	return first.Sub(began), true
+	return max(0, first.Sub(began)), !first.IsZero()
 }
 
 // KindCount is how many errors of one kind the clients saw.
@@ -288,16 +282,13 @@ type KindCount struct {
 }
 
 // errorKinds returns the error counts, largest first.
-func (s *stats) errorKinds() []KindCount {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]KindCount, 0, len(s.errors))
-	for k, n := range s.errors {
-		out = append(out, KindCount{Kind: k, Count: n})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Kind < out[j].Kind
+func (s *stats) errorKinds() (out []KindCount) {
+	s.locked(func() {
+		for k, n := range s.errors {
+			out = append(out, KindCount{Kind: k, Count: n})
+		}
 	})
+	slices.SortFunc(out, func(a, b KindCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Kind, b.Kind)) })
 	return out
 }
 

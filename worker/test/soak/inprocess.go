@@ -46,15 +46,6 @@ type InProcess struct {
 	alive *atomic.Bool // the current instance's fence
 }
 
-// InProcessRateLimits are the worker's default limits without the per-address
-// ones: every simulated user calls from the same loopback address. The soak
-// turns them off for wrangler dev too.
-var InProcessRateLimits = func() config.RateLimits {
-	r := config.DefaultRateLimits
-	r.ContactsPerIP, r.MessagesPerIP = 0, 0
-	return r
-}()
-
 // StartInProcess starts the API on a free loopback port.
 func StartInProcess() (*InProcess, error) {
 	keys, err := token.GenerateKeySpec("soak-1")
@@ -68,7 +59,10 @@ func StartInProcess() (*InProcess, error) {
 	s := &InProcess{AdminToken: "soak-admin-" + hex.EncodeToString(secret), Downtime: 300 * time.Millisecond,
 		KVLatency: 3 * time.Millisecond, mem: kv.NewMemory(), addr: "127.0.0.1:0", jobs: queue.NewMemory(nil), stopJobs: make(chan struct{})}
 	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
-		ContactTokenTTL: time.Hour, RateLimits: InProcessRateLimits, DemoRoutes: true}
+		ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits, DemoRoutes: true}
+	// No per-address limits: every simulated user calls from the same
+	// loopback address (WranglerVars turns them off for wrangler dev too).
+	s.cfg.RateLimits.ContactsPerIP, s.cfg.RateLimits.MessagesPerIP = 0, 0
 	if err := s.serve(); err != nil {
 		return nil, err
 	}
@@ -168,41 +162,35 @@ type fencedKV struct {
 // errKilled is what a killed instance's storage calls get.
 var errKilled = errors.New("soak: this worker instance was stopped")
 
-// enter waits the call's latency and says whether the instance still runs.
-func (f fencedKV) enter() error {
+// fenced waits the call's latency, then makes it unless the instance was
+// killed.
+func fenced[T any](f fencedKV, call func() (T, error)) (T, error) {
 	if f.latency > 0 {
 		time.Sleep(mrand.N(f.latency))
 	}
 	if !f.alive.Load() {
-		return errKilled
+		var zero T
+		return zero, errKilled
 	}
-	return nil
+	return call()
 }
 
 func (f fencedKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := f.enter(); err != nil {
-		return nil, false, err
-	}
-	return f.KV.Get(ctx, key)
+	var found bool
+	v, err := fenced(f, func() (v []byte, err error) { v, found, err = f.KV.Get(ctx, key); return v, err })
+	return v, found, err
 }
 
 func (f fencedKV) Put(ctx context.Context, key string, value []byte, opts kv.PutOptions) error {
-	if err := f.enter(); err != nil {
-		return err
-	}
-	return f.KV.Put(ctx, key, value, opts)
+	_, err := fenced(f, func() (any, error) { return nil, f.KV.Put(ctx, key, value, opts) })
+	return err
 }
 
 func (f fencedKV) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, error) {
-	if err := f.enter(); err != nil {
-		return kv.ListResult{}, err
-	}
-	return f.KV.List(ctx, opts)
+	return fenced(f, func() (kv.ListResult, error) { return f.KV.List(ctx, opts) })
 }
 
 func (f fencedKV) Delete(ctx context.Context, key string) error {
-	if err := f.enter(); err != nil {
-		return err
-	}
-	return f.KV.Delete(ctx, key)
+	_, err := fenced(f, func() (any, error) { return nil, f.KV.Delete(ctx, key) })
+	return err
 }

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -96,10 +97,7 @@ func (r *Report) Print(out io.Writer) {
 	for _, e := range r.Errors {
 		errs = append(errs, fmt.Sprintf("%s: %d", e.Kind, e.Count))
 	}
-	if errs == nil {
-		errs = []string{"none"}
-	}
-	p("errors by kind", "%s", strings.Join(errs, ", "))
+	p("errors by kind", "%s", cmp.Or(strings.Join(errs, ", "), "none"))
 	if f := r.Findings; f != nil {
 		p("sessions", "acknowledged %d, lost %d, duplicated %d, misplaced %d, unexpected %d",
 			f.Sessions.Acknowledged, f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected)
@@ -111,10 +109,9 @@ func (r *Report) Print(out io.Writer) {
 		if f.ReadErrors > 0 {
 			p("read errors", "%d", f.ReadErrors)
 		}
-		switch wf := f.Webhooks; {
-		case !wf.Checked:
+		if wf := f.Webhooks; !wf.Checked {
 			p("webhook events", "not checked (the target has no receiver)")
-		default:
+		} else {
 			p("webhook events", "%d of %d acknowledged messages delivered to their org, verified; missing %d, at another org %d, unverified %d; %d extra deliveries of an id (at least once), %d events of messages stored without their 201",
 				wf.Delivered, wf.Expected, wf.Missing, wf.Foreign, wf.Unverified, wf.Duplicates, wf.Others)
 			if wf.LostAtRestart > 0 {
@@ -133,11 +130,11 @@ func (r *Report) Print(out io.Writer) {
 	default:
 		p("restart", "at %v; Restart returned after %v; no client was served after it", tenths(r.RestartAt), ms(r.RestartCall))
 	}
-	if len(r.Anomalies) == 0 {
-		p("anomalies", "none")
-	} else {
-		p("anomalies", "answers the contract does not allow, or none in time (times from the start of the run):")
+	anomalies := "none"
+	if len(r.Anomalies) > 0 {
+		anomalies = "answers the contract does not allow, or none in time (times from the start of the run):"
 	}
+	p("anomalies", "%s", anomalies)
 	for _, a := range r.Anomalies {
 		got := fmt.Sprintf("%d %s", a.Status, a.Got)
 		if a.Status == 0 {
@@ -150,17 +147,16 @@ func (r *Report) Print(out io.Writer) {
 	}
 	if f := r.Findings; f != nil && len(f.Problems) > 0 {
 		fmt.Fprintf(out, "  violations:\n")
-		for i, pr := range f.Problems {
-			if i == maxProblemsShown {
-				fmt.Fprintf(out, "    … and %d more\n", len(f.Problems)-i)
-				break
-			}
+		for _, pr := range f.Problems[:min(len(f.Problems), maxProblemsShown)] {
 			fmt.Fprintf(out, "    %s\n", pr)
 		}
+		if more := len(f.Problems) - maxProblemsShown; more > 0 {
+			fmt.Fprintf(out, "    … and %d more\n", more)
+		}
 	}
+	result := "PASS"
 	if err := r.Err(); err != nil {
-		p("result", "FAIL: %v", err)
-	} else {
-		p("result", "PASS")
+		result = "FAIL: " + err.Error()
 	}
+	p("result", "%s", result)
 }

@@ -24,10 +24,9 @@ package soak
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"time"
@@ -48,11 +47,10 @@ type Config struct {
 	Duration    time.Duration
 	MaxRequests int
 
-	// Think is the mean pause of a simulated user between two operations;
-	// the org servers pause twice as long between replies.
-	Think time.Duration
-	// MessagesPerSession is the mean number of messages a user posts in a
-	// session before opening the next one.
+	// Think is the mean pause of a simulated user between two operations
+	// (the org servers pause twice as long); MessagesPerSession the mean
+	// number of messages a user posts in a session before opening the next.
+	Think              time.Duration
 	MessagesPerSession int
 
 	// Drain bounds how long operations under way when the load stops may
@@ -62,14 +60,10 @@ type Config struct {
 	// AttemptTimeout bounds one HTTP attempt; SetupTimeout the setup and
 	// ReadTimeout the read-back, retries included.
 	AttemptTimeout, SetupTimeout, ReadTimeout time.Duration
-	// ReadConcurrency is how many read-back requests run at once.
-	ReadConcurrency int
 
-	// TrapEvery is the pause between two of Target.Trap's traps under load.
-	TrapEvery time.Duration
-
-	// Log, when set, receives progress lines (setup done, restart, drain).
-	Log func(format string, args ...any)
+	ReadConcurrency int                              // read-back requests at once
+	TrapEvery       time.Duration                    // the pause between two of Target.Trap's traps under load
+	Log             func(format string, args ...any) // when set, progress lines (setup done, restart, drain)
 }
 
 // DefaultConfig is the long run of `make soak`.
@@ -95,11 +89,8 @@ func (c Config) validate() error {
 	if c.DevicesPerOrg < 0 || c.VerifiedPerOrg < 0 || c.DevicesPerOrg+c.VerifiedPerOrg < 2 {
 		errs = append(errs, fmt.Errorf("devices + verified users per org = %d: at least 2, to check that another principal of the org sees nothing", c.DevicesPerOrg+c.VerifiedPerOrg))
 	}
-	if c.Duration <= 0 {
-		errs = append(errs, errors.New("duration must be > 0"))
-	}
-	if c.MaxRequests <= 0 {
-		errs = append(errs, errors.New("max requests must be > 0"))
+	if c.Duration <= 0 || c.MaxRequests <= 0 {
+		errs = append(errs, errors.New("duration and max requests must be > 0"))
 	}
 	if c.Think < 0 || c.MessagesPerSession < 1 || c.Drain <= 0 || c.AttemptTimeout <= 0 || c.SetupTimeout <= 0 || c.ReadTimeout <= 0 || c.ReadConcurrency < 1 || c.TrapEvery <= 0 {
 		errs = append(errs, errors.New("think >= 0, messages per session >= 1, drain, timeouts, read concurrency and trap pause > 0"))
@@ -115,16 +106,13 @@ func (c Config) logf(format string, args ...any) {
 
 // Target is the worker under test.
 type Target struct {
-	// URL is the worker's base URL; it must be a loopback address.
-	URL string
-	// AdminToken is the worker's ADMIN_TOKEN.
-	AdminToken string
+	URL        string // the worker's base URL; it must be a loopback address
+	AdminToken string // the worker's ADMIN_TOKEN
 	// Restart, when set, stops the worker and starts it again on the same
 	// address and data; it returns once the worker answers again. Nil: the
 	// run has no restart.
 	Restart func(ctx context.Context) error
-	// Name says what the target is in the report, e.g. "wrangler dev".
-	Name string
+	Name    string // what the target is in the report, e.g. "wrangler dev"
 	// Webhooks, when set, is a receiver on this machine that the orgs'
 	// webhooks point at, and the run checks their events (webhooks.go);
 	// the worker must accept http:// loopback URLs (WEBHOOK_ALLOW_LOOPBACK=1).
@@ -153,8 +141,7 @@ func checkLoopback(raw string) error {
 		return fmt.Errorf("soak: target URL %q: %w", raw, err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("soak: target URL %q: scheme must be http or https", raw)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	case u.Hostname() != "localhost" && !net.ParseIP(u.Hostname()).IsLoopback():
 		return fmt.Errorf("soak: target URL %q: the soak only runs against a loopback address (127.0.0.1, ::1, localhost)", raw)
 	}
 	return nil
@@ -267,10 +254,4 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	return &Result{Report: rep, World: w, Ledger: ledger, Snapshot: snap}, rep.Err()
 }
 
-func runID() string {
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		panic(errors.New("soak: no randomness"))
-	}
-	return hex.EncodeToString(b)
-}
+func runID() string { return fmt.Sprintf("%08x", rand.Uint32()) }

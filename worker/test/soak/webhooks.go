@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/chatwidget/identity/internal/webhook"
@@ -31,14 +32,9 @@ import (
 // have been in wrangler's queue when it stopped; they are counted apart if
 // missing (LostAtRestart), not as violations. Every other event must arrive.
 
-// HoldSettle is how long the held load's operations under way get to finish.
-const HoldSettle = 2 * time.Second
-
-// PreRestartWait bounds the wait for the events before the restart.
-const PreRestartWait = 20 * time.Second
-
-// WebhookWait bounds how long the soak waits after the load for the events.
-const WebhookWait = 60 * time.Second
+// How long the held load's operations under way get to finish, and the
+// bounds of the waits for the events before the restart and after the load.
+const HoldSettle, PreRestartWait, WebhookWait = 2 * time.Second, 20 * time.Second, 60 * time.Second
 
 // WebhookFindings are what the webhook check found; Missing, Foreign and
 // Unverified are violations.
@@ -96,14 +92,8 @@ func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Rec
 	want := expectedEvents(w, l)
 	complete := func() bool {
 		for i, o := range w.Orgs {
-			got := map[string]bool{}
-			for _, d := range recv.Accepted(endpointName(run, o)) {
-				got[d.ID] = true
-			}
-			for id := range want[i] {
-				if !got[id] {
-					return false
-				}
+			if !recv.Arrived(endpointName(run, o), maps.Keys(want[i])) {
+				return false
 			}
 		}
 		return true

@@ -3,6 +3,7 @@ package soak
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -61,10 +62,8 @@ func (w *World) principalsOf(org int) []*Principal {
 }
 
 func (w *World) principal(name string) *Principal {
-	for i := range w.Principals {
-		if w.Principals[i].Name == name {
-			return &w.Principals[i]
-		}
+	if i := slices.IndexFunc(w.Principals, func(p Principal) bool { return p.Name == name }); i >= 0 {
+		return &w.Principals[i]
 	}
 	return nil
 }
@@ -109,12 +108,7 @@ func signIn(ctx context.Context, c *client, orgs []Org, ps []Principal) error {
 		wg.Go(func() { errs[i] = ps[i].signIn(ctx, c, orgs[ps[i].Org]) })
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
@@ -221,10 +215,7 @@ func (r *recorder) ackSession(i int, id string) {
 }
 
 func (r *recorder) ackMessage(i int, id string, at time.Time) {
-	r.locked(func() {
-		e := &r.ledger.Messages[i]
-		e.Acked, e.ID, e.AckedAt = true, id, at
-	})
+	r.locked(func() { e := &r.ledger.Messages[i]; e.Acked, e.ID, e.AckedAt = true, id, at })
 }
 
 // sessionsOf returns the acknowledged session ids of org so far, for the

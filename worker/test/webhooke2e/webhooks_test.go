@@ -13,6 +13,7 @@ package webhooke2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -71,7 +72,8 @@ func (c client) newSession(o org, key string) string {
 	return must(c.t, r, err, 201).Value.Session.ID
 }
 
-// post sends a visitor's message (or, agent, the org's) and returns its id.
+// post sends a visitor's message (or, agent, the org's) and returns its
+// event id.
 func (c client) post(o org, sess, content, key string, agent bool) (string, *contract.Response) {
 	c.t.Helper()
 	ctx, idem := context.Background(), contract.IdempotencyKey(key)
@@ -83,38 +85,24 @@ func (c client) post(o org, sess, content, key string, agent bool) (string, *con
 		r, err = c.PostUserMessage(ctx, sess, content, contract.WidgetToken(o.PK), contract.Bearer(o.Contact), idem)
 	}
 	r = must(c.t, r, err, 201)
-	return r.Value.Message.ID, r.Response
+	return webhook.EventID(o.ID, webhook.MessageCreated, r.Value.Message.ID), r.Response
 }
 
 // waitFor polls until ok or the deadline.
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
+	for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
-func accepted(recv *webhookrecv.Receiver, name string) map[string]int {
-	out := map[string]int{}
-	for _, d := range recv.Accepted(name) {
-		out[d.ID]++
-	}
-	return out
-}
-
-// arrived says whether every event of want was accepted at name.
-func arrived(recv *webhookrecv.Receiver, name string, want map[string]bool) bool {
-	got := accepted(recv, name)
-	for id := range want {
-		if got[id] == 0 {
-			return false
-		}
-	}
-	return true
+// waitOne waits until event id was accepted at name once, and returns it.
+func waitOne(t *testing.T, recv *webhookrecv.Receiver, name, what, id string, d time.Duration) webhookrecv.Delivery {
+	t.Helper()
+	waitFor(t, what, d, func() bool { return len(recv.Accepted(name)[id]) == 1 })
+	return recv.Accepted(name)[id][0]
 }
 
 func TestWebhooksUnderWrangler(t *testing.T) {
@@ -124,9 +112,8 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	c := client{t, contract.New(s.URL, nil)}
 	a, b := c.newOrg(s, "A"), c.newOrg(s, "B")
 	secretA := c.setHook(a, recv.Endpoint("A"))
-	secretB := c.setHook(b, recv.Endpoint("B"))
 	recv.SetSecrets("A", secretA)
-	recv.SetSecrets("B", secretB)
+	recv.SetSecrets("B", c.setHook(b, recv.Endpoint("B")))
 
 	// Every session and message: exactly one event id at its org's
 	// receiver, verified; a replay (same Idempotency-Key) adds none.
@@ -138,24 +125,26 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 		}
 		want[name][webhook.EventID(o.ID, webhook.SessionCreated, o.Session)] = true
 		for i := range 6 {
-			key := fmt.Sprintf("m-%s-%d", name, i)
-			id, _ := c.post(*o, o.Session, fmt.Sprintf("message %d", i), key, i%3 == 2)
-			if _, r := c.post(*o, o.Session, fmt.Sprintf("message %d", i), key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
+			key, content := fmt.Sprintf("m-%s-%d", name, i), fmt.Sprintf("message %d", i)
+			id, _ := c.post(*o, o.Session, content, key, i%3 == 2)
+			if _, r := c.post(*o, o.Session, content, key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
 				t.Fatalf("not replayed: %v", r.Header)
 			}
-			want[name][webhook.EventID(o.ID, webhook.MessageCreated, id)] = true
+			want[name][id] = true
 		}
 	}
-	waitFor(t, "every event", 60*time.Second, func() bool { return arrived(recv, "A", want["A"]) && arrived(recv, "B", want["B"]) })
+	waitFor(t, "every event", 60*time.Second, func() bool {
+		return recv.Arrived("A", maps.Keys(want["A"])) && recv.Arrived("B", maps.Keys(want["B"]))
+	})
 	time.Sleep(3 * time.Second) // room for a duplicate to show
 	for _, name := range []string{"A", "B"} {
-		got := accepted(recv, name)
-		for id, n := range got {
+		got := recv.Accepted(name)
+		for id, ds := range got {
 			if !want[name][id] {
-				t.Errorf("%s got event %s, which is none of its own (%d times)", name, id, n)
+				t.Errorf("%s got event %s, which is none of its own (%d times)", name, id, len(ds))
 			}
-			if n != 1 {
-				t.Errorf("%s got event %s %d times", name, id, n)
+			if len(ds) != 1 {
+				t.Errorf("%s got event %s %d times", name, id, len(ds))
 			}
 		}
 		if len(got) != len(want[name]) {
@@ -170,9 +159,8 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 
 	// A receiver that answers 500 twice gets the event after, same id.
 	recv.FailNext("A", 2)
-	msg, _ := c.post(a, a.Session, "after a failure", "fail-1", false)
-	id := webhook.EventID(a.ID, webhook.MessageCreated, msg)
-	waitFor(t, "the event after two 500s", 60*time.Second, func() bool { return accepted(recv, "A")[id] == 1 })
+	id, _ := c.post(a, a.Session, "after a failure", "fail-1", false)
+	waitOne(t, recv, "A", "the event after two 500s", id, 60*time.Second)
 	var failed int
 	for _, d := range recv.Deliveries("A") {
 		if d.Status == 500 {
@@ -190,13 +178,12 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	if err := recv.Down(); err != nil {
 		t.Fatal(err)
 	}
-	msg, _ = c.post(a, a.Session, "while down", "down-1", false)
-	id = webhook.EventID(a.ID, webhook.MessageCreated, msg)
+	id, _ = c.post(a, a.Session, "while down", "down-1", false)
 	time.Sleep(4 * time.Second)
 	if err := recv.Up(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the event after the receiver came back", 60*time.Second, func() bool { return accepted(recv, "A")[id] == 1 })
+	waitOne(t, recv, "A", "the event after the receiver came back", id, 60*time.Second)
 
 	// Rotation: both secrets verify during the overlap, the new one alone after.
 	r, err := c.RotateWebhookSecret(context.Background(), contract.Bearer(a.SK))
@@ -206,17 +193,13 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	}
 	recv.SetSecrets("A", secretA, fresh)
 	rotated := time.Now()
-	msg, _ = c.post(a, a.Session, "during the overlap", "rot-1", false)
-	id = webhook.EventID(a.ID, webhook.MessageCreated, msg)
-	waitFor(t, "the event during the overlap", 30*time.Second, func() bool { return accepted(recv, "A")[id] == 1 })
-	if d := find(recv.Accepted("A"), id); time.Since(rotated) < overlapSeconds*time.Second && fmt.Sprint(d.Verified) != "[0 1]" {
+	id, _ = c.post(a, a.Session, "during the overlap", "rot-1", false)
+	if d := waitOne(t, recv, "A", "the event during the overlap", id, 30*time.Second); time.Since(rotated) < overlapSeconds*time.Second && fmt.Sprint(d.Verified) != "[0 1]" {
 		t.Errorf("during the overlap the event verified with secrets %v, want both", d.Verified)
 	}
 	time.Sleep(time.Until(rotated.Add(overlapSeconds*time.Second + 2*time.Second)))
-	msg, _ = c.post(a, a.Session, "after the overlap", "rot-2", false)
-	id = webhook.EventID(a.ID, webhook.MessageCreated, msg)
-	waitFor(t, "the event after the overlap", 30*time.Second, func() bool { return accepted(recv, "A")[id] == 1 })
-	if d := find(recv.Accepted("A"), id); fmt.Sprint(d.Verified) != "[1]" {
+	id, _ = c.post(a, a.Session, "after the overlap", "rot-2", false)
+	if d := waitOne(t, recv, "A", "the event after the overlap", id, 30*time.Second); fmt.Sprint(d.Verified) != "[1]" {
 		t.Errorf("after the overlap the event verified with secrets %v, want the new one alone", d.Verified)
 	}
 
@@ -226,15 +209,6 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 			t.Errorf("B got %s, not one of its events", d.ID)
 		}
 	}
-}
-
-func find(ds []webhookrecv.Delivery, id string) webhookrecv.Delivery {
-	for _, d := range ds {
-		if d.ID == id {
-			return d
-		}
-	}
-	return webhookrecv.Delivery{}
 }
 
 // Messages posted at once, while the queue delivers: every one is one event.
@@ -254,13 +228,13 @@ func TestWebhooksUnderConcurrentLoad(t *testing.T) {
 			wg.Go(func() {
 				id, _ := c.post(a, sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
 				mu.Lock()
-				want[webhook.EventID(a.ID, webhook.MessageCreated, id)] = true
+				want[id] = true
 				mu.Unlock()
 			})
 		}
 		wg.Wait()
 	}
-	waitFor(t, "every event", 60*time.Second, func() bool { return arrived(recv, "A", want) })
+	waitFor(t, "every event", 60*time.Second, func() bool { return recv.Arrived("A", maps.Keys(want)) })
 }
 
 type testLog struct{ t *testing.T }

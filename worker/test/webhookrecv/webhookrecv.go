@@ -10,8 +10,10 @@ package webhookrecv
 import (
 	"encoding/json"
 	"io"
+	"iter"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,14 +77,12 @@ func (r *Receiver) serve(ln net.Listener) {
 }
 
 // Close stops the server for good.
-func (r *Receiver) Close() error {
+func (r *Receiver) Close() (err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.srv == nil {
-		return nil
+	if r.srv != nil {
+		err, r.srv = r.srv.Close(), nil
 	}
-	err := r.srv.Close()
-	r.srv = nil
 	return err
 }
 
@@ -133,15 +133,26 @@ func (r *Receiver) Deliveries(name string) (out []Delivery) {
 }
 
 // Accepted is the deliveries name answered with 204 (verified, not failed
-// on purpose).
-func (r *Receiver) Accepted(name string) []Delivery {
-	var out []Delivery
+// on purpose), by webhook id.
+func (r *Receiver) Accepted(name string) map[string][]Delivery {
+	out := map[string][]Delivery{}
 	for _, d := range r.Deliveries(name) {
 		if d.Status == http.StatusNoContent {
-			out = append(out, d)
+			out[d.ID] = append(out[d.ID], d)
 		}
 	}
 	return out
+}
+
+// Arrived says whether every one of ids was accepted at name.
+func (r *Receiver) Arrived(name string, ids iter.Seq[string]) bool {
+	got := r.Accepted(name)
+	for id := range ids {
+		if len(got[id]) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
@@ -156,26 +167,25 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var secrets []string
-	r.ep(name, func(e *endpoint) { secrets = append(secrets, e.secrets...) })
+	r.ep(name, func(e *endpoint) { secrets = slices.Clone(e.secrets) })
 
-	d := Delivery{ID: req.Header.Get("webhook-id")}
 	var p struct {
 		Type string         `json:"type"`
 		Data map[string]any `json:"data"`
 	}
 	_ = json.Unmarshal(body, &p)
-	d.Type, d.Data = p.Type, p.Data
+	d := Delivery{ID: req.Header.Get("webhook-id"), Type: p.Type, Data: p.Data}
 	var errs []string
 	for i, s := range secrets {
 		wh, err := standardwebhooks.NewWebhook(s)
 		if err == nil {
 			err = wh.Verify(body, req.Header)
 		}
-		if err == nil {
-			d.Verified = append(d.Verified, i)
-		} else {
+		if err != nil {
 			errs = append(errs, err.Error())
+			continue
 		}
+		d.Verified = append(d.Verified, i)
 	}
 	if len(secrets) == 0 {
 		errs = append(errs, "no secret set")
