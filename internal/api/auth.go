@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -172,37 +173,8 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 			return identity.ErrInvalidToken
 		}
 		c.principal = p
-		idKey := identity.KeyOf(p.UserID, p.Email)
-		// A token stands while its person is not erased since it was issued
-		// (a contact's id is never given again, so a contact's tombstone
-		// refuses all its tokens); a verified token also while its identity
-		// is not revoked since then and the api key whose call issued it is
-		// not deleted. The tombstone of a verified identity that
-		// authenticated again after its erasure hides what it had before.
 		var tomb *store.Tombstone
-		revoked := func() error {
-			var at time.Time
-			var keyLive bool
-			fns := []func() error{
-				func() (err error) { tomb, err = a.store.TombstoneOf(r.Context(), c.org.ID, p.Key()); return err },
-			}
-			if p.Verified() {
-				fns = append(fns,
-					func() (err error) { at, err = a.store.RevokedBefore(r.Context(), c.org.ID, idKey); return err },
-					func() (err error) { keyLive, err = a.store.APIKeyExists(r.Context(), c.org.ID, p.APIKeyID); return err },
-				)
-			}
-			if err := conc.All(fns...); err != nil {
-				return err
-			}
-			if tomb != nil && (!p.Verified() || !claims.IssuedAtTime().After(tomb.At)) {
-				return identity.ErrTokenRevoked
-			}
-			if p.Verified() && (!keyLive || (!at.IsZero() && !claims.IssuedAtTime().After(at))) {
-				return identity.ErrTokenRevoked
-			}
-			return nil
-		}
+		revoked := func() (err error) { tomb, err = a.standing(r.Context(), p, claims.IssuedAtTime()); return err }
 		if r.Method != httpx.MethodGet && r.Method != httpx.MethodHead {
 			// A write waits for the revocation check before it does anything.
 			if err := revoked(); err != nil {
@@ -232,4 +204,40 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		buf.WriteTo(w)
 		return nil
 	}
+}
+
+// standing says whether a token of p issued at iat still stands: while its
+// person is not erased since it was issued (a contact's id is never given
+// again, so a contact's tombstone refuses all its tokens); a verified token
+// also while its identity is not revoked since then and the api key whose
+// call issued it is not deleted. It returns ErrTokenRevoked when the token
+// has fallen, and the principal's tombstone (nil: never erased): that of a
+// verified identity that authenticated again after its erasure hides what
+// it had before. Every credential that names a person passes through here.
+func (a *API) standing(ctx context.Context, p identity.Principal, iat time.Time) (*store.Tombstone, error) {
+	var tomb *store.Tombstone
+	var revokedAt time.Time
+	var keyLive bool
+	fns := []func() error{
+		func() (err error) { tomb, err = a.store.TombstoneOf(ctx, p.OrgID, p.Key()); return err },
+	}
+	if p.Verified() {
+		fns = append(fns,
+			func() (err error) {
+				revokedAt, err = a.store.RevokedBefore(ctx, p.OrgID, identity.KeyOf(p.UserID, p.Email))
+				return err
+			},
+			func() (err error) { keyLive, err = a.store.APIKeyExists(ctx, p.OrgID, p.APIKeyID); return err },
+		)
+	}
+	if err := conc.All(fns...); err != nil {
+		return nil, err
+	}
+	if tomb != nil && (!p.Verified() || !iat.After(tomb.At)) {
+		return tomb, identity.ErrTokenRevoked
+	}
+	if p.Verified() && (!keyLive || (!revokedAt.IsZero() && !iat.After(revokedAt))) {
+		return tomb, identity.ErrTokenRevoked
+	}
+	return tomb, nil
 }

@@ -3,11 +3,11 @@ package api
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 	"github.com/chatwidget/identity/internal/webhook"
 )
@@ -22,18 +22,23 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	if !v.Verified() {
 		return identity.Errorf(identity.CodeForbidden, "A claim needs a verified token in Authorization, and this device's contact token in X-Contact-Token.")
 	}
-	cp, err := a.contactOf(r.Header.Get("X-Contact-Token"), c.org.ID)
+	cp, iat, err := a.contactOf(r.Header.Get("X-Contact-Token"), c.org.ID)
 	if err != nil {
 		return err
 	}
 	owner := v.Owner("")
-	// The contact's tombstone: an erased contact's token is refused here as
-	// everywhere (a contact id is never given again), so that no claim
-	// carries the erased person's chats out of the erasure's reach. And the
-	// user's record id, for the org's views of the sessions.
-	var tomb *store.Tombstone
+	// The contact token must still stand, as everywhere: an erased
+	// contact's is refused, so that no claim carries the erased person's
+	// chats out of the erasure's reach. And the user's record id, for the
+	// org's views of the sessions.
 	err = conc.All(
-		func() (err error) { tomb, err = a.store.TombstoneOf(r.Context(), v.OrgID, cp.Key()); return err },
+		func() error {
+			_, err := a.standing(r.Context(), cp, iat)
+			if errors.Is(err, identity.ErrTokenRevoked) {
+				return identity.Errorf(identity.CodeTokenRevoked, "The contact of X-Contact-Token has been erased.")
+			}
+			return err
+		},
 		func() error {
 			u, err := a.store.User(r.Context(), v.OrgID, identity.KeyOf(v.UserID, v.Email))
 			if err == nil {
@@ -46,9 +51,6 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	)
 	if err != nil {
 		return err
-	}
-	if tomb != nil {
-		return identity.Errorf(identity.CodeTokenRevoked, "The contact of X-Contact-Token has been erased.")
 	}
 	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
 		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })
@@ -70,26 +72,27 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	return nil
 }
 
-// contactOf verifies the contact token of X-Contact-Token for org.
-func (a *API) contactOf(raw, orgID string) (identity.Principal, error) {
+// contactOf verifies the contact token of X-Contact-Token for org, and
+// returns its contact and when it was issued.
+func (a *API) contactOf(raw, orgID string) (identity.Principal, time.Time, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return identity.Principal{}, identity.Errorf(identity.CodeInvalidRequest, "X-Contact-Token is required: the contact token of this device.")
+		return identity.Principal{}, time.Time{}, identity.Errorf(identity.CodeInvalidRequest, "X-Contact-Token is required: the contact token of this device.")
 	}
 	claims, err := a.tokens.VerifySignature(raw).For(orgID)
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		return identity.Principal{}, identity.Errorf(identity.CodeTokenExpired, "The contact token of X-Contact-Token has expired.")
+		return identity.Principal{}, time.Time{}, identity.Errorf(identity.CodeTokenExpired, "The contact token of X-Contact-Token has expired.")
 	case errors.Is(err, token.ErrWrongAudience):
-		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token was issued for another org.")
+		return identity.Principal{}, time.Time{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token was issued for another org.")
 	case err != nil:
-		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token is not valid.")
+		return identity.Principal{}, time.Time{}, identity.Errorf(identity.CodeInvalidToken, "The contact token of X-Contact-Token is not valid.")
 	}
 	if claims.Kind != token.KindContact {
-		return identity.Principal{}, identity.Errorf(identity.CodeInvalidToken, "X-Contact-Token must be a contact token, not a verified token.")
+		return identity.Principal{}, time.Time{}, identity.Errorf(identity.CodeInvalidToken, "X-Contact-Token must be a contact token, not a verified token.")
 	}
 	// token.Verify has checked that sub is the cid.
-	return identity.Principal{OrgID: orgID, Kind: identity.KindContact, Subject: claims.Subject}, nil
+	return identity.Principal{OrgID: orgID, Kind: identity.KindContact, Subject: claims.Subject}, claims.IssuedAtTime(), nil
 }
 
 type claimView struct {
