@@ -3,38 +3,28 @@
 package access_test
 
 import (
-	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/chatwidget/identity/internal/api"
-	"github.com/chatwidget/identity/internal/config"
-	"github.com/chatwidget/identity/internal/kv"
-	"github.com/chatwidget/identity/internal/token"
 	"github.com/chatwidget/identity/worker/test/access"
+	"github.com/chatwidget/identity/worker/test/attack"
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // TestRulesInProcess runs the table over the API in process, on a Memory
-// KV, through the contract client validating against the document; a
-// refusal must leave every key of the KV as it was.
+// KV (the attack suite's in-process worker), through the contract client
+// validating against the document; a refusal must leave every key of the KV
+// as it was.
 func TestRulesInProcess(t *testing.T) {
-	const admin = "admin-token-for-the-access-test"
-	spec, err := token.GenerateKeySpec("k1")
+	target, stop, err := attack.NewInProcess(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
-	mem := kv.NewMemory()
-	a, err := api.New(mem, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
+	t.Cleanup(stop)
 	v, err := contract.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	access.Run(t, contract.New(srv.URL, v), admin, access.Storage(mem.Snapshot))
+	c := contract.New(target.URL, v)
+	c.HTTP = target.Client
+	access.Run(t, c, target.AdminToken, access.Storage(target.Snapshot))
 }

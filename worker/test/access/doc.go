@@ -9,7 +9,7 @@
 // user_id and by email (one signed in again from another device, one with a
 // user_id that is an email, one bound to an external id); sessions made by
 // each, with and without external ids and browser custom data. It is a list
-// of steps, run in order through the contract client.
+// of steps (contract.Step), run in order by contract.BuildWorld.
 //
 // Cases (cases.go) is the table: each row names its rule, who acts (an
 // actor of the world, with its org's widget token or another's), and one
@@ -20,8 +20,9 @@
 // org's server lists. Run checks every row as its own subtest rule<N>/<name>.
 //
 // To extend it: a new case is one row; a new kind of step (a claim, a
-// deletion) is one field of Step and a few lines in build. Listings are
-// exact, so a step that moves a session changes the named sets at the top
-// of cases.go (annSessions, contactSessions, ...), not the rows: every
-// other actor's rows then check that it does not see it.
+// deletion) is one field of contract.Step and a few lines in
+// contract.BuildWorld. Listings are exact, so a step that moves a session
+// changes the named sets at the top of cases.go (annSessions,
+// contactSessions, ...), not the rows: every other actor's rows then check
+// that it does not see it.
 package access

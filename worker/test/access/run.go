@@ -100,7 +100,11 @@ func Storage(snapshot func() map[string]string) Option {
 // adminToken is the vendor's) and checks every case of Cases, each as a
 // subtest rule<N>/<name>.
 func Run(t *testing.T, c *contract.Client, adminToken string, opts ...Option) {
-	w := build(t, c, adminToken, World)
+	built, err := contract.BuildWorld(ctx, c, adminToken, "access", World)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{World: built, c: c}
 	for _, o := range opts {
 		o(w)
 	}
@@ -140,11 +144,11 @@ func (w *world) run(t *testing.T, cs Case) {
 
 // client is As with its token and the widget token of its org or of
 // cs.Widget; also returned: As and that org.
-func (w *world) client(t *testing.T, cs Case) (*contract.Client, *actor, string) {
+func (w *world) client(t *testing.T, cs Case) (*contract.Client, *contract.Actor, string) {
 	t.Helper()
 	a := w.actor(t, cs.As)
-	o := cmp.Or(cs.Widget, a.org)
-	return w.widget(o, a.token), a, o
+	o := cmp.Or(cs.Widget, a.Org)
+	return w.Widget(o, a.Token), a, o
 }
 
 // listAll pages through a listing.
@@ -169,7 +173,7 @@ func listAll(t *testing.T, page func(cursor string) (contract.Call[contract.Sess
 func (w *world) orgSessions(t *testing.T, o string, f contract.SessionFilter) []contract.Session {
 	t.Helper()
 	return listAll(t, func(cursor string) (contract.Call[contract.SessionList], error) {
-		return w.server(o).ListOrgSessions(ctx, f, contract.Page{Cursor: cursor, Limit: 100})
+		return w.Server(o).ListOrgSessions(ctx, f, contract.Page{Cursor: cursor, Limit: 100})
 	})
 }
 
@@ -177,15 +181,15 @@ func (w *world) orgSessions(t *testing.T, o string, f contract.SessionFilter) []
 func (w *world) sameSessions(t *testing.T, what string, got []contract.Session, want []string) {
 	t.Helper()
 	name := map[string]string{}
-	for n, s := range w.sessions {
-		name[s.id] = n
+	for n, s := range w.Sessions {
+		name[s.ID] = n
 	}
 	g, wn := []string{}, []string{}
 	for _, s := range got {
 		g = append(g, cmp.Or(name[s.ID], s.ID))
 	}
 	for _, n := range want {
-		wn = append(wn, name[w.session(t, n).id])
+		wn = append(wn, name[w.session(t, n).ID])
 	}
 	slices.Sort(g)
 	slices.Sort(wn)
@@ -201,7 +205,7 @@ func (w *world) lists(t *testing.T, cs Case) {
 		return
 	}
 	for _, n := range cs.Lists.Want {
-		id := w.session(t, n).id
+		id := w.session(t, n).ID
 		r, err := c.GetSession(ctx, id, "")
 		ok(t, r.Response, err, 200)
 		if r.Value.Session.ID != id {
@@ -209,7 +213,7 @@ func (w *world) lists(t *testing.T, cs Case) {
 		}
 	}
 	var others []string
-	for _, n := range w.order {
+	for _, n := range w.Order {
 		if !slices.Contains(cs.Lists.Want, n) {
 			others = append(others, n)
 		}
@@ -221,7 +225,7 @@ func (w *world) hidden(t *testing.T, cs Case, names []string) {
 	c, _, _ := w.client(t, cs)
 	defer w.unchanged(t)()
 	for _, n := range names {
-		id := w.session(t, n).id
+		id := w.session(t, n).ID
 		r, err := c.GetSession(ctx, id, "")
 		refusedAs(t, r.Response, err, "reading "+n, 404, "not_found")
 		m, err := c.PostUserMessage(ctx, id, "intruder")
@@ -261,7 +265,7 @@ func (w *world) stored(t *testing.T) map[string]any {
 
 func (w *world) writes(t *testing.T, cs Case) {
 	c, _, _ := w.client(t, cs)
-	id := w.session(t, cs.Writes.Session).id
+	id := w.session(t, cs.Writes.Session).ID
 	content := "from " + cs.As + " " + uniq()
 	m, err := c.PostUserMessage(ctx, id, content)
 	ok(t, m.Response, err, 201)
@@ -284,13 +288,13 @@ func (w *world) refused(t *testing.T, cs Case) {
 	c, a, o := w.client(t, cs)
 	switch rf.Creds {
 	case WidgetOnly:
-		c = w.widget(o, "")
+		c = w.Widget(o, "")
 	case WidgetAsBearer:
-		c = w.c.With(contract.Bearer(w.orgs[o].Org.WidgetToken), contract.Origin(w.orgs[o].origin))
+		c = w.c.With(contract.Bearer(w.Orgs[o].Org.WidgetToken), contract.Origin(w.Orgs[o].Origin))
 	case TokenOnly:
-		c = w.c.With(contract.Bearer(a.token))
+		c = w.c.With(contract.Bearer(a.Token))
 	}
-	path := placeholder.ReplaceAllStringFunc(rf.Path, func(m string) string { return w.session(t, m[1:len(m)-1]).id })
+	path := placeholder.ReplaceAllStringFunc(rf.Path, func(m string) string { return w.session(t, m[1:len(m)-1]).ID })
 	done := w.unchanged(t)
 	r, err := c.Do(ctx, rf.Method, path, rf.Body)
 	refusedAs(t, r, err, cs.As, rf.Status, rf.Codes...)
@@ -333,7 +337,7 @@ func (w *world) me(t *testing.T, cs Case) {
 		expect(t, "me of "+cs.As, r.Body, want)
 		return
 	}
-	expect(t, cs.As+" as a "+cs.Me.Kind, w.actor(t, cs.As).signIn, want)
+	expect(t, cs.As+" as a "+cs.Me.Kind, w.actor(t, cs.As).SignIn, want)
 }
 
 // expect fails unless raw is a JSON object that matches want.
@@ -354,9 +358,9 @@ func (w *world) recorded(t *testing.T, cs Case) {
 	}
 	switch rec.Via {
 	case "", "org":
-		body := s.created
+		body := s.Created
 		if rec.Via == "org" {
-			r, err := w.server(s.org).GetOrgSession(ctx, s.id)
+			r, err := w.Server(s.Org).GetOrgSession(ctx, s.ID)
 			ok(t, r.Response, err, 200)
 			body = r.Body
 		}
@@ -364,8 +368,8 @@ func (w *world) recorded(t *testing.T, cs Case) {
 			t.Fatal(err)
 		}
 	case "orglist":
-		for _, x := range w.orgSessions(t, s.org, contract.SessionFilter{}) {
-			if x.ID == s.id {
+		for _, x := range w.orgSessions(t, s.Org, contract.SessionFilter{}) {
+			if x.ID == s.ID {
 				d.Session, _ = json.Marshal(x)
 			}
 		}

@@ -1,36 +1,15 @@
 package access
 
 import (
-	"encoding/json"
-	"maps"
-	"strings"
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/google/uuid"
 )
 
-// Step is one thing the world does, in order. Name is the actor or the
-// session it makes; exactly one of Contact, Auth, Session, Say is set.
-type Step struct {
-	Name string
-	Org  string // "A" or "B"; for Session and Say, the actor's
-
-	// Contact signs a device in (POST /v1/widget/contacts) with this body;
-	// its "device_id" names a device of the world ("dev1"), given a fresh
-	// UUID per run. Other keys are sent as they are (a browser may send
-	// anything).
-	Contact map[string]any
-	// Auth is the org server's POST /v1/users/authenticate.
-	Auth *contract.AuthenticateRequest
-
-	By string // the actor of Session and Say
-	// Session is POST /v1/widget/sessions by By with this body (a
-	// contract.SessionRequest, or a map for what the type cannot send).
-	Session any
-	// Say is a message By writes into the session Name.
-	Say string
-}
+// Step is one thing the world does, in order (contract.Step): a contact
+// or a verified user signed in, a session made, a message written.
+type Step = contract.Step
 
 // Browser data: what a page sends, never verified.
 var (
@@ -116,123 +95,21 @@ var World = []Step{
 	{Name: "b.u1.a", By: "b.u1", Session: contract.SessionRequest{}},
 }
 
-// org is one org of a built world.
-type org struct {
-	contract.OrgCreated
-	origin string
-}
-
-// actor is one party of a built world.
-type actor struct {
-	org, token string
-	signIn     json.RawMessage // the sign-in answer's contact or user
-}
-
-// session is one session of a built world.
-type session struct {
-	id, org string
-	created []byte // the creation answer's body
-}
-
-// world is World, built.
+// world is World, built, with what Run's options add.
 type world struct {
-	c        *contract.Client
-	orgs     map[string]*org
-	actors   map[string]*actor
-	sessions map[string]*session
-	order    []string // session names, in creation order
-	storage  func() map[string]string
+	*contract.World
+	c       *contract.Client
+	storage func() map[string]string
 }
 
-// signedIn is a sign-in answer: the token, and the contact or user as sent.
-type signedIn struct {
-	Token   string          `json:"token"`
-	Contact json.RawMessage `json:"contact"`
-	User    json.RawMessage `json:"user"`
-}
-
-// build creates the orgs and runs the steps through c.
-func build(t *testing.T, c *contract.Client, adminToken string, steps []Step) *world {
+func (w *world) actor(t *testing.T, n string) *contract.Actor {
 	t.Helper()
-	w := &world{c: c, orgs: map[string]*org{}, actors: map[string]*actor{}, sessions: map[string]*session{}}
-	run := uniq()
-	for _, name := range []string{"A", "B"} {
-		origin := "https://" + strings.ToLower(name) + "-" + run + ".example"
-		r, err := c.With(contract.Bearer(adminToken)).CreateOrg(ctx, contract.CreateOrgRequest{Name: "Access " + name + " " + run, AllowedOrigins: []string{origin}})
-		ok(t, r.Response, err, 201)
-		w.orgs[name] = &org{OrgCreated: r.Value, origin: origin}
-	}
-	devices := map[string]string{}
-	for _, s := range steps {
-		var r *contract.Response
-		var err error
-		switch {
-		case s.Contact != nil:
-			body := maps.Clone(s.Contact)
-			dev, _ := s.Contact["device_id"].(string)
-			if devices[dev] == "" {
-				devices[dev] = uuid.NewString()
-			}
-			body["device_id"] = devices[dev]
-			r, err = w.widget(s.Org, "").Do(ctx, "POST", "/v1/widget/contacts", body)
-			ok(t, r, err, 200)
-		case s.Auth != nil:
-			var call contract.Call[contract.Authenticated]
-			call, err = w.server(s.Org).Authenticate(ctx, *s.Auth)
-			r = call.Response
-			ok(t, r, err, 200)
-		case s.Session != nil:
-			a := w.actor(t, s.By)
-			r, err = w.widget(a.org, a.token).Do(ctx, "POST", "/v1/widget/sessions", s.Session)
-			ok(t, r, err, 201)
-			var created contract.SessionCreated
-			if err := r.Decode(&created); err != nil || created.Session.ID == "" {
-				t.Fatalf("step %s: %v %s", s.Name, err, r.Body)
-			}
-			if w.sessions[s.Name] != nil {
-				t.Fatalf("step %s: two sessions of that name", s.Name)
-			}
-			w.sessions[s.Name] = &session{id: created.Session.ID, org: a.org, created: r.Body}
-			w.order = append(w.order, s.Name)
-			continue
-		case s.Say != "":
-			a := w.actor(t, s.By)
-			r, err := w.widget(a.org, a.token).PostUserMessage(ctx, w.session(t, s.Name).id, s.Say)
-			ok(t, r.Response, err, 201)
-			continue
-		default:
-			t.Fatalf("step %q does nothing", s.Name)
-		}
-		var in signedIn
-		if err := r.Decode(&in); err != nil || in.Token == "" {
-			t.Fatalf("step %s: %v %s", s.Name, err, r.Body)
-		}
-		if s.Contact != nil {
-			in.User = in.Contact
-		}
-		w.actors[s.Name] = &actor{org: s.Org, token: in.Token, signIn: in.User}
-	}
-	return w
+	return find(t, w.Actors, n)
 }
-
-// widget is a client of the widget of org o in a browser on its page, with
-// userToken when it is not empty.
-func (w *world) widget(o, userToken string) *contract.Client {
-	org := w.orgs[o]
-	c := w.c.With(contract.WidgetToken(org.Org.WidgetToken), contract.Origin(org.origin))
-	if userToken != "" {
-		c = c.With(contract.Bearer(userToken))
-	}
-	return c
+func (w *world) session(t *testing.T, n string) *contract.WorldSession {
+	t.Helper()
+	return find(t, w.Sessions, n)
 }
-
-// server is a client of org o's server (its api key).
-func (w *world) server(o string) *contract.Client {
-	return w.c.With(contract.Bearer(w.orgs[o].APIKey.Secret))
-}
-
-func (w *world) actor(t *testing.T, n string) *actor     { t.Helper(); return find(t, w.actors, n) }
-func (w *world) session(t *testing.T, n string) *session { t.Helper(); return find(t, w.sessions, n) }
 
 func find[T any](t *testing.T, m map[string]*T, name string) *T {
 	t.Helper()

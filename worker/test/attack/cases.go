@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -85,37 +84,35 @@ func Cases() []Case {
 
 // ---- requests ----
 
-// x fills in the fixture's values that s names: {A.key} (org A's api key),
-// {SA1} (a session), {CA1} (a token), {DevA1}, {probe} (the probe origin)...
-// {new} is a fresh UUID v4, {v7} a fresh UUID v7.
-//
-// A name it does not know panics: left in the request as written, it would
-// make a case refused for the wrong reason, one that could not fail.
+// x fills in the fixture's values that s names: {A.key} (org A's api key;
+// also {A.ID}, {A.pk}, {A.keyID}, {A.origin}, {A.host}, and B's), {SA1} (a
+// session of fixtureWorld), {CA1} (a token), {DevA1} (a device id),
+// {ContactA1} (CA1's contact id), {admin}, {deleted} (the deleted api key),
+// {KG}, {probe} and {evil} (origins no org allows), {Missing}, {CursorA1},
+// {CursorOrgA}. {new} is a fresh UUID v4, {v7} a fresh UUID v7.
 func (f *Fixture) x(s string) string {
-	if !strings.Contains(s, "{") {
-		return s
-	}
-	out := strings.NewReplacer(
-		"{A.ID}", f.A.ID, "{A.pk}", f.A.WidgetToken, "{A.key}", f.A.APIKey, "{A.keyID}", f.A.APIKeyID, "{A.origin}", f.A.Origin,
-		"{A.host}", strings.TrimPrefix(f.A.Origin, "https://"),
-		"{B.ID}", f.B.ID, "{B.pk}", f.B.WidgetToken, "{B.key}", f.B.APIKey, "{B.origin}", f.B.Origin,
-		"{admin}", f.adminToken, "{deleted}", f.DeletedKey, "{probe}", f.ProbeOrigin, "{evil}", f.EvilOrigin,
-		"{SA1}", f.SA1, "{SA1b}", f.SA1b, "{SA2}", f.SA2, "{SA3}", f.SA3, "{SV}", f.SV, "{SVws1}", f.SVws1,
-		"{SVws2}", f.SVws2, "{SR}", f.SR, "{SB1}", f.SB1, "{SBV}", f.SBV, "{Missing}", f.Missing,
-		"{CA1}", f.CA1, "{CA2}", f.CA2, "{CA3}", f.CA3, "{CB1}", f.CB1, "{V}", f.V, "{VExt}", f.VExt, "{VB}", f.VB,
-		"{R}", f.R, "{KG}", f.KG, "{Impostor}", f.Impostor, "{DevA1}", f.DevA1, "{DevB1}", f.DevB1, "{ContactA1}", f.ContactA1,
-		"{CursorA1}", url.QueryEscape(f.CursorA1), "{CursorOrgA}", url.QueryEscape(f.CursorOrgA),
-		"{new}", uuid.NewString(), "{v7}", uuid.Must(uuid.NewV7()).String(),
-	).Replace(s)
-	if name := unknownTemplate.FindString(out); name != "" {
-		panic("attack: " + name + " is none of the fixture's values, in " + s)
-	}
-	return out
+	return templateName.ReplaceAllStringFunc(s, func(m string) string { return f.v(m[1 : len(m)-1]) })
 }
 
-// unknownTemplate is a template name x leaves in place; JSON's `{"` never
-// matches it.
-var unknownTemplate = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9.]*\}`)
+// v is the value x puts for {name}. A name it does not know panics: left in
+// the request as written, it would make a case refused for the wrong
+// reason, one that could not fail.
+func (f *Fixture) v(name string) string {
+	switch name {
+	case "new":
+		return uuid.NewString()
+	case "v7":
+		return uuid.Must(uuid.NewV7()).String()
+	}
+	v, ok := f.vals[name]
+	if !ok {
+		panic("attack: {" + name + "} is none of the fixture's values")
+	}
+	return v
+}
+
+// templateName is a name x fills in; JSON's `{"` never matches it.
+var templateName = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9.]*\}`)
 
 // req is the request route ("METHOD path") with body and the header pairs h,
 // each filled in by f.x; a header whose value is "" is not sent.
@@ -249,7 +246,7 @@ func timed(c map[string]any, iat time.Time, ttl time.Duration) map[string]any {
 
 // contactClaims are A1's contact token's claims, fresh.
 func (f *Fixture) contactClaims() map[string]any {
-	return timed(f.claimsOf(f.CA1), time.Now(), time.Hour)
+	return timed(f.claimsOf("CA1"), time.Now(), time.Hour)
 }
 
 // resigned signs A1's fresh claims changed by fn with the worker's key.
@@ -266,15 +263,15 @@ func resigned(fn func(f *Fixture, c map[string]any)) func(*Fixture) string {
 func algNoneCases() []Case {
 	none := func(alg string, withKID, victim, keepSig bool) func(f *Fixture) string {
 		return func(f *Fixture) string {
-			h, claims, sig := map[string]any{"alg": alg}, f.claimsOf(f.CA1), ""
+			h, claims, sig := map[string]any{"alg": alg}, f.claimsOf("CA1"), ""
 			if withKID {
 				h["typ"], h["kid"] = "JWT", f.KID
 			}
 			if victim {
-				claims = f.claimsOf(f.V)
+				claims = f.claimsOf("V")
 			}
 			if keepSig {
-				_, _, sig = jwtParts(f.CA1)
+				_, _, sig = jwtParts(f.v("CA1"))
 			}
 			return seg(h) + "." + seg(claims) + "." + sig // alg none: no signature, or a kept one
 		}
@@ -285,16 +282,16 @@ func algNoneCases() []Case {
 		tok("alg NONE, no kid", none("NONE", false, false, false)),
 		tok("alg none, genuine signature kept", none("none", true, false, true)),
 		tok("alg none, the victim's verified claims", none("none", true, true, false)),
-		tok("no alg at all, genuine signature kept", func(f *Fixture) string { return withHeader(f.CA1, map[string]any{"typ": "JWT", "kid": f.KID}) }),
+		tok("no alg at all, genuine signature kept", func(f *Fixture) string { return withHeader(f.v("CA1"), map[string]any{"typ": "JWT", "kid": f.KID}) }),
 	)
 }
 
 func hs256Cases() []Case {
 	hs := func(alg string, secret func(f *Fixture) []byte, victim bool) func(f *Fixture) string {
 		return func(f *Fixture) string {
-			claims := f.claimsOf(f.CA1)
+			claims := f.claimsOf("CA1")
 			if victim {
-				claims = f.claimsOf(f.V)
+				claims = f.claimsOf("V")
 			}
 			return signHMAC(alg, secret(f), map[string]any{"alg": alg, "typ": "JWT", "kid": f.KID}, claims)
 		}
@@ -361,20 +358,20 @@ func kidInjectedCases() []Case {
 
 // signedAt signs the claims of token t issued at now+at, valid for ttl.
 func signedAt(t string, at, ttl time.Duration) func(*Fixture) string {
-	return func(f *Fixture) string { return f.signed(nil, timed(f.claimsOf(f.x(t)), time.Now().Add(at), ttl)) }
+	return func(f *Fixture) string { return f.signed(nil, timed(f.claimsOf(t), time.Now().Add(at), ttl)) }
 }
 
 func expiredCases() []Case {
 	return tokenCases(ClassExpired, refusal(401, tokenExpired), allRoutes,
-		keyTok("contact token expired an hour ago", signedAt("{CA1}", -2*time.Hour, time.Hour)),
-		keyTok("verified token expired ten minutes ago", signedAt("{V}", -70*time.Minute, time.Hour)))
+		keyTok("contact token expired an hour ago", signedAt("CA1", -2*time.Hour, time.Hour)),
+		keyTok("verified token expired ten minutes ago", signedAt("V", -70*time.Minute, time.Hour)))
 }
 
 func notYetValidCases() []Case {
 	return tokenCases(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
-		keyTok("issued an hour from now", signedAt("{CA1}", time.Hour, time.Hour)),
+		keyTok("issued an hour from now", signedAt("CA1", time.Hour, time.Hour)),
 		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
-		keyTok("verified, issued a day from now", signedAt("{V}", 24*time.Hour, 48*time.Hour)))
+		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)))
 }
 
 func otherOrgCases() []Case {
@@ -383,36 +380,35 @@ func otherOrgCases() []Case {
 		tok("org B's verified token (same user_id) with A's widget token", fixed("{VB}")),
 		userToken{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
 		userToken{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
-		keyTok("genuine signature, aud org B, with A's widget token", resigned(func(f *Fixture, c map[string]any) { c["aud"] = []string{f.B.ID} })),
-		keyTok("genuine signature, aud a prefix-extension of org A", resigned(func(f *Fixture, c map[string]any) { c["aud"] = f.A.ID + "x" })),
+		keyTok("genuine signature, aud org B, with A's widget token", resigned(func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })),
+		keyTok("genuine signature, aud a prefix-extension of org A", resigned(func(f *Fixture, c map[string]any) { c["aud"] = f.v("A.ID") + "x" })),
 	)
 }
 
 // tamper keeps token t's header and signature around its claims changed by fn.
 func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
 	return func(f *Fixture) string {
-		tk := f.x(t)
-		return withPayload(tk, edit(f.claimsOf(tk), func(c map[string]any) { fn(f, c) }))
+		return withPayload(f.v(t), edit(f.claimsOf(t), func(c map[string]any) { fn(f, c) }))
 	}
 }
 
 func tamperedCases() []Case {
 	return tokenCases(ClassTampered, refusal(401, invalidToken), writeRoutes,
-		tok("contact sub changed to device A2", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["sub"] = f.DevA2 })),
-		tok("contact cid changed", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
+		tok("contact sub changed to device A2", tamper("CA1", func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA2") })),
+		tok("contact cid changed", tamper("CA1", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
 		userToken{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
-			make: tamper("{CA1}", func(f *Fixture, c map[string]any) { c["aud"] = []string{f.B.ID} })},
-		tok("exp pushed a year ahead", tamper("{CA1}", func(f *Fixture, c map[string]any) { c["exp"] = time.Now().AddDate(1, 0, 0).Unix() })),
-		tok("verified: external_id changed to ws-2", tamper("{VExt}", func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })),
-		tok("verified: external_id removed", tamper("{VExt}", func(f *Fixture, c map[string]any) { delete(c, "external_id") })),
-		tok("verified: sub and uid changed", tamper("{V}", func(f *Fixture, c map[string]any) { c["sub"], c["uid"] = "u-other", "u-other" })),
-		tok("verified: email changed", tamper("{V}", func(f *Fixture, c map[string]any) { c["email"] = "admin@shop-a.example" })),
-		tok("same claims re-encoded", tamper("{CA1}", func(*Fixture, map[string]any) {})),
+			make: tamper("CA1", func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })},
+		tok("exp pushed a year ahead", tamper("CA1", func(f *Fixture, c map[string]any) { c["exp"] = time.Now().AddDate(1, 0, 0).Unix() })),
+		tok("verified: external_id changed to ws-2", tamper("VExt", func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })),
+		tok("verified: external_id removed", tamper("VExt", func(f *Fixture, c map[string]any) { delete(c, "external_id") })),
+		tok("verified: sub and uid changed", tamper("V", func(f *Fixture, c map[string]any) { c["sub"], c["uid"] = "u-other", "u-other" })),
+		tok("verified: email changed", tamper("V", func(f *Fixture, c map[string]any) { c["email"] = "admin@shop-a.example" })),
+		tok("same claims re-encoded", tamper("CA1", func(*Fixture, map[string]any) {})),
 		tok("header changed (typ)", func(f *Fixture) string {
-			return withHeader(f.CA1, map[string]any{"alg": "EdDSA", "typ": "JWS", "kid": f.KID})
+			return withHeader(f.v("CA1"), map[string]any{"alg": "EdDSA", "typ": "JWS", "kid": f.KID})
 		}),
 		tok("payload with base64 padding", func(f *Fixture) string {
-			h, p, s := jwtParts(f.CA1)
+			h, p, s := jwtParts(f.v("CA1"))
 			return h + "." + p + strings.Repeat("=", (4-len(p)%4)%4+4) + "." + s
 		}),
 	)
@@ -422,7 +418,7 @@ func sigStrippedCases() []Case {
 	// sig replaces the signature of token t; nil drops the segment.
 	strip := func(t string, sig func(f *Fixture, s string) string) func(f *Fixture) string {
 		return func(f *Fixture) string {
-			h, p, s := jwtParts(f.x(t))
+			h, p, s := jwtParts(f.v(t))
 			if sig == nil {
 				return h + "." + p
 			}
@@ -431,14 +427,14 @@ func sigStrippedCases() []Case {
 	}
 	empty := func(*Fixture, string) string { return "" }
 	return tokenCases(ClassSigStripped, refusal(401, invalidToken), allRoutes,
-		tok("contact token, empty signature", strip("{CA1}", empty)),
-		tok("contact token, no signature segment", strip("{CA1}", nil)),
-		tok("verified token, empty signature", strip("{V}", empty)),
-		tok("another token's signature", strip("{CA1}", func(f *Fixture, _ string) string { _, _, s := jwtParts(f.CA2); return s })),
-		tok("signature truncated", strip("{CA1}", func(_ *Fixture, s string) string { return s[:len(s)/2] })),
-		tok("signature of zero bytes", strip("{CA1}", func(*Fixture, string) string { return b64(make([]byte, 64)) })),
-		tok("signature with one bit flipped", strip("{CA1}", func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) })),
-		tok("signature malleated, S + L (passes a lax Ed25519 check)", strip("{CA1}", func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) })),
+		tok("contact token, empty signature", strip("CA1", empty)),
+		tok("contact token, no signature segment", strip("CA1", nil)),
+		tok("verified token, empty signature", strip("V", empty)),
+		tok("another token's signature", strip("CA1", func(f *Fixture, _ string) string { _, _, s := jwtParts(f.v("CA2")); return s })),
+		tok("signature truncated", strip("CA1", func(_ *Fixture, s string) string { return s[:len(s)/2] })),
+		tok("signature of zero bytes", strip("CA1", func(*Fixture, string) string { return b64(make([]byte, 64)) })),
+		tok("signature with one bit flipped", strip("CA1", func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) })),
+		tok("signature malleated, S + L (passes a lax Ed25519 check)", strip("CA1", func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) })),
 	)
 }
 
@@ -451,7 +447,7 @@ func revokedCases() []Case {
 	want := refusal(401, tokenRevoked)
 	return slices.Concat(tokenCases(ClassRevoked, want, allRoutes, r), tokenCases(ClassRevoked, want, own, r),
 		tokenCases(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
-			c := f.claimsOf(f.R)
+			c := f.claimsOf("R")
 			delete(c, "iat_ms")
 			return f.signed(nil, c)
 		})))
@@ -463,7 +459,7 @@ func oversizedCases() []Case {
 	return append(tokenCases(ClassOversized, refusal(401, invalidToken), []route{routeMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
 		Case{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions", Want: platform(401, invalidToken), Req: func(f *Fixture) Request {
-			h, p, s := jwtParts(f.CA1)
+			h, p, s := jwtParts(f.v("CA1"))
 			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", h+"."+p+pad(100_000)+"."+s, attackSessionBody)
 		}},
 		wc(ClassOversized, "1 MB Authorization header: POST /v1/widget/sessions", "POST /v1/widget/sessions", pad(1<<20), attackSessionBody, platform(401, invalidToken)),
@@ -483,12 +479,6 @@ func oversizedCases() []Case {
 
 // ---- answers that must show only the caller's own ----
 
-// sessionNames are the fixture's sessions by name.
-func (f *Fixture) sessionNames() map[string]string {
-	return map[string]string{"SA1": f.SA1, "SA1b": f.SA1b, "SA2": f.SA2, "SA3": f.SA3, "SV": f.SV, "SVws1": f.SVws1,
-		"SVws2": f.SVws2, "SR": f.SR, "SB1": f.SB1, "SBV": f.SBV}
-}
-
 // listExactly: a listing of exactly the sessions named; listWithin: of
 // none but them.
 func listExactly(names ...string) func(*Fixture, *Response) []string { return listing(true, names) }
@@ -506,7 +496,7 @@ func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 		}
 		w := make([]string, len(names))
 		for i, n := range names {
-			w[i] = f.sessionNames()[n]
+			w[i] = f.v(n)
 		}
 		if exactly {
 			slices.Sort(got)
@@ -532,7 +522,8 @@ func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 // names names the fixture's sessions in messages.
 func (f *Fixture) names(ids []string) string {
 	m := map[string]string{}
-	for n, id := range f.sessionNames() {
+	for n, s := range f.world.Sessions {
+		id := s.ID
 		m[id] = n
 	}
 	out := make([]string, len(ids))
@@ -586,7 +577,7 @@ func meIsContact(id string) func(*Fixture, *Response) []string {
 
 func contactAsVerifiedCases() []Case {
 	flip := func(fn func(c map[string]any)) func(f *Fixture) string {
-		return func(f *Fixture) string { return withPayload(f.CA1, edit(f.claimsOf(f.CA1), fn)) }
+		return func(f *Fixture) string { return withPayload(f.v("CA1"), edit(f.claimsOf("CA1"), fn)) }
 	}
 	const cl = ClassContactAsVerified
 	return append(tokenCases(cl, refusal(401, invalidToken), writeRoutes,
@@ -623,7 +614,7 @@ func otherDeviceCases() []Case {
 		call(cl, "A2 posts to A1's session with an Idempotency-Key", "POST /v1/widget/sessions/{SA1}/messages", attackContent, hiddenWant,
 			"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA2}", "Idempotency-Key", "attack-{new}"),
 		{Class: cl, Name: "A2 reads A1's session id in upper case", Want: hiddenWant, Req: func(f *Fixture) Request {
-			return f.widgetReq("GET /v1/widget/sessions/"+strings.ToUpper(f.SA1), "{A.pk}", "{CA2}", "")
+			return f.widgetReq("GET /v1/widget/sessions/"+strings.ToUpper(f.v("SA1")), "{A.pk}", "{CA2}", "")
 		}},
 		wcOn(cl, "B1 (org B) reads A1's session with B's widget token", "GET /v1/widget/sessions/{SA1}", "{B.pk}", "{CB1}", "", hiddenWant),
 		wcOn(cl, "B1 (org B) posts to A1's session", "POST /v1/widget/sessions/{SA1}/messages", "{B.pk}", "{CB1}", attackContent, hiddenWant),
@@ -725,17 +716,17 @@ func apiKeyForgedCases() []Case {
 	b := func(name string, key func(f *Fixture) string) userToken {
 		return tok(name, func(f *Fixture) string { return "Bearer " + key(f) })
 	}
-	sum := func(f *Fixture) []byte { s := sha256.Sum256([]byte(f.A.APIKey)); return s[:] }
+	sum := func(f *Fixture) []byte { s := sha256.Sum256([]byte(f.v("A.key"))); return s[:] }
 	keys := []userToken{
 		b("a random sk_ key", func(*Fixture) string { return "sk_" + randHex(24) }),
 		b("A's key with its last character changed", func(f *Fixture) string {
-			k := f.A.APIKey
+			k := f.v("A.key")
 			return k[:len(k)-1] + map[bool]string{false: "A", true: "B"}[strings.HasSuffix(k, "A")]
 		}),
 		tok("A's key with a character appended", fixed("Bearer {A.key}x")),
-		b("A's key truncated", func(f *Fixture) string { return f.A.APIKey[:len(f.A.APIKey)-1] }),
-		b("A's key in upper case", func(f *Fixture) string { return "sk_" + strings.ToUpper(f.A.APIKey[3:]) }),
-		b("A's key with prefix pk_", func(f *Fixture) string { return "pk_" + f.A.APIKey[3:] }),
+		b("A's key truncated", func(f *Fixture) string { return f.v("A.key")[:len(f.v("A.key"))-1] }),
+		b("A's key in upper case", func(f *Fixture) string { return "sk_" + strings.ToUpper(f.v("A.key")[3:]) }),
+		b("A's key with prefix pk_", func(f *Fixture) string { return "pk_" + f.v("A.key")[3:] }),
 		b("the SHA-256 (base64url) of A's key", func(f *Fixture) string { return base64.RawURLEncoding.EncodeToString(sum(f)) }),
 		b("the SHA-256 (hex) of A's key", func(f *Fixture) string { return "sk_" + hex.EncodeToString(sum(f)) }),
 		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
@@ -754,8 +745,8 @@ func adminForgedCases() []Case {
 	return authCases(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
 		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
-		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.adminToken[:len(f.adminToken)-1] }),
-		tok("admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.adminToken) }),
+		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
+		tok("admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.v("admin")) }),
 		tok("admin token with scheme Basic", fixed("Basic {admin}")), tok("admin token without a scheme", fixed("{admin}")))
 }
 

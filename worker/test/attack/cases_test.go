@@ -7,7 +7,7 @@ import "testing"
 // A template name the fixture does not have stops the table, rather than
 // being sent as written.
 func TestAnUnknownTemplateNameStopsTheCase(t *testing.T) {
-	f := &Fixture{SA1: "s-1"}
+	f := &Fixture{vals: map[string]string{"SA1": "s-1"}}
 	if got := f.x(`{"content":"{SA1}"}`); got != `{"content":"s-1"}` {
 		t.Fatalf("x = %s", got)
 	}

@@ -53,8 +53,8 @@ func noDeviceInTokens(f *Fixture, _ *Response) []string {
 	var bad []string
 	for _, claims := range f.claims {
 		for k, v := range claims {
-			for _, d := range []string{f.DevA1, f.DevA2, f.DevA3, f.DevB1} {
-				if d != "" && strings.Contains(fmt.Sprint(v), d) {
+			for _, d := range f.world.Devices {
+				if strings.Contains(fmt.Sprint(v), d) {
 					bad = append(bad, fmt.Sprintf("a %v token's claim %s holds a device id", claims["kind"], k))
 				}
 			}
@@ -66,8 +66,8 @@ func noDeviceInTokens(f *Fixture, _ *Response) []string {
 func deviceInTokenCases() []Case {
 	return slices.Concat(tokenCases(ClassDeviceInToken, refusal(401, invalidToken), allRoutes,
 		// as contact tokens were before: the device id in sub
-		keyTok("genuine signature, A1's device id in sub (the old shape)", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.DevA1 }))),
+		keyTok("genuine signature, A1's device id in sub (the old shape)", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA1") }))),
 		tokenCases(ClassDeviceInToken, refusal(401, invalidToken), writeRoutes,
-			keyTok("genuine signature, A2's contact id in sub and A1's in cid", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.claimsOf(f.CA2)["sub"] }))),
+			keyTok("genuine signature, A2's contact id in sub and A1's in cid", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.claimsOf("CA2")["sub"] }))),
 		[]Case{wc(ClassDeviceInToken, "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
 }

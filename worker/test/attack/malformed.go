@@ -270,11 +270,11 @@ func jsonDeepCases() []Case {
 	enc := base64.RawURLEncoding.EncodeToString
 	return append(cs, tokenCases(ClassJSONDeep, refusal(401, invalidToken), []route{routeMe},
 		tok("a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
-			_, p, s := jwtParts(f.CA1)
+			_, p, s := jwtParts(f.v("CA1"))
 			return enc([]byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"x":%s}`, f.KID, arrays(5000)))) + "." + p + "." + s
 		}),
 		tok("a token whose aud nests 5,000 arrays deep", func(f *Fixture) string {
-			h, _, s := jwtParts(f.CA1)
+			h, _, s := jwtParts(f.v("CA1"))
 			return h + "." + enc([]byte(`{"sub":"x","aud":`+arrays(5000)+`}`)) + "." + s
 		}))...)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -30,23 +29,14 @@ func (f *Fixture) probes() []probe {
 	add := func(name, route string, h ...string) { ps = append(ps, probe{name, f.req(route, "", h...)}) }
 	add("org A sessions", "GET /v1/sessions?limit=100", "Authorization", "Bearer {A.key}")
 	add("org B sessions", "GET /v1/sessions?limit=100", "Authorization", "Bearer {B.key}")
-	for _, s := range []string{"SA1", "SA1b", "SA2", "SA3", "SV", "SVws1", "SVws2", "SR", "SB1", "SBV", "Missing"} {
-		name, org := "session "+s, "A"
-		if s == "Missing" {
-			name = "session missing session"
-		}
-		if strings.HasPrefix(s, "SB") {
-			org = "B"
-		}
-		add(name, "GET /v1/sessions/{"+s+"}", "Authorization", "Bearer {"+org+".key}")
+	for name, s := range f.world.Sessions {
+		add("session "+name, "GET /v1/sessions/{"+name+"}", "Authorization", "Bearer {"+s.Org+".key}")
 	}
-	for _, p := range []struct{ name, org, tok string }{
-		{"A1", "A", "CA1"}, {"A2", "A", "CA2"}, {"A3", "A", "CA3"}, {"B1", "B", "CB1"},
-		{"V", "A", "V"}, {"VExt", "A", "VExt"}, {"VB", "B", "VB"}, {"R", "A", "R"},
-	} {
-		h := []string{"X-Widget-Token", "{" + p.org + ".pk}", "Authorization", "Bearer {" + p.tok + "}"}
-		add("me of "+p.name, "GET /v1/widget/me", h...)
-		add("sessions of "+p.name, "GET /v1/widget/sessions?limit=100", h...)
+	add("session missing session", "GET /v1/sessions/{Missing}", "Authorization", "Bearer {A.key}")
+	for name, a := range f.world.Actors {
+		h := []string{"X-Widget-Token", "{" + a.Org + ".pk}", "Authorization", "Bearer {" + name + "}"}
+		add("me of "+name, "GET /v1/widget/me", h...)
+		add("sessions of "+name, "GET /v1/widget/sessions?limit=100", h...)
 	}
 	add("deleted api key", "GET /v1/sessions?limit=1", "Authorization", "Bearer {deleted}")
 	add("probe origin preflight", "OPTIONS /v1/widget/contacts", "Origin", "{probe}", "Access-Control-Request-Method", "POST")
