@@ -1,10 +1,9 @@
 package soak
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -127,7 +126,7 @@ func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
 		default:
 			key := fmt.Sprintf("soak-%s-%s-m%d", l.run, p.Name, messages)
 			l.postMessage(ctx, MessageEntry{Key: key, Org: p.Org, SessionID: session, Author: p.Name, Role: "user",
-				Content: messageContent(key, messages)}, "/v1/widget/sessions/"+session+"/messages", widgetHeader(org, p), nil)
+				Content: messageContent(key, messages)}, org, p)
 			messages++
 			left--
 		}
@@ -139,42 +138,26 @@ func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
 
 func (l *load) openSession(ctx context.Context, p *Principal, org Org, n int) (id string, ok bool) {
 	ref := fmt.Sprintf("soak-%s-%s-s%d", l.run, p.Name, n)
-	in := map[string]any{"custom_data": map[string]string{"soak_ref": ref}}
-	ext := p.ExternalID
+	in := contract.SessionRequest{CustomData: map[string]any{"soak_ref": ref}}
 	if !p.Verified && n%3 == 2 {
-		ext = sharedExternalID
-		in["external_id"] = ext
+		in.ExternalID = sharedExternalID
 	}
-	body, _ := json.Marshal(in)
-	i := l.rec.beginSession(SessionEntry{Ref: ref, Org: p.Org, Owner: p.Name, ExternalID: ext})
-	h := widgetHeader(org, p)
-	h["Idempotency-Key"] = ref
-	res, err := l.c.do(ctx, request{method: "POST", path: "/v1/widget/sessions", body: body, header: h, expect: []int{201}})
-	if err != nil {
-		return "", false
+	// a verified user's external id is the one signed into its token
+	i := l.rec.beginSession(SessionEntry{Ref: ref, Org: p.Org, Owner: p.Name, ExternalID: cmp.Or(in.ExternalID, p.ExternalID)})
+	r, err := l.c.expect(201).CreateSession(ctx, in, widget(org, p, contract.IdempotencyKey(ref))...)
+	out, ok := value(l.stats, r, err, in, "201 {session: {id, ...}}", func(o contract.SessionCreated) bool { return o.Session.ID != "" })
+	if ok {
+		l.rec.ackSession(i, out.Session.ID)
 	}
-	out, ok := decode(res, func(o contract.SessionCreated) bool { return o.Session.ID != "" })
-	if !ok {
-		l.stats.anomaly("POST", "/v1/widget/sessions", body, res.Status, res.Body, "201 {session: {id, ...}}")
-		return "", false
-	}
-	l.rec.ackSession(i, out.Session.ID)
-	return out.Session.ID, true
+	return out.Session.ID, ok
 }
 
 // poll reads the session's messages after lastSeen, as a widget waiting for
 // a reply does, and returns the newest id seen.
 func (l *load) poll(ctx context.Context, p *Principal, org Org, session, lastSeen string) string {
-	path := "/v1/widget/sessions/" + session
-	if lastSeen != "" {
-		path += "?after=" + lastSeen
-	}
-	res, err := l.c.do(ctx, request{method: "GET", path: path, header: widgetHeader(org, p), expect: []int{200}})
-	if err != nil {
-		return lastSeen
-	}
-	if out, ok := decode(res, func(o contract.SessionDetail) bool { return len(o.Messages) > 0 }); ok {
-		return out.Messages[len(out.Messages)-1].ID
+	r, err := l.c.expect(200).GetSession(ctx, session, lastSeen, widget(org, p)...)
+	if err == nil && len(r.Value.Messages) > 0 {
+		return r.Value.Messages[len(r.Value.Messages)-1].ID
 	}
 	return lastSeen
 }
@@ -184,11 +167,9 @@ func (l *load) poll(ctx context.Context, p *Principal, org Org, session, lastSee
 func (l *load) orgServer(ctx context.Context, org Org) {
 	for n := 0; l.open() && ctx.Err() == nil; {
 		if ids := l.rec.sessionsOf(org.Index); len(ids) > 0 {
-			session := ids[rand.N(len(ids))]
-			key := fmt.Sprintf("soak-%s-%s/server-r%d", l.run, org.Name, n)
-			l.postMessage(ctx, MessageEntry{Key: key, Org: org.Index, SessionID: session, Author: org.Name + "/server",
-				Role: "agent", Content: messageContent(key, n)}, "/v1/sessions/"+session+"/messages",
-				serverHeader(org), map[string]any{"author_name": "Agent " + org.Name})
+			key := fmt.Sprintf("soak-%s-%s-r%d", l.run, serverName(org), n)
+			l.postMessage(ctx, MessageEntry{Key: key, Org: org.Index, SessionID: ids[rand.N(len(ids))], Author: serverName(org),
+				Role: "agent", Content: messageContent(key, n)}, org, nil)
 			n++
 		}
 		if !l.pause(2 * l.cfg.Think) {
@@ -197,29 +178,29 @@ func (l *load) orgServer(ctx context.Context, org Org) {
 	}
 }
 
-// postMessage posts e.Content (plus extra fields) to path with e.Key as
-// Idempotency-Key, retrying until the worker answers, and records it.
-func (l *load) postMessage(ctx context.Context, e MessageEntry, path string, header map[string]string, extra map[string]any) {
-	in := map[string]any{"content": e.Content}
-	maps.Copy(in, extra)
-	body, _ := json.Marshal(in)
-	h := maps.Clone(header)
-	h["Idempotency-Key"] = e.Key
+// postMessage posts e, p's widget's (or, p nil, org's server's as an
+// agent), with e.Key as Idempotency-Key, retrying until the worker answers,
+// and records it.
+func (l *load) postMessage(ctx context.Context, e MessageEntry, org Org, p *Principal) {
 	e.FirstSent = time.Now()
 	i := l.rec.beginMessage(e)
-	res, err := l.c.do(ctx, request{method: "POST", path: path, body: body, header: h, expect: []int{201}})
-	if err != nil {
-		return
+	in, key := contract.MessageRequest{Content: e.Content}, contract.IdempotencyKey(e.Key)
+	var r contract.Call[contract.MessageCreated]
+	var err error
+	if p == nil {
+		in.AuthorName = "Agent " + org.Name
+		r, err = l.c.expect(201).PostAgentMessage(ctx, e.SessionID, in, server(org, key)...)
+	} else {
+		r, err = l.c.expect(201).PostUserMessage(ctx, e.SessionID, e.Content, widget(org, p, key)...)
 	}
 	at := time.Now()
-	out, ok := decode(res, func(o contract.MessageCreated) bool { return o.Message.ID != "" })
+	out, ok := value(l.stats, r, err, in, "201 {message: {id, ...}}", func(o contract.MessageCreated) bool { return o.Message.ID != "" })
 	if !ok {
-		l.stats.anomaly("POST", path, body, res.Status, res.Body, "201 {message: {id, ...}}")
 		return
 	}
 	l.rec.ackMessage(i, out.Message.ID, at)
 	if out.Message.SessionID != e.SessionID || out.Message.Content != e.Content {
-		l.stats.anomaly("POST", path, body, res.Status, res.Body, "201 with the message as posted, in its session")
+		l.stats.anomalyOf(r.Response, in, "201 with the message as posted, in its session")
 	}
 }
 

@@ -2,10 +2,9 @@ package soak
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -16,33 +15,32 @@ import (
 
 // Snapshot is everything read back at the end of a run.
 type Snapshot struct {
-	Orgs       []OrgReadback       // by org index
-	Principals []PrincipalReadback // in World.Principals order
-	// Probes are the GETs of sessions by id, by their owners, by the other
-	// principals of their org, and by other orgs (widget and server).
-	Probes []Probe
+	// Listings are every listing read, every page: each org server's GET
+	// /v1/sessions, unfiltered and with each filter of orgFilters, and each
+	// principal's GET /v1/widget/sessions.
+	Listings []Listing
+	// Reads are the GETs of sessions by id: by the org server and the owner
+	// of every session they list or the soak acknowledged, and of every
+	// acknowledged session by the other principals of its org and, in every
+	// other org, by one principal (in turn) and the org's server.
+	Reads []Read
 	// ReadErrors are reads that got no usable answer.
 	ReadErrors []string
 }
 
-// OrgReadback is what the org's server read.
-type OrgReadback struct {
-	Org    int
-	Listed []string // GET /v1/sessions, every page, in order
-	// Filtered are the listings with a filter, by query (e.g. "verified=true").
-	Filtered map[string][]string
-	// Sessions are GET /v1/sessions/{id} of every listed or acknowledged
-	// session of the org that answered 200.
-	Sessions map[string]StoredSession
+// Listing is one listing read, every page.
+type Listing struct {
+	Who    string                 // a principal's name, or "o1/server"
+	Filter contract.SessionFilter // an org server's filter; zero: none
+	Path   string                 // of the first page, for messages
+	IDs    []string               // in order
 }
 
-// PrincipalReadback is what one principal's widget read.
-type PrincipalReadback struct {
-	Principal string
-	Listed    []string // GET /v1/widget/sessions, every page, in order
-	// Sessions are GET /v1/widget/sessions/{id} of its listed or
-	// acknowledged sessions that answered 200.
-	Sessions map[string]StoredSession
+// Read is one GET of a session by id.
+type Read struct {
+	Who, SessionID string
+	Status         int            // 0: no usable answer
+	Session        *StoredSession // when 200
 }
 
 // StoredSession is a session and its messages as the worker returned them.
@@ -57,102 +55,93 @@ type StoredSession struct {
 // StoredMessage is a message as the worker returned it.
 type StoredMessage struct{ ID, SessionID, Role, Content string }
 
-// Probe is one GET of a session by id and its status.
-type Probe struct {
-	Who       string // a principal's name, or "o2/server"
-	SessionID string
-	Status    int
-}
-
 // Page sizes of the read-back listings: small, so that paging is exercised;
 // maxPages bounds a listing, in case a cursor never ends.
 const widgetPageLimit, serverPageLimit, maxPages = 5, 25, 10000
 
-// readBack reads everything the checks need, with cfg.ReadConcurrency
-// requests at once: the listings first, then the GETs of what they listed
-// and what was acknowledged.
+// readBack reads everything the checks need, with concurrency requests at
+// once: the listings first, then the GETs of what they listed and what was
+// acknowledged.
 func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int) *Snapshot {
-	r := &reader{c: c, sem: make(chan struct{}, concurrency)}
-	snap := &Snapshot{Orgs: make([]OrgReadback, len(w.Orgs)), Principals: make([]PrincipalReadback, len(w.Principals))}
-	for i, org := range w.Orgs {
-		ob := &snap.Orgs[i]
-		ob.Org, ob.Filtered, ob.Sessions = i, map[string][]string{}, map[string]StoredSession{}
-		r.spawn(func() { ob.Listed = r.list(ctx, "/v1/sessions", serverHeader(org), serverPageLimit) })
-		for _, q := range orgFilters(w, i) {
-			r.spawn(func() {
-				ids := r.list(ctx, "/v1/sessions?"+q, serverHeader(org), serverPageLimit)
-				r.locked(func() { ob.Filtered[q] = ids }) // r's lock guards the maps of snap and snap.Probes
+	r := &reader{sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
+	for _, org := range w.Orgs {
+		for _, f := range orgFilters(w, org.Index) {
+			r.list(serverName(org), f, serverPageLimit, func(p contract.Page) (contract.Call[contract.SessionList], error) {
+				return c.expect(200).ListOrgSessions(ctx, f, p, server(org)...)
 			})
 		}
 	}
 	for i := range w.Principals {
-		p, pb := &w.Principals[i], &snap.Principals[i]
-		pb.Principal, pb.Sessions = p.Name, map[string]StoredSession{}
-		r.spawn(func() {
-			pb.Listed = r.list(ctx, "/v1/widget/sessions", widgetHeader(w.Orgs[p.Org], p), widgetPageLimit)
+		p, org := &w.Principals[i], w.Orgs[w.Principals[i].Org]
+		r.list(p.Name, contract.SessionFilter{}, widgetPageLimit, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
+			return c.expect(200).ListSessions(ctx, "", pg, widget(org, p)...)
 		})
 	}
 	r.wg.Wait()
 
-	// probe GETs session id as who: an org's server (p nil) or p's widget.
-	probe := func(org Org, p *Principal, id string, into map[string]StoredSession) {
-		who, path, header := org.Name+"/server", "/v1/sessions/"+id, serverHeader(org)
-		if p != nil {
-			who, path, header = p.Name, "/v1/widget/sessions/"+id, widgetHeader(org, p)
+	// read GETs session id as who: an org's server (p nil) or p's widget.
+	read := func(org Org, p *Principal, id string) {
+		who, get := serverName(org), func() (contract.Call[contract.SessionDetail], error) {
+			return c.expect(200, 404).GetOrgSession(ctx, id, server(org)...)
 		}
-		r.spawn(func() {
-			st, s := r.get(ctx, path, header)
-			r.locked(func() {
-				snap.Probes = append(snap.Probes, Probe{Who: who, SessionID: id, Status: st})
-				if st == http.StatusOK && into != nil {
-					into[id] = s
-				}
-			})
-		})
+		if p != nil {
+			who, get = p.Name, func() (contract.Call[contract.SessionDetail], error) {
+				return c.expect(200, 404).GetSession(ctx, id, "", widget(org, p)...)
+			}
+		}
+		r.get(who, id, get)
 	}
-	for i, org := range w.Orgs {
-		for _, id := range union(snap.Orgs[i].Listed, ids(l.acked(func(e SessionEntry) bool { return e.Org == i }))) {
-			probe(org, nil, id, snap.Orgs[i].Sessions)
+	for _, org := range w.Orgs {
+		for _, id := range union(r.snap.listed(serverName(org)), ids(l.acked(func(e SessionEntry) bool { return e.Org == org.Index }))) {
+			read(org, nil, id)
 		}
 	}
 	for i := range w.Principals {
-		p, pb := &w.Principals[i], &snap.Principals[i]
-		for _, id := range union(pb.Listed, ids(l.acked(func(e SessionEntry) bool { return e.Owner == p.Name }))) {
-			probe(w.Orgs[p.Org], p, id, pb.Sessions)
+		p := &w.Principals[i]
+		for _, id := range union(r.snap.listed(p.Name), ids(l.acked(func(e SessionEntry) bool { return e.Owner == p.Name }))) {
+			read(w.Orgs[p.Org], p, id)
 		}
 	}
-	// Everyone else: the other principals of the org, and in every other org
-	// one principal (in turn) and the org's server.
 	for n, e := range l.acked(all) {
 		for i := range w.Principals {
 			if p := &w.Principals[i]; p.Org == e.Org && p.Name != e.Owner {
-				probe(w.Orgs[p.Org], p, e.ID, nil)
+				read(w.Orgs[p.Org], p, e.ID)
 			}
 		}
-		for j, org := range w.Orgs {
-			if j == e.Org {
+		for _, org := range w.Orgs {
+			if org.Index == e.Org {
 				continue
 			}
-			if ps := w.principalsOf(j); len(ps) > 0 {
-				probe(org, ps[n%len(ps)], e.ID, nil)
+			if ps := w.principalsOf(org.Index); len(ps) > 0 {
+				read(org, ps[n%len(ps)], e.ID)
 			}
-			probe(org, nil, e.ID, nil)
+			read(org, nil, e.ID)
 		}
 	}
 	r.wg.Wait()
-	snap.ReadErrors = r.errs
-	return snap
+	return r.snap
 }
 
-// orgFilters are the filtered listings the org server reads.
-func orgFilters(w *World, org int) []string {
-	qs := []string{"verified=true", "verified=false", "external_id=" + sharedExternalID}
+// orgFilters are the listings the org server reads: unfiltered, and with
+// each filter.
+func orgFilters(w *World, org int) []contract.SessionFilter {
+	yes, no := true, false
+	fs := []contract.SessionFilter{{}, {Verified: &yes}, {Verified: &no}, {ExternalID: sharedExternalID}}
 	for _, p := range w.principalsOf(org) {
 		if p.Verified {
-			qs = append(qs, "user_id="+url.QueryEscape(p.UserID), "verified=true&email="+url.QueryEscape(p.Email))
+			fs = append(fs, contract.SessionFilter{UserID: p.UserID}, contract.SessionFilter{Verified: &yes, Email: p.Email})
 		}
 	}
-	return qs
+	return fs
+}
+
+// listed is the unfiltered listing of who.
+func (s *Snapshot) listed(who string) []string {
+	i := slices.IndexFunc(s.Listings, func(l Listing) bool { return l.Who == who && l.Filter == contract.SessionFilter{} })
+	if i < 0 {
+		return nil
+	}
+	return s.Listings[i].IDs
 }
 
 // union returns the distinct ids of a and b, a's first.
@@ -166,49 +155,31 @@ func union(a, b []string) (out []string) {
 	return out
 }
 
-// withQuery adds q to path's query.
-func withQuery(path, q string) string {
-	if strings.Contains(path, "?") {
-		return path + "&" + q
-	}
-	return path + "?" + q
-}
-
-// pages GETs path, then path with the cursor of each answer's next_cursor
-// until it is null or empty, at most max pages, handing each answer to page,
-// which returns that cursor.
-func (c *client) pages(ctx context.Context, path string, header map[string]string, expect []int, max int, page func(*contract.Response) (*string, error)) error {
+// pages calls page with the cursor of each answer's next_cursor ("" first)
+// until it is null or empty, at most max pages.
+func pages(max int, page func(cursor string) (next *string, err error)) error {
 	cursor := ""
 	for range max {
-		q := path
-		if cursor != "" {
-			q = withQuery(path, "cursor="+url.QueryEscape(cursor))
-		}
-		res, err := c.do(ctx, request{method: "GET", path: q, header: header, expect: expect})
-		var next *string
-		if err == nil {
-			next, err = page(res)
-		}
+		next, err := page(cursor)
 		switch {
 		case err != nil:
-			return fmt.Errorf("GET %s: %w", q, err)
+			return err
 		case next == nil || *next == "":
 			return nil
 		case *next == cursor:
-			return fmt.Errorf("GET %s: next_cursor repeats the cursor", q)
+			return errors.New("next_cursor repeats the cursor")
 		}
 		cursor = *next
 	}
-	return fmt.Errorf("GET %s: more than %d pages", path, max)
+	return fmt.Errorf("more than %d pages", max)
 }
 
-// reader runs the read-back requests.
+// reader runs the read-back requests, filling snap.
 type reader struct {
-	c   *client
-	sem chan struct{}
-	wg  sync.WaitGroup
-	guard
-	errs []string
+	sem   chan struct{}
+	wg    sync.WaitGroup
+	guard // of snap
+	snap  *Snapshot
 }
 
 func (r *reader) spawn(f func()) {
@@ -220,54 +191,66 @@ func (r *reader) spawn(f func()) {
 }
 
 func (r *reader) fail(format string, args ...any) {
-	r.locked(func() { r.errs = append(r.errs, fmt.Sprintf(format, args...)) })
+	r.locked(func() { r.snap.ReadErrors = append(r.snap.ReadErrors, fmt.Sprintf(format, args...)) })
 }
 
-// list reads every page of a listing and returns the ids in order.
-func (r *reader) list(ctx context.Context, path string, header map[string]string, limit int) (ids []string) {
-	err := r.c.pages(ctx, withQuery(path, fmt.Sprintf("limit=%d", limit)), header, []int{200}, maxPages, func(res *contract.Response) (*string, error) {
-		page, ok := decode(res, func(contract.SessionList) bool { return true })
-		if !ok {
-			return nil, fmt.Errorf("200 with a body that is not a listing: %s", shorten(res.Body, 200))
+// list reads every page of who's listing, limit items a page.
+func (r *reader) list(who string, f contract.SessionFilter, limit int, page func(contract.Page) (contract.Call[contract.SessionList], error)) {
+	r.spawn(func() {
+		li := Listing{Who: who, Filter: f}
+		err := pages(maxPages, func(cursor string) (*string, error) {
+			res, err := page(contract.Page{Cursor: cursor, Limit: limit})
+			if err != nil {
+				return nil, err
+			}
+			if li.Path == "" {
+				li.Path = res.Path
+			}
+			if len(res.Value.Items) > limit {
+				r.fail("%s: %d items on a page, more than limit=%d", res.What(), len(res.Value.Items), limit)
+			}
+			for _, it := range res.Value.Items {
+				li.IDs = append(li.IDs, it.ID)
+			}
+			return res.Value.NextCursor, nil
+		})
+		if err != nil {
+			r.fail("%s: listing %s: %v", who, li.Path, err)
 		}
-		if len(page.Items) > limit {
-			r.fail("GET %s: %d items on a page, more than limit=%d", res.Path, len(page.Items), limit)
-		}
-		for _, it := range page.Items {
-			ids = append(ids, it.ID)
-		}
-		return page.NextCursor, nil
+		r.locked(func() { r.snap.Listings = append(r.snap.Listings, li) })
 	})
-	if err != nil {
-		r.fail("%v", err)
-	}
-	return ids
 }
 
-// get reads one session; status 0 when it got no answer.
-func (r *reader) get(ctx context.Context, path string, header map[string]string) (int, StoredSession) {
-	res, err := r.c.do(ctx, request{method: "GET", path: path, header: header, expect: []int{200, 404}})
-	if err != nil {
-		r.fail("GET %s: %v", path, err)
-		return res.Status, StoredSession{}
+// get reads one session as who.
+func (r *reader) get(who, id string, get func() (contract.Call[contract.SessionDetail], error)) {
+	r.spawn(func() {
+		rd := Read{Who: who, SessionID: id}
+		res, err := get()
+		switch {
+		case res.Response == nil:
+			r.fail("%s: GET session %s: %v", who, id, err)
+		case err != nil:
+			r.fail("%s: %d with a body that is not {session, messages}: %s", res.What(), res.Status, shorten(res.Body, 200))
+		case res.Status == http.StatusOK:
+			s := res.Value.Session
+			ref, _ := s.NonVerifiedCustomData["soak_ref"].(string)
+			rd.Session = &StoredSession{ID: s.ID, Verified: s.Verified != nil && *s.Verified, ExternalID: deref(s.ExternalID), Ref: ref}
+			for _, m := range res.Value.Messages {
+				rd.Session.Messages = append(rd.Session.Messages, StoredMessage{ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content})
+			}
+			fallthrough
+		default:
+			rd.Status = res.Status
+		}
+		r.locked(func() { r.snap.Reads = append(r.snap.Reads, rd) })
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	if res.Status != http.StatusOK {
-		return res.Status, StoredSession{}
-	}
-	out, ok := decode(res, func(contract.SessionDetail) bool { return true })
-	if !ok {
-		r.fail("GET %s: 200 with a body that is not {session, messages}: %s", path, shorten(res.Body, 200))
-		return 0, StoredSession{}
-	}
-	ref, _ := out.Session.NonVerifiedCustomData["soak_ref"].(string)
-	s := StoredSession{ID: out.Session.ID, Verified: out.Session.Verified != nil && *out.Session.Verified, Ref: ref}
-	if out.Session.ExternalID != nil {
-		s.ExternalID = *out.Session.ExternalID
-	}
-	for _, m := range out.Messages {
-		s.Messages = append(s.Messages, StoredMessage{ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content})
-	}
-	return res.Status, s
+	return *s
 }
 
 // Findings are what Check found. Every count but the acknowledged ones and
@@ -325,9 +308,13 @@ func (f *Findings) count(n *int, format string, args ...any) {
 
 // Check compares the ledger with what was read back.
 func Check(w *World, l Ledger, s *Snapshot) *Findings {
-	c := &checker{w: w, l: l, s: s, f: &Findings{ReadErrors: len(s.ReadErrors)}, byRef: map[string]*SessionEntry{}, known: map[string]sessionInfo{}, probed: map[probeKey]int{}}
-	for _, pr := range s.Probes {
-		c.probed[probeKey{pr.Who, pr.SessionID}] = pr.Status
+	c := &checker{w: w, l: l, s: s, f: &Findings{ReadErrors: len(s.ReadErrors)}, byRef: map[string]*SessionEntry{},
+		known: map[string]sessionInfo{}, unknown: map[string]bool{}, servers: map[string]int{}, readOf: map[readKey]Read{}}
+	for _, o := range w.Orgs {
+		c.servers[serverName(o)] = o.Index
+	}
+	for _, rd := range s.Reads {
+		c.readOf[readKey{rd.Who, rd.SessionID}] = rd
 	}
 	for i := range l.Sessions {
 		e := &l.Sessions[i]
@@ -342,12 +329,12 @@ func Check(w *World, l Ledger, s *Snapshot) *Findings {
 	for _, e := range s.ReadErrors {
 		c.f.problem("read-back: %s", e)
 	}
-	// sessions first: it adds the unacknowledged sessions found stored to
+	// identify first: it adds the unacknowledged sessions found stored to
 	// what the other checks know.
+	c.identify()
 	c.sessions()
 	c.listings()
-	c.probes()
-	c.filters()
+	c.reads()
 	c.messages()
 	c.order()
 	return c.f
@@ -366,12 +353,14 @@ type checker struct {
 	s *Snapshot
 	f *Findings
 
-	byRef  map[string]*SessionEntry
-	known  map[string]sessionInfo // session id -> info, acked or found
-	probed map[probeKey]int       // probe -> status
+	byRef   map[string]*SessionEntry
+	known   map[string]sessionInfo // session id -> info, acked or found
+	unknown map[string]bool        // sessions listed by their org that the soak did not create: reported
+	servers map[string]int         // an org server's name -> its org
+	readOf  map[readKey]Read
 }
 
-type probeKey struct{ who, session string }
+type readKey struct{ who, session string }
 
 func counts(ids []string) map[string]int {
 	m := make(map[string]int, len(ids))
@@ -381,37 +370,42 @@ func counts(ids []string) map[string]int {
 	return m
 }
 
-// sessions checks the org servers' listings against the acknowledged
-// sessions: each stored once, in its own org, as created.
-func (c *checker) sessions() {
+// visible says whether who may see the session: its owner and its org's
+// server, nobody else.
+func (c *checker) visible(who string, info sessionInfo) bool {
+	return who == info.entry.Owner || who == serverName(c.w.Orgs[info.entry.Org])
+}
+
+// identify looks at the sessions the org servers list that were not
+// acknowledged: one whose 201 was lost (it may be stored once), a second one
+// for an acknowledged Idempotency-Key, or one the soak never created.
+func (c *checker) identify() {
 	pendingFound := map[string][]string{} // ref of an unacknowledged session -> ids found
-	listedIn := map[string][]string{}     // id -> names of the orgs listing it
-	for _, ob := range c.s.Orgs {
-		org := c.w.Orgs[ob.Org].Name
-		for id, n := range counts(ob.Listed) {
-			listedIn[id] = append(listedIn[id], org)
-			if n > 1 {
-				c.f.Sessions.Duplicated += n - 1
-				c.f.problem("session %s: GET /v1/sessions of %s lists it %d times", id, org, n)
-			}
+	for _, li := range c.s.Listings {
+		if _, server := c.servers[li.Who]; !server || li.Filter != (contract.SessionFilter{}) {
+			continue
+		}
+		for _, id := range union(li.IDs, nil) {
 			if _, ok := c.known[id]; ok {
 				continue
 			}
-			st, ok := ob.Sessions[id]
-			if !ok {
-				c.f.count(&c.f.Sessions.Unexpected, "session %s: listed by GET /v1/sessions of %s, but GET /v1/sessions/{id} does not answer 200", id, org)
+			c.unknown[id] = true
+			st := c.readOf[readKey{li.Who, id}].Session
+			if st == nil {
+				c.f.count(&c.f.Sessions.Unexpected, "session %s: listed by %s, but GET /v1/sessions/{id} does not answer 200", id, li.Who)
 				continue
 			}
 			switch e := c.byRef[st.Ref]; {
 			case e == nil:
-				c.f.count(&c.f.Sessions.Unexpected, "session %s of %s (soak_ref %q): the soak never created it", id, org, st.Ref)
+				c.f.count(&c.f.Sessions.Unexpected, "session %s listed by %s (soak_ref %q): the soak never created it", id, li.Who, st.Ref)
 			case e.Acked:
-				c.f.count(&c.f.Sessions.Duplicated, "session %s of %s: a second session for Idempotency-Key %q, which was acknowledged as %s", id, org, e.Ref, e.ID)
+				c.f.count(&c.f.Sessions.Duplicated, "session %s listed by %s: a second session for Idempotency-Key %q, which was acknowledged as %s", id, li.Who, e.Ref, e.ID)
 			default:
 				pendingFound[e.Ref] = append(pendingFound[e.Ref], id)
 				found := *e
 				found.ID = id
 				c.known[id] = sessionInfo{entry: found, owner: c.w.principal(e.Owner)}
+				delete(c.unknown, id)
 			}
 		}
 	}
@@ -422,22 +416,24 @@ func (c *checker) sessions() {
 			c.f.problem("unacknowledged session (Idempotency-Key %q) stored %d times: %v", ref, len(ids), ids)
 		}
 	}
+}
+
+// sessions checks that every acknowledged session is stored, as created.
+func (c *checker) sessions() {
 	for _, e := range c.l.acked(all) {
-		org := c.w.Orgs[e.Org]
-		st, stored := c.s.Orgs[e.Org].Sessions[e.ID]
-		if !stored {
-			switch status, probed := c.probed[probeKey{org.Name + "/server", e.ID}]; {
-			case status == http.StatusNotFound:
-				c.f.count(&c.f.Sessions.Lost, "session %s (Idempotency-Key %q, owner %s): acknowledged with 201, but GET /v1/sessions/{id} of %s answers 404", e.ID, e.Ref, e.Owner, org.Name)
-			case !probed:
-				c.f.count(&c.f.ReadErrors, "session %s (Idempotency-Key %q, owner %s): acknowledged, but its org server did not read it back", e.ID, e.Ref, e.Owner)
-			}
-			continue // else a read error, counted as such
+		server := serverName(c.w.Orgs[e.Org])
+		rd, read := c.readOf[readKey{server, e.ID}]
+		switch {
+		case rd.Status == http.StatusNotFound:
+			c.f.count(&c.f.Sessions.Lost, "session %s (Idempotency-Key %q, owner %s): acknowledged with 201, but %s answers 404", e.ID, e.Ref, e.Owner, server)
+			continue
+		case !read:
+			c.f.count(&c.f.ReadErrors, "session %s (Idempotency-Key %q, owner %s): acknowledged, but its org server did not read it back", e.ID, e.Ref, e.Owner)
+			continue
+		case rd.Session == nil:
+			continue // a read error, counted as such
 		}
-		if orgs := listedIn[e.ID]; len(orgs) != 1 || orgs[0] != org.Name {
-			c.f.count(&c.f.Visibility, "session %s of %s: listed by the servers of orgs %v, want only %s", e.ID, org.Name, orgs, org.Name)
-		}
-		c.f.VisibilityChecks++
+		st := rd.Session
 		if want := c.known[e.ID].owner; want != nil && (st.ID != e.ID || st.Ref != e.Ref || st.Verified != want.Verified || st.ExternalID != e.ExternalID) {
 			c.f.count(&c.f.Sessions.Misplaced, "session %s: stored as {id %s, verified %v, external_id %q, soak_ref %q}, want {verified %v, external_id %q, soak_ref %q} (owner %s)",
 				e.ID, st.ID, st.Verified, st.ExternalID, st.Ref, want.Verified, e.ExternalID, e.Ref, e.Owner)
@@ -445,88 +441,68 @@ func (c *checker) sessions() {
 	}
 }
 
-// listings checks every principal's GET /v1/widget/sessions: exactly its
-// own sessions, each once.
+// listings checks every listing against the access rules: a principal's
+// widget lists exactly its own sessions, an org's server exactly its org's
+// that its filter matches, each once. A session stored without its 201 need
+// not be in its owner's listing yet.
 func (c *checker) listings() {
-	for i, pb := range c.s.Principals {
-		p := &c.w.Principals[i]
-		listed := counts(pb.Listed)
+	for _, li := range c.s.Listings {
+		_, server := c.servers[li.Who]
+		listed := counts(li.IDs)
+		checks := len(listed)
 		for id, n := range listed {
-			c.f.VisibilityChecks++
 			info, ok := c.known[id]
 			switch {
+			case c.unknown[id]: // reported by identify
 			case !ok:
-				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists %s, which is no session of its org the soak knows", p.Name, id)
-			case info.entry.Owner != p.Name:
-				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists session %s of %s", p.Name, id, info.entry.Owner)
+				c.f.count(&c.f.Visibility, "%s: GET %s lists %s, which is no session the soak knows", li.Who, li.Path, id)
+			case !c.visible(li.Who, info) || !matchFilter(li.Filter, info):
+				c.f.count(&c.f.Visibility, "%s: GET %s lists session %s of %s, which it must not", li.Who, li.Path, id, info.entry.Owner)
 			case n > 1:
-				c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions lists its session %s %d times", p.Name, id, n)
+				c.f.count(&c.f.Visibility, "%s: GET %s lists session %s %d times", li.Who, li.Path, id, n)
 			}
 		}
-		for _, e := range c.l.acked(func(e SessionEntry) bool { return e.Owner == p.Name && listed[e.ID] == 0 }) {
-			c.f.VisibilityChecks++
-			c.f.count(&c.f.Visibility, "%s: GET /v1/widget/sessions does not list its session %s (Idempotency-Key %q)", p.Name, e.ID, e.Ref)
+		for id, info := range c.known {
+			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li.Filter, info) && (info.entry.Acked || server) {
+				checks++
+				c.f.count(&c.f.Visibility, "%s: GET %s does not list session %s (Idempotency-Key %q, owner %s)", li.Who, li.Path, id, info.entry.Ref, info.entry.Owner)
+			}
 		}
+		c.f.VisibilityChecks += max(1, checks) // an empty listing is checked too
 	}
 }
 
-// probes checks every GET of a session by id: 200 for its owner and its
-// org's server, 404 for everyone else.
-func (c *checker) probes() {
-	for _, pr := range c.s.Probes {
-		info, ok := c.known[pr.SessionID]
-		if !ok || pr.Status == 0 {
+func matchFilter(f contract.SessionFilter, info sessionInfo) bool {
+	o := info.owner
+	if o == nil {
+		return f == contract.SessionFilter{}
+	}
+	return (f.Verified == nil || *f.Verified == o.Verified) &&
+		(f.ExternalID == "" || f.ExternalID == info.entry.ExternalID) &&
+		(f.UserID == "" || o.Verified && o.UserID == f.UserID) &&
+		(f.Email == "" || strings.EqualFold(o.Email, f.Email))
+}
+
+// reads checks every GET of a session by id: 200 for who may see it, 404
+// for everyone else.
+func (c *checker) reads() {
+	for _, rd := range c.s.Reads {
+		info, ok := c.known[rd.SessionID]
+		if !ok || rd.Status == 0 {
 			continue // an unknown session or a read error: reported already
 		}
 		want := http.StatusNotFound
-		if pr.Who == info.entry.Owner || pr.Who == c.w.Orgs[info.entry.Org].Name+"/server" {
+		if c.visible(rd.Who, info) {
 			want = http.StatusOK
 		}
 		c.f.VisibilityChecks++
-		if pr.Status != want {
-			if want == http.StatusOK && pr.Who != info.entry.Owner && pr.Status == http.StatusNotFound {
+		if rd.Status != want {
+			if want == http.StatusOK && rd.Who != info.entry.Owner && rd.Status == http.StatusNotFound {
 				continue // the org server's 404 of an acknowledged session is a loss, counted as such
 			}
-			c.f.count(&c.f.Visibility, "%s: GET session %s (owner %s) answers %d, want %d", pr.Who, pr.SessionID, info.entry.Owner, pr.Status, want)
+			c.f.count(&c.f.Visibility, "%s: GET session %s (owner %s) answers %d, want %d", rd.Who, rd.SessionID, info.entry.Owner, rd.Status, want)
 		}
 	}
-}
-
-// filters checks the org servers' filtered listings against what the
-// sessions' owners say they must hold.
-func (c *checker) filters() {
-	for _, ob := range c.s.Orgs {
-		for q, got := range ob.Filtered {
-			vals, _ := url.ParseQuery(q)
-			gotN := counts(got)
-			var extra, missing []string
-			for id, info := range c.known {
-				if info.entry.Org == ob.Org && info.owner != nil && matchFilter(vals, info) && gotN[id] == 0 {
-					missing = append(missing, id)
-				}
-			}
-			for id, n := range gotN {
-				if info, ok := c.known[id]; !ok || info.entry.Org != ob.Org || info.owner == nil || !matchFilter(vals, info) || n > 1 {
-					extra = append(extra, id)
-				}
-			}
-			c.f.VisibilityChecks++
-			if len(extra)+len(missing) > 0 {
-				sort.Strings(extra)
-				sort.Strings(missing)
-				c.f.count(&c.f.Visibility, "%s: GET /v1/sessions?%s lists %d sessions; extra or repeated %v; missing %v", c.w.Orgs[ob.Org].Name, q, len(got), extra, missing)
-			}
-		}
-	}
-}
-
-func matchFilter(q url.Values, info sessionInfo) bool {
-	o := info.owner
-	v := q.Get
-	return (v("verified") == "" || (v("verified") == "true") == o.Verified) &&
-		(!q.Has("external_id") || v("external_id") == info.entry.ExternalID) &&
-		(v("user_id") == "" || o.Verified && o.UserID == v("user_id")) &&
-		(v("email") == "" || strings.EqualFold(o.Email, v("email")))
 }
 
 // view is one way of reading the stored messages: the org servers' reads or
@@ -542,17 +518,20 @@ type located struct {
 	msg     StoredMessage
 }
 
+// views are the org servers' reads of their org's sessions (and of those
+// they list that the soak did not create), and the owners' reads.
 func (c *checker) views() []*view {
 	org := &view{name: "org server", sessions: map[string]StoredSession{}}
-	for _, ob := range c.s.Orgs {
-		maps.Copy(org.sessions, ob.Sessions)
-	}
 	widget := &view{name: "owner's widget", sessions: map[string]StoredSession{}}
-	for _, pb := range c.s.Principals {
-		for id, st := range pb.Sessions {
-			if info, ok := c.known[id]; ok && info.entry.Owner == pb.Principal {
-				widget.sessions[id] = st
-			}
+	for _, rd := range c.s.Reads {
+		info, known := c.known[rd.SessionID]
+		_, server := c.servers[rd.Who]
+		switch {
+		case rd.Session == nil:
+		case server && (!known || c.visible(rd.Who, info)):
+			org.sessions[rd.SessionID] = *rd.Session
+		case known && rd.Who == info.entry.Owner:
+			widget.sessions[rd.SessionID] = *rd.Session
 		}
 	}
 	for _, v := range []*view{org, widget} {

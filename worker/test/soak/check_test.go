@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/soak"
 )
 
@@ -82,26 +83,21 @@ func newDoctor(t *testing.T) *doctor {
 	return d
 }
 
-// stored calls f on every read-back copy of the doctored session.
-func (d *doctor) stored(f func(s *soak.StoredSession)) {
-	for _, views := range d.views() {
-		if s, ok := views[d.session.ID]; ok {
-			f(&s)
-			views[d.session.ID] = s
+// stored calls f on every read-back copy of the doctored session that
+// keep accepts the reader of.
+func (d *doctor) stored(keep func(who string) bool, f func(s *soak.StoredSession)) {
+	d.storedOf(d.session.ID, keep, f)
+}
+
+func (d *doctor) storedOf(id string, keep func(who string) bool, f func(s *soak.StoredSession)) {
+	for _, rd := range d.snap.Reads {
+		if rd.SessionID == id && rd.Session != nil && keep(rd.Who) {
+			f(rd.Session)
 		}
 	}
 }
 
-func (d *doctor) views() []map[string]soak.StoredSession {
-	var out []map[string]soak.StoredSession
-	for _, o := range d.snap.Orgs {
-		out = append(out, o.Sessions)
-	}
-	for _, p := range d.snap.Principals {
-		out = append(out, p.Sessions)
-	}
-	return out
-}
+func anyone(string) bool { return true }
 
 // otherSession is another acknowledged session of the same org.
 func (d *doctor) otherSession() soak.SessionEntry {
@@ -114,21 +110,32 @@ func (d *doctor) otherSession() soak.SessionEntry {
 	return soak.SessionEntry{}
 }
 
-// principal returns the first principal that keep accepts, and its read-back.
-func (d *doctor) principal(keep func(p soak.Principal) bool) (soak.Principal, *soak.PrincipalReadback) {
-	for i, p := range d.world.Principals {
+// principal returns the first principal that keep accepts.
+func (d *doctor) principal(keep func(p soak.Principal) bool) soak.Principal {
+	for _, p := range d.world.Principals {
 		if keep(p) {
-			return p, &d.snap.Principals[i]
+			return p
 		}
 	}
 	d.t.Fatal("no such principal")
-	return soak.Principal{}, nil
+	return soak.Principal{}
 }
 
-func (d *doctor) owner() *soak.PrincipalReadback {
-	_, pb := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
-	return pb
+// listing is the listing of who that keep accepts the filter of.
+func (d *doctor) listing(who string, keep func(f contract.SessionFilter) bool) *soak.Listing {
+	for i, li := range d.snap.Listings {
+		if li.Who == who && keep(li.Filter) {
+			return &d.snap.Listings[i]
+		}
+	}
+	d.t.Fatalf("no such listing of %s", who)
+	return nil
 }
+
+func unfiltered(f contract.SessionFilter) bool { return f == contract.SessionFilter{} }
+
+// server is the doctored session's org server.
+func (d *doctor) server() string { return d.world.Orgs[d.session.Org].Name + "/server" }
 
 func (d *doctor) check() *soak.Findings {
 	return soak.Check(d.world, d.ledger, d.snap)
@@ -148,13 +155,10 @@ func TestCheckCatches(t *testing.T) {
 		got    func(f *soak.Findings) int
 	}{
 		{"a lost message", func(d *doctor) {
-			d.stored(func(s *soak.StoredSession) { s.Messages = s.Messages[1:] })
+			d.stored(anyone, func(s *soak.StoredSession) { s.Messages = s.Messages[1:] })
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
 		{"a message lost to its owner only", func(d *doctor) {
-			p := d.owner()
-			s := p.Sessions[d.session.ID]
-			s.Messages = s.Messages[1:]
-			p.Sessions[d.session.ID] = s
+			d.stored(func(who string) bool { return who == d.session.Owner }, func(s *soak.StoredSession) { s.Messages = s.Messages[1:] })
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
 		{"an acknowledged message never stored", func(d *doctor) {
 			m := d.msgs[len(d.msgs)-1]
@@ -162,25 +166,21 @@ func TestCheckCatches(t *testing.T) {
 			d.ledger.Messages = append(d.ledger.Messages, m)
 		}, func(f *soak.Findings) int { return f.Messages.Lost }},
 		{"a duplicated message", func(d *doctor) {
-			d.stored(func(s *soak.StoredSession) {
+			d.stored(anyone, func(s *soak.StoredSession) {
 				dup := s.Messages[0]
 				dup.ID = "ffffffff-ffff-7fff-bfff-ffffffffffff" // newest
 				s.Messages = append(s.Messages, dup)
 			})
 		}, func(f *soak.Findings) int { return f.Messages.Duplicated }},
 		{"a message in another session", func(d *doctor) {
-			other := d.otherSession()
 			var moved soak.StoredMessage
-			d.stored(func(s *soak.StoredSession) { moved, s.Messages = s.Messages[0], s.Messages[1:] })
-			for _, views := range d.views() {
-				if s, ok := views[other.ID]; ok {
-					s.Messages = append([]soak.StoredMessage{moved}, s.Messages...)
-					views[other.ID] = s
-				}
-			}
+			d.stored(anyone, func(s *soak.StoredSession) { moved, s.Messages = s.Messages[0], s.Messages[1:] })
+			d.storedOf(d.otherSession().ID, anyone, func(s *soak.StoredSession) {
+				s.Messages = append([]soak.StoredMessage{moved}, s.Messages...)
+			})
 		}, func(f *soak.Findings) int { return f.Messages.Misplaced }},
 		{"a message stored out of order", func(d *doctor) {
-			d.stored(func(s *soak.StoredSession) { s.Messages[0], s.Messages[1] = s.Messages[1], s.Messages[0] })
+			d.stored(anyone, func(s *soak.StoredSession) { s.Messages[0], s.Messages[1] = s.Messages[1], s.Messages[0] })
 		}, func(f *soak.Findings) int { return f.OutOfOrder }},
 		{"a later message numbered before an earlier one", func(d *doctor) {
 			// Pretend the message with the smaller id was sent after the
@@ -193,59 +193,53 @@ func TestCheckCatches(t *testing.T) {
 			}
 		}, func(f *soak.Findings) int { return f.OutOfOrder }},
 		{"a message nobody sent", func(d *doctor) {
-			d.stored(func(s *soak.StoredSession) {
+			d.stored(anyone, func(s *soak.StoredSession) {
 				s.Messages = append(s.Messages, soak.StoredMessage{ID: "ffffffff-ffff-7fff-bfff-ffffffffffff", SessionID: d.session.ID, Role: "user", Content: "injected"})
 			})
 		}, func(f *soak.Findings) int { return f.Messages.Unexpected }},
 		{"a lost session", func(d *doctor) {
-			o := &d.snap.Orgs[d.session.Org]
-			delete(o.Sessions, d.session.ID)
-			o.Listed = without(o.Listed, d.session.ID)
-			for q := range o.Filtered {
-				o.Filtered[q] = without(o.Filtered[q], d.session.ID)
+			for i := range d.snap.Listings {
+				d.snap.Listings[i].IDs = without(d.snap.Listings[i].IDs, d.session.ID)
 			}
-			for i, pr := range d.snap.Probes {
-				if pr.SessionID == d.session.ID && pr.Status == 200 {
-					d.snap.Probes[i].Status = 404
+			for i, rd := range d.snap.Reads {
+				if rd.SessionID == d.session.ID && rd.Status == 200 {
+					d.snap.Reads[i].Status, d.snap.Reads[i].Session = 404, nil
 				}
 			}
-			p := d.owner()
-			p.Listed = without(p.Listed, d.session.ID)
-			delete(p.Sessions, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Sessions.Lost }},
 		{"a session created twice for one Idempotency-Key", func(d *doctor) {
-			o := &d.snap.Orgs[d.session.Org]
-			twin := o.Sessions[d.session.ID]
-			twin.ID = "ffffffff-ffff-7fff-bfff-ffffffffffff"
-			twin.Messages = nil
-			o.Sessions[twin.ID] = twin
-			o.Listed = append([]string{twin.ID}, o.Listed...)
+			d.stored(func(who string) bool { return who == d.server() }, func(s *soak.StoredSession) {
+				twin := *s
+				twin.ID, twin.Messages = "ffffffff-ffff-7fff-bfff-ffffffffffff", nil
+				d.snap.Reads = append(d.snap.Reads, soak.Read{Who: d.server(), SessionID: twin.ID, Status: 200, Session: &twin})
+				li := d.listing(d.server(), unfiltered)
+				li.IDs = append([]string{twin.ID}, li.IDs...)
+			})
 		}, func(f *soak.Findings) int { return f.Sessions.Duplicated }},
 		{"a session listed to another principal of the org", func(d *doctor) {
-			_, p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
-			p.Listed = append(p.Listed, d.session.ID)
+			p := d.principal(func(p soak.Principal) bool { return p.Org == d.session.Org && p.Name != d.session.Owner })
+			li := d.listing(p.Name, unfiltered)
+			li.IDs = append(li.IDs, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
 		{"a session readable from another org", func(d *doctor) {
-			for i, pr := range d.snap.Probes {
-				if pr.SessionID == d.session.ID && pr.Status == 404 && d.world.Orgs[d.session.Org].Name != pr.Who[:2] {
-					d.snap.Probes[i].Status = 200
+			for i, rd := range d.snap.Reads {
+				if rd.SessionID == d.session.ID && rd.Status == 404 && d.world.Orgs[d.session.Org].Name != rd.Who[:2] {
+					d.snap.Reads[i].Status = 200
 					return
 				}
 			}
-			d.t.Fatal("no probe from another org")
+			d.t.Fatal("no read from another org")
 		}, func(f *soak.Findings) int { return f.Visibility }},
 		{"a session its owner does not list", func(d *doctor) {
-			p := d.owner()
-			p.Listed = without(p.Listed, d.session.ID)
+			li := d.listing(d.session.Owner, unfiltered)
+			li.IDs = without(li.IDs, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
 		{"a filter of the org server that lets another owner's session through", func(d *doctor) {
-			o := &d.snap.Orgs[d.session.Org]
-			owner, _ := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
-			q := "verified=true"
-			if owner.Verified {
-				q = "verified=false"
-			}
-			o.Filtered[q] = append(o.Filtered[q], d.session.ID)
+			owner := d.principal(func(p soak.Principal) bool { return p.Name == d.session.Owner })
+			li := d.listing(d.server(), func(f contract.SessionFilter) bool {
+				return f.Verified != nil && *f.Verified != owner.Verified && f.Email == ""
+			})
+			li.IDs = append(li.IDs, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
 	}
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -30,110 +31,118 @@ const (
 	maxAttempts = 100
 )
 
-// request is one operation: sent again unchanged (same body, same
-// Idempotency-Key) until the worker gives a final answer.
-type request struct {
-	method, path string
-	body         []byte // nil: none
-	header       map[string]string
-	expect       []int // the statuses that are a proper answer
-}
-
-func (r request) expects(status int) bool { return slices.Contains(r.expect, status) }
-func (r request) expectation() string     { return fmt.Sprint(r.expect) }
-
-// errUnexpected is returned by do when the final answer is not one that the
-// request expects; the anomaly is recorded in stats.
-var errUnexpected = errors.New("unexpected answer")
-
-// client sends requests of one phase to the worker, through the contract
-// client (without validation: the soak checks what was stored, and the e2e
-// suite checks the shapes).
+// client sends the soak's requests through the contract client, without
+// validation (the soak checks what was stored, the e2e suite the shapes).
+// Each call is one operation: sent again unchanged (same body, same
+// Idempotency-Key) until the worker gives a final answer (retrier).
 type client struct {
-	cc    *contract.Client
-	stats *stats
-	phase Phase
+	base           string
+	transport      *http.Transport
+	attemptTimeout time.Duration
+	stats          *stats
 }
 
 func newClient(base string, attemptTimeout time.Duration, st *stats) *client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
 	tr.Proxy = nil // loopback only, never through a proxy
-	cc := contract.New(base, nil)
-	cc.HTTP = &http.Client{Transport: tr, Timeout: attemptTimeout}
-	return &client{cc: cc, stats: st}
+	return &client{base: base, transport: tr, attemptTimeout: attemptTimeout, stats: st}
 }
 
-func (c *client) withPhase(p Phase) *client {
-	cp := *c
-	cp.phase = p
-	return &cp
+// expect is a contract client whose calls retry network errors, 5xx and 429
+// (after its Retry-After) with backoff until a final answer, which must have
+// one of statuses: else the call's error wraps errUnexpected. When ctx ends
+// first, the error is ctx's.
+func (c *client) expect(statuses ...int) *contract.Client {
+	cc := contract.New(c.base, nil)
+	cc.HTTP = &http.Client{Transport: &retrier{c: c, expect: statuses}}
+	return cc
 }
 
-// do sends r until it gets a final answer, retrying network errors, 5xx and
-// 429 (after its Retry-After) with backoff. It returns errUnexpected (wrapped)
-// for a final answer r does not expect, and ctx's error when ctx ends first.
-// The answer is never nil (empty when there was none).
-func (c *client) do(ctx context.Context, r request) (*contract.Response, error) {
-	backoff := minBackoff
+// errUnexpected is the error of a call whose final answer is not one that it
+// expects; the anomaly is recorded in stats.
+var errUnexpected = errors.New("unexpected answer")
+
+// retrier is the transport of client.expect: each request is one
+// operation, its body sent again with every attempt.
+type retrier struct {
+	c      *client
+	expect []int
+}
+
+func (r *retrier) expects(status int) bool { return slices.Contains(r.expect, status) }
+func (r *retrier) expectation() string     { return fmt.Sprint(r.expect) }
+
+func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body.Close()
+	}
+	ctx, method, path, backoff := req.Context(), req.Method, req.URL.Path, minBackoff
 	for attempt := 1; ; attempt++ {
-		res, err := c.attempt(ctx, r)
+		res, got, err := r.attempt(req, body)
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			return nil, ctx.Err()
 		}
 		wait := jitter(backoff)
 		switch {
 		case err != nil:
-		case res.Status == http.StatusTooManyRequests:
+		case res.StatusCode == http.StatusTooManyRequests:
 			if s, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && s >= 0 {
 				wait = time.Duration(s)*time.Second + jitter(minBackoff)
 			}
-		case res.Status >= 500:
-		case r.expects(res.Status):
+		case res.StatusCode >= 500:
+		case r.expects(res.StatusCode):
+			res.Body = io.NopCloser(bytes.NewReader(got))
 			return res, nil
 		default:
-			c.stats.anomaly(r.method, r.path, r.body, res.Status, res.Body, r.expectation())
-			return res, fmt.Errorf("%s %s: %d %s: %w", r.method, routeOf(r.path), res.Status, shorten(res.Body, 200), errUnexpected)
+			r.c.stats.anomaly(method, path, body, res.StatusCode, got, r.expectation())
+			return nil, fmt.Errorf("%s %s: %d %s: %w", method, routeOf(path), res.StatusCode, shorten(got, 200), errUnexpected)
 		}
 		if attempt == maxAttempts {
 			if err == nil {
-				err = fmt.Errorf("status %d", res.Status)
+				err = fmt.Errorf("status %d", res.StatusCode)
 			}
-			return res, fmt.Errorf("%s %s: gave up after %d attempts: %w", r.method, routeOf(r.path), attempt, err)
+			return nil, fmt.Errorf("%s %s: gave up after %d attempts: %w", method, routeOf(path), attempt, err)
 		}
 		if !sleep(ctx, wait) {
-			return res, ctx.Err()
+			return nil, ctx.Err()
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
-// attempt sends r once and counts what happened.
-func (c *client) attempt(ctx context.Context, r request) (*contract.Response, error) {
-	var body any
-	if r.body != nil {
-		body = contract.Raw(r.body)
-	}
+// attempt sends req with body once, within the client's attempt timeout,
+// reads the answer's body and counts what happened.
+func (r *retrier) attempt(req *http.Request, body []byte) (res *http.Response, got []byte, err error) {
+	c, ctx := r.c, req.Context()
 	// Go's transport sends a request with an Idempotency-Key again by itself
 	// when a reused connection breaks before the answer: count those too.
 	var wrote atomic.Int32
-	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	actx, cancel := context.WithTimeout(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Add(1) },
-	})
+	}), c.attemptTimeout)
+	defer cancel()
+	one := req.Clone(actx)
+	if body != nil {
+		one.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	sent := time.Now()
-	c.stats.countSent(c.phase)
-	res, err := c.cc.Do(traced, r.method, r.path, body, contract.HeaderMap(r.header))
-	if err != nil {
-		res = &contract.Response{}
-	} else if res.Header.Get("Idempotent-Replayed") == "true" {
-		c.stats.locked(func() { c.stats.replayed++ })
+	c.stats.countSent()
+	if res, err = c.transport.RoundTrip(one); err == nil {
+		got, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.Header.Get("Idempotent-Replayed") == "true" {
+			c.stats.locked(func() { c.stats.replayed++ })
+		}
 	}
 	for range wrote.Load() - 1 {
-		c.stats.countSent(c.phase)
+		c.stats.countSent()
 		c.stats.countError(transportRetryKind)
 	}
 	if ctx.Err() != nil {
-		return res, ctx.Err() // the run ended it: not the worker's doing
+		return res, got, ctx.Err() // the run ended it: not the worker's doing
 	}
 	done := time.Now()
 	switch {
@@ -141,16 +150,16 @@ func (c *client) attempt(ctx context.Context, r request) (*contract.Response, er
 		kind := networkKind(err)
 		c.stats.countError(kind)
 		if kind == timeoutKind {
-			c.stats.anomaly(r.method, r.path, r.body, 0, []byte(err.Error()), r.expectation()+" within "+c.cc.HTTP.Timeout.String())
+			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), r.expectation()+" within "+c.attemptTimeout.String())
 		}
-	case res.Status >= 500 || res.Status == http.StatusTooManyRequests || !r.expects(res.Status):
-		c.stats.countError("status " + strconv.Itoa(res.Status))
-		if res.Status >= 500 {
-			c.stats.anomaly(r.method, r.path, r.body, res.Status, res.Body, r.expectation())
+	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !r.expects(res.StatusCode):
+		c.stats.countError("status " + strconv.Itoa(res.StatusCode))
+		if res.StatusCode >= 500 {
+			c.stats.anomaly(req.Method, req.URL.Path, body, res.StatusCode, got, r.expectation())
 		}
 	}
-	c.stats.record(c.phase, event{sent: sent, done: done, ok: err == nil && res.Status < 500 && res.Status != http.StatusTooManyRequests})
-	return res, err
+	c.stats.record(event{sent: sent, done: done, ok: err == nil && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests})
+	return res, got, err
 }
 
 // jitter returns a duration between d/2 and d.
@@ -166,7 +175,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Phase is the part of a run a request belongs to.
+// Phase is the part of a run a request belongs to: the one the run is in
+// when it is sent.
 type Phase int
 
 // Phases of a run.
@@ -197,6 +207,7 @@ const maxAnomalies, maxAnomalyTimes = 50, 100
 // stats counts what the clients saw; safe for concurrent use.
 type stats struct {
 	guard
+	phase          Phase
 	sent           [numPhases]int
 	replayed       int            // answers marked Idempotent-Replayed: a retry got the first result
 	errors         map[string]int // kind -> count
@@ -214,15 +225,16 @@ type event struct {
 
 func newStats() *stats { return &stats{errors: map[string]int{}} }
 
-func (s *stats) countSent(p Phase)      { s.locked(func() { s.sent[p]++ }) }
+func (s *stats) setPhase(p Phase)       { s.locked(func() { s.phase = p }) }
+func (s *stats) countSent()             { s.locked(func() { s.sent[s.phase]++ }) }
 func (s *stats) countError(kind string) { s.locked(func() { s.errors[kind]++ }) }
 func (s *stats) watch(on bool)          { s.locked(func() { s.watching = on }) }
 func (s *stats) sentUnderLoad() (n int) { s.locked(func() { n = s.sent[PhaseLoad] }); return n }
 
 // record keeps e for restartCost while a restart is watched.
-func (s *stats) record(p Phase, e event) {
+func (s *stats) record(e event) {
 	s.locked(func() {
-		if s.watching && p == PhaseLoad {
+		if s.watching && s.phase == PhaseLoad {
 			s.events = append(s.events, e)
 		}
 	})
@@ -251,6 +263,27 @@ func (s *stats) anomaly(method, path string, body []byte, status int, got []byte
 	}
 	a.Input, a.Got, a.Count, a.Times = shorten(body, 200), shorten(got, 300), 1, []time.Time{now}
 	s.anomalies = append(s.anomalies, a)
+}
+
+// anomalyOf records the answer r to input (a request body) as anomalous.
+func (s *stats) anomalyOf(r *contract.Response, input any, expected string) {
+	body, _ := json.Marshal(input)
+	s.anomaly(r.Method, r.Path, body, r.Status, r.Body, expected)
+}
+
+// value is the value of a call that got its expected answer (the error of
+// one that did not is counted already) when ok accepts it; a 2xx answer to
+// input without what it promises, or whose body does not decode, is an
+// anomaly.
+func value[T any](s *stats, r contract.Call[T], err error, input any, promise string, ok func(T) bool) (T, bool) {
+	switch {
+	case r.Response == nil:
+		return r.Value, false
+	case err != nil || !ok(r.Value):
+		s.anomalyOf(r.Response, input, promise)
+		return r.Value, false
+	}
+	return r.Value, true
 }
 
 // restartCost is the time from began (the restart call) until a client was
@@ -332,10 +365,4 @@ func shorten(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + "…"
-}
-
-// decode decodes res's body into v and says whether it has what ok wants.
-func decode[T any](res *contract.Response, ok func(T) bool) (T, bool) {
-	var v T
-	return v, json.Unmarshal(res.Body, &v) == nil && ok(v)
 }

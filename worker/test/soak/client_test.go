@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // TestClientRetriesWithTheSameKey: 503, 429 and a cut connection are retried
@@ -38,11 +40,11 @@ func TestClientRetriesWithTheSameKey(t *testing.T) {
 	}))
 	defer srv.Close()
 	st := newStats()
-	c := newClient(srv.URL, 5*time.Second, st).withPhase(PhaseLoad)
-	res, err := c.do(context.Background(), request{method: "POST", path: "/x", body: []byte(`{"content":"hi"}`),
-		header: map[string]string{"Idempotency-Key": "k1"}, expect: []int{201}})
+	st.setPhase(PhaseLoad)
+	c := newClient(srv.URL, 5*time.Second, st)
+	res, err := c.expect(201).Do(context.Background(), "POST", "/x", contract.Raw(`{"content":"hi"}`), contract.IdempotencyKey("k1"))
 	if err != nil || res.Status != 201 {
-		t.Fatalf("do: %d %v", res.Status, err)
+		t.Fatalf("do: %v %v", res, err)
 	}
 	if len(seen) != 4 {
 		t.Fatalf("%d attempts, want 4: %q", len(seen), seen)
@@ -67,7 +69,7 @@ func TestClientRetriesWithTheSameKey(t *testing.T) {
 	mu.Lock()
 	seen = nil
 	mu.Unlock()
-	_, err = c.do(context.Background(), request{method: "POST", path: "/v1/widget/sessions/01a20cca-df76-76f1-8a34-a81b5ab40157/messages", body: []byte(`{}`), expect: []int{201}})
+	_, err = c.expect(201).Do(context.Background(), "POST", "/v1/widget/sessions/01a20cca-df76-76f1-8a34-a81b5ab40157/messages", contract.Raw(`{}`))
 	if err == nil || len(seen) != 1 {
 		t.Fatalf("a 400: %v after %d attempts, want an error after 1", err, len(seen))
 	}
@@ -95,6 +97,7 @@ func TestRestartCost(t *testing.T) {
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	s := newStats()
+	s.setPhase(PhaseLoad)
 	s.watch(true)
 	for _, e := range []event{
 		{sent: at(-50), done: at(5), ok: true},   // served by the old worker
@@ -104,16 +107,17 @@ func TestRestartCost(t *testing.T) {
 		{sent: at(15), done: at(900), ok: true},  // sent before it was seen down
 		{sent: at(700), done: at(750), ok: true}, // the first one served again
 	} {
-		s.record(PhaseLoad, e)
+		s.record(e)
 	}
 	if cost, ok := s.restartCost(t0, at(600)); !ok || cost != 750*time.Millisecond {
 		t.Errorf("restartCost = %v, %v; want 750ms", cost, ok)
 	}
 	// No client saw it down: count from when Restart returned.
 	s = newStats()
+	s.setPhase(PhaseLoad)
 	s.watch(true)
-	s.record(PhaseLoad, event{sent: at(1), done: at(2), ok: true})
-	s.record(PhaseLoad, event{sent: at(650), done: at(660), ok: true})
+	s.record(event{sent: at(1), done: at(2), ok: true})
+	s.record(event{sent: at(650), done: at(660), ok: true})
 	if cost, ok := s.restartCost(t0, at(600)); !ok || cost != 660*time.Millisecond {
 		t.Errorf("restartCost = %v, %v; want 660ms", cost, ok)
 	}

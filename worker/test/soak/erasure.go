@@ -2,7 +2,6 @@ package soak
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -50,8 +49,8 @@ type ErasureReport struct {
 }
 
 type soakPerson struct {
-	Principal // its Name is also its mark: in its name, email, custom data, messages
-	org       Org
+	*Principal // its Name is also its mark: in its name, email, custom data, messages
+	org        Org
 
 	guard
 	sessions []string            // acknowledged, in order
@@ -77,27 +76,28 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 	log := Config{Log: cfg.Log}.logf
 	run := runID()
 	c := newClient(t.URL, 10*time.Second, newStats())
-	defer c.cc.HTTP.CloseIdleConnections()
-	var people []*soakPerson
-	for o := range cfg.Orgs {
-		org, err := createOrg(ctx, c, t.AdminToken, fmt.Sprintf("erasure %s o%d", run, o))
-		if err != nil {
-			return nil, err
-		}
+	defer c.transport.CloseIdleConnections()
+	orgName := func(o int) string { return fmt.Sprintf("erasure %s o%d", run, o) }
+	w, err := build(ctx, c, t.AdminToken, cfg.Orgs, orgName, func(org Org) (ps []Principal) {
 		for i := range cfg.PeoplePerOrg {
-			p := &soakPerson{org: org, Principal: Principal{Name: fmt.Sprintf("er%s-o%dp%d", run, o, i), Verified: i%2 == 0},
-				messages: map[string][]string{}, stopped: make(chan struct{})}
-			p.halted, p.halt = context.WithCancel(ctx)
+			p := Principal{Name: fmt.Sprintf("er%s-o%dp%d", run, org.Index, i), Verified: i%2 == 0}
 			if p.Verified {
 				p.UserID, p.Email, p.CustomData = p.Name+"-uid", p.Name+"@Soak.Example", map[string]any{"m": p.Name}
 			} else {
 				p.DeviceID, p.Email = uuid.NewString(), p.Name+"@soak.example"
 			}
-			if err := p.signIn(ctx, c, org); err != nil {
-				return nil, err
-			}
-			people = append(people, p)
+			ps = append(ps, p)
 		}
+		return ps
+	})
+	if err != nil {
+		return nil, err
+	}
+	people := make([]*soakPerson, len(w.Principals))
+	for i := range w.Principals {
+		p := &soakPerson{Principal: &w.Principals[i], org: w.Orgs[w.Principals[i].Org], messages: map[string][]string{}, stopped: make(chan struct{})}
+		p.halted, p.halt = context.WithCancel(ctx)
+		people[i] = p
 	}
 	log("erasure soak %s: %d people chatting", run, len(people))
 	for _, p := range people {
@@ -115,22 +115,22 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 			continue
 		}
 		p.stop()
-		req := request{method: "DELETE", path: "/v1/contacts/" + p.ContactID, header: serverHeader(p.org), expect: []int{202}}
+		var r contract.Call[contract.DeletionAnswer]
 		switch {
 		case p.Verified:
-			req.path = "/v1/users?user_id=" + url.QueryEscape(p.UserID)
+			r, err = c.expect(202).DeleteUser(ctx, contract.Identity{UserID: p.UserID}, server(p.org)...)
 		case i%2 == 1 && (i/3)%2 == 0:
-			req.path, req.header = "/v1/widget/me", widgetHeader(p.org, &p.Principal)
+			r, err = c.expect(202).DeleteMe(ctx, widget(p.org, p.Principal)...)
+		default:
+			r, err = c.expect(202).DeleteContact(ctx, p.ContactID, server(p.org)...)
 		}
-		res, err := c.do(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		d, ok := decode(res, func(d contract.DeletionAnswer) bool { return d.Deletion.ID != "" })
-		if !ok {
-			return nil, fmt.Errorf("DELETE %s: %s", req.path, shorten(res.Body, 200))
+		if r.Value.Deletion.ID == "" {
+			return nil, fmt.Errorf("%s: %s", r.What(), shorten(r.Body, 200))
 		}
-		p.deletion = d.Deletion.ID
+		p.deletion = r.Value.Deletion.ID
 		erased = append(erased, p)
 	}
 	rep.Erased = len(erased)
@@ -140,18 +140,18 @@ func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureRepor
 	deadline := time.Now().Add(cfg.Wait)
 	for _, p := range erased {
 		for {
-			res, err := c.do(ctx, request{method: "GET", path: "/v1/deletions/" + p.deletion, header: serverHeader(p.org), expect: []int{200}})
+			r, err := c.expect(200).GetDeletion(ctx, p.deletion, server(p.org)...)
 			if err != nil {
 				return nil, err
 			}
-			if d, done := decode(res, func(d contract.DeletionAnswer) bool { return d.Deletion.Status == "done" }); done {
+			if d := r.Value.Deletion; d.Status == "done" {
 				sessions, messages := p.acknowledged()
-				if d.Deletion.Sessions == nil || *d.Deletion.Sessions != sessions || *d.Deletion.Messages != messages {
-					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(res.Body, 200), sessions, messages))
+				if d.Sessions == nil || d.Messages == nil || *d.Sessions != sessions || *d.Messages != messages {
+					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(r.Body, 200), sessions, messages))
 				}
-				if d.Deletion.Sessions != nil {
-					rep.ErasedSessions += *d.Deletion.Sessions
-					rep.ErasedMessages += *d.Deletion.Messages
+				if d.Sessions != nil && d.Messages != nil {
+					rep.ErasedSessions += *d.Sessions
+					rep.ErasedMessages += *d.Messages
 				}
 				break
 			}
@@ -202,24 +202,24 @@ func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
 				cur = p.sessions[len(p.sessions)-1]
 			}
 		})
-		r := request{method: "POST", path: "/v1/widget/sessions", body: []byte(`{}`), header: widgetHeader(p.org, &p.Principal), expect: []int{201}}
-		if cur != "" {
-			r.path = "/v1/widget/sessions/" + cur + "/messages"
-			if n%4 == 3 {
-				r.path, r.header = "/v1/sessions/"+cur+"/messages", serverHeader(p.org)
-			}
-			r.body, _ = json.Marshal(contract.MessageRequest{Content: fmt.Sprintf("%s says %d", p.Name, n)})
-		}
-		r.header["Idempotency-Key"] = uuid.NewString()
-		res, err := c.do(ctx, r)
+		key := contract.IdempotencyKey(uuid.NewString())
 		if cur == "" {
-			if out, ok := decode(res, func(o contract.SessionCreated) bool { return o.Session.ID != "" }); err == nil && ok {
-				p.locked(func() { p.sessions = append(p.sessions, out.Session.ID) })
+			r, err := c.expect(201).CreateSession(ctx, contract.SessionRequest{}, widget(p.org, p.Principal, key)...)
+			if err == nil && r.Value.Session.ID != "" {
+				p.locked(func() { p.sessions = append(p.sessions, r.Value.Session.ID) })
 			}
 			continue
 		}
-		if out, ok := decode(res, func(o contract.MessageCreated) bool { return o.Message.ID != "" }); err == nil && ok {
-			p.locked(func() { p.messages[cur] = append(p.messages[cur], out.Message.ID) })
+		content := fmt.Sprintf("%s says %d", p.Name, n)
+		var r contract.Call[contract.MessageCreated]
+		var err error
+		if n%4 == 3 {
+			r, err = c.expect(201).PostAgentMessage(ctx, cur, contract.MessageRequest{Content: content}, server(p.org, key)...)
+		} else {
+			r, err = c.expect(201).PostUserMessage(ctx, cur, content, widget(p.org, p.Principal, key)...)
+		}
+		if err == nil && r.Value.Message.ID != "" {
+			p.locked(func() { p.messages[cur] = append(p.messages[cur], r.Value.Message.ID) })
 		}
 		sleep(ctx, think)
 	}
@@ -239,19 +239,23 @@ func (p *soakPerson) acknowledged() (sessions, messages int) {
 func (p *soakPerson) check(ctx context.Context, c *client) []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, p.Name+": "+fmt.Sprintf(format, args...)) }
-	export := "/v1/contacts/" + p.ContactID + "/export"
-	if p.Verified {
-		export = "/v1/users/export?user_id=" + url.QueryEscape(p.UserID)
+	export := func(status int, cursor string) (contract.Call[contract.Export], error) {
+		if p.Verified {
+			return c.expect(status).ExportUser(ctx, contract.Identity{UserID: p.UserID}, cursor, server(p.org)...)
+		}
+		return c.expect(status).ExportContact(ctx, p.ContactID, cursor, server(p.org)...)
 	}
 	if p.deletion != "" {
-		if res, err := c.do(ctx, request{method: "GET", path: "/v1/widget/sessions", header: widgetHeader(p.org, &p.Principal), expect: []int{401}}); err != nil || !strings.Contains(string(res.Body), "token_revoked") {
-			bad("the old token: %v %s", err, shorten(res.Body, 120))
+		if r, err := c.expect(401).ListSessions(ctx, "", contract.Page{}, widget(p.org, p.Principal)...); err != nil {
+			bad("the old token: %v", err)
+		} else if !strings.Contains(string(r.Body), "token_revoked") {
+			bad("the old token: %s", shorten(r.Body, 120))
 		}
-		if _, err := c.do(ctx, request{method: "GET", path: export, header: serverHeader(p.org), expect: []int{404}}); err != nil {
+		if _, err := export(404, ""); err != nil {
 			bad("export after erasure: %v", err)
 		}
 		for _, s := range p.sessions {
-			if _, err := c.do(ctx, request{method: "GET", path: "/v1/sessions/" + s, header: serverHeader(p.org), expect: []int{404}}); err != nil {
+			if _, err := c.expect(404).GetOrgSession(ctx, s, server(p.org)...); err != nil {
 				bad("session %s after erasure: %v", s, err)
 			}
 		}
@@ -259,12 +263,12 @@ func (p *soakPerson) check(ctx context.Context, c *client) []string {
 	}
 	got := map[string][]string{}
 	var order []string
-	err := c.pages(ctx, export, serverHeader(p.org), []int{200}, 1000, func(res *contract.Response) (*string, error) {
-		var page contract.Export
-		if err := json.Unmarshal(res.Body, &page); err != nil {
+	err := pages(1000, func(cursor string) (*string, error) {
+		r, err := export(200, cursor)
+		if err != nil {
 			return nil, err
 		}
-		for _, s := range page.Sessions {
+		for _, s := range r.Value.Sessions {
 			if _, dup := got[s.Session.ID]; dup {
 				bad("session %s exported twice", s.Session.ID)
 			}
@@ -274,7 +278,7 @@ func (p *soakPerson) check(ctx context.Context, c *client) []string {
 				got[s.Session.ID] = append(got[s.Session.ID], m.ID)
 			}
 		}
-		return page.NextCursor, nil
+		return r.Value.NextCursor, nil
 	})
 	if err != nil {
 		bad("export: %v", err)
@@ -298,7 +302,15 @@ func (p *soakPerson) check(ctx context.Context, c *client) []string {
 // the worker does not have that route.
 func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (n int, out []string, err error) {
 	none := false
-	err = c.pages(ctx, "/v1/admin/debug/kv", bearer(adminToken), []int{200, 404}, 100000, func(res *contract.Response) (*string, error) {
+	err = pages(100000, func(cursor string) (*string, error) {
+		path := "/v1/admin/debug/kv"
+		if cursor != "" {
+			path += "?cursor=" + url.QueryEscape(cursor)
+		}
+		res, err := c.expect(200, 404).Do(ctx, "GET", path, nil, contract.Bearer(adminToken))
+		if err != nil {
+			return nil, err
+		}
 		var page struct {
 			Keys       []struct{ Name, Value, Metadata string }
 			NextCursor *string `json:"next_cursor"`
@@ -306,7 +318,7 @@ func dumpHolding(ctx context.Context, c *client, adminToken string, marks []stri
 		if none = res.Status == 404; none {
 			return nil, nil
 		}
-		if err := json.Unmarshal(res.Body, &page); err != nil {
+		if err := res.Decode(&page); err != nil {
 			return nil, err
 		}
 		for _, k := range page.Keys {

@@ -169,8 +169,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	began, run, st := time.Now(), runID(), newStats()
-	base := newClient(t.URL, cfg.AttemptTimeout, st)
-	defer base.cc.HTTP.CloseIdleConnections()
+	c := newClient(t.URL, cfg.AttemptTimeout, st) // in PhaseSetup
+	defer c.transport.CloseIdleConnections()
 	rep := &Report{Target: t.URL, Config: cfg, Began: began,
 		World: fmt.Sprintf("%d orgs × (%d devices + %d verified users)", cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg)}
 	if t.Name != "" {
@@ -178,9 +178,9 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	}
 
 	setupCtx, cancelSetup := context.WithTimeout(ctx, cfg.SetupTimeout)
-	w, err := setup(setupCtx, base.withPhase(PhaseSetup), cfg, t.AdminToken, run)
+	w, err := setup(setupCtx, c, cfg, t.AdminToken, run)
 	if err == nil && t.Webhooks != nil {
-		err = setupWebhooks(setupCtx, base.withPhase(PhaseSetup), w, t.Webhooks, run)
+		err = setupWebhooks(setupCtx, c, w, t.Webhooks, run)
 	}
 	cancelSetup()
 	if err != nil {
@@ -189,7 +189,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	cfg.logf("soak %s: %d orgs and %d principals set up; load for %v", run, len(w.Orgs), len(w.Principals), cfg.Duration)
 
 	rec := &recorder{}
-	l := &load{cfg: cfg, stats: st, c: base.withPhase(PhaseLoad), rec: rec, run: run, stopped: make(chan struct{})}
+	st.setPhase(PhaseLoad)
+	l := &load{cfg: cfg, stats: st, c: c, rec: rec, run: run, stopped: make(chan struct{})}
 	loadBegan := time.Now()
 	var lossFrom, lossTo time.Time
 	l.start(ctx, w)
@@ -236,7 +237,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	ledger := rec.snapshot()
 	cfg.logf("soak %s: load done (%d requests); reading back", run, l.sent())
 	readCtx, cancelRead := context.WithTimeout(ctx, cfg.ReadTimeout)
-	snap := readBack(readCtx, base.withPhase(PhaseReadback), w, ledger, cfg.ReadConcurrency)
+	st.setPhase(PhaseReadback)
+	snap := readBack(readCtx, c, w, ledger, cfg.ReadConcurrency)
 	cancelRead()
 	rep.Findings = Check(w, ledger, snap)
 	if t.Webhooks != nil {

@@ -2,7 +2,6 @@ package soak
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"time"
@@ -58,16 +57,14 @@ func endpointName(run string, o Org) string { return run + "-" + o.Name }
 func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.Receiver, run string) error {
 	for _, o := range w.Orgs {
 		name := endpointName(run, o)
-		body, _ := json.Marshal(contract.WebhookRequest{URL: recv.Endpoint(name), Events: []string{webhook.MessageCreated}})
-		res, err := c.do(ctx, request{method: "PUT", path: "/v1/webhook", body: body, header: serverHeader(o), expect: []int{200}})
-		if err != nil {
+		r, err := c.expect(200).PutWebhook(ctx, contract.WebhookRequest{URL: recv.Endpoint(name), Events: []string{webhook.MessageCreated}}, server(o)...)
+		switch {
+		case err != nil:
 			return fmt.Errorf("setting the webhook of %s: %w", o.Name, err)
+		case r.Value.Webhook.Secret == "":
+			return fmt.Errorf("%s of %s: no secret: %s", r.What(), o.Name, shorten(r.Body, 200))
 		}
-		out, ok := decode(res, func(a contract.WebhookAnswer) bool { return a.Webhook.Secret != "" })
-		if !ok {
-			return fmt.Errorf("PUT /v1/webhook of %s: no secret: %s", o.Name, shorten(res.Body, 200))
-		}
-		recv.SetSecrets(name, out.Webhook.Secret)
+		recv.SetSecrets(name, r.Value.Webhook.Secret)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package soak
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,94 +72,95 @@ func (w *World) principal(name string) *Principal {
 // user-0's chats) and the verified users (the same user ids and emails in
 // every org, which must not let one org's user see another's chats).
 func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (*World, error) {
-	w := &World{Orgs: make([]Org, cfg.Orgs)}
-	for i := range w.Orgs {
-		org, err := createOrg(ctx, c, adminToken, fmt.Sprintf("soak %s o%d", run, i+1))
-		if err != nil {
-			return nil, err
-		}
-		org.Index, org.Name = i, fmt.Sprintf("o%d", i+1)
-		w.Orgs[i] = org
+	orgName := func(i int) string { return fmt.Sprintf("soak %s o%d", run, i+1) }
+	return build(ctx, c, adminToken, cfg.Orgs, orgName, func(org Org) (ps []Principal) {
 		for d := range cfg.DevicesPerOrg {
-			p := Principal{Org: i, Name: fmt.Sprintf("o%d/device-%d", i+1, d), DeviceID: uuid.NewString()}
+			p := Principal{Name: fmt.Sprintf("%s/device-%d", org.Name, d), DeviceID: uuid.NewString()}
 			if d == 0 && cfg.VerifiedPerOrg > 0 {
 				p.Email = userEmail(0)
 			}
-			w.Principals = append(w.Principals, p)
+			ps = append(ps, p)
 		}
 		for u := range cfg.VerifiedPerOrg {
-			p := Principal{Org: i, Name: fmt.Sprintf("o%d/user-%d", i+1, u), Verified: true,
-				UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
+			p := Principal{Name: fmt.Sprintf("%s/user-%d", org.Name, u), Verified: true, UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
 			if u%2 == 0 {
 				p.ExternalID = sharedExternalID
 			}
-			w.Principals = append(w.Principals, p)
+			ps = append(ps, p)
 		}
-	}
-	return w, signIn(ctx, c, w.Orgs, w.Principals)
-}
-
-// signIn gets every principal its token, all at once.
-func signIn(ctx context.Context, c *client, orgs []Org, ps []Principal) error {
-	errs := make([]error, len(ps))
-	var wg sync.WaitGroup
-	for i := range ps {
-		wg.Go(func() { errs[i] = ps[i].signIn(ctx, c, orgs[ps[i].Org]) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		return ps
+	})
 }
 
 func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
 
-func createOrg(ctx context.Context, c *client, adminToken, name string) (Org, error) {
-	body, _ := json.Marshal(contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{allowedOrigin}})
-	res, err := c.do(ctx, request{method: "POST", path: "/v1/admin/orgs", body: body, header: bearer(adminToken), expect: []int{201}})
-	if err != nil {
-		return Org{}, fmt.Errorf("creating org %q: %w", name, err)
+// build is the one world builder of the soaks: it creates orgs orgs through
+// the admin API (named by orgName; Org.Name is "o1", "o2", ...), and in each
+// the principals that people describes, then signs them all in at once.
+func build(ctx context.Context, c *client, adminToken string, orgs int, orgName func(int) string, people func(Org) []Principal) (*World, error) {
+	w := &World{}
+	for i := range orgs {
+		r, err := c.expect(201).CreateOrg(ctx, contract.CreateOrgRequest{Name: orgName(i), AllowedOrigins: []string{allowedOrigin}}, contract.Bearer(adminToken))
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("creating org %q: %w", orgName(i), err)
+		case r.Value.Org.ID == "" || r.Value.Org.WidgetToken == "" || r.Value.APIKey.Secret == "":
+			return nil, fmt.Errorf("%s: 201 without org id, widget token and api key secret: %s", r.What(), shorten(r.Body, 300))
+		}
+		org := Org{Index: i, Name: fmt.Sprintf("o%d", i+1), ID: r.Value.Org.ID, WidgetToken: r.Value.Org.WidgetToken, APIKey: r.Value.APIKey.Secret}
+		w.Orgs = append(w.Orgs, org)
+		for _, p := range people(org) {
+			p.Org = i
+			w.Principals = append(w.Principals, p)
+		}
 	}
-	out, ok := decode(res, func(o contract.OrgCreated) bool {
-		return o.Org.ID != "" && o.Org.WidgetToken != "" && o.APIKey.Secret != ""
-	})
-	if !ok {
-		return Org{}, fmt.Errorf("POST /v1/admin/orgs: 201 without org id, widget token and api key secret: %s", shorten(res.Body, 300))
+	errs := make([]error, len(w.Principals))
+	var wg sync.WaitGroup
+	for i := range w.Principals {
+		p := &w.Principals[i]
+		wg.Go(func() { errs[i] = p.signIn(ctx, c, w.Orgs[p.Org]) })
 	}
-	return Org{ID: out.Org.ID, WidgetToken: out.Org.WidgetToken, APIKey: out.APIKey.Secret}, nil
+	wg.Wait()
+	return w, errors.Join(errs...)
 }
 
 // signIn creates p's contact, or authenticates p as a verified user, and
 // keeps its token.
 func (p *Principal) signIn(ctx context.Context, c *client, org Org) error {
-	what, r := "contact", request{method: "POST", path: "/v1/widget/contacts", expect: []int{200},
-		header: map[string]string{"X-Widget-Token": org.WidgetToken, "Origin": allowedOrigin}}
-	r.body, _ = json.Marshal(contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email})
+	var res *contract.Response
+	var err error
 	if p.Verified {
-		what, r.path, r.header = "verified user", "/v1/users/authenticate", serverHeader(org)
-		r.body, _ = json.Marshal(contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name, ExternalID: p.ExternalID, CustomData: p.CustomData})
+		var r contract.Call[contract.Authenticated]
+		r, err = c.expect(200).Authenticate(ctx, contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name,
+			ExternalID: p.ExternalID, CustomData: p.CustomData}, server(org)...)
+		res, p.Token = r.Response, r.Value.Token
+	} else {
+		var r contract.Call[contract.ContactSignedIn]
+		r, err = c.expect(200).CreateContact(ctx, contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email},
+			contract.WidgetToken(org.WidgetToken), contract.Origin(allowedOrigin))
+		res, p.Token, p.ContactID = r.Response, r.Value.Token, r.Value.Contact.ID
 	}
-	res, err := c.do(ctx, r)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", what, p.Name, err)
+	switch {
+	case err != nil:
+		return fmt.Errorf("signing in %s: %w", p.Name, err)
+	case p.Token == "":
+		return fmt.Errorf("%s for %s: %d without a token: %s", res.What(), p.Name, res.Status, shorten(res.Body, 300))
 	}
-	// contract.ContactSignedIn, or contract.Authenticated: its token, and a contact's id
-	out, ok := decode(res, func(o contract.ContactSignedIn) bool { return o.Token != "" })
-	if !ok {
-		return fmt.Errorf("POST %s for %s: %d without a token: %s", r.path, p.Name, res.Status, shorten(res.Body, 300))
-	}
-	p.Token, p.ContactID = out.Token, out.Contact.ID
 	return nil
 }
 
-func bearer(token string) map[string]string {
-	return map[string]string{"Authorization": "Bearer " + token}
+// widget is what the widget of p sends, and more.
+func widget(org Org, p *Principal, more ...contract.Option) []contract.Option {
+	return append([]contract.Option{contract.WidgetToken(org.WidgetToken), contract.Bearer(p.Token), contract.Origin(allowedOrigin)}, more...)
 }
 
-// widgetHeader is what the widget of p sends.
-func widgetHeader(org Org, p *Principal) map[string]string {
-	return map[string]string{"X-Widget-Token": org.WidgetToken, "Authorization": "Bearer " + p.Token, "Origin": allowedOrigin}
+// server is what org's server sends (its api key), and more.
+func server(org Org, more ...contract.Option) []contract.Option {
+	return append([]contract.Option{contract.Bearer(org.APIKey)}, more...)
 }
 
-func serverHeader(org Org) map[string]string { return bearer(org.APIKey) }
+// serverName is who org's server is in the ledger and the read-back.
+func serverName(org Org) string { return org.Name + "/server" }
 
 // Ledger is every session and message the drivers tried to create, with
 // what the worker acknowledged. Check compares it with what is stored.
