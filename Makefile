@@ -45,8 +45,9 @@ deps:
 		$(NPM) ci --no-audit --no-fund; \
 	fi
 
-# The worker: syumai/workers' JavaScript glue (workers-assets-gen empties
-# build/ first, so it runs first: runtime.mjs comes from it), then the Go
+# The worker: syumai/workers' JavaScript glue (runtime.mjs; workers-assets-gen
+# empties the folder it writes to, so it writes to one of its own and
+# `make worker` alone keeps the rest of build/), then the Go
 # worker compiled by TinyGo v0.42.0 (the core's compiler, below) as
 # build/app.wasm, with TinyGo's own wasm_exec.js given syumai's `context`
 # global (the runtime context worker.mjs hands go.run: env and the binding).
@@ -58,7 +59,8 @@ deps:
 WORKER_STACK ?= 64KB
 worker:
 	@echo "==> worker: build/worker.mjs, build/runtime.mjs, build/wasm_exec.js, build/app.wasm (TinyGo, $(WORKER_STACK) stacks)"
-	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(BUILD)
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(BUILD)/assets-gen
+	cp $(BUILD)/assets-gen/runtime.mjs $(BUILD)/runtime.mjs; rm -rf $(BUILD)/assets-gen
 	cp worker/runtime/worker.mjs $(BUILD)/worker.mjs; cp worker/runtime/glue.js $(BUILD)/glue.js
 	@wasm/tinygo/toolchain.sh $(TINYGO_DIR)
 	@$(MAKE) --no-print-directory jwt-eddsa
