@@ -37,36 +37,3 @@ func TestAllReturnsTheFirstErrorInOrder(t *testing.T) {
 		}
 	}
 }
-
-func TestAllRunsTheLastCallOnTheCallingGoroutine(t *testing.T) {
-	me := goroutineID()
-	var last, other string
-	_ = conc.All(
-		func() error { other = goroutineID(); return nil },
-		func() error { last = goroutineID(); return nil },
-	)
-	if last != me || other == me {
-		t.Fatalf("caller %s, last ran on %s, the other on %s", me, last, other)
-	}
-}
-
-// A panic in any call reaches the caller, after every call has returned,
-// where a recover (the API's, answering 500) can catch it.
-func TestAllRaisesAPanicOnTheCallingGoroutine(t *testing.T) {
-	for _, panicking := range []int{0, 1} {
-		var finished atomic.Int32
-		got := func() (p any) {
-			defer func() { p = recover() }()
-			fns := []func() error{
-				func() error { finished.Add(1); return nil },
-				func() error { finished.Add(1); return nil },
-			}
-			fns[panicking] = func() error { finished.Add(1); panic("boom") }
-			_ = conc.All(fns...)
-			return nil
-		}()
-		if got != "boom" || finished.Load() != 2 {
-			t.Errorf("panic in call %d: recovered %v after %d calls, want boom after 2", panicking, got, finished.Load())
-		}
-	}
-}

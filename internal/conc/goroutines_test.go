@@ -1,13 +1,54 @@
+//go:build !tinygo
+
+// These tests need what TinyGo's runtime does not give on WebAssembly: a
+// recover (TinyGo traps on a panic), goroutine ids from runtime.Stack, and
+// a runtime.NumGoroutine that counts parked goroutines. Under TinyGo the
+// rest of conc's tests run (make test).
+
 package conc_test
 
 import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/chatwidget/identity/internal/conc"
 )
+
+func TestAllRunsTheLastCallOnTheCallingGoroutine(t *testing.T) {
+	me := goroutineID()
+	var last, other string
+	_ = conc.All(
+		func() error { other = goroutineID(); return nil },
+		func() error { last = goroutineID(); return nil },
+	)
+	if last != me || other == me {
+		t.Fatalf("caller %s, last ran on %s, the other on %s", me, last, other)
+	}
+}
+
+// A panic in any call reaches the caller, after every call has returned,
+// where a recover (the API's, answering 500) can catch it.
+func TestAllRaisesAPanicOnTheCallingGoroutine(t *testing.T) {
+	for _, panicking := range []int{0, 1} {
+		var finished atomic.Int32
+		got := func() (p any) {
+			defer func() { p = recover() }()
+			fns := []func() error{
+				func() error { finished.Add(1); return nil },
+				func() error { finished.Add(1); return nil },
+			}
+			fns[panicking] = func() error { finished.Add(1); panic("boom") }
+			_ = conc.All(fns...)
+			return nil
+		}()
+		if got != "boom" || finished.Load() != 2 {
+			t.Errorf("panic in call %d: recovered %v after %d calls, want boom after 2", panicking, got, finished.Load())
+		}
+	}
+}
 
 // TestGoReusesGoroutinesAndCapsTheIdle: a burst runs every request at
 // once, afterwards at most conc.MaxIdle goroutines stay, and calls one after
