@@ -8,6 +8,7 @@ package queue_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/chatwidget/identity/internal/queue"
@@ -17,7 +18,12 @@ import (
 // rest of the batch is answered as if nothing happened.
 func TestMuxRetriesAMessageWhoseHandlerPanics(t *testing.T) {
 	var logs []string
-	m := queue.NewMux(2, func(f string, a ...any) { logs = append(logs, f) })
+	var mu sync.Mutex
+	m := queue.NewMux(2, func(f string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, f)
+	})
 	m.Handle("a", queue.HandlerFunc(func(context.Context, queue.Message) queue.Outcome { return queue.Ack() }))
 	m.Handle("boom", queue.HandlerFunc(func(context.Context, queue.Message) queue.Outcome { panic("boom") }))
 	enc := func(kind string, n int) []byte { b, _ := queue.Encode(kind, job{n}); return b }
