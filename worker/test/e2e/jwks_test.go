@@ -103,7 +103,7 @@ func verify(t testing.TB, o *org, token string) map[string]any {
 func TestJWKS(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	anon(t).get(t, "/.well-known/jwks.json", withOrigin(o.Origin)).expect(200).checkJSONType()
+	anon(t).get(t, "/.well-known/jwks.json", contract.Origin(o.Origin)).expect(200).checkJSONType()
 	a := o.authenticate(t, map[string]any{"user_id": uniq("jwks"), "external_id": "ws-9"})
 	for kind, tok := range map[string]string{"contact": o.contactToken(t), "verified": a.Token} {
 		match(t, kind+" token", verify(t, o, tok), M{"kind": kind})
@@ -119,7 +119,7 @@ func TestForgedTokens(t *testing.T) {
 	o := newOrg(t)
 	keys, _ := fetchJWKS(t)
 	a := o.authenticate(t, map[string]any{"user_id": uniq("victim")})
-	victim := o.widget(t, a.Token)
+	victim := o.widget(a.Token)
 	s := createSession(t, victim, nil)
 	h, claims, in, sig := jwtParts(t, a.Token)
 
@@ -147,7 +147,7 @@ func TestForgedTokens(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				for _, rt := range widgetRoutes(url.PathEscape(s.ID), "forged")[1:] {
-					o.widget(t, tok).do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
+					o.widget(tok).do(t, rt.method, rt.path, rt.body).fails(401, "invalid_token", "unauthorized")
 				}
 			})
 		}

@@ -91,14 +91,14 @@ func TestAuthenticateWithEmailOnly(t *testing.T) {
 		t.Fatalf("Ann@X.com and ann@x.com are different users (%q, %q); the identity key is the lower-cased email", a1.User.ID, a2.User.ID)
 	}
 	match(t, "user without user_id", a1.User, M{"user_id": contract.OneOf(nil, ""), "verified": true})
-	s := createSession(t, o.widget(t, a1.Token), nil)
-	sameSet(t, "sessions seen by the lower-case email's token", sessionIDs(widgetSessions(t, o.widget(t, a2.Token), nil)), []string{s.ID})
-	widgetSession(t, o.widget(t, a2.Token), s.ID)
+	s := createSession(t, o.widget(a1.Token), nil)
+	sameSet(t, "sessions seen by the lower-case email's token", sessionIDs(widgetSessions(t, o.widget(a2.Token), nil)), []string{s.ID})
+	widgetSession(t, o.widget(a2.Token), s.ID)
 
 	// A different address is a different user.
 	a3 := o.authenticate(t, map[string]any{"email": "other-" + local + "@x.com"})
 	match(t, "another email's user", a3.User.ID, contract.Not(a1.User.ID))
-	sameSet(t, "another email sees", sessionIDs(widgetSessions(t, o.widget(t, a3.Token), nil)), nil)
+	sameSet(t, "another email sees", sessionIDs(widgetSessions(t, o.widget(a3.Token), nil)), nil)
 }
 
 func TestIdentityKeyIsUserIDWhenGiven(t *testing.T) {
@@ -111,12 +111,12 @@ func TestIdentityKeyIsUserIDWhenGiven(t *testing.T) {
 	if u1.User.ID == u2.User.ID || u1.User.ID == byEmail.User.ID || u2.User.ID == byEmail.User.ID {
 		t.Fatalf("user ids %q %q %q: two user_ids with one email, and the email alone, must be three users", u1.User.ID, u2.User.ID, byEmail.User.ID)
 	}
-	s1 := createSession(t, o.widget(t, u1.Token), nil)
-	s2 := createSession(t, o.widget(t, u2.Token), nil)
-	s3 := createSession(t, o.widget(t, byEmail.Token), nil)
-	sameSet(t, "u1 sees", sessionIDs(widgetSessions(t, o.widget(t, u1.Token), nil)), []string{s1.ID})
-	sameSet(t, "u2 sees", sessionIDs(widgetSessions(t, o.widget(t, u2.Token), nil)), []string{s2.ID})
-	sameSet(t, "email-only sees", sessionIDs(widgetSessions(t, o.widget(t, byEmail.Token), nil)), []string{s3.ID})
+	s1 := createSession(t, o.widget(u1.Token), nil)
+	s2 := createSession(t, o.widget(u2.Token), nil)
+	s3 := createSession(t, o.widget(byEmail.Token), nil)
+	sameSet(t, "u1 sees", sessionIDs(widgetSessions(t, o.widget(u1.Token), nil)), []string{s1.ID})
+	sameSet(t, "u2 sees", sessionIDs(widgetSessions(t, o.widget(u2.Token), nil)), []string{s2.ID})
+	sameSet(t, "email-only sees", sessionIDs(widgetSessions(t, o.widget(byEmail.Token), nil)), []string{s3.ID})
 }
 
 func TestAuthenticateLimits(t *testing.T) {
@@ -148,7 +148,7 @@ func TestAuthenticateLimits(t *testing.T) {
 	}{
 		{"neither user_id nor email", map[string]any{"name": "x"}, []string{"invalid_request"}, ""},
 		{"empty user_id and no email", map[string]any{"user_id": ""}, []string{"invalid_request"}, ""},
-		{"malformed json", raw(`{"user_id": "` + uid + `", `), []string{"invalid_json"}, ""},
+		{"malformed json", contract.Raw(`{"user_id": "` + uid + `", `), []string{"invalid_json"}, ""},
 		{"bad email", with("email", "not-an-email"), []string{"invalid_email"}, ""},
 		{"email without domain", with("email", "ann@"), []string{"invalid_email"}, ""},
 		{"email without local part", with("email", "@x.com"), []string{"invalid_email"}, ""},
@@ -183,7 +183,7 @@ func TestAuthenticateLimits(t *testing.T) {
 		for _, c := range bad {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				o.api(t).post(t, "/v1/users/authenticate", c.body).refused(c.field, c.code...)
+				o.api().post(t, "/v1/users/authenticate", c.body).refused(c.field, c.code...)
 			})
 		}
 	})

@@ -31,7 +31,7 @@ func matches(re *regexp.Regexp) contract.Matcher {
 // keyWorks reports whether secret is accepted as an api key.
 func keyWorks(t testing.TB, secret string) bool {
 	t.Helper()
-	r := anon(t).get(t, "/v1/sessions", bearer(secret))
+	r := anon(t).get(t, "/v1/sessions", contract.Bearer(secret))
 	switch r.Status {
 	case 200:
 		var l contract.SessionList
@@ -65,9 +65,9 @@ func TestCreateOrg(t *testing.T) {
 
 	// The key and the widget token both work at once.
 	match(t, "the new org's api key works", keyWorks(t, out.APIKey.Secret), true)
-	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0]}
+	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0], base: anon(t)}
 	o.contact(t, newDevice(), nil)
-	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1]}
+	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1], base: anon(t)}
 	o2.contact(t, newDevice(), nil)
 
 	// A second org gets its own everything.
@@ -81,14 +81,14 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 	admin := server(t).AdminToken
 	body := map[string]any{"name": "x", "allowed_origins": []string{"https://x.example"}}
 	creds := []cred{
-		{"none", without("Authorization")},
-		{"wrong token", bearer("not-the-admin-token")},
-		{"admin token with a suffix", bearer(admin + "x")},
-		{"admin token without scheme", header("Authorization", admin)},
-		{"basic scheme", header("Authorization", "Basic "+admin)},
-		{"empty bearer", header("Authorization", "Bearer ")},
-		{"an org's api key", bearer(o.Key.Secret)},
-		{"an org's widget token", bearer(o.WidgetToken)},
+		{"none", contract.Without("Authorization")},
+		{"wrong token", contract.Bearer("not-the-admin-token")},
+		{"admin token with a suffix", contract.Bearer(admin + "x")},
+		{"admin token without scheme", contract.Header("Authorization", admin)},
+		{"basic scheme", contract.Header("Authorization", "Basic "+admin)},
+		{"empty bearer", contract.Header("Authorization", "Bearer ")},
+		{"an org's api key", contract.Bearer(o.Key.Secret)},
+		{"an org's widget token", contract.Bearer(o.WidgetToken)},
 	}
 	routes := []route{
 		{"POST", "/v1/admin/orgs", body},
@@ -108,11 +108,11 @@ func TestCreateOrgBadBody(t *testing.T) {
 		code  string
 		field string // the field the message must name, for invalid_request
 	}{
-		{"malformed", raw(`{"name": "x", "allowed_origins": [`), "invalid_json", ""},
-		{"not json", raw(`name=x`), "invalid_json", ""},
-		{"trailing garbage", raw(`{"name":"x","allowed_origins":["https://shop.example"]} x`), "invalid_json", ""},
-		{"array", raw(`[]`), "invalid_request", ""},
-		{"string", raw(`"x"`), "invalid_request", ""},
+		{"malformed", contract.Raw(`{"name": "x", "allowed_origins": [`), "invalid_json", ""},
+		{"not json", contract.Raw(`name=x`), "invalid_json", ""},
+		{"trailing garbage", contract.Raw(`{"name":"x","allowed_origins":["https://shop.example"]} x`), "invalid_json", ""},
+		{"array", contract.Raw(`[]`), "invalid_request", ""},
+		{"string", contract.Raw(`"x"`), "invalid_request", ""},
 		{"empty object", map[string]any{}, "invalid_request", ""},
 		{"no allowed_origins", map[string]any{"name": "x"}, "invalid_request", "allowed_origins"},
 		{"allowed_origins string", map[string]any{"name": "x", "allowed_origins": "x"}, "invalid_request", "allowed_origins"},
@@ -156,15 +156,15 @@ func TestRotateAPIKey(t *testing.T) {
 
 	// Both keys act for the same org: a session made through the widget is
 	// visible with either.
-	w := o.widget(t, o.contactToken(t))
+	w := o.widget(o.contactToken(t))
 	s := createSession(t, w, nil)
 	for _, secret := range []string{o.Key.Secret, out.APIKey.Secret} {
 		var l contract.SessionList
-		anon(t).get(t, "/v1/sessions", bearer(secret)).ok(200, &l)
+		anon(t).get(t, "/v1/sessions", contract.Bearer(secret)).ok(200, &l)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})
 	}
 	// And an agent message posted with the new key lands in that session.
-	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin}
+	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}
 	m := agentSay(t, o2, s.ID, "hello from the new key", "")
 	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 }
@@ -180,7 +180,7 @@ func TestDeleteAPIKey(t *testing.T) {
 	// The deleted key is refused on the very next request, on every route.
 	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
 		{"POST", "/v1/users/revoke", map[string]any{"user_id": "u"}}, {"GET", "/v1/sessions/whatever", nil}} {
-		anon(t).do(t, rt.method, rt.path, rt.body, bearer(o.Key.Secret)).fails(401, "unauthorized")
+		anon(t).do(t, rt.method, rt.path, rt.body, contract.Bearer(o.Key.Secret)).fails(401, "unauthorized")
 	}
 	// The other key still works; the deleted key stays refused.
 	match(t, "the other key works, the deleted one not", []bool{keyWorks(t, second.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
