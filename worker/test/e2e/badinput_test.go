@@ -154,8 +154,7 @@ func TestPayloadTooLarge(t *testing.T) {
 	if len(at) != 64<<10 {
 		t.Fatalf("built %d bytes", len(at))
 	}
-	var c contract.ContactSignedIn
-	f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(at)).ok(200, &c)
+	c := as[contract.ContactSignedIn](f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(at)), 200)
 	match(t, "64 KiB body: contact", c.Contact, M{"name": "Boundary"})
 	f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(pad(64<<10+1))).fails(413, "payload_too_large")
 }

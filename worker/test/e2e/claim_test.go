@@ -77,8 +77,7 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	uid := uniq("claimer")
 	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
 
-	var out contract.Claimed
-	claim(t, o, onA, cA).ok(200, &out)
+	out := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s1.ID, s2.ID})
 	for _, s := range out.Claimed {
 		match(t, "claimed session", s, M{"verified": false, "claimed_at": contract.Not(nil)})
@@ -103,8 +102,7 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	otherUser := other.widget(other.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, otherUser, "the same user_id in another org", nil)
 	// Claiming again moves nothing.
-	var again contract.Claimed
-	claim(t, o, onA, cA).ok(200, &again)
+	again := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
 }
 
@@ -157,8 +155,7 @@ func TestClaimWithAnErasedContactsToken(t *testing.T) {
 	s := createSession(t, w, nil)
 	say(t, w, s.ID, mark+" text")
 	u := o.authenticate(t, map[string]any{"user_id": uniq("claimer")}).Token
-	var d deletionReply
-	w.del(t, "/v1/widget/me").ok(202, &d)
+	d := typed(w.c.DeleteMe(t.Context())).want(t, 202)
 	claim(t, o, u, c.Token).fails(401, "token_revoked")
 	sees(t, o.widget(u), "the claimer", nil)
 	o.widget(u).get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)).fails(404, "not_found")

@@ -189,11 +189,18 @@ func (a answer[T]) want(t testing.TB, status int) T {
 	return a.call.Value
 }
 
-// decoded expects status, decodes the body as a T and stops the test unless
-// it matches want (contract.Match).
-func decoded[T any](r *reply, status int, want M) (v T) {
+// as expects status and decodes the body as a T.
+func as[T any](r *reply, status int) (v T) {
 	r.t.Helper()
 	r.ok(status, &v)
+	return v
+}
+
+// decoded is as, and stops the test unless the value matches want
+// (contract.Match).
+func decoded[T any](r *reply, status int, want M) (v T) {
+	r.t.Helper()
+	v = as[T](r, status)
 	if d := contract.Match(v, want); d != "" {
 		r.t.Fatalf("%s: incomplete answer: %s", r.What(), d)
 	}
@@ -213,6 +220,30 @@ func uniq(prefix string) string {
 // newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
 func newDevice() string { return uuid.NewString() }
 
+// refusal is a request body that a route refuses with 400: its message
+// naming field, or (no field) with one of codes (none: any code).
+type refusal struct {
+	name  string
+	body  any
+	codes []string
+	field string
+}
+
+// refuses runs the subtest group, in which c posts each refusal's body to
+// path in a parallel subtest of its name and is refused (reply.refused);
+// it returns when all have run.
+func refuses(t *testing.T, group string, c *caller, path string, cases []refusal) {
+	t.Helper()
+	t.Run(group, func(t *testing.T) {
+		for _, r := range cases {
+			t.Run(r.name, func(t *testing.T) {
+				t.Parallel()
+				c.post(t, path, r.body).refused(r.field, r.codes...)
+			})
+		}
+	})
+}
+
 // route is a request of a table: method, path and body.
 type route struct {
 	method, path string
@@ -226,16 +257,20 @@ type cred struct {
 }
 
 // refusedOn runs a subtest "METHOD {pattern}/cred" for each route and
-// credential, in which c with that credential gets 401 unauthorized.
-func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool) {
+// credential, in which c with that credential gets 401 with one of codes
+// (none: unauthorized).
+func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool, codes ...string) {
 	t.Helper()
+	if len(codes) == 0 {
+		codes = []string{"unauthorized"}
+	}
 	for _, rt := range routes {
 		for _, cr := range creds {
 			t.Run(rt.method+" "+pattern(rt.path)+"/"+cr.name, func(t *testing.T) {
 				if parallel {
 					t.Parallel()
 				}
-				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, "unauthorized")
+				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, codes...)
 			})
 		}
 	}

@@ -134,8 +134,7 @@ func TestNoCORSOnServerRoutes(t *testing.T) {
 	w := o.widget(o.contactToken(t))
 	s := createSession(t, w, nil)
 	sid := url.PathEscape(s.ID)
-	var rot contract.APIKeyCreated
-	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &rot)
+	rot := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
 
 	routes := []struct {
 		c            *caller

@@ -140,12 +140,7 @@ func TestAuthenticateLimits(t *testing.T) {
 		}
 		return b
 	}
-	bad := []struct {
-		name  string
-		body  any
-		code  []string
-		field string
-	}{
+	refuses(t, "refused", o.api(), "/v1/users/authenticate", []refusal{
 		{"neither user_id nor email", map[string]any{"name": "x"}, []string{"invalid_request"}, ""},
 		{"empty user_id and no email", map[string]any{"user_id": ""}, []string{"invalid_request"}, ""},
 		{"malformed json", contract.Raw(`{"user_id": "` + uid + `", `), []string{"invalid_json"}, ""},
@@ -178,14 +173,6 @@ func TestAuthenticateLimits(t *testing.T) {
 		{"external_id number", with("external_id", 5), nil, "external_id"},
 		{"avatar_url number", with("avatar_url", 5), nil, "avatar_url"},
 		{"phone number type", with("phone", 5), nil, "phone"},
-	}
-	t.Run("refused", func(t *testing.T) {
-		for _, c := range bad {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				o.api().post(t, "/v1/users/authenticate", c.body).refused(c.field, c.code...)
-			})
-		}
 	})
 	// None of the refused calls changed the user they named.
 	match(t, "after refused authenticate calls the user", o.me(t, orig.Token).User, M{"name": "Original", "custom_data": map[string]any{"v": 1}, "email": "orig@x.com", "external_id": nil})

@@ -106,8 +106,7 @@ func TestPagination(t *testing.T) {
 		t.Run(fmt.Sprintf("widget/limit=%d", limit), func(t *testing.T) { check(t, w, "/v1/widget/sessions", limit) })
 	}
 	t.Run("first page of 3 has a cursor", func(t *testing.T) {
-		var l contract.SessionList
-		o.api().get(t, "/v1/sessions?limit=3").ok(200, &l)
+		l := typed(o.api().c.ListOrgSessions(t.Context(), contract.SessionFilter{}, contract.Page{Limit: 3})).want(t, 200)
 		match(t, "limit=3 of 7", M{"items": len(l.Items), "next_cursor": l.NextCursor}, M{"items": 3, "next_cursor": contract.NonEmpty})
 	})
 	t.Run("no limit returns them all newest first", func(t *testing.T) {
@@ -144,23 +143,14 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 
 	// Limits on content, and nothing stored by a refusal.
 	path := "/v1/sessions/" + url.PathEscape(s.ID) + "/messages"
-	refused := []struct {
-		name  string
-		body  any
-		field string
-	}{
-		{"no content", map[string]any{"author_name": "x"}, "content"},
-		{"empty content", map[string]any{"content": ""}, "content"},
-		{"content 10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, "content"},
-		{"content number", map[string]any{"content": 5}, "content"},
-		{"content object", map[string]any{"content": map[string]any{}}, "content"},
-		{"author_name number", map[string]any{"content": "x", "author_name": 5}, "author_name"},
-	}
-	for _, c := range refused {
-		t.Run("refused/"+c.name, func(t *testing.T) {
-			o.api().post(t, path, c.body).failsNaming(c.field)
-		})
-	}
+	refuses(t, "refused", o.api(), path, []refusal{
+		{"no content", map[string]any{"author_name": "x"}, nil, "content"},
+		{"empty content", map[string]any{"content": ""}, nil, "content"},
+		{"content 10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, nil, "content"},
+		{"content number", map[string]any{"content": 5}, nil, "content"},
+		{"content object", map[string]any{"content": map[string]any{}}, nil, "content"},
+		{"author_name number", map[string]any{"content": "x", "author_name": 5}, nil, "author_name"},
+	})
 	o.api().post(t, path, contract.Raw(`{"content":`)).fails(400, "invalid_json")
 	match(t, "after refused posts the messages", messageIDs(orgSession(t, o, s.ID).Messages), want)
 	// 10,000 characters are fine, counted as characters, not bytes.

@@ -61,15 +61,11 @@ func holdingAny(kv map[string]kvEntry, marks ...string) []string {
 	return out
 }
 
-type deletionReply = contract.DeletionAnswer
-
 // waitDone polls a deletion until it is done.
-func waitDone(t testing.TB, o *org, id string) deletionReply {
+func waitDone(t testing.TB, o *org, id string) (d contract.DeletionAnswer) {
 	t.Helper()
-	var d deletionReply
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		o.api().get(t, "/v1/deletions/"+url.PathEscape(id)).ok(200, &d)
-		if d.Deletion.Status == "done" {
+		if d = typed(o.api().c.GetDeletion(t.Context(), id)).want(t, 200); d.Deletion.Status == "done" {
 			return d
 		}
 	}
@@ -116,28 +112,20 @@ func TestErasureLeavesNothing(t *testing.T) {
 	say(t, ob, createSession(t, ob, nil).ID, otherMark+" hello")
 
 	// The export is everything created.
-	var ex struct {
-		User     map[string]any `json:"user"`
-		Sessions []struct {
-			Session  map[string]any   `json:"session"`
-			Messages []map[string]any `json:"messages"`
-		} `json:"sessions"`
-		NextCursor *string `json:"next_cursor"`
-	}
+	var ex contract.Export
 	o.api().get(t, "/v1/users/export?email=&user_id="+url.QueryEscape(uid)).ok(200, &ex)
 	got, msgs := []string{}, 0
 	for _, s := range ex.Sessions {
-		got = append([]string{s.Session["id"].(string)}, got...)
+		got = append([]string{s.Session.ID}, got...)
 		msgs += len(s.Messages)
-		match(t, "export: owner", s.Session["owner"], M{"kind": "user", "id": ann.User.ID, "user_id": uid})
+		match(t, "export: owner", s.Session.Owner, M{"kind": "user", "id": ann.User.ID, "user_id": uid})
 	}
 	match(t, "export", M{"sessions": got, "messages": msgs, "next_cursor": ex.NextCursor, "user": ex.User},
 		M{"sessions": sessions, "messages": texts, "next_cursor": nil, "user": M{"name": name}})
 
 	before := readKV(t)
-	var d deletionReply
 	other.api().del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
-	o.api().del(t, "/v1/users?user_id="+url.QueryEscape(uid)).ok(202, &d)
+	d := typed(o.api().c.DeleteUser(t.Context(), contract.Identity{UserID: uid})).want(t, 202)
 	match(t, "deletion", d.Deletion, M{"status": "pending", "id": contract.NonEmpty})
 	// From the 202 on.
 	w1.get(t, "/v1/widget/sessions").fails(401, "token_revoked")
@@ -188,14 +176,9 @@ func TestWidgetForget(t *testing.T) {
 	s := createSession(t, w, nil)
 	say(t, w, s.ID, mark+" text")
 	o.widget(o.authenticate(t, map[string]any{"user_id": uniq("v")}).Token).del(t, "/v1/widget/me").fails(403, "forbidden")
-	var ex struct {
-		Contact  map[string]any   `json:"contact"`
-		Sessions []map[string]any `json:"sessions"`
-	}
-	o.api().get(t, "/v1/contacts/"+c.Contact.ID+"/export").ok(200, &ex)
+	ex := typed(o.api().c.ExportContact(t.Context(), c.Contact.ID, "")).want(t, 200)
 	match(t, "export", M{"sessions": len(ex.Sessions), "contact": ex.Contact}, M{"sessions": 1, "contact": M{"id": c.Contact.ID}})
-	var d deletionReply
-	w.del(t, "/v1/widget/me").ok(202, &d)
+	d := typed(w.c.DeleteMe(t.Context())).want(t, 202)
 	w.get(t, "/v1/widget/me").fails(401, "token_revoked")
 	o.api().get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
 	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})

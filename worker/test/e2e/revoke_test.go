@@ -33,15 +33,8 @@ func TestRevoke(t *testing.T) {
 
 	// The old token is refused on every widget route with token_revoked.
 	sid := url.PathEscape(s.ID)
-	calls := []route{
-		{"GET", "/v1/widget/me", nil},
-		{"GET", "/v1/widget/sessions", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "after revoke"}},
-	}
-	for _, c := range calls {
-		wOld.do(t, c.method, c.path, c.body).fails(401, "token_revoked")
+	for _, rt := range widgetRoutes(sid, "after revoke")[1:] {
+		wOld.do(t, rt.method, rt.path, rt.body).fails(401, "token_revoked")
 	}
 	// Nothing was written by the refused calls.
 	sameSet(t, "the user's sessions after refused calls", sessionIDs(orgSessions(t, o, q("user_id", uid))), []string{s.ID})
@@ -78,23 +71,14 @@ func TestRevokeBadInput(t *testing.T) {
 	o := newOrg(t)
 	uid := uniq("keep")
 	a := o.authenticate(t, map[string]any{"user_id": uid})
-	cases := []struct {
-		name  string
-		body  any
-		codes []string
-	}{
-		{"neither", map[string]any{}, []string{"invalid_request"}},
-		{"malformed", contract.Raw(`{"user_id":`), []string{"invalid_json"}},
-		{"user_id number", map[string]any{"user_id": 5}, []string{"invalid_request"}},
-		{"email number", map[string]any{"email": 5}, []string{"invalid_request"}},
-		{"bad email", map[string]any{"email": "nope"}, []string{"invalid_email"}},
-		{"array", contract.Raw(`[{"user_id":"` + uid + `"}]`), []string{"invalid_request"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o.api().post(t, "/v1/users/revoke", c.body).fails(400, c.codes...)
-		})
-	}
+	refuses(t, "refused", o.api(), "/v1/users/revoke", []refusal{
+		{"neither", map[string]any{}, []string{"invalid_request"}, ""},
+		{"malformed", contract.Raw(`{"user_id":`), []string{"invalid_json"}, ""},
+		{"user_id number", map[string]any{"user_id": 5}, []string{"invalid_request"}, ""},
+		{"email number", map[string]any{"email": 5}, []string{"invalid_request"}, ""},
+		{"bad email", map[string]any{"email": "nope"}, []string{"invalid_email"}, ""},
+		{"array", contract.Raw(`[{"user_id":"` + uid + `"}]`), []string{"invalid_request"}, ""},
+	})
 	// No refused revoke revoked anything.
 	o.widget(a.Token).get(t, "/v1/widget/me").expect(200)
 }

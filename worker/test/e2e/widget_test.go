@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -38,18 +37,10 @@ func TestUserTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
 	s := createSession(t, o.widget(o.contactToken(t)), nil)
-	either := []string{"invalid_token", "unauthorized"}
-	bad := []struct {
-		name, token string
-		codes       []string
-	}{{"no token", "", either[1:]}, {"garbage token", "garbage", either}, {"api key as token", o.Key.Secret, either}}
-	for _, rt := range widgetRoutes(url.PathEscape(s.ID), "x")[1:] {
-		for _, c := range bad {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				o.widget(c.token).do(t, rt.method, rt.path, rt.body).fails(401, c.codes...)
-			})
-		}
-	}
+	routes := widgetRoutes(url.PathEscape(s.ID), "x")[1:]
+	refusedOn(t, o.widget(""), routes, []cred{{"no token", contract.Without("Authorization")}}, false)
+	refusedOn(t, o.widget(""), routes, []cred{{"garbage token", contract.Bearer("garbage")}, {"api key as token", contract.Bearer(o.Key.Secret)}},
+		false, "invalid_token", "unauthorized")
 	stored(t, o, s.ID, 0, "after refused posts")
 	sameSet(t, "refused creates: the org's sessions", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
 }
@@ -87,8 +78,7 @@ func TestContacts(t *testing.T) {
 	if r.Status == 400 {
 		r.fails(400, "invalid_device_id")
 	} else {
-		var up contract.ContactSignedIn
-		r.ok(200, &up)
+		up := as[contract.ContactSignedIn](r, 200)
 		match(t, "upper-case form of a device id: one device, one contact", up.Contact.ID, c1.Contact.ID)
 	}
 
@@ -125,50 +115,32 @@ func TestContactsBadInput(t *testing.T) {
 		"trailing newline":  newDevice() + "\n",
 		"path-like":         "../../" + newDevice(),
 	}
+	var devices []refusal
 	for name, d := range badDevice {
-		t.Run("device/"+name, func(t *testing.T) {
-			t.Parallel()
-			o.widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": d}).fails(400, "invalid_device_id")
-		})
+		devices = append(devices, refusal{name, map[string]any{"device_id": d}, []string{"invalid_device_id"}, ""})
 	}
+	refuses(t, "device", o.widget(""), "/v1/widget/contacts", devices)
 	// Missing or of the wrong type: a field missing or wrong is also invalid_request.
-	for name, body := range map[string]any{
-		"device missing": map[string]any{"name": "x"},
-		"device null":    map[string]any{"device_id": nil},
-		"device number":  map[string]any{"device_id": 5},
-		"device object":  map[string]any{"device_id": map[string]any{}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			o.widget("").post(t, "/v1/widget/contacts", body).fails(400, "invalid_device_id", "invalid_request")
-		})
-	}
+	either := []string{"invalid_device_id", "invalid_request"}
+	refuses(t, "device missing or not a string", o.widget(""), "/v1/widget/contacts", []refusal{
+		{"device missing", map[string]any{"name": "x"}, either, ""},
+		{"device null", map[string]any{"device_id": nil}, either, ""},
+		{"device number", map[string]any{"device_id": 5}, either, ""},
+		{"device object", map[string]any{"device_id": map[string]any{}}, either, ""},
+	})
 
 	deep4 := map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": 1}}}}
-	fields := []struct {
-		name  string
-		body  map[string]any
-		codes []string
-		field string
-	}{
-		{"name 201 characters", map[string]any{"name": strings.Repeat("n", 201)}, nil, "name"},
-		{"name number", map[string]any{"name": 5}, nil, "name"},
-		{"email bad", map[string]any{"email": "not-an-email"}, []string{"invalid_email"}, ""},
-		{"email number", map[string]any{"email": 5}, nil, "email"},
-		{"custom_data string", map[string]any{"custom_data": "x"}, nil, "custom_data"},
-		{"custom_data 51 keys", map[string]any{"custom_data": manyKeys(51)}, nil, "custom_data"},
-		{"custom_data over 8 KiB", map[string]any{"custom_data": map[string]any{"k": strings.Repeat("x", 8200)}}, nil, "custom_data"},
-		{"custom_data 4 levels", map[string]any{"custom_data": deep4}, nil, "custom_data"},
-	}
-	t.Run("fields", func(t *testing.T) {
-		for _, c := range fields {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				b := map[string]any{"device_id": dev}
-				maps.Copy(b, c.body)
-				o.widget("").post(t, "/v1/widget/contacts", b).refused(c.field, c.codes...)
-			})
-		}
+	// The fields of a sign-in of the device.
+	with := func(field string, v any) map[string]any { return map[string]any{"device_id": dev, field: v} }
+	refuses(t, "fields", o.widget(""), "/v1/widget/contacts", []refusal{
+		{"name 201 characters", with("name", strings.Repeat("n", 201)), nil, "name"},
+		{"name number", with("name", 5), nil, "name"},
+		{"email bad", with("email", "not-an-email"), []string{"invalid_email"}, ""},
+		{"email number", with("email", 5), nil, "email"},
+		{"custom_data string", with("custom_data", "x"), nil, "custom_data"},
+		{"custom_data 51 keys", with("custom_data", manyKeys(51)), nil, "custom_data"},
+		{"custom_data over 8 KiB", with("custom_data", map[string]any{"k": strings.Repeat("x", 8200)}), nil, "custom_data"},
+		{"custom_data 4 levels", with("custom_data", deep4), nil, "custom_data"},
 	})
 	o.widget("").post(t, "/v1/widget/contacts", contract.Raw(`{"device_id":"`+dev+`",`)).fails(400, "invalid_json")
 
@@ -222,8 +194,7 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 
 	// after=: only the later ones, oldest first.
 	for i, id := range ids {
-		var d contract.SessionDetail
-		w.get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)+"?after="+url.QueryEscape(id)).ok(200, &d)
+		d := typed(w.c.GetSession(t.Context(), s.ID, id)).want(t, 200)
 		match(t, "after="+id, messageIDs(d.Messages), ids[i+1:])
 	}
 
@@ -236,17 +207,13 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 
 	// Message content limits; nothing stored by refusals.
 	mp := "/v1/widget/sessions/" + url.PathEscape(s.ID) + "/messages"
-	for name, body := range map[string]any{
-		"missing":          map[string]any{},
-		"empty":            map[string]any{"content": ""},
-		"10001 characters": map[string]any{"content": strings.Repeat("c", 10001)},
-		"number":           map[string]any{"content": 5},
-		"null":             map[string]any{"content": nil},
-	} {
-		t.Run("refused content/"+name, func(t *testing.T) {
-			w.post(t, mp, body).failsNaming("content")
-		})
-	}
+	refuses(t, "refused content", w, mp, []refusal{
+		{"missing", map[string]any{}, nil, "content"},
+		{"empty", map[string]any{"content": ""}, nil, "content"},
+		{"10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, nil, "content"},
+		{"number", map[string]any{"content": 5}, nil, "content"},
+		{"null", map[string]any{"content": nil}, nil, "content"},
+	})
 	w.post(t, mp, contract.Raw(`{"content": "x"`)).fails(400, "invalid_json")
 	match(t, "after refused posts", messageIDs(widgetSession(t, w, s.ID).Messages), ids)
 	long := strings.Repeat("ü", 10000)
@@ -254,17 +221,12 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 	// The session's own fields cannot be chosen by the browser.
 	s2 := createSession(t, w, map[string]any{"verified": true, "id": "mine", "external_id": nil})
 	match(t, "session fields the browser sent", s2, M{"verified": false, "id": contract.Not("mine")})
-	for name, body := range map[string]any{
-		"custom_data string": map[string]any{"custom_data": "x"},
-		"custom_data 51":     map[string]any{"custom_data": manyKeys(51)},
-		"external_id number": map[string]any{"external_id": 5},
-		"external_id long":   map[string]any{"external_id": strings.Repeat("e", 257)},
-	} {
-		t.Run("refused session/"+name, func(t *testing.T) {
-			field := strings.Fields(name)[0]
-			w.post(t, "/v1/widget/sessions", body).failsNaming(field)
-		})
-	}
+	refuses(t, "refused session", w, "/v1/widget/sessions", []refusal{
+		{"custom_data string", map[string]any{"custom_data": "x"}, nil, "custom_data"},
+		{"custom_data 51", map[string]any{"custom_data": manyKeys(51)}, nil, "custom_data"},
+		{"external_id number", map[string]any{"external_id": 5}, nil, "external_id"},
+		{"external_id long", map[string]any{"external_id": strings.Repeat("e", 257)}, nil, "external_id"},
+	})
 	sameSet(t, "after refused creates", sessionIDs(widgetSessions(t, w, nil)), []string{s.ID, s2.ID})
 }
 
