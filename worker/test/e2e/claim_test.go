@@ -72,8 +72,7 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	s1 := createSession(t, wA, map[string]any{"custom_data": map[string]any{"cart": 2}})
 	say(t, wA, s1.ID, "before login")
 	s2 := createSession(t, wA, nil)
-	wB := o.widget(o.contactToken(t))
-	sB := createSession(t, wB, nil)
+	wB, sB := o.chat(t)
 	uid := uniq("claimer")
 	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
 

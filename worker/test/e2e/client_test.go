@@ -343,6 +343,14 @@ func (o *org) me(t testing.TB, token string) contract.Me {
 	return typed(o.widget(token).c.GetMe(t.Context())).want(t, 200)
 }
 
+// chat is a widget of o signed in as the contact of a new device, and a
+// new session of that contact.
+func (o *org) chat(t testing.TB) (*caller, contract.Session) {
+	t.Helper()
+	w := o.widget(o.contactToken(t))
+	return w, createSession(t, w, nil)
+}
+
 // contactToken is contact(...).Token for a fresh device.
 func (o *org) contactToken(t testing.TB) string {
 	t.Helper()

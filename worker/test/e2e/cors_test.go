@@ -47,7 +47,7 @@ func preflight(t testing.TB, path, origin, method string) *reply {
 func TestCORSPreflight(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	s := createSession(t, o.widget(o.contactToken(t)), nil)
+	_, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
 	routes := widgetRoutes(sid, "")
 	for _, rt := range routes {
@@ -131,8 +131,7 @@ func TestCORSActualRequests(t *testing.T) {
 func TestNoCORSOnServerRoutes(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(o.contactToken(t))
-	s := createSession(t, w, nil)
+	_, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
 	rot := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
 

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -129,17 +130,8 @@ func TestAuthenticateLimits(t *testing.T) {
 	deep3 := map[string]any{"a": map[string]any{"b": map[string]any{"c": 1}}}
 	big := map[string]any{"k": strings.Repeat("x", 8200)}
 	fits := map[string]any{"k": strings.Repeat("x", 8000)}
-	with := func(kv ...any) map[string]any {
-		b := map[string]any{"user_id": uid}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i+1] == nil {
-				delete(b, kv[i].(string))
-				continue
-			}
-			b[kv[i].(string)] = kv[i+1]
-		}
-		return b
-	}
+	// with is a body of the original user with one field more.
+	with := func(field string, v any) map[string]any { return map[string]any{"user_id": uid, field: v} }
 	refuses(t, "refused", o.api(), "/v1/users/authenticate", []refusal{
 		{"neither user_id nor email", map[string]any{"name": "x"}, []string{"invalid_request"}, ""},
 		{"empty user_id and no email", map[string]any{"user_id": ""}, []string{"invalid_request"}, ""},
@@ -196,14 +188,9 @@ func TestAuthenticateLimits(t *testing.T) {
 		for _, c := range good {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				body := c.body
+				body := maps.Clone(c.body)
 				if body["user_id"] == uid {
-					// Keep the original user untouched: use another identity.
-					body = map[string]any{}
-					for k, v := range c.body {
-						body[k] = v
-					}
-					body["user_id"] = uniq("good")
+					body["user_id"] = uniq("good") // keep the original user untouched: another identity
 				}
 				before := time.Now()
 				a := o.authenticate(t, body)

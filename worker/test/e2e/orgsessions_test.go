@@ -161,8 +161,7 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 func TestOrgSessionNotFound(t *testing.T) {
 	t.Parallel()
 	a, b := newOrg(t), newOrg(t)
-	wa := a.widget(a.contactToken(t))
-	sa := createSession(t, wa, nil)
+	wa, sa := a.chat(t)
 	say(t, wa, sa.ID, "private to org A")
 
 	ids := map[string]string{
@@ -185,8 +184,7 @@ func TestOrgSessionNotFound(t *testing.T) {
 func TestOrgServerNeedsAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(o.contactToken(t))
-	s := createSession(t, w, nil)
+	_, s := o.chat(t)
 	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
 	creds := []cred{
 		{"none", contract.Without("Authorization")},

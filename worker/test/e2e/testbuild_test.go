@@ -56,8 +56,8 @@ func startTestBuild(t *testing.T, log *wranglertest.Tail, hc *http.Client) (*wra
 	base := &caller{c: contract.New(s.URL, validator)}
 	base.c.HTTP = hc
 	o := newOrgOn(t, base, s.AdminToken)
-	w := o.widget(o.contactToken(t))
-	return s, w, createSession(t, w, nil).ID
+	w, session := o.chat(t)
+	return s, w, session.ID
 }
 
 // TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed: TinyGo 0.42's finalizers

@@ -141,8 +141,7 @@ func TestRotateAPIKey(t *testing.T) {
 
 	// Both keys act for the same org: a session made through the widget is
 	// visible with either.
-	w := o.widget(o.contactToken(t))
-	s := createSession(t, w, nil)
+	w, s := o.chat(t)
 	for _, secret := range []string{o.Key.Secret, out.APIKey.Secret} {
 		l := as[contract.SessionList](anon(t).get(t, "/v1/sessions", contract.Bearer(secret)), 200)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})

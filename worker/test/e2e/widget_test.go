@@ -15,8 +15,7 @@ import (
 func TestWidgetTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	ct := o.contactToken(t)
-	s := createSession(t, o.widget(ct), nil)
+	w, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
 	routes := widgetRoutes(sid, "x")
 	creds := []cred{
@@ -27,7 +26,7 @@ func TestWidgetTokenRequired(t *testing.T) {
 		{"api key instead", contract.Header("X-Widget-Token", o.Key.Secret)},
 		{"with a suffix", contract.Header("X-Widget-Token", o.WidgetToken+"x")},
 	}
-	t.Run("refused", func(t *testing.T) { refusedOn(t, o.widget(ct), routes, creds, true) })
+	t.Run("refused", func(t *testing.T) { refusedOn(t, w, routes, creds, true) })
 	// The refused calls wrote nothing.
 	sameSet(t, "sessions after refused calls", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
 	stored(t, o, s.ID, 0, "after refused posts")
@@ -36,7 +35,7 @@ func TestWidgetTokenRequired(t *testing.T) {
 func TestUserTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	s := createSession(t, o.widget(o.contactToken(t)), nil)
+	_, s := o.chat(t)
 	routes := widgetRoutes(url.PathEscape(s.ID), "x")[1:]
 	refusedOn(t, o.widget(""), routes, []cred{{"no token", contract.Without("Authorization")}}, false)
 	refusedOn(t, o.widget(""), routes, []cred{{"garbage token", contract.Bearer("garbage")}, {"api key as token", contract.Bearer(o.Key.Secret)}},
