@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,19 +132,14 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 	const clients, traps = 6, 5
 	var (
 		mu       sync.Mutex
-		acked    []string // contents answered 201
-		first500 int      // messages whose first attempt was a 500
+		acked    []string     // contents answered 201
+		first500 atomic.Int64 // messages whose first attempt was a 500
+		stopping atomic.Bool
+		wg       sync.WaitGroup
 	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for n := 0; !stopping.Load(); n++ {
 				content, key := fmt.Sprintf("client %d message %d", i, n), uuid.NewString()
 				for attempt := 0; ; attempt++ {
 					r, err := w.c.PostUserMessage(ctx, sessionID, content, contract.IdempotencyKey(key))
@@ -153,9 +149,7 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 					}
 					if r.Status == 500 && isInternal(r.Response) && attempt < 10 {
 						if attempt == 0 {
-							mu.Lock()
-							first500++
-							mu.Unlock()
+							first500.Add(1)
 						}
 						continue // the widget's retry, with the same key
 					}
@@ -183,7 +177,7 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 		}
 	}
 	time.Sleep(400 * time.Millisecond)
-	close(stop)
+	stopping.Store(true)
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -194,29 +188,24 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 		t.Errorf("wrangler's log tells of %d traps, want %d", got, traps)
 	}
 	// A trap fails only what was in flight with it.
-	if first500 > traps*clients {
-		t.Errorf("%d messages failed at first, more than the %d that can be in flight at %d traps", first500, traps*clients, traps)
+	if first500.Load() > traps*clients {
+		t.Errorf("%d messages failed at first, more than the %d that can be in flight at %d traps", first500.Load(), traps*clients, traps)
 	}
 	// The next requests are served.
 	w.get(t, "/v1/widget/me").expect(200)
 	// Every acknowledged message is stored once, and nothing else is.
-	stored := map[string]int{}
+	stored, once := map[string]int{}, map[string]int{}
 	for _, m := range widgetSession(t, w, sessionID).Messages {
 		stored[m.Content]++
 	}
 	for _, content := range acked {
-		if stored[content] != 1 {
-			t.Errorf("%q acknowledged, stored %d times", content, stored[content])
-		}
-		delete(stored, content)
+		once[content] = 1
 	}
-	for content, n := range stored {
-		t.Errorf("%q stored %d times, never acknowledged", content, n)
-	}
+	match(t, "times each message is stored (none that was not acknowledged)", stored, once)
 	if len(acked) < clients*traps {
 		t.Errorf("only %d messages acknowledged under load", len(acked))
 	}
-	t.Logf("%d traps, %d messages acknowledged, %d failed at first (in flight at a trap), each stored once", traps, len(acked), first500)
+	t.Logf("%d traps, %d messages acknowledged, %d failed at first (in flight at a trap), each stored once", traps, len(acked), first500.Load())
 }
 
 // isInternal reports whether r is the API's 500 body.

@@ -371,9 +371,7 @@ func (s *Server) setPort(port int) {
 		"SIGNING_KEYS": TestSigningKeys(),
 		"TOKEN_ISSUER": s.URL,
 	}
-	for k, v := range s.opts.Vars {
-		vars[k] = v
-	}
+	maps.Copy(vars, s.opts.Vars)
 	s.Vars = vars
 	s.AdminToken = vars["ADMIN_TOKEN"]
 }
