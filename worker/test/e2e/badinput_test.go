@@ -17,7 +17,7 @@ type fixture struct {
 	device   string
 	contact  contract.ContactSignedIn
 	verified contract.Authenticated
-	session  Session
+	session  contract.Session
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -25,8 +25,8 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{o: newOrg(t), device: newDevice()}
 	f.contact = f.o.contact(t, f.device, map[string]any{"name": "Fixture", "custom_data": map[string]any{"v": 1}})
 	f.verified = f.o.authenticate(t, map[string]any{"user_id": uniq("fixture"), "name": "Fixed", "custom_data": map[string]any{"v": 1}})
-	f.session = createSession(t, f.o.widget(t, f.contact.Token), nil)
-	say(t, f.o.widget(t, f.contact.Token), f.session.ID, "hello")
+	f.session = createSession(t, f.o.widget(f.contact.Token), nil)
+	say(t, f.o.widget(f.contact.Token), f.session.ID, "hello")
 	return f
 }
 
@@ -63,15 +63,15 @@ func (f *fixture) bodyRoutes(t testing.TB) []bodyRoute {
 	return []bodyRoute{
 		{"admin orgs", vendor(t), "/v1/admin/orgs", map[string]any{"name": 5, "allowed_origins": []string{"https://a.example"}}, "name"},
 		{"admin orgs (origins)", vendor(t), "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": "x"}, "allowed_origins"},
-		{"authenticate", f.o.api(t), "/v1/users/authenticate", map[string]any{"user_id": uid, "custom_data": "x"}, "custom_data"},
-		{"authenticate (name)", f.o.api(t), "/v1/users/authenticate", map[string]any{"user_id": uid, "name": 5}, "name"},
-		{"revoke", f.o.api(t), "/v1/users/revoke", map[string]any{"user_id": 5}, "user_id"},
-		{"agent message", f.o.api(t), "/v1/sessions/" + sid + "/messages", map[string]any{"content": 5}, "content"},
-		{"contacts", f.o.widget(t, ""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "name": 5}, "name"},
-		{"contacts (custom_data)", f.o.widget(t, ""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "custom_data": "x"}, "custom_data"},
-		{"widget sessions", f.o.widget(t, f.contact.Token), "/v1/widget/sessions", map[string]any{"custom_data": "x"}, "custom_data"},
-		{"widget sessions (external_id)", f.o.widget(t, f.contact.Token), "/v1/widget/sessions", map[string]any{"external_id": 5}, "external_id"},
-		{"widget message", f.o.widget(t, f.contact.Token), "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": true}, "content"},
+		{"authenticate", f.o.api(), "/v1/users/authenticate", map[string]any{"user_id": uid, "custom_data": "x"}, "custom_data"},
+		{"authenticate (name)", f.o.api(), "/v1/users/authenticate", map[string]any{"user_id": uid, "name": 5}, "name"},
+		{"revoke", f.o.api(), "/v1/users/revoke", map[string]any{"user_id": 5}, "user_id"},
+		{"agent message", f.o.api(), "/v1/sessions/" + sid + "/messages", map[string]any{"content": 5}, "content"},
+		{"contacts", f.o.widget(""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "name": 5}, "name"},
+		{"contacts (custom_data)", f.o.widget(""), "/v1/widget/contacts", map[string]any{"device_id": f.device, "custom_data": "x"}, "custom_data"},
+		{"widget sessions", f.o.widget(f.contact.Token), "/v1/widget/sessions", map[string]any{"custom_data": "x"}, "custom_data"},
+		{"widget sessions (external_id)", f.o.widget(f.contact.Token), "/v1/widget/sessions", map[string]any{"external_id": 5}, "external_id"},
+		{"widget message", f.o.widget(f.contact.Token), "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": true}, "content"},
 	}
 }
 
@@ -98,7 +98,7 @@ func TestBadJSONAndTypesOnEveryRoute(t *testing.T) {
 					if name == "invalid utf-8" {
 						codes = append(codes, "invalid_request")
 					}
-					rt.c.post(t, rt.path, raw(body)).fails(400, codes...)
+					rt.c.post(t, rt.path, contract.Raw(body)).fails(400, codes...)
 				})
 			}
 			t.Run(rt.name+"/wrong type", func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestBadJSONAndTypesOnEveryRoute(t *testing.T) {
 			for _, body := range []string{`[]`, `"x"`, `5`} {
 				t.Run(rt.name+"/not an object "+body, func(t *testing.T) {
 					t.Parallel()
-					rt.c.post(t, rt.path, raw(body)).fails(400, "invalid_request")
+					rt.c.post(t, rt.path, contract.Raw(body)).fails(400, "invalid_request")
 				})
 			}
 		}
@@ -130,16 +130,16 @@ func TestPayloadTooLarge(t *testing.T) {
 			}
 			t.Run(rt.name+"/with length", func(t *testing.T) {
 				t.Parallel()
-				rt.c.post(t, rt.path, raw(big())).fails(413, "payload_too_large")
+				rt.c.post(t, rt.path, contract.Raw(big())).fails(413, "payload_too_large")
 			})
 			t.Run(rt.name+"/chunked", func(t *testing.T) {
 				t.Parallel()
-				rt.c.post(t, rt.path, stream{R: bytes.NewReader(big())}).fails(413, "payload_too_large")
+				rt.c.post(t, rt.path, contract.Stream{R: bytes.NewReader(big())}).fails(413, "payload_too_large")
 			})
 		}
 		t.Run("admin api-keys", func(t *testing.T) {
 			t.Parallel()
-			vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(f.o.ID)+"/api-keys", raw(big())).fails(413, "payload_too_large")
+			vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(f.o.ID)+"/api-keys", contract.Raw(big())).fails(413, "payload_too_large")
 		})
 	})
 	f.unchanged(t, before)
@@ -154,23 +154,22 @@ func TestPayloadTooLarge(t *testing.T) {
 	if len(at) != 64<<10 {
 		t.Fatalf("built %d bytes", len(at))
 	}
-	var c contract.ContactSignedIn
-	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(at)).ok(200, &c)
+	c := as[contract.ContactSignedIn](f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(at)), 200)
 	match(t, "64 KiB body: contact", c.Contact, M{"name": "Boundary"})
-	f.o.widget(t, "").post(t, "/v1/widget/contacts", raw(pad(64<<10+1))).fails(413, "payload_too_large")
+	f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(pad(64<<10+1))).fails(413, "payload_too_large")
 }
 
 func TestUnknownRoutes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	w := f.o.widget(t, f.contact.Token)
+	w := f.o.widget(f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
 	// /v1/users is a route since DELETE /v1/users: /v1/user is not.
 	requests(t, map[*caller][]string{
-		anon(t):    {"GET /v1/nope", "GET /v1", "GET /v1/", "POST /v2/sessions"},
-		w:          {"GET /v1/widget/nope", "POST /v1/widget/nope", "GET /v1/widget/sessions/" + sid + "/messages/x", "GET /v1/widget/sessions/" + sid + "/nope"},
-		f.o.api(t): {"GET /v1/sessions/" + sid + "/nope", "GET /v1/user", "POST /v1/users/nope"},
-		vendor(t):  {"GET /v1/admin/nope", "POST /v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
+		anon(t):   {"GET /v1/nope", "GET /v1", "GET /v1/", "POST /v2/sessions"},
+		w:         {"GET /v1/widget/nope", "POST /v1/widget/nope", "GET /v1/widget/sessions/" + sid + "/messages/x", "GET /v1/widget/sessions/" + sid + "/nope"},
+		f.o.api(): {"GET /v1/sessions/" + sid + "/nope", "GET /v1/user", "POST /v1/users/nope"},
+		vendor(t): {"GET /v1/admin/nope", "POST /v1/admin/orgs/" + url.PathEscape(f.o.ID) + "/nope"},
 	}, nil, func(r *reply) { r.fails(404, "not_found") })
 }
 
@@ -192,14 +191,14 @@ func TestWrongMethods(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	before := f.snap(t)
-	w := f.o.widget(t, f.contact.Token)
+	w := f.o.widget(f.contact.Token)
 	sid := url.PathEscape(f.session.ID)
 	orgPath := "/v1/admin/orgs/" + url.PathEscape(f.o.ID)
 	key := orgPath + "/api-keys/" + url.PathEscape(f.o.Key.ID)
 	t.Run("routes", func(t *testing.T) {
 		requests(t, map[*caller][]string{
 			vendor(t): {"PUT /v1/admin/orgs", "PATCH /v1/admin/orgs", "PUT " + orgPath + "/api-keys", "PATCH " + key, "PUT " + key},
-			f.o.api(t): {"GET /v1/users/authenticate", "PUT /v1/users/authenticate", "GET /v1/users/revoke", "POST /v1/sessions",
+			f.o.api(): {"GET /v1/users/authenticate", "PUT /v1/users/authenticate", "GET /v1/users/revoke", "POST /v1/sessions",
 				"PUT /v1/sessions/" + sid, "POST /v1/sessions/" + sid, "PUT /v1/sessions/" + sid + "/messages"},
 			w: {"GET /v1/widget/contacts", "PUT /v1/widget/contacts", "POST /v1/widget/me", "PUT /v1/widget/sessions", "PATCH /v1/widget/sessions",
 				"PUT /v1/widget/sessions/" + sid, "POST /v1/widget/sessions/" + sid, "PUT /v1/widget/sessions/" + sid + "/messages"},

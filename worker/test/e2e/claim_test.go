@@ -37,7 +37,7 @@ func sees(t testing.TB, w *caller, who string, q url.Values, want ...string) {
 
 func claim(t testing.TB, o *org, verified, contact string) *reply {
 	t.Helper()
-	return o.widget(t, verified).post(t, "/v1/widget/claim", nil, header("X-Contact-Token", contact))
+	return o.widget(verified).post(t, "/v1/widget/claim", nil, contract.Header("X-Contact-Token", contact))
 }
 
 // expiredLike re-signs tok with the test signing key, its exp an hour ago.
@@ -68,17 +68,15 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	o, other := newOrg(t), newOrg(t)
 	devA := newDevice()
 	cA := o.contact(t, devA, nil).Token
-	wA := o.widget(t, cA)
+	wA := o.widget(cA)
 	s1 := createSession(t, wA, map[string]any{"custom_data": map[string]any{"cart": 2}})
 	say(t, wA, s1.ID, "before login")
 	s2 := createSession(t, wA, nil)
-	wB := o.widget(t, o.contactToken(t))
-	sB := createSession(t, wB, nil)
+	wB, sB := o.chat(t)
 	uid := uniq("claimer")
 	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
 
-	var out contract.Claimed
-	claim(t, o, onA, cA).ok(200, &out)
+	out := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s1.ID, s2.ID})
 	for _, s := range out.Claimed {
 		match(t, "claimed session", s, M{"verified": false, "claimed_at": contract.Not(nil)})
@@ -87,24 +85,23 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 		}
 	}
 	// The same user on device B, with a token issued there.
-	onB := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	onB := o.widget(o.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, onB, "the user on device B", nil, s1.ID, s2.ID)
 	d := widgetSession(t, onB, s1.ID)
 	match(t, "claimed session on device B", M{"session": d.Session, "messages": len(d.Messages)},
 		M{"session": M{"non_verified_custom_data": M{"cart": 2}, "claimed_at": contract.Not(nil)}, "messages": 1})
 	say(t, onB, s1.ID, "after login, from B")
 	// No longer device A's contact, even with a fresh token; never device B's.
-	sees(t, o.widget(t, o.contact(t, devA, nil).Token), "device A's contact", nil)
+	sees(t, o.widget(o.contact(t, devA, nil).Token), "device A's contact", nil)
 	cannotSee(t, o, wA, s1.ID, "device A's contact")
 	cannotSee(t, o, wB, s2.ID, "device B's contact")
 	sees(t, wB, "device B's contact", nil, sB.ID)
 	match(t, "an unclaimed session", orgSession(t, o, sB.ID).Session, M{"claimed_at": nil})
 	// Another org's tokens, the same user_id included, see none.
-	otherUser := other.widget(t, other.authenticate(t, map[string]any{"user_id": uid}).Token)
+	otherUser := other.widget(other.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, otherUser, "the same user_id in another org", nil)
 	// Claiming again moves nothing.
-	var again contract.Claimed
-	claim(t, o, onA, cA).ok(200, &again)
+	again := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
 }
 
@@ -113,16 +110,16 @@ func TestClaimRefusals(t *testing.T) {
 	t.Parallel()
 	o, other := newOrg(t), newOrg(t)
 	c := o.contact(t, newDevice(), nil).Token
-	s := createSession(t, o.widget(t, c), nil)
+	s := createSession(t, o.widget(c), nil)
 	u := o.authenticate(t, map[string]any{"user_id": uniq("u")}).Token
 	cases := map[string]struct {
 		r      *reply
 		status int
 		codes  []string
 	}{
-		"no verified token":              {o.widget(t, "").post(t, "/v1/widget/claim", nil, header("X-Contact-Token", c)), 401, []string{"unauthorized"}},
+		"no verified token":              {o.widget("").post(t, "/v1/widget/claim", nil, contract.Header("X-Contact-Token", c)), 401, []string{"unauthorized"}},
 		"contact token in Authorization": {claim(t, o, c, c), 403, []string{"forbidden"}},
-		"no X-Contact-Token":             {o.widget(t, u).post(t, "/v1/widget/claim", nil), 400, []string{"invalid_request"}},
+		"no X-Contact-Token":             {o.widget(u).post(t, "/v1/widget/claim", nil), 400, []string{"invalid_request"}},
 		"contact token of org B":         {claim(t, o, u, other.contactToken(t)), 401, []string{"invalid_token"}},
 		"verified token as contact":      {claim(t, o, u, u), 401, []string{"invalid_token"}},
 		"expired contact token":          {claim(t, o, u, expiredLike(t, c)), 401, []string{"token_expired"}},
@@ -131,15 +128,15 @@ func TestClaimRefusals(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) { tc.r.fails(tc.status, tc.codes...) })
 	}
-	sees(t, o.widget(t, c), "the contact after the refusals", nil, s.ID)
+	sees(t, o.widget(c), "the contact after the refusals", nil, s.ID)
 }
 
 // The preflight of the widget routes allows X-Contact-Token.
 func TestClaimPreflight(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	r := anon(t).do(t, "OPTIONS", "/v1/widget/claim", nil, withOrigin(o.Origin), header("Access-Control-Request-Method", "POST"),
-		header("Access-Control-Request-Headers", "authorization, x-contact-token, x-widget-token"))
+	r := anon(t).do(t, "OPTIONS", "/v1/widget/claim", nil, contract.Origin(o.Origin), contract.Header("Access-Control-Request-Method", "POST"),
+		contract.Header("Access-Control-Request-Headers", "authorization, x-contact-token, x-widget-token"))
 	match(t, "preflight", M{"status": r.Status, "allows x-contact-token": slices.Contains(headerList(r.Header, "Access-Control-Allow-Headers"), "x-contact-token")},
 		M{"status": 204, "allows x-contact-token": true})
 }
@@ -153,15 +150,14 @@ func TestClaimWithAnErasedContactsToken(t *testing.T) {
 	o := newOrg(t)
 	mark := uniq("erasedclaim")
 	c := o.contact(t, newDevice(), map[string]any{"name": mark + " name"})
-	w := o.widget(t, c.Token)
+	w := o.widget(c.Token)
 	s := createSession(t, w, nil)
 	say(t, w, s.ID, mark+" text")
 	u := o.authenticate(t, map[string]any{"user_id": uniq("claimer")}).Token
-	var d deletionReply
-	w.del(t, "/v1/widget/me").ok(202, &d)
+	d := typed(w.c.DeleteMe(t.Context())).want(t, 202)
 	claim(t, o, u, c.Token).fails(401, "token_revoked")
-	sees(t, o.widget(t, u), "the claimer", nil)
-	o.widget(t, u).get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)).fails(404, "not_found")
+	sees(t, o.widget(u), "the claimer", nil)
+	o.widget(u).get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)).fails(404, "not_found")
 	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})
 	match(t, "keys left", holdingAny(readKV(t), mark, c.Contact.ID), []string(nil))
 }

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -38,20 +37,17 @@ var validator = func() *contract.Validator {
 // caller sends requests as one party: its options go on every request.
 type caller struct{ c *contract.Client }
 
-type opt = contract.Option
-
-func header(k, v string) opt       { return contract.Header(k, v) }
-func without(k string) opt         { return contract.Without(k) }
-func bearer(token string) opt      { return contract.Bearer(token) }
-func idemKey(key string) opt       { return contract.IdempotencyKey(key) }
-func withOrigin(origin string) opt { return contract.Origin(origin) }
-
-// anon is a caller without credentials; vendor calls with the admin token.
+// anon is a caller of the shared server without credentials; vendor calls
+// it with the admin token.
 func anon(t testing.TB) *caller {
 	t.Helper()
 	return &caller{c: contract.New(server(t).URL, validator)}
 }
-func vendor(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(server(t).AdminToken)) }
+
+func vendor(t testing.TB) *caller {
+	t.Helper()
+	return anon(t).with(contract.Bearer(server(t).AdminToken))
+}
 
 // unvalidated is c without the document's validation, for what is outside
 // it.
@@ -61,35 +57,28 @@ func unvalidated(c *caller) *caller {
 	return &caller{c: n}
 }
 
-func (c *caller) with(opts ...opt) *caller { return &caller{c: c.c.With(opts...)} }
+func (c *caller) with(opts ...contract.Option) *caller { return &caller{c: c.c.With(opts...)} }
 
-func (c *caller) get(t testing.TB, path string, opts ...opt) *reply {
+func (c *caller) get(t testing.TB, path string, opts ...contract.Option) *reply {
 	t.Helper()
 	return c.do(t, "GET", path, nil, opts...)
 }
 
-func (c *caller) post(t testing.TB, path string, body any, opts ...opt) *reply {
+func (c *caller) post(t testing.TB, path string, body any, opts ...contract.Option) *reply {
 	t.Helper()
 	return c.do(t, "POST", path, body, opts...)
 }
 
-func (c *caller) del(t testing.TB, path string, opts ...opt) *reply {
+func (c *caller) del(t testing.TB, path string, opts ...contract.Option) *reply {
 	t.Helper()
 	return c.do(t, "DELETE", path, nil, opts...)
 }
 
-// raw is a request body sent exactly as given; stream one of unknown
-// length, sent chunked.
-type (
-	raw    = contract.Raw
-	stream = contract.Stream
-)
-
-// do sends one request. body is nil (none), raw, stream, or a value marshalled
-// to JSON.
-func (c *caller) do(t testing.TB, method, path string, body any, opts ...opt) *reply {
+// do sends one request. body is nil (none), contract.Raw, contract.Stream,
+// or a value marshalled to JSON.
+func (c *caller) do(t testing.TB, method, path string, body any, opts ...contract.Option) *reply {
 	t.Helper()
-	res, err := c.c.Do(context.Background(), method, path, body, opts...)
+	res, err := c.c.Do(t.Context(), method, path, body, opts...)
 	return check(t, res, err)
 }
 
@@ -131,9 +120,7 @@ func (r *reply) into(v any) *reply {
 // ok expects want and decodes the body into v.
 func (r *reply) ok(want int, v any) {
 	r.t.Helper()
-	if r.expect(want); v != nil {
-		r.into(v)
-	}
+	r.expect(want).into(v)
 }
 
 func (r *reply) checkJSONType() {
@@ -147,29 +134,23 @@ func (r *reply) checkJSONType() {
 	}
 }
 
-// errorBody checks the error shape (contract.ErrorProblems) and returns it.
-func (r *reply) errorBody() contract.Error {
+// fails expects an error answer with the status, in the contract's error
+// shape (contract.ErrorProblems), with one of the codes.
+func (r *reply) fails(status int, codes ...string) contract.Error {
 	r.t.Helper()
+	if r.Status != status {
+		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.What(), r.Status, status, codes, r.excerpt())
+	}
 	if p := contract.ErrorProblems(r.Response); len(p) > 0 {
 		r.t.Errorf("%s: %s\n%s", r.What(), strings.Join(p, "; "), r.excerpt())
 	}
 	if r.Error == nil {
 		r.t.FailNow()
 	}
+	if len(codes) > 0 && !slices.Contains(codes, r.Error.Code) {
+		r.t.Fatalf("%s: error code %q, want %s (message %q)", r.What(), r.Error.Code, strings.Join(codes, " or "), r.Error.Message)
+	}
 	return *r.Error
-}
-
-// fails expects an error answer with the status and one of the codes.
-func (r *reply) fails(status int, codes ...string) contract.Error {
-	r.t.Helper()
-	if r.Status != status {
-		r.t.Fatalf("%s: status %d, want %d %v\n%s", r.What(), r.Status, status, codes, r.excerpt())
-	}
-	e := r.errorBody()
-	if len(codes) > 0 && !slices.Contains(codes, e.Code) {
-		r.t.Fatalf("%s: error code %q, want %s (message %q)", r.What(), e.Code, strings.Join(codes, " or "), e.Message)
-	}
-	return e
 }
 
 // failsNaming expects 400 invalid_request whose message names field.
@@ -191,10 +172,40 @@ func (r *reply) refused(field string, codes ...string) {
 	}
 }
 
-type (
-	Session = contract.Session
-	Message = contract.Message
-)
+// answer is what a typed route of the contract client returned; its want
+// checks it.
+type answer[T any] struct {
+	call contract.Call[T]
+	err  error
+}
+
+func typed[T any](call contract.Call[T], err error) answer[T] { return answer[T]{call, err} }
+
+// want checks the answer (check), its status and its JSON type, and returns
+// its value.
+func (a answer[T]) want(t testing.TB, status int) T {
+	t.Helper()
+	check(t, a.call.Response, a.err).expect(status).checkJSONType()
+	return a.call.Value
+}
+
+// as expects status and decodes the body as a T.
+func as[T any](r *reply, status int) (v T) {
+	r.t.Helper()
+	r.ok(status, &v)
+	return v
+}
+
+// decoded is as, and stops the test unless the value matches want
+// (contract.Match).
+func decoded[T any](r *reply, status int, want M) (v T) {
+	r.t.Helper()
+	v = as[T](r, status)
+	if d := contract.Match(v, want); d != "" {
+		r.t.Fatalf("%s: incomplete answer: %s", r.What(), d)
+	}
+	return v
+}
 
 var seq atomic.Int64
 
@@ -209,6 +220,30 @@ func uniq(prefix string) string {
 // newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
 func newDevice() string { return uuid.NewString() }
 
+// refusal is a request body that a route refuses with 400: its message
+// naming field, or (no field) with one of codes (none: any code).
+type refusal struct {
+	name  string
+	body  any
+	codes []string
+	field string
+}
+
+// refuses runs the subtest group, in which c posts each refusal's body to
+// path in a parallel subtest of its name and is refused (reply.refused);
+// it returns when all have run.
+func refuses(t *testing.T, group string, c *caller, path string, cases []refusal) {
+	t.Helper()
+	t.Run(group, func(t *testing.T) {
+		for _, r := range cases {
+			t.Run(r.name, func(t *testing.T) {
+				t.Parallel()
+				c.post(t, path, r.body).refused(r.field, r.codes...)
+			})
+		}
+	})
+}
+
 // route is a request of a table: method, path and body.
 type route struct {
 	method, path string
@@ -218,20 +253,24 @@ type route struct {
 // cred is a credential of a table: its name and the option that sends it.
 type cred struct {
 	name string
-	opt  opt
+	opt  contract.Option
 }
 
 // refusedOn runs a subtest "METHOD {pattern}/cred" for each route and
-// credential, in which c with that credential gets 401 unauthorized.
-func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool) {
+// credential, in which c with that credential gets 401 with one of codes
+// (none: unauthorized).
+func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool, codes ...string) {
 	t.Helper()
+	if len(codes) == 0 {
+		codes = []string{"unauthorized"}
+	}
 	for _, rt := range routes {
 		for _, cr := range creds {
 			t.Run(rt.method+" "+pattern(rt.path)+"/"+cr.name, func(t *testing.T) {
 				if parallel {
 					t.Parallel()
 				}
-				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, "unauthorized")
+				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, codes...)
 			})
 		}
 	}
@@ -251,41 +290,40 @@ func widgetRoutes(sid, content string) []route {
 	}
 }
 
-// org is one org made for one test, with the origin it allows.
+// org is one org made for one test, with the origin it allows, on the
+// server of base (a caller without credentials).
 type org struct {
 	contract.Org
 	Key    contract.APIKey
 	Origin string
+	base   *caller
 }
 
-// newOrg creates an org through the vendor API.
+// newOrg creates an org on the shared server through the vendor API.
 func newOrg(t testing.TB) *org {
 	t.Helper()
-	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
-	call, err := vendor(t).c.CreateOrg(context.Background(), contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}})
-	check(t, call.Response, err).expect(201).checkJSONType()
-	complete(t, call.Response, call.Value, M{"org": M{"id": contract.NonEmpty, "widget_token": contract.NonEmpty}, "api_key": M{"secret": contract.NonEmpty}})
-	return &org{Org: call.Value.Org, Key: call.Value.APIKey, Origin: origin}
+	return newOrgOn(t, anon(t), server(t).AdminToken)
 }
 
-// complete stops the test unless the answer r (decoded: got) has want.
-func complete(t testing.TB, r *contract.Response, got any, want M) {
+// newOrgOn creates an org on the server of base with its admin token.
+func newOrgOn(t testing.TB, base *caller, adminToken string) *org {
 	t.Helper()
-	if d := contract.Match(got, want); d != "" {
-		t.Fatalf("%s: incomplete answer: %s", r.What(), d)
-	}
+	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
+	req := contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}}
+	r := base.post(t, "/v1/admin/orgs", req, contract.Bearer(adminToken))
+	created := decoded[contract.OrgCreated](r, 201, M{"org": M{"id": contract.NonEmpty, "widget_token": contract.NonEmpty}, "api_key": M{"secret": contract.NonEmpty}})
+	return &org{Org: created.Org, Key: created.APIKey, Origin: origin, base: base}
 }
 
 // api calls as the org's server.
-func (o *org) api(t testing.TB) *caller { t.Helper(); return anon(t).with(bearer(o.Key.Secret)) }
+func (o *org) api() *caller { return o.base.with(contract.Bearer(o.Key.Secret)) }
 
 // widget calls as the widget in a browser on an allowed origin, with the user
 // token when it is not empty.
-func (o *org) widget(t testing.TB, userToken string) *caller {
-	t.Helper()
-	c := anon(t).with(contract.WidgetToken(o.WidgetToken), withOrigin(o.Origin))
+func (o *org) widget(userToken string) *caller {
+	c := o.base.with(contract.WidgetToken(o.WidgetToken), contract.Origin(o.Origin))
 	if userToken != "" {
-		c = c.with(bearer(userToken))
+		c = c.with(contract.Bearer(userToken))
 	}
 	return c
 }
@@ -295,18 +333,22 @@ func (o *org) contact(t testing.TB, device string, body map[string]any) contract
 	t.Helper()
 	b := map[string]any{"device_id": device}
 	maps.Copy(b, body)
-	var out contract.ContactSignedIn
-	r := o.widget(t, "").post(t, "/v1/widget/contacts", b)
-	r.ok(200, &out)
-	complete(t, r.Response, out, M{"token": contract.NonEmpty, "contact": M{"id": contract.NonEmpty}})
-	return out
+	r := o.widget("").post(t, "/v1/widget/contacts", b)
+	return decoded[contract.ContactSignedIn](r, 200, M{"token": contract.NonEmpty, "contact": M{"id": contract.NonEmpty}})
 }
 
 // me is GET /v1/widget/me with the user token.
-func (o *org) me(t testing.TB, token string) (me contract.Me) {
+func (o *org) me(t testing.TB, token string) contract.Me {
 	t.Helper()
-	o.widget(t, token).get(t, "/v1/widget/me").ok(200, &me)
-	return me
+	return typed(o.widget(token).c.GetMe(t.Context())).want(t, 200)
+}
+
+// chat is a widget of o signed in as the contact of a new device, and a
+// new session of that contact.
+func (o *org) chat(t testing.TB) (*caller, contract.Session) {
+	t.Helper()
+	w := o.widget(o.contactToken(t))
+	return w, createSession(t, w, nil)
 }
 
 // contactToken is contact(...).Token for a fresh device.
@@ -318,48 +360,39 @@ func (o *org) contactToken(t testing.TB) string {
 // authenticate issues a verified token through the org's server.
 func (o *org) authenticate(t testing.TB, body map[string]any) contract.Authenticated {
 	t.Helper()
-	var out contract.Authenticated
-	r := o.api(t).post(t, "/v1/users/authenticate", body)
-	r.ok(200, &out)
-	complete(t, r.Response, out, M{"token": contract.NonEmpty, "user": M{"id": contract.NonEmpty}})
-	return out
+	r := o.api().post(t, "/v1/users/authenticate", body)
+	return decoded[contract.Authenticated](r, 200, M{"token": contract.NonEmpty, "user": M{"id": contract.NonEmpty}})
 }
 
 // createSession makes a session through the widget.
-func createSession(t testing.TB, w *caller, body map[string]any, opts ...opt) Session {
+func createSession(t testing.TB, w *caller, body map[string]any, opts ...contract.Option) contract.Session {
 	t.Helper()
 	if body == nil {
 		body = map[string]any{}
 	}
-	var out contract.SessionCreated
 	r := w.post(t, "/v1/widget/sessions", body, opts...)
-	r.ok(201, &out)
-	complete(t, r.Response, out, M{"session": M{"id": contract.NonEmpty}})
-	return out.Session
+	return decoded[contract.SessionCreated](r, 201, M{"session": M{"id": contract.NonEmpty}}).Session
 }
 
 // say posts a user message through the widget.
-func say(t testing.TB, w *caller, sessionID, content string, opts ...opt) Message {
+func say(t testing.TB, w *caller, sessionID, content string, opts ...contract.Option) contract.Message {
 	t.Helper()
-	call, err := w.c.PostUserMessage(context.Background(), sessionID, content, opts...)
-	check(t, call.Response, err).expect(201).checkJSONType()
-	return call.Value.Message
+	return typed(w.c.PostUserMessage(t.Context(), sessionID, content, opts...)).want(t, 201).Message
 }
 
 // agentSay posts an agent message through the org's server.
-func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...opt) Message {
+func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...contract.Option) contract.Message {
 	t.Helper()
-	call, err := o.api(t).c.PostAgentMessage(context.Background(), sessionID, contract.MessageRequest{Content: content, AuthorName: author}, opts...)
-	check(t, call.Response, err).expect(201).checkJSONType()
-	return call.Value.Message
+	req := contract.MessageRequest{Content: content, AuthorName: author}
+	return typed(o.api().c.PostAgentMessage(t.Context(), sessionID, req, opts...)).want(t, 201).Message
 }
 
 // listAll walks every page of a session listing at path (with its query,
 // whose limit each page keeps to) and returns the items in order. It fails
 // if the walk does not end.
-func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
+func listAll(t testing.TB, c *caller, path string, q url.Values) []contract.Session {
 	t.Helper()
-	var all []Session
+	var all []contract.Session
 	qq := maps.Clone(q)
 	if qq == nil {
 		qq = url.Values{}
@@ -398,28 +431,26 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []Session {
 
 // widgetSessions lists all the caller's sessions through the widget;
 // orgSessions the org's through its server.
-func widgetSessions(t testing.TB, w *caller, q url.Values) []Session {
+func widgetSessions(t testing.TB, w *caller, q url.Values) []contract.Session {
 	t.Helper()
 	return listAll(t, w, "/v1/widget/sessions", q)
 }
 
-func orgSessions(t testing.TB, o *org, q url.Values) []Session {
+func orgSessions(t testing.TB, o *org, q url.Values) []contract.Session {
 	t.Helper()
-	return listAll(t, o.api(t), "/v1/sessions", q)
+	return listAll(t, o.api(), "/v1/sessions", q)
 }
 
 // widgetSession reads one session through the widget; orgSession through
 // the org's server.
 func widgetSession(t testing.TB, w *caller, id string) contract.SessionDetail {
 	t.Helper()
-	call, err := w.c.GetSession(context.Background(), id, "")
-	return value(t, call, err)
+	return typed(w.c.GetSession(t.Context(), id, "")).want(t, 200)
 }
 
 func orgSession(t testing.TB, o *org, id string) contract.SessionDetail {
 	t.Helper()
-	call, err := o.api(t).c.GetOrgSession(context.Background(), id)
-	return value(t, call, err)
+	return typed(o.api().c.GetOrgSession(t.Context(), id)).want(t, 200)
 }
 
 // stored fails unless the org's session id holds n messages: refused or
@@ -427,13 +458,6 @@ func orgSession(t testing.TB, o *org, id string) contract.SessionDetail {
 func stored(t testing.TB, o *org, id string, n int, what string) {
 	t.Helper()
 	match(t, what+": messages of session "+id, len(orgSession(t, o, id).Messages), n)
-}
-
-// value checks a typed call of a read (200, JSON) and returns its value.
-func value[T any](t testing.TB, call contract.Call[T], err error) T {
-	t.Helper()
-	check(t, call.Response, err).expect(200).checkJSONType()
-	return call.Value
 }
 
 func ids[T any](items []T, id func(T) string) []string {
@@ -444,8 +468,12 @@ func ids[T any](items []T, id func(T) string) []string {
 	return out
 }
 
-func sessionIDs(ss []Session) []string { return ids(ss, func(s Session) string { return s.ID }) }
-func messageIDs(ms []Message) []string { return ids(ms, func(m Message) string { return m.ID }) }
+func sessionIDs(ss []contract.Session) []string {
+	return ids(ss, func(s contract.Session) string { return s.ID })
+}
+func messageIDs(ms []contract.Message) []string {
+	return ids(ms, func(m contract.Message) string { return m.ID })
+}
 
 // sameSet fails unless got and want hold the same ids, each once.
 func sameSet(t testing.TB, what string, got, want []string) {

@@ -39,15 +39,15 @@ func accessControlHeaders(h http.Header) []string {
 func preflight(t testing.TB, path, origin, method string) *reply {
 	t.Helper()
 	return anon(t).do(t, "OPTIONS", path, nil,
-		withOrigin(origin),
-		header("Access-Control-Request-Method", method),
-		header("Access-Control-Request-Headers", "content-type,authorization,x-widget-token,idempotency-key"))
+		contract.Origin(origin),
+		contract.Header("Access-Control-Request-Method", method),
+		contract.Header("Access-Control-Request-Headers", "content-type,authorization,x-widget-token,idempotency-key"))
 }
 
 func TestCORSPreflight(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
+	_, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
 	routes := widgetRoutes(sid, "")
 	for _, rt := range routes {
@@ -81,17 +81,17 @@ func TestCORSActualRequests(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
 	c := o.contact(t, newDevice(), nil)
-	w := o.widget(t, c.Token)
+	w := o.widget(c.Token)
 	s := createSession(t, w, nil)
 
 	t.Run("allowed origin gets ACAO on success", func(t *testing.T) {
 		r := w.get(t, "/v1/widget/sessions").expect(200)
 		match(t, "sessions: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), o.Origin)
-		r = o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200)
+		r = o.widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200)
 		match(t, "contacts: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), o.Origin)
 	})
 	t.Run("allowed origin gets ACAO on errors the widget must read", func(t *testing.T) {
-		r := o.widget(t, "garbage").get(t, "/v1/widget/me")
+		r := o.widget("garbage").get(t, "/v1/widget/me")
 		r.fails(401)
 		match(t, "401 to an allowed origin (the widget must read token errors): Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), o.Origin)
 	})
@@ -117,7 +117,7 @@ func TestCORSActualRequests(t *testing.T) {
 			for _, rt := range routes {
 				t.Run(name+"/"+rt.method+" "+pattern(rt.path), func(t *testing.T) {
 					t.Parallel()
-					r := w.do(t, rt.method, rt.path, rt.body, withOrigin(origin))
+					r := w.do(t, rt.method, rt.path, rt.body, contract.Origin(origin))
 					r.fails(403, "origin_not_allowed")
 					match(t, "403 origin_not_allowed: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "")
 				})
@@ -131,33 +131,31 @@ func TestCORSActualRequests(t *testing.T) {
 func TestNoCORSOnServerRoutes(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
-	s := createSession(t, w, nil)
+	_, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
-	var rot contract.APIKeyCreated
-	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &rot)
+	rot := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
 
 	routes := []struct {
 		c            *caller
 		method, path string
 		body         any
 	}{
-		{o.api(t), "POST", "/v1/users/authenticate", map[string]any{"user_id": uniq("cors")}},
-		{o.api(t), "POST", "/v1/users/revoke", map[string]any{"user_id": uniq("cors")}},
-		{o.api(t), "GET", "/v1/sessions", nil},
-		{o.api(t), "GET", "/v1/sessions/" + sid, nil},
-		{o.api(t), "POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "agent"}},
+		{o.api(), "POST", "/v1/users/authenticate", map[string]any{"user_id": uniq("cors")}},
+		{o.api(), "POST", "/v1/users/revoke", map[string]any{"user_id": uniq("cors")}},
+		{o.api(), "GET", "/v1/sessions", nil},
+		{o.api(), "GET", "/v1/sessions/" + sid, nil},
+		{o.api(), "POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "agent"}},
 		{vendor(t), "POST", "/v1/admin/orgs", map[string]any{"name": "cors", "allowed_origins": []string{o.Origin}}},
 		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
 		{vendor(t), "DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(rot.APIKey.ID), nil},
 		// Refusals too.
 		{anon(t), "GET", "/v1/sessions", nil},
 		{anon(t), "POST", "/v1/admin/orgs", map[string]any{}},
-		{o.api(t), "POST", "/v1/users/authenticate", raw(`{`)},
+		{o.api(), "POST", "/v1/users/authenticate", contract.Raw(`{`)},
 	}
 	for _, rt := range routes {
 		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
-			r := rt.c.do(t, rt.method, rt.path, rt.body, withOrigin(o.Origin))
+			r := rt.c.do(t, rt.method, rt.path, rt.body, contract.Origin(o.Origin))
 			match(t, fmt.Sprintf("%d with Origin %s: CORS headers", r.Status, o.Origin), accessControlHeaders(r.Header), []string(nil))
 			p := preflight(t, rt.path, o.Origin, rt.method)
 			match(t, fmt.Sprintf("preflight (%d): CORS headers", p.Status), accessControlHeaders(p.Header), []string(nil))

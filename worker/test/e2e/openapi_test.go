@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/internal/api/openapi"
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // TestOpenAPIDocumentIsServed: GET /openapi.json is the document in the
 // repository, as JSON, readable from any site (the CORS of the widget files).
 func TestOpenAPIDocumentIsServed(t *testing.T) {
 	t.Parallel()
-	r := anon(t).get(t, "/openapi.json", withOrigin("https://anywhere.example")).expect(200)
+	r := anon(t).get(t, "/openapi.json", contract.Origin("https://anywhere.example")).expect(200)
 	r.checkJSONType()
 	match(t, "GET /openapi.json: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "*")
 	if !bytes.Equal(r.Body, openapi.JSON) {

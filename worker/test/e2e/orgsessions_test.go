@@ -22,17 +22,17 @@ func TestOrgSessionsFilters(t *testing.T) {
 
 	// Made one after the other, so newest first is the reverse of this order.
 	dev := o.contact(t, newDevice(), map[string]any{"name": "Casey", "email": "casey-" + strings.ToLower(u1) + "@x.com"})
-	wc := o.widget(t, dev.Token)
+	wc := o.widget(dev.Token)
 	a1 := o.authenticate(t, map[string]any{"user_id": u1, "email": u1mail})
 	a1ws2 := o.authenticate(t, map[string]any{"user_id": u1, "email": u1mail, "external_id": ws2})
 	a2 := o.authenticate(t, map[string]any{"user_id": u2, "email": u2mail})
 
 	sc1 := createSession(t, wc, nil)
 	sc2 := createSession(t, wc, map[string]any{"external_id": ws1})
-	su1a := createSession(t, o.widget(t, a1.Token), nil)
-	su1b := createSession(t, o.widget(t, a1.Token), map[string]any{"external_id": ws1})
-	su1c := createSession(t, o.widget(t, a1ws2.Token), nil)
-	su2 := createSession(t, o.widget(t, a2.Token), map[string]any{"external_id": ws1})
+	su1a := createSession(t, o.widget(a1.Token), nil)
+	su1b := createSession(t, o.widget(a1.Token), map[string]any{"external_id": ws1})
+	su1c := createSession(t, o.widget(a1ws2.Token), nil)
+	su2 := createSession(t, o.widget(a2.Token), map[string]any{"external_id": ws1})
 
 	// All six, newest first, each verified or not and with its external id.
 	match(t, "GET /v1/sessions", orgSessions(t, o, nil), []any{
@@ -82,7 +82,7 @@ func TestOrgSessionsFilters(t *testing.T) {
 	for _, c := range bad {
 		t.Run("refused/"+c.query.Encode(), func(t *testing.T) {
 			t.Parallel()
-			o.api(t).get(t, "/v1/sessions?"+c.query.Encode()).failsNaming(c.field)
+			o.api().get(t, "/v1/sessions?"+c.query.Encode()).failsNaming(c.field)
 		})
 	}
 }
@@ -90,7 +90,7 @@ func TestOrgSessionsFilters(t *testing.T) {
 func TestPagination(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
+	w := o.widget(o.contactToken(t))
 	const n = 7
 	var made []string
 	for range n {
@@ -102,12 +102,11 @@ func TestPagination(t *testing.T) {
 		match(t, fmt.Sprintf("walking %s with limit %d: each once, newest first", path, limit), sessionIDs(listAll(t, c, path, q("limit", strconv.Itoa(limit)))), made)
 	}
 	for _, limit := range []int{1, 3, 7, 50} {
-		t.Run(fmt.Sprintf("org/limit=%d", limit), func(t *testing.T) { check(t, o.api(t), "/v1/sessions", limit) })
+		t.Run(fmt.Sprintf("org/limit=%d", limit), func(t *testing.T) { check(t, o.api(), "/v1/sessions", limit) })
 		t.Run(fmt.Sprintf("widget/limit=%d", limit), func(t *testing.T) { check(t, w, "/v1/widget/sessions", limit) })
 	}
 	t.Run("first page of 3 has a cursor", func(t *testing.T) {
-		var l contract.SessionList
-		o.api(t).get(t, "/v1/sessions?limit=3").ok(200, &l)
+		l := typed(o.api().c.ListOrgSessions(t.Context(), contract.SessionFilter{}, contract.Page{Limit: 3})).want(t, 200)
 		match(t, "limit=3 of 7", M{"items": len(l.Items), "next_cursor": l.NextCursor}, M{"items": 3, "next_cursor": contract.NonEmpty})
 	})
 	t.Run("no limit returns them all newest first", func(t *testing.T) {
@@ -123,7 +122,7 @@ func TestPagination(t *testing.T) {
 func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
+	w := o.widget(o.contactToken(t))
 	s := createSession(t, w, map[string]any{"custom_data": map[string]any{"page": "/pricing"}})
 	m1 := say(t, w, s.ID, "hi, is anyone there?")
 	a1 := agentSay(t, o, s.ID, "Hello! How can I help?", "Dana from Support")
@@ -144,24 +143,15 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 
 	// Limits on content, and nothing stored by a refusal.
 	path := "/v1/sessions/" + url.PathEscape(s.ID) + "/messages"
-	refused := []struct {
-		name  string
-		body  any
-		field string
-	}{
-		{"no content", map[string]any{"author_name": "x"}, "content"},
-		{"empty content", map[string]any{"content": ""}, "content"},
-		{"content 10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, "content"},
-		{"content number", map[string]any{"content": 5}, "content"},
-		{"content object", map[string]any{"content": map[string]any{}}, "content"},
-		{"author_name number", map[string]any{"content": "x", "author_name": 5}, "author_name"},
-	}
-	for _, c := range refused {
-		t.Run("refused/"+c.name, func(t *testing.T) {
-			o.api(t).post(t, path, c.body).failsNaming(c.field)
-		})
-	}
-	o.api(t).post(t, path, raw(`{"content":`)).fails(400, "invalid_json")
+	refuses(t, "refused", o.api(), path, []refusal{
+		{"no content", map[string]any{"author_name": "x"}, nil, "content"},
+		{"empty content", map[string]any{"content": ""}, nil, "content"},
+		{"content 10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, nil, "content"},
+		{"content number", map[string]any{"content": 5}, nil, "content"},
+		{"content object", map[string]any{"content": map[string]any{}}, nil, "content"},
+		{"author_name number", map[string]any{"content": "x", "author_name": 5}, nil, "author_name"},
+	})
+	o.api().post(t, path, contract.Raw(`{"content":`)).fails(400, "invalid_json")
 	match(t, "after refused posts the messages", messageIDs(orgSession(t, o, s.ID).Messages), want)
 	// 10,000 characters are fine, counted as characters, not bytes.
 	long := strings.Repeat("é", 10000)
@@ -171,8 +161,7 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 func TestOrgSessionNotFound(t *testing.T) {
 	t.Parallel()
 	a, b := newOrg(t), newOrg(t)
-	wa := a.widget(t, a.contactToken(t))
-	sa := createSession(t, wa, nil)
+	wa, sa := a.chat(t)
 	say(t, wa, sa.ID, "private to org A")
 
 	ids := map[string]string{
@@ -184,8 +173,8 @@ func TestOrgSessionNotFound(t *testing.T) {
 	for name, id := range ids {
 		t.Run(name, func(t *testing.T) {
 			p := "/v1/sessions/" + url.PathEscape(id)
-			b.api(t).get(t, p).fails(404, "not_found")
-			b.api(t).post(t, p+"/messages", map[string]any{"content": "from org B"}).fails(404, "not_found")
+			b.api().get(t, p).fails(404, "not_found")
+			b.api().post(t, p+"/messages", map[string]any{"content": "from org B"}).fails(404, "not_found")
 		})
 	}
 	stored(t, a, sa.ID, 1, "org A's session after org B's writes")
@@ -195,21 +184,20 @@ func TestOrgSessionNotFound(t *testing.T) {
 func TestOrgServerNeedsAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
-	s := createSession(t, w, nil)
+	_, s := o.chat(t)
 	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
 	creds := []cred{
-		{"none", without("Authorization")},
-		{"unknown key", bearer("sk_" + strings.Repeat("A", 40))},
-		{"garbage", bearer("garbage")},
-		{"key without scheme", header("Authorization", o.Key.Secret)},
-		{"basic scheme", header("Authorization", "Basic "+o.Key.Secret)},
-		{"key with a suffix", bearer(o.Key.Secret + "x")},
-		{"admin token", bearer(server(t).AdminToken)},
-		{"widget token", bearer(o.WidgetToken)},
-		{"widget token header", header("X-Widget-Token", o.WidgetToken)},
-		{"contact token", bearer(o.contactToken(t))},
-		{"verified token", bearer(verified.Token)},
+		{"none", contract.Without("Authorization")},
+		{"unknown key", contract.Bearer("sk_" + strings.Repeat("A", 40))},
+		{"garbage", contract.Bearer("garbage")},
+		{"key without scheme", contract.Header("Authorization", o.Key.Secret)},
+		{"basic scheme", contract.Header("Authorization", "Basic "+o.Key.Secret)},
+		{"key with a suffix", contract.Bearer(o.Key.Secret + "x")},
+		{"admin token", contract.Bearer(server(t).AdminToken)},
+		{"widget token", contract.Bearer(o.WidgetToken)},
+		{"widget token header", contract.Header("X-Widget-Token", o.WidgetToken)},
+		{"contact token", contract.Bearer(o.contactToken(t))},
+		{"verified token", contract.Bearer(verified.Token)},
 	}
 	sid := url.PathEscape(s.ID)
 	routes := []route{
@@ -219,6 +207,6 @@ func TestOrgServerNeedsAPIKey(t *testing.T) {
 		{"GET", "/v1/sessions/" + sid, nil},
 		{"POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "spoofed agent"}},
 	}
-	refusedOn(t, anon(t).with(without("Authorization")), routes, creds, false)
+	refusedOn(t, anon(t).with(contract.Without("Authorization")), routes, creds, false)
 	stored(t, o, s.ID, 0, "after refused agent posts")
 }

@@ -61,15 +61,11 @@ func holdingAny(kv map[string]kvEntry, marks ...string) []string {
 	return out
 }
 
-type deletionReply = contract.DeletionAnswer
-
 // waitDone polls a deletion until it is done.
-func waitDone(t testing.TB, o *org, id string) deletionReply {
+func waitDone(t testing.TB, o *org, id string) (d contract.DeletionAnswer) {
 	t.Helper()
-	var d deletionReply
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		o.api(t).get(t, "/v1/deletions/"+url.PathEscape(id)).ok(200, &d)
-		if d.Deletion.Status == "done" {
+		if d = typed(o.api().c.GetDeletion(t.Context(), id)).want(t, 200); d.Deletion.Status == "done" {
 			return d
 		}
 	}
@@ -88,19 +84,19 @@ func TestErasureLeavesNothing(t *testing.T) {
 	mark := uniq("erase")
 	uid, email, name := mark+"-uid", "Ann."+mark+"@Example.com", "Ann "+mark
 	ann := o.authenticate(t, map[string]any{"user_id": uid, "email": email, "name": name, "custom_data": map[string]any{"k": mark + "-custom"}})
-	w1 := o.widget(t, ann.Token)
-	w2 := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token) // a second device
+	w1 := o.widget(ann.Token)
+	w2 := o.widget(o.authenticate(t, map[string]any{"user_id": uid}).Token) // a second device
 	var sessions []string
 	texts := 0
 	for i, w := range []*caller{w1, w1, w2} {
 		key := fmt.Sprintf("%s-s%d", mark, i)
-		s := createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, idemKey(key))
-		createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, idemKey(key)) // a retry
+		s := createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, contract.IdempotencyKey(key))
+		createSession(t, w, map[string]any{"custom_data": map[string]any{"n": mark + "-sc"}}, contract.IdempotencyKey(key)) // a retry
 		sessions = append(sessions, s.ID)
 		for j := range 3 {
 			k := fmt.Sprintf("%s-m%d-%d", mark, i, j)
-			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), idemKey(k))
-			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), idemKey(k))
+			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), contract.IdempotencyKey(k))
+			say(t, w, s.ID, fmt.Sprintf("%s text %d %d", mark, i, j), contract.IdempotencyKey(k))
 			texts++
 		}
 		agentSay(t, o, s.ID, mark+" agent reply", "Agent")
@@ -108,45 +104,37 @@ func TestErasureLeavesNothing(t *testing.T) {
 	}
 	// Others: a user and a contact in the same org, the same user_id in another.
 	bobMark, carlMark, otherMark := uniq("bob"), uniq("carl"), uniq("orgb")
-	bob := o.widget(t, o.authenticate(t, map[string]any{"user_id": bobMark, "name": "Bob"}).Token)
-	say(t, bob, createSession(t, bob, nil).ID, bobMark+" hello", idemKey(bobMark))
-	carl := o.widget(t, o.contact(t, newDevice(), map[string]any{"name": carlMark}).Token)
+	bob := o.widget(o.authenticate(t, map[string]any{"user_id": bobMark, "name": "Bob"}).Token)
+	say(t, bob, createSession(t, bob, nil).ID, bobMark+" hello", contract.IdempotencyKey(bobMark))
+	carl := o.widget(o.contact(t, newDevice(), map[string]any{"name": carlMark}).Token)
 	say(t, carl, createSession(t, carl, nil).ID, carlMark+" hello")
-	ob := other.widget(t, other.authenticate(t, map[string]any{"user_id": uid, "name": otherMark}).Token)
+	ob := other.widget(other.authenticate(t, map[string]any{"user_id": uid, "name": otherMark}).Token)
 	say(t, ob, createSession(t, ob, nil).ID, otherMark+" hello")
 
 	// The export is everything created.
-	var ex struct {
-		User     map[string]any `json:"user"`
-		Sessions []struct {
-			Session  map[string]any   `json:"session"`
-			Messages []map[string]any `json:"messages"`
-		} `json:"sessions"`
-		NextCursor *string `json:"next_cursor"`
-	}
-	o.api(t).get(t, "/v1/users/export?email=&user_id="+url.QueryEscape(uid)).ok(200, &ex)
+	var ex contract.Export
+	o.api().get(t, "/v1/users/export?email=&user_id="+url.QueryEscape(uid)).ok(200, &ex)
 	got, msgs := []string{}, 0
 	for _, s := range ex.Sessions {
-		got = append([]string{s.Session["id"].(string)}, got...)
+		got = append([]string{s.Session.ID}, got...)
 		msgs += len(s.Messages)
-		match(t, "export: owner", s.Session["owner"], M{"kind": "user", "id": ann.User.ID, "user_id": uid})
+		match(t, "export: owner", s.Session.Owner, M{"kind": "user", "id": ann.User.ID, "user_id": uid})
 	}
 	match(t, "export", M{"sessions": got, "messages": msgs, "next_cursor": ex.NextCursor, "user": ex.User},
 		M{"sessions": sessions, "messages": texts, "next_cursor": nil, "user": M{"name": name}})
 
 	before := readKV(t)
-	var d deletionReply
-	other.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
-	o.api(t).del(t, "/v1/users?user_id="+url.QueryEscape(uid)).ok(202, &d)
+	other.api().del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
+	d := typed(o.api().c.DeleteUser(t.Context(), contract.Identity{UserID: uid})).want(t, 202)
 	match(t, "deletion", d.Deletion, M{"status": "pending", "id": contract.NonEmpty})
 	// From the 202 on.
 	w1.get(t, "/v1/widget/sessions").fails(401, "token_revoked")
 	w2.post(t, "/v1/widget/sessions", map[string]any{}).fails(401, "token_revoked")
 	for _, s := range sessions {
-		o.api(t).get(t, "/v1/sessions/"+s).fails(404, "not_found")
+		o.api().get(t, "/v1/sessions/"+s).fails(404, "not_found")
 	}
 	sameSet(t, "the org lists", sessionIDs(orgSessions(t, o, q("user_id", uid))), nil)
-	other.api(t).get(t, "/v1/deletions/"+d.Deletion.ID).fails(404, "not_found")
+	other.api().get(t, "/v1/deletions/"+d.Deletion.ID).fails(404, "not_found")
 
 	done := waitDone(t, o, d.Deletion.ID)
 	match(t, "done", done.Deletion, M{"sessions": 3, "messages": texts, "completed_at": contract.Not(nil)})
@@ -174,7 +162,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 	}
 	// Authenticating again starts an empty history.
 	time.Sleep(5 * time.Millisecond)
-	fresh := o.widget(t, o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	fresh := o.widget(o.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sameSet(t, "after re-authentication", sessionIDs(widgetSessions(t, fresh, nil)), nil)
 }
 
@@ -184,20 +172,15 @@ func TestWidgetForget(t *testing.T) {
 	o := newOrg(t)
 	mark := uniq("forget")
 	c := o.contact(t, newDevice(), map[string]any{"name": mark + " name", "email": mark + "@example.com"})
-	w := o.widget(t, c.Token)
+	w := o.widget(c.Token)
 	s := createSession(t, w, nil)
 	say(t, w, s.ID, mark+" text")
-	o.widget(t, o.authenticate(t, map[string]any{"user_id": uniq("v")}).Token).del(t, "/v1/widget/me").fails(403, "forbidden")
-	var ex struct {
-		Contact  map[string]any   `json:"contact"`
-		Sessions []map[string]any `json:"sessions"`
-	}
-	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").ok(200, &ex)
+	o.widget(o.authenticate(t, map[string]any{"user_id": uniq("v")}).Token).del(t, "/v1/widget/me").fails(403, "forbidden")
+	ex := typed(o.api().c.ExportContact(t.Context(), c.Contact.ID, "")).want(t, 200)
 	match(t, "export", M{"sessions": len(ex.Sessions), "contact": ex.Contact}, M{"sessions": 1, "contact": M{"id": c.Contact.ID}})
-	var d deletionReply
-	w.del(t, "/v1/widget/me").ok(202, &d)
+	d := typed(w.c.DeleteMe(t.Context())).want(t, 202)
 	w.get(t, "/v1/widget/me").fails(401, "token_revoked")
-	o.api(t).get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
+	o.api().get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
 	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})
 	match(t, "keys left", holdingAny(readKV(t), mark, c.Contact.ID), []string(nil))
 }

@@ -2,7 +2,11 @@
 
 package e2e
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/chatwidget/identity/worker/test/contract"
+)
 
 // The three paths of issue 19, sent raw (the contract client puts a path
 // net/url refuses in the request line as it is): each once answered 500 on
@@ -25,7 +29,7 @@ func TestMalformedEscapesSentRaw(t *testing.T) {
 		{"POST", "/%E0%A4%A", 404, "not_found", ""},
 		{"GET", "/v1/sessions?cursor=%", 400, "invalid_request", "cursor"},
 	} {
-		for _, creds := range []opt{without("Authorization"), bearer(o.Key.Secret)} {
+		for _, creds := range []contract.Option{contract.Without("Authorization"), contract.Bearer(o.Key.Secret)} {
 			r := unvalidated(anon(t)).do(t, c.method, c.target, nil, creds)
 			r.checkJSONType()
 			if c.names != "" {

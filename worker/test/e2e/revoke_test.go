@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 func TestRevoke(t *testing.T) {
@@ -13,7 +15,7 @@ func TestRevoke(t *testing.T) {
 	o := newOrg(t)
 	uid := uniq("revoked")
 	old := o.authenticate(t, map[string]any{"user_id": uid})
-	wOld := o.widget(t, old.Token)
+	wOld := o.widget(old.Token)
 	s := createSession(t, wOld, nil)
 	say(t, wOld, s.ID, "before revoke")
 
@@ -23,7 +25,7 @@ func TestRevoke(t *testing.T) {
 	var rv struct {
 		RevokedBefore string `json:"revoked_before"`
 	}
-	o.api(t).post(t, "/v1/users/revoke", map[string]any{"user_id": uid}).ok(200, &rv)
+	o.api().post(t, "/v1/users/revoke", map[string]any{"user_id": uid}).ok(200, &rv)
 	rb := rfc3339UTC(t, "revoked_before", rv.RevokedBefore)
 	if iat, ok := jwtClaims(t, old.Token)["iat"].(float64); ok && !rb.IsZero() && float64(rb.Unix()) < iat {
 		t.Errorf("revoked_before %s is before the revoked token's iat %v", rv.RevokedBefore, iat)
@@ -31,15 +33,8 @@ func TestRevoke(t *testing.T) {
 
 	// The old token is refused on every widget route with token_revoked.
 	sid := url.PathEscape(s.ID)
-	calls := []route{
-		{"GET", "/v1/widget/me", nil},
-		{"GET", "/v1/widget/sessions", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": "after revoke"}},
-	}
-	for _, c := range calls {
-		wOld.do(t, c.method, c.path, c.body).fails(401, "token_revoked")
+	for _, rt := range widgetRoutes(sid, "after revoke")[1:] {
+		wOld.do(t, rt.method, rt.path, rt.body).fails(401, "token_revoked")
 	}
 	// Nothing was written by the refused calls.
 	sameSet(t, "the user's sessions after refused calls", sessionIDs(orgSessions(t, o, q("user_id", uid))), []string{s.ID})
@@ -47,14 +42,14 @@ func TestRevoke(t *testing.T) {
 
 	// A token issued after the revoke works at once, and still sees the data.
 	fresh := o.authenticate(t, map[string]any{"user_id": uid})
-	wNew := o.widget(t, fresh.Token)
+	wNew := o.widget(fresh.Token)
 	match(t, "GET /v1/widget/me with the fresh token", o.me(t, fresh.Token), M{"user": M{"id": old.User.ID}})
 	sameSet(t, "sessions seen with the fresh token", sessionIDs(widgetSessions(t, wNew, nil)), []string{s.ID})
 	say(t, wNew, s.ID, "after revoke, new token")
 
 	// Other identities and contacts are untouched.
-	o.widget(t, bystander.Token).get(t, "/v1/widget/me").expect(200)
-	o.widget(t, contact).get(t, "/v1/widget/me").expect(200)
+	o.widget(bystander.Token).get(t, "/v1/widget/me").expect(200)
+	o.widget(contact).get(t, "/v1/widget/me").expect(200)
 
 	// And the old token stays refused.
 	wOld.get(t, "/v1/widget/me").fails(401, "token_revoked")
@@ -65,10 +60,10 @@ func TestRevokeByEmail(t *testing.T) {
 	o := newOrg(t)
 	local := strings.ToLower(uniq("bob"))
 	old := o.authenticate(t, map[string]any{"email": "Bob." + local + "@X.com"})
-	o.api(t).post(t, "/v1/users/revoke", map[string]any{"email": "bob." + local + "@x.com"}).expect(200)
-	o.widget(t, old.Token).get(t, "/v1/widget/me").fails(401, "token_revoked")
+	o.api().post(t, "/v1/users/revoke", map[string]any{"email": "bob." + local + "@x.com"}).expect(200)
+	o.widget(old.Token).get(t, "/v1/widget/me").fails(401, "token_revoked")
 	fresh := o.authenticate(t, map[string]any{"email": "bob." + local + "@x.com"})
-	o.widget(t, fresh.Token).get(t, "/v1/widget/me").expect(200)
+	o.widget(fresh.Token).get(t, "/v1/widget/me").expect(200)
 }
 
 func TestRevokeBadInput(t *testing.T) {
@@ -76,23 +71,14 @@ func TestRevokeBadInput(t *testing.T) {
 	o := newOrg(t)
 	uid := uniq("keep")
 	a := o.authenticate(t, map[string]any{"user_id": uid})
-	cases := []struct {
-		name  string
-		body  any
-		codes []string
-	}{
-		{"neither", map[string]any{}, []string{"invalid_request"}},
-		{"malformed", raw(`{"user_id":`), []string{"invalid_json"}},
-		{"user_id number", map[string]any{"user_id": 5}, []string{"invalid_request"}},
-		{"email number", map[string]any{"email": 5}, []string{"invalid_request"}},
-		{"bad email", map[string]any{"email": "nope"}, []string{"invalid_email"}},
-		{"array", raw(`[{"user_id":"` + uid + `"}]`), []string{"invalid_request"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			o.api(t).post(t, "/v1/users/revoke", c.body).fails(400, c.codes...)
-		})
-	}
+	refuses(t, "refused", o.api(), "/v1/users/revoke", []refusal{
+		{"neither", map[string]any{}, []string{"invalid_request"}, ""},
+		{"malformed", contract.Raw(`{"user_id":`), []string{"invalid_json"}, ""},
+		{"user_id number", map[string]any{"user_id": 5}, []string{"invalid_request"}, ""},
+		{"email number", map[string]any{"email": 5}, []string{"invalid_request"}, ""},
+		{"bad email", map[string]any{"email": "nope"}, []string{"invalid_email"}, ""},
+		{"array", contract.Raw(`[{"user_id":"` + uid + `"}]`), []string{"invalid_request"}, ""},
+	})
 	// No refused revoke revoked anything.
-	o.widget(t, a.Token).get(t, "/v1/widget/me").expect(200)
+	o.widget(a.Token).get(t, "/v1/widget/me").expect(200)
 }

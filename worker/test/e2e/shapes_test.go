@@ -46,16 +46,16 @@ func TestResponseShapes(t *testing.T) {
 		M{"org": has(M{}, "id", "name", "widget_token", "allowed_origins", "created_at"), "api_key": has(M{}, "id", "secret")})
 
 	var c contract.ContactSignedIn
-	shape("contacts", o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200),
+	shape("contacts", o.widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).expect(200),
 		has(M{"contact": has(M{}, contactKeys...)}, "token", "expires_at")).into(&c)
 	rfc3339UTC(t, "contact expires_at", c.ExpiresAt)
-	w := o.widget(t, c.Token)
+	w := o.widget(c.Token)
 	shape("me (contact)", w.get(t, "/v1/widget/me").expect(200), M{"contact": has(M{}, contactKeys...)})
 
 	var a contract.Authenticated
-	shape("authenticate", o.api(t).post(t, "/v1/users/authenticate", map[string]any{"user_id": uniq("shape")}).expect(200),
+	shape("authenticate", o.api().post(t, "/v1/users/authenticate", map[string]any{"user_id": uniq("shape")}).expect(200),
 		has(M{"user": has(M{}, userKeys...)}, "token", "expires_at")).into(&a)
-	shape("me (user)", o.widget(t, a.Token).get(t, "/v1/widget/me").expect(200), M{"user": has(M{}, userKeys...)})
+	shape("me (user)", o.widget(a.Token).get(t, "/v1/widget/me").expect(200), M{"user": has(M{}, userKeys...)})
 
 	var s contract.SessionCreated
 	shape("create session", w.post(t, "/v1/widget/sessions", map[string]any{}).expect(201), M{"session": has(M{}, sessionKeys...)}).into(&s)
@@ -64,10 +64,10 @@ func TestResponseShapes(t *testing.T) {
 	sid := url.PathEscape(s.Session.ID)
 	message := has(M{}, messageKeys...)
 	shape("widget message", w.post(t, "/v1/widget/sessions/"+sid+"/messages", map[string]any{"content": "x"}).expect(201), M{"message": message})
-	shape("agent message", o.api(t).post(t, "/v1/sessions/"+sid+"/messages", map[string]any{"content": "y"}).expect(201), M{"message": message})
+	shape("agent message", o.api().post(t, "/v1/sessions/"+sid+"/messages", map[string]any{"content": "y"}).expect(201), M{"message": message})
 
 	session := has(M{"last_message": message}, sessionKeys...)
-	for _, c := range []*caller{w, o.api(t)} {
+	for _, c := range []*caller{w, o.api()} {
 		path := map[bool]string{true: "/v1/widget/sessions", false: "/v1/sessions"}[c == w]
 		shape(path, c.get(t, path).expect(200), has(M{"items": []any{session}}, "next_cursor"))
 		shape(path+"/{id}", c.get(t, path+"/"+sid).expect(200), M{"session": session, "messages": []any{message, message}})
@@ -82,11 +82,11 @@ func TestDataSurvivesRestart(t *testing.T) {
 	o := newOrg(t)
 	dev := newDevice()
 	c := o.contact(t, dev, map[string]any{"name": "Before"})
-	w := o.widget(t, c.Token)
+	w := o.widget(c.Token)
 	s := createSession(t, w, nil)
 	m := say(t, w, s.ID, "before the restart")
 	a := o.authenticate(t, map[string]any{"user_id": uniq("restart")})
-	vs := createSession(t, o.widget(t, a.Token), nil)
+	vs := createSession(t, o.widget(a.Token), nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -100,7 +100,7 @@ func TestDataSurvivesRestart(t *testing.T) {
 	if got := messageIDs(widgetSession(t, w, s.ID).Messages); !slices.Equal(got, []string{m.ID}) {
 		t.Errorf("after a restart the session has messages %v, want %s", got, m.ID)
 	}
-	sameSet(t, "verified sessions after a restart", sessionIDs(widgetSessions(t, o.widget(t, a.Token), nil)), []string{vs.ID})
+	sameSet(t, "verified sessions after a restart", sessionIDs(widgetSessions(t, o.widget(a.Token), nil)), []string{vs.ID})
 	if again := o.contact(t, dev, nil); again.Contact.ID != c.Contact.ID {
 		t.Errorf("after a restart the device is contact %q, was %q", again.Contact.ID, c.Contact.ID)
 	}

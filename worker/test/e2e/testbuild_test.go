@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,9 +38,11 @@ var testBuild = sync.OnceValues(func() (string, error) {
 })
 
 // startTestBuild serves the test build under its own wrangler dev, with
-// log receiving wrangler's output; one device may post any number of
-// messages.
-func startTestBuild(t *testing.T, log *wranglertest.Tail) *wranglertest.Server {
+// log receiving wrangler's output and hc (nil: contract.DefaultHTTP)
+// sending the requests; one device may post any number of messages. It
+// returns the server, a widget of a new org on it signed in as a contact of
+// a new device, and a session of that contact.
+func startTestBuild(t *testing.T, log *wranglertest.Tail, hc *http.Client) (*wranglertest.Server, *caller, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the worker's test build and runs its own wrangler dev")
@@ -51,7 +53,12 @@ func startTestBuild(t *testing.T, log *wranglertest.Tail) *wranglertest.Server {
 	}
 	vars := map[string]string{"RATE_LIMIT_MESSAGES_PER_DEVICE": "0"}
 	maps.Copy(vars, e2eVars)
-	return wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm, Log: log})
+	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm, Log: log})
+	base := &caller{c: contract.New(s.URL, validator)}
+	base.c.HTTP = hc
+	o := newOrgOn(t, base, s.AdminToken)
+	w, session := o.chat(t)
+	return s, w, session.ID
 }
 
 // TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed: TinyGo 0.42's finalizers
@@ -63,41 +70,27 @@ func startTestBuild(t *testing.T, log *wranglertest.Tail) *wranglertest.Server {
 // after 200, 144 after 1,700. Its memory stays within 32 MiB, as the core's
 // does (wasm/browsertest's hold test): 20 MiB before and after.
 func TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed(t *testing.T) {
-	s := startTestBuild(t, wranglertest.NewTail(20000))
-	ctx := context.Background()
-	c := contract.New(s.URL, validator)
-	w := signedInWidget(t, c, s)
-	session, err := w.CreateSession(ctx, contract.SessionRequest{})
-	check(t, session.Response, err).expect(201)
-	sessionID := session.Value.Session.ID
-	raw := contract.New(s.URL, nil)
+	s, w, sessionID := startTestBuild(t, wranglertest.NewTail(20000), nil)
 	held := func() (values, memory int) {
-		r, err := raw.Do(ctx, "GET", heldPath, nil)
-		if err != nil || r.Status != 200 {
-			t.Fatalf("GET %s: %v %+v", heldPath, err, r)
-		}
 		var v struct{ Held, Memory *int }
-		if err := r.Decode(&v); err != nil || v.Held == nil || v.Memory == nil {
+		// Not in the OpenAPI document: sent without its validator.
+		r := (&caller{c: contract.New(s.URL, nil)}).get(t, heldPath)
+		if r.ok(200, &v); v.Held == nil || v.Memory == nil {
 			t.Fatalf("GET %s: %s", heldPath, r.Body)
 		}
 		return *v.Held, *v.Memory
 	}
 	round := func(n int) {
 		for i := range n {
-			var r *contract.Response
-			var err error
 			switch i % 4 {
 			case 0:
-				r, err = resp(w.PostUserMessage(ctx, sessionID, fmt.Sprintf("message %d", i), contract.IdempotencyKey(uuid.NewString())))
+				say(t, w, sessionID, fmt.Sprintf("message %d", i), contract.IdempotencyKey(uuid.NewString()))
 			case 1:
-				r, err = resp(w.ListSessions(ctx, "", contract.Page{}))
+				w.get(t, "/v1/widget/sessions").expect(200)
 			case 2:
-				r, err = resp(w.GetSession(ctx, sessionID, ""))
+				widgetSession(t, w, sessionID)
 			default:
-				r, err = resp(w.GetMe(ctx))
-			}
-			if err != nil || r.Status >= 300 {
-				t.Fatalf("request %d: %v %+v", i, err, r)
+				w.get(t, "/v1/widget/me").expect(200)
 			}
 		}
 	}
@@ -112,22 +105,6 @@ func TestTheWorkerLetsGoOfTheJavaScriptValuesItUsed(t *testing.T) {
 	if memAfter > 32<<20 {
 		t.Errorf("after 1,700 requests the instance's memory is %d bytes (%d after 200), more than 32 MiB", memAfter, memBefore)
 	}
-}
-
-func resp[T any](c contract.Call[T], err error) (*contract.Response, error) { return c.Response, err }
-
-// signedInWidget is a widget of a new org on s, signed in as a contact of
-// a new device.
-func signedInWidget(t *testing.T, c *contract.Client, s *wranglertest.Server) *contract.Client {
-	t.Helper()
-	ctx := context.Background()
-	origin := "https://" + strings.ToLower(uniq("shop")) + ".example"
-	created, err := c.CreateOrg(ctx, contract.CreateOrgRequest{Name: uniq("Org"), AllowedOrigins: []string{origin}}, contract.Bearer(s.AdminToken))
-	check(t, created.Response, err).expect(201)
-	widget := c.With(contract.WidgetToken(created.Value.Org.WidgetToken), contract.Origin(origin))
-	signedIn, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: newDevice()})
-	check(t, signedIn.Response, err).expect(200)
-	return widget.With(contract.Bearer(signedIn.Value.Token))
 }
 
 // TestTrapCostsOnlyTheRequestsInFlight makes the worker's instance trap on
@@ -148,44 +125,31 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 			}
 		}
 	})
-	s := startTestBuild(t, log)
-	ctx := context.Background()
-	c := contract.New(s.URL, validator)
 	// A request left hanging fails the test rather than waiting forever.
-	c.HTTP = &http.Client{Timeout: 30 * time.Second}
-	w := signedInWidget(t, c, s)
-	session, err := w.CreateSession(ctx, contract.SessionRequest{})
-	check(t, session.Response, err).expect(201)
-	sessionID := session.Value.Session.ID
+	s, w, sessionID := startTestBuild(t, log, &http.Client{Timeout: 30 * time.Second})
+	ctx := t.Context()
 
 	const clients, traps = 6, 5
 	var (
 		mu       sync.Mutex
-		acked    []string // contents answered 201
-		first500 int      // messages whose first attempt was a 500
+		acked    []string     // contents answered 201
+		first500 atomic.Int64 // messages whose first attempt was a 500
+		stopping atomic.Bool
+		wg       sync.WaitGroup
 	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for n := 0; !stopping.Load(); n++ {
 				content, key := fmt.Sprintf("client %d message %d", i, n), uuid.NewString()
 				for attempt := 0; ; attempt++ {
-					r, err := w.PostUserMessage(ctx, sessionID, content, contract.IdempotencyKey(key))
+					r, err := w.c.PostUserMessage(ctx, sessionID, content, contract.IdempotencyKey(key))
 					if err != nil {
 						t.Errorf("%s: no answer: %v", content, err)
 						return
 					}
 					if r.Status == 500 && isInternal(r.Response) && attempt < 10 {
 						if attempt == 0 {
-							mu.Lock()
-							first500++
-							mu.Unlock()
+							first500.Add(1)
 						}
 						continue // the widget's retry, with the same key
 					}
@@ -213,7 +177,7 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 		}
 	}
 	time.Sleep(400 * time.Millisecond)
-	close(stop)
+	stopping.Store(true)
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -224,32 +188,24 @@ func TestTrapCostsOnlyTheRequestsInFlight(t *testing.T) {
 		t.Errorf("wrangler's log tells of %d traps, want %d", got, traps)
 	}
 	// A trap fails only what was in flight with it.
-	if first500 > traps*clients {
-		t.Errorf("%d messages failed at first, more than the %d that can be in flight at %d traps", first500, traps*clients, traps)
+	if first500.Load() > traps*clients {
+		t.Errorf("%d messages failed at first, more than the %d that can be in flight at %d traps", first500.Load(), traps*clients, traps)
 	}
 	// The next requests are served.
-	me, err := w.GetMe(ctx)
-	check(t, me.Response, err).expect(200)
+	w.get(t, "/v1/widget/me").expect(200)
 	// Every acknowledged message is stored once, and nothing else is.
-	detail, err := w.GetSession(ctx, sessionID, "")
-	check(t, detail.Response, err).expect(200)
-	stored := map[string]int{}
-	for _, m := range detail.Value.Messages {
+	stored, once := map[string]int{}, map[string]int{}
+	for _, m := range widgetSession(t, w, sessionID).Messages {
 		stored[m.Content]++
 	}
 	for _, content := range acked {
-		if stored[content] != 1 {
-			t.Errorf("%q acknowledged, stored %d times", content, stored[content])
-		}
-		delete(stored, content)
+		once[content] = 1
 	}
-	for content, n := range stored {
-		t.Errorf("%q stored %d times, never acknowledged", content, n)
-	}
+	match(t, "times each message is stored (none that was not acknowledged)", stored, once)
 	if len(acked) < clients*traps {
 		t.Errorf("only %d messages acknowledged under load", len(acked))
 	}
-	t.Logf("%d traps, %d messages acknowledged, %d failed at first (in flight at a trap), each stored once", traps, len(acked), first500)
+	t.Logf("%d traps, %d messages acknowledged, %d failed at first (in flight at a trap), each stored once", traps, len(acked), first500.Load())
 }
 
 // isInternal reports whether r is the API's 500 body.

@@ -31,11 +31,10 @@ func matches(re *regexp.Regexp) contract.Matcher {
 // keyWorks reports whether secret is accepted as an api key.
 func keyWorks(t testing.TB, secret string) bool {
 	t.Helper()
-	r := anon(t).get(t, "/v1/sessions", bearer(secret))
+	r := anon(t).get(t, "/v1/sessions", contract.Bearer(secret))
 	switch r.Status {
 	case 200:
-		var l contract.SessionList
-		r.into(&l)
+		as[contract.SessionList](r, 200)
 		return true
 	case 401:
 		r.fails(401, "unauthorized")
@@ -51,8 +50,7 @@ func TestCreateOrg(t *testing.T) {
 	name := uniq("Acme Shop")
 	origins := []string{"https://shop.example", "http://localhost:3000"}
 	before := time.Now()
-	var out contract.OrgCreated
-	vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": origins}).ok(201, &out)
+	out := typed(vendor(t).c.CreateOrg(t.Context(), contract.CreateOrgRequest{Name: name, AllowedOrigins: origins})).want(t, 201)
 
 	match(t, "POST /v1/admin/orgs", out, M{
 		"org":     M{"id": contract.NonEmpty, "name": name, "widget_token": matches(widgetTokenRE), "allowed_origins": origins},
@@ -65,9 +63,9 @@ func TestCreateOrg(t *testing.T) {
 
 	// The key and the widget token both work at once.
 	match(t, "the new org's api key works", keyWorks(t, out.APIKey.Secret), true)
-	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0]}
+	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0], base: anon(t)}
 	o.contact(t, newDevice(), nil)
-	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1]}
+	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1], base: anon(t)}
 	o2.contact(t, newDevice(), nil)
 
 	// A second org gets its own everything.
@@ -81,14 +79,14 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 	admin := server(t).AdminToken
 	body := map[string]any{"name": "x", "allowed_origins": []string{"https://x.example"}}
 	creds := []cred{
-		{"none", without("Authorization")},
-		{"wrong token", bearer("not-the-admin-token")},
-		{"admin token with a suffix", bearer(admin + "x")},
-		{"admin token without scheme", header("Authorization", admin)},
-		{"basic scheme", header("Authorization", "Basic "+admin)},
-		{"empty bearer", header("Authorization", "Bearer ")},
-		{"an org's api key", bearer(o.Key.Secret)},
-		{"an org's widget token", bearer(o.WidgetToken)},
+		{"none", contract.Without("Authorization")},
+		{"wrong token", contract.Bearer("not-the-admin-token")},
+		{"admin token with a suffix", contract.Bearer(admin + "x")},
+		{"admin token without scheme", contract.Header("Authorization", admin)},
+		{"basic scheme", contract.Header("Authorization", "Basic "+admin)},
+		{"empty bearer", contract.Header("Authorization", "Bearer ")},
+		{"an org's api key", contract.Bearer(o.Key.Secret)},
+		{"an org's widget token", contract.Bearer(o.WidgetToken)},
 	}
 	routes := []route{
 		{"POST", "/v1/admin/orgs", body},
@@ -102,45 +100,33 @@ func TestAdminNeedsAdminToken(t *testing.T) {
 func TestCreateOrgBadBody(t *testing.T) {
 	t.Parallel()
 	ok := []string{"https://shop.example"}
-	cases := []struct {
-		name  string
-		body  any
-		code  string
-		field string // the field the message must name, for invalid_request
-	}{
-		{"malformed", raw(`{"name": "x", "allowed_origins": [`), "invalid_json", ""},
-		{"not json", raw(`name=x`), "invalid_json", ""},
-		{"trailing garbage", raw(`{"name":"x","allowed_origins":["https://shop.example"]} x`), "invalid_json", ""},
-		{"array", raw(`[]`), "invalid_request", ""},
-		{"string", raw(`"x"`), "invalid_request", ""},
-		{"empty object", map[string]any{}, "invalid_request", ""},
-		{"no allowed_origins", map[string]any{"name": "x"}, "invalid_request", "allowed_origins"},
-		{"allowed_origins string", map[string]any{"name": "x", "allowed_origins": "x"}, "invalid_request", "allowed_origins"},
-		{"allowed_origins null", map[string]any{"name": "x", "allowed_origins": nil}, "invalid_request", "allowed_origins"},
-		{"allowed_origins numbers", map[string]any{"name": "x", "allowed_origins": []any{5}}, "invalid_request", "allowed_origins"},
-		{"allowed_origins object", map[string]any{"name": "x", "allowed_origins": map[string]any{"a": "b"}}, "invalid_request", "allowed_origins"},
-		{"allowed_origins not a url", map[string]any{"name": "x", "allowed_origins": []string{"not a url"}}, "invalid_request", "allowed_origins"},
-		{"no name", map[string]any{"allowed_origins": ok}, "invalid_request", "name"},
-		{"name number", map[string]any{"name": 5, "allowed_origins": ok}, "invalid_request", "name"},
-		{"name too long", map[string]any{"name": strings.Repeat("n", 201), "allowed_origins": ok}, "invalid_request", "name"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			vendor(t).post(t, "/v1/admin/orgs", c.body).refused(c.field, c.code)
-		})
-	}
+	// A refusal naming a field is invalid_request.
+	refuses(t, "refused", vendor(t), "/v1/admin/orgs", []refusal{
+		{"malformed", contract.Raw(`{"name": "x", "allowed_origins": [`), []string{"invalid_json"}, ""},
+		{"not json", contract.Raw(`name=x`), []string{"invalid_json"}, ""},
+		{"trailing garbage", contract.Raw(`{"name":"x","allowed_origins":["https://shop.example"]} x`), []string{"invalid_json"}, ""},
+		{"array", contract.Raw(`[]`), []string{"invalid_request"}, ""},
+		{"string", contract.Raw(`"x"`), []string{"invalid_request"}, ""},
+		{"empty object", map[string]any{}, []string{"invalid_request"}, ""},
+		{"no allowed_origins", map[string]any{"name": "x"}, nil, "allowed_origins"},
+		{"allowed_origins string", map[string]any{"name": "x", "allowed_origins": "x"}, nil, "allowed_origins"},
+		{"allowed_origins null", map[string]any{"name": "x", "allowed_origins": nil}, nil, "allowed_origins"},
+		{"allowed_origins numbers", map[string]any{"name": "x", "allowed_origins": []any{5}}, nil, "allowed_origins"},
+		{"allowed_origins object", map[string]any{"name": "x", "allowed_origins": map[string]any{"a": "b"}}, nil, "allowed_origins"},
+		{"allowed_origins not a url", map[string]any{"name": "x", "allowed_origins": []string{"not a url"}}, nil, "allowed_origins"},
+		{"no name", map[string]any{"allowed_origins": ok}, nil, "name"},
+		{"name number", map[string]any{"name": 5, "allowed_origins": ok}, nil, "name"},
+		{"name too long", map[string]any{"name": strings.Repeat("n", 201), "allowed_origins": ok}, nil, "name"},
+	})
 	t.Run("name of 200 characters is fine", func(t *testing.T) {
 		t.Parallel()
 		name := strings.Repeat("é", 200)
-		var out contract.OrgCreated
-		vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": name, "allowed_origins": ok}).ok(201, &out)
+		out := typed(vendor(t).c.CreateOrg(t.Context(), contract.CreateOrgRequest{Name: name, AllowedOrigins: ok})).want(t, 201)
 		match(t, "org", out.Org, M{"name": name})
 	})
 	t.Run("unknown fields are ignored", func(t *testing.T) {
 		t.Parallel()
-		var out contract.OrgCreated
-		vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": ok, "id": "chosen-by-caller", "widget_token": "pk_chosenbycallerxxxxxxxxxxxxxxxx"}).ok(201, &out)
+		out := as[contract.OrgCreated](vendor(t).post(t, "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": ok, "id": "chosen-by-caller", "widget_token": "pk_chosenbycallerxxxxxxxxxxxxxxxx"}), 201)
 		match(t, "fields the caller chose", out.Org, M{"id": contract.Not("chosen-by-caller"), "widget_token": contract.Not("pk_chosenbycallerxxxxxxxxxxxxxxxx")})
 	})
 }
@@ -148,23 +134,20 @@ func TestCreateOrgBadBody(t *testing.T) {
 func TestRotateAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var out contract.APIKeyCreated
-	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &out)
+	out := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
 	match(t, "new api_key", out.APIKey, M{"id": contract.NonEmpty, "secret": matches(apiKeyRE)})
 	match(t, "new api_key", out.APIKey, M{"id": contract.Not(o.Key.ID), "secret": contract.Not(o.Key.Secret)})
 	match(t, "the old key and the new key work", []bool{keyWorks(t, o.Key.Secret), keyWorks(t, out.APIKey.Secret)}, []bool{true, true})
 
 	// Both keys act for the same org: a session made through the widget is
 	// visible with either.
-	w := o.widget(t, o.contactToken(t))
-	s := createSession(t, w, nil)
+	w, s := o.chat(t)
 	for _, secret := range []string{o.Key.Secret, out.APIKey.Secret} {
-		var l contract.SessionList
-		anon(t).get(t, "/v1/sessions", bearer(secret)).ok(200, &l)
+		l := as[contract.SessionList](anon(t).get(t, "/v1/sessions", contract.Bearer(secret)), 200)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})
 	}
 	// And an agent message posted with the new key lands in that session.
-	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin}
+	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}
 	m := agentSay(t, o2, s.ID, "hello from the new key", "")
 	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 }
@@ -172,15 +155,14 @@ func TestRotateAPIKey(t *testing.T) {
 func TestDeleteAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	var second contract.APIKeyCreated
-	vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", nil).ok(201, &second)
+	second := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
 
 	r := vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).expect(204)
 	match(t, "the body of the 204", strings.TrimSpace(string(r.Body)), "")
 	// The deleted key is refused on the very next request, on every route.
 	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
 		{"POST", "/v1/users/revoke", map[string]any{"user_id": "u"}}, {"GET", "/v1/sessions/whatever", nil}} {
-		anon(t).do(t, rt.method, rt.path, rt.body, bearer(o.Key.Secret)).fails(401, "unauthorized")
+		anon(t).do(t, rt.method, rt.path, rt.body, contract.Bearer(o.Key.Secret)).fails(401, "unauthorized")
 	}
 	// The other key still works; the deleted key stays refused.
 	match(t, "the other key works, the deleted one not", []bool{keyWorks(t, second.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -16,19 +15,18 @@ import (
 func TestWidgetTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	ct := o.contactToken(t)
-	s := createSession(t, o.widget(t, ct), nil)
+	w, s := o.chat(t)
 	sid := url.PathEscape(s.ID)
 	routes := widgetRoutes(sid, "x")
 	creds := []cred{
-		{"missing", without("X-Widget-Token")},
-		{"empty", header("X-Widget-Token", "")},
-		{"unknown", header("X-Widget-Token", "pk_"+strings.Repeat("z", 30))},
-		{"garbage", header("X-Widget-Token", "garbage")},
-		{"api key instead", header("X-Widget-Token", o.Key.Secret)},
-		{"with a suffix", header("X-Widget-Token", o.WidgetToken+"x")},
+		{"missing", contract.Without("X-Widget-Token")},
+		{"empty", contract.Header("X-Widget-Token", "")},
+		{"unknown", contract.Header("X-Widget-Token", "pk_"+strings.Repeat("z", 30))},
+		{"garbage", contract.Header("X-Widget-Token", "garbage")},
+		{"api key instead", contract.Header("X-Widget-Token", o.Key.Secret)},
+		{"with a suffix", contract.Header("X-Widget-Token", o.WidgetToken+"x")},
 	}
-	t.Run("refused", func(t *testing.T) { refusedOn(t, o.widget(t, ct), routes, creds, true) })
+	t.Run("refused", func(t *testing.T) { refusedOn(t, w, routes, creds, true) })
 	// The refused calls wrote nothing.
 	sameSet(t, "sessions after refused calls", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
 	stored(t, o, s.ID, 0, "after refused posts")
@@ -37,19 +35,11 @@ func TestWidgetTokenRequired(t *testing.T) {
 func TestUserTokenRequired(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	s := createSession(t, o.widget(t, o.contactToken(t)), nil)
-	either := []string{"invalid_token", "unauthorized"}
-	bad := []struct {
-		name, token string
-		codes       []string
-	}{{"no token", "", either[1:]}, {"garbage token", "garbage", either}, {"api key as token", o.Key.Secret, either}}
-	for _, rt := range widgetRoutes(url.PathEscape(s.ID), "x")[1:] {
-		for _, c := range bad {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+c.name, func(t *testing.T) {
-				o.widget(t, c.token).do(t, rt.method, rt.path, rt.body).fails(401, c.codes...)
-			})
-		}
-	}
+	_, s := o.chat(t)
+	routes := widgetRoutes(url.PathEscape(s.ID), "x")[1:]
+	refusedOn(t, o.widget(""), routes, []cred{{"no token", contract.Without("Authorization")}}, false)
+	refusedOn(t, o.widget(""), routes, []cred{{"garbage token", contract.Bearer("garbage")}, {"api key as token", contract.Bearer(o.Key.Secret)}},
+		false, "invalid_token", "unauthorized")
 	stored(t, o, s.ID, 0, "after refused posts")
 	sameSet(t, "refused creates: the org's sessions", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
 }
@@ -71,8 +61,8 @@ func TestContacts(t *testing.T) {
 	match(t, "same device: the same contact, newest name and email", c2.Contact, M{"id": c1.Contact.ID, "name": "Samantha", "email": "samantha@x.com"})
 	match(t, "GET /v1/widget/me", o.me(t, c2.Token), M{"user": nil, "contact": M{"id": c1.Contact.ID, "name": "Samantha", "verified": false}})
 	// A session made with the first token is the device's: the second sees it.
-	s := createSession(t, o.widget(t, c1.Token), nil)
-	sameSet(t, "same device, second token", sessionIDs(widgetSessions(t, o.widget(t, c2.Token), nil)), []string{s.ID})
+	s := createSession(t, o.widget(c1.Token), nil)
+	sameSet(t, "same device, second token", sessionIDs(widgetSessions(t, o.widget(c2.Token), nil)), []string{s.ID})
 
 	// Another device is another contact.
 	c3 := o.contact(t, newDevice(), map[string]any{"name": "Sam", "email": "sam@x.com"})
@@ -83,12 +73,11 @@ func TestContacts(t *testing.T) {
 	match(t, "anonymous contact", anonC.Contact, M{"name": contract.OneOf(nil, ""), "email": contract.OneOf(nil, "")})
 
 	// Upper-case hex: either refused, or the same device as lower case.
-	r := o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": strings.ToUpper(dev)})
+	r := o.widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": strings.ToUpper(dev)})
 	if r.Status == 400 {
 		r.fails(400, "invalid_device_id")
 	} else {
-		var up contract.ContactSignedIn
-		r.ok(200, &up)
+		up := as[contract.ContactSignedIn](r, 200)
 		match(t, "upper-case form of a device id: one device, one contact", up.Contact.ID, c1.Contact.ID)
 	}
 
@@ -96,7 +85,7 @@ func TestContacts(t *testing.T) {
 	other := newOrg(t)
 	co := other.contact(t, dev, nil)
 	match(t, "the same device id in another org", co.Contact, M{"id": contract.Not(c1.Contact.ID)})
-	sameSet(t, "the same device in another org sees", sessionIDs(widgetSessions(t, other.widget(t, co.Token), nil)), nil)
+	sameSet(t, "the same device in another org sees", sessionIDs(widgetSessions(t, other.widget(co.Token), nil)), nil)
 }
 
 func TestContactsBadInput(t *testing.T) {
@@ -125,52 +114,34 @@ func TestContactsBadInput(t *testing.T) {
 		"trailing newline":  newDevice() + "\n",
 		"path-like":         "../../" + newDevice(),
 	}
+	var devices []refusal
 	for name, d := range badDevice {
-		t.Run("device/"+name, func(t *testing.T) {
-			t.Parallel()
-			o.widget(t, "").post(t, "/v1/widget/contacts", map[string]any{"device_id": d}).fails(400, "invalid_device_id")
-		})
+		devices = append(devices, refusal{name, map[string]any{"device_id": d}, []string{"invalid_device_id"}, ""})
 	}
+	refuses(t, "device", o.widget(""), "/v1/widget/contacts", devices)
 	// Missing or of the wrong type: a field missing or wrong is also invalid_request.
-	for name, body := range map[string]any{
-		"device missing": map[string]any{"name": "x"},
-		"device null":    map[string]any{"device_id": nil},
-		"device number":  map[string]any{"device_id": 5},
-		"device object":  map[string]any{"device_id": map[string]any{}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			o.widget(t, "").post(t, "/v1/widget/contacts", body).fails(400, "invalid_device_id", "invalid_request")
-		})
-	}
+	either := []string{"invalid_device_id", "invalid_request"}
+	refuses(t, "device missing or not a string", o.widget(""), "/v1/widget/contacts", []refusal{
+		{"device missing", map[string]any{"name": "x"}, either, ""},
+		{"device null", map[string]any{"device_id": nil}, either, ""},
+		{"device number", map[string]any{"device_id": 5}, either, ""},
+		{"device object", map[string]any{"device_id": map[string]any{}}, either, ""},
+	})
 
 	deep4 := map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": 1}}}}
-	fields := []struct {
-		name  string
-		body  map[string]any
-		codes []string
-		field string
-	}{
-		{"name 201 characters", map[string]any{"name": strings.Repeat("n", 201)}, nil, "name"},
-		{"name number", map[string]any{"name": 5}, nil, "name"},
-		{"email bad", map[string]any{"email": "not-an-email"}, []string{"invalid_email"}, ""},
-		{"email number", map[string]any{"email": 5}, nil, "email"},
-		{"custom_data string", map[string]any{"custom_data": "x"}, nil, "custom_data"},
-		{"custom_data 51 keys", map[string]any{"custom_data": manyKeys(51)}, nil, "custom_data"},
-		{"custom_data over 8 KiB", map[string]any{"custom_data": map[string]any{"k": strings.Repeat("x", 8200)}}, nil, "custom_data"},
-		{"custom_data 4 levels", map[string]any{"custom_data": deep4}, nil, "custom_data"},
-	}
-	t.Run("fields", func(t *testing.T) {
-		for _, c := range fields {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				b := map[string]any{"device_id": dev}
-				maps.Copy(b, c.body)
-				o.widget(t, "").post(t, "/v1/widget/contacts", b).refused(c.field, c.codes...)
-			})
-		}
+	// The fields of a sign-in of the device.
+	with := func(field string, v any) map[string]any { return map[string]any{"device_id": dev, field: v} }
+	refuses(t, "fields", o.widget(""), "/v1/widget/contacts", []refusal{
+		{"name 201 characters", with("name", strings.Repeat("n", 201)), nil, "name"},
+		{"name number", with("name", 5), nil, "name"},
+		{"email bad", with("email", "not-an-email"), []string{"invalid_email"}, ""},
+		{"email number", with("email", 5), nil, "email"},
+		{"custom_data string", with("custom_data", "x"), nil, "custom_data"},
+		{"custom_data 51 keys", with("custom_data", manyKeys(51)), nil, "custom_data"},
+		{"custom_data over 8 KiB", with("custom_data", map[string]any{"k": strings.Repeat("x", 8200)}), nil, "custom_data"},
+		{"custom_data 4 levels", with("custom_data", deep4), nil, "custom_data"},
 	})
-	o.widget(t, "").post(t, "/v1/widget/contacts", raw(`{"device_id":"`+dev+`",`)).fails(400, "invalid_json")
+	o.widget("").post(t, "/v1/widget/contacts", contract.Raw(`{"device_id":"`+dev+`",`)).fails(400, "invalid_json")
 
 	// None of the refusals changed the device's contact.
 	match(t, "after refused calls the contact", o.me(t, orig.Token).Contact, M{"id": orig.Contact.ID, "name": "Orig", "email": "orig@x.com", "non_verified_custom_data": map[string]any{"v": 1}})
@@ -189,7 +160,7 @@ func TestWidgetMe(t *testing.T) {
 func TestWidgetSessionsAndMessages(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
+	w := o.widget(o.contactToken(t))
 	s := createSession(t, w, map[string]any{"custom_data": map[string]any{"page": "/checkout"}})
 	match(t, "new contact session", s, M{"verified": false, "external_id": nil, "last_message": nil, "non_verified_custom_data": map[string]any{"page": "/checkout"}})
 	created := rfc3339UTC(t, "session.created_at", s.CreatedAt)
@@ -197,7 +168,7 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 	sameSet(t, "GET /v1/widget/sessions", sessionIDs(widgetSessions(t, w, nil)), []string{s.ID})
 	match(t, "new session detail", widgetSession(t, w, s.ID), M{"session": M{"id": s.ID}, "messages": []any{}})
 
-	var sent []Message
+	var sent []contract.Message
 	for i, content := range []string{"first", "second", "third"} {
 		m := say(t, w, s.ID, content)
 		match(t, "message "+content, m, M{"role": "user", "session_id": s.ID, "content": content, "id": contract.NonEmpty})
@@ -222,8 +193,7 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 
 	// after=: only the later ones, oldest first.
 	for i, id := range ids {
-		var d contract.SessionDetail
-		w.get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)+"?after="+url.QueryEscape(id)).ok(200, &d)
+		d := typed(w.c.GetSession(t.Context(), s.ID, id)).want(t, 200)
 		match(t, "after="+id, messageIDs(d.Messages), ids[i+1:])
 	}
 
@@ -236,63 +206,54 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 
 	// Message content limits; nothing stored by refusals.
 	mp := "/v1/widget/sessions/" + url.PathEscape(s.ID) + "/messages"
-	for name, body := range map[string]any{
-		"missing":          map[string]any{},
-		"empty":            map[string]any{"content": ""},
-		"10001 characters": map[string]any{"content": strings.Repeat("c", 10001)},
-		"number":           map[string]any{"content": 5},
-		"null":             map[string]any{"content": nil},
-	} {
-		t.Run("refused content/"+name, func(t *testing.T) {
-			w.post(t, mp, body).failsNaming("content")
-		})
-	}
-	w.post(t, mp, raw(`{"content": "x"`)).fails(400, "invalid_json")
+	refuses(t, "refused content", w, mp, []refusal{
+		{"missing", map[string]any{}, nil, "content"},
+		{"empty", map[string]any{"content": ""}, nil, "content"},
+		{"10001 characters", map[string]any{"content": strings.Repeat("c", 10001)}, nil, "content"},
+		{"number", map[string]any{"content": 5}, nil, "content"},
+		{"null", map[string]any{"content": nil}, nil, "content"},
+	})
+	w.post(t, mp, contract.Raw(`{"content": "x"`)).fails(400, "invalid_json")
 	match(t, "after refused posts", messageIDs(widgetSession(t, w, s.ID).Messages), ids)
 	long := strings.Repeat("ü", 10000)
 	match(t, "10,000-character message", say(t, w, s.ID, long).Content, long)
 	// The session's own fields cannot be chosen by the browser.
 	s2 := createSession(t, w, map[string]any{"verified": true, "id": "mine", "external_id": nil})
 	match(t, "session fields the browser sent", s2, M{"verified": false, "id": contract.Not("mine")})
-	for name, body := range map[string]any{
-		"custom_data string": map[string]any{"custom_data": "x"},
-		"custom_data 51":     map[string]any{"custom_data": manyKeys(51)},
-		"external_id number": map[string]any{"external_id": 5},
-		"external_id long":   map[string]any{"external_id": strings.Repeat("e", 257)},
-	} {
-		t.Run("refused session/"+name, func(t *testing.T) {
-			field := strings.Fields(name)[0]
-			w.post(t, "/v1/widget/sessions", body).failsNaming(field)
-		})
-	}
+	refuses(t, "refused session", w, "/v1/widget/sessions", []refusal{
+		{"custom_data string", map[string]any{"custom_data": "x"}, nil, "custom_data"},
+		{"custom_data 51", map[string]any{"custom_data": manyKeys(51)}, nil, "custom_data"},
+		{"external_id number", map[string]any{"external_id": 5}, nil, "external_id"},
+		{"external_id long", map[string]any{"external_id": strings.Repeat("e", 257)}, nil, "external_id"},
+	})
 	sameSet(t, "after refused creates", sessionIDs(widgetSessions(t, w, nil)), []string{s.ID, s2.ID})
 }
 
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
-	w := o.widget(t, o.contactToken(t))
+	w := o.widget(o.contactToken(t))
 
 	key := uniq("idem-session")
-	s1 := createSession(t, w, nil, idemKey(key))
-	s2 := createSession(t, w, nil, idemKey(key))
+	s1 := createSession(t, w, nil, contract.IdempotencyKey(key))
+	s2 := createSession(t, w, nil, contract.IdempotencyKey(key))
 	match(t, "same Idempotency-Key: the first session again", s2.ID, s1.ID)
 	sameSet(t, "sessions after a retried create", sessionIDs(widgetSessions(t, w, nil)), []string{s1.ID})
-	s3 := createSession(t, w, nil, idemKey(uniq("idem-other")))
+	s3 := createSession(t, w, nil, contract.IdempotencyKey(uniq("idem-other")))
 	match(t, "a different Idempotency-Key: another session", s3.ID, contract.Not(s1.ID))
 
 	mkey := uniq("idem-msg")
-	m1 := say(t, w, s1.ID, "only once", idemKey(mkey))
-	m2 := say(t, w, s1.ID, "only once", idemKey(mkey))
+	m1 := say(t, w, s1.ID, "only once", contract.IdempotencyKey(mkey))
+	m2 := say(t, w, s1.ID, "only once", contract.IdempotencyKey(mkey))
 	match(t, "same Idempotency-Key: the first message again", m2.ID, m1.ID)
 	match(t, "messages after a retried post", messageIDs(widgetSession(t, w, s1.ID).Messages), []string{m1.ID})
-	m3 := say(t, w, s1.ID, "only once", idemKey(uniq("idem-msg2")))
+	m3 := say(t, w, s1.ID, "only once", contract.IdempotencyKey(uniq("idem-msg2")))
 	match(t, "a different Idempotency-Key: another message", m3.ID, contract.Not(m1.ID))
 
 	// The key belongs to the caller: another device using the same key gets
 	// its own session, never the first device's.
-	w2 := o.widget(t, o.contactToken(t))
-	other := createSession(t, w2, nil, idemKey(key))
+	w2 := o.widget(o.contactToken(t))
+	other := createSession(t, w2, nil, contract.IdempotencyKey(key))
 	if other.ID == s1.ID {
 		t.Fatalf("another device with the same Idempotency-Key got the first device's session %q", s1.ID)
 	}
@@ -301,14 +262,14 @@ func TestIdempotency(t *testing.T) {
 
 	// Agent messages honour it too.
 	akey := uniq("idem-agent")
-	a1 := agentSay(t, o, s1.ID, "agent once", "Ag", idemKey(akey))
-	a2 := agentSay(t, o, s1.ID, "agent once", "Ag", idemKey(akey))
+	a1 := agentSay(t, o, s1.ID, "agent once", "Ag", contract.IdempotencyKey(akey))
+	a2 := agentSay(t, o, s1.ID, "agent once", "Ag", contract.IdempotencyKey(akey))
 	match(t, "agent message retried with the same key", a2.ID, a1.ID)
 	match(t, "messages", messageIDs(orgSession(t, o, s1.ID).Messages), []string{m1.ID, m3.ID, a1.ID})
 
 	// 128 printable characters are fine.
 	k128 := (uniq("k128") + strings.Repeat("k", 128))[:128]
-	createSession(t, w2, nil, idemKey(k128))
+	createSession(t, w2, nil, contract.IdempotencyKey(k128))
 
 	// Invalid keys are refused and write nothing.
 	bad := map[string]string{
@@ -319,9 +280,9 @@ func TestIdempotency(t *testing.T) {
 	nMessages := len(widgetSession(t, w, s1.ID).Messages)
 	for name, k := range bad {
 		t.Run("refused key/"+name, func(t *testing.T) {
-			w.post(t, "/v1/widget/sessions", map[string]any{}, idemKey(k)).failsNaming("idempotency")
-			w.post(t, "/v1/widget/sessions/"+url.PathEscape(s1.ID)+"/messages", map[string]any{"content": "x"}, idemKey(k)).failsNaming("idempotency")
-			o.api(t).post(t, "/v1/sessions/"+url.PathEscape(s1.ID)+"/messages", map[string]any{"content": "x"}, idemKey(k)).failsNaming("idempotency")
+			w.post(t, "/v1/widget/sessions", map[string]any{}, contract.IdempotencyKey(k)).failsNaming("idempotency")
+			w.post(t, "/v1/widget/sessions/"+url.PathEscape(s1.ID)+"/messages", map[string]any{"content": "x"}, contract.IdempotencyKey(k)).failsNaming("idempotency")
+			o.api().post(t, "/v1/sessions/"+url.PathEscape(s1.ID)+"/messages", map[string]any{"content": "x"}, contract.IdempotencyKey(k)).failsNaming("idempotency")
 		})
 	}
 	match(t, "sessions after refused keys", len(widgetSessions(t, w, nil)), nSessions)

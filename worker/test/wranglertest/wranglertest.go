@@ -87,7 +87,8 @@ type Server struct {
 	// (ADMIN_TOKEN, SIGNING_KEYS, TOKEN_ISSUER, and Options.Vars). Do not modify.
 	Vars map[string]string
 
-	cfg    launchConfig
+	root   string // the repo root, holding node_modules
+	srcDir string // the repo root, or Options.AppDir (or a probe's dir, in this package's tests)
 	opts   Options
 	tail   *Tail
 	logOut io.Writer
@@ -95,7 +96,6 @@ type Server struct {
 	mu          sync.Mutex
 	proc        *process // nil when stopped
 	ownPersist  bool     // PersistDir was made by Start; Stop removes it
-	persistGone bool     // Stop removed PersistDir; Restart makes it anew
 	appDir      string   // the snapshot of wrangler.toml and build/ it serves
 	startupTime time.Duration
 }
@@ -122,18 +122,16 @@ func startTimeout() time.Duration {
 	return StartTimeout
 }
 
-var testSigningKeys = sync.OnceValue(func() string {
+// TestSigningKeys returns the SIGNING_KEYS value every Server of this process
+// gets unless Options.Vars sets one: one Ed25519 seed, made once per process,
+// as "kid:BASE64URL(seed)".
+var TestSigningKeys = sync.OnceValue(func() string {
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {
 		panic(err)
 	}
 	return SigningKeyID + ":" + base64.RawURLEncoding.EncodeToString(seed)
 })
-
-// TestSigningKeys returns the SIGNING_KEYS value every Server of this process
-// gets unless Options.Vars sets one: one Ed25519 seed, made once per process,
-// as "kid:BASE64URL(seed)".
-func TestSigningKeys() string { return testSigningKeys() }
 
 // RepoRoot returns the directory holding go.mod, searching up from the
 // working directory.
@@ -154,56 +152,43 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// launchConfig says what wrangler runs: the repo's wrangler.toml and build/
-// normally, a probe worker in this package's own tests.
-type launchConfig struct {
-	root   string // repo root, holding node_modules
-	srcDir string // holds wrangler.toml and build/
-	// whole copies all of srcDir (Options.AppDir) instead of wrangler.toml
-	// and build/, and links root's node_modules into the copy.
-	whole   bool
-	appWasm string            // when set, replaces build/app.wasm in the copy
-	vars    map[string]string // Options.Vars, for applyRateLimits
-}
-
-// snapshot copies wrangler.toml and build/ into a new temp dir (the package
-// doc says why) and returns it. Its wrangler.toml gets the rate limits of
-// cfg.vars (applyRateLimits).
-func snapshot(cfg launchConfig) (string, error) {
+// snapshot copies what s serves into a new temp dir (the package doc says
+// why) and returns it: wrangler.toml and build/ of s.srcDir, or the whole of
+// it (Options.AppDir) with root's node_modules linked in, and
+// Options.AppWasm as build/app.wasm. Its wrangler.toml gets the rate limits
+// of Options.Vars (applyRateLimits).
+func (s *Server) snapshot() (string, error) {
 	dir, err := os.MkdirTemp("", "wranglertest-app-*")
 	if err != nil {
 		return "", err
 	}
-	if err = copyApp(cfg, dir); err != nil {
+	if err = s.copyApp(dir); err != nil {
 		err = fmt.Errorf("%w: %w", ErrNotBuilt, err)
-	} else if err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), cfg.vars); err == nil {
+	} else if err = applyRateLimits(filepath.Join(dir, "wrangler.toml"), s.opts.Vars); err == nil {
 		return dir, nil
 	}
 	os.RemoveAll(dir)
 	return "", err
 }
 
-func copyApp(cfg launchConfig, dir string) error {
-	if cfg.whole {
-		if _, err := os.Stat(filepath.Join(cfg.srcDir, "wrangler.toml")); err != nil {
-			return fmt.Errorf("AppDir %s: %w", cfg.srcDir, err)
+func (s *Server) copyApp(dir string) error {
+	if s.opts.AppDir != "" {
+		if _, err := os.Stat(filepath.Join(s.srcDir, "wrangler.toml")); err != nil {
+			return fmt.Errorf("AppDir %s: %w", s.srcDir, err)
 		}
-		if err := CopyTree(cfg.srcDir, dir, true); err != nil {
-			return fmt.Errorf("copying %s: %w", cfg.srcDir, err)
+		if err := CopyTree(s.srcDir, dir, true); err != nil {
+			return fmt.Errorf("copying %s: %w", s.srcDir, err)
 		}
-		if err := os.Symlink(filepath.Join(cfg.root, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-			return err
-		}
-	} else {
-		if err := copyFile(filepath.Join(cfg.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
-			return err
-		}
-		if err := CopyTree(filepath.Join(cfg.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
-			return fmt.Errorf("copying build/ (run `make build`): %w", err)
-		}
+		return os.Symlink(filepath.Join(s.root, "node_modules"), filepath.Join(dir, "node_modules"))
 	}
-	if cfg.appWasm != "" {
-		if err := copyFile(cfg.appWasm, filepath.Join(dir, "build", "app.wasm")); err != nil {
+	if err := copyFile(filepath.Join(s.srcDir, "wrangler.toml"), filepath.Join(dir, "wrangler.toml")); err != nil {
+		return err
+	}
+	if err := CopyTree(filepath.Join(s.srcDir, "build"), filepath.Join(dir, "build"), false); err != nil {
+		return fmt.Errorf("copying build/ (run `make build`): %w", err)
+	}
+	if s.opts.AppWasm != "" {
+		if err := copyFile(s.opts.AppWasm, filepath.Join(dir, "build", "app.wasm")); err != nil {
 			return fmt.Errorf("AppWasm: %w", err)
 		}
 	}
@@ -255,14 +240,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := checkBuilt(root, opts.AppDir != ""); err != nil {
 		return nil, err
 	}
-	cfg := launchConfig{root: root, srcDir: root}
+	srcDir := root
 	if opts.AppDir != "" {
-		if cfg.srcDir, err = filepath.Abs(opts.AppDir); err != nil {
+		if srcDir, err = filepath.Abs(opts.AppDir); err != nil {
 			return nil, err
 		}
-		cfg.whole = true
 	}
-	return start(ctx, opts, cfg)
+	return start(ctx, opts, root, srcDir)
 }
 
 // MakeWasm builds a worker program as the worker is built, through the
@@ -303,16 +287,18 @@ func wranglerJS(root string) string {
 	return filepath.Join(root, "node_modules", "wrangler", "bin", "wrangler.js")
 }
 
-func start(ctx context.Context, opts Options, cfg launchConfig) (*Server, error) {
-	if opts.AppWasm != "" && cfg.whole {
+// start serves what srcDir holds (Server.snapshot), with the node_modules
+// of root.
+func start(ctx context.Context, opts Options, root, srcDir string) (*Server, error) {
+	if opts.AppWasm != "" && opts.AppDir != "" {
 		return nil, errors.New("wranglertest: AppWasm replaces build/app.wasm; with AppDir, put it in the directory")
 	}
-	cfg.appWasm, cfg.vars = opts.AppWasm, opts.Vars
-	appDir, err := snapshot(cfg)
+	s := &Server{root: root, srcDir: srcDir, opts: opts, tail: NewTail(200)}
+	appDir, err := s.snapshot()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, opts: opts, tail: NewTail(200), appDir: appDir}
+	s.appDir = appDir
 	s.logOut = s.tail
 	if opts.Log != nil {
 		s.logOut = io.MultiWriter(s.tail, opts.Log)
@@ -382,12 +368,10 @@ func (s *Server) setPort(port int) {
 	s.URL = "http://127.0.0.1:" + strconv.Itoa(port)
 	vars := map[string]string{
 		"ADMIN_TOKEN":  TestAdminToken,
-		"SIGNING_KEYS": testSigningKeys(),
+		"SIGNING_KEYS": TestSigningKeys(),
 		"TOKEN_ISSUER": s.URL,
 	}
-	for k, v := range s.opts.Vars {
-		vars[k] = v
-	}
+	maps.Copy(vars, s.opts.Vars)
 	s.Vars = vars
 	s.AdminToken = vars["ADMIN_TOKEN"]
 }
@@ -432,7 +416,7 @@ func (s *Server) launch(ctx context.Context) error {
 		return err
 	}
 	args := []string{
-		wranglerJS(s.cfg.root), "dev",
+		wranglerJS(s.root), "dev",
 		"--config", filepath.Join(s.appDir, "wrangler.toml"),
 		"--ip", "127.0.0.1",
 		"--port", strconv.Itoa(s.Port),
@@ -524,7 +508,7 @@ func (s *Server) Stop() error {
 		if rerr := os.RemoveAll(s.PersistDir); rerr != nil && err == nil {
 			err = rerr
 		}
-		s.ownPersist, s.persistGone = false, true
+		s.ownPersist = false
 	}
 	if s.appDir != "" {
 		os.RemoveAll(s.appDir)
@@ -547,39 +531,25 @@ func (s *Server) stop() error {
 }
 
 // Restart stops the server and starts it again on the same port with the same
-// PersistDir, vars and build, so that the data written before is there again.
-// After Stop it also works, on a new copy of build/; a PersistDir that Start
-// made and Stop removed then starts empty.
+// PersistDir, vars and build, so that the data written before is there again;
+// it does not start a server that Stop stopped.
 func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	stopped := s.appDir == ""
+	s.mu.Unlock()
+	if stopped {
+		return errors.New("wranglertest: Restart after Stop")
+	}
 	if err := s.stop(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if s.appDir == "" {
-		// Stopped for good: take a new snapshot of the build.
-		dir, err := snapshot(s.cfg)
-		if err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		s.appDir = dir
-	}
-	if s.persistGone {
-		// Stop removed the temp dir it had made: a new, empty one, again ours.
-		if err := os.MkdirAll(s.PersistDir, 0o700); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		s.ownPersist, s.persistGone = true, false
-	}
-	s.mu.Unlock()
 	return s.launchRetrying(ctx, false)
 }
 
 // StartT is Start for tests: it stops the server (and its whole process group)
 // in t.Cleanup, also when the test fails or panics, and on failure to start it
 // fails the test with wrangler's last output lines. A PersistDir of "" becomes
-// t.TempDir(), so that it outlives a Stop followed by Restart.
+// t.TempDir(), so that the test may read the KV's files until it ends.
 func StartT(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if opts.PersistDir == "" {

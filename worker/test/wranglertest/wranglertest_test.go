@@ -60,7 +60,7 @@ func TestStartRetriesALaunchThatExited(t *testing.T) {
 		writeFiles(t, dir, map[string]string{"wrangler.toml": "name = \"fake\"\n", "build/.keep": ""})
 		t.Setenv("FAKEWRANGLER_DIR", dir)
 		t.Setenv("FAKEWRANGLER_FAILS", strconv.Itoa(fails))
-		s, err := start(context.Background(), Options{}, launchConfig{root: dir, srcDir: dir})
+		s, err := start(context.Background(), Options{}, dir, dir)
 		if b, _ := os.ReadFile(filepath.Join(dir, "launches")); strings.Count(string(b), "launch") != 2 {
 			t.Errorf("%d failing launches: %d launches, want 2", fails, strings.Count(string(b), "launch"))
 		}
@@ -213,7 +213,7 @@ func TestProbeWorker(t *testing.T) {
 		Log:        logw,
 		PersistDir: persist,
 		Vars:       map[string]string{"DEMO_ROUTES": "1", "TRICKY": tricky, "EMPTYISH": " "},
-	}, launchConfig{root: root, srcDir: dir})
+	}, root, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
