@@ -36,7 +36,8 @@ var cleanRun = sync.OnceValues(func() (*soak.Result, error) {
 })
 
 // doctor is a copy of a clean run's inputs to Check, and the session the
-// cases tamper with: the one with the most acknowledged messages.
+// cases tamper with: the one with the most acknowledged messages of an
+// owner that was not erased.
 type doctor struct {
 	t       *testing.T
 	world   *soak.World
@@ -67,7 +68,7 @@ func newDoctor(t *testing.T) *doctor {
 		}
 	}
 	for _, s := range d.ledger.Sessions {
-		if s.Acked && count[s.ID] > count[d.session.ID] {
+		if s.Acked && count[s.ID] > count[d.session.ID] && d.survives(s.Owner) {
 			d.session = s
 		}
 	}
@@ -99,10 +100,11 @@ func (d *doctor) storedOf(id string, keep func(who string) bool, f func(s *soak.
 
 func anyone(string) bool { return true }
 
-// otherSession is another acknowledged session of the same org.
+// otherSession is another acknowledged session of the same org, of an
+// owner not erased.
 func (d *doctor) otherSession() soak.SessionEntry {
 	for _, s := range d.ledger.Sessions {
-		if s.Acked && s.Org == d.session.Org && s.ID != d.session.ID {
+		if s.Acked && s.Org == d.session.Org && s.ID != d.session.ID && d.survives(s.Owner) {
 			return s
 		}
 	}
@@ -110,10 +112,14 @@ func (d *doctor) otherSession() soak.SessionEntry {
 	return soak.SessionEntry{}
 }
 
-// principal returns the first principal that keep accepts.
+func (d *doctor) survives(name string) bool {
+	return slices.ContainsFunc(d.world.Principals, func(p soak.Principal) bool { return p.Name == name && p.Erase == "" })
+}
+
+// principal returns the first principal not erased that keep accepts.
 func (d *doctor) principal(keep func(p soak.Principal) bool) soak.Principal {
 	for _, p := range d.world.Principals {
-		if keep(p) {
+		if p.Erase == "" && keep(p) {
 			return p
 		}
 	}
