@@ -3,6 +3,8 @@ package soak
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -15,13 +17,14 @@ import (
 // load runs the actors: one goroutine per principal and per org server.
 // An actor starts no operation once the load has stopped, nor once it has
 // sent its request budget; while the load is held (its write lock taken:
-// Run, before the restart), not until it is released. Operations under way
-// finish, retries included.
+// Run, before the restart and for the erasures), not until it is released.
+// Operations under way finish, retries included.
 type load struct {
 	cfg     Config
 	stats   *stats
 	c       *client
 	rec     *recorder
+	w       *World
 	run     string
 	stopped chan struct{}
 	held    sync.RWMutex
@@ -41,16 +44,25 @@ func (l *load) start(ctx context.Context, w *World) {
 	}
 }
 
-func (l *load) open() bool {
+// begin is called before each operation of an actor: false when it must
+// start none (the load stopped, the budget is spent, ctx ended, or the
+// actor's principal is erased). When true, the operation runs under the
+// load's read lock and must call end when done, so that holding the load
+// (its write lock) waits for every operation under way.
+func (l *load) begin(ctx context.Context, p *Principal) bool {
 	l.held.RLock()
-	l.held.RUnlock()
 	select {
 	case <-l.stopped:
-		return false
 	default:
+		if l.sent() < l.cfg.MaxRequests && ctx.Err() == nil && (p == nil || !l.rec.isErased(p.Name)) {
+			return true
+		}
 	}
-	return l.sent() < l.cfg.MaxRequests
+	l.held.RUnlock()
+	return false
 }
+
+func (l *load) end() { l.held.RUnlock() }
 
 // pause waits about d (between d/2 and 3d/2); false when the load stopped.
 func (l *load) pause(d time.Duration) bool {
@@ -61,7 +73,7 @@ func (l *load) pause(d time.Duration) bool {
 	case <-l.stopped:
 		return false
 	case <-time.After(d):
-		return l.open()
+		return true
 	}
 }
 
@@ -113,7 +125,7 @@ func (l *load) trap(ctx context.Context, trap func(context.Context) error) (n in
 func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
 	var session, lastSeen string
 	left, sessions, messages := 0, 0, 0 // left: messages still to post in session
-	for l.open() && ctx.Err() == nil {
+	for l.begin(ctx, p) {
 		switch {
 		case session == "" || left <= 0:
 			if id, ok := l.openSession(ctx, p, org, sessions); ok {
@@ -124,12 +136,13 @@ func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
 		case rand.N(4) == 0:
 			lastSeen = l.poll(ctx, p, org, session, lastSeen)
 		default:
-			key := fmt.Sprintf("soak-%s-%s-m%d", l.run, p.Name, messages)
+			key := opaqueKey(l.run, p.Name, "m", messages)
 			l.postMessage(ctx, MessageEntry{Key: key, Org: p.Org, SessionID: session, Author: p.Name, Role: "user",
-				Content: messageContent(key, messages)}, org, p)
+				Content: messageContent(key, p.Mark+" says", messages)}, org, p)
 			messages++
 			left--
 		}
+		l.end()
 		if !l.pause(l.cfg.Think) {
 			return
 		}
@@ -137,7 +150,7 @@ func (l *load) widgetUser(ctx context.Context, p *Principal, org Org) {
 }
 
 func (l *load) openSession(ctx context.Context, p *Principal, org Org, n int) (id string, ok bool) {
-	ref := fmt.Sprintf("soak-%s-%s-s%d", l.run, p.Name, n)
+	ref := opaqueKey(l.run, p.Name, "s", n)
 	in := contract.SessionRequest{CustomData: map[string]any{"soak_ref": ref}}
 	if !p.Verified && n%3 == 2 {
 		in.ExternalID = sharedExternalID
@@ -165,13 +178,15 @@ func (l *load) poll(ctx context.Context, p *Principal, org Org, session, lastSee
 // orgServer is an org's own server: it replies as an agent into the org's
 // sessions, picked at random among those acknowledged so far.
 func (l *load) orgServer(ctx context.Context, org Org) {
-	for n := 0; l.open() && ctx.Err() == nil; {
-		if ids := l.rec.sessionsOf(org.Index); len(ids) > 0 {
-			key := fmt.Sprintf("soak-%s-%s-r%d", l.run, serverName(org), n)
-			l.postMessage(ctx, MessageEntry{Key: key, Org: org.Index, SessionID: ids[rand.N(len(ids))], Author: serverName(org),
-				Role: "agent", Content: messageContent(key, n)}, org, nil)
+	for n := 0; l.begin(ctx, nil); {
+		if sessions := l.rec.sessionsOf(org.Index); len(sessions) > 0 {
+			key, s := opaqueKey(l.run, serverName(org), "r", n), sessions[rand.N(len(sessions))]
+			to := "to " + l.w.principal(s.Owner).Mark // the owner's mark: erased with the session
+			l.postMessage(ctx, MessageEntry{Key: key, Org: org.Index, SessionID: s.ID, Author: serverName(org),
+				Role: "agent", Content: messageContent(key, to, n)}, org, nil)
 			n++
 		}
+		l.end()
 		if !l.pause(2 * l.cfg.Think) {
 			return
 		}
@@ -204,12 +219,21 @@ func (l *load) postMessage(ctx context.Context, e MessageEntry, org Org, p *Prin
 	}
 }
 
-// messageContent is unique (it starts with the key) and of varied length:
-// every tenth message is long, too long to ride in a KV key's metadata.
-func messageContent(key string, n int) string {
+// opaqueKey is the Idempotency-Key of actor's n-th operation of a kind:
+// opaque, as a real client's random key is, since a key must never carry
+// personal data (the erasure's KV scan looks for the actors' marks).
+func opaqueKey(run, actor, kind string, n int) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%s%d", run, actor, kind, n))
+	return "soak-" + hex.EncodeToString(sum[:12])
+}
+
+// messageContent is unique (it starts with the key), says who (the author's
+// or the session owner's mark) and is of varied length: every tenth message
+// is long, too long to ride in a KV key's metadata.
+func messageContent(key, who string, n int) string {
 	words := []string{"hello", "order", "refund", "thanks", "where", "is", "my", "parcel", "ok", "?"}
 	var b strings.Builder
-	b.WriteString(key + " |")
+	b.WriteString(key + " | " + who)
 	count := 3 + rand.N(20)
 	if n%10 == 9 {
 		count = 300

@@ -26,12 +26,23 @@ type Snapshot struct {
 	Reads []Read
 	// ReadErrors are reads that got no usable answer.
 	ReadErrors []string
+
+	// The erasure's (erasure.go): every survivor's export (each session as
+	// exported; its listing is in Listings), the questions asked of the
+	// erased, their deletions, and the KV keys read and those that hold a
+	// mark of an erased principal.
+	Exports    []Read
+	Probes     []Probe
+	Deletions  []DeletionRead
+	KVKeysRead int
+	KVHolding  []string
 }
 
 // Listing is one listing read, every page.
 type Listing struct {
 	Who    string                 // a principal's name, or "o1/server"
 	Filter contract.SessionFilter // an org server's filter; zero: none
+	Export string                 // the org server's export of this principal: its sessions, newest first
 	Path   string                 // of the first page, for messages
 	IDs    []string               // in order
 }
@@ -62,7 +73,7 @@ const widgetPageLimit, serverPageLimit, maxPages = 5, 25, 10000
 // readBack reads everything the checks need, with concurrency requests at
 // once: the listings first, then the GETs of what they listed and what was
 // acknowledged.
-func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int) *Snapshot {
+func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int, adminToken string) *Snapshot {
 	r := &reader{sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
 	for _, org := range w.Orgs {
 		for _, f := range orgFilters(w, org.Index) {
@@ -71,8 +82,8 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 			})
 		}
 	}
-	for i := range w.Principals {
-		p, org := &w.Principals[i], w.Orgs[w.Principals[i].Org]
+	for _, p := range w.survivorsOf(-1) {
+		org := w.Orgs[p.Org]
 		r.list(p.Name, contract.SessionFilter{}, widgetPageLimit, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
 			return c.expect(200).ListSessions(ctx, "", pg, widget(org, p)...)
 		})
@@ -96,15 +107,14 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 			read(org, nil, id)
 		}
 	}
-	for i := range w.Principals {
-		p := &w.Principals[i]
+	for _, p := range w.survivorsOf(-1) {
 		for _, id := range union(r.snap.listed(p.Name), ids(l.acked(func(e SessionEntry) bool { return e.Owner == p.Name }))) {
 			read(w.Orgs[p.Org], p, id)
 		}
 	}
 	for n, e := range l.acked(all) {
-		for i := range w.Principals {
-			if p := &w.Principals[i]; p.Org == e.Org && p.Name != e.Owner {
+		for _, p := range w.survivorsOf(e.Org) {
+			if p.Name != e.Owner {
 				read(w.Orgs[p.Org], p, e.ID)
 			}
 		}
@@ -112,14 +122,27 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 			if org.Index == e.Org {
 				continue
 			}
-			if ps := w.principalsOf(org.Index); len(ps) > 0 {
+			if ps := w.survivorsOf(org.Index); len(ps) > 0 {
 				read(org, ps[n%len(ps)], e.ID)
 			}
 			read(org, nil, e.ID)
 		}
 	}
 	r.wg.Wait()
+	r.readErasure(ctx, c, w, adminToken)
 	return r.snap
+}
+
+// survivorsOf are the principals of org (-1: of every org) that are not
+// erased: only they have a token that reads.
+func (w *World) survivorsOf(org int) []*Principal {
+	var out []*Principal
+	for i, p := range w.Principals {
+		if (org < 0 || p.Org == org) && p.Erase == "" {
+			out = append(out, &w.Principals[i])
+		}
+	}
+	return out
 }
 
 // orgFilters are the listings the org server reads: unfiltered, and with
@@ -232,18 +255,24 @@ func (r *reader) get(who, id string, get func() (contract.Call[contract.SessionD
 		case err != nil:
 			r.fail("%s: %d with a body that is not {session, messages}: %s", res.What(), res.Status, shorten(res.Body, 200))
 		case res.Status == http.StatusOK:
-			s := res.Value.Session
-			ref, _ := s.NonVerifiedCustomData["soak_ref"].(string)
-			rd.Session = &StoredSession{ID: s.ID, Verified: s.Verified != nil && *s.Verified, ExternalID: deref(s.ExternalID), Ref: ref}
-			for _, m := range res.Value.Messages {
-				rd.Session.Messages = append(rd.Session.Messages, StoredMessage{ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content})
-			}
+			rd.Session = stored(res.Value)
 			fallthrough
 		default:
 			rd.Status = res.Status
 		}
 		r.locked(func() { r.snap.Reads = append(r.snap.Reads, rd) })
 	})
+}
+
+// stored is a session as the worker returned it.
+func stored(d contract.SessionDetail) *StoredSession {
+	s := d.Session
+	ref, _ := s.NonVerifiedCustomData["soak_ref"].(string)
+	st := &StoredSession{ID: s.ID, Verified: s.Verified != nil && *s.Verified, ExternalID: deref(s.ExternalID), Ref: ref}
+	for _, m := range d.Messages {
+		st.Messages = append(st.Messages, StoredMessage{ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content})
+	}
+	return st
 }
 
 func deref(s *string) string {
@@ -276,6 +305,8 @@ type Findings struct {
 	// Webhooks is the webhook check (webhooks.go), when the target has a
 	// receiver.
 	Webhooks WebhookFindings
+	// Erasure is the erasure check (erasure.go).
+	Erasure ErasureFindings
 	// Problems describe every violation, one line each.
 	Problems []string
 }
@@ -293,7 +324,7 @@ func (t Tally) violations() int { return t.Lost + t.Duplicated + t.Misplaced + t
 
 // Violations is the number of violations of every kind.
 func (f *Findings) Violations() int {
-	return f.Sessions.violations() + f.Messages.violations() + f.OutOfOrder + f.Visibility + f.ReadErrors + f.Webhooks.violations()
+	return f.Sessions.violations() + f.Messages.violations() + f.OutOfOrder + f.Visibility + f.ReadErrors + f.Webhooks.violations() + f.Erasure.Violations
 }
 
 func (f *Findings) problem(format string, args ...any) {
@@ -321,7 +352,7 @@ func Check(w *World, l Ledger, s *Snapshot) *Findings {
 		c.byRef[e.Ref] = e
 		if e.Acked {
 			c.f.Sessions.Acknowledged++
-			c.known[e.ID] = sessionInfo{entry: *e, owner: w.principal(e.Owner)}
+			c.known[e.ID] = sessionInfo{entry: *e, owner: w.principal(e.Owner), seq: i}
 		} else {
 			c.f.UnackedSessions++
 		}
@@ -337,6 +368,7 @@ func Check(w *World, l Ledger, s *Snapshot) *Findings {
 	c.reads()
 	c.messages()
 	c.order()
+	c.erasure()
 	return c.f
 }
 
@@ -345,6 +377,7 @@ func Check(w *World, l Ledger, s *Snapshot) *Findings {
 type sessionInfo struct {
 	entry SessionEntry
 	owner *Principal
+	seq   int // its index in the ledger: its owner's sessions are in the order created
 }
 
 type checker struct {
@@ -371,9 +404,9 @@ func counts(ids []string) map[string]int {
 }
 
 // visible says whether who may see the session: its owner and its org's
-// server, nobody else.
+// server, nobody else; nobody once its owner is erased.
 func (c *checker) visible(who string, info sessionInfo) bool {
-	return who == info.entry.Owner || who == serverName(c.w.Orgs[info.entry.Org])
+	return (info.owner == nil || info.owner.Erase == "") && (who == info.entry.Owner || who == serverName(c.w.Orgs[info.entry.Org]))
 }
 
 // identify looks at the sessions the org servers list that were not
@@ -404,7 +437,7 @@ func (c *checker) identify() {
 				pendingFound[e.Ref] = append(pendingFound[e.Ref], id)
 				found := *e
 				found.ID = id
-				c.known[id] = sessionInfo{entry: found, owner: c.w.principal(e.Owner)}
+				c.known[id] = sessionInfo{entry: found, owner: c.w.principal(e.Owner), seq: slices.Index(c.l.Sessions, *e)}
 				delete(c.unknown, id)
 			}
 		}
@@ -421,6 +454,9 @@ func (c *checker) identify() {
 // sessions checks that every acknowledged session is stored, as created.
 func (c *checker) sessions() {
 	for _, e := range c.l.acked(all) {
+		if o := c.known[e.ID].owner; o != nil && o.Erase != "" {
+			continue // erased: every read of it must be 404 (reads)
+		}
 		server := serverName(c.w.Orgs[e.Org])
 		rd, read := c.readOf[readKey{server, e.ID}]
 		switch {
@@ -456,28 +492,35 @@ func (c *checker) listings() {
 			case c.unknown[id]: // reported by identify
 			case !ok:
 				c.f.count(&c.f.Visibility, "%s: GET %s lists %s, which is no session the soak knows", li.Who, li.Path, id)
-			case !c.visible(li.Who, info) || !matchFilter(li.Filter, info):
+			case !c.visible(li.Who, info) || !matchFilter(li, info):
 				c.f.count(&c.f.Visibility, "%s: GET %s lists session %s of %s, which it must not", li.Who, li.Path, id, info.entry.Owner)
 			case n > 1:
 				c.f.count(&c.f.Visibility, "%s: GET %s lists session %s %d times", li.Who, li.Path, id, n)
 			}
 		}
 		for id, info := range c.known {
-			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li.Filter, info) && (info.entry.Acked || server) {
+			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li, info) && (info.entry.Acked || server) {
 				checks++
 				c.f.count(&c.f.Visibility, "%s: GET %s does not list session %s (Idempotency-Key %q, owner %s)", li.Who, li.Path, id, info.entry.Ref, info.entry.Owner)
 			}
 		}
 		c.f.VisibilityChecks += max(1, checks) // an empty listing is checked too
+		// An export lists its sessions newest first.
+		for i := 1; li.Export != "" && i < len(li.IDs); i++ {
+			if a, b := c.known[li.IDs[i-1]], c.known[li.IDs[i]]; a.seq < b.seq {
+				c.f.count(&c.f.OutOfOrder, "%s: GET %s lists session %s after %s, which was created before it", li.Who, li.Path, li.IDs[i], li.IDs[i-1])
+			}
+		}
 	}
 }
 
-func matchFilter(f contract.SessionFilter, info sessionInfo) bool {
-	o := info.owner
+// matchFilter says whether li's filter, or its export, takes the session.
+func matchFilter(li Listing, info sessionInfo) bool {
+	f, o := li.Filter, info.owner
 	if o == nil {
-		return f == contract.SessionFilter{}
+		return f == contract.SessionFilter{} && li.Export == ""
 	}
-	return (f.Verified == nil || *f.Verified == o.Verified) &&
+	return (li.Export == "" || li.Export == o.Name) && (f.Verified == nil || *f.Verified == o.Verified) &&
 		(f.ExternalID == "" || f.ExternalID == info.entry.ExternalID) &&
 		(f.UserID == "" || o.Verified && o.UserID == f.UserID) &&
 		(f.Email == "" || strings.EqualFold(o.Email, f.Email))
@@ -519,10 +562,15 @@ type located struct {
 }
 
 // views are the org servers' reads of their org's sessions (and of those
-// they list that the soak did not create), and the owners' reads.
+// they list that the soak did not create), the owners' reads, and the
+// survivors' exports.
 func (c *checker) views() []*view {
 	org := &view{name: "org server", sessions: map[string]StoredSession{}}
 	widget := &view{name: "owner's widget", sessions: map[string]StoredSession{}}
+	export := &view{name: "export", sessions: map[string]StoredSession{}}
+	for _, rd := range c.s.Exports {
+		export.sessions[rd.SessionID] = *rd.Session
+	}
 	for _, rd := range c.s.Reads {
 		info, known := c.known[rd.SessionID]
 		_, server := c.servers[rd.Who]
@@ -534,7 +582,7 @@ func (c *checker) views() []*view {
 			widget.sessions[rd.SessionID] = *rd.Session
 		}
 	}
-	for _, v := range []*view{org, widget} {
+	for _, v := range []*view{org, widget, export} {
 		v.byText = map[string][]located{}
 		for id, st := range v.sessions {
 			for _, m := range st.Messages {
@@ -542,7 +590,7 @@ func (c *checker) views() []*view {
 			}
 		}
 	}
-	return []*view{org, widget}
+	return []*view{org, widget, export}
 }
 
 // messages checks that every acknowledged message is stored exactly once,

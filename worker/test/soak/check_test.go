@@ -36,7 +36,8 @@ var cleanRun = sync.OnceValues(func() (*soak.Result, error) {
 })
 
 // doctor is a copy of a clean run's inputs to Check, and the session the
-// cases tamper with: the one with the most acknowledged messages.
+// cases tamper with: the one with the most acknowledged messages of an
+// owner that was not erased.
 type doctor struct {
 	t       *testing.T
 	world   *soak.World
@@ -67,7 +68,7 @@ func newDoctor(t *testing.T) *doctor {
 		}
 	}
 	for _, s := range d.ledger.Sessions {
-		if s.Acked && count[s.ID] > count[d.session.ID] {
+		if s.Acked && count[s.ID] > count[d.session.ID] && d.survives(s.Owner) {
 			d.session = s
 		}
 	}
@@ -99,10 +100,11 @@ func (d *doctor) storedOf(id string, keep func(who string) bool, f func(s *soak.
 
 func anyone(string) bool { return true }
 
-// otherSession is another acknowledged session of the same org.
+// otherSession is another acknowledged session of the same org, of an
+// owner not erased.
 func (d *doctor) otherSession() soak.SessionEntry {
 	for _, s := range d.ledger.Sessions {
-		if s.Acked && s.Org == d.session.Org && s.ID != d.session.ID {
+		if s.Acked && s.Org == d.session.Org && s.ID != d.session.ID && d.survives(s.Owner) {
 			return s
 		}
 	}
@@ -110,10 +112,32 @@ func (d *doctor) otherSession() soak.SessionEntry {
 	return soak.SessionEntry{}
 }
 
-// principal returns the first principal that keep accepts.
+// erased is the first erased principal that had a session.
+func (d *doctor) erased() soak.Principal {
+	for _, p := range d.world.Principals {
+		if p.Erase != "" && slices.ContainsFunc(d.ledger.Sessions, func(s soak.SessionEntry) bool { return s.Acked && s.Owner == p.Name }) {
+			return p
+		}
+	}
+	d.t.Fatal("no erased principal with a session")
+	return soak.Principal{}
+}
+
+func (d *doctor) ownerOf(session string) string {
+	if i := slices.IndexFunc(d.ledger.Sessions, func(s soak.SessionEntry) bool { return s.ID == session }); i >= 0 {
+		return d.ledger.Sessions[i].Owner
+	}
+	return ""
+}
+
+func (d *doctor) survives(name string) bool {
+	return slices.ContainsFunc(d.world.Principals, func(p soak.Principal) bool { return p.Name == name && p.Erase == "" })
+}
+
+// principal returns the first principal not erased that keep accepts.
 func (d *doctor) principal(keep func(p soak.Principal) bool) soak.Principal {
 	for _, p := range d.world.Principals {
-		if keep(p) {
+		if p.Erase == "" && keep(p) {
 			return p
 		}
 	}
@@ -241,6 +265,41 @@ func TestCheckCatches(t *testing.T) {
 			})
 			li.IDs = append(li.IDs, d.session.ID)
 		}, func(f *soak.Findings) int { return f.Visibility }},
+		{"a message missing from its owner's export", func(d *doctor) {
+			for i, rd := range d.snap.Exports {
+				if rd.SessionID == d.session.ID {
+					d.snap.Exports[i].Session.Messages = rd.Session.Messages[1:]
+				}
+			}
+		}, func(f *soak.Findings) int { return f.Messages.Lost }},
+		{"an export not newest first", func(d *doctor) {
+			for i, li := range d.snap.Listings {
+				if li.Export != "" && len(li.IDs) > 1 {
+					d.snap.Listings[i].IDs = append(li.IDs[1:], li.IDs[0])
+					return
+				}
+			}
+			d.t.Fatal("no export of 2 sessions")
+		}, func(f *soak.Findings) int { return f.OutOfOrder }},
+		{"an erased principal's session still readable", func(d *doctor) {
+			erased := d.erased()
+			for i, rd := range d.snap.Reads {
+				if rd.Who == d.world.Orgs[erased.Org].Name+"/server" && rd.Status == 404 && d.ownerOf(rd.SessionID) == erased.Name {
+					d.snap.Reads[i].Status = 200
+					return
+				}
+			}
+			d.t.Fatal("no read of an erased session")
+		}, func(f *soak.Findings) int { return f.Visibility }},
+		{"an erased principal's old token still accepted", func(d *doctor) {
+			d.snap.Probes[0].Status, d.snap.Probes[0].Code = 200, ""
+		}, func(f *soak.Findings) int { return f.Erasure.Violations }},
+		{"a deletion that counts one message less", func(d *doctor) {
+			d.snap.Deletions[0].Messages--
+		}, func(f *soak.Findings) int { return f.Erasure.Violations }},
+		{"a KV key that holds an erased principal's mark", func(d *doctor) {
+			d.snap.KVHolding = append(d.snap.KVHolding, "contact/"+d.erased().ContactID)
+		}, func(f *soak.Findings) int { return f.Erasure.Violations }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

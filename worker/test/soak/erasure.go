@@ -8,293 +8,206 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// The erasure soak: people chat in two orgs, and halfway through some of
-// them are erased (by the org's server, or by their own widget) while the
-// others keep chatting. Once every deletion is done it checks that the
-// erased are gone (tokens refused, sessions 404 and unlisted, export 404,
-// and, when the worker has the development route GET /v1/admin/debug/kv,
-// no key or value holding their marks), that each deletion counted what
-// they had, and that every other person's export holds exactly the sessions
-// and messages the worker acknowledged, in order, none lost, duplicated or
-// misplaced.
+// The erasure: halfway through the load (after the restart, if any) Run
+// holds the load, erases some principals of every org (Principal.Erase:
+// device-1 by the org's server or by its own widget, user-0 by the org's
+// server by user id) and releases the load: the others chat on while the
+// deletions run. The read-back then asks what must be gone (their old
+// tokens refused with token_revoked, their exports 404), every deletion's
+// count, the survivors' exports (checked as one more view of what is
+// stored, check.go), and, when the worker has the development route GET
+// /v1/admin/debug/kv, every key and value of the KV, none of which may hold
+// an erased principal's mark or contact id.
+//
+// API.md ("A person's data") erases a verified user by user_id or email as
+// "that verified identity": device-0's contact, which claims user-0's email
+// without being verified, is not that identity, so it survives user-0's
+// erasure with all its sessions, and its export must say so.
 
-// ErasureConfig sizes an erasure soak.
-type ErasureConfig struct {
-	Orgs, PeoplePerOrg int
-	// Duration is how long the survivors chat in all; the erasures start
-	// halfway.
-	Duration, Think time.Duration
-	// Wait bounds the wait for the deletions to be done.
-	Wait time.Duration
-	Log  func(format string, args ...any)
+// How a principal is erased (Principal.Erase).
+const (
+	eraseByUserID    = "DELETE /v1/users?user_id="
+	eraseByContactID = "DELETE /v1/contacts/{id}"
+	eraseByWidget    = "DELETE /v1/widget/me"
+)
+
+// ErasureFindings are what the erasure check found; Violations counts its
+// violations.
+type ErasureFindings struct {
+	Erased                         int // principals erased
+	ErasedSessions, ErasedMessages int // what their deletions counted
+	Exports                        int // survivors' exports read back
+	KVKeysRead                     int // 0: the worker has no debug route
+	Violations                     int
 }
 
-// ShortErasureConfig is the run of `make test`.
-func ShortErasureConfig() ErasureConfig {
-	return ErasureConfig{Orgs: 2, PeoplePerOrg: 6, Duration: 4 * time.Second, Think: 40 * time.Millisecond, Wait: 90 * time.Second}
+// Probe is one question the read-back asks of an erased principal, and the
+// answer the contract gives after the erasure.
+type Probe struct {
+	Who, What      string
+	Want, Status   int    // Status 0: no usable answer
+	WantCode, Code string // the error codes wanted ("" any) and got
+	Excerpt        string // the request and answer, or the error
 }
 
-// ErasureReport is what an erasure soak found.
-type ErasureReport struct {
-	People, Erased                 int
-	Sessions, Messages             int // acknowledged, of everyone
-	ErasedSessions, ErasedMessages int // what the deletions reported
-	KVKeysRead                     int // 0 when the worker has no debug route
-	Violations                     []string
+// DeletionRead is an erased principal's deletion as GET /v1/deletions/{id}
+// last answered.
+type DeletionRead struct {
+	Who                string
+	Done               bool
+	Sessions, Messages int
+	Body               string
 }
 
-type soakPerson struct {
-	*Principal // its Name is also its mark: in its name, email, custom data, messages
-	org        Org
-
-	guard
-	sessions []string            // acknowledged, in order
-	messages map[string][]string // session → acknowledged message ids, in order
-	halted   context.Context     // done: it starts no more operation
-	halt     context.CancelFunc
-	stopped  chan struct{}
-	deletion string // the id of its erasure, if erased
-}
-
-// stop stops p's chat and waits until it has: its operations under way
-// finish (their context is the run's), so that what it has is known.
-func (p *soakPerson) stop() {
-	p.halt()
-	<-p.stopped
-}
-
-// RunErasure runs the erasure soak on t.
-func RunErasure(ctx context.Context, t Target, cfg ErasureConfig) (*ErasureReport, error) {
-	if err := checkLoopback(t.URL); err != nil {
-		return nil, err
-	}
-	log := Config{Log: cfg.Log}.logf
-	run := runID()
-	c := newClient(t.URL, 10*time.Second, newStats())
-	defer c.transport.CloseIdleConnections()
-	orgName := func(o int) string { return fmt.Sprintf("erasure %s o%d", run, o) }
-	w, err := build(ctx, c, t.AdminToken, cfg.Orgs, orgName, func(org Org) (ps []Principal) {
-		for i := range cfg.PeoplePerOrg {
-			p := Principal{Name: fmt.Sprintf("er%s-o%dp%d", run, org.Index, i), Verified: i%2 == 0}
-			if p.Verified {
-				p.UserID, p.Email, p.CustomData = p.Name+"-uid", p.Name+"@Soak.Example", map[string]any{"m": p.Name}
-			} else {
-				p.DeviceID, p.Email = uuid.NewString(), p.Name+"@soak.example"
-			}
-			ps = append(ps, p)
-		}
-		return ps
-	})
-	if err != nil {
-		return nil, err
-	}
-	people := make([]*soakPerson, len(w.Principals))
+// erase holds the load (every operation under way finishes, none starts),
+// erases every principal that has an Erase and releases the load, and
+// returns the deletion ids by principal name.
+func (l *load) erase(ctx context.Context, w *World) (map[string]string, error) {
+	l.held.Lock()
+	defer l.held.Unlock()
+	out := map[string]string{}
 	for i := range w.Principals {
-		p := &soakPerson{Principal: &w.Principals[i], org: w.Orgs[w.Principals[i].Org], messages: map[string][]string{}, stopped: make(chan struct{})}
-		p.halted, p.halt = context.WithCancel(ctx)
-		people[i] = p
-	}
-	log("erasure soak %s: %d people chatting", run, len(people))
-	for _, p := range people {
-		go p.chat(ctx, c, cfg.Think)
-	}
-	sleep(ctx, cfg.Duration/2)
-
-	// Erase every third person: a verified user by the org's server, a
-	// contact by the org's server or by its own widget. Each stops chatting
-	// first (a person who asks to be forgotten), the others go on.
-	rep := &ErasureReport{People: len(people)}
-	var erased []*soakPerson
-	for i, p := range people {
-		if i%3 != 1 {
+		p, c := &w.Principals[i], l.c.expect(202)
+		if p.Erase == "" {
 			continue
 		}
-		p.stop()
+		l.rec.erase(p.Name)
+		org := w.Orgs[p.Org]
 		var r contract.Call[contract.DeletionAnswer]
-		switch {
-		case p.Verified:
-			r, err = c.expect(202).DeleteUser(ctx, contract.Identity{UserID: p.UserID}, server(p.org)...)
-		case i%2 == 1 && (i/3)%2 == 0:
-			r, err = c.expect(202).DeleteMe(ctx, widget(p.org, p.Principal)...)
+		var err error
+		switch p.Erase {
+		case eraseByUserID:
+			r, err = c.DeleteUser(ctx, contract.Identity{UserID: p.UserID}, server(org)...)
+		case eraseByContactID:
+			r, err = c.DeleteContact(ctx, p.ContactID, server(org)...)
 		default:
-			r, err = c.expect(202).DeleteContact(ctx, p.ContactID, server(p.org)...)
+			r, err = c.DeleteMe(ctx, widget(org, p)...)
 		}
-		if err != nil {
-			return nil, err
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("erasing %s: %w", p.Name, err)
+		case r.Value.Deletion.ID == "":
+			return nil, fmt.Errorf("%s: no deletion id: %s", r.What(), shorten(r.Body, 200))
 		}
-		if r.Value.Deletion.ID == "" {
-			return nil, fmt.Errorf("%s: %s", r.What(), shorten(r.Body, 200))
-		}
-		p.deletion = r.Value.Deletion.ID
-		erased = append(erased, p)
+		out[p.Name] = r.Value.Deletion.ID
 	}
-	rep.Erased = len(erased)
-	log("erasure soak %s: %d erasures requested; the others chat on", run, len(erased))
+	return out, nil
+}
 
-	// Wait for every deletion while the others chat; then stop them.
-	deadline := time.Now().Add(cfg.Wait)
-	for _, p := range erased {
-		for {
-			r, err := c.expect(200).GetDeletion(ctx, p.deletion, server(p.org)...)
+// awaitDeletions polls every deletion until it is done, or for wait.
+func awaitDeletions(ctx context.Context, c *client, w *World, deletions map[string]string, wait time.Duration) []DeletionRead {
+	var out []DeletionRead
+	deadline := time.Now().Add(wait)
+	for name, id := range deletions {
+		p := w.principal(name)
+		d := DeletionRead{Who: name}
+		for !d.Done && ctx.Err() == nil {
+			r, err := c.expect(200).GetDeletion(ctx, id, server(w.Orgs[p.Org])...)
+			if err != nil {
+				d.Body = err.Error()
+				break
+			}
+			v := r.Value.Deletion
+			d.Done, d.Body = v.Status == "done", shorten(r.Body, 200)
+			if v.Sessions != nil && v.Messages != nil {
+				d.Sessions, d.Messages = *v.Sessions, *v.Messages
+			}
+			if !d.Done && (time.Now().After(deadline) || !sleep(ctx, 200*time.Millisecond)) {
+				break
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// readErasure reads what the erasure check needs: every survivor's export,
+// the probes of every erased principal, and the whole KV.
+func (r *reader) readErasure(ctx context.Context, c *client, w *World, adminToken string) {
+	var marks []string
+	for i := range w.Principals {
+		p := &w.Principals[i]
+		org := w.Orgs[p.Org]
+		export := func(id contract.Identity, cursor string, statuses ...int) (contract.Call[contract.Export], error) {
+			if p.Verified {
+				return c.expect(statuses...).ExportUser(ctx, id, cursor, server(org)...)
+			}
+			return c.expect(statuses...).ExportContact(ctx, p.ContactID, cursor, server(org)...)
+		}
+		if p.Erase == "" {
+			r.export(serverName(org), p.Name, func(cursor string) (contract.Call[contract.Export], error) {
+				return export(contract.Identity{UserID: p.UserID}, cursor, 200)
+			})
+			continue
+		}
+		marks = append(marks, p.Mark, p.ContactID)
+		r.probe(Probe{Who: p.Name, What: "its widget's listing, with its old token", Want: 401, WantCode: "token_revoked"}, func() (*contract.Response, error) {
+			res, err := c.expect(200, 401).ListSessions(ctx, "", contract.Page{}, widget(org, p)...)
+			return res.Response, err
+		})
+		ids := []contract.Identity{{UserID: p.UserID}}
+		if p.Verified {
+			ids = append(ids, contract.Identity{Email: p.Email}) // user-0's email is device-0's too: still 404
+		}
+		for _, id := range ids {
+			r.probe(Probe{Who: p.Name, What: "its export by its org's server", Want: 404}, func() (*contract.Response, error) {
+				res, err := export(id, "", 200, 404)
+				return res.Response, err
+			})
+		}
+	}
+	r.spawn(func() {
+		n, holding, err := dumpHolding(ctx, c, adminToken, marks)
+		if err != nil {
+			r.fail("GET /v1/admin/debug/kv: %v", err)
+		}
+		r.locked(func() { r.snap.KVKeysRead, r.snap.KVHolding = n, holding })
+	})
+	r.wg.Wait()
+}
+
+// probe asks one question of an erased principal.
+func (r *reader) probe(pr Probe, ask func() (*contract.Response, error)) {
+	r.spawn(func() {
+		res, err := ask()
+		if res != nil {
+			var e struct{ Error struct{ Code string } }
+			_ = res.Decode(&e)
+			pr.Status, pr.Code, pr.Excerpt = res.Status, e.Error.Code, res.What()+": "+shorten(res.Body, 200)
+		} else if err != nil {
+			pr.Excerpt = err.Error()
+		}
+		r.locked(func() { r.snap.Probes = append(r.snap.Probes, pr) })
+	})
+}
+
+// export reads every page of owner's export by its org's server (who): a
+// Listing with Export set, and each exported session in Snapshot.Exports.
+func (r *reader) export(who, owner string, page func(cursor string) (contract.Call[contract.Export], error)) {
+	r.spawn(func() {
+		li, got := Listing{Who: who, Export: owner}, []Read{}
+		err := pages(maxPages, func(cursor string) (*string, error) {
+			res, err := page(cursor)
 			if err != nil {
 				return nil, err
 			}
-			if d := r.Value.Deletion; d.Status == "done" {
-				sessions, messages := p.acknowledged()
-				if d.Sessions == nil || d.Messages == nil || *d.Sessions != sessions || *d.Messages != messages {
-					rep.Violations = append(rep.Violations, fmt.Sprintf("%s: deletion counted %s, acknowledged %d sessions and %d messages", p.Name, shorten(r.Body, 200), sessions, messages))
-				}
-				if d.Sessions != nil && d.Messages != nil {
-					rep.ErasedSessions += *d.Sessions
-					rep.ErasedMessages += *d.Messages
-				}
-				break
+			if li.Path == "" {
+				li.Path = res.Path
 			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("deletion of %s not done after %v", p.Name, cfg.Wait)
+			for _, s := range res.Value.Sessions {
+				li.IDs = append(li.IDs, s.Session.ID)
+				got = append(got, Read{Who: who, SessionID: s.Session.ID, Status: 200, Session: stored(s)})
 			}
-			sleep(ctx, 200*time.Millisecond)
-		}
-	}
-	sleep(ctx, cfg.Duration/2)
-	var marks []string
-	for _, p := range people {
-		p.stop()
-		s, m := p.acknowledged()
-		rep.Sessions, rep.Messages = rep.Sessions+s, rep.Messages+m
-		if p.deletion != "" {
-			marks = append(marks, p.Name, p.ContactID)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for _, p := range people {
-		rep.Violations = append(rep.Violations, p.check(ctx, c)...)
-	}
-	n, leftovers, err := dumpHolding(ctx, c, t.AdminToken, marks)
-	if err != nil {
-		return nil, err
-	}
-	rep.KVKeysRead = n
-	for _, k := range leftovers {
-		rep.Violations = append(rep.Violations, "left of an erased person: "+k)
-	}
-	if len(rep.Violations) > 0 {
-		return rep, fmt.Errorf("%w: %d, e.g. %s", ErrViolations, len(rep.Violations), rep.Violations[0])
-	}
-	return rep, nil
-}
-
-// chat creates sessions and posts messages (the widget's, and now and then
-// the org's agent's) until told to stop, recording what was acknowledged.
-func (p *soakPerson) chat(ctx context.Context, c *client, think time.Duration) {
-	defer close(p.stopped)
-	for n := 0; p.halted.Err() == nil; n++ {
-		cur := ""
-		p.locked(func() {
-			if len(p.sessions) > 0 && n%5 != 0 {
-				cur = p.sessions[len(p.sessions)-1]
-			}
+			return res.Value.NextCursor, nil
 		})
-		key := contract.IdempotencyKey(uuid.NewString())
-		if cur == "" {
-			r, err := c.expect(201).CreateSession(ctx, contract.SessionRequest{}, widget(p.org, p.Principal, key)...)
-			if err == nil && r.Value.Session.ID != "" {
-				p.locked(func() { p.sessions = append(p.sessions, r.Value.Session.ID) })
-			}
-			continue
-		}
-		content := fmt.Sprintf("%s says %d", p.Name, n)
-		var r contract.Call[contract.MessageCreated]
-		var err error
-		if n%4 == 3 {
-			r, err = c.expect(201).PostAgentMessage(ctx, cur, contract.MessageRequest{Content: content}, server(p.org, key)...)
-		} else {
-			r, err = c.expect(201).PostUserMessage(ctx, cur, content, widget(p.org, p.Principal, key)...)
-		}
-		if err == nil && r.Value.Message.ID != "" {
-			p.locked(func() { p.messages[cur] = append(p.messages[cur], r.Value.Message.ID) })
-		}
-		sleep(ctx, think)
-	}
-}
-
-func (p *soakPerson) acknowledged() (sessions, messages int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, m := range p.messages {
-		messages += len(m)
-	}
-	return len(p.sessions), messages
-}
-
-// check compares what is stored of p with what was acknowledged: nothing at
-// all when erased, else exactly it.
-func (p *soakPerson) check(ctx context.Context, c *client) []string {
-	var out []string
-	bad := func(format string, args ...any) { out = append(out, p.Name+": "+fmt.Sprintf(format, args...)) }
-	export := func(status int, cursor string) (contract.Call[contract.Export], error) {
-		if p.Verified {
-			return c.expect(status).ExportUser(ctx, contract.Identity{UserID: p.UserID}, cursor, server(p.org)...)
-		}
-		return c.expect(status).ExportContact(ctx, p.ContactID, cursor, server(p.org)...)
-	}
-	if p.deletion != "" {
-		if r, err := c.expect(401).ListSessions(ctx, "", contract.Page{}, widget(p.org, p.Principal)...); err != nil {
-			bad("the old token: %v", err)
-		} else if !strings.Contains(string(r.Body), "token_revoked") {
-			bad("the old token: %s", shorten(r.Body, 120))
-		}
-		if _, err := export(404, ""); err != nil {
-			bad("export after erasure: %v", err)
-		}
-		for _, s := range p.sessions {
-			if _, err := c.expect(404).GetOrgSession(ctx, s, server(p.org)...); err != nil {
-				bad("session %s after erasure: %v", s, err)
-			}
-		}
-		return out
-	}
-	got := map[string][]string{}
-	var order []string
-	err := pages(1000, func(cursor string) (*string, error) {
-		r, err := export(200, cursor)
 		if err != nil {
-			return nil, err
+			r.fail("%s: export of %s %s: %v", who, owner, li.Path, err)
 		}
-		for _, s := range r.Value.Sessions {
-			if _, dup := got[s.Session.ID]; dup {
-				bad("session %s exported twice", s.Session.ID)
-			}
-			order = append(order, s.Session.ID)
-			got[s.Session.ID] = []string{}
-			for _, m := range s.Messages {
-				got[s.Session.ID] = append(got[s.Session.ID], m.ID)
-			}
-		}
-		return r.Value.NextCursor, nil
+		r.locked(func() { r.snap.Listings, r.snap.Exports = append(r.snap.Listings, li), append(r.snap.Exports, got...) })
 	})
-	if err != nil {
-		bad("export: %v", err)
-		return out
-	}
-	want := slices.Clone(p.sessions)
-	slices.Reverse(want)
-	if !slices.Equal(order, want) {
-		bad("exported sessions %v, acknowledged (newest first) %v", order, want)
-	}
-	for _, s := range p.sessions {
-		if !slices.Equal(got[s], p.messages[s]) && !(len(got[s]) == 0 && len(p.messages[s]) == 0) {
-			bad("session %s: %d messages exported, %d acknowledged (lost, duplicated or out of order)", s, len(got[s]), len(p.messages[s]))
-		}
-	}
-	return out
 }
 
 // dumpHolding reads the whole KV through GET /v1/admin/debug/kv and returns
@@ -334,4 +247,52 @@ func dumpHolding(ctx context.Context, c *client, adminToken string, marks []stri
 		return 0, nil, nil
 	}
 	return n, out, err
+}
+
+// erasure checks the erasure: every probe answered as the contract says,
+// every deletion done and counting what its principal had acknowledged,
+// and nothing of theirs left in the KV. (That their sessions are 404 to
+// everyone and listed by no one is the access check, check.go.)
+func (c *checker) erasure() {
+	f := &c.f.Erasure
+	f.KVKeysRead = c.s.KVKeysRead
+	for _, li := range c.s.Listings {
+		if li.Export != "" {
+			f.Exports++
+		}
+	}
+	for _, pr := range c.s.Probes {
+		if pr.Status != pr.Want || pr.WantCode != "" && pr.Code != pr.WantCode {
+			c.f.count(&f.Violations, "erased %s: %s answers %d %q, want %d %q: %s", pr.Who, pr.What, pr.Status, pr.Code, pr.Want, pr.WantCode, pr.Excerpt)
+		}
+	}
+	for _, p := range c.w.Principals {
+		if p.Erase == "" {
+			continue
+		}
+		f.Erased++
+		sessions := c.l.acked(func(e SessionEntry) bool { return e.Owner == p.Name })
+		messages := 0
+		for _, m := range c.l.Messages {
+			if m.Acked && slices.ContainsFunc(sessions, func(e SessionEntry) bool { return e.ID == m.SessionID }) {
+				messages++
+			}
+		}
+		i := slices.IndexFunc(c.s.Deletions, func(d DeletionRead) bool { return d.Who == p.Name })
+		switch {
+		case i < 0:
+			c.f.count(&f.Violations, "erased %s (%s): no deletion read back", p.Name, p.Erase)
+		case !c.s.Deletions[i].Done:
+			c.f.count(&f.Violations, "erased %s (%s): the deletion is not done: %s", p.Name, p.Erase, c.s.Deletions[i].Body)
+		case c.s.Deletions[i].Sessions != len(sessions) || c.s.Deletions[i].Messages != messages:
+			c.f.count(&f.Violations, "erased %s (%s): the deletion counted %s, acknowledged %d sessions and %d messages", p.Name, p.Erase, c.s.Deletions[i].Body, len(sessions), messages)
+		}
+		if i >= 0 {
+			f.ErasedSessions += c.s.Deletions[i].Sessions
+			f.ErasedMessages += c.s.Deletions[i].Messages
+		}
+	}
+	for _, k := range c.s.KVHolding {
+		c.f.count(&f.Violations, "KV key %s holds a mark of an erased principal", k)
+	}
 }

@@ -73,10 +73,10 @@ func (r *Report) Err() error {
 	if f == nil || f.Violations() == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d violations (sessions lost %d, duplicated %d, misplaced %d, unexpected %d; messages lost %d, duplicated %d, misplaced %d, unexpected %d; out of order %d; visibility %d; read errors %d; webhook events missing %d, foreign %d, unverified %d)",
+	return fmt.Errorf("%w: %d violations (sessions lost %d, duplicated %d, misplaced %d, unexpected %d; messages lost %d, duplicated %d, misplaced %d, unexpected %d; out of order %d; visibility %d; read errors %d; webhook events missing %d, foreign %d, unverified %d; erasure %d)",
 		ErrViolations, f.Violations(), f.Sessions.Lost, f.Sessions.Duplicated, f.Sessions.Misplaced, f.Sessions.Unexpected,
 		f.Messages.Lost, f.Messages.Duplicated, f.Messages.Misplaced, f.Messages.Unexpected, f.OutOfOrder, f.Visibility, f.ReadErrors,
-		f.Webhooks.Missing, f.Webhooks.Foreign, f.Webhooks.Unverified)
+		f.Webhooks.Missing, f.Webhooks.Foreign, f.Webhooks.Unverified, f.Erasure.Violations)
 }
 
 // maxProblemsShown bounds the problems printed; the count says how many more.
@@ -109,6 +109,12 @@ func (r *Report) Print(out io.Writer) {
 		if f.ReadErrors > 0 {
 			p("read errors", "%d", f.ReadErrors)
 		}
+		e, kv := f.Erasure, "the KV not read (the worker has no GET /v1/admin/debug/kv)"
+		if e.KVKeysRead > 0 {
+			kv = fmt.Sprintf("%d KV keys read after", e.KVKeysRead)
+		}
+		p("erasure", "%d principals erased halfway; their deletions removed %d sessions and %d messages; %d survivors' exports read; %s; %d violations",
+			e.Erased, e.ErasedSessions, e.ErasedMessages, e.Exports, kv, e.Violations)
 		if wf := f.Webhooks; !wf.Checked {
 			p("webhook events", "not checked (the target has no receiver)")
 		} else {

@@ -4,7 +4,10 @@
 // At the end it reads everything back and checks that every message the
 // worker acknowledged with a 201 is stored exactly once, in the order
 // acknowledged, in the right session, and that every session is visible to
-// exactly the principals the access rules allow.
+// exactly the principals the access rules allow. Halfway through some
+// principals are erased (erasure.go) while the others chat on, and the
+// read-back checks that nothing of them is left and nothing of the others
+// is lost.
 //
 // The driver talks to a Target: a base URL (loopback only), the admin token,
 // and optionally a Restart func. worker/cmd/soak runs it against `wrangler
@@ -12,13 +15,13 @@
 // process for quick runs, with a restart that kills in-flight requests.
 //
 //	soak.go        Config, Target and Run: setup, load, restart, drain, read back, check
-//	world.go       the orgs and principals the run creates; the Ledger of what was sent and acknowledged
+//	world.go       the orgs and principals the run creates (contract.BuildWorld); the Ledger of what was sent and acknowledged
 //	client.go      HTTP with Idempotency-Key retries, backoff, Retry-After; stats of what it saw
 //	actors.go      the load: the widget users and the org servers
 //	check.go       the read-back Snapshot and Check: the ledger against it
 //	report.go      Report and how it prints
 //	webhooks.go    every acknowledged message's webhook event
-//	erasure.go     the erasure soak: people erased while others chat
+//	erasure.go     the erasure: principals erased while others chat, and what must be gone
 //	inprocess.go   internal/api served in this process, with a restart
 package soak
 
@@ -55,8 +58,8 @@ type Config struct {
 
 	// Drain bounds how long operations under way when the load stops may
 	// keep retrying (e.g. through a 429's Retry-After) before they are
-	// given up as unacknowledged.
-	Drain time.Duration
+	// given up as unacknowledged; ErasureWait the wait for the deletions.
+	Drain, ErasureWait time.Duration
 	// AttemptTimeout bounds one HTTP attempt; SetupTimeout the setup and
 	// ReadTimeout the read-back, retries included.
 	AttemptTimeout, SetupTimeout, ReadTimeout time.Duration
@@ -69,7 +72,7 @@ type Config struct {
 // DefaultConfig is the long run of `make soak`.
 func DefaultConfig() Config {
 	return Config{Orgs: 3, DevicesPerOrg: 6, VerifiedPerOrg: 4, Duration: 60 * time.Second, MaxRequests: 20000,
-		Think: 400 * time.Millisecond, MessagesPerSession: 6, Drain: 20 * time.Second, AttemptTimeout: 20 * time.Second,
+		Think: 400 * time.Millisecond, MessagesPerSession: 6, Drain: 20 * time.Second, ErasureWait: 90 * time.Second, AttemptTimeout: 20 * time.Second,
 		SetupTimeout: time.Minute, ReadTimeout: 5 * time.Minute, ReadConcurrency: 8, TrapEvery: time.Second}
 }
 
@@ -86,14 +89,14 @@ func (c Config) validate() error {
 	if c.Orgs < 2 {
 		errs = append(errs, fmt.Errorf("orgs = %d: at least 2, to check that another org sees nothing", c.Orgs))
 	}
-	if c.DevicesPerOrg < 0 || c.VerifiedPerOrg < 0 || c.DevicesPerOrg+c.VerifiedPerOrg < 2 {
-		errs = append(errs, fmt.Errorf("devices + verified users per org = %d: at least 2, to check that another principal of the org sees nothing", c.DevicesPerOrg+c.VerifiedPerOrg))
+	if c.DevicesPerOrg < 2 || c.VerifiedPerOrg < 1 || c.DevicesPerOrg+c.VerifiedPerOrg < 4 {
+		errs = append(errs, fmt.Errorf("%d devices and %d verified users per org: at least 2 and 1, and 4 in all, since device-1 and user-0 are erased and 2 must remain to check that another principal of the org sees nothing", c.DevicesPerOrg, c.VerifiedPerOrg))
 	}
 	if c.Duration <= 0 || c.MaxRequests <= 0 {
 		errs = append(errs, errors.New("duration and max requests must be > 0"))
 	}
-	if c.Think < 0 || c.MessagesPerSession < 1 || c.Drain <= 0 || c.AttemptTimeout <= 0 || c.SetupTimeout <= 0 || c.ReadTimeout <= 0 || c.ReadConcurrency < 1 || c.TrapEvery <= 0 {
-		errs = append(errs, errors.New("think >= 0, messages per session >= 1, drain, timeouts, read concurrency and trap pause > 0"))
+	if c.Think < 0 || c.MessagesPerSession < 1 || c.Drain <= 0 || c.ErasureWait <= 0 || c.AttemptTimeout <= 0 || c.SetupTimeout <= 0 || c.ReadTimeout <= 0 || c.ReadConcurrency < 1 || c.TrapEvery <= 0 {
+		errs = append(errs, errors.New("think >= 0, messages per session >= 1, drain, erasure wait, timeouts, read concurrency and trap pause > 0"))
 	}
 	return errors.Join(errs...)
 }
@@ -126,10 +129,11 @@ type Target struct {
 
 // WranglerVars are the vars of the worker a soak runs on under wrangler dev,
 // and the pairs of more: no per-address rate limits, http:// loopback
-// webhook URLs allowed (the receiver of Target.Webhooks), and webhook
-// retries within the soak's wait for the events, not after 30 s.
+// webhook URLs allowed (the receiver of Target.Webhooks), webhook retries
+// within the soak's wait for the events, not after 30 s, and the
+// development routes, for the erasure's read of the whole KV.
 func WranglerVars(more ...string) map[string]string {
-	return contract.LoopbackLoadVars(append([]string{"WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,2,3,5,8,13"}, more...)...)
+	return contract.LoopbackLoadVars(append([]string{"WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,2,3,5,8,13", "DEMO_ROUTES", "1"}, more...)...)
 }
 
 // checkLoopback refuses a URL that is not http(s) on a loopback address:
@@ -157,8 +161,9 @@ type Result struct {
 
 // Run sets up orgs and principals on t, runs the load for cfg.Duration (or
 // until cfg.MaxRequests load requests), restarts the worker halfway through
-// when t.Restart is set, lets the operations under way finish (within
-// cfg.Drain), reads everything back and checks it. The error is non-nil when
+// when t.Restart is set, then erases some principals, lets the operations
+// under way finish (within cfg.Drain) and the deletions (within
+// cfg.ErasureWait), reads everything back and checks it. The error is non-nil when
 // the run could not be done, and when the check found violations (then it
 // wraps ErrViolations and the Result is complete).
 func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
@@ -168,7 +173,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if err := checkLoopback(t.URL); err != nil {
 		return nil, err
 	}
-	began, run, st := time.Now(), runID(), newStats()
+	began, run, st := time.Now(), fmt.Sprintf("%08x", rand.Uint32()), newStats()
 	c := newClient(t.URL, cfg.AttemptTimeout, st) // in PhaseSetup
 	defer c.transport.CloseIdleConnections()
 	rep := &Report{Target: t.URL, Config: cfg, Began: began,
@@ -190,13 +195,14 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 
 	rec := &recorder{}
 	st.setPhase(PhaseLoad)
-	l := &load{cfg: cfg, stats: st, c: c, rec: rec, run: run, stopped: make(chan struct{})}
+	l := &load{cfg: cfg, stats: st, c: c, rec: rec, w: w, run: run, stopped: make(chan struct{})}
 	loadBegan := time.Now()
 	var lossFrom, lossTo time.Time
 	l.start(ctx, w)
 	trapsDone := make(chan int, 1)
 	go func() { trapsDone <- l.trap(ctx, t.Trap) }()
 	l.until(ctx, loadBegan.Add(cfg.Duration/2), cfg.MaxRequests/2)
+	loadEnd, restartBegan := loadBegan.Add(cfg.Duration), time.Time{}
 	if t.Restart != nil && ctx.Err() == nil {
 		cfg.logf("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
 		if t.Webhooks != nil {
@@ -212,7 +218,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			l.held.Unlock()
 		}
 		st.watch(true)
-		restartBegan := time.Now()
+		restartBegan = time.Now()
 		err := t.Restart(ctx)
 		lossTo = time.Now()
 		rep.Restarted, rep.RestartAt, rep.RestartCall = true, restartBegan.Sub(began), lossTo.Sub(restartBegan)
@@ -221,24 +227,34 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("soak: restart: %w", err)
 		}
 		cfg.logf("soak %s: the worker answers again after %v", run, rep.RestartCall.Round(time.Millisecond))
-		l.until(ctx, lossTo.Add(cfg.Duration-cfg.Duration/2), cfg.MaxRequests)
-		l.stop(cfg.Drain)
+		loadEnd = lossTo.Add(cfg.Duration - cfg.Duration/2)
+	}
+	erased, err := l.erase(ctx, w)
+	if err != nil {
+		l.stop(0)
+		return nil, fmt.Errorf("soak: erasure: %w", err)
+	}
+	cfg.logf("soak %s: %d principals erased; the others chat on", run, len(erased))
+	deletions := make(chan []DeletionRead, 1)
+	go func() { deletions <- awaitDeletions(ctx, c, w, erased, cfg.ErasureWait) }()
+	l.until(ctx, loadEnd, cfg.MaxRequests)
+	l.stop(cfg.Drain)
+	if rep.Restarted {
 		st.watch(false)
 		rep.RestartCost, rep.RestartServed = st.restartCost(restartBegan, lossTo)
-	} else {
-		l.until(ctx, loadBegan.Add(cfg.Duration), cfg.MaxRequests)
-		l.stop(cfg.Drain)
 	}
 	rep.Load, rep.Traps = time.Since(loadBegan), <-trapsDone
+	cfg.logf("soak %s: load done (%d requests); waiting for the deletions", run, l.sent())
+	dels := <-deletions
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("soak: interrupted: %w", err)
 	}
 
 	ledger := rec.snapshot()
-	cfg.logf("soak %s: load done (%d requests); reading back", run, l.sent())
 	readCtx, cancelRead := context.WithTimeout(ctx, cfg.ReadTimeout)
 	st.setPhase(PhaseReadback)
-	snap := readBack(readCtx, c, w, ledger, cfg.ReadConcurrency)
+	snap := readBack(readCtx, c, w, ledger, cfg.ReadConcurrency, t.AdminToken)
+	snap.Deletions = dels
 	cancelRead()
 	rep.Findings = Check(w, ledger, snap)
 	if t.Webhooks != nil {
@@ -255,5 +271,3 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	rep.Errors, rep.Elapsed = st.errorKinds(), time.Since(began)
 	return &Result{Report: rep, World: w, Ledger: ledger, Snapshot: snap}, rep.Err()
 }
-
-func runID() string { return fmt.Sprintf("%08x", rand.Uint32()) }

@@ -2,19 +2,14 @@ package soak
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/chatwidget/identity/worker/test/contract"
 )
-
-// allowedOrigin is the one origin of every soak org; widget calls send it.
-const allowedOrigin = "http://soak.localhost"
 
 // sharedExternalID is the workspace some sessions are scoped to: the verified
 // users with an even index carry it in their tokens, and every third session
@@ -27,11 +22,12 @@ type World struct {
 	Principals []Principal
 }
 
-// Org is one org created through the admin API.
+// Org is one org created through the admin API, with the one origin it
+// allows (the widget calls send it).
 type Org struct {
-	Index                   int
-	Name                    string // "o1"
-	ID, WidgetToken, APIKey string
+	Index                           int
+	Name                            string // "o1"
+	ID, WidgetToken, APIKey, Origin string
 }
 
 // Principal is one simulated widget user: a contact (a device) or a
@@ -46,8 +42,14 @@ type Principal struct {
 	// ExternalID is the external id signed into a verified token ("" none).
 	ExternalID string
 	Token      string
-	ContactID  string         // contact: its id
-	CustomData map[string]any // verified: the custom data authenticated with
+	ContactID  string // contact: its id
+	// Mark is unique to the principal in this run: its name at sign-in, in
+	// a verified user's custom data and in every message of its sessions;
+	// after its erasure no key or value of the KV may hold it (erasure.go).
+	Mark string
+	// Erase is how the principal is erased halfway through (erasure.go):
+	// "" not at all, or one of eraseByUserID, eraseByContactID, eraseByWidget.
+	Erase string
 }
 
 func (w *World) principalsOf(org int) []*Principal {
@@ -69,89 +71,78 @@ func (w *World) principal(name string) *Principal {
 
 // setup creates cfg.Orgs orgs, and in each the contacts (fresh UUID v4
 // device ids; device-0 claims the email of user-0, which must not let it see
-// user-0's chats) and the verified users (the same user ids and emails in
-// every org, which must not let one org's user see another's chats).
+// user-0's chats, nor go with user-0's erasure) and the verified users (the
+// same user ids and emails in every org, which must not let one org's user
+// see another's chats), through contract.BuildWorld.
 func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (*World, error) {
-	orgName := func(i int) string { return fmt.Sprintf("soak %s o%d", run, i+1) }
-	return build(ctx, c, adminToken, cfg.Orgs, orgName, func(org Org) (ps []Principal) {
+	w := &World{}
+	for o := range cfg.Orgs {
+		org := fmt.Sprintf("o%d", o+1)
 		for d := range cfg.DevicesPerOrg {
-			p := Principal{Name: fmt.Sprintf("%s/device-%d", org.Name, d), DeviceID: uuid.NewString()}
-			if d == 0 && cfg.VerifiedPerOrg > 0 {
+			p := Principal{Org: o, Name: fmt.Sprintf("%s/device-%d", org, d)}
+			switch {
+			case d == 0:
 				p.Email = userEmail(0)
+			case d == 1 && o%2 == 0:
+				p.Erase = eraseByContactID
+			case d == 1:
+				p.Erase = eraseByWidget
 			}
-			ps = append(ps, p)
+			w.Principals = append(w.Principals, p)
 		}
 		for u := range cfg.VerifiedPerOrg {
-			p := Principal{Name: fmt.Sprintf("%s/user-%d", org.Name, u), Verified: true, UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
+			p := Principal{Org: o, Name: fmt.Sprintf("%s/user-%d", org, u), Verified: true, UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
 			if u%2 == 0 {
 				p.ExternalID = sharedExternalID
 			}
-			ps = append(ps, p)
-		}
-		return ps
-	})
-}
-
-func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
-
-// build is the one world builder of the soaks: it creates orgs orgs through
-// the admin API (named by orgName; Org.Name is "o1", "o2", ...), and in each
-// the principals that people describes, then signs them all in at once.
-func build(ctx context.Context, c *client, adminToken string, orgs int, orgName func(int) string, people func(Org) []Principal) (*World, error) {
-	w := &World{}
-	for i := range orgs {
-		r, err := c.expect(201).CreateOrg(ctx, contract.CreateOrgRequest{Name: orgName(i), AllowedOrigins: []string{allowedOrigin}}, contract.Bearer(adminToken))
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("creating org %q: %w", orgName(i), err)
-		case r.Value.Org.ID == "" || r.Value.Org.WidgetToken == "" || r.Value.APIKey.Secret == "":
-			return nil, fmt.Errorf("%s: 201 without org id, widget token and api key secret: %s", r.What(), shorten(r.Body, 300))
-		}
-		org := Org{Index: i, Name: fmt.Sprintf("o%d", i+1), ID: r.Value.Org.ID, WidgetToken: r.Value.Org.WidgetToken, APIKey: r.Value.APIKey.Secret}
-		w.Orgs = append(w.Orgs, org)
-		for _, p := range people(org) {
-			p.Org = i
+			if u == 0 {
+				p.Erase = eraseByUserID
+			}
 			w.Principals = append(w.Principals, p)
 		}
 	}
-	errs := make([]error, len(w.Principals))
-	var wg sync.WaitGroup
+	steps := make([]contract.Step, len(w.Principals))
 	for i := range w.Principals {
 		p := &w.Principals[i]
-		wg.Go(func() { errs[i] = p.signIn(ctx, c, w.Orgs[p.Org]) })
+		p.Mark = fmt.Sprintf("m%s-%s-x", run, strings.ReplaceAll(p.Name, "/", "-"))
+		if p.Erase != "" && !p.Verified {
+			p.Email = p.Mark + "@Soak.Example" // an erased email, in mixed case
+		}
+		steps[i] = contract.Step{Name: p.Name, Org: orgName(p.Org)}
+		if p.Verified {
+			steps[i].Auth = &contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Mark, ExternalID: p.ExternalID,
+				CustomData: map[string]any{"m": p.Mark}}
+		} else {
+			steps[i].Contact = map[string]any{"device_id": p.Name, "name": p.Mark}
+			if p.Email != "" {
+				steps[i].Contact["email"] = p.Email
+			}
+		}
 	}
-	wg.Wait()
-	return w, errors.Join(errs...)
+	built, err := contract.BuildWorld(ctx, c.expect(200, 201), adminToken, "soak", steps)
+	if err != nil {
+		return nil, err
+	}
+	for o := range cfg.Orgs {
+		b := built.Orgs[orgName(o)]
+		w.Orgs = append(w.Orgs, Org{Index: o, Name: orgName(o), ID: b.Org.ID, WidgetToken: b.Org.WidgetToken, APIKey: b.APIKey.Secret, Origin: b.Origin})
+	}
+	for i := range w.Principals {
+		p, a := &w.Principals[i], built.Actors[w.Principals[i].Name]
+		p.Token, p.DeviceID = a.Token, built.Devices[p.Name]
+		if !p.Verified {
+			p.ContactID = a.ID
+		}
+	}
+	return w, nil
 }
 
-// signIn creates p's contact, or authenticates p as a verified user, and
-// keeps its token.
-func (p *Principal) signIn(ctx context.Context, c *client, org Org) error {
-	var res *contract.Response
-	var err error
-	if p.Verified {
-		var r contract.Call[contract.Authenticated]
-		r, err = c.expect(200).Authenticate(ctx, contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Name,
-			ExternalID: p.ExternalID, CustomData: p.CustomData}, server(org)...)
-		res, p.Token = r.Response, r.Value.Token
-	} else {
-		var r contract.Call[contract.ContactSignedIn]
-		r, err = c.expect(200).CreateContact(ctx, contract.ContactRequest{DeviceID: p.DeviceID, Name: p.Name, Email: p.Email},
-			contract.WidgetToken(org.WidgetToken), contract.Origin(allowedOrigin))
-		res, p.Token, p.ContactID = r.Response, r.Value.Token, r.Value.Contact.ID
-	}
-	switch {
-	case err != nil:
-		return fmt.Errorf("signing in %s: %w", p.Name, err)
-	case p.Token == "":
-		return fmt.Errorf("%s for %s: %d without a token: %s", res.What(), p.Name, res.Status, shorten(res.Body, 300))
-	}
-	return nil
-}
+func orgName(o int) string   { return fmt.Sprintf("o%d", o+1) }
+func userEmail(u int) string { return fmt.Sprintf("user-%d@soak.example", u) }
 
 // widget is what the widget of p sends, and more.
 func widget(org Org, p *Principal, more ...contract.Option) []contract.Option {
-	return append([]contract.Option{contract.WidgetToken(org.WidgetToken), contract.Bearer(p.Token), contract.Origin(allowedOrigin)}, more...)
+	return append([]contract.Option{contract.WidgetToken(org.WidgetToken), contract.Bearer(p.Token), contract.Origin(org.Origin)}, more...)
 }
 
 // server is what org's server sends (its api key), and more.
@@ -171,7 +162,7 @@ type Ledger struct {
 
 // SessionEntry is one POST /v1/widget/sessions operation.
 type SessionEntry struct {
-	Ref        string // its Idempotency-Key, also sent as custom_data.soak_ref
+	Ref        string // its Idempotency-Key (opaque: opaqueKey), also sent as custom_data.soak_ref
 	Org        int
 	Owner      string // the principal's name
 	ExternalID string // what the session must carry ("" none)
@@ -181,7 +172,7 @@ type SessionEntry struct {
 
 // MessageEntry is one message post, by a widget user or an org server.
 type MessageEntry struct {
-	Key       string // its Idempotency-Key; the content contains it
+	Key       string // its Idempotency-Key (opaque: opaqueKey); the content starts with it
 	Org       int
 	SessionID string
 	Author    string // the principal's name, or "o1/server"
@@ -197,6 +188,7 @@ type MessageEntry struct {
 type recorder struct {
 	guard
 	ledger Ledger
+	erased map[string]bool // principals erased (their names)
 }
 
 // beginSession and beginMessage record an attempt and return its index.
@@ -218,11 +210,27 @@ func (r *recorder) ackMessage(i int, id string, at time.Time) {
 	r.locked(func() { e := &r.ledger.Messages[i]; e.Acked, e.ID, e.AckedAt = true, id, at })
 }
 
-// sessionsOf returns the acknowledged session ids of org so far, for the
-// org servers to reply into.
-func (r *recorder) sessionsOf(org int) (out []string) {
-	r.locked(func() { out = ids(r.ledger.acked(func(e SessionEntry) bool { return e.Org == org })) })
+// sessionsOf returns the acknowledged sessions of org so far whose owner
+// is not erased, for the org servers to reply into.
+func (r *recorder) sessionsOf(org int) (out []SessionEntry) {
+	r.locked(func() { out = r.ledger.acked(func(e SessionEntry) bool { return e.Org == org && !r.erased[e.Owner] }) })
 	return out
+}
+
+// erase marks name's principal erased: its widget and the org servers
+// start no more operation in its sessions.
+func (r *recorder) erase(name string) {
+	r.locked(func() {
+		if r.erased == nil {
+			r.erased = map[string]bool{}
+		}
+		r.erased[name] = true
+	})
+}
+
+func (r *recorder) isErased(name string) (gone bool) {
+	r.locked(func() { gone = r.erased[name] })
+	return gone
 }
 
 // snapshot returns a copy of the ledger.
