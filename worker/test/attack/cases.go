@@ -333,7 +333,9 @@ func otherOrgCases() []Case {
 // tamper keeps token t's header and signature around its claims changed by fn.
 func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
 	return func(f *Fixture) string {
-		return withPayload(f.v(t), edit(f.claimsOf(t), func(c map[string]any) { fn(f, c) }))
+		c := f.claimsOf(t)
+		fn(f, c)
+		return withPayload(f.v(t), c)
 	}
 }
 
@@ -398,25 +400,24 @@ func revokedCases() []Case {
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return append(presented(ClassOversized, refusal(401, invalidToken), []apiRoute{rMe},
+	return slices.Concat(presented(ClassOversized, refusal(401, invalidToken), []apiRoute{rMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
-		Case{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions", Want: platform(401, invalidToken), Req: func(f *Fixture) Request {
+		presented(ClassOversized, platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
 			h, p, s := jwtParts(f.v("CA1"))
-			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", h+"."+p+pad(100_000)+"."+s, attackSessionBody)
-		}},
-		wc(ClassOversized, "1 MB Authorization header: POST /v1/widget/sessions", "POST /v1/widget/sessions", pad(1<<20), attackSessionBody, platform(401, invalidToken)),
-		wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
-		sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
-		sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
-		wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
-			`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-		sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
-			`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-		wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
-			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-		sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
-			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-	)
+			return h + "." + p + pad(100_000) + "." + s
+		}), tok("1 MB Authorization header", fixed(pad(1<<20)))), []Case{
+			wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
+			sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
+			sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
+			wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
+				`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+			sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
+				`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+			wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
+				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+			sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
+				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+		})
 }
 
 // ---- answers that must show only the caller's own ----
@@ -465,8 +466,7 @@ func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 func (f *Fixture) names(ids []string) string {
 	m := map[string]string{}
 	for n, s := range f.world.Sessions {
-		id := s.ID
-		m[id] = n
+		m[s.ID] = n
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
@@ -518,16 +518,13 @@ func meIsContact(id string) func(*Fixture, *Response) []string {
 // ---- who sees which chats ----
 
 func contactAsVerifiedCases() []Case {
-	flip := func(fn func(c map[string]any)) func(f *Fixture) string {
-		return func(f *Fixture) string { return withPayload(f.v("CA1"), edit(f.claimsOf("CA1"), fn)) }
-	}
 	const cl = ClassContactAsVerified
 	return append(presented(cl, refusal(401, invalidToken), writeRoutes,
-		tok("kind flipped to verified as the victim, signature kept", flip(func(c map[string]any) {
+		tok("kind flipped to verified as the victim, signature kept", tamper("CA1", func(_ *Fixture, c map[string]any) {
 			c["kind"], c["sub"], c["uid"], c["email"] = "verified", VictimID, VictimID, VictimEmail
 			delete(c, "cid")
 		})),
-		tok("kind flipped to verified, cid kept, signature kept", flip(func(c map[string]any) { c["kind"] = "verified" })),
+		tok("kind flipped to verified, cid kept, signature kept", tamper("CA1", func(_ *Fixture, c map[string]any) { c["kind"] = "verified" })),
 		keyTok("genuine signature on a contact with the victim's uid and email", resigned(func(_ *Fixture, c map[string]any) {
 			c["uid"], c["email"] = VictimID, VictimEmail
 		})),
@@ -642,11 +639,7 @@ func apiKeyForgedCases() []Case {
 		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
 	}
 	want := refusal(401, unauthorized)
-	var cs []Case
-	for _, k := range keys { // GET /v1/sessions, POST /v1/users/revoke
-		cs = append(cs, presented(ClassAPIKeyForged, want, []apiRoute{rOrgList, rRevoke}, k)...)
-	}
-	return append(cs, presented(ClassAPIKeyForged, want, []apiRoute{rRevoke},
+	return append(presented(ClassAPIKeyForged, want, []apiRoute{rOrgList, rRevoke}, keys...), presented(ClassAPIKeyForged, want, []apiRoute{rRevoke},
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
 		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")))...)
 }
@@ -663,12 +656,10 @@ func adminForgedCases() []Case {
 func wrongKindCases() []Case {
 	const cl = ClassWrongKind
 	no := refusal(401, unauthorized)
-	var cs []Case
 	// Widget token, admin token and user tokens as api keys.
-	for _, k := range []credential{tok("widget token as api key", fixed("Bearer {A.pk}")), tok("admin token as api key", fixed("Bearer {admin}")),
-		tok("contact token as api key", fixed("Bearer {CA1}")), tok("verified token as api key", fixed("Bearer {V}"))} {
-		cs = append(cs, presented(cl, no, []apiRoute{rOrgList, rAuthenticate, rRevoke}, k)...)
-	}
+	cs := presented(cl, no, []apiRoute{rOrgList, rAuthenticate, rRevoke}, tok("widget token as api key", fixed("Bearer {A.pk}")),
+		tok("admin token as api key", fixed("Bearer {admin}")), tok("contact token as api key", fixed("Bearer {CA1}")),
+		tok("verified token as api key", fixed("Bearer {V}")))
 	// Api key, widget token, verified token as the admin token.
 	cs = append(cs, presented(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
 		tok("widget token as admin token", fixed("Bearer {A.pk}")), tok("verified token as admin token", fixed("Bearer {V}")))...)
