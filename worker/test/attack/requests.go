@@ -1,6 +1,103 @@
 package attack
 
-import "cmp"
+import (
+	"cmp"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// How a case's request is made: templates of the fixture's values, the
+// routes of the API with their callers' credentials, and the builders of
+// cases from them.
+
+// x fills in the fixture's values that s names: {A.key} (org A's api key;
+// also {A.ID}, {A.pk}, {A.keyID}, {A.origin}, {A.host}, and B's), {SA1} (a
+// session of fixtureWorld), {CA1} (a token), {DevA1} (a device id),
+// {ContactA1} (CA1's contact id), {admin}, {deleted} (the deleted api key),
+// {KG}, {probe} and {evil} (origins no org allows), {Missing}, {CursorA1},
+// {CursorOrgA}. {new} is a fresh UUID v4, {v7} a fresh UUID v7.
+func (f *Fixture) x(s string) string {
+	return templateName.ReplaceAllStringFunc(s, func(m string) string { return f.v(m[1 : len(m)-1]) })
+}
+
+// v is the value x puts for {name}. A name it does not know panics: left in
+// the request as written, it would make a case refused for the wrong
+// reason, one that could not fail.
+func (f *Fixture) v(name string) string {
+	switch name {
+	case "new":
+		return uuid.NewString()
+	case "v7":
+		return uuid.Must(uuid.NewV7()).String()
+	}
+	v, ok := f.vals[name]
+	if !ok {
+		panic("attack: {" + name + "} is none of the fixture's values")
+	}
+	return v
+}
+
+// templateName is a name x fills in; JSON's `{"` never matches it.
+var templateName = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9.]*\}`)
+
+// req is the request route ("METHOD path") with body and the header pairs h,
+// each filled in by f.x; a header whose value is "" is not sent.
+func (f *Fixture) req(route, body string, h ...string) Request {
+	method, path, _ := strings.Cut(route, " ")
+	hd := http.Header{}
+	for i := 0; i+1 < len(h); i += 2 {
+		if v := f.x(h[i+1]); v != "" {
+			hd.Set(h[i], v)
+		}
+	}
+	return Request{Method: method, Path: f.x(path), Header: hd, Body: bodyOf(f.x(body))}
+}
+
+func bodyOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+func bearer(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	return "Bearer " + tok
+}
+
+// widgetReq is a widget call with widget token pk and user token tok ("" for none).
+func (f *Fixture) widgetReq(route, pk, tok, body string) Request {
+	return f.req(route, body, "X-Widget-Token", pk, "Authorization", bearer(tok))
+}
+
+// call is a case of one request, with the header pairs h.
+func call(class, name, route, body string, want Want, h ...string) Case {
+	return Case{Class: class, Name: name, Want: want, Req: func(f *Fixture) Request { return f.req(route, body, h...) }}
+}
+
+// wc is a case of a widget call of org A as user token tok; wcOn names the
+// widget token.
+func wc(class, name, route, tok, body string, want Want) Case {
+	return wcOn(class, name, route, "{A.pk}", tok, body, want)
+}
+
+func wcOn(class, name, route, pk, tok, body string, want Want) Case {
+	return call(class, name, route, body, want, "X-Widget-Token", pk, "Authorization", bearer(tok))
+}
+
+// sc is a case of an org-server (or vendor) call with Authorization auth.
+func sc(class, name, route, auth, body string, want Want) Case {
+	return call(class, name, route, body, want, "Authorization", auth)
+}
+
+func refusal(status int, code string) Want { return Want{Status: status, Code: code} }
+
+func ok(check func(*Fixture, *Response) []string) Want { return Want{Status: 200, Check: check} }
 
 // apiRoute is one route of the API as the cases send it: its path with the
 // fixture's templates ({SA1}, filled by Fixture.x), how case names show each
