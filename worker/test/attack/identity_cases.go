@@ -41,9 +41,8 @@ func caseFoldEmailCases() []Case {
 
 func deletedKeyTokenCases() []Case {
 	kg := tok("victim's token issued by a deleted api key", fixed("{KG}"))
-	return append(tokenCases(ClassDeletedKeyTokens, refusal(401, tokenRevoked), allRoutes, kg), tokenCases(ClassDeletedKeyTokens, refusal(401, tokenRevoked), []route{
-		{"GET /v1/widget/sessions/{the victim's}", "GET /v1/widget/sessions/{SV}", ""},
-		{"POST /v1/widget/sessions/{the victim's}/messages", "POST /v1/widget/sessions/{SV}/messages", attackContent},
+	return append(presented(ClassDeletedKeyTokens, refusal(401, tokenRevoked), allRoutes, kg), presented(ClassDeletedKeyTokens, refusal(401, tokenRevoked), []apiRoute{
+		rGet.on("{SV}", "{the victim's}"), rPost.on("{SV}", "{the victim's}"),
 	}, kg)...)
 }
 
@@ -64,10 +63,10 @@ func noDeviceInTokens(f *Fixture, _ *Response) []string {
 }
 
 func deviceInTokenCases() []Case {
-	return slices.Concat(tokenCases(ClassDeviceInToken, refusal(401, invalidToken), allRoutes,
+	return slices.Concat(presented(ClassDeviceInToken, refusal(401, invalidToken), allRoutes,
 		// as contact tokens were before: the device id in sub
 		keyTok("genuine signature, A1's device id in sub (the old shape)", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA1") }))),
-		tokenCases(ClassDeviceInToken, refusal(401, invalidToken), writeRoutes,
+		presented(ClassDeviceInToken, refusal(401, invalidToken), writeRoutes,
 			keyTok("genuine signature, A2's contact id in sub and A1's in cid", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.claimsOf("CA2")["sub"] }))),
 		[]Case{wc(ClassDeviceInToken, "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
 }

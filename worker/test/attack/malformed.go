@@ -3,7 +3,6 @@ package attack
 import (
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -24,69 +23,41 @@ const (
 // badEscapes are the issue's three: a lone %, bad hex, a cut UTF-8 sequence.
 var badEscapes = []string{"%", "%zz", "%E0%A4%A"}
 
-// anyRoute is one route of the API: its path with each {param} as "{}",
-// filled in order by params (templates of f.x), the header pairs of its
-// caller's credentials, and its body.
-type anyRoute struct {
-	method, path string
-	params       []string
-	cred         []string
-	body         string
-}
-
-func allAPIRoutes() []anyRoute {
-	admin, server := []string{"Authorization", "Bearer {admin}"}, []string{"Authorization", "Bearer {A.key}"}
-	widget := []string{"X-Widget-Token", "{A.pk}", "Origin", "{A.origin}"}
-	user := []string{"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {CA1}", "Origin", "{A.origin}"}
-	sa1 := []string{"{SA1}"}
-	return []anyRoute{
-		{"GET", "/.well-known/jwks.json", nil, nil, ""},
-		{"POST", "/v1/admin/orgs", nil, admin, probeOrgBody},
-		{"POST", "/v1/admin/orgs/{}/api-keys", []string{"{A.ID}"}, admin, ""},
-		{"DELETE", "/v1/admin/orgs/{}/api-keys/{}", []string{"{A.ID}", "{A.keyID}"}, admin, ""},
-		{"POST", "/v1/users/authenticate", nil, server, attackAuthenticateBody},
-		{"POST", "/v1/users/revoke", nil, server, attackRevokeVictimBody},
-		{"GET", "/v1/sessions", nil, server, ""},
-		{"GET", "/v1/sessions/{}", sa1, server, ""},
-		{"POST", "/v1/sessions/{}/messages", sa1, server, attackContent},
-		{"POST", "/v1/widget/contacts", nil, widget, attackContactNameChange},
-		{"GET", "/v1/widget/me", nil, user, ""},
-		{"POST", "/v1/widget/sessions", nil, user, attackSessionBody},
-		{"GET", "/v1/widget/sessions", nil, user, ""},
-		{"GET", "/v1/widget/sessions/{}", sa1, user, ""},
-		{"POST", "/v1/widget/sessions/{}/messages", sa1, user, attackContent},
-	}
-}
-
-// build fills the route's params; bad, when not "", replaces param i (or,
-// for a route without params, is appended to its last segment).
-func (rt anyRoute) build(f *Fixture, i int, bad string) string {
-	p := rt.path
-	for j, v := range rt.params {
+// build fills the route's templates; bad, when not "", replaces template i
+// (or, for a route without any, is appended to its last segment).
+func (rt apiRoute) build(f *Fixture, i int, bad string) string {
+	p := rt.fill(func(j int, m string) string {
 		if j == i && bad != "" {
-			p = strings.Replace(p, "{}", bad, 1)
-		} else {
-			p = strings.Replace(p, "{}", f.x(v), 1)
+			return bad
 		}
-	}
-	if len(rt.params) == 0 && bad != "" {
+		return f.x(m)
+	})
+	if len(rt.labels) == 0 {
 		p += bad
 	}
 	return p
 }
 
-func (rt anyRoute) widget() bool { return strings.HasPrefix(rt.path, "/v1/widget/") }
+// own is the header pairs of the route's own caller, from A's origin on a
+// widget route.
+func (rt apiRoute) own() []string {
+	h := []string{"X-Widget-Token", rt.pk, "Authorization", rt.auth}
+	if rt.pk != "" {
+		h = append(h, "Origin", "{A.origin}")
+	}
+	return h
+}
 
 func malformedEscapeCases() []Case {
 	c := func(name string, want Want, req func(f *Fixture) Request) Case {
 		return Case{Class: ClassMalformedEscape, Name: name, Want: want, Req: req}
 	}
 	// both is the case without credentials and the one with them.
-	both := func(name string, want Want, rt anyRoute, path func(f *Fixture) string) (cs []Case) {
+	both := func(name string, want Want, rt apiRoute, path func(f *Fixture) string) (cs []Case) {
 		for _, v := range []struct {
 			name string
 			cred []string
-		}{{", no credentials", nil}, {", with credentials", rt.cred}} {
+		}{{", no credentials", nil}, {", with credentials", rt.own()}} {
 			cs = append(cs, c(name+v.name, want, func(f *Fixture) Request { return f.req(rt.method+" "+path(f), rt.body, v.cred...) }))
 		}
 		return cs
@@ -97,12 +68,12 @@ func malformedEscapeCases() []Case {
 	for _, bad := range badEscapes {
 		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
 			cs = append(cs, call(ClassMalformedEscape, m+" /"+bad, m+" /"+bad, "", refusal(404, notFound)),
-				call(ClassMalformedEscape, m+" /"+bad+" with an api key", m+" /"+bad, "", refusal(404, notFound), "Authorization", "Bearer {A.key}"))
+				call(ClassMalformedEscape, m+" /"+bad+" with an api key", m+" /"+bad, "", refusal(404, notFound), "Authorization", serverAuth))
 		}
 	}
 	optionsDone := map[string]bool{} // paths of two routes get one OPTIONS
-	for _, rt := range allAPIRoutes() {
-		nParams := len(rt.params)
+	for _, rt := range everyRoute {
+		nParams, widget := len(rt.labels), rt.pk != ""
 		options := !optionsDone[rt.path]
 		optionsDone[rt.path] = true
 		// In the path: a {param} that cannot be decoded is a 400 naming it,
@@ -113,62 +84,51 @@ func malformedEscapeCases() []Case {
 				if nParams == 0 {
 					want, where = refusal(404, notFound), "last segment"
 				}
-				cs = append(cs, both(fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.path, bad, where), want, rt,
+				cs = append(cs, both(fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.pattern(), bad, where), want, rt,
 					func(f *Fixture) string { return rt.build(f, i, bad) })...)
 			}
 		}
 		// OPTIONS of the same: a widget route's preflight answers by origin
 		// alone; any other route has no OPTIONS (405), or no route (404).
 		optWant, optQ := refusal(405, methodNotAllowed), refusal(405, methodNotAllowed)
+		var preflight []string
 		switch {
-		case rt.widget():
+		case widget:
 			optWant, optQ = Want{Status: 204}, Want{Status: 204}
+			preflight = []string{"Origin", "{A.origin}", "Access-Control-Request-Method", rt.method}
 		case nParams == 0:
 			optWant = refusal(404, notFound)
 		}
-		preflight := func(f *Fixture, path string) Request {
-			if rt.widget() {
-				return f.req("OPTIONS "+path, "", "Origin", "{A.origin}", "Access-Control-Request-Method", rt.method)
-			}
-			return Request{Method: "OPTIONS", Path: path, Header: http.Header{}}
-		}
 		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it", rt.path, "%zz"), optWant, func(f *Fixture) Request { return preflight(f, rt.build(f, 0, "%zz")) }))
+			cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it", rt.pattern(), "%zz"), optWant, func(f *Fixture) Request {
+				return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", preflight...)
+			}))
 		}
 		// In the query: the route matched, its query cannot be read.
 		for _, q := range []string{"limit=%zz", "cursor=%", "x=%E0%A4%A", "%zz=1"} {
-			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.path, q), refusal(400, invalidRequest), rt,
+			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.pattern(), q), refusal(400, invalidRequest), rt,
 				func(f *Fixture) string { return rt.build(f, -1, "") + "?" + q })...)
 		}
 		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s?cursor=%%", rt.path), optQ, func(f *Fixture) Request { return preflight(f, rt.build(f, -1, "")+"?cursor=%") }))
+			cs = append(cs, c(fmt.Sprintf("OPTIONS %s?cursor=%%", rt.pattern()), optQ, func(f *Fixture) Request {
+				return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", preflight...)
+			}))
 		}
 	}
 	return cs
-}
-
-// bodyRoutes are the routes that read a JSON body, with their callers.
-var bodyRoutes = []struct{ name, route, pk, auth string }{
-	{"POST /v1/admin/orgs", "POST /v1/admin/orgs", "", "Bearer {admin}"},
-	{"POST /v1/users/authenticate", "POST /v1/users/authenticate", "", "Bearer {A.key}"},
-	{"POST /v1/users/revoke", "POST /v1/users/revoke", "", "Bearer {A.key}"},
-	{"POST /v1/sessions/{A1's}/messages", "POST /v1/sessions/{SA1}/messages", "", "Bearer {A.key}"},
-	{"POST /v1/widget/contacts", "POST /v1/widget/contacts", "{A.pk}", ""},
-	{"POST /v1/widget/sessions", "POST /v1/widget/sessions", "{A.pk}", "Bearer {VExt}"},
-	{"POST /v1/widget/sessions/{A1's}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{A.pk}", "Bearer {CA1}"},
 }
 
 // bodyCases sends each route's bodies (templates of f.x; a name of "" is
 // the body itself) and wants the same refusal, or want of the variant.
 func bodyCases(class string, want Want, byRoute map[string][]variant) []Case {
 	var cs []Case
-	for _, br := range bodyRoutes {
-		for _, v := range byRoute[br.name] {
+	for _, rt := range bodyRoutes {
+		for _, v := range byRoute[rt.name()] {
 			w := want
 			if v.want.Status != 0 {
 				w = v.want
 			}
-			cs = append(cs, call(class, br.name+": "+v.name, br.route, v.body, w, "X-Widget-Token", br.pk, "Authorization", br.auth))
+			cs = append(cs, call(class, rt.name()+": "+v.name, rt.route(), v.body, w, "X-Widget-Token", rt.pk, "Authorization", rt.auth))
 		}
 	}
 	return cs
@@ -268,7 +228,7 @@ func jsonDeepCases() []Case {
 	}
 	cs := bodyCases(ClassJSONDeep, refusal(400, invalidRequest), byRoute)
 	enc := base64.RawURLEncoding.EncodeToString
-	return append(cs, tokenCases(ClassJSONDeep, refusal(401, invalidToken), []route{routeMe},
+	return append(cs, presented(ClassJSONDeep, refusal(401, invalidToken), []apiRoute{rMe},
 		tok("a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
 			_, p, s := jwtParts(f.v("CA1"))
 			return enc([]byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"x":%s}`, f.KID, arrays(5000)))) + "." + p + "." + s

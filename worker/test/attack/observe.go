@@ -52,20 +52,19 @@ func (r *runner) observeAPI(ctx context.Context) state {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, r.t.Parallel)
 	for _, p := range ps {
-		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			res := r.send(ctx, p.req)
-			v := strconv.Itoa(res.Status) + " " + string(res.Body)
-			if res.Err != nil {
-				v = "no answer: " + res.Err.Error()
+			v := "no answer: "
+			if res, err := r.send(ctx, p.req); err != nil {
+				v += err.Error()
+			} else {
+				v = strconv.Itoa(res.Status) + " " + string(res.Body)
 			}
 			mu.Lock()
 			out["api: "+p.name] = v
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	return out

@@ -189,11 +189,11 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 			res.Skipped = "needs Target.SigningKeys"
 		} else {
 			req := c.Req(f)
-			resp := r.send(ctx, req)
-			res.Got = resp.describe()
-			res.ByPlatform, res.Problems = r.judge(c, req, resp)
-			if resp.Drift != nil && !res.ByPlatform {
-				res.Problems = append(res.Problems, "the answer drifts from the OpenAPI document: "+resp.Drift.Error())
+			resp, err := r.send(ctx, req)
+			res.Got = describe(resp, err)
+			res.ByPlatform, res.Problems = r.judge(c, req, resp, err)
+			if err == nil && resp.AnswerErr != nil && !res.ByPlatform {
+				res.Problems = append(res.Problems, "the answer drifts from the OpenAPI document: "+resp.AnswerErr.Error())
 			}
 			storeAfter := r.observeStore()
 			changed := diff(storeBefore, storeAfter, 8)
@@ -282,13 +282,13 @@ func (r *runner) forbidden(req Request) []string {
 
 // judge checks an answer against the case; byPlatform is true when the
 // platform refused it as the case allows.
-func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, problems []string) {
+func (r *runner) judge(c Case, req Request, resp *Response, err error) (byPlatform bool, problems []string) {
 	w := c.Want
-	if resp.Err != nil {
+	if err != nil {
 		if w.Platform {
 			return true, nil
 		}
-		return false, []string{"no answer: " + resp.Err.Error()}
+		return false, []string{"no answer: " + err.Error()}
 	}
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -316,10 +316,12 @@ func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, pr
 	if w.Platform && resp.Status != w.Status && isPlatformRefusal(resp) {
 		return true, problems
 	}
-	if resp.Status != w.Status || resp.code() != w.Code {
+	if resp.Status != w.Status || code(resp) != w.Code {
 		bad("want %s", strings.TrimSpace(fmt.Sprint(w.Status, " ", w.Code)))
 	}
-	problems = append(problems, checkShape(resp)...)
+	if resp.Status >= 400 { // the contract's error shape
+		problems = append(problems, contract.ErrorProblems(resp)...)
+	}
 	problems = append(problems, checkSecurityHeaders(req, resp)...)
 	if w.NoACAO || w.NoCORS {
 		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
@@ -346,24 +348,9 @@ func (r *runner) judge(c Case, req Request, resp *Response) (byPlatform bool, pr
 func isPlatformRefusal(resp *Response) bool {
 	switch resp.Status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge:
-		return resp.code() == ""
+		return code(resp) == ""
 	}
 	return false
-}
-
-// checkShape: an error status has the contract's JSON error shape.
-func checkShape(resp *Response) []string {
-	if resp.Status < 400 {
-		return nil
-	}
-	var problems []string
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
-		problems = append(problems, fmt.Sprintf("error answer with Content-Type %q", resp.Header.Get("Content-Type")))
-	}
-	if e, err := contract.ParseError(resp.Status, resp.Body); err != nil || e.Message == "" {
-		problems = append(problems, "error answer without {\"error\":{\"code\",\"message\"}}")
-	}
-	return problems
 }
 
 // checkSecurityHeaders: what the worker's API answers always carries.
