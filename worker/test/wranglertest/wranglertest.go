@@ -96,6 +96,7 @@ type Server struct {
 	mu          sync.Mutex
 	proc        *process // nil when stopped
 	ownPersist  bool     // PersistDir was made by Start; Stop removes it
+	persistGone bool     // Stop removed PersistDir; Restart makes it anew
 	appDir      string   // the snapshot of wrangler.toml and build/ it serves
 	startupTime time.Duration
 }
@@ -508,7 +509,7 @@ func (s *Server) Stop() error {
 		if rerr := os.RemoveAll(s.PersistDir); rerr != nil && err == nil {
 			err = rerr
 		}
-		s.ownPersist = false
+		s.ownPersist, s.persistGone = false, true
 	}
 	if s.appDir != "" {
 		os.RemoveAll(s.appDir)
@@ -531,25 +532,40 @@ func (s *Server) stop() error {
 }
 
 // Restart stops the server and starts it again on the same port with the same
-// PersistDir, vars and build, so that the data written before is there again;
-// it does not start a server that Stop stopped.
+// PersistDir, vars and build, so that the data written before is there again.
+// After Stop it also works, on a new copy of build/; a PersistDir that Start
+// made and Stop removed then starts empty. (wasm/browsertest's outage test
+// stops the worker and restarts it so.)
 func (s *Server) Restart(ctx context.Context) error {
-	s.mu.Lock()
-	stopped := s.appDir == ""
-	s.mu.Unlock()
-	if stopped {
-		return errors.New("wranglertest: Restart after Stop")
-	}
 	if err := s.stop(); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.appDir == "" {
+		// Stopped for good: take a new snapshot of the build.
+		dir, err := s.snapshot()
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.appDir = dir
+	}
+	if s.persistGone {
+		// Stop removed the temp dir it had made: a new, empty one, again ours.
+		if err := os.MkdirAll(s.PersistDir, 0o700); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.ownPersist, s.persistGone = true, false
+	}
+	s.mu.Unlock()
 	return s.launchRetrying(ctx, false)
 }
 
 // StartT is Start for tests: it stops the server (and its whole process group)
 // in t.Cleanup, also when the test fails or panics, and on failure to start it
 // fails the test with wrangler's last output lines. A PersistDir of "" becomes
-// t.TempDir(), so that the test may read the KV's files until it ends.
+// t.TempDir(), so that it outlives a Stop followed by Restart.
 func StartT(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if opts.PersistDir == "" {
