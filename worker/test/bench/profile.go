@@ -159,11 +159,12 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 		var client []time.Duration
 		sums := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls, &rp.TotalMs, &rp.KVms}
 		for seq := 0; seq < n; seq++ {
-			_, h, d, err := rt.send(ctx, t, seq%clients, seq)
+			r, d, err := rt.send(ctx, t, seq%clients, seq)
 			var p benchProfile
 			if err == nil {
-				if jerr := json.Unmarshal([]byte(h.Get("X-Bench-Profile")), &p); jerr != nil {
-					err = fmt.Errorf("X-Bench-Profile %q: %w", h.Get("X-Bench-Profile"), jerr)
+				h := r.Header.Get("X-Bench-Profile")
+				if jerr := json.Unmarshal([]byte(h), &p); jerr != nil {
+					err = fmt.Errorf("X-Bench-Profile %q: %w", h, jerr)
 				}
 			}
 			if err != nil {

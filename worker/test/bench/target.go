@@ -5,7 +5,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -147,88 +146,94 @@ func truncate(b []byte, n int) string {
 const benchOrigin = "https://shop.bench.example"
 
 // Route is one measured route (Name is its method and path): how the c-th
-// client makes its seq-th request (its headers, the path's {id} and the
-// body), the status it must answer and what its body must hold.
+// client sends its seq-th request through the contract client, timed, and
+// checks the answer's status and body.
 type Route struct {
 	Name  string
 	Extra bool // measured beside the four routes of the goal
 	want  int
-	make  func(t *Target, client, seq int) (hdr map[string]string, id, body string)
-	check func(t *Target, client int, body []byte) error
+	send  func(ctx context.Context, t *Target, c, seq int) (r *contract.Response, d time.Duration, err error)
+}
+
+// route is a Route whose answer must have status want and a body ok holds.
+func route[T any](name string, want int, call func(ctx context.Context, t *Target, c, seq int) (contract.Call[T], error),
+	ok func(t *Target, c int, out T) bool) Route {
+	return Route{Name: name, want: want, send: func(ctx context.Context, t *Target, c, seq int) (*contract.Response, time.Duration, error) {
+		t0 := time.Now()
+		r, err := call(ctx, t, c, seq)
+		d := time.Since(t0)
+		switch {
+		case err != nil:
+			return r.Response, d, err
+		case r.Status != want:
+			return r.Response, d, fmt.Errorf("status %d, want %d: %s", r.Status, want, truncate(r.Body, 200))
+		case !ok(t, c, r.Value):
+			return r.Response, d, fmt.Errorf("unexpected answer %s", truncate(r.Body, 200))
+		}
+		return r.Response, d, nil
+	}}
 }
 
 // Routes are the routes the bench measures, in table order.
 var Routes = []Route{
-	{Name: "POST /v1/users/authenticate", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return map[string]string{"Authorization": "Bearer " + t.org.APIKey}, "",
-				fmt.Sprintf(`{"user_id":"bench-user-%d","email":"user%d@bench.example","name":"Bench User %d","custom_data":{"plan":"pro","seats":%d}}`, c, c, c, seq%50)
+	route("POST /v1/users/authenticate", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.Authenticated], error) {
+			return t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: fmt.Sprintf("bench-user-%d", c), Email: fmt.Sprintf("user%d@bench.example", c),
+				Name: fmt.Sprintf("Bench User %d", c), CustomData: map[string]any{"plan": "pro", "seats": seq % 50}}, contract.Bearer(t.org.APIKey))
 		},
-		check: answers(func(out contract.Authenticated, t *Target, c int) bool {
+		func(t *Target, c int, out contract.Authenticated) bool {
 			return out.Token != "" && isTrue(out.User.Verified) && out.User.UserID != nil && *out.User.UserID == "bench-user-"+strconv.Itoa(c)
-		})},
+		}),
 	// A new device every time: a first visit (one get that misses, one put).
-	{Name: "POST /v1/widget/contacts", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(""), "", fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, uuid.NewString(), seq, c)
+	route("POST /v1/widget/contacts", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.ContactSignedIn], error) {
+			return t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: fmt.Sprintf("Visitor %d", seq),
+				Email: fmt.Sprintf("visitor%d@bench.example", c)}, t.widget("")...)
 		},
-		check: answers(func(out contract.ContactSignedIn, t *Target, c int) bool {
+		func(t *Target, c int, out contract.ContactSignedIn) bool {
 			return out.Token != "" && out.Contact.ID != "" && !isTrue(out.Contact.Verified)
-		})},
-	{Name: "GET /v1/widget/sessions", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(t.users[c].token), "", ""
+		}),
+	route("GET /v1/widget/sessions", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.SessionList], error) {
+			return t.client.ListSessions(ctx, "", contract.Page{}, t.widget(t.users[c].token)...)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out contract.SessionList
-			if err := json.Unmarshal(b, &out); err != nil || len(out.Items) != len(t.users[c].sessions) {
-				return fmt.Errorf("%d sessions listed, want %d (%v)", len(out.Items), len(t.users[c].sessions), err)
-			}
-			return nil
-		}},
-	{Name: "POST /v1/widget/sessions/{id}/messages", want: http.StatusCreated,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+		func(t *Target, c int, out contract.SessionList) bool {
+			return len(out.Items) == len(t.users[c].sessions)
+		}),
+	route("POST /v1/widget/sessions/{id}/messages", http.StatusCreated,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.MessageCreated], error) {
 			u := t.users[c]
-			return t.headers(u.token), u.sessions[seq%len(u.sessions)], fmt.Sprintf(`{"content":"Hello from the bench, message %d of client %d."}`, seq, c)
+			return t.client.PostUserMessage(ctx, u.sessions[seq%len(u.sessions)], fmt.Sprintf("Hello from the bench, message %d of client %d.", seq, c), t.widget(u.token)...)
 		},
-		check: answers(func(out contract.MessageCreated, t *Target, c int) bool {
+		func(t *Target, c int, out contract.MessageCreated) bool {
 			return out.Message.ID != "" && out.Message.Role == "user"
-		})},
-	{Name: "POST /v1/widget/sessions", Extra: true, want: http.StatusCreated,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(t.makers[c].token), "", `{"custom_data":{"page":"/pricing"}}`
+		}),
+	extra(route("POST /v1/widget/sessions", http.StatusCreated,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.SessionCreated], error) {
+			return t.client.CreateSession(ctx, contract.SessionRequest{CustomData: map[string]any{"page": "/pricing"}}, t.widget(t.makers[c].token)...)
 		},
-		check: answers(func(out contract.SessionCreated, t *Target, c int) bool { return out.Session.ID != "" })},
+		func(t *Target, c int, out contract.SessionCreated) bool { return out.Session.ID != "" })),
 	// No KV, no crypto: what any request costs in the runtime around the
 	// handler (for ours, the JS↔Go bridge).
-	{Name: "GET /.well-known/jwks.json", Extra: true, want: http.StatusOK,
-		make:  func(t *Target, c, seq int) (map[string]string, string, string) { return nil, "", "" },
-		check: answers(func(out contract.JWKS, t *Target, c int) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" })},
+	extra(route("GET /.well-known/jwks.json", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.JWKS], error) {
+			return t.client.GetJWKS(ctx)
+		},
+		func(t *Target, c int, out contract.JWKS) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" })),
 }
 
-// answers decodes an answer as T and refuses it unless ok.
-func answers[T any](ok func(out T, t *Target, client int) bool) func(*Target, int, []byte) error {
-	return func(t *Target, c int, b []byte) error {
-		var out T
-		if err := json.Unmarshal(b, &out); err != nil {
-			return err
-		}
-		if !ok(out, t, c) {
-			return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-		}
-		return nil
-	}
-}
+func extra(rt Route) Route { rt.Extra = true; return rt }
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-// headers are a widget's on the bench org's page, with Bearer token when set.
-func (t *Target) headers(token string) map[string]string {
-	h := map[string]string{"X-Widget-Token": t.org.WidgetToken, "Origin": benchOrigin}
+// widget is a widget's options on the bench org's page, with Bearer token
+// when set.
+func (t *Target) widget(token string) []contract.Option {
+	opts := []contract.Option{contract.WidgetToken(t.org.WidgetToken), contract.Origin(benchOrigin)}
 	if token != "" {
-		h["Authorization"] = "Bearer " + token
+		opts = append(opts, contract.Bearer(token))
 	}
-	return h
+	return opts
 }
 
 // Setup gives the target its org and, for each of clients, a principal of
@@ -268,7 +273,7 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 			return err
 		}
 		for range sessions {
-			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, contract.HeaderMap(t.headers(t.users[c].token)))
+			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, t.widget(t.users[c].token)...)
 			if err := t.check(r.Response, err, http.StatusCreated); err != nil {
 				return err
 			}
@@ -291,7 +296,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 		r, token = a.Response, a.Value.Token
 	case "contact":
 		var a contract.Call[contract.ContactSignedIn]
-		a, err = t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: userID}, contract.HeaderMap(t.headers("")))
+		a, err = t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: userID}, t.widget("")...)
 		r, token = a.Response, a.Value.Token
 	default:
 		return principal{}, fmt.Errorf("principal kind %q: want verified or contact", kind)
