@@ -83,16 +83,16 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		t.Fatalf("targets %+v", rep.Targets)
 	}
 	ours, peer := rep.Targets[0], rep.Targets[1]
-	if ours.Name != "ours" || peer.Name != "peer" || ours.OrgID != peer.OrgID {
-		t.Fatalf("targets %s (org %s), %s (org %s): want ours and peer on the same org", ours.Name, ours.OrgID, peer.Name, peer.OrgID)
+	if ours.Name != "ours" || peer.Name != "peer" || ours.org.ID != peer.org.ID {
+		t.Fatalf("targets %s (org %s), %s (org %s): want ours and peer on the same org", ours.Name, ours.org.ID, peer.Name, peer.org.ID)
 	}
-	claimsOf := func(ti TargetInfo) []map[string]any {
+	claimsOf := func(ti *Target) []map[string]any {
 		var out []map[string]any
-		if len(ti.Tokens) != 2*cfg.Clients {
-			t.Errorf("%s: %d tokens, want %d", ti.Name, len(ti.Tokens), 2*cfg.Clients)
+		if len(ti.tokens()) != 2*cfg.Clients {
+			t.Errorf("%s: %d tokens, want %d", ti.Name, len(ti.tokens()), 2*cfg.Clients)
 		}
-		for _, tok := range ti.Tokens {
-			c, err := contract.VerifyToken(tok, ti.JWKS, ti.Issuer, ti.OrgID)
+		for _, tok := range ti.tokens() {
+			c, err := contract.VerifyToken(tok, ti.jwks, ti.Issuer(), ti.org.ID)
 			if err != nil {
 				t.Errorf("%s: a token does not verify against its JWKS: %v", ti.Name, err)
 				continue
@@ -115,7 +115,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 	}
 	// A token of one worker does not pass for the other's (another issuer).
 	if len(oc) > 0 {
-		if _, err := contract.VerifyToken(ours.Tokens[0], peer.JWKS, peer.Issuer, peer.OrgID); err == nil {
+		if _, err := contract.VerifyToken(ours.tokens()[0], peer.jwks, peer.Issuer(), peer.org.ID); err == nil {
 			t.Errorf("ours' token verified as the peer's")
 		}
 	}

@@ -79,16 +79,9 @@ type Report struct {
 	Sizes    []Size
 	Browser  *Browser
 	Problems []string // what failed or could not be measured
-	// Targets are the pristine workers the load ran on (stopped by the time
-	// Run returns), for tests: their orgs, JWKS and principals' tokens.
-	Targets []TargetInfo
-}
-
-// TargetInfo is what a test needs to check a target's tokens.
-type TargetInfo struct {
-	Name, Issuer, OrgID string
-	JWKS                []byte
-	Tokens              []string
+	// Targets are the workers the load ran on (stopped by the time Run
+	// returns), for tests: their orgs, JWKS and principals' tokens.
+	Targets []*Target `json:"-"`
 }
 
 // Run runs the bench: both workers under wrangler dev, their cold starts, the
@@ -126,17 +119,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	ours, peer := both[0], both[1]
+	rep.Targets = both[:]
 
 	// 2. The same org in both; principals and their sessions.
 	for _, t := range both {
 		if err := t.Setup(ctx, &ours.org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
 			return rep, fmt.Errorf("setup: %w", err)
 		}
-		ti := TargetInfo{Name: t.Name, Issuer: t.Issuer(), OrgID: t.org.ID, JWKS: t.jwks}
-		for _, u := range append(append([]principal(nil), t.users...), t.makers...) {
-			ti.Tokens = append(ti.Tokens, u.token)
-		}
-		rep.Targets = append(rep.Targets, ti)
 	}
 	logf("org %s in both workers; %d %s principals with %d sessions each", ours.org.ID, cfg.Clients, cfg.Principal, cfg.Sessions)
 

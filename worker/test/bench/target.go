@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,6 +129,14 @@ func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (
 		return Org{}, err
 	}
 	return Org{Org: r.Value.Org, APIKeyID: r.Value.APIKey.ID, APIKey: r.Value.APIKey.Secret}, nil
+}
+
+// tokens are the tokens of the target's principals: users', then makers'.
+func (t *Target) tokens() (out []string) {
+	for _, u := range append(slices.Clone(t.users), t.makers...) {
+		out = append(out, u.token)
+	}
+	return out
 }
 
 // Issuer is the iss of the target's tokens.
