@@ -76,16 +76,26 @@ func firstRequests(ctx context.Context, t *Target) (d [2]time.Duration, cold *Co
 	return d, cold, nil
 }
 
+// KVCalls are one request's KV calls (get counts getWithMetadata too) and
+// WebCrypto Ed25519 signatures and verifications, or their means over a
+// route's requests (constant per route in practice).
+type KVCalls struct {
+	Get    float64 `json:"get"`
+	Put    float64 `json:"put"`
+	List   float64 `json:"list"`
+	Delete float64 `json:"delete"`
+	Sign   float64 `json:"sign"`
+	Verify float64 `json:"verify"`
+}
+
+// Ops is the KV calls, all kinds.
+func (k KVCalls) Ops() float64 { return k.Get + k.Put + k.List + k.Delete }
+
 // benchProfile is the X-Bench-Profile header of instrument.mjs.
 type benchProfile struct {
-	Get             int        `json:"get"`
-	GetWithMetadata int        `json:"getWithMetadata"`
-	Put             int        `json:"put"`
-	List            int        `json:"list"`
-	Delete          int        `json:"delete"`
-	Sign            int        `json:"sign"`
-	Verify          int        `json:"verify"`
-	JSCalls         int        `json:"js_calls"`
+	KVCalls
+	GetWithMetadata float64    `json:"getWithMetadata"`
+	JSCalls         float64    `json:"js_calls"`
 	KVms            float64    `json:"kv_ms"`
 	TotalMs         float64    `json:"total_ms"`
 	Cold            *ColdSteps `json:"cold"`
@@ -96,10 +106,7 @@ type benchProfile struct {
 type RouteProfile struct {
 	Route, FirstError string
 	N, Errors         int
-	// KV calls per request (means; constant per route in practice).
-	Get, Put, List, Delete float64
-	// WebCrypto signatures and verifications per request (means).
-	Sign, Verify float64
+	KVCalls           // per request (means)
 	// Calls from the Go program into JavaScript per request (mean; 0 for
 	// the peer): syscall/js and the Go runtime's clock and randomness.
 	JSCalls float64
@@ -110,9 +117,6 @@ type RouteProfile struct {
 	TotalMs, KVms, OtherMs float64
 	Client                 time.Duration
 }
-
-// Ops is the KV calls per request, all kinds.
-func (p RouteProfile) Ops() float64 { return p.Get + p.Put + p.List + p.Delete }
 
 // Profile is the sequential, instrumented pass over every route of a worker.
 type Profile struct {
@@ -173,8 +177,7 @@ func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfil
 				continue
 			}
 			rp.N++
-			for i, v := range []float64{float64(p.Get + p.GetWithMetadata), float64(p.Put), float64(p.List), float64(p.Delete),
-				float64(p.Sign), float64(p.Verify), float64(p.JSCalls), p.TotalMs, p.KVms} {
+			for i, v := range []float64{p.Get + p.GetWithMetadata, p.Put, p.List, p.Delete, p.Sign, p.Verify, p.JSCalls, p.TotalMs, p.KVms} {
 				*sums[i] += v
 			}
 			client = append(client, d)
