@@ -359,25 +359,18 @@ func printSizes(w io.Writer, r *Report) {
 		return
 	}
 	fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", "sizes (make size)", "raw", "gzip -9", "brotli", "goal (1 MB = 1,000,000 B)")
-	how := ""
 	for _, s := range r.Sizes {
 		if s.Err != "" {
 			fmt.Fprintf(w, "%-32s %s\n", s.File, s.Err)
 			continue
 		}
-		br, goal := "n/a", ""
-		if s.Brotli >= 0 {
-			br, how = thousands(s.Brotli), s.How
-		}
+		goal := ""
 		if s.Limit > 0 {
 			goal = fmt.Sprintf("%s: %s (%.2f× the limit)", s.Goal, mark(s.Gzip <= s.Limit), float64(s.Gzip)/float64(s.Limit))
 		}
-		fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", s.File, thousands(s.Raw), thousands(s.Gzip), br, goal)
+		fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", s.File, thousands(s.Raw), thousands(s.Gzip), thousands(s.Brotli), goal)
 	}
-	if how != "" {
-		fmt.Fprintf(w, "brotli by %s, quality 11\n", how)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "brotli by node zlib, quality 11\n\n")
 }
 
 // medianOf is the median, min and max of f over loads.
