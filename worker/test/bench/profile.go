@@ -27,8 +27,8 @@ type ColdSample struct{ Startup, First, Second time.Duration }
 
 // Cold is the cold start of one worker over its fresh starts.
 type Cold struct {
-	Name, Note string
-	Samples    []ColdSample
+	Name    string
+	Samples []ColdSample
 }
 
 // ColdSteps splits a first request as the instrumentation saw it inside the

@@ -246,9 +246,6 @@ func printCold(w io.Writer, r *Report) {
 		}
 		fmt.Fprintf(w, "  %-5s first %8s [%s–%s]   the next one %7s   wrangler up in %v\n", cs.Name,
 			ms(median(first)), ms(slices.Min(first)), ms(slices.Max(first)), ms(median(second)), median(up).Round(100*time.Millisecond))
-		if cs.Note != "" {
-			fmt.Fprintf(w, "        note: %s\n", cs.Note)
-		}
 	}
 	for _, p := range r.Profiles {
 		if p.Cold == nil || p.Target == "ours+limits" {

@@ -110,11 +110,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// 1. Cold starts, one worker at a time; the last start of each stays up.
 	var both [2]*Target // ours, peer
 	defer func() { both[0].Stop(); both[1].Stop() }()
-	for i, opts := range []wranglertest.Options{
-		{Vars: benchVars, ReadyPath: oursReadyPath(filepath.Join(root, "build")), Log: cfg.WranglerLog},
-		{Vars: benchVars, AppDir: peerDir(root), ReadyPath: peerReadyPath, Log: cfg.WranglerLog},
-	} {
-		if both[i], err = coldStarts(ctx, rep, [2]string{"ours", "peer"}[i], i == 1, opts, cfg, logf); err != nil {
+	for i, w := range workers {
+		if both[i], err = coldStarts(ctx, rep, w, w.options(root, "", cfg), cfg, logf); err != nil {
 			return rep, err
 		}
 	}
@@ -207,11 +204,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (t *Target, err error) {
-	cold := Cold{Name: name}
-	if opts.ReadyPath == "" {
-		cold.Note = "no static file to wait on: wrangler's ready probe was the worker's first request, so these are not cold"
-	}
+func coldStarts(ctx context.Context, rep *Report, w worker, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (t *Target, err error) {
+	cold := Cold{Name: w.name}
 	defer func() {
 		if err != nil && t != nil {
 			t.Stop()
@@ -219,7 +213,7 @@ func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts w
 	}()
 	for k := 0; k < cfg.ColdStarts; k++ {
 		if t == nil {
-			if t, err = startTarget(ctx, name, peer, opts, cfg.Clients); err != nil {
+			if t, err = w.start(ctx, w.name, opts, cfg.Clients); err != nil {
 				return nil, err
 			}
 		} else if err = t.Srv.Restart(ctx); err != nil {
@@ -232,7 +226,7 @@ func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts w
 		s := ColdSample{Startup: t.Srv.StartupTime(), First: d[0], Second: d[1]}
 		cold.Samples = append(cold.Samples, s)
 		logf("%s fresh start %d/%d on %s: wrangler up after %v; first request %v, second %v",
-			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
+			w.name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
 	}
 	rep.Cold = append(rep.Cold, cold)
 	return t, nil
@@ -246,29 +240,27 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	oursDir, peerCopy := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
-	if err := instrumented(filepath.Join(root, "build"), oursDir, "build", filepath.Join(root, "wrangler.toml"), "./worker.mjs"); err != nil {
-		return err
-	}
-	if err := instrumented(peerDir(root), peerCopy, "", filepath.Join(peerDir(root), "wrangler.toml"), "./worker.js"); err != nil {
-		return err
-	}
-	ready := oursReadyPath(filepath.Join(root, "build"))
-	specs := []struct {
+	type spec struct {
 		name string
+		w    worker
 		opts wranglertest.Options
-	}{
-		{"ours", wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
-		{"peer", wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
+	}
+	var specs []spec
+	for _, w := range workers {
+		if err := w.instrumented(root, filepath.Join(tmp, w.name)); err != nil {
+			return err
+		}
+		specs = append(specs, spec{w.name, w, w.options(root, filepath.Join(tmp, w.name), cfg)})
 	}
 	if cfg.ProfileRateLimits {
-		specs = append(specs, specs[0])
-		specs[2].name, specs[2].opts.Vars = "ours+limits", nil
+		limits := specs[0]
+		limits.name, limits.opts.Vars = "ours+limits", nil
+		specs = append(specs, limits)
 	}
 	var org *Org
 	for _, sp := range specs {
 		if err := func() error {
-			t, err := startTarget(ctx, sp.name, sp.name == "peer", sp.opts, 1)
+			t, err := sp.w.start(ctx, sp.name, sp.opts, 1)
 			if err != nil {
 				return err
 			}

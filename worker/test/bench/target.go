@@ -65,31 +65,39 @@ var benchVars = map[string]string{
 	"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 }
 
-// peerDir is the JavaScript peer: worker/test/bench/peer.
-func peerDir(root string) string { return filepath.Join(root, "worker", "test", "bench", "peer") }
-
-// peerReadyPath is the peer's one static asset.
-const peerReadyPath = "/bench-ready.txt"
-
-// oursReadyPath is a static asset of our build, so that waiting for wrangler
-// does not send the worker its first request; "" when there is none.
-func oursReadyPath(buildDir string) string {
-	for _, f := range []string{"widget.js", "index.html", "wasm_exec.js"} {
-		if _, err := os.Stat(filepath.Join(buildDir, "public", f)); err == nil {
-			return "/" + f
-		}
-	}
-	return ""
+// A worker is one of the two the bench runs: the directory of its
+// wrangler.toml under the repo root ("" for the root's own), where its app
+// is in that directory, the app's entry module, and a static file that
+// wrangler is waited on through, so that the worker's first request is the
+// bench's.
+type worker struct {
+	name, dir, app, entry, ready string
 }
 
-func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.Options, clients int) (*Target, error) {
+// workers are ours and the peer.
+var workers = [2]worker{
+	{name: "ours", app: "build", entry: "./worker.mjs", ready: "/widget.js"},
+	{name: "peer", dir: "worker/test/bench/peer", entry: "./worker.js", ready: "/bench-ready.txt"},
+}
+
+// options start w under wrangler dev, from appDir when set (an instrumented
+// copy).
+func (w worker) options(root, appDir string, cfg Config) wranglertest.Options {
+	if appDir == "" && w.dir != "" {
+		appDir = filepath.Join(root, w.dir)
+	}
+	return wranglertest.Options{AppDir: appDir, Vars: benchVars, ReadyPath: w.ready, Log: cfg.WranglerLog}
+}
+
+// start starts w as the target name, with connections for clients.
+func (w worker) start(ctx context.Context, name string, opts wranglertest.Options, clients int) (*Target, error) {
 	s, err := wranglertest.Start(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c := contract.New(s.URL, nil)
 	c.HTTP = newClient(clients)
-	return &Target{Name: name, Peer: peer, Srv: s, client: c}, nil
+	return &Target{Name: name, Peer: w == workers[1], Srv: s, client: c}, nil
 }
 
 func newClient(clients int) *http.Client {
@@ -325,9 +333,10 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 
 var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)
 
-// instrumented writes into dir a copy of the worker in from (into dir/sub)
-// and of its wrangler.toml, whose entry is instrument.mjs around app.
-func instrumented(from, dir, sub, toml, app string) error {
+// instrumented writes into dir a copy of w and of its wrangler.toml, whose
+// entry is instrument.mjs around w's.
+func (w worker) instrumented(root, dir string) error {
+	toml := filepath.Join(root, w.dir, "wrangler.toml")
 	b, err := os.ReadFile(toml)
 	if err != nil {
 		return err
@@ -335,12 +344,12 @@ func instrumented(from, dir, sub, toml, app string) error {
 	if !mainLine.Match(b) {
 		return fmt.Errorf("%s has no main = \"...\" line", toml)
 	}
-	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(sub, "bench-entry.mjs")+`"`))
-	if err := wranglertest.CopyTree(from, filepath.Join(dir, sub), true); err != nil {
+	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(w.app, "bench-entry.mjs")+`"`))
+	if err := wranglertest.CopyTree(filepath.Join(root, w.dir, w.app), filepath.Join(dir, w.app), true); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), b, 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, sub, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app)), 0o644)
+	return os.WriteFile(filepath.Join(dir, w.app, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(w.entry)), 0o644)
 }
