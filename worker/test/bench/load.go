@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // Stats are the measurements of one route on one worker over all rounds.
@@ -71,8 +73,9 @@ func (s *Stats) RPS() float64 {
 }
 
 // phase sends n requests of rt to t from clients concurrent clients (client c
-// acts as principal c and sends one request at a time) and times each.
-func phase(ctx context.Context, t *Target, rt Route, n, clients int) Stats {
+// acts as principal c and sends one request at a time) and times each; each,
+// when set, also checks every answer that passed rt's check.
+func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*contract.Response) error) Stats {
 	st := Stats{Statuses: map[int]int{}, Latencies: make([]time.Duration, 0, n)}
 	var (
 		mu   sync.Mutex
@@ -90,6 +93,9 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int) Stats {
 				}
 				r, d, err := rt.send(ctx, t, c, seq)
 				mu.Lock()
+				if err == nil && each != nil {
+					err = each(r)
+				}
 				if r != nil {
 					st.N++
 					st.Statuses[r.Status]++

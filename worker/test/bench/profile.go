@@ -104,9 +104,9 @@ type benchProfile struct {
 // RouteProfile is one route on one instrumented worker, requests sent one at
 // a time.
 type RouteProfile struct {
-	Route, FirstError string
-	N, Errors         int
-	KVCalls           // per request (means)
+	Route   string
+	Stats   // the requests: answered, failed (a wrong answer or no profile)
+	KVCalls // per request (means)
 	// Calls from the Go program into JavaScript per request (mean; 0 for
 	// the peer): syscall/js and the Go runtime's clock and randomness.
 	JSCalls float64
@@ -155,40 +155,33 @@ func parseInits(out string) (inits []InitTime, total, end float64) {
 	return inits, total, end
 }
 
-// profileRoutes sends n requests of every route to t, one at a time.
-func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfile {
+// profileRoutes sends n requests of every route to t, one at a time, and
+// averages what instrument.mjs counted in each.
+func profileRoutes(ctx context.Context, t *Target, n int) []RouteProfile {
 	var out []RouteProfile
 	for _, rt := range Routes {
 		rp := RouteProfile{Route: rt.Name}
-		var client []time.Duration
 		sums := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls, &rp.TotalMs, &rp.KVms}
-		for seq := 0; seq < n; seq++ {
-			r, d, err := rt.send(ctx, t, seq%clients, seq)
+		counted := 0
+		rp.Stats = phase(ctx, t, rt, n, 1, func(r *contract.Response) error {
 			var p benchProfile
-			if err == nil {
-				h := r.Header.Get("X-Bench-Profile")
-				if jerr := json.Unmarshal([]byte(h), &p); jerr != nil {
-					err = fmt.Errorf("X-Bench-Profile %q: %w", h, jerr)
-				}
+			h := r.Header.Get("X-Bench-Profile")
+			if err := json.Unmarshal([]byte(h), &p); err != nil {
+				return fmt.Errorf("X-Bench-Profile %q: %w", h, err)
 			}
-			if err != nil {
-				rp.Errors++
-				rp.FirstError = cmp.Or(rp.FirstError, err.Error())
-				continue
-			}
-			rp.N++
 			for i, v := range []float64{p.Get + p.GetWithMetadata, p.Put, p.List, p.Delete, p.Sign, p.Verify, p.JSCalls, p.TotalMs, p.KVms} {
 				*sums[i] += v
 			}
-			client = append(client, d)
-		}
+			counted++
+			return nil
+		})
 		// Means: the isolate's clock counts whole milliseconds.
-		if rp.N > 0 {
+		if counted > 0 {
 			for _, m := range sums {
-				*m /= float64(rp.N)
+				*m /= float64(counted)
 			}
 			rp.OtherMs = rp.TotalMs - rp.KVms
-			rp.Client = median(client)
+			rp.Client = median(rp.Latencies)
 		}
 		out = append(out, rp)
 	}

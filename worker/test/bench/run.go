@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		*rr = RouteResult{Route: rt.Name, Extra: rt.Extra, Load: [2]Stats{{Statuses: map[int]int{}}, {Statuses: map[int]int{}}}}
 		for k, t := range both {
 			if cfg.Warmup > 0 {
-				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients)
+				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients, nil)
 				if st := rr.Warm[k]; st.Errors > 0 {
 					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
 				}
@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
-				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients)
+				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients, nil)
 				rr.Load[k].Add(st)
 				p50[k] = st.Percentile(50)
 			}
@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			for _, k := range order {
 				if cfg.Single > 0 {
-					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1))
+					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1, nil))
 				}
 			}
 		}
@@ -281,7 +281,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 			if org == nil {
 				org = &t.org
 			}
-			p.Routes = profileRoutes(ctx, t, cfg.Profile, cfg.Clients)
+			p.Routes = profileRoutes(ctx, t, cfg.Profile)
 			rep.Profiles = append(rep.Profiles, p)
 			logf("profiled %s (instrumented, %d requests per route, one at a time)", sp.name, cfg.Profile)
 			return nil
