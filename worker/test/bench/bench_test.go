@@ -83,8 +83,8 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		t.Fatalf("targets %+v", rep.Targets)
 	}
 	ours, peer := rep.Targets[0], rep.Targets[1]
-	if ours.Name != "ours" || peer.Name != "peer" || ours.org.ID != peer.org.ID {
-		t.Fatalf("targets %s (org %s), %s (org %s): want ours and peer on the same org", ours.Name, ours.org.ID, peer.Name, peer.org.ID)
+	if ours.Name != "ours" || peer.Name != "peer" || ours.org.Org.ID != peer.org.Org.ID {
+		t.Fatalf("targets %s (org %s), %s (org %s): want ours and peer on the same org", ours.Name, ours.org.Org.ID, peer.Name, peer.org.Org.ID)
 	}
 	claimsOf := func(ti *Target) []map[string]any {
 		var out []map[string]any
@@ -92,7 +92,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 			t.Errorf("%s: %d tokens, want %d", ti.Name, len(ti.tokens()), 2*cfg.Clients)
 		}
 		for _, tok := range ti.tokens() {
-			c, err := contract.VerifyToken(tok, ti.jwks, ti.Issuer(), ti.org.ID)
+			c, err := contract.VerifyToken(tok, ti.jwks, ti.Issuer(), ti.org.Org.ID)
 			if err != nil {
 				t.Errorf("%s: a token does not verify against its JWKS: %v", ti.Name, err)
 				continue
@@ -115,7 +115,7 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 	}
 	// A token of one worker does not pass for the other's (another issuer).
 	if len(oc) > 0 {
-		if _, err := contract.VerifyToken(ours.tokens()[0], peer.jwks, peer.Issuer(), peer.org.ID); err == nil {
+		if _, err := contract.VerifyToken(ours.tokens()[0], peer.jwks, peer.Issuer(), peer.org.Org.ID); err == nil {
 			t.Errorf("ours' token verified as the peer's")
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
@@ -124,7 +125,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return rep, fmt.Errorf("setup: %w", err)
 		}
 	}
-	logf("org %s in both workers; %d %s principals with %d sessions each", ours.org.ID, cfg.Clients, cfg.Principal, cfg.Sessions)
+	logf("org %s in both workers; %d %s principals with %d sessions each", ours.org.Org.ID, cfg.Clients, cfg.Principal, cfg.Sessions)
 
 	// 3. Warm-up, then the rounds: route by route, both workers back to back,
 	// the first of the two alternating.
@@ -257,7 +258,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		limits.name, limits.opts.Vars = "ours+limits", nil
 		specs = append(specs, limits)
 	}
-	var org *Org
+	var org *contract.OrgCreated
 	for _, sp := range specs {
 		if err := func() error {
 			t, err := sp.w.start(ctx, sp.name, sp.opts, 1)

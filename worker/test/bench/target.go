@@ -30,21 +30,13 @@ type Target struct {
 	Peer bool   // the JavaScript peer
 	Srv  *wranglertest.Server
 
-	client *contract.Client // no validation: it would be timed too
-	org    Org
-	users  []principal // one per client: the caller of the session routes
+	client *contract.Client    // no validation: it would be timed too
+	org    contract.OrgCreated // as the Go worker's admin API made it (the peer is seeded with it)
+	users  []principal         // one per client: the caller of the session routes
 	// makers create sessions in the POST /v1/widget/sessions row, so that the
 	// listed principals keep the same number of sessions.
 	makers []principal
 	jwks   []byte
-}
-
-// Org is an org as the Go worker's admin API made it, with its first api key.
-// It marshals as the contract's org (the peer is seeded with it).
-type Org struct {
-	contract.Org
-	APIKeyID string `json:"-"`
-	APIKey   string `json:"-"`
 }
 
 // principal is a widget caller: its token of Config.Principal's kind and the
@@ -116,27 +108,16 @@ func (t *Target) Stop() {
 
 // check returns the error of a request that failed or did not answer want.
 func (t *Target) check(r *contract.Response, err error, want int) error {
-	switch {
-	case r == nil:
+	if err := contract.Fits(r, err, want); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
-	case err != nil:
-		return fmt.Errorf("%s: %s: %w: %s", t.Name, r.What(), err, truncate(r.Body, 300))
-	case r.Status != want:
-		return fmt.Errorf("%s: %s: status %d, want %d: %s", t.Name, r.What(), r.Status, want, truncate(r.Body, 300))
 	}
 	return nil
 }
 
 // CreateOrg makes an org through the Go worker's admin API.
-func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (Org, error) {
-	if t.Peer {
-		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
-	}
+func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (contract.OrgCreated, error) {
 	r, err := t.client.CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, contract.Bearer(t.Srv.AdminToken))
-	if err := t.check(r.Response, err, http.StatusCreated); err != nil {
-		return Org{}, err
-	}
-	return Org{Org: r.Value.Org, APIKeyID: r.Value.APIKey.ID, APIKey: r.Value.APIKey.Secret}, nil
+	return r.Value, t.check(r.Response, err, http.StatusCreated)
 }
 
 // tokens are the tokens of the target's principals: users', then makers'.
@@ -196,7 +177,7 @@ var Routes = []Route{
 	route("POST /v1/users/authenticate", http.StatusOK,
 		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.Authenticated], error) {
 			return t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: fmt.Sprintf("bench-user-%d", c), Email: fmt.Sprintf("user%d@bench.example", c),
-				Name: fmt.Sprintf("Bench User %d", c), CustomData: map[string]any{"plan": "pro", "seats": seq % 50}}, contract.Bearer(t.org.APIKey))
+				Name: fmt.Sprintf("Bench User %d", c), CustomData: map[string]any{"plan": "pro", "seats": seq % 50}}, contract.Bearer(t.org.APIKey.Secret))
 		},
 		func(t *Target, c int, out contract.Authenticated) bool {
 			return out.Token != "" && isTrue(out.User.Verified) && out.User.UserID != nil && *out.User.UserID == "bench-user-"+strconv.Itoa(c)
@@ -246,7 +227,7 @@ func isTrue(b *bool) bool { return b != nil && *b }
 // widget is a widget's options on the bench org's page, with Bearer token
 // when set.
 func (t *Target) widget(token string) []contract.Option {
-	opts := []contract.Option{contract.WidgetToken(t.org.WidgetToken), contract.Origin(benchOrigin)}
+	opts := []contract.Option{contract.WidgetToken(t.org.Org.WidgetToken), contract.Origin(benchOrigin)}
 	if token != "" {
 		opts = append(opts, contract.Bearer(token))
 	}
@@ -258,13 +239,12 @@ func (t *Target) widget(token string) []contract.Option {
 // principal that creates sessions. The Go worker makes the org through its
 // admin API; the peer is seeded with the same org (from, which must then be
 // set) under the keys store.CreateOrg writes.
-func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, kind string) error {
+func (t *Target) Setup(ctx context.Context, from *contract.OrgCreated, clients, sessions int, kind string) error {
 	switch {
 	case t.Peer && from == nil:
 		return errors.New("the peer needs the org of the Go worker")
 	case t.Peer:
-		r, err := t.client.Do(ctx, "POST", "/bench/seed", map[string]any{"org": *from, "api_key": map[string]string{"id": from.APIKeyID, "secret": from.APIKey}},
-			contract.Bearer(t.Srv.AdminToken))
+		r, err := t.client.Do(ctx, "POST", "/bench/seed", *from, contract.Bearer(t.Srv.AdminToken))
 		if err := t.check(r, err, http.StatusCreated); err != nil {
 			return err
 		}
@@ -309,7 +289,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	switch kind {
 	case "verified":
 		var a contract.Call[contract.Authenticated]
-		a, err = t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey))
+		a, err = t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey.Secret))
 		r, token = a.Response, a.Value.Token
 	case "contact":
 		var a contract.Call[contract.ContactSignedIn]
@@ -321,7 +301,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	if err := t.check(r, err, http.StatusOK); err != nil {
 		return principal{}, err
 	}
-	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
+	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.Org.ID)
 	if err != nil {
 		return principal{}, fmt.Errorf("%s: a %s token does not verify against its JWKS: %w", t.Name, kind, err)
 	}
