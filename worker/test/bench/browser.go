@@ -79,7 +79,7 @@ func measureBrowser(ctx context.Context, ours *Target, samples int, logf func(st
 	if err != nil {
 		return nil, err
 	}
-	cfg, _ := json.Marshal(map[string]any{"token": org.WidgetToken})
+	cfg, _ := json.Marshal(map[string]any{"token": org.Org.WidgetToken})
 	page := host.URL + "/?c=" + strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", "#", "%23").Replace(string(cfg))
 
 	b := &Browser{Encoding: map[string]string{}}

@@ -4,10 +4,7 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,29 +72,10 @@ func (s *Stats) RPS() float64 {
 	return float64(s.N) / s.Wall.Seconds()
 }
 
-// send sends client c's seq-th request of rt to t, times it and checks its
-// answer; status is 0 when there was none.
-func (rt Route) send(ctx context.Context, t *Target, c, seq int) (status int, h http.Header, d time.Duration, err error) {
-	hdr, id, body := rt.make(t, c, seq)
-	method, path, _ := strings.Cut(rt.Name, " ")
-	var b any
-	if body != "" {
-		b = contract.Raw(body)
-	}
-	t0 := time.Now()
-	r, err := t.client.Do(ctx, method, strings.Replace(path, "{id}", id, 1), b, contract.HeaderMap(hdr))
-	if d = time.Since(t0); err != nil {
-		return 0, nil, d, err
-	}
-	if r.Status != rt.want {
-		return r.Status, r.Header, d, fmt.Errorf("status %d, want %d: %s", r.Status, rt.want, truncate(r.Body, 200))
-	}
-	return r.Status, r.Header, d, rt.check(t, c, r.Body)
-}
-
 // phase sends n requests of rt to t from clients concurrent clients (client c
-// acts as principal c and sends one request at a time) and times each.
-func phase(ctx context.Context, t *Target, rt Route, n, clients int) Stats {
+// acts as principal c and sends one request at a time) and times each; each,
+// when set, also checks every answer that passed rt's check.
+func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*contract.Response) error) Stats {
 	st := Stats{Statuses: map[int]int{}, Latencies: make([]time.Duration, 0, n)}
 	var (
 		mu   sync.Mutex
@@ -113,11 +91,14 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int) Stats {
 				if seq >= n || ctx.Err() != nil {
 					return
 				}
-				status, _, d, err := rt.send(ctx, t, c, seq)
+				r, d, err := rt.send(ctx, t, c, seq)
 				mu.Lock()
-				if status != 0 {
+				if err == nil && each != nil {
+					err = each(r)
+				}
+				if r != nil {
 					st.N++
-					st.Statuses[status]++
+					st.Statuses[r.Status]++
 					st.Latencies = append(st.Latencies, d)
 				}
 				if err != nil {

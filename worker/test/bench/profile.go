@@ -27,8 +27,8 @@ type ColdSample struct{ Startup, First, Second time.Duration }
 
 // Cold is the cold start of one worker over its fresh starts.
 type Cold struct {
-	Name, Note string
-	Samples    []ColdSample
+	Name    string
+	Samples []ColdSample
 }
 
 // ColdSteps splits a first request as the instrumentation saw it inside the
@@ -76,16 +76,26 @@ func firstRequests(ctx context.Context, t *Target) (d [2]time.Duration, cold *Co
 	return d, cold, nil
 }
 
+// KVCalls are one request's KV calls (get counts getWithMetadata too) and
+// WebCrypto Ed25519 signatures and verifications, or their means over a
+// route's requests (constant per route in practice).
+type KVCalls struct {
+	Get    float64 `json:"get"`
+	Put    float64 `json:"put"`
+	List   float64 `json:"list"`
+	Delete float64 `json:"delete"`
+	Sign   float64 `json:"sign"`
+	Verify float64 `json:"verify"`
+}
+
+// Ops is the KV calls, all kinds.
+func (k KVCalls) Ops() float64 { return k.Get + k.Put + k.List + k.Delete }
+
 // benchProfile is the X-Bench-Profile header of instrument.mjs.
 type benchProfile struct {
-	Get             int        `json:"get"`
-	GetWithMetadata int        `json:"getWithMetadata"`
-	Put             int        `json:"put"`
-	List            int        `json:"list"`
-	Delete          int        `json:"delete"`
-	Sign            int        `json:"sign"`
-	Verify          int        `json:"verify"`
-	JSCalls         int        `json:"js_calls"`
+	KVCalls
+	GetWithMetadata float64    `json:"getWithMetadata"`
+	JSCalls         float64    `json:"js_calls"`
 	KVms            float64    `json:"kv_ms"`
 	TotalMs         float64    `json:"total_ms"`
 	Cold            *ColdSteps `json:"cold"`
@@ -94,12 +104,9 @@ type benchProfile struct {
 // RouteProfile is one route on one instrumented worker, requests sent one at
 // a time.
 type RouteProfile struct {
-	Route, FirstError string
-	N, Errors         int
-	// KV calls per request (means; constant per route in practice).
-	Get, Put, List, Delete float64
-	// WebCrypto signatures and verifications per request (means).
-	Sign, Verify float64
+	Route   string
+	Stats   // the requests: answered, failed (a wrong answer or no profile)
+	KVCalls // per request (means)
 	// Calls from the Go program into JavaScript per request (mean; 0 for
 	// the peer): syscall/js and the Go runtime's clock and randomness.
 	JSCalls float64
@@ -110,9 +117,6 @@ type RouteProfile struct {
 	TotalMs, KVms, OtherMs float64
 	Client                 time.Duration
 }
-
-// Ops is the KV calls per request, all kinds.
-func (p RouteProfile) Ops() float64 { return p.Get + p.Put + p.List + p.Delete }
 
 // Profile is the sequential, instrumented pass over every route of a worker.
 type Profile struct {
@@ -151,40 +155,33 @@ func parseInits(out string) (inits []InitTime, total, end float64) {
 	return inits, total, end
 }
 
-// profileRoutes sends n requests of every route to t, one at a time.
-func profileRoutes(ctx context.Context, t *Target, n, clients int) []RouteProfile {
+// profileRoutes sends n requests of every route to t, one at a time, and
+// averages what instrument.mjs counted in each.
+func profileRoutes(ctx context.Context, t *Target, n int) []RouteProfile {
 	var out []RouteProfile
 	for _, rt := range Routes {
 		rp := RouteProfile{Route: rt.Name}
-		var client []time.Duration
 		sums := []*float64{&rp.Get, &rp.Put, &rp.List, &rp.Delete, &rp.Sign, &rp.Verify, &rp.JSCalls, &rp.TotalMs, &rp.KVms}
-		for seq := 0; seq < n; seq++ {
-			_, h, d, err := rt.send(ctx, t, seq%clients, seq)
+		counted := 0
+		rp.Stats = phase(ctx, t, rt, n, 1, func(r *contract.Response) error {
 			var p benchProfile
-			if err == nil {
-				if jerr := json.Unmarshal([]byte(h.Get("X-Bench-Profile")), &p); jerr != nil {
-					err = fmt.Errorf("X-Bench-Profile %q: %w", h.Get("X-Bench-Profile"), jerr)
-				}
+			h := r.Header.Get("X-Bench-Profile")
+			if err := json.Unmarshal([]byte(h), &p); err != nil {
+				return fmt.Errorf("X-Bench-Profile %q: %w", h, err)
 			}
-			if err != nil {
-				rp.Errors++
-				rp.FirstError = cmp.Or(rp.FirstError, err.Error())
-				continue
-			}
-			rp.N++
-			for i, v := range []float64{float64(p.Get + p.GetWithMetadata), float64(p.Put), float64(p.List), float64(p.Delete),
-				float64(p.Sign), float64(p.Verify), float64(p.JSCalls), p.TotalMs, p.KVms} {
+			for i, v := range []float64{p.Get + p.GetWithMetadata, p.Put, p.List, p.Delete, p.Sign, p.Verify, p.JSCalls, p.TotalMs, p.KVms} {
 				*sums[i] += v
 			}
-			client = append(client, d)
-		}
+			counted++
+			return nil
+		})
 		// Means: the isolate's clock counts whole milliseconds.
-		if rp.N > 0 {
+		if counted > 0 {
 			for _, m := range sums {
-				*m /= float64(rp.N)
+				*m /= float64(counted)
 			}
 			rp.OtherMs = rp.TotalMs - rp.KVms
-			rp.Client = median(client)
+			rp.Client = median(rp.Latencies)
 		}
 		out = append(out, rp)
 	}

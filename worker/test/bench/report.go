@@ -20,7 +20,6 @@ const (
 	SingleGoal     = 1.1
 
 	launcherGoalStr = "launcher ≤ 100 ms"
-	ratioGoalStr    = "p50 ≤ 1.2× peer"
 )
 
 var sides = [2]string{"ours", "peer"}
@@ -39,18 +38,65 @@ func ms(d time.Duration) string {
 
 func msf(f float64) string { return ms(time.Duration(f * float64(time.Millisecond))) }
 
-// ratio is a/b, 0 when b is.
-func ratio(a, b time.Duration) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
+// A goal bounds the ratio ours/peer of one figure of every route but the
+// extra ones; of is the figure on both workers, false when either was not
+// measured.
+type goal struct {
+	name  string
+	limit float64
+	of    func(RouteResult) (o, p time.Duration, ok bool)
 }
 
-// p50s is ours' and the peer's p50 of s and their ratio.
-func p50s(s [2]Stats) (o, p time.Duration, x float64) {
-	o, p = s[0].Percentile(50), s[1].Percentile(50)
-	return o, p, ratio(o, p)
+var (
+	p50Goal = goal{"p50 ≤ 1.2× peer", RatioGoal, func(rr RouteResult) (time.Duration, time.Duration, bool) { return p50s(rr.Load) }}
+	cpuGoal = goal{"workerd CPU per request ≤ 1.0× peer", 1, func(rr RouteResult) (time.Duration, time.Duration, bool) {
+		return rr.Load[0].CPUPerRequest(), rr.Load[1].CPUPerRequest(), rr.Load[0].CPUN > 0 && rr.Load[1].CPUN > 0
+	}}
+	singleGoal = goal{"p50 at 1 client ≤ 1.1× peer", SingleGoal, func(rr RouteResult) (time.Duration, time.Duration, bool) { return p50s(rr.Single) }}
+)
+
+// check is rr's figures, their ratio and its mark: ok, MISS, or (extra) on
+// an extra row; ok is false when they were not measured.
+func (g goal) check(rr RouteResult) (o, p time.Duration, x float64, mark string, ok bool) {
+	if o, p, ok = g.of(rr); !ok || p <= 0 {
+		return o, p, 0, "not measured", false
+	}
+	x, mark = float64(o)/float64(p), "MISS"
+	switch {
+	case rr.Extra:
+		mark = "(extra)"
+	case x <= g.limit:
+		mark = "ok"
+	}
+	return o, p, x, mark, true
+}
+
+// summary is how many of the routes of the goal met it (one not measured
+// did not) and the worst.
+func (g goal) summary(routes []RouteResult) string {
+	met, of, worst, worstRoute := 0, 0, 0.0, ""
+	for _, rr := range routes {
+		if rr.Extra {
+			continue
+		}
+		of++
+		_, _, x, mark, ok := g.check(rr)
+		if mark == "ok" {
+			met++
+		}
+		if ok && x > worst {
+			worst, worstRoute = x, rr.Route
+		}
+	}
+	if worstRoute == "" {
+		return fmt.Sprintf("%s: %d of %d routes (none measured)", g.name, met, of)
+	}
+	return fmt.Sprintf("%s: %d of %d routes (worst %.2f×, %s)", g.name, met, of, worst, worstRoute)
+}
+
+// p50s is ours' and the peer's p50 of s, false when either has none.
+func p50s(s [2]Stats) (o, p time.Duration, ok bool) {
+	return s[0].Percentile(50), s[1].Percentile(50), len(s[0].Latencies) > 0 && len(s[1].Latencies) > 0
 }
 
 // name is the route, starred when extra.
@@ -59,14 +105,6 @@ func (rr RouteResult) name() string {
 		return rr.Route + " *"
 	}
 	return rr.Route
-}
-
-// goal is mark(ok), or "(extra)" on an extra row.
-func (rr RouteResult) goal(ok bool) string {
-	if rr.Extra {
-		return "(extra)"
-	}
-	return mark(ok)
 }
 
 func mark(ok bool) string {
@@ -112,14 +150,14 @@ func printTable(w io.Writer, r *Report) {
 	if len(r.Routes) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%-40s %9s %9s %7s │ %9s %9s %7s │ %8s  %s\n%s\n", "route", "ours p50", "p99", "rps", "peer p50", "p99", "rps", "p50 o/p", ratioGoalStr, strings.Repeat("─", 122))
+	fmt.Fprintf(w, "%-40s %9s %9s %7s │ %9s %9s %7s │ %8s  %s\n%s\n", "route", "ours p50", "p99", "rps", "peer p50", "p99", "rps", "p50 o/p", p50Goal.name, strings.Repeat("─", 122))
 	var errs, rounds, warm []string
 	warmN := 0
 	for _, rr := range r.Routes {
 		o, p := &rr.Load[0], &rr.Load[1]
-		o50, p50, x := p50s(rr.Load)
+		o50, p50, x, mark, _ := p50Goal.check(rr)
 		fmt.Fprintf(w, "%-40s %9s %9s %7.0f │ %9s %9s %7.0f │ %7.2f×  %s\n", rr.name(),
-			ms(o50), ms(o.Percentile(99)), o.RPS(), ms(p50), ms(p.Percentile(99)), p.RPS(), x, rr.goal(x <= RatioGoal))
+			ms(o50), ms(o.Percentile(99)), o.RPS(), ms(p50), ms(p.Percentile(99)), p.RPS(), x, mark)
 		for k, s := range rr.Load {
 			if s.Errors > 0 {
 				errs = append(errs, fmt.Sprintf("%s %s: %d of %d failed (%s), first: %s", sides[k], rr.Route, s.Errors, s.N, statuses(s.Statuses), s.FirstError))
@@ -136,9 +174,9 @@ func printTable(w io.Writer, r *Report) {
 			rounds = append(rounds, rr.Route+" "+strings.Join(rs, " "))
 		}
 		if rr.Warm[0].N > 0 && rr.Warm[1].N > 0 {
-			o, p, x := p50s(rr.Warm)
+			o, p, _ := p50s(rr.Warm)
 			warmN = rr.Warm[0].N
-			warm = append(warm, fmt.Sprintf("%s %s/%s (%.2f×)", strings.Fields(rr.Route)[1], ms(o), ms(p), x))
+			warm = append(warm, fmt.Sprintf("%s %s/%s (%.2f×)", strings.Fields(rr.Route)[1], ms(o), ms(p), float64(o)/float64(p)))
 		}
 	}
 	fmt.Fprint(w, `* extra rows, not among the four routes of the goal: POST /v1/widget/sessions (a new chat: 3 KV puts) and
@@ -148,19 +186,18 @@ CPU of the workerd process per request under the load (user + system from /proc,
 wrangler dev's local KV, the same calls for both):
 `)
 	for _, rr := range r.Routes {
-		o, p := rr.Load[0].CPUPerRequest(), rr.Load[1].CPUPerRequest()
-		if rr.Load[0].CPUN == 0 || rr.Load[1].CPUN == 0 || p == 0 {
-			fmt.Fprintf(w, "  %-40s not measured\n", rr.Route)
-			continue
+		if o, p, x, mark, ok := cpuGoal.check(rr); ok {
+			fmt.Fprintf(w, "  %-40s ours %6.2f ms  peer %6.2f ms  %5.2f×  %s\n", rr.Route, o.Seconds()*1000, p.Seconds()*1000, x, mark)
+		} else {
+			fmt.Fprintf(w, "  %-40s %s\n", rr.Route, mark)
 		}
-		fmt.Fprintf(w, "  %-40s ours %6.2f ms  peer %6.2f ms  %5.2f×  %s\n", rr.Route, o.Seconds()*1000, p.Seconds()*1000, ratio(o, p), rr.goal(o <= p))
 	}
 	if r.Routes[0].Single[0].N > 0 {
 		fmt.Fprintf(w, "one client alone (%d requests per route per worker per round, after the round's %d clients):\n", r.Config.Single, r.Config.Clients)
 		for _, rr := range r.Routes {
-			if o, p, x := p50s(rr.Single); p > 0 {
+			if o, p, x, mark, ok := singleGoal.check(rr); ok {
 				fmt.Fprintf(w, "  %-40s ours p50 %9s p99 %9s  peer p50 %9s p99 %9s  %5.2f×  %s\n", rr.Route, ms(o), ms(rr.Single[0].Percentile(99)),
-					ms(p), ms(rr.Single[1].Percentile(99)), x, rr.goal(x <= SingleGoal))
+					ms(p), ms(rr.Single[1].Percentile(99)), x, mark)
 			}
 		}
 	}
@@ -209,9 +246,6 @@ func printCold(w io.Writer, r *Report) {
 		}
 		fmt.Fprintf(w, "  %-5s first %8s [%s–%s]   the next one %7s   wrangler up in %v\n", cs.Name,
 			ms(median(first)), ms(slices.Min(first)), ms(slices.Max(first)), ms(median(second)), median(up).Round(100*time.Millisecond))
-		if cs.Note != "" {
-			fmt.Fprintf(w, "        note: %s\n", cs.Note)
-		}
 	}
 	for _, p := range r.Profiles {
 		if p.Cold == nil || p.Target == "ours+limits" {
@@ -322,25 +356,18 @@ func printSizes(w io.Writer, r *Report) {
 		return
 	}
 	fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", "sizes (make size)", "raw", "gzip -9", "brotli", "goal (1 MB = 1,000,000 B)")
-	how := ""
 	for _, s := range r.Sizes {
 		if s.Err != "" {
 			fmt.Fprintf(w, "%-32s %s\n", s.File, s.Err)
 			continue
 		}
-		br, goal := "n/a", ""
-		if s.Brotli >= 0 {
-			br, how = thousands(s.Brotli), s.How
-		}
+		goal := ""
 		if s.Limit > 0 {
 			goal = fmt.Sprintf("%s: %s (%.2f× the limit)", s.Goal, mark(s.Gzip <= s.Limit), float64(s.Gzip)/float64(s.Limit))
 		}
-		fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", s.File, thousands(s.Raw), thousands(s.Gzip), br, goal)
+		fmt.Fprintf(w, "%-32s %12s %12s %12s   %s\n", s.File, thousands(s.Raw), thousands(s.Gzip), thousands(s.Brotli), goal)
 	}
-	if how != "" {
-		fmt.Fprintf(w, "brotli by %s, quality 11\n", how)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "brotli by node zlib, quality 11\n\n")
 }
 
 // medianOf is the median, min and max of f over loads.
@@ -394,32 +421,9 @@ func printBrowser(w io.Writer, r *Report) {
 func printGoals(w io.Writer, r *Report) {
 	var parts []string
 	if len(r.Routes) > 0 {
-		var p50, cpu, single [2]int // met, of
-		worst, worstRoute := 0.0, ""
-		for _, rr := range r.Routes {
-			if rr.Extra {
-				continue
-			}
-			p50[1]++
-			if _, p, x := p50s(rr.Load); p > 0 {
-				p50[0] += b2i(x <= RatioGoal)
-				if x > worst {
-					worst, worstRoute = x, rr.Route
-				}
-			}
-			if rr.Load[0].CPUN > 0 && rr.Load[1].CPUN > 0 {
-				cpu[1]++
-				cpu[0] += b2i(rr.Load[0].CPUPerRequest() <= rr.Load[1].CPUPerRequest())
-			}
-			if _, p, x := p50s(rr.Single); p > 0 {
-				single[1]++
-				single[0] += b2i(x <= SingleGoal)
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d of %d routes (worst %.2f×, %s)", ratioGoalStr, p50[0], p50[1], worst, worstRoute),
-			fmt.Sprintf("workerd CPU per request ≤ 1.0× peer: %d of %d routes", cpu[0], cpu[1]))
+		parts = append(parts, p50Goal.summary(r.Routes), cpuGoal.summary(r.Routes))
 		if r.Routes[0].Single[0].N > 0 {
-			parts = append(parts, fmt.Sprintf("p50 at 1 client ≤ %.1f× peer: %d of %d routes", SingleGoal, single[0], single[1]))
+			parts = append(parts, singleGoal.summary(r.Routes))
 		}
 	}
 	for _, s := range r.Sizes {
@@ -432,11 +436,4 @@ func printGoals(w io.Writer, r *Report) {
 		parts = append(parts, fmt.Sprintf("%s: %s (%.0f ms, first visit)", launcherGoalStr, mark(m <= LauncherGoalMs), m))
 	}
 	fmt.Fprintf(w, "goals: %s\n", strings.Join(parts, "; "))
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

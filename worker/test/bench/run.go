@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
@@ -79,16 +80,9 @@ type Report struct {
 	Sizes    []Size
 	Browser  *Browser
 	Problems []string // what failed or could not be measured
-	// Targets are the pristine workers the load ran on (stopped by the time
-	// Run returns), for tests: their orgs, JWKS and principals' tokens.
-	Targets []TargetInfo
-}
-
-// TargetInfo is what a test needs to check a target's tokens.
-type TargetInfo struct {
-	Name, Issuer, OrgID string
-	JWKS                []byte
-	Tokens              []string
+	// Targets are the workers the load ran on (stopped by the time Run
+	// returns), for tests: their orgs, JWKS and principals' tokens.
+	Targets []*Target `json:"-"`
 }
 
 // Run runs the bench: both workers under wrangler dev, their cold starts, the
@@ -117,28 +111,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// 1. Cold starts, one worker at a time; the last start of each stays up.
 	var both [2]*Target // ours, peer
 	defer func() { both[0].Stop(); both[1].Stop() }()
-	for i, opts := range []wranglertest.Options{
-		{Vars: benchVars, ReadyPath: oursReadyPath(filepath.Join(root, "build")), Log: cfg.WranglerLog},
-		{Vars: benchVars, AppDir: peerDir(root), ReadyPath: peerReadyPath, Log: cfg.WranglerLog},
-	} {
-		if both[i], err = coldStarts(ctx, rep, [2]string{"ours", "peer"}[i], i == 1, opts, cfg, logf); err != nil {
+	for i, w := range workers {
+		if both[i], err = coldStarts(ctx, rep, w, w.options(root, "", cfg), cfg, logf); err != nil {
 			return rep, err
 		}
 	}
 	ours, peer := both[0], both[1]
+	rep.Targets = both[:]
 
 	// 2. The same org in both; principals and their sessions.
 	for _, t := range both {
 		if err := t.Setup(ctx, &ours.org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
 			return rep, fmt.Errorf("setup: %w", err)
 		}
-		ti := TargetInfo{Name: t.Name, Issuer: t.Issuer(), OrgID: t.org.ID, JWKS: t.jwks}
-		for _, u := range append(append([]principal(nil), t.users...), t.makers...) {
-			ti.Tokens = append(ti.Tokens, u.token)
-		}
-		rep.Targets = append(rep.Targets, ti)
 	}
-	logf("org %s in both workers; %d %s principals with %d sessions each", ours.org.ID, cfg.Clients, cfg.Principal, cfg.Sessions)
+	logf("org %s in both workers; %d %s principals with %d sessions each", ours.org.Org.ID, cfg.Clients, cfg.Principal, cfg.Sessions)
 
 	// 3. Warm-up, then the rounds: route by route, both workers back to back,
 	// the first of the two alternating.
@@ -148,7 +135,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		*rr = RouteResult{Route: rt.Name, Extra: rt.Extra, Load: [2]Stats{{Statuses: map[int]int{}}, {Statuses: map[int]int{}}}}
 		for k, t := range both {
 			if cfg.Warmup > 0 {
-				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients)
+				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients, nil)
 				if st := rr.Warm[k]; st.Errors > 0 {
 					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
 				}
@@ -165,7 +152,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
-				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients)
+				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients, nil)
 				rr.Load[k].Add(st)
 				p50[k] = st.Percentile(50)
 			}
@@ -174,7 +161,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			for _, k := range order {
 				if cfg.Single > 0 {
-					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1))
+					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1, nil))
 				}
 			}
 		}
@@ -218,11 +205,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (t *Target, err error) {
-	cold := Cold{Name: name}
-	if opts.ReadyPath == "" {
-		cold.Note = "no static file to wait on: wrangler's ready probe was the worker's first request, so these are not cold"
-	}
+func coldStarts(ctx context.Context, rep *Report, w worker, opts wranglertest.Options, cfg Config, logf func(string, ...any)) (t *Target, err error) {
+	cold := Cold{Name: w.name}
 	defer func() {
 		if err != nil && t != nil {
 			t.Stop()
@@ -230,7 +214,7 @@ func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts w
 	}()
 	for k := 0; k < cfg.ColdStarts; k++ {
 		if t == nil {
-			if t, err = startTarget(ctx, name, peer, opts, cfg.Clients); err != nil {
+			if t, err = w.start(ctx, w.name, opts, cfg.Clients); err != nil {
 				return nil, err
 			}
 		} else if err = t.Srv.Restart(ctx); err != nil {
@@ -243,7 +227,7 @@ func coldStarts(ctx context.Context, rep *Report, name string, peer bool, opts w
 		s := ColdSample{Startup: t.Srv.StartupTime(), First: d[0], Second: d[1]}
 		cold.Samples = append(cold.Samples, s)
 		logf("%s fresh start %d/%d on %s: wrangler up after %v; first request %v, second %v",
-			name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
+			w.name, k+1, cfg.ColdStarts, t.Srv.URL, s.Startup.Round(time.Millisecond), s.First.Round(10*time.Microsecond), s.Second.Round(10*time.Microsecond))
 	}
 	rep.Cold = append(rep.Cold, cold)
 	return t, nil
@@ -257,29 +241,27 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	oursDir, peerCopy := filepath.Join(tmp, "ours"), filepath.Join(tmp, "peer")
-	if err := instrumented(filepath.Join(root, "build"), oursDir, "build", filepath.Join(root, "wrangler.toml"), "./worker.mjs"); err != nil {
-		return err
-	}
-	if err := instrumented(peerDir(root), peerCopy, "", filepath.Join(peerDir(root), "wrangler.toml"), "./worker.js"); err != nil {
-		return err
-	}
-	ready := oursReadyPath(filepath.Join(root, "build"))
-	specs := []struct {
+	type spec struct {
 		name string
+		w    worker
 		opts wranglertest.Options
-	}{
-		{"ours", wranglertest.Options{AppDir: oursDir, ReadyPath: ready, Vars: benchVars, Log: cfg.WranglerLog}},
-		{"peer", wranglertest.Options{AppDir: peerCopy, ReadyPath: peerReadyPath, Vars: benchVars, Log: cfg.WranglerLog}},
+	}
+	var specs []spec
+	for _, w := range workers {
+		if err := w.instrumented(root, filepath.Join(tmp, w.name)); err != nil {
+			return err
+		}
+		specs = append(specs, spec{w.name, w, w.options(root, filepath.Join(tmp, w.name), cfg)})
 	}
 	if cfg.ProfileRateLimits {
-		specs = append(specs, specs[0])
-		specs[2].name, specs[2].opts.Vars = "ours+limits", nil
+		limits := specs[0]
+		limits.name, limits.opts.Vars = "ours+limits", nil
+		specs = append(specs, limits)
 	}
-	var org *Org
+	var org *contract.OrgCreated
 	for _, sp := range specs {
 		if err := func() error {
-			t, err := startTarget(ctx, sp.name, sp.name == "peer", sp.opts, 1)
+			t, err := sp.w.start(ctx, sp.name, sp.opts, 1)
 			if err != nil {
 				return err
 			}
@@ -300,7 +282,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 			if org == nil {
 				org = &t.org
 			}
-			p.Routes = profileRoutes(ctx, t, cfg.Profile, cfg.Clients)
+			p.Routes = profileRoutes(ctx, t, cfg.Profile)
 			rep.Profiles = append(rep.Profiles, p)
 			logf("profiled %s (instrumented, %d requests per route, one at a time)", sp.name, cfg.Profile)
 			return nil

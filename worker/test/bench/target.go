@@ -5,7 +5,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,21 +30,13 @@ type Target struct {
 	Peer bool   // the JavaScript peer
 	Srv  *wranglertest.Server
 
-	client *contract.Client // no validation: it would be timed too
-	org    Org
-	users  []principal // one per client: the caller of the session routes
+	client *contract.Client    // no validation: it would be timed too
+	org    contract.OrgCreated // as the Go worker's admin API made it (the peer is seeded with it)
+	users  []principal         // one per client: the caller of the session routes
 	// makers create sessions in the POST /v1/widget/sessions row, so that the
 	// listed principals keep the same number of sessions.
 	makers []principal
 	jwks   []byte
-}
-
-// Org is an org as the Go worker's admin API made it, with its first api key.
-// It marshals as the contract's org (the peer is seeded with it).
-type Org struct {
-	contract.Org
-	APIKeyID string `json:"-"`
-	APIKey   string `json:"-"`
 }
 
 // principal is a widget caller: its token of Config.Principal's kind and the
@@ -65,31 +57,39 @@ var benchVars = map[string]string{
 	"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 }
 
-// peerDir is the JavaScript peer: worker/test/bench/peer.
-func peerDir(root string) string { return filepath.Join(root, "worker", "test", "bench", "peer") }
-
-// peerReadyPath is the peer's one static asset.
-const peerReadyPath = "/bench-ready.txt"
-
-// oursReadyPath is a static asset of our build, so that waiting for wrangler
-// does not send the worker its first request; "" when there is none.
-func oursReadyPath(buildDir string) string {
-	for _, f := range []string{"widget.js", "index.html", "wasm_exec.js"} {
-		if _, err := os.Stat(filepath.Join(buildDir, "public", f)); err == nil {
-			return "/" + f
-		}
-	}
-	return ""
+// A worker is one of the two the bench runs: the directory of its
+// wrangler.toml under the repo root ("" for the root's own), where its app
+// is in that directory, the app's entry module, and a static file that
+// wrangler is waited on through, so that the worker's first request is the
+// bench's.
+type worker struct {
+	name, dir, app, entry, ready string
 }
 
-func startTarget(ctx context.Context, name string, peer bool, opts wranglertest.Options, clients int) (*Target, error) {
+// workers are ours and the peer.
+var workers = [2]worker{
+	{name: "ours", app: "build", entry: "./worker.mjs", ready: "/widget.js"},
+	{name: "peer", dir: "worker/test/bench/peer", entry: "./worker.js", ready: "/bench-ready.txt"},
+}
+
+// options start w under wrangler dev, from appDir when set (an instrumented
+// copy).
+func (w worker) options(root, appDir string, cfg Config) wranglertest.Options {
+	if appDir == "" && w.dir != "" {
+		appDir = filepath.Join(root, w.dir)
+	}
+	return wranglertest.Options{AppDir: appDir, Vars: benchVars, ReadyPath: w.ready, Log: cfg.WranglerLog}
+}
+
+// start starts w as the target name, with connections for clients.
+func (w worker) start(ctx context.Context, name string, opts wranglertest.Options, clients int) (*Target, error) {
 	s, err := wranglertest.Start(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c := contract.New(s.URL, nil)
 	c.HTTP = newClient(clients)
-	return &Target{Name: name, Peer: peer, Srv: s, client: c}, nil
+	return &Target{Name: name, Peer: w == workers[1], Srv: s, client: c}, nil
 }
 
 func newClient(clients int) *http.Client {
@@ -108,27 +108,24 @@ func (t *Target) Stop() {
 
 // check returns the error of a request that failed or did not answer want.
 func (t *Target) check(r *contract.Response, err error, want int) error {
-	switch {
-	case r == nil:
+	if err := contract.Fits(r, err, want); err != nil {
 		return fmt.Errorf("%s: %w", t.Name, err)
-	case err != nil:
-		return fmt.Errorf("%s: %s: %w: %s", t.Name, r.What(), err, truncate(r.Body, 300))
-	case r.Status != want:
-		return fmt.Errorf("%s: %s: status %d, want %d: %s", t.Name, r.What(), r.Status, want, truncate(r.Body, 300))
 	}
 	return nil
 }
 
 // CreateOrg makes an org through the Go worker's admin API.
-func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (Org, error) {
-	if t.Peer {
-		return Org{}, fmt.Errorf("%s: the peer has no admin API: seed it", t.Name)
-	}
+func (t *Target) CreateOrg(ctx context.Context, name string, origins []string) (contract.OrgCreated, error) {
 	r, err := t.client.CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: origins}, contract.Bearer(t.Srv.AdminToken))
-	if err := t.check(r.Response, err, http.StatusCreated); err != nil {
-		return Org{}, err
+	return r.Value, t.check(r.Response, err, http.StatusCreated)
+}
+
+// tokens are the tokens of the target's principals: users', then makers'.
+func (t *Target) tokens() (out []string) {
+	for _, u := range append(slices.Clone(t.users), t.makers...) {
+		out = append(out, u.token)
 	}
-	return Org{Org: r.Value.Org, APIKeyID: r.Value.APIKey.ID, APIKey: r.Value.APIKey.Secret}, nil
+	return out
 }
 
 // Issuer is the iss of the target's tokens.
@@ -147,88 +144,94 @@ func truncate(b []byte, n int) string {
 const benchOrigin = "https://shop.bench.example"
 
 // Route is one measured route (Name is its method and path): how the c-th
-// client makes its seq-th request (its headers, the path's {id} and the
-// body), the status it must answer and what its body must hold.
+// client sends its seq-th request through the contract client, timed, and
+// checks the answer's status and body.
 type Route struct {
 	Name  string
 	Extra bool // measured beside the four routes of the goal
 	want  int
-	make  func(t *Target, client, seq int) (hdr map[string]string, id, body string)
-	check func(t *Target, client int, body []byte) error
+	send  func(ctx context.Context, t *Target, c, seq int) (r *contract.Response, d time.Duration, err error)
+}
+
+// route is a Route whose answer must have status want and a body ok holds.
+func route[T any](name string, want int, call func(ctx context.Context, t *Target, c, seq int) (contract.Call[T], error),
+	ok func(t *Target, c int, out T) bool) Route {
+	return Route{Name: name, want: want, send: func(ctx context.Context, t *Target, c, seq int) (*contract.Response, time.Duration, error) {
+		t0 := time.Now()
+		r, err := call(ctx, t, c, seq)
+		d := time.Since(t0)
+		switch {
+		case err != nil:
+			return r.Response, d, err
+		case r.Status != want:
+			return r.Response, d, fmt.Errorf("status %d, want %d: %s", r.Status, want, truncate(r.Body, 200))
+		case !ok(t, c, r.Value):
+			return r.Response, d, fmt.Errorf("unexpected answer %s", truncate(r.Body, 200))
+		}
+		return r.Response, d, nil
+	}}
 }
 
 // Routes are the routes the bench measures, in table order.
 var Routes = []Route{
-	{Name: "POST /v1/users/authenticate", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return map[string]string{"Authorization": "Bearer " + t.org.APIKey}, "",
-				fmt.Sprintf(`{"user_id":"bench-user-%d","email":"user%d@bench.example","name":"Bench User %d","custom_data":{"plan":"pro","seats":%d}}`, c, c, c, seq%50)
+	route("POST /v1/users/authenticate", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.Authenticated], error) {
+			return t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: fmt.Sprintf("bench-user-%d", c), Email: fmt.Sprintf("user%d@bench.example", c),
+				Name: fmt.Sprintf("Bench User %d", c), CustomData: map[string]any{"plan": "pro", "seats": seq % 50}}, contract.Bearer(t.org.APIKey.Secret))
 		},
-		check: answers(func(out contract.Authenticated, t *Target, c int) bool {
+		func(t *Target, c int, out contract.Authenticated) bool {
 			return out.Token != "" && isTrue(out.User.Verified) && out.User.UserID != nil && *out.User.UserID == "bench-user-"+strconv.Itoa(c)
-		})},
+		}),
 	// A new device every time: a first visit (one get that misses, one put).
-	{Name: "POST /v1/widget/contacts", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(""), "", fmt.Sprintf(`{"device_id":%q,"name":"Visitor %d","email":"visitor%d@bench.example"}`, uuid.NewString(), seq, c)
+	route("POST /v1/widget/contacts", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.ContactSignedIn], error) {
+			return t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: fmt.Sprintf("Visitor %d", seq),
+				Email: fmt.Sprintf("visitor%d@bench.example", c)}, t.widget("")...)
 		},
-		check: answers(func(out contract.ContactSignedIn, t *Target, c int) bool {
+		func(t *Target, c int, out contract.ContactSignedIn) bool {
 			return out.Token != "" && out.Contact.ID != "" && !isTrue(out.Contact.Verified)
-		})},
-	{Name: "GET /v1/widget/sessions", want: http.StatusOK,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(t.users[c].token), "", ""
+		}),
+	route("GET /v1/widget/sessions", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.SessionList], error) {
+			return t.client.ListSessions(ctx, "", contract.Page{}, t.widget(t.users[c].token)...)
 		},
-		check: func(t *Target, c int, b []byte) error {
-			var out contract.SessionList
-			if err := json.Unmarshal(b, &out); err != nil || len(out.Items) != len(t.users[c].sessions) {
-				return fmt.Errorf("%d sessions listed, want %d (%v)", len(out.Items), len(t.users[c].sessions), err)
-			}
-			return nil
-		}},
-	{Name: "POST /v1/widget/sessions/{id}/messages", want: http.StatusCreated,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
+		func(t *Target, c int, out contract.SessionList) bool {
+			return len(out.Items) == len(t.users[c].sessions)
+		}),
+	route("POST /v1/widget/sessions/{id}/messages", http.StatusCreated,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.MessageCreated], error) {
 			u := t.users[c]
-			return t.headers(u.token), u.sessions[seq%len(u.sessions)], fmt.Sprintf(`{"content":"Hello from the bench, message %d of client %d."}`, seq, c)
+			return t.client.PostUserMessage(ctx, u.sessions[seq%len(u.sessions)], fmt.Sprintf("Hello from the bench, message %d of client %d.", seq, c), t.widget(u.token)...)
 		},
-		check: answers(func(out contract.MessageCreated, t *Target, c int) bool {
+		func(t *Target, c int, out contract.MessageCreated) bool {
 			return out.Message.ID != "" && out.Message.Role == "user"
-		})},
-	{Name: "POST /v1/widget/sessions", Extra: true, want: http.StatusCreated,
-		make: func(t *Target, c, seq int) (map[string]string, string, string) {
-			return t.headers(t.makers[c].token), "", `{"custom_data":{"page":"/pricing"}}`
+		}),
+	extra(route("POST /v1/widget/sessions", http.StatusCreated,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.SessionCreated], error) {
+			return t.client.CreateSession(ctx, contract.SessionRequest{CustomData: map[string]any{"page": "/pricing"}}, t.widget(t.makers[c].token)...)
 		},
-		check: answers(func(out contract.SessionCreated, t *Target, c int) bool { return out.Session.ID != "" })},
+		func(t *Target, c int, out contract.SessionCreated) bool { return out.Session.ID != "" })),
 	// No KV, no crypto: what any request costs in the runtime around the
 	// handler (for ours, the JS↔Go bridge).
-	{Name: "GET /.well-known/jwks.json", Extra: true, want: http.StatusOK,
-		make:  func(t *Target, c, seq int) (map[string]string, string, string) { return nil, "", "" },
-		check: answers(func(out contract.JWKS, t *Target, c int) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" })},
+	extra(route("GET /.well-known/jwks.json", http.StatusOK,
+		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.JWKS], error) {
+			return t.client.GetJWKS(ctx)
+		},
+		func(t *Target, c int, out contract.JWKS) bool { return len(out.Keys) > 0 && out.Keys[0].Kid != "" })),
 }
 
-// answers decodes an answer as T and refuses it unless ok.
-func answers[T any](ok func(out T, t *Target, client int) bool) func(*Target, int, []byte) error {
-	return func(t *Target, c int, b []byte) error {
-		var out T
-		if err := json.Unmarshal(b, &out); err != nil {
-			return err
-		}
-		if !ok(out, t, c) {
-			return fmt.Errorf("unexpected answer %s", truncate(b, 200))
-		}
-		return nil
-	}
-}
+func extra(rt Route) Route { rt.Extra = true; return rt }
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-// headers are a widget's on the bench org's page, with Bearer token when set.
-func (t *Target) headers(token string) map[string]string {
-	h := map[string]string{"X-Widget-Token": t.org.WidgetToken, "Origin": benchOrigin}
+// widget is a widget's options on the bench org's page, with Bearer token
+// when set.
+func (t *Target) widget(token string) []contract.Option {
+	opts := []contract.Option{contract.WidgetToken(t.org.Org.WidgetToken), contract.Origin(benchOrigin)}
 	if token != "" {
-		h["Authorization"] = "Bearer " + token
+		opts = append(opts, contract.Bearer(token))
 	}
-	return h
+	return opts
 }
 
 // Setup gives the target its org and, for each of clients, a principal of
@@ -236,13 +239,12 @@ func (t *Target) headers(token string) map[string]string {
 // principal that creates sessions. The Go worker makes the org through its
 // admin API; the peer is seeded with the same org (from, which must then be
 // set) under the keys store.CreateOrg writes.
-func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, kind string) error {
+func (t *Target) Setup(ctx context.Context, from *contract.OrgCreated, clients, sessions int, kind string) error {
 	switch {
 	case t.Peer && from == nil:
 		return errors.New("the peer needs the org of the Go worker")
 	case t.Peer:
-		r, err := t.client.Do(ctx, "POST", "/bench/seed", map[string]any{"org": *from, "api_key": map[string]string{"id": from.APIKeyID, "secret": from.APIKey}},
-			contract.Bearer(t.Srv.AdminToken))
+		r, err := t.client.Do(ctx, "POST", "/bench/seed", *from, contract.Bearer(t.Srv.AdminToken))
 		if err := t.check(r, err, http.StatusCreated); err != nil {
 			return err
 		}
@@ -268,7 +270,7 @@ func (t *Target) Setup(ctx context.Context, from *Org, clients, sessions int, ki
 			return err
 		}
 		for range sessions {
-			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, contract.HeaderMap(t.headers(t.users[c].token)))
+			r, err := t.client.CreateSession(ctx, contract.SessionRequest{}, t.widget(t.users[c].token)...)
 			if err := t.check(r.Response, err, http.StatusCreated); err != nil {
 				return err
 			}
@@ -287,11 +289,11 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	switch kind {
 	case "verified":
 		var a contract.Call[contract.Authenticated]
-		a, err = t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey))
+		a, err = t.client.Authenticate(ctx, contract.AuthenticateRequest{UserID: userID, Name: userID}, contract.Bearer(t.org.APIKey.Secret))
 		r, token = a.Response, a.Value.Token
 	case "contact":
 		var a contract.Call[contract.ContactSignedIn]
-		a, err = t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: userID}, contract.HeaderMap(t.headers("")))
+		a, err = t.client.CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString(), Name: userID}, t.widget("")...)
 		r, token = a.Response, a.Value.Token
 	default:
 		return principal{}, fmt.Errorf("principal kind %q: want verified or contact", kind)
@@ -299,7 +301,7 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 	if err := t.check(r, err, http.StatusOK); err != nil {
 		return principal{}, err
 	}
-	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.ID)
+	claims, err := contract.VerifyToken(token, t.jwks, t.Issuer(), t.org.Org.ID)
 	if err != nil {
 		return principal{}, fmt.Errorf("%s: a %s token does not verify against its JWKS: %w", t.Name, kind, err)
 	}
@@ -311,9 +313,10 @@ func (t *Target) newPrincipal(ctx context.Context, userID, kind string) (princip
 
 var mainLine = regexp.MustCompile(`(?m)^main\s*=\s*"[^"]*"`)
 
-// instrumented writes into dir a copy of the worker in from (into dir/sub)
-// and of its wrangler.toml, whose entry is instrument.mjs around app.
-func instrumented(from, dir, sub, toml, app string) error {
+// instrumented writes into dir a copy of w and of its wrangler.toml, whose
+// entry is instrument.mjs around w's.
+func (w worker) instrumented(root, dir string) error {
+	toml := filepath.Join(root, w.dir, "wrangler.toml")
 	b, err := os.ReadFile(toml)
 	if err != nil {
 		return err
@@ -321,12 +324,12 @@ func instrumented(from, dir, sub, toml, app string) error {
 	if !mainLine.Match(b) {
 		return fmt.Errorf("%s has no main = \"...\" line", toml)
 	}
-	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(sub, "bench-entry.mjs")+`"`))
-	if err := wranglertest.CopyTree(from, filepath.Join(dir, sub), true); err != nil {
+	b = mainLine.ReplaceAll(b, []byte(`main = "`+path.Join(w.app, "bench-entry.mjs")+`"`))
+	if err := wranglertest.CopyTree(filepath.Join(root, w.dir, w.app), filepath.Join(dir, w.app), true); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), b, 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, sub, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(app)), 0o644)
+	return os.WriteFile(filepath.Join(dir, w.app, "bench-entry.mjs"), bytes.ReplaceAll(instrumentJS, []byte("__BENCH_APP__"), []byte(w.entry)), 0o644)
 }

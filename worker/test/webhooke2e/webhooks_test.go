@@ -28,64 +28,69 @@ import (
 
 const overlapSeconds = 8
 
-type client struct {
+// world is the orgs of a test, made with contract.BuildWorld: each org
+// ("A", "B") has one visitor of the same name, signed in on its page.
+type world struct {
 	t *testing.T
-	*contract.Client
+	*contract.World
 }
 
-// must is a typed call's answer, which must have status want.
-func must[T any](t *testing.T, r contract.Call[T], err error, want int) contract.Call[T] {
+func newWorld(t *testing.T, s *wranglertest.Server, orgs ...string) world {
 	t.Helper()
+	v, err := contract.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != want {
-		t.Fatalf("%s: %d %s", r.What(), r.Status, r.Body)
+	var steps []contract.Step
+	for _, o := range orgs {
+		steps = append(steps, contract.Step{Name: o, Org: o, Contact: map[string]any{"device_id": "visitor-" + o}})
+	}
+	w, err := contract.BuildWorld(context.Background(), contract.New(s.URL, v), s.AdminToken, "webhooks", steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return world{t, w}
+}
+
+// must is a typed call's answer, which must have status want and fit the
+// contract.
+func must[T any](t *testing.T, r contract.Call[T], err error, want int) contract.Call[T] {
+	t.Helper()
+	if err := contract.Fits(r.Response, err, want); err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
 
-type org struct {
-	ID, PK, SK, Contact, Session string
+// visitor is a client of org o's visitor.
+func (w world) visitor(o string) *contract.Client { return w.Widget(o, w.Actors[o].Token) }
+
+func (w world) setHook(o, url string) string {
+	w.t.Helper()
+	r, err := w.Server(o).PutWebhook(context.Background(), contract.WebhookRequest{URL: url})
+	return must(w.t, r, err, 200).Value.Webhook.Secret
 }
 
-func (c client) newOrg(s *wranglertest.Server, name string) org {
-	c.t.Helper()
-	ctx := context.Background()
-	r, err := c.CreateOrg(ctx, contract.CreateOrgRequest{Name: name, AllowedOrigins: []string{}}, contract.Bearer(s.AdminToken))
-	created := must(c.t, r, err, 201).Value
-	o := org{ID: created.Org.ID, PK: created.Org.WidgetToken, SK: created.APIKey.Secret}
-	ct, err := c.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}, contract.WidgetToken(o.PK))
-	o.Contact = must(c.t, ct, err, 200).Value.Token
-	return o
+func (w world) newSession(o, key string) string {
+	w.t.Helper()
+	r, err := w.visitor(o).CreateSession(context.Background(), contract.SessionRequest{}, contract.IdempotencyKey(key))
+	return must(w.t, r, err, 201).Value.Session.ID
 }
 
-func (c client) setHook(o org, url string) string {
-	c.t.Helper()
-	r, err := c.PutWebhook(context.Background(), contract.WebhookRequest{URL: url}, contract.Bearer(o.SK))
-	return must(c.t, r, err, 200).Value.Webhook.Secret
-}
-
-func (c client) newSession(o org, key string) string {
-	c.t.Helper()
-	r, err := c.CreateSession(context.Background(), contract.SessionRequest{}, contract.WidgetToken(o.PK), contract.Bearer(o.Contact), contract.IdempotencyKey(key))
-	return must(c.t, r, err, 201).Value.Session.ID
-}
-
-// post sends a visitor's message (or, agent, the org's) and returns its
+// post sends o's visitor's message (or, agent, the org's) and returns its
 // event id.
-func (c client) post(o org, sess, content, key string, agent bool) (string, *contract.Response) {
-	c.t.Helper()
+func (w world) post(o, sess, content, key string, agent bool) (string, *contract.Response) {
+	w.t.Helper()
 	ctx, idem := context.Background(), contract.IdempotencyKey(key)
 	var r contract.Call[contract.MessageCreated]
 	var err error
 	if agent {
-		r, err = c.PostAgentMessage(ctx, sess, contract.MessageRequest{Content: content, AuthorName: "Agent"}, contract.Bearer(o.SK), idem)
+		r, err = w.Server(o).PostAgentMessage(ctx, sess, contract.MessageRequest{Content: content, AuthorName: "Agent"}, idem)
 	} else {
-		r, err = c.PostUserMessage(ctx, sess, content, contract.WidgetToken(o.PK), contract.Bearer(o.Contact), idem)
+		r, err = w.visitor(o).PostUserMessage(ctx, sess, content, idem)
 	}
-	r = must(c.t, r, err, 201)
-	return webhook.EventID(o.ID, webhook.MessageCreated, r.Value.Message.ID), r.Response
+	r = must(w.t, r, err, 201)
+	return webhook.EventID(w.Orgs[o].Org.ID, webhook.MessageCreated, r.Value.Message.ID), r.Response
 }
 
 // waitFor polls until ok or the deadline.
@@ -109,25 +114,26 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	recv := webhookrecv.StartT(t)
 	s := wranglertest.StartT(t, wranglertest.Options{Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1",
 		"WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3", "WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))})
-	c := client{t, contract.New(s.URL, nil)}
-	a, b := c.newOrg(s, "A"), c.newOrg(s, "B")
-	secretA := c.setHook(a, recv.Endpoint("A"))
+	w := newWorld(t, s, "A", "B")
+	secretA := w.setHook("A", recv.Endpoint("A"))
 	recv.SetSecrets("A", secretA)
-	recv.SetSecrets("B", c.setHook(b, recv.Endpoint("B")))
+	recv.SetSecrets("B", w.setHook("B", recv.Endpoint("B")))
 
 	// Every session and message: exactly one event id at its org's
 	// receiver, verified; a replay (same Idempotency-Key) adds none.
 	want := map[string]map[string]bool{"A": {}, "B": {}}
-	for name, o := range map[string]*org{"A": &a, "B": &b} {
-		o.Session = c.newSession(*o, "s-"+name)
-		if again := c.newSession(*o, "s-"+name); again != o.Session {
-			t.Fatalf("session replay made %s, first %s", again, o.Session)
+	sessions := map[string]string{}
+	for _, name := range []string{"A", "B"} {
+		sess := w.newSession(name, "s-"+name)
+		if again := w.newSession(name, "s-"+name); again != sess {
+			t.Fatalf("session replay made %s, first %s", again, sess)
 		}
-		want[name][webhook.EventID(o.ID, webhook.SessionCreated, o.Session)] = true
+		sessions[name] = sess
+		want[name][webhook.EventID(w.Orgs[name].Org.ID, webhook.SessionCreated, sess)] = true
 		for i := range 6 {
 			key, content := fmt.Sprintf("m-%s-%d", name, i), fmt.Sprintf("message %d", i)
-			id, _ := c.post(*o, o.Session, content, key, i%3 == 2)
-			if _, r := c.post(*o, o.Session, content, key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
+			id, _ := w.post(name, sess, content, key, i%3 == 2)
+			if _, r := w.post(name, sess, content, key, i%3 == 2); r.Header.Get("Idempotent-Replayed") != "true" {
 				t.Fatalf("not replayed: %v", r.Header)
 			}
 			want[name][id] = true
@@ -159,7 +165,7 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 
 	// A receiver that answers 500 twice gets the event after, same id.
 	recv.FailNext("A", 2)
-	id, _ := c.post(a, a.Session, "after a failure", "fail-1", false)
+	id, _ := w.post("A", sessions["A"], "after a failure", "fail-1", false)
 	waitOne(t, recv, "A", "the event after two 500s", id, 60*time.Second)
 	var failed int
 	for _, d := range recv.Deliveries("A") {
@@ -178,7 +184,7 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	if err := recv.Down(); err != nil {
 		t.Fatal(err)
 	}
-	id, _ = c.post(a, a.Session, "while down", "down-1", false)
+	id, _ = w.post("A", sessions["A"], "while down", "down-1", false)
 	time.Sleep(4 * time.Second)
 	if err := recv.Up(); err != nil {
 		t.Fatal(err)
@@ -186,19 +192,19 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	waitOne(t, recv, "A", "the event after the receiver came back", id, 60*time.Second)
 
 	// Rotation: both secrets verify during the overlap, the new one alone after.
-	r, err := c.RotateWebhookSecret(context.Background(), contract.Bearer(a.SK))
+	r, err := w.Server("A").RotateWebhookSecret(context.Background())
 	fresh := must(t, r, err, 200).Value.Secret
 	if !strings.HasPrefix(fresh, "whsec_") {
 		t.Fatalf("rotate: %d %s", r.Status, r.Body)
 	}
 	recv.SetSecrets("A", secretA, fresh)
 	rotated := time.Now()
-	id, _ = c.post(a, a.Session, "during the overlap", "rot-1", false)
+	id, _ = w.post("A", sessions["A"], "during the overlap", "rot-1", false)
 	if d := waitOne(t, recv, "A", "the event during the overlap", id, 30*time.Second); time.Since(rotated) < overlapSeconds*time.Second && fmt.Sprint(d.Verified) != "[0 1]" {
 		t.Errorf("during the overlap the event verified with secrets %v, want both", d.Verified)
 	}
 	time.Sleep(time.Until(rotated.Add(overlapSeconds*time.Second + 2*time.Second)))
-	id, _ = c.post(a, a.Session, "after the overlap", "rot-2", false)
+	id, _ = w.post("A", sessions["A"], "after the overlap", "rot-2", false)
 	if d := waitOne(t, recv, "A", "the event after the overlap", id, 30*time.Second); fmt.Sprint(d.Verified) != "[1]" {
 		t.Errorf("after the overlap the event verified with secrets %v, want the new one alone", d.Verified)
 	}
@@ -216,17 +222,16 @@ func TestWebhooksUnderConcurrentLoad(t *testing.T) {
 	recv := webhookrecv.StartT(t)
 	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t},
 		Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3")})
-	c := client{t, contract.New(s.URL, nil)}
-	a := c.newOrg(s, "A")
-	recv.SetSecrets("A", c.setHook(a, recv.Endpoint("A")))
-	sess := c.newSession(a, "s")
-	want := map[string]bool{webhook.EventID(a.ID, webhook.SessionCreated, sess): true}
+	w := newWorld(t, s, "A")
+	recv.SetSecrets("A", w.setHook("A", recv.Endpoint("A")))
+	sess := w.newSession("A", "s")
+	want := map[string]bool{webhook.EventID(w.Orgs["A"].Org.ID, webhook.SessionCreated, sess): true}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for round := range 4 {
 		for i := range 10 {
 			wg.Go(func() {
-				id, _ := c.post(a, sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
+				id, _ := w.post("A", sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
 				mu.Lock()
 				want[id] = true
 				mu.Unlock()
