@@ -61,22 +61,18 @@ func newDoctor(t *testing.T) *doctor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := map[string]int{}
+	acked := map[string][]soak.MessageEntry{} // session id -> its acknowledged messages
 	for _, m := range d.ledger.Messages {
 		if m.Acked {
-			count[m.SessionID]++
+			acked[m.SessionID] = append(acked[m.SessionID], m)
 		}
 	}
 	for _, s := range d.ledger.Sessions {
-		if s.Acked && count[s.ID] > count[d.session.ID] && d.survives(s.Owner) {
+		if s.Acked && len(acked[s.ID]) > len(acked[d.session.ID]) && d.survives(s.Owner) {
 			d.session = s
 		}
 	}
-	for _, m := range d.ledger.Messages {
-		if m.Acked && m.SessionID == d.session.ID {
-			d.msgs = append(d.msgs, m)
-		}
-	}
+	d.msgs = acked[d.session.ID]
 	sort.Slice(d.msgs, func(i, j int) bool { return d.msgs[i].ID < d.msgs[j].ID })
 	if len(d.msgs) < 2 {
 		t.Fatalf("the clean run has no session with 2 acknowledged messages")
