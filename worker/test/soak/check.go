@@ -362,13 +362,9 @@ func Check(w *World, l Ledger, s *Snapshot) *Findings {
 	}
 	// identify first: it adds the unacknowledged sessions found stored to
 	// what the other checks know.
-	c.identify()
-	c.sessions()
-	c.listings()
-	c.reads()
-	c.messages()
-	c.order()
-	c.erasure()
+	for _, check := range []func(){c.identify, c.sessions, c.listings, c.reads, c.messages, c.order, c.erasure} {
+		check()
+	}
 	return c.f
 }
 
