@@ -9,13 +9,18 @@
 //	                   that costs)
 //	GET  /__test/held  {"held": N, "memory": M}: the JavaScript values
 //	                   wasm_exec.js holds for Go and the bytes of the
-//	                   instance's memory (worker.mjs's binding)
+//	                   instance's memory (worker.mjs's binding), after a
+//	                   collection whose finalizers have run, so that N is
+//	                   what Go still uses rather than what the next
+//	                   collection would free
 
 package main
 
 import (
+	"runtime"
 	"strconv"
 	"syscall/js"
+	"time"
 
 	"github.com/chatwidget/identity/internal/httpx"
 )
@@ -28,6 +33,7 @@ func init() {
 				var m map[string]int
 				m[r.URL.Path]++ // panics: assignment to entry in nil map
 			case r.Method == httpx.MethodGet && r.URL.Path == "/__test/held":
+				settle()
 				b := js.Global().Get("context").Get("binding")
 				held, memory := b.Call("heldValues").Int(), b.Call("memoryBytes").Int()
 				w.Header().Set("Content-Type", "application/json")
@@ -37,5 +43,15 @@ func init() {
 			}
 			h.Serve(w, r)
 		})
+	}
+}
+
+// settle collects and lets the finalizer goroutine release what that freed:
+// it runs once this goroutine sleeps, and a second collection frees what the
+// first one's finalizers released.
+func settle() {
+	for range 2 {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
 	}
 }
