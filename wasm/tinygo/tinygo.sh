@@ -7,7 +7,8 @@
 set -euo pipefail
 DIR=$(cd "${1:?usage: tinygo.sh DIR args...}" && pwd)
 shift
-export TINYGOROOT="$DIR/root" XDG_CACHE_HOME="$DIR/cache"
+# GOROOT: Go's standard library with goroot-patches/ applied (toolchain.sh).
+export TINYGOROOT="$DIR/root" XDG_CACHE_HOME="$DIR/cache" GOROOT="$DIR/goroot"
 GOCACHE=$(go env GOCACHE)
 export GOCACHE
 exec "$DIR/bin/tinygo" "$@"

@@ -12,7 +12,10 @@
 # TinyGo's own copies this uses Debian's prebuilt wasi-libc and compiler-rt
 # builtins (put where TinyGo looks for its built libraries) and an empty
 # src/net (the core uses no networking package). The patches in patches/
-# beside this script are applied to TinyGo's source (each says why). Exits 2, naming the Debian
+# beside this script are applied to TinyGo's source (each says why), and those
+# in goroot-patches/ to Go's standard library as TinyGo compiles it: DIR/goroot
+# links to every file of $(go env GOROOT) but the patched ones, which are
+# copies, and tinygo.sh runs TinyGo with GOROOT=DIR/goroot. Exits 2, naming the Debian
 # packages to install, when one is missing and it does not run as root (as
 # root it installs them with apt-get); 0 when DIR holds a working TinyGo.
 set -euo pipefail
@@ -21,7 +24,7 @@ VERSION=v0.42.0 # the newest TinyGo the module proxy serves (0.42.1 and later it
 DIR=${1:?usage: toolchain.sh DIR | toolchain.sh --missing}
 here=$(cd "$(dirname "$0")" && pwd)
 # A DIR whose stamp differs (another version, another stub) is built again.
-STAMP="tinygo $VERSION, llvm 19, debian wasi-libc, espflasher stub $(cat "$here"/espflasher-stub/go.mod "$here"/espflasher-stub/pkg/espflasher/*.go | sha256sum | cut -c1-12), patches $(cat "$here"/patches/*.patch | sha256sum | cut -c1-12)"
+STAMP="tinygo $VERSION, llvm 19, debian wasi-libc, espflasher stub $(cat "$here"/espflasher-stub/go.mod "$here"/espflasher-stub/pkg/espflasher/*.go | sha256sum | cut -c1-12), patches $(cat "$here"/patches/*.patch "$here"/goroot-patches/*.patch | sha256sum | cut -c1-12), $(go env GOROOT) $(go env GOVERSION)"
 
 # what TinyGo needs, as "file-or-command package"
 needs=(
@@ -75,6 +78,39 @@ for p in "$here"/patches/*.patch; do
 	# the reverse check proves it was applied, not skipped
 	(cd "$tmp/root" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$p" && git apply -R --check -p1 "$p") ||
 		{ echo "toolchain.sh: $(basename "$p") does not apply to TinyGo $VERSION" >&2; exit 1; }
+done
+# Go's standard library as TinyGo sees it: links to GOROOT's entries, down
+# to the directories of the files goroot-patches/ changes, which are copied
+# and patched (each patch names its files as a/PATH, PATH under GOROOT/src).
+goroot=$(go env GOROOT)
+link_tree() { # link_tree SRC DST REL...: DST mirrors SRC, with each REL (a file) copied, not linked
+	local src=$1 dst=$2
+	shift 2
+	mkdir -p "$dst"
+	local e name sub
+	for e in "$src"/*; do
+		name=$(basename "$e")
+		sub=()
+		for rel in "$@"; do
+			case "$rel" in "$name") sub+=(.) ;; "$name"/*) sub+=("${rel#"$name"/}") ;; esac
+		done
+		if [ ${#sub[@]} -eq 0 ]; then
+			ln -s "$e" "$dst/$name"
+		elif [ "${sub[0]}" = . ]; then
+			cp "$e" "$dst/$name"
+		else
+			link_tree "$e" "$dst/$name" "${sub[@]}"
+		fi
+	done
+}
+patched=()
+for p in "$here"/goroot-patches/*.patch; do
+	while read -r f; do patched+=("src/$f"); done < <(sed -n 's|^--- a/\([^[:space:]]*\).*|\1|p' "$p")
+done
+link_tree "$goroot" "$tmp/goroot" "${patched[@]}"
+for p in "$here"/goroot-patches/*.patch; do
+	(cd "$tmp/goroot/src" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$p" && git apply -R --check -p1 "$p") ||
+		{ echo "toolchain.sh: $(basename "$p") does not apply to $(go env GOVERSION)'s standard library" >&2; exit 1; }
 done
 (cd "$tmp/root" && GOWORK=off go mod edit -replace tinygo.org/x/espflasher=./espflasher-stub)
 (cd "$tmp/root" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=1 go build -tags llvm19 -o ../bin/tinygo .)
