@@ -14,6 +14,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { setImmediate as later } from "node:timers/promises";
+import { world } from "./routes.mjs";
 const [buildDir, route, nS, which] = process.argv.slice(2);
 if (!buildDir || !route || !nS) {
   console.error("usage: node harness.mjs BUILD_DIR jwks|auth|contacts|list|message N [peer]");
@@ -68,7 +69,6 @@ const binding = { inflight: new Map(), dead: false };
 const go = new Go();
 const counts = {};
 if (process.env.COUNT) for (const [k, f] of Object.entries(go.importObject.gojs)) go.importObject.gojs[k] = (...a) => { counts[k] = (counts[k] || 0) + 1; return f(...a); };
-globalThis.__counts = counts;
 let ready;
 const readyP = new Promise((r) => (ready = r));
 const inst = new WebAssembly.Instance(mod, { ...go.importObject, workers: { ready: () => ready() } });
@@ -80,33 +80,8 @@ if (which === "peer") {
   const peer = await import(path.join(repo, "worker/test/bench/peer/worker.js"));
   peerFetch = (req) => peer.default.fetch(req, env, ctx);
 }
-const base = "http://127.0.0.1:8787";
-const origin = "https://shop.example";
-const admin = vars.ADMIN_TOKEN;
-async function call(f, method, p, body, headers = {}) {
-  const r = await f(new Request(base + p, { method, headers: { "content-type": "application/json", "cf-connecting-ip": "127.0.0.1", "user-agent": "h", accept: "*/*", ...headers }, body: body ? JSON.stringify(body) : undefined }));
-  const t = await r.text();
-  if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${t}`);
-  return t;
-}
-const J = async (...a) => JSON.parse(await call(goFetch, ...a));
-const { org, api_key } = await J("POST", "/v1/admin/orgs", { name: "p", allowed_origins: [origin] }, { authorization: "Bearer " + admin });
-const wt = { "x-widget-token": org.widget_token, origin };
-const { token } = await J("POST", "/v1/users/authenticate", { user_id: "u1", email: "u1@example.com" }, { authorization: "Bearer " + api_key.secret });
-const uh = { ...wt, authorization: "Bearer " + token };
-const sessions = [];
-for (let i = 0; i < 3; i++) sessions.push((await J("POST", "/v1/widget/sessions", {}, uh)).session.id);
-for (const s of sessions) await call(goFetch, "POST", `/v1/widget/sessions/${s}/messages`, { content: "hi" }, uh);
-let k = 0;
-const reqs = {
-  jwks: (f) => call(f, "GET", "/.well-known/jwks.json"),
-  list: (f) => call(f, "GET", "/v1/widget/sessions", null, uh),
-  message: (f) => call(f, "POST", `/v1/widget/sessions/${sessions[k++ % 3]}/messages`, { content: "hello " + k }, uh),
-  contacts: (f) => call(f, "POST", "/v1/widget/contacts", { device_id: crypto.randomUUID(), name: "x" }, wt),
-  auth: (f) => call(f, "POST", "/v1/users/authenticate", { user_id: "u" + (k++ % 50) }, { authorization: "Bearer " + api_key.secret }),
-};
-const req = reqs[route];
-async function load(f, n, c = 4) { let left = n; await Promise.all(Array.from({ length: c }, async () => { while (left-- > 0) await req(f); })); }
+const w = await world({ base: "http://127.0.0.1:8787", admin: vars.ADMIN_TOKEN, fetch: goFetch });
+const load = (f, n) => w.load(f, route, n);
 // the cost of the harness itself: building requests and reading answers around a trivial fetch
 const nullFetch = async () => new Response("{}", { status: 200 });
 const sides = [["go", goFetch]];
