@@ -49,7 +49,7 @@ type node struct {
 }
 
 // hold builds a small linked structure reachable only from its frame.
-func hold(depth int, seed byte) *node {
+func hold(seed byte) *node {
 	var head *node
 	for i := range 8 {
 		head = &node{data: pattern(100+i*50, seed+byte(i)), next: head}
@@ -79,7 +79,7 @@ func TestParkedGoroutinesKeepWhatTheyHold(t *testing.T) {
 	for g := range n {
 		go func() {
 			seed := byte(g * 3)
-			head := hold(0, seed)
+			head := hold(seed)
 			ready <- struct{}{}
 			<-release
 			if !check(head, seed) {
@@ -107,7 +107,7 @@ func TestTheRunningGoroutineKeepsWhatItHolds(t *testing.T) {
 	var recurse func(depth int) bool
 	recurse = func(depth int) bool {
 		seed := byte(depth)
-		head := hold(depth, seed)
+		head := hold(seed)
 		if depth < 40 {
 			if !recurse(depth + 1) {
 				return false
@@ -136,7 +136,7 @@ func TestAGoroutineUnderACallbackKeepsWhatItHolds(t *testing.T) {
 	call := js.Global().Get("Function").New("f", "f()")
 	done := make(chan bool)
 	go func() {
-		head := hold(0, 77)
+		head := hold(77)
 		call.Invoke(cb)
 		done <- check(head, 77)
 	}()
