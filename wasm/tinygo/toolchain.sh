@@ -72,12 +72,15 @@ chmod -R u+w "$tmp/root"
 mkdir -p "$tmp/root/src/net"
 cp -r "$here/espflasher-stub" "$tmp/root/espflasher-stub"
 ceiling=$(cd "$(dirname "$tmp")" && pwd)
+# apply_patch DIR PATCH WHAT: git apply as a plain patch (GIT_CEILING_DIRECTORIES:
+# even when DIR lies inside a repository), which refuses a patch that does not
+# apply exactly; the reverse check proves it was applied, not skipped.
+apply_patch() {
+	(cd "$1" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$2" && git apply -R --check -p1 "$2") ||
+		{ echo "toolchain.sh: $(basename "$2") does not apply to $3" >&2; exit 1; }
+}
 for p in "$here"/patches/*.patch; do
-	# git apply as a plain patch (GIT_CEILING_DIRECTORIES: even when DIR lies
-	# inside a repository), which refuses a patch that does not apply exactly;
-	# the reverse check proves it was applied, not skipped
-	(cd "$tmp/root" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$p" && git apply -R --check -p1 "$p") ||
-		{ echo "toolchain.sh: $(basename "$p") does not apply to TinyGo $VERSION" >&2; exit 1; }
+	apply_patch "$tmp/root" "$p" "TinyGo $VERSION"
 done
 # Go's standard library as TinyGo sees it: links to GOROOT's entries, down
 # to the directories of the files goroot-patches/ changes, which are copied
@@ -109,8 +112,7 @@ for p in "$here"/goroot-patches/*.patch; do
 done
 link_tree "$goroot" "$tmp/goroot" "${patched[@]}"
 for p in "$here"/goroot-patches/*.patch; do
-	(cd "$tmp/goroot/src" && export GIT_CEILING_DIRECTORIES="$ceiling" && git apply -p1 "$p" && git apply -R --check -p1 "$p") ||
-		{ echo "toolchain.sh: $(basename "$p") does not apply to $(go env GOVERSION)'s standard library" >&2; exit 1; }
+	apply_patch "$tmp/goroot/src" "$p" "$(go env GOVERSION)'s standard library"
 done
 (cd "$tmp/root" && GOWORK=off go mod edit -replace tinygo.org/x/espflasher=./espflasher-stub)
 (cd "$tmp/root" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=1 go build -tags llvm19 -o ../bin/tinygo .)
