@@ -39,8 +39,9 @@ const (
 // KV, a key per allowed request and a list per scope to count them. The
 // bench (worker/bench, ours with limits on) measured a visitor's message at
 // 12 KV calls (4 gets, 6 puts, 2 lists) and a new contact at 9 (3 gets,
-// 4 puts, 2 lists); now 8 (4 gets, 4 puts) and 5 (3 gets, 2 puts), the same
-// as with limits off.
+// 4 puts, 2 lists); now 7 (4 gets, 3 puts: 8 until a session's record moved
+// into its org listing key) and 5 (3 gets, 2 puts), the same as with limits
+// off.
 //
 // What a request spends: the budget is spent when the limiter lets a request
 // through, before the request does its work, because Cloudflare's binding

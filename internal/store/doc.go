@@ -16,8 +16,7 @@
 //	contactid/{org}/{contact}         Contact               one per device and org, with h(device)
 //	user/{org}/{h(identity key)}      User                  verified user
 //	revoked/{org}/{h(identity key)}   RFC 3339 time         tokens issued before it are refused
-//	session/{org}/{session}           session record        the session, its owner
-//	sessions/{org}/{inv(session)}     "" + summary meta     all the org's sessions, newest first
+//	sessions/{org}/{inv(session)}     session record + meta the session, its owner; the org's sessions, newest first
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL
@@ -54,20 +53,27 @@
 // does not fit (large custom data, a long last message) is marked partial and
 // read with one get. Message keys carry the message as metadata likewise.
 //
+// A session's record is the value of its key in the org's listing, whose
+// metadata is its summary: one put writes both. Until December 2026 the
+// record had a key of its own, session/{org}/{session}, and the listing key
+// an empty value: a read that finds the value empty reads that legacy
+// record (a second get); a write puts the record in the listing key, and a
+// move or an erasure deletes the legacy one.
+//
 // MoveSessions gives a principal's sessions to another owner (the migration
-// above, and claims): per session its record and org listing key are
-// rewritten, a listing key is put under the new owner and the old owner's
-// deleted: 4 operations (5 when its summary is partial), so a call moves
-// about 220 sessions.
+// above, and claims): per session its record is rewritten, a listing key is
+// put under the new owner, the old owner's and any legacy record are
+// deleted: 4 operations (5 or 6 when its summary is partial), so a call
+// moves about 220 sessions.
 //
 // A claim (POST /v1/widget/claim, ClaimSessions) is refused when the
 // contact's tombstone exists (an erased contact's token is refused there
 // too). It puts its claim marker (the claimer's owner record and the
 // claim's time, as metadata), then moves the
 // contact's sessions with MoveSessions, which writes each one's new listing
-// key before its record and org listing key and deletes the old listing key
-// last: 1 + 1 list per 1,000 keys + 4 per session, so 200 sessions take
-// about 807 operations with the request's own reads. A claimed session keeps
+// key before its record and deletes the old listing key last: 1 + 1 list
+// per 1,000 keys + 4 per session, so 200 sessions take about 807 operations
+// with the request's own reads. A claimed session keeps
 // verified false and gets claimed_at; its owner is the verified identity.
 // After a post rewrites a contact's session (from a read that may predate a
 // claim), it lists the contact's claim markers (one list call, no get while
@@ -77,9 +83,10 @@
 // device at the same instant may leave one of them a stale listing key
 // (its record says the other: a get is 404 to it).
 //
-// Posting a message writes the message key, then the session record and its
-// two listing keys (the summary with last_message and updated_at). The
-// summaries are last-writer-wins puts of values the request computed, never
+// Posting a message writes the message key, then the session's key (its
+// record and the org's listing) and its owner's listing key (the summary
+// with last_message and updated_at): 3 puts. The summaries are
+// last-writer-wins puts of values the request computed, never
 // read-modify-write; if one fails the message is still stored and the next
 // message repairs the summary. Workers KV takes about one write a second per
 // key, so a session receiving messages faster than that may see its summary
@@ -102,8 +109,9 @@
 // session, a message post) list erasing/{org}/ once, concurrently with their
 // own read, and hide the sessions being erased. Step then removes, at most
 // DeletionBatchOps operations a batch, per session its messages, its
-// idempotency answers (s/ scope), its record and listing keys (the record
-// last, so a batch cut short resumes at the next listing); SweepDelay
+// idempotency answers (s/ scope), its legacy record, its record and its
+// owner's listing key (that last, so a batch cut short resumes at the next
+// listing); SweepDelay
 // later it goes over the removed sessions once more (their ids are kept in
 // the Deletion until done) for what a request let through just before the
 // erasure wrote after them (a message, and the summary it writes back);

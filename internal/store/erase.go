@@ -270,8 +270,8 @@ type StepResult struct {
 
 // Step runs batch step of the org's deletion id: at most DeletionBatchOps KV
 // operations removing the person's sessions (messages, idempotency answers,
-// listing keys, record; the record last, so that a batch cut short is
-// resumed by the next listing), then their own records. Deletes are
+// legacy record, record, owner's listing key; that last, so that a batch cut
+// short is resumed by the next listing), then their own records. Deletes are
 // idempotent and a step other than the record's is not run, so a message
 // delivered twice changes nothing the second time. send is called with the
 // next step and its delay before the record is written; a message that
@@ -394,7 +394,7 @@ func (s *Store) eraseSessions(ctx context.Context, d *Deletion, tomb *Tombstone,
 }
 
 // eraseSession removes one session: its messages and idempotency answers,
-// then its record and listing keys. ok is false when the budget ran out
+// then its legacy record, its record and its owner's listing key. ok is false when the budget ran out
 // first (the next step goes on with it).
 func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey string, b *budget) (bool, error) {
 	if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
@@ -403,14 +403,13 @@ func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey stri
 	if !b.take(3) {
 		return false, nil
 	}
-	if err := s.del(ctx, sessionKey(d.OrgID, id)); err != nil {
-		return false, err
-	}
-	if err := conc.All(
-		func() error { return s.del(ctx, orgIndexPrefix(d.OrgID)+invert(id)) },
-		func() error { return s.del(ctx, ownedKey) },
-	); err != nil {
-		return false, err
+	// The owner's listing key last: a batch cut short finds the session
+	// there again. The legacy record before the record, which a read
+	// would fall back to.
+	for _, key := range []string{legacySessionKey(d.OrgID, id), sessionKey(d.OrgID, id), ownedKey} {
+		if err := s.del(ctx, key); err != nil {
+			return false, err
+		}
 	}
 	d.Sessions++
 	d.Erased = append(d.Erased, id)
@@ -432,20 +431,19 @@ func (s *Store) eraseMessagesAndAnswers(ctx context.Context, d *Deletion, id str
 
 // sweep goes over the erased sessions again and removes what a request in
 // flight during the erasure wrote to them (a message, its idempotency
-// answer, and the session record and listing keys that a message's summary
-// update writes back): 5 operations a session when nothing is there.
+// answer, and the session's record and owner's listing key that a message's
+// summary update writes back): 4 operations a session when nothing is there.
 func (s *Store) sweep(ctx context.Context, d *Deletion, b *budget) (bool, error) {
 	for d.Swept < len(d.Erased) {
 		id := d.Erased[d.Swept]
 		if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
 			return false, err
 		}
-		if !b.take(3) {
+		if !b.take(2) {
 			return false, nil
 		}
 		if err := conc.All(
 			func() error { return s.del(ctx, sessionKey(d.OrgID, id)) },
-			func() error { return s.del(ctx, orgIndexPrefix(d.OrgID)+invert(id)) },
 			func() error { return s.del(ctx, "owned/"+d.OrgID+"/"+d.Owner+"/"+invert(id)) },
 		); err != nil {
 			return false, err

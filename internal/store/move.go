@@ -27,17 +27,19 @@ func MoveAll(to identity.Owner) Move { return Move{To: to} }
 // Workers limit of 1,000 per invocation with room for the request's own.
 const MaxMoveOps = 900
 
-// moveOpsPerSession is what moving one session costs: its record and both
-// listing keys put, the old owner's listing key deleted (plus one get when
-// its listing key's summary is partial).
+// moveOpsPerSession is what moving one session costs: its record (the org's
+// listing key) and the new owner's listing key put, the old owner's listing
+// key and the legacy record deleted; plus the gets of Session when its
+// listing key's summary is partial (at most maxSessionGets).
 const moveOpsPerSession = 4
 
 // MoveSessions gives the sessions of the principal fromKey that m selects to
 // m.To: a listing key under the new owner is written, then each session's
-// record and org listing key are rewritten with the new owner, and the old
-// owner's listing key is deleted, in that order, so that a session is never without an owner's
-// listing (a crash between the two leaves it listed under both until the
-// move is run again, which finishes it). done is false when the call
+// record (its org listing key) is rewritten with the new owner, and the old
+// owner's listing key (and any legacy record) is deleted, in that order, so
+// that a session is never without an owner's listing (a crash between the
+// two leaves it listed under both until the move is run again, which
+// finishes it). done is false when the call
 // stopped at MaxMoveOps with sessions left: call it again to go on. A
 // session already moved is not under fromKey any more, so a second call, or
 // two at once, move each session once.
@@ -54,7 +56,7 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			return moved, false, unavailable(err)
 		}
 		for _, key := range res.Keys {
-			if ops+moveOpsPerSession+1 > MaxMoveOps {
+			if ops+moveOpsPerSession+maxSessionGets > MaxMoveOps {
 				return moved, false, nil
 			}
 			id := invert(key.Name[len(prefix):])
@@ -62,8 +64,10 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			_ = decodeSummary(key.Metadata, &meta)
 			sess := meta.Session
 			if sess == nil || meta.Owner == nil || meta.Partial {
-				ops++
-				if sess, err = s.Session(ctx, orgID, id); err != nil && !errors.Is(err, identity.ErrNotFound) {
+				var gets int
+				sess, gets, err = s.session(ctx, orgID, id)
+				ops += gets
+				if err != nil && !errors.Is(err, identity.ErrNotFound) {
 					return moved, false, err
 				}
 			} else {
@@ -89,18 +93,24 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			// The new owner's listing key first: a post that read the
 			// session before the move and rewrites it with the old owner
 			// finds that key and puts the move back (see keepClaim).
-			listed := sessionMeta(sess)
+			record, listed, err := sessionValues(sess)
+			if err != nil {
+				return moved, false, err
+			}
 			if err := s.putIndex(ctx, ownerListingKey(sess), listed); err != nil {
 				return moved, false, err
 			}
-			if err := conc.All(
-				func() error { return s.putRecord(ctx, sess) },
-				func() error { return s.putIndex(ctx, orgIndexPrefix(orgID)+invert(sess.ID), listed) },
-			); err != nil {
+			if err := s.putRecord(ctx, sess, record, listed); err != nil {
 				return moved, false, err
 			}
-			if err := s.kv.Delete(ctx, key.Name); err != nil {
-				return moved, false, unavailable(err)
+			// The record it was read from when it was stored before the
+			// record moved into the org's listing key: it names the old
+			// owner (a device id, before contacts had ids).
+			if err := conc.All(
+				func() error { return s.del(ctx, key.Name) },
+				func() error { return s.del(ctx, legacySessionKey(orgID, sess.ID)) },
+			); err != nil {
+				return moved, false, err
 			}
 			moved = append(moved, sess)
 		}

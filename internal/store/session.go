@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/chatwidget/identity/internal/conc"
@@ -25,9 +26,16 @@ type summaryMeta struct {
 	Partial  bool              `json:"p,omitempty"`
 }
 
-func sessionKey(orgID, id string) string { return "session/" + orgID + "/" + id }
+// sessionKey is where a session is stored: its key in the org's listing,
+// with the record as its value.
+func sessionKey(orgID, id string) string { return orgIndexPrefix(orgID) + invert(id) }
 
 func orgIndexPrefix(orgID string) string { return "sessions/" + orgID + "/" }
+
+// legacySessionKey is where a session's record was kept before it moved into
+// the org's listing key (whose value was empty then): read when that value is
+// empty, deleted with the session.
+func legacySessionKey(orgID, id string) string { return "session/" + orgID + "/" + id }
 
 func ownerIndexPrefix(orgID, principalKey string) string {
 	return "owned/" + orgID + "/" + hashKey(principalKey) + "/"
@@ -65,25 +73,35 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 	return s.writeSession(ctx, sess)
 }
 
-// writeSession puts the session record and both listing keys, at once.
+// writeSession puts the session (its record and the org's listing key, one
+// key) and its owner's listing key, at once.
 func (s *Store) writeSession(ctx context.Context, sess *identity.Session) error {
-	meta := sessionMeta(sess)
+	record, meta, err := sessionValues(sess)
+	if err != nil {
+		return err
+	}
 	return conc.All(
-		func() error { return s.putRecord(ctx, sess) },
-		func() error { return s.putIndex(ctx, orgIndexPrefix(sess.OrgID)+invert(sess.ID), meta) },
+		func() error { return s.putRecord(ctx, sess, record, meta) },
 		func() error { return s.putIndex(ctx, ownerListingKey(sess), meta) },
 	)
 }
 
-// sessionMeta is a listing key's metadata for sess: its summary when it
-// fits, else the owner and external id, marked partial.
-func sessionMeta(sess *identity.Session) []byte {
-	meta := metadataFor(summaryMeta{Session: sess, Owner: &sess.Owner},
-		summaryMeta{Owner: &sess.Owner, External: sess.ExternalID, Partial: true})
+// sessionValues is sess's record and its listing keys' metadata: the record
+// itself when it fits (a sessionRecord marshals as a full summaryMeta does),
+// else the owner and external id, marked partial.
+func sessionValues(sess *identity.Session) (record, meta []byte, err error) {
+	record, err = json.Marshal(sessionRecord{Session: sess, Owner: sess.Owner})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(record) <= kv.MaxMetadataBytes {
+		return record, record, nil
+	}
+	meta = metadataFor(summaryMeta{Owner: &sess.Owner, External: sess.ExternalID, Partial: true})
 	if meta == nil {
 		meta = []byte(`{"p":true}`)
 	}
-	return meta
+	return record, meta, nil
 }
 
 // ownerListingKey is sess's key in its owner's listing.
@@ -91,8 +109,10 @@ func ownerListingKey(sess *identity.Session) string {
 	return ownerIndexPrefix(sess.OrgID, sess.Owner.Key) + invert(sess.ID)
 }
 
-func (s *Store) putRecord(ctx context.Context, sess *identity.Session) error {
-	return s.putJSON(ctx, sessionKey(sess.OrgID, sess.ID), sessionRecord{Session: sess, Owner: sess.Owner}, kv.PutOptions{})
+// putRecord writes the session's key in the org's listing: the record, and
+// meta for the listing.
+func (s *Store) putRecord(ctx context.Context, sess *identity.Session, record, meta []byte) error {
+	return s.put(ctx, sessionKey(sess.OrgID, sess.ID), record, kv.PutOptions{Metadata: meta})
 }
 
 func (s *Store) putIndex(ctx context.Context, key string, meta []byte) error {
@@ -105,23 +125,44 @@ func (s *Store) putIndex(ctx context.Context, key string, meta []byte) error {
 // Session returns the org's session with id, or identity.ErrNotFound. The
 // caller applies the access rules.
 func (s *Store) Session(ctx context.Context, orgID, id string) (*identity.Session, error) {
+	sess, _, err := s.session(ctx, orgID, id)
+	return sess, err
+}
+
+// maxSessionGets is the most gets session makes: the session's key, and its
+// legacy record when that key's value is empty.
+const maxSessionGets = 2
+
+// session is Session, with the number of KV gets it made.
+func (s *Store) session(ctx context.Context, orgID, id string) (*identity.Session, int, error) {
 	if !ValidID(id) {
-		return nil, identity.ErrNotFound
+		return nil, 0, identity.ErrNotFound
 	}
 	// A sessionRecord has a summary's shape, without "x" and "p".
 	var rec summaryMeta
-	found, err := s.getDecoded(ctx, sessionKey(orgID, id), func(b []byte) error { return decodeSummary(b, &rec) })
+	decode := func(b []byte) error { return decodeSummary(b, &rec) }
+	key, gets := sessionKey(orgID, id), 1
+	b, found, err := s.kv.Get(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, gets, unavailable(err)
+	}
+	if found && len(b) > 0 {
+		err = decodeAt(key, b, decode)
+	} else {
+		gets++
+		found, err = s.getDecoded(ctx, legacySessionKey(orgID, id), decode)
+	}
+	if err != nil {
+		return nil, gets, err
 	}
 	if !found || rec.Session == nil {
-		return nil, identity.ErrNotFound
+		return nil, gets, identity.ErrNotFound
 	}
 	rec.Session.OrgID = orgID
 	if rec.Owner != nil {
 		rec.Session.Owner = *rec.Owner
 	}
-	return rec.Session, nil
+	return rec.Session, gets, nil
 }
 
 // ValidID reports whether id can be an id the store made (a session, a

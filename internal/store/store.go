@@ -136,10 +136,18 @@ func (s *Store) getDecoded(ctx context.Context, key string, decode func([]byte) 
 	if !found {
 		return false, nil
 	}
-	if err := decode(b); err != nil {
-		return false, fmt.Errorf("store: corrupt value at %s: %w", key, err)
+	if err := decodeAt(key, b, decode); err != nil {
+		return false, err
 	}
 	return true, nil
+}
+
+// decodeAt decodes b, the value at key.
+func decodeAt(key string, b []byte, decode func([]byte) error) error {
+	if err := decode(b); err != nil {
+		return fmt.Errorf("store: corrupt value at %s: %w", key, err)
+	}
+	return nil
 }
 
 // putJSON writes v under key with optional metadata.
@@ -200,15 +208,9 @@ func (e *storageError) Error() string        { return "store: kv: " + e.err.Erro
 func (e *storageError) Unwrap() error        { return e.err }
 func (e *storageError) Is(target error) bool { return target == identity.ErrUnavailable }
 
-// metadataFor returns v as KV metadata, or fallback when v does not fit.
-func metadataFor(v any, fallback any) []byte {
+// metadataFor returns v as KV metadata, nil when it does not fit.
+func metadataFor(v any) []byte {
 	if b, err := json.Marshal(v); err == nil && len(b) <= kv.MaxMetadataBytes {
-		return b
-	}
-	if fallback == nil {
-		return nil
-	}
-	if b, err := json.Marshal(fallback); err == nil && len(b) <= kv.MaxMetadataBytes {
 		return b
 	}
 	return nil

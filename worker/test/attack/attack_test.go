@@ -197,8 +197,8 @@ func TestCatches(t *testing.T) {
 				if status != 404 || id == r.URL.Path {
 					return body
 				}
-				for k := range mem.Snapshot() {
-					if strings.HasPrefix(k, "session/") && strings.HasSuffix(k, "/"+id) {
+				for k, v := range mem.Snapshot() {
+					if strings.HasPrefix(k, "sessions/") && strings.Contains(v, `"id":"`+id+`"`) {
 						return bytes.Replace(body, []byte("Not found."), []byte("Not yours."), 1)
 					}
 				}

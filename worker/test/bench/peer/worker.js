@@ -10,10 +10,10 @@
 //                                          (contactid/) or, for a new device, the layout of before (contact/);
 //                                          put contactid/ and device/ when new; sign
 //   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ and orgkey/ for verified; contactid/ for contacts);
-//                                          put session/ + 2 listing keys (setup of the bench, and an extra row)
+//                                          put sessions/ (the record, in the org's listing) + owned/ (setup of the bench, and an extra row)
 //   GET  /v1/widget/sessions               widget/{pk}; verify (+ revoked/, orgkey/); one list of owned/{org}/{h(principal)}/
-//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/, orgkey/); get session/; put msg/, then
-//                                          the session record and its 2 listing keys
+//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/, orgkey/); get sessions/; put msg/, then
+//                                          the session record (sessions/) and its owner's listing key
 //   GET  /.well-known/jwks.json            the public keys
 //   POST /bench/seed                       (admin token) stores an org made by the Go worker's admin API:
 //                                          org/, widget/, apikey/, orgkey/, origin/, as store.CreateOrg does
@@ -450,9 +450,11 @@ function canSee(p, rec) {
   return !p.externalID || (rec.s.external_id ?? "") === p.externalID;
 }
 
-// writeSession puts the session record and both listing keys, at once.
+// writeSession puts the session record (its key in the org's listing) and its
+// owner's listing key, at once.
 async function writeSession(env, orgID, sess, owner) {
-  let meta = JSON.stringify({ s: sess, o: owner });
+  const record = JSON.stringify({ s: sess, o: owner });
+  let meta = record;
   if (enc.encode(meta).length > MAX_META) {
     const partial = { o: owner, p: true };
     if (sess.external_id !== null) partial.x = sess.external_id;
@@ -463,8 +465,7 @@ async function writeSession(env, orgID, sess, owner) {
   const inv = invert(sess.id);
   const ownerPrefix = `owned/${orgID}/${await hashKey(owner.key)}/`;
   await Promise.all([
-    env.CHAT_KV.put(`session/${orgID}/${sess.id}`, JSON.stringify({ s: sess, o: owner })),
-    env.CHAT_KV.put(`sessions/${orgID}/${inv}`, "", { metadata }),
+    env.CHAT_KV.put(`sessions/${orgID}/${inv}`, record, { metadata }),
     env.CHAT_KV.put(ownerPrefix + inv, "", { metadata }),
   ]);
 }
@@ -663,7 +664,7 @@ async function listSessions(req, env, org) {
       const m = k.metadata || {};
       let sess = m.s && m.o && !m.p ? m.s : null;
       if (!sess) {
-        const rec = await env.CHAT_KV.get(`session/${org.id}/${invert(k.name.slice(prefix.length))}`, "json");
+        const rec = await env.CHAT_KV.get(`sessions/${org.id}/${k.name.slice(prefix.length)}`, "json");
         if (!rec) continue;
         sess = rec.s;
       }
@@ -694,7 +695,7 @@ async function postMessage(req, env, org, sessionID) {
   validateContent("content", body.content);
 
   if (!UUID.test(sessionID)) throw notFound();
-  const rec = await env.CHAT_KV.get(`session/${org.id}/${sessionID}`, "json");
+  const rec = await env.CHAT_KV.get(`sessions/${org.id}/${invert(sessionID)}`, "json");
   if (!canSee(p, rec)) throw notFound();
   const sess = rec.s;
   await limit(env, `msg-principal/${org.id}/${p.key}`, `msg-ip/${req.headers.get("CF-Connecting-IP") || "unknown"}`);
