@@ -247,8 +247,8 @@ test: build vet
 	GOARCH=386 $(GO) test ./internal/...
 	@echo "==> go test ./internal/token against the golang-jwt the worker links (EdDSA only: $(JWT_WORK))"
 	GOWORK=$(abspath $(JWT_WORK)) $(GO) test ./internal/token/...
-	@echo "==> tinygo test -target=wasm (the worker's and core's compiler, under Node) ./internal/{identity,widget,kv,config,token,conc,queue} ./wasm/tinygo/{resume,gcstacks,jsevents}"
-	GOWORK=$(abspath $(JWT_WORK)) $(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget ./internal/kv ./internal/config ./internal/token ./internal/conc ./internal/queue ./wasm/tinygo/resume ./wasm/tinygo/gcstacks ./wasm/tinygo/jsevents
+	@echo "==> tinygo test -target=wasm (the worker's and core's compiler, under Node) ./internal/{identity,widget,kv,config,token,conc,queue} ./wasm/tinygo/{resume,gcstacks,jsevents,initmaps}"
+	GOWORK=$(abspath $(JWT_WORK)) $(TINYGO) test -target=wasm/tinygo/wasm.json ./internal/identity ./internal/widget ./internal/kv ./internal/config ./internal/token ./internal/conc ./internal/queue ./wasm/tinygo/resume ./wasm/tinygo/gcstacks ./wasm/tinygo/jsevents ./wasm/tinygo/initmaps
 
 deploy: build
 	@if grep -q '^id = "00000000000000000000000000000000"' wrangler.toml; then \
