@@ -409,13 +409,15 @@ func NormalizeOrigin(field, s string) (string, error) {
 }
 
 // validHost accepts a DNS name (letters, digits, hyphens; "localhost" too),
-// an IPv4 or an IPv6 address.
+// an IPv4 or an IPv6 address without a zone.
 func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	if _, err := netip.ParseAddr(h); err == nil {
-		return true
+	if ip, err := netip.ParseAddr(h); err == nil {
+		// A zone ("fe80::1%eth0") names an interface of one machine: no
+		// browser puts one in an origin (the URL Standard has none).
+		return ip.Zone() == ""
 	}
 	for _, label := range strings.Split(h, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {

@@ -514,6 +514,8 @@ func TestNormalizeOrigin(t *testing.T) {
 		{"https://shop.example:8a", "", identity.CodeInvalidRequest},
 		{"https://shop.example\n", "", identity.CodeInvalidRequest},
 		{"https://shop .example", "", identity.CodeInvalidRequest},
+		{"http://[fe80::1%25eth0]", "", identity.CodeInvalidRequest}, // an IPv6 zone: no browser sends one
+		{"http://[fe80::1%25eth0]:8080", "", identity.CodeInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
