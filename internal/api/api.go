@@ -18,6 +18,15 @@ import (
 	"github.com/chatwidget/identity/internal/webhook"
 )
 
+// verifiedTokens is how many user tokens an instance remembers as verified
+// (token.WithVerifiedCache): a widget sends its token with every call, so
+// its signature is checked once per instance, not once per request (and
+// its claims decoded once). Measured on the shipped build (isolate harness,
+// CPU per request, 3 interleaved runs): a message 0.66-0.76 -> 0.42-0.45 ms
+// (the JS peer, which verifies every time, 0.43-0.50), a listing 0.64-0.71
+// -> 0.39-0.43 (peer 0.34-0.39). At most 1,024 tokens, about 1 MB.
+const verifiedTokens = 1024
+
 // API is the worker's HTTP handler. Build it once per instance with New.
 type API struct {
 	cfg     config.Config
@@ -94,7 +103,7 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 	a := &API{
 		cfg:    cfg,
 		store:  store.New(k, store.WithClock(o.now)),
-		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now)),
+		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now), token.WithVerifiedCache(verifiedTokens)),
 		log:    o.logger,
 		now:    o.now,
 

@@ -26,8 +26,8 @@ const DefaultLeeway = 30 * time.Second
 // alg is the one algorithm the service signs with and accepts.
 const alg = "EdDSA"
 
-// Service issues and verifies user tokens with a key ring. It is immutable
-// after NewService and safe for concurrent use.
+// Service issues and verifies user tokens with a key ring. Its settings are
+// fixed by NewService; it is safe for concurrent use.
 type Service struct {
 	ring   *KeyRing
 	parser *jwt.Parser
@@ -35,6 +35,9 @@ type Service struct {
 	now    func() time.Time
 	leeway time.Duration
 	jwks   []byte
+	// verified, when not nil, remembers tokens whose signature checked out
+	// (WithVerifiedCache).
+	verified *verifiedCache
 }
 
 // Option configures a Service.
@@ -179,6 +182,9 @@ func (s *Service) VerifySignature(token string) Signed {
 	if token == "" {
 		return Signed{err: fail(ErrInvalid, reasonEmpty)}
 	}
+	if c, ok := s.verified.get(token); ok {
+		return Signed{s: s, c: c}
+	}
 
 	// The token is decoded (strictly, see decode) and the ring's engine
 	// checks the signature, so that the Worker can verify with WebCrypto.
@@ -196,7 +202,7 @@ func (s *Service) VerifySignature(token string) Signed {
 	if !ok {
 		return Signed{err: fail(ErrInvalid, reasonSignature)}
 	}
-
+	s.verified.put(token, d.claims)
 	return Signed{s: s, c: d.claims}
 }
 
@@ -244,7 +250,8 @@ func (v Signed) For(orgID string) (*Claims, error) {
 	if !now.Before(c.ExpiresAt.Add(s.leeway)) {
 		return nil, fail(ErrExpired, reasonExpired)
 	}
-	return c, nil
+	// c may be in the service's cache: the caller gets its own.
+	return c.clone(), nil
 }
 
 // JWKS returns the JSON Web Key Set of every key of the ring, the signing key
