@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"mime"
 	"net/url"
 	"regexp"
 	"slices"
@@ -25,14 +24,8 @@ import (
 
 // The suite speaks to the worker through the contract client
 // (worker/test/contract), which checks every request and answer against
-// the OpenAPI document; do turns what it reports into test failures.
-var validator = func() *contract.Validator {
-	v, err := contract.Load()
-	if err != nil {
-		panic(err)
-	}
-	return v
-}()
+// the OpenAPI document (contract.Validated); do turns what it reports into
+// test failures.
 
 // caller sends requests as one party: its options go on every request.
 type caller struct{ c *contract.Client }
@@ -41,7 +34,7 @@ type caller struct{ c *contract.Client }
 // it with the admin token.
 func anon(t testing.TB) *caller {
 	t.Helper()
-	return &caller{c: contract.New(server(t).URL, validator)}
+	return &caller{c: contract.Validated(server(t).URL)}
 }
 
 func vendor(t testing.TB) *caller {
@@ -125,12 +118,8 @@ func (r *reply) ok(want int, v any) {
 
 func (r *reply) checkJSONType() {
 	r.t.Helper()
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		r.t.Errorf("%s: Content-Type %q, want application/json", r.What(), r.Header.Get("Content-Type"))
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		r.t.Errorf("%s: Content-Type charset %q, want utf-8", r.What(), cs)
+	for _, p := range contract.JSONTypeProblems(r.Response) {
+		r.t.Errorf("%s: %s", r.What(), p)
 	}
 }
 
