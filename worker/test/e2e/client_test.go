@@ -387,9 +387,9 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []contract.Sess
 		qq = url.Values{}
 	}
 	limit, _ := strconv.Atoi(qq.Get("limit"))
-	for page := 0; ; page++ {
-		if page > 200 {
-			t.Fatalf("GET %s: more than 200 pages; next_cursor never ends", path)
+	err := contract.Pages(200, func(cursor string) (*string, error) {
+		if cursor != "" {
+			qq.Set("cursor", cursor)
 		}
 		p := path
 		if len(qq) > 0 {
@@ -404,18 +404,16 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []contract.Sess
 		if limit > 0 && len(l.Items) > limit {
 			t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
 		}
-		all = append(all, l.Items...)
-		if l.NextCursor == nil || *l.NextCursor == "" {
-			return all
-		}
-		if limit > 0 && len(l.Items) == 0 {
+		if limit > 0 && len(l.Items) == 0 && l.NextCursor != nil && *l.NextCursor != "" {
 			t.Errorf("GET %s: empty page with a next_cursor", p)
 		}
-		if *l.NextCursor == qq.Get("cursor") {
-			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, *l.NextCursor)
-		}
-		qq.Set("cursor", *l.NextCursor)
+		all = append(all, l.Items...)
+		return l.NextCursor, nil
+	})
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
+	return all
 }
 
 // widgetSessions lists all the caller's sessions through the widget;
