@@ -20,11 +20,7 @@ func TestRulesInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	v, err := contract.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := contract.New(target.URL, v)
+	c := contract.Validated(target.URL)
 	c.HTTP = target.Client
 	access.Run(t, c, target.AdminToken, access.Storage(target.Snapshot))
 }

@@ -155,18 +155,15 @@ func (w *world) client(t *testing.T, cs Case) (*contract.Client, *contract.Actor
 func listAll(t *testing.T, page func(cursor string) (contract.Call[contract.SessionList], error)) []contract.Session {
 	t.Helper()
 	var out []contract.Session
-	cursor := ""
-	for range 100 {
+	if err := contract.Pages(100, func(cursor string) (*string, error) {
 		r, err := page(cursor)
 		ok(t, r.Response, err, 200)
 		out = append(out, r.Value.Items...)
-		if r.Value.NextCursor == nil || *r.Value.NextCursor == "" {
-			return out
-		}
-		cursor = *r.Value.NextCursor
+		return r.Value.NextCursor, nil
+	}); err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("more than 100 pages")
-	return nil
+	return out
 }
 
 // orgSessions is every session GET /v1/sessions of org o lists with f.

@@ -155,14 +155,10 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 	if cases == nil {
 		cases = Cases()
 	}
-	v, err := contract.Load()
-	if err != nil {
-		return nil, err
-	}
 	if t.Parallel <= 0 {
 		t.Parallel = 8
 	}
-	r := &runner{t: t, c: contract.New(t.URL, v)}
+	r := &runner{t: t, c: contract.Validated(t.URL)}
 	r.c.HTTP = t.Client
 	preSetup := r.observeStore()
 	f, err := setup(ctx, r.c, t)

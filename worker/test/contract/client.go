@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,6 +35,19 @@ var DefaultHTTP = &http.Client{
 func New(base string, v *Validator, opts ...Option) *Client {
 	return &Client{Base: strings.TrimRight(base, "/"), Validator: v, opts: opts}
 }
+
+// Validated is New validating against the repository's document (Load),
+// which is compiled once; a document that does not load panics: it is the
+// repository's own, embedded, so that is a bug of the build.
+func Validated(base string, opts ...Option) *Client { return New(base, document(), opts...) }
+
+var document = sync.OnceValue(func() *Validator {
+	v, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return v
+})
 
 // With returns a copy of c with more options, applied after c's.
 func (c *Client) With(opts ...Option) *Client {
@@ -243,3 +257,7 @@ func call[T any](ctx context.Context, c *Client, method, path string, body any, 
 	}
 	return out, nil
 }
+
+// Resp is a typed route's answer as a plain *Response, for tables of
+// requests to different routes.
+func Resp[T any](c Call[T], err error) (*Response, error) { return c.Response, err }

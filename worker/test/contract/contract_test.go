@@ -22,26 +22,26 @@ import (
 
 const admin = "admin-token-for-the-contract-test"
 
-// inProcess serves the API over a Memory KV and returns a validating client
-// of it: the document checked against the worker's code without wrangler.
-func inProcess(t *testing.T) *contract.Client {
+// inProcess serves the API over store (nil: a Memory KV) and returns a
+// validating client of it: the document checked against the worker's code
+// without wrangler.
+func inProcess(t *testing.T, store kv.KV) *contract.Client {
 	t.Helper()
 	spec, err := token.GenerateKeySpec("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if store == nil {
+		store = kv.NewMemory()
+	}
 	cfg := config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
-	a, err := api.New(kv.NewMemory(), cfg)
+	a, err := api.New(store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	v, err := contract.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return contract.New(srv.URL, v)
+	return contract.Validated(srv.URL)
 }
 
 // fits fails unless the request and its answer fit the document and the
@@ -67,7 +67,7 @@ func fits(t *testing.T, r *contract.Response, err error, want int) {
 // document.
 func TestEveryRouteFitsTheDocument(t *testing.T) {
 	ctx := context.Background()
-	c := inProcess(t)
+	c := inProcess(t, nil)
 	vendor := c.With(contract.Bearer(admin))
 	origin := "https://shop.example"
 
@@ -120,7 +120,7 @@ func TestEveryRouteFitsTheDocument(t *testing.T) {
 // request the document refuses is reported as such.
 func TestRefusalsFitTheDocument(t *testing.T) {
 	ctx := context.Background()
-	c := inProcess(t)
+	c := inProcess(t, nil)
 
 	r, err := c.Do(ctx, "POST", "/v1/admin/orgs", map[string]any{"name": "x", "allowed_origins": []string{}})
 	if err != nil {
@@ -163,7 +163,7 @@ func TestDriftIsCaught(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := inProcess(t)
+	c := inProcess(t, nil)
 	c.Validator = v
 	ctx := context.Background()
 	org, _ := c.With(contract.Bearer(admin)).CreateOrg(ctx, contract.CreateOrgRequest{Name: "S", AllowedOrigins: []string{"https://s.example"}})
@@ -234,21 +234,7 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			store := &flaky{KV: kv.NewMemory(), err: failure}
-			spec, err := token.GenerateKeySpec("k1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := api.New(store, config.Config{AdminToken: admin, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(a)
-			defer srv.Close()
-			v, err := contract.Load()
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := contract.New(srv.URL, v)
+			c := inProcess(t, store)
 			origin := "https://shop.example"
 			vendor := c.With(contract.Bearer(admin))
 			org, _ := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "S", AllowedOrigins: []string{origin}})
@@ -263,76 +249,36 @@ func TestStorageFailureIsUnavailable(t *testing.T) {
 			}
 
 			store.down.Store(true)
-			answers := map[string]func() (*contract.Response, error){
-				"create org": func() (*contract.Response, error) {
-					r, err := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "T", AllowedOrigins: []string{"https://t.example"}})
-					return r.Response, err
-				},
-				"create api key": func() (*contract.Response, error) {
-					r, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
-					return r.Response, err
-				},
-				"delete api key": func() (*contract.Response, error) {
-					r, err := vendor.DeleteAPIKey(ctx, org.Value.Org.ID, org.Value.APIKey.ID)
-					return r.Response, err
-				},
-				"authenticate": func() (*contract.Response, error) {
-					r, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u"})
-					return r.Response, err
-				},
-				"revoke": func() (*contract.Response, error) {
-					r, err := server.Revoke(ctx, contract.Identity{UserID: "u"})
-					return r.Response, err
-				},
-				"org sessions": func() (*contract.Response, error) {
-					r, err := server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{})
-					return r.Response, err
-				},
-				"org session": func() (*contract.Response, error) {
-					r, err := server.GetOrgSession(ctx, sid)
-					return r.Response, err
-				},
-				"agent message": func() (*contract.Response, error) {
-					r, err := server.PostAgentMessage(ctx, sid, contract.MessageRequest{Content: "x"})
-					return r.Response, err
-				},
-				"contact": func() (*contract.Response, error) {
-					r, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "5d9c1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f"})
-					return r.Response, err
-				},
-				"me": func() (*contract.Response, error) {
-					r, err := w.GetMe(ctx)
-					return r.Response, err
-				},
-				"create session": func() (*contract.Response, error) {
-					r, err := w.CreateSession(ctx, contract.SessionRequest{})
-					return r.Response, err
-				},
-				"sessions": func() (*contract.Response, error) {
-					r, err := w.ListSessions(ctx, "", contract.Page{})
-					return r.Response, err
-				},
-				"session": func() (*contract.Response, error) {
-					r, err := w.GetSession(ctx, sid, "")
-					return r.Response, err
-				},
-				"user message": func() (*contract.Response, error) {
-					r, err := w.PostUserMessage(ctx, sid, "x")
-					return r.Response, err
-				},
-				"preflight": func() (*contract.Response, error) {
-					return c.Preflight(ctx, "/v1/widget/sessions", origin, "POST", "")
-				},
-			}
-			for route, send := range answers {
-				r, err := send()
-				if err != nil {
-					t.Fatalf("%s: %v", route, err)
-				}
-				if r.Status != 503 || r.Error == nil || r.Error.Code != "unavailable" || r.AnswerErr != nil {
-					t.Errorf("%s (%s) with KV down: %d %s (answer: %v), want 503 unavailable", route, r.What(), r.Status, r.Body, r.AnswerErr)
+			// unavailable checks the answer to one route with KV down.
+			unavailable := func(route string) func(*contract.Response, error) {
+				return func(r *contract.Response, err error) {
+					t.Helper()
+					if err != nil {
+						t.Fatalf("%s: %v", route, err)
+					}
+					if r.Status != 503 || r.Error == nil || r.Error.Code != "unavailable" || r.AnswerErr != nil {
+						t.Errorf("%s (%s) with KV down: %d %s (answer: %v), want 503 unavailable",
+							route, r.What(), r.Status, r.Body, r.AnswerErr)
+					}
 				}
 			}
+			newOrg := contract.CreateOrgRequest{Name: "T", AllowedOrigins: []string{"https://t.example"}}
+			unavailable("create org")(contract.Resp(vendor.CreateOrg(ctx, newOrg)))
+			unavailable("create api key")(contract.Resp(vendor.CreateAPIKey(ctx, org.Value.Org.ID)))
+			unavailable("delete api key")(contract.Resp(vendor.DeleteAPIKey(ctx, org.Value.Org.ID, org.Value.APIKey.ID)))
+			unavailable("authenticate")(contract.Resp(server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u"})))
+			unavailable("revoke")(contract.Resp(server.Revoke(ctx, contract.Identity{UserID: "u"})))
+			unavailable("org sessions")(contract.Resp(server.ListOrgSessions(ctx, contract.SessionFilter{}, contract.Page{})))
+			unavailable("org session")(contract.Resp(server.GetOrgSession(ctx, sid)))
+			unavailable("agent message")(contract.Resp(server.PostAgentMessage(ctx, sid, contract.MessageRequest{Content: "x"})))
+			device := contract.ContactRequest{DeviceID: "5d9c1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f"}
+			unavailable("contact")(contract.Resp(widget.CreateContact(ctx, device)))
+			unavailable("me")(contract.Resp(w.GetMe(ctx)))
+			unavailable("create session")(contract.Resp(w.CreateSession(ctx, contract.SessionRequest{})))
+			unavailable("sessions")(contract.Resp(w.ListSessions(ctx, "", contract.Page{})))
+			unavailable("session")(contract.Resp(w.GetSession(ctx, sid, "")))
+			unavailable("user message")(contract.Resp(w.PostUserMessage(ctx, sid, "x")))
+			unavailable("preflight")(c.Preflight(ctx, "/v1/widget/sessions", origin, "POST", ""))
 		})
 	}
 }

@@ -228,13 +228,9 @@ func Excerpt(r *Response) string {
 	return fmt.Sprintf("  content-type: %q\n  body: %s", r.Header.Get("Content-Type"), s)
 }
 
-var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
-
-// ErrorProblems is what is wrong with r as an error answer of the contract
-// (none: nil): JSON in UTF-8, a body of exactly {"error": {"code",
-// "message"}}, a snake_case code, and a message that is a sentence, not a
-// stack trace or an internal error.
-func ErrorProblems(r *Response) []string {
+// JSONTypeProblems is what is wrong with r's Content-Type for a JSON answer:
+// application/json, in UTF-8 when it names a charset.
+func JSONTypeProblems(r *Response) []string {
 	var out []string
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
@@ -244,6 +240,17 @@ func ErrorProblems(r *Response) []string {
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		out = append(out, fmt.Sprintf("Content-Type charset %q, want utf-8", cs))
 	}
+	return out
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// ErrorProblems is what is wrong with r as an error answer of the contract
+// (none: nil): JSON in UTF-8, a body of exactly {"error": {"code",
+// "message"}}, a snake_case code, and a message that is a sentence, not a
+// stack trace or an internal error.
+func ErrorProblems(r *Response) []string {
+	out := JSONTypeProblems(r)
 	if r.Error == nil {
 		return append(out, fmt.Sprint(r.ErrorErr))
 	}

@@ -48,3 +48,30 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPages: the walk ends at a null or empty next_cursor, and fails on a
+// cursor that repeats and on more pages than its bound.
+func TestPages(t *testing.T) {
+	for _, c := range []struct {
+		next  []string // the answers' next_cursor in turn; "-" is null
+		pages int      // pages asked for
+		err   string   // "" no error; else a part of it
+	}{
+		{[]string{"a", "b", "-"}, 3, ""}, {[]string{"a", ""}, 2, ""},
+		{[]string{"a", "a"}, 2, "repeats"}, {[]string{"a", "b", "c", "d"}, 3, "more than 3 pages"},
+	} {
+		var asked []string
+		err := Pages(3, func(cursor string) (*string, error) {
+			if asked = append(asked, cursor); len(asked) > len(c.next) {
+				return nil, nil
+			}
+			if n := c.next[len(asked)-1]; n != "-" {
+				return &n, nil
+			}
+			return nil, nil
+		})
+		if len(asked) != c.pages || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("next_cursors %q: asked %q, error %v; want %d pages, error %q", c.next, asked, err, c.pages, c.err)
+		}
+	}
+}

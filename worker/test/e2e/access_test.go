@@ -15,5 +15,5 @@ import (
 func TestAccessRules(t *testing.T) {
 	t.Parallel()
 	s := server(t)
-	access.Run(t, contract.New(s.URL, validator), s.AdminToken)
+	access.Run(t, contract.Validated(s.URL), s.AdminToken)
 }

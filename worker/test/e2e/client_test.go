@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"mime"
 	"net/url"
 	"regexp"
 	"slices"
@@ -25,14 +24,8 @@ import (
 
 // The suite speaks to the worker through the contract client
 // (worker/test/contract), which checks every request and answer against
-// the OpenAPI document; do turns what it reports into test failures.
-var validator = func() *contract.Validator {
-	v, err := contract.Load()
-	if err != nil {
-		panic(err)
-	}
-	return v
-}()
+// the OpenAPI document (contract.Validated); do turns what it reports into
+// test failures.
 
 // caller sends requests as one party: its options go on every request.
 type caller struct{ c *contract.Client }
@@ -41,7 +34,7 @@ type caller struct{ c *contract.Client }
 // it with the admin token.
 func anon(t testing.TB) *caller {
 	t.Helper()
-	return &caller{c: contract.New(server(t).URL, validator)}
+	return &caller{c: contract.Validated(server(t).URL)}
 }
 
 func vendor(t testing.TB) *caller {
@@ -125,12 +118,8 @@ func (r *reply) ok(want int, v any) {
 
 func (r *reply) checkJSONType() {
 	r.t.Helper()
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		r.t.Errorf("%s: Content-Type %q, want application/json", r.What(), r.Header.Get("Content-Type"))
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		r.t.Errorf("%s: Content-Type charset %q, want utf-8", r.What(), cs)
+	for _, p := range contract.JSONTypeProblems(r.Response) {
+		r.t.Errorf("%s: %s", r.What(), p)
 	}
 }
 
@@ -398,9 +387,9 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []contract.Sess
 		qq = url.Values{}
 	}
 	limit, _ := strconv.Atoi(qq.Get("limit"))
-	for page := 0; ; page++ {
-		if page > 200 {
-			t.Fatalf("GET %s: more than 200 pages; next_cursor never ends", path)
+	err := contract.Pages(200, func(cursor string) (*string, error) {
+		if cursor != "" {
+			qq.Set("cursor", cursor)
 		}
 		p := path
 		if len(qq) > 0 {
@@ -415,18 +404,16 @@ func listAll(t testing.TB, c *caller, path string, q url.Values) []contract.Sess
 		if limit > 0 && len(l.Items) > limit {
 			t.Errorf("GET %s: %d items, more than limit %d", p, len(l.Items), limit)
 		}
-		all = append(all, l.Items...)
-		if l.NextCursor == nil || *l.NextCursor == "" {
-			return all
-		}
-		if limit > 0 && len(l.Items) == 0 {
+		if limit > 0 && len(l.Items) == 0 && l.NextCursor != nil && *l.NextCursor != "" {
 			t.Errorf("GET %s: empty page with a next_cursor", p)
 		}
-		if *l.NextCursor == qq.Get("cursor") {
-			t.Fatalf("GET %s: next_cursor %q repeats the cursor asked for", p, *l.NextCursor)
-		}
-		qq.Set("cursor", *l.NextCursor)
+		all = append(all, l.Items...)
+		return l.NextCursor, nil
+	})
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
+	return all
 }
 
 // widgetSessions lists all the caller's sessions through the widget;

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
@@ -43,14 +44,10 @@ func atExit(f func()) {
 	cleanups = append(cleanups, f)
 }
 
-// e2eVars are the worker vars of the shared server. The whole suite calls
-// from one address, so the per-address rate limits (meant for real traffic
-// from many) are turned off; the per-device limits keep their defaults.
-var e2eVars = map[string]string{
-	"DEMO_ROUTES":                "1", // GET /v1/admin/debug/kv: the erasure tests read the whole KV
-	"RATE_LIMIT_CONTACTS_PER_IP": "0",
-	"RATE_LIMIT_MESSAGES_PER_IP": "0",
-}
+// e2eVars are the worker vars of the shared server: the whole suite calls
+// from one address; DEMO_ROUTES for GET /v1/admin/debug/kv, through which
+// the erasure tests read the whole KV.
+var e2eVars = contract.LoopbackLoadVars("DEMO_ROUTES", "1")
 
 // server returns the shared server, starting it on first use.
 func server(t testing.TB) *wranglertest.Server {

@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,53 +14,24 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// kvEntry is a key of the worker's KV, read through the development-only
-// GET /v1/admin/debug/kv.
-type kvEntry struct {
-	Name     string `json:"name"`
-	Value    string `json:"value"`
-	Metadata string `json:"metadata"`
-}
-
 // readKV reads every key of the local KV with its value and metadata.
-func readKV(t testing.TB) map[string]kvEntry {
+func readKV(t testing.TB) map[string]contract.KVEntry {
 	t.Helper()
-	out := map[string]kvEntry{}
-	cursor := ""
-	for range 10000 {
-		var page struct {
-			Keys       []kvEntry `json:"keys"`
-			NextCursor *string   `json:"next_cursor"`
-		}
-		// A development-only route (DEMO_ROUTES=1), outside the contract and
-		// its document.
-		unvalidated(vendor(t)).get(t, "/v1/admin/debug/kv?cursor="+url.QueryEscape(cursor)).ok(200, &page)
-		for _, k := range page.Keys {
-			out[k.Name] = k
-		}
-		if page.NextCursor == nil {
-			return out
-		}
-		cursor = *page.NextCursor
+	keys, found, err := unvalidated(vendor(t)).c.DumpKV(t.Context())
+	if err != nil || !found {
+		t.Fatalf("GET /v1/admin/debug/kv (found %v): %v", found, err)
 	}
-	t.Fatal("the KV listing never ended")
-	return nil
+	out := map[string]contract.KVEntry{}
+	for _, k := range keys {
+		out[k.Name] = k
+	}
+	return out
 }
 
 // holdingAny returns the keys whose name, value or metadata holds one of
 // marks, ASCII case folded.
-func holdingAny(kv map[string]kvEntry, marks ...string) []string {
-	var out []string
-	for name, e := range kv {
-		hay := strings.ToLower(name + "\x00" + e.Value + "\x00" + e.Metadata)
-		for _, m := range marks {
-			if strings.Contains(hay, strings.ToLower(m)) {
-				out = append(out, name)
-				break
-			}
-		}
-	}
-	return out
+func holdingAny(kv map[string]contract.KVEntry, marks ...string) []string {
+	return contract.Holding(slices.Collect(maps.Values(kv)), marks...)
 }
 
 // waitDone polls a deletion until it is done.

@@ -24,7 +24,7 @@ func TestRateLimitsUnderWrangler(t *testing.T) {
 		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
 	}})
 	ctx := context.Background()
-	c := contract.New(srv.URL, validator)
+	c := contract.Validated(srv.URL)
 	// want fails unless the answer fits the document and has the status (a
 	// 429 with the code rate_limited).
 	want := func(what string, r *contract.Response, err error, status int) *contract.Response {

@@ -54,7 +54,7 @@ func startTestBuild(t *testing.T, log *wranglertest.Tail, hc *http.Client) (*wra
 	vars := map[string]string{"RATE_LIMIT_MESSAGES_PER_DEVICE": "0"}
 	maps.Copy(vars, e2eVars)
 	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm, Log: log})
-	base := &caller{c: contract.New(s.URL, validator)}
+	base := &caller{c: contract.Validated(s.URL)}
 	base.c.HTTP = hc
 	o := newOrgOn(t, base, s.AdminToken)
 	w, session := o.chat(t)

@@ -2,7 +2,6 @@ package soak
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -178,25 +177,6 @@ func union(a, b []string) (out []string) {
 	return out
 }
 
-// pages calls page with the cursor of each answer's next_cursor ("" first)
-// until it is null or empty, at most max pages.
-func pages(max int, page func(cursor string) (next *string, err error)) error {
-	cursor := ""
-	for range max {
-		next, err := page(cursor)
-		switch {
-		case err != nil:
-			return err
-		case next == nil || *next == "":
-			return nil
-		case *next == cursor:
-			return errors.New("next_cursor repeats the cursor")
-		}
-		cursor = *next
-	}
-	return fmt.Errorf("more than %d pages", max)
-}
-
 // reader runs the read-back requests, filling snap.
 type reader struct {
 	sem   chan struct{}
@@ -221,7 +201,7 @@ func (r *reader) fail(format string, args ...any) {
 func (r *reader) list(who string, f contract.SessionFilter, limit int, page func(contract.Page) (contract.Call[contract.SessionList], error)) {
 	r.spawn(func() {
 		li := Listing{Who: who, Filter: f}
-		err := pages(maxPages, func(cursor string) (*string, error) {
+		err := contract.Pages(maxPages, func(cursor string) (*string, error) {
 			res, err := page(contract.Page{Cursor: cursor, Limit: limit})
 			if err != nil {
 				return nil, err

@@ -3,9 +3,7 @@ package soak
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
@@ -145,8 +143,7 @@ func (r *reader) readErasure(ctx context.Context, c *client, w *World, adminToke
 		}
 		marks = append(marks, p.Mark, p.ContactID)
 		r.probe(Probe{Who: p.Name, What: "its widget's listing, with its old token", Want: 401, WantCode: "token_revoked"}, func() (*contract.Response, error) {
-			res, err := c.expect(200, 401).ListSessions(ctx, "", contract.Page{}, widget(org, p)...)
-			return res.Response, err
+			return contract.Resp(c.expect(200, 401).ListSessions(ctx, "", contract.Page{}, widget(org, p)...))
 		})
 		ids := []contract.Identity{{UserID: p.UserID}}
 		if p.Verified {
@@ -154,8 +151,7 @@ func (r *reader) readErasure(ctx context.Context, c *client, w *World, adminToke
 		}
 		for _, id := range ids {
 			r.probe(Probe{Who: p.Name, What: "its export by its org's server", Want: 404}, func() (*contract.Response, error) {
-				res, err := export(id, "", 200, 404)
-				return res.Response, err
+				return contract.Resp(export(id, "", 200, 404))
 			})
 		}
 	}
@@ -174,9 +170,10 @@ func (r *reader) probe(pr Probe, ask func() (*contract.Response, error)) {
 	r.spawn(func() {
 		res, err := ask()
 		if res != nil {
-			var e struct{ Error struct{ Code string } }
-			_ = res.Decode(&e)
-			pr.Status, pr.Code, pr.Excerpt = res.Status, e.Error.Code, res.What()+": "+shorten(res.Body, 200)
+			pr.Status, pr.Excerpt = res.Status, res.What()+": "+shorten(res.Body, 200)
+			if res.Error != nil {
+				pr.Code = res.Error.Code
+			}
 		} else if err != nil {
 			pr.Excerpt = err.Error()
 		}
@@ -189,7 +186,7 @@ func (r *reader) probe(pr Probe, ask func() (*contract.Response, error)) {
 func (r *reader) export(who, owner string, page func(cursor string) (contract.Call[contract.Export], error)) {
 	r.spawn(func() {
 		li, got := Listing{Who: who, Export: owner}, []Read{}
-		err := pages(maxPages, func(cursor string) (*string, error) {
+		err := contract.Pages(maxPages, func(cursor string) (*string, error) {
 			res, err := page(cursor)
 			if err != nil {
 				return nil, err
@@ -213,40 +210,9 @@ func (r *reader) export(who, owner string, page func(cursor string) (contract.Ca
 // dumpHolding reads the whole KV through GET /v1/admin/debug/kv and returns
 // how many keys it read and those that hold one of marks; 0 and none when
 // the worker does not have that route.
-func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (n int, out []string, err error) {
-	none := false
-	err = pages(100000, func(cursor string) (*string, error) {
-		path := "/v1/admin/debug/kv"
-		if cursor != "" {
-			path += "?cursor=" + url.QueryEscape(cursor)
-		}
-		res, err := c.expect(200, 404).Do(ctx, "GET", path, nil, contract.Bearer(adminToken))
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Keys       []struct{ Name, Value, Metadata string }
-			NextCursor *string `json:"next_cursor"`
-		}
-		if none = res.Status == 404; none {
-			return nil, nil
-		}
-		if err := res.Decode(&page); err != nil {
-			return nil, err
-		}
-		for _, k := range page.Keys {
-			n++
-			hay := strings.ToLower(k.Name + "\x00" + k.Value + "\x00" + k.Metadata)
-			if slices.ContainsFunc(marks, func(m string) bool { return m != "" && strings.Contains(hay, strings.ToLower(m)) }) {
-				out = append(out, k.Name)
-			}
-		}
-		return page.NextCursor, nil
-	})
-	if none {
-		return 0, nil, nil
-	}
-	return n, out, err
+func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (int, []string, error) {
+	keys, _, err := c.expect(200, 404).DumpKV(ctx, contract.Bearer(adminToken))
+	return len(keys), contract.Holding(keys, marks...), err
 }
 
 // erasure checks the erasure: every probe answered as the contract says,

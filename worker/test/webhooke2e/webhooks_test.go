@@ -37,15 +37,11 @@ type world struct {
 
 func newWorld(t *testing.T, s *wranglertest.Server, orgs ...string) world {
 	t.Helper()
-	v, err := contract.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var steps []contract.Step
 	for _, o := range orgs {
 		steps = append(steps, contract.Step{Name: o, Org: o, Contact: map[string]any{"device_id": "visitor-" + o}})
 	}
-	w, err := contract.BuildWorld(context.Background(), contract.New(s.URL, v), s.AdminToken, "webhooks", steps)
+	w, err := contract.BuildWorld(context.Background(), contract.Validated(s.URL), s.AdminToken, "webhooks", steps)
 	if err != nil {
 		t.Fatal(err)
 	}
