@@ -289,7 +289,7 @@ func kvCalls(p RouteProfile) string {
 	for _, x := range []struct {
 		f string
 		n float64
-	}{{" %gd", p.Delete}, {" +%gs", p.Sign}, {" +%gv", p.Verify}} {
+	}{{" %.2gd", p.Delete}, {" +%.2gs", p.Sign}, {" +%.2gv", p.Verify}} {
 		if x.n > 0 {
 			s += fmt.Sprintf(x.f, x.n)
 		}
