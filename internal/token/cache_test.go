@@ -10,24 +10,24 @@ import (
 	"github.com/chatwidget/identity/internal/token"
 )
 
-// cachedService is engineService with a verified-token cache of n and a
-// clock that reads *now.
-func cachedService(t *testing.T, e token.Engine, n int, now *time.Time) *token.Service {
+// cachedService is engineService with a verified-token cache of n, its
+// counting engine, and the time its clock reads (now, until changed).
+func cachedService(t *testing.T, n int) (*token.Service, *countingEngine, *time.Time) {
 	t.Helper()
+	e, now := &countingEngine{}, time.Now()
 	ring, err := token.ParseKeyRing(engineSpec, token.WithEngine(e))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return token.NewService(ring, "https://chat.example", token.WithVerifiedCache(n),
-		token.WithClock(func() time.Time { return *now }))
+	s := token.NewService(ring, "https://chat.example", token.WithVerifiedCache(n),
+		token.WithClock(func() time.Time { return now }))
+	return s, e, &now
 }
 
 // A token presented again is not checked again; what it is checked for per
 // org and per moment still is.
 func TestVerifiedCacheSkipsTheSecondSignatureCheck(t *testing.T) {
-	e := &countingEngine{}
-	now := time.Now()
-	s := cachedService(t, e, 8, &now)
+	s, e, now := cachedService(t, 8)
 	tok, _, err := s.Issue(verifiedClaims(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestVerifiedCacheSkipsTheSecondSignatureCheck(t *testing.T) {
 	if _, err := s.Verify(tok, "org_b"); !errors.Is(err, token.ErrWrongAudience) {
 		t.Fatalf("another org, from the cache: %v, want ErrWrongAudience", err)
 	}
-	now = now.Add(2 * time.Hour)
+	*now = now.Add(2 * time.Hour)
 	if _, err := s.Verify(tok, "org_a"); !errors.Is(err, token.ErrExpired) {
 		t.Fatalf("expired, from the cache: %v, want ErrExpired", err)
 	}
@@ -53,9 +53,7 @@ func TestVerifiedCacheSkipsTheSecondSignatureCheck(t *testing.T) {
 // Only a token whose signature checked out is remembered: a damaged one is
 // refused every time, and never answered from a genuine token's entry.
 func TestVerifiedCacheKeepsOnlyGenuineTokens(t *testing.T) {
-	e := &countingEngine{}
-	now := time.Now()
-	s := cachedService(t, e, 8, &now)
+	s, e, _ := cachedService(t, 8)
 	tok, _, err := s.Issue(verifiedClaims(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +95,7 @@ func TestVerifiedCacheKeepsOnlyGenuineTokens(t *testing.T) {
 // The cache holds at most its bound, and a token in use survives tokens
 // passing through.
 func TestVerifiedCacheIsBounded(t *testing.T) {
-	e := &countingEngine{}
-	now := time.Now()
-	s := cachedService(t, e, 4, &now)
+	s, e, _ := cachedService(t, 4)
 	hot, _, _ := s.Issue(verifiedClaims(), time.Hour)
 	var cold []string
 	for range 20 {
@@ -128,8 +124,7 @@ func TestVerifiedCacheIsBounded(t *testing.T) {
 
 // A caller changing the claims it got changes nothing for the next caller.
 func TestVerifiedCacheHandsOutCopies(t *testing.T) {
-	now := time.Now()
-	s := cachedService(t, &countingEngine{}, 8, &now)
+	s, _, now := cachedService(t, 8)
 	tok, _, _ := s.Issue(verifiedClaims(), time.Hour)
 	c, err := s.Verify(tok, "org_a")
 	if err != nil {
@@ -145,9 +140,7 @@ func TestVerifiedCacheHandsOutCopies(t *testing.T) {
 }
 
 func TestVerifiedCacheConcurrent(t *testing.T) {
-	e := &countingEngine{}
-	now := time.Now()
-	s := cachedService(t, e, 16, &now)
+	s, _, _ := cachedService(t, 16)
 	toks := make([]string, 40)
 	for i := range toks {
 		toks[i], _, _ = s.Issue(verifiedClaims(), time.Hour)
