@@ -56,9 +56,10 @@
 // A session's record is the value of its key in the org's listing, whose
 // metadata is its summary: one put writes both. Until December 2026 the
 // record had a key of its own, session/{org}/{session}, and the listing key
-// an empty value: a read that finds the value empty reads that legacy
-// record (a second get); a write puts the record in the listing key, and a
-// move or an erasure deletes the legacy one.
+// an empty value: a read that finds the value empty, or no key (a write of
+// before may have left only the record), reads that legacy record (a
+// second get: an id that does not exist costs two); a write puts the record
+// in the listing key, and a move or an erasure deletes the legacy one.
 //
 // MoveSessions gives a principal's sessions to another owner (the migration
 // above, and claims): per session its record is rewritten, a listing key is

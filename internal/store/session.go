@@ -33,8 +33,8 @@ func sessionKey(orgID, id string) string { return orgIndexPrefix(orgID) + invert
 func orgIndexPrefix(orgID string) string { return "sessions/" + orgID + "/" }
 
 // legacySessionKey is where a session's record was kept before it moved into
-// the org's listing key (whose value was empty then): read when that value is
-// empty, deleted with the session.
+// the org's listing key (whose value was empty then): read when that key is
+// missing or its value empty, deleted with the session.
 func legacySessionKey(orgID, id string) string { return "session/" + orgID + "/" + id }
 
 func ownerIndexPrefix(orgID, principalKey string) string {
