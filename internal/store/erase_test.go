@@ -54,15 +54,7 @@ func TestStepSweepsWhatARequestInFlightWrote(t *testing.T) {
 	if _, err := s.AddMessage(ctx, sess, late); err != nil {
 		t.Fatal(err)
 	}
-	for step := 1; step < 10; step++ {
-		r, err := s.Step(ctx, orgA, d.ID, step, send)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Done {
-			break
-		}
-	}
+	runDeletion(t, s, d.ID, 1)
 	got, err := s.Deletion(ctx, orgA, d.ID)
 	if err != nil || got.Status != store.DeletionDone || got.Sessions != 1 || got.Messages != 2 {
 		t.Fatalf("%+v %v", got, err)

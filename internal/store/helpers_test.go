@@ -144,3 +144,20 @@ func jsonRound(v any) any {
 	_ = json.Unmarshal(b, &out)
 	return out
 }
+
+// runDeletion runs the org A deletion id's batches from step from until it
+// is done, up to step 9.
+func runDeletion(t *testing.T, s *store.Store, id string, from int) {
+	t.Helper()
+	send := func(int, time.Duration) error { return nil }
+	for step := from; step < 10; step++ {
+		r, err := s.Step(ctx, orgA, id, step, send)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Done {
+			return
+		}
+	}
+	t.Fatalf("deletion %s not done by step 9", id)
+}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
@@ -119,7 +118,7 @@ func TestLegacyLayoutStillServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runDeletion(t, f.s, d.ID)
+	runDeletion(t, f.s, d.ID, 0)
 	for key := range f.mem.Snapshot() {
 		for _, id := range mine {
 			if strings.Contains(key, id) || strings.Contains(key, inv(id)) {
@@ -137,20 +136,4 @@ func inv(id string) string {
 		}
 		return r
 	}, id)
-}
-
-// runDeletion runs the deletion's batches until it is done.
-func runDeletion(t *testing.T, s *store.Store, id string) {
-	t.Helper()
-	send := func(int, time.Duration) error { return nil }
-	for step := 0; step < 100; step++ {
-		r, err := s.Step(ctx, orgA, id, step, send)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Done {
-			return
-		}
-	}
-	t.Fatal("the deletion did not finish in 100 batches")
 }
