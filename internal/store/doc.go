@@ -16,7 +16,7 @@
 //	contactid/{org}/{contact}         Contact               one per device and org, with h(device)
 //	user/{org}/{h(identity key)}      User                  verified user
 //	revoked/{org}/{h(identity key)}   RFC 3339 time         tokens issued before it are refused
-//	sessions/{org}/{inv(session)}     session record + meta the session, its owner; the org's sessions, newest first
+//	sessions/{org}/{inv(session)}     record + summary meta the session, its owner; the org's sessions, newest first
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL

@@ -394,8 +394,8 @@ func (s *Store) eraseSessions(ctx context.Context, d *Deletion, tomb *Tombstone,
 }
 
 // eraseSession removes one session: its messages and idempotency answers,
-// then its legacy record, its record and its owner's listing key. ok is false when the budget ran out
-// first (the next step goes on with it).
+// then its legacy record, its record and its owner's listing key. ok is
+// false when the budget ran out first (the next step goes on with it).
 func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey string, b *budget) (bool, error) {
 	if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
 		return false, err

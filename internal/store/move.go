@@ -103,7 +103,7 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			if err := s.putRecord(ctx, sess, record, listed); err != nil {
 				return moved, false, err
 			}
-			// The record it was read from when it was stored before the
+			// The legacy record, if the session was stored before its
 			// record moved into the org's listing key: it names the old
 			// owner (a device id, before contacts had ids).
 			if err := conc.All(
