@@ -12,17 +12,6 @@ import (
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
-// The tests' own calls to the worker (as the vendor and the org's server) go
-// through the contract client, every request and answer checked against the
-// OpenAPI document.
-var validator = func() *contract.Validator {
-	v, err := contract.Load()
-	if err != nil {
-		panic(err)
-	}
-	return v
-}()
-
 // org is an org made for one test, with its api key.
 type org struct {
 	srv         *wranglertest.Server
@@ -31,9 +20,11 @@ type org struct {
 	APIKey      string
 }
 
-// client calls srv with the bearer credential.
+// client calls srv with the bearer credential, through the contract client:
+// the tests' own calls to the worker (as the vendor and the org's server)
+// have every request and answer checked against the OpenAPI document.
 func client(srv *wranglertest.Server, bearer string) *contract.Client {
-	return contract.New(srv.URL, validator, contract.Bearer(bearer))
+	return contract.Validated(srv.URL, contract.Bearer(bearer))
 }
 
 // answered fails the test on a transport error or an answer that drifts

@@ -9,7 +9,7 @@ import (
 )
 
 // LoopbackLoadVars are the wrangler dev vars of a rig whose every simulated
-// client calls from 127.0.0.1 (soak, webhooke2e): the per-address rate
+// client calls from 127.0.0.1 (soak, webhooke2e, e2e): the per-address rate
 // limits off, the per-device ones kept; the pairs of more add or replace.
 func LoopbackLoadVars(more ...string) map[string]string {
 	vars := map[string]string{"RATE_LIMIT_CONTACTS_PER_IP": "0", "RATE_LIMIT_MESSAGES_PER_IP": "0"}
@@ -44,7 +44,8 @@ type KVEntry struct{ Name, Value, Metadata string }
 
 // DumpKV reads every key of the KV through the development-only GET
 // /v1/admin/debug/kv (DEMO_ROUTES=1, the admin token in opts), which is
-// outside the document, so c must not validate. found is false when the worker has no such route.
+// outside the document, so c must not validate. found is false when the
+// worker has no such route.
 func (c *Client) DumpKV(ctx context.Context, opts ...Option) (keys []KVEntry, found bool, err error) {
 	err = Pages(100000, func(cursor string) (*string, error) {
 		r, err := c.Do(ctx, "GET", withQuery("/v1/admin/debug/kv", Page{Cursor: cursor}.query(nil)), nil, opts...)
