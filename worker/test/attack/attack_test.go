@@ -156,7 +156,7 @@ func TestCatches(t *testing.T) {
 	}{
 		{"PermissiveCORS", // every page may read every answer
 			editHeader(func(h http.Header) { h.Set("Access-Control-Allow-Origin", "*") }),
-			[]string{attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight}},
+			[]string{attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight, attack.ClassSecurityHeaders}},
 		{"EchoedCredential", func(h http.Handler, _ *kv.Memory) http.Handler { // quotes the Authorization header in its refusals
 			return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
 				if status != 401 {

@@ -38,6 +38,7 @@ const (
 	ClassOtherDevice        = "session-other-device"
 	ClassClaimedEmail       = "contact-claims-email"
 	ClassExternalID         = "external-id-outside-token"
+	ClassClaimProof         = "claim-without-proof"
 	ClassCORSOrigin         = "cors-origin-not-allowed"
 	ClassCORSPreflight      = "cors-preflight-unknown"
 	ClassCORSServerRoutes   = "cors-server-routes"
@@ -72,7 +73,7 @@ func Cases() []Case {
 		expiredCases(), notYetValidCases(), otherOrgCases(), tamperedCases(),
 		sigStrippedCases(), revokedCases(), oversizedCases(), contactAsVerifiedCases(),
 		apiKeyOtherOrgCases(), apiKeyDeletedCases(), apiKeyForgedCases(), adminForgedCases(),
-		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(),
+		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(), claimProofCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
 		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
@@ -176,7 +177,7 @@ func kidUnknownCases() []Case {
 			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
 		})
 	}
-	return presented(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
+	return append(presented(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
 		att(", unknown kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"})),
 		att(", no kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT"})),
 		att(", the worker's kid", func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} }),
@@ -191,7 +192,13 @@ func kidUnknownCases() []Case {
 		}),
 		genuine("a kid the worker lacks", func(f *Fixture) string { return f.KID + "-old" }),
 		genuine("the kid in upper case", func(f *Fixture) string { return strings.ToUpper(f.KID) }),
-	)
+	), presented(ClassKIDUnknown, refusal(401, invalidToken), allRoutes, // the victim's verified claims
+		tok("attacker's key, the worker's kid, the victim's claims", func(f *Fixture) string {
+			return signEd(f.Attacker, map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID}, f.claimsOf("V"))
+		}),
+		tok("attacker's key, unknown kid, the victim's claims", func(f *Fixture) string {
+			return signEd(f.Attacker, map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "no-such-kid"}, f.claimsOf("V"))
+		}))...)
 }
 
 func kidInjectedCases() []Case {
@@ -250,7 +257,7 @@ func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) st
 }
 
 func tamperedCases() []Case {
-	return presented(ClassTampered, refusal(401, invalidToken), writeRoutes,
+	return append(presented(ClassTampered, refusal(401, invalidToken), writeRoutes,
 		tok("contact sub changed to device A2", tamper("CA1", func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA2") })),
 		tok("contact cid changed", tamper("CA1", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
 		credential{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
@@ -268,7 +275,8 @@ func tamperedCases() []Case {
 			h, p, s := jwtParts(f.v("CA1"))
 			return h + "." + p + strings.Repeat("=", (4-len(p)%4)%4+4) + "." + s
 		}),
-	)
+	), presented(ClassTampered, refusal(401, invalidToken), allRoutes,
+		tok("verified: exp pushed an hour ahead", tamper("V", func(_ *Fixture, c map[string]any) { c["exp"] = c["exp"].(float64) + 3600 })))...)
 }
 
 func sigStrippedCases() []Case {
@@ -283,6 +291,7 @@ func sigStrippedCases() []Case {
 		}
 	}
 	empty := func(*Fixture, string) string { return "" }
+	flip := func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) }
 	return presented(ClassSigStripped, refusal(401, invalidToken), allRoutes,
 		tok("contact token, empty signature", strip("CA1", empty)),
 		tok("contact token, no signature segment", strip("CA1", nil)),
@@ -290,7 +299,8 @@ func sigStrippedCases() []Case {
 		tok("another token's signature", strip("CA1", func(f *Fixture, _ string) string { _, _, s := jwtParts(f.v("CA2")); return s })),
 		tok("signature truncated", strip("CA1", func(_ *Fixture, s string) string { return s[:len(s)/2] })),
 		tok("signature of zero bytes", strip("CA1", func(*Fixture, string) string { return b64(make([]byte, 64)) })),
-		tok("signature with one bit flipped", strip("CA1", func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) })),
+		tok("signature with one bit flipped", strip("CA1", flip)),
+		tok("verified token, signature with one bit flipped", strip("V", flip)),
 		tok("signature malleated, S + L (passes a lax Ed25519 check)", strip("CA1", func(_ *Fixture, s string) string { return b64(malleate(unb64(s))) })),
 	)
 }
@@ -492,6 +502,27 @@ func externalIDCases() []Case {
 	}
 }
 
+// claimProofCases: a claim wants the verified token in Authorization and
+// this device's genuine, live contact token of the same org in
+// X-Contact-Token (a forged user token on the claim route is each token
+// class's).
+func claimProofCases() []Case {
+	claim := func(name, auth, contact string, want Want) Case {
+		return call(ClassClaimProof, name, "POST /v1/widget/claim", "", want, "X-Widget-Token", "{A.pk}", "Authorization", auth, "X-Contact-Token", contact)
+	}
+	bad := refusal(401, invalidToken)
+	return []Case{
+		claim("A1's contact token in Authorization too", userAuth, "{CA1}", refusal(403, "forbidden")),
+		claim("no X-Contact-Token", "Bearer {V}", "", refusal(400, invalidRequest)),
+		claim("org B's contact token", "Bearer {V}", "{CB1}", bad),
+		claim("the verified token as the contact token", "Bearer {V}", "{V}", bad),
+		claim("garbage (abc.def.ghi) as the contact token", "Bearer {V}", "abc.def.ghi", bad),
+		{Class: ClassClaimProof, Name: "A2's contact token expired an hour ago", NeedsKey: true, Want: refusal(401, tokenExpired), Req: func(f *Fixture) Request {
+			return f.req("POST /v1/widget/claim", "", "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {V}", "X-Contact-Token", signedAt("CA2", -2*time.Hour, time.Hour)(f))
+		}},
+	}
+}
+
 // ---- api keys, admin token, credential kinds ----
 
 func apiKeyOtherOrgCases() []Case {
@@ -534,16 +565,16 @@ func apiKeyForgedCases() []Case {
 		b("the SHA-256 (base64url) of A's key", func(f *Fixture) string { return base64.RawURLEncoding.EncodeToString(sum(f)) }),
 		b("the SHA-256 (hex) of A's key", func(f *Fixture) string { return "sk_" + hex.EncodeToString(sum(f)) }),
 		tok("A's key id as a key", fixed("Bearer sk_{A.keyID}")),
-	}
-	want := refusal(401, unauthorized)
-	return append(presented(ClassAPIKeyForged, want, []apiRoute{rOrgList, rRevoke}, keys...), presented(ClassAPIKeyForged, want, []apiRoute{rRevoke},
+		tok("garbage", fixed("Bearer garbage")),
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
-		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")))...)
+		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")),
+	}
+	return presented(ClassAPIKeyForged, refusal(401, unauthorized), serverRoutes, keys...)
 }
 
 func adminForgedCases() []Case {
 	return presented(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
-		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")),
+		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")), tok("another token", fixed("Bearer not-the-admin-token")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
 		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
 		tok("admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.v("admin")) }),
@@ -554,9 +585,12 @@ func wrongKindCases() []Case {
 	const cl = ClassWrongKind
 	no := refusal(401, unauthorized)
 	// Widget token, admin token and user tokens as api keys.
-	cs := presented(cl, no, []apiRoute{rOrgList, rAuthenticate, rRevoke}, tok("widget token as api key", fixed("Bearer {A.pk}")),
+	cs := presented(cl, no, serverRoutes, tok("widget token as api key", fixed("Bearer {A.pk}")),
 		tok("admin token as api key", fixed("Bearer {admin}")), tok("contact token as api key", fixed("Bearer {CA1}")),
 		tok("verified token as api key", fixed("Bearer {V}")))
+	for _, rt := range serverRoutes {
+		cs = append(cs, call(cl, "widget token in X-Widget-Token, no Authorization: "+rt.name(), rt.route(), rt.body, no, "X-Widget-Token", "{A.pk}"))
+	}
 	// Api key, widget token, verified token as the admin token.
 	cs = append(cs, presented(cl, no, adminRoutes, tok("api key as admin token", fixed("Bearer {A.key}")),
 		tok("widget token as admin token", fixed("Bearer {A.pk}")), tok("verified token as admin token", fixed("Bearer {V}")))...)
@@ -567,9 +601,27 @@ func wrongKindCases() []Case {
 		cs = append(cs, wcOn(cl, k.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", k.pk, "", attackContactNameChange, no),
 			wcOn(cl, k.name+": POST /v1/widget/sessions", "POST /v1/widget/sessions", k.pk, "{CA1}", attackSessionBody, no))
 	}
-	// Api key, widget token, admin token as the user token.
-	cs = append(cs, presented(cl, refusal(401, invalidToken), writeRoutes, tok("api key as user token", fixed("{A.key}")),
-		tok("widget token as user token", fixed("{A.pk}")), tok("admin token as user token", fixed("{admin}")))...)
+	// The widget token missing, empty, unknown or of another kind, beside
+	// A1's token, from A's page.
+	for _, k := range []struct{ name, pk string }{
+		{"no widget token", ""}, {"empty widget token", ""}, {"unknown widget token", "pk_" + strings.Repeat("z", 30)},
+		{"garbage as widget token", "garbage"}, {"api key as widget token", "{A.key}"}, {"A's widget token with a character appended", "{A.pk}x"},
+	} {
+		for _, rt := range append([]apiRoute{rContacts}, allRoutes...) {
+			cs = append(cs, Case{Class: cl, Name: k.name + ", A1's token, A's origin: " + rt.name(), Want: no, Req: func(f *Fixture) Request {
+				r := f.req(rt.route(), rt.body, append([]string{"X-Widget-Token", k.pk, "Authorization", userAuth, "Origin", "{A.origin}"}, rt.more...)...)
+				if k.name == "empty widget token" {
+					r.Header["X-Widget-Token"] = []string{""}
+				}
+				return r
+			}})
+		}
+	}
+	// No user token; api key, widget token, admin token, garbage as the user token.
+	cs = append(cs, presented(cl, no, allRoutes, tok("no user token", fixed("")))...)
+	cs = append(cs, presented(cl, refusal(401, invalidToken), allRoutes, tok("api key as user token", fixed("{A.key}")),
+		tok("widget token as user token", fixed("{A.pk}")), tok("admin token as user token", fixed("{admin}")),
+		tok("garbage as user token", fixed("garbage")), tok("not a JWT (abc.def.ghi) as user token", fixed("abc.def.ghi")))...)
 	// The widget token alone, in Authorization.
 	return append(cs, wcOn(cl, "widget token in Authorization, no X-Widget-Token: POST /v1/widget/sessions", "POST /v1/widget/sessions", "", "{A.pk}", attackSessionBody, no))
 }
@@ -588,9 +640,10 @@ func corsOriginCases() []Case {
 		cs = append(cs, call(ClassCORSOrigin, o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
 			"X-Widget-Token", "{A.pk}", "Origin", o.origin))
 	}
-	for _, o := range origins[:2] {
-		for _, rt := range allRoutes[:5] {
-			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name(), rt.route(), rt.body, deny, "X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin))
+	for _, o := range origins {
+		for _, rt := range allRoutes {
+			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name(), rt.route(), rt.body, deny,
+				append([]string{"X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin}, rt.more...)...))
 		}
 	}
 	return cs
@@ -626,23 +679,59 @@ func corsServerRouteCases() []Case {
 		with("A's origin, A's key: GET /v1/sessions/{id}", "GET /v1/sessions/{SA1}", "{A.origin}", "Bearer {A.key}", "", yes),
 		with("unknown origin, A's key: GET /v1/sessions", "GET /v1/sessions", "{evil}", "Bearer {A.key}", "", yes),
 		with("A's origin, wrong key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "{A.origin}", wrong, attackAuthenticateBody, no),
+		with("A's origin, no key: GET /v1/sessions", "GET /v1/sessions", "{A.origin}", "", "", no),
+		with("A's origin, A's key, broken JSON: POST /v1/users/authenticate", "POST /v1/users/authenticate", "{A.origin}", serverAuth, "{",
+			Want{Status: 400, Code: invalidJSON, NoCORS: true}),
 		with("A's origin, no key: POST /v1/users/revoke", "POST /v1/users/revoke", "{A.origin}", "", attackRevokeVictimBody, no),
 		with("A's origin, no key: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "{A.origin}", "", attackContent, no),
 		with("A's origin, no token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "{A.origin}", "", probeOrgBody, no),
 		with("A's origin, wrong token: DELETE /v1/admin/orgs/{A}/api-keys/{id}", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", "{A.origin}", wrong, "", no),
 	}
-	for _, p := range []string{"/v1/sessions", "/v1/users/authenticate", "/v1/admin/orgs"} {
-		cs = append(cs, call(cl, "A's origin: OPTIONS "+p, "OPTIONS "+p, "", Want{Status: 405, Code: methodNotAllowed, NoCORS: true},
-			"Origin", "{A.origin}", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type"))
+	for _, rt := range append(serverRoutes, adminRoutes...) {
+		cs = append(cs, call(cl, "A's origin: OPTIONS "+strings.TrimPrefix(rt.name(), rt.method+" ")+" for "+rt.method, "OPTIONS "+rt.path, "",
+			Want{Status: 405, Code: methodNotAllowed, NoCORS: true},
+			"Origin", "{A.origin}", "Access-Control-Request-Method", rt.method, "Access-Control-Request-Headers", "authorization,content-type"))
 	}
 	return cs
+}
+
+// allowsA: A's page may read the answer (Access-Control-Allow-Origin is A's
+// origin, Vary names Origin) and, after a preflight, send what it asked: the
+// method (unless "") and each of headers.
+func allowsA(method string, headers ...string) func(*Fixture, *Response) []string {
+	return func(f *Fixture, r *Response) []string {
+		var p []string
+		list := func(name string) (out []string) {
+			for _, v := range r.Header.Values(name) {
+				for _, x := range strings.Split(v, ",") {
+					out = append(out, strings.ToLower(strings.TrimSpace(x)))
+				}
+			}
+			return out
+		}
+		if got := r.Header.Get("Access-Control-Allow-Origin"); got != f.v("A.origin") {
+			p = append(p, fmt.Sprintf("Access-Control-Allow-Origin %q, want A's origin", got))
+		}
+		if !slices.Contains(list("Vary"), "origin") {
+			p = append(p, "no Vary: Origin on an answer that depends on it")
+		}
+		if m := list("Access-Control-Allow-Methods"); method != "" && !slices.Contains(m, strings.ToLower(method)) && !slices.Contains(m, "*") {
+			p = append(p, fmt.Sprintf("Access-Control-Allow-Methods %v lacks %s", m, method))
+		}
+		for _, h := range headers {
+			if !slices.Contains(list("Access-Control-Allow-Headers"), h) {
+				p = append(p, "Access-Control-Allow-Headers lacks "+h)
+			}
+		}
+		return p
+	}
 }
 
 // ---- security headers ----
 
 func securityHeaderCases() []Case {
 	const cl = ClassSecurityHeaders
-	return []Case{
+	cs := []Case{
 		call(cl, "GET /.well-known/jwks.json (public members only)", "GET /.well-known/jwks.json", "", ok(publicJWKS)),
 		call(cl, "GET /v1/nope (404)", "GET /v1/nope", "", refusal(404, notFound)),
 		call(cl, "PUT /v1/sessions (405)", "PUT /v1/sessions", "", refusal(405, methodNotAllowed)),
@@ -652,8 +741,24 @@ func securityHeaderCases() []Case {
 		wc(cl, "POST /v1/widget/contacts with broken JSON (400)", "POST /v1/widget/contacts", "", "{", refusal(400, "invalid_json")),
 		wc(cl, "POST /v1/widget/contacts with a bad device id (400)", "POST /v1/widget/contacts", "", `{"device_id":"not-a-uuid"}`, refusal(400, "invalid_device_id")),
 		sc(cl, "POST /v1/admin/orgs without a token (401)", "POST /v1/admin/orgs", "", probeOrgBody, refusal(401, unauthorized)),
-		call(cl, "OPTIONS preflight from A's origin (204)", "OPTIONS /v1/widget/contacts", "", Want{Status: 204}, "Origin", "{A.origin}", "Access-Control-Request-Method", "POST"),
+		call(cl, "OPTIONS preflight from A's origin (204)", "OPTIONS /v1/widget/contacts", "", Want{Status: 204, Check: allowsA("POST")},
+			"Origin", "{A.origin}", "Access-Control-Request-Method", "POST"),
+		call(cl, "GET /v1/widget/sessions from A's origin (200, A's page may read it)", "GET /v1/widget/sessions", "", Want{Status: 200, Check: allowsA("")},
+			"X-Widget-Token", "{A.pk}", "Authorization", userAuth, "Origin", "{A.origin}"),
+		call(cl, "GET /v1/widget/me, garbage token, from A's origin (401, A's page may read it)", "GET /v1/widget/me", "",
+			Want{Status: 401, Code: invalidToken, Check: allowsA("")}, "X-Widget-Token", "{A.pk}", "Authorization", "Bearer garbage", "Origin", "{A.origin}"),
 	}
+	// The preflight of every widget route allows what the widget sends.
+	asked := []string{"content-type", "authorization", "x-widget-token", "idempotency-key"}
+	for _, rt := range append([]apiRoute{rContacts}, allRoutes...) {
+		h := asked
+		if rt.path == rClaim.path {
+			h = append(h[:len(h):len(h)], "x-contact-token")
+		}
+		cs = append(cs, call(cl, "OPTIONS preflight from A's origin for "+rt.name()+" (204)", "OPTIONS "+rt.path, "", Want{Status: 204, Check: allowsA(rt.method, h...)},
+			"Origin", "{A.origin}", "Access-Control-Request-Method", rt.method, "Access-Control-Request-Headers", strings.Join(h, ",")))
+	}
+	return cs
 }
 
 // publicJWKS: every key is an Ed25519 public key for EdDSA, with no private

@@ -70,9 +70,10 @@ func bearer(tok string) string {
 	return "Bearer " + tok
 }
 
-// widgetReq is a widget call with widget token pk and user token tok ("" for none).
-func (f *Fixture) widgetReq(route, pk, tok, body string) Request {
-	return f.req(route, body, "X-Widget-Token", pk, "Authorization", bearer(tok))
+// widgetReq is a widget call with widget token pk and user token tok ("" for
+// none), and the header pairs more.
+func (f *Fixture) widgetReq(route, pk, tok, body string, more ...string) Request {
+	return f.req(route, body, append([]string{"X-Widget-Token", pk, "Authorization", bearer(tok)}, more...)...)
 }
 
 // call is a case of one request, with the header pairs h.
@@ -109,6 +110,7 @@ type apiRoute struct {
 	labels       []string // for each template of path, in order: "{A1's}"
 	pk, auth     string
 	body         string
+	more         []string // other header pairs its caller sends
 }
 
 // The credentials of the routes' own callers.
@@ -136,13 +138,15 @@ var (
 	rList         = apiRoute{method: "GET", path: "/v1/widget/sessions", pk: "{A.pk}", auth: userAuth}
 	rGet          = apiRoute{method: "GET", path: "/v1/widget/sessions/{SA1}", labels: []string{"{A1's}"}, pk: "{A.pk}", auth: userAuth}
 	rPost         = apiRoute{method: "POST", path: "/v1/widget/sessions/{SA1}/messages", labels: []string{"{A1's}"}, pk: "{A.pk}", auth: userAuth, body: attackContent}
+	// rClaim would move A2's sessions to the caller if let through.
+	rClaim = apiRoute{method: "POST", path: "/v1/widget/claim", pk: "{A.pk}", auth: "Bearer {V}", more: []string{"X-Contact-Token", "{CA2}"}}
 )
 
 var (
 	// allRoutes are the routes behind a user token; writeRoutes the read of
 	// /me and those that would store or erase something if let through.
-	allRoutes   = []apiRoute{rMe, rCreate, rList, rGet, rPost, rForget}
-	writeRoutes = []apiRoute{rMe, rCreate, rPost, rForget}
+	allRoutes   = []apiRoute{rMe, rCreate, rList, rGet, rPost, rForget, rClaim}
+	writeRoutes = []apiRoute{rMe, rCreate, rPost, rForget, rClaim}
 	// serverRoutes are the org server's routes; adminRoutes the vendor's,
 	// each of which would change something.
 	serverRoutes = []apiRoute{rOrgList, rOrgGet, rOrgPost, rAuthenticate, rRevoke}
@@ -220,7 +224,7 @@ func presented(class string, want Want, routes []apiRoute, creds ...credential) 
 					if rt.pk == "" {
 						req = f.req(rt.route(), rt.body, "Authorization", v)
 					} else {
-						req = f.widgetReq(rt.route(), cmp.Or(cr.pk, rt.pk), v, rt.body)
+						req = f.widgetReq(rt.route(), cmp.Or(cr.pk, rt.pk), v, rt.body, rt.more...)
 					}
 					req.Echo = cr.echo
 					return req

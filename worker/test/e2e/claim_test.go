@@ -3,16 +3,10 @@
 package e2e
 
 import (
-	"crypto/ed25519"
 	"net/url"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
-	"github.com/chatwidget/identity/worker/test/wranglertest"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // cannotSee fails unless w gets 404 not_found for reading and writing
@@ -38,26 +32,6 @@ func sees(t testing.TB, w *caller, who string, q url.Values, want ...string) {
 func claim(t testing.TB, o *org, verified, contact string) *reply {
 	t.Helper()
 	return o.widget(verified).post(t, "/v1/widget/claim", nil, contract.Header("X-Contact-Token", contact))
-}
-
-// expiredLike re-signs tok with the test signing key, its exp an hour ago.
-func expiredLike(t testing.TB, tok string) string {
-	t.Helper()
-	h, claims, _, _ := jwtParts(t, tok)
-	now := float64(time.Now().Unix())
-	claims["iat"], claims["exp"] = now-7200, now-3600
-	if _, ok := claims["iat_ms"]; ok {
-		claims["iat_ms"] = (now - 7200) * 1000
-	}
-	if _, ok := claims["nbf"]; ok {
-		claims["nbf"] = now - 7200
-	}
-	_, seed, _ := strings.Cut(wranglertest.TestSigningKeys(), ":")
-	raw, err := b64.DecodeString(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sign(t, h, claims, jwt.SigningMethodEdDSA, ed25519.NewKeyFromSeed(raw))
 }
 
 // Device A's anonymous chats, claimed at login on A, are the user's on
@@ -103,42 +77,6 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	// Claiming again moves nothing.
 	again := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
-}
-
-// The refusals of the contract; nothing moves.
-func TestClaimRefusals(t *testing.T) {
-	t.Parallel()
-	o, other := newOrg(t), newOrg(t)
-	c := o.contact(t, newDevice(), nil).Token
-	s := createSession(t, o.widget(c), nil)
-	u := o.authenticate(t, map[string]any{"user_id": uniq("u")}).Token
-	cases := map[string]struct {
-		r      *reply
-		status int
-		codes  []string
-	}{
-		"no verified token":              {o.widget("").post(t, "/v1/widget/claim", nil, contract.Header("X-Contact-Token", c)), 401, []string{"unauthorized"}},
-		"contact token in Authorization": {claim(t, o, c, c), 403, []string{"forbidden"}},
-		"no X-Contact-Token":             {o.widget(u).post(t, "/v1/widget/claim", nil), 400, []string{"invalid_request"}},
-		"contact token of org B":         {claim(t, o, u, other.contactToken(t)), 401, []string{"invalid_token"}},
-		"verified token as contact":      {claim(t, o, u, u), 401, []string{"invalid_token"}},
-		"expired contact token":          {claim(t, o, u, expiredLike(t, c)), 401, []string{"token_expired"}},
-		"garbage contact token":          {claim(t, o, u, "abc.def.ghi"), 401, []string{"invalid_token"}},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) { tc.r.fails(tc.status, tc.codes...) })
-	}
-	sees(t, o.widget(c), "the contact after the refusals", nil, s.ID)
-}
-
-// The preflight of the widget routes allows X-Contact-Token.
-func TestClaimPreflight(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	r := anon(t).do(t, "OPTIONS", "/v1/widget/claim", nil, contract.Origin(o.Origin), contract.Header("Access-Control-Request-Method", "POST"),
-		contract.Header("Access-Control-Request-Headers", "authorization, x-contact-token, x-widget-token"))
-	match(t, "preflight", M{"status": r.Status, "allows x-contact-token": slices.Contains(headerList(r.Header, "Access-Control-Allow-Headers"), "x-contact-token")},
-		M{"status": 204, "allows x-contact-token": true})
 }
 
 // An erased contact's token is refused as X-Contact-Token too: a claim

@@ -239,46 +239,6 @@ type route struct {
 	body         any
 }
 
-// cred is a credential of a table: its name and the option that sends it.
-type cred struct {
-	name string
-	opt  contract.Option
-}
-
-// refusedOn runs a subtest "METHOD {pattern}/cred" for each route and
-// credential, in which c with that credential gets 401 with one of codes
-// (none: unauthorized).
-func refusedOn(t *testing.T, c *caller, routes []route, creds []cred, parallel bool, codes ...string) {
-	t.Helper()
-	if len(codes) == 0 {
-		codes = []string{"unauthorized"}
-	}
-	for _, rt := range routes {
-		for _, cr := range creds {
-			t.Run(rt.method+" "+pattern(rt.path)+"/"+cr.name, func(t *testing.T) {
-				if parallel {
-					t.Parallel()
-				}
-				c.do(t, rt.method, rt.path, rt.body, cr.opt).fails(401, codes...)
-			})
-		}
-	}
-}
-
-// widgetRoutes are the widget's routes, on session sid (escaped) and
-// posting content; without the contacts route they are those behind a
-// user token.
-func widgetRoutes(sid, content string) []route {
-	return []route{
-		{"POST", "/v1/widget/contacts", map[string]any{"device_id": newDevice()}},
-		{"GET", "/v1/widget/me", nil},
-		{"POST", "/v1/widget/sessions", map[string]any{}},
-		{"GET", "/v1/widget/sessions", nil},
-		{"GET", "/v1/widget/sessions/" + sid, nil},
-		{"POST", "/v1/widget/sessions/" + sid + "/messages", map[string]any{"content": content}},
-	}
-}
-
 // org is one org made for one test, with the origin it allows, on the
 // server of base (a caller without credentials).
 type org struct {
@@ -323,7 +283,9 @@ func (o *org) contact(t testing.TB, device string, body map[string]any) contract
 	b := map[string]any{"device_id": device}
 	maps.Copy(b, body)
 	r := o.widget("").post(t, "/v1/widget/contacts", b)
-	return decoded[contract.ContactSignedIn](r, 200, M{"token": contract.NonEmpty, "contact": M{"id": contract.NonEmpty}})
+	c := decoded[contract.ContactSignedIn](r, 200, M{"token": contract.NonEmpty, "contact": M{"id": contract.NonEmpty}})
+	match(t, "contacts: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), o.Origin)
+	return c
 }
 
 // me is GET /v1/widget/me with the user token.

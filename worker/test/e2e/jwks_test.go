@@ -3,13 +3,8 @@
 package e2e
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -17,22 +12,14 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-var b64 = base64.RawURLEncoding
-
-// jwtParts splits a compact JWS and decodes its header and claims.
-func jwtParts(t testing.TB, token string) (header, claims map[string]any, signingInput string, sig []byte) {
+// jwtClaims decodes a compact JWS's claims.
+func jwtClaims(t testing.TB, token string) map[string]any {
 	t.Helper()
-	tok, parts, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
+	tok, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{})
 	if err != nil {
 		t.Fatalf("token %q is not a compact JWS of JSON header and claims: %v", token, err)
 	}
-	return tok.Header, tok.Claims.(jwt.MapClaims), strings.Join(parts[:2], "."), tok.Signature
-}
-
-func jwtClaims(t testing.TB, token string) map[string]any {
-	t.Helper()
-	_, c, _, _ := jwtParts(t, token)
-	return c
+	return tok.Claims.(jwt.MapClaims)
 }
 
 // audience is a token's aud, a list of one taken as that one.
@@ -43,21 +30,9 @@ func audience(claims map[string]any) any {
 	return claims["aud"]
 }
 
-// sign makes a compact JWS of header and claims, signed by m with key.
-func sign(t testing.TB, header, claims map[string]any, m jwt.SigningMethod, key any) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(m, jwt.MapClaims(claims))
-	tok.Header = header
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// fetchJWKS reads the JWKS, checks each key's shape, and returns the keys
-// and the document.
-func fetchJWKS(t testing.TB) ([]contract.JWK, []byte) {
+// fetchJWKS reads the JWKS, checks each key's shape, and returns the
+// document.
+func fetchJWKS(t testing.TB) []byte {
 	t.Helper()
 	var set contract.JWKS
 	var each struct{ Keys []map[string]any }
@@ -70,7 +45,7 @@ func fetchJWKS(t testing.TB) ([]contract.JWK, []byte) {
 		match(t, fmt.Sprintf("JWKS key %v", k["kid"]), k, M{"kid": contract.NonEmpty, "kty": "OKP", "crv": "Ed25519", "d": nil,
 			"alg": contract.OneOf(nil, "", "EdDSA"), "use": contract.OneOf(nil, "", "sig")})
 	}
-	return set.Keys, r.Body
+	return r.Body
 }
 
 // verify checks token with the JWKS alone, as a customer would
@@ -78,8 +53,7 @@ func fetchJWKS(t testing.TB) ([]contract.JWK, []byte) {
 // times), and returns its claims.
 func verify(t testing.TB, o *org, token string) map[string]any {
 	t.Helper()
-	_, jwks := fetchJWKS(t)
-	claims, err := contract.VerifyToken(token, jwks, server(t).Vars["TOKEN_ISSUER"], o.ID)
+	claims, err := contract.VerifyToken(token, fetchJWKS(t), server(t).Vars["TOKEN_ISSUER"], o.ID)
 	if err != nil {
 		t.Fatalf("token does not verify with the JWKS: %v", err)
 	}
@@ -97,41 +71,4 @@ func TestJWKS(t *testing.T) {
 	if b, _ := json.Marshal(jwtClaims(t, a.Token)); !strings.Contains(string(b), "ws-9") {
 		t.Errorf("verified token with external_id does not carry it in its claims: %s", b)
 	}
-}
-
-// TestForgedTokens: the worker accepts only its own algorithm and keys.
-func TestForgedTokens(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	keys, _ := fetchJWKS(t)
-	a := o.authenticate(t, map[string]any{"user_id": uniq("victim")})
-	victim := o.widget(a.Token)
-	s := createSession(t, victim, nil)
-	h, claims, in, sig := jwtParts(t, a.Token)
-
-	_, mallory, _ := ed25519.GenerateKey(rand.Reader)
-	pub, _ := b64.DecodeString(keys[0].X)
-	flipped := append([]byte(nil), sig...)
-	flipped[0] ^= 1
-	longer := maps.Clone(claims)
-	longer["exp"] = claims["exp"].(float64) + 3600
-	lb, _ := json.Marshal(longer)
-	hdr := func(alg string, kid any) map[string]any { return map[string]any{"alg": alg, "typ": "JWT", "kid": kid} }
-
-	forged := []cred{
-		{"signature flipped", contract.Bearer(in + "." + b64.EncodeToString(flipped))},
-		{"signature removed", contract.Bearer(in + ".")},
-		{"claims changed, old sig", contract.Bearer(strings.Split(in, ".")[0] + "." + b64.EncodeToString(lb) + "." + b64.EncodeToString(sig))},
-		{"signed by another key", contract.Bearer(sign(t, h, claims, jwt.SigningMethodEdDSA, mallory))},
-		{"alg none", contract.Bearer(sign(t, hdr("none", h["kid"]), claims, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType))},
-		{"alg HS256 with public key", contract.Bearer(sign(t, hdr("HS256", h["kid"]), claims, jwt.SigningMethodHS256, pub))},
-		{"unknown kid", contract.Bearer(sign(t, hdr("EdDSA", "no-such-kid"), claims, jwt.SigningMethodEdDSA, mallory))},
-		{"not a jwt", contract.Bearer("abc.def.ghi")},
-	}
-	t.Run("refused", func(t *testing.T) {
-		refusedOn(t, o.widget(""), widgetRoutes(url.PathEscape(s.ID), "forged")[1:], forged, true, "invalid_token", "unauthorized")
-	})
-	// Nothing was written with a forged token, and the real one still works.
-	sameSet(t, "the victim's sessions", sessionIDs(widgetSessions(t, victim, nil)), []string{s.ID})
-	stored(t, o, s.ID, 0, "after forged tokens")
 }

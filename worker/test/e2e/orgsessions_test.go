@@ -180,33 +180,3 @@ func TestOrgSessionNotFound(t *testing.T) {
 	stored(t, a, sa.ID, 1, "org A's session after org B's writes")
 	sameSet(t, "org B lists", sessionIDs(orgSessions(t, b, nil)), nil)
 }
-
-func TestOrgServerNeedsAPIKey(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	_, s := o.chat(t)
-	verified := o.authenticate(t, map[string]any{"user_id": uniq("u")})
-	creds := []cred{
-		{"none", contract.Without("Authorization")},
-		{"unknown key", contract.Bearer("sk_" + strings.Repeat("A", 40))},
-		{"garbage", contract.Bearer("garbage")},
-		{"key without scheme", contract.Header("Authorization", o.Key.Secret)},
-		{"basic scheme", contract.Header("Authorization", "Basic "+o.Key.Secret)},
-		{"key with a suffix", contract.Bearer(o.Key.Secret + "x")},
-		{"admin token", contract.Bearer(server(t).AdminToken)},
-		{"widget token", contract.Bearer(o.WidgetToken)},
-		{"widget token header", contract.Header("X-Widget-Token", o.WidgetToken)},
-		{"contact token", contract.Bearer(o.contactToken(t))},
-		{"verified token", contract.Bearer(verified.Token)},
-	}
-	sid := url.PathEscape(s.ID)
-	routes := []route{
-		{"POST", "/v1/users/authenticate", map[string]any{"user_id": "mallory"}},
-		{"POST", "/v1/users/revoke", map[string]any{"user_id": "mallory"}},
-		{"GET", "/v1/sessions", nil},
-		{"GET", "/v1/sessions/" + sid, nil},
-		{"POST", "/v1/sessions/" + sid + "/messages", map[string]any{"content": "spoofed agent"}},
-	}
-	refusedOn(t, anon(t).with(contract.Without("Authorization")), routes, creds, false)
-	stored(t, o, s.ID, 0, "after refused agent posts")
-}

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 
@@ -31,14 +30,9 @@ func TestRevoke(t *testing.T) {
 		t.Errorf("revoked_before %s is before the revoked token's iat %v", rv.RevokedBefore, iat)
 	}
 
-	// The old token is refused on every widget route with token_revoked.
-	sid := url.PathEscape(s.ID)
-	for _, rt := range widgetRoutes(sid, "after revoke")[1:] {
-		wOld.do(t, rt.method, rt.path, rt.body).fails(401, "token_revoked")
-	}
-	// Nothing was written by the refused calls.
-	sameSet(t, "the user's sessions after refused calls", sessionIDs(orgSessions(t, o, q("user_id", uid))), []string{s.ID})
-	stored(t, o, s.ID, 1, "after a refused post")
+	// The old token is refused (on every widget route, with nothing
+	// stored: the attack suite's class token-revoked).
+	wOld.get(t, "/v1/widget/me").fails(401, "token_revoked")
 
 	// A token issued after the revoke works at once, and still sees the data.
 	fresh := o.authenticate(t, map[string]any{"user_id": uid})

@@ -73,30 +73,6 @@ func TestCreateOrg(t *testing.T) {
 	match(t, "a second org", other, M{"id": contract.Not(o.ID), "widget_token": contract.Not(o.WidgetToken), "Key": M{"secret": contract.Not(o.Key.Secret), "id": contract.Not(o.Key.ID)}})
 }
 
-func TestAdminNeedsAdminToken(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	admin := server(t).AdminToken
-	body := map[string]any{"name": "x", "allowed_origins": []string{"https://x.example"}}
-	creds := []cred{
-		{"none", contract.Without("Authorization")},
-		{"wrong token", contract.Bearer("not-the-admin-token")},
-		{"admin token with a suffix", contract.Bearer(admin + "x")},
-		{"admin token without scheme", contract.Header("Authorization", admin)},
-		{"basic scheme", contract.Header("Authorization", "Basic "+admin)},
-		{"empty bearer", contract.Header("Authorization", "Bearer ")},
-		{"an org's api key", contract.Bearer(o.Key.Secret)},
-		{"an org's widget token", contract.Bearer(o.WidgetToken)},
-	}
-	routes := []route{
-		{"POST", "/v1/admin/orgs", body},
-		{"POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
-		{"DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID), nil},
-	}
-	refusedOn(t, vendor(t), routes, creds, false)
-	match(t, "the key after refused DELETEs works", keyWorks(t, o.Key.Secret), true)
-}
-
 func TestCreateOrgBadBody(t *testing.T) {
 	t.Parallel()
 	ok := []string{"https://shop.example"}

@@ -12,38 +12,6 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-func TestWidgetTokenRequired(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	w, s := o.chat(t)
-	sid := url.PathEscape(s.ID)
-	routes := widgetRoutes(sid, "x")
-	creds := []cred{
-		{"missing", contract.Without("X-Widget-Token")},
-		{"empty", contract.Header("X-Widget-Token", "")},
-		{"unknown", contract.Header("X-Widget-Token", "pk_"+strings.Repeat("z", 30))},
-		{"garbage", contract.Header("X-Widget-Token", "garbage")},
-		{"api key instead", contract.Header("X-Widget-Token", o.Key.Secret)},
-		{"with a suffix", contract.Header("X-Widget-Token", o.WidgetToken+"x")},
-	}
-	t.Run("refused", func(t *testing.T) { refusedOn(t, w, routes, creds, true) })
-	// The refused calls wrote nothing.
-	sameSet(t, "sessions after refused calls", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
-	stored(t, o, s.ID, 0, "after refused posts")
-}
-
-func TestUserTokenRequired(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	_, s := o.chat(t)
-	routes := widgetRoutes(url.PathEscape(s.ID), "x")[1:]
-	refusedOn(t, o.widget(""), routes, []cred{{"no token", contract.Without("Authorization")}}, false)
-	refusedOn(t, o.widget(""), routes, []cred{{"garbage token", contract.Bearer("garbage")}, {"api key as token", contract.Bearer(o.Key.Secret)}},
-		false, "invalid_token", "unauthorized")
-	stored(t, o, s.ID, 0, "after refused posts")
-	sameSet(t, "refused creates: the org's sessions", sessionIDs(orgSessions(t, o, nil)), []string{s.ID})
-}
-
 func TestContacts(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
