@@ -76,7 +76,7 @@ func Cases() []Case {
 		wrongKindCases(), otherDeviceCases(), claimedEmailCases(), externalIDCases(), claimProofCases(),
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
-		deviceInTokenCases(), malformedEscapeCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
+		deviceInTokenCases(), malformedEscapeCases(), jsonMalformedCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
 	)
 }
 
@@ -733,7 +733,6 @@ func securityHeaderCases() []Case {
 	const cl = ClassSecurityHeaders
 	cs := []Case{
 		call(cl, "GET /.well-known/jwks.json (public members only)", "GET /.well-known/jwks.json", "", ok(publicJWKS)),
-		call(cl, "GET /v1/nope (404)", "GET /v1/nope", "", refusal(404, notFound)),
 		call(cl, "PUT /v1/sessions (405)", "PUT /v1/sessions", "", refusal(405, methodNotAllowed)),
 		wc(cl, "PUT /v1/widget/me (405)", "PUT /v1/widget/me", "{CA1}", "", refusal(405, methodNotAllowed)),
 		wc(cl, "GET /v1/widget/me (200)", "GET /v1/widget/me", "{CA1}", "", ok(nil)),
@@ -747,6 +746,35 @@ func securityHeaderCases() []Case {
 			"X-Widget-Token", "{A.pk}", "Authorization", userAuth, "Origin", "{A.origin}"),
 		call(cl, "GET /v1/widget/me, garbage token, from A's origin (401, A's page may read it)", "GET /v1/widget/me", "",
 			Want{Status: 401, Code: invalidToken, Check: allowsA("")}, "X-Widget-Token", "{A.pk}", "Authorization", "Bearer garbage", "Origin", "{A.origin}"),
+	}
+	// Paths of no route, and routes' paths with another method, each sent
+	// by the caller of the routes beside it.
+	widget, server, vendor := []string{"X-Widget-Token", "{A.pk}", "Authorization", userAuth, "Origin", "{A.origin}"},
+		[]string{"Authorization", serverAuth}, []string{"Authorization", vendorAuth}
+	for _, r := range []struct {
+		h      []string
+		status int
+		routes []string
+	}{
+		{nil, 404, []string{"GET /v1/nope", "GET /v1", "GET /v1/", "POST /v2/sessions"}},
+		{widget, 404, []string{"GET /v1/widget/nope", "POST /v1/widget/nope", "GET /v1/widget/sessions/{SA1}/messages/x", "GET /v1/widget/sessions/{SA1}/nope"}},
+		{server, 404, []string{"GET /v1/sessions/{SA1}/nope", "GET /v1/user", "POST /v1/users/nope"}},
+		{vendor, 404, []string{"GET /v1/admin/nope", "POST /v1/admin/orgs/{A.ID}/nope"}},
+		{vendor, 405, []string{"PUT /v1/admin/orgs", "PATCH /v1/admin/orgs", "PUT /v1/admin/orgs/{A.ID}/api-keys",
+			"PATCH /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", "PUT /v1/admin/orgs/{A.ID}/api-keys/{A.keyID}"}},
+		{server, 405, []string{"GET /v1/users/authenticate", "PUT /v1/users/authenticate", "GET /v1/users/revoke", "POST /v1/sessions",
+			"PUT /v1/sessions/{SA1}", "POST /v1/sessions/{SA1}", "PUT /v1/sessions/{SA1}/messages"}},
+		{widget, 405, []string{"GET /v1/widget/contacts", "PUT /v1/widget/contacts", "POST /v1/widget/me", "PUT /v1/widget/sessions",
+			"PATCH /v1/widget/sessions", "PUT /v1/widget/sessions/{SA1}", "POST /v1/widget/sessions/{SA1}", "PUT /v1/widget/sessions/{SA1}/messages"}},
+		{nil, 405, []string{"POST /.well-known/jwks.json", "PUT /.well-known/jwks.json"}},
+	} {
+		want, body := refusal(404, notFound), ""
+		if r.status == 405 {
+			want, body = refusal(405, methodNotAllowed), `{"content":"x","name":"x"}`
+		}
+		for _, rt := range r.routes {
+			cs = append(cs, call(cl, fmt.Sprintf("%s (%d), as its caller", rt, r.status), rt, body, want, r.h...))
+		}
 	}
 	// The preflight of every widget route allows what the widget sends.
 	asked := []string{"content-type", "authorization", "x-widget-token", "idempotency-key"}

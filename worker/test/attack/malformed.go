@@ -1,9 +1,14 @@
 package attack
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/chatwidget/identity/worker/test/contract"
 )
 
 // The classes of requests that cannot be understood (issue 19): escapes
@@ -13,6 +18,7 @@ import (
 // JSON nested thousands of levels deep, in bodies and in tokens.
 const (
 	ClassMalformedEscape = "malformed-escape"
+	ClassJSONMalformed   = "json-malformed"
 	ClassJSONKeyCase     = "json-key-case"
 	ClassJSONKeyRepeated = "json-key-repeated"
 	ClassJSONDeep        = "json-nested-deep"
@@ -22,6 +28,20 @@ const (
 
 // badEscapes are the issue's three: a lone %, bad hex, a cut UTF-8 sequence.
 var badEscapes = []string{"%", "%zz", "%E0%A4%A"}
+
+// naming is want, whose message names field as a word: the path parameter
+// ("id", or the org_id and key_id of the vendor's routes) or query
+// parameter that cannot be decoded.
+func naming(want Want, field string) Want {
+	word := regexp.MustCompile(`\b` + regexp.QuoteMeta(field) + `\b`)
+	want.Check = func(_ *Fixture, r *Response) []string {
+		if e, err := contract.ParseError(r.Status, r.Body); err == nil && !word.MatchString(e.Message) {
+			return []string{fmt.Sprintf("the message %q does not name %s", e.Message, field)}
+		}
+		return nil
+	}
+	return want
+}
 
 // build fills the route's templates; bad, when not "", replaces template i
 // (or, for a route without any, is appended to its last segment).
@@ -80,9 +100,10 @@ func malformedEscapeCases() []Case {
 		// before credentials; in a literal segment, no route.
 		for _, bad := range badEscapes {
 			for i := 0; i < max(nParams, 1); i++ {
-				want, where := refusal(400, invalidRequest), fmt.Sprintf("param %d", i+1)
-				if nParams == 0 {
-					want, where = refusal(404, notFound), "last segment"
+				want, where := refusal(404, notFound), "last segment"
+				if nParams > 0 {
+					param := cmp.Or(map[string]string{"{A}": "org_id", "{A's key}": "key_id"}[rt.labels[i]], "id")
+					want, where = naming(refusal(400, invalidRequest), param), fmt.Sprintf("param %d", i+1)
 				}
 				cs = append(cs, both(fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.pattern(), bad, where), want, rt,
 					func(f *Fixture) string { return rt.build(f, i, bad) })...)
@@ -99,20 +120,26 @@ func malformedEscapeCases() []Case {
 		case nParams == 0:
 			optWant = refusal(404, notFound)
 		}
-		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it", rt.pattern(), "%zz"), optWant, func(f *Fixture) Request {
-				return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", preflight...)
-			}))
-		}
-		// In the query: the route matched, its query cannot be read.
+		// In the query: the route matched, its query cannot be read; a
+		// parameter some route reads is named.
 		for _, q := range []string{"limit=%zz", "cursor=%", "x=%E0%A4%A", "%zz=1"} {
-			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.pattern(), q), refusal(400, invalidRequest), rt,
+			want := refusal(400, invalidRequest)
+			if k, _, _ := strings.Cut(q, "="); k == "limit" || k == "cursor" {
+				want = naming(want, k)
+			}
+			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.pattern(), q), want, rt,
 				func(f *Fixture) string { return rt.build(f, -1, "") + "?" + q })...)
 		}
-		if options {
-			cs = append(cs, c(fmt.Sprintf("OPTIONS %s?cursor=%%", rt.pattern()), optQ, func(f *Fixture) Request {
-				return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", preflight...)
-			}))
+		// OPTIONS of both, without credentials and with an api key.
+		for _, key := range []string{"", serverAuth} {
+			with := map[string]string{"": "", serverAuth: ", with an api key"}[key]
+			if options {
+				cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it%s", rt.pattern(), "%zz", with), optWant, func(f *Fixture) Request {
+					return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", slices.Concat(preflight, []string{"Authorization", key})...)
+				}), c(fmt.Sprintf("OPTIONS %s?cursor=%%%s", rt.pattern(), with), optQ, func(f *Fixture) Request {
+					return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", slices.Concat(preflight, []string{"Authorization", key})...)
+				}))
+			}
 		}
 	}
 	return cs
@@ -137,6 +164,44 @@ func bodyCases(class string, want Want, byRoute map[string][]variant) []Case {
 type variant struct {
 	name, body string
 	want       Want // zero: the class's
+}
+
+// jsonMalformedCases send every route that reads a body, as its own
+// caller, bodies that are not JSON or not one JSON object (each would be a
+// good body to any route otherwise: unknown fields are ignored), and a
+// field of the wrong type, which the message names.
+func jsonMalformedCases() []Case {
+	const cl = ClassJSONMalformed
+	notJSON := []struct{ name, body string }{
+		{"truncated", `{"content": "x"`}, {"not JSON", `content=x`}, {"single quotes", `{'content': 'x'}`},
+		{"a trailing comma", `{"content": "x",}`}, {"two objects", `{"content": "x"}{"content": "y"}`},
+		{"invalid UTF-8", `{"device_id":"{DevA1}","user_id":"u-victim","allowed_origins":["{probe}"],"name":"Bad ` + "\xff\xfe" + `","content":"Bad ` + "\xff\xfe" + `"}`},
+	}
+	wrongType := map[string][]struct{ field, body string }{
+		"POST /v1/admin/orgs":                      {{"name", `{"name":5,"allowed_origins":["{probe}"]}`}, {"allowed_origins", `{"name":"Attacker","allowed_origins":"{probe}"}`}},
+		"POST /v1/users/authenticate":              {{"custom_data", `{"user_id":"u-victim","custom_data":"x"}`}, {"name", `{"user_id":"u-victim","name":5}`}},
+		"POST /v1/users/revoke":                    {{"user_id", `{"user_id":5}`}},
+		"POST /v1/sessions/{id}/messages":          {{"content", `{"content":5}`}},
+		"POST /v1/widget/contacts":                 {{"name", `{"device_id":"{DevA1}","name":5}`}, {"custom_data", `{"device_id":"{DevA1}","custom_data":"x"}`}},
+		"POST /v1/widget/sessions":                 {{"custom_data", `{"custom_data":"x"}`}, {"external_id", `{"external_id":5}`}},
+		"POST /v1/widget/sessions/{A1's}/messages": {{"content", `{"content":true}`}},
+	}
+	var cs []Case
+	for _, rt := range []apiRoute{rCreateOrg, rAuthenticate, rRevoke, rOrgPost, rContacts, rCreate, rPost} {
+		add := func(name, body string, want Want) {
+			cs = append(cs, call(cl, rt.name()+": "+name, rt.route(), body, want, "X-Widget-Token", rt.pk, "Authorization", rt.auth))
+		}
+		for _, b := range notJSON {
+			add(b.name, b.body, refusal(400, invalidJSON))
+		}
+		for _, b := range []string{`[]`, `"x"`, `5`} {
+			add("not an object: "+b, b, refusal(400, invalidRequest))
+		}
+		for _, w := range wrongType[rt.name()] {
+			add(w.field+" of the wrong type", w.body, naming(refusal(400, invalidRequest), w.field))
+		}
+	}
+	return cs
 }
 
 func jsonKeyCaseCases() []Case {
