@@ -528,7 +528,7 @@ func claimProofCases() []Case {
 func apiKeyOtherOrgCases() []Case {
 	const cl = ClassAPIKeyOtherOrg
 	nf := refusal(404, notFound)
-	return []Case{
+	cs := []Case{
 		sc(cl, "B's key reads A's session", "GET /v1/sessions/{SA1}", "Bearer {B.key}", "", nf),
 		sc(cl, "B's key reads A's victim session", "GET /v1/sessions/{SV}", "Bearer {B.key}", "", nf),
 		sc(cl, "B's key posts to A's session", "POST /v1/sessions/{SA1}/messages", "Bearer {B.key}", attackContent, nf),
@@ -541,6 +541,21 @@ func apiKeyOtherOrgCases() []Case {
 		sc(cl, "B's key on a deletion that is not B's", "GET /v1/deletions/{Missing}", "Bearer {B.key}", "", nf),
 		sc(cl, "B's key on A's admin route", "POST /v1/admin/orgs/{A.ID}/api-keys", "Bearer {B.key}", "", refusal(401, unauthorized)),
 	}
+	// Ids that are no session of B's, nor of anyone's.
+	long := strings.Repeat("s", 1000)
+	for _, id := range []string{"{Missing}", long, ".."} {
+		name := map[string]string{"{Missing}": "an unknown id", long: "a 1000-character id", "..": "the id .."}[id]
+		cs = append(cs, sc(cl, "B's key reads "+name, "GET /v1/sessions/"+id, "Bearer {B.key}", "", nf),
+			sc(cl, "B's key posts to "+name, "POST /v1/sessions/"+id+"/messages", "Bearer {B.key}", attackContent, nf))
+	}
+	// The vendor names a key of one org under another, or an org or key that
+	// does not exist.
+	return append(cs, sc(cl, "the vendor deletes B's key under A", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{B.keyID}", vendorAuth, "", nf),
+		sc(cl, "the vendor deletes A's key under an unknown org", "DELETE /v1/admin/orgs/{Missing}/api-keys/{A.keyID}", vendorAuth, "", nf),
+		sc(cl, "the vendor deletes an unknown key of A", "DELETE /v1/admin/orgs/{A.ID}/api-keys/{Missing}", vendorAuth, "", nf),
+		sc(cl, "the vendor deletes a 1000-character key id of A", "DELETE /v1/admin/orgs/{A.ID}/api-keys/"+long, vendorAuth, "", nf),
+		sc(cl, "the vendor makes a key for an unknown org", "POST /v1/admin/orgs/{Missing}/api-keys", vendorAuth, "", nf),
+		sc(cl, "the vendor makes a key for a 1000-character org id", "POST /v1/admin/orgs/"+long+"/api-keys", vendorAuth, "", nf))
 }
 
 func apiKeyDeletedCases() []Case {

@@ -59,9 +59,8 @@ func (c *Client) With(opts ...Option) *Client {
 // Option changes one request's headers.
 type Option func(http.Header)
 
-// Header sets a header; Without removes one (also one a client's options set).
+// Header sets a header.
 func Header(k, v string) Option { return func(h http.Header) { h.Set(k, v) } }
-func Without(k string) Option   { return func(h http.Header) { h.Del(k) } }
 
 // Headers sets every value of every header of h, as given (an empty value is
 // sent empty).

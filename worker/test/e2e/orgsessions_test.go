@@ -157,26 +157,3 @@ func TestOrgGetSessionAndAgentMessages(t *testing.T) {
 	long := strings.Repeat("é", 10000)
 	match(t, "10,000-character content", agentSay(t, o, s.ID, long, "").Content, long)
 }
-
-func TestOrgSessionNotFound(t *testing.T) {
-	t.Parallel()
-	a, b := newOrg(t), newOrg(t)
-	wa, sa := a.chat(t)
-	say(t, wa, sa.ID, "private to org A")
-
-	ids := map[string]string{
-		"another org's session": sa.ID,
-		"unknown id":            uniq("no-such-session"),
-		"very long id":          strings.Repeat("s", 1000),
-		"dots":                  "..",
-	}
-	for name, id := range ids {
-		t.Run(name, func(t *testing.T) {
-			p := "/v1/sessions/" + url.PathEscape(id)
-			b.api().get(t, p).fails(404, "not_found")
-			b.api().post(t, p+"/messages", map[string]any{"content": "from org B"}).fails(404, "not_found")
-		})
-	}
-	stored(t, a, sa.ID, 1, "org A's session after org B's writes")
-	sameSet(t, "org B lists", sessionIDs(orgSessions(t, b, nil)), nil)
-}

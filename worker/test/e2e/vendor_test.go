@@ -145,28 +145,3 @@ func TestDeleteAPIKey(t *testing.T) {
 	// Deleting it again: it is not there any more.
 	vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).fails(404, "not_found")
 }
-
-func TestAdminUnknownOrgAndKey(t *testing.T) {
-	t.Parallel()
-	a, b := newOrg(t), newOrg(t)
-	unknown := uniq("no-such-org")
-
-	t.Run("rotate for unknown org", func(t *testing.T) {
-		vendor(t).post(t, "/v1/admin/orgs/"+unknown+"/api-keys", nil).fails(404, "not_found")
-	})
-	for _, c := range []struct{ name, org, key, keeps string }{
-		{"delete on unknown org", unknown, url.PathEscape(a.Key.ID), a.Key.Secret},
-		{"delete unknown key", url.PathEscape(a.ID), uniq("no-such-key"), a.Key.Secret},
-		{"delete another org's key", url.PathEscape(a.ID), url.PathEscape(b.Key.ID), b.Key.Secret},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			vendor(t).del(t, "/v1/admin/orgs/"+c.org+"/api-keys/"+c.key).fails(404, "not_found")
-			match(t, "the key still works", keyWorks(t, c.keeps), true)
-		})
-	}
-	t.Run("very long ids", func(t *testing.T) {
-		long := strings.Repeat("x", 1000)
-		vendor(t).post(t, "/v1/admin/orgs/"+long+"/api-keys", nil).fails(404, "not_found")
-		vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(a.ID)+"/api-keys/"+long).fails(404, "not_found")
-	})
-}
