@@ -3,8 +3,10 @@
 // Package e2e holds the end-to-end tests of the worker: they start one real
 // `wrangler dev` (through worker/test/wranglertest, after `make build`) and exercise
 // the HTTP contract in API.md exactly as the widget, an org's server and the
-// vendor would, including the six rules of who sees which chats, CORS, and the
-// error shape for every kind of bad input.
+// vendor would, including the six rules of who sees which chats (the access
+// table, worker/test/access) and the limits of every field. Refusals of
+// credentials, origins, malformed requests and unknown routes are rows of
+// the attack table (worker/test/attack), which runs against wrangler dev too.
 //
 // They speak HTTP through the contract client (worker/test/contract) with
 // validation on: every answer must fit the OpenAPI document
