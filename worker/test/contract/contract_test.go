@@ -158,7 +158,7 @@ func TestRefusalsFitTheDocument(t *testing.T) {
 // TestDriftIsCaught: an answer that does not fit the document is reported.
 func TestDriftIsCaught(t *testing.T) {
 	// The document renames revoked_before: the worker's answer no longer fits.
-	doc := strings.Replace(string(mustDoc(t)), `"revoked_before": {`, `"revoked_at": {`, 1)
+	doc := strings.Replace(string(openapi.JSON), `"revoked_before": {`, `"revoked_at": {`, 1)
 	v, err := contract.LoadDocument([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
@@ -176,11 +176,6 @@ func TestDriftIsCaught(t *testing.T) {
 	}
 }
 
-func mustDoc(t *testing.T) []byte {
-	t.Helper()
-	return openapi.JSON
-}
-
 // flaky is a KV that fails every call with err while down.
 type flaky struct {
 	kv.KV
@@ -188,37 +183,30 @@ type flaky struct {
 	err  error
 }
 
-func (f *flaky) fail() error {
-	if f.down.Load() {
-		return f.err
-	}
-	return nil
-}
-
 func (f *flaky) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if err := f.fail(); err != nil {
-		return nil, false, err
+	if f.down.Load() {
+		return nil, false, f.err
 	}
 	return f.KV.Get(ctx, key)
 }
 
 func (f *flaky) Put(ctx context.Context, key string, v []byte, o kv.PutOptions) error {
-	if err := f.fail(); err != nil {
-		return err
+	if f.down.Load() {
+		return f.err
 	}
 	return f.KV.Put(ctx, key, v, o)
 }
 
 func (f *flaky) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {
-	if err := f.fail(); err != nil {
-		return kv.ListResult{}, err
+	if f.down.Load() {
+		return kv.ListResult{}, f.err
 	}
 	return f.KV.List(ctx, o)
 }
 
 func (f *flaky) Delete(ctx context.Context, key string) error {
-	if err := f.fail(); err != nil {
-		return err
+	if f.down.Load() {
+		return f.err
 	}
 	return f.KV.Delete(ctx, key)
 }

@@ -87,12 +87,7 @@ func match(diffs *[]string, path string, got, want any) {
 			*diffs = append(*diffs, fmt.Sprintf("%s: %s, want an object", cmpPath(path), show(got)))
 			return
 		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			switch v, has := obj[k]; {
 			case w[k] == Absent && has:
 				*diffs = append(*diffs, fmt.Sprintf("%s.%s: %s, want no such key", path, k, show(v)))
