@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -100,12 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		target.Log = stderr
 	}
 
-	var cases []attack.Case
-	for _, c := range attack.Cases() {
-		if strings.Contains(c.Class, *only) {
-			cases = append(cases, c)
-		}
-	}
+	cases := slices.DeleteFunc(attack.Cases(), func(c attack.Case) bool { return !strings.Contains(c.Class, *only) })
 	if len(cases) == 0 {
 		fmt.Fprintf(stderr, "security: no class matches %q\n", *only)
 		return 2

@@ -209,13 +209,7 @@ func (w *world) lists(t *testing.T, cs Case) {
 			t.Errorf("GET %s answered session %s", id, r.Value.Session.ID)
 		}
 	}
-	var others []string
-	for _, n := range w.Order {
-		if !slices.Contains(cs.Lists.Want, n) {
-			others = append(others, n)
-		}
-	}
-	w.hidden(t, cs, others)
+	w.hidden(t, cs, slices.DeleteFunc(slices.Clone(w.Order), func(n string) bool { return slices.Contains(cs.Lists.Want, n) }))
 }
 
 func (w *world) hidden(t *testing.T, cs Case, names []string) {

@@ -369,13 +369,7 @@ func listing(exactly bool, names []string) func(*Fixture, *Response) []string {
 			}
 			return nil
 		}
-		var leaked []string
-		for _, id := range got {
-			if !slices.Contains(w, id) {
-				leaked = append(leaked, id)
-			}
-		}
-		if len(leaked) > 0 {
+		if leaked := slices.DeleteFunc(got, func(id string) bool { return slices.Contains(w, id) }); len(leaked) > 0 {
 			return []string{fmt.Sprintf("listing leaks %s", f.names(leaked))}
 		}
 		return nil

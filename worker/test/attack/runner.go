@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,13 +97,7 @@ func (r *Report) Counts() []ClassCount {
 
 // Failures returns the cases that were tried and not refused as expected.
 func (r *Report) Failures() []Result {
-	var out []Result
-	for _, res := range r.Results {
-		if res.Skipped == "" && !res.Refused() {
-			out = append(out, res)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(r.Results), func(res Result) bool { return res.Skipped != "" || res.Refused() })
 }
 
 // OK reports whether every case tried was refused as expected.
