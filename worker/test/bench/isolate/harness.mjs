@@ -5,19 +5,25 @@
 // event loop. 4 clients, rounds interleaved; each side's CPU per request
 // (process.cpuUsage) less the harness's own cost around a trivial fetch.
 //
-//   node worker/test/bench/isolate/harness.mjs BUILD_DIR ROUTE N [peer]
+//   node worker/test/bench/isolate/harness.mjs BUILD_DIR[,BUILD_DIR...] ROUTE N [peer]
 //   ROUTE: jwks | auth | contacts | list | message
 //   ROUNDS=n (default 5); COUNT=1 prints the calls from Go into JavaScript
-//   per request instead.
+//   per request instead (of the first build).
+//
+// Several build directories (comma-separated; wasm_exec.js and glue.js are
+// the first one's) run side by side over the same KV, to judge a change to
+// the Go program by CPU per request: the sides take turns in an order that
+// rotates every round, since in one process the side that goes first was
+// measured 5-10% slower than when it went last.
 //
 // See ../README.md (session 15) for what it measured and why.
 import fs from "node:fs";
 import path from "node:path";
 import { setImmediate as later } from "node:timers/promises";
 import { world } from "./routes.mjs";
-const [buildDir, route, nS, which] = process.argv.slice(2);
-if (!buildDir || !route || !nS) {
-  console.error("usage: node harness.mjs BUILD_DIR jwks|auth|contacts|list|message N [peer]");
+const [buildDirs, route, nS, which] = process.argv.slice(2);
+if (!buildDirs || !route || !nS) {
+  console.error("usage: node harness.mjs BUILD_DIR[,BUILD_DIR...] jwks|auth|contacts|list|message N [peer]");
   process.exit(2);
 }
 const N = Number(nS);
@@ -61,31 +67,33 @@ const env = { ...vars, CHAT_KV: KV, JOBS: Q, JOBS_DEAD_LETTERS: Q, RL_CONTACTS_P
   RATE_LIMIT_CONTACTS_PER_DEVICE: "0", RATE_LIMIT_CONTACTS_PER_IP: "0", RATE_LIMIT_MESSAGES_PER_DEVICE: "0", RATE_LIMIT_MESSAGES_PER_IP: "0", CONTACT_TOKEN_TTL_SECONDS: "604800" };
 const ctx = { waitUntil() {}, passThroughOnException() {} };
 
-// The Go worker, as worker.mjs starts it.
-await import(path.resolve(buildDir, "wasm_exec.js"));
-await import(path.resolve(buildDir, "glue.js"));
-const mod = new WebAssembly.Module(fs.readFileSync(path.resolve(buildDir, "app.wasm")));
-const binding = { inflight: new Map(), dead: false };
-const go = new Go();
+// The Go workers, each as worker.mjs starts it.
+const dirs = buildDirs.split(",");
+await import(path.resolve(dirs[0], "wasm_exec.js"));
+await import(path.resolve(dirs[0], "glue.js"));
 const counts = {};
-if (process.env.COUNT) for (const [k, f] of Object.entries(go.importObject.gojs)) go.importObject.gojs[k] = (...a) => { counts[k] = (counts[k] || 0) + 1; return f(...a); };
-let ready;
-const readyP = new Promise((r) => (ready = r));
-const inst = new WebAssembly.Instance(mod, { ...go.importObject, workers: { ready: () => ready() } });
-go.run(inst, { env, ctx, binding, connect: () => {} });
-await readyP;
-const goFetch = (req) => goBridgeFetch(binding, req);
-let peerFetch;
+const sides = [];
+for (const dir of dirs) {
+  const mod = new WebAssembly.Module(fs.readFileSync(path.resolve(dir, "app.wasm")));
+  const binding = { inflight: new Map(), dead: false };
+  const go = new Go();
+  if (process.env.COUNT && sides.length === 0) for (const [k, f] of Object.entries(go.importObject.gojs)) go.importObject.gojs[k] = (...a) => { counts[k] = (counts[k] || 0) + 1; return f(...a); };
+  let ready;
+  const readyP = new Promise((r) => (ready = r));
+  const inst = new WebAssembly.Instance(mod, { ...go.importObject, workers: { ready: () => ready() } });
+  go.run(inst, { env, ctx, binding, connect: () => {} });
+  await readyP;
+  sides.push([dirs.length > 1 ? dir : "go", (req) => goBridgeFetch(binding, req)]);
+}
+const goFetch = sides[0][1];
 if (which === "peer") {
   const peer = await import(path.join(repo, "worker/test/bench/peer/worker.js"));
-  peerFetch = (req) => peer.default.fetch(req, env, ctx);
+  sides.push(["peer", (req) => peer.default.fetch(req, env, ctx)]);
 }
 const w = await world({ base: "http://127.0.0.1:8787", admin: vars.ADMIN_TOKEN, fetch: goFetch });
 const load = (f, n) => w.load(f, route, n);
 // the cost of the harness itself: building requests and reading answers around a trivial fetch
 const nullFetch = async () => new Response("{}", { status: 200 });
-const sides = [["go", goFetch]];
-if (peerFetch) sides.push(["peer", peerFetch]);
 for (const [, f] of sides) await load(f, 500);
 await load(nullFetch, 500);
 const res = {};
@@ -98,7 +106,8 @@ if (process.env.COUNT) {
 }
 const rounds = Number(process.env.ROUNDS || 5);
 for (let r = 0; r < rounds; r++) {
-  for (const [name, f] of [...sides, ["null", nullFetch]]) {
+  const order = [...sides.slice(r % sides.length), ...sides.slice(0, r % sides.length)];
+  for (const [name, f] of [...order, ["null", nullFetch]]) {
     const c0 = process.cpuUsage();
     await load(f, N);
     const c = process.cpuUsage(c0);
