@@ -96,6 +96,13 @@ func ValidateURL(raw string, allowLoopback bool) (string, error) {
 	if host == "" {
 		return "", identity.Invalid("url", "must name a host.")
 	}
+	// An IPv6 zone (%25eth0) names an interface of the sender's own
+	// machine: no public receiver has one. Refused before any parsing, so
+	// that netip never interns an attacker's zone name (its zones are kept
+	// for the life of the process).
+	if strings.Contains(host, "%") {
+		return "", identity.Invalid("url", "must not name an IPv6 zone (%%25...): name a public host.")
+	}
 	if p := u.Port(); p != "" {
 		if n, ok := port(p); !ok || n == 0 {
 			return "", identity.Invalid("url", "has an invalid port.")

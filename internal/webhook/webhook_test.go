@@ -138,6 +138,11 @@ func TestValidateURL(t *testing.T) {
 		{"https://[::ffff:10.0.0.1]/x", false},
 		{"https://[::ffff:a9fe:a9fe]/latest", false},
 		{"https://[fe80::1%25eth0]/x", false},
+		// A zone is refused on any address, public or loopback.
+		{"https://[2001:db8::1%25eth0]/", false},
+		{"https://[2606:4700::1111%25en0]:8443/hook", false},
+		{"http://[::1%25lo]:9999/hook", true},
+		{"https://[2001:db8::1%25]/", false},
 		{"https://0.0.0.0/x", false},
 		{"https://intranet/x", false},
 		{"https://printer.local/x", false},
@@ -215,7 +220,7 @@ func TestRotate(t *testing.T) {
 }
 
 func FuzzValidateURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/"} {
+	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/", "https://[2001:db8::1%25eth0]/"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
@@ -233,6 +238,9 @@ func FuzzValidateURL(f *testing.F) {
 		}
 		if !strings.HasPrefix(strings.ToLower(raw), "https://") && !loopback {
 			t.Fatalf("accepted %q, not https", raw)
+		}
+		if strings.Contains(u.Hostname(), "%") {
+			t.Fatalf("accepted %q, whose host has a zone", raw)
 		}
 	})
 }
