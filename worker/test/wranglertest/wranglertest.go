@@ -630,14 +630,10 @@ func freePort() (int, error) {
 // wrangler settings of the developer, plus settings that keep it offline-quiet
 // and isolated in runDir.
 func childEnv(runDir string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "CLOUDFLARE_") || strings.HasPrefix(name, "WRANGLER_") || strings.HasPrefix(name, "CF_") {
-			continue
-		}
-		env = append(env, kv)
-	}
+		return strings.HasPrefix(name, "CLOUDFLARE_") || strings.HasPrefix(name, "WRANGLER_") || strings.HasPrefix(name, "CF_")
+	})
 	return append(env,
 		"WRANGLER_SEND_METRICS=false",
 		"WRANGLER_SEND_ERROR_REPORTS=false",
