@@ -537,10 +537,9 @@ func apiKeyOtherOrgCases() []Case {
 	}
 	// Ids that are no session of B's, nor of anyone's.
 	long := strings.Repeat("s", 1000)
-	for _, id := range []string{"{Missing}", long, ".."} {
-		name := map[string]string{"{Missing}": "an unknown id", long: "a 1000-character id", "..": "the id .."}[id]
-		cs = append(cs, sc(cl, "B's key reads "+name, "GET /v1/sessions/"+id, "Bearer {B.key}", "", nf),
-			sc(cl, "B's key posts to "+name, "POST /v1/sessions/"+id+"/messages", "Bearer {B.key}", attackContent, nf))
+	for _, id := range []struct{ id, name string }{{"{Missing}", "an unknown id"}, {long, "a 1000-character id"}, {"..", "the id .."}} {
+		cs = append(cs, sc(cl, "B's key reads "+id.name, "GET /v1/sessions/"+id.id, "Bearer {B.key}", "", nf),
+			sc(cl, "B's key posts to "+id.name, "POST /v1/sessions/"+id.id+"/messages", "Bearer {B.key}", attackContent, nf))
 	}
 	// The vendor names a key of one org under another, or an org or key that
 	// does not exist.

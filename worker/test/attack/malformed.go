@@ -131,13 +131,13 @@ func malformedEscapeCases() []Case {
 				func(f *Fixture) string { return rt.build(f, -1, "") + "?" + q })...)
 		}
 		// OPTIONS of both, without credentials and with an api key.
-		for _, key := range []string{"", serverAuth} {
-			with := map[string]string{"": "", serverAuth: ", with an api key"}[key]
+		for _, k := range []struct{ auth, with string }{{"", ""}, {serverAuth, ", with an api key"}} {
 			if options {
-				cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it%s", rt.pattern(), "%zz", with), optWant, func(f *Fixture) Request {
-					return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", slices.Concat(preflight, []string{"Authorization", key})...)
-				}), c(fmt.Sprintf("OPTIONS %s?cursor=%%%s", rt.pattern(), with), optQ, func(f *Fixture) Request {
-					return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", slices.Concat(preflight, []string{"Authorization", key})...)
+				h := slices.Concat(preflight, []string{"Authorization", k.auth})
+				cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it%s", rt.pattern(), "%zz", k.with), optWant, func(f *Fixture) Request {
+					return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", h...)
+				}), c(fmt.Sprintf("OPTIONS %s?cursor=%%%s", rt.pattern(), k.with), optQ, func(f *Fixture) Request {
+					return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", h...)
 				}))
 			}
 		}
