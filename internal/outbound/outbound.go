@@ -41,12 +41,6 @@ type Doer interface {
 	Do(ctx context.Context, r Request) (Response, error)
 }
 
-// DoerFunc is a Doer.
-type DoerFunc func(ctx context.Context, r Request) (Response, error)
-
-// Do calls f.
-func (f DoerFunc) Do(ctx context.Context, r Request) (Response, error) { return f(ctx, r) }
-
 // MethodOf is r's method, POST when unset.
 func MethodOf(r Request) string {
 	if r.Method == "" {
