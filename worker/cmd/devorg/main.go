@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -43,14 +44,27 @@ func main() {
 	fmt.Print(render(base, d))
 }
 
-// fetch polls GET /demo/config until the worker answers it.
+// fetch polls GET /demo/config until the worker answers it: while it does
+// not answer at all or answers 5xx.
 func fetch(ctx context.Context, base string) (demoOrg, error) {
 	c := contract.New(base, nil)
 	c.HTTP = &http.Client{Timeout: 5 * time.Second}
 	for {
-		d, err, retry := get(ctx, c)
-		if err == nil || !retry {
-			return d, err
+		var d demoOrg
+		res, err := c.Do(ctx, http.MethodGet, "/demo/config", nil)
+		switch {
+		case err != nil: // not up yet
+		case res.Status == http.StatusNotFound:
+			return d, errors.New("GET /demo/config: 404: set DEMO_ROUTES=1 in .dev.vars to get a demo org")
+		case res.Status != http.StatusOK:
+			err = fmt.Errorf("GET /demo/config: %d %s: %.300s", res.Status, http.StatusText(res.Status), res.Body)
+			if res.Status < 500 {
+				return d, err
+			}
+		case json.Unmarshal(res.Body, &d) != nil || d.WidgetToken == "":
+			return d, fmt.Errorf("GET /demo/config: unexpected answer: %.300s", res.Body)
+		default:
+			return d, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -58,23 +72,6 @@ func fetch(ctx context.Context, base string) (demoOrg, error) {
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
-}
-
-func get(ctx context.Context, c *contract.Client) (d demoOrg, err error, retry bool) {
-	res, err := c.Do(ctx, http.MethodGet, "/demo/config", nil)
-	if err != nil {
-		return d, err, true // not up yet
-	}
-	switch {
-	case res.Status == http.StatusNotFound:
-		return d, fmt.Errorf("GET /demo/config: 404: set DEMO_ROUTES=1 in .dev.vars to get a demo org"), false
-	case res.Status != http.StatusOK:
-		return d, fmt.Errorf("GET /demo/config: %d %s: %.300s", res.Status, http.StatusText(res.Status), res.Body), res.Status >= 500
-	}
-	if err := json.Unmarshal(res.Body, &d); err != nil || d.WidgetToken == "" {
-		return d, fmt.Errorf("GET /demo/config: unexpected answer: %.300s", res.Body), false
-	}
-	return d, nil, false
 }
 
 func render(base string, d demoOrg) string {
