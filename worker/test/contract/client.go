@@ -2,6 +2,7 @@ package contract
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +10,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
 // Client calls the worker at Base as one party: its options go on every
@@ -52,7 +56,7 @@ var document = sync.OnceValue(func() *Validator {
 // With returns a copy of c with more options, applied after c's.
 func (c *Client) With(opts ...Option) *Client {
 	n := *c
-	n.opts = append(append([]Option(nil), c.opts...), opts...)
+	n.opts = slices.Concat(c.opts, opts)
 	return &n
 }
 
@@ -67,7 +71,7 @@ func Header(k, v string) Option { return func(h http.Header) { h.Set(k, v) } }
 func Headers(h http.Header) Option {
 	return func(dst http.Header) {
 		for k, vs := range h {
-			dst[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+			dst[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 		}
 	}
 }
@@ -188,22 +192,15 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, opts ...
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	for _, o := range c.opts {
-		o(req.Header)
-	}
-	for _, o := range opts {
+	for _, o := range slices.Concat(c.opts, opts) {
 		o(req.Header)
 	}
 	r := &Response{Method: method, Path: path}
-	var checked *checkedRequest
+	var checked *openapi3filter.RequestValidationInput
 	if c.Validator != nil {
 		checked, r.RequestErr = c.Validator.request(ctx, req, payload, !stream)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = DefaultHTTP
-	}
-	res, err := hc.Do(req)
+	res, err := cmp.Or(c.HTTP, DefaultHTTP).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, scrubURL(err))
 	}

@@ -48,17 +48,11 @@ func inProcess(t *testing.T, store kv.KV) *contract.Client {
 // status is want.
 func fits(t *testing.T, r *contract.Response, err error, want int) {
 	t.Helper()
-	if err != nil {
+	if err := contract.Fits(r, err, want); err != nil {
 		t.Fatal(err)
 	}
 	if r.RequestErr != nil {
 		t.Errorf("%s: request: %v", r.What(), r.RequestErr)
-	}
-	if r.AnswerErr != nil {
-		t.Errorf("%s: answer: %v", r.What(), r.AnswerErr)
-	}
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", r.What(), r.Status, want, r.Body)
 	}
 }
 

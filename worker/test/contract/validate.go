@@ -100,26 +100,17 @@ func (v *Validator) validBody(pointer string, body []byte) error {
 	return nil
 }
 
-// escape is a JSON pointer token.
-func escape(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
-
-// operationPointer is the JSON pointer of route's operation.
-func operationPointer(route *routers.Route) string {
-	return "/paths/" + escape(route.Path) + "/" + strings.ToLower(route.Method)
-}
-
-// refPointer turns "#/components/responses/X" into its pointer.
-func refPointer(ref string) string { return strings.TrimPrefix(ref, "#") }
-
 const jsonContent = "/content/application~1json/schema"
 
-func notYet(op *openapi3.Operation) bool { return slices.Contains(op.Tags, "not-yet") }
-
-// checkedRequest is a request matched to its operation.
-type checkedRequest struct {
-	input *openapi3filter.RequestValidationInput
+// bodyPointer is the JSON pointer of the schema of a JSON body: at ref
+// ("#/components/responses/X") when set, else at inline ("/requestBody",
+// "/responses/200") under route's operation.
+func bodyPointer(route *routers.Route, inline, ref string) string {
+	if ref != "" {
+		return strings.TrimPrefix(ref, "#") + jsonContent
+	}
+	path := strings.NewReplacer("~", "~0", "/", "~1").Replace(route.Path) // a JSON pointer token
+	return "/paths/" + path + "/" + strings.ToLower(route.Method) + inline + jsonContent
 }
 
 // statusResponse names the response of components/responses that an error
@@ -131,26 +122,25 @@ var statusResponse = map[int]string{
 }
 
 // request matches req (whose body is payload) to its operation and
-// validates it. The checkedRequest is nil when no operation matches.
-func (v *Validator) request(ctx context.Context, req *http.Request, payload []byte, body bool) (*checkedRequest, error) {
+// validates it. The input it returns is nil when no operation matches.
+func (v *Validator) request(ctx context.Context, req *http.Request, payload []byte, body bool) (
+	*openapi3filter.RequestValidationInput, error) {
 	probe := req.Clone(ctx)
 	probe.Body = io.NopCloser(bytes.NewReader(payload))
 	route, params, err := v.router.FindRoute(probe)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s is not in the document: %w", req.Method, req.URL.Path, err)
 	}
-	in := &openapi3filter.RequestValidationInput{
+	checked := &openapi3filter.RequestValidationInput{
 		Request:    probe,
 		PathParams: params,
 		Route:      route,
 		Options: &openapi3filter.Options{
 			AuthenticationFunc: credentialPresent,
 			ExcludeRequestBody: true, // below, compiled once
-			MultiError:         false,
 		},
 	}
-	checked := &checkedRequest{input: in}
-	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+	if err := openapi3filter.ValidateRequest(ctx, checked); err != nil {
 		return checked, err
 	}
 	rb := route.Operation.RequestBody
@@ -168,11 +158,7 @@ func (v *Validator) request(ctx context.Context, req *http.Request, payload []by
 		if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 			return checked, fmt.Errorf("Content-Type %q, want application/json", req.Header.Get("Content-Type"))
 		}
-		pointer := operationPointer(route) + "/requestBody" + jsonContent
-		if rb.Ref != "" {
-			pointer = refPointer(rb.Ref) + jsonContent
-		}
-		if err := v.validBody(pointer, payload); err != nil {
+		if err := v.validBody(bodyPointer(route, "/requestBody", rb.Ref), payload); err != nil {
 			return checked, err
 		}
 	}
@@ -199,17 +185,18 @@ func credentialPresent(_ context.Context, in *openapi3filter.AuthenticationInput
 
 // answer validates an answer to req; checked is nil when req matched no
 // operation of the document.
-func (v *Validator) answer(ctx context.Context, req *http.Request, checked *checkedRequest, res *http.Response, body []byte) error {
+func (v *Validator) answer(ctx context.Context, req *http.Request, checked *openapi3filter.RequestValidationInput,
+	res *http.Response, body []byte) error {
 	if checked == nil {
 		return v.answerOffRoute(req, res, body)
 	}
-	route := checked.input.Route
-	if notYet(route.Operation) && (res.StatusCode == 404 || res.StatusCode == 405) {
+	route := checked.Route
+	if slices.Contains(route.Operation.Tags, "not-yet") && (res.StatusCode == 404 || res.StatusCode == 405) {
 		// Not implemented by the worker yet: it does not know the route.
 		return v.answerOffRoute(req, res, body)
 	}
 	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: checked.input,
+		RequestValidationInput: checked,
 		Status:                 res.StatusCode,
 		Header:                 res.Header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
@@ -232,11 +219,7 @@ func (v *Validator) answer(ctx context.Context, req *http.Request, checked *chec
 	if mt, _, err := mime.ParseMediaType(res.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return fail(fmt.Errorf("Content-Type %q, want application/json", res.Header.Get("Content-Type")))
 	}
-	pointer := operationPointer(route) + "/responses/" + status + jsonContent
-	if resp.Ref != "" {
-		pointer = refPointer(resp.Ref) + jsonContent
-	}
-	if err := v.validBody(pointer, body); err != nil {
+	if err := v.validBody(bodyPointer(route, "/responses/"+status, resp.Ref), body); err != nil {
 		return fail(err)
 	}
 	return nil
