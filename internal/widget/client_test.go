@@ -62,7 +62,7 @@ func newClient(tr widget.Transport, sleeps *[]time.Duration) *widget.Client {
 func TestClientRetriesWithTheSameIdempotencyKey(t *testing.T) {
 	tr := &scripted{answers: []func() (*widget.Response, error){netErr, status(503, ""), status(429, "3"), status(502, "")}}
 	var sleeps []time.Duration
-	s, err := newClient(tr, &sleeps).CreateSession(context.Background(), "tok", "key-1", "ws")
+	_, err := newClient(tr, &sleeps).CreateSession(context.Background(), "tok", "key-1", "ws")
 	if err == nil {
 		t.Fatal("4 failures in 4 attempts gave no error")
 	}
@@ -87,7 +87,7 @@ func TestClientRetriesWithTheSameIdempotencyKey(t *testing.T) {
 
 	tr = &scripted{answers: []func() (*widget.Response, error){netErr, status(500, "")}}
 	sleeps = nil
-	s, err = newClient(tr, &sleeps).CreateSession(context.Background(), "tok", "key-2", "")
+	s, err := newClient(tr, &sleeps).CreateSession(context.Background(), "tok", "key-2", "")
 	if err != nil || s.ID != "s1" || len(tr.reqs) != 3 {
 		t.Errorf("success on the third attempt: %v %v %d", s, err, len(tr.reqs))
 	}

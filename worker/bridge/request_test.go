@@ -39,9 +39,9 @@ var knownCodes = map[string]bool{
 // the Worker's vars, the nonethttp API's Serve), over kv.Memory, with an org,
 // a contact, a verified user and a session to aim at.
 type fuzzWorld struct {
-	a                                   *api.API
-	org, pk, sk, keyID                  string
-	contact, verified, session, headers string
+	a                          *api.API
+	org, pk, sk, keyID         string
+	contact, verified, session string
 }
 
 // serve answers head and body as the bridge does for worker.mjs: the head
