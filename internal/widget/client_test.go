@@ -251,3 +251,47 @@ func TestClientGivesUpOnARetryAfterBeyond32Bits(t *testing.T) {
 		}
 	}
 }
+
+func TestMe(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(30)
+	w := d.load(t, f, nil)
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var contact widget.ContactAnswer
+	cl := &widget.Client{BaseURL: "https://worker.test", WidgetToken: testWidgetToken, Transport: f}
+	ans, err := cl.CreateContact(ctx, widget.ContactRequest{DeviceID: "00000000-0000-4000-8000-000000000001", Name: "Me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	contact = *ans
+	p, err := cl.Me(ctx, contact.Token)
+	if err != nil || p.Verified || p.Name != "Me" || p.ID != contact.Contact.ID {
+		t.Errorf("contact me: %+v %v", p, err)
+	}
+	p, err = cl.Me(ctx, f.verifiedToken("user-9", "", time.Hour))
+	if err != nil || !p.Verified || p.UserID != "user-9" {
+		t.Errorf("user me: %+v %v", p, err)
+	}
+	if _, err := cl.Me(ctx, "nope"); !errors.Is(err, identity.ErrInvalidToken) {
+		t.Errorf("bad token: %v", err)
+	}
+	if _, err := cl.CreateContact(ctx, widget.ContactRequest{DeviceID: "not-a-uuid"}); !errors.Is(err, identity.ErrInvalidDeviceID) {
+		t.Errorf("bad device: %v", err)
+	}
+}
+
+func TestSleepContext(t *testing.T) {
+	if err := widget.SleepContext(context.Background(), time.Millisecond); err != nil {
+		t.Error(err)
+	}
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := widget.SleepContext(c, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+	if err := widget.SleepContext(c, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("zero wait on a canceled context: %v", err)
+	}
+}

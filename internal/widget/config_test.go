@@ -200,3 +200,23 @@ func ExampleParseConfig() {
 	// ChatWidget.init: invalid config: user must have either user.token (verified) or user.data (non-verified), not both.
 	// collectUserData https://chat.example.com
 }
+
+func TestConfigTypeNames(t *testing.T) {
+	for v, want := range map[any]string{
+		"s": "a string", true: "a boolean", 1.5: "a number", struct{}{}: "an unsupported value",
+	} {
+		_, err := parse(map[string]any{"token": v})
+		if v == "s" {
+			continue // a string token fails on its shape
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("token %v: %v, want %q", v, err, want)
+		}
+	}
+	_, err := parse(map[string]any{"token": testWidgetToken, "externalId": []any{}, "user": map[string]any{"token": map[string]any{}}, "getToken": widget.TokenFunc(nil)})
+	for _, want := range []string{"externalId must be a string, got an array", "user.token must be a string, got an object", "getToken must be a function"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v does not say %q", err, want)
+		}
+	}
+}

@@ -133,3 +133,27 @@ func ExampleDeviceID() {
 	fmt.Println(id, replaced)
 	// Output: abababab-abab-4bab-abab-abababababab true
 }
+
+// What the widget keeps in storage may be damaged or edited: it starts over
+// instead of failing.
+func TestCorruptedStorage(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(31)
+	w := d.load(t, f, nil)
+	id := newChat(t, w, "hello")
+	d.st.Set(widget.StorageKey(testWidgetToken, "contact"), "{not json")
+	d.st.Set(widget.StorageKey(testWidgetToken, "outbox"), "[{broken")
+	w = d.load(t, f, nil)
+	if got := sessionIDs(t, w); got != id {
+		t.Errorf("a damaged contact token: sessions %q (the device id still names the device)", got)
+	}
+	if p := w.Pending(); len(p) != 0 {
+		t.Errorf("a damaged outbox: %+v", p)
+	}
+	// A contact token stored for another device id is not used.
+	d.st.Set(widget.StorageKey(testWidgetToken, "device"), "garbage")
+	w = d.load(t, f, nil)
+	if got := sessionIDs(t, w); got != "" {
+		t.Errorf("a replaced device id still sees %q", got)
+	}
+}

@@ -636,3 +636,73 @@ func TestForgetOfAVerifiedUserErasesOnlyTheDevice(t *testing.T) {
 		t.Errorf("mode after forget %q", st.Mode)
 	}
 }
+
+func TestTokensWithoutAReadableExpiry(t *testing.T) {
+	f := newFakeWorker()
+	for _, tok := range []string{"a.b.c", "a.!!!.c", "a.e30.c", "a." + "eyJleHAiOiJzb29uIn0" + ".c"} {
+		f.set(func(f *fakeWorker) {
+			f.tokens[tok] = fakeToken{kind: identity.KindVerified, sub: "u", exp: f.now.Add(time.Hour)}
+		})
+		w := newDevice(32).load(t, f, map[string]any{"user": map[string]any{"token": tok}})
+		if _, err := w.Sessions(ctx); err != nil {
+			t.Errorf("token %q: %v", tok, err)
+		}
+	}
+}
+
+func TestSubmitFormWhenTheWorkerRefusesTheEmail(t *testing.T) {
+	tr := widget.TransportFunc(func(context.Context, *widget.Request) (*widget.Response, error) {
+		return &widget.Response{Status: 400, Body: []byte(`{"error":{"code":"invalid_email","message":"email is not a valid email address."}}`)}, nil
+	})
+	cfg, _ := widget.ParseConfig(map[string]any{"token": testWidgetToken, "collectUserData": true}, "https://w.test")
+	w := widget.New(cfg, widget.Deps{Transport: tr, Random: &seqReader{}})
+	_, err := w.SubmitForm(ctx, "Ann", "ann@example.com")
+	var fe *widget.FormError
+	if !errors.As(err, &fe) || fe.Field != "email" || !strings.Contains(fe.Error(), "valid email") {
+		t.Errorf("err = %v", err)
+	}
+	if !w.Status().NeedsForm {
+		t.Error("the form counts as filled")
+	}
+	down := widget.TransportFunc(func(context.Context, *widget.Request) (*widget.Response, error) { return nil, errors.New("offline") })
+	w = widget.New(cfg, widget.Deps{Transport: down, Random: &seqReader{}, Sleep: func(context.Context, time.Duration) error { return nil }})
+	if _, err := w.SubmitForm(ctx, "Ann", "ann@example.com"); !errors.Is(err, widget.ErrNetwork) {
+		t.Errorf("offline: %v", err)
+	}
+}
+
+func TestFailedMessagesSayWhy(t *testing.T) {
+	f := newFakeWorker()
+	w := newDevice(33).load(t, f, map[string]any{"externalId": "ws-1", "user": map[string]any{"token": f.verifiedToken("u", "ws-2", time.Hour)}})
+	key, _ := w.NewChatKey()
+	r, err := w.Send(ctx, widget.Draft{ChatKey: key, Content: "x"})
+	if err != nil || r.Error != "mismatch" || r.Pending {
+		t.Errorf("external id mismatch: %+v %v", r, err)
+	}
+}
+
+func TestAvatarURLJoinsTheCustomData(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(34)
+	w := d.load(t, f, map[string]any{"user": map[string]any{"data": map[string]any{
+		"avatarUrl": "https://example.com/a.png", "customData": map[string]any{"avatar_url": "mine"}}}})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.contacts {
+		if c.custom["avatar_url"] != "mine" {
+			t.Errorf("the page's own avatar_url was replaced: %v", c.custom)
+		}
+	}
+	w = newDevice(35).load(t, f, map[string]any{"user": map[string]any{"data": map[string]any{"avatarUrl": "https://example.com/b.png"}}})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range f.contacts {
+		found = found || c.custom["avatar_url"] == "https://example.com/b.png"
+	}
+	if !found {
+		t.Error("avatarUrl was not sent")
+	}
+}
