@@ -44,18 +44,16 @@ func startWatcher(pgid int, cleanup []string) (*exec.Cmd, *os.File, error) {
 }
 
 // killGroup sends SIGTERM to the process group, waits up to grace for it to
-// be gone, then sends SIGKILL and waits again.
+// be gone, then sends SIGKILL and waits 5 s more.
 func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error {
-	for _, step := range []struct {
-		sig  syscall.Signal
-		wait time.Duration
-	}{{syscall.SIGTERM, grace}, {syscall.SIGKILL, 5 * time.Second}} {
-		if err := syscall.Kill(-pgid, step.sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("wranglertest: %v to process group %d: %w", step.sig, pgid, err)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("wranglertest: %v to process group %d: %w", sig, pgid, err)
 		}
-		if waitGroupGone(pgid, leaderDone, step.wait) {
+		if waitGroupGone(pgid, leaderDone, grace) {
 			return nil
 		}
+		grace = 5 * time.Second
 	}
 	return fmt.Errorf("wranglertest: process group %d still has processes after SIGKILL: %v", pgid, groupMembers(pgid))
 }
@@ -165,14 +163,11 @@ func processRSS(pgid int, comm string) (int64, error) {
 	var sum int64
 	err := eachProcess(pgid, comm, func(pid int, _ procStat) bool {
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-				sum += kb << 10
-				return err == nil
-			}
-		}
-		return false
+		_, rss, _ := strings.Cut(string(b), "\nVmRSS:") // "  45828 kB"
+		var kb int64
+		_, err := fmt.Sscan(rss, &kb)
+		sum += kb << 10
+		return err == nil
 	})
 	return sum, err
 }

@@ -12,9 +12,8 @@
 // build/ into a temp dir and runs wrangler there: wrangler dev reloads the
 // worker whenever its files change, so without the copy a `make build` (which
 // starts by emptying build/) during a test run would restart every running
-// worker mid-request. Options.AppDir
-// serves another worker instead (the JavaScript peer of worker/test/bench), copied
-// the same way.
+// worker mid-request. Options.AppDir serves another worker instead (the
+// JavaScript peer of worker/test/bench), copied the same way.
 //
 // The worker's vars and secrets are passed explicitly and never come from a
 // developer's .dev.vars, .env or shell: every value of Server.Vars (a fixed
@@ -32,9 +31,6 @@ package wranglertest
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +47,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/internal/token"
 )
 
 // Options configure Start.
@@ -127,11 +125,11 @@ func startTimeout() time.Duration {
 // gets unless Options.Vars sets one: one Ed25519 seed, made once per process,
 // as "kid:BASE64URL(seed)".
 var TestSigningKeys = sync.OnceValue(func() string {
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
+	spec, err := token.GenerateKeySpec(SigningKeyID)
+	if err != nil {
 		panic(err)
 	}
-	return SigningKeyID + ":" + base64.RawURLEncoding.EncodeToString(seed)
+	return spec
 })
 
 // RepoRoot returns the directory holding go.mod, searching up from the
@@ -294,6 +292,9 @@ func start(ctx context.Context, opts Options, root, srcDir string) (*Server, err
 	if opts.AppWasm != "" && opts.AppDir != "" {
 		return nil, errors.New("wranglertest: AppWasm replaces build/app.wasm; with AppDir, put it in the directory")
 	}
+	if opts.ReadyPath == "" {
+		opts.ReadyPath = "/__wranglertest/ready"
+	}
 	s := &Server{root: root, srcDir: srcDir, opts: opts, tail: NewTail(200)}
 	appDir, err := s.snapshot()
 	if err != nil {
@@ -394,11 +395,11 @@ func (s *Server) launch(ctx context.Context) error {
 		return errors.New("wranglertest: already running")
 	}
 	// Something else answering on the port would pass for the worker.
-	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port)); err != nil {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port))
+	if err != nil {
 		return fmt.Errorf("wranglertest: port %d: %w: %w", s.Port, errAddrInUse, err)
-	} else {
-		l.Close()
 	}
+	l.Close()
 	runDir, err := os.MkdirTemp("", "wranglertest-run-*")
 	if err != nil {
 		return err
@@ -438,11 +439,7 @@ func (s *Server) launch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("wranglertest: starting wrangler (is node installed?): %w", err)
 	}
-	ready := s.opts.ReadyPath
-	if ready == "" {
-		ready = "/__wranglertest/ready"
-	}
-	if err := waitReady(ctx, s.URL+ready, p.done); err != nil {
+	if err := waitReady(ctx, s.URL+s.opts.ReadyPath, p.done); err != nil {
 		p.stop()
 		out := s.tail.String()
 		if strings.Contains(out, "EADDRINUSE") || strings.Contains(out, "ddress already in use") {
@@ -506,9 +503,7 @@ func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ownPersist && s.PersistDir != "" {
-		if rerr := os.RemoveAll(s.PersistDir); rerr != nil && err == nil {
-			err = rerr
-		}
+		err = errors.Join(err, os.RemoveAll(s.PersistDir))
 		s.ownPersist, s.persistGone = false, true
 	}
 	if s.appDir != "" {
@@ -685,33 +680,25 @@ var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Tail keeps the last lines written to it (a wrangler dev's output, to show
 // when a test fails); it is safe for concurrent use.
 type Tail struct {
-	mu      sync.Mutex
-	max     int
-	lines   []string
-	partial []byte
+	mu    sync.Mutex
+	max   int
+	lines []string // the last one is the line being written ("" after a newline)
 }
 
 // NewTail returns a Tail of the last max lines.
-func NewTail(max int) *Tail { return &Tail{max: max} }
+func NewTail(max int) *Tail { return &Tail{max: max, lines: []string{""}} }
 
 func (b *Tail) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.partial = append(b.partial, p...)
-	for {
-		i := bytes.IndexByte(b.partial, '\n')
-		if i < 0 {
-			break
-		}
-		b.lines = append(b.lines, string(b.partial[:i]))
-		b.partial = b.partial[i+1:]
+	more := strings.Split(string(p), "\n")
+	b.lines[len(b.lines)-1] += more[0]
+	b.lines = append(b.lines, more[1:]...)
+	if len(b.lines[len(b.lines)-1]) > 64<<10 {
+		b.lines = append(b.lines, "") // cut a line that does not end
 	}
-	if len(b.partial) > 64<<10 {
-		b.lines = append(b.lines, string(b.partial))
-		b.partial = nil
-	}
-	if over := len(b.lines) - b.max; over > 0 {
-		b.lines = append(b.lines[:0:0], b.lines[over:]...)
+	if over := len(b.lines) - 1 - b.max; over > 0 {
+		b.lines = slices.Clone(b.lines[over:])
 	}
 	return len(p), nil
 }
@@ -719,11 +706,7 @@ func (b *Tail) Write(p []byte) (int, error) {
 func (b *Tail) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := strings.Join(b.lines, "\n")
-	if len(b.partial) > 0 {
-		s += "\n" + string(b.partial)
-	}
-	return s
+	return strings.TrimSuffix(strings.Join(b.lines, "\n"), "\n")
 }
 
 // process is a running wrangler: the leader of its own process group, and a
@@ -769,7 +752,8 @@ func startProcess(dir, runDir, name string, args, env []string, out io.Writer, c
 	return p, nil
 }
 
-// stop ends the watcher, then the whole process group.
+// stop ends the watcher, then the whole process group (killGroup also waits
+// for the leader to be reaped).
 func (p *process) stop() error {
 	if p.watcher != nil {
 		p.watcher.Process.Kill()
@@ -779,13 +763,5 @@ func (p *process) stop() error {
 	if pipe, ok := watcherPipes.LoadAndDelete(p); ok {
 		pipe.(*os.File).Close()
 	}
-	err := killGroup(p.pgid, p.done, 10*time.Second)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		if err == nil {
-			err = errors.New("wranglertest: wrangler did not exit")
-		}
-	}
-	return err
+	return killGroup(p.pgid, p.done, 10*time.Second)
 }

@@ -124,9 +124,7 @@ func TestStartStop(t *testing.T) {
 	}
 	checkAdminToken(t, s)
 
-	s.mu.Lock()
-	pgid := s.proc.pgid
-	s.mu.Unlock()
+	pgid, _ := s.group()
 	family := descendants(pgid)
 	if len(family) < 2 {
 		t.Errorf("expected wrangler to have started child processes, found %v", family)
@@ -404,8 +402,7 @@ func TestOrphanedServerIsKilled(t *testing.T) {
 			os.Exit(2)
 		}
 		s.mu.Lock()
-		fmt.Printf("pgid=%d\n", s.proc.pgid)
-		fmt.Printf("dir=%s\ndir=%s\ndir=%s\n", s.proc.runDir, s.appDir, s.PersistDir)
+		fmt.Printf("orphan %d %s %s %s\n", s.proc.pgid, s.proc.runDir, s.appDir, s.PersistDir)
 		s.mu.Unlock()
 		os.Exit(3) // no Stop, no cleanups
 	}
@@ -414,17 +411,9 @@ func TestOrphanedServerIsKilled(t *testing.T) {
 	cmd.Env = append(os.Environ(), "WRANGLERTEST_ORPHAN_CHILD=1")
 	out, _ := cmd.Output()
 	var pgid int
-	var dirs []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "pgid="); ok {
-			pgid, _ = strconv.Atoi(v)
-		}
-		if v, ok := strings.CutPrefix(line, "dir="); ok {
-			dirs = append(dirs, v)
-		}
-	}
-	if pgid == 0 {
-		t.Fatalf("child did not start a server: %s", out)
+	var dirs [3]string // its run dir, its snapshot of build/, its PersistDir
+	if _, err := fmt.Sscanf(string(out), "orphan %d %s %s %s", &pgid, &dirs[0], &dirs[1], &dirs[2]); err != nil {
+		t.Fatalf("child did not start a server: %v: %s", err, out)
 	}
 	reaped := make(chan struct{}) // the leader's parent, the child test process, has exited
 	close(reaped)
