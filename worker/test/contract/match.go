@@ -29,45 +29,41 @@ var Absent, Present any = presence(false), presence(true)
 
 type presence bool
 
+// matcher matches the JSON forms ok holds; want names them in the message.
+func matcher(want string, ok func(got any) bool) Matcher {
+	return func(got any) string {
+		if ok(got) {
+			return ""
+		}
+		return fmt.Sprintf("%s, want %s", show(got), want)
+	}
+}
+
 // Not matches anything whose JSON form differs from v's.
 func Not(v any) Matcher {
-	return func(got any) string {
-		if reflect.DeepEqual(got, generic(v)) {
-			return fmt.Sprintf("%s, want anything else", show(got))
-		}
-		return ""
-	}
+	return matcher("anything else", func(got any) bool { return !reflect.DeepEqual(got, generic(v)) })
 }
 
 // OneOf matches a JSON form equal to one of vs'.
 func OneOf(vs ...any) Matcher {
-	return func(got any) string {
-		for _, v := range vs {
-			if reflect.DeepEqual(got, generic(v)) {
-				return ""
-			}
-		}
-		return fmt.Sprintf("%s, want one of %s", show(got), show(vs))
-	}
+	return matcher("one of "+show(vs), func(got any) bool {
+		return slices.ContainsFunc(vs, func(v any) bool { return reflect.DeepEqual(got, generic(v)) })
+	})
 }
 
 // Fold matches a string equal to s under Unicode case folding.
 func Fold(s string) Matcher {
-	return func(got any) string {
-		if g, ok := got.(string); !ok || !strings.EqualFold(g, s) {
-			return fmt.Sprintf("%s, want %q in any case", show(got), s)
-		}
-		return ""
-	}
+	return matcher(fmt.Sprintf("%q in any case", s), func(got any) bool {
+		g, ok := got.(string)
+		return ok && strings.EqualFold(g, s)
+	})
 }
 
 // NonEmpty matches a string that is not "".
-var NonEmpty Matcher = func(got any) string {
-	if s, ok := got.(string); !ok || s == "" {
-		return fmt.Sprintf("%s, want a non-empty string", show(got))
-	}
-	return ""
-}
+var NonEmpty = matcher("a non-empty string", func(got any) bool {
+	s, ok := got.(string)
+	return ok && s != ""
+})
 
 // Match compares got with want by their JSON forms, and names each path
 // where they differ, as ".contact.name: "Sam", want "Ann"" ("" when
