@@ -44,15 +44,17 @@ func inProcess(t *testing.T, store kv.KV) *contract.Client {
 	return contract.Validated(srv.URL)
 }
 
-// fits fails unless the request and its answer fit the document and the
-// status is want.
-func fits(t *testing.T, r *contract.Response, err error, want int) {
-	t.Helper()
-	if err := contract.Fits(r, err, want); err != nil {
-		t.Fatal(err)
-	}
-	if r.RequestErr != nil {
-		t.Errorf("%s: request: %v", r.What(), r.RequestErr)
+// fits is a check that fails unless the request and its answer fit the
+// document and the status is want.
+func fits(t *testing.T, want int) func(*contract.Response, error) {
+	return func(r *contract.Response, err error) {
+		t.Helper()
+		if err := contract.Fits(r, err, want); err != nil {
+			t.Fatal(err)
+		}
+		if r.RequestErr != nil {
+			t.Errorf("%s: request: %v", r.What(), r.RequestErr)
+		}
 	}
 }
 
@@ -65,46 +67,39 @@ func TestEveryRouteFitsTheDocument(t *testing.T) {
 	vendor := c.With(contract.Bearer(admin))
 	origin := "https://shop.example"
 
-	jwks, err := c.GetJWKS(ctx)
-	fits(t, jwks.Response, err, 200)
+	fits(t, 200)(contract.Resp(c.GetJWKS(ctx)))
 	org, err := vendor.CreateOrg(ctx, contract.CreateOrgRequest{Name: "Shop", AllowedOrigins: []string{origin}})
-	fits(t, org.Response, err, 201)
+	fits(t, 201)(org.Response, err)
 	key, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
-	fits(t, key.Response, err, 201)
-	del, err := vendor.DeleteAPIKey(ctx, org.Value.Org.ID, key.Value.APIKey.ID)
-	fits(t, del.Response, err, 204)
+	fits(t, 201)(key.Response, err)
+	fits(t, 204)(contract.Resp(vendor.DeleteAPIKey(ctx, org.Value.Org.ID, key.Value.APIKey.ID)))
 
 	server := c.With(contract.Bearer(org.Value.APIKey.Secret))
 	auth, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u1", Email: "u1@example.com", Name: "U", CustomData: map[string]any{"plan": "pro"}, TTLSeconds: 3600})
-	fits(t, auth.Response, err, 200)
-	rev, err := server.Revoke(ctx, contract.Identity{Email: "other@example.com"})
-	fits(t, rev.Response, err, 200)
+	fits(t, 200)(auth.Response, err)
+	fits(t, 200)(contract.Resp(server.Revoke(ctx, contract.Identity{Email: "other@example.com"})))
 
 	widget := c.With(contract.WidgetToken(org.Value.Org.WidgetToken), contract.Origin(origin))
 	ct, err := widget.CreateContact(ctx, contract.ContactRequest{DeviceID: "0b7e3f8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", Name: "Ann", CustomData: map[string]any{"a": 1}})
-	fits(t, ct.Response, err, 200)
+	fits(t, 200)(ct.Response, err)
 	for _, tok := range []string{ct.Value.Token, auth.Value.Token} {
 		w := widget.With(contract.Bearer(tok))
-		me, err := w.GetMe(ctx)
-		fits(t, me.Response, err, 200)
+		fits(t, 200)(contract.Resp(w.GetMe(ctx)))
 		s, err := w.CreateSession(ctx, contract.SessionRequest{CustomData: map[string]any{"page": "/"}}, contract.IdempotencyKey("k-"+tok[len(tok)-8:]))
-		fits(t, s.Response, err, 201)
+		fits(t, 201)(s.Response, err)
 		m, err := w.PostUserMessage(ctx, s.Value.Session.ID, "hello")
-		fits(t, m.Response, err, 201)
-		l, err := w.ListSessions(ctx, "", contract.Page{Limit: 10})
-		fits(t, l.Response, err, 200)
-		d, err := w.GetSession(ctx, s.Value.Session.ID, m.Value.Message.ID)
-		fits(t, d.Response, err, 200)
-		a, err := server.PostAgentMessage(ctx, s.Value.Session.ID, contract.MessageRequest{Content: "hi", AuthorName: "Bo"})
-		fits(t, a.Response, err, 201)
-		od, err := server.GetOrgSession(ctx, s.Value.Session.ID)
-		fits(t, od.Response, err, 200)
-		pre, err := c.Preflight(ctx, "/v1/widget/sessions/"+s.Value.Session.ID+"/messages", origin, "POST", "authorization, content-type, x-widget-token, idempotency-key")
-		fits(t, pre, err, 204)
+		fits(t, 201)(m.Response, err)
+		fits(t, 200)(contract.Resp(w.ListSessions(ctx, "", contract.Page{Limit: 10})))
+		fits(t, 200)(contract.Resp(w.GetSession(ctx, s.Value.Session.ID, m.Value.Message.ID)))
+		agent := contract.MessageRequest{Content: "hi", AuthorName: "Bo"}
+		fits(t, 201)(contract.Resp(server.PostAgentMessage(ctx, s.Value.Session.ID, agent)))
+		fits(t, 200)(contract.Resp(server.GetOrgSession(ctx, s.Value.Session.ID)))
+		fits(t, 204)(c.Preflight(ctx, "/v1/widget/sessions/"+s.Value.Session.ID+"/messages", origin, "POST",
+			"authorization, content-type, x-widget-token, idempotency-key"))
 	}
 	yes := true
 	ol, err := server.ListOrgSessions(ctx, contract.SessionFilter{UserID: "u1", Verified: &yes}, contract.Page{Limit: 5})
-	fits(t, ol.Response, err, 200)
+	fits(t, 200)(ol.Response, err)
 	if len(ol.Value.Items) != 1 {
 		t.Errorf("GET /v1/sessions?user_id=u1: %d sessions, want 1", len(ol.Value.Items))
 	}
@@ -124,7 +119,7 @@ func TestRefusalsFitTheDocument(t *testing.T) {
 		t.Errorf("%s without the admin token: the document did not refuse the request", r.What())
 	}
 	r.RequestErr = nil
-	fits(t, r, nil, 401)
+	fits(t, 401)(r, nil)
 	if r.Error == nil || r.Error.Code != "unauthorized" {
 		t.Errorf("%s: error %+v, want unauthorized", r.What(), r.Error)
 	}
