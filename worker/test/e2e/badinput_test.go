@@ -11,73 +11,44 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// fixture is an org with a little of everything, for the bad-input tables.
-type fixture struct {
-	o        *org
-	device   string
-	contact  contract.ContactSignedIn
-	verified contract.Authenticated
-	session  contract.Session
-}
-
-func newFixture(t testing.TB) *fixture {
-	t.Helper()
-	f := &fixture{o: newOrg(t), device: newDevice()}
-	f.contact = f.o.contact(t, f.device, map[string]any{"name": "Fixture", "custom_data": map[string]any{"v": 1}})
-	f.verified = f.o.authenticate(t, map[string]any{"user_id": uniq("fixture"), "name": "Fixed", "custom_data": map[string]any{"v": 1}})
-	f.session = createSession(t, f.o.widget(f.contact.Token), nil)
-	say(t, f.o.widget(f.contact.Token), f.session.ID, "hello")
-	return f
-}
-
-// snapshot is, read through the API, everything a refused write could have
-// changed; reading the verified user's /me also says it was not revoked.
-type snapshot struct {
-	Sessions, Messages []string
-	Contact, User      contract.Me
-}
-
-func (f *fixture) snap(t testing.TB) snapshot {
-	t.Helper()
-	return snapshot{sessionIDs(orgSessions(t, f.o, nil)), messageIDs(orgSession(t, f.o, f.session.ID).Messages),
-		f.o.me(t, f.contact.Token), f.o.me(t, f.verified.Token)}
-}
-
-func (f *fixture) unchanged(t testing.TB, before snapshot) {
-	t.Helper()
-	match(t, "after the refused requests", f.snap(t), before)
-}
-
-// bodyRoute is a route that reads a body, with its caller.
-type bodyRoute struct {
-	name string
-	c    *caller
-	path string
-}
-
-func (f *fixture) bodyRoutes(t testing.TB) []bodyRoute {
-	t.Helper()
-	sid := url.PathEscape(f.session.ID)
-	return []bodyRoute{
-		{"admin orgs", vendor(t), "/v1/admin/orgs"},
-		{"authenticate", f.o.api(), "/v1/users/authenticate"},
-		{"revoke", f.o.api(), "/v1/users/revoke"},
-		{"agent message", f.o.api(), "/v1/sessions/" + sid + "/messages"},
-		{"contacts", f.o.widget(""), "/v1/widget/contacts"},
-		{"widget sessions", f.o.widget(f.contact.Token), "/v1/widget/sessions"},
-		{"widget message", f.o.widget(f.contact.Token), "/v1/widget/sessions/" + sid + "/messages"},
-	}
-}
-
+// TestPayloadTooLarge: a body over 64 KiB, with a length or chunked, is 413
+// on every route that reads one, and changes nothing of an org with a little
+// of everything; 64 KiB exactly is not too large.
 func TestPayloadTooLarge(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	before := f.snap(t)
+	o, device := newOrg(t), newDevice()
+	contact := o.contact(t, device, map[string]any{"name": "Fixture", "custom_data": map[string]any{"v": 1}})
+	verified := o.authenticate(t, map[string]any{"user_id": uniq("fixture"), "name": "Fixed", "custom_data": map[string]any{"v": 1}})
+	w := o.widget(contact.Token)
+	session := createSession(t, w, nil)
+	say(t, w, session.ID, "hello")
+	// Everything a refused write could have changed, read through the API;
+	// the verified user's /me also says it was not revoked.
+	snap := func() any {
+		return []any{sessionIDs(orgSessions(t, o, nil)), messageIDs(orgSession(t, o, session.ID).Messages),
+			o.me(t, contact.Token), o.me(t, verified.Token)}
+	}
+	before := snap()
+
 	big := func() []byte {
-		return []byte(`{"device_id":"` + f.device + `","user_id":"x","name":"Big","content":"` + strings.Repeat("x", 70<<10) + `"}`)
+		return []byte(`{"device_id":"` + device + `","user_id":"x","name":"Big","content":"` + strings.Repeat("x", 70<<10) + `"}`)
+	}
+	sid := url.PathEscape(session.ID)
+	routes := []struct {
+		name string
+		c    *caller
+		path string
+	}{
+		{"admin orgs", vendor(t), "/v1/admin/orgs"},
+		{"authenticate", o.api(), "/v1/users/authenticate"},
+		{"revoke", o.api(), "/v1/users/revoke"},
+		{"agent message", o.api(), "/v1/sessions/" + sid + "/messages"},
+		{"contacts", o.widget(""), "/v1/widget/contacts"},
+		{"widget sessions", w, "/v1/widget/sessions"},
+		{"widget message", w, "/v1/widget/sessions/" + sid + "/messages"},
 	}
 	t.Run("routes", func(t *testing.T) {
-		for _, rt := range f.bodyRoutes(t) {
+		for _, rt := range routes {
 			t.Run(rt.name+"/with length", func(t *testing.T) {
 				t.Parallel()
 				rt.c.post(t, rt.path, contract.Raw(big())).fails(413, "payload_too_large")
@@ -89,10 +60,10 @@ func TestPayloadTooLarge(t *testing.T) {
 		}
 		t.Run("admin api-keys", func(t *testing.T) {
 			t.Parallel()
-			vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(f.o.ID)+"/api-keys", contract.Raw(big())).fails(413, "payload_too_large")
+			vendor(t).post(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys", contract.Raw(big())).fails(413, "payload_too_large")
 		})
 	})
-	f.unchanged(t, before)
+	match(t, "after the refused requests", snap(), before)
 
 	// Exactly 64 KiB is not too large (unknown fields are ignored).
 	pad := func(n int) []byte {
@@ -104,7 +75,7 @@ func TestPayloadTooLarge(t *testing.T) {
 	if len(at) != 64<<10 {
 		t.Fatalf("built %d bytes", len(at))
 	}
-	c := as[contract.ContactSignedIn](f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(at)), 200)
+	c := as[contract.ContactSignedIn](o.widget("").post(t, "/v1/widget/contacts", contract.Raw(at)), 200)
 	match(t, "64 KiB body: contact", c.Contact, M{"name": "Boundary"})
-	f.o.widget("").post(t, "/v1/widget/contacts", contract.Raw(pad(64<<10+1))).fails(413, "payload_too_large")
+	o.widget("").post(t, "/v1/widget/contacts", contract.Raw(pad(64<<10+1))).fails(413, "payload_too_large")
 }

@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -22,12 +20,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// The suite speaks to the worker through the contract client
-// (worker/test/contract), which checks every request and answer against
-// the OpenAPI document (contract.Validated); do turns what it reports into
-// test failures.
-
-// caller sends requests as one party: its options go on every request.
+// caller sends requests as one party, through the contract client that
+// checks them and their answers against the OpenAPI document; its options go
+// on every request.
 type caller struct{ c *contract.Client }
 
 // anon is a caller of the shared server without credentials; vendor calls
@@ -40,14 +35,6 @@ func anon(t testing.TB) *caller {
 func vendor(t testing.TB) *caller {
 	t.Helper()
 	return anon(t).with(contract.Bearer(server(t).AdminToken))
-}
-
-// unvalidated is c without the document's validation, for what is outside
-// it.
-func unvalidated(c *caller) *caller {
-	n := c.c.With()
-	n.Validator = nil
-	return &caller{c: n}
 }
 
 func (c *caller) with(opts ...contract.Option) *caller { return &caller{c: c.c.With(opts...)} }
@@ -110,12 +97,6 @@ func (r *reply) into(v any) *reply {
 	return r
 }
 
-// ok expects want and decodes the body into v.
-func (r *reply) ok(want int, v any) {
-	r.t.Helper()
-	r.expect(want).into(v)
-}
-
 func (r *reply) checkJSONType() {
 	r.t.Helper()
 	for _, p := range contract.JSONTypeProblems(r.Response) {
@@ -150,17 +131,6 @@ func (r *reply) failsNaming(field string) {
 	}
 }
 
-// refused expects 400 naming field when field is set, else 400 with one of
-// codes (any code when none).
-func (r *reply) refused(field string, codes ...string) {
-	r.t.Helper()
-	if field != "" {
-		r.failsNaming(field)
-	} else {
-		r.fails(400, codes...)
-	}
-}
-
 // answer is what a typed route of the contract client returned; its want
 // checks it.
 type answer[T any] struct {
@@ -181,7 +151,7 @@ func (a answer[T]) want(t testing.TB, status int) T {
 // as expects status and decodes the body as a T.
 func as[T any](r *reply, status int) (v T) {
 	r.t.Helper()
-	r.ok(status, &v)
+	r.expect(status).into(&v)
 	return v
 }
 
@@ -201,9 +171,7 @@ var seq atomic.Int64
 // uniq returns a string unique in this run (and, through the random part,
 // across runs that share a persisted KV).
 func uniq(prefix string) string {
-	var b [4]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", prefix, seq.Add(1), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s-%d-%s", prefix, seq.Add(1), uuid.NewString()[:8])
 }
 
 // newDevice returns a canonical (lower-case) UUID v4, as crypto.randomUUID makes.
@@ -219,15 +187,19 @@ type refusal struct {
 }
 
 // refuses runs the subtest group, in which c posts each refusal's body to
-// path in a parallel subtest of its name and is refused (reply.refused);
-// it returns when all have run.
+// path in a parallel subtest of its name and is refused; it returns when
+// all have run.
 func refuses(t *testing.T, group string, c *caller, path string, cases []refusal) {
 	t.Helper()
 	t.Run(group, func(t *testing.T) {
 		for _, r := range cases {
 			t.Run(r.name, func(t *testing.T) {
 				t.Parallel()
-				c.post(t, path, r.body).refused(r.field, r.codes...)
+				if res := c.post(t, path, r.body); r.field != "" {
+					res.failsNaming(r.field)
+				} else {
+					res.fails(400, r.codes...)
+				}
 			})
 		}
 	})
@@ -400,13 +372,6 @@ func widgetSession(t testing.TB, w *caller, id string) contract.SessionDetail {
 func orgSession(t testing.TB, o *org, id string) contract.SessionDetail {
 	t.Helper()
 	return typed(o.api().c.GetOrgSession(t.Context(), id)).want(t, 200)
-}
-
-// stored fails unless the org's session id holds n messages: refused or
-// foreign writes stored none.
-func stored(t testing.TB, o *org, id string, n int, what string) {
-	t.Helper()
-	match(t, what+": messages of session "+id, len(orgSession(t, o, id).Messages), n)
 }
 
 func ids[T any](items []T, id func(T) string) []string {

@@ -30,9 +30,10 @@ func audience(claims map[string]any) any {
 	return claims["aud"]
 }
 
-// fetchJWKS reads the JWKS, checks each key's shape, and returns the
-// document.
-func fetchJWKS(t testing.TB) []byte {
+// verify checks token with the JWKS alone, as a customer would
+// (contract.VerifyToken: EdDSA, kid, signature, iss, aud o, kind, sub, jti,
+// times), and returns its claims. It checks each key's shape first.
+func verify(t testing.TB, o *org, token string) map[string]any {
 	t.Helper()
 	var set contract.JWKS
 	var each struct{ Keys []map[string]any }
@@ -45,15 +46,7 @@ func fetchJWKS(t testing.TB) []byte {
 		match(t, fmt.Sprintf("JWKS key %v", k["kid"]), k, M{"kid": contract.NonEmpty, "kty": "OKP", "crv": "Ed25519", "d": nil,
 			"alg": contract.OneOf(nil, "", "EdDSA"), "use": contract.OneOf(nil, "", "sig")})
 	}
-	return r.Body
-}
-
-// verify checks token with the JWKS alone, as a customer would
-// (contract.VerifyToken: EdDSA, kid, signature, iss, aud o, kind, sub, jti,
-// times), and returns its claims.
-func verify(t testing.TB, o *org, token string) map[string]any {
-	t.Helper()
-	claims, err := contract.VerifyToken(token, fetchJWKS(t), server(t).Vars["TOKEN_ISSUER"], o.ID)
+	claims, err := contract.VerifyToken(token, r.Body, server(t).Vars["TOKEN_ISSUER"], o.ID)
 	if err != nil {
 		t.Fatalf("token does not verify with the JWKS: %v", err)
 	}

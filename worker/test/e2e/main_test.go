@@ -15,13 +15,7 @@ import (
 	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
-// The one wrangler dev of this package run, started by the first test that
-// needs it and stopped after the last one, in TestMain, with what else the
-// run made (cleanups).
 var (
-	shared      *wranglertest.Server
-	sharedErr   error
-	sharedOnce  sync.Once
 	cleanups    []func()
 	cleanupsMu  sync.Mutex
 	wranglerLog = wranglertest.NewTail(4000)
@@ -29,8 +23,8 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if code != 0 && shared != nil {
-		fmt.Fprintf(os.Stderr, "\n--- last output of wrangler dev ---\n%s\n", wranglerLog.String())
+	if log := wranglerLog.String(); code != 0 && log != "" {
+		fmt.Fprintf(os.Stderr, "\n--- last output of wrangler dev ---\n%s\n", log)
 	}
 	for i := len(cleanups) - 1; i >= 0; i-- {
 		cleanups[i]()
@@ -38,6 +32,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// atExit has TestMain run f after the last test, the last registered first.
 func atExit(f func()) {
 	cleanupsMu.Lock()
 	defer cleanupsMu.Unlock()
@@ -49,39 +44,42 @@ func atExit(f func()) {
 // the erasure tests read the whole KV.
 var e2eVars = contract.LoopbackLoadVars("DEMO_ROUTES", "1")
 
+// shared is the one wrangler dev of this package run, started by the first
+// test that needs it.
+var shared = sync.OnceValues(func() (*wranglertest.Server, error) {
+	dir, err := os.MkdirTemp("", "e2e-kv-")
+	if err != nil {
+		return nil, err
+	}
+	atExit(func() { os.RemoveAll(dir) })
+	var w io.Writer = wranglerLog
+	if os.Getenv("E2E_VERBOSE") != "" {
+		w = io.MultiWriter(wranglerLog, os.Stderr)
+	}
+	// Start bounds its own wait (StartTimeout).
+	s, err := wranglertest.Start(context.Background(), wranglertest.Options{PersistDir: dir, Log: w, Vars: e2eVars})
+	if s != nil {
+		atExit(func() {
+			if err := s.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e: stopping wrangler dev:", err)
+			}
+		})
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("starting wrangler dev failed (run `make build` first): %v\n%s", err, wranglerLog.String())
+	case s.AdminToken == "":
+		return nil, errors.New("wranglertest.Server.AdminToken is empty")
+	}
+	return s, nil
+})
+
 // server returns the shared server, starting it on first use.
 func server(t testing.TB) *wranglertest.Server {
 	t.Helper()
-	sharedOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "e2e-kv-")
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		atExit(func() { os.RemoveAll(dir) })
-		var w io.Writer = wranglerLog
-		if os.Getenv("E2E_VERBOSE") != "" {
-			w = io.MultiWriter(wranglerLog, os.Stderr)
-		}
-		// Start bounds its own wait (StartTimeout).
-		s, err := wranglertest.Start(context.Background(), wranglertest.Options{PersistDir: dir, Log: w, Vars: e2eVars})
-		switch {
-		case err != nil:
-			sharedErr = fmt.Errorf("starting wrangler dev failed (run `make build` first): %v\n%s", err, wranglerLog.String())
-		case s.AdminToken == "":
-			sharedErr = errors.New("wranglertest.Server.AdminToken is empty")
-		}
-		if s != nil {
-			atExit(func() {
-				if err := s.Stop(); err != nil {
-					fmt.Fprintln(os.Stderr, "e2e: stopping wrangler dev:", err)
-				}
-			})
-		}
-		shared = s
-	})
-	if sharedErr != nil {
-		t.Fatal(sharedErr)
+	s, err := shared()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared
+	return s
 }

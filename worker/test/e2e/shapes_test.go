@@ -6,9 +6,7 @@ import (
 	"context"
 	"maps"
 	"net/url"
-	"slices"
 	"testing"
-
 	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
@@ -88,21 +86,15 @@ func TestDataSurvivesRestart(t *testing.T) {
 	a := o.authenticate(t, map[string]any{"user_id": uniq("restart")})
 	vs := createSession(t, o.widget(a.Token), nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	if err := srv.Restart(ctx); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
 
-	if !keyWorks(t, o.Key.Secret) {
-		t.Error("the api key is refused after a restart")
-	}
-	if got := messageIDs(widgetSession(t, w, s.ID).Messages); !slices.Equal(got, []string{m.ID}) {
-		t.Errorf("after a restart the session has messages %v, want %s", got, m.ID)
-	}
+	match(t, "after a restart the api key works", keyWorks(t, o.Key.Secret), true)
+	match(t, "after a restart the session's messages", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 	sameSet(t, "verified sessions after a restart", sessionIDs(widgetSessions(t, o.widget(a.Token), nil)), []string{vs.ID})
-	if again := o.contact(t, dev, nil); again.Contact.ID != c.Contact.ID {
-		t.Errorf("after a restart the device is contact %q, was %q", again.Contact.ID, c.Contact.ID)
-	}
+	match(t, "after a restart the device's contact", o.contact(t, dev, nil).Contact.ID, c.Contact.ID)
 	verify(t, o, c.Token)
 }

@@ -61,16 +61,15 @@ func TestCreateOrg(t *testing.T) {
 	}
 	match(t, "api_key.id "+out.APIKey.ID+" holds the secret", strings.Contains(out.APIKey.ID, strings.TrimPrefix(out.APIKey.Secret, "sk_")), false)
 
-	// The key and the widget token both work at once.
+	// The key and the widget token, on each origin, work at once.
 	match(t, "the new org's api key works", keyWorks(t, out.APIKey.Secret), true)
-	o := &org{Org: out.Org, Key: out.APIKey, Origin: origins[0], base: anon(t)}
-	o.contact(t, newDevice(), nil)
-	o2 := &org{Org: out.Org, Key: out.APIKey, Origin: origins[1], base: anon(t)}
-	o2.contact(t, newDevice(), nil)
+	for _, origin := range origins {
+		(&org{Org: out.Org, Key: out.APIKey, Origin: origin, base: anon(t)}).contact(t, newDevice(), nil)
+	}
 
 	// A second org gets its own everything.
-	other := newOrg(t)
-	match(t, "a second org", other, M{"id": contract.Not(o.ID), "widget_token": contract.Not(o.WidgetToken), "Key": M{"secret": contract.Not(o.Key.Secret), "id": contract.Not(o.Key.ID)}})
+	match(t, "a second org", newOrg(t), M{"id": contract.Not(out.Org.ID), "widget_token": contract.Not(out.Org.WidgetToken),
+		"Key": M{"secret": contract.Not(out.APIKey.Secret), "id": contract.Not(out.APIKey.ID)}})
 }
 
 func TestCreateOrgBadBody(t *testing.T) {
@@ -107,6 +106,9 @@ func TestCreateOrgBadBody(t *testing.T) {
 	})
 }
 
+// TestRotateAPIKey: a second key works at once, beside the first, for the
+// same org; deleting the first refuses it on the very next request, on every
+// route, and leaves the second working.
 func TestRotateAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
@@ -116,32 +118,25 @@ func TestRotateAPIKey(t *testing.T) {
 	match(t, "the old key and the new key work", []bool{keyWorks(t, o.Key.Secret), keyWorks(t, out.APIKey.Secret)}, []bool{true, true})
 
 	// Both keys act for the same org: a session made through the widget is
-	// visible with either.
+	// visible with either, and an agent message posted with the new key lands
+	// in it.
 	w, s := o.chat(t)
 	for _, secret := range []string{o.Key.Secret, out.APIKey.Secret} {
 		l := as[contract.SessionList](anon(t).get(t, "/v1/sessions", contract.Bearer(secret)), 200)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})
 	}
-	// And an agent message posted with the new key lands in that session.
-	o2 := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}
-	m := agentSay(t, o2, s.ID, "hello from the new key", "")
+	m := agentSay(t, &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}, s.ID, "hello from the new key", "")
 	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
-}
 
-func TestDeleteAPIKey(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	second := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
-
-	r := vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).expect(204)
+	oldKey := "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID)
+	r := vendor(t).del(t, oldKey).expect(204)
 	match(t, "the body of the 204", strings.TrimSpace(string(r.Body)), "")
-	// The deleted key is refused on the very next request, on every route.
+	old := anon(t).with(contract.Bearer(o.Key.Secret))
 	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
 		{"POST", "/v1/users/revoke", map[string]any{"user_id": "u"}}, {"GET", "/v1/sessions/whatever", nil}} {
-		anon(t).do(t, rt.method, rt.path, rt.body, contract.Bearer(o.Key.Secret)).fails(401, "unauthorized")
+		old.do(t, rt.method, rt.path, rt.body).fails(401, "unauthorized")
 	}
-	// The other key still works; the deleted key stays refused.
-	match(t, "the other key works, the deleted one not", []bool{keyWorks(t, second.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
+	match(t, "the new key works, the deleted one not", []bool{keyWorks(t, out.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
 	// Deleting it again: it is not there any more.
-	vendor(t).del(t, "/v1/admin/orgs/"+url.PathEscape(o.ID)+"/api-keys/"+url.PathEscape(o.Key.ID)).fails(404, "not_found")
+	vendor(t).del(t, oldKey).fails(404, "not_found")
 }
