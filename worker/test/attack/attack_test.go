@@ -151,7 +151,7 @@ func TestCatches(t *testing.T) {
 	}{
 		{"PermissiveCORS", // every page may read every answer
 			editHeader(func(h http.Header) { h.Set("Access-Control-Allow-Origin", "*") }),
-			[]string{attack.ClassCORSOrigin, attack.ClassCORSServerRoutes, attack.ClassCORSPreflight, attack.ClassSecurityHeaders}},
+			[]string{"cors-origin-not-allowed", "cors-server-routes", "cors-preflight-unknown", "security-headers"}},
 		{"EchoedCredential", func(h http.Handler, _ *kv.Memory) http.Handler { // quotes the Authorization header in its refusals
 			return rewrite(h, func(r *http.Request, status int, _ http.Header, body []byte) []byte {
 				if status != 401 {
@@ -160,7 +160,7 @@ func TestCatches(t *testing.T) {
 				quoted := strings.ReplaceAll(r.Header.Get("Authorization"), `"`, "")
 				return bytes.Replace(body, []byte(`"message":"`), []byte(`"message":"`+quoted+` `), 1)
 			})
-		}, []string{attack.ClassAPIKeyForged, attack.ClassAdminForged, attack.ClassAlgNone}},
+		}, []string{"api-key-forged", "admin-token-forged", "alg-none"}},
 		{"WriteOnRefusal", func(h http.Handler, mem *kv.Memory) http.Handler { // writes on every request, even refused ones
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/widget/sessions/") {
@@ -168,7 +168,7 @@ func TestCatches(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{attack.ClassOtherDevice, attack.ClassTampered}},
+		}, []string{"session-other-device", "token-tampered"}},
 		// Accepts any token with alg none as the contact it names, by
 		// answering for it as if it were the genuine token.
 		{"AcceptedForgery", func(h http.Handler, _ *kv.Memory) http.Handler {
@@ -183,7 +183,7 @@ func TestCatches(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{attack.ClassAlgNone}},
+		}, []string{"alg-none"}},
 		// Its 404 for a session that exists but is not the caller's differs
 		// from the one for a session that does not exist.
 		{"TellingNotFound", func(h http.Handler, mem *kv.Memory) http.Handler {
@@ -199,9 +199,9 @@ func TestCatches(t *testing.T) {
 				}
 				return body
 			})
-		}, []string{attack.ClassOtherDevice, attack.ClassClaimedEmail, attack.ClassExternalID}},
+		}, []string{"session-other-device", "contact-claims-email", "external-id-outside-token"}},
 		{"MissingSecurityHeader", editHeader(func(h http.Header) { h.Del("X-Content-Type-Options") }),
-			[]string{attack.ClassSecurityHeaders}},
+			[]string{"security-headers"}},
 		{"LeakyListing", func(h http.Handler, _ *kv.Memory) http.Handler { // a contact token lists every session of its org
 			var apiKey string
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +218,7 @@ func TestCatches(t *testing.T) {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{attack.ClassClaimedEmail, attack.ClassContactAsVerified}},
+		}, []string{"contact-claims-email", "contact-as-verified"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -16,39 +16,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// The classes, in the order of the table.
+// The error codes the cases want, and the bodies they send.
 const (
-	ClassAlgNone            = "alg-none"
-	ClassAlgHS256           = "alg-hs256-public-key"
-	ClassKIDUnknown         = "kid-unknown"
-	ClassKIDInjected        = "kid-injected"
-	ClassExpired            = "token-expired"
-	ClassNotYetValid        = "token-not-yet-valid"
-	ClassOtherOrg           = "token-other-org"
-	ClassTampered           = "token-tampered"
-	ClassSigStripped        = "token-signature-stripped"
-	ClassRevoked            = "token-revoked"
-	ClassOversized          = "oversized"
-	ClassContactAsVerified  = "contact-as-verified"
-	ClassAPIKeyOtherOrg     = "api-key-other-org"
-	ClassAPIKeyDeleted      = "api-key-deleted"
-	ClassAPIKeyForged       = "api-key-forged"
-	ClassAdminForged        = "admin-token-forged"
-	ClassWrongKind          = "credential-wrong-kind"
-	ClassOtherDevice        = "session-other-device"
-	ClassClaimedEmail       = "contact-claims-email"
-	ClassExternalID         = "external-id-outside-token"
-	ClassClaimProof         = "claim-without-proof"
-	ClassCORSOrigin         = "cors-origin-not-allowed"
-	ClassCORSPreflight      = "cors-preflight-unknown"
-	ClassCORSServerRoutes   = "cors-server-routes"
-	ClassSecurityHeaders    = "security-headers"
-	ClassCredentialInURL    = "credential-in-url"
-	ClassIdentityKinds      = "identity-key-kinds"
-	ClassCaseFoldEmail      = "email-case-fold"
-	ClassDeletedKeyTokens   = "token-of-deleted-api-key"
-	ClassDeviceInToken      = "token-holds-device"
 	invalidToken            = "invalid_token"
+	invalidRequest          = "invalid_request"
+	invalidJSON             = "invalid_json"
 	unauthorized            = "unauthorized"
 	notFound                = "not_found"
 	originNotAllowed        = "origin_not_allowed"
@@ -132,7 +104,7 @@ func algNoneCases() []Case {
 			return seg(h) + "." + seg(claims) + "." + sig // alg none: no signature, or a kept one
 		}
 	}
-	return presented(ClassAlgNone, refusal(401, invalidToken), allRoutes,
+	return presented("alg-none", refusal(401, invalidToken), allRoutes,
 		tok("alg none, empty signature", none("none", true, false, false)),
 		tok("alg None", none("None", true, false, false)),
 		tok("alg NONE, no kid", none("NONE", false, false, false)),
@@ -155,7 +127,7 @@ func hs256Cases() []Case {
 	raw := func(f *Fixture) []byte { return f.PublicKey }
 	x := func(f *Fixture) []byte { return []byte(b64(f.PublicKey)) }
 	doc := func(f *Fixture) []byte { return f.JWKS }
-	return presented(ClassAlgHS256, refusal(401, invalidToken), allRoutes,
+	return presented("alg-hs256-public-key", refusal(401, invalidToken), allRoutes,
 		tok("HS256 keyed with the public key's bytes", hs("HS256", raw, false)),
 		tok("HS256 keyed with the JWKS x string", hs("HS256", x, false)),
 		tok("HS256 keyed with the whole JWKS", hs("HS256", doc, false)),
@@ -177,7 +149,7 @@ func kidUnknownCases() []Case {
 			return f.signed(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": kid(f)}, f.contactClaims())
 		})
 	}
-	return append(presented(ClassKIDUnknown, refusal(401, invalidToken), writeRoutes,
+	return append(presented("kid-unknown", refusal(401, invalidToken), writeRoutes,
 		att(", unknown kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": "attacker-1"})),
 		att(", no kid", is(map[string]any{"alg": "EdDSA", "typ": "JWT"})),
 		att(", the worker's kid", func(f *Fixture) map[string]any { return map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID} }),
@@ -192,7 +164,7 @@ func kidUnknownCases() []Case {
 		}),
 		genuine("a kid the worker lacks", func(f *Fixture) string { return f.KID + "-old" }),
 		genuine("the kid in upper case", func(f *Fixture) string { return strings.ToUpper(f.KID) }),
-	), presented(ClassKIDUnknown, refusal(401, invalidToken), allRoutes, // the victim's verified claims
+	), presented("kid-unknown", refusal(401, invalidToken), allRoutes, // the victim's verified claims
 		tok("attacker's key, the worker's kid, the victim's claims", func(f *Fixture) string {
 			return signEd(f.Attacker, map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": f.KID}, f.claimsOf("V"))
 		}),
@@ -215,7 +187,7 @@ func kidInjectedCases() []Case {
 			credential{name: "kid " + k.name + ", genuine signature", needsKey: true, echo: []string{k.kid},
 				make: func(f *Fixture) string { return f.signed(h, f.contactClaims()) }})
 	}
-	return presented(ClassKIDInjected, refusal(401, invalidToken), writeRoutes, toks...)
+	return presented("kid-injected", refusal(401, invalidToken), writeRoutes, toks...)
 }
 
 // signedAt signs the claims of token t issued at now+at, valid for ttl.
@@ -224,20 +196,20 @@ func signedAt(t string, at, ttl time.Duration) func(*Fixture) string {
 }
 
 func expiredCases() []Case {
-	return presented(ClassExpired, refusal(401, tokenExpired), allRoutes,
+	return presented("token-expired", refusal(401, tokenExpired), allRoutes,
 		keyTok("contact token expired an hour ago", signedAt("CA1", -2*time.Hour, time.Hour)),
 		keyTok("verified token expired ten minutes ago", signedAt("V", -70*time.Minute, time.Hour)))
 }
 
 func notYetValidCases() []Case {
-	return presented(ClassNotYetValid, refusal(401, invalidToken), writeRoutes,
+	return presented("token-not-yet-valid", refusal(401, invalidToken), writeRoutes,
 		keyTok("issued an hour from now", signedAt("CA1", time.Hour, time.Hour)),
 		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
 		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)))
 }
 
 func otherOrgCases() []Case {
-	return presented(ClassOtherOrg, refusal(401, invalidToken), allRoutes,
+	return presented("token-other-org", refusal(401, invalidToken), allRoutes,
 		tok("org B's contact token with A's widget token", fixed("{CB1}")),
 		tok("org B's verified token (same user_id) with A's widget token", fixed("{VB}")),
 		credential{name: "org A's contact token with B's widget token", pk: "{B.pk}", make: fixed("{CA1}")},
@@ -257,7 +229,7 @@ func tamper(t string, fn func(f *Fixture, c map[string]any)) func(f *Fixture) st
 }
 
 func tamperedCases() []Case {
-	return append(presented(ClassTampered, refusal(401, invalidToken), writeRoutes,
+	return append(presented("token-tampered", refusal(401, invalidToken), writeRoutes,
 		tok("contact sub changed to device A2", tamper("CA1", func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA2") })),
 		tok("contact cid changed", tamper("CA1", func(f *Fixture, c map[string]any) { c["cid"] = uuid.NewString() })),
 		credential{name: "aud changed to org B, with B's widget token", pk: "{B.pk}",
@@ -275,7 +247,7 @@ func tamperedCases() []Case {
 			h, p, s := jwtParts(f.v("CA1"))
 			return h + "." + p + strings.Repeat("=", (4-len(p)%4)%4+4) + "." + s
 		}),
-	), presented(ClassTampered, refusal(401, invalidToken), allRoutes,
+	), presented("token-tampered", refusal(401, invalidToken), allRoutes,
 		tok("verified: exp pushed an hour ahead", tamper("V", func(_ *Fixture, c map[string]any) { c["exp"] = c["exp"].(float64) + 3600 })))...)
 }
 
@@ -292,7 +264,7 @@ func sigStrippedCases() []Case {
 	}
 	empty := func(*Fixture, string) string { return "" }
 	flip := func(_ *Fixture, s string) string { return b64(flipBit(unb64(s), 77)) }
-	return presented(ClassSigStripped, refusal(401, invalidToken), allRoutes,
+	return presented("token-signature-stripped", refusal(401, invalidToken), allRoutes,
 		tok("contact token, empty signature", strip("CA1", empty)),
 		tok("contact token, no signature segment", strip("CA1", nil)),
 		tok("verified token, empty signature", strip("V", empty)),
@@ -309,8 +281,8 @@ func revokedCases() []Case {
 	r := tok("revoked user's token", fixed("{R}"))
 	own := []apiRoute{rGet.on("{SR}", "{its own}"), rPost.on("{SR}", "{its own}")}
 	want := refusal(401, tokenRevoked)
-	return slices.Concat(presented(ClassRevoked, want, allRoutes, r), presented(ClassRevoked, want, own, r),
-		presented(ClassRevoked, want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
+	return slices.Concat(presented("token-revoked", want, allRoutes, r), presented("token-revoked", want, own, r),
+		presented("token-revoked", want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
 			c := f.claimsOf("R")
 			delete(c, "iat_ms")
 			return f.signed(nil, c)
@@ -320,22 +292,22 @@ func revokedCases() []Case {
 func oversizedCases() []Case {
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return slices.Concat(presented(ClassOversized, refusal(401, invalidToken), []apiRoute{rMe},
+	return slices.Concat(presented("oversized", refusal(401, invalidToken), []apiRoute{rMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
-		presented(ClassOversized, platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
+		presented("oversized", platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
 			h, p, s := jwtParts(f.v("CA1"))
 			return h + "." + p + pad(100_000) + "." + s
 		}), tok("1 MB Authorization header", fixed(pad(1<<20)))), []Case{
-			wcOn(ClassOversized, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
-			sc(ClassOversized, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
-			sc(ClassOversized, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
-			wc(ClassOversized, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
+			wcOn("oversized", "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
+			sc("oversized", "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
+			sc("oversized", "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
+			wc("oversized", "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
 				`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-			sc(ClassOversized, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
+			sc("oversized", "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
 				`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-			wc(ClassOversized, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
+			wc("oversized", "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
 				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-			sc(ClassOversized, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
+			sc("oversized", "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
 				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
 		})
 }
@@ -419,7 +391,7 @@ func meIsContact(id string) func(*Fixture, *Response) []string {
 // ---- who sees which chats ----
 
 func contactAsVerifiedCases() []Case {
-	const cl = ClassContactAsVerified
+	const cl = "contact-as-verified"
 	return append(presented(cl, refusal(401, invalidToken), writeRoutes,
 		tok("kind flipped to verified as the victim, signature kept", tamper("CA1", func(_ *Fixture, c map[string]any) {
 			c["kind"], c["sub"], c["uid"], c["email"] = "verified", VictimID, VictimID, VictimEmail
@@ -445,7 +417,7 @@ func contactAsVerifiedCases() []Case {
 }
 
 func otherDeviceCases() []Case {
-	const cl = ClassOtherDevice
+	const cl = "session-other-device"
 	return []Case{
 		wc(cl, "A2 reads A1's session by id", "GET /v1/widget/sessions/{SA1}", "{CA2}", "", hiddenWant),
 		wc(cl, "A2 reads A1's session after a message", "GET /v1/widget/sessions/{SA1}?after={v7}", "{CA2}", "", hiddenWant),
@@ -466,7 +438,7 @@ func otherDeviceCases() []Case {
 }
 
 func claimedEmailCases() []Case {
-	const cl = ClassClaimedEmail
+	const cl = "contact-claims-email"
 	return []Case{
 		wc(cl, "A3 (claimed the victim's email) lists only its own session", "GET /v1/widget/sessions", "{CA3}", "", ok(listExactly("SA3"))),
 		wc(cl, "A3 lists ws-1: nothing", "GET /v1/widget/sessions?external_id="+BoundExt, "{CA3}", "", ok(listExactly())),
@@ -478,7 +450,7 @@ func claimedEmailCases() []Case {
 }
 
 func externalIDCases() []Case {
-	const cl = ClassExternalID
+	const cl = "external-id-outside-token"
 	mismatch := refusal(403, externalIDMismatch)
 	return []Case{
 		wc(cl, "create in ws-2 with a ws-1 token", "POST /v1/widget/sessions", "{VExt}", attackSessionOtherExt, mismatch),
@@ -502,7 +474,7 @@ func externalIDCases() []Case {
 // class's).
 func claimProofCases() []Case {
 	claim := func(name, auth, contact string, want Want) Case {
-		return call(ClassClaimProof, name, "POST /v1/widget/claim", "", want, "X-Widget-Token", "{A.pk}", "Authorization", auth, "X-Contact-Token", contact)
+		return call("claim-without-proof", name, "POST /v1/widget/claim", "", want, "X-Widget-Token", "{A.pk}", "Authorization", auth, "X-Contact-Token", contact)
 	}
 	bad := refusal(401, invalidToken)
 	return []Case{
@@ -511,7 +483,7 @@ func claimProofCases() []Case {
 		claim("org B's contact token", "Bearer {V}", "{CB1}", bad),
 		claim("the verified token as the contact token", "Bearer {V}", "{V}", bad),
 		claim("garbage (abc.def.ghi) as the contact token", "Bearer {V}", "abc.def.ghi", bad),
-		{Class: ClassClaimProof, Name: "A2's contact token expired an hour ago", NeedsKey: true, Want: refusal(401, tokenExpired), Req: func(f *Fixture) Request {
+		{Class: "claim-without-proof", Name: "A2's contact token expired an hour ago", NeedsKey: true, Want: refusal(401, tokenExpired), Req: func(f *Fixture) Request {
 			return f.req("POST /v1/widget/claim", "", "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {V}", "X-Contact-Token", signedAt("CA2", -2*time.Hour, time.Hour)(f))
 		}},
 	}
@@ -520,7 +492,7 @@ func claimProofCases() []Case {
 // ---- api keys, admin token, credential kinds ----
 
 func apiKeyOtherOrgCases() []Case {
-	const cl = ClassAPIKeyOtherOrg
+	const cl = "api-key-other-org"
 	nf := refusal(404, notFound)
 	cs := []Case{
 		sc(cl, "B's key reads A's session", "GET /v1/sessions/{SA1}", "Bearer {B.key}", "", nf),
@@ -552,7 +524,7 @@ func apiKeyOtherOrgCases() []Case {
 }
 
 func apiKeyDeletedCases() []Case {
-	return presented(ClassAPIKeyDeleted, refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
+	return presented("api-key-deleted", refusal(401, unauthorized), serverRoutes, tok("deleted key", fixed("Bearer {deleted}")))
 }
 
 func apiKeyForgedCases() []Case {
@@ -577,11 +549,11 @@ func apiKeyForgedCases() []Case {
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
 		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")),
 	}
-	return presented(ClassAPIKeyForged, refusal(401, unauthorized), serverRoutes, keys...)
+	return presented("api-key-forged", refusal(401, unauthorized), serverRoutes, keys...)
 }
 
 func adminForgedCases() []Case {
-	return presented(ClassAdminForged, refusal(401, unauthorized), adminRoutes,
+	return presented("admin-token-forged", refusal(401, unauthorized), adminRoutes,
 		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")), tok("another token", fixed("Bearer not-the-admin-token")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
 		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
@@ -590,7 +562,7 @@ func adminForgedCases() []Case {
 }
 
 func wrongKindCases() []Case {
-	const cl = ClassWrongKind
+	const cl = "credential-wrong-kind"
 	no := refusal(401, unauthorized)
 	// Widget token, admin token and user tokens as api keys.
 	cs := presented(cl, no, serverRoutes, tok("widget token as api key", fixed("Bearer {A.pk}")),
@@ -645,12 +617,12 @@ func corsOriginCases() []Case {
 	deny := Want{Status: 403, Code: originNotAllowed, NoACAO: true}
 	var cs []Case
 	for _, o := range origins {
-		cs = append(cs, call(ClassCORSOrigin, o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
+		cs = append(cs, call("cors-origin-not-allowed", o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
 			"X-Widget-Token", "{A.pk}", "Origin", o.origin))
 	}
 	for _, o := range origins {
 		for _, rt := range allRoutes {
-			cs = append(cs, call(ClassCORSOrigin, o.name+": "+rt.name(), rt.route(), rt.body, deny,
+			cs = append(cs, call("cors-origin-not-allowed", o.name+": "+rt.name(), rt.route(), rt.body, deny,
 				append([]string{"X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin}, rt.more...)...))
 		}
 	}
@@ -667,7 +639,7 @@ func corsPreflightCases() []Case {
 		for _, p := range []struct{ name, path string }{
 			{"/v1/widget/contacts", "/v1/widget/contacts"}, {"/v1/widget/sessions/{id}/messages", "/v1/widget/sessions/{SA1}/messages"},
 		} {
-			cs = append(cs, call(ClassCORSPreflight, o.name+": OPTIONS "+p.name, "OPTIONS "+p.path, "", Want{Status: 403, Code: originNotAllowed, NoACAO: true},
+			cs = append(cs, call("cors-preflight-unknown", o.name+": OPTIONS "+p.name, "OPTIONS "+p.path, "", Want{Status: 403, Code: originNotAllowed, NoACAO: true},
 				"Origin", o.origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type,x-widget-token"))
 		}
 	}
@@ -675,7 +647,7 @@ func corsPreflightCases() []Case {
 }
 
 func corsServerRouteCases() []Case {
-	const cl = ClassCORSServerRoutes
+	const cl = "cors-server-routes"
 	wrong := "Bearer sk_" + strings.Repeat("0", 40)
 	no := Want{Status: 401, Code: unauthorized, NoCORS: true}
 	yes := Want{Status: 200, NoCORS: true}
@@ -738,7 +710,7 @@ func allowsA(method string, headers ...string) func(*Fixture, *Response) []strin
 // ---- security headers ----
 
 func securityHeaderCases() []Case {
-	const cl = ClassSecurityHeaders
+	const cl = "security-headers"
 	cs := []Case{
 		call(cl, "GET /.well-known/jwks.json (public members only)", "GET /.well-known/jwks.json", "", ok(publicJWKS)),
 		call(cl, "PUT /v1/sessions (405)", "PUT /v1/sessions", "", refusal(405, methodNotAllowed)),
@@ -824,7 +796,7 @@ func publicJWKS(_ *Fixture, r *Response) []string {
 // answer must not repeat it (the runner checks every answer for every
 // credential of the fixture).
 func credentialInURLCases() []Case {
-	const cl = ClassCredentialInURL
+	const cl = "credential-in-url"
 	return []Case{
 		sc(cl, "api key in an unknown path", "GET /v1/keys/{A.key}", "", "", refusal(404, notFound)),
 		sc(cl, "admin token in an unknown path", "GET /v1/admin/{admin}", "", "", refusal(404, notFound)),

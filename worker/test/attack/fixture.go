@@ -68,7 +68,6 @@ type Fixture struct {
 	// exist, to compare hidden sessions with.
 	NotFound []byte
 
-	Issuer string // the iss of the worker's tokens
 	// KID and PublicKey are the first key of the worker's JWKS; JWKS is the
 	// whole document.
 	KID       string
@@ -95,11 +94,7 @@ func (f *Fixture) HasKey() bool { return f.signKey != nil }
 
 // secrets are every credential of the fixture: no answer may contain one.
 func (f *Fixture) secrets() []string {
-	out := []string{f.v("admin"), f.v("A.key"), f.v("B.key"), f.v("deleted")}
-	for tok := range f.claims {
-		out = append(out, tok)
-	}
-	return out
+	return slices.AppendSeq([]string{f.v("admin"), f.v("A.key"), f.v("B.key"), f.v("deleted")}, maps.Keys(f.claims))
 }
 
 // claimsOf returns the decoded claims of the fixture's token named name, a
@@ -161,7 +156,7 @@ func setup(ctx context.Context, c *contract.Client, t Target) (*Fixture, error) 
 			return nil, fmt.Errorf("a token the worker issued: %w", err)
 		}
 	}
-	if f.Issuer, _ = f.claimsOf("CA1")["iss"].(string); f.Issuer == "" {
+	if iss, _ := f.claimsOf("CA1")["iss"].(string); iss == "" {
 		return nil, errors.New("contact token without iss")
 	}
 	return f, nil
@@ -207,16 +202,11 @@ func (f *Fixture) around(ctx context.Context, c *contract.Client) error {
 	if err := contract.Fits(del.Response, err, 204); err != nil {
 		return err
 	}
-	agent, err := server.PostAgentMessage(ctx, f.v("SA1"), contract.MessageRequest{Content: "hi, how can I help?", AuthorName: "Agent"})
-	if err := contract.Fits(agent.Response, err, 201); err != nil {
-		return err
-	}
-	revoked, err := server.Revoke(ctx, contract.Identity{UserID: RevokedID})
-	if err := contract.Fits(revoked.Response, err, 200); err != nil {
-		return err
-	}
-	missing, err := f.world.Widget("A", f.v("CA2")).GetSession(ctx, f.v("Missing"), "")
-	if err := contract.Fits(missing.Response, err, 404); err != nil {
+	agent, agentErr := server.PostAgentMessage(ctx, f.v("SA1"), contract.MessageRequest{Content: "hi, how can I help?", AuthorName: "Agent"})
+	revoked, revokeErr := server.Revoke(ctx, contract.Identity{UserID: RevokedID})
+	missing, missingErr := f.world.Widget("A", f.v("CA2")).GetSession(ctx, f.v("Missing"), "")
+	if err := errors.Join(contract.Fits(agent.Response, agentErr, 201), contract.Fits(revoked.Response, revokeErr, 200),
+		contract.Fits(missing.Response, missingErr, 404)); err != nil {
 		return err
 	}
 	f.NotFound = missing.Body

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"hash"
 	"math/big"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -25,7 +26,7 @@ func unb64(s string) []byte { b, _ := base64.RawURLEncoding.DecodeString(s); ret
 
 // flipBit returns a copy of b with bit i flipped (b unchanged if too short).
 func flipBit(b []byte, i int) []byte {
-	out := append([]byte(nil), b...)
+	out := slices.Clone(b)
 	if i/8 < len(out) {
 		out[i/8] ^= 1 << (i % 8)
 	}
@@ -41,11 +42,9 @@ func malleate(sig []byte) []byte {
 	if len(sig) != ed25519.SignatureSize {
 		return sig
 	}
-	le := func(b []byte) []byte {
-		r := make([]byte, len(b))
-		for i := range b {
-			r[len(b)-1-i] = b[i]
-		}
+	le := func(b []byte) []byte { // little-endian to big-endian and back
+		r := slices.Clone(b)
+		slices.Reverse(r)
 		return r
 	}
 	s := new(big.Int).SetBytes(le(sig[32:]))
@@ -130,11 +129,7 @@ func signingKey(spec string) (string, ed25519.PrivateKey, error) {
 	if !ok || kid == "" {
 		return "", nil, errors.New("key ring entry 1 is not kid:seed")
 	}
-	dec := base64.RawURLEncoding
-	if strings.HasSuffix(enc, "=") {
-		dec = base64.URLEncoding
-	}
-	seed, err := dec.DecodeString(enc)
+	seed, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
 	if err != nil || len(seed) != ed25519.SeedSize {
 		return "", nil, errors.New("key ring entry 1 has no 32-byte base64url seed")
 	}

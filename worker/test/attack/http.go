@@ -45,7 +45,7 @@ type Request struct {
 	Method string
 	Path   string // with its query
 	Header http.Header
-	Body   []byte // nil: no body
+	Body   string // "": no body
 	// Echo lists strings besides the request's credentials that the answer
 	// must not contain (an injected kid, say).
 	Echo []string
@@ -77,7 +77,7 @@ func describe(r *Response, err error) string {
 // error (no answer).
 func (r *runner) send(ctx context.Context, req Request) (*Response, error) {
 	var body any
-	if req.Body != nil {
+	if req.Body != "" {
 		body = contract.Raw(req.Body)
 	}
 	return r.c.Do(ctx, req.Method, req.Path, body, contract.Headers(req.Header))

@@ -11,7 +11,7 @@ import (
 // token carries the device id that mints contact tokens.
 
 func identityKindCases() []Case {
-	const cl, who = ClassIdentityKinds, "a user_id that is the victim's email "
+	const cl, who = "identity-key-kinds", "a user_id that is the victim's email "
 	return []Case{
 		wc(cl, who+"lists none of the victim's sessions", "GET /v1/widget/sessions?limit=100", "{Impostor}", "", ok(listExactly())),
 		wc(cl, who+"reads the victim's session", "GET /v1/widget/sessions/{SV}", "{Impostor}", "", hiddenWant),
@@ -32,16 +32,16 @@ func caseFoldEmailCases() []Case {
 	for _, email := range lookAlikes("shop-a.example") {
 		q := fmt.Sprintf("%+q", email)
 		cs = append(cs,
-			sc(ClassCaseFoldEmail, "authenticate "+q, "POST /v1/users/authenticate", "Bearer {A.key}", `{"email":"`+email+`","name":"Attacker"}`, invalidEmail),
-			sc(ClassCaseFoldEmail, "revoke "+q, "POST /v1/users/revoke", "Bearer {A.key}", `{"email":"`+email+`"}`, invalidEmail),
-			wc(ClassCaseFoldEmail, "contact claiming "+q, "POST /v1/widget/contacts", "", `{"device_id":"{DevA1}","email":"`+email+`"}`, invalidEmail))
+			sc("email-case-fold", "authenticate "+q, "POST /v1/users/authenticate", "Bearer {A.key}", `{"email":"`+email+`","name":"Attacker"}`, invalidEmail),
+			sc("email-case-fold", "revoke "+q, "POST /v1/users/revoke", "Bearer {A.key}", `{"email":"`+email+`"}`, invalidEmail),
+			wc("email-case-fold", "contact claiming "+q, "POST /v1/widget/contacts", "", `{"device_id":"{DevA1}","email":"`+email+`"}`, invalidEmail))
 	}
 	return cs
 }
 
 func deletedKeyTokenCases() []Case {
 	kg := tok("victim's token issued by a deleted api key", fixed("{KG}"))
-	return append(presented(ClassDeletedKeyTokens, refusal(401, tokenRevoked), allRoutes, kg), presented(ClassDeletedKeyTokens, refusal(401, tokenRevoked), []apiRoute{
+	return append(presented("token-of-deleted-api-key", refusal(401, tokenRevoked), allRoutes, kg), presented("token-of-deleted-api-key", refusal(401, tokenRevoked), []apiRoute{
 		rGet.on("{SV}", "{the victim's}"), rPost.on("{SV}", "{the victim's}"),
 	}, kg)...)
 }
@@ -63,10 +63,10 @@ func noDeviceInTokens(f *Fixture, _ *Response) []string {
 }
 
 func deviceInTokenCases() []Case {
-	return slices.Concat(presented(ClassDeviceInToken, refusal(401, invalidToken), allRoutes,
+	return slices.Concat(presented("token-holds-device", refusal(401, invalidToken), allRoutes,
 		// as contact tokens were before: the device id in sub
 		keyTok("genuine signature, A1's device id in sub (the old shape)", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA1") }))),
-		presented(ClassDeviceInToken, refusal(401, invalidToken), writeRoutes,
+		presented("token-holds-device", refusal(401, invalidToken), writeRoutes,
 			keyTok("genuine signature, A2's contact id in sub and A1's in cid", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.claimsOf("CA2")["sub"] }))),
-		[]Case{wc(ClassDeviceInToken, "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
+		[]Case{wc("token-holds-device", "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
 }

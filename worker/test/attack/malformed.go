@@ -16,15 +16,6 @@ import (
 // route, with and without credentials, OPTIONS too; JSON bodies whose keys
 // differ from the contract's only in case; JSON bodies that repeat a key;
 // JSON nested thousands of levels deep, in bodies and in tokens.
-const (
-	ClassMalformedEscape = "malformed-escape"
-	ClassJSONMalformed   = "json-malformed"
-	ClassJSONKeyCase     = "json-key-case"
-	ClassJSONKeyRepeated = "json-key-repeated"
-	ClassJSONDeep        = "json-nested-deep"
-	invalidRequest       = "invalid_request"
-	invalidJSON          = "invalid_json"
-)
 
 // badEscapes are the issue's three: a lone %, bad hex, a cut UTF-8 sequence.
 var badEscapes = []string{"%", "%zz", "%E0%A4%A"}
@@ -43,14 +34,15 @@ func naming(want Want, field string) Want {
 	return want
 }
 
-// build fills the route's templates; bad, when not "", replaces template i
-// (or, for a route without any, is appended to its last segment).
-func (rt apiRoute) build(f *Fixture, i int, bad string) string {
+// with is the route's path (templates left for Fixture.x) with template i
+// replaced by bad, or, for a route without any, bad appended to its last
+// segment.
+func (rt apiRoute) with(i int, bad string) string {
 	p := rt.fill(func(j int, m string) string {
-		if j == i && bad != "" {
+		if j == i {
 			return bad
 		}
-		return f.x(m)
+		return m
 	})
 	if len(rt.labels) == 0 {
 		p += bad
@@ -69,33 +61,24 @@ func (rt apiRoute) own() []string {
 }
 
 func malformedEscapeCases() []Case {
-	c := func(name string, want Want, req func(f *Fixture) Request) Case {
-		return Case{Class: ClassMalformedEscape, Name: name, Want: want, Req: req}
-	}
-	// both is the case without credentials and the one with them.
-	both := func(name string, want Want, rt apiRoute, path func(f *Fixture) string) (cs []Case) {
-		for _, v := range []struct {
-			name string
-			cred []string
-		}{{", no credentials", nil}, {", with credentials", rt.own()}} {
-			cs = append(cs, c(name+v.name, want, func(f *Fixture) Request { return f.req(rt.method+" "+path(f), rt.body, v.cred...) }))
-		}
-		return cs
+	const cl = "malformed-escape"
+	// both is the request of path without credentials and with its caller's.
+	both := func(name string, want Want, rt apiRoute, path string) []Case {
+		route := rt.method + " " + path
+		return []Case{call(cl, name+", no credentials", route, rt.body, want),
+			call(cl, name+", with credentials", route, rt.body, want, rt.own()...)}
 	}
 	var cs []Case
 	// The issue's three on no route at all, every method, with and without
 	// an api key.
 	for _, bad := range badEscapes {
 		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
-			cs = append(cs, call(ClassMalformedEscape, m+" /"+bad, m+" /"+bad, "", refusal(404, notFound)),
-				call(ClassMalformedEscape, m+" /"+bad+" with an api key", m+" /"+bad, "", refusal(404, notFound), "Authorization", serverAuth))
+			cs = append(cs, call(cl, m+" /"+bad, m+" /"+bad, "", refusal(404, notFound)),
+				call(cl, m+" /"+bad+" with an api key", m+" /"+bad, "", refusal(404, notFound), "Authorization", serverAuth))
 		}
 	}
-	optionsDone := map[string]bool{} // paths of two routes get one OPTIONS
-	for _, rt := range everyRoute {
+	for n, rt := range everyRoute {
 		nParams, widget := len(rt.labels), rt.pk != ""
-		options := !optionsDone[rt.path]
-		optionsDone[rt.path] = true
 		// In the path: a {param} that cannot be decoded is a 400 naming it,
 		// before credentials; in a literal segment, no route.
 		for _, bad := range badEscapes {
@@ -105,12 +88,25 @@ func malformedEscapeCases() []Case {
 					param := cmp.Or(map[string]string{"{A}": "org_id", "{A's key}": "key_id"}[rt.labels[i]], "id")
 					want, where = naming(refusal(400, invalidRequest), param), fmt.Sprintf("param %d", i+1)
 				}
-				cs = append(cs, both(fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.pattern(), bad, where), want, rt,
-					func(f *Fixture) string { return rt.build(f, i, bad) })...)
+				name := fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.pattern(), bad, where)
+				cs = append(cs, both(name, want, rt, rt.with(i, bad))...)
 			}
 		}
-		// OPTIONS of the same: a widget route's preflight answers by origin
-		// alone; any other route has no OPTIONS (405), or no route (404).
+		// In the query: the route matched, its query cannot be read; a
+		// parameter some route reads is named.
+		for _, q := range []string{"limit=%zz", "cursor=%", "x=%E0%A4%A", "%zz=1"} {
+			want := refusal(400, invalidRequest)
+			if k, _, _ := strings.Cut(q, "="); k == "limit" || k == "cursor" {
+				want = naming(want, k)
+			}
+			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.pattern(), q), want, rt, rt.path+"?"+q)...)
+		}
+		// OPTIONS of both, once per path, without credentials and with an
+		// api key: a widget route's preflight answers by origin alone; any
+		// other route has no OPTIONS (405), or no route (404).
+		if slices.ContainsFunc(everyRoute[:n], func(o apiRoute) bool { return o.path == rt.path }) {
+			continue
+		}
 		optWant, optQ := refusal(405, methodNotAllowed), refusal(405, methodNotAllowed)
 		var preflight []string
 		switch {
@@ -120,33 +116,19 @@ func malformedEscapeCases() []Case {
 		case nParams == 0:
 			optWant = refusal(404, notFound)
 		}
-		// In the query: the route matched, its query cannot be read; a
-		// parameter some route reads is named.
-		for _, q := range []string{"limit=%zz", "cursor=%", "x=%E0%A4%A", "%zz=1"} {
-			want := refusal(400, invalidRequest)
-			if k, _, _ := strings.Cut(q, "="); k == "limit" || k == "cursor" {
-				want = naming(want, k)
-			}
-			cs = append(cs, both(fmt.Sprintf("%s %s?%s", rt.method, rt.pattern(), q), want, rt,
-				func(f *Fixture) string { return rt.build(f, -1, "") + "?" + q })...)
-		}
-		// OPTIONS of both, without credentials and with an api key.
 		for _, k := range []struct{ auth, with string }{{"", ""}, {serverAuth, ", with an api key"}} {
-			if options {
-				h := slices.Concat(preflight, []string{"Authorization", k.auth})
-				cs = append(cs, c(fmt.Sprintf("OPTIONS %s, %q in it%s", rt.pattern(), "%zz", k.with), optWant, func(f *Fixture) Request {
-					return f.req("OPTIONS "+rt.build(f, 0, "%zz"), "", h...)
-				}), c(fmt.Sprintf("OPTIONS %s?cursor=%%%s", rt.pattern(), k.with), optQ, func(f *Fixture) Request {
-					return f.req("OPTIONS "+rt.build(f, -1, "")+"?cursor=%", "", h...)
-				}))
-			}
+			h := slices.Concat(preflight, []string{"Authorization", k.auth})
+			cs = append(cs, call(cl, fmt.Sprintf("OPTIONS %s, %q in it%s", rt.pattern(), "%zz", k.with),
+				"OPTIONS "+rt.with(0, "%zz"), "", optWant, h...),
+				call(cl, fmt.Sprintf("OPTIONS %s?cursor=%%%s", rt.pattern(), k.with),
+					"OPTIONS "+rt.path+"?cursor=%", "", optQ, h...))
 		}
 	}
 	return cs
 }
 
-// bodyCases sends each route's bodies (templates of f.x; a name of "" is
-// the body itself) and wants the same refusal, or want of the variant.
+// bodyCases sends each route's bodies (templates of f.x), as its own
+// caller, and wants the same refusal, or the variant's.
 func bodyCases(class string, want Want, byRoute map[string][]variant) []Case {
 	var cs []Case
 	for _, rt := range bodyRoutes {
@@ -171,7 +153,7 @@ type variant struct {
 // good body to any route otherwise: unknown fields are ignored), and a
 // field of the wrong type, which the message names.
 func jsonMalformedCases() []Case {
-	const cl = ClassJSONMalformed
+	const cl = "json-malformed"
 	notJSON := []struct{ name, body string }{
 		{"truncated", `{"content": "x"`}, {"not JSON", `content=x`}, {"single quotes", `{'content': 'x'}`},
 		{"a trailing comma", `{"content": "x",}`}, {"two objects", `{"content": "x"}{"content": "y"}`},
@@ -205,7 +187,7 @@ func jsonMalformedCases() []Case {
 }
 
 func jsonKeyCaseCases() []Case {
-	return bodyCases(ClassJSONKeyCase, refusal(400, invalidRequest), map[string][]variant{
+	return bodyCases("json-key-case", refusal(400, invalidRequest), map[string][]variant{
 		"POST /v1/admin/orgs": {
 			{"NAME, ALLOWED_ORIGINS", `{"NAME":"Attacker","ALLOWED_ORIGINS":["{probe}"]}`, Want{}},
 			{"name, Allowed_Origins", `{"name":"Attacker","Allowed_Origins":["{probe}"]}`, Want{}},
@@ -235,7 +217,7 @@ func jsonKeyCaseCases() []Case {
 }
 
 func jsonKeyRepeatedCases() []Case {
-	return bodyCases(ClassJSONKeyRepeated, refusal(400, invalidJSON), map[string][]variant{
+	return bodyCases("json-key-repeated", refusal(400, invalidJSON), map[string][]variant{
 		"POST /v1/admin/orgs": {
 			{"name twice", `{"name":"A","name":"Attacker","allowed_origins":["{probe}"]}`, Want{}},
 			{"allowed_origins twice", `{"name":"Attacker","allowed_origins":["https://a.example"],"allowed_origins":["{probe}"]}`, Want{}},
@@ -291,9 +273,9 @@ func jsonDeepCases() []Case {
 			}
 		}
 	}
-	cs := bodyCases(ClassJSONDeep, refusal(400, invalidRequest), byRoute)
+	cs := bodyCases("json-nested-deep", refusal(400, invalidRequest), byRoute)
 	enc := base64.RawURLEncoding.EncodeToString
-	return append(cs, presented(ClassJSONDeep, refusal(401, invalidToken), []apiRoute{rMe},
+	return append(cs, presented("json-nested-deep", refusal(401, invalidToken), []apiRoute{rMe},
 		tok("a token whose header nests 5,000 arrays deep", func(f *Fixture) string {
 			_, p, s := jwtParts(f.v("CA1"))
 			return enc([]byte(fmt.Sprintf(`{"alg":"EdDSA","kid":%q,"x":%s}`, f.KID, arrays(5000)))) + "." + p + "." + s

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"sync"
 )
@@ -37,10 +38,7 @@ func PersistSnapshot(dir string) func() map[string]string {
 			}
 			return nil
 		})
-		out := make(map[string]string, len(seen)+1)
-		for k, v := range seen {
-			out[k] = v
-		}
+		out := maps.Clone(seen)
 		if err != nil {
 			out["(unreadable) "+root] = err.Error()
 		}

@@ -53,14 +53,7 @@ func (f *Fixture) req(route, body string, h ...string) Request {
 			hd.Set(h[i], v)
 		}
 	}
-	return Request{Method: method, Path: f.x(path), Header: hd, Body: bodyOf(f.x(body))}
-}
-
-func bodyOf(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return []byte(s)
+	return Request{Method: method, Path: f.x(path), Header: hd, Body: f.x(body)}
 }
 
 func bearer(tok string) string {

@@ -71,17 +71,15 @@ type ClassCount struct {
 	Tried, Refused, Skips int
 }
 
-// Counts returns the figures per class, in the order of the case table.
+// Counts returns the figures per class, in the order of the case table
+// (whose classes are each one run of cases).
 func (r *Report) Counts() []ClassCount {
 	var out []ClassCount
-	idx := map[string]int{}
 	for _, res := range r.Results {
-		i, ok := idx[res.Class]
-		if !ok {
-			i, idx[res.Class] = len(out), len(out)
+		if len(out) == 0 || out[len(out)-1].Class != res.Class {
 			out = append(out, ClassCount{Class: res.Class})
 		}
-		c := &out[i]
+		c := &out[len(out)-1]
 		switch {
 		case res.Skipped != "":
 			c.Skips++
@@ -288,19 +286,13 @@ func (r *runner) judge(c Case, req Request, resp *Response, err error) (byPlatfo
 		bad("status %d: no request may get a 5xx", resp.Status)
 	}
 	forbidden := r.forbidden(req)
-	for _, s := range forbidden {
-		if bytes.Contains(resp.Body, []byte(s)) {
-			bad("the answer body contains a credential or input that was sent (%d characters)", len(s))
-			break
-		}
+	if i := slices.IndexFunc(forbidden, func(s string) bool { return bytes.Contains(resp.Body, []byte(s)) }); i >= 0 {
+		bad("the answer body contains a credential or input that was sent (%d characters)", len(forbidden[i]))
 	}
 	for name, vs := range resp.Header {
-		for _, v := range vs {
-			for _, s := range forbidden {
-				if strings.Contains(v, s) {
-					bad("header %s contains a credential or input that was sent", name)
-				}
-			}
+		v := strings.Join(vs, "\n")
+		if slices.ContainsFunc(forbidden, func(s string) bool { return strings.Contains(v, s) }) {
+			bad("header %s contains a credential or input that was sent", name)
 		}
 	}
 
@@ -314,18 +306,14 @@ func (r *runner) judge(c Case, req Request, resp *Response, err error) (byPlatfo
 		problems = append(problems, contract.ErrorProblems(resp)...)
 	}
 	problems = append(problems, checkSecurityHeaders(req, resp)...)
-	if w.NoACAO || w.NoCORS {
-		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"} {
-			if v := resp.Header.Values(h); len(v) > 0 {
-				bad("%s: %q on a refused origin", h, strings.Join(v, ", "))
+	for name, v := range resp.Header {
+		switch {
+		case name == "Access-Control-Allow-Origin" || name == "Access-Control-Allow-Credentials":
+			if w.NoACAO || w.NoCORS {
+				bad("%s: %q on a refused origin", name, strings.Join(v, ", "))
 			}
-		}
-	}
-	if w.NoCORS {
-		for name := range resp.Header {
-			if strings.HasPrefix(strings.ToLower(name), "access-control-") && name != "Access-Control-Allow-Origin" && name != "Access-Control-Allow-Credentials" {
-				bad("server-only route sent %s", name)
-			}
+		case w.NoCORS && strings.HasPrefix(strings.ToLower(name), "access-control-"):
+			bad("server-only route sent %s", name)
 		}
 	}
 	if w.Check != nil && resp.Status == w.Status {
