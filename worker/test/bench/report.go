@@ -114,16 +114,12 @@ func mark(ok bool) string {
 	return "MISS"
 }
 
+// thousands writes n ≥ 0 with commas: 1,000,000.
 func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	if n < 1000 {
+		return fmt.Sprint(n)
 	}
-	return b.String()
+	return fmt.Sprintf("%s,%03d", thousands(n/1000), n%1000)
 }
 
 // Print writes the report as text: the table, cold starts, KV calls and time
