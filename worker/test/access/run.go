@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
+	"github.com/google/uuid"
 )
 
 // Case is one row of the table: Rule and Name say what it shows; As acts
@@ -257,7 +258,7 @@ func (w *world) stored(t *testing.T) map[string]any {
 func (w *world) writes(t *testing.T, cs Case) {
 	c, _, _ := w.client(t, cs)
 	id := w.session(t, cs.Writes.Session).ID
-	content := "from " + cs.As + " " + uniq()
+	content := "from " + cs.As + " " + uuid.NewString()[:8]
 	m, err := c.PostUserMessage(ctx, id, content)
 	ok(t, m.Response, err, 201)
 	r, err := c.GetSession(ctx, id, "")
@@ -311,10 +312,8 @@ func (w *world) unchanged(t *testing.T) func() {
 }
 
 func (w *world) me(t *testing.T, cs Case) {
-	want := maps.Clone(cs.Me.Want)
-	if want == nil {
-		want = M{}
-	}
+	want := M{}
+	maps.Copy(want, cs.Me.Want)
 	want["verified"] = cs.Me.Kind == "user"
 	if cs.Me.Kind == "contact" {
 		want["custom_data"] = contract.Absent
@@ -370,10 +369,8 @@ func (w *world) recorded(t *testing.T, cs Case) {
 	default:
 		t.Fatalf("no view %q", rec.Via)
 	}
-	want := maps.Clone(rec.Want)
-	if want == nil {
-		want = M{}
-	}
+	want := M{}
+	maps.Copy(want, rec.Want)
 	want["verified"], want["custom_data"] = rec.Verified, contract.Absent
 	expect(t, rec.Session, d.Session, want)
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/worker/test/contract"
-	"github.com/google/uuid"
 )
 
 // Step is one thing the world does, in order (contract.Step): a contact
@@ -128,5 +127,3 @@ func ok(t *testing.T, r *contract.Response, err error, want int) {
 		t.Fatalf("%s: status %d, want %d\n%s", r.What(), r.Status, want, contract.Excerpt(r))
 	}
 }
-
-func uniq() string { return uuid.NewString()[:8] }

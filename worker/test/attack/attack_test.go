@@ -30,12 +30,8 @@ func check(t *testing.T, rep *attack.Report) {
 	for _, res := range rep.Failures() {
 		t.Errorf("NOT REFUSED %s / %s: got %s\n    %s", res.Class, res.Name, res.Got, strings.Join(res.Problems, "\n    "))
 	}
-	tried := 0
-	for _, c := range rep.Counts() {
-		tried += c.Tried
-	}
-	if tried == 0 {
-		t.Error("no case was tried")
+	if len(rep.Results) == 0 {
+		t.Error("no case was run") // and each skipped one fails below
 	}
 	for _, res := range rep.Results {
 		if res.Skipped != "" {

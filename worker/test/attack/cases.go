@@ -2,6 +2,7 @@ package attack
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -290,24 +291,25 @@ func revokedCases() []Case {
 }
 
 func oversizedCases() []Case {
+	const cl = "oversized"
 	pad := func(n int) string { return strings.Repeat("A", n) }
 	platform := func(status int, code string) Want { return Want{Status: status, Code: code, Platform: true} }
-	return slices.Concat(presented("oversized", refusal(401, invalidToken), []apiRoute{rMe},
+	return slices.Concat(presented(cl, refusal(401, invalidToken), []apiRoute{rMe},
 		keyTok("9 KiB token with a genuine signature", resigned(func(_ *Fixture, c map[string]any) { c["pad"] = pad(9 << 10) }))),
-		presented("oversized", platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
+		presented(cl, platform(401, invalidToken), []apiRoute{rCreate}, tok("100 KB token", func(f *Fixture) string {
 			h, p, s := jwtParts(f.v("CA1"))
 			return h + "." + p + pad(100_000) + "." + s
 		}), tok("1 MB Authorization header", fixed(pad(1<<20)))), []Case{
-			wcOn("oversized", "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
-			sc("oversized", "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
-			sc("oversized", "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
-			wc("oversized", "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
+			wcOn(cl, "1 MB X-Widget-Token: POST /v1/widget/contacts", "POST /v1/widget/contacts", "pk_"+pad(1<<20), "", attackContactNameChange, platform(401, unauthorized)),
+			sc(cl, "100 KB api key: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer sk_"+pad(100_000), attackAuthenticateBody, platform(401, unauthorized)),
+			sc(cl, "100 KB admin token: POST /v1/admin/orgs", "POST /v1/admin/orgs", "Bearer {admin}"+pad(100_000), probeOrgBody, platform(401, unauthorized)),
+			wc(cl, "1 MB body: POST /v1/widget/contacts", "POST /v1/widget/contacts", "",
 				`{"device_id":"{DevA1}","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-			sc("oversized", "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
+			sc(cl, "1 MB body: POST /v1/users/authenticate", "POST /v1/users/authenticate", "Bearer {A.key}",
 				`{"user_id":"u-victim","name":"Attacker","custom_data":{"x":"`+pad(1<<20)+`"}}`, platform(413, payloadTooLarge)),
-			wc("oversized", "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
+			wc(cl, "65 KiB message: POST /v1/widget/sessions/{id}/messages", "POST /v1/widget/sessions/{SA1}/messages", "{CA1}",
 				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
-			sc("oversized", "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
+			sc(cl, "65 KiB agent message: POST /v1/sessions/{id}/messages", "POST /v1/sessions/{SA1}/messages", "Bearer {A.key}",
 				`{"content":"`+pad(65<<10)+`"}`, refusal(413, payloadTooLarge)),
 		})
 }
@@ -356,11 +358,7 @@ func (f *Fixture) names(ids []string) string {
 	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		if n, ok := m[id]; ok {
-			out[i] = n
-		} else {
-			out[i] = "other session " + id
-		}
+		out[i] = cmp.Or(m[id], "other session "+id)
 	}
 	return "[" + strings.Join(out, " ") + "]"
 }

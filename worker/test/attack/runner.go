@@ -65,34 +65,6 @@ type Report struct {
 	Duration time.Duration
 }
 
-// ClassCount is the figure of one class.
-type ClassCount struct {
-	Class                 string
-	Tried, Refused, Skips int
-}
-
-// Counts returns the figures per class, in the order of the case table
-// (whose classes are each one run of cases).
-func (r *Report) Counts() []ClassCount {
-	var out []ClassCount
-	for _, res := range r.Results {
-		if len(out) == 0 || out[len(out)-1].Class != res.Class {
-			out = append(out, ClassCount{Class: res.Class})
-		}
-		c := &out[len(out)-1]
-		switch {
-		case res.Skipped != "":
-			c.Skips++
-		case res.Refused():
-			c.Tried++
-			c.Refused++
-		default:
-			c.Tried++
-		}
-	}
-	return out
-}
-
 // Failures returns the cases that were tried and not refused as expected.
 func (r *Report) Failures() []Result {
 	return slices.DeleteFunc(slices.Clone(r.Results), func(res Result) bool { return res.Skipped != "" || res.Refused() })
@@ -101,20 +73,38 @@ func (r *Report) Failures() []Result {
 // OK reports whether every case tried was refused as expected.
 func (r *Report) OK() bool { return len(r.Failures()) == 0 }
 
-// WriteTable writes one line per class, "class  tried N  refused N", and a
-// total line.
+// WriteTable writes one line per class, "class  tried N  refused N", in
+// the order of the case table (where each class is one run of cases), and
+// a total line.
 func (r *Report) WriteTable(w io.Writer) {
-	counts := r.Counts()
-	total := ClassCount{Class: "total"}
-	width := len(total.Class)
-	for _, c := range counts {
-		width = max(width, len(c.Class))
-		total.Tried, total.Refused, total.Skips = total.Tried+c.Tried, total.Refused+c.Refused, total.Skips+c.Skips
+	type count struct {
+		class                 string
+		tried, refused, skips int
+	}
+	total := count{class: "total"}
+	var counts []count
+	width := len(total.class)
+	for _, res := range r.Results {
+		if len(counts) == 0 || counts[len(counts)-1].class != res.Class {
+			counts = append(counts, count{class: res.Class})
+			width = max(width, len(res.Class))
+		}
+		for _, c := range []*count{&counts[len(counts)-1], &total} {
+			switch {
+			case res.Skipped != "":
+				c.skips++
+			case res.Refused():
+				c.tried++
+				c.refused++
+			default:
+				c.tried++
+			}
+		}
 	}
 	for _, c := range append(counts, total) {
-		fmt.Fprintf(w, "%-*s  tried %4d  refused %4d", width, c.Class, c.Tried, c.Refused)
-		if c.Skips > 0 {
-			fmt.Fprintf(w, "  (skipped %d)", c.Skips)
+		fmt.Fprintf(w, "%-*s  tried %4d  refused %4d", width, c.class, c.tried, c.refused)
+		if c.skips > 0 {
+			fmt.Fprintf(w, "  (skipped %d)", c.skips)
 		}
 		fmt.Fprintln(w)
 	}
