@@ -106,11 +106,8 @@ func (w *World) step(ctx context.Context, s Step) error {
 		}
 		body["device_id"] = w.Devices[dev]
 		r, err = w.Widget(s.Org, "").Do(ctx, "POST", "/v1/widget/contacts", body)
-		err = Fits(r, err, 200)
 	case s.Auth != nil:
-		var call Call[Authenticated]
-		call, err = w.Server(s.Org).Authenticate(ctx, *s.Auth)
-		r, err = call.Response, Fits(call.Response, err, 200)
+		r, err = Resp(w.Server(s.Org).Authenticate(ctx, *s.Auth))
 	case s.Session != nil:
 		a := w.Actors[s.By]
 		if a == nil {
@@ -140,7 +137,7 @@ func (w *World) step(ctx context.Context, s Step) error {
 	default:
 		return errors.New("the step does nothing")
 	}
-	if err != nil {
+	if err := Fits(r, err, 200); err != nil {
 		return err
 	}
 	var in struct {
