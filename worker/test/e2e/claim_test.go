@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/chatwidget/identity/worker/test/access"
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
@@ -77,4 +78,13 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	// Claiming again moves nothing.
 	again := as[contract.Claimed](claim(t, o, onA, cA), 200)
 	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
+}
+
+// TestAccessRules runs the six access rules' table (worker/test/access)
+// against wrangler dev, through the contract client validating every
+// request and answer against the OpenAPI document.
+func TestAccessRules(t *testing.T) {
+	t.Parallel()
+	s := server(t)
+	access.Run(t, contract.Validated(s.URL), s.AdminToken)
 }

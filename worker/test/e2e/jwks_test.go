@@ -3,11 +3,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/chatwidget/identity/internal/api/openapi"
 	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -63,5 +65,17 @@ func TestJWKS(t *testing.T) {
 	}
 	if b, _ := json.Marshal(jwtClaims(t, a.Token)); !strings.Contains(string(b), "ws-9") {
 		t.Errorf("verified token with external_id does not carry it in its claims: %s", b)
+	}
+}
+
+// TestOpenAPIDocumentIsServed: GET /openapi.json is the document in the
+// repository, as JSON, readable from any site (the CORS of the widget files).
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	t.Parallel()
+	r := anon(t).get(t, "/openapi.json", contract.Origin("https://anywhere.example")).expect(200)
+	r.checkJSONType()
+	match(t, "GET /openapi.json: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "*")
+	if !bytes.Equal(r.Body, openapi.JSON) {
+		t.Errorf("GET /openapi.json: %d bytes that are not internal/api/openapi/openapi.json (%d bytes): run make build", len(r.Body), len(openapi.JSON))
 	}
 }

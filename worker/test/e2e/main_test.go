@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/wranglertest"
@@ -82,4 +83,31 @@ func server(t testing.TB) *wranglertest.Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestDataSurvivesRestart runs alone (not parallel): it restarts the shared
+// server, and checks that orgs, keys, tokens, contacts, sessions and messages
+// are all still there, as `make dev` promises for its local KV.
+func TestDataSurvivesRestart(t *testing.T) {
+	srv := server(t)
+	o := newOrg(t)
+	dev := newDevice()
+	c := o.contact(t, dev, map[string]any{"name": "Before"})
+	w := o.widget(c.Token)
+	s := createSession(t, w, nil)
+	m := say(t, w, s.ID, "before the restart")
+	a := o.authenticate(t, map[string]any{"user_id": uniq("restart")})
+	vs := createSession(t, o.widget(a.Token), nil)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+
+	match(t, "after a restart the api key works", keyWorks(t, o.Key.Secret), true)
+	match(t, "after a restart the session's messages", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
+	sameSet(t, "verified sessions after a restart", sessionIDs(widgetSessions(t, o.widget(a.Token), nil)), []string{vs.ID})
+	match(t, "after a restart the device's contact", o.contact(t, dev, nil).Contact.ID, c.Contact.ID)
+	verify(t, o, c.Token)
 }
