@@ -54,7 +54,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeout     = fs.Duration("timeout", 15*time.Minute, "give up after this long")
 		persistDir  = fs.String("persist-dir", "", "with -url: the worker's wrangler dev --persist-to directory, to compare its KV files before and after every case")
 		thorough    = fs.Bool("thorough", false, "observe the stored state through the API after every case, not only after each class (slower)")
-		parallel    = fs.Int("parallel", 8, "concurrent requests of one observation through the API")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -96,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Snapshot: attack.PersistSnapshot(s.PersistDir)}
 		where = "wrangler dev at " + s.URL + " (build/)"
 	}
-	target.Parallel, target.ObserveAPIEveryCase = *parallel, *thorough
+	target.ObserveAPIEveryCase = *thorough
 	if *verbose {
 		target.Log = stderr
 	}

@@ -261,43 +261,37 @@ func TestCasesWellFormed(t *testing.T) {
 func TestPersistSnapshot(t *testing.T) {
 	dir := t.TempDir()
 	ns := filepath.Join(dir, "v3", "kv", "ns")
-	if err := os.MkdirAll(filepath.Join(ns, "blobs"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string) {
+	must := func(err error) {
 		t.Helper()
-		if err := os.WriteFile(filepath.Join(ns, name), []byte(name), 0o644); err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	equal := maps.Equal[map[string]string, map[string]string]
+	write := func(name string) { must(os.WriteFile(filepath.Join(ns, name), []byte(name), 0o644)) }
+	must(os.MkdirAll(filepath.Join(ns, "blobs"), 0o755))
 	write("blobs/1")
 	write("db.sqlite")
 	snap := attack.PersistSnapshot(dir)
-	s0 := snap()
-	if len(s0) != 1 {
-		t.Fatalf("snapshot %v: want the one blob", s0)
+	last := snap()
+	if len(last) != 1 {
+		t.Fatalf("snapshot %v: want the one blob", last)
 	}
-	write("db.sqlite-wal")
-	if !equal(s0, snap()) {
-		t.Error("a change of SQLite's files counted")
-	}
-	write("blobs/2")
-	s1 := snap()
-	if equal(s0, s1) {
-		t.Error("a new blob was not seen")
-	}
-	if err := os.Remove(filepath.Join(ns, "blobs", "1")); err != nil {
-		t.Fatal(err)
-	}
-	if !equal(s1, snap()) {
-		t.Error("a removed blob counted (miniflare removes expired keys by itself)")
-	}
-	if err := os.RemoveAll(filepath.Join(dir, "v3")); err != nil {
-		t.Fatal(err)
-	}
-	if equal(s1, snap()) {
-		t.Error("a missing directory went unnoticed")
+	for _, step := range []struct {
+		do      func()
+		changed bool
+		wrong   string
+	}{
+		{func() { write("db.sqlite-wal") }, false, "a change of SQLite's files counted"},
+		{func() { write("blobs/2") }, true, "a new blob was not seen"},
+		{func() { must(os.Remove(filepath.Join(ns, "blobs", "1"))) }, false, "a removed blob counted (miniflare removes expired keys by itself)"},
+		{func() { must(os.RemoveAll(filepath.Join(dir, "v3"))) }, true, "a missing directory went unnoticed"},
+	} {
+		step.do()
+		now := snap()
+		if maps.Equal(last, now) == step.changed {
+			t.Error(step.wrong)
+		}
+		last = now
 	}
 }
 

@@ -33,8 +33,6 @@ type Target struct {
 	// Client sends the requests; nil is contract.DefaultHTTP (a 60 s
 	// timeout, never following redirects).
 	Client *http.Client
-	// Parallel bounds the concurrent requests of one observation; 0 is 8.
-	Parallel int
 	// Log, when set, gets one line per case as it runs.
 	Log io.Writer
 }

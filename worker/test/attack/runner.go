@@ -138,9 +138,6 @@ func Run(ctx context.Context, t Target, cases []Case) (*Report, error) {
 	if cases == nil {
 		cases = Cases()
 	}
-	if t.Parallel <= 0 {
-		t.Parallel = 8
-	}
 	r := &runner{t: t, c: contract.Validated(t.URL)}
 	r.c.HTTP = t.Client
 	preSetup := r.observeStore()
