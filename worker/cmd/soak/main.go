@@ -60,8 +60,8 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "soak: unexpected arguments %q\n", flag.Args())
 		return 2
 	}
-	if !*quiet {
-		cfg.Log = func(format string, args ...any) {
+	cfg.Log = func(format string, args ...any) {
+		if !*quiet {
 			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 		}
 	}
@@ -105,17 +105,14 @@ func startTarget(ctx context.Context, logf func(string, ...any)) (soak.Target, f
 		return s.Target(), func() { s.Close() }, nil
 	}
 	opts := wranglertest.Options{Vars: soak.WranglerVars()}
-	var logFile *os.File
 	if *wranglerLog != "" {
-		var err error
-		if logFile, err = os.Create(*wranglerLog); err != nil {
+		f, err := os.Create(*wranglerLog) // closed when the command exits
+		if err != nil {
 			return soak.Target{}, nil, err
 		}
-		opts.Log = logFile
+		opts.Log = f
 	}
-	if logf != nil {
-		logf("starting wrangler dev (local KV in a temp dir)")
-	}
+	logf("starting wrangler dev (local KV in a temp dir)")
 	s, err := wranglertest.Start(ctx, opts)
 	t := soak.Target{Name: "wrangler dev"}
 	if err == nil && *webhooks {
@@ -124,7 +121,6 @@ func startTarget(ctx context.Context, logf func(string, ...any)) (soak.Target, f
 		}
 	}
 	if err != nil {
-		logFile.Close()
 		return soak.Target{}, nil, err
 	}
 	t.URL, t.AdminToken, t.Restart = s.URL, s.AdminToken, s.Restart
@@ -135,6 +131,5 @@ func startTarget(ctx context.Context, logf func(string, ...any)) (soak.Target, f
 		if err := s.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "soak: stopping wrangler dev: %v\n", err)
 		}
-		logFile.Close()
 	}, nil
 }

@@ -100,22 +100,15 @@ func (l *load) stop(drain time.Duration) {
 
 func (l *load) sent() int { return l.stats.sentUnderLoad() }
 
-// trap calls trap (if not nil) every cfg.TrapEvery until the load stops,
-// and returns how many of its calls succeeded.
+// trap calls trap (if not nil) about every cfg.TrapEvery until the load
+// stops, and returns how many of its calls succeeded.
 func (l *load) trap(ctx context.Context, trap func(context.Context) error) (n int) {
-	for trap != nil {
-		select {
-		case <-l.stopped:
-			return n
-		case <-ctx.Done():
-			return n
-		case <-time.After(l.cfg.TrapEvery):
-		}
+	for trap != nil && l.pause(l.cfg.TrapEvery) {
 		if trap(ctx) == nil {
 			n++
 		}
 	}
-	return 0
+	return n
 }
 
 // widgetUser is one principal's widget: it opens sessions one after

@@ -59,11 +59,8 @@ type StoredSession struct {
 	Verified   bool
 	ExternalID string // "" for null
 	Ref        string // custom_data.soak_ref
-	Messages   []StoredMessage
+	Messages   []contract.Message
 }
-
-// StoredMessage is a message as the worker returned it.
-type StoredMessage struct{ ID, SessionID, Role, Content string }
 
 // Page sizes of the read-back listings: small, so that paging is exercised;
 // maxPages bounds a listing, in case a cursor never ends.
@@ -73,7 +70,7 @@ const widgetPageLimit, serverPageLimit, maxPages = 5, 25, 10000
 // once: the listings first, then the GETs of what they listed and what was
 // acknowledged.
 func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int, adminToken string) *Snapshot {
-	r := &reader{sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
+	r := &reader{ctx: ctx, c: c, sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
 	for _, org := range w.Orgs {
 		for _, f := range orgFilters(w, org.Index) {
 			r.list(serverName(org), f, serverPageLimit, func(p contract.Page) (contract.Call[contract.SessionList], error) {
@@ -82,39 +79,26 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 		}
 	}
 	for _, p := range w.survivorsOf(-1) {
-		org := w.Orgs[p.Org]
 		r.list(p.Name, contract.SessionFilter{}, widgetPageLimit, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
-			return c.expect(200).ListSessions(ctx, "", pg, widget(org, p)...)
+			return c.expect(200).ListSessions(ctx, "", pg, widget(w.Orgs[p.Org], p)...)
 		})
 	}
 	r.wg.Wait()
 
-	// read GETs session id as who: an org's server (p nil) or p's widget.
-	read := func(org Org, p *Principal, id string) {
-		who, get := serverName(org), func() (contract.Call[contract.SessionDetail], error) {
-			return c.expect(200, 404).GetOrgSession(ctx, id, server(org)...)
-		}
-		if p != nil {
-			who, get = p.Name, func() (contract.Call[contract.SessionDetail], error) {
-				return c.expect(200, 404).GetSession(ctx, id, "", widget(org, p)...)
-			}
-		}
-		r.get(who, id, get)
-	}
 	for _, org := range w.Orgs {
 		for _, id := range union(r.snap.listed(serverName(org)), ids(l.acked(func(e SessionEntry) bool { return e.Org == org.Index }))) {
-			read(org, nil, id)
+			r.get(org, nil, id)
 		}
 	}
 	for _, p := range w.survivorsOf(-1) {
 		for _, id := range union(r.snap.listed(p.Name), ids(l.acked(func(e SessionEntry) bool { return e.Owner == p.Name }))) {
-			read(w.Orgs[p.Org], p, id)
+			r.get(w.Orgs[p.Org], p, id)
 		}
 	}
 	for n, e := range l.acked(all) {
 		for _, p := range w.survivorsOf(e.Org) {
 			if p.Name != e.Owner {
-				read(w.Orgs[p.Org], p, e.ID)
+				r.get(w.Orgs[p.Org], p, e.ID)
 			}
 		}
 		for _, org := range w.Orgs {
@@ -122,26 +106,14 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 				continue
 			}
 			if ps := w.survivorsOf(org.Index); len(ps) > 0 {
-				read(org, ps[n%len(ps)], e.ID)
+				r.get(org, ps[n%len(ps)], e.ID)
 			}
-			read(org, nil, e.ID)
+			r.get(org, nil, e.ID)
 		}
 	}
 	r.wg.Wait()
-	r.readErasure(ctx, c, w, adminToken)
+	r.readErasure(w, adminToken)
 	return r.snap
-}
-
-// survivorsOf are the principals of org (-1: of every org) that are not
-// erased: only they have a token that reads.
-func (w *World) survivorsOf(org int) []*Principal {
-	var out []*Principal
-	for i, p := range w.Principals {
-		if (org < 0 || p.Org == org) && p.Erase == "" {
-			out = append(out, &w.Principals[i])
-		}
-	}
-	return out
 }
 
 // orgFilters are the listings the org server reads: unfiltered, and with
@@ -149,8 +121,8 @@ func (w *World) survivorsOf(org int) []*Principal {
 func orgFilters(w *World, org int) []contract.SessionFilter {
 	yes, no := true, false
 	fs := []contract.SessionFilter{{}, {Verified: &yes}, {Verified: &no}, {ExternalID: sharedExternalID}}
-	for _, p := range w.principalsOf(org) {
-		if p.Verified {
+	for _, p := range w.Principals {
+		if p.Org == org && p.Verified {
 			fs = append(fs, contract.SessionFilter{UserID: p.UserID}, contract.SessionFilter{Verified: &yes, Email: p.Email})
 		}
 	}
@@ -179,6 +151,8 @@ func union(a, b []string) (out []string) {
 
 // reader runs the read-back requests, filling snap.
 type reader struct {
+	ctx   context.Context
+	c     *client
 	sem   chan struct{}
 	wg    sync.WaitGroup
 	guard // of snap
@@ -224,14 +198,21 @@ func (r *reader) list(who string, f contract.SessionFilter, limit int, page func
 	})
 }
 
-// get reads one session as who.
-func (r *reader) get(who, id string, get func() (contract.Call[contract.SessionDetail], error)) {
+// get reads session id as org's server (p nil) or p's widget.
+func (r *reader) get(org Org, p *Principal, id string) {
 	r.spawn(func() {
-		rd := Read{Who: who, SessionID: id}
-		res, err := get()
+		rd, c := Read{Who: serverName(org), SessionID: id}, r.c.expect(200, 404)
+		var res contract.Call[contract.SessionDetail]
+		var err error
+		if p == nil {
+			res, err = c.GetOrgSession(r.ctx, id, server(org)...)
+		} else {
+			rd.Who = p.Name
+			res, err = c.GetSession(r.ctx, id, "", widget(org, p)...)
+		}
 		switch {
 		case res.Response == nil:
-			r.fail("%s: GET session %s: %v", who, id, err)
+			r.fail("%s: GET session %s: %v", rd.Who, id, err)
 		case err != nil:
 			r.fail("%s: %d with a body that is not {session, messages}: %s", res.What(), res.Status, shorten(res.Body, 200))
 		case res.Status == http.StatusOK:
@@ -248,18 +229,11 @@ func (r *reader) get(who, id string, get func() (contract.Call[contract.SessionD
 func stored(d contract.SessionDetail) *StoredSession {
 	s := d.Session
 	ref, _ := s.NonVerifiedCustomData["soak_ref"].(string)
-	st := &StoredSession{ID: s.ID, Verified: s.Verified != nil && *s.Verified, ExternalID: deref(s.ExternalID), Ref: ref}
-	for _, m := range d.Messages {
-		st.Messages = append(st.Messages, StoredMessage{ID: m.ID, SessionID: m.SessionID, Role: m.Role, Content: m.Content})
+	st := &StoredSession{ID: s.ID, Verified: s.Verified != nil && *s.Verified, Ref: ref, Messages: d.Messages}
+	if s.ExternalID != nil {
+		st.ExternalID = *s.ExternalID
 	}
 	return st
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // Findings are what Check found. Every count but the acknowledged ones and
@@ -320,10 +294,7 @@ func (f *Findings) count(n *int, format string, args ...any) {
 // Check compares the ledger with what was read back.
 func Check(w *World, l Ledger, s *Snapshot) *Findings {
 	c := &checker{w: w, l: l, s: s, f: &Findings{ReadErrors: len(s.ReadErrors)}, byRef: map[string]*SessionEntry{},
-		known: map[string]sessionInfo{}, unknown: map[string]bool{}, servers: map[string]int{}, readOf: map[readKey]Read{}}
-	for _, o := range w.Orgs {
-		c.servers[serverName(o)] = o.Index
-	}
+		known: map[string]sessionInfo{}, unknown: map[string]bool{}, readOf: map[readKey]Read{}}
 	for _, rd := range s.Reads {
 		c.readOf[readKey{rd.Who, rd.SessionID}] = rd
 	}
@@ -365,19 +336,10 @@ type checker struct {
 	byRef   map[string]*SessionEntry
 	known   map[string]sessionInfo // session id -> info, acked or found
 	unknown map[string]bool        // sessions listed by their org that the soak did not create: reported
-	servers map[string]int         // an org server's name -> its org
 	readOf  map[readKey]Read
 }
 
 type readKey struct{ who, session string }
-
-func counts(ids []string) map[string]int {
-	m := make(map[string]int, len(ids))
-	for _, id := range ids {
-		m[id]++
-	}
-	return m
-}
 
 // visible says whether who may see the session: its owner and its org's
 // server, nobody else; nobody once its owner is erased.
@@ -391,7 +353,7 @@ func (c *checker) visible(who string, info sessionInfo) bool {
 func (c *checker) identify() {
 	pendingFound := map[string][]string{} // ref of an unacknowledged session -> ids found
 	for _, li := range c.s.Listings {
-		if _, server := c.servers[li.Who]; !server || li.Filter != (contract.SessionFilter{}) {
+		if !isServer(li.Who) || li.Filter != (contract.SessionFilter{}) {
 			continue
 		}
 		for _, id := range union(li.IDs, nil) {
@@ -459,8 +421,10 @@ func (c *checker) sessions() {
 // not be in its owner's listing yet.
 func (c *checker) listings() {
 	for _, li := range c.s.Listings {
-		_, server := c.servers[li.Who]
-		listed := counts(li.IDs)
+		listed := map[string]int{}
+		for _, id := range li.IDs {
+			listed[id]++
+		}
 		checks := len(listed)
 		for id, n := range listed {
 			info, ok := c.known[id]
@@ -475,7 +439,7 @@ func (c *checker) listings() {
 			}
 		}
 		for id, info := range c.known {
-			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li, info) && (info.entry.Acked || server) {
+			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li, info) && (info.entry.Acked || isServer(li.Who)) {
 				checks++
 				c.f.count(&c.f.Visibility, "%s: GET %s does not list session %s (Idempotency-Key %q, owner %s)", li.Who, li.Path, id, info.entry.Ref, info.entry.Owner)
 			}
@@ -534,7 +498,7 @@ type view struct {
 
 type located struct {
 	session string
-	msg     StoredMessage
+	msg     contract.Message
 }
 
 // views are the org servers' reads of their org's sessions (and of those
@@ -549,10 +513,9 @@ func (c *checker) views() []*view {
 	}
 	for _, rd := range c.s.Reads {
 		info, known := c.known[rd.SessionID]
-		_, server := c.servers[rd.Who]
 		switch {
 		case rd.Session == nil:
-		case server && (!known || c.visible(rd.Who, info)):
+		case isServer(rd.Who) && (!known || c.visible(rd.Who, info)):
 			org.sessions[rd.SessionID] = *rd.Session
 		case known && rd.Who == info.entry.Owner:
 			widget.sessions[rd.SessionID] = *rd.Session

@@ -186,10 +186,10 @@ func TestCheckCatches(t *testing.T) {
 			other := first(d.t, "other session in the org", d.ledger.Sessions, func(s soak.SessionEntry) bool {
 				return s.Acked && s.Org == d.session.Org && s.ID != d.session.ID && d.survives(s.Owner)
 			})
-			var moved soak.StoredMessage
+			var moved contract.Message
 			d.stored(d.session.ID, anyone, func(s *soak.StoredSession) { moved, s.Messages = s.Messages[0], s.Messages[1:] })
 			d.stored(other.ID, anyone, func(s *soak.StoredSession) {
-				s.Messages = append([]soak.StoredMessage{moved}, s.Messages...)
+				s.Messages = append([]contract.Message{moved}, s.Messages...)
 			})
 		}},
 		{"a message stored out of order", outOfOrder, func(d *doctor) {
@@ -207,7 +207,7 @@ func TestCheckCatches(t *testing.T) {
 		}},
 		{"a message nobody sent", messagesUnexpected, func(d *doctor) {
 			d.stored(d.session.ID, anyone, func(s *soak.StoredSession) {
-				s.Messages = append(s.Messages, soak.StoredMessage{ID: newest, SessionID: d.session.ID, Role: "user", Content: "injected"})
+				s.Messages = append(s.Messages, contract.Message{ID: newest, SessionID: d.session.ID, Role: "user", Content: "injected"})
 			})
 		}},
 		{"a lost session", sessionsLost, func(d *doctor) {

@@ -70,9 +70,6 @@ type retrier struct {
 	expect []int
 }
 
-func (r *retrier) expects(status int) bool { return slices.Contains(r.expect, status) }
-func (r *retrier) expectation() string     { return fmt.Sprint(r.expect) }
-
 func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
@@ -93,11 +90,11 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 				wait = time.Duration(s)*time.Second + jitter(minBackoff)
 			}
 		case res.StatusCode >= 500:
-		case r.expects(res.StatusCode):
+		case slices.Contains(r.expect, res.StatusCode):
 			res.Body = io.NopCloser(bytes.NewReader(got))
 			return res, nil
 		default:
-			r.c.stats.anomaly(method, path, body, res.StatusCode, got, r.expectation())
+			r.c.stats.anomaly(method, path, body, res.StatusCode, got, fmt.Sprint(r.expect))
 			return nil, fmt.Errorf("%s %s: %d %s: %w", method, routeOf(path), res.StatusCode, shorten(got, 200), errUnexpected)
 		}
 		if attempt == maxAttempts {
@@ -150,12 +147,12 @@ func (r *retrier) attempt(req *http.Request, body []byte) (res *http.Response, g
 		kind := networkKind(err)
 		c.stats.countError(kind)
 		if kind == timeoutKind {
-			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), r.expectation()+" within "+c.attemptTimeout.String())
+			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), fmt.Sprint(r.expect, " within ", c.attemptTimeout))
 		}
-	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !r.expects(res.StatusCode):
+	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !slices.Contains(r.expect, res.StatusCode):
 		c.stats.countError("status " + strconv.Itoa(res.StatusCode))
 		if res.StatusCode >= 500 {
-			c.stats.anomaly(req.Method, req.URL.Path, body, res.StatusCode, got, r.expectation())
+			c.stats.anomaly(req.Method, req.URL.Path, body, res.StatusCode, got, fmt.Sprint(r.expect))
 		}
 	}
 	c.stats.record(event{sent: sent, done: done, ok: err == nil && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests})

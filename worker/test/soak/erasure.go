@@ -124,8 +124,8 @@ func awaitDeletions(ctx context.Context, c *client, w *World, deletions map[stri
 
 // readErasure reads what the erasure check needs: every survivor's export,
 // the probes of every erased principal, and the whole KV.
-func (r *reader) readErasure(ctx context.Context, c *client, w *World, adminToken string) {
-	var marks []string
+func (r *reader) readErasure(w *World, adminToken string) {
+	ctx, c, marks := r.ctx, r.c, []string{}
 	for i := range w.Principals {
 		p := &w.Principals[i]
 		org := w.Orgs[p.Org]
@@ -155,12 +155,12 @@ func (r *reader) readErasure(ctx context.Context, c *client, w *World, adminToke
 			})
 		}
 	}
-	r.spawn(func() {
-		n, holding, err := dumpHolding(ctx, c, adminToken, marks)
+	r.spawn(func() { // no keys when the worker does not have that route
+		keys, _, err := c.expect(200, 404).DumpKV(ctx, contract.Bearer(adminToken))
 		if err != nil {
 			r.fail("GET /v1/admin/debug/kv: %v", err)
 		}
-		r.locked(func() { r.snap.KVKeysRead, r.snap.KVHolding = n, holding })
+		r.locked(func() { r.snap.KVKeysRead, r.snap.KVHolding = len(keys), contract.Holding(keys, marks...) })
 	})
 	r.wg.Wait()
 }
@@ -205,14 +205,6 @@ func (r *reader) export(who, owner string, page func(cursor string) (contract.Ca
 		}
 		r.locked(func() { r.snap.Listings, r.snap.Exports = append(r.snap.Listings, li), append(r.snap.Exports, got...) })
 	})
-}
-
-// dumpHolding reads the whole KV through GET /v1/admin/debug/kv and returns
-// how many keys it read and those that hold one of marks; 0 and none when
-// the worker does not have that route.
-func dumpHolding(ctx context.Context, c *client, adminToken string, marks []string) (int, []string, error) {
-	keys, _, err := c.expect(200, 404).DumpKV(ctx, contract.Bearer(adminToken))
-	return len(keys), contract.Holding(keys, marks...), err
 }
 
 // erasure checks the erasure: every probe answered as the contract says,

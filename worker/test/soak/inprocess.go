@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -36,10 +35,9 @@ type InProcess struct {
 	addr string
 	// jobs is the API's queue; like the KV it outlives a restart, and a
 	// goroutine hands its messages to the running instance.
-	jobs      *queue.Memory
-	consumer  atomic.Pointer[api.API]
-	stopJobs  chan struct{}
-	closeOnce sync.Once
+	jobs     *queue.Memory
+	consumer atomic.Pointer[api.API]
+	stopJobs context.CancelFunc
 
 	mu    sync.Mutex
 	srv   *http.Server
@@ -52,12 +50,8 @@ func StartInProcess() (*InProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := make([]byte, 16)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
-	}
-	s := &InProcess{AdminToken: "soak-admin-" + hex.EncodeToString(secret), Downtime: 300 * time.Millisecond,
-		KVLatency: 3 * time.Millisecond, mem: kv.NewMemory(), addr: "127.0.0.1:0", jobs: queue.NewMemory(nil), stopJobs: make(chan struct{})}
+	s := &InProcess{AdminToken: "soak-admin-" + rand.Text(), Downtime: 300 * time.Millisecond,
+		KVLatency: 3 * time.Millisecond, mem: kv.NewMemory(), addr: "127.0.0.1:0", jobs: queue.NewMemory(nil)}
 	s.cfg = config.Config{AdminToken: s.AdminToken, SigningKeys: keys, Issuer: "soak-inprocess",
 		ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits, DemoRoutes: true}
 	// No per-address limits: every simulated user calls from the same
@@ -66,7 +60,9 @@ func StartInProcess() (*InProcess, error) {
 	if err := s.serve(); err != nil {
 		return nil, err
 	}
-	go s.deliver()
+	var deliveries context.Context
+	deliveries, s.stopJobs = context.WithCancel(context.Background())
+	go s.deliver(deliveries)
 	s.URL = "http://" + s.addr
 	return s, nil
 }
@@ -89,23 +85,16 @@ func (s *InProcess) Restart(ctx context.Context) error {
 // Close stops the server for good.
 func (s *InProcess) Close() error {
 	s.kill()
-	s.closeOnce.Do(func() { close(s.stopJobs) })
+	s.stopJobs()
 	return nil
 }
 
 // deliver hands the queue's due messages to the running instance, as the
 // Workers runtime hands batches to the consumer.
-func (s *InProcess) deliver() {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.stopJobs:
-			return
-		case <-tick.C:
-		}
+func (s *InProcess) deliver(ctx context.Context) {
+	for sleep(ctx, 50*time.Millisecond) {
 		if a := s.consumer.Load(); a != nil {
-			s.jobs.Deliver(context.Background(), a.Consumer())
+			s.jobs.Deliver(ctx, a.Consumer())
 		}
 	}
 }

@@ -101,12 +101,6 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func (c Config) logf(format string, args ...any) {
-	if c.Log != nil {
-		c.Log(format, args...)
-	}
-}
-
 // Target is the worker under test.
 type Target struct {
 	URL        string // the worker's base URL; it must be a loopback address
@@ -173,6 +167,9 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if err := checkLoopback(t.URL); err != nil {
 		return nil, err
 	}
+	if cfg.Log == nil {
+		cfg.Log = func(string, ...any) {}
+	}
 	began, run, st := time.Now(), fmt.Sprintf("%08x", rand.Uint32()), newStats()
 	c := newClient(t.URL, cfg.AttemptTimeout, st) // in PhaseSetup
 	defer c.transport.CloseIdleConnections()
@@ -191,9 +188,9 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("soak: setup: %w", err)
 	}
-	cfg.logf("soak %s: %d orgs and %d principals set up; load for %v", run, len(w.Orgs), len(w.Principals), cfg.Duration)
+	cfg.Log("soak %s: %d orgs and %d principals set up; load for %v", run, len(w.Orgs), len(w.Principals), cfg.Duration)
 
-	rec := &recorder{}
+	rec := &recorder{erased: map[string]bool{}}
 	st.setPhase(PhaseLoad)
 	l := &load{cfg: cfg, stats: st, c: c, rec: rec, w: w, run: run, stopped: make(chan struct{})}
 	loadBegan := time.Now()
@@ -204,7 +201,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	l.until(ctx, loadBegan.Add(cfg.Duration/2), cfg.MaxRequests/2)
 	loadEnd, restartBegan := loadBegan.Add(cfg.Duration), time.Time{}
 	if t.Restart != nil && ctx.Err() == nil {
-		cfg.logf("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
+		cfg.Log("soak %s: restarting the worker (%d load requests so far)", run, l.sent())
 		if t.Webhooks != nil {
 			// wrangler dev's queue is in memory, and under this load it
 			// delivers slower than messages are acknowledged: hold the
@@ -226,7 +223,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			l.stop(0)
 			return nil, fmt.Errorf("soak: restart: %w", err)
 		}
-		cfg.logf("soak %s: the worker answers again after %v", run, rep.RestartCall.Round(time.Millisecond))
+		cfg.Log("soak %s: the worker answers again after %v", run, rep.RestartCall.Round(time.Millisecond))
 		loadEnd = lossTo.Add(cfg.Duration - cfg.Duration/2)
 	}
 	erased, err := l.erase(ctx, w)
@@ -234,7 +231,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		l.stop(0)
 		return nil, fmt.Errorf("soak: erasure: %w", err)
 	}
-	cfg.logf("soak %s: %d principals erased; the others chat on", run, len(erased))
+	cfg.Log("soak %s: %d principals erased; the others chat on", run, len(erased))
 	deletions := make(chan []DeletionRead, 1)
 	go func() { deletions <- awaitDeletions(ctx, c, w, erased, cfg.ErasureWait) }()
 	l.until(ctx, loadEnd, cfg.MaxRequests)
@@ -244,7 +241,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 		rep.RestartCost, rep.RestartServed = st.restartCost(restartBegan, lossTo)
 	}
 	rep.Load, rep.Traps = time.Since(loadBegan), <-trapsDone
-	cfg.logf("soak %s: load done (%d requests); waiting for the deletions", run, l.sent())
+	cfg.Log("soak %s: load done (%d requests); waiting for the deletions", run, l.sent())
 	dels := <-deletions
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("soak: interrupted: %w", err)
@@ -258,7 +255,7 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	cancelRead()
 	rep.Findings = Check(w, ledger, snap)
 	if t.Webhooks != nil {
-		cfg.logf("soak %s: waiting for the webhook events", run)
+		cfg.Log("soak %s: waiting for the webhook events", run)
 		waitWebhooks(ctx, w, ledger, t.Webhooks, run, WebhookWait)
 		time.Sleep(time.Second) // room for a late duplicate to be counted
 		checkWebhooks(rep.Findings, w, ledger, t.Webhooks, run, lossFrom, lossTo)

@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/chatwidget/identity/internal/webhook"
@@ -72,27 +71,28 @@ func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.R
 	return nil
 }
 
-// expectedEvents is, per org index, the event id of every acknowledged
-// message.
-func expectedEvents(w *World, l Ledger) []map[string]MessageEntry {
-	out := make([]map[string]MessageEntry, len(w.Orgs))
-	for i := range out {
-		out[i] = map[string]MessageEntry{}
-	}
+// expectedEvents is the event id of every acknowledged message.
+func expectedEvents(w *World, l Ledger) map[string]MessageEntry {
+	out := map[string]MessageEntry{}
 	for _, m := range l.Messages {
 		if m.Acked {
-			out[m.Org][webhook.EventID(w.Orgs[m.Org].ID, webhook.MessageCreated, m.ID)] = m
+			out[webhook.EventID(w.Orgs[m.Org].ID, webhook.MessageCreated, m.ID)] = m
 		}
 	}
 	return out
 }
 
-// waitWebhooks waits until every expected event arrived, or for wait.
+// waitWebhooks waits until every expected event arrived at its org, or for
+// wait.
 func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Receiver, run string, wait time.Duration) {
 	want := expectedEvents(w, l)
 	complete := func() bool {
-		for i, o := range w.Orgs {
-			if !recv.Arrived(endpointName(run, o), maps.Keys(want[i])) {
+		var arrived []map[string][]webhookrecv.Delivery // by org
+		for _, o := range w.Orgs {
+			arrived = append(arrived, recv.Accepted(endpointName(run, o)))
+		}
+		for id, m := range want {
+			if len(arrived[m.Org][id]) == 0 {
 				return false
 			}
 		}
@@ -109,12 +109,6 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 	wf := &f.Webhooks
 	wf.Checked = true
 	want := expectedEvents(w, l)
-	owner := map[string]int{} // event id -> org
-	for i := range want {
-		for id := range want[i] {
-			owner[id] = i
-		}
-	}
 	sessionOrg := map[string]int{}
 	for _, s := range l.acked(all) {
 		sessionOrg[s.ID] = s.Org
@@ -129,8 +123,8 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 			if d.Status != 204 {
 				continue
 			}
-			org, known := owner[d.ID]
-			foreign := known && org != i
+			m, known := want[d.ID]
+			foreign := known && m.Org != i
 			if sess, _ := d.Data["session"].(map[string]any); sess != nil {
 				org, known := sessionOrg[fmt.Sprint(sess["id"])]
 				foreign = foreign || known && org != i
@@ -145,11 +139,14 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 			if n > 1 {
 				wf.Duplicates += n - 1
 			}
-			if _, ok := want[i][id]; !ok {
+			if _, ok := want[id]; !ok {
 				wf.Others++
 			}
 		}
-		for id, m := range want[i] {
+		for id, m := range want {
+			if m.Org != i {
+				continue
+			}
 			wf.Expected++
 			switch {
 			case seen[id] > 0:

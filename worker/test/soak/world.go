@@ -52,10 +52,12 @@ type Principal struct {
 	Erase string
 }
 
-func (w *World) principalsOf(org int) []*Principal {
+// survivorsOf are the principals of org (-1: of every org) that are not
+// erased: only they have a token that reads.
+func (w *World) survivorsOf(org int) []*Principal {
 	var out []*Principal
-	for i := range w.Principals {
-		if w.Principals[i].Org == org {
+	for i, p := range w.Principals {
+		if (org < 0 || p.Org == org) && p.Erase == "" {
 			out = append(out, &w.Principals[i])
 		}
 	}
@@ -77,7 +79,7 @@ func (w *World) principal(name string) *Principal {
 func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (*World, error) {
 	w := &World{}
 	for o := range cfg.Orgs {
-		org := fmt.Sprintf("o%d", o+1)
+		org := orgName(o)
 		for d := range cfg.DevicesPerOrg {
 			p := Principal{Org: o, Name: fmt.Sprintf("%s/device-%d", org, d)}
 			switch {
@@ -153,6 +155,8 @@ func server(org Org, more ...contract.Option) []contract.Option {
 // serverName is who org's server is in the ledger and the read-back.
 func serverName(org Org) string { return org.Name + "/server" }
 
+func isServer(who string) bool { return strings.HasSuffix(who, "/server") }
+
 // Ledger is every session and message the drivers tried to create, with
 // what the worker acknowledged. Check compares it with what is stored.
 type Ledger struct {
@@ -219,14 +223,7 @@ func (r *recorder) sessionsOf(org int) (out []SessionEntry) {
 
 // erase marks name's principal erased: its widget and the org servers
 // start no more operation in its sessions.
-func (r *recorder) erase(name string) {
-	r.locked(func() {
-		if r.erased == nil {
-			r.erased = map[string]bool{}
-		}
-		r.erased[name] = true
-	})
-}
+func (r *recorder) erase(name string) { r.locked(func() { r.erased[name] = true }) }
 
 func (r *recorder) isErased(name string) (gone bool) {
 	r.locked(func() { gone = r.erased[name] })
@@ -252,13 +249,7 @@ func (g *guard) locked(f func()) {
 
 // acked returns the acknowledged sessions of l that keep accepts.
 func (l Ledger) acked(keep func(SessionEntry) bool) []SessionEntry {
-	var out []SessionEntry
-	for _, e := range l.Sessions {
-		if e.Acked && keep(e) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(l.Sessions), func(e SessionEntry) bool { return !e.Acked || !keep(e) })
 }
 
 func all(SessionEntry) bool { return true }
