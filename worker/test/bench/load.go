@@ -20,7 +20,7 @@ type Stats struct {
 	Wall       time.Duration // summed wall time of the route's phases
 	Latencies  []time.Duration
 	// CPU is the CPU time the worker's workerd process spent in the route's
-	// phases (wranglertest.Server.WorkerdCPU: user + system, 10 ms ticks);
+	// phases (wranglertest.Server.Workerd: user + system, 10 ms ticks);
 	// CPUN the requests it was measured over (0: not measured).
 	CPU  time.Duration
 	CPUN int
@@ -82,7 +82,7 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
-	cpu0, cpuErr := t.Srv.WorkerdCPU()
+	u0, cpuErr := t.Srv.Workerd()
 	begin := time.Now()
 	for c := range clients {
 		wg.Go(func() {
@@ -113,8 +113,8 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*
 	}
 	wg.Wait()
 	st.Wall = time.Since(begin)
-	if cpu1, err := t.Srv.WorkerdCPU(); cpuErr == nil && err == nil {
-		st.CPU, st.CPUN = cpu1-cpu0, st.N
+	if u1, err := t.Srv.Workerd(); cpuErr == nil && err == nil {
+		st.CPU, st.CPUN = u1.CPU-u0.CPU, st.N
 	}
 	return st
 }

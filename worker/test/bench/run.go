@@ -173,8 +173,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		for _, rr := range rep.Routes {
 			served += rr.Load[k].N + rr.Warm[k].N + rr.Single[k].N
 		}
-		if rss, err := t.Srv.WorkerdRSS(); err == nil {
-			rep.Memory[t.Name] = Memory{RSS: rss, Requests: served}
+		if u, err := t.Srv.Workerd(); err == nil {
+			rep.Memory[t.Name] = Memory{RSS: u.RSS, Requests: served}
 		} else {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: workerd memory: %v", t.Name, err))
 		}

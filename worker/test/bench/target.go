@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -131,14 +130,6 @@ func (t *Target) tokens() (out []string) {
 // Issuer is the iss of the target's tokens.
 func (t *Target) Issuer() string { return t.Srv.Vars["TOKEN_ISSUER"] }
 
-func truncate(b []byte, n int) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
-}
-
 // benchOrigin is the page origin the load's widget calls carry, as a
 // browser's would; the bench org allows it.
 const benchOrigin = "https://shop.bench.example"
@@ -164,9 +155,9 @@ func route[T any](name string, want int, call func(ctx context.Context, t *Targe
 		case err != nil:
 			return r.Response, d, err
 		case r.Status != want:
-			return r.Response, d, fmt.Errorf("status %d, want %d: %s", r.Status, want, truncate(r.Body, 200))
+			return r.Response, d, fmt.Errorf("status %d, want %d: %.200s", r.Status, want, bytes.TrimSpace(r.Body))
 		case !ok(t, c, r.Value):
-			return r.Response, d, fmt.Errorf("unexpected answer %s", truncate(r.Body, 200))
+			return r.Response, d, fmt.Errorf("unexpected answer %.200s", bytes.TrimSpace(r.Body))
 		}
 		return r.Response, d, nil
 	}}

@@ -23,6 +23,4 @@ func killGroup(pgid int, leaderDone <-chan struct{}, grace time.Duration) error 
 
 func groupMembers(pgid int) []int { return nil }
 
-func processCPU(pgid int, comm string) (time.Duration, error) { return 0, errUnsupported }
-
-func processRSS(pgid int, comm string) (int64, error) { return 0, errUnsupported }
+func groupUsage(pgid int, comm string) (Usage, error) { return Usage{}, errUnsupported }

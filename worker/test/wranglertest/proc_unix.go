@@ -150,39 +150,29 @@ func readStat(pid int) (procStat, bool) {
 	return st, true
 }
 
-// processCPU sums the CPU time of the processes of group pgid named comm.
-func processCPU(pgid int, comm string) (time.Duration, error) {
-	var sum time.Duration
-	err := eachProcess(pgid, comm, func(pid int, st procStat) bool { sum += st.cpu; return true })
-	return sum, err
-}
-
-// processRSS sums VmRSS (/proc/PID/status) of the processes of group pgid
-// named comm, in bytes.
-func processRSS(pgid int, comm string) (int64, error) {
-	var sum int64
-	err := eachProcess(pgid, comm, func(pid int, _ procStat) bool {
+// groupUsage sums the CPU time (/proc/PID/stat) and VmRSS (/proc/PID/status)
+// of the processes of group pgid named comm; it fails when it could read
+// them of none.
+func groupUsage(pgid int, comm string) (Usage, error) {
+	var u Usage
+	n := 0
+	for _, pid := range groupMembers(pgid) {
+		st, ok := readStat(pid)
+		if !ok || st.comm != comm {
+			continue
+		}
 		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 		_, rss, _ := strings.Cut(string(b), "\nVmRSS:") // "  45828 kB"
 		var kb int64
-		_, err := fmt.Sscan(rss, &kb)
-		sum += kb << 10
-		return err == nil
-	})
-	return sum, err
-}
-
-// eachProcess calls fn for each process of group pgid named comm; fn says
-// whether it could read what it wanted. It fails when fn could for none.
-func eachProcess(pgid int, comm string, fn func(pid int, st procStat) bool) error {
-	n := 0
-	for _, pid := range groupMembers(pgid) {
-		if st, ok := readStat(pid); ok && st.comm == comm && fn(pid, st) {
-			n++
+		if _, err := fmt.Sscan(rss, &kb); err != nil {
+			continue
 		}
+		u.CPU += st.cpu
+		u.RSS += kb << 10
+		n++
 	}
 	if n == 0 {
-		return fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
+		return u, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
 	}
-	return nil
+	return u, nil
 }

@@ -460,26 +460,21 @@ func (s *Server) StartupTime() time.Duration {
 	return s.startupTime
 }
 
-// WorkerdCPU is the CPU time (user and system) the server's workerd
-// processes have spent so far: the runtime that runs the worker (and, under
-// wrangler dev, the local KV it calls), not wrangler's Node.js. Read it
-// before and after a load for the CPU per request, in 10 ms ticks.
-func (s *Server) WorkerdCPU() (time.Duration, error) {
-	pgid, err := s.group()
-	if err != nil {
-		return 0, err
-	}
-	return processCPU(pgid, "workerd")
+// Usage is what processes have used, summed over them.
+type Usage struct {
+	CPU time.Duration // user and system time so far, in 10 ms ticks
+	RSS int64         // resident memory (VmRSS) now, in bytes
 }
 
-// WorkerdRSS is the resident memory (VmRSS) of the server's workerd
-// processes, summed, in bytes.
-func (s *Server) WorkerdRSS() (int64, error) {
+// Workerd is the usage of the server's workerd processes: the runtime that
+// runs the worker (and, under wrangler dev, the local KV it calls), not
+// wrangler's Node.js. Read it before and after a load for the CPU per request.
+func (s *Server) Workerd() (Usage, error) {
 	pgid, err := s.group()
 	if err != nil {
-		return 0, err
+		return Usage{}, err
 	}
-	return processRSS(pgid, "workerd")
+	return groupUsage(pgid, "workerd")
 }
 
 // group is the process group of the running wrangler dev.
