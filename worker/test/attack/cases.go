@@ -279,15 +279,15 @@ func sigStrippedCases() []Case {
 }
 
 func revokedCases() []Case {
-	r := tok("revoked user's token", fixed("{R}"))
+	const cl = "token-revoked"
 	own := []apiRoute{rGet.on("{SR}", "{its own}"), rPost.on("{SR}", "{its own}")}
-	want := refusal(401, tokenRevoked)
-	return slices.Concat(presented("token-revoked", want, allRoutes, r), presented("token-revoked", want, own, r),
-		presented("token-revoked", want, writeRoutes, keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
-			c := f.claimsOf("R")
-			delete(c, "iat_ms")
-			return f.signed(nil, c)
-		})))
+	withoutMs := keyTok("revoked user's claims re-signed without iat_ms", func(f *Fixture) string {
+		c := f.claimsOf("R")
+		delete(c, "iat_ms")
+		return f.signed(nil, c)
+	})
+	return append(presented(cl, refusal(401, tokenRevoked), slices.Concat(allRoutes, own), tok("revoked user's token", fixed("{R}"))),
+		presented(cl, refusal(401, tokenRevoked), writeRoutes, withoutMs)...)
 }
 
 func oversizedCases() []Case {
@@ -471,8 +471,9 @@ func externalIDCases() []Case {
 // X-Contact-Token (a forged user token on the claim route is each token
 // class's).
 func claimProofCases() []Case {
+	const cl = "claim-without-proof"
 	claim := func(name, auth, contact string, want Want) Case {
-		return call("claim-without-proof", name, "POST /v1/widget/claim", "", want, "X-Widget-Token", "{A.pk}", "Authorization", auth, "X-Contact-Token", contact)
+		return call(cl, name, "POST /v1/widget/claim", "", want, "X-Widget-Token", "{A.pk}", "Authorization", auth, "X-Contact-Token", contact)
 	}
 	bad := refusal(401, invalidToken)
 	return []Case{
@@ -481,7 +482,7 @@ func claimProofCases() []Case {
 		claim("org B's contact token", "Bearer {V}", "{CB1}", bad),
 		claim("the verified token as the contact token", "Bearer {V}", "{V}", bad),
 		claim("garbage (abc.def.ghi) as the contact token", "Bearer {V}", "abc.def.ghi", bad),
-		{Class: "claim-without-proof", Name: "A2's contact token expired an hour ago", NeedsKey: true, Want: refusal(401, tokenExpired), Req: func(f *Fixture) Request {
+		{Class: cl, Name: "A2's contact token expired an hour ago", NeedsKey: true, Want: refusal(401, tokenExpired), Req: func(f *Fixture) Request {
 			return f.req("POST /v1/widget/claim", "", "X-Widget-Token", "{A.pk}", "Authorization", "Bearer {V}", "X-Contact-Token", signedAt("CA2", -2*time.Hour, time.Hour)(f))
 		}},
 	}
@@ -607,6 +608,7 @@ func wrongKindCases() []Case {
 // ---- browser origins ----
 
 func corsOriginCases() []Case {
+	const cl = "cors-origin-not-allowed"
 	origins := []struct{ name, origin string }{
 		{"an unknown origin", "{evil}"}, {"origin null", "null"}, {"A's origin as a subdomain of another", "{A.origin}.evil.example"},
 		{"A's host over http", "http://{A.host}"}, {"A's host on another port", "{A.origin}:8443"}, {"a subdomain of A's host", "https://www.{A.host}"},
@@ -615,12 +617,12 @@ func corsOriginCases() []Case {
 	deny := Want{Status: 403, Code: originNotAllowed, NoACAO: true}
 	var cs []Case
 	for _, o := range origins {
-		cs = append(cs, call("cors-origin-not-allowed", o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
+		cs = append(cs, call(cl, o.name+": POST /v1/widget/contacts", "POST /v1/widget/contacts", attackContactNameChange, deny,
 			"X-Widget-Token", "{A.pk}", "Origin", o.origin))
 	}
 	for _, o := range origins {
 		for _, rt := range allRoutes {
-			cs = append(cs, call("cors-origin-not-allowed", o.name+": "+rt.name(), rt.route(), rt.body, deny,
+			cs = append(cs, call(cl, o.name+": "+rt.name(), rt.route(), rt.body, deny,
 				append([]string{"X-Widget-Token", rt.pk, "Authorization", rt.auth, "Origin", o.origin}, rt.more...)...))
 		}
 	}

@@ -94,7 +94,8 @@ func (f *Fixture) HasKey() bool { return f.signKey != nil }
 
 // secrets are every credential of the fixture: no answer may contain one.
 func (f *Fixture) secrets() []string {
-	return slices.AppendSeq([]string{f.v("admin"), f.v("A.key"), f.v("B.key"), f.v("deleted")}, maps.Keys(f.claims))
+	keys := []string{f.v("admin"), f.v("A.key"), f.v("B.key"), f.v("deleted")}
+	return slices.AppendSeq(keys, maps.Keys(f.claims)) // and every token
 }
 
 // claimsOf returns the decoded claims of the fixture's token named name, a
@@ -202,11 +203,12 @@ func (f *Fixture) around(ctx context.Context, c *contract.Client) error {
 	if err := contract.Fits(del.Response, err, 204); err != nil {
 		return err
 	}
-	agent, agentErr := server.PostAgentMessage(ctx, f.v("SA1"), contract.MessageRequest{Content: "hi, how can I help?", AuthorName: "Agent"})
+	agent, agentErr := server.PostAgentMessage(ctx, f.v("SA1"),
+		contract.MessageRequest{Content: "hi, how can I help?", AuthorName: "Agent"})
 	revoked, revokeErr := server.Revoke(ctx, contract.Identity{UserID: RevokedID})
 	missing, missingErr := f.world.Widget("A", f.v("CA2")).GetSession(ctx, f.v("Missing"), "")
-	if err := errors.Join(contract.Fits(agent.Response, agentErr, 201), contract.Fits(revoked.Response, revokeErr, 200),
-		contract.Fits(missing.Response, missingErr, 404)); err != nil {
+	if err := errors.Join(contract.Fits(agent.Response, agentErr, 201),
+		contract.Fits(revoked.Response, revokeErr, 200), contract.Fits(missing.Response, missingErr, 404)); err != nil {
 		return err
 	}
 	f.NotFound = missing.Body

@@ -27,23 +27,23 @@ func lookAlikes(domain string) []string {
 }
 
 func caseFoldEmailCases() []Case {
+	const cl = "email-case-fold"
 	var cs []Case
 	invalidEmail := refusal(400, "invalid_email")
 	for _, email := range lookAlikes("shop-a.example") {
 		q := fmt.Sprintf("%+q", email)
 		cs = append(cs,
-			sc("email-case-fold", "authenticate "+q, "POST /v1/users/authenticate", "Bearer {A.key}", `{"email":"`+email+`","name":"Attacker"}`, invalidEmail),
-			sc("email-case-fold", "revoke "+q, "POST /v1/users/revoke", "Bearer {A.key}", `{"email":"`+email+`"}`, invalidEmail),
-			wc("email-case-fold", "contact claiming "+q, "POST /v1/widget/contacts", "", `{"device_id":"{DevA1}","email":"`+email+`"}`, invalidEmail))
+			sc(cl, "authenticate "+q, "POST /v1/users/authenticate", "Bearer {A.key}", `{"email":"`+email+`","name":"Attacker"}`, invalidEmail),
+			sc(cl, "revoke "+q, "POST /v1/users/revoke", "Bearer {A.key}", `{"email":"`+email+`"}`, invalidEmail),
+			wc(cl, "contact claiming "+q, "POST /v1/widget/contacts", "", `{"device_id":"{DevA1}","email":"`+email+`"}`, invalidEmail))
 	}
 	return cs
 }
 
 func deletedKeyTokenCases() []Case {
-	kg := tok("victim's token issued by a deleted api key", fixed("{KG}"))
-	return append(presented("token-of-deleted-api-key", refusal(401, tokenRevoked), allRoutes, kg), presented("token-of-deleted-api-key", refusal(401, tokenRevoked), []apiRoute{
-		rGet.on("{SV}", "{the victim's}"), rPost.on("{SV}", "{the victim's}"),
-	}, kg)...)
+	victims := []apiRoute{rGet.on("{SV}", "{the victim's}"), rPost.on("{SV}", "{the victim's}")}
+	return presented("token-of-deleted-api-key", refusal(401, tokenRevoked), slices.Concat(allRoutes, victims),
+		tok("victim's token issued by a deleted api key", fixed("{KG}")))
 }
 
 // noDeviceInTokens checks every token the fixture was issued: no claim holds
@@ -63,10 +63,11 @@ func noDeviceInTokens(f *Fixture, _ *Response) []string {
 }
 
 func deviceInTokenCases() []Case {
-	return slices.Concat(presented("token-holds-device", refusal(401, invalidToken), allRoutes,
+	const cl = "token-holds-device"
+	return slices.Concat(presented(cl, refusal(401, invalidToken), allRoutes,
 		// as contact tokens were before: the device id in sub
 		keyTok("genuine signature, A1's device id in sub (the old shape)", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.v("DevA1") }))),
-		presented("token-holds-device", refusal(401, invalidToken), writeRoutes,
+		presented(cl, refusal(401, invalidToken), writeRoutes,
 			keyTok("genuine signature, A2's contact id in sub and A1's in cid", resigned(func(f *Fixture, c map[string]any) { c["sub"] = f.claimsOf("CA2")["sub"] }))),
-		[]Case{wc("token-holds-device", "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
+		[]Case{wc(cl, "no token the worker issued holds a device id", "GET /v1/widget/me", "{CA1}", "", ok(noDeviceInTokens))})
 }

@@ -273,7 +273,8 @@ func (r *runner) judge(c Case, req Request, resp *Response, err error) (byPlatfo
 		bad("status %d: no request may get a 5xx", resp.Status)
 	}
 	forbidden := r.forbidden(req)
-	if i := slices.IndexFunc(forbidden, func(s string) bool { return bytes.Contains(resp.Body, []byte(s)) }); i >= 0 {
+	inBody := func(s string) bool { return bytes.Contains(resp.Body, []byte(s)) }
+	if i := slices.IndexFunc(forbidden, inBody); i >= 0 {
 		bad("the answer body contains a credential or input that was sent (%d characters)", len(forbidden[i]))
 	}
 	for name, vs := range resp.Header {
