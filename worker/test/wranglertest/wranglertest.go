@@ -681,11 +681,14 @@ type Tail struct {
 }
 
 // NewTail returns a Tail of the last max lines.
-func NewTail(max int) *Tail { return &Tail{max: max, lines: []string{""}} }
+func NewTail(max int) *Tail { return &Tail{max: max} }
 
 func (b *Tail) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.lines) == 0 {
+		b.lines = []string{""}
+	}
 	more := strings.Split(string(p), "\n")
 	b.lines[len(b.lines)-1] += more[0]
 	b.lines = append(b.lines, more[1:]...)
