@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -44,9 +45,7 @@ func (s *Stats) Add(o Stats) {
 	for k, v := range o.Statuses {
 		s.Statuses[k] += v
 	}
-	if s.FirstError == "" {
-		s.FirstError = o.FirstError
-	}
+	s.FirstError = cmp.Or(s.FirstError, o.FirstError)
 	s.Wall += o.Wall
 	s.Latencies = append(s.Latencies, o.Latencies...)
 	s.CPU += o.CPU
@@ -103,9 +102,7 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*
 				}
 				if err != nil {
 					st.Errors++
-					if st.FirstError == "" {
-						st.FirstError = err.Error()
-					}
+					st.FirstError = cmp.Or(st.FirstError, err.Error())
 				}
 				mu.Unlock()
 			}

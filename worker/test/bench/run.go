@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,12 +94,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, errors.New("bench: Clients, Requests, Rounds and Sessions must be at least 1")
 	}
 	cfg.ColdStarts = max(cfg.ColdStarts, 1)
-	if cfg.Principal == "" {
-		cfg.Principal = "verified"
-	}
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
-	}
+	cfg.Principal = cmp.Or(cfg.Principal, "verified")
+	cfg.Log = cmp.Or(cfg.Log, io.Discard)
 	logf := func(format string, a ...any) { fmt.Fprintf(cfg.Log, "bench: "+format+"\n", a...) }
 
 	root, err := wranglertest.RepoRoot()
@@ -279,9 +276,7 @@ func profileAll(ctx context.Context, rep *Report, root string, cfg Config, logf 
 			if err := t.Setup(ctx, org, cfg.Clients, cfg.Sessions, cfg.Principal); err != nil {
 				return err
 			}
-			if org == nil {
-				org = &t.org
-			}
+			org = cmp.Or(org, &t.org) // the first target's, which the peer is seeded with
 			p.Routes = profileRoutes(ctx, t, cfg.Profile)
 			rep.Profiles = append(rep.Profiles, p)
 			logf("profiled %s (instrumented, %d requests per route, one at a time)", sp.name, cfg.Profile)

@@ -30,6 +30,7 @@ package wranglertest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -292,9 +293,7 @@ func start(ctx context.Context, opts Options, root, srcDir string) (*Server, err
 	if opts.AppWasm != "" && opts.AppDir != "" {
 		return nil, errors.New("wranglertest: AppWasm replaces build/app.wasm; with AppDir, put it in the directory")
 	}
-	if opts.ReadyPath == "" {
-		opts.ReadyPath = "/__wranglertest/ready"
-	}
+	opts.ReadyPath = cmp.Or(opts.ReadyPath, "/__wranglertest/ready")
 	s := &Server{root: root, srcDir: srcDir, opts: opts, tail: NewTail(200)}
 	appDir, err := s.snapshot()
 	if err != nil {
