@@ -34,19 +34,15 @@ func audience(claims map[string]any) any {
 
 // verify checks token with the JWKS alone, as a customer would
 // (contract.VerifyToken: EdDSA, kid, signature, iss, aud o, kind, sub, jti,
-// times), and returns its claims. It checks each key's shape first.
+// times), and returns its claims. The document holds that there is a key,
+// each with a kid, and an Ed25519 signing key; verify adds that none carries
+// the private part d.
 func verify(t testing.TB, o *org, token string) map[string]any {
 	t.Helper()
-	var set contract.JWKS
-	var each struct{ Keys []map[string]any }
-	r := anon(t).get(t, "/.well-known/jwks.json").expect(200).into(&set).into(&each)
-	if len(set.Keys) == 0 {
-		t.Fatal("JWKS has no keys")
-	}
-	for _, k := range each.Keys {
-		// No private part d; alg and use, when given, those of an Ed25519 signing key.
-		match(t, fmt.Sprintf("JWKS key %v", k["kid"]), k, M{"kid": contract.NonEmpty, "kty": "OKP", "crv": "Ed25519", "d": nil,
-			"alg": contract.OneOf(nil, "", "EdDSA"), "use": contract.OneOf(nil, "", "sig")})
+	var set struct{ Keys []map[string]any }
+	r := anon(t).get(t, "/.well-known/jwks.json").expect(200).into(&set)
+	for _, k := range set.Keys {
+		match(t, fmt.Sprintf("JWKS key %v: d", k["kid"]), k["d"], nil)
 	}
 	claims, err := contract.VerifyToken(token, r.Body, server(t).Vars["TOKEN_ISSUER"], o.ID)
 	if err != nil {

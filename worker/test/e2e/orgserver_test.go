@@ -94,24 +94,6 @@ func TestAuthenticateWithEmailOnly(t *testing.T) {
 	sameSet(t, "another email sees", sessionIDs(widgetSessions(t, o.widget(a3.Token), nil)), nil)
 }
 
-func TestIdentityKeyIsUserIDWhenGiven(t *testing.T) {
-	t.Parallel()
-	o := newOrg(t)
-	email := strings.ToLower(uniq("shared")) + "@x.com"
-	u1 := o.authenticate(t, map[string]any{"user_id": uniq("u1"), "email": email})
-	u2 := o.authenticate(t, map[string]any{"user_id": uniq("u2"), "email": email})
-	byEmail := o.authenticate(t, map[string]any{"email": email})
-	if u1.User.ID == u2.User.ID || u1.User.ID == byEmail.User.ID || u2.User.ID == byEmail.User.ID {
-		t.Fatalf("user ids %q %q %q: two user_ids with one email, and the email alone, must be three users", u1.User.ID, u2.User.ID, byEmail.User.ID)
-	}
-	s1 := createSession(t, o.widget(u1.Token), nil)
-	s2 := createSession(t, o.widget(u2.Token), nil)
-	s3 := createSession(t, o.widget(byEmail.Token), nil)
-	sameSet(t, "u1 sees", sessionIDs(widgetSessions(t, o.widget(u1.Token), nil)), []string{s1.ID})
-	sameSet(t, "u2 sees", sessionIDs(widgetSessions(t, o.widget(u2.Token), nil)), []string{s2.ID})
-	sameSet(t, "email-only sees", sessionIDs(widgetSessions(t, o.widget(byEmail.Token), nil)), []string{s3.ID})
-}
-
 func TestAuthenticateLimits(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)

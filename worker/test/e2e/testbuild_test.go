@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -51,8 +50,7 @@ func startTestBuild(t *testing.T, log *wranglertest.Tail, hc *http.Client) (*wra
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"RATE_LIMIT_MESSAGES_PER_DEVICE": "0"}
-	maps.Copy(vars, e2eVars)
+	vars := contract.LoopbackLoadVars("DEMO_ROUTES", "1", "RATE_LIMIT_MESSAGES_PER_DEVICE", "0")
 	s := wranglertest.StartT(t, wranglertest.Options{Vars: vars, AppWasm: wasm, Log: log})
 	base := &caller{c: contract.Validated(s.URL)}
 	base.c.HTTP = hc

@@ -3,10 +3,7 @@
 package e2e
 
 import (
-	"fmt"
-	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,36 +11,16 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-var (
-	widgetTokenRE = regexp.MustCompile(`^pk_[A-Za-z0-9_-]{24,}$`)
-	apiKeyRE      = regexp.MustCompile(`^sk_[A-Za-z0-9_-]{32,}$`)
-)
-
-// matches is a want of a string that re matches.
-func matches(re *regexp.Regexp) contract.Matcher {
-	return func(got any) string {
-		if s, ok := got.(string); !ok || !re.MatchString(s) {
-			return fmt.Sprintf("%v, want %s", got, re)
-		}
-		return ""
-	}
-}
-
 // keyWorks reports whether secret is accepted as an api key.
 func keyWorks(t testing.TB, secret string) bool {
 	t.Helper()
 	r := anon(t).get(t, "/v1/sessions", contract.Bearer(secret))
-	switch r.Status {
-	case 200:
-		as[contract.SessionList](r, 200)
-		return true
-	case 401:
+	if r.Status == 401 {
 		r.fails(401, "unauthorized")
 		return false
-	default:
-		t.Fatalf("GET /v1/sessions with an api key: status %d\n%s", r.Status, r.excerpt())
-		return false
 	}
+	as[contract.SessionList](r, 200)
+	return true
 }
 
 func TestCreateOrg(t *testing.T) {
@@ -54,12 +31,10 @@ func TestCreateOrg(t *testing.T) {
 	out := typed(vendor(t).c.CreateOrg(t.Context(), contract.CreateOrgRequest{Name: name, AllowedOrigins: origins})).want(t, 201)
 
 	match(t, "POST /v1/admin/orgs", out, M{
-		"org":     M{"id": contract.NonEmpty, "name": name, "widget_token": matches(widgetTokenRE), "allowed_origins": origins},
-		"api_key": M{"id": contract.NonEmpty, "secret": matches(apiKeyRE)},
+		"org":     M{"id": contract.NonEmpty, "name": name, "allowed_origins": origins},
+		"api_key": M{"id": contract.NonEmpty, "secret": contract.NonEmpty},
 	})
-	if ts := rfc3339UTC(t, "org.created_at", out.Org.CreatedAt); !ts.IsZero() && (ts.Before(before.Add(-time.Hour)) || ts.After(before.Add(time.Hour))) {
-		t.Errorf("org.created_at = %s, not about now (%s)", out.Org.CreatedAt, before.UTC().Format(time.RFC3339))
-	}
+	near(t, "org.created_at", rfc3339UTC(t, "org.created_at", out.Org.CreatedAt), before, time.Hour)
 	match(t, "api_key.id "+out.APIKey.ID+" holds the secret", strings.Contains(out.APIKey.ID, strings.TrimPrefix(out.APIKey.Secret, "sk_")), false)
 
 	// The key and the widget token, on each origin, work at once.
@@ -114,7 +89,6 @@ func TestRotateAPIKey(t *testing.T) {
 	t.Parallel()
 	o := newOrg(t)
 	out := typed(vendor(t).c.CreateAPIKey(t.Context(), o.ID)).want(t, 201)
-	match(t, "new api_key", out.APIKey, M{"id": contract.NonEmpty, "secret": matches(apiKeyRE)})
 	match(t, "new api_key", out.APIKey, M{"id": contract.Not(o.Key.ID), "secret": contract.Not(o.Key.Secret)})
 	match(t, "the old key and the new key work", []bool{keyWorks(t, o.Key.Secret), keyWorks(t, out.APIKey.Secret)}, []bool{true, true})
 
@@ -140,16 +114,6 @@ func TestRotateAPIKey(t *testing.T) {
 	match(t, "the new key works, the deleted one not", []bool{keyWorks(t, out.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
 	// Deleting it again: it is not there any more.
 	vendor(t).del(t, oldKey).fails(404, "not_found")
-}
-
-func accessControlHeaders(h http.Header) []string {
-	var out []string
-	for k := range h {
-		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
-			out = append(out, k+": "+strings.Join(h.Values(k), ", "))
-		}
-	}
-	return out
 }
 
 // TestNoCORSOnServerRoutes: the server's and the vendor's routes send no
@@ -180,7 +144,11 @@ func TestNoCORSOnServerRoutes(t *testing.T) {
 			if r.Status >= 300 {
 				t.Fatalf("status %d, want a success\n%s", r.Status, r.excerpt())
 			}
-			match(t, fmt.Sprintf("%d with Origin %s: CORS headers", r.Status, o.Origin), accessControlHeaders(r.Header), []string(nil))
+			for k, v := range r.Header { // canonical keys, as net/http's client gives them
+				if strings.HasPrefix(k, "Access-Control-") {
+					t.Errorf("%d with Origin %s: CORS header %s: %s", r.Status, o.Origin, k, strings.Join(v, ", "))
+				}
+			}
 		})
 	}
 }

@@ -36,19 +36,6 @@ type world struct {
 	*contract.World
 }
 
-func newWorld(t *testing.T, s *wranglertest.Server, orgs ...string) world {
-	t.Helper()
-	var steps []contract.Step
-	for _, o := range orgs {
-		steps = append(steps, contract.Step{Name: o, Org: o, Contact: map[string]any{"device_id": "visitor-" + o}})
-	}
-	w, err := contract.BuildWorld(context.Background(), contract.Validated(s.URL), s.AdminToken, "webhooks", steps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return world{t, w}
-}
-
 // must is a typed call's answer, which must have status want and fit the
 // contract.
 func must[T any](t *testing.T, r contract.Call[T], err error, want int) contract.Call[T] {
@@ -111,7 +98,15 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	recv := webhookrecv.StartT(t)
 	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1",
 		"WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3", "WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))})
-	w := newWorld(t, s, "A", "B", "C")
+	var steps []contract.Step
+	for _, o := range []string{"A", "B", "C"} {
+		steps = append(steps, contract.Step{Name: o, Org: o, Contact: map[string]any{"device_id": "visitor-" + o}})
+	}
+	built, err := contract.BuildWorld(t.Context(), contract.Validated(s.URL), s.AdminToken, "webhooks", steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := world{t, built}
 	secretA := w.setHook("A", recv.Endpoint("A"))
 	recv.SetSecrets("A", secretA)
 	for _, name := range []string{"B", "C"} {
@@ -188,7 +183,7 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	waitOne(t, recv, "A", "the event after the receiver came back", id, 60*time.Second)
 
 	// Rotation: both secrets verify during the overlap, the new one alone after.
-	r, err := w.Server("A").RotateWebhookSecret(context.Background())
+	r, err := w.Server("A").RotateWebhookSecret(t.Context())
 	fresh := must(t, r, err, 200).Value.Secret
 	if !strings.HasPrefix(fresh, "whsec_") {
 		t.Fatalf("rotate: %d %s", r.Status, r.Body)
