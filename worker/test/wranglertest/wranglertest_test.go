@@ -149,9 +149,7 @@ func TestStartStop(t *testing.T) {
 	if _, err := os.Stat(s.PersistDir); !os.IsNotExist(err) {
 		t.Errorf("temp PersistDir %s not removed: %v", s.PersistDir, err)
 	}
-	c := http.Client{Timeout: 2 * time.Second}
-	if resp, err := c.Get(s.URL + "/"); err == nil {
-		resp.Body.Close()
+	if _, err := contract.New(s.URL, nil).Do(ctx, "GET", "/", nil); err == nil {
 		t.Errorf("%s still answers after Stop", s.URL)
 	}
 }
