@@ -421,7 +421,7 @@ func (c *checker) sessions() {
 // not be in its owner's listing yet.
 func (c *checker) listings() {
 	for _, li := range c.s.Listings {
-		listed := map[string]int{}
+		server, listed := isServer(li.Who), map[string]int{}
 		for _, id := range li.IDs {
 			listed[id]++
 		}
@@ -439,7 +439,7 @@ func (c *checker) listings() {
 			}
 		}
 		for id, info := range c.known {
-			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li, info) && (info.entry.Acked || isServer(li.Who)) {
+			if listed[id] == 0 && c.visible(li.Who, info) && matchFilter(li, info) && (info.entry.Acked || server) {
 				checks++
 				c.f.count(&c.f.Visibility, "%s: GET %s does not list session %s (Idempotency-Key %q, owner %s)", li.Who, li.Path, id, info.entry.Ref, info.entry.Owner)
 			}

@@ -140,13 +140,9 @@ func (d *doctor) reveal(match func(rd soak.Read) bool) {
 // server is the org server of org.
 func (d *doctor) server(org int) string { return d.world.Orgs[org].Name + "/server" }
 
-func (d *doctor) check() *soak.Findings {
-	return soak.Check(d.world, d.ledger, d.snap)
-}
-
 func TestCheckPassesCleanRun(t *testing.T) {
 	d := newDoctor(t)
-	if f := d.check(); f.Violations() != 0 {
+	if f := soak.Check(d.world, d.ledger, d.snap); f.Violations() != 0 {
 		t.Fatalf("a clean run checked again: %d violations: %q", f.Violations(), f.Problems)
 	}
 }
@@ -280,7 +276,7 @@ func TestCheckCatches(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := newDoctor(t)
 			c.doctor(d)
-			f := d.check()
+			f := soak.Check(d.world, d.ledger, d.snap)
 			if c.caught(f) == 0 || f.Violations() == 0 {
 				t.Fatalf("not caught: %+v", f)
 			}

@@ -70,6 +70,8 @@ type retrier struct {
 	expect []int
 }
 
+func (r *retrier) expects(status int) bool { return slices.Contains(r.expect, status) }
+
 func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
@@ -90,7 +92,7 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 				wait = time.Duration(s)*time.Second + jitter(minBackoff)
 			}
 		case res.StatusCode >= 500:
-		case slices.Contains(r.expect, res.StatusCode):
+		case r.expects(res.StatusCode):
 			res.Body = io.NopCloser(bytes.NewReader(got))
 			return res, nil
 		default:
@@ -147,9 +149,10 @@ func (r *retrier) attempt(req *http.Request, body []byte) (res *http.Response, g
 		kind := networkKind(err)
 		c.stats.countError(kind)
 		if kind == timeoutKind {
-			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), fmt.Sprint(r.expect, " within ", c.attemptTimeout))
+			within := fmt.Sprint(r.expect, " within ", c.attemptTimeout)
+			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), within)
 		}
-	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !slices.Contains(r.expect, res.StatusCode):
+	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !r.expects(res.StatusCode):
 		c.stats.countError("status " + strconv.Itoa(res.StatusCode))
 		if res.StatusCode >= 500 {
 			c.stats.anomaly(req.Method, req.URL.Path, body, res.StatusCode, got, fmt.Sprint(r.expect))

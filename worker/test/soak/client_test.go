@@ -96,30 +96,29 @@ func TestNetworkKindOfRefusedConnection(t *testing.T) {
 func TestRestartCost(t *testing.T) {
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	s := newStats()
-	s.setPhase(PhaseLoad)
-	s.watch(true)
-	for _, e := range []event{
+	for _, c := range []struct {
+		events []event
+		want   time.Duration // Restart returns at 600 ms
+	}{{[]event{
 		{sent: at(-50), done: at(5), ok: true},   // served by the old worker
 		{sent: at(1), done: at(8), ok: true},     // also, before the kill
 		{sent: at(2), done: at(20), ok: false},   // cut: the worker is down
 		{sent: at(30), done: at(31), ok: false},  // refused
 		{sent: at(15), done: at(900), ok: true},  // sent before it was seen down
 		{sent: at(700), done: at(750), ok: true}, // the first one served again
-	} {
-		s.record(e)
-	}
-	if cost, ok := s.restartCost(t0, at(600)); !ok || cost != 750*time.Millisecond {
-		t.Errorf("restartCost = %v, %v; want 750ms", cost, ok)
-	}
-	// No client saw it down: count from when Restart returned.
-	s = newStats()
-	s.setPhase(PhaseLoad)
-	s.watch(true)
-	s.record(event{sent: at(1), done: at(2), ok: true})
-	s.record(event{sent: at(650), done: at(660), ok: true})
-	if cost, ok := s.restartCost(t0, at(600)); !ok || cost != 660*time.Millisecond {
-		t.Errorf("restartCost = %v, %v; want 660ms", cost, ok)
+	}, 750 * time.Millisecond}, {[]event{ // no client saw it down: count from when Restart returned
+		{sent: at(1), done: at(2), ok: true},
+		{sent: at(650), done: at(660), ok: true},
+	}, 660 * time.Millisecond}} {
+		s := newStats()
+		s.setPhase(PhaseLoad)
+		s.watch(true)
+		for _, e := range c.events {
+			s.record(e)
+		}
+		if cost, ok := s.restartCost(t0, at(600)); !ok || cost != c.want {
+			t.Errorf("restartCost = %v, %v; want %v", cost, ok, c.want)
+		}
 	}
 }
 

@@ -51,10 +51,7 @@ func TestSoakWrangler(t *testing.T) {
 	if hooks {
 		target.Webhooks = webhookrecv.StartT(t)
 	}
-	res := runSoak(t, target, soak.ShortConfig())
-	if wf := res.Report.Findings.Webhooks; hooks && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
-		t.Errorf("webhook events: %+v", wf)
-	}
+	runSoak(t, target, soak.ShortConfig())
 }
 
 // TestSoakWithTraps is the short soak against the trap build of the worker
@@ -86,9 +83,6 @@ func TestSoakWithTraps(t *testing.T) {
 	if r := res.Report; r.Traps < 4 {
 		t.Errorf("%d traps under %v of load, want at least 4", r.Traps, cfg.Duration)
 	}
-	if wf := res.Report.Findings.Webhooks; !wf.Checked || wf.Delivered == 0 || wf.Delivered != wf.Expected {
-		t.Errorf("webhook events: %+v", wf)
-	}
 }
 
 func runSoak(t *testing.T, target soak.Target, cfg soak.Config) *soak.Result {
@@ -114,6 +108,12 @@ func runSoak(t *testing.T, target soak.Target, cfg soak.Config) *soak.Result {
 	}
 	if target.Restart != nil && (!r.Restarted || !r.RestartServed) {
 		t.Errorf("restarted %v, clients served after it %v", r.Restarted, r.RestartServed)
+	}
+	// Every event arrives, but those only a restart of wrangler dev may lose
+	// (LostAtRestart: none without a restart, as under the traps).
+	wf := f.Webhooks
+	if target.Webhooks != nil && (!wf.Checked || wf.Delivered == 0 || wf.Delivered+wf.LostAtRestart != wf.Expected) {
+		t.Errorf("webhook events: %+v", wf)
 	}
 	// Every target here has the debug route that reads the whole KV.
 	if e := f.Erasure; e.Erased == 0 || e.ErasedMessages == 0 || e.Exports == 0 || e.KVKeysRead == 0 || f.Messages.Acknowledged <= e.ErasedMessages {

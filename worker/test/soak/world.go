@@ -36,7 +36,6 @@ type Principal struct {
 	Org      int    // index into World.Orgs
 	Name     string // "o1/device-2", "o1/user-0"
 	Verified bool
-	DeviceID string // contact
 	Email    string // verified: its email; contact: the email it claims, if any
 	UserID   string // verified
 	// ExternalID is the external id signed into a verified token ("" none).
@@ -77,11 +76,27 @@ func (w *World) principal(name string) *Principal {
 // same user ids and emails in every org, which must not let one org's user
 // see another's chats), through contract.BuildWorld.
 func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (*World, error) {
-	w := &World{}
+	w, steps := &World{}, []contract.Step{}
+	add := func(p Principal) {
+		p.Mark = fmt.Sprintf("m%s-%s-x", run, strings.ReplaceAll(p.Name, "/", "-"))
+		step := contract.Step{Name: p.Name, Org: orgName(p.Org)}
+		if p.Verified {
+			step.Auth = &contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Mark, ExternalID: p.ExternalID,
+				CustomData: map[string]any{"m": p.Mark}}
+		} else {
+			if p.Erase != "" {
+				p.Email = p.Mark + "@Soak.Example" // an erased email, in mixed case
+			}
+			step.Contact = map[string]any{"device_id": p.Name, "name": p.Mark}
+			if p.Email != "" {
+				step.Contact["email"] = p.Email
+			}
+		}
+		w.Principals, steps = append(w.Principals, p), append(steps, step)
+	}
 	for o := range cfg.Orgs {
-		org := orgName(o)
 		for d := range cfg.DevicesPerOrg {
-			p := Principal{Org: o, Name: fmt.Sprintf("%s/device-%d", org, d)}
+			p := Principal{Org: o, Name: fmt.Sprintf("%s/device-%d", orgName(o), d)}
 			switch {
 			case d == 0:
 				p.Email = userEmail(0)
@@ -90,35 +105,17 @@ func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (
 			case d == 1:
 				p.Erase = eraseByWidget
 			}
-			w.Principals = append(w.Principals, p)
+			add(p)
 		}
 		for u := range cfg.VerifiedPerOrg {
-			p := Principal{Org: o, Name: fmt.Sprintf("%s/user-%d", org, u), Verified: true, UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
+			p := Principal{Org: o, Name: fmt.Sprintf("%s/user-%d", orgName(o), u), Verified: true, UserID: fmt.Sprintf("user-%d", u), Email: userEmail(u)}
 			if u%2 == 0 {
 				p.ExternalID = sharedExternalID
 			}
 			if u == 0 {
 				p.Erase = eraseByUserID
 			}
-			w.Principals = append(w.Principals, p)
-		}
-	}
-	steps := make([]contract.Step, len(w.Principals))
-	for i := range w.Principals {
-		p := &w.Principals[i]
-		p.Mark = fmt.Sprintf("m%s-%s-x", run, strings.ReplaceAll(p.Name, "/", "-"))
-		if p.Erase != "" && !p.Verified {
-			p.Email = p.Mark + "@Soak.Example" // an erased email, in mixed case
-		}
-		steps[i] = contract.Step{Name: p.Name, Org: orgName(p.Org)}
-		if p.Verified {
-			steps[i].Auth = &contract.AuthenticateRequest{UserID: p.UserID, Email: p.Email, Name: p.Mark, ExternalID: p.ExternalID,
-				CustomData: map[string]any{"m": p.Mark}}
-		} else {
-			steps[i].Contact = map[string]any{"device_id": p.Name, "name": p.Mark}
-			if p.Email != "" {
-				steps[i].Contact["email"] = p.Email
-			}
+			add(p)
 		}
 	}
 	built, err := contract.BuildWorld(ctx, c.expect(200, 201), adminToken, "soak", steps)
@@ -131,7 +128,7 @@ func setup(ctx context.Context, c *client, cfg Config, adminToken, run string) (
 	}
 	for i := range w.Principals {
 		p, a := &w.Principals[i], built.Actors[w.Principals[i].Name]
-		p.Token, p.DeviceID = a.Token, built.Devices[p.Name]
+		p.Token = a.Token
 		if !p.Verified {
 			p.ContactID = a.ID
 		}
