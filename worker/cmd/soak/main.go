@@ -14,9 +14,8 @@
 //	go run ./worker/cmd/soak -inprocess           # internal/api in this process
 //	go run ./worker/cmd/soak -url http://127.0.0.1:8787 -admin-token ...  # no restart
 //
-// It needs `make build` (wrangler dev serves build/). The per-address rate
-// limits are turned off for the worker it starts, since every simulated
-// user calls from the same loopback address; the per-device ones stay.
+// It needs `make build` (wrangler dev serves build/), and turns off the
+// per-address rate limits of the worker it starts (soak.WranglerVars).
 package main
 
 import (
@@ -96,7 +95,7 @@ func startTarget(ctx context.Context, logf func(string, ...any)) (soak.Target, f
 	case *url != "" && *adminToken == "":
 		return soak.Target{}, nil, errors.New("-url needs -admin-token (or $SOAK_ADMIN_TOKEN)")
 	case *url != "":
-		return soak.Target{URL: *url, AdminToken: *adminToken, Name: "the worker"}, func() {}, nil
+		return soak.Target{URL: *url, AdminToken: *adminToken}, func() {}, nil
 	case *inProcess:
 		s, err := soak.StartInProcess()
 		if err != nil {

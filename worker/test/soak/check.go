@@ -22,9 +22,8 @@ type Snapshot struct {
 	// of every session they list or the soak acknowledged, and of every
 	// acknowledged session by the other principals of its org and, in every
 	// other org, by one principal (in turn) and the org's server.
-	Reads []Read
-	// ReadErrors are reads that got no usable answer.
-	ReadErrors []string
+	Reads      []Read
+	ReadErrors []string // reads that got no usable answer
 
 	// The erasure's (erasure.go): every survivor's export (each session as
 	// exported; its listing is in Listings), the questions asked of the
@@ -256,13 +255,10 @@ type Findings struct {
 	// stored at most once; Stored says how many are.
 	UnackedSessions, UnackedSessionsStored int
 	UnackedMessages, UnackedMessagesStored int
-	// Webhooks is the webhook check (webhooks.go), when the target has a
-	// receiver.
-	Webhooks WebhookFindings
-	// Erasure is the erasure check (erasure.go).
-	Erasure ErasureFindings
-	// Problems describe every violation, one line each.
-	Problems []string
+
+	Webhooks WebhookFindings // the webhook check (webhooks.go), when the target has a receiver
+	Erasure  ErasureFindings // the erasure check (erasure.go)
+	Problems []string        // every violation, one line each
 }
 
 // Tally counts one kind of thing the worker acknowledged.

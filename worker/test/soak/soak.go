@@ -26,6 +26,7 @@
 package soak
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -109,7 +110,7 @@ type Target struct {
 	// address and data; it returns once the worker answers again. Nil: the
 	// run has no restart.
 	Restart func(ctx context.Context) error
-	Name    string // what the target is in the report, e.g. "wrangler dev"
+	Name    string // what the target is in the report, e.g. "wrangler dev" ("the worker")
 	// Webhooks, when set, is a receiver on this machine that the orgs'
 	// webhooks point at, and the run checks their events (webhooks.go);
 	// the worker must accept http:// loopback URLs (WEBHOOK_ALLOW_LOOPBACK=1).
@@ -173,11 +174,8 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	began, run, st := time.Now(), fmt.Sprintf("%08x", rand.Uint32()), newStats()
 	c := newClient(t.URL, cfg.AttemptTimeout, st) // in PhaseSetup
 	defer c.transport.CloseIdleConnections()
-	rep := &Report{Target: t.URL, Config: cfg, Began: began,
+	rep := &Report{Target: cmp.Or(t.Name, "the worker") + " at " + t.URL, Config: cfg, Began: began,
 		World: fmt.Sprintf("%d orgs × (%d devices + %d verified users)", cfg.Orgs, cfg.DevicesPerOrg, cfg.VerifiedPerOrg)}
-	if t.Name != "" {
-		rep.Target = t.Name + " at " + t.URL
-	}
 
 	setupCtx, cancelSetup := context.WithTimeout(ctx, cfg.SetupTimeout)
 	w, err := setup(setupCtx, c, cfg, t.AdminToken, run)
