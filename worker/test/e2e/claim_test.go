@@ -30,11 +30,6 @@ func sees(t testing.TB, w *caller, who string, want ...string) {
 	}
 }
 
-func claim(t testing.TB, o *org, verified, contact string) *reply {
-	t.Helper()
-	return o.widget(verified).post(t, "/v1/widget/claim", nil, contract.Header("X-Contact-Token", contact))
-}
-
 // Device A's anonymous chats, claimed at login on A, are the user's on
 // device B too, no longer A's contact's, and never another device's or
 // another org's.
@@ -51,7 +46,7 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	uid := uniq("claimer")
 	onA := o.authenticate(t, map[string]any{"user_id": uid}).Token
 
-	out := as[contract.Claimed](claim(t, o, onA, cA), 200)
+	out := typed(o.widget(onA).c.Claim(t.Context(), cA)).want(t, 200)
 	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s1.ID, s2.ID})
 	for _, s := range out.Claimed {
 		match(t, "claimed session", s, M{"verified": false, "claimed_at": contract.Not(nil)})
@@ -76,7 +71,7 @@ func TestClaimAcrossDevicesAndOrgs(t *testing.T) {
 	otherUser := other.widget(other.authenticate(t, map[string]any{"user_id": uid}).Token)
 	sees(t, otherUser, "the same user_id in another org")
 	// Claiming again moves nothing.
-	again := as[contract.Claimed](claim(t, o, onA, cA), 200)
+	again := typed(o.widget(onA).c.Claim(t.Context(), cA)).want(t, 200)
 	sameSet(t, "second claim", sessionIDs(again.Claimed), nil)
 }
 

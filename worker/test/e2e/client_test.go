@@ -48,11 +48,6 @@ func (c *caller) post(t testing.TB, path string, body any, opts ...contract.Opti
 	return c.do(t, "POST", path, body, opts...)
 }
 
-func (c *caller) del(t testing.TB, path string, opts ...contract.Option) *reply {
-	t.Helper()
-	return c.do(t, "DELETE", path, nil, opts...)
-}
-
 // do sends one request. body is nil (none), contract.Raw, contract.Stream,
 // or a value marshalled to JSON.
 func (c *caller) do(t testing.TB, method, path string, body any, opts ...contract.Option) *reply {
@@ -69,7 +64,6 @@ func check(t testing.TB, res *contract.Response, err error) *reply {
 	return &reply{t: t, Response: res}
 }
 
-// reply is one answer.
 type reply struct {
 	t testing.TB
 	*contract.Response
@@ -249,7 +243,6 @@ func (o *org) contact(t testing.TB, device string, body map[string]any) contract
 	return c
 }
 
-// me is GET /v1/widget/me with the user token.
 func (o *org) me(t testing.TB, token string) contract.Me {
 	t.Helper()
 	return typed(o.widget(token).c.GetMe(t.Context())).want(t, 200)
@@ -263,7 +256,6 @@ func (o *org) chat(t testing.TB) (*caller, contract.Session) {
 	return w, createSession(t, w, nil)
 }
 
-// contactToken is contact(...).Token for a fresh device.
 func (o *org) contactToken(t testing.TB) string {
 	t.Helper()
 	return o.contact(t, newDevice(), nil).Token
@@ -276,7 +268,6 @@ func (o *org) authenticate(t testing.TB, body map[string]any) contract.Authentic
 	return as[contract.Authenticated](r, 200)
 }
 
-// createSession makes a session through the widget.
 func createSession(t testing.TB, w *caller, body map[string]any, opts ...contract.Option) contract.Session {
 	t.Helper()
 	if body == nil {
@@ -286,13 +277,11 @@ func createSession(t testing.TB, w *caller, body map[string]any, opts ...contrac
 	return as[contract.SessionCreated](r, 201).Session
 }
 
-// say posts a user message through the widget.
 func say(t testing.TB, w *caller, sessionID, content string, opts ...contract.Option) contract.Message {
 	t.Helper()
 	return typed(w.c.PostUserMessage(t.Context(), sessionID, content, opts...)).want(t, 201).Message
 }
 
-// agentSay posts an agent message through the org's server.
 func agentSay(t testing.TB, o *org, sessionID, content, author string, opts ...contract.Option) contract.Message {
 	t.Helper()
 	req := contract.MessageRequest{Content: content, AuthorName: author}

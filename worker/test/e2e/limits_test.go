@@ -19,12 +19,9 @@ import (
 // server of this package keeps the loose defaults).
 func TestRateLimitsUnderWrangler(t *testing.T) {
 	t.Parallel()
-	srv := wranglertest.StartT(t, wranglertest.Options{Vars: map[string]string{
-		"RATE_LIMIT_CONTACTS_PER_DEVICE": "2",
-		"RATE_LIMIT_MESSAGES_PER_DEVICE": "3",
-		"RATE_LIMIT_CONTACTS_PER_IP":     "5",
-		"RATE_LIMIT_MESSAGES_PER_IP":     "0",
-	}})
+	// Of the per-address limits LoopbackLoadVars turns off, the contacts' is 5.
+	srv := wranglertest.StartT(t, wranglertest.Options{Vars: contract.LoopbackLoadVars(
+		"RATE_LIMIT_CONTACTS_PER_DEVICE", "2", "RATE_LIMIT_MESSAGES_PER_DEVICE", "3", "RATE_LIMIT_CONTACTS_PER_IP", "5")})
 	ctx := t.Context()
 	c := contract.Validated(srv.URL)
 	// want fails unless the answer has the status and fits the document (a

@@ -13,7 +13,6 @@ import (
 	"github.com/chatwidget/identity/worker/test/contract"
 )
 
-// near fails unless got is within tol of want.
 func near(t testing.TB, what string, got, want time.Time, tol time.Duration) {
 	t.Helper()
 	if d := got.Sub(want); d < -tol || d > tol {

@@ -34,7 +34,6 @@ func holdingAny(kv map[string]contract.KVEntry, marks ...string) []string {
 	return contract.Holding(slices.Collect(maps.Values(kv)), marks...)
 }
 
-// waitDone polls a deletion until it is done.
 func waitDone(t testing.TB, o *org, id string) (d contract.DeletionAnswer) {
 	t.Helper()
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
@@ -96,7 +95,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 		M{"sessions": sessions, "messages": texts, "next_cursor": nil, "user": M{"name": name}})
 
 	before := readKV(t)
-	other.api().del(t, "/v1/users?user_id="+url.QueryEscape(bobMark)).fails(404, "not_found")
+	other.api().do(t, "DELETE", "/v1/users?user_id="+url.QueryEscape(bobMark), nil).fails(404, "not_found")
 	d := typed(o.api().c.DeleteUser(t.Context(), contract.Identity{UserID: uid})).want(t, 202)
 	match(t, "deletion", d.Deletion, M{"status": "pending", "id": contract.NonEmpty})
 	// From the 202 on.
@@ -148,12 +147,12 @@ func TestWidgetForget(t *testing.T) {
 	s := createSession(t, w, nil)
 	say(t, w, s.ID, mark+" text")
 	verified := o.authenticate(t, map[string]any{"user_id": uniq("claimer")}).Token
-	o.widget(verified).del(t, "/v1/widget/me").fails(403, "forbidden")
+	o.widget(verified).do(t, "DELETE", "/v1/widget/me", nil).fails(403, "forbidden")
 	ex := typed(o.api().c.ExportContact(t.Context(), c.Contact.ID, "")).want(t, 200)
 	match(t, "export", M{"sessions": len(ex.Sessions), "contact": ex.Contact}, M{"sessions": 1, "contact": M{"id": c.Contact.ID}})
 	d := typed(w.c.DeleteMe(t.Context())).want(t, 202)
 	w.get(t, "/v1/widget/me").fails(401, "token_revoked")
-	claim(t, o, verified, c.Token).fails(401, "token_revoked")
+	o.widget(verified).post(t, "/v1/widget/claim", nil, contract.ContactToken(c.Token)).fails(401, "token_revoked")
 	sees(t, o.widget(verified), "the claimer")
 	o.widget(verified).get(t, "/v1/widget/sessions/"+url.PathEscape(s.ID)).fails(404, "not_found")
 	o.api().get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")

@@ -104,7 +104,7 @@ func TestRotateAPIKey(t *testing.T) {
 	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 
 	oldKey := "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID)
-	r := vendor(t).del(t, oldKey).expect(204)
+	r := vendor(t).do(t, "DELETE", oldKey, nil).expect(204)
 	match(t, "the body of the 204", strings.TrimSpace(string(r.Body)), "")
 	old := anon(t).with(contract.Bearer(o.Key.Secret))
 	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
@@ -113,7 +113,7 @@ func TestRotateAPIKey(t *testing.T) {
 	}
 	match(t, "the new key works, the deleted one not", []bool{keyWorks(t, out.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
 	// Deleting it again: it is not there any more.
-	vendor(t).del(t, oldKey).fails(404, "not_found")
+	vendor(t).do(t, "DELETE", oldKey, nil).fails(404, "not_found")
 }
 
 // TestNoCORSOnServerRoutes: the server's and the vendor's routes send no

@@ -46,7 +46,6 @@ func must[T any](t *testing.T, r contract.Call[T], err error, want int) contract
 	return r
 }
 
-// visitor is a client of org o's visitor.
 func (w world) visitor(o string) *contract.Client { return w.Widget(o, w.Actors[o].Token) }
 
 func (w world) setHook(o, url string) string {
@@ -77,7 +76,6 @@ func (w world) post(o, sess, content, key string, agent bool) (string, *contract
 	return webhook.EventID(w.Orgs[o].Org.ID, webhook.MessageCreated, r.Value.Message.ID), r.Response
 }
 
-// waitFor polls until ok or the deadline.
 func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {

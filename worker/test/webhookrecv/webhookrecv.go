@@ -8,6 +8,7 @@
 package webhookrecv
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"iter"
@@ -187,13 +188,10 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 		}
 		d.Verified = append(d.Verified, i)
 	}
-	if len(secrets) == 0 {
-		errs = append(errs, "no secret set")
-	}
 	r.ep(name, func(e *endpoint) {
 		switch {
 		case len(d.Verified) == 0:
-			d.Status, d.VerifyErr = http.StatusUnauthorized, strings.Join(errs, "; ")
+			d.Status, d.VerifyErr = http.StatusUnauthorized, cmp.Or(strings.Join(errs, "; "), "no secret set")
 		case e.failNext > 0:
 			e.failNext--
 			d.Status = http.StatusInternalServerError
