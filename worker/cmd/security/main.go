@@ -9,10 +9,6 @@
 //	go run ./worker/cmd/security -inprocess   # internal/api over an in-memory KV, no wrangler
 //	go run ./worker/cmd/security -url http://127.0.0.1:8787 -admin-token ... [-signing-keys ...]
 //
-// The store is compared after every case, the state seen through the API
-// after each class and after any case that changed the store; -thorough
-// observes the API after every case too.
-//
 // With -url it attacks a worker that is already running (make dev, say);
 // ADMIN_TOKEN and SIGNING_KEYS are read from the environment when the flags
 // are not given, and -persist-dir names its --persist-to directory (without

@@ -803,7 +803,7 @@ func credentialInURLCases() []Case {
 		sc(cl, "api key as a session id", "GET /v1/sessions/{A.key}", "Bearer {A.key}", "", refusal(404, notFound)),
 		sc(cl, "api key in the query, no Authorization", "GET /v1/sessions?api_key={A.key}", "", "", refusal(401, unauthorized)),
 		wc(cl, "user token in the query, no Authorization", "GET /v1/widget/me?access_token={CA1}", "", "", refusal(401, unauthorized)),
-		sc(cl, "api key as the cursor", "GET /v1/sessions?cursor={A.key}", "Bearer {A.key}", "", Want{Status: 400, Code: "invalid_request"}),
+		sc(cl, "api key as the cursor", "GET /v1/sessions?cursor={A.key}", "Bearer {A.key}", "", refusal(400, invalidRequest)),
 	}
 }
 
