@@ -72,13 +72,13 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 	r := &reader{ctx: ctx, c: c, sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
 	for _, org := range w.Orgs {
 		for _, f := range orgFilters(w, org.Index) {
-			r.list(serverName(org), f, serverPageLimit, func(p contract.Page) (contract.Call[contract.SessionList], error) {
+			r.list(Listing{Who: serverName(org), Filter: f}, serverPageLimit, func(p contract.Page) (contract.Call[contract.SessionList], error) {
 				return c.expect(200).ListOrgSessions(ctx, f, p, server(org)...)
 			})
 		}
 	}
 	for _, p := range w.survivorsOf(-1) {
-		r.list(p.Name, contract.SessionFilter{}, widgetPageLimit, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
+		r.list(Listing{Who: p.Name}, widgetPageLimit, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
 			return c.expect(200).ListSessions(ctx, "", pg, widget(w.Orgs[p.Org], p)...)
 		})
 	}
@@ -170,10 +170,10 @@ func (r *reader) fail(format string, args ...any) {
 	r.locked(func() { r.snap.ReadErrors = append(r.snap.ReadErrors, fmt.Sprintf(format, args...)) })
 }
 
-// list reads every page of who's listing, limit items a page.
-func (r *reader) list(who string, f contract.SessionFilter, limit int, page func(contract.Page) (contract.Call[contract.SessionList], error)) {
+// list reads every page of li, limit items a page (0: the worker's), and
+// keeps it.
+func (r *reader) list(li Listing, limit int, page func(contract.Page) (contract.Call[contract.SessionList], error)) {
 	r.spawn(func() {
-		li := Listing{Who: who, Filter: f}
 		err := contract.Pages(maxPages, func(cursor string) (*string, error) {
 			res, err := page(contract.Page{Cursor: cursor, Limit: limit})
 			if err != nil {
@@ -182,7 +182,7 @@ func (r *reader) list(who string, f contract.SessionFilter, limit int, page func
 			if li.Path == "" {
 				li.Path = res.Path
 			}
-			if len(res.Value.Items) > limit {
+			if limit > 0 && len(res.Value.Items) > limit {
 				r.fail("%s: %d items on a page, more than limit=%d", res.What(), len(res.Value.Items), limit)
 			}
 			for _, it := range res.Value.Items {
@@ -191,7 +191,7 @@ func (r *reader) list(who string, f contract.SessionFilter, limit int, page func
 			return res.Value.NextCursor, nil
 		})
 		if err != nil {
-			r.fail("%s: listing %s: %v", who, li.Path, err)
+			r.fail("%s: listing %s: %v", li.Who, li.Path, err)
 		}
 		r.locked(func() { r.snap.Listings = append(r.snap.Listings, li) })
 	})

@@ -135,9 +135,21 @@ func (r *reader) readErasure(w *World, adminToken string) {
 			}
 			return c.expect(statuses...).ExportContact(ctx, p.ContactID, cursor, server(org)...)
 		}
-		if p.Erase == "" {
-			r.export(serverName(org), p.Name, func(cursor string) (contract.Call[contract.Export], error) {
-				return export(contract.Identity{UserID: p.UserID}, cursor, 200)
+		if p.Erase == "" { // its export, as a listing; each session exported is one more view (check.go)
+			exports := Listing{Who: serverName(org), Export: p.Name}
+			r.list(exports, 0, func(pg contract.Page) (contract.Call[contract.SessionList], error) {
+				res, err := export(contract.Identity{UserID: p.UserID}, pg.Cursor, 200)
+				if err != nil {
+					return contract.Call[contract.SessionList]{}, err
+				}
+				page := contract.Call[contract.SessionList]{Response: res.Response}
+				page.Value.NextCursor = res.Value.NextCursor
+				for _, s := range res.Value.Sessions {
+					page.Value.Items = append(page.Value.Items, s.Session)
+					rd := Read{Who: serverName(org), SessionID: s.Session.ID, Status: 200, Session: stored(s)}
+					r.locked(func() { r.snap.Exports = append(r.snap.Exports, rd) })
+				}
+				return page, nil
 			})
 			continue
 		}
@@ -178,32 +190,6 @@ func (r *reader) probe(pr Probe, ask func() (*contract.Response, error)) {
 			pr.Excerpt = err.Error()
 		}
 		r.locked(func() { r.snap.Probes = append(r.snap.Probes, pr) })
-	})
-}
-
-// export reads every page of owner's export by its org's server (who): a
-// Listing with Export set, and each exported session in Snapshot.Exports.
-func (r *reader) export(who, owner string, page func(cursor string) (contract.Call[contract.Export], error)) {
-	r.spawn(func() {
-		li, got := Listing{Who: who, Export: owner}, []Read{}
-		err := contract.Pages(maxPages, func(cursor string) (*string, error) {
-			res, err := page(cursor)
-			if err != nil {
-				return nil, err
-			}
-			if li.Path == "" {
-				li.Path = res.Path
-			}
-			for _, s := range res.Value.Sessions {
-				li.IDs = append(li.IDs, s.Session.ID)
-				got = append(got, Read{Who: who, SessionID: s.Session.ID, Status: 200, Session: stored(s)})
-			}
-			return res.Value.NextCursor, nil
-		})
-		if err != nil {
-			r.fail("%s: export of %s %s: %v", who, owner, li.Path, err)
-		}
-		r.locked(func() { r.snap.Listings, r.snap.Exports = append(r.snap.Listings, li), append(r.snap.Exports, got...) })
 	})
 }
 
