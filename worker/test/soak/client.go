@@ -70,33 +70,44 @@ type retrier struct {
 	expect []int
 }
 
-func (r *retrier) expects(status int) bool { return slices.Contains(r.expect, status) }
-
 func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(req.Body)
 		req.Body.Close()
 	}
-	ctx, method, path, backoff := req.Context(), req.Method, req.URL.Path, minBackoff
+	ctx, method, path, backoff, st := req.Context(), req.Method, req.URL.Path, minBackoff, r.c.stats
 	for attempt := 1; ; attempt++ {
+		sent := time.Now()
 		res, got, err := r.attempt(req, body)
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, ctx.Err() // the run ended it: not the worker's doing
 		}
+		served := err == nil && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests
+		st.record(event{sent: sent, done: time.Now(), ok: served})
 		wait := jitter(backoff)
 		switch {
 		case err != nil:
+			kind := networkKind(err)
+			st.countError(kind)
+			if kind == timeoutKind {
+				within := fmt.Sprint(r.expect, " within ", r.c.attemptTimeout)
+				st.anomaly(method, path, body, 0, []byte(err.Error()), within)
+			}
 		case res.StatusCode == http.StatusTooManyRequests:
+			st.countError("status 429")
 			if s, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil && s >= 0 {
 				wait = time.Duration(s)*time.Second + jitter(minBackoff)
 			}
 		case res.StatusCode >= 500:
-		case r.expects(res.StatusCode):
+			st.countError("status " + strconv.Itoa(res.StatusCode))
+			st.anomaly(method, path, body, res.StatusCode, got, fmt.Sprint(r.expect))
+		case slices.Contains(r.expect, res.StatusCode):
 			res.Body = io.NopCloser(bytes.NewReader(got))
 			return res, nil
 		default:
-			r.c.stats.anomaly(method, path, body, res.StatusCode, got, fmt.Sprint(r.expect))
+			st.countError("status " + strconv.Itoa(res.StatusCode))
+			st.anomaly(method, path, body, res.StatusCode, got, fmt.Sprint(r.expect))
 			return nil, fmt.Errorf("%s %s: %d %s: %w", method, routeOf(path), res.StatusCode, shorten(got, 200), errUnexpected)
 		}
 		if attempt == maxAttempts {
@@ -113,52 +124,32 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // attempt sends req with body once, within the client's attempt timeout,
-// reads the answer's body and counts what happened.
+// reads the answer's body and counts the requests sent and the replays.
 func (r *retrier) attempt(req *http.Request, body []byte) (res *http.Response, got []byte, err error) {
-	c, ctx := r.c, req.Context()
+	st := r.c.stats
 	// Go's transport sends a request with an Idempotency-Key again by itself
 	// when a reused connection breaks before the answer: count those too.
 	var wrote atomic.Int32
-	actx, cancel := context.WithTimeout(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+	ctx, cancel := context.WithTimeout(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Add(1) },
-	}), c.attemptTimeout)
+	}), r.c.attemptTimeout)
 	defer cancel()
-	one := req.Clone(actx)
+	one := req.Clone(ctx)
 	if body != nil {
 		one.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	sent := time.Now()
-	c.stats.countSent()
-	if res, err = c.transport.RoundTrip(one); err == nil {
+	st.countSent()
+	if res, err = r.c.transport.RoundTrip(one); err == nil {
 		got, err = io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.Header.Get("Idempotent-Replayed") == "true" {
-			c.stats.locked(func() { c.stats.replayed++ })
+			st.locked(func() { st.replayed++ })
 		}
 	}
 	for range wrote.Load() - 1 {
-		c.stats.countSent()
-		c.stats.countError(transportRetryKind)
+		st.countSent()
+		st.countError(transportRetryKind)
 	}
-	if ctx.Err() != nil {
-		return res, got, ctx.Err() // the run ended it: not the worker's doing
-	}
-	done := time.Now()
-	switch {
-	case err != nil:
-		kind := networkKind(err)
-		c.stats.countError(kind)
-		if kind == timeoutKind {
-			within := fmt.Sprint(r.expect, " within ", c.attemptTimeout)
-			c.stats.anomaly(req.Method, req.URL.Path, body, 0, []byte(err.Error()), within)
-		}
-	case res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests || !r.expects(res.StatusCode):
-		c.stats.countError("status " + strconv.Itoa(res.StatusCode))
-		if res.StatusCode >= 500 {
-			c.stats.anomaly(req.Method, req.URL.Path, body, res.StatusCode, got, fmt.Sprint(r.expect))
-		}
-	}
-	c.stats.record(event{sent: sent, done: done, ok: err == nil && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests})
 	return res, got, err
 }
 
