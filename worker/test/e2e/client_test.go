@@ -188,12 +188,6 @@ func refuses(t *testing.T, group string, c *caller, path string, cases []refusal
 	})
 }
 
-// route is a request of a table: method, path and body.
-type route struct {
-	method, path string
-	body         any
-}
-
 // org is one org made for one test, with the origin it allows, on the
 // server of base (a caller without credentials).
 type org struct {

@@ -81,7 +81,7 @@ func TestAuthenticateWithEmailOnly(t *testing.T) {
 	local := strings.ToLower(uniq("ann"))
 	a1 := o.authenticate(t, map[string]any{"email": strings.ToUpper(local[:1]) + local[1:] + "@X.com"})
 	a2 := o.authenticate(t, map[string]any{"email": local + "@x.com"})
-	match(t, "the user of ann@x.com is Ann@X.com's: the identity key is the lower-cased email", a2.User.ID, a1.User.ID)
+	match(t, "ann@x.com's user, Ann@X.com's (the identity key is the lower-cased email)", a2.User.ID, a1.User.ID)
 	match(t, "user without user_id", a1.User, M{"user_id": contract.OneOf(nil, ""), "verified": true})
 	s := createSession(t, o.widget(a1.Token), nil)
 	sameSet(t, "sessions seen by the lower-case email's token", sessionIDs(widgetSessions(t, o.widget(a2.Token), nil)), []string{s.ID})

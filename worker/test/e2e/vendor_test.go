@@ -100,17 +100,18 @@ func TestRotateAPIKey(t *testing.T) {
 		l := as[contract.SessionList](anon(t).get(t, "/v1/sessions", contract.Bearer(secret)), 200)
 		sameSet(t, "GET /v1/sessions with either key", sessionIDs(l.Items), []string{s.ID})
 	}
-	m := agentSay(t, &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}, s.ID, "hello from the new key", "")
+	newKey := &org{Org: o.Org, Key: out.APIKey, Origin: o.Origin, base: o.base}
+	m := agentSay(t, newKey, s.ID, "hello from the new key", "")
 	match(t, "the widget sees the agent's message", messageIDs(widgetSession(t, w, s.ID).Messages), []string{m.ID})
 
 	oldKey := "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(o.Key.ID)
 	r := vendor(t).do(t, "DELETE", oldKey, nil).expect(204)
 	match(t, "the body of the 204", strings.TrimSpace(string(r.Body)), "")
 	old := anon(t).with(contract.Bearer(o.Key.Secret))
-	for _, rt := range []route{{"GET", "/v1/sessions", nil}, {"POST", "/v1/users/authenticate", map[string]any{"user_id": "u"}},
-		{"POST", "/v1/users/revoke", map[string]any{"user_id": "u"}}, {"GET", "/v1/sessions/whatever", nil}} {
-		old.do(t, rt.method, rt.path, rt.body).fails(401, "unauthorized")
-	}
+	old.get(t, "/v1/sessions").fails(401, "unauthorized")
+	old.post(t, "/v1/users/authenticate", map[string]any{"user_id": "u"}).fails(401, "unauthorized")
+	old.post(t, "/v1/users/revoke", map[string]any{"user_id": "u"}).fails(401, "unauthorized")
+	old.get(t, "/v1/sessions/whatever").fails(401, "unauthorized")
 	match(t, "the new key works, the deleted one not", []bool{keyWorks(t, out.APIKey.Secret), keyWorks(t, o.Key.Secret)}, []bool{true, false})
 	// Deleting it again: it is not there any more.
 	vendor(t).do(t, "DELETE", oldKey, nil).fails(404, "not_found")

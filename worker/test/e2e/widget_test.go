@@ -51,7 +51,8 @@ func TestContacts(t *testing.T) {
 	}
 
 	// The same device id in another org is another contact.
-	match(t, "the same device id in another org", newOrg(t).contact(t, dev, nil).Contact, M{"id": contract.Not(c1.Contact.ID)})
+	co := newOrg(t).contact(t, dev, nil)
+	match(t, "the same device id in another org", co.Contact, M{"id": contract.Not(c1.Contact.ID)})
 }
 
 func TestContactsBadInput(t *testing.T) {

@@ -94,8 +94,9 @@ func waitOne(t *testing.T, recv *webhookrecv.Receiver, name, what, id string, d 
 
 func TestWebhooksUnderWrangler(t *testing.T) {
 	recv := webhookrecv.StartT(t)
-	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1",
-		"WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3", "WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))})
+	vars := contract.LoopbackLoadVars("WEBHOOK_ALLOW_LOOPBACK", "1", "WEBHOOK_RETRY_DELAYS", "1,1,1,2,2,2,3,3,3,3,3,3",
+		"WEBHOOK_SECRET_OVERLAP_SECONDS", fmt.Sprint(overlapSeconds))
+	s := wranglertest.StartT(t, wranglertest.Options{Log: testLog{t}, Vars: vars})
 	var steps []contract.Step
 	for _, o := range []string{"A", "B", "C"} {
 		steps = append(steps, contract.Step{Name: o, Org: o, Contact: map[string]any{"device_id": "visitor-" + o}})
@@ -221,7 +222,9 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	waitFor(t, "every event of the concurrent messages", 60*time.Second, func() bool { return recv.Arrived("C", maps.Keys(wantC)) })
+	waitFor(t, "every event of the concurrent messages", 60*time.Second, func() bool {
+		return recv.Arrived("C", maps.Keys(wantC))
+	})
 }
 
 type testLog struct{ t *testing.T }
