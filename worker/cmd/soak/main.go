@@ -2,12 +2,9 @@
 
 // Command soak is `make soak`: it starts the built worker under `wrangler
 // dev` with its local KV in a temp dir, runs the soak of package
-// worker/test/soak against it (many widget users over several orgs, agent
-// replies, a restart of wrangler halfway on the same --persist-to dir, then
-// the erasure of some of them while the others chat on), prints the report,
-// and exits 1 when the check found a lost, duplicated or misplaced message, a
-// session visible to the wrong principal or something left of the erased (2
-// when the soak could not run).
+// worker/test/soak against it (wrangler restarted halfway on the same
+// --persist-to dir), prints the report, and exits 1 when the check found a
+// violation (2 when the soak could not run).
 //
 //	go run ./worker/cmd/soak                      # the long run, 60 s
 //	go run ./worker/cmd/soak -duration 10s -orgs 2 -devices 3 -verified 2

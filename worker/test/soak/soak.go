@@ -154,13 +154,10 @@ type Result struct {
 	Snapshot *Snapshot
 }
 
-// Run sets up orgs and principals on t, runs the load for cfg.Duration (or
-// until cfg.MaxRequests load requests), restarts the worker halfway through
-// when t.Restart is set, then erases some principals, lets the operations
-// under way finish (within cfg.Drain) and the deletions (within
-// cfg.ErasureWait), reads everything back and checks it. The error is non-nil when
-// the run could not be done, and when the check found violations (then it
-// wraps ErrViolations and the Result is complete).
+// Run is one soak of t (the package doc says what it does, Config how long
+// each part may take). The error is non-nil when the run could not be done,
+// and when the check found violations (then it wraps ErrViolations and the
+// Result is complete).
 func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("soak: config: %w", err)
