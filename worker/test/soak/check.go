@@ -69,7 +69,7 @@ const widgetPageLimit, serverPageLimit, maxPages = 5, 25, 10000
 // once: the listings first, then the GETs of what they listed and what was
 // acknowledged.
 func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency int, adminToken string) *Snapshot {
-	r := &reader{ctx: ctx, c: c, sem: make(chan struct{}, concurrency), snap: &Snapshot{}}
+	r := &reader{ctx: ctx, c: c, sem: make(chan struct{}, concurrency), snap: &Snapshot{}, asked: map[readKey]bool{}}
 	for _, org := range w.Orgs {
 		for _, f := range orgFilters(w, org.Index) {
 			r.list(Listing{Who: serverName(org), Filter: f}, serverPageLimit, func(p contract.Page) (contract.Call[contract.SessionList], error) {
@@ -85,26 +85,23 @@ func readBack(ctx context.Context, c *client, w *World, l Ledger, concurrency in
 	r.wg.Wait()
 
 	for _, org := range w.Orgs {
-		for _, id := range union(r.snap.listed(serverName(org)), ids(l.acked(func(e SessionEntry) bool { return e.Org == org.Index }))) {
+		for _, id := range r.snap.listed(serverName(org)) {
 			r.get(org, nil, id)
 		}
 	}
 	for _, p := range w.survivorsOf(-1) {
-		for _, id := range union(r.snap.listed(p.Name), ids(l.acked(func(e SessionEntry) bool { return e.Owner == p.Name }))) {
+		for _, id := range r.snap.listed(p.Name) {
 			r.get(w.Orgs[p.Org], p, id)
 		}
 	}
 	for n, e := range l.acked(all) {
-		for _, p := range w.survivorsOf(e.Org) {
-			if p.Name != e.Owner {
-				r.get(w.Orgs[p.Org], p, e.ID)
-			}
-		}
 		for _, org := range w.Orgs {
-			if org.Index == e.Org {
-				continue
-			}
-			if ps := w.survivorsOf(org.Index); len(ps) > 0 {
+			switch ps := w.survivorsOf(org.Index); {
+			case org.Index == e.Org:
+				for _, p := range ps {
+					r.get(org, p, e.ID)
+				}
+			case len(ps) > 0:
 				r.get(org, ps[n%len(ps)], e.ID)
 			}
 			r.get(org, nil, e.ID)
@@ -137,17 +134,6 @@ func (s *Snapshot) listed(who string) []string {
 	return s.Listings[i].IDs
 }
 
-// union returns the distinct ids of a and b, a's first.
-func union(a, b []string) (out []string) {
-	seen := map[string]bool{}
-	for _, s := range slices.Concat(a, b) {
-		if !seen[s] {
-			seen[s], out = true, append(out, s)
-		}
-	}
-	return out
-}
-
 // reader runs the read-back requests, filling snap.
 type reader struct {
 	ctx   context.Context
@@ -156,6 +142,7 @@ type reader struct {
 	wg    sync.WaitGroup
 	guard // of snap
 	snap  *Snapshot
+	asked map[readKey]bool // the sessions get was asked to read, and by whom (readBack's goroutine only)
 }
 
 func (r *reader) spawn(f func()) {
@@ -197,16 +184,23 @@ func (r *reader) list(li Listing, limit int, page func(contract.Page) (contract.
 	})
 }
 
-// get reads session id as org's server (p nil) or p's widget.
+// get reads session id as org's server (p nil) or p's widget, once.
 func (r *reader) get(org Org, p *Principal, id string) {
+	rd := Read{Who: serverName(org), SessionID: id}
+	if p != nil {
+		rd.Who = p.Name
+	}
+	if r.asked[readKey{rd.Who, id}] {
+		return
+	}
+	r.asked[readKey{rd.Who, id}] = true
 	r.spawn(func() {
-		rd, c := Read{Who: serverName(org), SessionID: id}, r.c.expect(200, 404)
+		c := r.c.expect(200, 404)
 		var res contract.Call[contract.SessionDetail]
 		var err error
 		if p == nil {
 			res, err = c.GetOrgSession(r.ctx, id, server(org)...)
 		} else {
-			rd.Who = p.Name
 			res, err = c.GetSession(r.ctx, id, "", widget(org, p)...)
 		}
 		switch {
@@ -352,10 +346,12 @@ func (c *checker) identify() {
 		if !isServer(li.Who) || li.Filter != (contract.SessionFilter{}) {
 			continue
 		}
-		for _, id := range union(li.IDs, nil) {
-			if _, ok := c.known[id]; ok {
+		seen := map[string]bool{}
+		for _, id := range li.IDs {
+			if _, ok := c.known[id]; ok || seen[id] {
 				continue
 			}
+			seen[id] = true
 			c.unknown[id] = true
 			st := c.readOf[readKey{li.Who, id}].Session
 			if st == nil {

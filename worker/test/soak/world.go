@@ -250,11 +250,3 @@ func (l Ledger) acked(keep func(SessionEntry) bool) []SessionEntry {
 }
 
 func all(SessionEntry) bool { return true }
-
-func ids(es []SessionEntry) []string {
-	out := make([]string, len(es))
-	for i, e := range es {
-		out[i] = e.ID
-	}
-	return out
-}
