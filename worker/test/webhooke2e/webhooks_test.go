@@ -209,18 +209,21 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	// Messages posted at once, while the queue delivers: every one is one event.
 	sess := w.newSession("C", "s")
 	wantC := map[string]bool{webhook.EventID(w.Orgs["C"].Org.ID, webhook.SessionCreated, sess): true}
+	// Each poster is a parallel subtest, so that a failed post stops its own
+	// goroutine cleanly (t.Fatal belongs to the goroutine of its test).
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	for round := range 4 {
-		for i := range 10 {
-			wg.Go(func() {
-				id, _ := w.post("C", sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
-				mu.Lock()
-				wantC[id] = true
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		t.Run(fmt.Sprintf("concurrent round %d", round), func(t *testing.T) {
+			for i := range 10 {
+				t.Run(fmt.Sprint(i), func(t *testing.T) {
+					t.Parallel()
+					id, _ := world{t, w.World}.post("C", sess, fmt.Sprintf("m %d %d", round, i), fmt.Sprintf("k-%d-%d", round, i), i%4 == 0)
+					mu.Lock()
+					wantC[id] = true
+					mu.Unlock()
+				})
+			}
+		})
 	}
 	waitFor(t, "every event of the concurrent messages", 60*time.Second, func() bool {
 		return recv.Arrived("C", maps.Keys(wantC))
