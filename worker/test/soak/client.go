@@ -204,8 +204,7 @@ type stats struct {
 	errors         map[string]int // kind -> count
 	anomalies      []Anomaly
 	anomalyDropped int     // occurrences of kinds beyond maxAnomalies
-	events         []event // outcomes of load requests while a restart is watched
-	watching       bool
+	events         []event // outcomes of load requests, for restartCost
 }
 
 // event is the outcome of one load attempt, for the restart timing.
@@ -219,13 +218,12 @@ func newStats() *stats { return &stats{errors: map[string]int{}} }
 func (s *stats) setPhase(p Phase)       { s.locked(func() { s.phase = p }) }
 func (s *stats) countSent()             { s.locked(func() { s.sent[s.phase]++ }) }
 func (s *stats) countError(kind string) { s.locked(func() { s.errors[kind]++ }) }
-func (s *stats) watch(on bool)          { s.locked(func() { s.watching = on }) }
 func (s *stats) sentUnderLoad() (n int) { s.locked(func() { n = s.sent[PhaseLoad] }); return n }
 
-// record keeps e for restartCost while a restart is watched.
+// record keeps e for restartCost, under load.
 func (s *stats) record(e event) {
 	s.locked(func() {
-		if s.watching && s.phase == PhaseLoad {
+		if s.phase == PhaseLoad {
 			s.events = append(s.events, e)
 		}
 	})

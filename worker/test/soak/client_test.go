@@ -54,11 +54,7 @@ func TestClientRetriesWithTheSameKey(t *testing.T) {
 			t.Errorf("an attempt sent %q", s)
 		}
 	}
-	kinds := map[string]int{}
-	for _, k := range st.errorKinds() {
-		kinds[k.Kind] = k.Count
-	}
-	if kinds["status 503"] != 1 || kinds["status 429"] != 1 || len(kinds) != 3 {
+	if kinds := st.errors; kinds["status 503"] != 1 || kinds["status 429"] != 1 || len(kinds) != 3 {
 		t.Errorf("errors by kind %v, want a 503, a 429 and a network error", kinds)
 	}
 	if st.sent[PhaseLoad] != 4 {
@@ -112,7 +108,6 @@ func TestRestartCost(t *testing.T) {
 	}, 660 * time.Millisecond}} {
 		s := newStats()
 		s.setPhase(PhaseLoad)
-		s.watch(true)
 		for _, e := range c.events {
 			s.record(e)
 		}

@@ -209,7 +209,6 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 			lossFrom = time.Now()
 			l.held.Unlock()
 		}
-		st.watch(true)
 		restartBegan = time.Now()
 		err := t.Restart(ctx)
 		lossTo = time.Now()
@@ -232,7 +231,6 @@ func Run(ctx context.Context, t Target, cfg Config) (*Result, error) {
 	l.until(ctx, loadEnd, cfg.MaxRequests)
 	l.stop(cfg.Drain)
 	if rep.Restarted {
-		st.watch(false)
 		rep.RestartCost, rep.RestartServed = st.restartCost(restartBegan, lossTo)
 	}
 	rep.Load, rep.Traps = time.Since(loadBegan), <-trapsDone
