@@ -122,7 +122,7 @@ func (r *Report) Print(out io.Writer) {
 		}
 	}
 	if r.Traps > 0 {
-		p("traps", "%d, one every %v under load: each ended the worker's instance and failed the requests in flight with it", r.Traps, r.Config.TrapEvery)
+		p("traps", "%d, about one every %v under load: each ended the worker's instance and failed the requests in flight with it", r.Traps, r.Config.TrapEvery)
 	}
 	switch {
 	case !r.Restarted:
