@@ -42,15 +42,14 @@ var (
 func main() { os.Exit(run()) }
 
 func run() int {
-	def := soak.DefaultConfig()
-	cfg := def
-	flag.DurationVar(&cfg.Duration, "duration", def.Duration, "load time: half before the restart, half after the worker is back")
-	flag.IntVar(&cfg.Orgs, "orgs", def.Orgs, "orgs (at least 2)")
-	flag.IntVar(&cfg.DevicesPerOrg, "devices", def.DevicesPerOrg, "widget users per org that are contacts, each its own device")
-	flag.IntVar(&cfg.VerifiedPerOrg, "verified", def.VerifiedPerOrg, "widget users per org that are verified users")
-	flag.IntVar(&cfg.MaxRequests, "max-requests", def.MaxRequests, "no new operation starts once the load has sent this many requests")
-	flag.DurationVar(&cfg.Think, "think", def.Think, "mean pause of a widget user between two operations")
-	flag.DurationVar(&cfg.Drain, "drain", def.Drain, "how long operations under way at the end may still retry")
+	cfg := soak.DefaultConfig()
+	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "load time: half before the restart, half after the worker is back")
+	flag.IntVar(&cfg.Orgs, "orgs", cfg.Orgs, "orgs (at least 2)")
+	flag.IntVar(&cfg.DevicesPerOrg, "devices", cfg.DevicesPerOrg, "widget users per org that are contacts, each its own device")
+	flag.IntVar(&cfg.VerifiedPerOrg, "verified", cfg.VerifiedPerOrg, "widget users per org that are verified users")
+	flag.IntVar(&cfg.MaxRequests, "max-requests", cfg.MaxRequests, "no new operation starts once the load has sent this many requests")
+	flag.DurationVar(&cfg.Think, "think", cfg.Think, "mean pause of a widget user between two operations")
+	flag.DurationVar(&cfg.Drain, "drain", cfg.Drain, "how long operations under way at the end may still retry")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "soak: unexpected arguments %q\n", flag.Args())

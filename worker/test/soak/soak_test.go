@@ -5,7 +5,6 @@ package soak_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,10 +64,7 @@ func TestSoakWithTraps(t *testing.T) {
 	recv := webhookrecv.StartT(t)
 	trap := func(ctx context.Context) error {
 		res, err := contract.New(s.URL, nil).Do(ctx, "POST", "/__test/trap", nil)
-		if err == nil && res.Status != http.StatusInternalServerError {
-			err = fmt.Errorf("POST /__test/trap: %d, want 500", res.Status)
-		}
-		return err
+		return contract.Fits(res, err, http.StatusInternalServerError)
 	}
 	cfg := soak.ShortConfig()
 	cfg.Duration = 8 * time.Second
