@@ -8,9 +8,9 @@
 // It is built with -tags nonethttp (see the Makefile), which keeps net/http
 // out of the binary. For the same reason it reads the isolate's env and
 // signals readiness itself rather than through syumai/workers' Go packages,
-// which import net/http; syumai/workers' workers-assets-gen still makes the
-// JavaScript glue it runs in (wasm_exec.js with the runtime context, and
-// runtime.mjs).
+// which import net/http; of syumai/workers only workers-assets-gen's
+// runtime.mjs remains, beside TinyGo's wasm_exec.js given the runtime
+// context (the Makefile) and worker/runtime's worker.mjs and glue.js.
 package main
 
 import (
@@ -59,7 +59,7 @@ func main() {
 var testRoutes = func(h httpx.Handler) httpx.Handler { return h }
 
 // ready tells worker.mjs that handleRequest is registered: the import that
-// workers-assets-gen's glue provides.
+// worker.mjs provides.
 //
 //go:wasmimport workers ready
 func ready()

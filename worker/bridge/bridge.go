@@ -11,10 +11,10 @@
 // instantiates the module once per isolate and calls the function that
 // Register sets for every request; worker/main.go registers it on the
 // runtime context's binding and signals readiness through the "workers
-// ready" import of wasm_exec.js. syumai/workers' workers-assets-gen still
-// generates that JavaScript (wasm_exec.js with the runtime context, and
-// runtime.mjs); the worker uses none of its Go packages. The env bindings
-// belong to the isolate and stay valid across its requests.
+// ready" import that worker.mjs provides. Of syumai/workers only
+// workers-assets-gen's runtime.mjs remains; the worker uses none of its Go
+// packages. The env bindings belong to the isolate and stay valid across
+// its requests.
 //
 // Each request runs in a goroutine of its own (one that served an earlier
 // request: conc.Go) with its own context; nothing about a request is

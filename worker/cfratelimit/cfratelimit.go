@@ -10,7 +10,7 @@
 // The binding's own limit and period (10 or 60 s) are the budget: the limit
 // Spend is given is ignored. RATE_LIMIT_* vars of 0 still turn a scope off
 // (the limiter then never asks), and wrangler.toml must say the limits the
-// vars' defaults say (worker/wranglertest checks it).
+// vars' defaults say (worker/test/wranglertest checks it).
 //
 // Retry-After: the binding answers only success true or false, not when the
 // budget has room again. A refused key has room again once the period it was

@@ -2,8 +2,9 @@
 
 // Package jscall is how the worker's Go code calls JavaScript: awaiting a
 // promise from a goroutine, calling a method with a thrown exception turned
-// into an error, and moving bytes across. worker/cfkv, worker/webcrypto and
-// worker/bridge share it, so that they share one settle callback.
+// into an error, and moving bytes across. The worker's packages that call
+// JavaScript (bridge, cfkv, cffetch, cfqueue, cfratelimit, webcrypto) share
+// it, so that they share one settle callback.
 package jscall
 
 import (

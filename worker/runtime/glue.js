@@ -1,7 +1,7 @@
-// The JavaScript half of worker/bridge and worker/cfkv, as a plain script that
-// sets two globals: worker.mjs imports it, and the Go tests that run under
-// Node load this same file (Workers forbid eval, so the Go side cannot define
-// these itself).
+// The JavaScript half of worker/bridge, jscall, cfkv and cffetch, as a plain
+// script that sets these globals: worker.mjs imports it, and the Go tests
+// that run under Node load this same file (Workers forbid eval, so the Go
+// side cannot define these itself).
 //
 //   goBridgeFetch(binding, req)  hands a Request to the Go side's
 //                                binding.handleRequest and returns its Response
