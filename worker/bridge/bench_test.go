@@ -85,15 +85,3 @@ func BenchmarkServe(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkAwait is one Go → JS promise → Go round trip on the next turn of
-// the event loop.
-func BenchmarkAwait(b *testing.B) {
-	later := js.Global().Get("Function").New(`return () => new Promise((r) => setImmediate(() => r(1)));`).Invoke()
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := jscall.Await(ctx, later.Invoke()); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
