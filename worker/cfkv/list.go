@@ -13,20 +13,6 @@ import (
 // cursor. Members KV may add (cacheStatus, a key's expiration) are passed
 // over.
 func decodeList(b []byte) (kv.ListResult, error) {
-	l, err := decodeListPlain(b)
-	if err != nil {
-		return kv.ListResult{}, err
-	}
-	if l.Complete {
-		l.Cursor = ""
-	} else if l.Cursor == "" {
-		return kv.ListResult{}, errors.New("cfkv: list: incomplete listing without a cursor")
-	}
-	return l, nil
-}
-
-// decodeListPlain is decodeList's reading with encoding/json.
-func decodeListPlain(b []byte) (kv.ListResult, error) {
 	var plain struct {
 		Keys []struct {
 			Name     string          `json:"name"`
@@ -45,6 +31,11 @@ func decodeListPlain(b []byte) (kv.ListResult, error) {
 			lk.Metadata = k.Metadata
 		}
 		l.Keys = append(l.Keys, lk)
+	}
+	if l.Complete {
+		l.Cursor = ""
+	} else if l.Cursor == "" {
+		return kv.ListResult{}, errors.New("cfkv: list: incomplete listing without a cursor")
 	}
 	return l, nil
 }
