@@ -15,11 +15,10 @@ import "syscall/js"
 // config may hold a getter or a Proxy that throws; its localStorage throws
 // when it is full or refused.
 //
-// Its deferred() and fetch(url, init) spare the core calls back into Go:
-// under TinyGo each one starts a goroutine with a stack of its own, and the
-// fewer there are, the less memory the core keeps (see the hold test in
-// wasm/browsertest). deferred() is {promise, resolve, reject}, made without
-// an executor; fetch settles once with {status, retryAfter, body}.
+// Its deferred() and fetch(url, init) spare the core calls back into Go
+// (wasm/tinygo/README.md says what those cost under TinyGo). deferred() is
+// {promise, resolve, reject}, made without an executor; fetch settles once
+// with {status, retryAfter, body}.
 type host struct{ call, deferred, fetch js.Value }
 
 // hostFrom reads the host argument of ChatWidgetCore.create. What it lacks

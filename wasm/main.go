@@ -48,16 +48,10 @@ func main() {
 // callback is js.FuncOf for the core's functions, which need no this.
 //
 // The JavaScript values the core is handed stay in wasm_exec.js's table
-// until Go lets go of them; under TinyGo 0.42, as under Go's compiler,
-// syscall/js does that with a finalizer on each value, which its GC runs (a
-// collection every 32 new values at least: runtime/gc_finalizer.go). The
-// core frees nothing by hand. Before 0.42 TinyGo had no finalizers and the
-// core freed each value itself (wasm/free*.go, wasm_exec_events.js): the
-// hold test (wasm/browsertest) measured 28 values held before and after 500
-// rounds, and 8 MiB of memory after them; with finalizers, 62 before and
-// 76 after (what the next collection frees), and 2 MiB. The core gzipped:
-// 312,382 bytes (0.41.1, freeing by hand), 313,930 (0.42.0, freeing by
-// hand), 309,712 (0.42.0, finalizers only).
+// until Go lets go of them; TinyGo's syscall/js does that with a finalizer
+// on each value, which its GC runs (a collection every 32 new values at
+// least: TinyGo's runtime/gc_finalizer.go). The core frees nothing by hand;
+// the hold test (wasm/browsertest) checks that it lets go of them.
 func callback(fn func(args []js.Value) js.Value) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
 		return fn(args)

@@ -17,10 +17,10 @@
   // HOST is what the core calls back (wasm/host.go). call lets it read and
   // call into the page without a throw reaching it: call(o, k) is {v: o[k]},
   // call(o, k, args) is {v: o[k](...args)}, and either is {e} when it throws.
-  // deferred and fetch save the core calls back into Go, each of which costs
-  // it a goroutine: deferred() is a Promise with its resolve and reject (no
-  // executor to call), and fetch(url, init) settles once, with
-  // {status, retryAfter, body}, where fetch and text would settle twice.
+  // deferred and fetch save the core calls back into Go: deferred() is a
+  // Promise with its resolve and reject (no executor to call), and
+  // fetch(url, init) settles once, with {status, retryAfter, body}, where
+  // fetch and text would settle twice.
   // (BEGIN HOST: wasm/browsertest/testdata/hold.cjs runs this part under Node.)
   var HOST = {
     call: function (o, k, a) { try { return { v: a ? o[k].apply(o, a) : o[k] }; } catch (e) { return { e: e }; } },
