@@ -35,25 +35,18 @@ const (
 )
 
 // Limiter enforces the rate limits on contact creation and message posting
-// through a RateCounter. It makes no KV call: until issue 18 it counted in
-// KV, a key per allowed request and a list per scope to count them. The
-// bench (worker/bench, ours with limits on) measured a visitor's message at
-// 12 KV calls (4 gets, 6 puts, 2 lists) and a new contact at 9 (3 gets,
-// 4 puts, 2 lists); now 7 (4 gets, 3 puts: 8 until a session's record moved
-// into its org listing key) and 5 (3 gets, 2 puts), the same as with limits
-// off.
+// through a RateCounter. It makes no KV call.
 //
 // What a request spends: the budget is spent when the limiter lets a request
 // through, before the request does its work, because Cloudflare's binding
 // counts and checks in one call and cannot be asked first and told later.
-// So, as before, a request refused before the limiter (bad input, a bad
-// token, an unknown session) spends nothing, and neither does an idempotent
-// replay, which is answered before it (addMessage); a request the limiter
-// refuses spends nothing of the scope that refused it. What changed: a
-// request let through that then fails (KV unwell, a 5xx) has spent its unit,
-// where before only a success did; and scopes are asked in order (device,
-// then address), so a request the address scope refuses has spent a unit of
-// its device's budget.
+// So a request refused before the limiter (bad input, a bad token, an
+// unknown session) spends nothing, and neither does an idempotent replay,
+// which is answered before it (addMessage); a request the limiter refuses
+// spends nothing of the scope that refused it. A request let through that
+// then fails (KV unwell, a 5xx) has spent its unit; and scopes are asked in
+// order (device, then address), so a request the address scope refuses has
+// spent a unit of its device's budget.
 type Limiter struct {
 	counter RateCounter
 }

@@ -44,7 +44,8 @@ type Webhooks struct {
 	SecretOverlap time.Duration
 }
 
-// RateLimits are per-minute budgets; 0 turns a limit off.
+// RateLimits are budgets of a Window (a minute by default); 0 turns a limit
+// off.
 type RateLimits struct {
 	// ContactsPerDevice and ContactsPerIP limit POST /v1/widget/contacts.
 	ContactsPerDevice int
