@@ -129,8 +129,8 @@
 // record keeps only id, status, times and counts. What outlives the person
 // holds no data of theirs: the tombstone is keyed by a hash of their
 // principal key and holds a deletion id and a time; the revocation (if
-// any) a hash and a time. The rate limiter's counters (hashes, minutes of
-// TTL) expire by themselves.
+// any) a hash and a time. The rate limiter counts outside KV (package
+// api's Limiter), under hashes, and forgets them within minutes.
 //
 // The webhook's secrets are stored as they are: they are HMAC keys the worker
 // signs with. Whether an org has a webhook is read on the paths that emit
