@@ -168,7 +168,10 @@ func (a *API) register() {
 	}
 }
 
-// Serve answers one request. A panic answers 500 for that request only.
+// Serve answers one request. A panic answers 500 for that request only where
+// Go can recover (natively, and under Go's compiler); TinyGo cannot on
+// WebAssembly, so in the worker a panic traps the instance and worker.mjs
+// answers 500 for the requests it had in flight (worker/bridge).
 func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 	defer func() {
 		if v := recover(); v != nil {
