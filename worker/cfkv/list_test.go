@@ -1,6 +1,8 @@
 package cfkv
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -26,4 +28,59 @@ func TestDecodeList(t *testing.T) {
 			t.Errorf("decodeList(%s) = %+v", bad, l)
 		}
 	}
+}
+
+// FuzzDecodeList holds decodeList to what the store relies on, for any text
+// JSON.stringify could hand it: an accepted listing has a cursor exactly when
+// it is incomplete, metadata that is JSON (never a JSON null), and reads back
+// the same from the listing it describes.
+func FuzzDecodeList(f *testing.F) {
+	f.Add([]byte(`{"keys":[{"name":"a","metadata":{"s":1}},{"name":"b"}],"list_complete":false,"cursor":"c"}`))
+	f.Add([]byte(`{"keys":[{"Name":"a","name":"b","metadata":null}],"list_complete":true,"cursor":"x"}`))
+	f.Add([]byte(`{"keys":[{"name":"\ud800","metadata":[1, {"a" : "]"}]}],"list_complete":true}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := decodeList(b)
+		if err != nil {
+			return
+		}
+		if l.Complete != (l.Cursor == "") {
+			t.Fatalf("complete %v with cursor %q", l.Complete, l.Cursor)
+		}
+		type key struct {
+			Name     string          `json:"name"`
+			Metadata json.RawMessage `json:"metadata,omitempty"`
+		}
+		out := struct {
+			Keys     []key  `json:"keys"`
+			Complete bool   `json:"list_complete"`
+			Cursor   string `json:"cursor,omitempty"`
+		}{Complete: l.Complete, Cursor: l.Cursor}
+		for i, k := range l.Keys {
+			if k.Metadata != nil && (!json.Valid(k.Metadata) || string(k.Metadata) == "null") {
+				t.Fatalf("key %d: metadata %q", i, k.Metadata)
+			}
+			out.Keys = append(out.Keys, key{k.Name, k.Metadata})
+		}
+		js, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := decodeList(js)
+		if err != nil {
+			t.Fatalf("its own listing %s: %v", js, err)
+		}
+		compact := func(l kv.ListResult) kv.ListResult {
+			for i, k := range l.Keys {
+				if k.Metadata != nil {
+					var buf bytes.Buffer
+					_ = json.Compact(&buf, k.Metadata)
+					l.Keys[i].Metadata = buf.Bytes()
+				}
+			}
+			return l
+		}
+		if a, b := compact(l), compact(again); !reflect.DeepEqual(a, b) {
+			t.Fatalf("read back %+v, first %+v", b, a)
+		}
+	})
 }
