@@ -47,7 +47,10 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 	if w.cfg.ClaimChats == ClaimAsk && w.asked(tok) {
 		return ClaimOffer{}, nil
 	}
-	page, err := w.client.ListSessions(ctx, c.Token, w.cfg.ExternalID, "", claimPageSize)
+	// Count what a claim would move: with a verified token bound to an
+	// external id, that workspace's chats only; else every chat of the
+	// device, whatever the config's externalId (a claim moves them all).
+	page, err := w.client.ListSessions(ctx, c.Token, tokenClaims(tok).ExternalID, "", claimPageSize)
 	if err != nil || len(page.Items) == 0 {
 		return ClaimOffer{}, err
 	}
@@ -121,20 +124,25 @@ func (w *Widget) markAsked(tok string) {
 
 // tokenSubject reads the sub claim of a JWT without checking its signature:
 // the verified user's identity key, which names them across tokens.
-func tokenSubject(jwt string) string {
+func tokenSubject(jwt string) string { return tokenClaims(jwt).Sub }
+
+// claims are the claims of a user token the widget reads.
+type claims struct {
+	Sub        string `json:"sub"`
+	ExternalID string `json:"external_id"` // the workspace a verified token is bound to
+}
+
+// tokenClaims reads a JWT's claims without checking its signature (the
+// worker does that); a token it cannot read has none.
+func tokenClaims(jwt string) claims {
+	var c claims
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return ""
+		return c
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return claims{}
 	}
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	if json.Unmarshal(raw, &claims) != nil {
-		return ""
-	}
-	return claims.Sub
+	return c
 }

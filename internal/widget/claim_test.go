@@ -106,3 +106,42 @@ func TestClaimAlways(t *testing.T) {
 		t.Errorf("anonymous offer: %+v", o)
 	}
 }
+
+// The "ask" prompt counts what the claim would move: with a verified token
+// bound to an external id, that workspace's chats of the device only (none:
+// no prompt); with an unbound token, all of them, whatever the config's
+// externalId, since the worker's claim moves them all.
+func TestClaimOfferCountsWhatTheClaimMoves(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(33)
+	newChat(t, d.load(t, f, map[string]any{"externalId": "other"}), "other 1")
+	newChat(t, d.load(t, f, map[string]any{"externalId": "other"}), "other 2")
+	newChat(t, d.load(t, f, map[string]any{"externalId": "acme"}), "acme")
+	newChat(t, d.load(t, f, nil), "none")
+	offer := func(key, ext string, cfg map[string]any) widget.ClaimOffer {
+		t.Helper()
+		if cfg == nil {
+			cfg = map[string]any{}
+		}
+		cfg["user"] = map[string]any{"token": f.verifiedToken(key, ext, time.Hour)}
+		cfg["claimChats"] = "ask"
+		w := d.load(t, f, cfg)
+		if _, err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		o, err := w.OfferClaim(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if o := offer("u:acme", "acme", nil); !o.Ask || o.Count != 1 {
+		t.Errorf("a token bound to acme is offered %+v, want the 1 acme chat", o)
+	}
+	if o := offer("u:globex", "globex", nil); o.Ask {
+		t.Errorf("a token bound to a workspace without chats here is offered %+v", o)
+	}
+	if o := offer("u:all", "", map[string]any{"externalId": "other"}); !o.Ask || o.Count != 4 {
+		t.Errorf("an unbound token with externalId \"other\" is offered %+v, want all 4 chats", o)
+	}
+}

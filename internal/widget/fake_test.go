@@ -283,7 +283,11 @@ func (f *fakeWorker) count(method, pathPrefix string) int {
 // mint makes a JWT-shaped token whose payload the widget can read.
 func (f *fakeWorker) mint(t fakeToken) string {
 	f.seq++
-	payload, _ := json.Marshal(map[string]any{"exp": t.exp.Unix(), "sub": t.sub, "n": f.seq})
+	claims := map[string]any{"exp": t.exp.Unix(), "sub": t.sub, "n": f.seq}
+	if t.ext != "" {
+		claims["external_id"] = t.ext
+	}
+	payload, _ := json.Marshal(claims)
 	tok := "eyJhbGciOiJFZERTQSJ9." + base64.RawURLEncoding.EncodeToString(payload) + ".sig" + strconv.Itoa(f.seq)
 	f.tokens[tok] = t
 	return tok
