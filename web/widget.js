@@ -318,13 +318,20 @@
   function plausible(c) {
     try { return look(c); } catch (e) { return false; } // a getter may throw: the core will say so
   }
+  // It is stricter than the core where that is cheap, so that a config the
+  // core refuses rarely shows a launcher at all (the page is left alone);
+  // one it wrongly doubts only shows once the core has accepted it.
   function look(c) {
-    var u = c && c.user, d = u && u.data, p = c && c.prefillUserData;
-    function email(x) { return x == null || /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(x); }
+    var u = c && c.user, d = u && u.data, t = u && u.token, p = c && c.prefillUserData;
     function is(x, t) { return x == null || typeof x == t; }
-    return !!c && /^pk_[\w-]{24,}$/.test(c.token) && !(u && u.token != null && d != null) &&
-      email(d && d.email) && email(p && p.email) && is(c.collectUserData, "boolean") &&
-      is(c.externalId, "string") && is(c.getToken, "function") && !(c.getToken && d);
+    function o(x) { return is(x, "object") && !Array.isArray(x); }
+    function s(x, r) { return is(x, "string") && (x == null || r.test(x)); }
+    function who(x) { return o(x) && s(x && x.email, /^(?=[!-~]+$)[^@]+@[^@.]+(\.[^@.]+)+$/); }
+    return !!c && o(c) && !!c.token && s(c.token, /^pk_[\w-]{24,}$/) && is(c.collectUserData, "boolean") &&
+      s(c.apiUrl, /^https?:\/\/[^?#\s]+$/i) && s(c.externalId, /^[^\0-\x1f\x7f]{1,256}$/) &&
+      s(c.claimChats, /^(never|ask|always)$/) && who(p) && o(u) && (!u || (t == null) != (d == null)) &&
+      s(t, /^[^.\s]+\.[^.\s]+\.[^.\s]+$/) && (d == null || who(d) && o(d.customData)) &&
+      is(c.getToken, "function") && !(c.getToken && d);
   }
 
   var wantOpen = false;

@@ -278,6 +278,20 @@ func TestABadConfigIsRefusedAndThePageLeftAlone(t *testing.T) {
 		{"invalid email in user.data", "user.data.email", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"email": "nobody@nowhere"}}})},
 		{"invalid prefill email", "prefillUserData.email", o.config(map[string]any{"collectUserData": true, "prefillUserData": map[string]any{"email": "x"}})},
 		{"collectUserData not a boolean", "collectUserData", o.config(map[string]any{"collectUserData": "yes"})},
+		// widget.js's early look is strict where that is cheap, so that these
+		// show no launcher either, not even until the core has refused them.
+		{"token in an array", "token", o.config(map[string]any{"token": []string{o.WidgetToken}})},
+		{"claimChats not one of its values", "claimChats", o.config(map[string]any{"claimChats": "sometimes"})},
+		{"claimChats not a string", "claimChats", o.config(map[string]any{"claimChats": true})},
+		{"externalId empty", "externalId", o.config(map[string]any{"externalId": ""})},
+		{"externalId too long", "externalId", o.config(map[string]any{"externalId": strings.Repeat("w", 257)})},
+		{"externalId not a string", "externalId", o.config(map[string]any{"externalId": 42})},
+		{"user without token or data", "user", o.config(map[string]any{"user": map[string]any{}})},
+		{"user.token not a string", "user.token", o.config(map[string]any{"user": map[string]any{"token": 42}})},
+		{"user.data.customData an array", "user.data.customData", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"customData": []int{1}}}})},
+		{"user.data.email with a Kelvin sign", "user.data.email", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"email": "ann@examplK.com"}}})},
+		{"prefillUserData not an object", "prefillUserData", o.config(map[string]any{"prefillUserData": "Ann"})},
+		{"apiUrl not http(s)", "apiUrl", o.config(map[string]any{"apiUrl": "javascript:alert(1)"})},
 		// widget.js shows the launcher before the core has checked a config
 		// that looks right; the core refuses this one and the launcher goes.
 		{"looks right, refused by the core: avatarUrl not http(s)", "user.data.avatarUrl",
