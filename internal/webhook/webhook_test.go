@@ -111,6 +111,13 @@ func TestValidateURL(t *testing.T) {
 		{"http://[::1]:9999/hook", true},
 		{"http://[::ffff:127.0.0.1]:9999/hook", true},
 		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-len("https://example.com/")), false},
+		// A name's trailing dot, and an IPv4 address in an old form, are
+		// what fetch reaches (the WHATWG URL standard's host parser).
+		{"https://hooks.example.com./chat", false},
+		{"https://93.184.216.34./x", false},
+		{"https://0x5d.0xb8.0xd8.0x22/x", false},
+		{"http://127.1:9999/hook", true},
+		{"http://localhost.:9999/hook", true},
 	}
 	for _, c := range ok {
 		if _, err := webhook.ValidateURL(c.url, c.loopback); err != nil {
@@ -162,6 +169,37 @@ func TestValidateURL(t *testing.T) {
 		{"https://example.com:/x", false},
 		{"https://example.com/#frag", false},
 		{"HTTPS://Example.com/", false},
+		// fetch reads a host whose last label is a number as an IPv4
+		// address in any of its old forms, and a trailing dot as the same
+		// name: each of these reaches a loopback, private or link-local
+		// address (new URL(...).host in Node says which).
+		{"https://127.1/x", false},                    // 127.0.0.1
+		{"https://127.0.0.1./x", false},               // 127.0.0.1
+		{"https://0177.0.0.1/x", false},               // 127.0.0.1
+		{"https://0x7f.0.0.1/x", false},               // 127.0.0.1
+		{"https://127.000.000.001/x", false},          // 127.0.0.1
+		{"https://2130706433/x", false},               // 127.0.0.1
+		{"https://10.1/x", false},                     // 10.0.0.1
+		{"https://192.168.1/x", false},                // 192.168.0.1
+		{"https://0x0a.0.0.1/x", false},               // 10.0.0.1
+		{"https://169.254.169.254./latest", false},    // 169.254.169.254
+		{"https://0251.0376.0251.0376/latest", false}, // 169.254.169.254
+		{"https://0.0.0.0./x", false},                 // 0.0.0.0
+		{"https://0x/x", false},                       // 0.0.0.0
+		{"http://10.1:9999/hook", true},               // 10.0.0.1
+		{"http://0xa000001:9999/hook", true},          // 10.0.0.1
+		{"https://foo.localhost./x", false},
+		{"https://printer.local./x", false},
+		{"https://intranet./x", false},
+		{"https://[::127.0.0.1]/x", false}, // IPv4-compatible, deprecated
+		{"https://[::a9fe:a9fe]/latest", false},
+		// Hosts that end in a number but are no IPv4 address: fetch
+		// refuses them.
+		{"https://256.0.0.1/x", false},
+		{"https://1.2.3.4.5/x", false},
+		{"https://09.0.0.1/x", false},
+		{"https://example.0x10/x", false},
+		{"https://1.16777216/x", false},
 	}
 	for _, c := range bad {
 		_, err := webhook.ValidateURL(c.url, c.loopback)
@@ -220,7 +258,7 @@ func TestRotate(t *testing.T) {
 }
 
 func FuzzValidateURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/", "https://[2001:db8::1%25eth0]/"} {
+	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/", "https://[2001:db8::1%25eth0]/", "https://127.1/", "https://10.0.0.1./", "https://0x7f.1/"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}

@@ -50,7 +50,26 @@ func Cases() []Case {
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
 		deviceInTokenCases(), malformedEscapeCases(), jsonMalformedCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
+		webhookInternalURLCases(),
 	)
+}
+
+// webhookInternalURLCases set org A's webhook to a URL that fetch reads
+// as a loopback, private or link-local address (the WHATWG URL standard's
+// host parser: old IPv4 forms, a trailing dot), so that the worker would
+// POST its events inside its own network.
+func webhookInternalURLCases() []Case {
+	const cl = "webhook-url-internal"
+	var cs []Case
+	for _, u := range []string{
+		"https://127.1/hook", "https://127.0.0.1./hook", "https://0177.0.0.1/hook", "https://0x7f.0.0.1/hook",
+		"https://2130706433/hook", "https://10.1/hook", "https://0xa000001/hook", "https://192.168.1/hook",
+		"https://169.254.169.254./latest", "https://0251.0376.0251.0376/latest", "https://0.0.0.0./hook",
+		"https://foo.localhost./hook", "https://printer.local./hook", "https://[::127.0.0.1]/hook",
+	} {
+		cs = append(cs, sc(cl, "PUT /v1/webhook "+u, "PUT /v1/webhook", "Bearer {A.key}", `{"url":"`+u+`"}`, refusal(400, invalidRequest)))
+	}
+	return cs
 }
 
 // ---- token material ----
