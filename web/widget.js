@@ -206,8 +206,8 @@
         input.value = "";
         var li = add(c, { role: "user", content: text }, k);
         w.send({ sessionId: c.id, chatKey: c.key, content: text, key: k }).then(function (r) { settle(c, r); background(); }, function (e) {
-          li.setAttribute("data-failed", "");
-          li.append(h("small", null, e.message));
+          settle(c, { key: k, error: e.message }); // refused before it was queued, such as too long:
+          if (!input.value) input.value = text; // failed, not pending, and the text is kept to edit
         });
       } },
         input = h("textarea", { "data-widget": "message-input", rows: 2, "class": "m", placeholder: "Write a message\u2026", "aria-label": "Message",

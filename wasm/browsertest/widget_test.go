@@ -497,3 +497,29 @@ func TestDeleteMyConversationsErasesThemBehindAConfirmation(t *testing.T) {
 		t.Errorf("after ChatWidget.forget() the org lists %d sessions", n)
 	}
 }
+
+// A message the core refuses before queueing it (over 10,000 characters)
+// is shown as failed, not as pending, nothing is sent, and its text stays in
+// the input to be shortened.
+func TestAMessageTooLongIsShownFailedAndKeptInTheInput(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	d.load(host.URL(srv.URL, o.config(nil)))
+	d.openWidget(false)
+	d.newChat("a short one first")
+	d.exec(string(hook("[data-widget=message-input]")) + `.value = "x".repeat(10001)`)
+	d.click("[data-widget=send]")
+	d.waitFor(`window.__t.all("[data-widget=message][data-failed]").length === 1`, "the message shown as failed")
+	if n := d.count("[data-widget=message][data-pending]"); n != 0 {
+		t.Errorf("%d messages still shown as pending", n)
+	}
+	if got := d.texts("[data-widget=message][data-failed] small"); len(got) != 1 || !strings.Contains(got[0], "10000") {
+		t.Errorf("the failed message says %q", got)
+	}
+	if n := evalAs[int](d, string(hook("[data-widget=message-input]"))+`.value.length`); n != 10001 {
+		t.Errorf("the input holds %d characters after the refusal, want the 10001 typed", n)
+	}
+	if ms := o.messages(t, o.sessions(t, nil)[0].ID); len(ms) != 1 {
+		t.Errorf("the worker stored %d messages", len(ms))
+	}
+}
