@@ -59,10 +59,14 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	}
 	if len(claimed) > 0 {
 		// Each session is claimed once, so the first one names this claim.
+		sessions := make([]orgSession, len(claimed))
+		for i, s := range claimed {
+			sessions[i] = orgSession{s}
+		}
 		a.events.Enqueue(r.Context(), v.OrgID, webhook.SessionsClaimed, claimed[0].ID, claimEvent{
 			Contact:  claimParty{ID: cp.Subject},
 			User:     claimParty{ID: owner.UID, UserID: v.UserID, Email: v.Email},
-			Sessions: claimed,
+			Sessions: sessions,
 		})
 	}
 	if claimed == nil {
@@ -100,11 +104,11 @@ type claimView struct {
 }
 
 // claimEvent is the data of sessions.claimed: who gave, who took, and the
-// sessions as they now are.
+// sessions as they now are (the org's views, with their new owner).
 type claimEvent struct {
-	Contact  claimParty          `json:"contact"`
-	User     claimParty          `json:"user"`
-	Sessions []*identity.Session `json:"sessions"`
+	Contact  claimParty   `json:"contact"`
+	User     claimParty   `json:"user"`
+	Sessions []orgSession `json:"sessions"`
 }
 
 type claimParty struct {

@@ -169,20 +169,21 @@ func (a *API) rotateWebhookSecret(w httpx.ResponseWriter, r *httpx.Request, c se
 	return nil
 }
 
-// The events' data: the org's views.
+// The events' data: the org's views, each session with its owner as GET
+// /v1/sessions/{id} shows it.
 
 type sessionEvent struct {
-	Session *identity.Session `json:"session"`
+	Session orgSession `json:"session"`
 }
 
 type messageEvent struct {
-	Session *identity.Session `json:"session"`
+	Session orgSession        `json:"session"`
 	Message *identity.Message `json:"message"`
 }
 
 // sessionCreated announces sess, just stored.
 func (a *API) sessionCreated(ctx context.Context, sess *identity.Session) {
-	a.events.Enqueue(ctx, sess.OrgID, webhook.SessionCreated, sess.ID, sessionEvent{Session: sess})
+	a.events.Enqueue(ctx, sess.OrgID, webhook.SessionCreated, sess.ID, sessionEvent{Session: orgSession{sess}})
 }
 
 // messageCreated announces msg of sess, just stored: the session as it
@@ -195,7 +196,7 @@ func (a *API) messageCreated(ctx context.Context, sess *identity.Session, msg *i
 			s.UpdatedAt = msg.CreatedAt
 		}
 	}
-	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, messageEvent{Session: &s, Message: msg})
+	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, messageEvent{Session: orgSession{&s}, Message: msg})
 }
 
 var _ queue.Handler = (*webhook.Dispatcher)(nil)

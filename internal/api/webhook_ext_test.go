@@ -333,6 +333,67 @@ func TestWebhookEvents(t *testing.T) {
 	}
 }
 
+// Every event's sessions are the org's views, with the owner that GET
+// /v1/sessions/{id} shows at that moment: the contact's, the user's, and
+// the user's once claimed.
+func TestWebhookEventsCarryTheOwner(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	e.setHook(a, "http://127.0.0.1:1/a")
+	d1 := e.contact(a, device1)
+	u := e.verified(a, map[string]any{"user_id": "u-1", "email": "ann@example.com"})
+	seen := 0
+	// check delivers what is due and compares each new event's sessions'
+	// owners with the org's view.
+	check := func(step string, want int) {
+		t.Helper()
+		e.deliver()
+		evs := e.recv.events()[seen:]
+		seen += len(evs)
+		if len(evs) != want {
+			t.Fatalf("%s: %d events, want %d", step, len(evs), want)
+		}
+		for _, ev := range evs {
+			var sessions []any
+			if s, ok := ev.Data["session"]; ok {
+				sessions = append(sessions, s)
+			}
+			if ss, ok := ev.Data["sessions"].([]any); ok {
+				sessions = append(sessions, ss...)
+			}
+			if len(sessions) == 0 {
+				t.Errorf("%s: %s without a session: %s", step, ev.Type, ev.Body)
+			}
+			for _, s := range sessions {
+				s := s.(map[string]any)
+				view := e.server(a, "GET", "/v1/sessions/"+s["id"].(string), nil)
+				want := view.Body["session"].(map[string]any)["owner"]
+				if got, _ := json.Marshal(s["owner"]); string(got) != mustJSON(t, want) {
+					t.Errorf("%s: %s's session owner %s, the org's view %s", step, ev.Type, got, mustJSON(t, want))
+				}
+			}
+		}
+	}
+	anon := e.newSession(a, d1, nil)["id"].(string)
+	e.widget(a, d1, "POST", "/v1/widget/sessions/"+anon+"/messages", map[string]any{"content": "hi"})
+	e.server(a, "POST", "/v1/sessions/"+anon+"/messages", map[string]any{"content": "hello"})
+	check("a contact's session, its visitor's and agent's messages", 3)
+	own := e.newSession(a, u, nil)["id"].(string)
+	e.widget(a, u, "POST", "/v1/widget/sessions/"+own+"/messages", map[string]any{"content": "hi"})
+	check("a user's session and message", 2)
+	e.claim(a, u, d1)
+	check("the claim", 1)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // A receiver that fails gets the event again later with the same id; after
 // a rotation both secrets sign for the overlap, then only the new one.
 func TestWebhookRetryAndRotation(t *testing.T) {
