@@ -22,6 +22,10 @@ type OutboxEntry struct {
 	ChatKey  string    `json:"chat_key,omitempty"`
 	Content  string    `json:"content"`
 	QueuedAt time.Time `json:"queued_at"`
+	// Owner names who typed it (Widget.ownerLocked): it is sent only while
+	// that person is chatting, never with another's credential. "" in an
+	// outbox of an older version: sent by whoever chats next, as then.
+	Owner string `json:"owner,omitempty"`
 }
 
 // outbox is the persisted queue of OutboxEntry, oldest first. Each method is

@@ -46,13 +46,42 @@ func (w *Widget) NewChatKey() (string, error) { return w.newKey() }
 // NewKey returns a fresh Idempotency-Key for Draft.Key.
 func (w *Widget) NewKey() (string, error) { return w.newKey() }
 
-// Pending returns the messages not yet acknowledged by the worker, oldest first.
+// Pending returns the messages of the person chatting that the worker has
+// not acknowledged yet, oldest first.
 func (w *Widget) Pending() []OutboxEntry {
-	es := w.outbox.entries()
-	if es == nil {
-		return []OutboxEntry{}
+	w.mu.Lock()
+	owner := w.ownerLocked()
+	w.mu.Unlock()
+	return w.pendingOf(owner)
+}
+
+// ownerLocked names the person chatting, for the outbox: the verified user
+// (their token's subject, the identity key, and the external id it is bound
+// to) or this device's contact, and the config's external id, which a new
+// chat's session gets. A message typed
+// by one is never sent with another's credential or into another workspace:
+// a page that switches users by calling init again, without logout, leaves
+// the previous user's unsent messages for when that user comes back.
+// w.mu must be held.
+func (w *Widget) ownerLocked() string {
+	who := "contact"
+	if w.mode == ModeVerified {
+		c := tokenClaims(w.userToken)
+		who = "user " + c.Sub + "\n" + c.ExternalID
 	}
-	return es
+	return who + "\n" + w.cfg.ExternalID
+}
+
+// pendingOf returns the outbox entries of owner (and those that name
+// nobody), oldest first.
+func (w *Widget) pendingOf(owner string) []OutboxEntry {
+	out := []OutboxEntry{}
+	for _, e := range w.outbox.entries() {
+		if e.Owner == "" || e.Owner == owner {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Send puts a message in the outbox (persisted at once, with its own
@@ -74,6 +103,17 @@ func (w *Widget) Send(ctx context.Context, d Draft) (SendResult, error) {
 	if st := w.Status(); st.NeedsForm {
 		return SendResult{}, ErrNeedsUserData
 	}
+	w.mu.Lock()
+	unnamed := w.mode == ModeVerified && w.userToken == ""
+	w.mu.Unlock()
+	if unnamed { // getToken has not been asked yet: who is this?
+		if _, err := w.bearer(ctx, ""); err != nil {
+			return SendResult{}, err
+		}
+	}
+	w.mu.Lock()
+	owner := w.ownerLocked()
+	w.mu.Unlock()
 	key := d.Key
 	if key == "" {
 		var err error
@@ -83,7 +123,7 @@ func (w *Widget) Send(ctx context.Context, d Draft) (SendResult, error) {
 	} else if w.outbox.has(key) {
 		return SendResult{}, identity.Invalid("key", "is already in the outbox.")
 	}
-	e := OutboxEntry{Key: key, SessionID: d.SessionID, Content: d.Content, QueuedAt: w.now().UTC()}
+	e := OutboxEntry{Key: key, SessionID: d.SessionID, Content: d.Content, QueuedAt: w.now().UTC(), Owner: owner}
 	if d.SessionID == "" {
 		e.ChatKey = d.ChatKey
 	}
@@ -121,7 +161,10 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 	tried := map[string]bool{}
 	for ctx.Err() == nil {
 		var e *OutboxEntry
-		for _, x := range w.outbox.entries() {
+		w.mu.Lock()
+		owner := w.ownerLocked()
+		w.mu.Unlock()
+		for _, x := range w.pendingOf(owner) {
 			if !tried[x.Key] {
 				e = &x
 				break

@@ -98,7 +98,7 @@ type Status struct {
 func (w *Widget) Status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	s := Status{Mode: w.mode, Prefill: w.prefill, Pending: len(w.outbox.entries())}
+	s := Status{Mode: w.mode, Prefill: w.prefill, Pending: len(w.pendingOf(w.ownerLocked()))}
 	switch w.mode {
 	case ModeCollectUserData:
 		c := w.loadContactLocked()

@@ -470,6 +470,66 @@ func TestNewChatWhileDown(t *testing.T) {
 	}
 }
 
+// A message left unsent goes out only with the credential of who typed it,
+// into their workspace: a page that switches users by calling init again,
+// without logout, must not send Alice's message as Bob's (a verified
+// message of his), as the device's contact's, or into another workspace.
+func TestUnsentMessagesGoOnlyWithWhoTypedThem(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(20)
+	bound := func(key, ext string) map[string]any {
+		return map[string]any{"user": map[string]any{"token": f.verifiedToken(key, ext, time.Hour)}}
+	}
+	verified := func(key string) map[string]any { return bound(key, "") }
+	unsent := func(w *widget.Widget, content string) {
+		t.Helper()
+		if _, err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.set(func(f *fakeWorker) { f.down = true })
+		key, _ := w.NewChatKey()
+		if r, err := w.Send(ctx, widget.Draft{ChatKey: key, Content: content}); err != nil || !r.Pending {
+			t.Fatalf("Send %q: %+v %v", content, r, err)
+		}
+		f.set(func(f *fakeWorker) { f.down = false })
+	}
+	unsent(d.load(t, f, verified("u:alice")), "alice's")
+	unsent(d.load(t, f, bound("u:alice", "acme")), "alice's, in acme")
+	unsent(d.load(t, f, map[string]any{"externalId": "ws-a"}), "the contact's, in ws-a")
+
+	for _, cfg := range []map[string]any{verified("u:bob"), nil, {"externalId": "ws-b"}, bound("u:alice", "globex")} {
+		w := d.load(t, f, cfg)
+		if _, err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, st := w.Pending(), w.Status(); len(p) != 0 || st.Pending != 0 {
+			t.Errorf("%v is shown %+v as its unsent messages (status %d)", cfg, p, st.Pending)
+		}
+		if rep := w.Flush(ctx); len(rep.Sent)+len(rep.Failed) != 0 {
+			t.Errorf("%v sent %+v", cfg, rep)
+		}
+	}
+	if n := f.sessionCount(); n != 0 {
+		t.Fatalf("%d sessions were created by others' unsent messages", n)
+	}
+
+	// Each is sent when who typed it comes back.
+	for _, c := range []struct {
+		cfg     map[string]any
+		content string
+	}{{verified("u:alice"), "alice's"}, {bound("u:alice", "acme"), "alice's, in acme"}, {map[string]any{"externalId": "ws-a"}, "the contact's, in ws-a"}} {
+		w := d.load(t, f, c.cfg)
+		rep := w.Flush(ctx)
+		if len(rep.Sent) != 1 || rep.Sent[0].Message == nil || rep.Sent[0].Message.Content != c.content {
+			t.Fatalf("%v flushed %+v", c.cfg, rep)
+		}
+		ss, err := w.Sessions(ctx)
+		if err != nil || len(ss) != 1 || ss[0].ID != rep.Sent[0].SessionID {
+			t.Errorf("%v lists %+v, %v; want the session of its message", c.cfg, ss, err)
+		}
+	}
+}
+
 func TestPermanentFailuresAreDroppedAndReported(t *testing.T) {
 	f := newFakeWorker()
 	w := newDevice(20).load(t, f, nil)
