@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // The values of claimChats.
@@ -35,22 +36,25 @@ const claimPageSize = 100
 // OfferClaim decides, after Start, whether this device's chats can go to
 // the verified user: with claimChats "ask" it counts them for the prompt
 // (once per user and device), with "always" it claims them. Nothing to do
-// (another mode, no contact token on this device, no chats) is a zero offer.
+// (another mode, no contact on this device, no chats) is a zero offer.
 func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 	w.mu.Lock()
 	mode, tok := w.mode, w.userToken
-	c := w.loadContactLocked()
 	w.mu.Unlock()
-	if mode != ModeVerified || w.cfg.ClaimChats == ClaimNever || w.cfg.ClaimChats == "" || c == nil || !c.usable(w.now()) {
+	if mode != ModeVerified || w.cfg.ClaimChats == ClaimNever || w.cfg.ClaimChats == "" {
 		return ClaimOffer{}, nil
 	}
 	if w.cfg.ClaimChats == ClaimAsk && w.asked(tok) {
 		return ClaimOffer{}, nil
 	}
+	ct, err := w.deviceContact(ctx)
+	if err != nil || ct == "" {
+		return ClaimOffer{}, err
+	}
 	// Count what a claim would move: with a verified token bound to an
 	// external id, that workspace's chats only; else every chat of the
 	// device, whatever the config's externalId (a claim moves them all).
-	page, err := w.client.ListSessions(ctx, c.Token, tokenClaims(tok).ExternalID, "", claimPageSize)
+	page, err := w.client.ListSessions(ctx, ct, tokenClaims(tok).ExternalID, "", claimPageSize)
 	if err != nil || len(page.Items) == 0 {
 		return ClaimOffer{}, err
 	}
@@ -65,11 +69,9 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 // /v1/widget/claim), then forgets the contact token (the device id stays)
 // and remembers that this user was asked. It returns how many moved.
 func (w *Widget) Claim(ctx context.Context) (int, error) {
-	w.mu.Lock()
-	c := w.loadContactLocked()
-	w.mu.Unlock()
-	if c == nil {
-		return 0, nil
+	ct, err := w.deviceContact(ctx)
+	if err != nil || ct == "" {
+		return 0, err
 	}
 	total := 0
 	// A claim moves about 220 sessions a request; a full answer may have
@@ -79,7 +81,7 @@ func (w *Widget) Claim(ctx context.Context) (int, error) {
 			Claimed []Session `json:"claimed"`
 		}
 		err := w.authed(ctx, func(bearer string) error {
-			return w.client.do(ctx, call{method: "POST", path: "/v1/widget/claim", bearer: bearer, contactToken: c.Token}, &out)
+			return w.client.do(ctx, call{method: "POST", path: "/v1/widget/claim", bearer: bearer, contactToken: ct}, &out)
 		})
 		if err != nil {
 			return total, err
@@ -96,6 +98,38 @@ func (w *Widget) Claim(ctx context.Context) (int, error) {
 	w.mu.Unlock()
 	w.markAsked(tok)
 	return total, nil
+}
+
+// deviceContact returns this device's contact token, for a claim: the
+// stored one, renewed from the device id (the same contact, with the name
+// and email it had) when it has expired, since the chats outlive it; "" when
+// the device has none (it never chatted, or its chats were claimed).
+func (w *Widget) deviceContact(ctx context.Context) (string, error) {
+	w.mu.Lock()
+	c := w.loadContactLocked()
+	w.mu.Unlock()
+	switch {
+	case c == nil:
+		return "", nil
+	case c.usable(w.now()):
+		return c.Token, nil
+	}
+	ans, err := w.client.CreateContact(ctx, ContactRequest{DeviceID: c.DeviceID, Name: c.Name, Email: c.Email})
+	if err != nil {
+		return "", err
+	}
+	fresh := *c
+	fresh.Token, fresh.ExpiresAt = ans.Token, time.Time{}
+	if exp, ok := tokenExpiry(ans.Token); ok {
+		fresh.ExpiresAt = exp
+	}
+	w.mu.Lock()
+	if w.loadContactLocked() == c { // not logged out or claimed meanwhile
+		saveContact(w.st, w.cfg.Token, &fresh)
+		w.contact = &fresh
+	}
+	w.mu.Unlock()
+	return fresh.Token, nil
 }
 
 // DeclineClaim remembers that the verified user said no: the prompt is not

@@ -145,3 +145,26 @@ func TestClaimOfferCountsWhatTheClaimMoves(t *testing.T) {
 		t.Errorf("an unbound token with externalId \"other\" is offered %+v, want all 4 chats", o)
 	}
 }
+
+// A device whose contact token has expired since its visitor chatted still
+// has those chats: the offer renews the token from the device id (the same
+// contact) and asks, and the claim moves them.
+func TestClaimOfferAfterTheContactTokenExpired(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(34)
+	newChat(t, d.load(t, f, nil), "a week ago")
+	f.advance(2 * time.Hour) // the fake's contact tokens last an hour
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:late", "", time.Hour)}, "claimChats": "ask"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || !o.Ask || o.Count != 1 {
+		t.Fatalf("offer with an expired contact token: %+v, %v", o, err)
+	}
+	if n, err := w.Claim(ctx); err != nil || n != 1 {
+		t.Fatalf("Claim: %d, %v", n, err)
+	}
+	if ss, _ := w.Sessions(ctx); len(ss) != 1 {
+		t.Errorf("after the claim the user lists %d", len(ss))
+	}
+}
