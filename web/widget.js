@@ -106,7 +106,10 @@
   function Widget(ready) {
     var self = this, host = h("chat-widget"), root = host.attachShadow({ mode: "open" });
     var w = null, panel, body, title, back, compose, launcher, chat = null, timer = 0, bg = 0, dead = false;
-    root.append(h("style", null, STYLE),
+    // A constructed stylesheet: a page's Content-Security-Policy (style-src,
+    // default-src) does not govern it, where it would block a <style>.
+    try { var css = new CSSStyleSheet(); css.replaceSync(STYLE); root.adoptedStyleSheets = [css]; } catch (e) { root.append(h("style", null, STYLE)); }
+    root.append(
       panel = h("section", { "class": "p", role: "dialog", "aria-label": "Chat", hidden: "" },
         h("header", null,
           back = h("button", { "aria-label": "Back", onclick: function () { list(); } }, "\u2190"),

@@ -134,6 +134,9 @@ func newHostPage(t *testing.T) *hostPage {
 		worker := r.URL.Query().Get("w")
 		cfg := base64.StdEncoding.EncodeToString([]byte(r.URL.Query().Get("c")))
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if csp := r.URL.Query().Get("csp"); csp != "" { // ?csp=POLICY: the page sets that Content-Security-Policy
+			w.Header().Set("Content-Security-Policy", csp)
+		}
 		open := "false" // ?open=1: the page calls ChatWidget.open() right after init
 		if r.URL.Query().Get("open") == "1" {
 			open = "true"

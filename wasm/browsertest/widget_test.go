@@ -349,6 +349,23 @@ func TestStylesCrossTheShadowRootInNeitherDirection(t *testing.T) {
 	}
 }
 
+// A site with a strict Content-Security-Policy needs only what the README
+// says (script-src and connect-src for the worker): its default-src 'self'
+// must not leave the widget unstyled, as it would block a <style>.
+func TestAStrictContentSecurityPolicyKeepsTheWidgetStyled(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	csp := "default-src 'self'; script-src 'unsafe-inline' " + srv.URL + " 'wasm-unsafe-eval'; connect-src " + srv.URL
+	if !d.load(host.URL(srv.URL, o.config(nil)) + "&csp=" + url.QueryEscape(csp)) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	if bg := evalAs[string](d, `getComputedStyle(window.__t.q("[data-widget=launcher]")).backgroundColor`); bg != "rgb(59, 91, 219)" {
+		t.Errorf("under %q the launcher's background is %s: the widget's styles were blocked", csp, bg)
+	}
+	d.openWidget(false)
+	d.newChat("under a strict policy")
+}
+
 // The issue 6 scenario in a browser: a message typed while the worker is
 // stopped is kept, and sent once when the worker is back, with no duplicate;
 // one typed before a reload is sent by the next page load.
