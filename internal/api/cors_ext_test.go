@@ -101,8 +101,12 @@ func TestWidgetCallFromAllowedOrigin(t *testing.T) {
 		if r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != origin {
 			t.Errorf("%s: %d %v", origin, r.Status, r.Header)
 		}
-		if !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), "Retry-After") {
-			t.Errorf("Expose-Headers %q", r.Header.Get("Access-Control-Expose-Headers"))
+		// What a widget reads of an answer: a 429's wait, and whether a
+		// retry with an Idempotency-Key was a replay.
+		for _, h := range []string{"Retry-After", "Idempotent-Replayed"} {
+			if !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), h) {
+				t.Errorf("Expose-Headers %q lacks %s", r.Header.Get("Access-Control-Expose-Headers"), h)
+			}
 		}
 	}
 	// No Origin (a server-side widget call): no CORS headers, still served.
