@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -313,6 +314,8 @@ func TestFieldLimits(t *testing.T) {
 		{"custom_data 51 keys", "custom_data", "invalid_request", auth(map[string]any{"user_id": "u", "custom_data": keys51})},
 		{"custom_data depth 4", "custom_data", "invalid_request", auth(map[string]any{"user_id": "u", "custom_data": deep})},
 		{"custom_data > 8 KiB", "custom_data", "invalid_request", auth(map[string]any{"user_id": "u", "custom_data": huge})},
+		// A number no float64 holds would make the stored record unreadable.
+		{"custom_data 1e400", "custom_data", "invalid_request", auth(map[string]any{"user_id": "u", "custom_data": json.RawMessage(`{"n":1e400}`)})},
 		{"external_id 257", "external_id", "invalid_request", auth(map[string]any{"user_id": "u", "external_id": long(257)})},
 		{"ttl 59", "ttl_seconds", "invalid_request", auth(map[string]any{"user_id": "u", "ttl_seconds": 59})},
 		{"ttl 2592001", "ttl_seconds", "invalid_request", auth(map[string]any{"user_id": "u", "ttl_seconds": 2592001})},
@@ -325,6 +328,7 @@ func TestFieldLimits(t *testing.T) {
 		{"contact email invalid", "email", "invalid_email", contact(map[string]any{"email": "Ann <ann@example.com>"})},
 		{"contact custom_data depth 4", "custom_data", "invalid_request", contact(map[string]any{"custom_data": deep})},
 		{"contact custom_data 51 keys", "custom_data", "invalid_request", contact(map[string]any{"custom_data": keys51})},
+		{"contact custom_data 1e400", "custom_data", "invalid_request", contact(map[string]any{"custom_data": json.RawMessage(`{"a":[1e400]}`)})},
 		{"device id v1", "device_id", "invalid_device_id", func() resp {
 			return w.widget(w.a, "", "POST", "/v1/widget/contacts", map[string]any{"device_id": "0b7e3f8a-1c2d-1e5f-8a9b-0c1d2e3f4a5b"})
 		}},
@@ -335,6 +339,7 @@ func TestFieldLimits(t *testing.T) {
 		{"session external_id 257", "external_id", "invalid_request", widget(sess, map[string]any{"external_id": long(257)})},
 		{"session custom_data 51 keys", "custom_data", "invalid_request", widget(sess, map[string]any{"custom_data": keys51})},
 		{"session custom_data > 8 KiB", "custom_data", "invalid_request", widget(sess, map[string]any{"custom_data": huge})},
+		{"session custom_data -1e400", "custom_data", "invalid_request", widget(sess, map[string]any{"custom_data": json.RawMessage(`{"n":-1e400}`)})},
 		{"message empty", "content", "invalid_request", widget(msg, map[string]any{"content": ""})},
 		{"message blank", "content", "invalid_request", widget(msg, map[string]any{"content": " \n\t "})},
 		{"message 10001", "content", "invalid_request", widget(msg, map[string]any{"content": long(10001)})},

@@ -313,12 +313,19 @@ func finite(f float64) error {
 }
 
 // validNumber reports whether s is one JSON number, as json.Number must be
-// for encoding/json to write it.
+// for encoding/json to write it, that a float64 holds without overflow:
+// what the store decodes custom data into when it reads a record again
+// (1e400 would make that record unreadable), and what a browser's
+// JSON.parse makes of it (Infinity).
 func validNumber(s string) bool {
 	if s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
 		return false
 	}
-	return json.Valid([]byte(s))
+	if !json.Valid([]byte(s)) {
+		return false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return err == nil && !math.IsInf(f, 0)
 }
 
 // ValidateContent checks a message's content: 1 to 10,000 characters, not

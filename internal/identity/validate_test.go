@@ -296,6 +296,8 @@ func TestParseCustomData(t *testing.T) {
 		{"null with space", " null ", -1, ""},
 		{"empty object", "{}", 0, ""},
 		{"flat", `{"plan":"pro","seats":3,"trial":false,"x":null}`, 4, ""},
+		{"number beyond float64", `{"n":1e400}`, 0, identity.CodeInvalidRequest},
+		{"nested number beyond float64", `{"a":{"b":[-1e309]}}`, 0, identity.CodeInvalidRequest},
 		{"50 keys", objectOfKeys(50), 50, ""},
 		{"51 keys", objectOfKeys(51), 0, identity.CodeInvalidRequest},
 		{"8192 bytes", objectOfSize(8192), 1, ""},
@@ -403,6 +405,9 @@ func TestCheckCustomData(t *testing.T) {
 		{"-Inf float32", identity.CustomData{"n": float32(math.Inf(-1))}, identity.CodeInvalidRequest},
 		{"bad json.Number", identity.CustomData{"n": json.Number("0x10")}, identity.CodeInvalidRequest},
 		{"string json.Number", identity.CustomData{"n": json.Number(`"1"`)}, identity.CodeInvalidRequest},
+		{"json.Number beyond float64", identity.CustomData{"n": json.Number("1e400")}, identity.CodeInvalidRequest},
+		{"negative json.Number beyond float64", identity.CustomData{"a": []any{json.Number("-1e400")}}, identity.CodeInvalidRequest},
+		{"json.Number that underflows to 0", identity.CustomData{"n": json.Number("1e-400")}, ""},
 		{"numbers", identity.CustomData{"a": 1, "b": 1.5, "c": float32(2), "d": json.Number("-1e3"), "e": uint8(7), "f": nil, "g": true}, ""},
 		{"too large", identity.CustomData{"v": strings.Repeat("x", 8<<10)}, identity.CodeInvalidRequest},
 	}
