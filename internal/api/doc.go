@@ -37,5 +37,7 @@
 // Bodies are decoded by decodeJSON: keys match exactly, case included (a
 // key that is not exactly a field's name is an unknown field, ignored), and
 // a body that repeats a key in any object, at any depth, is 400
-// invalid_json (see jsonread.Strict).
+// invalid_json, and so is one whose strings are not UTF-8 text: invalid
+// bytes, or an escape of half a UTF-16 surrogate pair alone ("\ud800"),
+// which encoding/json would turn into U+FFFD (see jsonread.Strict).
 package api

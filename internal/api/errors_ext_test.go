@@ -118,6 +118,32 @@ func TestMalformedJSON(t *testing.T) {
 	}
 }
 
+// A string that escapes half of a UTF-16 surrogate pair alone is not UTF-8
+// text, like the raw bytes that spell it (ED A0 80): invalid_json on every
+// route, in any field, known or not. Before, encoding/json made it U+FFFD,
+// so user_id "\ud800", "\udbff" and "\ufffd" were one user.
+func TestLoneSurrogateEscapes(t *testing.T) {
+	w := newWorld(t)
+	for _, rt := range w.bodyRoutes() {
+		for _, s := range []string{`"\ud800"`, `"\udc00\ud800"`, `"a\ud83d"`, `["\uDFFF"]`, `{"k":"\ud83dx"}`} {
+			b := `{"zz":` + s + `,` + rt.valid[1:]
+			if rt.valid == `{}` {
+				b = `{"zz":` + s + `}`
+			}
+			t.Run(fmt.Sprintf("%s/%s", rt.name, s), func(t *testing.T) {
+				w.refused(t, 400, "invalid_json", func() resp { return w.call(rt, b) })
+			})
+		}
+	}
+	for _, b := range []string{`{"user_id":"\ud800"}`, `{"user_id":"\udbff"}`, `{"email":"a\udc00@example.com"}`, `{"user_id":"u","external_id":"\ud800"}`} {
+		w.refused(t, 400, "invalid_json", func() resp { return w.server(w.a, "POST", "/v1/users/authenticate", b) })
+	}
+	// A pair is one character, as it always was.
+	if r := w.server(w.a, "POST", "/v1/users/authenticate", `{"user_id":"\ud83d\ude00"}`); r.Status != 200 {
+		t.Errorf("a surrogate pair: %d %s", r.Status, r.Raw)
+	}
+}
+
 func TestEmptyBody(t *testing.T) {
 	w := newWorld(t)
 	for _, rt := range w.bodyRoutes() {

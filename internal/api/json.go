@@ -63,8 +63,10 @@ func readBody(r *httpx.Request) ([]byte, error) {
 // (encoding/json alone would match "USER_ID" to user_id). A body that
 // repeats a key, in any object at any depth, is invalid_json (encoding/json
 // alone would keep the last). jsonread.Strict does both in one pass before
-// encoding/json decodes. A value of the wrong type is an invalid_request
-// naming the field.
+// encoding/json decodes. A string that escapes a lone UTF-16 surrogate
+// ("\ud800") is invalid_json, like the invalid UTF-8 that spells it raw
+// (encoding/json alone would make both U+FFFD, one user_id for many). A
+// value of the wrong type is an invalid_request naming the field.
 func decodeJSON(body []byte, v any) error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -88,6 +90,9 @@ func decodeJSON(body []byte, v any) error {
 				field = "body"
 			}
 			return identity.Invalid(field, "is nested deeper than %d levels.", jsonread.MaxDepth)
+		}
+		if errors.As(err, &se) && se.Surrogate {
+			return identity.Errorf(identity.CodeInvalidJSON, "The request body is not valid UTF-8: a string escapes half of a UTF-16 surrogate pair (\\ud800 to \\udfff) alone.")
 		}
 		if errors.As(err, &se) && se.Key != "" && json.Valid(body) {
 			return identity.Errorf(identity.CodeInvalidJSON, "The request body repeats a key: each key may appear once in an object.")

@@ -27,6 +27,8 @@ import (
 type Reader struct {
 	b []byte
 	i int
+	// surrogate is set when a string failed for escaping a lone surrogate.
+	surrogate bool
 }
 
 func (r *Reader) ws() {

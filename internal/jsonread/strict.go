@@ -3,16 +3,19 @@ package jsonread
 import (
 	"bytes"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // StrictError is why Strict refused a text: Key is the repeated key, ""
 // when the text is not JSON; or, when Deep, the text nests containers
 // deeper than MaxDepth, and Key is the outer object's member that does
-// ("" when the text is not an object or keep is nil).
+// ("" when the text is not an object or keep is nil); or, when Surrogate, a
+// string escapes half of a UTF-16 surrogate pair alone.
 type StrictError struct {
-	Key  string
-	Deep bool
+	Key       string
+	Deep      bool
+	Surrogate bool
 }
 
 // MaxDepth is how deep Strict lets containers nest in what it keeps (the
@@ -28,6 +31,9 @@ func (e *StrictError) Error() string {
 	if e.Deep {
 		return "jsonread: nested deeper than " + strconv.Itoa(MaxDepth) + " levels"
 	}
+	if e.Surrogate {
+		return "jsonread: a string escapes a lone UTF-16 surrogate"
+	}
 	if e.Key == "" {
 		return "jsonread: invalid JSON"
 	}
@@ -39,6 +45,14 @@ func (e *StrictError) Error() string {
 // encoding/json compares them, after unescaping ("a" and "\u0061" are the
 // same key) and exactly (case included). encoding/json would keep the last
 // of two repeated keys; Strict refuses them.
+//
+// A string, key or value, that escapes half of a UTF-16 surrogate pair
+// without the other ("\ud800", "\udc00\ud800") is refused too (a
+// Surrogate error): it names no character, so it cannot be UTF-8, and
+// encoding/json would make it U+FFFD, so that "\ud800", "\udbff" and "\ufffd"
+// would be one user_id. Its raw UTF-8 spelling (ED A0 80) is not valid
+// UTF-8 either, which the API refuses before Strict runs. (I-JSON, RFC 7493,
+// refuses both, as it refuses repeated keys.)
 //
 // When b is an object and keep is not nil, Strict also drops the members
 // of that outer object whose key keep refuses, so that encoding/json, which
@@ -91,7 +105,7 @@ type strictFrame struct {
 func (st *strict) run() ([]byte, error) {
 	r := &st.r
 	b := r.b
-	bad := func() ([]byte, error) { return nil, &StrictError{} }
+	bad := func() ([]byte, error) { return nil, &StrictError{Surrogate: r.surrogate} }
 	for {
 		// A value.
 		r.ws()
@@ -204,7 +218,7 @@ func (st *strict) key() error {
 	start := r.i
 	tok, ok := r.scanString()
 	if !ok {
-		return &StrictError{}
+		return &StrictError{Surrogate: r.surrogate}
 	}
 	k := unquote(tok)
 	f := &st.stack[len(st.stack)-1]
@@ -247,7 +261,9 @@ func (st *strict) seen(f *strictFrame, k []byte) bool {
 }
 
 // scanString passes over a string token, checking its escapes, and returns
-// it without its quotes.
+// it without its quotes. A \u escape of a surrogate must be the high half
+// followed by the \u escape of the low half; when it is not, scanString
+// fails and sets r.surrogate.
 func (r *Reader) scanString() ([]byte, bool) {
 	if r.i >= len(r.b) || r.b[r.i] != '"' {
 		return nil, false
@@ -268,10 +284,23 @@ func (r *Reader) scanString() ([]byte, bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j++
 			case 'u':
-				if _, ok := hex4(r.b[j+2:]); !ok {
+				rr, ok := hex4(r.b[j+2:])
+				if !ok {
 					return nil, false
 				}
 				j += 5
+				if utf16.IsSurrogate(rr) {
+					// A pair is a high half, then a low half's escape.
+					low, ok := rune(0), false
+					if rr < 0xdc00 && j+6 < len(r.b) && r.b[j+1] == '\\' && r.b[j+2] == 'u' {
+						low, ok = hex4(r.b[j+3:])
+					}
+					if !ok || low < 0xdc00 || low > 0xdfff {
+						r.surrogate = true
+						return nil, false
+					}
+					j += 6
+				}
 			default:
 				return nil, false
 			}

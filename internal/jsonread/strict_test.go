@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // uniqueKeys is Strict's verdict the slow way: encoding/json's tokenizer,
 // one set of keys per open object.
 func uniqueKeys(b []byte) (dup string, ok bool) {
-	if !json.Valid(b) {
+	if !json.Valid(b) || loneSurrogate(b) {
 		return "", false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -64,6 +65,44 @@ func uniqueKeys(b []byte) (dup string, ok bool) {
 			top.expect = true
 		}
 	}
+}
+
+// loneSurrogate reports whether a string of b, valid JSON, escapes half of
+// a UTF-16 surrogate pair without the other: each string's \u escapes read
+// as UTF-16 code units, a high half must be followed at once by the escape
+// of a low half, and a low half must follow a high half's.
+func loneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		// A string: its units, from \u escapes only (-1 for anything else).
+		var units []int
+		for i++; b[i] != '"'; i++ {
+			if b[i] != '\\' {
+				units = append(units, -1)
+				continue
+			}
+			i++
+			if b[i] == 'u' {
+				n, _ := strconv.ParseUint(string(b[i+1:i+5]), 16, 16)
+				units = append(units, int(n))
+				i += 4
+			} else {
+				units = append(units, -1)
+			}
+		}
+		for k, u := range units {
+			high := u >= 0xd800 && u <= 0xdbff
+			low := u >= 0xdc00 && u <= 0xdfff
+			next := k+1 < len(units) && units[k+1] >= 0xdc00 && units[k+1] <= 0xdfff
+			prev := k > 0 && units[k-1] >= 0xd800 && units[k-1] <= 0xdbff
+			if high && !next || low && !prev {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unmarshalNumbers is json.Unmarshal into an interface with numbers kept as
@@ -131,6 +170,9 @@ func checkStrict(t *testing.T, b []byte) {
 		t.Fatalf("Strict(%q) accepted %d levels in what it keeps", b, keptDepth(b))
 	}
 	dup, ok := uniqueKeys(b)
+	if se := (*jsonread.StrictError)(nil); errors.As(err, &se) && se.Surrogate && json.Valid(b) && !loneSurrogate(b) {
+		t.Fatalf("Strict(%q) = %v, but no string escapes a lone surrogate", b, err)
+	}
 	if (err == nil) != ok {
 		t.Fatalf("Strict(%q) = %v, want ok %v (dup %q)", b, err, ok, dup)
 	}
@@ -162,7 +204,8 @@ var strictCases = []string{
 	`{}`, `[]`, `1`, `"s"`, `null`, ` {"ab":1} `, `{"a":1}`, `{"a":1,"bc":2,"d":3}`, `{"ab":1,"c":2}`,
 	`{"user_id":"a","user_id":"b"}`, `{"a":1,"\u0061":2}`, `{"USER_ID":"x"}`, `{"user_id":"a","USER_ID":"b"}`,
 	`{"x":{"k":1,"k":2}}`, `{"x":[{"k":1},{"k":2}]}`, `[{"k":1,"k":2}]`, `{"a":{"b":{"c":{"d":1,"d":2}}}}`,
-	`{"\ud800":1,"\ufffd":2}`, "{\"\xff\":1,\"\xfe\":2}", `{"\ud83d\ude00":1,"😀":2}`, `{"a":1,}`, `{"a" 1}`,
+	`{"\ud800":1,"\ufffd":2}`, `{"a":"\ud800"}`, `["\udc00\ud800"]`, `{"\udfff":1}`, `{"a":"x\ud83d\ude00\ud83d"}`, `{"a":"\ud83d\u0041"}`,
+	`{"a":"\ud83d\\ude00"}`, `{"a":"\ud83d\ude0"}`, `{"a":"\\ud800"}`, `{"a":"\uDBFF\uDFFF"}`, `{"a":"\ud83d"`, "{\"\xff\":1,\"\xfe\":2}", `{"\ud83d\ude00":1,"😀":2}`, `{"a":1,}`, `{"a" 1}`,
 	`{"a":1}{}`, `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":tru}`, `{"a":"\x"}`, `{"a":"\u12"}`,
 	`[1,2,]`, `{"a":[1,{"b":[]}],"cd":{"e":{}},"ef":"}"}`, `{"":1,"":2}`, `{"k\"":1,"k\\":2}`, `{"a":"` + "\x01" + `"}`,
 	`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18,"a":19}`,
@@ -278,4 +321,26 @@ func BenchmarkStrict(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A string that escapes half of a surrogate pair alone names no character:
+// Strict refuses it, key or value, at any depth, where encoding/json would
+// make it U+FFFD (and "\ud800", "\udbff" and "\ufffd" one user_id).
+func TestStrictRefusesLoneSurrogates(t *testing.T) {
+	for _, in := range []string{
+		`{"user_id":"\ud800"}`, `{"user_id":"\udc00"}`, `{"user_id":"\udc00\ud800"}`, `{"user_id":"a\ud83d"}`,
+		`{"user_id":"\ud83d\ud83d\ude00"}`, `{"user_id":"\ud83d\u0041"}`, `{"user_id":"\ud83d\n"}`, `{"user_id":"\ud83dx"}`,
+		`{"\ud800":1}`, `{"custom_data":{"a":["\uDFFF"]}}`, `["\ud800"]`, `"\ud800"`,
+	} {
+		_, err := jsonread.Strict([]byte(in), keepEven)
+		var se *jsonread.StrictError
+		if !errors.As(err, &se) || !se.Surrogate {
+			t.Errorf("Strict(%s) = %v, want a Surrogate error", in, err)
+		}
+	}
+	for _, in := range []string{`{"user_id":"\ud83d\ude00"}`, `{"user_id":"\uD83D\uDE00x"}`, `{"user_id":"\ufffd"}`, `{"user_id":"\\ud800"}`, `{"user_id":"\udbff\udfff"}`} {
+		if _, err := jsonread.Strict([]byte(in), keepEven); err != nil {
+			t.Errorf("Strict(%s) = %v, want it accepted", in, err)
+		}
+	}
 }
