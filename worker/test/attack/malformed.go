@@ -158,6 +158,9 @@ func jsonMalformedCases() []Case {
 		{"truncated", `{"content": "x"`}, {"not JSON", `content=x`}, {"single quotes", `{'content': 'x'}`},
 		{"a trailing comma", `{"content": "x",}`}, {"two objects", `{"content": "x"}{"content": "y"}`},
 		{"invalid UTF-8", `{"device_id":"{DevA1}","user_id":"u-victim","allowed_origins":["{probe}"],"name":"Bad ` + "\xff\xfe" + `","content":"Bad ` + "\xff\xfe" + `"}`},
+		// Escaped, a lone surrogate is no character either (encoding/json would
+		// make it U+FFFD: "u-victim\ud800" and "u-victim\udbff" one user).
+		{"a lone surrogate escape", `{"device_id":"{DevA1}","user_id":"u-victim\ud800","allowed_origins":["{probe}"],"name":"Bad \udc00\ud800","content":"Bad \ud83d"}`},
 	}
 	wrongType := map[string][]struct{ field, body string }{
 		"POST /v1/admin/orgs":                      {{"name", `{"name":5,"allowed_origins":["{probe}"]}`}, {"allowed_origins", `{"name":"Attacker","allowed_origins":"{probe}"}`}},
