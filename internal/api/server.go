@@ -21,7 +21,7 @@ type authenticateRequest struct {
 	Phone      *string         `json:"phone"`
 	CustomData json.RawMessage `json:"custom_data"`
 	ExternalID *string         `json:"external_id"`
-	TTLSeconds *int64          `json:"ttl_seconds"`
+	TTLSeconds json.RawMessage `json:"ttl_seconds"` // a whole number: identity.ParseWholeNumber
 }
 
 // identityFields validates user_id and email, of which one is required, and
@@ -83,11 +83,13 @@ func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCal
 		in.ExternalID = *req.ExternalID
 	}
 	ttl := int64(identity.DefaultTokenTTLSecs)
-	if req.TTLSeconds != nil {
-		if err := identity.ValidateTTLSeconds(*req.TTLSeconds); err != nil {
+	if n, present, err := identity.ParseWholeNumber("ttl_seconds", req.TTLSeconds); err != nil {
+		return err
+	} else if present {
+		if err := identity.ValidateTTLSeconds(n); err != nil {
 			return err
 		}
-		ttl = *req.TTLSeconds
+		ttl = n
 	}
 	u, err := a.store.UpsertUser(r.Context(), c.orgID, in)
 	if err != nil {

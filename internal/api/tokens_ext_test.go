@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,46 @@ func TestRevocation(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	e.refused(t, 401, "token_revoked", func() resp { return e.widget(a, after, "GET", "/v1/widget/me", nil) })
+}
+
+// ttl_seconds is an integer as the OpenAPI document's JSON Schema says: any
+// spelling of a whole number (60.0, 6e1: what a server whose lifetimes are
+// floats sends) is that number; a fraction or a string is refused.
+func TestTTLSecondsInAnyWholeNumberSpelling(t *testing.T) {
+	e := newEnv(t)
+	a := e.newOrg("A", originA)
+	for body, secs := range map[string]int{
+		`{"user_id":"u","ttl_seconds":60.0}`:    60,
+		`{"user_id":"u","ttl_seconds":6e1}`:     60,
+		`{"user_id":"u","ttl_seconds":6.0E+1}`:  60,
+		`{"user_id":"u","ttl_seconds":3600.00}`: 3600,
+		`{"user_id":"u","ttl_seconds":2.592e6}`: 2592000,
+		`{"user_id":"u","ttl_seconds":null}`:    86400,
+	} {
+		r := e.server(a, "POST", "/v1/users/authenticate", body)
+		if r.Status != 200 {
+			t.Errorf("%s: %d %s", body, r.Status, r.Raw)
+			continue
+		}
+		exp, err := time.Parse(time.RFC3339, r.Body["expires_at"].(string))
+		if want := e.clock.Now().Truncate(time.Second).Add(time.Duration(secs) * time.Second); err != nil || !exp.Equal(want) {
+			t.Errorf("%s: expires_at %v, want %v", body, r.Body["expires_at"], want)
+		}
+	}
+	for body, msg := range map[string]string{
+		`{"user_id":"u","ttl_seconds":60.5}`:       "whole number",
+		`{"user_id":"u","ttl_seconds":2592000.5}`:  "whole number",
+		`{"user_id":"u","ttl_seconds":"60"}`:       "whole number",
+		`{"user_id":"u","ttl_seconds":-0}`:         "from 60",
+		`{"user_id":"u","ttl_seconds":1e400}`:      "from 60",
+		`{"user_id":"u","ttl_seconds":-1e400}`:     "from 60",
+		`{"user_id":"u","ttl_seconds":2.592001e6}`: "from 60",
+	} {
+		r := e.refused(t, 400, "invalid_request", func() resp { return e.server(a, "POST", "/v1/users/authenticate", body) })
+		if m, _ := r.Body["error"].(map[string]any)["message"].(string); !strings.Contains(m, "ttl_seconds") || !strings.Contains(m, msg) {
+			t.Errorf("%s: message %q, want it to name ttl_seconds and say %q", body, m, msg)
+		}
+	}
 }
 
 func TestTokenExpiry(t *testing.T) {

@@ -440,6 +440,39 @@ func validHost(h string) bool {
 	return true
 }
 
+// ParseWholeNumber reads a JSON number that is a whole number, in any of
+// the spellings JSON has for one (60, 60.0, 6e1, 6.0E+1), as JSON Schema's
+// "integer" (the OpenAPI document's type) takes them: a server whose
+// language has only floats, or that computes a lifetime as one (Python's
+// timedelta.total_seconds() is 3600.0), sends 3600.0. present is false for
+// an absent or null raw. A number with a fraction, or a value that is not a
+// number (a string "60", true), is invalid_request naming field. A whole
+// number beyond ±2^62 (1e400 too) is returned as ±2^62, for the caller's
+// range check to refuse.
+func ParseWholeNumber(field string, raw json.RawMessage) (n int64, present bool, err error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return 0, false, nil
+	}
+	notWhole := Invalid(field, "must be a whole number.")
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') || !json.Valid(raw) {
+		return 0, true, notWhole
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	const limit = 1 << 62
+	switch {
+	case err != nil && !math.IsInf(f, 0):
+		return 0, true, notWhole
+	case f >= limit:
+		return limit, true, nil
+	case f <= -limit:
+		return -limit, true, nil
+	case f != math.Trunc(f):
+		return 0, true, notWhole
+	}
+	return int64(f), true, nil
+}
+
 // ValidateTTLSeconds checks ttl_seconds: 60 to 2,592,000.
 func ValidateTTLSeconds(n int64) error {
 	if n < MinTokenTTLSeconds || n > MaxTokenTTLSeconds {

@@ -641,6 +641,38 @@ func TestValidateTTLSeconds(t *testing.T) {
 	}
 }
 
+// A whole number is one in any of JSON's spellings, as JSON Schema's
+// "integer" says; a fraction or a string is not one.
+func TestParseWholeNumber(t *testing.T) {
+	const huge = 1 << 62
+	for _, c := range []struct {
+		in      string
+		n       int64
+		present bool
+		ok      bool
+	}{
+		{"", 0, false, true}, {"null", 0, false, true}, {" null ", 0, false, true},
+		{"60", 60, true, true}, {"60.0", 60, true, true}, {"6e1", 60, true, true}, {"6.0E+1", 60, true, true},
+		{"600e-1", 60, true, true}, {"-0", 0, true, true}, {"-0.0", 0, true, true}, {"2592000.000", 2592000, true, true},
+		{"-60", -60, true, true}, {"1e20", huge, true, true}, {"1e400", huge, true, true}, {"-1e400", -huge, true, true},
+		{"99999999999999999999", huge, true, true},
+		{"60.5", 0, true, false}, {"2592000.5", 0, true, false}, {"1e-400", 0, true, true}, {"6e-1", 0, true, false},
+		{`"60"`, 0, true, false}, {"true", 0, true, false}, {"[60]", 0, true, false}, {"{}", 0, true, false},
+		{"0x3c", 0, true, false}, {"+60", 0, true, false}, {"060", 0, true, false}, {"NaN", 0, true, false}, {"Infinity", 0, true, false},
+	} {
+		n, present, err := identity.ParseWholeNumber("ttl_seconds", json.RawMessage(c.in))
+		if c.ok {
+			checkCode(t, c.in, err, "")
+		} else {
+			checkCode(t, c.in, err, identity.CodeInvalidRequest)
+			checkNames(t, err, "ttl_seconds")
+		}
+		if present != c.present || (c.ok && n != c.n) {
+			t.Errorf("ParseWholeNumber(%s) = %d, %v, %v; want %d, %v", c.in, n, present, err, c.n, c.present)
+		}
+	}
+}
+
 func TestLimitsMatchTheContract(t *testing.T) {
 	for _, c := range []struct {
 		name      string
