@@ -423,6 +423,11 @@ func TestFieldLimitsAccepted(t *testing.T) {
 			return w.widget(w.a, w.contactA, "POST", "/v1/widget/sessions/"+w.sessionA+"/messages", map[string]any{"content": strings.Repeat("é", 10000)},
 				"Idempotency-Key", strings.Repeat("~", 128))
 		},
+		// 8 KiB as compact JSON, sent as Python's json.dumps writes it (a
+		// space after each colon, "é" as \u00e9): the size is the object's.
+		"custom_data 8 KiB, spaced and escaped": func() resp {
+			return w.server(w.a, "POST", "/v1/users/authenticate", `{"user_id": "u", "custom_data": {"v": "`+strings.Repeat(`\u00e9`, (8192-len(`{"v":""}`))/2)+`"}}`)
+		},
 		"contact limits": func() resp {
 			return w.widget(w.a, "", "POST", "/v1/widget/contacts", map[string]any{"device_id": device2, "name": strings.Repeat("é", 200), "custom_data": keys50})
 		},

@@ -214,9 +214,6 @@ func ParseCustomData(field string, raw json.RawMessage) (CustomData, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, Invalid(field, "must be one JSON object.")
 	}
-	if len(raw) > MaxCustomDataBytes {
-		return nil, Invalid(field, "must be at most 8 KiB serialized (got %d bytes).", len(raw))
-	}
 	if err := CheckCustomData(field, m); err != nil {
 		return nil, err
 	}
@@ -244,15 +241,8 @@ func CheckCustomData(field string, m CustomData) error {
 	if d > MaxCustomDataDepth {
 		return Invalid(field, "must be nested at most %d levels (got %d).", MaxCustomDataDepth, d)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return Invalid(field, "must be a JSON object.")
-	}
-	// What we store is compact JSON: it is never larger than what was sent.
-	if b := bytes.TrimSpace(buf.Bytes()); len(b) > MaxCustomDataBytes {
-		return Invalid(field, "must be at most 8 KiB serialized (got %d bytes).", len(b))
+	if n := serializedLen(map[string]any(m)); n > MaxCustomDataBytes {
+		return Invalid(field, "must be at most 8 KiB serialized (got %d bytes as compact JSON).", n)
 	}
 	for k := range m {
 		if !utf8.ValidString(k) || k == "" {
@@ -260,6 +250,66 @@ func CheckCustomData(field string, m CustomData) error {
 		}
 	}
 	return nil
+}
+
+// serializedLen is how many bytes v, JSON data that jsonDepth accepted,
+// takes serialized as JSON.stringify writes it: compact, in UTF-8, escaping
+// only what JSON must (a quote, a backslash, a control character). That is
+// the contract's "8 KiB serialized", whatever spacing and escapes the
+// sender used: Python's json.dumps puts a space after each colon and comma
+// and writes "é" as the six bytes \u00e9, and encoding/json writes U+2028
+// and U+2029 as six-byte escapes, where JSON.stringify writes their three
+// UTF-8 bytes. A json.Number counts as spelled.
+func serializedLen(v any) int {
+	switch t := v.(type) {
+	case nil:
+		return len("null")
+	case bool:
+		if t {
+			return len("true")
+		}
+		return len("false")
+	case string:
+		return quotedLen(t)
+	case json.Number:
+		return len(t)
+	case map[string]any:
+		n := 2 + max(len(t)-1, 0) // {} and the commas
+		for k, x := range t {
+			n += quotedLen(k) + 1 + serializedLen(x)
+		}
+		return n
+	case []any:
+		n := 2 + max(len(t)-1, 0)
+		for _, x := range t {
+			n += serializedLen(x)
+		}
+		return n
+	}
+	// A number of one of Go's types, written as encoding/json writes it
+	// (which, for a float64, is as JavaScript does).
+	b, err := json.Marshal(v)
+	if err != nil {
+		return MaxCustomDataBytes + 1
+	}
+	return len(b)
+}
+
+// quotedLen is the length of s as a JSON string literal, as serializedLen
+// counts it.
+func quotedLen(s string) int {
+	n := 2
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\' || r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t':
+			n += 2
+		case r < 0x20:
+			n += len(`\u0000`)
+		default:
+			n += utf8.RuneLen(r)
+		}
+	}
+	return n
 }
 
 // errNotJSON is what jsonDepth reports for a value JSON cannot hold.

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -353,10 +354,10 @@ func TestParseCustomData(t *testing.T) {
 }
 
 // TestParseCustomDataSizeIsTheSizeSent: "≤ 8 KiB serialized" is the size of
-// the JSON the caller sent (compact, as JSON.stringify writes it), not of
-// Go's re-encoding, which writes each of < > & as a six-byte \u escape:
-// custom data holding URLs with query strings or bits of HTML must not be
-// refused far below the limit.
+// the object as JSON.stringify writes it (compact), not of Go's default
+// re-encoding, which writes each of < > & as a six-byte \u escape: custom
+// data holding URLs with query strings or bits of HTML must not be refused
+// far below the limit.
 func TestParseCustomDataSizeIsTheSizeSent(t *testing.T) {
 	for _, c := range []string{"&", "<", ">"} {
 		t.Run(c, func(t *testing.T) {
@@ -365,6 +366,82 @@ func TestParseCustomDataSizeIsTheSizeSent(t *testing.T) {
 				t.Errorf("%d bytes sent, refused: %v", len(raw), err)
 			}
 		})
+	}
+}
+
+// The size is the object's, serialized compact in UTF-8, however it was
+// spelled: Python's json.dumps (a space after each colon and comma, "é" as
+// \u00e9), pretty-printed JSON, escapes of characters JSON need not escape
+// ("\/"), U+2028 (which encoding/json would escape) all count as
+// JSON.stringify writes them: 8,192 bytes are accepted, 8,193 refused.
+func TestCustomDataSizeIsOfTheCompactForm(t *testing.T) {
+	fill := func(n int) string { return strings.Repeat("x", n) }
+	head := len(`{"v":""}`)
+	for _, c := range []struct {
+		name string
+		raw  string
+		size int // compact, as JSON.stringify writes it
+	}{
+		{"compact", `{"v":"` + fill(8192-head) + `"}`, 8192},
+		{"python spaces", `{"v": "` + fill(8192-head) + `"}`, 8192},
+		{"pretty", "{\n  \"v\": \"" + fill(8192-head) + "\"\n}", 8192},
+		{"python spaces, two keys", `{"a": 1, "v": "` + fill(8192-head-len(`"a":1,`)) + `"}`, 8192},
+		{"ensure_ascii é", `{"v":"` + strings.Repeat(`\u00e9`, (8192-head)/2) + `"}`, 8192},
+		{"ensure_ascii 😀", `{"v":"` + strings.Repeat(`\ud83d\ude00`, (8192-head)/4) + `"}`, 8192},
+		{"escaped slash", `{"v":"` + strings.Repeat(`\/`, 8192-head) + `"}`, 8192},
+		{"U+2028", `{"v":"` + strings.Repeat("\u2028", (8192-head)/3) + `"}`, 8192},
+		{"needed escapes", `{"v":"` + strings.Repeat(`\"\n`, (8192-head)/4) + `"}`, 8192},
+		{"control escaped", `{"v":"` + strings.Repeat(`\u0001`, (8192-head)/6) + `"}`, 8192},
+		{"compact, one more", `{"v":"` + fill(8193-head) + `"}`, 8193},
+		{"python spaces, one more", `{"v": "` + fill(8193-head) + `"}`, 8193},
+		{"ensure_ascii é, one more", `{"v":"` + strings.Repeat(`\u00e9`, (8192-head)/2) + `x"}`, 8193},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := identity.ParseCustomData("custom_data", json.RawMessage(c.raw))
+			if c.size <= identity.MaxCustomDataBytes {
+				checkCode(t, c.name, err, "")
+			} else {
+				checkCode(t, c.name, err, identity.CodeInvalidRequest)
+				if err != nil && !strings.Contains(err.Error(), fmt.Sprint(c.size)) {
+					t.Errorf("%v does not say %d bytes", err, c.size)
+				}
+			}
+		})
+	}
+}
+
+// The measure is that of encoding/json's compact output without HTML
+// escaping (which JSON.stringify's is, but for U+2028 and U+2029): padded
+// to each size around the limit, an object is accepted iff that output is
+// at most 8 KiB.
+func TestCustomDataSizeMatchesCompactJSON(t *testing.T) {
+	compactLen := func(m identity.CustomData) int {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(map[string]any(m)); err != nil {
+			t.Fatal(err)
+		}
+		return len(bytes.TrimSpace(buf.Bytes()))
+	}
+	for i, raw := range []string{
+		`{}`, `{"a":null,"b":true,"c":false,"d":-1.5e3,"e":"x\"y\\z\u0000\u001f\b\f\n\r\t\u007f"}`,
+		`{"ü":["<>&",{"k":"v"},[1,2,3]],"😀":{"k":"é"}}`, `{"a":[[],[1],{"b":null}]}`,
+	} {
+		m, err := identity.ParseCustomData("custom_data", json.RawMessage(raw))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if m == nil {
+			m = identity.CustomData{}
+		}
+		for pad := 8100; pad < 8200; pad++ {
+			m["pad"] = strings.Repeat("p", pad)
+			n := compactLen(m)
+			if err := identity.CheckCustomData("custom_data", m); (err == nil) != (n <= identity.MaxCustomDataBytes) {
+				t.Fatalf("%d: %d bytes compact: %v", i, n, err)
+			}
+		}
 	}
 }
 
