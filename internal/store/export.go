@@ -47,13 +47,13 @@ func (c *countingKV) List(ctx context.Context, o kv.ListOptions) (kv.ListResult,
 // each with all its messages, less those hide says are erased; next is the
 // cursor of the next page ("" at the end). ops is the KV operations spent.
 func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, hide func(*identity.Session) bool, cursor string) (out []SessionExport, next string, ops int, err error) {
-	cur, err := decodeCursor(cursor)
+	prefix := ownerIndexPrefix(orgID, principalKey)
+	cur, err := decodeCursor(cursor, prefix)
 	if err != nil {
 		return nil, "", 0, err
 	}
 	ck := &countingKV{KV: s.kv}
 	cs := &Store{kv: ck, now: s.now}
-	prefix := ownerIndexPrefix(orgID, principalKey)
 	out = []SessionExport{}
 	for {
 		res, err := ck.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cur.KV})

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
@@ -33,7 +34,12 @@ type pageCursor struct {
 	After string `json:"a,omitempty"`
 }
 
-func decodeCursor(s string) (pageCursor, error) {
+// decodeCursor reads a cursor of the listing of the keys under prefix. A
+// cursor of another listing (another org's, another owner's, the org's
+// listing for an owner's) is refused like a forged one: its last key is
+// not under prefix, and resuming after it would silently start that
+// listing over or end it.
+func decodeCursor(s, prefix string) (pageCursor, error) {
 	var c pageCursor
 	if s == "" {
 		return c, nil
@@ -44,7 +50,7 @@ func decodeCursor(s string) (pageCursor, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if dec.Decode(&c) != nil || (c.KV == "" && c.After == "") {
+	if dec.Decode(&c) != nil || (c.KV == "" && c.After == "") || (c.After != "" && !strings.HasPrefix(c.After, prefix)) {
 		return c, ErrBadCursor
 	}
 	return c, nil
@@ -59,7 +65,7 @@ func (c pageCursor) String() string {
 // says ok, resuming at cursor, and the cursor of the next page ("" at the end).
 // With no filter a page costs one KV list call.
 func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit int, decode func(kv.ListKey) (T, bool, error)) ([]T, string, error) {
-	cur, err := decodeCursor(cursor)
+	cur, err := decodeCursor(cursor, prefix)
 	if err != nil {
 		return nil, "", err
 	}

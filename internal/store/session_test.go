@@ -381,6 +381,66 @@ func TestListBadCursor(t *testing.T) {
 	}
 }
 
+// A cursor is of one listing: used on another (another org's, another
+// owner's, the org's for an owner's, an export's), it is refused like a
+// forged one, where it used to start that listing over or end it at once.
+func TestListCursorOfAnotherListing(t *testing.T) {
+	f := newFixture(t, plainKV)
+	orgList := func(org string) func(string) (string, error) {
+		return func(c string) (string, error) {
+			_, next, err := f.s.ListOrgSessions(ctx, org, store.SessionFilter{}, c, 2)
+			return next, err
+		}
+	}
+	ownerList := func(o identity.Owner) func(string) (string, error) {
+		return func(c string) (string, error) {
+			_, next, err := f.s.ListOwnerSessions(ctx, orgA, o.Key, store.SessionFilter{}, c, 2)
+			return next, err
+		}
+	}
+	export := func(o identity.Owner) func(string) (string, error) {
+		return func(c string) (string, error) {
+			_, next, _, err := f.s.ExportSessions(ctx, orgA, o.Key, nil, c)
+			return next, err
+		}
+	}
+	listings := map[string]func(string) (string, error){
+		"org A": orgList(orgA), "org B": orgList(orgB),
+		"owner 0": ownerList(f.owners[0]), "owner 2": ownerList(f.owners[2]),
+		"export of owner 0": export(f.owners[0]), "export of owner 2": export(f.owners[2]),
+	}
+	// The export's pages are 20 sessions: its cursor comes from the
+	// listing of the same owner, whose keys it pages through too.
+	cursors := map[string]string{}
+	for name, list := range listings {
+		if strings.HasPrefix(name, "export") {
+			continue
+		}
+		next, err := list("")
+		if err != nil || next == "" {
+			t.Fatalf("%s: first page: %q, %v", name, next, err)
+		}
+		cursors[name] = next
+	}
+	same := func(from, on string) bool {
+		return from == on || strings.HasSuffix(on, "of "+from)
+	}
+	for from, c := range cursors {
+		for on, list := range listings {
+			_, err := list(c)
+			if same(from, on) {
+				if err != nil {
+					t.Errorf("%s's cursor on %s: %v", from, on, err)
+				}
+				continue
+			}
+			if !errors.Is(err, store.ErrBadCursor) {
+				t.Errorf("%s's cursor on %s: %v, want the bad cursor error", from, on, err)
+			}
+		}
+	}
+}
+
 func TestSession(t *testing.T) {
 	mem := kv.NewMemory()
 	s := newStore(mem)

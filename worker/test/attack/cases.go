@@ -448,8 +448,9 @@ func otherDeviceCases() []Case {
 		wcOn(cl, "B1 (org B) reads A1's session with B's widget token", "GET /v1/widget/sessions/{SA1}", "{B.pk}", "{CB1}", "", hiddenWant),
 		wcOn(cl, "B1 (org B) posts to A1's session", "POST /v1/widget/sessions/{SA1}/messages", "{B.pk}", "{CB1}", attackContent, hiddenWant),
 		wcOn(cl, "B's verified victim reads A's victim session", "GET /v1/widget/sessions/{SV}", "{B.pk}", "{VB}", "", hiddenWant),
-		wc(cl, "A2 lists with A1's cursor", "GET /v1/widget/sessions?cursor={CursorA1}", "{CA2}", "", ok(listWithin("SA2"))),
-		wc(cl, "A2 lists with org A's server-listing cursor", "GET /v1/widget/sessions?cursor={CursorOrgA}", "{CA2}", "", ok(listWithin("SA2"))),
+		// A cursor is of one listing: another's is refused, like a forged one.
+		wc(cl, "A2 lists with A1's cursor", "GET /v1/widget/sessions?cursor={CursorA1}", "{CA2}", "", naming(refusal(400, invalidRequest), "cursor")),
+		wc(cl, "A2 lists with org A's server-listing cursor", "GET /v1/widget/sessions?cursor={CursorOrgA}", "{CA2}", "", naming(refusal(400, invalidRequest), "cursor")),
 		wc(cl, "A2 lists its own sessions only", "GET /v1/widget/sessions?limit=100", "{CA2}", "", ok(listExactly("SA2"))),
 	}
 }
@@ -519,7 +520,7 @@ func apiKeyOtherOrgCases() []Case {
 		sc(cl, "A's key reads B's session", "GET /v1/sessions/{SB1}", "Bearer {A.key}", "", nf),
 		sc(cl, "B's key lists: only B's sessions", "GET /v1/sessions?limit=100", "Bearer {B.key}", "", ok(listExactly("SB1", "SBV"))),
 		sc(cl, "B's key lists the victim's user_id: only B's", "GET /v1/sessions?user_id="+VictimID, "Bearer {B.key}", "", ok(listExactly("SBV"))),
-		sc(cl, "B's key lists with A's cursor", "GET /v1/sessions?cursor={CursorOrgA}", "Bearer {B.key}", "", ok(listWithin("SB1", "SBV"))),
+		sc(cl, "B's key lists with A's cursor", "GET /v1/sessions?cursor={CursorOrgA}", "Bearer {B.key}", "", naming(refusal(400, invalidRequest), "cursor")),
 		sc(cl, "B's key exports A's contact", "GET /v1/contacts/{ContactA1}/export", "Bearer {B.key}", "", nf),
 		sc(cl, "B's key deletes A's contact", "DELETE /v1/contacts/{ContactA1}", "Bearer {B.key}", "", nf),
 		sc(cl, "B's key on a deletion that is not B's", "GET /v1/deletions/{Missing}", "Bearer {B.key}", "", nf),
