@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -117,7 +116,7 @@ func (s *Store) contactByDevice(ctx context.Context, orgID, deviceID string) (*i
 // Nil when there is none; done is false when sessions are left to move.
 func (s *Store) migrateLegacyContact(ctx context.Context, orgID, deviceID string) (*identity.Contact, bool, error) {
 	var c identity.Contact
-	found, err := s.getDecoded(ctx, legacyContactKey(orgID, deviceID), func(b []byte) error { return json.Unmarshal(b, &c) })
+	found, err := s.getDecoded(ctx, legacyContactKey(orgID, deviceID), func(b []byte) error { return unmarshal(b, &c) })
 	if err != nil || !found || c.ID == "" {
 		return nil, true, err
 	}
@@ -136,7 +135,7 @@ func (s *Store) Contact(ctx context.Context, orgID, contactID string) (*identity
 		return nil, identity.ErrNotFound
 	}
 	var c identity.Contact
-	found, err := s.getDecoded(ctx, contactKey(orgID, contactID), func(b []byte) error { return json.Unmarshal(b, &c) })
+	found, err := s.getDecoded(ctx, contactKey(orgID, contactID), func(b []byte) error { return unmarshal(b, &c) })
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +183,7 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 	idKey := in.Key()
 	key := userKey(orgID, idKey)
 	var u identity.User
-	found, err := s.getDecoded(ctx, key, func(b []byte) error { return json.Unmarshal(b, &u) })
+	found, err := s.getDecoded(ctx, key, func(b []byte) error { return unmarshal(b, &u) })
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +234,7 @@ func (s *Store) migrateLegacyUser(ctx context.Context, orgID string, in UserInpu
 		legacy = strings.ToLower(in.Email) // the old folding, to find the old key
 	}
 	var u identity.User
-	found, err := s.getDecoded(ctx, legacyUserKey(orgID, legacy), func(b []byte) error { return json.Unmarshal(b, &u) })
+	found, err := s.getDecoded(ctx, legacyUserKey(orgID, legacy), func(b []byte) error { return unmarshal(b, &u) })
 	if err != nil || !found {
 		return nil, err
 	}
@@ -263,7 +262,7 @@ func (s *Store) migrateLegacyUser(ctx context.Context, orgID string, in UserInpu
 // User returns the verified user known by k, or identity.ErrNotFound.
 func (s *Store) User(ctx context.Context, orgID string, k identity.Key) (*identity.User, error) {
 	var u identity.User
-	found, err := s.getDecoded(ctx, userKey(orgID, k), func(b []byte) error { return json.Unmarshal(b, &u) })
+	found, err := s.getDecoded(ctx, userKey(orgID, k), func(b []byte) error { return unmarshal(b, &u) })
 	if err != nil {
 		return nil, err
 	}

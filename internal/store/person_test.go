@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -219,4 +220,63 @@ func TestOrgsAndKeys(t *testing.T) {
 			t.Errorf("Org(%q) = %v", id, err)
 		}
 	}
+}
+
+// A number in custom data reads back as it was written: a record's numbers
+// are not squeezed through float64 (12345678901234567890 came back as
+// 12345678901234567000), whether the record is a contact, a user or a
+// session, read alone or listed.
+func TestCustomDataNumbersReadBackAsWritten(t *testing.T) {
+	s := newStore(kv.NewMemory())
+	parsed, err := identity.ParseCustomData("custom_data", json.RawMessage(`{"id":12345678901234567890,"f":1.0,"e":1e2,"n":{"big":-9007199254740993}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"e":1e2,"f":1.0,"id":12345678901234567890,"n":{"big":-9007199254740993}}`
+	check := func(what string, data identity.CustomData) {
+		t.Helper()
+		if b, err := json.Marshal(data); err != nil || string(b) != want {
+			t.Errorf("%s: custom data %s, %v; want %s", what, b, err, want)
+		}
+	}
+	c, err := s.UpsertContact(ctx, orgA, device1, store.ContactInput{CustomData: parsed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Contact(ctx, orgA, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Contact", got.NonVerifiedCustomData)
+	again, err := s.UpsertContact(ctx, orgA, device1, store.ContactInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("UpsertContact again", again.NonVerifiedCustomData)
+
+	if _, err := s.UpsertUser(ctx, orgA, store.UserInput{UserID: "u-1", CustomData: parsed}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.User(ctx, orgA, identity.KeyOf("u-1", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("User", u.CustomData)
+	u, err = s.UpsertUser(ctx, orgA, store.UserInput{UserID: "u-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("UpsertUser again", u.CustomData)
+
+	sess := createSession(t, s, orgA, contactOwner(device1, ""), "", parsed)
+	read, err := s.Session(ctx, orgA, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Session", read.NonVerifiedCustomData)
+	items, _, err := s.ListOrgSessions(ctx, orgA, store.SessionFilter{}, "", 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("listing: %d, %v", len(items), err)
+	}
+	check("ListOrgSessions", items[0].NonVerifiedCustomData)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -124,8 +125,27 @@ func randomToken(prefix string, n int) string {
 
 // getJSON reads key into v; found is false when there is none.
 func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
-	return s.getDecoded(ctx, key, func(b []byte) error { return json.Unmarshal(b, v) })
+	return s.getDecoded(ctx, key, func(b []byte) error { return unmarshal(b, v) })
 }
+
+// unmarshal is json.Unmarshal for the records the store reads, but that a
+// number in custom data (any value behind an interface) stays the
+// json.Number it was written as: through float64, 12345678901234567890
+// came back as 12345678901234567000, another number than the one the first
+// answer showed (which ParseCustomData keeps exactly).
+func unmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.InputOffset() != int64(len(bytes.TrimRight(b, " \t\r\n"))) {
+		return errTrailingData
+	}
+	return nil
+}
+
+var errTrailingData = errors.New("store: data after a record's JSON value")
 
 // getDecoded is getJSON with a decoder of its own.
 func (s *Store) getDecoded(ctx context.Context, key string, decode func([]byte) error) (bool, error) {
