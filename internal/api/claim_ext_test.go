@@ -253,3 +253,29 @@ func TestClaimWithAnErasedContactsToken(t *testing.T) {
 		t.Errorf("left of the erased contact: %v", left)
 	}
 }
+
+// A contact's retry of a session creation whose session was claimed since
+// is served as a new request: the contact no longer sees that session, so
+// its replay does not hand it back.
+func TestARetryAfterAClaimDoesNotHandBackTheClaimedSession(t *testing.T) {
+	e := newEnv(t)
+	a := e.newOrg("A", originA)
+	d1 := e.contact(a, device1)
+	create := func() resp {
+		return e.widget(a, d1, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "k-1")
+	}
+	first := create().Body["session"].(map[string]any)["id"].(string)
+	u := e.verified(a, map[string]any{"user_id": "u-1"})
+	claimedIDs(t, e.claim(a, u, d1))
+	again := create()
+	id, _ := again.Body["session"].(map[string]any)["id"].(string)
+	if again.Status != 201 || id == first || again.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the retry after the claim: %d %v %s", again.Status, again.Header, again.Raw)
+	}
+	e.sees(t, a, d1, []string{id}, []string{first})
+	e.sees(t, a, u, []string{first}, []string{id})
+	// The new session's answer replays from then on.
+	if r := create(); r.Body["session"].(map[string]any)["id"] != id || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the retry of the retry: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+}

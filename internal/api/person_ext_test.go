@@ -525,3 +525,87 @@ func slicesContains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// A claimed session's idempotency answers stay in the scope of the contact
+// that made them. Erasing the user who claimed it removes them too, and a
+// retry of the contact's, before the job ran or after, brings back neither
+// the session nor its message; the contact's other answers still replay.
+func TestErasingAClaimerRemovesTheContactsAnswersAboutItsSessions(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	d1 := e.contact(a, device1)
+	create := func(key, mark string) resp {
+		return e.widget(a, d1, "POST", "/v1/widget/sessions", map[string]any{"external_id": "ws-" + mark, "custom_data": map[string]any{"note": mark}}, "Idempotency-Key", key)
+	}
+	post := func(sess, key, mark string) resp {
+		return e.widget(a, d1, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": mark + " message"}, "Idempotency-Key", key)
+	}
+	claimed := create("k-claimed", "zzclaimedzz").Body["session"].(map[string]any)["id"].(string)
+	post(claimed, "m-claimed", "zzclaimedzz")
+	kept := create("k-kept", "kept").Body["session"].(map[string]any)["id"].(string)
+	post(kept, "m-kept", "kept")
+	u := e.verified(a, map[string]any{"user_id": "u-1", "external_id": "ws-zzclaimedzz"})
+	if got := claimedIDs(t, e.claim(a, u, d1)); len(got) != 1 || got[0] != claimed {
+		t.Fatalf("claimed %q, want %s", got, claimed)
+	}
+	if r := e.server(a, "DELETE", "/v1/users?user_id=u-1", nil); r.Status != 202 {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	var fresh any // the session the retry made, served as a new request
+	for _, when := range []string{"pending", "done"} {
+		again := create("k-claimed", "zzclaimedzz")
+		id := again.Body["session"].(map[string]any)["id"]
+		if again.Status != 201 || id == claimed || (fresh == nil) != (again.Header.Get("Idempotent-Replayed") == "") || fresh != nil && id != fresh {
+			t.Errorf("%s: the claimed and erased session replayed: %d %v %s", when, again.Status, again.Header, again.Raw)
+		}
+		fresh = id
+		checkError(t, post(claimed, "m-claimed", "zzclaimedzz"), 404, "not_found")
+		checkError(t, e.server(a, "GET", "/v1/sessions/"+claimed, nil), 404, "not_found")
+		for _, r := range []resp{create("k-kept", "kept"), post(kept, "m-kept", "kept")} {
+			if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+				t.Errorf("%s: the contact's own answer: %d %v", when, r.Status, r.Header)
+			}
+		}
+		e.drain()
+		if slicesContains(listIDs(t, e.server(a, "GET", "/v1/sessions?limit=100", nil)), claimed) {
+			t.Errorf("%s: the erased session is listed", when)
+		}
+		// The retries above stored a new session of the contact's, with the
+		// same note: only the first one's answers must be gone.
+		for _, k := range holding(e.mem, claimed) {
+			t.Errorf("%s: %s still names the erased session", when, k)
+		}
+	}
+}
+
+// More answers in the contact's scope than one batch of the erasure
+// removes: the batches that follow go on with them.
+func TestErasingAClaimerRemovesManyAnswersAcrossBatches(t *testing.T) {
+	e := newQueuedEnv(t, func(c *config.Config) { c.RateLimits = config.RateLimits{} })
+	a := e.newOrg("A", originA)
+	d1 := e.contact(a, device1)
+	claimed := e.newSession(a, d1, map[string]any{"external_id": "ws-1"})["id"].(string)
+	kept := e.newSession(a, d1, nil)["id"].(string)
+	for i := range 250 {
+		sess := claimed
+		if i%5 == 0 {
+			sess = kept
+		}
+		r := e.widget(a, d1, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": "m"}, "Idempotency-Key", fmt.Sprint("m-", i))
+		if r.Status != 201 {
+			t.Fatalf("post: %d %s", r.Status, r.Raw)
+		}
+	}
+	u := e.verified(a, map[string]any{"user_id": "u-1", "external_id": "ws-1"})
+	claimedIDs(t, e.claim(a, u, d1))
+	e.server(a, "DELETE", "/v1/users?user_id=u-1", nil)
+	if batches := len(e.drain()); batches < 4 {
+		t.Errorf("the erasure took %d batches; the test wants several", batches)
+	}
+	if left := holding(e.mem, claimed); len(left) > 0 {
+		t.Errorf("%d keys still name the erased session, e.g. %s", len(left), left[0])
+	}
+	if n := len(holding(e.mem, `"session_id":"`+kept)); n < 100 {
+		t.Errorf("%d keys hold the kept session's messages or answers, want at least its 50 messages and their 50 answers", n)
+	}
+}

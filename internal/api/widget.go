@@ -143,6 +143,9 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 			return identity.ErrIdempotencyConflict
 		}
 		wrote, err := a.store.EnsureSessionWrote(ctx, rep.Session)
+		if errors.Is(err, store.ErrClaimedAway) {
+			return errStaleReplay // claimed: not this caller's any more
+		}
 		if err == nil && wrote {
 			a.sessionCreated(ctx, rep.Session) // the first request never stored it
 		}

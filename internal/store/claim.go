@@ -39,8 +39,9 @@ type claimMarker struct {
 	At    time.Time      `json:"t"`
 }
 
-// ClaimOps is what a claim costs besides MoveSessions: its marker.
-const ClaimOps = 1
+// ClaimOps is what a claim costs besides MoveSessions: its marker, and the
+// claimer's pointer at the contact's idempotency answers.
+const ClaimOps = 2
 
 // ClaimSessions gives the sessions of the contact contactKey that sel
 // selects (all when nil) to the verified owner to, each with ClaimedAt set
@@ -52,7 +53,18 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 	if err != nil {
 		return nil, false, err
 	}
-	if err := s.kv.Put(ctx, claimMarkerPrefix(orgID, contactKey)+hashKey("claimer", to.Key), nil, kv.PutOptions{Metadata: b, TTL: claimMarkerTTL}); err != nil {
+	// The marker, and a pointer from the claimer's idempotency scope to the
+	// contact's: the contact's answers about the sessions (their creation,
+	// its messages) stay in the contact's scope, and erasing the claimer
+	// finds them through it (eraseClaimedAnswers).
+	if err := conc.All(
+		func() error {
+			return s.kv.Put(ctx, claimMarkerPrefix(orgID, contactKey)+hashKey("claimer", to.Key), nil, kv.PutOptions{Metadata: b, TTL: claimMarkerTTL})
+		},
+		func() error {
+			return s.kv.Put(ctx, claimedFromPrefix(orgID, to.Key)+hashKey(contactKey), nil, kv.PutOptions{TTL: claimedFromTTL})
+		},
+	); err != nil {
 		return nil, false, unavailable(err)
 	}
 	return s.MoveSessions(ctx, orgID, contactKey, Move{
@@ -60,6 +72,24 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 		Select: sel,
 		Change: func(sess *identity.Session) { sess.ClaimedAt = &at },
 	})
+}
+
+// claimedSince reports whether the contact contactKey had sessions claimed
+// at or after t (a claim marker says so for claimMarkerTTL).
+func (s *Store) claimedSince(ctx context.Context, orgID, contactKey string, t time.Time) (bool, error) {
+	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: claimMarkerPrefix(orgID, contactKey)})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	for _, k := range res.Keys {
+		var mk struct {
+			T time.Time `json:"t"`
+		}
+		if json.Unmarshal(k.Metadata, &mk) != nil || !mk.T.Before(t) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // keepClaim runs after sess, owned by a contact, was rewritten from a read

@@ -20,7 +20,8 @@
 //	owned/{org}/{h(principal)}/{inv(session)}  "" + meta    a principal's sessions, newest first
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL
-//	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget), 24 h TTL
+//	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget) + {session} meta, 24 h TTL
+//	idem/{org}/p/{h(claimer)}/claimed/{h(contact)}  ""   the claimer took sessions of that contact, 25 h TTL
 //	idem/{org}/s/{session}/{h(caller, key)}       idempotency record (org's server), 24 h TTL
 //	deletion/{org}/{deletion}         Deletion              an erasure's status and job state
 //	gone/{org}/{h("gone", principal)} Tombstone             {deletion id, time}: kept for good
@@ -116,9 +117,12 @@
 // later it goes over the removed sessions once more (their ids are kept in
 // the Deletion until done) for what a request let through just before the
 // erasure wrote after them (a message, and the summary it writes back);
-// then it removes the person's own idempotency answers (p/ scope) and
-// record again (an authentication racing with the erasure may have written
-// it back). A status read of a deletion whose record stood still for 35 s
+// then it removes, in the scope of each contact the person claimed
+// sessions from (the claimed/ pointers), the answers about the sessions it
+// erased (a claim leaves them where the contact's requests wrote them; the
+// metadata names the session), the person's own idempotency answers (p/
+// scope) and record again (an authentication racing with the erasure may
+// have written it back). A status read of a deletion whose record stood still for 35 s
 // sends its batch again (a lost queue message: wrangler dev keeps its
 // queue in memory). A
 // batch runs only when its step number is the record's: a batch delivered

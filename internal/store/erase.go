@@ -483,10 +483,74 @@ func (s *Store) deletePrefix(ctx context.Context, prefix string, b *budget) (del
 	}
 }
 
-// eraseOwn removes the person's idempotency answers of session creation and
-// their record (again: an authentication racing with the erasure may have
-// written it back).
+// eraseClaimedAnswers removes, from the idempotency scope of every contact
+// the person claimed sessions from, the answers about the sessions this
+// deletion erased (a claim leaves them in the contact's scope: see
+// ClaimSessions), then the pointer at that scope. Other answers of the
+// contact stay; an answer without metadata (stored before answers had it)
+// goes too.
+func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+	pointers := idemPrincipalPrefixHashed(d.OrgID, d.Owner) + "claimed/"
+	if !b.take(1) {
+		return false, nil
+	}
+	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: pointers})
+	if err != nil {
+		return false, unavailable(err)
+	}
+	if len(res.Keys) == 0 {
+		return true, nil
+	}
+	erased := make(map[string]bool, len(d.Erased))
+	for _, id := range d.Erased {
+		erased[id] = true
+	}
+	for _, ptr := range res.Keys {
+		prefix := idemPrincipalPrefixHashed(d.OrgID, ptr.Name[len(pointers):])
+		cursor := ""
+		for {
+			if !b.take(1) {
+				return false, nil
+			}
+			page, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor})
+			if err != nil {
+				return false, unavailable(err)
+			}
+			for _, k := range page.Keys {
+				var meta replayMeta
+				if json.Unmarshal(k.Metadata, &meta) == nil && meta.Session != "" && !erased[meta.Session] {
+					continue
+				}
+				if !b.take(1) {
+					return false, nil
+				}
+				if err := s.del(ctx, k.Name); err != nil {
+					return false, err
+				}
+			}
+			if page.Complete || page.Cursor == "" {
+				break
+			}
+			cursor = page.Cursor
+		}
+		if !b.take(1) {
+			return false, nil
+		}
+		if err := s.del(ctx, ptr.Name); err != nil {
+			return false, err
+		}
+	}
+	return res.Complete || res.Cursor == "", nil
+}
+
+// eraseOwn removes the answers about the person's claimed sessions kept
+// in their contacts' scopes, the person's idempotency answers of session
+// creation and their record (again: an authentication racing with the
+// erasure may have written it back).
 func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+	if ok, err := s.eraseClaimedAnswers(ctx, d, b); err != nil || !ok {
+		return false, err
+	}
 	if _, ok, err := s.deletePrefix(ctx, idemPrincipalPrefixHashed(d.OrgID, d.Owner), b); err != nil || !ok {
 		return false, err
 	}

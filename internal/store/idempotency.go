@@ -62,11 +62,40 @@ func (s *Store) Replay(ctx context.Context, orgID string, scope IdemScope, calle
 	return &r, nil
 }
 
+// replayMeta is an idempotency record's metadata: the session its answer
+// is about, so that erasing a claimed session finds its answers in the
+// scope of the contact it came from with a list call (eraseClaimedAnswers).
+type replayMeta struct {
+	Session string `json:"s"`
+}
+
 // SaveReplay saves r for caller's key. It is written before what it creates,
 // so that a retry after a failure in between completes the same creation.
 func (s *Store) SaveReplay(ctx context.Context, orgID string, scope IdemScope, caller, key string, r *Replay) error {
+	opts := kv.PutOptions{TTL: IdempotencyTTL}
+	var about string
 	if r.Session != nil {
 		r.Owner = &r.Session.Owner
+		about = r.Session.ID
+	} else if r.Message != nil {
+		about = r.Message.SessionID
 	}
-	return s.putJSON(ctx, idemKey(orgID, scope, caller, key), r, kv.PutOptions{TTL: IdempotencyTTL})
+	if about != "" {
+		meta, err := json.Marshal(replayMeta{Session: about})
+		if err != nil {
+			return err
+		}
+		opts.Metadata = meta
+	}
+	return s.putJSON(ctx, idemKey(orgID, scope, caller, key), r, opts)
 }
+
+// claimedFromPrefix is where a verified identity's scope points at the
+// scopes of the contacts it claimed sessions from: one key per contact,
+// idem/{org}/p/{h(claimer)}/claimed/{h(contact)}, kept as long as the
+// contact's answers about those sessions can be.
+func claimedFromPrefix(orgID, claimerKey string) string {
+	return "idem/" + orgID + "/" + string(PrincipalScope(claimerKey)) + "/claimed/"
+}
+
+const claimedFromTTL = IdempotencyTTL + time.Hour

@@ -110,14 +110,33 @@ func (s *Store) EnsureSession(ctx context.Context, sess *identity.Session) error
 	return err
 }
 
+// ErrClaimedAway is EnsureSessionWrote's answer for a session that is no
+// longer its creator's: stored under another owner (claimed), or not stored
+// and its contact had sessions claimed since it was accepted (written back,
+// it could bring back a session its claimer had erased). The caller serves
+// the request as a new one: the creator no longer sees that session.
+var ErrClaimedAway = errors.New("store: the session was claimed away from its creator")
+
 // EnsureSessionWrote is EnsureSession, reporting whether the session had to
-// be written.
+// be written; ErrClaimedAway when it is no longer its creator's.
 func (s *Store) EnsureSessionWrote(ctx context.Context, sess *identity.Session) (wrote bool, err error) {
-	_, err = s.Session(ctx, sess.OrgID, sess.ID)
-	if errors.Is(err, identity.ErrNotFound) {
-		return true, s.writeSession(ctx, sess)
+	stored, err := s.Session(ctx, sess.OrgID, sess.ID)
+	if err == nil && stored.Owner.Key != sess.Owner.Key {
+		return false, ErrClaimedAway
 	}
-	return false, err
+	if !errors.Is(err, identity.ErrNotFound) {
+		return false, err
+	}
+	if !sess.Owner.Verified {
+		claimed, err := s.claimedSince(ctx, sess.OrgID, sess.Owner.Key, sess.CreatedAt)
+		if err != nil {
+			return false, err
+		}
+		if claimed {
+			return false, ErrClaimedAway
+		}
+	}
+	return true, s.writeSession(ctx, sess)
 }
 
 // Messages returns the session's messages oldest first, only those after the
