@@ -52,6 +52,8 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	if err != nil {
 		return err
 	}
+	// A claim that stops at the store's bound (done false) answers what it
+	// moved: the next claim moves the rest, and the last answers [].
 	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
 		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })
 	if err != nil {
