@@ -68,7 +68,8 @@ const MaxURLLength = 2048
 // or localhost with allowLoopback, the local development setting), at most
 // MaxURLLength printable ASCII characters, no credentials, and no host that
 // only the worker's own network could reach (loopback, private, link-local
-// addresses, localhost) unless allowLoopback permits loopback. The host is
+// and the other special-purpose addresses, localhost) unless allowLoopback
+// permits loopback. The host is
 // judged as fetch will reach it: an IPv4 address in an old form (127.1,
 // 0x7f.0.0.1) as that address, a name with a trailing dot as that name.
 // The error is identity.Invalid naming the field "url".
@@ -255,13 +256,53 @@ func parseIP(host string) (netip.Addr, bool) {
 // resolves only inside a network.
 func isInternal(host string) bool {
 	if ip, ok := parseIP(host); ok {
-		// ::a.b.c.d, the deprecated IPv4-compatible form, and :: itself.
-		if b := ip.As16(); ip.Is6() && [12]byte(b[:12]) == [12]byte{} {
-			return true
-		}
-		return ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast()
+		return !globallyReachable(ip)
 	}
 	return strings.HasSuffix(host, ".internal") || strings.HasSuffix(host, ".local") || !strings.Contains(strings.Trim(host, "."), ".")
+}
+
+// notGlobal holds the blocks of IANA's IPv4 and IPv6 Special-Purpose
+// Address Registries (RFC 6890 and its updates) that are not globally
+// reachable, with multicast and the reserved 240.0.0.0/4: no public
+// receiver has an address in them (100.64.0.0/10 is a carrier's NAT,
+// 198.18.0.0/15 benchmarking, the 192.0.2.0/24-style blocks documentation).
+var notGlobal = func() []netip.Prefix {
+	blocks := []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+		"172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+		"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+		"::/96", // ::, ::1's neighbours and the deprecated IPv4-compatible ::a.b.c.d
+		"::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
+		"5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+	}
+	out := make([]netip.Prefix, len(blocks))
+	for i, b := range blocks {
+		out[i] = netip.MustParsePrefix(b)
+	}
+	return out
+}()
+
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
+// globallyReachable reports whether ip is in no block of notGlobal. An
+// IPv6 address that carries an IPv4 one to a translator (NAT64's
+// 64:ff9b::/96, 6to4's 2002::/16) is judged by the IPv4 address it reaches.
+func globallyReachable(ip netip.Addr) bool {
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64.Contains(ip):
+			ip = netip.AddrFrom4([4]byte(b[12:16]))
+		case b[0] == 0x20 && b[1] == 0x02:
+			ip = netip.AddrFrom4([4]byte(b[2:6]))
+		}
+	}
+	for _, p := range notGlobal {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseEvents checks the events a webhook subscribes to: nil means all of

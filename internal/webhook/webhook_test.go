@@ -105,6 +105,12 @@ func TestValidateURL(t *testing.T) {
 		{"https://hooks.example.com/chat", false},
 		{"https://hooks.example.com:8443/chat?org=1", false},
 		{"https://93.184.216.34/x", false},
+		{"https://[2606:4700::1111]/x", false},
+		{"https://[64:ff9b::5db8:d822]/x", false}, // NAT64 of 93.184.216.34
+		{"https://[2002:5db8:d822::1]/x", false},  // 6to4 of 93.184.216.34
+		{"https://100.63.255.255/x", false},
+		{"https://100.128.0.1/x", false},
+		{"https://223.255.255.255/x", false},
 		{"http://127.0.0.1:9999/hook", true},
 		{"http://localhost:9999/hook", true},
 		{"https://localhost:9999/hook", true},
@@ -193,6 +199,32 @@ func TestValidateURL(t *testing.T) {
 		{"https://intranet./x", false},
 		{"https://[::127.0.0.1]/x", false}, // IPv4-compatible, deprecated
 		{"https://[::a9fe:a9fe]/latest", false},
+		// Special-purpose blocks that no public receiver has (IANA's
+		// registries), and translators' forms of internal IPv4 addresses.
+		{"https://100.64.0.1/x", false},      // a carrier's NAT
+		{"https://100.127.255.254/x", false}, // a carrier's NAT
+		{"https://0x64400001/x", false},      // 100.64.0.1
+		{"https://0.1.2.3/x", false},         // "this network"
+		{"https://192.0.0.8/x", false},
+		{"https://192.0.2.10/x", false},
+		{"https://198.18.0.1/x", false},
+		{"https://198.51.100.7/x", false},
+		{"https://203.0.113.9/x", false},
+		{"https://224.0.0.1/x", false},
+		{"https://240.0.0.1/x", false},
+		{"https://255.255.255.255/x", false},
+		{"https://[2001:db8::1]/x", false},
+		{"https://[3fff::1]/x", false},
+		{"https://[2001::1]/x", false}, // Teredo
+		{"https://[100::1]/x", false},
+		{"https://[fec0::1]/x", false},
+		{"https://[ff02::1]/x", false},
+		{"https://[64:ff9b::a9fe:a9fe]/latest", false}, // NAT64 of 169.254.169.254
+		{"https://[64:ff9b::127.0.0.1]/x", false},
+		{"http://[64:ff9b::7f00:1]:9999/hook", true},
+		{"https://[64:ff9b:1::a00:1]/x", false},
+		{"https://[2002:a00:1::1]/x", false}, // 6to4 of 10.0.0.1
+		{"https://[2002:7f00:1::]/x", false}, // 6to4 of 127.0.0.1
 		// Hosts that end in a number but are no IPv4 address: fetch
 		// refuses them.
 		{"https://256.0.0.1/x", false},

@@ -55,8 +55,9 @@ func Cases() []Case {
 }
 
 // webhookInternalURLCases set org A's webhook to a URL that fetch reads
-// as a loopback, private or link-local address (the WHATWG URL standard's
-// host parser: old IPv4 forms, a trailing dot), so that the worker would
+// as a loopback, private, link-local or other special-purpose address (the
+// WHATWG URL standard's host parser: old IPv4 forms, a trailing dot; NAT64
+// and 6to4 forms of internal IPv4 addresses), so that the worker would
 // POST its events inside its own network.
 func webhookInternalURLCases() []Case {
 	const cl = "webhook-url-internal"
@@ -66,6 +67,8 @@ func webhookInternalURLCases() []Case {
 		"https://2130706433/hook", "https://10.1/hook", "https://0xa000001/hook", "https://192.168.1/hook",
 		"https://169.254.169.254./latest", "https://0251.0376.0251.0376/latest", "https://0.0.0.0./hook",
 		"https://foo.localhost./hook", "https://printer.local./hook", "https://[::127.0.0.1]/hook",
+		"https://100.64.0.1/hook", "https://198.18.0.1/hook", "https://[64:ff9b::a9fe:a9fe]/latest",
+		"https://[2002:a00:1::1]/hook",
 	} {
 		cs = append(cs, sc(cl, "PUT /v1/webhook "+u, "PUT /v1/webhook", "Bearer {A.key}", `{"url":"`+u+`"}`, refusal(400, invalidRequest)))
 	}
