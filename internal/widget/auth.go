@@ -12,15 +12,23 @@ import (
 // mode, else the device's contact token, creating or renewing it when it is
 // missing, expired, or is failed (the token a request was just refused with).
 func (w *Widget) bearer(ctx context.Context, failed string) (string, error) {
+	tok, _, err := w.bearerOf(ctx, failed)
+	return tok, err
+}
+
+// bearerOf is bearer, with the owner (ownerOf) of the token it returns.
+func (w *Widget) bearerOf(ctx context.Context, failed string) (tok, owner string, err error) {
 	w.authMu.Lock()
 	defer w.authMu.Unlock()
 	w.mu.Lock()
 	mode := w.mode
 	w.mu.Unlock()
 	if mode == ModeVerified {
-		return w.verifiedToken(ctx, failed)
+		tok, err = w.verifiedToken(ctx, failed)
+	} else {
+		tok, err = w.contactToken(ctx, failed)
 	}
-	return w.contactToken(ctx, failed)
+	return tok, w.ownerOf(mode, tok), err
 }
 
 func (w *Widget) verifiedToken(ctx context.Context, failed string) (string, error) {
@@ -165,21 +173,38 @@ func (w *Widget) SubmitForm(ctx context.Context, name, email string) (Status, er
 // the worker refuses it with 401: a new contact token for the same device, or
 // a fresh verified token from getToken.
 func (w *Widget) authed(ctx context.Context, fn func(bearer string) error) error {
-	tok, err := w.bearer(ctx, "")
+	return w.authedAs(ctx, "", fn)
+}
+
+// errNotTheOwner: the credential the widget has now is another person's than
+// the one who typed the message (getToken answered for another user, or the
+// page logged out meanwhile). Not permanent: the message waits for its owner.
+var errNotTheOwner = errors.New("widget: this message waits for the person who typed it")
+
+// authedAs is authed for what owner (ownerOf; "" for anyone) did: fn runs
+// only with a token of owner, which a renewal may have replaced by another's.
+func (w *Widget) authedAs(ctx context.Context, owner string, fn func(bearer string) error) error {
+	tok, who, err := w.bearerOf(ctx, "")
 	if err != nil {
 		return err
+	}
+	if owner != "" && who != owner {
+		return errNotTheOwner
 	}
 	err = fn(tok)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 401 {
 		return err
 	}
-	fresh, rerr := w.bearer(ctx, tok)
+	fresh, who, rerr := w.bearerOf(ctx, tok)
 	if rerr != nil {
 		if errors.Is(rerr, ErrNoUserToken) {
 			return err // the worker's own words: token_expired, token_revoked...
 		}
 		return rerr
+	}
+	if owner != "" && who != owner {
+		return errNotTheOwner
 	}
 	return fn(fresh)
 }

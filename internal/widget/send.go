@@ -64,9 +64,15 @@ func (w *Widget) Pending() []OutboxEntry {
 // the previous user's unsent messages for when that user comes back.
 // w.mu must be held.
 func (w *Widget) ownerLocked() string {
+	return w.ownerOf(w.mode, w.userToken)
+}
+
+// ownerOf is the owner that a bearer token of mode names: in verified mode
+// the token's user, in the others this device's contact.
+func (w *Widget) ownerOf(mode Mode, tok string) string {
 	who := "contact"
-	if w.mode == ModeVerified {
-		c := tokenClaims(w.userToken)
+	if mode == ModeVerified {
+		c := tokenClaims(tok)
 		who = "user " + c.Sub + "\n" + c.ExternalID
 	}
 	return who + "\n" + w.cfg.ExternalID
@@ -188,6 +194,9 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 			w.remember(r)
 			continue
 		}
+		if errors.Is(err, errNotTheOwner) {
+			continue // its owner is no longer chatting: the next one may be
+		}
 		break // the network, a 5xx, 429 or a missing credential: try later
 	}
 	rep.Pending = w.Pending()
@@ -209,7 +218,7 @@ func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, erro
 	r := SendResult{Key: e.Key, ChatKey: e.ChatKey, SessionID: e.SessionID}
 	if e.SessionID == "" {
 		var s *Session
-		err := w.authed(ctx, func(bearer string) (err error) {
+		err := w.authedAs(ctx, e.Owner, func(bearer string) (err error) {
 			s, err = w.client.CreateSession(ctx, bearer, e.ChatKey, w.cfg.ExternalID)
 			return err
 		})
@@ -219,7 +228,7 @@ func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, erro
 		w.outbox.setSession(e.ChatKey, s.ID)
 		r.SessionID = s.ID
 	}
-	err := w.authed(ctx, func(bearer string) error {
+	err := w.authedAs(ctx, e.Owner, func(bearer string) error {
 		m, err := w.client.PostMessage(ctx, bearer, r.SessionID, e.Key, e.Content)
 		r.Message = m
 		return err

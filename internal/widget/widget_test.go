@@ -530,6 +530,57 @@ func TestUnsentMessagesGoOnlyWithWhoTypedThem(t *testing.T) {
 	}
 }
 
+// A getToken that answers for another user (the site's session changed
+// meanwhile) gives the widget that user's token; what the previous user left
+// unsent must not go out with it, whether their token expired by the clock
+// or was refused by the worker.
+func TestUnsentMessagesWaitWhenGetTokenAnswersForAnotherUser(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		f := newFakeWorker()
+		d := newDevice(21)
+		bob := f.verifiedToken("u:bob", "", 5*time.Hour)
+		get := widget.TokenFunc(func(context.Context) (string, error) { return bob, nil })
+		alice := f.verifiedToken("u:alice", "", time.Hour)
+		w := d.load(t, f, map[string]any{"user": map[string]any{"token": alice}, "getToken": get})
+		id := newChat(t, w, "alice's first")
+		f.set(func(f *fakeWorker) { f.down = true })
+		key, _ := w.NewChatKey()
+		for _, dr := range []widget.Draft{{ChatKey: key, Content: "alice's new chat"}, {SessionID: id, Content: "alice's reply"}} {
+			if r, err := w.Send(ctx, dr); err != nil || !r.Pending {
+				t.Fatalf("Send %q: %+v %v", dr.Content, r, err)
+			}
+		}
+		f.set(func(f *fakeWorker) { f.down = false })
+		if refused { // the worker says token_expired though its exp looks fine
+			f.set(func(f *fakeWorker) {
+				p := f.tokens[alice]
+				p.exp = f.now
+				f.tokens[alice] = p
+			})
+		} else {
+			f.advance(2 * time.Hour)
+		}
+		if rep := w.Flush(ctx); len(rep.Sent)+len(rep.Failed) != 0 {
+			t.Errorf("refused %v: flushed %+v with bob's token", refused, rep)
+		}
+		if n := f.sessionCount(); n != 1 {
+			t.Errorf("refused %v: %d sessions, want alice's one", refused, n)
+		}
+		if got := f.messages(id); len(got) != 1 {
+			t.Errorf("refused %v: alice's session holds %q", refused, got)
+		}
+		// Bob's own message goes out; alice's wait for her.
+		bk, _ := w.NewChatKey()
+		if r, err := w.Send(ctx, widget.Draft{ChatKey: bk, Content: "bob's"}); err != nil || r.Message == nil {
+			t.Errorf("refused %v: bob's Send %+v %v", refused, r, err)
+		}
+		w = d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:alice", "", time.Hour)}})
+		if rep := w.Flush(ctx); len(rep.Sent) != 2 {
+			t.Errorf("refused %v: alice back flushed %+v, want her 2", refused, rep)
+		}
+	}
+}
+
 func TestPermanentFailuresAreDroppedAndReported(t *testing.T) {
 	f := newFakeWorker()
 	w := newDevice(20).load(t, f, nil)
