@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -290,7 +291,7 @@ func TestRotate(t *testing.T) {
 }
 
 func FuzzValidateURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/", "https://[2001:db8::1%25eth0]/", "https://127.1/", "https://10.0.0.1./", "https://0x7f.1/"} {
+	for _, s := range []string{"https://example.com/x", "http://127.0.0.1:1/", "https://u:p@x.com", "https://[::1]/", "https://a.b:0/", "https://[2001:db8::1%25eth0]/", "https://127.1/", "https://10.0.0.1./", "https://0x7f.1/", "https://100.64.0.1/", "https://[64:ff9b::a00:1]/", "https://[2002:a00:1::]/"} {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
@@ -311,6 +312,19 @@ func FuzzValidateURL(f *testing.F) {
 		}
 		if strings.Contains(u.Hostname(), "%") {
 			t.Fatalf("accepted %q, whose host has a zone", raw)
+		}
+		// An address literal that the standard library calls internal, or
+		// that is in a block of IANA's registries that the fuzzer names here
+		// independently, is never accepted (loopback only in development).
+		if ip, err := netip.ParseAddr(strings.TrimSuffix(u.Hostname(), ".")); err == nil {
+			ip = ip.Unmap()
+			internal := ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified()
+			for _, b := range []string{"100.64.0.0/10", "198.18.0.0/15", "240.0.0.0/4", "0.0.0.0/8", "2001:db8::/32"} {
+				internal = internal || netip.MustParsePrefix(b).Contains(ip)
+			}
+			if internal || ip.IsLoopback() && !loopback {
+				t.Fatalf("accepted %q, an internal address", raw)
+			}
 		}
 	})
 }
