@@ -121,8 +121,14 @@ func validDomain(d string) bool {
 		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
 			return false
 		}
-		for _, r := range label {
-			if !(r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+		for i, r := range label {
+			switch {
+			case r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			case unicode.IsMark(r) && i > 0:
+				// The vowel signs and viramas of Devanagari, Thai, Tamil
+				// and others are marks (the TLD .भारत has one), never a
+				// label's first character (RFC 5891, 4.2.3.2).
+			default:
 				return false
 			}
 		}

@@ -120,6 +120,11 @@ func TestNormalizeEmail(t *testing.T) {
 		{"a@b.c", "a@b.c", ""},
 		{"user@sub-domain.example", "user@sub-domain.example", ""},
 		{"jöhn@bücher.example", "jöhn@bücher.example", ""},
+		// Domains whose scripts write vowels as combining marks: the
+		// Devanagari TLD .भारत, Thai, Tamil.
+		{"ann@example.भारत", "ann@example.भारत", ""},
+		{"ann@สวัสดี.example", "ann@สวัสดี.example", ""},
+		{"ann@இந்தியா.example", "ann@இந்தியா.example", ""},
 		{e254, e254, ""},
 		{strings.Repeat("l", 64) + "@example.com", strings.Repeat("l", 64) + "@example.com", ""},
 
@@ -138,6 +143,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"ann@-example.com", "", identity.CodeInvalidEmail},
 		{"ann@example-.com", "", identity.CodeInvalidEmail},
 		{"ann@exa_mple.com", "", identity.CodeInvalidEmail},
+		{"ann@̈example.com", "", identity.CodeInvalidEmail}, // a label never starts with a mark
+		{"ann@example.ारत", "", identity.CodeInvalidEmail},  // (RFC 5891, 4.2.3.2)
 		{"ann@[192.0.2.1]", "", identity.CodeInvalidEmail},
 		{"ann@" + strings.Repeat("d", 64) + ".com", "", identity.CodeInvalidEmail},
 		{strings.Repeat("l", 65) + "@example.com", "", identity.CodeInvalidEmail},
