@@ -47,6 +47,22 @@ func (s localStorage) Remove(key string) {
 	s.h.method(s.ls, "removeItem", key)
 }
 
+// Keys implements widget.KeyLister: localStorage's keys, of every script
+// of the origin (ForgetDevice keeps to the widget's prefix).
+func (s localStorage) Keys() []string {
+	n, ok := s.h.get(s.ls, "length")
+	if !ok || n.Type() != js.TypeNumber {
+		return nil
+	}
+	var keys []string
+	for i := n.Int() - 1; i >= 0; i-- {
+		if k, ok := s.h.method(s.ls, "key", i); ok && k.Type() == js.TypeString {
+			keys = append(keys, k.String())
+		}
+	}
+	return keys
+}
+
 // cryptoRandom reads crypto.getRandomValues.
 type cryptoRandom struct{}
 

@@ -87,6 +87,34 @@ func TestClaimAskAcceptAndDecline(t *testing.T) {
 	}
 }
 
+// The claim prompt's marks name who answered it (e:<email>, u:<user_id>):
+// logout and forget leave none of them for the next visitor to read.
+func TestLogoutForgetsWhoAnsweredTheClaimPrompt(t *testing.T) {
+	f := newFakeWorker()
+	for _, forget := range []bool{false, true} {
+		d := newDevice(32)
+		newChat(t, d.load(t, f, nil), "anonymous")
+		var w *widget.Widget
+		for _, key := range []string{"e:alice.private@example.com", "u:bob"} {
+			w = d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken(key, "", time.Hour)}, "claimChats": "ask"})
+			if o, err := w.OfferClaim(ctx); err != nil || !o.Ask {
+				t.Fatalf("offer to %s: %+v, %v", key, o, err)
+			}
+			w.DeclineClaim()
+		}
+		if forget {
+			if err := w.Forget(ctx); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			w.Logout()
+		}
+		if keys := d.st.Keys(); len(keys) != 0 {
+			t.Errorf("forget %v: the browser keeps %q", forget, keys)
+		}
+	}
+}
+
 func TestClaimAlways(t *testing.T) {
 	f := newFakeWorker()
 	d := newDevice(32)

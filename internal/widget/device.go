@@ -2,6 +2,7 @@ package widget
 
 import (
 	"io"
+	"strings"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -24,10 +25,21 @@ func DeviceID(st Storage, widgetToken string, rnd io.Reader) (id string, replace
 }
 
 // ForgetDevice removes everything the widget of widgetToken keeps in st: the
-// device id, the contact token and the outbox. The next visitor gets a new
-// device id and sees nothing of this one's chats.
+// device id, the contact token, the outbox and the marks of the verified
+// users who answered the claim prompt (which name them by user_id or email).
+// The next visitor gets a new device id, sees nothing of this one's chats and
+// finds no trace of who used the browser. A Storage that cannot list its keys
+// (KeyLister) keeps the claim marks.
 func ForgetDevice(st Storage, widgetToken string) {
 	for _, k := range []string{keyDevice, keyContact, keyOutbox} {
 		st.Remove(StorageKey(widgetToken, k))
+	}
+	if l, ok := st.(KeyLister); ok {
+		prefix := StoragePrefix(widgetToken)
+		for _, k := range l.Keys() {
+			if strings.HasPrefix(k, prefix) {
+				st.Remove(k)
+			}
+		}
 	}
 }

@@ -82,14 +82,18 @@ func TestForgetDevice(t *testing.T) {
 	widget.DeviceID(st, "pk_b", &seqReader{})
 	st.Set("chatwidget:pk_a:contact", "{}")
 	st.Set("chatwidget:pk_a:outbox", "[]")
+	// The claim prompt's marks name the verified users who used the browser.
+	st.Set("chatwidget:pk_a:claim-asked:e:alice@example.com", "1")
+	st.Set("chatwidget:pk_a:claim-asked:u:bob", "1")
+	st.Set("chatwidget:pk_ab:claim-asked:u:bob", "1") // another org's widget token
 	st.Set("host-page-key", "x")
 	widget.ForgetDevice(st, "pk_a")
 	for _, k := range st.Keys() {
-		if k != "chatwidget:pk_b:device" && k != "host-page-key" {
+		if k != "chatwidget:pk_b:device" && k != "chatwidget:pk_ab:claim-asked:u:bob" && k != "host-page-key" {
 			t.Errorf("key %q survived", k)
 		}
 	}
-	if len(st.Keys()) != 2 {
+	if len(st.Keys()) != 3 {
 		t.Errorf("keys left: %q", st.Keys())
 	}
 }

@@ -12,6 +12,12 @@ type Storage interface {
 	Remove(key string)
 }
 
+// KeyLister is a Storage that can list its keys (localStorage can), so that
+// ForgetDevice finds every key of the widget.
+type KeyLister interface {
+	Keys() []string
+}
+
 // MemoryStorage is a Storage in memory, for tests and for browsers where
 // localStorage is disabled.
 type MemoryStorage struct {
@@ -44,7 +50,7 @@ func (s *MemoryStorage) Remove(key string) {
 	delete(s.m, key)
 }
 
-// Keys returns the stored keys, for tests.
+// Keys implements KeyLister.
 func (s *MemoryStorage) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -97,6 +97,13 @@ func TestClaimAskDeclinedLeavesTheChatsAndAsksNoMore(t *testing.T) {
 	if got := d.texts("[data-widget=session]"); len(got) != 1 {
 		t.Errorf("the device's chat after declining: %q", got)
 	}
+	// The mark that bo answered names bo: logout takes it with the rest.
+	d.exec(`localStorage.setItem("host-page-key", "kept")`)
+	d.exec(`ChatWidget.logout()`)
+	d.waitFor(`!localStorage.getItem("chatwidget:`+o.WidgetToken+`:device")`, "the logout")
+	if keys := evalAs[[]string](d, `Object.keys(localStorage)`); len(keys) != 1 || keys[0] != "host-page-key" {
+		t.Errorf("after logout the browser keeps %q, want only the page's own key", keys)
+	}
 }
 
 func TestClaimAlwaysClaimsWithoutAsking(t *testing.T) {
