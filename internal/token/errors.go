@@ -56,6 +56,7 @@ const (
 	reasonNoAPIKey     = "verified token without akid"
 	reasonIatMilli     = "iat_ms does not match iat"
 	reasonExpBeforeIat = "exp not after iat"
+	reasonTimeRange    = "a time before 1970 or after 9999"
 	reasonIssuedFuture = "issued in the future"
 	reasonNotYetValid  = "not valid yet"
 	reasonAudience     = "aud does not name this org"

@@ -476,6 +476,29 @@ func TestVerifyNotBeforeLeeway(t *testing.T) {
 	}
 }
 
+// A time that no clock reads (beyond int64 seconds, before 1970, after
+// 9999) is refused as invalid, whichever claim it is in: golang-jwt turns
+// 1e300 into a time at the far end of int64, which reads as long past (an
+// nbf or iat far in the future, passing its check) or, where float
+// conversion saturates, as far ahead.
+func TestVerifyRefusesTimesNoClockReads(t *testing.T) {
+	now := t0
+	s := newTestService(t, &now)
+	for _, claim := range []string{"nbf", "iat", "exp"} {
+		for _, v := range []float64{1e300, -1e300, 1e19, -1e19, 253402300800, -1} {
+			c := contactMap(t0)
+			c[claim] = v
+			if claim == "iat" {
+				delete(c, "iat_ms")
+			}
+			_, err := s.Verify(signEd(t, 1, nil, c), testOrg)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s %g: %v, want ErrInvalid", claim, v, err)
+			}
+		}
+	}
+}
+
 func TestWithLeeway(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now, WithLeeway(0))

@@ -228,7 +228,10 @@ func notYetValidCases() []Case {
 	return presented("token-not-yet-valid", refusal(401, invalidToken), writeRoutes,
 		keyTok("issued an hour from now", signedAt("CA1", time.Hour, time.Hour)),
 		keyTok("nbf an hour from now", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })),
-		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)))
+		keyTok("verified, issued a day from now", signedAt("V", 24*time.Hour, 48*time.Hour)),
+		// Beyond int64 seconds: a time that would read as long past.
+		keyTok("nbf 1e300", resigned(func(_ *Fixture, c map[string]any) { c["nbf"] = 1e300 })),
+		keyTok("iat 1e300, no iat_ms", resigned(func(_ *Fixture, c map[string]any) { c["iat"] = 1e300; delete(c, "iat_ms") })))
 }
 
 func otherOrgCases() []Case {
