@@ -128,9 +128,14 @@
       title.textContent = name;
       back.hidden = !showBack;
     }
-    function note(e) {
+    // note shows an error; a network one says the view is tried again, and
+    // again, is (when again is given) in 3 s, until the view is left.
+    function note(e, again) {
       var m = (e && e.message) || "Something went wrong.";
-      if (e && e.code == "network") m = "The chat service cannot be reached. Retrying\u2026";
+      if (e && e.code == "network") {
+        m = "The chat service cannot be reached. Retrying\u2026";
+        if (again) timer = setTimeout(again, 3000);
+      }
       body.append(h("p", { "class": "n", role: "alert" }, m));
     }
     function stop() { clearTimeout(timer); timer = 0; }
@@ -185,7 +190,7 @@
         if (ss.length && w.status().mode != "verified") body.append(h("button", { "data-widget": "forget", onclick: function () {
           this.replaceWith(h("button", { "data-widget": "forget-confirm", onclick: function () { self.forget().then(function () { self.close(); }, note); } }, "Delete all my conversations for good?"));
         } }, "Delete my conversations"));
-      }, function (e) { ul.removeAttribute("aria-busy"); note(e); });
+      }, function (e) { ul.removeAttribute("aria-busy"); note(e, list); });
     }
 
     // ask: the claim prompt (claimChats "ask"), answered once per user and device.
@@ -292,7 +297,7 @@
       w.start().then(function (s) {
         if (s.needsForm) return form();
         w.offerClaim().then(function (o) { if (o.ask) ask(o); else list(); }, list);
-      }, note);
+      }, function (e) { note(e, open1); });
     }
 
     self.open = function () {

@@ -540,3 +540,25 @@ func TestAMessageTooLongIsShownFailedAndKeptInTheInput(t *testing.T) {
 		t.Errorf("the worker stored %d messages", len(ms))
 	}
 }
+
+// A panel opened while the worker cannot be reached says it retries, and
+// does: once the worker answers, the list of sessions follows by itself,
+// without the visitor closing and opening the panel again.
+func TestAPanelOpenedOfflineRetriesUntilTheWorkerAnswers(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	d.load(host.URL(srv.URL, o.config(nil)))
+	// The page's fetch fails while __off is set, as it does offline.
+	d.exec(`window.__fetch = fetch; window.fetch = function (u, i) { return window.__off ? Promise.reject(new TypeError("Failed to fetch")) : window.__fetch(u, i); }; window.__off = true`)
+	d.click("[data-widget=launcher]")
+	d.waitForIn(`window.__t.all("[role=alert]").some(function (e) { return e.textContent.indexOf("Retrying") >= 0; })`, "the panel to say it retries", 30*time.Second)
+	d.exec(`window.__off = false`)
+	d.waitForIn(`window.__t.visible("[data-widget=new-session]") && window.__t.all("[role=alert]").length === 0`, "the session list once the worker answers", 30*time.Second)
+	d.newChat("after the retry")
+	// The list of a visitor who has a token (no request before it) retries too.
+	d.exec(`window.__off = true`)
+	d.click("[aria-label=Back]")
+	d.waitForIn(`window.__t.all("[role=alert]").some(function (e) { return e.textContent.indexOf("Retrying") >= 0; })`, "the list to say it retries", 30*time.Second)
+	d.exec(`window.__off = false`)
+	d.waitForIn(`window.__t.all("[data-widget=session]").length === 1 && window.__t.all("[role=alert]").length === 0`, "the list once the worker answers", 30*time.Second)
+}
