@@ -37,7 +37,8 @@ export interface ChatWidgetConfig {
   externalId?: string;
   /**
    * Returns a fresh verified user token when the current one has expired or was
-   * revoked (or, alone, the first one). Not allowed with `user.data`.
+   * revoked (or, alone, the first one). Not allowed with `user.data`. One that has not
+   * answered within 15 s counts as a refusal; the next request asks again.
    */
   getToken?: () => string | Promise<string>;
   /** With a verified user: carry this device's anonymous chats into their account.

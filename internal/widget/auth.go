@@ -44,8 +44,13 @@ func (w *Widget) verifiedToken(ctx context.Context, failed string) (string, erro
 		}
 		return tok, nil
 	}
-	fresh, err := get(ctx)
+	gctx, cancel := context.WithTimeout(ctx, w.tokenTimeout)
+	fresh, err := get(gctx)
+	cancel()
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(gctx.Err(), context.DeadlineExceeded) {
+			err = errors.New("getToken did not answer within " + w.tokenTimeout.String())
+		}
 		return "", errors.Join(ErrNoUserToken, err)
 	}
 	fresh = strings.TrimSpace(fresh)

@@ -21,7 +21,14 @@ type Deps struct {
 	// Now and Sleep default to time.Now and SleepContext.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// TokenTimeout is how long getToken may take; DefaultTokenTimeout when 0.
+	TokenTimeout time.Duration
 }
+
+// DefaultTokenTimeout is how long the page's getToken may take: one that
+// never answers (its request to the site's server hangs) is a refusal then,
+// not a widget stuck on it, and the next request asks again.
+const DefaultTokenTimeout = 15 * time.Second
 
 // Widget is the widget of one page for one config: who is chatting, their
 // sessions and messages, and the outbox. Its methods are safe for
@@ -33,6 +40,8 @@ type Widget struct {
 	now    func() time.Time
 	client *Client
 	outbox *outbox
+	// tokenTimeout bounds each call of getToken.
+	tokenTimeout time.Duration
 
 	mu        sync.Mutex // guards the fields below
 	mode      Mode
@@ -58,11 +67,16 @@ func New(cfg *Config, d Deps) *Widget {
 	if now == nil {
 		now = time.Now
 	}
+	tt := d.TokenTimeout
+	if tt <= 0 {
+		tt = DefaultTokenTimeout
+	}
 	return &Widget{
-		cfg: cfg,
-		st:  st,
-		rnd: d.Random,
-		now: now,
+		cfg:          cfg,
+		st:           st,
+		rnd:          d.Random,
+		now:          now,
+		tokenTimeout: tt,
 		client: &Client{
 			BaseURL:     cfg.APIURL,
 			WidgetToken: cfg.Token,

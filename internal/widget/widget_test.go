@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,6 +295,39 @@ func TestGetTokenFailure(t *testing.T) {
 	w := newDevice(14).load(t, f, map[string]any{"getToken": widget.TokenFunc(func(context.Context) (string, error) { return "", boom })})
 	if _, err := w.Start(ctx); !errors.Is(err, boom) || !errors.Is(err, widget.ErrNoUserToken) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A getToken that never answers (the site's server hangs) is a refusal
+// after TokenTimeout, not a widget stuck for the rest of the page: every
+// request waited behind it before, and none asked getToken again.
+func TestGetTokenThatNeverAnswers(t *testing.T) {
+	f := newFakeWorker()
+	var calls atomic.Int32
+	get := widget.TokenFunc(func(ctx context.Context) (string, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // the page's Promise never settles
+			return "", ctx.Err()
+		}
+		return f.verifiedToken("u:slow", "", time.Hour), nil
+	})
+	c, err := widget.ParseConfig(map[string]any{"token": testWidgetToken, "getToken": get}, "https://worker.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := widget.New(c, widget.Deps{Transport: f, Random: &seqReader{n: 15}, Now: f.clock, TokenTimeout: 50 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { _, err := w.Start(ctx); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, widget.ErrNoUserToken) || !strings.Contains(err.Error(), "getToken did not answer") {
+			t.Errorf("Start: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start still waits for getToken after 5 s")
+	}
+	if _, err := w.Sessions(ctx); err != nil || calls.Load() != 2 {
+		t.Errorf("the next request: %v, getToken asked %d times, want 2", err, calls.Load())
 	}
 }
 
