@@ -35,7 +35,10 @@
 // meet. An identity key is "u:" + user_id or "e:" + email with its ASCII
 // letters lower-cased (identity.Key); a principal's key is that, or "c:" +
 // contact id. The device id mints contact tokens, so it is never stored:
-// only h(device) is, in the device's index and the contact's record.
+// only h(device) is, in the device's index and the contact's record. A new
+// contact's id is a hash too, of the org, the device and a generation (the
+// first whose contact was not erased: one tombstone get), so that first
+// visits of a device at once, which all miss the index, make one contact.
 //
 // Before identity keys had kinds (version 17da277) contacts lived at
 // contact/{org}/{device}, users at user/{org}/{sha(user_id or

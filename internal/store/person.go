@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +61,11 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 		if legacy != nil {
 			c = legacy
 		} else {
-			c = &identity.Contact{ID: uuid.NewString(), OrgID: orgID, CreatedAt: now}
+			id, err := s.newContactID(ctx, orgID, deviceID)
+			if err != nil {
+				return nil, err
+			}
+			c = &identity.Contact{ID: id, OrgID: orgID, CreatedAt: now}
 		}
 		c.DeviceHash = deviceHash(deviceID)
 	}
@@ -92,6 +98,43 @@ func (s *Store) UpsertContact(ctx context.Context, orgID, deviceID string, in Co
 		}
 	}
 	return c, nil
+}
+
+// maxContactGenerations bounds how many erased contacts of one device
+// newContactID steps over before it gives a random id.
+const maxContactGenerations = 16
+
+// newContactID is the id of a device's new contact in an org: derived from
+// both, so that first visits of one device at once (tabs restored together),
+// which all find no index, make one contact and not one each, the others'
+// tokens naming chats the device would never see again. An erased contact's
+// id is never given again (its tombstone refuses its tokens), so the id is
+// of the first generation whose contact was not erased. Like h(device), it
+// is a hash: it does not give the device id back, and one browser's
+// contacts in two orgs are not linked.
+func (s *Store) newContactID(ctx context.Context, orgID, deviceID string) (string, error) {
+	for gen := range maxContactGenerations {
+		id := derivedContactID(orgID, deviceID, gen)
+		tomb, err := s.TombstoneOf(ctx, orgID, identity.ContactKey(id))
+		if err != nil {
+			return "", err
+		}
+		if tomb == nil {
+			return id, nil
+		}
+	}
+	return uuid.NewString(), nil
+}
+
+// derivedContactID is generation gen's contact id of the device in the org:
+// a UUID (version 8, RFC 9562) of SHA-256 of the three.
+func derivedContactID(orgID, deviceID string, gen int) string {
+	sum := sha256.Sum256([]byte("contact\x00" + orgID + "\x00" + deviceID + "\x00" + strconv.Itoa(gen)))
+	var u uuid.UUID
+	copy(u[:], sum[:16])
+	u[6] = u[6]&0x0f | 0x80
+	u[8] = u[8]&0x3f | 0x80
+	return u.String()
 }
 
 // contactByDevice reads the device's index, then the contact it names.

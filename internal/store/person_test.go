@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +79,68 @@ func TestUpsertContact(t *testing.T) {
 	}
 	if _, err := s.Contact(ctx, orgB, other.ID); !errors.Is(err, identity.ErrNotFound) {
 		t.Errorf("unknown contact: %v", err)
+	}
+}
+
+// firstReads holds every Get back until n of them are waiting, so that n
+// first visits of one device read their missing index at the same time, as
+// a browser's tabs restored at once do.
+type firstReads struct {
+	kv.KV
+	n       int
+	mu      sync.Mutex
+	waiting int
+	release chan struct{}
+}
+
+func (f *firstReads) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	f.mu.Lock()
+	f.waiting++
+	if f.waiting == f.n {
+		close(f.release)
+	}
+	f.mu.Unlock()
+	<-f.release
+	return f.KV.Get(ctx, key)
+}
+
+// The first visits of one device at once get one contact, the one its
+// index names: a token naming another would see chats the device never sees
+// again once it signs in anew (rule 1).
+func TestFirstContactsOfADeviceAtOnceAreOne(t *testing.T) {
+	const n = 4
+	mem := kv.NewMemory()
+	s := newStore(&firstReads{KV: mem, n: n, release: make(chan struct{})})
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c, err := s.UpsertContact(ctx, orgA, device1, store.ContactInput{Name: ptr(fmt.Sprint("tab ", i))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = c.ID
+		})
+	}
+	wg.Wait()
+	now, err := newStore(mem).UpsertContact(ctx, orgA, device1, store.ContactInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if id != now.ID {
+			t.Errorf("visit %d got contact %s, the device's is %s", i, id, now.ID)
+		}
+	}
+	if !store.ValidID(now.ID) {
+		t.Errorf("contact id %q is not a store id", now.ID)
+	}
+	// Another device, or this one in another org, is still another contact.
+	other, _ := newStore(mem).UpsertContact(ctx, orgA, device2, store.ContactInput{})
+	otherOrg, _ := newStore(mem).UpsertContact(ctx, orgB, device1, store.ContactInput{})
+	if other.ID == now.ID || otherOrg.ID == now.ID || other.ID == otherOrg.ID {
+		t.Errorf("ids %q %q %q", now.ID, other.ID, otherOrg.ID)
 	}
 }
 

@@ -3,9 +3,11 @@
 package e2e
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +55,27 @@ func TestContacts(t *testing.T) {
 	// The same device id in another org is another contact.
 	co := newOrg(t).contact(t, dev, nil)
 	match(t, "the same device id in another org", co.Contact, M{"id": contract.Not(c1.Contact.ID)})
+}
+
+// Tabs restored together send a device's first POST /v1/widget/contacts
+// at once: they all get the one contact the device keeps, so that no tab
+// holds a token naming chats the device never sees again (rule 1).
+func TestFirstVisitsOfADeviceAtOnce(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	for range 5 {
+		dev := newDevice()
+		ids := make([]string, 4)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() { ids[i] = o.contact(t, dev, map[string]any{"name": fmt.Sprint("tab ", i)}).Contact.ID })
+		}
+		wg.Wait()
+		now := o.contact(t, dev, nil).Contact.ID
+		for i, id := range ids {
+			match(t, fmt.Sprintf("tab %d's contact", i), id, now)
+		}
+	}
 }
 
 func TestContactsBadInput(t *testing.T) {

@@ -7,7 +7,8 @@
 //
 //   POST /v1/users/authenticate            apikey/{sha256hex} -> org; get+put user/{org}/{h(idkey)}; sign
 //   POST /v1/widget/contacts               widget/{pk} -> org (once per isolate); get device/{org}/{h(device)}, then the contact
-//                                          (contactid/) or, for a new device, the layout of before (contact/);
+//                                          (contactid/) or, for a new device, the layout of before (contact/)
+//                                          and the tombstone of its derived contact id (gone/);
 //                                          put contactid/ and device/ when new; sign
 //   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ and orgkey/ for verified; contactid/ for contacts);
 //                                          put sessions/ (the record, in the org's listing) + owned/ (setup of the bench, and an extra row)
@@ -560,6 +561,22 @@ async function limit(env, ...keys) {
   }
 }
 
+// newContactID: a device's new contact id, derived from the org and the
+// device at the first generation whose contact was not erased
+// (store.newContactID).
+async function newContactID(env, orgID, device) {
+  for (let gen = 0; gen < 16; gen++) {
+    const u = (await sha256(`contact\x00${orgID}\x00${device}\x00${gen}`)).slice(0, 16);
+    u[6] = (u[6] & 0x0f) | 0x80;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    let h = "";
+    for (const x of u) h += x.toString(16).padStart(2, "0");
+    const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    if ((await env.CHAT_KV.get(`gone/${orgID}/${await hashKey("gone", "c:" + id)}`)) === null) return id;
+  }
+  return crypto.randomUUID();
+}
+
 async function createContact(req, env, org) {
   const body = await readJSON(req);
   const device = body.device_id;
@@ -582,7 +599,7 @@ async function createContact(req, env, org) {
   if (!c) c = await env.CHAT_KV.get(`contact/${org.id}/${device}`, "json"); // the layout of before (none here)
   let changed = !found;
   if (!c) {
-    c = { id: crypto.randomUUID(), org_id: org.id, device_hash: deviceHash, name: "", email: "", non_verified_custom_data: null, created_at: now, updated_at: now };
+    c = { id: await newContactID(env, org.id, device), org_id: org.id, device_hash: deviceHash, name: "", email: "", non_verified_custom_data: null, created_at: now, updated_at: now };
   }
   const key = `contactid/${org.id}/${c.id}`;
   if (name !== undefined && name !== c.name) (c.name = name), (changed = true);
