@@ -30,6 +30,7 @@ import (
 	"github.com/chatwidget/identity/worker/cfkv"
 	"github.com/chatwidget/identity/worker/cfqueue"
 	"github.com/chatwidget/identity/worker/cfratelimit"
+	"github.com/chatwidget/identity/worker/jscall"
 	"github.com/chatwidget/identity/worker/webcrypto"
 )
 
@@ -106,6 +107,9 @@ func handler(env js.Value, logger *api.Logger) (httpx.Handler, queue.Consumer) {
 		logger.Warn("rate limit bindings missing from wrangler.toml: their limits are counted per isolate", "bindings", strings.Join(missing, ","))
 	}
 	opts = append(opts, api.WithRateCounter(rates))
+	// A request that waits (a retry for its Idempotency-Key's first request)
+	// waits on a timer of its own request.
+	opts = append(opts, api.WithSleep(jscall.Sleep))
 	h, err := api.New(cfkv.New(env.Get("CHAT_KV")), cfg, opts...)
 	if err != nil {
 		return unavailable(logger, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"runtime/debug"
@@ -35,6 +36,7 @@ type API struct {
 	limiter *Limiter
 	log     *Logger
 	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
 
 	// queue is where background jobs are sent (nil: none are); jobs is the
 	// Consumer of their messages, one Handler per kind (jobs.go).
@@ -47,6 +49,9 @@ type API struct {
 	webhooks *webhook.Dispatcher
 
 	routes httpx.Router
+
+	// idemLocks keeps a retry from running beside its first request.
+	idemLocks keyLocks
 }
 
 // Option configures an API.
@@ -59,6 +64,7 @@ type options struct {
 	queue  queue.Producer
 	fetch  outbound.Doer
 	rates  RateCounter
+	sleep  func(context.Context, time.Duration) error
 }
 
 // WithQueue sets where the API sends its background jobs (webhook
@@ -87,9 +93,29 @@ func WithTokenEngine(e token.Engine) Option { return func(o *options) { o.engine
 // Limiting bindings (worker/cfratelimit).
 func WithRateCounter(c RateCounter) Option { return func(o *options) { o.rates = c } }
 
+// WithSleep sets how a request waits a moment of its own (a retry waiting
+// for its Idempotency-Key's first request): it returns after d, or ctx's
+// error when ctx is done first. The default is a Go timer; the Worker passes
+// a timer of the request's own JavaScript context (worker/jscall.Sleep).
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = sleep }
+}
+
+// sleepTimer is the default of WithSleep.
+func sleepTimer(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
-	o := options{now: time.Now}
+	o := options{now: time.Now, sleep: sleepTimer}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -106,6 +132,7 @@ func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
 		tokens: token.NewService(ring, cfg.Issuer, token.WithClock(o.now), token.WithVerifiedCache(verifiedTokens)),
 		log:    o.logger,
 		now:    o.now,
+		sleep:  o.sleep,
 
 		queue:    o.queue,
 		outbound: o.fetch,

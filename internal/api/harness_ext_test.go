@@ -43,6 +43,13 @@ type env struct {
 // adjusts the config first.
 func buildAPI(tb testing.TB, change func(*config.Config)) (*api.API, *kv.Memory, *testclock.Clock, config.Config) {
 	tb.Helper()
+	return buildAPIOver(tb, change, nil)
+}
+
+// buildAPIOver is buildAPI with the API over wrap(the Memory KV) when wrap
+// is not nil: a KV that delays or fails some calls.
+func buildAPIOver(tb testing.TB, change func(*config.Config), wrap func(*kv.Memory) kv.KV) (*api.API, *kv.Memory, *testclock.Clock, config.Config) {
+	tb.Helper()
 	spec, err := token.GenerateKeySpec("k1")
 	if err != nil {
 		tb.Fatal(err)
@@ -53,7 +60,11 @@ func buildAPI(tb testing.TB, change func(*config.Config)) (*api.API, *kv.Memory,
 	}
 	clock := testclock.New(time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond)) // the API's clock in these tests
 	mem := kv.NewMemory()
-	a, err := api.New(mem, cfg, api.WithClock(clock.Now))
+	var store kv.KV = mem
+	if wrap != nil {
+		store = wrap(mem)
+	}
+	a, err := api.New(store, cfg, api.WithClock(clock.Now))
 	if err != nil {
 		tb.Fatal(err)
 	}

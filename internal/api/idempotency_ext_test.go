@@ -1,7 +1,14 @@
 package api_test
 
 import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/kv"
 )
 
 func messagesOf(t *testing.T, e *env, o orgInfo, sessionID string) []map[string]any {
@@ -171,5 +178,85 @@ func TestIdempotentReplayKeepsRule4(t *testing.T) {
 		}
 	} else if r.Status != 409 {
 		t.Errorf("%d %s", r.Status, r.Raw)
+	}
+}
+
+// meetingKV holds each read of an idempotency answer, once armed, until n
+// of them wait together (or wait has passed): requests that run side by
+// side all look for their key's answer before any of them saved it.
+type meetingKV struct {
+	*kv.Memory
+	armed atomic.Bool
+	n     int
+	wait  time.Duration
+
+	mu      sync.Mutex
+	arrived int
+	met     chan struct{}
+}
+
+func (m *meetingKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if m.armed.Load() && strings.HasPrefix(key, "idem/") {
+		m.mu.Lock()
+		if m.arrived++; m.arrived == m.n {
+			close(m.met)
+		}
+		m.mu.Unlock()
+		select {
+		case <-m.met:
+		case <-time.After(m.wait):
+		}
+	}
+	return m.Memory.Get(ctx, key)
+}
+
+// TestConcurrentRetriesCreateOnce: a retry sent while its first request is
+// still being served (a widget that timed out and resent) gets the first
+// answer, not a second message or session. Before, both looked for the
+// key's answer, found none, and each stored its own.
+func TestConcurrentRetriesCreateOnce(t *testing.T) {
+	const n = 4
+	meet := &meetingKV{n: n, wait: 300 * time.Millisecond, met: make(chan struct{})}
+	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { meet.Memory = m; return meet })
+	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o := e.newOrg("A", originA)
+	contact := e.contact(o, device1)
+	session := e.newSession(o, contact, nil)["id"].(string)
+
+	same := func(what string, send func() resp) []resp {
+		t.Helper()
+		meet.mu.Lock()
+		meet.arrived, meet.met = 0, make(chan struct{})
+		meet.mu.Unlock()
+		meet.armed.Store(true)
+		defer meet.armed.Store(false)
+		out := make([]resp, n)
+		var wg sync.WaitGroup
+		for i := range out {
+			wg.Go(func() { out[i] = send() })
+		}
+		wg.Wait()
+		for i, r := range out {
+			if r.Status != 201 || r.Raw != out[0].Raw {
+				t.Errorf("%s %d: %d %s, the first answered %s", what, i, r.Status, r.Raw, out[0].Raw)
+			}
+		}
+		return out
+	}
+	path := "/v1/widget/sessions/" + session + "/messages"
+	same("widget message", func() resp {
+		return e.widget(o, contact, "POST", path, map[string]any{"content": "hello"}, "Idempotency-Key", "m-1")
+	})
+	same("agent message", func() resp {
+		return e.server(o, "POST", "/v1/sessions/"+session+"/messages", map[string]any{"content": "hi"}, "Idempotency-Key", "a-1")
+	})
+	if msgs := messagesOf(t, e, o, session); len(msgs) != 2 {
+		t.Errorf("%d messages stored, want one of each", len(msgs))
+	}
+	same("session", func() resp {
+		return e.widget(o, contact, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "s-1")
+	})
+	if ids := listIDs(t, e.widget(o, contact, "GET", "/v1/widget/sessions", nil)); len(ids) != 2 {
+		t.Errorf("%d sessions listed, want the first and the one retried", len(ids))
 	}
 }

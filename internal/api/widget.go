@@ -135,6 +135,11 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	}
 	ctx := r.Context()
 	scope := store.PrincipalScope(p.Key())
+	unlock, err := a.holdKey(ctx, p.OrgID, scope, callerOf(p), idemKey)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, func(rep *store.Replay) error {
 		if rep.Session != nil && c.gone.Hides(rep.Session) {
 			return errStaleReplay // erased: never written back

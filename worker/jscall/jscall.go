@@ -14,6 +14,7 @@ import (
 	"math"
 	"sync"
 	"syscall/js"
+	"time"
 )
 
 // AwaiterGlobal is the global function worker/runtime/glue.js defines so that
@@ -230,4 +231,20 @@ func BytesFromJS(v js.Value) []byte {
 		js.CopyBytesToGo(b, u)
 	}
 	return b
+}
+
+var jsScheduler = js.Global().Get("scheduler")
+
+// Sleep waits d on a timer of the request that asks (workerd's
+// scheduler.wait), so that the goroutine goes on in that request's
+// JavaScript context, as every wait of a request's goroutine must (workerd
+// cancels, as hung, a request whose promise another request's callback
+// settles). It returns ctx.Err() when ctx is done first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	p, err := Call(jsScheduler, "wait", float64(d.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	_, err = Await(ctx, p)
+	return err
 }
