@@ -180,6 +180,7 @@ func FuzzNormalizeOrigin(f *testing.F) {
 		"https://shop.example", "HTTPS://Shop.Example/", "http://127.0.0.1:8787", "http://[::1]:8080",
 		"shop.example", "null", "*", "https://shop.example/p", "https://u@shop.example", "ftp://x",
 		"https://shop.example?", "https://shop.example#", "https://%41.example", "http://a b", "http://[fe80::1%25eth0]",
+		"https://127.1", "http://0x7f.1:80", "https://[::ffff:1.2.3.4]",
 	} {
 		f.Add(s)
 	}

@@ -435,8 +435,9 @@ func ValidateIdempotencyKey(s string) error {
 
 // NormalizeOrigin checks a browser origin such as "https://shop.example" or
 // "http://127.0.0.1:8080" and returns it in the form browsers send in the
-// Origin header (RFC 6454: lower case, no default or empty port). An origin
-// no browser can send, such as a wildcard, is refused.
+// Origin header (RFC 6454: lower case, no default or empty port; a host as
+// the URL standard serializes it: 127.1 is 127.0.0.1). An origin no browser
+// can send, such as a wildcard, is refused.
 func NormalizeOrigin(field, s string) (string, error) {
 	bad := Invalid(field, "must hold origins like https://shop.example (scheme, host and optional port).")
 	u, err := url.Parse(s)
@@ -458,11 +459,19 @@ func NormalizeOrigin(field, s string) (string, error) {
 			port = ""
 		}
 	}
+	// A host ending in a number is an IPv4 address to a browser in any of
+	// its old forms (127.1, 0x7f.0.0.1, 1.2.3), which it sends dotted.
+	if ip, isIPv4, ok := WHATWGIPv4(host); isIPv4 {
+		if !ok {
+			return "", bad
+		}
+		host = ip.String()
+	}
 	if !validHost(host) {
 		return "", bad
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
-		host = "[" + ip.String() + "]"
+		host = "[" + whatwgIPv6(ip) + "]"
 	}
 	out := u.Scheme + "://" + host
 	if port != "" {

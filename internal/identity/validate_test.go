@@ -632,6 +632,19 @@ func TestNormalizeOriginBrowserForm(t *testing.T) {
 		{"https://shop.example:", "https://shop.example"},
 		{"https://shop.example:99999", ""},
 		{"https://*.shop.example", ""},
+		// A host ending in a number is an IPv4 address to a browser, which
+		// sends it dotted (each as Node's new URL(...).origin has it).
+		{"https://127.1", "https://127.0.0.1"},
+		{"http://0x7f.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"https://0177.0.0.1", "https://127.0.0.1"},
+		{"https://1.2.3", "https://1.2.0.3"},
+		{"https://2130706433", "https://127.0.0.1"},
+		{"https://127.0.0.1.", "https://127.0.0.1"},
+		{"https://256.0.0.1", ""},
+		{"https://1.2.3.4.5", ""},
+		// An IPv4-mapped IPv6 address keeps hexadecimal pieces.
+		{"https://[::ffff:127.0.0.1]", "https://[::ffff:7f00:1]"},
+		{"https://[0:0:0:0:0:0:0:1]:8443", "https://[::1]:8443"},
 		// DNS names are at most 253 characters.
 		{"https://" + strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 63) + ".example", ""},
 	}
