@@ -56,7 +56,9 @@ func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, 
 	cs := &Store{kv: ck, now: s.now}
 	out = []SessionExport{}
 	for {
-		res, err := ck.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cur.KV})
+		// One key past a page's sessions tells whether the export goes on;
+		// KV hands the worker every key it lists, with its metadata.
+		res, err := ck.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cur.KV, Limit: ExportPageSessions + 1})
 		if err != nil {
 			if cursor != "" {
 				return nil, "", 0, ErrBadCursor

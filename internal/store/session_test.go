@@ -290,6 +290,87 @@ func TestListPageCostsOneListCall(t *testing.T) {
 	}
 }
 
+// listedKeys is a KV that counts the keys its list calls return: each is
+// handed to the worker with its metadata, which Go decodes.
+type listedKeys struct {
+	kv.KV
+	keys, calls int
+}
+
+func (l *listedKeys) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult, error) {
+	res, err := l.KV.List(ctx, opts)
+	l.keys += len(res.Keys)
+	l.calls++
+	return res, err
+}
+
+// TestListPageAsksKVForTheKeysItNeeds: a page of 20 of an owner's 60
+// sessions reads 20 keys from KV, not all 60, and so does each page after
+// it, the third the last (no empty page after it); a filter that passes
+// keys over still fills its pages, and every session is listed once.
+func TestListPageAsksKVForTheKeysItNeeds(t *testing.T) {
+	lk := &listedKeys{KV: kv.NewMemory()}
+	s := newStore(lk)
+	owner := contactOwner(device1, "")
+	var all, ws1 []string
+	for i := range 60 {
+		ext := ""
+		if i%3 == 0 {
+			ext = "ws-1"
+		}
+		sess := createSession(t, s, orgA, owner, ext, nil)
+		all = append(all, sess.ID)
+		if ext != "" {
+			ws1 = append(ws1, sess.ID)
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		f        store.SessionFilter
+		want     []string
+		maxKeys  int // KV keys read for the whole listing
+		maxCalls int
+		pages    int
+	}{
+		{"unfiltered", store.SessionFilter{}, all, 60, 3, 3},
+		{"external id", store.SessionFilter{ExternalID: new("ws-1")}, ws1, 2 * 60, 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lk.keys, lk.calls = 0, 0
+			var got []string
+			cursor, pages := "", 0
+			for ; ; pages++ {
+				keys := lk.keys
+				items, next, err := s.ListOwnerSessions(ctx, orgA, owner.Key, tc.f, cursor, 20)
+				if err != nil || pages > 10 {
+					t.Fatalf("page %d: %v", pages, err)
+				}
+				if tc.f.ExternalID == nil && lk.keys-keys > 20 {
+					t.Errorf("page %d read %d keys from KV for 20 sessions", pages, lk.keys-keys)
+				}
+				for _, it := range items {
+					got = append(got, it.ID)
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+			if pages+1 != tc.pages {
+				t.Errorf("%d pages, want %d", pages+1, tc.pages)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tc.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("listed %d sessions, want the %d", len(got), len(want))
+			}
+			if lk.keys > tc.maxKeys || lk.calls > tc.maxCalls {
+				t.Errorf("the listing read %d keys in %d list calls, want at most %d in %d", lk.keys, lk.calls, tc.maxKeys, tc.maxCalls)
+			}
+		})
+	}
+}
+
 // TestPartialSummary: a session whose custom data makes its summary exceed
 // KV's 1024 bytes of metadata still lists, with its data, for one get.
 func TestPartialSummary(t *testing.T) {
