@@ -221,6 +221,10 @@ define HEADERS
 /wasm_exec.js
   Cache-Control: public, max-age=31536000, immutable
 
+# .ts is an MPEG transport stream (video/mp2t) to the assets' type table.
+/widget.d.ts
+  Content-Type: application/typescript; charset=utf-8
+
 endef
 export HEADERS
 headers:

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -73,5 +74,34 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 	match(t, "GET /openapi.json: Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "*")
 	if !bytes.Equal(r.Body, openapi.JSON) {
 		t.Errorf("GET /openapi.json: %d bytes that are not internal/api/openapi/openapi.json (%d bytes): run make build", len(r.Body), len(openapi.JSON))
+	}
+}
+
+// TestWidgetFilesAreServed: the files a page loads, and the widget's
+// TypeScript declarations, each with the type a browser or a type-checking
+// tool reads it as, readable from any site.
+func TestWidgetFilesAreServed(t *testing.T) {
+	t.Parallel()
+	for path, ctype := range map[string]string{
+		"/widget.js":        "text/javascript",
+		"/wasm_exec.js":     "text/javascript",
+		"/widget-core.wasm": "application/wasm",
+		"/widget.d.ts":      "application/typescript", // not .ts's default, video/mp2t
+	} {
+		// Not through the contract's client: the files are not the API's.
+		req, err := http.NewRequestWithContext(t.Context(), "GET", server(t).URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://anywhere.example")
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if got, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); r.StatusCode != 200 || got != ctype {
+			t.Errorf("GET %s: %d, Content-Type %q, want 200 and %s", path, r.StatusCode, r.Header.Get("Content-Type"), ctype)
+		}
+		match(t, "GET "+path+": Access-Control-Allow-Origin", r.Header.Get("Access-Control-Allow-Origin"), "*")
 	}
 }
