@@ -249,13 +249,15 @@ var queryParams = map[string]bool{"cursor": true, "limit": true, "after": true, 
 
 // checkEncoding refuses a request whose route matched but whose path
 // parameter or query string is not valid percent-encoding (see the package
-// doc), before any credential is looked at: such a request cannot be
-// understood, whoever sends it.
+// doc), or whose query gives one of queryParams twice, before any
+// credential is looked at: such a request cannot be understood, whoever
+// sends it.
 func checkEncoding(m httpx.Match, r *httpx.Request) error {
 	if m.BadParam != "" {
 		return identity.Invalid(m.BadParam, "in the path is not valid percent-encoding.")
 	}
 	raw := r.URL.RawQuery
+	var seen map[string]bool
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -272,6 +274,18 @@ func checkEncoding(m httpx.Match, r *httpx.Request) error {
 				return identity.Invalid(key, "in the query is not valid percent-encoding.")
 			}
 			return identity.Errorf(identity.CodeInvalidRequest, "The query string is not valid percent-encoding.")
+		}
+		if queryParams[key] {
+			// Read once, as a body's keys are: another reader of the URL
+			// (a proxy, a log) might take the last value where the
+			// handler takes the first.
+			if seen[key] {
+				return identity.Invalid(key, "must appear at most once in the query.")
+			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[key] = true
 		}
 	}
 	return nil

@@ -145,6 +145,48 @@ func TestMalformedPaths(t *testing.T) {
 	}
 }
 
+// A query that gives one of the routes' parameters twice is refused, as a
+// body that repeats a key is: the worker would read the first value where
+// another reader (a proxy, a log) reads the last, and a token bound to ws-1
+// listing ?external_id=ws-1&external_id=ws-2 names another external id.
+func TestRepeatedQueryParameters(t *testing.T) {
+	e := newEnv(t)
+	o := e.newOrg("A", originA)
+	bound := e.verified(o, map[string]any{"user_id": "u1", "external_id": "ws-1"})
+	sid := e.newSession(o, bound, nil)["id"].(string)
+	srv := []string{"Authorization", "Bearer " + o.SK}
+	wid := []string{"X-Widget-Token", o.PK, "Authorization", "Bearer " + bound, "Origin", originA}
+	for _, c := range []struct {
+		target, field string
+		headers       []string
+	}{
+		{"/v1/widget/sessions?external_id=ws-1&external_id=ws-2", "external_id", wid},
+		{"/v1/widget/sessions?external_id=ws-1&external%5Fid=ws-2", "external_id", wid},
+		{"/v1/widget/sessions?external_id=ws-1&external_id=", "external_id", wid},
+		{"/v1/widget/sessions?limit=1&limit=100", "limit", wid},
+		{"/v1/widget/sessions?cursor=a&cursor=b", "cursor", wid},
+		{"/v1/widget/sessions/" + sid + "?after=a&after=b", "after", wid},
+		{"/v1/sessions?user_id=u1&user_id=u2", "user_id", srv},
+		{"/v1/sessions?email=a@example.com&email=b@example.com", "email", srv},
+		{"/v1/sessions?verified=true&verified=false", "verified", srv},
+		{"/v1/sessions?external_id=ws-1&external_id=ws-2", "external_id", srv},
+		{"/v1/users/export?user_id=u1&user_id=u2", "user_id", srv},
+		{"/v1/sessions/" + sid + "?after=a&after=b", "after", srv},
+	} {
+		r := e.unchanged(t, func() resp { return e.raw("GET", c.target, "", c.headers...) })
+		checkErrorNames(t, r, 400, "invalid_request", c.field)
+	}
+	// DELETE /v1/users with two identities erases neither.
+	r := e.unchanged(t, func() resp { return e.raw("DELETE", "/v1/users?user_id=u1&user_id=u2", "", srv...) })
+	checkErrorNames(t, r, 400, "invalid_request", "user_id")
+	// Parameters given once each, and unknown ones repeated, still work.
+	for _, target := range []string{"/v1/widget/sessions?external_id=ws-1&limit=5", "/v1/widget/sessions?x=1&x=2"} {
+		if r := e.raw("GET", target, "", wid...); r.Status != 200 {
+			t.Errorf("GET %s: %d %s", target, r.Status, r.Raw)
+		}
+	}
+}
+
 func TestOddHeaders(t *testing.T) {
 	e := newEnv(t)
 	o := e.newOrg("A", originA)

@@ -484,6 +484,8 @@ func externalIDCases() []Case {
 			"X-Widget-Token", "{A.pk}", "Authorization", "Bearer {VExt}", "Idempotency-Key", "attack-{new}"),
 		wc(cl, "list ws-2 with a ws-1 token", "GET /v1/widget/sessions?external_id="+OtherExt, "{VExt}", "", mismatch),
 		wc(cl, "list WS-1 (case changed)", "GET /v1/widget/sessions?external_id=WS-1", "{VExt}", "", mismatch),
+		wc(cl, "list ws-1 and ws-2 (the parameter twice)", "GET /v1/widget/sessions?external_id="+BoundExt+"&external_id="+OtherExt, "{VExt}", "",
+			naming(refusal(400, invalidRequest), "external_id")),
 		wc(cl, "list without external_id: only ws-1", "GET /v1/widget/sessions", "{VExt}", "", ok(listExactly("SVws1"))),
 		wc(cl, "read the same user's ws-2 session", "GET /v1/widget/sessions/{SVws2}", "{VExt}", "", hiddenWant),
 		wc(cl, "read the same user's session without external id", "GET /v1/widget/sessions/{SV}", "{VExt}", "", hiddenWant),
