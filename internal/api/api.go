@@ -233,10 +233,14 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 		allow := m.Allowed
 		if isWidgetPath(m.PathPattern) {
 			allow = append(allow, httpx.MethodOptions)
+			allowCORS(w, r) // like a bad widget token's, it tells nothing of an org
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		a.writeError(w, r, identity.ErrMethodNotAllowed)
 	default:
+		if isWidgetPath(r.EscapedPath()) {
+			allowCORS(w, r) // the preflight let the page ask
+		}
 		// The path is not repeated: a credential pasted into a URL must not
 		// come back in an answer.
 		a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))

@@ -156,3 +156,25 @@ func TestServerRoutesSendNoCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestWidgetPathRefusalsAreReadable: under /v1/widget/ a page can read every
+// refusal the preflight let it ask for, also of a path that is no route or a
+// method the route lacks (a widget of another version), as it can of a bad
+// widget token: the answer tells nothing about any org.
+func TestWidgetPathRefusalsAreReadable(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/widget/nope", 404},
+		{"GET", "/v1/widget/sessions/", 404},
+		{"POST", "/v1/widget/me", 405},
+		{"PUT", "/v1/widget/sessions", 405},
+	} {
+		r := w.widget(w.a, w.contactA, c.method, c.path, nil, "Origin", originA)
+		if r.Status != c.status || r.Header.Get("Access-Control-Allow-Origin") != originA {
+			t.Errorf("%s %s: %d, Access-Control-Allow-Origin %q", c.method, c.path, r.Status, r.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+}
