@@ -38,7 +38,10 @@
 // only h(device) is, in the device's index and the contact's record. A new
 // contact's id is a hash too, of the org, the device and a generation (the
 // first whose contact was not erased: one tombstone get), so that first
-// visits of a device at once, which all miss the index, make one contact.
+// visits of a device at once, which all miss the index, make one contact; a
+// new user's id likewise, of the org, the identity key and the deletion
+// that last erased it (its tombstone), so that first authentications at once
+// answer one id.
 //
 // Before identity keys had kinds (version 17da277) contacts lived at
 // contact/{org}/{device}, users at user/{org}/{sha(user_id or

@@ -114,7 +114,7 @@ const maxContactGenerations = 16
 // contacts in two orgs are not linked.
 func (s *Store) newContactID(ctx context.Context, orgID, deviceID string) (string, error) {
 	for gen := range maxContactGenerations {
-		id := derivedContactID(orgID, deviceID, gen)
+		id := derivedID("contact", orgID, deviceID, strconv.Itoa(gen))
 		tomb, err := s.TombstoneOf(ctx, orgID, identity.ContactKey(id))
 		if err != nil {
 			return "", err
@@ -126,10 +126,26 @@ func (s *Store) newContactID(ctx context.Context, orgID, deviceID string) (strin
 	return uuid.NewString(), nil
 }
 
-// derivedContactID is generation gen's contact id of the device in the org:
-// a UUID (version 8, RFC 9562) of SHA-256 of the three.
-func derivedContactID(orgID, deviceID string, gen int) string {
-	sum := sha256.Sum256([]byte("contact\x00" + orgID + "\x00" + deviceID + "\x00" + strconv.Itoa(gen)))
+// newUserID is the id of an identity's new user record in an org: derived
+// from both, so that first authentications of one identity at once answer
+// the one id its record keeps, and from the deletion that last erased it
+// (its tombstone), so that its history after an erasure has another id.
+func (s *Store) newUserID(ctx context.Context, orgID string, k identity.Key) (string, error) {
+	tomb, err := s.TombstoneOf(ctx, orgID, k.String())
+	if err != nil {
+		return "", err
+	}
+	erased := ""
+	if tomb != nil {
+		erased = tomb.Deletion
+	}
+	return derivedID("user", orgID, k.String(), erased), nil
+}
+
+// derivedID is the record id of a kind derived from parts: a UUID (version
+// 8, RFC 9562) of their SHA-256, joined by NUL.
+func derivedID(kind string, parts ...string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + strings.Join(parts, "\x00")))
 	var u uuid.UUID
 	copy(u[:], sum[:16])
 	u[6] = u[6]&0x0f | 0x80
@@ -239,7 +255,11 @@ func (s *Store) UpsertUser(ctx context.Context, orgID string, in UserInput) (*id
 		if legacy != nil {
 			u = *legacy
 		} else {
-			u = identity.User{ID: uuid.NewString(), OrgID: orgID, CreatedAt: now}
+			id, err := s.newUserID(ctx, orgID, idKey)
+			if err != nil {
+				return nil, err
+			}
+			u = identity.User{ID: id, OrgID: orgID, CreatedAt: now}
 		}
 	}
 	u.UserID = in.UserID

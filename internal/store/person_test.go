@@ -159,6 +159,54 @@ func TestUpsertContactWithoutChangesWritesNothing(t *testing.T) {
 	}
 }
 
+// The first authentications of one identity at once (a new user's pages
+// loading together, each asking the org's server for a token) answer one
+// user id, the one its record keeps and the org's views show; after an
+// erasure, the identity's new record has another.
+func TestFirstAuthenticationsOfAnIdentityAtOnceAreOne(t *testing.T) {
+	const n = 4
+	mem := kv.NewMemory()
+	s := newStore(&firstReads{KV: mem, n: n, release: make(chan struct{})})
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			u, err := s.UpsertUser(ctx, orgA, store.UserInput{UserID: "u-1", Name: ptr(fmt.Sprint("page ", i))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = u.ID
+		})
+	}
+	wg.Wait()
+	plain := newStore(mem)
+	now, err := plain.User(ctx, orgA, identity.KeyOf("u-1", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if id != now.ID {
+			t.Errorf("authentication %d answered user %s, the record is %s", i, id, now.ID)
+		}
+	}
+	// Another identity, or this one in another org, is another user.
+	other, _ := plain.UpsertUser(ctx, orgA, store.UserInput{Email: "u-1@example.com"})
+	otherOrg, _ := plain.UpsertUser(ctx, orgB, store.UserInput{UserID: "u-1"})
+	if other.ID == now.ID || otherOrg.ID == now.ID || other.ID == otherOrg.ID || !store.ValidID(now.ID) {
+		t.Errorf("ids %q %q %q", now.ID, other.ID, otherOrg.ID)
+	}
+	// Erased, then authenticated again: a new record, a new id.
+	k := identity.KeyOf("u-1", "")
+	if _, err := plain.StartDeletion(ctx, store.Erasure{OrgID: orgA, PrincipalKey: k.String(), UserKey: &k}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := plain.UpsertUser(ctx, orgA, store.UserInput{UserID: "u-1"})
+	if err != nil || again.ID == now.ID {
+		t.Errorf("after the erasure: %+v, %v; the erased id was %s", again, err, now.ID)
+	}
+}
+
 func TestUpsertUser(t *testing.T) {
 	mem := kv.NewMemory()
 	c := testclock.New(t0)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,6 +92,32 @@ func TestAuthenticateWithEmailOnly(t *testing.T) {
 	a3 := o.authenticate(t, map[string]any{"email": "other-" + local + "@x.com"})
 	match(t, "another email's user", a3.User.ID, contract.Not(a1.User.ID))
 	sameSet(t, "another email sees", sessionIDs(widgetSessions(t, o.widget(a3.Token), nil)), nil)
+}
+
+// A new user's pages loading together each ask the org's server for a
+// token: the authentications at once answer the one user id the org's views
+// then show as the sessions' owner.
+func TestFirstAuthenticationsAtOnce(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	for range 5 {
+		uid := uniq("u")
+		ids := make([]string, 4)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				ids[i] = o.authenticate(t, map[string]any{"user_id": uid, "name": fmt.Sprint("page ", i)}).User.ID
+			})
+		}
+		wg.Wait()
+		a := o.authenticate(t, map[string]any{"user_id": uid})
+		s := createSession(t, o.widget(a.Token), nil)
+		owner := orgSession(t, o, s.ID).Session.Owner
+		for i, id := range ids {
+			match(t, fmt.Sprintf("page %d's user id", i), id, a.User.ID)
+		}
+		match(t, "the session's owner", owner, M{"kind": "user", "id": a.User.ID})
+	}
 }
 
 func TestAuthenticateLimits(t *testing.T) {
