@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -61,6 +62,9 @@ func (s *Service) decodeWithParser(token string) (decoded, header, error) {
 	if err != nil {
 		return decoded{}, header{}, err
 	}
+	if !clockTimes(parts[1]) {
+		return decoded{}, header{}, fmt.Errorf("%w: %s", jwt.ErrTokenMalformed, reasonTimeRange)
+	}
 	// parts[0] and parts[1] are consecutive in token: the signing input is
 	// the token up to its second dot.
 	return decoded{claims: c, signed: token[:len(parts[0])+1+len(parts[1])], sig: t.Signature}, headerOf(t), nil
@@ -98,4 +102,37 @@ func headerOf(t *jwt.Token) header {
 	h.typ, _ = typ.(string)
 	_, h.hasCrit = t.Header["crit"]
 	return h
+}
+
+// maxClockUnix is the last second of year 9999.
+const maxClockUnix = 253402300799
+
+// clockTimes reports whether the exp, iat and nbf of the claims part (as the
+// parser read it: base64, padded or not) are times a clock reads, from 1970
+// to 9999. golang-jwt turns a NumericDate beyond int64 seconds (1e300) into
+// a time that depends on the machine's float conversion (the far past on
+// amd64, 1970 on 386), which would pass the iat and nbf checks, so the
+// numbers are read as sent. encoding/json matches their names as the parser
+// does (case-insensitively, the last of a repeated key).
+func clockTimes(part string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(part, "="))
+	if err != nil {
+		return false
+	}
+	var times struct {
+		Exp, Iat, Nbf *json.Number
+	}
+	if json.Unmarshal(b, &times) != nil {
+		return false
+	}
+	for _, n := range []*json.Number{times.Exp, times.Iat, times.Nbf} {
+		if n == nil {
+			continue
+		}
+		f, err := n.Float64()
+		if err != nil || !(f >= 0 && f <= maxClockUnix) {
+			return false
+		}
+	}
+	return true
 }

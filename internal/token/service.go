@@ -142,12 +142,12 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 // and returns its claims. In this order:
 //
 //  1. at most [MaxTokenBytes] long, before any parsing;
-//  2. well-formed, alg exactly EdDSA (the ring decides, not the header), typ
-//     JWT when given, no crit, a kid of the ring; the signature of that key;
+//  2. well-formed, exp, iat and nbf (when given) from 1970 to 9999, alg
+//     exactly EdDSA (the ring decides, not the header), typ JWT when given, no
+//     crit, a kid of the ring; the signature of that key;
 //  3. iss is the service's issuer; sub, jti, exp, iat and aud present; kind
 //     contact or verified; cid in a contact token; no fields of the other
-//     kind; exp, iat and nbf from 1970 to 9999; iat_ms within the second of
-//     iat; exp after iat;
+//     kind; iat_ms within the second of iat; exp after iat;
 //  4. iat and nbf not in the future (with leeway);
 //  5. aud contains orgID;
 //  6. exp not passed (with leeway).
@@ -232,8 +232,6 @@ func (v Signed) For(orgID string) (*Claims, error) {
 		return nil, fail(ErrInvalid, reasonNoIat)
 	case !slices.ContainsFunc(c.Audience, func(a string) bool { return a != "" }):
 		return nil, fail(ErrInvalid, reasonNoAud)
-	case !clockTime(c.IssuedAt) || !clockTime(c.ExpiresAt) || c.NotBefore != nil && !clockTime(c.NotBefore):
-		return nil, fail(ErrInvalid, reasonTimeRange)
 	case c.IssuedAtMilli != 0 && time.UnixMilli(c.IssuedAtMilli).Unix() != c.IssuedAt.Unix():
 		return nil, fail(ErrInvalid, reasonIatMilli)
 	case !c.ExpiresAt.After(c.IssuedAt.Time):
@@ -258,17 +256,6 @@ func (v Signed) For(orgID string) (*Claims, error) {
 		return c.clone(), nil
 	}
 	return c, nil
-}
-
-// maxClockUnix is the last second of year 9999.
-const maxClockUnix = 253402300799
-
-// clockTime reports whether d is a time a clock reads, from 1970 to 9999.
-// golang-jwt turns a NumericDate beyond int64 seconds (1e300) into a time
-// at an end of int64, which would pass the iat and nbf checks as long past.
-func clockTime(d *jwt.NumericDate) bool {
-	u := d.Unix()
-	return u >= 0 && u <= maxClockUnix
 }
 
 // JWKS returns the JSON Web Key Set of every key of the ring, the signing key

@@ -478,9 +478,9 @@ func TestVerifyNotBeforeLeeway(t *testing.T) {
 
 // A time that no clock reads (beyond int64 seconds, before 1970, after
 // 9999) is refused as invalid, whichever claim it is in: golang-jwt turns
-// 1e300 into a time at the far end of int64, which reads as long past (an
-// nbf or iat far in the future, passing its check) or, where float
-// conversion saturates, as far ahead.
+// 1e300 into a time that depends on the machine's float conversion (the far
+// past on amd64, 1970 on 386, the far future where it saturates), so that an
+// nbf or iat far in the future passed its check.
 func TestVerifyRefusesTimesNoClockReads(t *testing.T) {
 	now := t0
 	s := newTestService(t, &now)
