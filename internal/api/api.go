@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
@@ -95,27 +96,15 @@ func WithRateCounter(c RateCounter) Option { return func(o *options) { o.rates =
 
 // WithSleep sets how a request waits a moment of its own (a retry waiting
 // for its Idempotency-Key's first request): it returns after d, or ctx's
-// error when ctx is done first. The default is a Go timer; the Worker passes
+// error when ctx is done first. The default is conc.Sleep, a Go timer; the Worker passes
 // a timer of the request's own JavaScript context (worker/jscall.Sleep).
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = sleep }
 }
 
-// sleepTimer is the default of WithSleep.
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // New builds the API over k with cfg: it parses keys and builds routes once.
 func New(k kv.KV, cfg config.Config, opts ...Option) (*API, error) {
-	o := options{now: time.Now, sleep: sleepTimer}
+	o := options{now: time.Now, sleep: conc.Sleep}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 )
 
@@ -17,7 +18,7 @@ type Client struct {
 	WidgetToken string
 	Transport   Transport
 	Retry       RetryPolicy
-	// Now and Sleep default to time.Now and SleepContext; tests replace them.
+	// Now and Sleep default to time.Now and conc.Sleep; tests replace them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -141,7 +142,7 @@ func (cl *Client) sleep(ctx context.Context, d time.Duration) error {
 	if cl.Sleep != nil {
 		return cl.Sleep(ctx, d)
 	}
-	return SleepContext(ctx, d)
+	return conc.Sleep(ctx, d)
 }
 
 // IsNetwork reports whether err means the worker could not be reached (after

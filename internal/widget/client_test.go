@@ -281,17 +281,3 @@ func TestMe(t *testing.T) {
 		t.Errorf("bad device: %v", err)
 	}
 }
-
-func TestSleepContext(t *testing.T) {
-	if err := widget.SleepContext(context.Background(), time.Millisecond); err != nil {
-		t.Error(err)
-	}
-	c, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := widget.SleepContext(c, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled: %v", err)
-	}
-	if err := widget.SleepContext(c, 0); !errors.Is(err, context.Canceled) {
-		t.Errorf("zero wait on a canceled context: %v", err)
-	}
-}

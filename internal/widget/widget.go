@@ -18,7 +18,7 @@ type Deps struct {
 	Random io.Reader
 	// Retry defaults to DefaultRetryPolicy.
 	Retry RetryPolicy
-	// Now and Sleep default to time.Now and SleepContext.
+	// Now and Sleep default to time.Now and conc.Sleep.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
 	// TokenTimeout is how long getToken may take; DefaultTokenTimeout when 0.
