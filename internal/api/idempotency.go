@@ -86,7 +86,12 @@ func (a *API) holdKey(ctx context.Context, orgID string, scope store.IdemScope, 
 	if idemKey == "" {
 		return func() {}, nil
 	}
-	k := orgID + "\x00" + string(scope) + "\x00" + caller + "\x00" + idemKey
+	return a.hold(ctx, "idem\x00"+orgID+"\x00"+string(scope)+"\x00"+caller+"\x00"+idemKey)
+}
+
+// hold holds k in this instance's keyLocks for the rest of the request,
+// waiting (polling, see keyLocks) while another request holds it.
+func (a *API) hold(ctx context.Context, k string) (unlock func(), err error) {
 	for waited := time.Duration(0); !a.idemLocks.tryLock(k); waited += idemPoll {
 		if waited >= idemMaxWait {
 			return nil, identity.ErrUnavailable

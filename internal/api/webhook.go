@@ -66,6 +66,16 @@ func (a *API) changed(orgID string, c *webhook.Config) {
 	}
 }
 
+// holdWebhook lets one request at a time of this instance change the org's
+// webhook. PUT and rotate-secret read the stored config and write it back:
+// two at once each wrote what it read, so that the secret one answered
+// (a first PUT's, a rotation's) was not among those stored and never
+// signed, and a rotation beside a DELETE wrote the webhook back. KV has no
+// compare-and-set, so two instances at once are not kept apart (README).
+func (a *API) holdWebhook(ctx context.Context, orgID string) (unlock func(), err error) {
+	return a.hold(ctx, "webhook\x00"+orgID)
+}
+
 func (a *API) putWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	body, err := readBody(r)
 	if err != nil {
@@ -101,6 +111,11 @@ func (a *API) putWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall)
 		return err
 	}
 	ctx := r.Context()
+	unlock, err := a.holdWebhook(ctx, c.orgID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cfg, err := a.store.Webhook(ctx, c.orgID)
 	if err != nil {
 		return err
@@ -141,6 +156,11 @@ func (a *API) getWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall)
 }
 
 func (a *API) deleteWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
+	unlock, err := a.holdWebhook(r.Context(), c.orgID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := a.store.DeleteWebhook(r.Context(), c.orgID); err != nil {
 		return err
 	}
@@ -151,6 +171,11 @@ func (a *API) deleteWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCa
 
 func (a *API) rotateWebhookSecret(w httpx.ResponseWriter, r *httpx.Request, c serverCall) error {
 	ctx := r.Context()
+	unlock, err := a.holdWebhook(ctx, c.orgID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	cfg, err := a.webhookOf(ctx, c.orgID)
 	if err != nil {
 		return err
