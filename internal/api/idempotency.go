@@ -165,6 +165,15 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err := a.limiter.Check(ctx, limits...); err != nil {
 		return err
 	}
+	// Posts to one session take turns in the instance, each taking its
+	// message's id (its time) once its turn has come: the session's summary
+	// is a put of what the post computed, so two posts at once otherwise
+	// left the older message as last_message when its put came last.
+	unlockSession, err := a.hold(ctx, "session\x00"+sess.OrgID+"\x00"+sess.ID)
+	if err != nil {
+		return err
+	}
+	defer unlockSession()
 	msg := a.store.PrepareMessage(sess, role, content, author)
 	out, err := json.Marshal(messageView{Message: msg})
 	if err != nil {

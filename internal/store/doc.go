@@ -96,7 +96,10 @@
 // with last_message and updated_at): 3 puts. The summaries are
 // last-writer-wins puts of values the request computed, never
 // read-modify-write; if one fails the message is still stored and the next
-// message repairs the summary. Workers KV takes about one write a second per
+// message repairs the summary. Package api lets the posts to one session
+// take turns within an instance, each taking its message's id in its turn,
+// so that posts at once there leave the newest as last_message; posts at
+// once in two instances may leave the older until the next. Workers KV takes about one write a second per
 // key, so a session receiving messages faster than that may see its summary
 // lag; the messages themselves are never lost.
 //
