@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
@@ -58,4 +59,67 @@ func TestRetriesSentAtOnce(t *testing.T) {
 		return c.Value.Session.ID, nil
 	})
 	match(t, "sessions listed", len(widgetSessions(t, w, nil)), 2)
+}
+
+// TestChangesAtOnce: first PUTs of one webhook sent at once answer one
+// secret (before, several answered one and one was stored), and messages
+// posted at once to one session leave the newest as the session's
+// last_message. In the Worker the requests that wait take turns on timers
+// of their own.
+func TestChangesAtOnce(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	const n = 8
+	secrets := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r, err := o.api().c.PutWebhook(t.Context(), contract.WebhookRequest{URL: "https://hooks.example/at-once"})
+			if err = contract.Fits(r.Response, err, 200); err != nil {
+				t.Errorf("PUT %d: %v", i, err)
+				return
+			}
+			secrets[i] = r.Value.Webhook.Secret
+		})
+	}
+	wg.Wait()
+	answered := 0
+	for _, s := range secrets {
+		if s != "" {
+			answered++
+		}
+	}
+	match(t, "PUTs that answered a secret", answered, 1)
+
+	w, s := o.chat(t)
+	ids := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			var id string
+			if i%2 == 0 {
+				m, err := w.c.PostUserMessage(t.Context(), s.ID, "visitor")
+				if err = contract.Fits(m.Response, err, 201); err != nil {
+					t.Errorf("visitor %d: %v", i, err)
+					return
+				}
+				id = m.Value.Message.ID
+			} else {
+				m, err := o.api().c.PostAgentMessage(t.Context(), s.ID, contract.MessageRequest{Content: "agent"})
+				if err = contract.Fits(m.Response, err, 201); err != nil {
+					t.Errorf("agent %d: %v", i, err)
+					return
+				}
+				id = m.Value.Message.ID
+			}
+			ids[i] = id
+		})
+	}
+	wg.Wait()
+	newest := slices.Max(ids)
+	l, err := o.api().c.ListOrgSessions(t.Context(), contract.SessionFilter{}, contract.Page{})
+	if err = contract.Fits(l.Response, err, 200); err != nil || len(l.Value.Items) != 1 || l.Value.Items[0].LastMessage == nil {
+		t.Fatalf("org listing: %v %+v", err, l.Value)
+	}
+	match(t, "last_message of the org listing", l.Value.Items[0].LastMessage.ID, newest)
+	match(t, "last_message of the device's listing", widgetSessions(t, w, nil)[0].LastMessage.ID, newest)
 }
