@@ -123,9 +123,12 @@
 // idempotency answers (s/ scope), its legacy record, its record and its
 // owner's listing key (that last, so a batch cut short resumes at the next
 // listing); SweepDelay
-// later it goes over the removed sessions once more (their ids are kept in
-// the Deletion until done) for what a request let through just before the
-// erasure wrote after them (a message, and the summary it writes back);
+// later it lists the person's sessions once more (for one that a request
+// let through just before the erasure created after the first list; a
+// contact's all, a user's those its tombstone hides) and goes over the
+// removed sessions once more (their ids are kept in the Deletion until
+// done) for what such a request wrote after them (a message, and the
+// summary it writes back);
 // then it removes, in the scope of each contact the person claimed
 // sessions from (the claimed/ pointers), the answers about the sessions it
 // erased (a claim leaves them where the contact's requests wrote them; the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/chatwidget/identity/internal/conc"
@@ -59,6 +60,9 @@ type Deletion struct {
 	// (from Swept on) for a message a request in flight wrote after them.
 	Erased []string `json:"erased,omitempty"`
 	Swept  int      `json:"swept,omitempty"`
+	// Relisted is set once the sweep has listed the person's sessions
+	// again, for one that a request in flight created after the first list.
+	Relisted bool `json:"relisted,omitempty"`
 	// UpdatedAt is when a batch last wrote the record.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
@@ -302,7 +306,7 @@ func (s *Store) Step(ctx context.Context, orgID, id string, step int, send func(
 			d.Phase, res.Delay = 1, SweepDelay
 		}
 	} else if d.Phase == 1 {
-		finished, err := s.sweep(ctx, d, b)
+		finished, err := s.sweep(ctx, d, &tomb, b)
 		if err != nil {
 			return res, err
 		}
@@ -378,7 +382,7 @@ func (s *Store) eraseSessions(ctx context.Context, d *Deletion, tomb *Tombstone,
 			} else {
 				sess.ID, sess.OrgID, sess.Owner = id, d.OrgID, *meta.Owner
 			}
-			if sess != nil && !tomb.Hides(sess) {
+			if d.ContactID == "" && sess != nil && !tomb.Hides(sess) {
 				continue // the same identity's, after its erasure
 			}
 			ok, err := s.eraseSession(ctx, d, id, key.Name, b)
@@ -411,8 +415,10 @@ func (s *Store) eraseSession(ctx context.Context, d *Deletion, id, ownedKey stri
 			return false, err
 		}
 	}
-	d.Sessions++
-	d.Erased = append(d.Erased, id)
+	if d.Phase == 0 || !slices.Contains(d.Erased, id) { // a message's summary may write a key back
+		d.Sessions++
+		d.Erased = append(d.Erased, id)
+	}
 	return true, nil
 }
 
@@ -433,7 +439,14 @@ func (s *Store) eraseMessagesAndAnswers(ctx context.Context, d *Deletion, id str
 // flight during the erasure wrote to them (a message, its idempotency
 // answer, and the session's record and owner's listing key that a message's
 // summary update writes back): 4 operations a session when nothing is there.
-func (s *Store) sweep(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+func (s *Store) sweep(ctx context.Context, d *Deletion, tomb *Tombstone, b *budget) (bool, error) {
+	if !d.Relisted {
+		// A session a request in flight created after the first list.
+		if finished, err := s.eraseSessions(ctx, d, tomb, b); err != nil || !finished {
+			return false, err
+		}
+		d.Relisted = true
+	}
 	for d.Swept < len(d.Erased) {
 		id := d.Erased[d.Swept]
 		if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
