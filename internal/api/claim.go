@@ -52,6 +52,17 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	if err != nil {
 		return err
 	}
+	// Claims of one device's contact take turns in the instance: two
+	// verified users claiming it at once each listed its sessions before
+	// either moved them, and both were answered (and told by webhook) the
+	// same sessions, the loser keeping a listing key of them. KV has no
+	// compare-and-set, so two instances at once are not kept apart (store
+	// doc.go).
+	unlock, err := a.hold(r.Context(), "claim\x00"+v.OrgID+"\x00"+cp.Key())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// A claim that stops at the store's bound (done false) answers what it
 	// moved: the next claim moves the rest, and the last answers [].
 	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,

@@ -87,9 +87,10 @@
 // claim), it lists the contact's claim markers (one list call, no get while
 // there are none) and gives the session back to a claimer whose listing
 // already holds it (claim.go says why that cannot miss). Two claims of one
-// identity at once move each session once; two identities claiming one
-// device at the same instant may leave one of them a stale listing key
-// (its record says the other: a get is 404 to it).
+// identity at once move each session once; package api lets the claims of
+// one contact take turns within an instance, but two identities claiming
+// one device at the same instant in two instances may leave one of them a
+// stale listing key (its record says the other: a get is 404 to it).
 //
 // Posting a message writes the message key, then the session's key (its
 // record and the org's listing) and its owner's listing key (the summary
