@@ -30,7 +30,13 @@ import (
 const claimMarkerTTL = 24 * time.Hour
 
 func claimMarkerPrefix(orgID, contactKey string) string {
-	return "claims/" + orgID + "/" + hashKey(contactKey) + "/"
+	return claimMarkerPrefixHashed(orgID, hashKey(contactKey))
+}
+
+// claimMarkerPrefixHashed is claimMarkerPrefix of a contact key already
+// hashed (a Deletion's Owner).
+func claimMarkerPrefixHashed(orgID, hashedContactKey string) string {
+	return "claims/" + orgID + "/" + hashedContactKey + "/"
 }
 
 // claimMarker is a claim marker's metadata.

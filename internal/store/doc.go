@@ -129,7 +129,9 @@
 // contact's all, a user's those its tombstone hides) and goes over the
 // removed sessions once more (their ids are kept in the Deletion until
 // done) for what such a request wrote after them (a message, and the
-// summary it writes back);
+// summary it writes back; for a contact, the listing key under a claimer
+// that a claim which listed the session before the erasure wrote after it,
+// found through the contact's claim markers);
 // then it removes, in the scope of each contact the person claimed
 // sessions from (the claimed/ pointers), the answers about the sessions it
 // erased (a claim leaves them where the contact's requests wrote them; the

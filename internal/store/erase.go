@@ -438,7 +438,9 @@ func (s *Store) eraseMessagesAndAnswers(ctx context.Context, d *Deletion, id str
 // sweep goes over the erased sessions again and removes what a request in
 // flight during the erasure wrote to them (a message, its idempotency
 // answer, and the session's record and owner's listing key that a message's
-// summary update writes back): 4 operations a session when nothing is there.
+// summary update writes back; for a contact, the listing key under its
+// claimer that a claim in flight wrote): 4 operations a session when nothing
+// is there, one more per claimer, and one list of the claim markers a batch.
 func (s *Store) sweep(ctx context.Context, d *Deletion, tomb *Tombstone, b *budget) (bool, error) {
 	if !d.Relisted {
 		// A session a request in flight created after the first list.
@@ -447,23 +449,61 @@ func (s *Store) sweep(ctx context.Context, d *Deletion, tomb *Tombstone, b *budg
 		}
 		d.Relisted = true
 	}
+	claimers, err := s.claimersOf(ctx, d, b)
+	if err != nil || claimers == nil {
+		return false, err
+	}
 	for d.Swept < len(d.Erased) {
 		id := d.Erased[d.Swept]
 		if ok, err := s.eraseMessagesAndAnswers(ctx, d, id, b); err != nil || !ok {
 			return false, err
 		}
-		if !b.take(2) {
+		if !b.take(2 + len(claimers)) {
 			return false, nil
 		}
-		if err := conc.All(
+		fns := []func() error{
 			func() error { return s.del(ctx, sessionKey(d.OrgID, id)) },
 			func() error { return s.del(ctx, "owned/"+d.OrgID+"/"+d.Owner+"/"+invert(id)) },
-		); err != nil {
+		}
+		// A claim that listed the session before the erasure and moved it
+		// after: its listing key under the claimer, with the session's data.
+		for _, prefix := range claimers {
+			fns = append(fns, func() error { return s.del(ctx, prefix+invert(id)) })
+		}
+		if err := conc.All(fns...); err != nil {
 			return false, err
 		}
 		d.Swept++
 	}
 	return true, nil
+}
+
+// claimersOf returns, for a contact's erasure, the listing prefixes of the
+// verified identities that claimed sessions from the contact (its claim
+// markers, kept claimMarkerTTL): a claim in flight during the erasure may
+// have moved an erased session into one of them. Empty (not nil) when there
+// are none or the person is not a contact; nil when the budget ran out.
+func (s *Store) claimersOf(ctx context.Context, d *Deletion, b *budget) ([]string, error) {
+	if d.ContactID == "" {
+		return []string{}, nil
+	}
+	if !b.take(1) {
+		return nil, nil
+	}
+	res, err := s.kv.List(ctx, kv.ListOptions{Prefix: claimMarkerPrefixHashed(d.OrgID, d.Owner)})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := []string{}
+	for _, k := range res.Keys {
+		var mk struct {
+			O *identity.Owner `json:"o"`
+		}
+		if json.Unmarshal(k.Metadata, &mk) == nil && mk.O != nil && mk.O.Verified {
+			out = append(out, ownerIndexPrefix(d.OrgID, mk.O.Key))
+		}
+	}
+	return out, nil
 }
 
 // deletePrefix deletes every key under prefix within the budget; ok is

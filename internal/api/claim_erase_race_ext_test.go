@@ -1,0 +1,95 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/api"
+	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/internal/testclock"
+	"github.com/chatwidget/identity/internal/token"
+)
+
+// heldOwnerList, once armed, holds the answer of the next list of a
+// principal's sessions (owned/...) until release is closed, and tells when
+// it has been read: the lister goes on with what it read before.
+type heldOwnerList struct {
+	*kv.Memory
+	armed   atomic.Bool
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (h *heldOwnerList) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {
+	res, err := h.Memory.List(ctx, o)
+	if strings.HasPrefix(o.Prefix, "owned/") && h.armed.CompareAndSwap(true, false) {
+		close(h.reached)
+		<-h.release
+	}
+	return res, err
+}
+
+// TestClaimBesideAnErasureOfTheContact: a claim lists the device's sessions,
+// then DELETE /v1/contacts/{id} and the erasure's first batch run, then the
+// claim moves what it listed. Before, the claimer's listing kept a key of the
+// erased session with its custom data for good (GET of it 404, the org's
+// listing empty). The erasure's sweep now also removes the session from the
+// listings of those who claimed from the contact.
+func TestClaimBesideAnErasureOfTheContact(t *testing.T) {
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond))
+	mem := kv.NewMemory()
+	h := &heldOwnerList{Memory: mem, reached: make(chan struct{}), release: make(chan struct{})}
+	q := queue.NewMemory(clock.Now)
+	a, err := api.New(h, cfg, api.WithClock(clock.Now), api.WithQueue(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &queuedEnv{env: &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}, q: q, api: a}
+	o := e.newOrg("A", originA)
+	c := e.contact(o, device1)
+	cid := e.widget(o, c, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	e.newSession(o, c, map[string]any{"custom_data": map[string]any{"secret": "erase-me"}})
+	u := e.verified(o, map[string]any{"user_id": "u-1"})
+
+	h.armed.Store(true)
+	var wg sync.WaitGroup
+	var claimed resp
+	wg.Go(func() { claimed = e.claim(o, u, c) })
+	<-h.reached
+	clock.Advance(time.Second)
+	d := e.server(o, "DELETE", "/v1/contacts/"+cid, nil)
+	if d.Status != 202 {
+		t.Fatalf("DELETE: %d %s", d.Status, d.Raw)
+	}
+	e.q.Deliver(context.Background(), e.api.Consumer()) // the first batch
+	close(h.release)
+	wg.Wait()
+	t.Logf("the claim answered %d", claimed.Status)
+	e.drain()
+	deletion := e.server(o, "GET", "/v1/deletions/"+d.Body["deletion"].(map[string]any)["id"].(string), nil)
+	if got := deletion.Body["deletion"].(map[string]any); got["status"] != "done" {
+		t.Errorf("deletion: %s", deletion.Raw)
+	}
+	if l := e.widget(o, u, "GET", "/v1/widget/sessions", nil); l.Status != 200 || len(l.Body["items"].([]any)) != 0 {
+		t.Errorf("the claimer still lists: %d %s", l.Status, l.Raw)
+	}
+	if l := e.server(o, "GET", "/v1/sessions", nil); len(l.Body["items"].([]any)) != 0 {
+		t.Errorf("the org still lists: %s", l.Raw)
+	}
+	for key, v := range mem.Snapshot() {
+		if strings.Contains(key+v, "erase-me") {
+			t.Errorf("left: %s", key)
+		}
+	}
+}
