@@ -8,12 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatwidget/identity/internal/api"
-	"github.com/chatwidget/identity/internal/config"
 	"github.com/chatwidget/identity/internal/kv"
-	"github.com/chatwidget/identity/internal/queue"
-	"github.com/chatwidget/identity/internal/testclock"
-	"github.com/chatwidget/identity/internal/token"
 )
 
 // heldOwnerList, once armed, holds the answer of the next list of a
@@ -42,20 +37,9 @@ func (h *heldOwnerList) List(ctx context.Context, o kv.ListOptions) (kv.ListResu
 // listing empty). The erasure's sweep now also removes the session from the
 // listings of those who claimed from the contact.
 func TestClaimBesideAnErasureOfTheContact(t *testing.T) {
-	spec, err := token.GenerateKeySpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Config{AdminToken: adminToken, SigningKeys: spec, Issuer: "test", ContactTokenTTL: time.Hour, RateLimits: config.DefaultRateLimits}
-	clock := testclock.New(time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond))
-	mem := kv.NewMemory()
-	h := &heldOwnerList{Memory: mem, reached: make(chan struct{}), release: make(chan struct{})}
-	q := queue.NewMemory(clock.Now)
-	a, err := api.New(h, cfg, api.WithClock(clock.Now), api.WithQueue(q))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &queuedEnv{env: &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}, q: q, api: a}
+	h := &heldOwnerList{reached: make(chan struct{}), release: make(chan struct{})}
+	e := newQueuedEnvOver(t, func(m *kv.Memory) kv.KV { h.Memory = m; return h })
+	clock, mem := e.clock, e.mem
 	o := e.newOrg("A", originA)
 	c := e.contact(o, device1)
 	cid := e.widget(o, c, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,27 +15,13 @@ import (
 type meetingLists struct {
 	*kv.Memory
 	prefix string
-	armed  atomic.Bool
-	n      int
-
-	mu      sync.Mutex
-	arrived int
-	met     chan struct{}
+	meeting
 }
 
 func (m *meetingLists) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {
 	r, err := m.Memory.List(ctx, o)
-	if m.armed.Load() && strings.HasPrefix(o.Prefix, m.prefix) {
-		m.mu.Lock()
-		met := m.met
-		if m.arrived++; m.arrived == m.n {
-			close(met)
-		}
-		m.mu.Unlock()
-		select {
-		case <-met:
-		case <-time.After(300 * time.Millisecond):
-		}
+	if strings.HasPrefix(o.Prefix, m.prefix) {
+		m.join()
 	}
 	return r, err
 }
@@ -47,14 +32,14 @@ func (m *meetingLists) List(ctx context.Context, o kv.ListOptions) (kv.ListResul
 // listing kept it (with its summary) though a get of it was 404. Now one
 // gets it, the other {claimed: []}, and only the winner lists it.
 func TestClaimsOfOneDeviceAtOnce(t *testing.T) {
-	meet := &meetingLists{prefix: "owned/", n: 2, met: make(chan struct{})}
+	meet := &meetingLists{prefix: "owned/", meeting: meeting{wait: 300 * time.Millisecond}}
 	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { meet.Memory = m; return meet })
 	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
 	o := e.newOrg("A", originA)
 	c := e.contact(o, device1)
 	s := e.newSession(o, c, nil)["id"].(string)
 	users := []string{e.verified(o, map[string]any{"user_id": "one"}), e.verified(o, map[string]any{"user_id": "two"})}
-	meet.armed.Store(true)
+	meet.arm(2)
 	var wg sync.WaitGroup
 	rs := make([]resp, 2)
 	for i, v := range users {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,26 +185,12 @@ func TestIdempotentReplayKeepsRule4(t *testing.T) {
 // side all look for their key's answer before any of them saved it.
 type meetingKV struct {
 	*kv.Memory
-	armed atomic.Bool
-	n     int
-	wait  time.Duration
-
-	mu      sync.Mutex
-	arrived int
-	met     chan struct{}
+	meeting
 }
 
 func (m *meetingKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	if m.armed.Load() && strings.HasPrefix(key, "idem/") {
-		m.mu.Lock()
-		if m.arrived++; m.arrived == m.n {
-			close(m.met)
-		}
-		m.mu.Unlock()
-		select {
-		case <-m.met:
-		case <-time.After(m.wait):
-		}
+	if strings.HasPrefix(key, "idem/") {
+		m.join()
 	}
 	return m.Memory.Get(ctx, key)
 }
@@ -216,7 +201,7 @@ func (m *meetingKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
 // key's answer, found none, and each stored its own.
 func TestConcurrentRetriesCreateOnce(t *testing.T) {
 	const n = 4
-	meet := &meetingKV{n: n, wait: 300 * time.Millisecond, met: make(chan struct{})}
+	meet := &meetingKV{meeting: meeting{wait: 300 * time.Millisecond}}
 	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { meet.Memory = m; return meet })
 	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
 	o := e.newOrg("A", originA)
@@ -225,10 +210,7 @@ func TestConcurrentRetriesCreateOnce(t *testing.T) {
 
 	same := func(what string, send func() resp) []resp {
 		t.Helper()
-		meet.mu.Lock()
-		meet.arrived, meet.met = 0, make(chan struct{})
-		meet.mu.Unlock()
-		meet.armed.Store(true)
+		meet.arm(n)
 		defer meet.armed.Store(false)
 		out := make([]resp, n)
 		var wg sync.WaitGroup

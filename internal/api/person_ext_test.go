@@ -25,6 +25,13 @@ type queuedEnv struct {
 
 func newQueuedEnv(t *testing.T, change ...func(*config.Config)) *queuedEnv {
 	t.Helper()
+	return newQueuedEnvOver(t, nil, change...)
+}
+
+// newQueuedEnvOver is newQueuedEnv with the API's KV wrap(e.mem) when wrap
+// is not nil (a KV that holds some calls, for the race tests).
+func newQueuedEnvOver(t *testing.T, wrap func(*kv.Memory) kv.KV, change ...func(*config.Config)) *queuedEnv {
+	t.Helper()
 	spec, err := token.GenerateKeySpec("k1")
 	if err != nil {
 		t.Fatal(err)
@@ -35,8 +42,12 @@ func newQueuedEnv(t *testing.T, change ...func(*config.Config)) *queuedEnv {
 	}
 	clock := testclock.New(time.Now().UTC().Truncate(time.Second).Add(123 * time.Millisecond))
 	mem := kv.NewMemory()
+	var store kv.KV = mem
+	if wrap != nil {
+		store = wrap(mem)
+	}
 	q := queue.NewMemory(clock.Now)
-	a, err := api.New(mem, cfg, api.WithClock(clock.Now), api.WithQueue(q))
+	a, err := api.New(store, cfg, api.WithClock(clock.Now), api.WithQueue(q))
 	if err != nil {
 		t.Fatal(err)
 	}

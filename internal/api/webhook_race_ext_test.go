@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,35 +19,13 @@ import (
 type meetingReads struct {
 	*kv.Memory
 	prefix string
-	armed  atomic.Bool
-	n      int
-	wait   time.Duration
-
-	mu      sync.Mutex
-	arrived int
-	met     chan struct{}
-}
-
-func (m *meetingReads) arm(n int) {
-	m.mu.Lock()
-	m.n, m.arrived, m.met = n, 0, make(chan struct{})
-	m.mu.Unlock()
-	m.armed.Store(true)
+	meeting
 }
 
 func (m *meetingReads) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	v, found, err := m.Memory.Get(ctx, key)
-	if m.armed.Load() && strings.HasPrefix(key, m.prefix) {
-		m.mu.Lock()
-		met := m.met
-		if m.arrived++; m.arrived == m.n {
-			close(met)
-		}
-		m.mu.Unlock()
-		select {
-		case <-met:
-		case <-time.After(m.wait):
-		}
+	if strings.HasPrefix(key, m.prefix) {
+		m.join()
 	}
 	return v, found, err
 }
@@ -60,7 +37,7 @@ func (m *meetingReads) Get(ctx context.Context, key string) ([]byte, bool, error
 // that the PUT's write dropped; a rotation beside a DELETE wrote the
 // webhook back after the 204. They now take turns in the instance.
 func TestWebhookChangesAtOnce(t *testing.T) {
-	meet := &meetingReads{prefix: "webhook/", wait: 300 * time.Millisecond}
+	meet := &meetingReads{prefix: "webhook/", meeting: meeting{wait: 300 * time.Millisecond}}
 	a, mem, clock, cfg := buildAPIOver(t, func(c *config.Config) { c.Webhooks.AllowLoopback = true },
 		func(m *kv.Memory) kv.KV { meet.Memory = m; return meet })
 	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
@@ -121,10 +98,7 @@ func TestWebhookChangesAtOnce(t *testing.T) {
 	var r resp
 	wg.Go(func() { r = rotate(o)() })
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		meet.mu.Lock()
-		arrived := meet.arrived
-		meet.mu.Unlock()
-		if arrived > 0 {
+		if meet.joined() > 0 {
 			break
 		}
 	}
