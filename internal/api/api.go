@@ -51,8 +51,9 @@ type API struct {
 
 	routes httpx.Router
 
-	// idemLocks keeps a retry from running beside its first request.
-	idemLocks keyLocks
+	// locks keeps requests that read and write one record from running
+	// side by side in this instance (hold.go).
+	locks keyLocks
 }
 
 // Option configures an API.

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"sync"
-	"time"
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
@@ -36,49 +34,6 @@ func fingerprint(r *httpx.Request, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// keyLocks lets one request at a time of an instance run with a given
-// Idempotency-Key of a caller: a retry sent while the first request is still
-// being served (a widget that timed out and resent, a page open in two tabs)
-// waits for it, and then finds its saved answer instead of missing it and
-// storing a second message or session. KV has no compare-and-set, so
-// requests in two instances at once are not kept apart this way; a retry
-// after the first answer is, wherever it runs.
-//
-// A waiter looks again every idemPoll on a timer of its own request (the
-// API's sleep), rather than being woken by the request it waits for: in the
-// Worker a goroutine must go on in its own request's JavaScript context,
-// since workerd cancels, as hung, a request whose promise or I/O another
-// request's callback settles.
-type keyLocks struct {
-	mu   sync.Mutex
-	held map[string]bool
-}
-
-const (
-	idemPoll    = 10 * time.Millisecond
-	idemMaxWait = 30 * time.Second // then 503: the first request is stuck
-)
-
-// tryLock holds key unless another request does.
-func (l *keyLocks) tryLock(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.held[key] {
-		return false
-	}
-	if l.held == nil {
-		l.held = map[string]bool{}
-	}
-	l.held[key] = true
-	return true
-}
-
-func (l *keyLocks) unlock(key string) {
-	l.mu.Lock()
-	delete(l.held, key)
-	l.mu.Unlock()
-}
-
 // holdKey holds caller's idemKey in scope for the rest of the request (see
 // keyLocks), waiting while another request holds it; nothing is held
 // without a key.
@@ -87,20 +42,6 @@ func (a *API) holdKey(ctx context.Context, orgID string, scope store.IdemScope, 
 		return func() {}, nil
 	}
 	return a.hold(ctx, "idem\x00"+orgID+"\x00"+string(scope)+"\x00"+caller+"\x00"+idemKey)
-}
-
-// hold holds k in this instance's keyLocks for the rest of the request,
-// waiting (polling, see keyLocks) while another request holds it.
-func (a *API) hold(ctx context.Context, k string) (unlock func(), err error) {
-	for waited := time.Duration(0); !a.idemLocks.tryLock(k); waited += idemPoll {
-		if waited >= idemMaxWait {
-			return nil, identity.ErrUnavailable
-		}
-		if err := a.sleep(ctx, idemPoll); err != nil {
-			return nil, identity.ErrUnavailable // the caller is gone; a retry finds the answer
-		}
-	}
-	return func() { a.idemLocks.unlock(k) }, nil
 }
 
 // errStaleReplay is what a replay's complete answers for a first answer that
