@@ -80,6 +80,19 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 	})
 }
 
+// decodeClaimMarker reads a claim marker's metadata; ok is false unless it
+// names a verified claimer.
+func decodeClaimMarker(k kv.ListKey) (mk claimMarker, ok bool) {
+	var m struct {
+		O *identity.Owner `json:"o"`
+		T time.Time       `json:"t"`
+	}
+	if json.Unmarshal(k.Metadata, &m) != nil || m.O == nil || !m.O.Verified {
+		return claimMarker{}, false
+	}
+	return claimMarker{Owner: *m.O, At: m.T}, true
+}
+
 // claimedSince reports whether the contact contactKey had sessions claimed
 // at or after t (a claim marker says so for claimMarkerTTL).
 func (s *Store) claimedSince(ctx context.Context, orgID, contactKey string, t time.Time) (bool, error) {
@@ -114,12 +127,8 @@ func (s *Store) keepClaim(ctx context.Context, sess *identity.Session) error {
 	}
 	markers := make([]claimMarker, 0, len(res.Keys))
 	for _, k := range res.Keys {
-		var mk struct {
-			O *identity.Owner `json:"o"`
-			T time.Time       `json:"t"`
-		}
-		if json.Unmarshal(k.Metadata, &mk) == nil && mk.O != nil && mk.O.Verified {
-			markers = append(markers, claimMarker{Owner: *mk.O, At: mk.T})
+		if mk, ok := decodeClaimMarker(k); ok {
+			markers = append(markers, mk)
 		}
 	}
 	found := make([]bool, len(markers))

@@ -496,11 +496,8 @@ func (s *Store) claimersOf(ctx context.Context, d *Deletion, b *budget) ([]strin
 	}
 	out := []string{}
 	for _, k := range res.Keys {
-		var mk struct {
-			O *identity.Owner `json:"o"`
-		}
-		if json.Unmarshal(k.Metadata, &mk) == nil && mk.O != nil && mk.O.Verified {
-			out = append(out, ownerIndexPrefix(d.OrgID, mk.O.Key))
+		if mk, ok := decodeClaimMarker(k); ok {
+			out = append(out, ownerIndexPrefix(d.OrgID, mk.Owner.Key))
 		}
 	}
 	return out, nil
