@@ -2,9 +2,7 @@ package widget
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"strings"
 	"time"
 )
 
@@ -170,12 +168,8 @@ type claims struct {
 // worker does that); a token it cannot read has none.
 func tokenClaims(jwt string) claims {
 	var c claims
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return c
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil || json.Unmarshal(raw, &c) != nil {
+	raw, ok := tokenPayload(jwt)
+	if !ok || json.Unmarshal(raw, &c) != nil {
 		return claims{}
 	}
 	return c

@@ -45,15 +45,23 @@ func saveContact(st Storage, widgetToken string, c *storedContact) {
 	}
 }
 
+// tokenPayload returns the claims part of a JWT, decoded from base64 but
+// not checked (the worker checks its signature); ok is false when the token
+// has no such part.
+func tokenPayload(jwt string) (raw []byte, ok bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	return raw, err == nil
+}
+
 // tokenExpiry reads the exp claim of a JWT without checking its signature
 // (the worker does that); ok is false when there is none.
 func tokenExpiry(jwt string) (time.Time, bool) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return time.Time{}, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
+	raw, ok := tokenPayload(jwt)
+	if !ok {
 		return time.Time{}, false
 	}
 	var claims struct {
