@@ -399,9 +399,11 @@ func ValidateContent(field, s string) error {
 	return nil
 }
 
-// ValidateURL checks an http(s) URL such as avatar_url.
+// ValidateURL checks an http(s) URL such as avatar_url: at most
+// MaxURLChars characters, as the other fields count them (an address of
+// non-ASCII letters, which browsers show as typed, is not held to bytes).
 func ValidateURL(field, s string) error {
-	if len(s) > MaxURLChars {
+	if utf8.RuneCountInString(s) > MaxURLChars {
 		return Invalid(field, "must be at most %d characters.", MaxURLChars)
 	}
 	u, err := url.Parse(s)

@@ -673,6 +673,9 @@ func TestValidateURL(t *testing.T) {
 		{"http://cdn.example/a.png?x=1#y", true},
 		{"https://cdn.example/" + strings.Repeat("a", 2048-len("https://cdn.example/")), true},
 		{"https://cdn.example/" + strings.Repeat("a", 2049-len("https://cdn.example/")), false},
+		// Characters, not bytes: 2,048 of them, 4,076 bytes in UTF-8.
+		{"https://cdn.example/" + strings.Repeat("é", 2048-len("https://cdn.example/")), true},
+		{"https://cdn.example/" + strings.Repeat("é", 2049-len("https://cdn.example/")), false},
 		{"", false},
 		{"/relative.png", false},
 		{"javascript:alert(1)", false},
