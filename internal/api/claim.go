@@ -8,6 +8,7 @@ import (
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
 	"github.com/chatwidget/identity/internal/webhook"
 )
@@ -76,7 +77,9 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 		for i, s := range claimed {
 			sessions[i] = orgSession{s}
 		}
-		a.events.Enqueue(r.Context(), v.OrgID, webhook.SessionsClaimed, claimed[0].ID, claimEvent{
+		// The sessions are the user's since the claim: the user's erasure
+		// drops the event (store.SubjectOf).
+		a.events.Enqueue(r.Context(), v.OrgID, webhook.SessionsClaimed, claimed[0].ID, store.SubjectOf(claimed[0]), claimEvent{
 			Contact:  claimParty{ID: cp.Subject},
 			User:     claimParty{ID: owner.UID, UserID: v.UserID, Email: v.Email},
 			Sessions: sessions,

@@ -60,7 +60,7 @@ func (a *API) handleDeletion(ctx context.Context, m queue.Message) queue.Outcome
 		// not Handled. The webhook-id is the deletion's, so a retry of the
 		// event itself is deduplicated by the org.
 		if d, err := a.store.Deletion(ctx, job.Org, job.ID); err == nil {
-			a.events.Enqueue(ctx, job.Org, webhook.DeletionCompleted, d.ID, viewDeletion(d))
+			a.events.Enqueue(ctx, job.Org, webhook.DeletionCompleted, d.ID, nil, viewDeletion(d))
 		}
 	}
 	return queue.Ack()

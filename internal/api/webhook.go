@@ -9,6 +9,7 @@ import (
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/queue"
+	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/webhook"
 )
 
@@ -19,7 +20,7 @@ import (
 // noEvents is the Enqueuer of an API without a queue: events go nowhere.
 type noEvents struct{}
 
-func (noEvents) Enqueue(context.Context, string, string, string, any) {}
+func (noEvents) Enqueue(context.Context, string, string, string, *webhook.Subject, any) {}
 
 // setupWebhooks makes the Dispatcher when the API has a queue, and
 // registers its deliveries as a job kind.
@@ -34,6 +35,7 @@ func (a *API) setupWebhooks() {
 	if delays, _ := a.cfg.Webhooks.Delays(); delays != nil {
 		d.RetryDelays = delays
 	}
+	d.Erasures = a.store // an erased person's events waiting for delivery are dropped
 	a.webhooks = d
 	a.events = d
 	a.jobs.Handle(webhook.Kind, d)
@@ -208,7 +210,7 @@ type messageEvent struct {
 
 // sessionCreated announces sess, just stored.
 func (a *API) sessionCreated(ctx context.Context, sess *identity.Session) {
-	a.events.Enqueue(ctx, sess.OrgID, webhook.SessionCreated, sess.ID, sessionEvent{Session: orgSession{sess}})
+	a.events.Enqueue(ctx, sess.OrgID, webhook.SessionCreated, sess.ID, store.SubjectOf(sess), sessionEvent{Session: orgSession{sess}})
 }
 
 // messageCreated announces msg of sess, just stored: the session as it
@@ -221,7 +223,7 @@ func (a *API) messageCreated(ctx context.Context, sess *identity.Session, msg *i
 			s.UpdatedAt = msg.CreatedAt
 		}
 	}
-	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, messageEvent{Session: orgSession{&s}, Message: msg})
+	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, store.SubjectOf(sess), messageEvent{Session: orgSession{&s}, Message: msg})
 }
 
 var _ queue.Handler = (*webhook.Dispatcher)(nil)

@@ -472,3 +472,81 @@ func TestWebhookKVOpsPerMessage(t *testing.T) {
 		}
 	}
 }
+
+// An erased person's events still waiting for the org's receiver (down, or
+// answering 500) are dropped, not delivered once it is back: their chats
+// are shown to no caller after the erasure. The events of everyone else
+// arrive: a survivor's, the identity's new history, a claim whose contact
+// was erased after it (the sessions are the user's), and each erasure's
+// deletion.completed.
+func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	const url = "http://127.0.0.1:1/a"
+	e.setHook(a, url)
+	e.recv.status[url] = 500
+	say := func(tok, sess, content string) {
+		t.Helper()
+		if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": content}); r.Status != 201 {
+			t.Fatalf("post: %d %s", r.Status, r.Raw)
+		}
+	}
+	u := e.verified(a, map[string]any{"user_id": "u-1"})
+	d1 := e.contact(a, device1)
+	erased := []string{e.newSession(a, u, nil)["id"].(string), e.newSession(a, d1, nil)["id"].(string)}
+	say(u, erased[0], "erased user's words")
+	say(d1, erased[1], "erased contact's words")
+	d2 := e.contact(a, device2)
+	say(d2, e.newSession(a, d2, nil)["id"].(string), "survivor's words")
+	d3 := e.contact(a, "3c9a6f1e-2b4d-4e8f-9a1b-2c3d4e5f6a7b")
+	claimedSess := e.newSession(a, d3, nil)["id"].(string)
+	if got := claimedIDs(t, e.claim(a, e.verified(a, map[string]any{"user_id": "u-2"}), d3)); len(got) != 1 {
+		t.Fatalf("claimed %v", got)
+	}
+	e.deliver() // every first attempt answered 500
+	failed := len(e.recv.events())
+
+	cid3 := e.widget(a, d3, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	for _, r := range []resp{
+		e.server(a, "DELETE", "/v1/users?user_id=u-1", nil),
+		e.widget(a, d1, "DELETE", "/v1/widget/me", nil),
+		e.server(a, "DELETE", "/v1/contacts/"+cid3, nil),
+	} {
+		if r.Status != 202 {
+			t.Fatalf("erase: %d %s", r.Status, r.Raw)
+		}
+	}
+	e.clock.Advance(time.Second)
+	again := e.verified(a, map[string]any{"user_id": "u-1"})
+	newSess := e.newSession(a, again, nil)["id"].(string)
+
+	delete(e.recv.status, url)
+	for range 12 {
+		e.clock.Advance(time.Hour)
+		e.deliver()
+	}
+	got := map[string]int{}
+	for _, ev := range e.recv.events()[failed:] {
+		got[ev.Type]++
+		if s, ok := ev.Data["session"].(map[string]any); ok && s["id"] == newSess {
+			got["the new history's"]++
+		}
+		for _, erased := range []string{"erased user's words", "erased contact's words"} {
+			if strings.Contains(string(ev.Body), erased) {
+				t.Errorf("%s delivered after its person was erased: %s", ev.Type, ev.Body)
+			}
+		}
+		if s, ok := ev.Data["session"].(map[string]any); ok && slices.Contains(erased, s["id"].(string)) {
+			t.Errorf("%s of %v, an erased person's session", ev.Type, s["id"])
+		}
+		if ev.Type == "sessions.claimed" && ev.Data["sessions"].([]any)[0].(map[string]any)["id"] != claimedSess {
+			t.Errorf("sessions.claimed %s", ev.Body)
+		}
+	}
+	// The survivor's session and message, the claim, the new session,
+	// three erasures (the claimed session's creation was the contact's,
+	// erased since: dropped).
+	if got["message.created"] != 1 || got["sessions.claimed"] != 1 || got["session.created"] != 2 || got["deletion.completed"] != 3 || got["the new history's"] != 1 {
+		t.Errorf("delivered after the erasures: %v", got)
+	}
+}

@@ -156,7 +156,10 @@
 // events (a new session, a new message) through package webhook's per-instance
 // cache, one get per org per instance every 30 s at most, not one per message;
 // the delivery (a queue job) reads it again, so that it signs with the secrets
-// and sends to the URL as they are then.
+// and sends to the URL as they are then. An event holds its session's data
+// until it is delivered, so each attempt also reads the tombstone of the
+// session's owner (SubjectOf, Erased: a hash, no data of theirs): an event
+// of a person erased since it was sent is dropped, not delivered.
 //
 // KV is eventually consistent: another location may see a write up to a
 // minute late. A revocation or key deletion is seen at once where it was made

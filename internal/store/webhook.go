@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
+	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/webhook"
 )
@@ -42,3 +44,23 @@ func (s *Store) DeleteWebhook(ctx context.Context, orgID string) error {
 }
 
 var _ webhook.Configs = (*Store)(nil)
+
+// SubjectOf is whose data an event about sess carries: its owner, since
+// they got it (its claim, else its creation), as Tombstone.Hides judges it.
+func SubjectOf(sess *identity.Session) *webhook.Subject {
+	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess)}
+}
+
+// Erased reports whether the person of sub was erased at or after
+// sub.Since (webhook.Erasures): their tombstone says when.
+func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
+	if sub.Person == "" || strings.Contains(sub.Person, "/") {
+		return false, nil
+	}
+	var t Tombstone
+	found, err := s.getJSON(ctx, "gone/"+orgID+"/"+sub.Person, &t)
+	if err != nil || !found {
+		return false, err
+	}
+	return !sub.Since.After(t.At), nil
+}

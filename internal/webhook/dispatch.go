@@ -29,9 +29,26 @@ var DefaultRetryDelays = []time.Duration{
 const Timeout = 10 * time.Second
 
 // Enqueuer announces an event of an org (see the package doc). Enqueue
-// never fails the caller: what goes wrong is logged.
+// never fails the caller: what goes wrong is logged. about names whose data
+// the event carries (nil: nobody's, as deletion.completed).
 type Enqueuer interface {
-	Enqueue(ctx context.Context, orgID, eventType, objectID string, data any)
+	Enqueue(ctx context.Context, orgID, eventType, objectID string, about *Subject, data any)
+}
+
+// Subject is whose data an event carries: the person as the org's
+// Erasures know them (the store: a hash of their principal key) and since
+// when the data was theirs (a session's creation, or its claim). An event
+// whose person was erased at or after Since is dropped when it comes to be
+// delivered: an erased person's chats are shown to no caller, the org's
+// server included, however long its receiver was down.
+type Subject struct {
+	Person string    `json:"person"`
+	Since  time.Time `json:"since"`
+}
+
+// Erasures tells whether the person of a Subject was erased since then.
+type Erasures interface {
+	Erased(ctx context.Context, orgID string, s Subject) (bool, error)
 }
 
 // Configs reads an org's webhook: nil, nil when it has none.
@@ -45,6 +62,8 @@ type Job struct {
 	ID      string          `json:"id"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload"`
+	// About is whose data Payload carries (Subject); nil for none.
+	About *Subject `json:"about,omitempty"`
 }
 
 // payload is what the receiver gets.
@@ -65,6 +84,9 @@ type Dispatcher struct {
 	// apply at once; others within CacheFor, as KV itself spreads a
 	// change within about a minute.
 	CacheFor time.Duration
+	// Erasures, when set, is asked before each attempt whether the event's
+	// person (Job.About) was erased: such an event is dropped.
+	Erasures Erasures
 
 	configs Configs
 	queue   queue.Producer
@@ -135,9 +157,9 @@ func (d *Dispatcher) config(ctx context.Context, orgID string) (*Config, error) 
 	return cfg, nil
 }
 
-// Enqueue sends the event of type t about objectID, with data, to org's
-// webhook if it has one that wants t.
-func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, data any) {
+// Enqueue sends the event of type t about objectID, with data (of the
+// person about, when not nil), to org's webhook if it has one that wants t.
+func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, about *Subject, data any) {
 	cfg, err := d.config(ctx, orgID)
 	if err != nil {
 		d.logf("webhook: %s of org %s not sent: reading its webhook: %v", t, orgID, err)
@@ -151,7 +173,7 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, dat
 		d.logf("webhook: %s of org %s not sent: %v", t, orgID, err)
 		return
 	}
-	job := Job{Org: orgID, ID: EventID(orgID, t, objectID), Type: t, Payload: p}
+	job := Job{Org: orgID, ID: EventID(orgID, t, objectID), Type: t, Payload: p, About: about}
 	if err := queue.Send(ctx, d.queue, Kind, job, 0); err != nil {
 		d.logf("webhook: %s %s of org %s not sent: %v", t, job.ID, orgID, err)
 	}
@@ -178,6 +200,17 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome 
 	}
 	if !cfg.Wants(job.Type) {
 		return queue.Ack() // removed, or no longer subscribed, since
+	}
+	if job.About != nil && d.Erasures != nil {
+		erased, err := d.Erasures.Erased(ctx, job.Org, *job.About)
+		if err != nil {
+			d.logf("webhook: %s of org %s: reading its person's erasure: %v", job.ID, job.Org, err)
+			return d.retry(m, job)
+		}
+		if erased {
+			d.logf("webhook: %s of org %s dropped: its person has been erased", job.ID, job.Org)
+			return queue.Ack()
+		}
 	}
 	now := d.now()
 	sig, err := Sign(cfg.Signing(now), job.ID, now, job.Payload)

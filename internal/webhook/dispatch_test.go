@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -76,10 +77,10 @@ func TestDispatcher(t *testing.T) {
 	mux := queue.NewMux(4, t.Logf)
 	mux.Handle(webhook.Kind, d)
 
-	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", map[string]string{"x": "1"})
-	d.Enqueue(ctx, "A", webhook.SessionCreated, "s1", nil) // A does not want it
-	d.Enqueue(ctx, "B", webhook.SessionCreated, "s2", map[string]string{"y": "2"})
-	d.Enqueue(ctx, "C", webhook.MessageCreated, "m3", nil) // C has no webhook
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", nil, map[string]string{"x": "1"})
+	d.Enqueue(ctx, "A", webhook.SessionCreated, "s1", nil, nil) // A does not want it
+	d.Enqueue(ctx, "B", webhook.SessionCreated, "s2", nil, map[string]string{"y": "2"})
+	d.Enqueue(ctx, "C", webhook.MessageCreated, "m3", nil, nil) // C has no webhook
 	if n := q.Sent(); n != 2 {
 		t.Fatalf("%d messages sent, want 2", n)
 	}
@@ -153,7 +154,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 	d.RetryDelays = []time.Duration{time.Second, time.Second}
 	mux := queue.NewMux(1, nil)
 	mux.Handle(webhook.Kind, d)
-	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", nil)
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", nil, nil)
 	for range 5 {
 		q.Deliver(ctx, mux)
 		clock.Advance(time.Second)
@@ -162,7 +163,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 		t.Errorf("%d attempts (want 3), %d dead letters (want 1)", len(recv.got), len(q.DeadLetters()))
 	}
 
-	d.Enqueue(ctx, "A", webhook.MessageCreated, "m2", nil)
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m2", nil, nil)
 	cfgs.mu.Lock()
 	delete(cfgs.m, "A")
 	cfgs.mu.Unlock()
@@ -200,8 +201,65 @@ func TestEnqueueFailureIsLogged(t *testing.T) {
 	cfgs := &configs{m: map[string]*webhook.Config{"A": {URL: "https://a.example/", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}}}}
 	var logged int
 	d := webhook.NewDispatcher(cfgs, failingQueue{}, nil, nil, func(string, ...any) { logged++ })
-	d.Enqueue(context.Background(), "A", webhook.MessageCreated, "m", nil)
+	d.Enqueue(context.Background(), "A", webhook.MessageCreated, "m", nil, nil)
 	if logged != 1 {
 		t.Errorf("logged %d lines", logged)
+	}
+}
+
+// erasures is an Erasures whose erased people are listed with when.
+type erasures struct {
+	at  map[string]time.Time
+	err error
+}
+
+func (e erasures) Erased(_ context.Context, _ string, s webhook.Subject) (bool, error) {
+	at, ok := e.at[s.Person]
+	return ok && !s.Since.After(at), e.err
+}
+
+// An event of a person erased since is dropped, undelivered, at its next
+// attempt; one of a person erased before its data was theirs, or of nobody,
+// is delivered; an Erasures that fails retries it.
+func TestDispatcherDropsTheEventsOfAnErasedPerson(t *testing.T) {
+	clock := testclock.New(time.Now())
+	ctx := context.Background()
+	cfgs := &configs{m: map[string]*webhook.Config{
+		"A": {URL: "https://a.example/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}},
+	}}
+	q := queue.NewMemory(clock.Now)
+	recv := &receiver{answers: map[string][]int{}}
+	d := webhook.NewDispatcher(cfgs, q, recv, clock.Now, nil)
+	d.RetryDelays = []time.Duration{time.Second}
+	er := &erasures{at: map[string]time.Time{}}
+	d.Erasures = er
+	mux := queue.NewMux(1, nil)
+	mux.Handle(webhook.Kind, d)
+	then := clock.Now()
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "gone", &webhook.Subject{Person: "p1", Since: then}, nil)
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "again", &webhook.Subject{Person: "p2", Since: then.Add(time.Second)}, nil)
+	d.Enqueue(ctx, "A", webhook.DeletionCompleted, "d", nil, nil)
+	er.at["p1"] = then.Add(time.Second) // erased after its data was theirs
+	er.at["p2"] = then                  // erased, then came back
+	q.Deliver(ctx, mux)
+	var types []string
+	for _, r := range recv.got {
+		types = append(types, r.URL+" "+header(r).Get("webhook-id"))
+	}
+	want := []string{
+		"https://a.example/hook " + webhook.EventID("A", webhook.MessageCreated, "again"),
+		"https://a.example/hook " + webhook.EventID("A", webhook.DeletionCompleted, "d"),
+	}
+	slices.Sort(types)
+	slices.Sort(want)
+	if !slices.Equal(types, want) || len(q.Pending()) != 0 {
+		t.Errorf("delivered %v (want %v), %d pending", types, want, len(q.Pending()))
+	}
+
+	er.err = errors.New("KV down")
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "later", &webhook.Subject{Person: "p3", Since: then}, nil)
+	q.Deliver(ctx, mux)
+	if len(recv.got) != 2 || len(q.Pending()) != 1 {
+		t.Errorf("with its erasure unknown, an event was delivered (%d) or dropped (%d pending)", len(recv.got), len(q.Pending()))
 	}
 }

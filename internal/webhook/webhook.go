@@ -7,7 +7,7 @@
 //
 // Where an action is stored, the API makes one call:
 //
-//	a.events.Enqueue(ctx, orgID, webhook.MessageCreated, msg.ID, data)
+//	a.events.Enqueue(ctx, orgID, webhook.MessageCreated, msg.ID, about, data)
 //
 // (Enqueuer). Call it once the action is stored, never for a request that
 // failed or an idempotent replay of one that was stored. The event's id
@@ -15,8 +15,9 @@
 // (EventID), so that the event of one action always has the same id.
 // Enqueue looks up whether the org's webhook wants the type (a cache of the
 // org's config: Dispatcher), and if so sends one queue message per event
-// (internal/queue, kind "webhook") holding the org, the id and the payload
-// {type, timestamp, data}, fixed at that moment. It logs rather than fails:
+// (internal/queue, kind "webhook") holding the org, the id, the payload
+// {type, timestamp, data}, fixed at that moment, and whose data it carries
+// (about, a Subject). It logs rather than fails:
 // the action is stored whatever becomes of its event.
 //
 // # Delivering it
@@ -29,7 +30,9 @@
 // schedule (DefaultRetryDelays: first after 30 s, growing, 6 h 52 min in
 // all), and once the schedule is over the message goes to the dead-letter
 // queue. Every attempt carries the same webhook-id and a fresh
-// webhook-timestamp. A message is the event of one org and is delivered only
+// webhook-timestamp. An event that carries a person's data (Job.About) is
+// dropped instead once that person has been erased (Dispatcher.Erasures):
+// an erasure reaches the events still waiting for a receiver. A message is the event of one org and is delivered only
 // to that org's URL; each message is retried on its own, so a slow or dead
 // receiver of one org delays nobody else's events.
 //

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/chatwidget/identity/internal/webhook"
 	"github.com/chatwidget/identity/worker/test/contract"
 	"github.com/chatwidget/identity/worker/test/webhookrecv"
@@ -180,6 +182,34 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOne(t, recv, "A", "the event after the receiver came back", id, 60*time.Second)
+
+	// A person erased while their events wait for a receiver that is down:
+	// once it is back, their deletion.completed comes, their session and
+	// message never do (the erasure reaches the queue).
+	if err := recv.Down(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	c, err := w.Widget("A", "").CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString()})
+	erased := w.Widget("A", must(t, c, err, 200).Value.Token)
+	es, err := erased.CreateSession(ctx, contract.SessionRequest{})
+	esID := must(t, es, err, 201).Value.Session.ID
+	em, err := erased.PostUserMessage(ctx, esID, "erased before its delivery")
+	emID := must(t, em, err, 201).Value.Message.ID
+	del, err := erased.DeleteMe(ctx)
+	delID := must(t, del, err, 202).Value.Deletion.ID
+	time.Sleep(3 * time.Second) // attempts meet the receiver down
+	if err := recv.Up(); err != nil {
+		t.Fatal(err)
+	}
+	orgA := w.Orgs["A"].Org.ID
+	waitOne(t, recv, "A", "the erasure's deletion.completed", webhook.EventID(orgA, webhook.DeletionCompleted, delID), 60*time.Second)
+	time.Sleep(5 * time.Second) // longer than the retry delays: room for a dropped event to show
+	for _, gone := range []string{webhook.EventID(orgA, webhook.SessionCreated, esID), webhook.EventID(orgA, webhook.MessageCreated, emID)} {
+		if n := len(recv.Accepted("A")[gone]); n != 0 {
+			t.Errorf("an event of the erased contact's session arrived %d times after the erasure", n)
+		}
+	}
 
 	// Rotation: both secrets verify during the overlap, the new one alone after.
 	r, err := w.Server("A").RotateWebhookSecret(t.Context())
