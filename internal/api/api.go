@@ -231,11 +231,13 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 		if isWidgetPath(r.EscapedPath()) {
 			allowCORS(w, r) // the preflight let the page ask
 		}
-		// The path is not repeated: a credential pasted into a URL must not
-		// come back in an answer.
-		a.writeError(w, r, identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes."))
+		a.writeError(w, r, errNoRoute)
 	}
 }
+
+// errNoRoute answers a path that matches no route. The path is not
+// repeated: a credential pasted into a URL must not come back in an answer.
+var errNoRoute = identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes.")
 
 // queryParams are the query parameters some route reads: the only ones an
 // answer names. Any other key might be a credential pasted into a URL.

@@ -19,11 +19,18 @@ const (
 
 // preflight answers a CORS preflight on a widget route. It carries no widget
 // token, so it is answered for origins that some org allows; the request
-// that follows is checked against its own org.
+// that follows is checked against its own org. An OPTIONS without an Origin
+// is no preflight: it answers what the path takes, in Allow, as a 405 of
+// that path does (404 for a path of no route).
 func (a *API) preflight(w httpx.ResponseWriter, r *httpx.Request) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		w.Header().Set("Allow", allowMethods)
+		m := a.routes.Match(httpx.MethodOptions, r.EscapedPath())
+		if m.PathPattern == "" {
+			a.writeError(w, r, errNoRoute)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(append(m.Allowed, httpx.MethodOptions), ", "))
 		w.WriteHeader(httpx.StatusNoContent)
 		return
 	}

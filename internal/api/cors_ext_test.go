@@ -178,3 +178,29 @@ func TestWidgetPathRefusalsAreReadable(t *testing.T) {
 		}
 	}
 }
+
+// An OPTIONS without an Origin is no preflight: its Allow names what the
+// path takes, as a 405 of the same path does (not POST on /v1/widget/me),
+// and a widget path of no route is 404, as it is to every other method.
+func TestOptionsWithoutOriginAllowsTheRoutesMethods(t *testing.T) {
+	w := newWorld(t)
+	for p, allow := range map[string]string{
+		"/v1/widget/contacts": "POST, OPTIONS", "/v1/widget/me": "GET, DELETE, OPTIONS",
+		"/v1/widget/sessions": "POST, GET, OPTIONS", "/v1/widget/claim": "POST, OPTIONS",
+		widgetPaths[3]: "GET, OPTIONS", widgetPaths[4]: "POST, OPTIONS",
+	} {
+		r := w.unchanged(t, func() resp { return w.send(request("OPTIONS", p, nil)) })
+		if r.Status != 204 || r.Header.Get("Allow") != allow {
+			t.Errorf("OPTIONS %s: %d, Allow %q, want 204 and %q", p, r.Status, r.Header.Get("Allow"), allow)
+		}
+		if r405 := w.send(request("PATCH", p, nil)); r405.Header.Get("Allow") != allow {
+			t.Errorf("PATCH %s: Allow %q, OPTIONS said %q", p, r405.Header.Get("Allow"), allow)
+		}
+	}
+	for _, p := range []string{"/v1/widget/nope", "/v1/widget/sessions/a/b/c", "/v1/widget/"} {
+		r := w.refused(t, 404, "not_found", func() resp { return w.send(request("OPTIONS", p, nil)) })
+		if r.Header.Get("Allow") != "" {
+			t.Errorf("OPTIONS %s: Allow %q on no route", p, r.Header.Get("Allow"))
+		}
+	}
+}
