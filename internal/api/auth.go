@@ -172,9 +172,10 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		default:
 			return identity.ErrInvalidToken
 		}
+		p.IssuedAt = claims.IssuedAtTime()
 		c.principal = p
 		var tomb *store.Tombstone
-		revoked := func() (err error) { tomb, err = a.standing(r.Context(), p, claims.IssuedAtTime()); return err }
+		revoked := func() (err error) { tomb, err = a.standing(r.Context(), p, p.IssuedAt); return err }
 		if r.Method != httpx.MethodGet && r.Method != httpx.MethodHead {
 			// A write waits for the revocation check before it does anything.
 			if err := revoked(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/store"
@@ -72,20 +73,52 @@ func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID string, sco
 	return true, nil
 }
 
-// addMessage stores a message in sess for caller, honouring idemKey, whose
-// first answer is kept in scope: the widget's principal's (so that a key is
-// one request of that caller on any route), or the session's for the org's
-// server (so that erasing the session's owner finds it).
+// msgKey is how a message post keeps the first answer of its
+// Idempotency-Key: in scope for caller, the widget's principal's (so that a
+// key is one request of that caller on any route), or the session's for the
+// org's server (so that erasing the session's owner finds it).
+type msgKey struct {
+	scope  store.IdemScope
+	caller string
+	key    string
+	// shared: the answer is also kept in the session's scope for every
+	// widget caller (sharedCaller), and a retry that finds none of its own
+	// takes that one. It is set for posts to a session that was a
+	// contact's: a claim gives the session to a verified user, whose retry
+	// of a message the contact had in flight must find the contact's first
+	// answer (and the contact's, the user's), or the message is stored twice.
+	shared bool
+	// replayOnly: the caller may complete what it sent before, not post a
+	// new message (a contact's retry into a session claimed away from it).
+	replayOnly bool
+}
+
+// sharedCaller is the caller of the answers kept in a session's scope for
+// every widget caller (msgKey.shared); the org's server's there are
+// "org:"+its org id.
+const sharedCaller = "widget"
+
+// addMessage stores a message in sess, honouring k's Idempotency-Key.
 // limits, when given, are checked for a new message (not for a replay) and
 // spent once it is stored.
-func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, scope store.IdemScope, caller, idemKey string, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
+func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, k msgKey, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
 	ctx := r.Context()
-	unlock, err := a.holdKey(ctx, sess.OrgID, scope, caller, idemKey)
+	unlock, err := a.holdKey(ctx, sess.OrgID, k.scope, k.caller, k.key)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	done, err := a.replay(w, r, sess.OrgID, scope, caller, idemKey, body, func(rep *store.Replay) error {
+	if k.shared && k.key != "" {
+		// And the key in the session, whoever sends it: a contact's post
+		// in flight at a claim and the new owner's retry of it take turns,
+		// the second finding the first's answer.
+		unlockShared, err := a.holdKey(ctx, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key)
+		if err != nil {
+			return err
+		}
+		defer unlockShared()
+	}
+	complete := func(rep *store.Replay) error {
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
 			return identity.ErrIdempotencyConflict
 		}
@@ -96,12 +129,16 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 			a.messageCreated(ctx, sess, rep.Message)
 		}
 		return err
-	})
-	if done {
+	}
+	done, err := a.replay(w, r, sess.OrgID, k.scope, k.caller, k.key, body, complete)
+	if !done && err == nil && k.shared {
+		done, err = a.replay(w, r, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key, body, complete)
+	}
+	if done || err != nil {
 		return err
 	}
-	if err != nil {
-		return err
+	if k.replayOnly {
+		return identity.ErrNotFound
 	}
 	if err := a.limiter.Check(ctx, limits...); err != nil {
 		return err
@@ -120,9 +157,15 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	if err != nil {
 		return err
 	}
-	if idemKey != "" {
+	if k.key != "" {
 		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Message: msg}
-		if err := a.store.SaveReplay(ctx, sess.OrgID, scope, caller, idemKey, rep); err != nil {
+		save := []func() error{func() error { return a.store.SaveReplay(ctx, sess.OrgID, k.scope, k.caller, k.key, rep) }}
+		if k.shared {
+			save = append(save, func() error {
+				return a.store.SaveReplay(ctx, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key, rep)
+			})
+		}
+		if err := conc.All(save...); err != nil {
 			return err
 		}
 	}

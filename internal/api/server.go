@@ -287,7 +287,7 @@ func (a *API) serverPostMessage(w httpx.ResponseWriter, r *httpx.Request, c serv
 	if err != nil {
 		return err
 	}
-	return a.addMessage(w, r, sess, store.SessionScope(sess.ID), "org:"+c.orgID, m.idemKey, m.body, identity.RoleAgent, *m.req.Content, author)
+	return a.addMessage(w, r, sess, msgKey{scope: store.SessionScope(sess.ID), caller: "org:" + c.orgID, key: m.idemKey}, m.body, identity.RoleAgent, *m.req.Content, author)
 }
 
 type messageRequest struct {

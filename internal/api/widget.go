@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 
@@ -249,15 +250,50 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		return err
 	}
 	p := c.principal
-	sess, err := a.visibleSession(r, c)
+	k := msgKey{scope: store.PrincipalScope(p.Key()), caller: callerOf(p), key: m.idemKey}
+	sess, err := a.store.Session(r.Context(), p.OrgID, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
+	if !identity.CanSee(p, sess) || c.gone.Hides(sess) {
+		if k.replayOnly, err = a.claimedAway(r.Context(), c, sess, m.idemKey); err != nil {
+			return err
+		}
+	}
+	k.shared = !sess.Owner.Verified || sess.ClaimedAt != nil
 	limits := []limitScope{
 		{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
 		{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
 	}
-	return a.addMessage(w, r, sess, store.PrincipalScope(p.Key()), callerOf(p), m.idemKey, m.body, identity.RoleUser, *m.req.Content, "", limits...)
+	return a.addMessage(w, r, sess, k, m.body, identity.RoleUser, *m.req.Content, "", limits...)
+}
+
+// claimedAway decides a contact's post, with an Idempotency-Key, to a
+// session it does not see: one claimed from it (the visitor logged in and
+// the widget carried the device's chats into the account) may still get the
+// messages the contact had in flight then, so that none is lost and none is
+// stored twice (the claimer's retry of one finds the same answer: msgKey's
+// shared). A token issued before the claim may post them for
+// store.IdempotencyTTL after it (replayOnly false: the widget of a tab open
+// at the claim still holds that token and its outbox); any other token of
+// the contact only completes what it sent before the claim (replayOnly). The
+// contact never reads the session again. Anything else is not found, as
+// for every session a caller may not see.
+func (a *API) claimedAway(ctx context.Context, c *widgetCall, sess *identity.Session, idemKey string) (replayOnly bool, err error) {
+	p := c.principal
+	if p.Verified() || idemKey == "" || !store.ClaimedFrom(sess, p.Key()) {
+		return false, identity.ErrNotFound
+	}
+	// Not a session its claimer's erasure took.
+	tomb, err := a.store.TombstoneOf(ctx, p.OrgID, sess.Owner.Key)
+	if err != nil {
+		return false, err
+	}
+	if tomb.Hides(sess) {
+		return false, identity.ErrNotFound
+	}
+	inFlight := p.IssuedAt.Before(*sess.ClaimedAt) && a.store.Now().Before(sess.ClaimedAt.Add(store.IdempotencyTTL))
+	return !inFlight, nil
 }
 
 // callerOf names the caller an Idempotency-Key belongs to: the principal, and

@@ -120,6 +120,10 @@ type Owner struct {
 	// UID is a verified owner's user record id (User.ID), for the org's
 	// views; empty on sessions stored before it was kept.
 	UID string `json:"uid,omitempty"`
+	// From is, on a claimed session, a hash of the key of the contact it was
+	// claimed from (store.ClaimedFrom): that contact's retries of the
+	// messages it had in flight at the claim still reach the session.
+	From string `json:"from,omitempty"`
 }
 
 // Message is one message of a session.

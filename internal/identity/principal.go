@@ -1,5 +1,7 @@
 package identity
 
+import "time"
+
 // Kind is how sure we are of who a principal is.
 type Kind string
 
@@ -26,6 +28,9 @@ type Principal struct {
 	// APIKeyID is the api key whose call issued a verified token: the token
 	// dies with the key.
 	APIKeyID string
+	// IssuedAt is when the request's user token was issued (zero when the
+	// principal comes from no token of the request).
+	IssuedAt time.Time
 }
 
 // Verified reports whether the principal's identity came from the org's server.

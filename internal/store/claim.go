@@ -55,6 +55,7 @@ const ClaimOps = 2
 // stopped at MaxMoveOps with sessions left (claim again for the rest).
 func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
 	at := s.Now()
+	to.From = hashKey(contactKey)
 	b, err := json.Marshal(claimMarker{Owner: to, At: at})
 	if err != nil {
 		return nil, false, err
@@ -78,6 +79,12 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 		Select: sel,
 		Change: func(sess *identity.Session) { sess.ClaimedAt = &at },
 	})
+}
+
+// ClaimedFrom reports whether sess was claimed from the contact contactKey
+// (a claim of it, or a post that put the claim back, names it in From).
+func ClaimedFrom(sess *identity.Session, contactKey string) bool {
+	return sess.ClaimedAt != nil && sess.Owner.Verified && sess.Owner.From != "" && sess.Owner.From == hashKey(contactKey)
 }
 
 // decodeClaimMarker reads a claim marker's metadata; ok is false unless it

@@ -36,7 +36,7 @@ func claimedBy(t *testing.T, s *store.Store, from, to identity.Owner, ids []stri
 	t.Helper()
 	for _, id := range ids {
 		sess, err := s.Session(ctx, orgA, id)
-		if err != nil || sess.Owner != to || sess.ClaimedAt == nil || sess.Verified {
+		if err != nil || withoutFrom(sess.Owner) != to || !store.ClaimedFrom(sess, from.Key) || sess.Verified {
 			t.Errorf("session %s: %+v, %v", id, sess, err)
 		}
 	}
@@ -55,11 +55,18 @@ func claimedBy(t *testing.T, s *store.Store, from, to identity.Owner, ids []stri
 	org, _, _ := s.ListOrgSessions(ctx, orgA, store.SessionFilter{}, "", 100)
 	for _, sess := range org {
 		for _, id := range ids {
-			if sess.ID == id && sess.Owner != to {
+			if sess.ID == id && (withoutFrom(sess.Owner) != to || !store.ClaimedFrom(sess, from.Key)) {
 				t.Errorf("the org's listing has %s with owner %+v", id, sess.Owner)
 			}
 		}
 	}
+}
+
+// withoutFrom is o without the contact it claimed from (checked with
+// store.ClaimedFrom).
+func withoutFrom(o identity.Owner) identity.Owner {
+	o.From = ""
+	return o
 }
 
 func claimAll(t *testing.T, s *store.Store, from, to identity.Owner) []*identity.Session {

@@ -28,7 +28,9 @@ type Replay struct {
 
 // IdemScope is what an idempotency record belongs to, so that erasing a
 // person finds theirs with a list call: the session a message was posted to
-// (whoever posted it), or the principal that created a session.
+// (the org server's posts, and a copy of the widget's posts to a session
+// that was a contact's, for the retry of its claimer), or the widget's
+// principal that posted.
 type IdemScope string
 
 // SessionScope is the scope of the answers of message posts to a session.

@@ -65,13 +65,27 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 
 // Claim gives this device's chats to the verified user (POST
 // /v1/widget/claim), then forgets the contact token (the device id stays)
-// and remembers that this user was asked. It returns how many moved.
+// and remembers that this user was asked. The messages the visitor left
+// unsent in those chats go to the user from then on, sent with the user's
+// token under their own Idempotency-Keys (the worker stores each once,
+// whoever sent it first), and the outbox is flushed. It returns how many
+// chats moved.
 func (w *Widget) Claim(ctx context.Context) (int, error) {
 	ct, err := w.deviceContact(ctx)
 	if err != nil || ct == "" {
 		return 0, err
 	}
-	total := 0
+	total, moved := 0, map[string]bool{}
+	defer func() {
+		if len(moved) == 0 {
+			return
+		}
+		w.mu.Lock()
+		user := w.ownerLocked()
+		w.mu.Unlock()
+		w.outbox.reown(moved, w.ownerOf(ModeAnonymous, ""), user)
+		w.Flush(ctx)
+	}()
 	// A claim moves about 220 sessions a request; a full answer may have
 	// left some for the next one.
 	for range 5 {
@@ -85,6 +99,9 @@ func (w *Widget) Claim(ctx context.Context) (int, error) {
 			return total, err
 		}
 		total += len(out.Claimed)
+		for _, s := range out.Claimed {
+			moved[s.ID] = true
+		}
 		if len(out.Claimed) < claimPageSize {
 			break
 		}

@@ -196,3 +196,33 @@ func TestClaimOfferAfterTheContactTokenExpired(t *testing.T) {
 		t.Errorf("after the claim the user lists %d", len(ss))
 	}
 }
+
+// A message the visitor left unsent in a chat that the claim moves goes out
+// with the user's token (same Idempotency-Key). Before, it waited in the
+// outbox for the device's contact, whose token the claim forgot and which
+// no longer sees the chat: never sent while the user chatted, refused (404)
+// and dropped when an anonymous page sent it.
+func TestClaimSendsTheVisitorsUnsentMessagesAsTheUser(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(33)
+	anon := d.load(t, f, nil)
+	s := newChat(t, anon, "first")
+	f.set(func(f *fakeWorker) { f.down = true })
+	if r, err := anon.Send(ctx, widget.Draft{SessionID: s, Content: "typed offline"}); err != nil || !r.Pending {
+		t.Fatalf("offline Send: %+v, %v", r, err)
+	}
+	f.set(func(f *fakeWorker) { f.down = false })
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:dee", "", time.Hour)}, "claimChats": "always"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || o.Claimed != 1 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	if got := f.messages(s); len(got) != 2 || got[1] != "user:typed offline" {
+		t.Errorf("the claimed chat has %q", got)
+	}
+	if v, ok := d.st.Get(widget.StorageKey(testWidgetToken, "outbox")); ok {
+		t.Errorf("the outbox keeps %s", v)
+	}
+}

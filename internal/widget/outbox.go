@@ -103,6 +103,24 @@ func (o *outbox) setSession(chatKey, sessionID string) {
 	}
 }
 
+// reown gives the entries of from that go to one of the sessions to owner
+// to (a claim moved those sessions to the verified user).
+func (o *outbox) reown(sessions map[string]bool, from, to string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	es := o.load()
+	changed := false
+	for i := range es {
+		if es[i].Owner == from && es[i].SessionID != "" && sessions[es[i].SessionID] {
+			es[i].Owner = to
+			changed = true
+		}
+	}
+	if changed {
+		o.save(es)
+	}
+}
+
 func (o *outbox) has(key string) bool {
 	for _, e := range o.entries() {
 		if e.Key == key {

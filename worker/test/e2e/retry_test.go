@@ -123,3 +123,54 @@ func TestChangesAtOnce(t *testing.T) {
 	match(t, "last_message of the org listing", l.Value.Items[0].LastMessage.ID, newest)
 	match(t, "last_message of the device's listing", widgetSessions(t, w, nil)[0].LastMessage.ID, newest)
 }
+
+// TestAClaimedOutboxSentAtOnce: a visitor logs in and the widget claims the
+// device's chats while messages wait in its outbox. The device's tab (its
+// token from before the claim) and the user's send them again, at once:
+// each is stored once in the claimed session, the one whose first attempt
+// was stored too, and every send is answered it. Before, the device's sends
+// were 404 and the user's retry of the stored one was a second message.
+func TestAClaimedOutboxSentAtOnce(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	ct := o.contactToken(t)
+	device := o.widget(ct)
+	s := createSession(t, device, nil)
+	stored := say(t, device, s.ID, "stored, its answer lost", contract.IdempotencyKey("outbox-stored"))
+	user := o.widget(o.authenticate(t, map[string]any{"user_id": uniq("claimer")}).Token)
+	out := typed(user.c.Claim(t.Context(), ct)).want(t, 200)
+	sameSet(t, "claimed", sessionIDs(out.Claimed), []string{s.ID})
+	const n = 8
+	for _, m := range []struct{ key, content, want string }{
+		{"outbox-stored", "stored, its answer lost", stored.ID},
+		{"outbox-unsent", "never stored", ""},
+	} {
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			w := device
+			if i%2 == 1 {
+				w = user
+			}
+			wg.Go(func() {
+				r, err := w.c.PostUserMessage(t.Context(), s.ID, m.content, contract.IdempotencyKey(m.key))
+				if errs[i] = contract.Fits(r.Response, err, 201); errs[i] == nil {
+					ids[i] = r.Value.Message.ID
+				}
+			})
+		}
+		wg.Wait()
+		want := m.want
+		if want == "" {
+			want = ids[0]
+		}
+		for i := range n {
+			if errs[i] != nil || ids[i] != want {
+				t.Errorf("%s, send %d: %q %v, want %q", m.key, i, ids[i], errs[i], want)
+			}
+		}
+	}
+	match(t, "messages of the claimed session", len(widgetSession(t, user, s.ID).Messages), 2)
+	cannotSee(t, o, device, s.ID, "the device's contact")
+}

@@ -1,0 +1,156 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/kv"
+)
+
+// The messages a visitor had in the widget's outbox when they logged in and
+// the widget claimed the device's chats: each reaches the claimed session
+// once, whether its first attempt was stored (its answer lost) or not, and
+// whether the retry comes with the device's contact token or the user's
+// token. Before, the contact's retry was 404 (the session is no longer the
+// contact's) and dropped by the widget, and the user's retry was a second
+// message when the first had been stored, the key's answer being the
+// contact's.
+func TestOutboxMessagesOfAClaimedSessionArriveOnce(t *testing.T) {
+	a, mem, clock, cfg := buildAPIOver(t, func(c *config.Config) { c.ContactTokenTTL = config.DefaultContactTokenTTL }, nil)
+	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o := e.newOrg("A", originA)
+	d1 := e.contact(o, device1) // the token the widget held when the visitor logged in
+	s := e.newSession(o, d1, nil)["id"].(string)
+	path := "/v1/widget/sessions/" + s + "/messages"
+	post := func(tok, key, content string) resp {
+		t.Helper()
+		return e.widget(o, tok, "POST", path, map[string]any{"content": content}, "Idempotency-Key", key)
+	}
+	// stored: the first attempt reached the worker, its answer was lost.
+	stored := post(d1, "k-stored", "stored before the claim")
+	if stored.Status != 201 {
+		t.Fatalf("first attempt: %d %s", stored.Status, stored.Raw)
+	}
+	e.clock.Advance(time.Second)
+	u := e.verified(o, map[string]any{"user_id": "u-1", "ttl_seconds": 7 * 24 * 3600})
+	if ids := claimedIDs(t, e.claim(o, u, d1)); len(ids) != 1 || ids[0] != s {
+		t.Fatalf("claimed %v", ids)
+	}
+	e.clock.Advance(time.Second)
+	later := e.contact(o, device1) // a token of the device's contact minted after the claim
+
+	replayed := func(what string, r resp, first resp) {
+		t.Helper()
+		if r.Status != 201 || r.Raw != first.Raw || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("%s: %d %v %s; first %s", what, r.Status, r.Header.Get("Idempotent-Replayed"), r.Raw, first.Raw)
+		}
+	}
+	// The stored one, sent again by each credential.
+	replayed("the user's retry of the stored message", post(u, "k-stored", "stored before the claim"), stored)
+	replayed("the device's retry of it", post(d1, "k-stored", "stored before the claim"), stored)
+	replayed("the device's retry with a later token", post(later, "k-stored", "stored before the claim"), stored)
+
+	// Never stored, sent by the user first (the widget handed the outbox
+	// to the user at the claim), then by the device (another tab).
+	byUser := post(u, "k-user", "never stored, user first")
+	if byUser.Status != 201 || byUser.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the user's first send: %d %s", byUser.Status, byUser.Raw)
+	}
+	replayed("the device's send of the user's", post(d1, "k-user", "never stored, user first"), byUser)
+	replayed("a later token's send of the user's", post(later, "k-user", "never stored, user first"), byUser)
+
+	// Never stored, sent by the device's tab that was open at the claim,
+	// then by the user.
+	byDevice := post(d1, "k-device", "never stored, device first")
+	if byDevice.Status != 201 || byDevice.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the device's first send: %d %s", byDevice.Status, byDevice.Raw)
+	}
+	replayed("the user's send of the device's", post(u, "k-device", "never stored, device first"), byDevice)
+
+	msgs := messagesOf(t, e, o, s)
+	if len(msgs) != 3 {
+		t.Errorf("%d messages in the claimed session, want 3: %v", len(msgs), msgs)
+	}
+	for _, m := range msgs {
+		if m["role"] != "user" {
+			t.Errorf("message %v", m)
+		}
+	}
+
+	// The contact gains nothing else: a token minted after the claim posts
+	// nothing new, no post without a key gets through, a key's answer is
+	// the same request's only, and the session stays unseen.
+	e.refused(t, 404, "not_found", func() resp { return post(later, "k-new", "new from a later token") })
+	e.refused(t, 404, "not_found", func() resp {
+		return e.widget(o, d1, "POST", path, map[string]any{"content": "no key"})
+	})
+	e.refused(t, 409, "idempotency_key_reused", func() resp { return post(d1, "k-stored", "another body") })
+	e.refused(t, 404, "not_found", func() resp { return e.widget(o, d1, "GET", "/v1/widget/sessions/"+s, nil) })
+	e.sees(t, o, d1, nil, []string{s})
+	e.sees(t, o, u, []string{s}, nil)
+	// And not for ever: a day after the claim the device's old token
+	// completes what was stored, and posts nothing new.
+	e.clock.Advance(25 * time.Hour)
+	e.refused(t, 404, "not_found", func() resp { return post(d1, "k-late", "a day late") })
+	if got := len(messagesOf(t, e, o, s)); got != 3 {
+		t.Errorf("%d messages after the refusals", got)
+	}
+	// A session the device never had is not found, key or not.
+	other := e.newSession(o, u, nil)["id"].(string)
+	e.refused(t, 404, "not_found", func() resp {
+		return e.widget(o, d1, "POST", "/v1/widget/sessions/"+other+"/messages", map[string]any{"content": "x"}, "Idempotency-Key", "k-x")
+	})
+}
+
+// meetAtReplays, once armed, has every read of an idempotency answer kept
+// in a session's scope join the meeting: requests sent at once all look for
+// the key's first answer before any of them saves one.
+type meetAtReplays struct {
+	*kv.Memory
+	m meeting
+}
+
+func (k *meetAtReplays) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	v, found, err := k.Memory.Get(ctx, key)
+	if strings.HasPrefix(key, "idem/") && strings.Contains(key, "/s/") {
+		k.m.join()
+	}
+	return v, found, err
+}
+
+// TestAClaimedMessageSentByBothAtOnce: the device's tab and the user's send
+// one outbox message at once, after the claim. Both read that the key had
+// no answer before either saved one, and the message was stored twice: the
+// two callers' keys take turns in the session now.
+func TestAClaimedMessageSentByBothAtOnce(t *testing.T) {
+	k := &meetAtReplays{m: meeting{wait: 300 * time.Millisecond}}
+	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { k.Memory = m; return k })
+	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o := e.newOrg("A", originA)
+	d1 := e.contact(o, device1)
+	s := e.newSession(o, d1, nil)["id"].(string)
+	clock.Advance(time.Second)
+	u := e.verified(o, map[string]any{"user_id": "u-1"})
+	claimedIDs(t, e.claim(o, u, d1))
+	path := "/v1/widget/sessions/" + s + "/messages"
+	k.m.arm(2)
+	var wg sync.WaitGroup
+	answers := make([]resp, 2)
+	for i, tok := range []string{d1, u} {
+		wg.Go(func() {
+			answers[i] = e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
+		})
+	}
+	wg.Wait()
+	k.m.armed.Store(false)
+	if answers[0].Status != 201 || answers[1].Status != 201 || answers[0].Raw != answers[1].Raw {
+		t.Errorf("answers %d %s / %d %s", answers[0].Status, answers[0].Raw, answers[1].Status, answers[1].Raw)
+	}
+	if msgs := messagesOf(t, e, o, s); len(msgs) != 1 {
+		t.Errorf("%d messages stored, want 1", len(msgs))
+	}
+}
