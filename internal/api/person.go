@@ -75,6 +75,19 @@ type deletionView struct {
 	Messages    *int       `json:"messages"`
 }
 
+// acceptedDeletion is the 202 of a DELETE of a person: {id, status,
+// requested_at}, as API.md gives it; how far it is, and what it removed,
+// are GET /v1/deletions/{id}'s to say.
+type acceptedDeletion struct {
+	ID          string    `json:"id"`
+	Status      string    `json:"status"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+func viewAccepted(d *store.Deletion) map[string]any {
+	return map[string]any{"deletion": acceptedDeletion{ID: d.ID, Status: d.Status, RequestedAt: d.RequestedAt}}
+}
+
 func viewDeletion(d *store.Deletion) map[string]any {
 	v := deletionView{ID: d.ID, Status: d.Status, RequestedAt: d.RequestedAt, CompletedAt: d.CompletedAt}
 	if d.Status == store.DeletionDone {
@@ -94,7 +107,7 @@ func (a *API) startDeletion(w httpx.ResponseWriter, r *httpx.Request, e store.Er
 	if err := a.enqueue(r.Context(), deletionKind, deletionJob{Org: e.OrgID, ID: d.ID}, 0); err != nil {
 		a.log.Warn("deletion job not sent; sent again when its status is read", "deletion", d.ID, "err", err.Error())
 	}
-	writeJSON(w, httpx.StatusAccepted, viewDeletion(d))
+	writeJSON(w, httpx.StatusAccepted, viewAccepted(d))
 	return nil
 }
 
@@ -120,7 +133,7 @@ func (a *API) erasedAgain(w httpx.ResponseWriter, r *httpx.Request, orgID, princ
 	if err != nil {
 		return err
 	}
-	writeJSON(w, httpx.StatusAccepted, viewDeletion(d))
+	writeJSON(w, httpx.StatusAccepted, viewAccepted(d))
 	return nil
 }
 

@@ -237,3 +237,47 @@ func sessionKeysOf(name string, keys []string) []string {
 	}
 	return keys
 }
+
+// TestDeletionShapes: the 202 of each DELETE of a person is {deletion: {id,
+// status, requested_at}}, as API.md gives it, also when it answers a
+// deletion already done; GET /v1/deletions/{id} adds completed_at,
+// sessions and messages.
+func TestDeletionShapes(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	e.verified(a, map[string]any{"user_id": "u-ann"})
+	ct := e.contact(a, device1)
+	cid := e.widget(a, ct, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	e.newSession(a, e.contact(a, device2), nil)
+	other := e.widget(a, e.contact(a, device2), "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	accepted := []string{"id", "status", "requested_at"}
+	var ids []string
+	for _, c := range []struct {
+		what string
+		send func() resp
+	}{
+		{"DELETE /v1/users", func() resp { return e.server(a, "DELETE", "/v1/users?user_id=u-ann", nil) }},
+		{"DELETE /v1/contacts/{id}", func() resp { return e.server(a, "DELETE", "/v1/contacts/"+other, nil) }},
+		{"DELETE /v1/widget/me", func() resp { return e.widget(a, ct, "DELETE", "/v1/widget/me", nil) }},
+	} {
+		r := c.send()
+		if r.Status != 202 {
+			t.Fatalf("%s: %d %s", c.what, r.Status, r.Raw)
+		}
+		checkKeys(t, c.what, r.Body, "deletion")
+		checkKeys(t, c.what+" deletion", r.Body["deletion"], accepted...)
+		ids = append(ids, r.Body["deletion"].(map[string]any)["id"].(string))
+	}
+	e.drain()
+	for _, again := range []string{"/v1/users?user_id=u-ann", "/v1/contacts/" + other, "/v1/contacts/" + cid} {
+		r := e.server(a, "DELETE", again, nil)
+		if d, _ := r.Body["deletion"].(map[string]any); r.Status != 202 || d["status"] != "done" {
+			t.Fatalf("DELETE %s again: %d %s", again, r.Status, r.Raw)
+		}
+		checkKeys(t, "DELETE "+again+" again: deletion", r.Body["deletion"], accepted...)
+	}
+	for _, id := range ids {
+		r := e.server(a, "GET", "/v1/deletions/"+id, nil)
+		checkKeys(t, "GET /v1/deletions/{id}: deletion", r.Body["deletion"], "id", "status", "requested_at", "completed_at", "sessions", "messages")
+	}
+}
