@@ -29,7 +29,7 @@ func (a *API) setupWebhooks() {
 	if a.queue == nil {
 		return
 	}
-	d := webhook.NewDispatcher(a.store, a.queue, a.outbound, a.now, func(format string, args ...any) {
+	d := webhook.NewDispatcher(a.store, a.queue, a.outbound, a.store.Now, func(format string, args ...any) {
 		a.log.Warn("webhook", "detail", fmt.Sprintf(format, args...))
 	})
 	if delays, _ := a.cfg.Webhooks.Delays(); delays != nil {
@@ -122,7 +122,7 @@ func (a *API) putWebhook(w httpx.ResponseWriter, r *httpx.Request, c serverCall)
 	if err != nil {
 		return err
 	}
-	now := a.now().UTC()
+	now := a.store.Now()
 	secret := ""
 	if cfg == nil {
 		secret = webhook.NewSecret()
@@ -187,7 +187,7 @@ func (a *API) rotateWebhookSecret(w httpx.ResponseWriter, r *httpx.Request, c se
 		overlap = webhook.DefaultOverlap
 	}
 	secret := webhook.NewSecret()
-	cfg.Rotate(secret, a.now().UTC(), overlap)
+	cfg.Rotate(secret, a.store.Now(), overlap)
 	if err := a.store.PutWebhook(ctx, c.orgID, cfg); err != nil {
 		return err
 	}

@@ -550,3 +550,37 @@ func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
 		t.Errorf("delivered after the erasures: %v", got)
 	}
 }
+
+// The webhook's times are written as every other time of the API: UTC to
+// the millisecond. The worker's clock reads JavaScript's float milliseconds
+// (14:39:01.132999936), which PUT /v1/webhook answered as created_at and
+// each event carried as its timestamp, where the rest said .133 and
+// parsers of three or six digits (Python's strptime %f) refuse nine.
+func TestWebhookTimesAreMilliseconds(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	e.clock.Advance(132999936 * time.Nanosecond)
+	ms := func(what, s string) {
+		t.Helper()
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || at.Location() != time.UTC || at.Nanosecond()%int(time.Millisecond) != 0 || at.Format("2006-01-02T15:04:05.000Z") != s && at.Format(time.RFC3339Nano) != s {
+			t.Errorf("%s %q: not a UTC time to the millisecond (%v)", what, s, err)
+		}
+	}
+	r := e.server(a, "PUT", "/v1/webhook", map[string]any{"url": "http://127.0.0.1:1/a"})
+	ms("PUT's created_at", r.Body["webhook"].(map[string]any)["created_at"].(string))
+	e.server(a, "POST", "/v1/webhook/rotate-secret", nil)
+	ms("GET's created_at", e.server(a, "GET", "/v1/webhook", nil).Body["webhook"].(map[string]any)["created_at"].(string))
+	e.newSession(a, e.contact(a, device1), nil)
+	e.deliver()
+	for _, ev := range e.recv.events() {
+		var p struct{ Timestamp string }
+		if err := json.Unmarshal(ev.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		ms(ev.Type+"'s timestamp", p.Timestamp)
+	}
+	if len(e.recv.events()) != 1 {
+		t.Errorf("%d events", len(e.recv.events()))
+	}
+}
