@@ -114,8 +114,8 @@ func (r *Report) Print(out io.Writer) {
 		if wf := f.Webhooks; !wf.Checked {
 			p("webhook events", "not checked (the target has no receiver)")
 		} else {
-			p("webhook events", "%d of %d acknowledged messages delivered to their org, verified; missing %d, at another org %d, unverified %d; %d extra deliveries of an id (at least once), %d events of messages stored without their 201",
-				wf.Delivered, wf.Expected, wf.Missing, wf.Foreign, wf.Unverified, wf.Duplicates, wf.Others)
+			p("webhook events", "%d of %d acknowledged messages delivered to their org, verified; missing %d, at another org %d, unverified %d; %d extra deliveries of an id (at least once), %d events of messages stored without their 201; %d of erased principals' messages, delivered before their erasure (the rest are dropped)",
+				wf.Delivered, wf.Expected, wf.Missing, wf.Foreign, wf.Unverified, wf.Duplicates, wf.Others, wf.OfErased)
 			if wf.LostAtRestart > 0 {
 				p("", "%d events of messages acknowledged in the last moments before the restart were still in wrangler dev's in-memory queue when it stopped and went with it (a deployed Queue keeps them); every earlier one had arrived", wf.LostAtRestart)
 			}

@@ -28,7 +28,11 @@ import (
 // then it releases the load and restarts at once. Only the events of
 // messages acknowledged from the release until the worker answers again may
 // have been in wrangler's queue when it stopped; they are counted apart if
-// missing (LostAtRestart), not as violations. Every other event must arrive.
+// missing (LostAtRestart), not as violations. The events of the sessions of
+// principals erased halfway are not expected: one still waiting for the
+// receiver at the erasure is dropped (package webhook), so each came before
+// it or not at all (OfErased counts those that came). Every other event
+// must arrive.
 
 // How long the held load's operations under way get to finish, and the
 // bounds of the waits for the events before the restart and after the load.
@@ -49,6 +53,7 @@ type WebhookFindings struct {
 	Foreign       int // an event at an org that is not its own
 	Unverified    int // a delivery the org's secret does not verify
 	Others        int // events of no acknowledged message (a message stored without its 201)
+	OfErased      int // events of messages of erased principals that came (before their erasure)
 }
 
 func (f WebhookFindings) violations() int { return f.Missing + f.Foreign + f.Unverified }
@@ -71,21 +76,34 @@ func setupWebhooks(ctx context.Context, c *client, w *World, recv *webhookrecv.R
 	return nil
 }
 
-// expectedEvents is the event id of every acknowledged message.
-func expectedEvents(w *World, l Ledger) map[string]MessageEntry {
-	out := map[string]MessageEntry{}
-	for _, m := range l.Messages {
-		if m.Acked {
-			out[webhook.EventID(w.Orgs[m.Org].ID, webhook.MessageCreated, m.ID)] = m
+// expectedEvents is the event id of every acknowledged message, less those
+// in a session of a principal erased halfway, which are in erased.
+func expectedEvents(w *World, l Ledger) (want map[string]MessageEntry, erased map[string]bool) {
+	owner := map[string]string{}
+	for _, s := range l.Sessions {
+		if s.Acked {
+			owner[s.ID] = s.Owner
 		}
 	}
-	return out
+	want, erased = map[string]MessageEntry{}, map[string]bool{}
+	for _, m := range l.Messages {
+		if !m.Acked {
+			continue
+		}
+		id := webhook.EventID(w.Orgs[m.Org].ID, webhook.MessageCreated, m.ID)
+		if p := w.principal(owner[m.SessionID]); p != nil && p.Erase != "" {
+			erased[id] = true
+			continue
+		}
+		want[id] = m
+	}
+	return want, erased
 }
 
 // waitWebhooks waits until every expected event arrived at its org, or for
 // wait.
 func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Receiver, run string, wait time.Duration) {
-	want := expectedEvents(w, l)
+	want, _ := expectedEvents(w, l)
 	complete := func() bool {
 		var arrived []map[string][]webhookrecv.Delivery // by org
 		for _, o := range w.Orgs {
@@ -108,7 +126,7 @@ func waitWebhooks(ctx context.Context, w *World, l Ledger, recv *webhookrecv.Rec
 func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, run string, lossFrom, lossTo time.Time) {
 	wf := &f.Webhooks
 	wf.Checked = true
-	want := expectedEvents(w, l)
+	want, erased := expectedEvents(w, l)
 	sessionOrg := map[string]int{}
 	for _, s := range l.acked(all) {
 		sessionOrg[s.ID] = s.Org
@@ -139,7 +157,9 @@ func checkWebhooks(f *Findings, w *World, l Ledger, recv *webhookrecv.Receiver, 
 			if n > 1 {
 				wf.Duplicates += n - 1
 			}
-			if _, ok := want[id]; !ok {
+			if _, ok := want[id]; erased[id] {
+				wf.OfErased++
+			} else if !ok {
 				wf.Others++
 			}
 		}
