@@ -47,6 +47,35 @@ type KV interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// MaxGetMany is how many keys one GetMany reads: Workers KV's bulk read.
+const MaxGetMany = 100
+
+// ManyGetter is a KV that reads up to MaxGetMany keys in one operation, as
+// Workers KV's bulk read does (env.KV.get([...keys]): one of the 1,000
+// operations an invocation may make, where a Get each would be as many).
+// The values must be UTF-8 text, such as the JSON records callers store: a
+// bulk read hands them back as text. A key with no value is absent from
+// the map.
+type ManyGetter interface {
+	GetMany(ctx context.Context, keys []string) (map[string][]byte, error)
+}
+
+// ErrTooManyKeys is returned for a GetMany of more than MaxGetMany keys.
+var ErrTooManyKeys = errors.New("kv: a bulk read of more than 100 keys")
+
+// CheckGetMany returns the error Workers KV would give a bulk read of keys.
+func CheckGetMany(keys []string) error {
+	if len(keys) > MaxGetMany {
+		return ErrTooManyKeys
+	}
+	for _, k := range keys {
+		if err := CheckKey(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // PutOptions are the optional parts of a Put.
 type PutOptions struct {
 	// Metadata is a JSON document of at most MaxMetadataBytes, returned with the

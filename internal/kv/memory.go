@@ -93,6 +93,29 @@ func (m *Memory) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	return append([]byte(nil), it.value...), true, nil
 }
 
+var _ ManyGetter = (*Memory)(nil)
+
+// GetMany implements ManyGetter: one operation ("get_many") for up to
+// MaxGetMany keys.
+func (m *Memory) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := CheckGetMany(keys); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops["get_many"]++
+	out := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		if it, ok := m.items[k]; ok && m.live(it) {
+			out[k] = append([]byte(nil), it.value...)
+		}
+	}
+	return out, nil
+}
+
 // Put implements KV.
 func (m *Memory) Put(ctx context.Context, key string, value []byte, opts PutOptions) error {
 	if err := ctx.Err(); err != nil {

@@ -15,7 +15,8 @@ import (
 // before a session once exportPageOps KV operations are spent, so that a
 // page stays under Workers' 1,000 per invocation with room for the request's
 // own (a session's messages are read whole: up to 1,000 keys a list call,
-// plus one get for each message too long to ride in its key's metadata).
+// plus one bulk read for each 100 messages too long to ride in their keys'
+// metadata).
 const (
 	ExportPageSessions = 20
 	exportPageOps      = 600
@@ -36,6 +37,12 @@ type countingKV struct {
 func (c *countingKV) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	c.n.Add(1)
 	return c.KV.Get(ctx, key)
+}
+
+// GetMany counts one operation, a bulk read's (see getMany).
+func (c *countingKV) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	c.n.Add(1)
+	return getMany(ctx, c.KV, keys)
 }
 
 func (c *countingKV) List(ctx context.Context, o kv.ListOptions) (kv.ListResult, error) {

@@ -174,18 +174,34 @@ func (s *Store) Messages(ctx context.Context, sess *identity.Session, after stri
 	return out, nil
 }
 
-// fillMessages reads, at once, the messages too long to ride in metadata.
+// fillMessages reads, at once, the messages too long to ride in metadata:
+// a bulk read (one KV operation) for each kv.MaxGetMany of them, so that a
+// long chat of long messages stays far under Workers' 1,000 operations an
+// invocation (a Get each made a session of 1,000 such messages unreadable).
 func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identity.Message, idx []int) error {
-	fns := make([]func() error, len(idx))
-	for j, i := range idx {
-		fns[j] = func() error {
-			m := msgs[i]
-			found, err := s.getJSON(ctx, prefix+m.ID, m)
-			if err == nil && !found {
-				return errors.New("store: listed message vanished: " + m.ID)
+	var fns []func() error
+	for start := 0; start < len(idx); start += kv.MaxGetMany {
+		part := idx[start:min(start+kv.MaxGetMany, len(idx))]
+		fns = append(fns, func() error {
+			keys := make([]string, len(part))
+			for j, i := range part {
+				keys[j] = prefix + msgs[i].ID
 			}
-			return err
-		}
+			values, err := getMany(ctx, s.kv, keys)
+			if err != nil {
+				return err
+			}
+			for j, i := range part {
+				b, found := values[keys[j]]
+				if !found {
+					return errors.New("store: listed message vanished: " + msgs[i].ID)
+				}
+				if err := decodeAt(keys[j], b, func(b []byte) error { return unmarshal(b, msgs[i]) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	return conc.All(fns...)
 }

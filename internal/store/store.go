@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/google/uuid"
@@ -220,6 +221,43 @@ func (s storageKV) List(ctx context.Context, opts kv.ListOptions) (kv.ListResult
 
 func (s storageKV) Delete(ctx context.Context, key string) error {
 	return unavailable(s.k.Delete(ctx, key))
+}
+
+// GetMany implements kv.ManyGetter, through its KV's bulk read when it has
+// one (see getMany).
+func (s storageKV) GetMany(ctx context.Context, keys []string) (map[string][]byte, error) {
+	values, err := getMany(ctx, s.k, keys)
+	return values, unavailable(err)
+}
+
+// getMany reads keys (at most kv.MaxGetMany) in one operation when k is a
+// kv.ManyGetter, else with a Get each, at once.
+func getMany(ctx context.Context, k kv.KV, keys []string) (map[string][]byte, error) {
+	if mg, ok := k.(kv.ManyGetter); ok {
+		return mg.GetMany(ctx, keys)
+	}
+	if err := kv.CheckGetMany(keys); err != nil {
+		return nil, err
+	}
+	values := make([][]byte, len(keys))
+	found := make([]bool, len(keys))
+	fns := make([]func() error, len(keys))
+	for i, key := range keys {
+		fns[i] = func() (err error) {
+			values[i], found[i], err = k.Get(ctx, key)
+			return err
+		}
+	}
+	if err := conc.All(fns...); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(keys))
+	for i, key := range keys {
+		if found[i] {
+			out[key] = values[i]
+		}
+	}
+	return out, nil
 }
 
 type storageError struct{ err error }

@@ -15,6 +15,7 @@ package cfkv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +47,7 @@ func New(ns js.Value) *Namespace {
 
 var (
 	jsObject = js.Global().Get("Object")
+	jsArray  = js.Global().Get("Array")
 
 	// getOptions is every Get's {type: "arrayBuffer"}, made once: KV only
 	// reads it.
@@ -77,6 +79,49 @@ func (n *Namespace) Get(ctx context.Context, key string) (value []byte, found bo
 		return nil, false, nil
 	}
 	return jscall.BytesFromJS(v), true, nil
+}
+
+var _ kv.ManyGetter = (*Namespace)(nil)
+
+// GetMany implements kv.ManyGetter with Workers KV's bulk read,
+// get(keys, {type: "text"}): one operation for up to kv.MaxGetMany keys.
+// glue.js hands its Map over as JSON text, a key with no value as null.
+func (n *Namespace) GetMany(ctx context.Context, keys []string) (values map[string][]byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := kv.CheckGetMany(keys); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return map[string][]byte{}, nil
+	}
+	if err := n.check(); err != nil {
+		return nil, err
+	}
+	defer recoverJS("getMany", &err)
+	arr := jsArray.New(len(keys))
+	for i, k := range keys {
+		arr.SetIndex(i, k)
+	}
+	v, err := n.run(ctx, "getMany", arr)
+	if err != nil {
+		return nil, err
+	}
+	if v.Type() != js.TypeString {
+		return nil, fmt.Errorf("cfkv: getMany: unexpected result %s", jscall.Describe(v))
+	}
+	var texts map[string]*string
+	if err := json.Unmarshal([]byte(v.String()), &texts); err != nil {
+		return nil, fmt.Errorf("cfkv: getMany: unexpected result: %w", err)
+	}
+	values = make(map[string][]byte, len(texts))
+	for k, t := range texts {
+		if t != nil {
+			values[k] = []byte(*t)
+		}
+	}
+	return values, nil
 }
 
 // Put implements kv.KV. Metadata must be JSON: JSON.parse reads it (and
@@ -168,7 +213,7 @@ var kvAwaiter = sync.OnceValue(func() *jscall.Awaiter { return jscall.NewAwaiter
 var opNames = map[string]js.Value{}
 
 func init() {
-	for _, op := range []string{"get", "put", "list", "delete"} {
+	for _, op := range []string{"get", "getMany", "put", "list", "delete"} {
 		opNames[op] = js.ValueOf(op)
 	}
 }

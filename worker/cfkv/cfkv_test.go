@@ -28,7 +28,14 @@ const items = new Map();
 const later = (f) => new Promise((resolve, reject) => setTimeout(() => { try { resolve(f()); } catch (e) { reject(e); } }, 0));
 const ns = {
   lastPut: null,
+  bulkReads: 0,
   get(key, opts) {
+    if (Array.isArray(key)) {
+      if (!opts || opts.type !== "text") return Promise.reject(new Error("want type text"));
+      if (key.length > 100) return Promise.reject(new Error("more than 100 keys"));
+      ns.bulkReads++;
+      return later(() => new Map(key.map((k) => [k, items.has(k) ? new TextDecoder().decode(items.get(k).value) : null])));
+    }
     if (key.startsWith("throw")) throw new TypeError("sync boom");
     if (key.startsWith("hang")) return new Promise(() => {});
     if (key.startsWith("late")) return new Promise((r) => setTimeout(() => r(null), 50));
@@ -157,6 +164,46 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, found, err := n.Get(ctx, "a/1"); err != nil || found {
 		t.Fatalf("Get after Delete: found %v, %v", found, err)
+	}
+}
+
+// TestGetMany: a bulk read answers the keys that have values (as UTF-8
+// text, however long) in one call of the namespace, and leaves out the
+// others; more than kv.MaxGetMany keys are refused before KV is asked.
+func TestGetMany(t *testing.T) {
+	ctx := context.Background()
+	n, obj := newFake(t)
+	long := strings.Repeat("é", 20000)
+	for k, v := range map[string]string{"a": `{"x":1}`, "b": long} {
+		if err := n.Put(ctx, k, []byte(v), kv.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := n.GetMany(ctx, []string{"a", "b", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(got["a"]) != `{"x":1}` || string(got["b"]) != long {
+		t.Errorf("GetMany = %d values, a %q, b %d bytes", len(got), got["a"], len(got["b"]))
+	}
+	if r := obj.Get("bulkReads").Int(); r != 1 {
+		t.Errorf("%d bulk reads, want 1", r)
+	}
+	if got, err := n.GetMany(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("GetMany(nil) = %v, %v", got, err)
+	}
+	many := make([]string, kv.MaxGetMany+1)
+	for i := range many {
+		many[i] = fmt.Sprint("k", i)
+	}
+	if _, err := n.GetMany(ctx, many); !errors.Is(err, kv.ErrTooManyKeys) {
+		t.Errorf("GetMany of %d keys: %v, want ErrTooManyKeys", len(many), err)
+	}
+	if _, err := n.GetMany(ctx, []string{""}); !errors.Is(err, kv.ErrEmptyKey) {
+		t.Errorf("GetMany of an empty key: %v", err)
+	}
+	if r := obj.Get("bulkReads").Int(); r != 1 {
+		t.Errorf("refused bulk reads reached KV: %d", r)
 	}
 }
 

@@ -13,7 +13,9 @@
 //                                way, a get's ArrayBuffer as a Uint8Array and
 //                                a list's result as JSON text, so that Go reads
 //                                either with a few calls; a put's options come
-//                                as (metadata JSON text or null, ttl or 0)
+//                                as (metadata JSON text or null, ttl or 0); op
+//                                "getMany" is a bulk get of an array of keys,
+//                                its Map of texts handed over as JSON text
 //   goBridgeQueue(binding, batch) hands a Queue's MessageBatch to the Go side's
 //                                binding.handleQueue and applies the outcome
 //                                it answers for each message (ack or retry)
@@ -131,9 +133,15 @@
     const id = rest.pop();
     let p;
     try {
-      p = Promise.resolve(ns[op](...(op === "put" ? putArgs(...rest) : rest)));
-      if (op === "get") p = p.then((v) => (v === null || v === undefined ? null : new Uint8Array(v)));
-      else if (op === "list") p = p.then((v) => JSON.stringify(v));
+      if (op === "getMany") {
+        // A bulk read of an array of keys: its Map of key to text (null for
+        // none) as JSON text.
+        p = Promise.resolve(ns.get(rest[0], { type: "text" })).then((m) => JSON.stringify(Object.fromEntries(m)));
+      } else {
+        p = Promise.resolve(ns[op](...(op === "put" ? putArgs(...rest) : rest)));
+        if (op === "get") p = p.then((v) => (v === null || v === undefined ? null : new Uint8Array(v)));
+        else if (op === "list") p = p.then((v) => JSON.stringify(v));
+      }
     } catch (e) {
       p = Promise.reject(e);
     }

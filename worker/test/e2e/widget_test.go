@@ -197,6 +197,9 @@ func TestWidgetSessionsAndMessages(t *testing.T) {
 	match(t, "after refused posts", messageIDs(widgetSession(t, w, s.ID).Messages), ids)
 	long := strings.Repeat("ü", 10000)
 	match(t, "10,000-character message", say(t, w, s.ID, long).Content, long)
+	// Read back in bulk: too long for its key's metadata (store.fillMessages).
+	back := widgetSession(t, w, s.ID).Messages
+	match(t, "10,000-character message read back", back[len(back)-1].Content, long)
 	// The session's own fields cannot be chosen by the browser.
 	s2 := createSession(t, w, map[string]any{"verified": true, "id": "mine", "external_id": nil})
 	match(t, "session fields the browser sent", s2, M{"verified": false, "id": contract.Not("mine")})

@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/chatwidget/identity/internal/identity"
+	"github.com/chatwidget/identity/internal/kv"
+	"github.com/chatwidget/identity/internal/store"
+)
+
+// oneByOne is a KV without a bulk read: the store reads with a Get each.
+type oneByOne struct{ kv.KV }
+
+// TestLongMessagesAreReadInBulk: a session of 1,200 messages too long to ride
+// in their keys' metadata reads in a few dozen KV operations (a bulk read
+// per 100 of them), where a Get each spent 1,200 and more, past Workers'
+// 1,000 an invocation: the session could not be opened, by the widget or
+// the org. Its export page stays within the export's budget too. A KV
+// without bulk reads gives the same messages.
+func TestLongMessagesAreReadInBulk(t *testing.T) {
+	mem := kv.NewMemory()
+	s := newStore(mem)
+	sess := s.PrepareSession(store.NewSession{OrgID: orgA, Owner: contactOwner(device1, "")})
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1200
+	for i := range n {
+		m := s.PrepareMessage(sess, identity.RoleUser, fmt.Sprintf("%04d ", i)+strings.Repeat("é", 2000), "")
+		if _, err := s.AddMessage(ctx, sess, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ops := func(f func()) int {
+		before := maps.Clone(mem.Ops())
+		f()
+		total := 0
+		for k, v := range mem.Ops() {
+			total += v - before[k]
+		}
+		return total
+	}
+	var msgs []*identity.Message
+	var err error
+	if spent := ops(func() { msgs, err = s.Messages(ctx, sess, "") }); err != nil || spent > 30 {
+		t.Errorf("Messages: %v, %d KV operations for %d long messages, want at most 30", err, spent, n)
+	}
+	check := func(what string, msgs []*identity.Message) {
+		t.Helper()
+		if len(msgs) != n {
+			t.Fatalf("%s: %d messages, want %d", what, len(msgs), n)
+		}
+		for i, m := range msgs {
+			if !strings.HasPrefix(m.Content, fmt.Sprintf("%04d é", i)) || len([]rune(m.Content)) != 2005 || m.SessionID != sess.ID {
+				t.Fatalf("%s: message %d is %.20q of session %s", what, i, m.Content, m.SessionID)
+			}
+		}
+	}
+	check("bulk", msgs)
+	slow, err := store.New(oneByOne{mem}).Messages(ctx, sess, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("one by one", slow)
+	if _, ok := any(oneByOne{mem}).(kv.ManyGetter); ok {
+		t.Fatal("oneByOne reads in bulk")
+	}
+	var page []store.SessionExport
+	if spent := ops(func() {
+		page, _, _, err = s.ExportSessions(ctx, orgA, sess.Owner.Key, nil, "")
+	}); err != nil || len(page) != 1 || spent > 600 {
+		t.Errorf("export: %v, %d sessions, %d KV operations", err, len(page), spent)
+	}
+	check("export", page[0].Messages)
+}
