@@ -177,7 +177,17 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		var tomb *store.Tombstone
 		revoked := func() (err error) { tomb, err = a.standing(r.Context(), p, p.IssuedAt); return err }
 		if r.Method != httpx.MethodGet && r.Method != httpx.MethodHead {
-			// A write waits for the revocation check before it does anything.
+			// A write waits for the revocation check before it does
+			// anything; a verified one holds its person while it runs, so
+			// that within the instance it does not straddle their erasure
+			// (holdPerson).
+			if p.Verified() {
+				unlock, err := a.holdPerson(r.Context(), p.OrgID, p.Key(), false)
+				if err != nil {
+					return err
+				}
+				defer unlock()
+			}
 			if err := revoked(); err != nil {
 				return err
 			}

@@ -22,9 +22,24 @@ import (
 // Worker a goroutine must go on in its own request's JavaScript context,
 // since workerd cancels, as hung, a request whose promise or I/O another
 // request's callback settles.
+//
+// A person's key is held shared by each write of a verified token of that
+// person, from its token's revocation check to its last write, and
+// exclusively by the person's erasure while it writes the tombstone (see
+// holdPerson).
 type keyLocks struct {
 	mu   sync.Mutex
 	held map[string]bool
+	// people are the persons' keys: their shared holds, whether one is
+	// held exclusively, and how many wait to hold it so (new shared holds
+	// wait for them, so that an erasure is not kept waiting by a stream of
+	// writes).
+	people map[string]*personHold
+}
+
+type personHold struct {
+	shared, waiting int
+	exclusive       bool
 }
 
 const (
@@ -64,4 +79,85 @@ func (a *API) hold(ctx context.Context, k string) (unlock func(), err error) {
 		}
 	}
 	return func() { a.locks.unlock(k) }, nil
+}
+
+// tryPerson holds a person's key, shared or exclusively (registering an
+// exclusive waiter on its first try: queued), unless it cannot be yet.
+func (l *keyLocks) tryPerson(key string, exclusive, queued bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.people == nil {
+		l.people = map[string]*personHold{}
+	}
+	h := l.people[key]
+	if h == nil {
+		h = &personHold{}
+		l.people[key] = h
+	}
+	if !exclusive {
+		if h.exclusive || h.waiting > 0 {
+			return false
+		}
+		h.shared++
+		return true
+	}
+	if !queued {
+		h.waiting++
+	}
+	if h.exclusive || h.shared > 0 {
+		return false
+	}
+	h.waiting--
+	h.exclusive = true
+	return true
+}
+
+// releasePerson ends a hold of tryPerson, or (exclusive and gaveUp) an
+// exclusive wait that never held it.
+func (l *keyLocks) releasePerson(key string, exclusive, gaveUp bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.people[key]
+	switch {
+	case h == nil:
+		return
+	case gaveUp:
+		h.waiting--
+	case exclusive:
+		h.exclusive = false
+	default:
+		h.shared--
+	}
+	if h.shared == 0 && h.waiting == 0 && !h.exclusive {
+		delete(l.people, key)
+	}
+}
+
+// holdPerson holds the person principalKey of org for the rest of the
+// request: shared by a write of one of their verified tokens, from before
+// its revocation check to its last write, exclusively by their erasure
+// while it writes the tombstone. So, within an instance, a write of a token
+// issued before an erasure either ends before the erasure takes its time
+// (and everything it wrote is older, and erased) or checks the token after
+// the tombstone is written (and is refused): nothing it writes outlives the
+// erasure, a session it creates just after the erasure's time or a message
+// into the history the person starts afresh included. KV has no
+// compare-and-set, so requests in two instances at once are not kept apart
+// this way; the sessions' owners still record their token's issue time
+// (identity.Owner.Since), which the erasure goes by.
+func (a *API) holdPerson(ctx context.Context, orgID, principalKey string, exclusive bool) (unlock func(), err error) {
+	k := orgID + "\x00" + principalKey
+	for waited := time.Duration(0); !a.locks.tryPerson(k, exclusive, waited > 0); waited += holdPoll {
+		fail := waited >= holdMaxWait
+		if !fail {
+			fail = a.sleep(ctx, holdPoll) != nil
+		}
+		if fail {
+			if exclusive {
+				a.locks.releasePerson(k, true, true)
+			}
+			return nil, identity.ErrUnavailable
+		}
+	}
+	return func() { a.locks.releasePerson(k, exclusive, false) }, nil
 }

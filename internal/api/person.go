@@ -147,6 +147,13 @@ func (a *API) deleteUser(w httpx.ResponseWriter, r *httpx.Request, c serverCall)
 	} else if err != nil {
 		return err
 	}
+	// The tombstone is written once the writes of the user's verified
+	// tokens in flight in this instance have ended (holdPerson).
+	unlock, err := a.holdPerson(r.Context(), c.orgID, k.String(), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return a.startDeletion(w, r, store.Erasure{OrgID: c.orgID, PrincipalKey: k.String(), UserKey: &k})
 }
 

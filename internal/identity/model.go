@@ -120,6 +120,13 @@ type Owner struct {
 	// UID is a verified owner's user record id (User.ID), for the org's
 	// views; empty on sessions stored before it was kept.
 	UID string `json:"uid,omitempty"`
+	// Since is when the user token was issued whose request gave this owner
+	// the session (created it, or claimed it); zero on sessions stored
+	// before it was kept. The owner's erasure at or after it takes the
+	// session, however late the request wrote it (store.Tombstone.Hides):
+	// every token issued until the erasure is refused from then on, and so
+	// is what a request of one of them was still writing.
+	Since time.Time `json:"since,omitzero"`
 	// From is, on a claimed session, a hash of the key of the contact it was
 	// claimed from (store.ClaimedFrom): that contact's retries of the
 	// messages it had in flight at the claim still reach the session.

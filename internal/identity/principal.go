@@ -61,7 +61,7 @@ func ContactKey(contactID string) string { return contactKeyPrefix + contactID }
 // claimedEmail is what a contact typed, for the org server's filters only.
 func (p Principal) Owner(claimedEmail string) Owner {
 	if p.Verified() {
-		return Owner{Key: p.Key(), Verified: true, UserID: p.UserID, Email: p.Email}
+		return Owner{Key: p.Key(), Verified: true, UserID: p.UserID, Email: p.Email, Since: p.IssuedAt}
 	}
-	return Owner{Key: p.Key(), ContactID: p.Subject, Email: claimedEmail}
+	return Owner{Key: p.Key(), ContactID: p.Subject, Email: claimedEmail, Since: p.IssuedAt}
 }

@@ -117,7 +117,13 @@
 // revocation (one get, concurrent): a contact's tokens are refused for good
 // (contact ids are never given again), a verified identity's tokens issued
 // until the erasure are refused, and sessions owned since before it are
-// hidden from a token issued after it. The org's views (its listing, a
+// hidden from a token issued after it. A session is owned since its owner's
+// token was issued, the token of the request that created or claimed it
+// (identity.Owner.Since; for sessions stored before that was kept, its
+// creation or claim): a request of an older token that ran beside the
+// erasure and wrote the session after the erasure's time made no new
+// history, and the erasure takes it too. (Within an instance such a request
+// cannot straddle the tombstone at all: package api's holdPerson.) The org's views (its listing, a
 // session, a message post) list erasing/{org}/ once, concurrently with their
 // own read, and hide the sessions being erased. Step then removes, at most
 // DeletionBatchOps operations a batch, per session its messages, its

@@ -88,14 +88,23 @@ func (t *Tombstone) Hides(sess *identity.Session) bool {
 	return t != nil && !ownedSince(sess).After(t.At)
 }
 
-// ownedSince is when the session's owner got it: its claim when it was
-// claimed, else its creation. A session an identity claimed after it was
-// erased (and authenticated again) is its new history, not the erased one.
+// ownedSince is when the session's owner got it: when the token was issued
+// whose request created or claimed it (Owner.Since), else (a session stored
+// before that was kept) its claim when it was claimed, else its creation. A
+// session an identity created or claimed with a token issued after it was
+// erased (and authenticated again) is its new history, not the erased one;
+// one that a request of an older token wrote after the erasure, which ran
+// beside it, is not: its created_at or claimed_at may lie after the
+// erasure's time.
 func ownedSince(sess *identity.Session) time.Time {
+	t := sess.CreatedAt
 	if sess.ClaimedAt != nil {
-		return *sess.ClaimedAt
+		t = *sess.ClaimedAt
 	}
-	return sess.CreatedAt
+	if since := sess.Owner.Since; !since.IsZero() && since.Before(t) {
+		t = since
+	}
+	return t
 }
 
 func goneHash(principalKey string) string { return hashKey("gone", principalKey) }

@@ -68,3 +68,32 @@ func TestStepSweepsWhatARequestInFlightWrote(t *testing.T) {
 		}
 	}
 }
+
+// A tombstone hides what a request of a token issued before the erasure
+// wrote after it, whatever the session's created_at or claimed_at says: a
+// session's owner records its token's issue time (Owner.Since). Sessions
+// stored before that was kept go by their creation or claim, as before.
+func TestATombstoneGoesByTheTokenThatGaveTheSession(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tomb := &store.Tombstone{At: at}
+	before, after := at.Add(-time.Minute), at.Add(time.Second)
+	for _, c := range []struct {
+		name           string
+		created, since time.Time
+		claimed        *time.Time
+		hidden         bool
+	}{
+		{"created after by an old token", after, before, nil, true},
+		{"claimed after by an old token", before, before, &after, true},
+		{"created after by a token of the erasure's instant", after, at, nil, true},
+		{"created after by a new token", after, after, nil, false},
+		{"claimed after by a new token", before, after, &after, false},
+		{"stored before Since: created after", after, time.Time{}, nil, false},
+		{"stored before Since: created before", before, time.Time{}, nil, true},
+	} {
+		sess := &identity.Session{CreatedAt: c.created, ClaimedAt: c.claimed, Owner: identity.Owner{Key: "u:1", Verified: true, Since: c.since}}
+		if got := tomb.Hides(sess); got != c.hidden {
+			t.Errorf("%s: hidden %v, want %v", c.name, got, c.hidden)
+		}
+	}
+}

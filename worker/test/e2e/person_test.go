@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,4 +161,51 @@ func TestWidgetForget(t *testing.T) {
 	o.api().get(t, "/v1/contacts/"+c.Contact.ID+"/export").fails(404, "not_found")
 	match(t, "done", waitDone(t, o, d.Deletion.ID).Deletion, M{"sessions": 1, "messages": 1})
 	match(t, "keys left", holdingAny(readKV(t), mark, c.Contact.ID), []string(nil))
+}
+
+// TestUserErasureBesideWritesOfItsTokens: sessions and messages of a
+// verified token sent at the same instant as DELETE /v1/users of its user.
+// Each is answered (201, or 401 token_revoked once the erasure stands;
+// none hangs: in the Worker a write and the erasure wait for each other on
+// timers of their own requests), and once the deletion is done nothing of
+// them is left: the identity authenticated again starts empty, the org
+// lists none, and the KV holds none of their data.
+func TestUserErasureBesideWritesOfItsTokens(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	mark := uniq("beside")
+	uid := mark + "-uid"
+	w := o.widget(o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	s := createSession(t, w, nil)
+	const n = 8
+	status := make([]int, 2*n)
+	var wg sync.WaitGroup
+	send := func(i int, path string, body any) {
+		if r, err := w.c.Do(t.Context(), "POST", path, body); err == nil {
+			status[i] = r.Status
+		}
+	}
+	for i := range n {
+		wg.Go(func() {
+			send(i, "/v1/widget/sessions", map[string]any{"custom_data": map[string]any{"m": mark + "-data"}})
+		})
+		wg.Go(func() { send(n+i, "/v1/widget/sessions/"+s.ID+"/messages", map[string]any{"content": mark + " words"}) })
+	}
+	time.Sleep(3 * time.Millisecond) // the writes on their way
+	d := typed(o.api().c.DeleteUser(t.Context(), contract.Identity{UserID: uid})).want(t, 202)
+	wg.Wait()
+	t.Logf("the writes answered %v", status)
+	for i, st := range status {
+		if st != 201 && st != 401 {
+			t.Errorf("write %d answered %d", i, st)
+		}
+	}
+	waitDone(t, o, d.Deletion.ID)
+	sameSet(t, "the org lists", sessionIDs(orgSessions(t, o, q("user_id", uid))), nil)
+	time.Sleep(5 * time.Millisecond)
+	fresh := o.widget(o.authenticate(t, map[string]any{"user_id": uid}).Token)
+	sameSet(t, "after re-authentication", sessionIDs(widgetSessions(t, fresh, nil)), nil)
+	for _, k := range holdingAny(readKV(t), mark+"-data", mark+" words") {
+		t.Errorf("left: %s", k)
+	}
 }
