@@ -8,9 +8,7 @@ import (
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
-	"github.com/chatwidget/identity/internal/store"
 	"github.com/chatwidget/identity/internal/token"
-	"github.com/chatwidget/identity/internal/webhook"
 )
 
 // claim is POST /v1/widget/claim: the verified user of Authorization takes
@@ -71,20 +69,7 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	if err != nil {
 		return err
 	}
-	if len(claimed) > 0 {
-		// Each session is claimed once, so the first one names this claim.
-		sessions := make([]orgSession, len(claimed))
-		for i, s := range claimed {
-			sessions[i] = orgSession{s}
-		}
-		// The sessions are the user's since the claim: the user's erasure
-		// drops the event (store.SubjectOf).
-		a.events.Enqueue(r.Context(), v.OrgID, webhook.SessionsClaimed, claimed[0].ID, store.SubjectOf(claimed[0]), claimEvent{
-			Contact:  claimParty{ID: cp.Subject},
-			User:     claimParty{ID: owner.UID, UserID: v.UserID, Email: v.Email},
-			Sessions: sessions,
-		})
-	}
+	a.sessionsClaimed(r.Context(), v.OrgID, claimParty{ID: cp.Subject}, claimParty{ID: owner.UID, UserID: v.UserID, Email: v.Email}, claimed)
 	if claimed == nil {
 		claimed = []*identity.Session{} // "claimed": [], not null
 	}

@@ -226,4 +226,40 @@ func (a *API) messageCreated(ctx context.Context, sess *identity.Session, msg *i
 	a.events.Enqueue(ctx, sess.OrgID, webhook.MessageCreated, msg.ID, store.SubjectOf(sess), messageEvent{Session: orgSession{&s}, Message: msg})
 }
 
+// claimEventRoom is what a sessions.claimed event's queue message holds
+// besides its data: the payload's type and timestamp, the job's org, id,
+// type and subject, the queue's envelope.
+const claimEventRoom = 1000
+
+// sessionsClaimed announces the sessions of one claim in as few events as
+// fit a queue message each (queue.MaxBodyBytes): a claim of many sessions,
+// or of sessions with long last messages, made one event over the queue's
+// 128 KB, which was never sent. Each session is claimed once, so the first
+// of an event's sessions names it; they are the user's since the claim, so
+// the user's erasure drops it (store.SubjectOf).
+func (a *API) sessionsClaimed(ctx context.Context, orgID string, contact, user claimParty, claimed []*identity.Session) {
+	base, _ := json.Marshal(claimEvent{Contact: contact, User: user, Sessions: []orgSession{}})
+	room := queue.MaxBodyBytes - claimEventRoom - len(base)
+	var chunk []orgSession
+	size := 0
+	send := func() {
+		if len(chunk) > 0 {
+			a.events.Enqueue(ctx, orgID, webhook.SessionsClaimed, chunk[0].ID, store.SubjectOf(chunk[0].Session),
+				claimEvent{Contact: contact, User: user, Sessions: chunk})
+		}
+		chunk, size = nil, 0
+	}
+	for _, s := range claimed {
+		n := room // a session that does not encode goes alone; Enqueue logs it
+		if b, err := json.Marshal(orgSession{s}); err == nil {
+			n = len(b) + 1
+		}
+		if len(chunk) > 0 && size+n > room {
+			send()
+		}
+		chunk, size = append(chunk, orgSession{s}), size+n
+	}
+	send()
+}
+
 var _ queue.Handler = (*webhook.Dispatcher)(nil)

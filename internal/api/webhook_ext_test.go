@@ -584,3 +584,39 @@ func TestWebhookTimesAreMilliseconds(t *testing.T) {
 		t.Errorf("%d events", len(e.recv.events()))
 	}
 }
+
+// A claim whose sessions do not fit one queue message (128 KB: here six
+// sessions whose last messages are 10,000 characters of three bytes) is
+// announced in several sessions.claimed events, each within the queue's
+// limit, naming every claimed session once. It was one event, over the
+// limit, never sent: the org heard nothing of the claim.
+func TestWebhookClaimTooLargeForOneEventIsAnnouncedInFull(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	secret := e.setHook(a, "http://127.0.0.1:1/a", "sessions.claimed")
+	d1 := e.contact(a, device1)
+	for range 6 {
+		s := e.newSession(a, d1, nil)["id"].(string)
+		if r := e.widget(a, d1, "POST", "/v1/widget/sessions/"+s+"/messages", map[string]any{"content": strings.Repeat("中", 10000)}); r.Status != 201 {
+			t.Fatalf("post: %d %s", r.Status, r.Raw)
+		}
+	}
+	claimed := claimedIDs(t, e.claim(a, e.verified(a, map[string]any{"user_id": "u-1"}), d1))
+	e.deliver()
+	evs := e.recv.events()
+	var announced []string
+	for _, ev := range evs {
+		if ev.Type != "sessions.claimed" || !verifies(t, secret, ev) || len(ev.Body) > queue.MaxBodyBytes {
+			t.Errorf("%s of %d bytes", ev.Type, len(ev.Body))
+		}
+		for _, s := range ev.Data["sessions"].([]any) {
+			announced = append(announced, s.(map[string]any)["id"].(string))
+		}
+		if ev.Data["user"].(map[string]any)["user_id"] != "u-1" || ev.Data["contact"].(map[string]any)["id"] == nil {
+			t.Errorf("sessions.claimed names %v and %v", ev.Data["user"], ev.Data["contact"])
+		}
+	}
+	if len(evs) < 2 || !slices.Equal(sorted(announced), sorted(claimed)) || len(claimed) != 6 {
+		t.Errorf("%d events announced %d sessions; claimed %d", len(evs), len(announced), len(claimed))
+	}
+}

@@ -258,6 +258,37 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 	waitFor(t, "every event of the concurrent messages", 60*time.Second, func() bool {
 		return recv.Arrived("C", maps.Keys(wantC))
 	})
+
+	// A claim too large for one queue message (six sessions whose last
+	// messages are 10,000 characters of three bytes) comes as several
+	// sessions.claimed events that name every claimed session.
+	c, err = w.Widget("C", "").CreateContact(ctx, contract.ContactRequest{DeviceID: uuid.NewString()})
+	device := must(t, c, err, 200).Value.Token
+	for range 6 {
+		s, err := w.Widget("C", device).CreateSession(ctx, contract.SessionRequest{})
+		m, err := w.Widget("C", device).PostUserMessage(ctx, must(t, s, err, 201).Value.Session.ID, strings.Repeat("中", 10000))
+		must(t, m, err, 201)
+	}
+	u, err := w.Server("C").Authenticate(ctx, contract.AuthenticateRequest{UserID: "claimer-" + uuid.NewString()})
+	cl, err := w.Widget("C", must(t, u, err, 200).Value.Token).Claim(ctx, device)
+	claimed := map[string]bool{}
+	for _, s := range must(t, cl, err, 200).Value.Claimed {
+		claimed[webhook.EventID(w.Orgs["C"].Org.ID, webhook.SessionsClaimed, s.ID)] = true
+	}
+	announced := func() (n int) {
+		for _, ds := range recv.Accepted("C") {
+			if ds[0].Type == webhook.SessionsClaimed {
+				n += len(ds[0].Data["sessions"].([]any))
+			}
+		}
+		return n
+	}
+	waitFor(t, "the claim's sessions.claimed events", 60*time.Second, func() bool { return announced() == 6 })
+	for id, ds := range recv.Accepted("C") {
+		if ds[0].Type == webhook.SessionsClaimed && !claimed[id] {
+			t.Errorf("sessions.claimed %s is named by none of the claimed sessions", id)
+		}
+	}
 }
 
 type testLog struct{ t *testing.T }
