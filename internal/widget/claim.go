@@ -66,15 +66,19 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 // Claim gives this device's chats to the verified user (POST
 // /v1/widget/claim), then forgets the contact token (the device id stays)
 // and remembers that this user was asked. The messages the visitor left
-// unsent in those chats go to the user from then on, sent with the user's
-// token under their own Idempotency-Keys (the worker stores each once,
-// whoever sent it first), and the outbox is flushed. It returns how many
-// chats moved.
+// unsent are sent first with the contact token; those still unsent in the
+// chats that moved go to the user from then on, sent with the user's token
+// under their own Idempotency-Keys (the worker stores each once, whoever
+// sent it first), and the outbox is flushed. It returns how many chats
+// moved.
 func (w *Widget) Claim(ctx context.Context) (int, error) {
 	ct, err := w.deviceContact(ctx)
 	if err != nil || ct == "" {
 		return 0, err
 	}
+	// What the visitor left unsent goes first, as the visitor: a new chat
+	// gets its session, which the claim then moves with the others.
+	w.flushContact(ctx, ct)
 	total, moved := 0, map[string]bool{}
 	defer func() {
 		if len(moved) == 0 {

@@ -226,3 +226,46 @@ func TestClaimSendsTheVisitorsUnsentMessagesAsTheUser(t *testing.T) {
 		t.Errorf("the outbox keeps %s", v)
 	}
 }
+
+// A new chat the visitor typed while offline, whose session was never
+// created, is sent as the visitor before the claim: its session is created
+// and moves with the others, its message in it. Before, it waited in the
+// outbox for the device's contact.
+func TestClaimTakesTheVisitorsUnsentNewChat(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(34)
+	anon := d.load(t, f, nil)
+	newChat(t, anon, "first")
+	f.set(func(f *fakeWorker) { f.down = true })
+	key, err := anon.NewChatKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := anon.Send(ctx, widget.Draft{ChatKey: key, Content: "a new chat, offline"}); err != nil || !r.Pending {
+		t.Fatalf("offline Send: %+v, %v", r, err)
+	}
+	f.set(func(f *fakeWorker) { f.down = false })
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:eve", "", time.Hour)}, "claimChats": "always"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || o.Claimed != 2 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	ss, err := w.Sessions(ctx)
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("the user lists %d, %v", len(ss), err)
+	}
+	found := false
+	for _, s := range ss {
+		if got := f.messages(s.ID); len(got) == 1 && got[0] == "user:a new chat, offline" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no claimed chat holds the new chat's message")
+	}
+	if v, ok := d.st.Get(widget.StorageKey(testWidgetToken, "outbox")); ok {
+		t.Errorf("the outbox keeps %s", v)
+	}
+}

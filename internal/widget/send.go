@@ -215,10 +215,15 @@ func (w *Widget) remember(r SendResult) {
 // sendEntry creates the entry's session when it has none yet, then posts the
 // message, both under their Idempotency-Keys.
 func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, error) {
+	return w.sendEntryWith(ctx, e, func(fn func(bearer string) error) error { return w.authedAs(ctx, e.Owner, fn) })
+}
+
+// sendEntryWith is sendEntry with the credential that authed gives.
+func (w *Widget) sendEntryWith(ctx context.Context, e OutboxEntry, authed func(func(bearer string) error) error) (SendResult, error) {
 	r := SendResult{Key: e.Key, ChatKey: e.ChatKey, SessionID: e.SessionID}
 	if e.SessionID == "" {
 		var s *Session
-		err := w.authedAs(ctx, e.Owner, func(bearer string) (err error) {
+		err := authed(func(bearer string) (err error) {
 			s, err = w.client.CreateSession(ctx, bearer, e.ChatKey, w.cfg.ExternalID)
 			return err
 		})
@@ -228,12 +233,49 @@ func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, erro
 		w.outbox.setSession(e.ChatKey, s.ID)
 		r.SessionID = s.ID
 	}
-	err := w.authedAs(ctx, e.Owner, func(bearer string) error {
+	err := authed(func(bearer string) error {
 		m, err := w.client.PostMessage(ctx, bearer, r.SessionID, e.Key, e.Content)
 		r.Message = m
 		return err
 	})
 	return r, err
+}
+
+// flushContact sends, with contactToken, what this device's contact left in
+// the outbox, oldest first, as Flush does (a claim sends it before it moves
+// the chats: a new chat's session is created where the claim finds it). It
+// stops at the first message that cannot reach the worker.
+func (w *Widget) flushContact(ctx context.Context, contactToken string) {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	owner := w.ownerOf(ModeAnonymous, "")
+	for _, e := range w.outbox.entries() {
+		if e.Owner != owner || ctx.Err() != nil {
+			continue
+		}
+		if e.SessionID == "" { // an earlier entry of its chat may have created it
+			for _, x := range w.outbox.entries() {
+				if x.Key == e.Key {
+					e = x
+				}
+			}
+		}
+		r, err := w.sendEntryWith(ctx, e, func(fn func(bearer string) error) error { return fn(contactToken) })
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == 404 {
+			continue // a chat claimed before: it waits for its owner, as it did
+		}
+		if err != nil && !permanent(err) {
+			return
+		}
+		if !w.outbox.remove(e.Key) {
+			continue
+		}
+		if err != nil {
+			r.Error = errorSentence(err)
+		}
+		w.remember(r)
+	}
 }
 
 // errorSentence is err for a person.
