@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
@@ -161,7 +162,7 @@ func (a *API) serverListSessions(w httpx.ResponseWriter, r *httpx.Request, c ser
 		f.UserID = v
 	}
 	if v := q.Get("email"); v != "" {
-		if len(v) > identity.MaxEmailChars {
+		if utf8.RuneCountInString(v) > identity.MaxEmailChars {
 			return identity.Invalid("email", "must be at most %d characters.", identity.MaxEmailChars)
 		}
 		f.Email = strings.TrimSpace(v)
