@@ -149,6 +149,7 @@ func setup(ctx context.Context, c *contract.Client, t Target) (*Fixture, error) 
 	}
 	maps.Copy(f.vals, w.Devices)
 	f.vals["ContactA1"] = w.Actors["CA1"].ID
+	f.vals["ContactA2"] = w.Actors["CA2"].ID
 	if err := f.around(ctx, c); err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func malformedEscapeCases() []Case {
 			for i := 0; i < max(nParams, 1); i++ {
 				want, where := refusal(404, notFound), "last segment"
 				if nParams > 0 {
-					param := cmp.Or(map[string]string{"{A}": "org_id", "{A's key}": "key_id"}[rt.labels[i]], "id")
+					param := cmp.Or(map[string]string{"{A}": "org_id", "{A's key}": "key_id", "{contact}": "contact_id"}[rt.labels[i]], "id")
 					want, where = naming(refusal(400, invalidRequest), param), fmt.Sprintf("param %d", i+1)
 				}
 				name := fmt.Sprintf("%s %s, %q in the %s", rt.method, rt.pattern(), bad, where)
@@ -157,10 +157,10 @@ func jsonMalformedCases() []Case {
 	notJSON := []struct{ name, body string }{
 		{"truncated", `{"content": "x"`}, {"not JSON", `content=x`}, {"single quotes", `{'content': 'x'}`},
 		{"a trailing comma", `{"content": "x",}`}, {"two objects", `{"content": "x"}{"content": "y"}`},
-		{"invalid UTF-8", `{"device_id":"{DevA1}","user_id":"u-victim","allowed_origins":["{probe}"],"name":"Bad ` + "\xff\xfe" + `","content":"Bad ` + "\xff\xfe" + `"}`},
+		{"invalid UTF-8", `{"device_id":"{DevA1}","user_id":"u-victim","allowed_origins":["{probe}"],"url":"https://hooks.attack.invalid/` + "\xff" + `","name":"Bad ` + "\xff\xfe" + `","content":"Bad ` + "\xff\xfe" + `"}`},
 		// Escaped, a lone surrogate is no character either (encoding/json would
 		// make it U+FFFD: "u-victim\ud800" and "u-victim\udbff" one user).
-		{"a lone surrogate escape", `{"device_id":"{DevA1}","user_id":"u-victim\ud800","allowed_origins":["{probe}"],"name":"Bad \udc00\ud800","content":"Bad \ud83d"}`},
+		{"a lone surrogate escape", `{"device_id":"{DevA1}","user_id":"u-victim\ud800","allowed_origins":["{probe}"],"url":"https://hooks.attack.invalid/","events":["message.created\ud800"],"name":"Bad \udc00\ud800","content":"Bad \ud83d"}`},
 	}
 	wrongType := map[string][]struct{ field, body string }{
 		"POST /v1/admin/orgs":                      {{"name", `{"name":5,"allowed_origins":["{probe}"]}`}, {"allowed_origins", `{"name":"Attacker","allowed_origins":"{probe}"}`}},
@@ -170,9 +170,10 @@ func jsonMalformedCases() []Case {
 		"POST /v1/widget/contacts":                 {{"name", `{"device_id":"{DevA1}","name":5}`}, {"custom_data", `{"device_id":"{DevA1}","custom_data":"x"}`}},
 		"POST /v1/widget/sessions":                 {{"custom_data", `{"custom_data":"x"}`}, {"external_id", `{"external_id":5}`}},
 		"POST /v1/widget/sessions/{A1's}/messages": {{"content", `{"content":true}`}},
+		"PUT /v1/webhook":                          {{"url", `{"url":5}`}, {"events", `{"url":"https://hooks.attack.invalid/","events":"message.created"}`}},
 	}
 	var cs []Case
-	for _, rt := range []apiRoute{rCreateOrg, rAuthenticate, rRevoke, rOrgPost, rContacts, rCreate, rPost} {
+	for _, rt := range []apiRoute{rCreateOrg, rAuthenticate, rRevoke, rOrgPost, rContacts, rCreate, rPost, rPutWebhook} {
 		add := func(name, body string, want Want) {
 			cs = append(cs, call(cl, rt.name()+": "+name, rt.route(), body, want, "X-Widget-Token", rt.pk, "Authorization", rt.auth))
 		}
@@ -216,6 +217,7 @@ func jsonKeyCaseCases() []Case {
 			{"external_id ws-2 after External_Id ws-1", `{"external_id":"ws-2","External_Id":"ws-1"}`, refusal(403, externalIDMismatch)},
 		},
 		"POST /v1/widget/sessions/{A1's}/messages": {{"Content", `{"Content":"attack"}`, Want{}}},
+		"PUT /v1/webhook":                          {{"URL", `{"URL":"https://hooks.attack.invalid/steal"}`, Want{}}, {"Url", `{"Url":"https://hooks.attack.invalid/steal","events":["message.created"]}`, Want{}}},
 	})
 }
 
@@ -248,6 +250,11 @@ func jsonKeyRepeatedCases() []Case {
 			{"a key twice in custom_data", `{"custom_data":{"attack":false,"attack":true}}`, Want{}},
 		},
 		"POST /v1/widget/sessions/{A1's}/messages": {{"content twice", `{"content":"hi","content":"attack"}`, Want{}}},
+		"PUT /v1/webhook": {
+			{"url twice", `{"url":"https://hooks.attack.invalid/a","url":"https://hooks.attack.invalid/steal"}`, Want{}},
+			{"url and u\\u0072l", `{"url":"https://hooks.attack.invalid/a","u\u0072l":"https://hooks.attack.invalid/steal"}`, Want{}},
+			{"events twice", `{"url":"https://hooks.attack.invalid/steal","events":["message.created"],"events":["session.created"]}`, Want{}},
+		},
 	})
 }
 
@@ -262,7 +269,7 @@ func jsonDeepCases() []Case {
 		"POST /v1/admin/orgs": {"name", "allowed_origins"}, "POST /v1/users/authenticate": {"user_id", "custom_data"},
 		"POST /v1/users/revoke": {"user_id"}, "POST /v1/sessions/{A1's}/messages": {"content"},
 		"POST /v1/widget/contacts": {"device_id", "custom_data"}, "POST /v1/widget/sessions": {"external_id", "custom_data"},
-		"POST /v1/widget/sessions/{A1's}/messages": {"content"},
+		"POST /v1/widget/sessions/{A1's}/messages": {"content"}, "PUT /v1/webhook": {"url", "events"},
 	}
 	byRoute := map[string][]variant{}
 	for route, fs := range fields {

@@ -133,7 +133,22 @@ var (
 	rPost         = apiRoute{method: "POST", path: "/v1/widget/sessions/{SA1}/messages", labels: []string{"{A1's}"}, pk: "{A.pk}", auth: userAuth, body: attackContent}
 	// rClaim would move A2's sessions to the caller if let through.
 	rClaim = apiRoute{method: "POST", path: "/v1/widget/claim", pk: "{A.pk}", auth: "Bearer {V}", more: []string{"X-Contact-Token", "{CA2}"}}
+	// A person's data and the webhook, as the org's server calls them: a
+	// good request erases A2's contact, or sets, rotates or drops A's
+	// webhook.
+	rExportUser    = apiRoute{method: "GET", path: "/v1/users/export", auth: serverAuth}
+	rDeleteUser    = apiRoute{method: "DELETE", path: "/v1/users", auth: serverAuth}
+	rExportContact = apiRoute{method: "GET", path: "/v1/contacts/{ContactA1}/export", labels: []string{"{contact}"}, auth: serverAuth}
+	rDeleteContact = apiRoute{method: "DELETE", path: "/v1/contacts/{ContactA2}", labels: []string{"{contact}"}, auth: serverAuth}
+	rDeletion      = apiRoute{method: "GET", path: "/v1/deletions/{Missing}", labels: []string{"{id}"}, auth: serverAuth}
+	rPutWebhook    = apiRoute{method: "PUT", path: "/v1/webhook", auth: serverAuth, body: attackWebhookBody}
+	rGetWebhook    = apiRoute{method: "GET", path: "/v1/webhook", auth: serverAuth}
+	rDeleteWebhook = apiRoute{method: "DELETE", path: "/v1/webhook", auth: serverAuth}
+	rRotate        = apiRoute{method: "POST", path: "/v1/webhook/rotate-secret", auth: serverAuth}
 )
+
+// attackWebhookBody would point A's webhook at an address no one answers.
+const attackWebhookBody = `{"url":"https://hooks.attack.invalid/steal"}`
 
 var (
 	// allRoutes are the routes behind a user token; writeRoutes the read of
@@ -146,11 +161,12 @@ var (
 	adminRoutes  = []apiRoute{rCreateOrg, rCreateKey, rDeleteKey}
 	// everyRoute is every route malformed escapes are tried on.
 	everyRoute = []apiRoute{rJWKS, rCreateOrg, rCreateKey, rDeleteKey, rAuthenticate, rRevoke, rOrgList, rOrgGet, rOrgPost,
-		rContacts, rMe, rCreate, rList, rGet, rPost}
+		rContacts, rMe, rCreate, rList, rGet, rPost, rForget, rClaim,
+		rExportUser, rDeleteUser, rExportContact, rDeleteContact, rDeletion, rPutWebhook, rGetWebhook, rDeleteWebhook, rRotate}
 	// bodyRoutes are the routes that read a JSON body; a verified token
 	// bound to ws-1 creates the sessions.
 	bodyRoutes = []apiRoute{rCreateOrg, rAuthenticate, rRevoke, rOrgPost.on("{SA1}", "{A1's}"), rContacts,
-		rCreate.as("Bearer {VExt}"), rPost}
+		rCreate.as("Bearer {VExt}"), rPost, rPutWebhook}
 )
 
 // fill replaces the i-th template of the path by with(i, template).
