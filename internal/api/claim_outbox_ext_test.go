@@ -63,13 +63,17 @@ func TestOutboxMessagesOfAClaimedSessionArriveOnce(t *testing.T) {
 	replayed("the device's send of the user's", post(d1, "k-user", "never stored, user first"), byUser)
 	replayed("a later token's send of the user's", post(later, "k-user", "never stored, user first"), byUser)
 
-	// Never stored, sent by the device's tab that was open at the claim,
-	// then by the user.
-	byDevice := post(d1, "k-device", "never stored, device first")
+	// Never stored, sent first by the device's tab that was open at the
+	// claim: the contact posts nothing new into a chat claimed away from it
+	// (it no longer sees it), whichever of its tokens it holds. The widget
+	// that claimed hands the message to the user, whose send stores it;
+	// the tab's retry then gets that answer.
+	e.refused(t, 404, "not_found", func() resp { return post(d1, "k-device", "never stored, device first") })
+	byDevice := post(u, "k-device", "never stored, device first")
 	if byDevice.Status != 201 || byDevice.Header.Get("Idempotent-Replayed") != "" {
-		t.Fatalf("the device's first send: %d %s", byDevice.Status, byDevice.Raw)
+		t.Fatalf("the user's send of the device's: %d %s", byDevice.Status, byDevice.Raw)
 	}
-	replayed("the user's send of the device's", post(u, "k-device", "never stored, device first"), byDevice)
+	replayed("the device's retry of it", post(d1, "k-device", "never stored, device first"), byDevice)
 
 	msgs := messagesOf(t, e, o, s)
 	if len(msgs) != 3 {
@@ -81,8 +85,8 @@ func TestOutboxMessagesOfAClaimedSessionArriveOnce(t *testing.T) {
 		}
 	}
 
-	// The contact gains nothing else: a token minted after the claim posts
-	// nothing new, no post without a key gets through, a key's answer is
+	// The contact gains nothing else: none of its tokens posts anything
+	// new, no post without a key gets through, a key's answer is
 	// the same request's only, and the session stays unseen.
 	e.refused(t, 404, "not_found", func() resp { return post(later, "k-new", "new from a later token") })
 	e.refused(t, 404, "not_found", func() resp {
@@ -92,8 +96,7 @@ func TestOutboxMessagesOfAClaimedSessionArriveOnce(t *testing.T) {
 	e.refused(t, 404, "not_found", func() resp { return e.widget(o, d1, "GET", "/v1/widget/sessions/"+s, nil) })
 	e.sees(t, o, d1, nil, []string{s})
 	e.sees(t, o, u, []string{s}, nil)
-	// And not for ever: a day after the claim the device's old token
-	// completes what was stored, and posts nothing new.
+	// A day after the claim, too.
 	e.clock.Advance(25 * time.Hour)
 	e.refused(t, 404, "not_found", func() resp { return post(d1, "k-late", "a day late") })
 	if got := len(messagesOf(t, e, o, s)); got != 3 {
@@ -122,12 +125,15 @@ func (k *meetAtReplays) Get(ctx context.Context, key string) ([]byte, bool, erro
 	return v, found, err
 }
 
-// TestAClaimedMessageSentByBothAtOnce: the device's tab and the user's send
-// one outbox message at once, after the claim. Both read that the key had
-// no answer before either saved one, and the message was stored twice: the
-// two callers' keys take turns in the session now.
-func TestAClaimedMessageSentByBothAtOnce(t *testing.T) {
-	k := &meetAtReplays{m: meeting{wait: 300 * time.Millisecond}}
+// TestAMessageInFlightAtTheClaimAndItsRetry: the device's post of a
+// message has found the session still the contact's when the claim moves
+// it, and the user's retry of that message (the widget handed it to the
+// user at the claim) comes while the post is still being served. Before the
+// two took turns in the session, both read that the key had no answer
+// before either saved one, and the message was stored twice. Now the retry
+// waits and gets the post's answer.
+func TestAMessageInFlightAtTheClaimAndItsRetry(t *testing.T) {
+	k := &meetAtReplays{m: meeting{wait: time.Second}}
 	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { k.Memory = m; return k })
 	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
 	o := e.newOrg("A", originA)
@@ -135,16 +141,19 @@ func TestAClaimedMessageSentByBothAtOnce(t *testing.T) {
 	s := e.newSession(o, d1, nil)["id"].(string)
 	clock.Advance(time.Second)
 	u := e.verified(o, map[string]any{"user_id": "u-1"})
-	claimedIDs(t, e.claim(o, u, d1))
 	path := "/v1/widget/sessions/" + s + "/messages"
+	send := func(tok string) resp {
+		return e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
+	}
 	k.m.arm(2)
 	var wg sync.WaitGroup
 	answers := make([]resp, 2)
-	for i, tok := range []string{d1, u} {
-		wg.Go(func() {
-			answers[i] = e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
-		})
+	wg.Go(func() { answers[0] = send(d1) })
+	for k.m.joined() == 0 { // the device's post looks for the key's answer
+		time.Sleep(time.Millisecond)
 	}
+	claimedIDs(t, e.claim(o, u, d1))
+	wg.Go(func() { answers[1] = send(u) })
 	wg.Wait()
 	k.m.armed.Store(false)
 	if answers[0].Status != 201 || answers[1].Status != 201 || answers[0].Raw != answers[1].Raw {

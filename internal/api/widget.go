@@ -256,9 +256,10 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		return err
 	}
 	if !identity.CanSee(p, sess) || c.gone.Hides(sess) {
-		if k.replayOnly, err = a.claimedAway(r.Context(), c, sess, m.idemKey); err != nil {
+		if err := a.claimedAway(r.Context(), c, sess, m.idemKey); err != nil {
 			return err
 		}
+		k.replayOnly = true
 	}
 	k.shared = !sess.Owner.Verified || sess.ClaimedAt != nil
 	limits := []limitScope{
@@ -270,30 +271,29 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 
 // claimedAway decides a contact's post, with an Idempotency-Key, to a
 // session it does not see: one claimed from it (the visitor logged in and
-// the widget carried the device's chats into the account) may still get the
-// messages the contact had in flight then, so that none is lost and none is
-// stored twice (the claimer's retry of one finds the same answer: msgKey's
-// shared). A token issued before the claim may post them for
-// store.IdempotencyTTL after it (replayOnly false: the widget of a tab open
-// at the claim still holds that token and its outbox); any other token of
-// the contact only completes what it sent before the claim (replayOnly). The
-// contact never reads the session again. Anything else is not found, as
+// the widget carried the device's chats into the account) still gets the
+// first answer of a message stored there under that key (its own, sent
+// before the claim, or the claimer's send of it), so that a retry of one in
+// flight at the claim is not refused and never stored twice (msgKey's
+// shared: the claimer's retry finds the same answer). The contact posts nothing new
+// there and never reads the session again (rule 1 of API.md: the contact
+// token no longer sees it); the widget hands its unsent messages of the
+// claimed chats to the user (widget.Claim). Anything else is not found, as
 // for every session a caller may not see.
-func (a *API) claimedAway(ctx context.Context, c *widgetCall, sess *identity.Session, idemKey string) (replayOnly bool, err error) {
+func (a *API) claimedAway(ctx context.Context, c *widgetCall, sess *identity.Session, idemKey string) error {
 	p := c.principal
 	if p.Verified() || idemKey == "" || !store.ClaimedFrom(sess, p.Key()) {
-		return false, identity.ErrNotFound
+		return identity.ErrNotFound
 	}
 	// Not a session its claimer's erasure took.
 	tomb, err := a.store.TombstoneOf(ctx, p.OrgID, sess.Owner.Key)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if tomb.Hides(sess) {
-		return false, identity.ErrNotFound
+		return identity.ErrNotFound
 	}
-	inFlight := p.IssuedAt.Before(*sess.ClaimedAt) && a.store.Now().Before(sess.ClaimedAt.Add(store.IdempotencyTTL))
-	return !inFlight, nil
+	return nil
 }
 
 // callerOf names the caller an Idempotency-Key belongs to: the principal, and

@@ -1,6 +1,11 @@
 package widget_test
 
 import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,6 +269,56 @@ func TestClaimTakesTheVisitorsUnsentNewChat(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no claimed chat holds the new chat's message")
+	}
+	if v, ok := d.st.Get(widget.StorageKey(testWidgetToken, "outbox")); ok {
+		t.Errorf("the outbox keeps %s", v)
+	}
+}
+
+// Two tabs of one device: tab A's message is on its way with the device's
+// contact token when tab B, where the visitor logged in, claims the chat and
+// gives the message to the user (tab B's own sends fail for now). Tab A's
+// answer, 404 since the chat is the user's, must not drop the message from
+// the outbox they share: tab B sends it later. Before, tab A dropped it and
+// it was lost.
+func TestAClaimInAnotherTabKeepsAMessageInFlight(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(35)
+	var tabB *widget.Widget
+	var bOffline atomic.Bool
+	isMessage := func(r *widget.Request) bool { return r.Method == "POST" && strings.HasSuffix(r.URL, "/messages") }
+	claimInTabB := sync.OnceFunc(func() {
+		bOffline.Store(true)
+		if o, err := tabB.OfferClaim(ctx); err != nil || o.Claimed != 1 {
+			t.Errorf("tab B's claim: %+v, %v", o, err)
+		}
+		bOffline.Store(false)
+	})
+	tabA := d.loadVia(t, widget.TransportFunc(func(ctx context.Context, r *widget.Request) (*widget.Response, error) {
+		if tabB != nil && isMessage(r) {
+			claimInTabB()
+		}
+		return f.Do(ctx, r)
+	}), f, nil)
+	s := newChat(t, tabA, "first")
+	tabB = d.loadVia(t, widget.TransportFunc(func(ctx context.Context, r *widget.Request) (*widget.Response, error) {
+		if bOffline.Load() && isMessage(r) {
+			return nil, errors.New("offline")
+		}
+		return f.Do(ctx, r)
+	}), f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:fay", "", time.Hour)}, "claimChats": "always"})
+	if _, err := tabB.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tabA.Send(ctx, widget.Draft{SessionID: s, Content: "in flight at the claim"}); err != nil {
+		t.Fatalf("tab A's Send: %v", err)
+	}
+	if p := tabB.Pending(); len(p) != 1 {
+		t.Fatalf("tab B has %d pending, want the message", len(p))
+	}
+	tabB.Flush(ctx)
+	if got := f.messages(s); len(got) != 2 || got[1] != "user:in flight at the claim" {
+		t.Errorf("the claimed chat has %q", got)
 	}
 	if v, ok := d.st.Get(widget.StorageKey(testWidgetToken, "outbox")); ok {
 		t.Errorf("the outbox keeps %s", v)

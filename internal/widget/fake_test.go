@@ -615,6 +615,12 @@ func newDevice(seed uint64) *device {
 // load is a page load on the device: a new Widget over its storage.
 func (d *device) load(t testing.TB, f *fakeWorker, cfg map[string]any) *widget.Widget {
 	t.Helper()
+	return d.loadVia(t, f, f, cfg)
+}
+
+// loadVia is load with the page's requests sent through tr (to f, or not).
+func (d *device) loadVia(t testing.TB, tr widget.Transport, f *fakeWorker, cfg map[string]any) *widget.Widget {
+	t.Helper()
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
@@ -626,7 +632,7 @@ func (d *device) load(t testing.TB, f *fakeWorker, cfg map[string]any) *widget.W
 		t.Fatalf("ParseConfig: %v", err)
 	}
 	return widget.New(c, widget.Deps{
-		Transport: f,
+		Transport: tr,
 		Storage:   d.st,
 		Random:    d.rnd,
 		Now:       f.clock,

@@ -72,13 +72,16 @@ func (o *outbox) add(e OutboxEntry) {
 	o.save(append(o.load(), e))
 }
 
-// remove drops the entry with the message key and reports whether it was there.
-func (o *outbox) remove(key string) bool {
+// remove drops the entry with the message key while owner owns it, and
+// reports whether it was there. An entry a claim gave to the user meanwhile
+// (reown, perhaps in another tab) stays for the user to send: the contact's
+// answer for it, a 404 once the chat is the user's, is not the user's.
+func (o *outbox) remove(key, owner string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	es := o.load()
 	for i, e := range es {
-		if e.Key == key {
+		if e.Key == key && e.Owner == owner {
 			o.save(append(es[:i], es[i+1:]...))
 			return true
 		}

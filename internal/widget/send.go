@@ -182,8 +182,8 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 		tried[e.Key] = true
 		r, err := w.sendEntry(ctx, *e)
 		if err == nil || permanent(err) {
-			if !w.outbox.remove(e.Key) {
-				continue // logged out meanwhile
+			if !w.outbox.remove(e.Key, e.Owner) {
+				continue // logged out meanwhile, or a claim gave it to the user
 			}
 			if err != nil {
 				r.Error = errorSentence(err)
@@ -268,7 +268,7 @@ func (w *Widget) flushContact(ctx context.Context, contactToken string) {
 		if err != nil && !permanent(err) {
 			return
 		}
-		if !w.outbox.remove(e.Key) {
+		if !w.outbox.remove(e.Key, e.Owner) {
 			continue
 		}
 		if err != nil {
