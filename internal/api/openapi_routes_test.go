@@ -76,3 +76,34 @@ func TestRoutesAreTheDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentNamesPathParametersAsTheRoutes: each documented path names its
+// parameters as the route does (and as API.md writes them: /v1/sessions/{id},
+// /v1/contacts/{contact_id}): a refusal of a parameter that is not valid
+// percent-encoding names it, so the document and the answer must agree.
+func TestDocumentNamesPathParametersAsTheRoutes(t *testing.T) {
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(kv.NewMemory(), config.Config{SigningKeys: spec, Issuer: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, p := range a.routes.Patterns() {
+		_, path, _ := strings.Cut(p, " ")
+		registered[path] = true
+	}
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openapi.JSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path := range doc.Paths {
+		if strings.Contains(path, "{") && !registered[path] {
+			t.Errorf("openapi.json's %s: no route names its parameters so", path)
+		}
+	}
+}
