@@ -620,3 +620,47 @@ func TestWebhookClaimTooLargeForOneEventIsAnnouncedInFull(t *testing.T) {
 		t.Errorf("%d events announced %d sessions; claimed %d", len(evs), len(announced), len(claimed))
 	}
 }
+
+// Two rotations in a row: the first secret, replaced less than 24 hours
+// ago, still signs beside both newer ones (it was dropped at the second
+// rotation), and each replaced secret stops 24 hours after it was
+// replaced. Checked with the Standard Webhooks library.
+func TestWebhookTwoRotationsKeepEveryReplacedSecret(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	s0 := e.setHook(a, "https://hooks.example/a", "session.created")
+	rotate := func() string {
+		t.Helper()
+		r := e.server(a, "POST", "/v1/webhook/rotate-secret", nil)
+		if r.Status != 200 {
+			t.Fatalf("rotate: %d %s", r.Status, r.Raw)
+		}
+		return r.Body["secret"].(string)
+	}
+	e.clock.Advance(time.Hour)
+	s1 := rotate() // s0 signs until t0+25h
+	e.clock.Advance(time.Hour)
+	s2 := rotate() // s1 until t0+26h
+	next := func() event {
+		t.Helper()
+		e.newSession(a, e.contact(a, device1), nil) // contact tokens live an hour here
+		e.deliver()
+		evs := e.recv.events()
+		return evs[len(evs)-1]
+	}
+	check := func(when string, ev event, want map[string]bool) {
+		t.Helper()
+		for name, s := range map[string]string{"s0": s0, "s1": s1, "s2": s2} {
+			if got := verifies(t, s, ev); got != want[name] {
+				t.Errorf("%s: %s verifies %v, want %v (webhook-signature %q)", when, name, got, want[name], ev.Header.Get("webhook-signature"))
+			}
+		}
+	}
+	check("after two rotations", next(), map[string]bool{"s0": true, "s1": true, "s2": true})
+	e.clock.Advance(23*time.Hour - time.Second) // t0+25h-1s
+	check("just before s0's 24 hours", next(), map[string]bool{"s0": true, "s1": true, "s2": true})
+	e.clock.Advance(2 * time.Second)
+	check("after s0's 24 hours", next(), map[string]bool{"s1": true, "s2": true})
+	e.clock.Advance(time.Hour)
+	check("after s1's 24 hours", next(), map[string]bool{"s2": true})
+}

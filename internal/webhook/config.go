@@ -47,15 +47,30 @@ func (c *Config) Signing(now time.Time) []string {
 	return out
 }
 
-// Rotate makes secret the newest, keeps the one it replaces signing for
-// overlap, and drops any older one: at most two secrets sign at once.
+// MaxSigning bounds the secrets that sign at once: the newest and up to
+// MaxSigning-1 replaced ones still within their overlap. Nine rotations
+// within a day keep every replaced secret signing for its full overlap;
+// a tenth ends the oldest one's early. Each secret adds 48 bytes to the
+// webhook-signature header (10: under 500 B, far below a receiver's usual
+// 8 KB header limit) and one HMAC of the payload to every delivery.
+const MaxSigning = 10
+
+// Rotate makes secret the newest and keeps the one it replaces signing for
+// overlap (none when overlap is 0), beside every earlier one still within
+// its own: each replaced secret signs until overlap after it was replaced,
+// at most MaxSigning at once (the oldest are dropped beyond that).
 func (c *Config) Rotate(secret string, now time.Time, overlap time.Duration) {
 	next := []Secret{{Value: secret, CreatedAt: now}}
-	if len(c.Secrets) > 0 && overlap > 0 {
-		prev := c.Secrets[0]
-		until := now.Add(overlap)
-		prev.ExpiresAt = &until
-		next = append(next, prev)
+	if overlap > 0 {
+		for i, s := range c.Secrets {
+			if i == 0 || s.ExpiresAt == nil {
+				until := now.Add(overlap)
+				s.ExpiresAt = &until
+			}
+			if now.Before(*s.ExpiresAt) && len(next) < MaxSigning {
+				next = append(next, s)
+			}
+		}
 	}
 	c.Secrets = next
 	c.UpdatedAt = now

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -274,6 +275,9 @@ func TestParseEvents(t *testing.T) {
 	}
 }
 
+// Every replaced secret signs until the overlap after it was replaced,
+// however many rotations came since; at most MaxSigning sign at once. Two
+// rotations in a row dropped the first secret at the second, hours early.
 func TestRotate(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := &webhook.Config{Secrets: []webhook.Secret{{Value: "s1", CreatedAt: t0}}}
@@ -285,8 +289,50 @@ func TestRotate(t *testing.T) {
 		t.Errorf("after the overlap: %v", got)
 	}
 	c.Rotate("s3", t0.Add(3*time.Hour), webhook.DefaultOverlap)
-	if got := c.Signing(t0.Add(4 * time.Hour)); strings.Join(got, " ") != "s3 s2" {
-		t.Errorf("after a second rotation: %v (at most two sign)", got)
+	for _, tc := range []struct {
+		at   time.Duration
+		want string
+	}{
+		{4 * time.Hour, "s3 s2 s1"},
+		{25*time.Hour - time.Second, "s3 s2 s1"},
+		{25 * time.Hour, "s3 s2"},
+		{27*time.Hour - time.Second, "s3 s2"},
+		{27 * time.Hour, "s3"},
+	} {
+		if got := c.Signing(t0.Add(tc.at)); strings.Join(got, " ") != tc.want {
+			t.Errorf("after a second rotation, at t0+%v: %v, want %s", tc.at, got, tc.want)
+		}
+	}
+	// A rotation after the overlap keeps none of the expired ones.
+	c.Rotate("s4", t0.Add(30*time.Hour), webhook.DefaultOverlap)
+	if got := c.Signing(t0.Add(30 * time.Hour)); strings.Join(got, " ") != "s4 s3" || len(c.Secrets) != 2 {
+		t.Errorf("after the overlaps: signing %v, stored %d", got, len(c.Secrets))
+	}
+	// No overlap: the new secret alone.
+	c.Rotate("s5", t0.Add(31*time.Hour), 0)
+	if got := c.Signing(t0.Add(31 * time.Hour)); strings.Join(got, " ") != "s5" {
+		t.Errorf("without overlap: %v", got)
+	}
+}
+
+// Many rotations within a day: the newest MaxSigning sign, the oldest of
+// them until its own end.
+func TestRotateBound(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &webhook.Config{Secrets: []webhook.Secret{{Value: "s0", CreatedAt: t0}}}
+	for i := 1; i <= webhook.MaxSigning+2; i++ {
+		c.Rotate(fmt.Sprintf("s%d", i), t0.Add(time.Duration(i)*time.Minute), webhook.DefaultOverlap)
+	}
+	got := c.Signing(t0.Add(time.Hour))
+	var want []string
+	for i := webhook.MaxSigning + 2; i > 2; i-- {
+		want = append(want, fmt.Sprintf("s%d", i))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(c.Secrets) != webhook.MaxSigning {
+		t.Errorf("signing %v, want %v (%d stored)", got, want, len(c.Secrets))
+	}
+	if got := c.Signing(t0.Add(24*time.Hour + 4*time.Minute)); len(got) != webhook.MaxSigning-1 || got[len(got)-1] != "s4" {
+		t.Errorf("once s3's overlap is over: %v", got)
 	}
 }
 
