@@ -21,8 +21,8 @@ import (
 
 // handle exposes one widget to JavaScript: an object of the core's methods
 // bound to the widget's id.
-func handle(w *widget.Widget, hst host) js.Value {
-	id := widgets.add(&live{w: w, host: hst})
+func handle(w *widget.Widget, hst host, stop context.CancelFunc) js.Value {
+	id := widgets.add(&live{w: w, host: hst, stop: stop})
 	h := object()
 	for _, m := range methods() {
 		bound := m.fn.Value.Call("bind", js.Null(), id)
@@ -35,6 +35,7 @@ func handle(w *widget.Widget, hst host) js.Value {
 type live struct {
 	w    *widget.Widget
 	host host
+	stop context.CancelFunc // ends the widget's own work (Resume)
 }
 
 // widgets holds the widgets by id.
@@ -72,6 +73,9 @@ func (r *registry) remove(args []js.Value) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if l := r.byID[id]; l != nil {
+		l.stop()
+	}
 	delete(r.byID, id)
 }
 

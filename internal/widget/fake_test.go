@@ -605,7 +605,9 @@ type device struct {
 	st     *widget.MemoryStorage
 	rnd    *seqReader
 	sleeps []time.Duration
-	mu     sync.Mutex
+	// onSleep, when set, sees each wait before it is recorded.
+	onSleep func(time.Duration)
+	mu      sync.Mutex
 }
 
 func newDevice(seed uint64) *device {
@@ -638,8 +640,12 @@ func (d *device) loadVia(t testing.TB, tr widget.Transport, f *fakeWorker, cfg m
 		Now:       f.clock,
 		Sleep: func(ctx context.Context, dur time.Duration) error {
 			d.mu.Lock()
+			on := d.onSleep
 			d.sleeps = append(d.sleeps, dur)
 			d.mu.Unlock()
+			if on != nil {
+				on(dur)
+			}
 			return ctx.Err()
 		},
 	})

@@ -38,6 +38,7 @@ type Widget struct {
 	st     Storage
 	rnd    io.Reader
 	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
 	client *Client
 	outbox *outbox
 	// tokenTimeout bounds each call of getToken.
@@ -76,6 +77,7 @@ func New(cfg *Config, d Deps) *Widget {
 		st:           st,
 		rnd:          d.Random,
 		now:          now,
+		sleep:        d.Sleep,
 		tokenTimeout: tt,
 		client: &Client{
 			BaseURL:     cfg.APIURL,

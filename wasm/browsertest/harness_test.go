@@ -203,6 +203,22 @@ func newDevice(t *testing.T, name string) *device {
 	tctx, tcancel := context.WithTimeout(actx, testTimeout)
 	ctx, cancel := chromedp.NewContext(tctx)
 	t.Cleanup(func() { cancel(); tcancel(); acancel() })
+	return attach(ctx, t, name)
+}
+
+// tab opens another tab of d's browser: the same profile, so the same
+// localStorage, as a visitor's second tab of the site.
+func (d *device) tab(name string) *device {
+	d.t.Helper()
+	ctx, cancel := chromedp.NewContext(d.ctx)
+	d.t.Cleanup(cancel)
+	return attach(ctx, d.t, name)
+}
+
+// attach readies the page target of ctx: the hooks' helper on every
+// document, and console errors recorded.
+func attach(ctx context.Context, t *testing.T, name string) *device {
+	t.Helper()
 	d := &device{t: t, name: name, ctx: ctx}
 	d.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: helperJS})
