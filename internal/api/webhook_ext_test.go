@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chatwidget/identity/internal/api"
 	"github.com/chatwidget/identity/internal/config"
+	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 	"github.com/chatwidget/identity/internal/outbound"
 	"github.com/chatwidget/identity/internal/queue"
@@ -663,4 +665,168 @@ func TestWebhookTwoRotationsKeepEveryReplacedSecret(t *testing.T) {
 	check("after s0's 24 hours", next(), map[string]bool{"s1": true, "s2": true})
 	e.clock.Advance(time.Hour)
 	check("after s1's 24 hours", next(), map[string]bool{"s2": true})
+}
+
+// largestEvents makes, for each character class, the message.created events
+// that carry the most bytes the API's limits allow: a verified user of 256
+// such characters of user_id and a 254-character email, a session of an
+// external id of 256 and non-verified custom data of 8 KiB, and in it a
+// visitor's message and an agent's (author_name of 200) of 10,000, each
+// carried twice in its event (the message and the session's last_message).
+// It returns the contents posted, by class.
+func largestEvents(t *testing.T, e *hookEnv, o orgInfo) map[string]string {
+	t.Helper()
+	classes := []struct {
+		name             string
+		content, printed string // of the message; of the ids and names
+		data             string // of the custom data
+	}{
+		{"less-than", "<", "<", "<"},
+		// The worst: a control character is 6 bytes in any JSON, an emoji
+		// the most bytes of a printable character (4), U+2028 json.Marshal's
+		// 6 bytes where JSON.stringify counts 3.
+		{"control", "\x01", "😀", "\u2028"},
+		{"emoji", "😀", "😀", "😀"},
+		{"line-separator", "\u2028", `"`, "\u2028"},
+	}
+	email := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com"
+	contents := map[string]string{}
+	for i, c := range classes {
+		u := e.verified(o, map[string]any{"user_id": fmt.Sprint(i) + strings.Repeat(c.printed, 255), "email": email})
+		// 8 KiB as JSON.stringify counts it: {"k":"..."} with the rest.
+		n := (identity.MaxCustomDataBytes - len(`{"k":""}`)) / len(c.data)
+		sess := e.newSession(o, u, map[string]any{
+			"external_id": strings.Repeat(c.printed, 256),
+			"custom_data": map[string]any{"k": strings.Repeat(c.data, n)},
+		})["id"].(string)
+		content := strings.Repeat(c.content, identity.MaxContentChars)
+		if strings.TrimSpace(content) == "" { // white space alone is refused
+			content = "x" + content[len(c.content):]
+		}
+		if r := e.widget(o, u, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": content}); r.Status != 201 {
+			t.Fatalf("%s: visitor's post: %d %s", c.name, r.Status, r.Raw)
+		}
+		if r := e.server(o, "POST", "/v1/sessions/"+sess+"/messages", map[string]any{"content": content, "author_name": strings.Repeat(c.printed, identity.MaxAuthorNameChars)}); r.Status != 201 {
+			t.Fatalf("%s: agent's post: %d %s", c.name, r.Status, r.Raw)
+		}
+		contents[c.name] = content
+	}
+	return contents
+}
+
+// No event is lost to the queue's 128 KB: the largest message.created
+// events the limits allow (largestEvents) are delivered whole, signed over
+// the bytes sent. json.Marshal wrote "<" and U+2028 as six bytes each and a
+// control character is six bytes in any JSON; with the message carried
+// twice, 3 of the 4 classes made events over the limit, which were only
+// logged. Events are now written without HTML escapes, and one still too
+// large (10,000 control characters twice are 120,000 bytes alone) is kept
+// in KV, its queue message naming it, and deleted once delivered.
+func TestWebhookLargestEventsAreDeliveredWhole(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	secret := e.setHook(a, "http://127.0.0.1:1/a", "message.created")
+	contents := largestEvents(t, e, a)
+	for _, b := range e.q.Pending() {
+		if len(b) > queue.MaxBodyBytes {
+			t.Errorf("a queue message of %d bytes", len(b))
+		}
+	}
+	e.deliver()
+	got := map[string]int{}
+	largest := 0
+	for _, ev := range e.recv.events() {
+		if ev.Type != "message.created" || !verifies(t, secret, ev) {
+			t.Errorf("%s does not verify", ev.Type)
+			continue
+		}
+		largest = max(largest, len(ev.Body))
+		msg := ev.Data["message"].(map[string]any)
+		sess := ev.Data["session"].(map[string]any)
+		last := sess["last_message"].(map[string]any)
+		for class, content := range contents {
+			if msg["content"] == content && last["content"] == content && last["id"] == msg["id"] {
+				got[class+" "+msg["role"].(string)]++
+			}
+		}
+		if data := sess["non_verified_custom_data"].(map[string]any)["k"].(string); len(data) < identity.MaxCustomDataBytes-20 {
+			t.Errorf("custom data of %d bytes", len(data))
+		}
+		// What json.Marshal wrote before (the same data, HTML-escaped).
+		var v any
+		_ = json.Unmarshal(ev.Body, &v)
+		escaped, _ := json.Marshal(v)
+		t.Logf("%s %q...: %d bytes sent (json.Marshal: %d)", msg["role"], string([]rune(msg["content"].(string))[:2]), len(ev.Body), len(escaped))
+	}
+	for class := range contents {
+		for _, role := range []string{"user", "agent"} {
+			if got[class+" "+role] != 1 {
+				t.Errorf("the %s message of %s characters delivered %d times, want once whole", role, class, got[class+" "+role])
+			}
+		}
+	}
+	// The worst case does not fit a queue message even unescaped: it went
+	// through KV, and nothing of it is left there.
+	if largest <= queue.MaxBodyBytes {
+		t.Errorf("the largest event is %d bytes: not the worst case", largest)
+	}
+	if keys := storedPayloads(t, e); len(keys) != 0 {
+		t.Errorf("stored payloads left after delivery: %v", keys)
+	}
+}
+
+// storedPayloads lists the KV keys of webhook payloads kept for delivery.
+func storedPayloads(t *testing.T, e *hookEnv) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for {
+		res, err := e.mem.List(context.Background(), kv.ListOptions{Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range res.Keys {
+			if strings.Contains(k.Name, "/hook/") || strings.HasPrefix(k.Name, "hook/") {
+				out = append(out, k.Name)
+			}
+		}
+		if res.Complete || res.Cursor == "" {
+			return out
+		}
+		cursor = res.Cursor
+	}
+}
+
+// A stored payload goes with its person: erased while the receiver is
+// down, the event is dropped and its payload deleted with the session.
+func TestWebhookStoredPayloadGoesWithTheErasure(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	const url = "http://127.0.0.1:1/a"
+	e.setHook(a, url, "message.created")
+	e.recv.status[url] = 500
+	tok := e.contact(a, device1)
+	sess := e.newSession(a, tok, map[string]any{"custom_data": map[string]any{"k": strings.Repeat("\u2028", 2700)}})["id"].(string)
+	if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": strings.Repeat("\x01", identity.MaxContentChars)}); r.Status != 201 {
+		t.Fatalf("post: %d %s", r.Status, r.Raw)
+	}
+	e.deliver()
+	if keys := storedPayloads(t, e); len(keys) != 1 {
+		t.Fatalf("stored payloads %v, want one", keys)
+	}
+	if r := e.widget(a, tok, "DELETE", "/v1/widget/me", nil); r.Status != 202 {
+		t.Fatalf("erase: %d %s", r.Status, r.Raw)
+	}
+	failed := len(e.recv.events())
+	delete(e.recv.status, url)
+	for range 12 {
+		e.clock.Advance(time.Hour)
+		e.deliver()
+	}
+	if n := len(e.recv.events()) - failed; n != 0 {
+		t.Errorf("%d events delivered after the erasure", n)
+	}
+	if keys := storedPayloads(t, e); len(keys) != 0 {
+		t.Errorf("stored payloads left after the erasure: %v", keys)
+	}
 }

@@ -16,6 +16,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -126,13 +127,16 @@ const MaxBodyBytes = 128_000
 // ErrTooLarge: the message's envelope is over MaxBodyBytes.
 var ErrTooLarge = errors.New("queue: message over 128 KB")
 
-// Encode is the envelope of data (JSON) for kind.
+// Encode is the envelope of data (JSON) for kind. Neither is HTML-escaped
+// (json.Marshal writes "<", ">" and "&" as six bytes each): a message is
+// read by Decode, not by a browser, and a json.RawMessage in data (a
+// webhook's payload, which is signed as it is) is kept byte for byte.
 func Encode(kind string, data any) ([]byte, error) {
-	raw, err := json.Marshal(data)
+	raw, err := marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("queue: encoding a %s message: %w", kind, err)
 	}
-	b, err := json.Marshal(envelope{Kind: kind, Data: raw})
+	b, err := marshal(envelope{Kind: kind, Data: raw})
 	if err != nil {
 		return nil, fmt.Errorf("queue: encoding a %s message: %w", kind, err)
 	}
@@ -140,6 +144,17 @@ func Encode(kind string, data any) ([]byte, error) {
 		return nil, ErrTooLarge
 	}
 	return b, nil
+}
+
+// marshal is json.Marshal without HTML escaping.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Send puts data on p as a message of kind, delivered after delay.

@@ -23,6 +23,7 @@
 //	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget) + {session} meta, 24 h TTL
 //	idem/{org}/p/{h(claimer)}/claimed/{h(contact)}  ""   the claimer took sessions of that contact, 25 h TTL
 //	idem/{org}/s/{session}/{h(caller, key)}       idempotency record (org's server), 24 h TTL
+//	idem/{org}/s/{session}/hook/{event}           a webhook payload too large for a queue message, until delivered (24 h TTL)
 //	deletion/{org}/{deletion}         Deletion              an erasure's status and job state
 //	gone/{org}/{h("gone", principal)} Tombstone             {deletion id, time}: kept for good
 //	erasing/{org}/{deletion}          "" + {h, time} meta   the org's erasures in progress
@@ -165,7 +166,12 @@
 // and sends to the URL as they are then. An event holds its session's data
 // until it is delivered, so each attempt also reads the tombstone of the
 // session's owner (SubjectOf, Erased: a hash, no data of theirs): an event
-// of a person erased since it was sent is dropped, not delivered.
+// of a person erased since it was sent is dropped, not delivered. A
+// payload too large for a queue message (webhook.Payloads: 10,000 control
+// characters, carried twice) waits under its session's idempotency scope,
+// which the session's erasure deletes with its answers; the delivery reads
+// it at each attempt and deletes it after the last. Smaller ones, nearly
+// all, cost no KV operation.
 //
 // KV is eventually consistent: another location may see a write up to a
 // minute late. A revocation or key deletion is seen at once where it was made

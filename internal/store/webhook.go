@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
@@ -45,10 +46,71 @@ func (s *Store) DeleteWebhook(ctx context.Context, orgID string) error {
 
 var _ webhook.Configs = (*Store)(nil)
 
+// WebhookPayloadTTL is how long a stored webhook payload (webhook.Payloads)
+// is kept at most: the Dispatcher deletes it after the event's last
+// attempt, 6 h 52 min of retries after its first; this bounds one whose
+// delete was lost.
+const WebhookPayloadTTL = 24 * time.Hour
+
+// webhookPayloadKey is where the payload of event id, too large for a
+// queue message, waits for its delivery: among the idempotency answers of
+// the session whose data it carries, which the erasure of that session
+// (its owner's, whoever that is by then) removes with the rest of the
+// session (eraseMessagesAndAnswers); an event of no session's data (none
+// is that large) under hook/{org}/.
+func webhookPayloadKey(orgID string, about *webhook.Subject, id string) string {
+	if about != nil && about.Session != "" && !strings.Contains(about.Session, "/") {
+		return idemSessionPrefix(orgID, about.Session) + "hook/" + id
+	}
+	return "hook/" + orgID + "/" + id
+}
+
+// ofOrg reports whether key is a webhook payload's key of org.
+func ofOrg(orgID, key string) bool {
+	if orgID == "" || strings.Contains(orgID, "/") {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(key, "idem/"+orgID+"/"+string(SessionScope(""))); ok {
+		sess, id, ok := strings.Cut(rest, "/hook/")
+		return ok && sess != "" && !strings.Contains(sess, "/") && id != ""
+	}
+	rest, ok := strings.CutPrefix(key, "hook/"+orgID+"/")
+	return ok && rest != ""
+}
+
+// PutPayload stores the payload of an event too large for a queue message
+// (webhook.Payloads).
+func (s *Store) PutPayload(ctx context.Context, orgID string, about *webhook.Subject, id string, p []byte) (string, error) {
+	key := webhookPayloadKey(orgID, about, id)
+	return key, s.put(ctx, key, p, kv.PutOptions{TTL: WebhookPayloadTTL})
+}
+
+// Payload reads a stored webhook payload.
+func (s *Store) Payload(ctx context.Context, orgID, key string) ([]byte, bool, error) {
+	if !ofOrg(orgID, key) {
+		return nil, false, nil
+	}
+	v, found, err := s.kv.Get(ctx, key)
+	if err != nil {
+		return nil, false, unavailable(err)
+	}
+	return v, found, nil
+}
+
+// DeletePayload removes a stored webhook payload; removing none is no error.
+func (s *Store) DeletePayload(ctx context.Context, orgID, key string) error {
+	if !ofOrg(orgID, key) {
+		return nil
+	}
+	return s.del(ctx, key)
+}
+
+var _ webhook.Payloads = (*Store)(nil)
+
 // SubjectOf is whose data an event about sess carries: its owner, since
 // they got it (its claim, else its creation), as Tombstone.Hides judges it.
 func SubjectOf(sess *identity.Session) *webhook.Subject {
-	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess)}
+	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess), Session: sess.ID}
 }
 
 // Erased reports whether the person of sub was erased at or after

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -44,11 +45,27 @@ type Enqueuer interface {
 type Subject struct {
 	Person string    `json:"person"`
 	Since  time.Time `json:"since"`
+	// Session is the session whose data the event carries ("" for none):
+	// a payload kept outside its queue message (Payloads) is stored with
+	// it, so that the session's erasure removes it too.
+	Session string `json:"session,omitempty"`
 }
 
 // Erasures tells whether the person of a Subject was erased since then.
 type Erasures interface {
 	Erased(ctx context.Context, orgID string, s Subject) (bool, error)
+}
+
+// Payloads keeps the payloads of events too large for a queue message
+// (queue.MaxBodyBytes), whose message names the key instead (Job.Stored).
+// Put stores p, the payload of event id of org carrying about's data, and
+// returns its key; Payload reads it back (found false when it is not, or
+// not yet, there); Delete removes it once the event is delivered, dropped
+// or given up.
+type Payloads interface {
+	PutPayload(ctx context.Context, orgID string, about *Subject, id string, p []byte) (key string, err error)
+	Payload(ctx context.Context, orgID, key string) (p []byte, found bool, err error)
+	DeletePayload(ctx context.Context, orgID, key string) error
 }
 
 // Configs reads an org's webhook: nil, nil when it has none.
@@ -61,7 +78,10 @@ type Job struct {
 	Org     string          `json:"org"`
 	ID      string          `json:"id"`
 	Type    string          `json:"type"`
-	Payload json.RawMessage `json:"payload"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// Stored, instead of Payload, is the key of the payload kept in
+	// Payloads: the event was too large for a queue message.
+	Stored string `json:"stored,omitempty"`
 	// About is whose data Payload carries (Subject); nil for none.
 	About *Subject `json:"about,omitempty"`
 }
@@ -87,6 +107,9 @@ type Dispatcher struct {
 	// Erasures, when set, is asked before each attempt whether the event's
 	// person (Job.About) was erased: such an event is dropped.
 	Erasures Erasures
+	// Payloads, when set, keeps the payloads too large for a queue
+	// message; without it such an event is logged and not sent.
+	Payloads Payloads
 
 	configs Configs
 	queue   queue.Producer
@@ -168,13 +191,29 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, abo
 	if !cfg.Wants(t) {
 		return
 	}
-	p, err := json.Marshal(payload{Type: t, Timestamp: d.now().UTC(), Data: data})
+	p, err := Marshal(payload{Type: t, Timestamp: d.now().UTC(), Data: data})
 	if err != nil {
 		d.logf("webhook: %s of org %s not sent: %v", t, orgID, err)
 		return
 	}
 	job := Job{Org: orgID, ID: EventID(orgID, t, objectID), Type: t, Payload: p, About: about}
-	if err := queue.Send(ctx, d.queue, Kind, job, 0); err != nil {
+	body, err := queue.Encode(Kind, job)
+	if errors.Is(err, queue.ErrTooLarge) && d.Payloads != nil {
+		// Too large for a queue message (a long message of characters
+		// JSON escapes, carried twice: the message and the session's
+		// last_message): the payload waits in Payloads, the message names it.
+		key, perr := d.Payloads.PutPayload(ctx, orgID, about, job.ID, p)
+		if perr != nil {
+			d.logf("webhook: %s %s of org %s not sent: storing its payload of %d bytes: %v", t, job.ID, orgID, len(p), perr)
+			return
+		}
+		job.Payload, job.Stored = nil, key
+		body, err = queue.Encode(Kind, job)
+	}
+	if err == nil {
+		err = d.queue.Send(ctx, body, 0)
+	}
+	if err != nil {
 		d.logf("webhook: %s %s of org %s not sent: %v", t, job.ID, orgID, err)
 	}
 }
@@ -184,15 +223,30 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, abo
 // can leave one) costs the message a retry, not the queue its consumer.
 const handleTimeout = Timeout + 5*time.Second
 
-// Handle delivers one event (a queue message of Kind).
+// Handle delivers one event (a queue message of Kind). The payload of an
+// event kept in Payloads is read at each attempt and deleted after the
+// last (delivered, dropped or given up).
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome {
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
 	var job Job
-	if err := json.Unmarshal(m.Body, &job); err != nil || job.Org == "" || job.ID == "" || len(job.Payload) == 0 {
+	if err := json.Unmarshal(m.Body, &job); err != nil || job.Org == "" || job.ID == "" || len(job.Payload) == 0 && job.Stored == "" {
 		d.logf("webhook: message %s dropped: not a webhook job", m.ID)
 		return queue.Ack()
 	}
+	out := d.handle(ctx, m, job)
+	if job.Stored != "" && d.Payloads != nil && !out.IsRetry() {
+		// Its own time: the attempt may have used up ctx's.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := d.Payloads.DeletePayload(dctx, job.Org, job.Stored); err != nil {
+			d.logf("webhook: %s of org %s: deleting its stored payload: %v", job.ID, job.Org, err)
+		}
+	}
+	return out
+}
+
+func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue.Outcome {
 	cfg, err := d.configs.Webhook(ctx, job.Org)
 	if err != nil {
 		d.logf("webhook: %s of org %s: reading its webhook: %v", job.ID, job.Org, err)
@@ -211,6 +265,24 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome 
 			d.logf("webhook: %s of org %s dropped: its person has been erased", job.ID, job.Org)
 			return queue.Ack()
 		}
+	}
+	if job.Stored != "" {
+		if d.Payloads == nil {
+			d.logf("webhook: %s of org %s: its payload is stored and this worker reads no stored payloads", job.ID, job.Org)
+			return d.retry(m, job)
+		}
+		p, found, err := d.Payloads.Payload(ctx, job.Org, job.Stored)
+		if err == nil && !found {
+			// Not there yet, as KV spreads a write within a minute; or
+			// gone (erased with its session, or expired), which the
+			// schedule's end settles.
+			err = errors.New("its stored payload is not found")
+		}
+		if err != nil {
+			d.logf("webhook: %s of org %s: reading its stored payload: %v", job.ID, job.Org, err)
+			return d.retry(m, job)
+		}
+		job.Payload = p
 	}
 	now := d.now()
 	sig, err := Sign(cfg.Signing(now), job.ID, now, job.Payload)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -261,5 +262,118 @@ func TestDispatcherDropsTheEventsOfAnErasedPerson(t *testing.T) {
 	q.Deliver(ctx, mux)
 	if len(recv.got) != 2 || len(q.Pending()) != 1 {
 		t.Errorf("with its erasure unknown, an event was delivered (%d) or dropped (%d pending)", len(recv.got), len(q.Pending()))
+	}
+}
+
+// payloads is a Payloads in memory.
+type payloads struct {
+	mu                  sync.Mutex
+	m                   map[string][]byte
+	puts, gets, deletes int
+	hide                bool // Payload finds nothing (not yet there)
+}
+
+func (p *payloads) PutPayload(_ context.Context, org string, about *webhook.Subject, id string, b []byte) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.puts++
+	key := "hook/" + org + "/" + id
+	p.m[key] = append([]byte(nil), b...)
+	return key, nil
+}
+
+func (p *payloads) Payload(_ context.Context, org, key string) ([]byte, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gets++
+	b, ok := p.m[key]
+	return b, ok && !p.hide, nil
+}
+
+func (p *payloads) DeletePayload(_ context.Context, org, key string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deletes++
+	delete(p.m, key)
+	return nil
+}
+
+// An event too large for a queue message waits in Payloads: its queue
+// message names it, each attempt reads it, the receiver gets it whole and
+// signed over the bytes sent, and it is deleted after the last attempt
+// (delivered, or given up). A small event touches no Payloads. It was
+// logged and never sent.
+func TestDispatcherStoresAnEventTooLargeForTheQueue(t *testing.T) {
+	clock := testclock.New(time.Now())
+	ctx := context.Background()
+	secret := webhook.NewSecret()
+	cfgs := &configs{m: map[string]*webhook.Config{
+		"A": {URL: "https://a.example/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: secret}}},
+		"B": {URL: "https://b.example/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: secret}}},
+	}}
+	q := queue.NewMemory(clock.Now)
+	q.MaxRetries = 100
+	recv := &receiver{answers: map[string][]int{"https://b.example/hook": {500, 500}}}
+	d := webhook.NewDispatcher(cfgs, q, recv, clock.Now, t.Logf)
+	d.RetryDelays = []time.Duration{time.Second}
+	store := &payloads{m: map[string][]byte{}}
+	d.Payloads = store
+	mux := queue.NewMux(1, t.Logf)
+	mux.Handle(webhook.Kind, d)
+
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "small", nil, map[string]string{"content": "<hi>"})
+	if store.puts != 0 {
+		t.Fatalf("a small event stored its payload")
+	}
+	big := map[string]string{"content": strings.Repeat("\x01", 10000), "last": strings.Repeat("\x01", 10000) + strings.Repeat("<", 10000)}
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "big", nil, big)
+	d.Enqueue(ctx, "B", webhook.MessageCreated, "big", nil, big) // fails until given up
+	for _, b := range q.Pending() {
+		if len(b) > 1000 && !strings.Contains(string(b), "<hi>") {
+			t.Errorf("a queue message of %d bytes", len(b))
+		}
+	}
+	if store.puts != 2 {
+		t.Fatalf("%d payloads stored, want 2", store.puts)
+	}
+	for range 5 {
+		q.Deliver(ctx, mux)
+		clock.Advance(time.Second)
+	}
+	var whole int
+	wh, _ := standardwebhooks.NewWebhook(secret)
+	for _, r := range recv.got {
+		if err := wh.VerifyIgnoringTimestamp(r.Body, header(r)); err != nil {
+			t.Errorf("an event does not verify: %v", err)
+		}
+		var p struct{ Data map[string]string }
+		if json.Unmarshal(r.Body, &p) == nil && p.Data["content"] == big["content"] && p.Data["last"] == big["last"] {
+			whole++
+			if strings.Contains(string(r.Body), `\u003c`) {
+				t.Error("an event HTML-escaped")
+			}
+		}
+	}
+	// A at once; B: 500 twice, given up after its one retry.
+	if whole != 3 || len(q.DeadLetters()) != 1 || len(q.Pending()) != 0 {
+		t.Errorf("%d attempts carried the event whole (want 3), %d dead, %d pending", whole, len(q.DeadLetters()), len(q.Pending()))
+	}
+	if len(store.m) != 0 || store.deletes != 2 {
+		t.Errorf("after the last attempts %d payloads stored, %d deletes", len(store.m), store.deletes)
+	}
+
+	// Not (yet) to be read: retried, not dropped nor sent without it.
+	store.hide = true
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "big2", nil, big)
+	sent := len(recv.got)
+	q.Deliver(ctx, mux)
+	if len(recv.got) != sent || len(q.Pending()) != 1 || len(store.m) != 1 {
+		t.Errorf("with its payload not found: %d sent, %d pending, %d stored", len(recv.got)-sent, len(q.Pending()), len(store.m))
+	}
+	store.hide = false
+	clock.Advance(time.Second)
+	q.Deliver(ctx, mux)
+	if len(recv.got) != sent+1 || len(store.m) != 0 {
+		t.Errorf("once found: %d sent, %d stored", len(recv.got)-sent, len(store.m))
 	}
 }

@@ -20,6 +20,17 @@
 // (about, a Subject). It logs rather than fails:
 // the action is stored whatever becomes of its event.
 //
+// A payload is written without HTML escapes (Marshal: "<" is one byte, not
+// six). The largest the API's limits allow still does not fit a queue
+// message (128 KB): 10,000 control characters are 60,000 bytes in any
+// JSON, and message.created carries its message twice (the message and
+// the session's last_message), 131 KB in all with 8 KiB of custom data
+// (internal/api's TestWebhookLargestEventsAreDeliveredWhole measures it).
+// Such a payload waits in KV instead (Payloads: among the session's
+// records, which its erasure removes), its queue message naming it; each
+// attempt reads it, and it is deleted after the last. An event that fits,
+// as nearly all do, costs no KV operation.
+//
 // # Delivering it
 //
 // The queue hands the message to Dispatcher.Handle, which reads the org's

@@ -289,6 +289,33 @@ func TestWebhooksUnderWrangler(t *testing.T) {
 			t.Errorf("sessions.claimed %s is named by none of the claimed sessions", id)
 		}
 	}
+
+	// The largest message.created events the limits allow: a visitor's and
+	// an agent's 10,000 control characters (six bytes each in JSON, carried
+	// twice: the message and the session's last_message) in a session of
+	// 8 KiB of custom data of U+2028 and an external id, user_id and
+	// author_name of emoji. Over a queue message's 128 KB even without HTML
+	// escapes, each waits in KV and comes whole, verified; it was lost.
+	big := strings.Repeat("\x01", 10000)
+	email := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com"
+	u, err = w.Server("C").Authenticate(ctx, contract.AuthenticateRequest{UserID: "u" + strings.Repeat("😀", 255), Email: email})
+	largest := w.Widget("C", must(t, u, err, 200).Value.Token)
+	ls, err := largest.CreateSession(ctx, contract.SessionRequest{ExternalID: strings.Repeat("😀", 256), CustomData: map[string]any{"k": strings.Repeat("\u2028", 2728)}})
+	lsID := must(t, ls, err, 201).Value.Session.ID
+	lm, err := largest.PostUserMessage(ctx, lsID, big)
+	visitorMsg := must(t, lm, err, 201).Value.Message.ID
+	am, err := w.Server("C").PostAgentMessage(ctx, lsID, contract.MessageRequest{Content: big, AuthorName: strings.Repeat("😀", 200)})
+	agentMsg := must(t, am, err, 201).Value.Message.ID
+	for _, m := range []string{visitorMsg, agentMsg} {
+		d := waitOne(t, recv, "C", "the largest message.created", webhook.EventID(w.Orgs["C"].Org.ID, webhook.MessageCreated, m), 60*time.Second)
+		msg, _ := d.Data["message"].(map[string]any)
+		sess, _ := d.Data["session"].(map[string]any)
+		last, _ := sess["last_message"].(map[string]any)
+		custom, _ := sess["non_verified_custom_data"].(map[string]any)
+		if msg["content"] != big || last["content"] != big || last["id"] != m || custom["k"] != strings.Repeat("\u2028", 2728) {
+			t.Errorf("the largest message.created of %s came cut or changed: message %d characters, last_message %d", m, len(fmt.Sprint(msg["content"])), len(fmt.Sprint(last["content"])))
+		}
+	}
 }
 
 type testLog struct{ t *testing.T }
