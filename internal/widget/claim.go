@@ -66,8 +66,9 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 // Claim gives this device's chats to the verified user (POST
 // /v1/widget/claim), then forgets the contact token (the device id stays)
 // and remembers that this user was asked. The messages the visitor left
-// unsent are sent first with the contact token; those still unsent in the
-// chats that moved go to the user from then on, sent with the user's token
+// unsent on this workspace's pages are sent first with the contact token;
+// those still unsent in the chats that moved, typed on this or another
+// workspace's pages, go to the user from then on, sent with the user's token
 // under their own Idempotency-Keys (the worker stores each once, whoever
 // sent it first), and the outbox is flushed. It returns how many chats
 // moved.
@@ -87,7 +88,7 @@ func (w *Widget) Claim(ctx context.Context) (int, error) {
 		w.mu.Lock()
 		user := w.ownerLocked()
 		w.mu.Unlock()
-		w.outbox.reown(moved, w.ownerOf(ModeAnonymous, ""), user)
+		w.outbox.reown(moved, user)
 		w.Flush(ctx)
 	}()
 	// A claim moves about 220 sessions a request; a full answer may have

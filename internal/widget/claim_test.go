@@ -324,3 +324,34 @@ func TestAClaimInAnotherTabKeepsAMessageInFlight(t *testing.T) {
 		t.Errorf("the outbox keeps %s", v)
 	}
 }
+
+// A message the visitor left unsent on a page of another workspace
+// (externalId w1) is in a chat that a claim on a w2 page moves (the user's
+// token is bound to no workspace, so the claim takes every chat of the
+// device): it goes to the user, as those of w2 do. Before, it stayed the
+// contact's, whose answer for the moved chat is 404: a user's page never
+// sent it, an anonymous w1 page had it refused and dropped.
+func TestClaimGivesTheUserUnsentMessagesOfEveryWorkspace(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(36)
+	w1 := map[string]any{"externalId": "w1"}
+	anon := d.load(t, f, w1)
+	s := newChat(t, anon, "first, in w1")
+	f.set(func(f *fakeWorker) { f.down = true })
+	if r, err := anon.Send(ctx, widget.Draft{SessionID: s, Content: "typed offline in w1"}); err != nil || !r.Pending {
+		t.Fatalf("offline Send: %+v, %v", r, err)
+	}
+	f.set(func(f *fakeWorker) { f.down = false })
+	w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:gus", "", time.Hour)}, "claimChats": "always", "externalId": "w2"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || o.Claimed != 1 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:gus", "", time.Hour)}, "externalId": "w1"}).Flush(ctx)
+	d.load(t, f, w1).Flush(ctx)
+	if got := f.messages(s); len(got) != 2 || got[1] != "user:typed offline in w1" {
+		t.Errorf("the claimed chat has %q", got)
+	}
+}

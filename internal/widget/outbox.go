@@ -2,6 +2,7 @@ package widget
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 )
@@ -106,15 +107,20 @@ func (o *outbox) setSession(chatKey, sessionID string) {
 	}
 }
 
-// reown gives the entries of from that go to one of the sessions to owner
-// to (a claim moved those sessions to the verified user).
-func (o *outbox) reown(sessions map[string]bool, from, to string) {
+// reown gives the entries of a contact (ownerOf: the device's contact, with
+// any config's external id) that go to one of the sessions to owner to (a
+// claim moved those sessions to the verified user). Those typed on a page
+// of another workspace than the claim's are in moved chats too (a claim by
+// a token bound to no workspace moves them all), and their session fixes
+// where they go: left the contact's, they would be refused (404) and
+// dropped.
+func (o *outbox) reown(sessions map[string]bool, to string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	es := o.load()
 	changed := false
 	for i := range es {
-		if es[i].Owner == from && es[i].SessionID != "" && sessions[es[i].SessionID] {
+		if strings.HasPrefix(es[i].Owner, ownerContact+"\n") && es[i].SessionID != "" && sessions[es[i].SessionID] {
 			es[i].Owner = to
 			changed = true
 		}

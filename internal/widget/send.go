@@ -70,13 +70,16 @@ func (w *Widget) ownerLocked() string {
 // ownerOf is the owner that a bearer token of mode names: in verified mode
 // the token's user, in the others this device's contact.
 func (w *Widget) ownerOf(mode Mode, tok string) string {
-	who := "contact"
+	who := ownerContact
 	if mode == ModeVerified {
 		c := tokenClaims(tok)
 		who = "user " + c.Sub + "\n" + c.ExternalID
 	}
 	return who + "\n" + w.cfg.ExternalID
 }
+
+// ownerContact starts the owner of what a contact typed (ownerOf).
+const ownerContact = "contact"
 
 // pendingOf returns the outbox entries of owner (and those that name
 // nobody), oldest first.
