@@ -64,8 +64,9 @@ func (w *Widget) OfferClaim(ctx context.Context) (ClaimOffer, error) {
 }
 
 // Claim gives this device's chats to the verified user (POST
-// /v1/widget/claim), then forgets the contact token (the device id stays)
-// and remembers that this user was asked. The messages the visitor left
+// /v1/widget/claim), then forgets the contact token (the device id stays;
+// a token bound to an external id, which moved only that workspace's
+// chats, keeps it for the others) and remembers that this user was asked. The messages the visitor left
 // unsent on this workspace's pages are sent first with the contact token;
 // those still unsent in the chats that moved, typed on this or another
 // workspace's pages, go to the user from then on, sent with the user's token
@@ -113,8 +114,13 @@ func (w *Widget) Claim(ctx context.Context) (int, error) {
 	}
 	w.mu.Lock()
 	tok := w.userToken
-	w.st.Remove(StorageKey(w.cfg.Token, keyContact))
-	w.contact = nil
+	// A token bound to a workspace moved only that workspace's chats: the
+	// device keeps its contact token for the others, which that user's
+	// page of another workspace may claim ("always").
+	if tokenClaims(tok).ExternalID == "" {
+		w.st.Remove(StorageKey(w.cfg.Token, keyContact))
+		w.contact = nil
+	}
 	w.mu.Unlock()
 	w.markAsked(tok)
 	return total, nil

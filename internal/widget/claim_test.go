@@ -355,3 +355,36 @@ func TestClaimGivesTheUserUnsentMessagesOfEveryWorkspace(t *testing.T) {
 		t.Errorf("the claimed chat has %q", got)
 	}
 }
+
+// A claim by a token bound to workspace w1 moves only w1's chats: the
+// device keeps its contact token for the others, so that the same user's
+// token bound to w2 ("always") claims w2's chats on its page. Before, the
+// first claim forgot the contact token, and the device then looked as if
+// it had no chats: w2's were never claimed while the user stayed logged in.
+func TestABoundClaimLeavesTheOtherWorkspacesChatsClaimable(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(37)
+	newChat(t, d.load(t, f, map[string]any{"externalId": "w1"}), "in w1")
+	newChat(t, d.load(t, f, map[string]any{"externalId": "w2"}), "in w2")
+	claim := func(ext string) int {
+		t.Helper()
+		w := d.load(t, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:hal", ext, time.Hour)}, "claimChats": "always", "externalId": ext})
+		if _, err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		o, err := w.OfferClaim(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Claimed
+	}
+	if n := claim("w1"); n != 1 {
+		t.Fatalf("the w1 page claimed %d, want 1", n)
+	}
+	if n := claim("w2"); n != 1 {
+		t.Errorf("the w2 page claimed %d, want w2's 1", n)
+	}
+	if n := claim("w2"); n != 0 {
+		t.Errorf("the w2 page claimed %d again", n)
+	}
+}
