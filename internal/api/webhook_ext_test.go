@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -546,9 +547,10 @@ func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
 		}
 	}
 	// The survivor's session and message, the claim, the new session,
-	// three erasures (the claimed session's creation was the contact's,
-	// erased since: dropped).
-	if got["message.created"] != 1 || got["sessions.claimed"] != 1 || got["session.created"] != 2 || got["deletion.completed"] != 3 || got["the new history's"] != 1 {
+	// three erasures, and the claimed session's creation: made for the
+	// contact, erased since, but the claim had moved the session to u-2
+	// before (TestWebhookEventsOfSessionsClaimedBeforeTheirContactsErasureArrive).
+	if got["message.created"] != 1 || got["sessions.claimed"] != 1 || got["session.created"] != 3 || got["deletion.completed"] != 3 || got["the new history's"] != 1 {
 		t.Errorf("delivered after the erasures: %v", got)
 	}
 }
@@ -828,5 +830,65 @@ func TestWebhookStoredPayloadGoesWithTheErasure(t *testing.T) {
 	}
 	if keys := storedPayloads(t, e); len(keys) != 0 {
 		t.Errorf("stored payloads left after the erasure: %v", keys)
+	}
+}
+
+// A contact's events still waiting for delivery when their sessions were
+// claimed and the contact erased afterwards are delivered: the claim moved
+// the sessions (and the data the events carry) to the user before the
+// erasure, which leaves them, as it leaves them to every caller. They were
+// dropped, judged by the erasure of the contact they were made for.
+func TestWebhookEventsOfSessionsClaimedBeforeTheirContactsErasureArrive(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	const url = "http://127.0.0.1:1/a"
+	e.setHook(a, url, "session.created", "message.created")
+	e.recv.status[url] = 500
+	d := e.contact(a, device1)
+	sess := e.newSession(a, d, nil)["id"].(string)
+	if r := e.widget(a, d, "POST", "/v1/widget/sessions/"+sess+"/messages", map[string]any{"content": "before the claim"}); r.Status != 201 {
+		t.Fatalf("post: %d %s", r.Status, r.Raw)
+	}
+	e.newSession(a, e.contact(a, device2), nil) // erased with its contact, never claimed
+	const device3 = "3c9a6f1e-2b4d-4e8f-9a1b-2c3d4e5f6a7b"
+	e.newSession(a, e.contact(a, device3), nil) // claimed by u-2, who is erased too
+	e.deliver()
+	e.clock.Advance(time.Second)
+	user := e.verified(a, map[string]any{"user_id": "u-1"})
+	if got := claimedIDs(t, e.claim(a, user, d)); len(got) != 1 {
+		t.Fatalf("claimed %v", got)
+	}
+	if got := claimedIDs(t, e.claim(a, e.verified(a, map[string]any{"user_id": "u-2"}), e.contact(a, device3))); len(got) != 1 {
+		t.Fatalf("claimed %v", got)
+	}
+	e.clock.Advance(time.Second)
+	var erasures []resp
+	for _, dev := range []string{device1, device2, device3} {
+		cid := e.widget(a, e.contact(a, dev), "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+		erasures = append(erasures, e.server(a, "DELETE", "/v1/contacts/"+cid, nil))
+	}
+	erasures = append(erasures, e.server(a, "DELETE", "/v1/users?user_id=u-2", nil))
+	for _, r := range erasures {
+		if r.Status != 202 {
+			t.Fatalf("erase: %d %s", r.Status, r.Raw)
+		}
+	}
+	failed := len(e.recv.events())
+	delete(e.recv.status, url)
+	for range 12 {
+		e.clock.Advance(time.Hour)
+		e.deliver()
+	}
+	got := map[string]int{}
+	for _, ev := range e.recv.events()[failed:] {
+		got[ev.Type+" "+ev.Data["session"].(map[string]any)["id"].(string)]++
+	}
+	want := map[string]int{"session.created " + sess: 1, "message.created " + sess: 1}
+	if !maps.Equal(got, want) {
+		t.Errorf("delivered after the erasures %v, want %v (of the erased contact's own session and of the erased u-2's: none)", got, want)
+	}
+	// The session is the user's still, as the events said.
+	if r := e.widget(a, user, "GET", "/v1/widget/sessions/"+sess, nil); r.Status != 200 {
+		t.Errorf("the claimed session after its contact's erasure: %d", r.Status)
 	}
 }

@@ -166,7 +166,9 @@
 // and sends to the URL as they are then. An event holds its session's data
 // until it is delivered, so each attempt also reads the tombstone of the
 // session's owner (SubjectOf, Erased: a hash, no data of theirs): an event
-// of a person erased since it was sent is dropped, not delivered. A
+// of a person erased since it was sent is dropped, not delivered, unless a
+// claim had moved its session away from them before the erasure (then the
+// session, read only in that case, is judged by its owner now). A
 // payload too large for a queue message (webhook.Payloads: 10,000 control
 // characters, carried twice) waits under its session's idempotency scope,
 // which the session's erasure deletes with its answers; the delivery reads

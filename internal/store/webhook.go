@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -113,16 +114,45 @@ func SubjectOf(sess *identity.Session) *webhook.Subject {
 	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess), Session: sess.ID}
 }
 
-// Erased reports whether the person of sub was erased at or after
-// sub.Since (webhook.Erasures): their tombstone says when.
+// Erased reports whether the data an event carries was erased
+// (webhook.Erasures), as Tombstone.Hides judges its session: the person
+// of sub was erased at or after sub.Since (their tombstone says when; one
+// get, and nothing more when they were not), and the session the event
+// carries is gone or still theirs then. A session that a claim moved to a
+// verified identity before the erasure is that identity's, which the
+// contact's erasure leaves: its events are delivered, unless that identity
+// was erased since (its tombstone). An event of no session is judged by
+// the person alone.
 func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
 	if sub.Person == "" || strings.Contains(sub.Person, "/") {
 		return false, nil
 	}
 	var t Tombstone
 	found, err := s.getJSON(ctx, "gone/"+orgID+"/"+sub.Person, &t)
-	if err != nil || !found {
+	if err != nil || !found || sub.Since.After(t.At) {
 		return false, err
 	}
-	return !sub.Since.After(t.At), nil
+	if sub.Session == "" {
+		return true, nil
+	}
+	sess, err := s.Session(ctx, orgID, sub.Session)
+	if errors.Is(err, identity.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if goneHash(sess.Owner.Key) == sub.Person {
+		return t.Hides(sess), nil
+	}
+	if sess.ClaimedAt == nil || sess.ClaimedAt.After(t.At) {
+		// Moved after the erasure (a claim in flight): the erasure's
+		// sweep takes it.
+		return true, nil
+	}
+	now, err := s.TombstoneOf(ctx, orgID, sess.Owner.Key)
+	if err != nil {
+		return false, err
+	}
+	return now.Hides(sess), nil
 }

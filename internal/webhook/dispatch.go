@@ -40,8 +40,9 @@ type Enqueuer interface {
 // Erasures know them (the store: a hash of their principal key) and since
 // when the data was theirs (a session's creation, or its claim). An event
 // whose person was erased at or after Since is dropped when it comes to be
-// delivered: an erased person's chats are shown to no caller, the org's
-// server included, however long its receiver was down.
+// delivered, unless its Session had been claimed away from them before:
+// an erased person's chats are shown to no caller, the org's server
+// included, however long its receiver was down.
 type Subject struct {
 	Person string    `json:"person"`
 	Since  time.Time `json:"since"`

@@ -42,8 +42,10 @@
 // all), and once the schedule is over the message goes to the dead-letter
 // queue. Every attempt carries the same webhook-id and a fresh
 // webhook-timestamp. An event that carries a person's data (Job.About) is
-// dropped instead once that person has been erased (Dispatcher.Erasures):
-// an erasure reaches the events still waiting for a receiver. A message is the event of one org and is delivered only
+// dropped instead once that data has been erased (Dispatcher.Erasures: the
+// person was erased, and the session the event carries was still theirs,
+// not claimed away before): an erasure reaches the events still waiting
+// for a receiver. A message is the event of one org and is delivered only
 // to that org's URL; each message is retried on its own, so a slow or dead
 // receiver of one org delays nobody else's events.
 //
