@@ -105,6 +105,19 @@ func (e *hookEnv) deliver() {
 	}
 }
 
+// receiverBack has the receiver at url answer 200 again and runs the queue
+// for the next 12 hours (the retries' schedule); it returns the attempts
+// the receiver got meanwhile.
+func (e *hookEnv) receiverBack(url string) []event {
+	before := len(e.recv.events())
+	delete(e.recv.status, url)
+	for range 12 {
+		e.clock.Advance(time.Hour)
+		e.deliver()
+	}
+	return e.recv.events()[before:]
+}
+
 func (e *hookEnv) setHook(o orgInfo, url string, events ...string) string {
 	e.t.Helper()
 	body := map[string]any{"url": url}
@@ -507,7 +520,6 @@ func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
 		t.Fatalf("claimed %v", got)
 	}
 	e.deliver() // every first attempt answered 500
-	failed := len(e.recv.events())
 
 	cid3 := e.widget(a, d3, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
 	for _, r := range []resp{
@@ -523,13 +535,8 @@ func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
 	again := e.verified(a, map[string]any{"user_id": "u-1"})
 	newSess := e.newSession(a, again, nil)["id"].(string)
 
-	delete(e.recv.status, url)
-	for range 12 {
-		e.clock.Advance(time.Hour)
-		e.deliver()
-	}
 	got := map[string]int{}
-	for _, ev := range e.recv.events()[failed:] {
+	for _, ev := range e.receiverBack(url) {
 		got[ev.Type]++
 		if s, ok := ev.Data["session"].(map[string]any); ok && s["id"] == newSess {
 			got["the new history's"]++
@@ -819,13 +826,7 @@ func TestWebhookStoredPayloadGoesWithTheErasure(t *testing.T) {
 	if r := e.widget(a, tok, "DELETE", "/v1/widget/me", nil); r.Status != 202 {
 		t.Fatalf("erase: %d %s", r.Status, r.Raw)
 	}
-	failed := len(e.recv.events())
-	delete(e.recv.status, url)
-	for range 12 {
-		e.clock.Advance(time.Hour)
-		e.deliver()
-	}
-	if n := len(e.recv.events()) - failed; n != 0 {
+	if n := len(e.receiverBack(url)); n != 0 {
 		t.Errorf("%d events delivered after the erasure", n)
 	}
 	if keys := storedPayloads(t, e); len(keys) != 0 {
@@ -873,14 +874,8 @@ func TestWebhookEventsOfSessionsClaimedBeforeTheirContactsErasureArrive(t *testi
 			t.Fatalf("erase: %d %s", r.Status, r.Raw)
 		}
 	}
-	failed := len(e.recv.events())
-	delete(e.recv.status, url)
-	for range 12 {
-		e.clock.Advance(time.Hour)
-		e.deliver()
-	}
 	got := map[string]int{}
-	for _, ev := range e.recv.events()[failed:] {
+	for _, ev := range e.receiverBack(url) {
 		got[ev.Type+" "+ev.Data["session"].(map[string]any)["id"].(string)]++
 	}
 	want := map[string]int{"session.created " + sess: 1, "message.created " + sess: 1}
