@@ -17,9 +17,10 @@
 // send({sessionId, chatKey, key, content}) and flush(), which return
 // Promises. A rejected Promise carries {code, message, field?}. release()
 // lets go of the widget: its methods then answer null, or a Promise rejected
-// with code "released", and ends the widget's own work: the flush of what a
-// getToken-only page's user left unsent (Widget.Resume), which create
-// starts. ChatWidgetCore.widgets() is how many widgets are not
+// with code "released", and ends the widget's own work: the flushes of
+// what a getToken-only page's user left unsent (Widget.Resume, from
+// create on) and of what a claim left unsent (Widget.Drain, after
+// claim and offerClaim). ChatWidgetCore.widgets() is how many widgets are not
 // released, for tests.
 package main
 
@@ -98,12 +99,8 @@ func create(args []js.Value) (out js.Value) {
 		Storage:   openStorage(h),
 		Random:    cryptoRandom{},
 	})
-	// What a getToken-only page's user left unsent goes out without the
-	// panel (Widget.Resume), until the page releases the widget.
-	life, stop := context.WithCancel(context.Background())
-	conc.Go(func() { w.Resume(life) })
 	res := object()
-	res.Set("widget", handle(w, h, stop))
+	res.Set("widget", handle(w, h))
 	res.Set("warnings", toJS(append([]string{}, cfg.Warnings...)))
 	res.Set("status", toJS(w.Status()))
 	return res

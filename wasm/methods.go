@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall/js"
 
+	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/widget"
 )
 
@@ -21,8 +22,11 @@ import (
 
 // handle exposes one widget to JavaScript: an object of the core's methods
 // bound to the widget's id.
-func handle(w *widget.Widget, hst host, stop context.CancelFunc) js.Value {
-	id := widgets.add(&live{w: w, host: hst, stop: stop})
+// It starts the widget's own work (Widget.Resume), which release ends.
+func handle(w *widget.Widget, hst host) js.Value {
+	life, stop := context.WithCancel(context.Background())
+	conc.Go(func() { w.Resume(life) })
+	id := widgets.add(&live{w: w, host: hst, life: life, stop: stop})
 	h := object()
 	for _, m := range methods() {
 		bound := m.fn.Value.Call("bind", js.Null(), id)
@@ -35,7 +39,10 @@ func handle(w *widget.Widget, hst host, stop context.CancelFunc) js.Value {
 type live struct {
 	w    *widget.Widget
 	host host
-	stop context.CancelFunc // ends the widget's own work (Resume)
+	// life ends with release: the widget's own work (Resume, Drain) runs
+	// under it.
+	life context.Context
+	stop context.CancelFunc
 }
 
 // widgets holds the widgets by id.
@@ -161,12 +168,24 @@ var methods = sync.OnceValue(func() []method {
 	later("start", func(w *widget.Widget, _ []js.Value) work {
 		return func(ctx context.Context) (any, error) { return w.Start(ctx) }
 	})
-	later("offerClaim", func(w *widget.Widget, _ []js.Value) work {
-		return func(ctx context.Context) (any, error) { return w.OfferClaim(ctx) }
-	})
-	later("claim", func(w *widget.Widget, _ []js.Value) work {
-		return func(ctx context.Context) (any, error) { return w.Claim(ctx) }
-	})
+	// A claim may leave the user messages that no flush of the panel is
+	// due to send (another tab's, or its own when the worker was
+	// unreachable): the widget drains them itself.
+	claiming := func(name string, fn func(w *widget.Widget, ctx context.Context) (any, error)) {
+		add(name, func(args []js.Value) js.Value {
+			l := widgets.get(args)
+			if l == nil {
+				return rejected(errReleased)
+			}
+			return l.host.promise(func(ctx context.Context) (any, error) {
+				v, err := fn(l.w, ctx)
+				conc.Go(func() { l.w.Drain(l.life) })
+				return v, err
+			})
+		})
+	}
+	claiming("offerClaim", func(w *widget.Widget, ctx context.Context) (any, error) { return w.OfferClaim(ctx) })
+	claiming("claim", func(w *widget.Widget, ctx context.Context) (any, error) { return w.Claim(ctx) })
 	later("submitForm", func(w *widget.Widget, a []js.Value) work {
 		name, email := str(a, 0), str(a, 1)
 		return func(ctx context.Context) (any, error) { return w.SubmitForm(ctx, name, email) }

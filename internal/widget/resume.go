@@ -18,8 +18,8 @@ const resumeEvery = 5 * time.Second
 // its own, so Pending is empty and nothing would go out until the panel is
 // opened, perhaps never: the agent would not see a message the visitor saw
 // as sending. Resume asks getToken once, and only when the outbox holds a
-// verified user's messages of this workspace, then flushes every
-// resumeEvery until none of that user's are left or ctx ends. A getToken
+// verified user's messages of this workspace, then flushes, and drains
+// (Drain) until none of that user's are left or ctx ends. A getToken
 // that refuses ends it; one that answers for another user leaves the
 // messages waiting for theirs, as Flush does. Every other page has nothing
 // to do here: its Pending names its messages and the panel sends them.
@@ -33,17 +33,30 @@ func (w *Widget) Resume(ctx context.Context) {
 	if _, err := w.bearer(ctx, ""); err != nil {
 		return
 	}
-	for ctx.Err() == nil {
-		if rep := w.Flush(ctx); len(rep.Pending) == 0 {
-			return
-		}
-		sleep := w.sleep
-		if sleep == nil {
-			sleep = conc.Sleep
-		}
+	w.Flush(ctx)
+	w.Drain(ctx)
+}
+
+// Drain flushes the outbox every resumeEvery until the person chatting has
+// nothing left in it or ctx ends; while one Drain runs, another returns at
+// once. The page runs it after a claim: the messages a claim gives the user
+// (perhaps typed in another tab) are not in any flush the panel has
+// scheduled, and one the claim could not send (the worker unreachable)
+// would wait for the panel to be closed or the page reloaded.
+func (w *Widget) Drain(ctx context.Context) {
+	if !w.draining.CompareAndSwap(false, true) {
+		return
+	}
+	defer w.draining.Store(false)
+	sleep := w.sleep
+	if sleep == nil {
+		sleep = conc.Sleep
+	}
+	for ctx.Err() == nil && len(w.Pending()) > 0 {
 		if sleep(ctx, resumeEvery) != nil {
 			return
 		}
+		w.Flush(ctx)
 	}
 }
 

@@ -2,7 +2,9 @@ package widget_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,5 +108,55 @@ func TestResumeEndsWithItsContext(t *testing.T) {
 	}
 	if p := w.Pending(); len(p) != 1 {
 		t.Errorf("pending %+v", p)
+	}
+}
+
+// A claim whose flush could not reach the worker leaves the user messages
+// that no flush of the panel is due to send: Drain sends them once the
+// worker is back, and returns when none are left.
+func TestDrainSendsWhatAClaimLeftUnsent(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(43)
+	anon := d.load(t, f, nil)
+	s := newChat(t, anon, "first")
+	var postsDown atomic.Bool
+	postsDown.Store(true)
+	f.set(func(f *fakeWorker) { f.down = true })
+	if r, err := anon.Send(ctx, widget.Draft{SessionID: s, Content: "unsent at the claim"}); err != nil || !r.Pending {
+		t.Fatalf("Send while down: %+v %v", r, err)
+	}
+	f.set(func(f *fakeWorker) { f.down = false })
+	tr := widget.TransportFunc(func(ctx context.Context, r *widget.Request) (*widget.Response, error) {
+		if postsDown.Load() && r.Method == "POST" && strings.HasSuffix(r.URL, "/messages") {
+			return nil, errors.New("offline")
+		}
+		return f.Do(ctx, r)
+	})
+	w := d.loadVia(t, tr, f, map[string]any{"user": map[string]any{"token": f.verifiedToken("u:ida", "", time.Hour)}, "claimChats": "always"})
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := w.OfferClaim(ctx); err != nil || o.Claimed != 1 {
+		t.Fatalf("offer: %+v, %v", o, err)
+	}
+	if p := w.Pending(); len(p) != 1 {
+		t.Fatalf("after the claim the user has %d pending, want the visitor's 1", len(p))
+	}
+	d.mu.Lock()
+	d.onSleep = func(dur time.Duration) {
+		if dur == 5*time.Second {
+			postsDown.Store(false)
+		}
+	}
+	d.mu.Unlock()
+	done := make(chan struct{})
+	go func() { w.Drain(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Drain did not end once the message was sent")
+	}
+	if got := fmt.Sprint(f.messages(s)); got != "[user:first user:unsent at the claim]" {
+		t.Errorf("stored %s", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,8 +55,9 @@ type Widget struct {
 	pushed    bool           // userData mode: the page's data was sent this page load
 	done      map[string]SendResult
 
-	authMu sync.Mutex // one token renewal at a time
-	sendMu sync.Mutex // one outbox flush at a time
+	authMu   sync.Mutex  // one token renewal at a time
+	sendMu   sync.Mutex  // one outbox flush at a time
+	draining atomic.Bool // a Drain runs
 }
 
 // New returns the widget for a validated config.

@@ -4,7 +4,10 @@ package browsertest
 
 import (
 	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // offlinePosts makes the page's message posts fail on the network, as if the
@@ -51,6 +54,59 @@ func TestAGetTokenUsersUnsentMessageGoesOutAfterAReloadWithThePanelClosed(t *tes
 		t.Fatalf("the org has %+v", items)
 	}
 	if n := countContent(o.messages(t, items[0].ID), "user", "left unsent by a reload"); n != 1 {
+		t.Errorf("the message was stored %d times", n)
+	}
+}
+
+// holdPosts keeps the page's message posts in flight (not sent) until
+// window.__release() sends them.
+const holdPosts = `(function () { var f = window.fetch, held = []; window.fetch = function (u, i) {
+	var self = this, args = arguments;
+	if (held && i && i.method == "POST" && String(u).indexOf("/messages") >= 0) return new Promise(function (ok) { held.push(function () { ok(f.apply(self, args)); }); });
+	return f.apply(this, arguments); };
+	window.__release = function () { var h = held; held = null; h.forEach(function (g) { g(); }); }; window.__held = function () { return held ? held.length : -1; }; })()`
+
+// Two tabs of one browser: tab a's message is on its way (held) when the
+// visitor logs in in tab b ("always"), whose own sends cannot reach the
+// worker for now. The claim gives the message to the user; tab a's late
+// post is refused (the chat is the user's) without dropping it; and tab b
+// sends it once the worker is back, its panel left open on the list.
+// Before, tab b sent it only when its panel was closed or its page reloaded.
+func TestAMessageInFlightInOneTabReachesTheChatAnotherTabClaimed(t *testing.T) {
+	srv, host, o := setup(t)
+	anon := host.URL(srv.URL, o.config(nil))
+	a := newDevice(t, "a")
+	a.load(anon)
+	a.openWidget(false)
+	a.newChat("first, anonymous")
+	a.exec(holdPosts)
+	a.typeInto("[data-widget=message-input]", "in flight at the login")
+	a.click("[data-widget=send]")
+	a.waitFor(`window.__held() > 0`, "tab a's post to be in flight")
+
+	b := a.tab("b")
+	b.load(claimPage(t, host, srv.URL, o, "ann", "always"))
+	b.exec(offlinePosts)
+	b.openWidget(false)
+	if got := b.texts("[data-widget=session]"); len(got) != 1 {
+		t.Fatalf("tab b lists %q after the claim", got)
+	}
+	a.exec(`window.__release()`)
+	outbox := `(localStorage.getItem("chatwidget:` + o.WidgetToken + `:outbox") || "")`
+	a.waitFor(`window.__held() < 0`, "tab a's post to go")
+	if got := evalAs[string](a, outbox); !strings.Contains(got, "in flight at the login") {
+		t.Fatalf("tab a's refused post dropped the message from the outbox: %q", got)
+	}
+	b.exec(`window.__off = false`)
+	b.waitForIn(outbox+` === ""`, "tab b to send the message", 15*time.Second)
+	if !evalAs[bool](b, `window.__t.visible("[data-widget=new-session]")`) {
+		t.Error("tab b's panel left the list")
+	}
+	items := o.sessions(t, url.Values{"user_id": {"ann"}})
+	if len(items) != 1 {
+		t.Fatalf("ann has %+v", items)
+	}
+	if n := countContent(o.messages(t, items[0].ID), "user", "in flight at the login"); n != 1 {
 		t.Errorf("the message was stored %d times", n)
 	}
 }
