@@ -388,3 +388,36 @@ func TestABoundClaimLeavesTheOtherWorkspacesChatsClaimable(t *testing.T) {
 		t.Errorf("the w2 page claimed %d again", n)
 	}
 }
+
+// Two tabs of one device: tab B's flush sends tab A's message (their
+// outbox is shared) while tab A's own post of it is on its way; tab A's
+// answer, the same stored message, is reported as sent, so that tab A
+// shows it sent. Before, tab A found the entry gone and reported it still
+// pending: after a claim in tab B (where tab A's chat no longer reads), it
+// showed as sending for good, though stored.
+func TestAMessageAnotherTabSentFirstIsReportedSent(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(38)
+	var tabB *widget.Widget
+	isMessage := func(r *widget.Request) bool { return r.Method == "POST" && strings.HasSuffix(r.URL, "/messages") }
+	flushInTabB := sync.OnceFunc(func() {
+		if rep := tabB.Flush(ctx); len(rep.Sent) != 1 {
+			t.Errorf("tab B's flush: %+v", rep)
+		}
+	})
+	tabA := d.loadVia(t, widget.TransportFunc(func(ctx context.Context, r *widget.Request) (*widget.Response, error) {
+		if tabB != nil && isMessage(r) {
+			flushInTabB()
+		}
+		return f.Do(ctx, r)
+	}), f, nil)
+	s := newChat(t, tabA, "first")
+	tabB = d.load(t, f, nil)
+	r, err := tabA.Send(ctx, widget.Draft{SessionID: s, Content: "sent by both tabs"})
+	if err != nil || r.Pending || r.Message == nil || r.Message.Content != "sent by both tabs" {
+		t.Errorf("tab A's Send: %+v, %v", r, err)
+	}
+	if got := f.messages(s); len(got) != 2 {
+		t.Errorf("the chat has %q", got)
+	}
+}

@@ -186,7 +186,14 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 		r, err := w.sendEntry(ctx, *e)
 		if err == nil || permanent(err) {
 			if !w.outbox.remove(e.Key, e.Owner) {
-				continue // logged out meanwhile, or a claim gave it to the user
+				// Logged out meanwhile, or another tab sent it first, or a
+				// claim gave it to the user: a refusal is not this page's
+				// to report, but a message the worker has is sent.
+				if err == nil {
+					rep.Sent = append(rep.Sent, r)
+					w.remember(r)
+				}
+				continue
 			}
 			if err != nil {
 				r.Error = errorSentence(err)

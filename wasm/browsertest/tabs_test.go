@@ -110,3 +110,34 @@ func TestAMessageInFlightInOneTabReachesTheChatAnotherTabClaimed(t *testing.T) {
 		t.Errorf("the message was stored %d times", n)
 	}
 }
+
+// The same, with tab b online: tab b's claim sends tab a's message first
+// (as the visitor), and tab a's late post gets that stored message back.
+// Tab a shows it sent; before, it showed it as sending for good (its chat,
+// now the user's, no longer reads for it), and the visitor might type it
+// again.
+func TestAMessageAnotherTabsClaimSentShowsSentInItsTab(t *testing.T) {
+	srv, host, o := setup(t)
+	anon := host.URL(srv.URL, o.config(nil))
+	a := newDevice(t, "a")
+	a.load(anon)
+	a.openWidget(false)
+	a.newChat("first, anonymous")
+	a.exec(holdPosts)
+	a.typeInto("[data-widget=message-input]", "in flight at the login")
+	a.click("[data-widget=send]")
+	a.waitFor(`window.__held() > 0`, "tab a's post to be in flight")
+
+	b := a.tab("b")
+	b.load(claimPage(t, host, srv.URL, o, "ann", "always"))
+	b.openWidget(false)
+	a.exec(`window.__release()`)
+	a.waitFor(ackedUser("in flight at the login"), "tab a to show its message sent")
+	items := o.sessions(t, url.Values{"user_id": {"ann"}})
+	if len(items) != 1 {
+		t.Fatalf("ann has %+v", items)
+	}
+	if n := countContent(o.messages(t, items[0].ID), "user", "in flight at the login"); n != 1 {
+		t.Errorf("the message was stored %d times", n)
+	}
+}
