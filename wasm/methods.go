@@ -21,8 +21,8 @@ import (
 // released js.Func would stop the core.
 
 // handle exposes one widget to JavaScript: an object of the core's methods
-// bound to the widget's id.
-// It starts the widget's own work (Widget.Resume), which release ends.
+// bound to the widget's id. It starts the widget's own work
+// (Widget.Resume), which release ends.
 func handle(w *widget.Widget, hst host) js.Value {
 	life, stop := context.WithCancel(context.Background())
 	conc.Go(func() { w.Resume(life) })
