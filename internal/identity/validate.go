@@ -470,6 +470,11 @@ func NormalizeOrigin(field, s string) (string, error) {
 		host = ip.String()
 	}
 	if !validHost(host) {
+		if hasNonASCII(host) {
+			// A browser sends such a host in its ASCII form (IDNA), which
+			// this does not compute: say which form to give.
+			return "", Invalid(field, "must hold origins as browsers send them: write an internationalized domain name in its ASCII form (https://xn--bcher-kva.example for https://bücher.example).")
+		}
 		return "", bad
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
@@ -482,8 +487,9 @@ func NormalizeOrigin(field, s string) (string, error) {
 	return out, nil
 }
 
-// validHost accepts a DNS name (letters, digits, hyphens; "localhost" too),
-// an IPv4 or an IPv6 address without a zone.
+// validHost accepts a DNS name (letters, digits, hyphens and underscores,
+// which browsers load and send in Origin as they are; "localhost" too), an
+// IPv4 or an IPv6 address without a zone.
 func validHost(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
@@ -499,7 +505,7 @@ func validHost(h string) bool {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 				return false
 			}
 		}
@@ -551,6 +557,15 @@ func ValidateTTLSeconds(n int64) error {
 func hasControl(s string) bool {
 	for _, r := range s {
 		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return true
 		}
 	}

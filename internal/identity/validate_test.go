@@ -584,6 +584,9 @@ func TestNormalizeOrigin(t *testing.T) {
 		{"http://localhost:8080", "http://localhost:8080", ""},
 		{"https://shop.example:8443", "https://shop.example:8443", ""},
 		{"http://[::1]:8080", "http://[::1]:8080", ""},
+		// Browsers load hosts with underscores and send them as they are.
+		{"https://my_shop.example", "https://my_shop.example", ""},
+		{"https://xn--bcher-kva.example", "https://xn--bcher-kva.example", ""},
 
 		{"", "", identity.CodeInvalidRequest},
 		{"shop.example", "", identity.CodeInvalidRequest},
@@ -615,6 +618,21 @@ func TestNormalizeOrigin(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNormalizeOriginUnicodeHostSaysTheASCIIForm: a browser sends an
+// internationalized host in its ASCII form (xn--), which NormalizeOrigin does
+// not compute; the refusal says which form to give instead of only "like
+// https://shop.example".
+func TestNormalizeOriginUnicodeHostSaysTheASCIIForm(t *testing.T) {
+	for _, in := range []string{"https://bücher.example", "https://BÜCHER.example:8443", "http://ﬀ.example"} {
+		_, err := identity.NormalizeOrigin("allowed_origins", in)
+		checkCode(t, "NormalizeOrigin("+in+")", err, identity.CodeInvalidRequest)
+		checkNames(t, err, "allowed_origins")
+		if err == nil || !strings.Contains(err.Error(), "xn--") {
+			t.Errorf("NormalizeOrigin(%q): %v, want a message naming the ASCII (xn--) form", in, err)
+		}
 	}
 }
 
