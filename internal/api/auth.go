@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatwidget/identity/internal/httpx"
@@ -76,6 +77,9 @@ type widgetCall struct {
 	// gone is the verified principal's tombstone (nil: never erased): its
 	// sessions from before it are erased.
 	gone *store.Tombstone
+	// unhold ends a write's shared hold of its principal's person before
+	// the request ends (a contact erasing itself holds it exclusively).
+	unhold func()
 }
 
 // widget resolves the org of X-Widget-Token and checks the browser's origin.
@@ -178,16 +182,16 @@ func (a *API) user(h func(httpx.ResponseWriter, *httpx.Request, *widgetCall) err
 		revoked := func() (err error) { tomb, err = a.standing(r.Context(), p, p.IssuedAt); return err }
 		if r.Method != httpx.MethodGet && r.Method != httpx.MethodHead {
 			// A write waits for the revocation check before it does
-			// anything; a verified one holds its person while it runs, so
-			// that within the instance it does not straddle their erasure
-			// (holdPerson).
-			if p.Verified() {
-				unlock, err := a.holdPerson(r.Context(), p.OrgID, p.Key(), false)
-				if err != nil {
-					return err
-				}
-				defer unlock()
+			// anything, and holds its person while it runs, so that within
+			// the instance it does not straddle their erasure (holdPerson):
+			// a contact's as a verified user's.
+			unlock, err := a.holdPerson(r.Context(), p.OrgID, p.Key(), false)
+			if err != nil {
+				return err
 			}
+			var once sync.Once
+			c.unhold = func() { once.Do(unlock) }
+			defer c.unhold()
 			if err := revoked(); err != nil {
 				return err
 			}

@@ -31,7 +31,8 @@ func (h *heldOwnerList) List(ctx context.Context, o kv.ListOptions) (kv.ListResu
 }
 
 // TestClaimBesideAnErasureOfTheContact: a claim lists the device's sessions,
-// then DELETE /v1/contacts/{id} and the erasure's first batch run, then the
+// then DELETE /v1/contacts/{id} (in another instance: within one, the
+// erasure waits for the claim) and the erasure's first batch run, then the
 // claim moves what it listed. Before, the claimer's listing kept a key of the
 // erased session with its custom data for good (GET of it 404, the org's
 // listing empty). The erasure's sweep now also removes the session from the
@@ -52,7 +53,7 @@ func TestClaimBesideAnErasureOfTheContact(t *testing.T) {
 	wg.Go(func() { claimed = e.claim(o, u, c) })
 	<-h.reached
 	clock.Advance(time.Second)
-	d := e.server(o, "DELETE", "/v1/contacts/"+cid, nil)
+	d := e.otherInstance().server(o, "DELETE", "/v1/contacts/"+cid, nil)
 	if d.Status != 202 {
 		t.Fatalf("DELETE: %d %s", d.Status, d.Raw)
 	}

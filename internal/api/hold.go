@@ -23,10 +23,11 @@ import (
 // since workerd cancels, as hung, a request whose promise or I/O another
 // request's callback settles.
 //
-// A person's key is held shared by each write of a verified token of that
-// person, from its token's revocation check to its last write, and
-// exclusively by the person's erasure while it writes the tombstone (see
-// holdPerson).
+// A person's key is held shared by each write of one of their tokens, from
+// its token's revocation check to its last write, and by each message of
+// the org's server into their session, and exclusively by the person's
+// erasure while it writes the tombstone (see holdPerson). A request holds
+// one person, and takes its other holds after it.
 type keyLocks struct {
 	mu   sync.Mutex
 	held map[string]bool
@@ -134,9 +135,10 @@ func (l *keyLocks) releasePerson(key string, exclusive, gaveUp bool) {
 }
 
 // holdPerson holds the person principalKey of org for the rest of the
-// request: shared by a write of one of their verified tokens, from before
-// its revocation check to its last write, exclusively by their erasure
-// while it writes the tombstone. So, within an instance, a write of a token
+// request: shared by a write of one of their tokens (a contact's, a
+// verified user's), from before its revocation check to its last write, and
+// by the org's message into their session, from before its check of their
+// tombstone; exclusively by their erasure while it writes the tombstone. So, within an instance, a write of a token
 // issued before an erasure either ends before the erasure takes its time
 // (and everything it wrote is older, and erased) or checks the token after
 // the tombstone is written (and is refused): nothing it writes outlives the

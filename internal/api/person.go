@@ -171,6 +171,13 @@ func (a *API) eraseContact(w httpx.ResponseWriter, r *httpx.Request, orgID, cont
 	} else if err != nil {
 		return err
 	}
+	// As a user's erasure: once the contact's writes in flight in this
+	// instance have ended (holdPerson).
+	unlock, err := a.holdPerson(r.Context(), orgID, identity.ContactKey(contact.ID), true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return a.startDeletion(w, r, store.Erasure{OrgID: orgID, PrincipalKey: identity.ContactKey(contact.ID), Contact: contact})
 }
 
@@ -179,6 +186,9 @@ func (a *API) eraseContact(w httpx.ResponseWriter, r *httpx.Request, orgID, cont
 func (a *API) widgetForget(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
 	if c.principal.Verified() {
 		return identity.Errorf(identity.CodeForbidden, "A verified user is deleted by the org's server (DELETE /v1/users), not by the widget.")
+	}
+	if c.unhold != nil {
+		c.unhold() // this request is the erasure: it holds its person exclusively
 	}
 	return a.eraseContact(w, r, c.org.ID, c.principal.Subject)
 }

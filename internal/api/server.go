@@ -284,9 +284,24 @@ func (a *API) serverPostMessage(w httpx.ResponseWriter, r *httpx.Request, c serv
 			return err
 		}
 	}
-	sess, err := a.orgVisibleSession(r, c.orgID)
+	// The message writes the session of a person (its summary), so it holds
+	// them as their own writes do, from its check of their erasure on
+	// (holdPerson): within the instance it does not straddle the erasure.
+	sess, err := a.store.Session(r.Context(), c.orgID, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	unlock, err := a.holdPerson(r.Context(), c.orgID, sess.Owner.Key, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	tomb, err := a.store.TombstoneOf(r.Context(), c.orgID, sess.Owner.Key)
+	if err != nil {
+		return err
+	}
+	if tomb.Hides(sess) {
+		return identity.ErrNotFound
 	}
 	return a.addMessage(w, r, sess, msgKey{scope: store.SessionScope(sess.ID), caller: "org:" + c.orgID, key: m.idemKey}, m.body, identity.RoleAgent, *m.req.Content, author)
 }
