@@ -119,8 +119,15 @@ func TestTokenExpiry(t *testing.T) {
 	long := e.verified(a, map[string]any{"user_id": "u"}) // 24 hours
 	contact := e.contact(a, device1)                      // ContactTokenTTL: 1 hour
 
-	e.clock.Advance(2 * time.Minute)
+	// The token works until expires_at and not from then on: no leeway
+	// past the instant the answer named.
+	e.clock.Advance(exp.Sub(e.clock.Now()) - time.Second)
+	if r := e.widget(a, short, "GET", "/v1/widget/me", nil); r.Status != 200 {
+		t.Errorf("a second before expires_at: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Advance(time.Second)
 	e.refused(t, 401, "token_expired", func() resp { return e.widget(a, short, "GET", "/v1/widget/me", nil) })
+	e.clock.Advance(time.Minute)
 	// The widget must be able to read it, to ask for a fresh token.
 	r = e.widget(a, short, "GET", "/v1/widget/sessions", nil, "Origin", originA)
 	if r.code() != "token_expired" || r.Header.Get("Access-Control-Allow-Origin") != originA {

@@ -19,8 +19,11 @@ import (
 // looking into it.
 const MaxTokenBytes = 8 << 10
 
-// DefaultLeeway is the clock skew allowed on exp, nbf and iat unless
-// [WithLeeway] says otherwise.
+// DefaultLeeway is the clock skew allowed on nbf and iat unless
+// [WithLeeway] says otherwise: a token issued by an instance whose clock is
+// a little ahead is not yet refused as from the future. exp has none: the
+// token's expires_at, which the issuer answered, is the instant it stops
+// working.
 const DefaultLeeway = 30 * time.Second
 
 // alg is the one algorithm the service signs with and accepts.
@@ -54,8 +57,8 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLeeway sets the clock skew allowed on exp, nbf and iat; the default is
-// [DefaultLeeway]. A negative leeway counts as none.
+// WithLeeway sets the clock skew allowed on nbf and iat (never on exp); the
+// default is [DefaultLeeway]. A negative leeway counts as none.
 func WithLeeway(d time.Duration) Option {
 	return func(s *Service) { s.leeway = max(d, 0) }
 }
@@ -150,7 +153,7 @@ func (s *Service) Issue(c Claims, ttl time.Duration) (token string, expiresAt ti
 //     kind; iat_ms within the second of iat; exp after iat;
 //  4. iat and nbf not in the future (with leeway);
 //  5. aud contains orgID;
-//  6. exp not passed (with leeway).
+//  6. exp not passed (without leeway: expired at exp).
 //
 // A failure of 1 to 4 is [ErrInvalid], of 5 [ErrWrongAudience], of 6
 // [ErrExpired]; so a forged or damaged token is invalid even when expired, and
@@ -248,7 +251,7 @@ func (v Signed) For(orgID string) (*Claims, error) {
 	if orgID == "" || !slices.Contains(c.Audience, orgID) {
 		return nil, fail(ErrWrongAudience, reasonAudience)
 	}
-	if !now.Before(c.ExpiresAt.Add(s.leeway)) {
+	if !now.Before(c.ExpiresAt.Time) {
 		return nil, fail(ErrExpired, reasonExpired)
 	}
 	if s.verified != nil {
