@@ -188,6 +188,37 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// TestRateLimitPerIPv6Block: the per-address budget of an IPv6 client is
+// its /64's, the block one subscriber gets and takes any address from; an
+// address of another block has its own, and an IPv4 address written as
+// IPv4-mapped IPv6 is that IPv4 address.
+func TestRateLimitPerIPv6Block(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.RateLimits = config.RateLimits{ContactsPerIP: 2, Window: time.Hour}
+	})
+	a := e.newOrg("A", originA)
+	n := 0
+	contact := func(ip string) resp {
+		n++
+		return e.widget(a, "", "POST", "/v1/widget/contacts", map[string]any{"device_id": fmt.Sprintf("00000000-0000-4000-8000-%012x", n)}, "CF-Connecting-IP", ip)
+	}
+	for _, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:9"} {
+		if r := contact(ip); r.Status != 200 {
+			t.Fatalf("%s: %d %s", ip, r.Status, r.Raw)
+		}
+	}
+	e.refused(t, 429, "rate_limited", func() resp { return contact("2001:0db8:0001:0002:abcd::1") })
+	if r := contact("2001:db8:1:3::1"); r.Status != 200 {
+		t.Errorf("another /64: %d %s", r.Status, r.Raw)
+	}
+	for _, ip := range []string{"198.51.100.7", "198.51.100.7"} {
+		if r := contact(ip); r.Status != 200 {
+			t.Fatalf("%s: %d %s", ip, r.Status, r.Raw)
+		}
+	}
+	e.refused(t, 429, "rate_limited", func() resp { return contact("::ffff:198.51.100.7") })
+}
+
 // TestRateLimitAboveOneListPage: a budget larger than one KV list page (1000
 // keys) is still enforced. The default MessagesPerIP is 1200.
 func TestRateLimitAboveOneListPage(t *testing.T) {

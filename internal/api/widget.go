@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
@@ -75,12 +76,27 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	return nil
 }
 
-// clientIP is the address Cloudflare saw the request come from.
+// clientIP is the address Cloudflare saw the request come from, as the key
+// of a per-address rate limit: an IPv6 address by its /64, the block one
+// subscriber is given, in which one machine may take any address it likes
+// (a budget per /128 would be none); an IPv4 address as itself.
 func clientIP(r *httpx.Request) string {
-	if ip := r.Header.Get("CF-Connecting-IP"); ip != "" && len(ip) <= 64 {
+	ip := r.Header.Get("CF-Connecting-IP")
+	if ip == "" || len(ip) > 64 {
+		return "unknown"
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
 		return ip
 	}
-	return "unknown"
+	if addr = addr.WithZone("").Unmap(); addr.Is4() {
+		return addr.String()
+	}
+	block, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return block.String()
 }
 
 func (a *API) me(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) error {
