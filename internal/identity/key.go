@@ -75,7 +75,11 @@ func ParseKey(s string) (k Key, ok bool) {
 // between Unicode versions; NormalizeEmail refuses the characters that would
 // fold onto ASCII, so two addresses that look alike in ASCII cannot be two
 // keys either.
-func FoldEmail(s string) string {
+func FoldEmail(s string) string { return lowerASCII(s) }
+
+// lowerASCII lower-cases the ASCII letters of s and nothing else (see
+// FoldEmail for why Unicode case mapping is not used on identifiers).
+func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
 			b := []byte(s)

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"strings"
 	"time"
 )
 
@@ -23,9 +22,10 @@ func (o *Org) Clone() *Org {
 }
 
 // AllowsOrigin reports whether a browser page at origin may use the org's
-// widget token.
+// widget token. Only ASCII letters are folded: under Unicode case mapping a
+// Kelvin sign (U+212A) would be the "k" of an allowed origin.
 func (o *Org) AllowsOrigin(origin string) bool {
-	origin = strings.ToLower(origin)
+	origin = lowerASCII(origin)
 	for _, a := range o.AllowedOrigins {
 		if a == origin {
 			return true

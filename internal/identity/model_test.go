@@ -9,13 +9,17 @@ import (
 )
 
 func TestOrgAllowsOrigin(t *testing.T) {
-	org := &identity.Org{AllowedOrigins: []string{"https://shop.example", "http://127.0.0.1:8787"}}
+	org := &identity.Org{AllowedOrigins: []string{"https://shop.example", "http://127.0.0.1:8787", "https://koffee.example"}}
 	tests := []struct {
 		origin string
 		want   bool
 	}{
 		{"https://shop.example", true},
 		{"https://SHOP.example", true},
+		// Case variants of ASCII letters under Unicode (Kelvin sign, long s)
+		// are other characters, not the allowed host's letters.
+		{"https://\u212Aoffee.example", false},
+		{"https://\u017Fhop.example", false},
 		{"http://127.0.0.1:8787", true},
 		{"http://shop.example", false},
 		{"https://shop.example:8443", false},

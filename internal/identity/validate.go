@@ -447,7 +447,7 @@ func NormalizeOrigin(field, s string) (string, error) {
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || hasControl(s) {
 		return "", bad
 	}
-	host := strings.ToLower(u.Hostname())
+	host := lowerASCII(u.Hostname()) // a Kelvin sign is not a "k"
 	port := u.Port()
 	if strings.HasSuffix(u.Host, ":") && port == "" {
 		port = "" // "https://shop.example:" is the default port

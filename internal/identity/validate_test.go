@@ -587,6 +587,10 @@ func TestNormalizeOrigin(t *testing.T) {
 		// Browsers load hosts with underscores and send them as they are.
 		{"https://my_shop.example", "https://my_shop.example", ""},
 		{"https://xn--bcher-kva.example", "https://xn--bcher-kva.example", ""},
+		// A Kelvin sign is not a "k", nor a long s an "s": such a host is
+		// a Unicode host, which a browser would send as xn--.
+		{"https://\u212Aoffee.example", "", identity.CodeInvalidRequest},
+		{"https://\u017Fhop.example", "", identity.CodeInvalidRequest},
 
 		{"", "", identity.CodeInvalidRequest},
 		{"shop.example", "", identity.CodeInvalidRequest},
