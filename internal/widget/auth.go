@@ -178,7 +178,7 @@ func (w *Widget) SubmitForm(ctx context.Context, name, email string) (Status, er
 // the worker refuses it with 401: a new contact token for the same device, or
 // a fresh verified token from getToken.
 func (w *Widget) authed(ctx context.Context, fn func(bearer string) error) error {
-	return w.authedAs(ctx, "", fn)
+	return w.authedAs(ctx, "", 0, fn)
 }
 
 // errNotTheOwner: the credential the widget has now is another person's than
@@ -186,20 +186,37 @@ func (w *Widget) authed(ctx context.Context, fn func(bearer string) error) error
 // page logged out meanwhile). Not permanent: the message waits for its owner.
 var errNotTheOwner = errors.New("widget: this message waits for the person who typed it")
 
-// authedAs is authed for what owner (ownerOf; "" for anyone) did: fn runs
-// only with a token of owner, which a renewal may have replaced by another's.
-func (w *Widget) authedAs(ctx context.Context, owner string, fn func(bearer string) error) error {
+// authedAs is authed for what owner (ownerOf; "" for anyone) did during
+// the page's visit (Widget.visit): fn runs only with a token of owner, which
+// a renewal may have replaced by another's, and not once the page has logged
+// out since. Every contact of the device has one owner, so without the visit
+// a send in flight at logout() or forget() that its token's refusal renewed
+// (401: the contact just erased, or the token expired) created the next
+// visitor's contact and put the message, a new chat's included, into their
+// chats.
+func (w *Widget) authedAs(ctx context.Context, owner string, visit int, fn func(bearer string) error) error {
+	mine := func(who string) bool {
+		if owner == "" {
+			return true
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return who == owner && w.visit == visit
+	}
 	tok, who, err := w.bearerOf(ctx, "")
 	if err != nil {
 		return err
 	}
-	if owner != "" && who != owner {
+	if !mine(who) {
 		return errNotTheOwner
 	}
 	err = fn(tok)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 401 {
 		return err
+	}
+	if !mine(who) { // logged out meanwhile: no renewal for the next visitor
+		return errNotTheOwner
 	}
 	fresh, who, rerr := w.bearerOf(ctx, tok)
 	if rerr != nil {
@@ -208,7 +225,7 @@ func (w *Widget) authedAs(ctx context.Context, owner string, fn func(bearer stri
 		}
 		return rerr
 	}
-	if owner != "" && who != owner {
+	if !mine(who) {
 		return errNotTheOwner
 	}
 	return fn(fresh)

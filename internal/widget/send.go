@@ -171,7 +171,7 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 	for ctx.Err() == nil {
 		var e *OutboxEntry
 		w.mu.Lock()
-		owner := w.ownerLocked()
+		owner, visit := w.ownerLocked(), w.visit
 		w.mu.Unlock()
 		for _, x := range w.pendingOf(owner) {
 			if !tried[x.Key] {
@@ -183,7 +183,7 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 			break
 		}
 		tried[e.Key] = true
-		r, err := w.sendEntry(ctx, *e)
+		r, err := w.sendEntry(ctx, *e, visit)
 		if err == nil || permanent(err) {
 			if !w.outbox.remove(e.Key, e.Owner) {
 				// Logged out meanwhile, or another tab sent it first, or a
@@ -223,9 +223,10 @@ func (w *Widget) remember(r SendResult) {
 }
 
 // sendEntry creates the entry's session when it has none yet, then posts the
-// message, both under their Idempotency-Keys.
-func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry) (SendResult, error) {
-	return w.sendEntryWith(ctx, e, func(fn func(bearer string) error) error { return w.authedAs(ctx, e.Owner, fn) })
+// message, both under their Idempotency-Keys, with a credential of its
+// owner during the page's visit (authedAs): the entry was read then.
+func (w *Widget) sendEntry(ctx context.Context, e OutboxEntry, visit int) (SendResult, error) {
+	return w.sendEntryWith(ctx, e, func(fn func(bearer string) error) error { return w.authedAs(ctx, e.Owner, visit, fn) })
 }
 
 // sendEntryWith is sendEntry with the credential that authed gives.

@@ -54,6 +54,10 @@ type Widget struct {
 	contact   *storedContact // contact modes, as stored
 	pushed    bool           // userData mode: the page's data was sent this page load
 	done      map[string]SendResult
+	// visit counts the visitors of this page: Logout (and Forget) starts
+	// the next one, whose contact has the same owner (ownerOf) as the one
+	// before, so a send in flight then must not go on with its credential.
+	visit int
 
 	authMu   sync.Mutex  // one token renewal at a time
 	sendMu   sync.Mutex  // one outbox flush at a time
@@ -158,6 +162,7 @@ func (w *Widget) Logout() {
 	w.contact = nil
 	w.userToken, w.getToken, w.userData, w.prefill, w.pushed = "", nil, nil, Profile{}, false
 	w.done = map[string]SendResult{}
+	w.visit++
 	w.mode = ModeAnonymous
 	if w.cfg.CollectUserData {
 		w.mode = ModeCollectUserData
