@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
@@ -166,6 +167,9 @@ func (s *Store) Messages(ctx context.Context, sess *identity.Session, after stri
 		if err := s.fillMessages(ctx, prefix, out, missing); err != nil {
 			return nil, err
 		}
+		if len(missing) > 0 {
+			out = slices.DeleteFunc(out, func(m *identity.Message) bool { return m == nil })
+		}
 		if res.Complete || res.Cursor == "" {
 			break
 		}
@@ -178,6 +182,7 @@ func (s *Store) Messages(ctx context.Context, sess *identity.Session, after stri
 // a bulk read (one KV operation) for each kv.MaxGetMany of them, so that a
 // long chat of long messages stays far under Workers' 1,000 operations an
 // invocation (a Get each made a session of 1,000 such messages unreadable).
+// One listed but gone by then (an erasure's batch ran between) becomes nil.
 func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identity.Message, idx []int) error {
 	var fns []func() error
 	for start := 0; start < len(idx); start += kv.MaxGetMany {
@@ -194,7 +199,8 @@ func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identit
 			for j, i := range part {
 				b, found := values[keys[j]]
 				if !found {
-					return errors.New("store: listed message vanished: " + msgs[i].ID)
+					msgs[i] = nil // erased since it was listed: Messages leaves it out
+					continue
 				}
 				if err := decodeAt(keys[j], b, func(b []byte) error { return unmarshal(b, msgs[i]) }); err != nil {
 					return err

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"strings"
@@ -75,4 +76,52 @@ func TestLongMessagesAreReadInBulk(t *testing.T) {
 		t.Errorf("export: %v, %d sessions, %d KV operations", err, len(page), spent)
 	}
 	check("export", page[0].Messages)
+}
+
+// deletedAfterList is a KV whose bulk reads (and Gets) run after the keys
+// of its session's messages were deleted, as an erasure's batch does
+// between a read's list and its fetch of the long messages.
+type deletedAfterList struct {
+	*kv.Memory
+	prefix string
+}
+
+func (k deletedAfterList) eraseNow() {
+	res, _ := k.Memory.List(ctx, kv.ListOptions{Prefix: k.prefix})
+	for _, key := range res.Keys {
+		_ = k.Memory.Delete(ctx, key.Name)
+	}
+}
+
+func (k deletedAfterList) GetMany(c context.Context, keys []string) (map[string][]byte, error) {
+	k.eraseNow()
+	return k.Memory.GetMany(c, keys)
+}
+
+// TestLongMessagesErasedDuringARead: a read of a session listed its
+// messages, then its person's erasure deleted them before it fetched the
+// long ones. Before, the read failed ("listed message vanished"), a 500
+// internal on GET /v1/sessions/{id}, the widget's GET and the export; now
+// the erased messages are left out, as the erasure has it. The short ones,
+// read from the listing, are kept (they were there when it was taken).
+func TestLongMessagesErasedDuringARead(t *testing.T) {
+	mem := kv.NewMemory()
+	s := newStore(mem)
+	sess := s.PrepareSession(store.NewSession{OrgID: orgA, Owner: contactOwner(device1, "")})
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"short", strings.Repeat("é", 2000), "short again"} {
+		if _, err := s.AddMessage(ctx, sess, s.PrepareMessage(sess, identity.RoleUser, content, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := deletedAfterList{Memory: mem, prefix: "msg/" + orgA + "/" + sess.ID + "/"}
+	msgs, err := store.New(k).Messages(ctx, sess, "")
+	if err != nil {
+		t.Fatalf("Messages: %v", err)
+	}
+	if len(msgs) != 2 || msgs[0].Content != "short" || msgs[1].Content != "short again" {
+		t.Errorf("messages %v, want the two short ones", msgs)
+	}
 }
