@@ -43,7 +43,7 @@ func TestClaimBesideAnErasureOfTheContact(t *testing.T) {
 	clock, mem := e.clock, e.mem
 	o := e.newOrg("A", originA)
 	c := e.contact(o, device1)
-	cid := e.widget(o, c, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	cid := e.contactID(o, c)
 	e.newSession(o, c, map[string]any{"custom_data": map[string]any{"secret": "erase-me"}})
 	u := e.verified(o, map[string]any{"user_id": "u-1"})
 

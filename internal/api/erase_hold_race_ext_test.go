@@ -77,7 +77,7 @@ func TestLateWritesBesideAnErasure(t *testing.T) {
 				del = "/v1/users?user_id=u-1"
 			} else {
 				tok = e.contact(o, device1)
-				del = "/v1/contacts/" + e.widget(o, tok, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+				del = "/v1/contacts/" + e.contactID(o, tok)
 			}
 			sid := e.newSession(o, tok, map[string]any{"custom_data": map[string]any{"k": "early-data"}})["id"].(string)
 			u := e.verified(o, map[string]any{"user_id": "claimer"})

@@ -57,7 +57,7 @@ func TestErasureBesideASessionCreation(t *testing.T) {
 	clock, mem := e.clock, e.mem
 	o := e.newOrg("A", originA)
 	c := e.contact(o, device1)
-	cid := e.widget(o, c, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	cid := e.contactID(o, c)
 	e.newSession(o, c, nil)
 
 	h.armed.Store(true)

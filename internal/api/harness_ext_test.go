@@ -173,6 +173,17 @@ func (e *env) contact(o orgInfo, device string, extra ...map[string]any) string 
 	return r.Body["token"].(string)
 }
 
+// contactID is the id of the contact whose token tok is (GET /v1/widget/me).
+func (e *env) contactID(o orgInfo, tok string) string {
+	e.t.Helper()
+	r := e.widget(o, tok, "GET", "/v1/widget/me", nil)
+	c, ok := r.Body["contact"].(map[string]any)
+	if r.Status != 200 || !ok {
+		e.t.Fatalf("GET /v1/widget/me: %d %s", r.Status, r.Raw)
+	}
+	return c["id"].(string)
+}
+
 // verified returns a verified token of o for the user described by body.
 func (e *env) verified(o orgInfo, body map[string]any) string {
 	e.t.Helper()

@@ -247,9 +247,9 @@ func TestDeletionShapes(t *testing.T) {
 	a := e.newOrg("A", originA)
 	e.verified(a, map[string]any{"user_id": "u-ann"})
 	ct := e.contact(a, device1)
-	cid := e.widget(a, ct, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	cid := e.contactID(a, ct)
 	e.newSession(a, e.contact(a, device2), nil)
-	other := e.widget(a, e.contact(a, device2), "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	other := e.contactID(a, e.contact(a, device2))
 	accepted := []string{"id", "status", "requested_at"}
 	var ids []string
 	for _, c := range []struct {

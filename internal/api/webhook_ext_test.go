@@ -521,7 +521,7 @@ func TestWebhookEventsOfAnErasedPersonAreDropped(t *testing.T) {
 	}
 	e.deliver() // every first attempt answered 500
 
-	cid3 := e.widget(a, d3, "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+	cid3 := e.contactID(a, d3)
 	for _, r := range []resp{
 		e.server(a, "DELETE", "/v1/users?user_id=u-1", nil),
 		e.widget(a, d1, "DELETE", "/v1/widget/me", nil),
@@ -865,7 +865,7 @@ func TestWebhookEventsOfSessionsClaimedBeforeTheirContactsErasureArrive(t *testi
 	e.clock.Advance(time.Second)
 	var erasures []resp
 	for _, dev := range []string{device1, device2, device3} {
-		cid := e.widget(a, e.contact(a, dev), "GET", "/v1/widget/me", nil).Body["contact"].(map[string]any)["id"].(string)
+		cid := e.contactID(a, e.contact(a, dev))
 		erasures = append(erasures, e.server(a, "DELETE", "/v1/contacts/"+cid, nil))
 	}
 	erasures = append(erasures, e.server(a, "DELETE", "/v1/users?user_id=u-2", nil))
