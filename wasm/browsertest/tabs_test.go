@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatwidget/identity/worker/test/wranglertest"
 )
 
 // offlinePosts makes the page's message posts fail on the network, as if the
@@ -66,6 +68,22 @@ const holdPosts = `(function () { var f = window.fetch, held = []; window.fetch 
 	return f.apply(this, arguments); };
 	window.__release = function () { var h = held; held = null; h.forEach(function (g) { g(); }); }; window.__held = function () { return held ? held.length : -1; }; })()`
 
+// aPostInFlight: an anonymous visitor's tab a with a chat, and its post of
+// "in flight at the login" held on its way to the worker.
+func aPostInFlight(t *testing.T) (*wranglertest.Server, *hostPage, *org, *device) {
+	t.Helper()
+	srv, host, o := setup(t)
+	a := newDevice(t, "a")
+	a.load(host.URL(srv.URL, o.config(nil)))
+	a.openWidget(false)
+	a.newChat("first, anonymous")
+	a.exec(holdPosts)
+	a.typeInto("[data-widget=message-input]", "in flight at the login")
+	a.click("[data-widget=send]")
+	a.waitFor(`window.__held() > 0`, "tab a's post to be in flight")
+	return srv, host, o, a
+}
+
 // Two tabs of one browser: tab a's message is on its way (held) when the
 // visitor logs in in tab b ("always"), whose own sends cannot reach the
 // worker for now. The claim gives the message to the user; tab a's late
@@ -73,16 +91,7 @@ const holdPosts = `(function () { var f = window.fetch, held = []; window.fetch 
 // sends it once the worker is back, its panel left open on the list.
 // Before, tab b sent it only when its panel was closed or its page reloaded.
 func TestAMessageInFlightInOneTabReachesTheChatAnotherTabClaimed(t *testing.T) {
-	srv, host, o := setup(t)
-	anon := host.URL(srv.URL, o.config(nil))
-	a := newDevice(t, "a")
-	a.load(anon)
-	a.openWidget(false)
-	a.newChat("first, anonymous")
-	a.exec(holdPosts)
-	a.typeInto("[data-widget=message-input]", "in flight at the login")
-	a.click("[data-widget=send]")
-	a.waitFor(`window.__held() > 0`, "tab a's post to be in flight")
+	srv, host, o, a := aPostInFlight(t)
 
 	b := a.tab("b")
 	b.load(claimPage(t, host, srv.URL, o, "ann", "always"))
@@ -117,16 +126,7 @@ func TestAMessageInFlightInOneTabReachesTheChatAnotherTabClaimed(t *testing.T) {
 // now the user's, no longer reads for it), and the visitor might type it
 // again.
 func TestAMessageAnotherTabsClaimSentShowsSentInItsTab(t *testing.T) {
-	srv, host, o := setup(t)
-	anon := host.URL(srv.URL, o.config(nil))
-	a := newDevice(t, "a")
-	a.load(anon)
-	a.openWidget(false)
-	a.newChat("first, anonymous")
-	a.exec(holdPosts)
-	a.typeInto("[data-widget=message-input]", "in flight at the login")
-	a.click("[data-widget=send]")
-	a.waitFor(`window.__held() > 0`, "tab a's post to be in flight")
+	srv, host, o, a := aPostInFlight(t)
 
 	b := a.tab("b")
 	b.load(claimPage(t, host, srv.URL, o, "ann", "always"))
