@@ -34,8 +34,9 @@ const (
 	ScopeMessagesPerIP     = "msg-ip"         // RATE_LIMIT_MESSAGES_PER_IP
 )
 
-// Limiter enforces the rate limits on contact creation and message posting
-// through a RateCounter. It makes no KV call.
+// Limiter enforces the rate limits on contact creation and on the widget's
+// messages and new sessions (widgetWriteLimits) through a RateCounter. It
+// makes no KV call.
 //
 // What a request spends: the budget is spent when the limiter lets a request
 // through, before the request does its work, because Cloudflare's binding

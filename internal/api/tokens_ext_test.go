@@ -161,13 +161,18 @@ func TestRateLimits(t *testing.T) {
 	if r := e.widget(a, "", "POST", "/v1/widget/contacts", map[string]any{"device_id": device2}); r.Status != 200 {
 		t.Errorf("other device: %d %s", r.Status, r.Raw)
 	}
+	// A new session spends from the budget of the widget's writes (3), and
+	// so does each message: one session and two messages use it up.
 	sess := e.newSession(a, tok, nil)["id"].(string)
 	path := "/v1/widget/sessions/" + sess + "/messages"
-	for range 3 {
+	for range 2 {
 		if r := e.widget(a, tok, "POST", path, map[string]any{"content": "hi"}); r.Status != 201 {
 			t.Fatalf("%d %s", r.Status, r.Raw)
 		}
 	}
+	e.refused(t, 429, "rate_limited", func() resp {
+		return e.widget(a, tok, "POST", "/v1/widget/sessions", map[string]any{})
+	})
 	r = e.refused(t, 429, "rate_limited", func() resp {
 		return e.widget(a, tok, "POST", path, map[string]any{"content": "hi"}, "Origin", originA)
 	})

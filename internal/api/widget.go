@@ -176,6 +176,9 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	if done || err != nil {
 		return err
 	}
+	if err := a.limiter.Check(ctx, widgetWriteLimits(a, r, p)...); err != nil {
+		return err
+	}
 	owner := p.Owner("")
 	if p.Verified() {
 		// The user's record id, for the org's views of the session.
@@ -278,11 +281,18 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		k.replayOnly = true
 	}
 	k.shared = !sess.Owner.Verified || sess.ClaimedAt != nil
-	limits := []limitScope{
-		{key: "msg-principal/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
-		{key: "msg-ip/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
+	return a.addMessage(w, r, sess, k, m.body, identity.RoleUser, *m.req.Content, "", widgetWriteLimits(a, r, p)...)
+}
+
+// widgetWriteLimits are the budgets a widget's new message or new session
+// spends: one per principal (a device's contact, or a verified identity) and
+// one per client address. Sessions count with messages: each is a few KV
+// writes that a public widget token could otherwise repeat without bound.
+func widgetWriteLimits(a *API, r *httpx.Request, p identity.Principal) []limitScope {
+	return []limitScope{
+		{key: ScopeMessagesPerDevice + "/" + p.OrgID + "/" + p.Key(), limit: a.cfg.RateLimits.MessagesPerDevice},
+		{key: ScopeMessagesPerIP + "/" + clientIP(r), limit: a.cfg.RateLimits.MessagesPerIP},
 	}
-	return a.addMessage(w, r, sess, k, m.body, identity.RoleUser, *m.req.Content, "", limits...)
 }
 
 // claimedAway decides a contact's post, with an Idempotency-Key, to a

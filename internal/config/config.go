@@ -24,7 +24,7 @@ type Config struct {
 	DemoRoutes bool
 	// ContactTokenTTL is the lifetime of contact tokens (CONTACT_TOKEN_TTL_SECONDS).
 	ContactTokenTTL time.Duration
-	// RateLimits are the limits on contact creation and message posting.
+	// RateLimits are the limits on the widget's contacts, messages and sessions.
 	RateLimits RateLimits
 	// Webhooks are the webhook settings.
 	Webhooks Webhooks
@@ -51,7 +51,7 @@ type RateLimits struct {
 	ContactsPerDevice int
 	ContactsPerIP     int
 	// MessagesPerDevice and MessagesPerIP limit the widget's message posts
-	// (per principal and per client address).
+	// and new sessions together (per principal and per client address).
 	MessagesPerDevice int
 	MessagesPerIP     int
 	// Window is the length of one budget.
