@@ -110,7 +110,8 @@ const hostHTML = `<!doctype html>
 </style>
 <script src="{{WORKER}}/widget.js" defer></script>
 <script>
-  window.__cfg = JSON.parse(atob("{{CONFIG}}"));
+  // atob gives one character per byte: the config's UTF-8 is decoded as such.
+  window.__cfg = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob("{{CONFIG}}"), function (c) { return c.charCodeAt(0); })));
   document.addEventListener("DOMContentLoaded", function () {
     window.__before = document.documentElement.outerHTML;
     var t0 = performance.now();

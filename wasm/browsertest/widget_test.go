@@ -289,7 +289,9 @@ func TestABadConfigIsRefusedAndThePageLeftAlone(t *testing.T) {
 		{"user without token or data", "user", o.config(map[string]any{"user": map[string]any{}})},
 		{"user.token not a string", "user.token", o.config(map[string]any{"user": map[string]any{"token": 42}})},
 		{"user.data.customData an array", "user.data.customData", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"customData": []int{1}}}})},
-		{"user.data.email with a Kelvin sign", "user.data.email", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"email": "ann@examplK.com"}}})},
+		// The message is the Kelvin sign's own: the page got the sign, not the
+		// bytes of its UTF-8 (each of which is refused, as a control character).
+		{"user.data.email with a Kelvin sign", "user.data.email contains a character that is a case variant of an ASCII letter", o.config(map[string]any{"user": map[string]any{"data": map[string]any{"email": "ann@examplK.com"}}})},
 		{"prefillUserData not an object", "prefillUserData", o.config(map[string]any{"prefillUserData": "Ann"})},
 		{"apiUrl not http(s)", "apiUrl", o.config(map[string]any{"apiUrl": "javascript:alert(1)"})},
 		// widget.js shows the launcher before the core has checked a config
