@@ -147,7 +147,9 @@ func (q *Memory) Deliver(ctx context.Context, c Consumer) int {
 			}
 			switch {
 			case o.IsDeadLetter():
-				q.dead = append(q.dead, m.Message)
+				dead := m.Message
+				dead.Body = o.DeadBody(dead.Body)
+				q.dead = append(q.dead, dead)
 			case !o.IsRetry():
 			case m.Attempts > q.MaxRetries:
 				q.dead = append(q.dead, m.Message)

@@ -46,6 +46,8 @@ type Outcome struct {
 	retry bool
 	dead  bool
 	delay time.Duration
+	// body, when set, is the dead letter's body in place of the message's.
+	body []byte
 }
 
 // Ack: the message is done and leaves the queue.
@@ -62,6 +64,19 @@ func Retry(delay time.Duration) Outcome {
 // with a retry schedule of its own answers this once the schedule is over,
 // well before the consumer's max_retries.
 func DeadLetter() Outcome { return Outcome{dead: true} }
+
+// DeadLetterAs is DeadLetter with body (an envelope, as Encode makes) sent
+// to the dead-letter queue in place of the message's own: a Handler leaves
+// there what may stay, as a webhook event's ids without its payload.
+func DeadLetterAs(body []byte) Outcome { return Outcome{dead: true, body: body} }
+
+// DeadBody is what a dead letter of the message whose body is orig carries.
+func (o Outcome) DeadBody(orig []byte) []byte {
+	if o.body != nil {
+		return o.body
+	}
+	return orig
+}
 
 // IsDeadLetter reports whether the message is to go to the dead-letter queue.
 func (o Outcome) IsDeadLetter() bool { return o.dead }
@@ -179,7 +194,7 @@ func Decode(body []byte) (kind string, data []byte, err error) {
 }
 
 // WithDeadLetters is c, with every DeadLetter Outcome carried out: the
-// message's body is sent to dlq and the message acknowledged (retried after
+// message's body (or DeadLetterAs's) is sent to dlq and the message acknowledged (retried after
 // a minute if that send fails). The Outcomes it answers are Ack or Retry
 // only, which is all a Cloudflare consumer can answer. With dlq nil, a dead
 // letter is acknowledged and logged through logf.
@@ -205,7 +220,7 @@ func (d deadLetters) Consume(ctx context.Context, batch []Message) []Outcome {
 				d.logf("queue: message %s given up, and there is no dead-letter queue", batch[i].ID)
 			}
 			out[i] = Ack()
-		case d.dlq.Send(ctx, batch[i].Body, 0) != nil:
+		case d.dlq.Send(ctx, o.DeadBody(batch[i].Body), 0) != nil:
 			out[i] = Retry(time.Minute)
 		default:
 			if d.logf != nil {

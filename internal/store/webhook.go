@@ -48,7 +48,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, orgID string) error {
 var _ webhook.Configs = (*Store)(nil)
 
 // WebhookPayloadTTL is how long a stored webhook payload (webhook.Payloads)
-// is kept at most: the Dispatcher deletes it after the event's last
+// is kept at most unless its event was given up (webhook.DeadLetterTTL): the Dispatcher deletes it after the event's last
 // attempt, 6 h 52 min of retries after its first; this bounds one whose
 // delete was lost.
 const WebhookPayloadTTL = 24 * time.Hour
@@ -81,9 +81,12 @@ func ofOrg(orgID, key string) bool {
 
 // PutPayload stores the payload of an event too large for a queue message
 // (webhook.Payloads).
-func (s *Store) PutPayload(ctx context.Context, orgID string, about *webhook.Subject, id string, p []byte) (string, error) {
+func (s *Store) PutPayload(ctx context.Context, orgID string, about *webhook.Subject, id string, p []byte, ttl time.Duration) (string, error) {
 	key := webhookPayloadKey(orgID, about, id)
-	return key, s.put(ctx, key, p, kv.PutOptions{TTL: WebhookPayloadTTL})
+	if ttl <= 0 {
+		ttl = WebhookPayloadTTL
+	}
+	return key, s.put(ctx, key, p, kv.PutOptions{TTL: ttl})
 }
 
 // Payload reads a stored webhook payload.

@@ -26,6 +26,10 @@ var DefaultRetryDelays = []time.Duration{
 	30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour,
 }
 
+// DeadLetterTTL is how long the payload of an event given up is kept for
+// its dead letter: the longest a Cloudflare Queue keeps a message (14 days).
+const DeadLetterTTL = 14 * 24 * time.Hour
+
 // Timeout is how long one delivery attempt waits for the answer.
 const Timeout = 10 * time.Second
 
@@ -59,12 +63,15 @@ type Erasures interface {
 
 // Payloads keeps the payloads of events too large for a queue message
 // (queue.MaxBodyBytes), whose message names the key instead (Job.Stored).
-// Put stores p, the payload of event id of org carrying about's data, and
-// returns its key; Payload reads it back (found false when it is not, or
-// not yet, there); Delete removes it once the event is delivered, dropped
-// or given up.
+// It also keeps the payload of an event given up, whose dead letter names
+// it (see Handle). Put stores p, the payload of event id of org carrying
+// about's data, for ttl (0: a day), and returns its key (the same for the
+// same event); Payload reads it back (found false when it is not, or not
+// yet, there); Delete removes it once the event is delivered or dropped.
+// A payload of a session's data is kept with that session, whose erasure
+// removes it.
 type Payloads interface {
-	PutPayload(ctx context.Context, orgID string, about *Subject, id string, p []byte) (key string, err error)
+	PutPayload(ctx context.Context, orgID string, about *Subject, id string, p []byte, ttl time.Duration) (key string, err error)
 	Payload(ctx context.Context, orgID, key string) (p []byte, found bool, err error)
 	DeletePayload(ctx context.Context, orgID, key string) error
 }
@@ -203,7 +210,7 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, abo
 		// Too large for a queue message (a long message of characters
 		// JSON escapes, carried twice: the message and the session's
 		// last_message): the payload waits in Payloads, the message names it.
-		key, perr := d.Payloads.PutPayload(ctx, orgID, about, job.ID, p)
+		key, perr := d.Payloads.PutPayload(ctx, orgID, about, job.ID, p, 0)
 		if perr != nil {
 			d.logf("webhook: %s %s of org %s not sent: storing its payload of %d bytes: %v", t, job.ID, orgID, len(p), perr)
 			return
@@ -226,7 +233,10 @@ const handleTimeout = Timeout + 5*time.Second
 
 // Handle delivers one event (a queue message of Kind). The payload of an
 // event kept in Payloads is read at each attempt and deleted after the
-// last (delivered, dropped or given up).
+// last (delivered or dropped). An event given up goes to the dead-letter
+// queue as its ids alone (deadLetter): its payload waits in Payloads,
+// where the erasure of the person whose data it carries removes it, and
+// sending the dead letter back to the jobs queue delivers it again.
 func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome {
 	ctx, cancel := context.WithTimeout(ctx, handleTimeout)
 	defer cancel()
@@ -235,7 +245,10 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome 
 		d.logf("webhook: message %s dropped: not a webhook job", m.ID)
 		return queue.Ack()
 	}
-	out := d.handle(ctx, m, job)
+	out := d.handle(ctx, m, &job)
+	if out.IsDeadLetter() && d.Payloads != nil {
+		return d.deadLetter(ctx, job)
+	}
 	if job.Stored != "" && d.Payloads != nil && !out.IsRetry() {
 		// Its own time: the attempt may have used up ctx's.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -247,11 +260,12 @@ func (d *Dispatcher) Handle(ctx context.Context, m queue.Message) queue.Outcome 
 	return out
 }
 
-func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue.Outcome {
+// handle makes one attempt of job, setting its Payload when it was stored.
+func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job *Job) queue.Outcome {
 	cfg, err := d.configs.Webhook(ctx, job.Org)
 	if err != nil {
 		d.logf("webhook: %s of org %s: reading its webhook: %v", job.ID, job.Org, err)
-		return d.retry(m, job)
+		return d.retry(m, *job)
 	}
 	if !cfg.Wants(job.Type) {
 		return queue.Ack() // removed, or no longer subscribed, since
@@ -260,7 +274,7 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue
 		erased, err := d.Erasures.Erased(ctx, job.Org, *job.About)
 		if err != nil {
 			d.logf("webhook: %s of org %s: reading its person's erasure: %v", job.ID, job.Org, err)
-			return d.retry(m, job)
+			return d.retry(m, *job)
 		}
 		if erased {
 			d.logf("webhook: %s of org %s dropped: its person has been erased", job.ID, job.Org)
@@ -270,7 +284,7 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue
 	if job.Stored != "" {
 		if d.Payloads == nil {
 			d.logf("webhook: %s of org %s: its payload is stored and this worker reads no stored payloads", job.ID, job.Org)
-			return d.retry(m, job)
+			return d.retry(m, *job)
 		}
 		p, found, err := d.Payloads.Payload(ctx, job.Org, job.Stored)
 		if err == nil && !found {
@@ -281,7 +295,7 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue
 		}
 		if err != nil {
 			d.logf("webhook: %s of org %s: reading its stored payload: %v", job.ID, job.Org, err)
-			return d.retry(m, job)
+			return d.retry(m, *job)
 		}
 		job.Payload = p
 	}
@@ -289,11 +303,11 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue
 	sig, err := Sign(cfg.Signing(now), job.ID, now, job.Payload)
 	if err != nil {
 		d.logf("webhook: %s of org %s: %v", job.ID, job.Org, err)
-		return d.retry(m, job)
+		return d.retry(m, *job)
 	}
 	if d.http == nil {
 		d.logf("webhook: %s of org %s: no outgoing requests", job.ID, job.Org)
-		return d.retry(m, job)
+		return d.retry(m, *job)
 	}
 	res, err := d.http.Do(ctx, outbound.Request{
 		URL: cfg.URL,
@@ -314,7 +328,46 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job Job) queue
 		err = fmt.Errorf("answered %d", res.Status)
 	}
 	d.logf("webhook: %s of org %s, attempt %d: %v", job.ID, job.Org, m.Attempts, err)
-	return d.retry(m, job)
+	return d.retry(m, *job)
+}
+
+// deadLetter is the Outcome of job given up: a dead letter of its ids and
+// the key of its payload, kept in Payloads for DeadLetterTTL (under the
+// session whose data it carries, which that session's erasure removes)
+// rather than in the dead-letter queue, which no erasure reaches. Its
+// person, erased while the last attempt ran, leaves no dead letter.
+func (d *Dispatcher) deadLetter(ctx context.Context, job Job) queue.Outcome {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if len(job.Payload) > 0 {
+		key, err := d.Payloads.PutPayload(ctx, job.Org, job.About, job.ID, job.Payload, DeadLetterTTL)
+		if err != nil {
+			d.logf("webhook: %s of org %s given up; storing its payload: %v", job.ID, job.Org, err)
+			return queue.Retry(time.Minute)
+		}
+		job.Stored = key
+	}
+	job.Payload = nil
+	if job.About != nil && d.Erasures != nil {
+		erased, err := d.Erasures.Erased(ctx, job.Org, *job.About)
+		if err == nil && erased && job.Stored != "" {
+			err = d.Payloads.DeletePayload(ctx, job.Org, job.Stored)
+		}
+		if err != nil {
+			d.logf("webhook: %s of org %s given up; reading its person's erasure: %v", job.ID, job.Org, err)
+			return queue.Retry(time.Minute)
+		}
+		if erased {
+			d.logf("webhook: %s of org %s dropped: its person has been erased", job.ID, job.Org)
+			return queue.Ack()
+		}
+	}
+	body, err := queue.Encode(Kind, job)
+	if err != nil {
+		d.logf("webhook: %s of org %s given up: %v", job.ID, job.Org, err)
+		return queue.DeadLetter()
+	}
+	return queue.DeadLetterAs(body)
 }
 
 // retry is the Outcome of a failed attempt: the schedule's next delay, or
