@@ -153,6 +153,8 @@ func (a *API) register() {
 	a.route("GET /.well-known/jwks.json", a.jwks)
 
 	a.route("POST /v1/admin/orgs", a.admin(a.createOrg))
+	a.route("GET /v1/admin/orgs/{org_id}", a.admin(a.getOrg))
+	a.route("PATCH /v1/admin/orgs/{org_id}", a.admin(a.updateOrg))
 	a.route("POST /v1/admin/orgs/{org_id}/api-keys", a.admin(a.createAPIKey))
 	a.route("DELETE /v1/admin/orgs/{org_id}/api-keys/{key_id}", a.admin(a.deleteAPIKey))
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
@@ -33,12 +36,7 @@ func (s *Store) CreateOrg(ctx context.Context, name string, origins []string) (*
 	// origin index first so a browser never meets an org whose preflight fails.
 	var fns []func() error
 	for _, o := range org.AllowedOrigins {
-		fns = append(fns, func() error {
-			if err := s.kv.Put(ctx, "origin/"+o+"/"+org.ID, nil, kv.PutOptions{}); err != nil {
-				return unavailable(err)
-			}
-			return nil
-		})
+		fns = append(fns, func() error { return s.putOriginIndex(ctx, o, org.ID) })
 	}
 	if err := conc.All(fns...); err != nil {
 		return nil, nil, err
@@ -76,17 +74,17 @@ func (s *Store) Org(ctx context.Context, id string) (*identity.Org, error) {
 // OrgByWidgetToken returns the org whose widget token is pk, or
 // identity.ErrUnauthorized.
 //
-// Every widget request asks this first, so the orgs found are kept for the
-// instance's life (orgCacheSize at most): an org is written once, when it is
-// made, and no route changes its widget token or origins, so a kept copy is
-// never stale. An unknown token is not kept (a stranger's guesses fill nothing)
-// and is asked of KV again each time. One KV get less on every widget request:
-// a visitor's message 9 -> 8 KV operations (make bench).
+// Every widget request asks this first, so the orgs found are kept
+// (orgCacheSize at most) for orgCacheTTL: the vendor may change an org's
+// origins (UpdateOrg), which other instances then see as late as KV shows
+// them anyway. An unknown token is not kept (a stranger's guesses fill
+// nothing) and is asked of KV again each time. One KV get less on nearly
+// every widget request: a visitor's message 9 -> 8 KV operations (make bench).
 func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org, error) {
 	if !validSecretShape(pk, "pk_", 24) {
 		return nil, identity.ErrUnauthorized
 	}
-	if org, ok := s.orgs.get(pk); ok {
+	if org, ok := s.orgs.get(pk, s.now()); ok {
 		return org, nil
 	}
 	var org identity.Org
@@ -97,7 +95,7 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	if !found || subtle.ConstantTimeCompare([]byte(org.WidgetToken), []byte(pk)) != 1 {
 		return nil, identity.ErrUnauthorized
 	}
-	s.orgs.put(pk, &org) // keeps a copy of its own
+	s.orgs.put(pk, &org, s.now()) // keeps a copy of its own
 	return &org, nil
 }
 
@@ -121,10 +119,14 @@ func (s *Store) OriginKnown(ctx context.Context, origin string) (bool, error) {
 func (s *Store) CreateAPIKey(ctx context.Context, orgID string) (*CreatedKey, error) {
 	secret := randomToken("sk_", 32)
 	key := identity.APIKey{ID: uuid.NewString(), OrgID: orgID, Hash: HashSecret(secret), CreatedAt: s.Now()}
-	err := conc.All(
+	meta, err := json.Marshal(orgKeyMeta{CreatedAt: key.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	err = conc.All(
 		func() error { return s.putJSON(ctx, "apikey/"+key.Hash, key, kv.PutOptions{}) },
 		func() error {
-			if err := s.kv.Put(ctx, "orgkey/"+orgID+"/"+key.ID, []byte(key.Hash), kv.PutOptions{}); err != nil {
+			if err := s.kv.Put(ctx, "orgkey/"+orgID+"/"+key.ID, []byte(key.Hash), kv.PutOptions{Metadata: meta}); err != nil {
 				return unavailable(err)
 			}
 			return nil
@@ -222,4 +224,115 @@ func (s *Store) DemoOrg(ctx context.Context, host string, v any) (bool, error) {
 // SaveDemoOrg saves the development demo org of host.
 func (s *Store) SaveDemoOrg(ctx context.Context, host string, v any) error {
 	return s.putJSON(ctx, "demo/org/"+hashKey(host), v, kv.PutOptions{})
+}
+
+// orgKeyMeta is the metadata of an org's index of its api keys
+// (orgkey/{org}/{key id}), so that listing them needs no get per key. Keys
+// made before it was kept have none.
+type orgKeyMeta struct {
+	CreatedAt time.Time `json:"c"`
+}
+
+// APIKeyInfo is what the vendor sees of an api key: never its secret or hash.
+type APIKeyInfo struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// APIKeys lists the org's api keys that have not been deleted, oldest first.
+func (s *Store) APIKeys(ctx context.Context, orgID string) ([]APIKeyInfo, error) {
+	prefix := "orgkey/" + orgID + "/"
+	out := []APIKeyInfo{}
+	cursor := ""
+	for {
+		res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor})
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		for _, k := range res.Keys {
+			info := APIKeyInfo{ID: strings.TrimPrefix(k.Name, prefix)}
+			var m orgKeyMeta
+			if json.Unmarshal(k.Metadata, &m) == nil && !m.CreatedAt.IsZero() {
+				info.CreatedAt = m.CreatedAt
+			} else if info.CreatedAt, err = s.apiKeyCreatedAt(ctx, k.Name); err != nil {
+				return nil, err
+			}
+			out = append(out, info)
+		}
+		if res.Complete {
+			break
+		}
+		cursor = res.Cursor
+	}
+	slices.SortStableFunc(out, func(a, b APIKeyInfo) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// apiKeyCreatedAt reads the creation time of a key indexed without it.
+func (s *Store) apiKeyCreatedAt(ctx context.Context, indexKey string) (time.Time, error) {
+	hash, found, err := s.kv.Get(ctx, indexKey)
+	if err != nil || !found {
+		return time.Time{}, unavailable(err)
+	}
+	var key identity.APIKey
+	if _, err := s.getJSON(ctx, "apikey/"+string(hash), &key); err != nil {
+		return time.Time{}, err
+	}
+	return key.CreatedAt, nil
+}
+
+// UpdateOrg changes the org's name and allowed origins; a nil name or
+// origins leaves that one as it is. The origin index is written first for
+// the origins it adds and cleared last for those it drops, so that a
+// browser's preflight from an origin allowed before and after never fails.
+// This instance sees the change at once; others within orgCacheTTL, or
+// KV's propagation, whichever is later.
+func (s *Store) UpdateOrg(ctx context.Context, id string, name *string, origins []string) (*identity.Org, error) {
+	org, err := s.Org(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if name != nil {
+		org.Name = *name
+	}
+	var dropped []string
+	if origins != nil {
+		var added []func() error
+		for _, o := range origins {
+			if !slices.Contains(org.AllowedOrigins, o) {
+				added = append(added, func() error { return s.putOriginIndex(ctx, o, org.ID) })
+			}
+		}
+		for _, o := range org.AllowedOrigins {
+			if !slices.Contains(origins, o) {
+				dropped = append(dropped, o)
+			}
+		}
+		if err := conc.All(added...); err != nil {
+			return nil, err
+		}
+		org.AllowedOrigins = origins
+	}
+	err = conc.All(
+		func() error { return s.putJSON(ctx, "org/"+org.ID, org, kv.PutOptions{}) },
+		func() error { return s.putJSON(ctx, "widget/"+org.WidgetToken, org, kv.PutOptions{}) },
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.orgs.drop(org.WidgetToken)
+	var clear []func() error
+	for _, o := range dropped {
+		clear = append(clear, func() error { return unavailable(s.kv.Delete(ctx, "origin/"+o+"/"+org.ID)) })
+	}
+	if err := conc.All(clear...); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// putOriginIndex notes that org allows origin, for the preflight of a
+// browser (OriginKnown), which names no org.
+func (s *Store) putOriginIndex(ctx context.Context, origin, orgID string) error {
+	return unavailable(s.kv.Put(ctx, "origin/"+origin+"/"+orgID, nil, kv.PutOptions{}))
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync"
+	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -10,29 +11,40 @@ import (
 // whose widgets one isolate serves at a time, and a few hundred KB at most.
 const orgCacheSize = 1024
 
-// orgCache holds orgs by widget token. Orgs never change once written, so
-// nothing expires; when full, an arbitrary entry makes room. Callers get
-// copies: what they do to an org never reaches the next request.
+// orgCacheTTL is how long an org read is kept: an org changes only when the
+// vendor changes its name or origins (UpdateOrg), and KV itself may show
+// another location's write up to about a minute late, so a minute adds no
+// staleness of its own beyond that and costs one get a minute per org.
+const orgCacheTTL = time.Minute
+
+// orgCache holds orgs by widget token for orgCacheTTL; when full, an
+// arbitrary entry makes room. Callers get copies: what they do to an org
+// never reaches the next request.
 type orgCache struct {
 	mu sync.Mutex
-	m  map[string]*identity.Org
+	m  map[string]cachedOrg
 }
 
-func (c *orgCache) get(pk string) (*identity.Org, bool) {
+type cachedOrg struct {
+	org  *identity.Org
+	read time.Time
+}
+
+func (c *orgCache) get(pk string, now time.Time) (*identity.Org, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	org, ok := c.m[pk]
-	if !ok {
+	e, ok := c.m[pk]
+	if !ok || now.Sub(e.read) >= orgCacheTTL || now.Before(e.read) {
 		return nil, false
 	}
-	return org.Clone(), true
+	return e.org.Clone(), true
 }
 
-func (c *orgCache) put(pk string, org *identity.Org) {
+func (c *orgCache) put(pk string, org *identity.Org, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string]*identity.Org)
+		c.m = make(map[string]cachedOrg)
 	}
 	if _, ok := c.m[pk]; !ok && len(c.m) >= orgCacheSize {
 		for k := range c.m {
@@ -40,5 +52,12 @@ func (c *orgCache) put(pk string, org *identity.Org) {
 			break
 		}
 	}
-	c.m[pk] = org.Clone()
+	c.m[pk] = cachedOrg{org: org.Clone(), read: now}
+}
+
+// drop forgets the org of pk, changed by this instance.
+func (c *orgCache) drop(pk string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, pk)
 }

@@ -117,6 +117,8 @@ const (
 var (
 	rJWKS         = apiRoute{method: "GET", path: "/.well-known/jwks.json"}
 	rCreateOrg    = apiRoute{method: "POST", path: "/v1/admin/orgs", auth: vendorAuth, body: probeOrgBody}
+	rGetOrg       = apiRoute{method: "GET", path: "/v1/admin/orgs/{A.ID}", labels: []string{"{A}"}, auth: vendorAuth}
+	rUpdateOrg    = apiRoute{method: "PATCH", path: "/v1/admin/orgs/{A.ID}", labels: []string{"{A}"}, auth: vendorAuth, body: attackOriginsBody}
 	rCreateKey    = apiRoute{method: "POST", path: "/v1/admin/orgs/{A.ID}/api-keys", labels: []string{"{A}"}, auth: vendorAuth}
 	rDeleteKey    = apiRoute{method: "DELETE", path: "/v1/admin/orgs/{A.ID}/api-keys/{A.keyID}", labels: []string{"{A}", "{A's key}"}, auth: vendorAuth}
 	rAuthenticate = apiRoute{method: "POST", path: "/v1/users/authenticate", auth: serverAuth, body: attackAuthenticateBody}
@@ -147,6 +149,9 @@ var (
 	rRotate        = apiRoute{method: "POST", path: "/v1/webhook/rotate-secret", auth: serverAuth}
 )
 
+// attackOriginsBody would let an attacker's pages use A's widget.
+const attackOriginsBody = `{"allowed_origins":["https://attack.invalid"]}`
+
 // attackWebhookBody would point A's webhook at an address no one answers.
 const attackWebhookBody = `{"url":"https://hooks.attack.invalid/steal"}`
 
@@ -158,9 +163,9 @@ var (
 	// serverRoutes are the org server's routes; adminRoutes the vendor's,
 	// each of which would change something.
 	serverRoutes = []apiRoute{rOrgList, rOrgGet, rOrgPost, rAuthenticate, rRevoke}
-	adminRoutes  = []apiRoute{rCreateOrg, rCreateKey, rDeleteKey}
+	adminRoutes  = []apiRoute{rCreateOrg, rGetOrg, rUpdateOrg, rCreateKey, rDeleteKey}
 	// everyRoute is every route malformed escapes are tried on.
-	everyRoute = []apiRoute{rJWKS, rCreateOrg, rCreateKey, rDeleteKey, rAuthenticate, rRevoke, rOrgList, rOrgGet, rOrgPost,
+	everyRoute = []apiRoute{rJWKS, rCreateOrg, rGetOrg, rUpdateOrg, rCreateKey, rDeleteKey, rAuthenticate, rRevoke, rOrgList, rOrgGet, rOrgPost,
 		rContacts, rMe, rCreate, rList, rGet, rPost, rForget, rClaim,
 		rExportUser, rDeleteUser, rExportContact, rDeleteContact, rDeletion, rPutWebhook, rGetWebhook, rDeleteWebhook, rRotate}
 	// bodyRoutes are the routes that read a JSON body; a verified token

@@ -73,6 +73,8 @@ func TestEveryRouteFitsTheDocument(t *testing.T) {
 	key, err := vendor.CreateAPIKey(ctx, org.Value.Org.ID)
 	fits(t, 201)(key.Response, err)
 	fits(t, 204)(contract.Resp(vendor.DeleteAPIKey(ctx, org.Value.Org.ID, key.Value.APIKey.ID)))
+	fits(t, 200)(contract.Resp(vendor.GetOrg(ctx, org.Value.Org.ID)))
+	fits(t, 200)(contract.Resp(vendor.UpdateOrg(ctx, org.Value.Org.ID, contract.UpdateOrgRequest{AllowedOrigins: []string{origin}})))
 
 	server := c.With(contract.Bearer(org.Value.APIKey.Secret))
 	auth, err := server.Authenticate(ctx, contract.AuthenticateRequest{UserID: "u1", Email: "u1@example.com", Name: "U", CustomData: map[string]any{"plan": "pro"}, TTLSeconds: 3600})

@@ -68,6 +68,16 @@ func (c *Client) CreateOrg(ctx context.Context, req CreateOrgRequest, opts ...Op
 	return call[OrgCreated](ctx, c, "POST", "/v1/admin/orgs", req, opts)
 }
 
+// GetOrg and UpdateOrg are the vendor's view and change of an org, beyond
+// API.md (README, "For the vendor").
+func (c *Client) GetOrg(ctx context.Context, orgID string, opts ...Option) (Call[OrgWithKeys], error) {
+	return call[OrgWithKeys](ctx, c, "GET", pathOf("/v1/admin/orgs/", orgID), nil, opts)
+}
+
+func (c *Client) UpdateOrg(ctx context.Context, orgID string, req UpdateOrgRequest, opts ...Option) (Call[OrgShown], error) {
+	return call[OrgShown](ctx, c, "PATCH", pathOf("/v1/admin/orgs/", orgID), req, opts)
+}
+
 func (c *Client) CreateAPIKey(ctx context.Context, orgID string, opts ...Option) (Call[APIKeyCreated], error) {
 	return call[APIKeyCreated](ctx, c, "POST", pathOf("/v1/admin/orgs/", orgID, "/api-keys"), nil, opts)
 }

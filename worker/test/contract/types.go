@@ -22,6 +22,20 @@ type OrgCreated struct {
 	APIKey APIKey `json:"api_key"`
 }
 
+type OrgShown struct {
+	Org Org `json:"org"`
+}
+
+type APIKeyInfo struct {
+	ID        string `json:"id"`
+	CreatedAt string `json:"created_at"`
+}
+
+type OrgWithKeys struct {
+	Org     Org          `json:"org"`
+	APIKeys []APIKeyInfo `json:"api_keys"`
+}
+
 type APIKeyCreated struct {
 	APIKey APIKey `json:"api_key"`
 }
@@ -175,6 +189,11 @@ type JWKS struct {
 type CreateOrgRequest struct {
 	Name           string   `json:"name"`
 	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+type UpdateOrgRequest struct {
+	Name           *string  `json:"name,omitempty"`
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
 }
 
 type AuthenticateRequest struct {

@@ -131,6 +131,14 @@ func (v *Validator) request(ctx context.Context, req *http.Request, payload []by
 	if err != nil {
 		return nil, fmt.Errorf("%s %s is not in the document: %w", req.Method, req.URL.Path, err)
 	}
+	for name, value := range params {
+		// The legacy router lets a last path parameter match nothing
+		// (PATCH /v1/admin/orgs as PATCH /v1/admin/orgs/{org_id}); no
+		// route of the worker takes an empty segment.
+		if value == "" {
+			return nil, fmt.Errorf("%s %s is not in the document: its %s would be empty", req.Method, req.URL.Path, name)
+		}
+	}
 	checked := &openapi3filter.RequestValidationInput{
 		Request:    probe,
 		PathParams: params,

@@ -117,6 +117,32 @@ func TestRotateAPIKey(t *testing.T) {
 	vendor(t).do(t, "DELETE", oldKey, nil).fails(404, "not_found")
 }
 
+// TestChangeOrgOrigins: the vendor adds a site's new domain and drops its
+// old one with PATCH /v1/admin/orgs/{org_id} (beyond API.md); pages of the
+// new one work at once, the old one's are refused, and GET shows the org
+// and its keys without a secret.
+func TestChangeOrgOrigins(t *testing.T) {
+	t.Parallel()
+	o := newOrg(t)
+	moved := "https://" + strings.ToLower(strings.ReplaceAll(uniq("moved"), " ", "-")) + ".example"
+	at := func(origin string) *org { return &org{Org: o.Org, Key: o.Key, Origin: origin, base: o.base} }
+	at(moved).widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).fails(403, "origin_not_allowed")
+
+	up := typed(vendor(t).c.UpdateOrg(t.Context(), o.ID, contract.UpdateOrgRequest{AllowedOrigins: []string{o.Origin, moved}})).want(t, 200)
+	match(t, "PATCH: the org", up.Org, M{"id": o.ID, "widget_token": o.WidgetToken, "allowed_origins": []string{o.Origin, moved}})
+	at(moved).contact(t, newDevice(), nil)
+	typed(vendor(t).c.UpdateOrg(t.Context(), o.ID, contract.UpdateOrgRequest{AllowedOrigins: []string{moved}})).want(t, 200)
+	at(o.Origin).widget("").post(t, "/v1/widget/contacts", map[string]any{"device_id": newDevice()}).fails(403, "origin_not_allowed")
+	at(moved).contact(t, newDevice(), nil)
+
+	got := typed(vendor(t).c.GetOrg(t.Context(), o.ID)).want(t, 200)
+	match(t, "GET: the org's origins", got.Org.AllowedOrigins, []string{moved})
+	match(t, "GET: its one key", len(got.APIKeys) == 1 && got.APIKeys[0].ID == o.Key.ID, true)
+	match(t, "the org's api key still works", keyWorks(t, o.Key.Secret), true)
+	vendor(t).do(t, "PATCH", "/v1/admin/orgs/"+url.PathEscape(o.ID), map[string]any{"allowed_origins": []string{"https://*.example"}}).fails(400, "invalid_request")
+	anon(t).with(contract.Bearer(o.Key.Secret)).do(t, "GET", "/v1/admin/orgs/"+url.PathEscape(o.ID), nil).fails(401, "unauthorized")
+}
+
 // TestNoCORSOnServerRoutes: the server's and the vendor's routes send no
 // CORS header when they succeed either (their refusals and preflights are
 // the attack suite's class cors-server-routes).
@@ -138,6 +164,8 @@ func TestNoCORSOnServerRoutes(t *testing.T) {
 		{vendor(t), "POST", "/v1/admin/orgs", map[string]any{"name": "cors", "allowed_origins": []string{o.Origin}}},
 		{vendor(t), "POST", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys", nil},
 		{vendor(t), "DELETE", "/v1/admin/orgs/" + url.PathEscape(o.ID) + "/api-keys/" + url.PathEscape(rot.APIKey.ID), nil},
+		{vendor(t), "GET", "/v1/admin/orgs/" + url.PathEscape(o.ID), nil},
+		{vendor(t), "PATCH", "/v1/admin/orgs/" + url.PathEscape(o.ID), map[string]any{"name": "cors"}},
 	}
 	for _, rt := range routes {
 		t.Run(rt.method+" "+pattern(rt.path), func(t *testing.T) {
