@@ -8,13 +8,15 @@ import (
 	"github.com/chatwidget/identity/internal/identity"
 )
 
-type createOrgRequest struct {
+// orgRequest is the body of POST /v1/admin/orgs (both fields required) and
+// of PATCH /v1/admin/orgs/{org_id} (either).
+type orgRequest struct {
 	Name           *string   `json:"name"`
 	AllowedOrigins *[]string `json:"allowed_origins"`
 }
 
 func (a *API) createOrg(w httpx.ResponseWriter, r *httpx.Request) error {
-	var req createOrgRequest
+	var req orgRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -86,15 +88,10 @@ func (a *API) getOrg(w httpx.ResponseWriter, r *httpx.Request) error {
 	return nil
 }
 
-type updateOrgRequest struct {
-	Name           *string   `json:"name"`
-	AllowedOrigins *[]string `json:"allowed_origins"`
-}
-
 // updateOrg changes an org's name or allowed origins (a site adds a domain,
 // or drops one). Its widget token and keys stay.
 func (a *API) updateOrg(w httpx.ResponseWriter, r *httpx.Request) error {
-	var req updateOrgRequest
+	var req orgRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
