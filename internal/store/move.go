@@ -15,6 +15,11 @@ type Move struct {
 	// To is the new owner.
 	To identity.Owner
 	// Select, when not nil, keeps a session where it is unless it says true.
+	// A session whose listing key holds only a partial summary is first
+	// shown with what that summary holds (its id, org, owner and external
+	// id), so that one Select leaves costs no read; Select must not say
+	// false for want of other fields, and is asked again with the record
+	// when it says true.
 	Select func(*identity.Session) bool
 	// Change, when not nil, changes a moving session (after its owner).
 	Change func(*identity.Session)
@@ -64,6 +69,13 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			_ = decodeSummary(key.Metadata, &meta)
 			sess := meta.Session
 			if sess == nil || meta.Owner == nil || meta.Partial {
+				if m.Select != nil && meta.Owner != nil && meta.Owner.Key == fromKey &&
+					!m.Select(&identity.Session{ID: id, OrgID: orgID, Owner: *meta.Owner, ExternalID: meta.External}) {
+					// Left where it is, decided without a read: sessions
+					// it leaves never use up the call's budget before
+					// the ones it takes.
+					continue
+				}
 				var gets int
 				sess, gets, err = s.session(ctx, orgID, id)
 				ops += gets

@@ -142,3 +142,36 @@ func TestMoveSessionsConcurrent(t *testing.T) {
 		t.Errorf("after two moves at once: new owner lists %d, old %d (moved %v)", n, len(listAll(t, s, from.Key)), counts)
 	}
 }
+
+// A move that selects by external id (a claim with a token bound to one)
+// decides the sessions it leaves from their listing keys' summaries, even
+// partial ones, without reading their records: 950 sessions of another
+// workspace, each with a summary too big for the listing key's metadata,
+// used to spend the call's whole budget on reading them, so that the one
+// session of the workspace, listed after them, was never reached and every
+// claim answered that it had moved nothing.
+func TestMoveSessionsLeavesPartialSummariesUnread(t *testing.T) {
+	mem := kv.NewMemory()
+	s := newStore(mem)
+	from := contactOwner("contact-1", "")
+	to := verifiedOwner("u-1", "")
+	mine := createSession(t, s, orgA, from, "ws-1", bigData(2000)) // the oldest: listed last
+	for i := 0; i < 950; i++ {
+		createSession(t, s, orgA, from, "ws-2", bigData(2000))
+	}
+	sel := func(sess *identity.Session) bool { return sess.ExternalIDValue() == "ws-1" }
+	before := mem.Ops()
+	moved, done, err := s.MoveSessions(ctx, orgA, from.Key, store.Move{To: to, Select: sel})
+	if err != nil || !done || len(moved) != 1 || moved[0].ID != mine.ID {
+		t.Fatalf("MoveSessions = %d moved, done %v, %v; want the ws-1 session, done", len(moved), done, err)
+	}
+	if d := opsDelta(before, mem.Ops()); d["get"] > 2 {
+		t.Errorf("the move read %d records, want only the one it moved (%v)", d["get"], d)
+	}
+	if sess, err := s.Session(ctx, orgA, mine.ID); err != nil || sess.Owner != to || len(sess.NonVerifiedCustomData) == 0 {
+		t.Errorf("the moved session: %+v, %v", sess, err)
+	}
+	if left := listAll(t, s, from.Key); len(left) != 950 {
+		t.Errorf("the contact lists %d sessions, want the 950 of ws-2", len(left))
+	}
+}
