@@ -14,7 +14,7 @@ func isWidgetPath(p string) bool { return strings.HasPrefix(p, widgetPrefix) }
 const (
 	allowHeaders  = "Authorization, Content-Type, Idempotency-Key, X-Contact-Token, X-Widget-Token"
 	allowMethods  = "GET, POST, DELETE, OPTIONS"
-	exposeHeaders = "Idempotent-Replayed, Retry-After"
+	exposeHeaders = "Idempotent-Replayed, Link, Retry-After"
 )
 
 // preflight answers a CORS preflight on a widget route. It carries no widget

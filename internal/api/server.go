@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -254,9 +255,14 @@ func (a *API) writeSessionWithMessagesAs(w httpx.ResponseWriter, r *httpx.Reques
 	if len(after) > 64 {
 		return identity.Invalid("after", "must be a message id.")
 	}
-	msgs, err := a.store.Messages(r.Context(), sess, after)
+	msgs, more, err := a.store.ReadMessages(r.Context(), sess, after)
 	if err != nil {
 		return err
+	}
+	if more {
+		// One answer holds what a read of messages holds (5,000, 4 MiB, see
+		// package store): the rest follow the last one, as after= gives them.
+		w.Header().Set("Link", "<"+r.URL.EscapedPath()+"?after="+url.QueryEscape(msgs[len(msgs)-1].ID)+`>; rel="next"`)
 	}
 	if n := len(msgs); n > 0 && (sess.LastMessage == nil || sess.LastMessage.ID < msgs[n-1].ID) {
 		// The summary may lag behind the messages (see package store).

@@ -14,15 +14,16 @@ import (
 // Export limits: at most ExportPageSessions sessions a page, and a page ends
 // before a session once exportPageOps KV operations are spent, so that a
 // page stays under Workers' 1,000 per invocation with room for the request's
-// own (a session's messages are read whole: up to 1,000 keys a list call,
-// plus one bulk read for each 100 messages too long to ride in their keys'
-// metadata).
+// own (a session's messages are read up to 1,000 keys a list call, plus one
+// bulk read for each 100 messages too long to ride in their keys' metadata,
+// as many as one read of messages holds).
 const (
 	ExportPageSessions = 20
 	exportPageOps      = 600
 )
 
-// SessionExport is one session of an export, with all its messages.
+// SessionExport is one session of an export, with its messages (all, or
+// those of this page for a session that goes on to the next).
 type SessionExport struct {
 	Session  *identity.Session
 	Messages []*identity.Message
@@ -51,8 +52,15 @@ func (c *countingKV) List(ctx context.Context, o kv.ListOptions) (kv.ListResult,
 }
 
 // ExportSessions returns a page of the principal's sessions, newest first,
-// each with all its messages, less those hide says are erased; next is the
+// each with its messages, less those hide says are erased; next is the
 // cursor of the next page ("" at the end). ops is the KV operations spent.
+//
+// A page holds what one read of messages holds (see maxMessagesListed),
+// over all its sessions: it ends before a session once that is spent, and a
+// session whose messages go past it ends the page with those that fit. The
+// next page then starts with that session again, with the messages that
+// follow (the cursor names the session's key and its last message given),
+// so that the pages together hold every message of every session, once.
 func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, hide func(*identity.Session) bool, cursor string) (out []SessionExport, next string, ops int, err error) {
 	prefix := ownerIndexPrefix(orgID, principalKey)
 	cur, err := decodeCursor(cursor, prefix)
@@ -60,8 +68,11 @@ func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, 
 		return nil, "", 0, err
 	}
 	ck := &countingKV{KV: s.kv}
-	cs := &Store{kv: ck, now: s.now}
+	cs := &Store{kv: ck, now: s.now, readMsgs: s.readMsgs, readBytes: s.readBytes}
+	budget := s.newBudget()
 	out = []SessionExport{}
+	// passed moves the cursor past the session at key.
+	passed := func(key string) { cur.After, cur.Session, cur.Message = key, "", "" }
 	for {
 		// One key past a page's sessions tells whether the export goes on;
 		// KV hands the worker every key it lists, with its metadata.
@@ -76,27 +87,38 @@ func (s *Store) ExportSessions(ctx context.Context, orgID, principalKey string, 
 			if key.Name <= cur.After {
 				continue
 			}
-			if len(out) == ExportPageSessions || ck.n.Load() >= exportPageOps {
-				return out, pageCursor{KV: cur.KV, After: cur.After}.String(), int(ck.n.Load()), nil
+			if len(out) == ExportPageSessions || ck.n.Load() >= exportPageOps || budget.spent() {
+				return out, cur.String(), int(ck.n.Load()), nil
 			}
 			sess, err := cs.Session(ctx, orgID, invert(key.Name[len(prefix):]))
 			if errors.Is(err, identity.ErrNotFound) {
-				cur.After = key.Name
+				passed(key.Name)
 				continue
 			}
 			if err != nil {
 				return nil, "", 0, err
 			}
 			if sess.Owner.Key != principalKey || (hide != nil && hide(sess)) {
-				cur.After = key.Name
+				passed(key.Name)
 				continue
 			}
-			msgs, err := cs.Messages(ctx, sess, "")
+			after := ""
+			if key.Name == cur.Session {
+				after = cur.Message
+			}
+			msgs, more, err := cs.readMessages(ctx, sess, after, budget)
 			if err != nil {
 				return nil, "", 0, err
 			}
+			if more && len(msgs) == 0 {
+				return out, cur.String(), int(ck.n.Load()), nil
+			}
 			out = append(out, SessionExport{Session: sess, Messages: msgs})
-			cur.After = key.Name
+			if more {
+				cur.Session, cur.Message = key.Name, msgs[len(msgs)-1].ID
+				return out, cur.String(), int(ck.n.Load()), nil
+			}
+			passed(key.Name)
 		}
 		if res.Complete || res.Cursor == "" {
 			return out, "", int(ck.n.Load()), nil

@@ -4,15 +4,59 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 
-	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/kv"
 )
 
-// maxMessagesListed bounds one read of a session's messages.
-const maxMessagesListed = 5000
+// One read of messages (a session view's answer, an export page) holds at
+// most maxMessagesListed messages and maxMessageBytesListed bytes of them as
+// stored (their JSON, which is what the answer writes): a Worker's isolate
+// has 128 MB, and 5,000 messages of 10,000 characters are 50 to 120 MB of
+// JSON (ASCII to characters that JSON escapes) before the copies that
+// decoding and answering make, where 5,000 short ones are 1 MB and 5 KV
+// list calls. The read stops before the first message past either bound
+// (it takes one message at least) and says that more follow.
+const (
+	maxMessagesListed     = 5000
+	maxMessageBytesListed = 4 << 20
+)
+
+// WithReadLimits sets the bounds of one read of messages (see
+// maxMessagesListed), for tests; a value of 0 keeps the default.
+func WithReadLimits(messages, bytes int) Option {
+	return func(s *Store) { s.readMsgs, s.readBytes = messages, bytes }
+}
+
+// readBudget is what one read may still take.
+type readBudget struct {
+	msgs, bytes int
+	taken       int
+}
+
+func (s *Store) newBudget() *readBudget {
+	b := &readBudget{msgs: maxMessagesListed, bytes: maxMessageBytesListed}
+	if s.readMsgs > 0 {
+		b.msgs = s.readMsgs
+	}
+	if s.readBytes > 0 {
+		b.bytes = s.readBytes
+	}
+	return b
+}
+
+// spent reports whether the read can take no further message.
+func (b *readBudget) spent() bool { return b.taken > 0 && (b.msgs <= 0 || b.bytes <= 0) }
+
+// take counts a message of size bytes, unless it does not fit; the first
+// message of a read always fits, so that every read goes on.
+func (b *readBudget) take(size int) bool {
+	if b.taken > 0 && (b.msgs <= 0 || size > b.bytes) {
+		return false
+	}
+	b.msgs, b.bytes, b.taken = b.msgs-1, b.bytes-size, b.taken+1
+	return true
+}
 
 func messagePrefix(orgID, sessionID string) string {
 	return "msg/" + orgID + "/" + sessionID + "/"
@@ -140,74 +184,102 @@ func (s *Store) EnsureSessionWrote(ctx context.Context, sess *identity.Session) 
 	return true, s.writeSession(ctx, sess)
 }
 
-// Messages returns the session's messages oldest first, only those after the
-// message id after when it is not empty.
+// Messages is ReadMessages without saying whether more follow.
 func (s *Store) Messages(ctx context.Context, sess *identity.Session, after string) ([]*identity.Message, error) {
+	msgs, _, err := s.ReadMessages(ctx, sess, after)
+	return msgs, err
+}
+
+// ReadMessages returns the session's messages oldest first, only those after
+// the message id after when it is not empty, as many as one read holds (see
+// maxMessagesListed); more says that messages follow the last one returned.
+func (s *Store) ReadMessages(ctx context.Context, sess *identity.Session, after string) (msgs []*identity.Message, more bool, err error) {
+	return s.readMessages(ctx, sess, after, s.newBudget())
+}
+
+func (s *Store) readMessages(ctx context.Context, sess *identity.Session, after string, b *readBudget) ([]*identity.Message, bool, error) {
 	prefix := messagePrefix(sess.OrgID, sess.ID)
 	out := []*identity.Message{}
 	cursor := ""
-	for len(out) < maxMessagesListed {
+	for {
 		res, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor})
 		if err != nil {
-			return nil, unavailable(err)
+			return nil, false, unavailable(err)
 		}
-		var missing []int
+		// The page's messages in order; a size of -1 is a message too long
+		// for its key's metadata, read when the read gets to it.
+		page := make([]*identity.Message, 0, len(res.Keys))
+		sizes := make([]int, 0, len(res.Keys))
 		for _, k := range res.Keys {
 			id := k.Name[len(prefix):]
 			if after != "" && id <= after {
 				continue
 			}
-			var m identity.Message
-			if len(k.Metadata) == 0 || json.Unmarshal(k.Metadata, &m) != nil || m.ID != id {
-				missing = append(missing, len(out))
-				m = identity.Message{ID: id}
+			m := &identity.Message{}
+			size := len(k.Metadata)
+			if size == 0 || json.Unmarshal(k.Metadata, m) != nil || m.ID != id {
+				m, size = &identity.Message{ID: id}, -1
 			}
-			out = append(out, &m)
+			page, sizes = append(page, m), append(sizes, size)
 		}
-		if err := s.fillMessages(ctx, prefix, out, missing); err != nil {
-			return nil, err
-		}
-		if len(missing) > 0 {
-			out = slices.DeleteFunc(out, func(m *identity.Message) bool { return m == nil })
+		for i := range page {
+			if b.spent() {
+				return out, true, nil
+			}
+			if sizes[i] < 0 {
+				if err := s.fillMessages(ctx, prefix, page, sizes, i, b); err != nil {
+					return nil, false, err
+				}
+			}
+			if page[i] == nil {
+				continue // erased since it was listed
+			}
+			if !b.take(sizes[i]) {
+				return out, true, nil
+			}
+			out = append(out, page[i])
 		}
 		if res.Complete || res.Cursor == "" {
-			break
+			return out, false, nil
 		}
 		cursor = res.Cursor
 	}
-	return out, nil
 }
 
-// fillMessages reads, at once, the messages too long to ride in metadata:
-// a bulk read (one KV operation) for each kv.MaxGetMany of them, so that a
-// long chat of long messages stays far under Workers' 1,000 operations an
-// invocation (a Get each made a session of 1,000 such messages unreadable).
+// fillMessages reads, in one bulk read (one KV operation, where a Get each
+// made a session of 1,000 such messages unreadable within Workers' 1,000
+// operations an invocation), the messages of msgs too long to ride in
+// metadata from the one at i on: at most kv.MaxGetMany of them, and no more
+// than the bytes left in b could hold (each is longer than
+// kv.MaxMetadataBytes), so that a read holds little more than its answer.
 // One listed but gone by then (an erasure's batch ran between) becomes nil.
-func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identity.Message, idx []int) error {
-	var fns []func() error
-	for start := 0; start < len(idx); start += kv.MaxGetMany {
-		part := idx[start:min(start+kv.MaxGetMany, len(idx))]
-		fns = append(fns, func() error {
-			keys := make([]string, len(part))
-			for j, i := range part {
-				keys[j] = prefix + msgs[i].ID
-			}
-			values, err := getMany(ctx, s.kv, keys)
-			if err != nil {
-				return err
-			}
-			for j, i := range part {
-				b, found := values[keys[j]]
-				if !found {
-					msgs[i] = nil // erased since it was listed: Messages leaves it out
-					continue
-				}
-				if err := decodeAt(keys[j], b, func(b []byte) error { return unmarshal(b, msgs[i]) }); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+func (s *Store) fillMessages(ctx context.Context, prefix string, msgs []*identity.Message, sizes []int, i int, b *readBudget) error {
+	most := min(kv.MaxGetMany, max(1, b.bytes/(kv.MaxMetadataBytes+1)+1))
+	var idx []int
+	for j := i; j < len(msgs) && len(idx) < most; j++ {
+		if sizes[j] < 0 {
+			idx = append(idx, j)
+		}
 	}
-	return conc.All(fns...)
+	keys := make([]string, len(idx))
+	for j, k := range idx {
+		keys[j] = prefix + msgs[k].ID
+	}
+	values, err := getMany(ctx, s.kv, keys)
+	if err != nil {
+		return err
+	}
+	for j, k := range idx {
+		v, found := values[keys[j]]
+		if !found {
+			msgs[k] = nil // erased since it was listed: the read leaves it out
+			sizes[k] = 0
+			continue
+		}
+		if err := decodeAt(keys[j], v, func(v []byte) error { return unmarshal(v, msgs[k]) }); err != nil {
+			return err
+		}
+		sizes[k] = len(v)
+	}
+	return nil
 }

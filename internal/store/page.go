@@ -33,10 +33,16 @@ var ErrBadCursor = identity.Invalid("cursor", "is not a cursor this API returned
 // Edge says that After is the last key of its KV page, so that the next KV
 // page (KV) starts with the next item: a listing that resumes there asks
 // KV for only the keys it needs.
+//
+// Session and Message are an export's (ExportSessions): the key of the
+// session that the previous page ended inside of, the first after After, and
+// the last of its messages given.
 type pageCursor struct {
-	KV    string `json:"c,omitempty"`
-	After string `json:"a,omitempty"`
-	Edge  bool   `json:"e,omitempty"`
+	KV      string `json:"c,omitempty"`
+	After   string `json:"a,omitempty"`
+	Edge    bool   `json:"e,omitempty"`
+	Session string `json:"s,omitempty"`
+	Message string `json:"m,omitempty"`
 }
 
 // decodeCursor reads a cursor of the listing of the keys under prefix. A
@@ -55,7 +61,12 @@ func decodeCursor(s, prefix string) (pageCursor, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if dec.Decode(&c) != nil || (c.KV == "" && c.After == "") || (c.After != "" && !strings.HasPrefix(c.After, prefix)) {
+	if dec.Decode(&c) != nil || (c.KV == "" && c.After == "" && c.Session == "") || (c.After != "" && !strings.HasPrefix(c.After, prefix)) {
+		return c, ErrBadCursor
+	}
+	// A position inside a session is one of that listing's keys past After,
+	// with a message id; the listing reads only that key's messages with it.
+	if (c.Session == "") != (c.Message == "") || (c.Session != "" && (!strings.HasPrefix(c.Session, prefix) || c.Session <= c.After || len(c.Message) > 64)) {
 		return c, ErrBadCursor
 	}
 	return c, nil
@@ -80,6 +91,9 @@ func (c pageCursor) String() string {
 // fills a page in maxListCalls calls.
 func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit int, decode func(kv.ListKey) (T, bool, error)) ([]T, string, error) {
 	cur, err := decodeCursor(cursor, prefix)
+	if err == nil && cur.Session != "" {
+		err = ErrBadCursor // an export's cursor
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -29,6 +29,9 @@ type Store struct {
 	lastV7 string
 	// orgs holds the orgs read by their widget token (see OrgByWidgetToken).
 	orgs orgCache
+	// readMsgs and readBytes, when not 0, bound one read of messages
+	// (WithReadLimits).
+	readMsgs, readBytes int
 }
 
 // Option configures a Store.
