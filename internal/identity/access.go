@@ -49,7 +49,16 @@ func Claimable(v, c Principal, s *Session) bool {
 // ScopeExternalID applies rule 4 to the external_id a request names
 // (nil when none): it returns the external id to create or list with, "" for
 // none, or ErrExternalIDMismatch.
+//
+// A requested value that is no valid external id is invalid_request for
+// every caller, a bound one too: what is wrong is the value, whatever the
+// token says.
 func ScopeExternalID(p Principal, requested *string) (string, error) {
+	if requested != nil {
+		if err := ValidateIdentifier("external_id", *requested); err != nil {
+			return "", err
+		}
+	}
 	if p.ExternalID != "" {
 		if requested != nil && *requested != p.ExternalID {
 			return "", ErrExternalIDMismatch
@@ -58,9 +67,6 @@ func ScopeExternalID(p Principal, requested *string) (string, error) {
 	}
 	if requested == nil {
 		return "", nil
-	}
-	if err := ValidateIdentifier("external_id", *requested); err != nil {
-		return "", err
 	}
 	return *requested, nil
 }

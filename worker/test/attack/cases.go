@@ -486,6 +486,11 @@ func externalIDCases() []Case {
 		wc(cl, "list WS-1 (case changed)", "GET /v1/widget/sessions?external_id=WS-1", "{VExt}", "", mismatch),
 		wc(cl, "list ws-1 and ws-2 (the parameter twice)", "GET /v1/widget/sessions?external_id="+BoundExt+"&external_id="+OtherExt, "{VExt}", "",
 			naming(refusal(400, invalidRequest), "external_id")),
+		// A value no caller could use is the value's fault: 400, bound token or not.
+		wc(cl, "list a NUL external id with a ws-1 token", "GET /v1/widget/sessions?external_id=%00", "{VExt}", "",
+			naming(refusal(400, invalidRequest), "external_id")),
+		wc(cl, "create with a 257-character external id", "POST /v1/widget/sessions", "{VExt}", `{"external_id":"`+strings.Repeat("w", 257)+`"}`,
+			naming(refusal(400, invalidRequest), "external_id")),
 		wc(cl, "list without external_id: only ws-1", "GET /v1/widget/sessions", "{VExt}", "", ok(listExactly("SVws1"))),
 		wc(cl, "read the same user's ws-2 session", "GET /v1/widget/sessions/{SVws2}", "{VExt}", "", hiddenWant),
 		wc(cl, "read the same user's session without external id", "GET /v1/widget/sessions/{SV}", "{VExt}", "", hiddenWant),
