@@ -114,7 +114,7 @@ var _ webhook.Payloads = (*Store)(nil)
 // SubjectOf is whose data an event about sess carries: its owner, since
 // they got it (its claim, else its creation), as Tombstone.Hides judges it.
 func SubjectOf(sess *identity.Session) *webhook.Subject {
-	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess), Session: sess.ID}
+	return &webhook.Subject{Person: goneHash(sess.Owner.Key), Since: ownedSince(sess), Session: sess.ID, Contact: !sess.Owner.Verified}
 }
 
 // Erased reports whether the data an event carries was erased
@@ -125,13 +125,21 @@ func SubjectOf(sess *identity.Session) *webhook.Subject {
 // verified identity before the erasure is that identity's, which the
 // contact's erasure leaves: its events are delivered, unless that identity
 // was erased since (its tombstone). An event of no session is judged by
-// the person alone.
+// the person alone. An event of a contact's session whose contact was not
+// erased is judged by its session once the event is older than KV's lag
+// (kvLag): gone (its claimer erased), or claimed by an identity erased
+// since, drops it. Younger, nothing more is read: its session may not be
+// seen yet where the event is delivered, and this is its first attempt
+// (the first retry comes 30 s on, the next minutes after).
 func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
 	if sub.Person == "" || strings.Contains(sub.Person, "/") {
 		return false, nil
 	}
 	var t Tombstone
 	found, err := s.getJSON(ctx, "gone/"+orgID+"/"+sub.Person, &t)
+	if err == nil && !found && sub.Contact && sub.Session != "" && s.Now().Sub(sub.Made) >= kvLag {
+		return s.claimerErased(ctx, orgID, sub)
+	}
 	if err != nil || !found || sub.Since.After(t.At) {
 		return false, err
 	}
@@ -158,4 +166,26 @@ func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (
 		return false, err
 	}
 	return now.Hides(sess), nil
+}
+
+// kvLag is how long a KV write may take to be seen everywhere.
+const kvLag = time.Minute
+
+// claimerErased reports whether the session of an event of a contact not
+// erased was erased since (Erased): older than kvLag, the session is seen
+// unless erased, which only its claimer's erasure does; claimed, it is
+// judged by its claimer's tombstone.
+func (s *Store) claimerErased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
+	sess, err := s.Session(ctx, orgID, sub.Session)
+	if errors.Is(err, identity.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil || goneHash(sess.Owner.Key) == sub.Person {
+		return false, err
+	}
+	tomb, err := s.TombstoneOf(ctx, orgID, sess.Owner.Key)
+	if err != nil {
+		return false, err
+	}
+	return tomb.Hides(sess), nil
 }

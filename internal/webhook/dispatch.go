@@ -54,6 +54,11 @@ type Subject struct {
 	// a payload kept outside its queue message (Payloads) is stored with
 	// it, so that the session's erasure removes it too.
 	Session string `json:"session,omitempty"`
+	// Contact is set when Person is a contact, whose Session a claim may
+	// move to a verified identity erased since (Erasures judge it).
+	Contact bool `json:"contact,omitempty"`
+	// Made is when the event was made (Enqueue sets it).
+	Made time.Time `json:"made,omitzero"`
 }
 
 // Erasures tells whether the person of a Subject was erased since then.
@@ -203,6 +208,10 @@ func (d *Dispatcher) Enqueue(ctx context.Context, orgID, t, objectID string, abo
 	if err != nil {
 		d.logf("webhook: %s of org %s not sent: %v", t, orgID, err)
 		return
+	}
+	if about != nil {
+		a := *about
+		a.Made, about = d.now().UTC(), &a
 	}
 	job := Job{Org: orgID, ID: EventID(orgID, t, objectID), Type: t, Payload: p, About: about}
 	body, err := queue.Encode(Kind, job)
