@@ -22,16 +22,42 @@ func (w *Widget) Sessions(ctx context.Context) ([]Session, error) {
 	return page.Items, nil
 }
 
+// maxSessionReads bounds the GETs one Session call makes: 100,000 messages
+// and more, however the worker splits them.
+const maxSessionReads = 20
+
 // Session returns a session and its messages, oldest first, only those after
-// the message id after when it is not "".
+// the message id after when it is not "". One answer of the worker holds at
+// most 5,000 messages (and 4 MiB of them): Session asks again after the
+// last one until it has the session's last message, so that the panel shows
+// the newest, and a message the visitor sends (its id then the newest the
+// page has) leaves none unread behind it. A failure after the first answer
+// returns what came: the next Sync goes on after it.
 func (w *Widget) Session(ctx context.Context, id, after string) (*SessionMessages, error) {
 	var out *SessionMessages
-	err := w.authed(ctx, func(bearer string) (err error) {
-		out, err = w.client.GetSession(ctx, bearer, id, after)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	for reads := 0; reads < maxSessionReads; reads++ {
+		var page *SessionMessages
+		err := w.authed(ctx, func(bearer string) (err error) {
+			page, err = w.client.GetSession(ctx, bearer, id, after)
+			return err
+		})
+		if err != nil {
+			if out != nil {
+				break
+			}
+			return nil, err
+		}
+		if out == nil {
+			out = page
+		} else {
+			out.Session = page.Session
+			out.Messages = append(out.Messages, page.Messages...)
+		}
+		n := len(page.Messages)
+		if n == 0 || page.Session.LastMessage == nil || page.Messages[n-1].ID >= page.Session.LastMessage.ID {
+			break
+		}
+		after = page.Messages[n-1].ID
 	}
 	if out.Messages == nil {
 		out.Messages = []Message{}

@@ -40,6 +40,9 @@ type fakeWorker struct {
 	loseOn   []string // the next request whose URL ends with one of these is served, then its answer lost
 	failNext []int    // statuses answered (without doing the work) before serving
 	retryAft string
+	// pageMessages, when not 0, is how many messages a GET of a session
+	// answers at most, as the worker's one read of messages (5,000, 4 MiB).
+	pageMessages int
 
 	requests []widget.Request // every request that reached the fake
 	routes   []fakeRoute
@@ -550,7 +553,7 @@ func (f *fakeWorker) getSession(w *fakeRecorder, r *fakeRequest, p fakeToken) {
 	after := r.URL.Query().Get("after")
 	msgs := []widget.Message{}
 	for _, m := range s.messages {
-		if after == "" || m.ID > after {
+		if (after == "" || m.ID > after) && (f.pageMessages == 0 || len(msgs) < f.pageMessages) {
 			msgs = append(msgs, m)
 		}
 	}

@@ -851,3 +851,36 @@ func TestAvatarURLJoinsTheCustomData(t *testing.T) {
 		t.Error("avatarUrl was not sent")
 	}
 }
+
+// TestSessionReadsPastOneAnswer: the worker answers a GET of a session with
+// at most 5,000 messages (and 4 MiB), oldest first. The panel showed the
+// first answer and polled after its last, one answer each 2 s, and a
+// message the visitor sent meanwhile became the newest the page had, so
+// that the messages between were never shown. Now Session and Sync ask
+// again after the last message until they have the session's last one.
+func TestSessionReadsPastOneAnswer(t *testing.T) {
+	f := newFakeWorker()
+	w := newDevice(24).load(t, f, nil)
+	id := newChat(t, w, "m0")
+	for i := 1; i < 10; i++ {
+		f.agentReply(id, fmt.Sprint("m", i))
+	}
+	f.pageMessages = 3
+	sm, err := w.Session(ctx, id, "")
+	if err != nil || len(sm.Messages) != 10 || sm.Messages[9].Content != "m9" || sm.Session.LastMessage.ID != sm.Messages[9].ID {
+		t.Fatalf("Session: %d messages, %v", len(sm.Messages), err)
+	}
+	for i, m := range sm.Messages {
+		if m.Content != fmt.Sprint("m", i) {
+			t.Fatalf("message %d is %q", i, m.Content)
+		}
+	}
+	res, err := w.Sync(ctx, id, sm.Messages[1].ID)
+	if err != nil || len(res.Messages) != 8 || res.Messages[7].Content != "m9" {
+		t.Errorf("Sync after m1: %d messages, %v", len(res.Messages), err)
+	}
+	f.pageMessages = 0
+	if sm, err := w.Session(ctx, id, sm.Messages[9].ID); err != nil || len(sm.Messages) != 0 {
+		t.Errorf("after the last: %+v %v", sm, err)
+	}
+}
