@@ -59,7 +59,11 @@
 // the session's summary (the API's session and its owner) when it fits KV's
 // 1024 bytes, so a page of sessions is one list call; a session whose summary
 // does not fit (large custom data, a long last message) is marked partial and
-// read with one get. Message keys carry the message as metadata likewise.
+// read with one get. A partial summary holds the owner and external id, or a
+// hash of an external id too long for it (256 emoji, or "<", which JSON
+// escapes to six bytes), so that a listing or claim by external id passes the
+// sessions of another unread. Message keys carry the message as metadata
+// likewise.
 //
 // A session's record is the value of its key in the org's listing, whose
 // metadata is its summary: one put writes both. Until December 2026 the

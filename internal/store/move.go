@@ -21,6 +21,11 @@ type Move struct {
 	// false for want of other fields, and is asked again with the record
 	// when it says true.
 	Select func(*identity.Session) bool
+	// External, when not nil, is the one external id Select takes (a
+	// claim by a token bound to it): a partial summary that holds only a
+	// hash of a session's external id (too long for it) then tells Select
+	// which, and a session of another is left unread too.
+	External *string
 	// Change, when not nil, changes a moving session (after its owner).
 	Change func(*identity.Session)
 }
@@ -69,8 +74,9 @@ func (s *Store) MoveSessions(ctx context.Context, orgID, fromKey string, m Move)
 			_ = decodeSummary(key.Metadata, &meta)
 			sess := meta.Session
 			if sess == nil || meta.Owner == nil || meta.Partial {
-				if m.Select != nil && meta.Owner != nil && meta.Owner.Key == fromKey &&
-					!m.Select(&identity.Session{ID: id, OrgID: orgID, Owner: *meta.Owner, ExternalID: meta.External}) {
+				ext, known := meta.external(m.External)
+				if m.Select != nil && meta.Owner != nil && meta.Owner.Key == fromKey && (known || m.External != nil) &&
+					(!known || !m.Select(&identity.Session{ID: id, OrgID: orgID, Owner: *meta.Owner, ExternalID: ext})) {
 					// Left where it is, decided without a read: sessions
 					// it leaves never use up the call's budget before
 					// the ones it takes.

@@ -18,12 +18,33 @@ type sessionRecord struct {
 }
 
 // summaryMeta is the metadata of a listing key: the record when it fits,
-// else the owner and external id only, marked partial.
+// else the owner and external id only, marked partial; or the owner and
+// the external id's hash (externalHash) when the id does not fit (256
+// characters of emoji, or of "<", which JSON escapes to six bytes).
 type summaryMeta struct {
-	Session  *identity.Session `json:"s,omitempty"`
-	Owner    *identity.Owner   `json:"o,omitempty"`
-	External *string           `json:"x,omitempty"`
-	Partial  bool              `json:"p,omitempty"`
+	Session      *identity.Session `json:"s,omitempty"`
+	Owner        *identity.Owner   `json:"o,omitempty"`
+	External     *string           `json:"x,omitempty"`
+	ExternalHash string            `json:"xh,omitempty"`
+	Partial      bool              `json:"p,omitempty"`
+}
+
+// externalHash is what a partial summary holds of an external id too long
+// for it: enough to tell a filter or a claim by external id that the
+// session is not theirs without reading its record.
+func externalHash(ext string) string { return hashKey("external", ext) }
+
+// external is the external id of m's session as far as a filter or a
+// claim for want (nil when none asks) can tell: the summary's, want itself
+// when the summary holds its hash, and known false when it holds another's.
+func (m summaryMeta) external(want *string) (ext *string, known bool) {
+	if m.ExternalHash == "" {
+		return m.External, true
+	}
+	if want != nil && externalHash(*want) == m.ExternalHash {
+		return want, true
+	}
+	return nil, false
 }
 
 // sessionKey is where a session is stored: its key in the org's listing,
@@ -98,6 +119,9 @@ func sessionValues(sess *identity.Session) (record, meta []byte, err error) {
 		return record, record, nil
 	}
 	meta = metadataFor(summaryMeta{Owner: &sess.Owner, External: sess.ExternalID, Partial: true})
+	if meta == nil && sess.ExternalID != nil {
+		meta = metadataFor(summaryMeta{Owner: &sess.Owner, ExternalHash: externalHash(*sess.ExternalID), Partial: true})
+	}
 	if meta == nil {
 		meta = []byte(`{"p":true}`)
 	}
@@ -219,14 +243,15 @@ func (f SessionFilter) matchMeta(m summaryMeta) (match, ok bool) {
 	if m.Owner == nil {
 		return false, false
 	}
-	if f.ExternalID != nil && m.External == nil && *f.ExternalID != "" {
+	ext, known := m.external(f.ExternalID)
+	if f.ExternalID != nil && (!known || ext == nil && *f.ExternalID != "") {
 		return false, true
 	}
 	if f.Verified != nil && m.Owner.Verified {
 		// Created verified, or claimed: only the record tells.
 		return false, false
 	}
-	probe := &identity.Session{ExternalID: m.External, Verified: m.Owner.Verified}
+	probe := &identity.Session{ExternalID: ext, Verified: m.Owner.Verified}
 	return f.match(probe, *m.Owner), true
 }
 
