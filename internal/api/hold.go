@@ -26,8 +26,11 @@ import (
 // A person's key is held shared by each write of one of their tokens, from
 // its token's revocation check to its last write, and by each message of
 // the org's server into their session, and exclusively by the person's
-// erasure while it writes the tombstone (see holdPerson). A request holds
-// one person, and takes its other holds after it.
+// erasure while it writes the tombstone (see holdPerson). A device's
+// contact write (POST /v1/widget/contacts) holds the device the same way,
+// and a contact's erasure holds its device exclusively after the contact
+// (holdDevice). A request holds one person, and takes its other holds after
+// it.
 type keyLocks struct {
 	mu   sync.Mutex
 	held map[string]bool
@@ -162,4 +165,16 @@ func (a *API) holdPerson(ctx context.Context, orgID, principalKey string, exclus
 		}
 	}
 	return func() { a.locks.releasePerson(k, exclusive, false) }, nil
+}
+
+// holdDevice holds a device (by its hash, store.DeviceLimitKey) as
+// holdPerson holds a person: shared by POST /v1/widget/contacts from before
+// its read of the device's index to its token, exclusively by the erasure
+// of the device's contact, after holdPerson. So, within an instance, a
+// contact write either ends before the erasure takes its time (its record
+// is erased, its token refused) or reads the index after the erasure
+// deleted it, and makes the device's next contact: it never writes back the
+// record of a contact erased beside it.
+func (a *API) holdDevice(ctx context.Context, orgID, deviceHash string, exclusive bool) (unlock func(), err error) {
+	return a.holdPerson(ctx, orgID, "device/"+deviceHash, exclusive)
 }

@@ -178,6 +178,14 @@ func (a *API) eraseContact(w httpx.ResponseWriter, r *httpx.Request, orgID, cont
 		return err
 	}
 	defer unlock()
+	if contact.DeviceHash != "" {
+		// And once the device's contact writes in flight have ended.
+		unlockDevice, err := a.holdDevice(r.Context(), orgID, contact.DeviceHash, true)
+		if err != nil {
+			return err
+		}
+		defer unlockDevice()
+	}
 	return a.startDeletion(w, r, store.Erasure{OrgID: orgID, PrincipalKey: identity.ContactKey(contact.ID), Contact: contact})
 }
 

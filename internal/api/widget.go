@@ -59,6 +59,13 @@ func (a *API) createContact(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	if err != nil {
 		return err
 	}
+	// From the read of the device's index to the token: a contact erased
+	// meanwhile is not written back, nor given a token (holdDevice).
+	unlock, err := a.holdDevice(r.Context(), c.org.ID, store.DeviceLimitKey(*req.DeviceID), false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	contact, err := a.store.UpsertContact(r.Context(), c.org.ID, *req.DeviceID, in)
 	if err != nil {
 		return err
