@@ -147,6 +147,12 @@ func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit 
 			return out, "", nil
 		}
 		cur = pageCursor{KV: res.Cursor, After: cur.After}
+		if n := len(res.Keys); n > 0 && res.Keys[n-1].Name > cur.After {
+			// Every key of this KV page was returned or passed over. The
+			// cursor names the last, so that it is of this listing
+			// (decodeCursor): KV's alone would be taken by another.
+			cur.After, cur.Edge = res.Keys[n-1].Name, true
+		}
 	}
 	return out, cur.String(), nil
 }

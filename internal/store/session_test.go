@@ -629,3 +629,42 @@ func ExampleStore_ListOrgSessions() {
 	// page 2: 2
 	// page 3: 1
 }
+
+// A filter that matches little ends a page after maxListCalls KV pages with
+// a cursor. That cursor named only KV's position, not the listing's last
+// key, so it was not checked against the listing it was used on: another
+// org's or owner's listing took it and started over or ended at once.
+func TestSparseListingCursorIsOfItsListing(t *testing.T) {
+	f := newFixture(t, func(m *kv.Memory) kv.KV { return smallPages{KV: m, n: 2} })
+	none := "ws-none"
+	_, next, err := f.s.ListOrgSessions(ctx, orgA, store.SessionFilter{ExternalID: &none}, "", 20)
+	if err != nil || next == "" {
+		t.Fatalf("sparse page of org A: %q, %v; want a cursor", next, err)
+	}
+	if _, _, err := f.s.ListOrgSessions(ctx, orgB, store.SessionFilter{}, next, 20); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("org A's sparse cursor on org B: %v, want the bad cursor error", err)
+	}
+	if _, _, err := f.s.ListOwnerSessions(ctx, orgA, f.owners[0].Key, store.SessionFilter{}, next, 20); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("org A's sparse cursor on an owner's listing: %v, want the bad cursor error", err)
+	}
+	// On its own listing it goes on to the end, with nothing found.
+	ids, _ := pageAll(t, 20, false, func(c string) ([]*identity.Session, string, error) {
+		if c == "" {
+			c = next
+		}
+		return f.s.ListOrgSessions(ctx, orgA, store.SessionFilter{ExternalID: &none}, c, 20)
+	})
+	if len(ids) != 0 {
+		t.Errorf("sparse listing found %v", ids)
+	}
+	// And a sparse owner listing's cursor is refused on another owner's.
+	_, next, err = f.s.ListOwnerSessions(ctx, orgA, f.owners[0].Key, store.SessionFilter{ExternalID: &none}, "", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != "" {
+		if _, _, err := f.s.ListOwnerSessions(ctx, orgA, f.owners[2].Key, store.SessionFilter{}, next, 20); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("owner 0's sparse cursor on owner 2: %v, want the bad cursor error", err)
+		}
+	}
+}
