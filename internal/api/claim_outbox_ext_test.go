@@ -109,9 +109,9 @@ func TestOutboxMessagesOfAClaimedSessionArriveOnce(t *testing.T) {
 	})
 }
 
-// meetAtReplays, once armed, has every read of an idempotency answer kept
-// in a session's scope join the meeting: requests sent at once all look for
-// the key's first answer before any of them saves one.
+// meetAtReplays, once armed, has every read of an idempotency answer join
+// the meeting: requests sent at once all look for the key's first answer
+// before any of them saves one.
 type meetAtReplays struct {
 	*kv.Memory
 	m meeting
@@ -119,7 +119,7 @@ type meetAtReplays struct {
 
 func (k *meetAtReplays) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	v, found, err := k.Memory.Get(ctx, key)
-	if strings.HasPrefix(key, "idem/") && strings.Contains(key, "/s/") {
+	if strings.HasPrefix(key, "idem/") {
 		k.m.join()
 	}
 	return v, found, err
@@ -161,5 +161,127 @@ func TestAMessageInFlightAtTheClaimAndItsRetry(t *testing.T) {
 	}
 	if msgs := messagesOf(t, e, o, s); len(msgs) != 1 {
 		t.Errorf("%d messages stored, want 1", len(msgs))
+	}
+}
+
+// gatedGets, once a gate is armed, stops the first get after it whose key
+// has the gate's prefix, once it has read its value, until the gate opens.
+type gatedGets struct {
+	*kv.Memory
+	mu    sync.Mutex
+	gates []*getGate
+}
+
+type getGate struct {
+	prefix          string
+	used            bool
+	reached, opened chan struct{}
+}
+
+func (g *gatedGets) arm(prefix string) *getGate {
+	gt := &getGate{prefix: prefix, reached: make(chan struct{}), opened: make(chan struct{})}
+	g.mu.Lock()
+	g.gates = append(g.gates, gt)
+	g.mu.Unlock()
+	return gt
+}
+
+func (g *gatedGets) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	v, found, err := g.Memory.Get(ctx, key)
+	var hit *getGate
+	g.mu.Lock()
+	for _, gt := range g.gates {
+		if !gt.used && strings.HasPrefix(key, gt.prefix) {
+			gt.used, hit = true, gt
+			break
+		}
+	}
+	g.mu.Unlock()
+	if hit != nil {
+		close(hit.reached)
+		<-hit.opened
+	}
+	return v, found, err
+}
+
+// TestAContactsPostReadBeforeTheClaimTakesTheUsersAnswer: the device's post
+// of a message read its session while it was still the contact's; the
+// claim moved it, and the user's send of the same message (the widget
+// handed it to the user) took the key's turn in the session first. The
+// device's post waits for that turn, then finds the user's answer, kept in
+// the user's scope: one message. Without the look at the session again
+// after the wait (msgKey.recheck), the device's post, which had found its
+// session unclaimed, looked in its own scope only and stored the message a
+// second time.
+func TestAContactsPostReadBeforeTheClaimTakesTheUsersAnswer(t *testing.T) {
+	g := &gatedGets{}
+	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { g.Memory = m; return g })
+	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o := e.newOrg("A", originA)
+	d1 := e.contact(o, device1)
+	s := e.newSession(o, d1, nil)["id"].(string)
+	clock.Advance(time.Second)
+	u := e.verified(o, map[string]any{"user_id": "u-1"})
+	path := "/v1/widget/sessions/" + s + "/messages"
+	send := func(tok string) resp {
+		return e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
+	}
+	answers := make([]resp, 2)
+	var wg sync.WaitGroup
+	read := g.arm("sessions/")
+	wg.Go(func() { answers[0] = send(d1) })
+	<-read.reached // the device's post has read the session, the contact's
+	claimedIDs(t, e.claim(o, u, d1))
+	looked := g.arm("idem/")
+	wg.Go(func() { answers[1] = send(u) })
+	<-looked.reached // the user's post holds the key's turn, looking for its answer
+	close(read.opened)
+	time.Sleep(100 * time.Millisecond) // the device's post waits for the turn
+	close(looked.opened)
+	wg.Wait()
+	if answers[0].Status != 201 || answers[1].Status != 201 || answers[0].Raw != answers[1].Raw {
+		t.Errorf("answers: device %d %s / user %d %s", answers[0].Status, answers[0].Raw, answers[1].Status, answers[1].Raw)
+	}
+	if answers[0].Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the device's post was not a replay of the user's")
+	}
+	if msgs := messagesOf(t, e, o, s); len(msgs) != 1 {
+		t.Errorf("%d messages stored, want 1", len(msgs))
+	}
+}
+
+// TestAnErasedContactsAnswersGoWithIt: the answer of a message the contact
+// posted before a claim is kept in the contact's scope only, where the
+// claimer's retry finds it (contactAnswers), and the contact's erasure
+// removes it: no idempotency record of the contact's request is left, while
+// the claimed session and the message, now the user's, stay. Before, a copy
+// of the answer kept in the claimed session's scope outlived the contact.
+func TestAnErasedContactsAnswersGoWithIt(t *testing.T) {
+	e := newQueuedEnv(t)
+	o := e.newOrg("A", originA)
+	d1 := e.contact(o, device1)
+	s := e.newSession(o, d1, nil)["id"].(string)
+	path := "/v1/widget/sessions/" + s + "/messages"
+	first := e.widget(o, d1, "POST", path, map[string]any{"content": "before the claim"}, "Idempotency-Key", "k-1")
+	if first.Status != 201 {
+		t.Fatalf("%d %s", first.Status, first.Raw)
+	}
+	msg := first.Body["message"].(map[string]any)["id"].(string)
+	u := e.verified(o, map[string]any{"user_id": "u-1"})
+	claimedIDs(t, e.claim(o, u, d1))
+	if r := e.widget(o, u, "POST", path, map[string]any{"content": "before the claim"}, "Idempotency-Key", "k-1"); r.Raw != first.Raw || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the user's retry: %d %s", r.Status, r.Raw)
+	}
+	if r := e.server(o, "DELETE", "/v1/contacts/"+e.contactID(o, d1), nil); r.Status != 202 {
+		t.Fatalf("erasure: %d %s", r.Status, r.Raw)
+	}
+	e.drain()
+	for _, k := range holding(e.mem, msg) {
+		if strings.HasPrefix(k, "idem/") {
+			t.Errorf("%s: an answer of the erased contact is left", k)
+		}
+	}
+	if msgs := messagesOf(t, e.env, o, s); len(msgs) != 1 {
+		t.Errorf("the claimed session has %d messages, want 1", len(msgs))
 	}
 }

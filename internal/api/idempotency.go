@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/chatwidget/identity/internal/conc"
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
 	"github.com/chatwidget/identity/internal/store"
@@ -42,7 +41,12 @@ func (a *API) holdKey(ctx context.Context, orgID string, scope store.IdemScope, 
 	if idemKey == "" {
 		return func() {}, nil
 	}
-	return a.hold(ctx, "idem\x00"+orgID+"\x00"+string(scope)+"\x00"+caller+"\x00"+idemKey)
+	return a.hold(ctx, idemHold(orgID, scope, caller, idemKey))
+}
+
+// idemHold is the keyLocks key of caller's idemKey in scope.
+func idemHold(orgID string, scope store.IdemScope, caller, idemKey string) string {
+	return "idem\x00" + orgID + "\x00" + string(scope) + "\x00" + caller + "\x00" + idemKey
 }
 
 // errStaleReplay is what a replay's complete answers for a first answer that
@@ -52,12 +56,13 @@ var errStaleReplay = errors.New("api: the first answer was erased")
 // replay answers a retry from its saved first answer, completing what the
 // first request may have left undone. ok is false when there is nothing to
 // replay.
-func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID string, scope store.IdemScope, caller, key string, body []byte, complete func(*store.Replay) error) (ok bool, err error) {
+// An answer that about, when given, does not take is as none.
+func (a *API) replay(w httpx.ResponseWriter, r *httpx.Request, orgID string, scope store.IdemScope, caller, key string, body []byte, about func(*store.Replay) bool, complete func(*store.Replay) error) (ok bool, err error) {
 	if key == "" {
 		return false, nil
 	}
 	rep, err := a.store.Replay(r.Context(), orgID, scope, caller, key)
-	if err != nil || rep == nil {
+	if err != nil || rep == nil || about != nil && !about(rep) {
 		return false, err
 	}
 	if rep.Fingerprint != fingerprint(r, body) {
@@ -81,42 +86,79 @@ type msgKey struct {
 	scope  store.IdemScope
 	caller string
 	key    string
-	// shared: the answer is also kept in the session's scope for every
-	// widget caller (sharedCaller), and a retry that finds none of its own
-	// takes that one. It is set for posts to a session that was a
-	// contact's: a claim gives the session to a verified user, whose retry
-	// of a message the contact had in flight must find the contact's first
-	// answer (and the contact's, the user's), or the message is stored twice.
-	shared bool
+	// turns: the key is also held in the session for every widget caller
+	// (sharedCaller), so that a contact's post in flight at a claim and
+	// the new owner's retry of it take turns, the second finding the
+	// first's answer. It is set for posts to a session that is or was a
+	// contact's. Holds cost no KV operation.
+	turns bool
+	// also are the scopes of other callers whose answers about this
+	// session a post takes when it finds none of its own, in order: for the
+	// owner of a claimed session the contact's it came from, for that
+	// contact the owner's (see postMessage). A key's answer is kept in its
+	// caller's scope only, so a keyed post to one's own session reads and
+	// writes one answer.
+	also []answerOf
+	// recheck, when set, is run if the post had to wait for its turn: the
+	// session read before it may predate a claim, and another caller's post
+	// of the key may have been stored meanwhile. It returns the scopes to
+	// look in too.
+	recheck func(context.Context) ([]answerOf, error)
 	// replayOnly: the caller may complete what it sent before, not post a
 	// new message (a contact's retry into a session claimed away from it).
 	replayOnly bool
 }
 
-// sharedCaller is the caller of the answers kept in a session's scope for
-// every widget caller (msgKey.shared); the org's server's there are
-// "org:"+its org id.
+// answerOf names a caller's answers: their scope and caller.
+type answerOf struct {
+	scope  store.IdemScope
+	caller string
+}
+
+// sharedCaller is the caller of the key's turns in a session (msgKey.turns),
+// and of the answers the widget's posts to a session that was a contact's
+// kept in the session's scope too, before they were kept in the caller's
+// scope only (still looked for on sessions claimed before Owner.FromContact
+// was kept); the org's server's there are "org:"+its org id.
 const sharedCaller = "widget"
+
+// holdTurn holds k like hold, and reports whether it had to wait for it.
+func (a *API) holdTurn(ctx context.Context, k string) (unlock func(), waited bool, err error) {
+	if a.locks.tryLock(k) {
+		return func() { a.locks.unlock(k) }, false, nil
+	}
+	unlock, err = a.hold(ctx, k)
+	return unlock, true, err
+}
 
 // addMessage stores a message in sess, honouring k's Idempotency-Key.
 // limits, when given, are checked for a new message (not for a replay) and
 // spent once it is stored.
 func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identity.Session, k msgKey, body []byte, role identity.Role, content, author string, limits ...limitScope) error {
 	ctx := r.Context()
-	unlock, err := a.holdKey(ctx, sess.OrgID, k.scope, k.caller, k.key)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if k.shared && k.key != "" {
-		// And the key in the session, whoever sends it: a contact's post
-		// in flight at a claim and the new owner's retry of it take turns,
-		// the second finding the first's answer.
-		unlockShared, err := a.holdKey(ctx, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key)
+	waited := false
+	if k.key != "" {
+		unlock, w1, err := a.holdTurn(ctx, idemHold(sess.OrgID, k.scope, k.caller, k.key))
 		if err != nil {
 			return err
 		}
-		defer unlockShared()
+		defer unlock()
+		waited = w1
+		if k.turns {
+			unlockShared, w2, err := a.holdTurn(ctx, idemHold(sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key))
+			if err != nil {
+				return err
+			}
+			defer unlockShared()
+			waited = waited || w2
+		}
+	}
+	if waited && k.recheck != nil {
+		also, err := k.recheck(ctx)
+		if err != nil {
+			return err
+		}
+		k.also = append(k.also, also...)
 	}
 	complete := func(rep *store.Replay) error {
 		if rep.Message == nil || rep.Message.SessionID != sess.ID {
@@ -130,9 +172,14 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 		}
 		return err
 	}
-	done, err := a.replay(w, r, sess.OrgID, k.scope, k.caller, k.key, body, complete)
-	if !done && err == nil && k.shared {
-		done, err = a.replay(w, r, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key, body, complete)
+	done, err := a.replay(w, r, sess.OrgID, k.scope, k.caller, k.key, body, nil, complete)
+	for _, o := range k.also {
+		if done || err != nil || k.key == "" {
+			break
+		}
+		// Another caller's answer, if it is of a post to this session.
+		about := func(rep *store.Replay) bool { return rep.Message != nil && rep.Message.SessionID == sess.ID }
+		done, err = a.replay(w, r, sess.OrgID, o.scope, o.caller, k.key, body, about, complete)
 	}
 	if done || err != nil {
 		return err
@@ -159,13 +206,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 	}
 	if k.key != "" {
 		rep := &store.Replay{Fingerprint: fingerprint(r, body), Status: httpx.StatusCreated, Body: out, Message: msg}
-		save := []func() error{func() error { return a.store.SaveReplay(ctx, sess.OrgID, k.scope, k.caller, k.key, rep) }}
-		if k.shared {
-			save = append(save, func() error {
-				return a.store.SaveReplay(ctx, sess.OrgID, store.SessionScope(sess.ID), sharedCaller, k.key, rep)
-			})
-		}
-		if err := conc.All(save...); err != nil {
+		if err := a.store.SaveReplay(ctx, sess.OrgID, k.scope, k.caller, k.key, rep); err != nil {
 			return err
 		}
 	}

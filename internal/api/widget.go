@@ -164,7 +164,7 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	defer unlock()
-	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, func(rep *store.Replay) error {
+	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, nil, func(rep *store.Replay) error {
 		if rep.Session != nil && c.gone.Hides(rep.Session) {
 			return errStaleReplay // erased: never written back
 		}
@@ -281,13 +281,31 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 	if err != nil {
 		return err
 	}
-	if !identity.CanSee(p, sess) || c.gone.Hides(sess) {
+	switch {
+	case !identity.CanSee(p, sess) || c.gone.Hides(sess):
 		if err := a.claimedAway(r.Context(), c, sess, m.idemKey); err != nil {
 			return err
 		}
-		k.replayOnly = true
+		// Its retry of a message the owner sent for it.
+		k.replayOnly, k.also = true, ownerAnswers(sess)
+	case p.Verified() && sess.ClaimedAt != nil:
+		// The owner's retry of a message the contact had in flight.
+		k.also = contactAnswers(sess)
+	case !p.Verified():
+		// A contact's own session, as read: if a claim took it meanwhile
+		// and the owner's post of this key went first, take its answer.
+		k.recheck = func(ctx context.Context) ([]answerOf, error) {
+			now, err := a.store.Session(ctx, p.OrgID, sess.ID)
+			if errors.Is(err, identity.ErrNotFound) || err == nil && !store.ClaimedFrom(now, p.Key()) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return ownerAnswers(now), nil
+		}
 	}
-	k.shared = !sess.Owner.Verified || sess.ClaimedAt != nil
+	k.turns = !sess.Owner.Verified || sess.ClaimedAt != nil
 	return a.addMessage(w, r, sess, k, m.body, identity.RoleUser, *m.req.Content, "", widgetWriteLimits(a, r, p)...)
 }
 
@@ -307,8 +325,8 @@ func widgetWriteLimits(a *API, r *httpx.Request, p identity.Principal) []limitSc
 // the widget carried the device's chats into the account) still gets the
 // first answer of a message stored there under that key (its own, sent
 // before the claim, or the claimer's send of it), so that a retry of one in
-// flight at the claim is not refused and never stored twice (msgKey's
-// shared: the claimer's retry finds the same answer). The contact posts nothing new
+// flight at the claim is not refused and never stored twice (the claimer's
+// retry finds the same answer: contactAnswers). The contact posts nothing new
 // there and never reads the session again (rule 1 of API.md: the contact
 // token no longer sees it); the widget hands its unsent messages of the
 // claimed chats to the user (widget.Claim). Anything else is not found, as
@@ -327,6 +345,31 @@ func (a *API) claimedAway(ctx context.Context, c *widgetCall, sess *identity.Ses
 		return identity.ErrNotFound
 	}
 	return nil
+}
+
+// contactAnswers are, for the owner of the claimed session sess, the answers
+// of the contact it was claimed from (its caller is callerOf its principal),
+// where the contact's posts of before the claim keep them. On a session
+// claimed before its owner kept the contact's id, the copies the widget's
+// posts kept in the session's scope then.
+func contactAnswers(sess *identity.Session) []answerOf {
+	if id := sess.Owner.FromContact; id != "" {
+		key := identity.ContactKey(id)
+		return []answerOf{{scope: store.PrincipalScope(key), caller: key + "\x00"}}
+	}
+	return []answerOf{{scope: store.SessionScope(sess.ID), caller: sharedCaller}}
+}
+
+// ownerAnswers are, for the contact a session was claimed from, the answers
+// of the session's verified owner (callerOf a token of it bound to the
+// session's external id, or to none).
+func ownerAnswers(sess *identity.Session) []answerOf {
+	scope := store.PrincipalScope(sess.Owner.Key)
+	out := []answerOf{{scope: scope, caller: sess.Owner.Key + "\x00"}}
+	if ext := sess.ExternalIDValue(); ext != "" {
+		out = append(out, answerOf{scope: scope, caller: sess.Owner.Key + "\x00" + ext})
+	}
+	return out
 }
 
 // callerOf names the caller an Idempotency-Key belongs to: the principal, and

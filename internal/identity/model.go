@@ -131,6 +131,11 @@ type Owner struct {
 	// claimed from (store.ClaimedFrom): that contact's retries of the
 	// messages it had in flight at the claim still reach the session.
 	From string `json:"from,omitempty"`
+	// FromContact is, on a session claimed since it was kept, the id of the
+	// contact it was claimed from: the owner's retry of a message the
+	// contact had in flight at the claim finds the contact's first answer
+	// in the contact's idempotency scope. Empty on sessions claimed before.
+	FromContact string `json:"from_contact,omitempty"`
 }
 
 // Message is one message of a session.

@@ -1,6 +1,9 @@
 package identity
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Kind is how sure we are of who a principal is.
 type Kind string
@@ -56,6 +59,12 @@ func (p Principal) Key() string {
 
 // ContactKey is the owner key of a contact's sessions.
 func ContactKey(contactID string) string { return contactKeyPrefix + contactID }
+
+// ContactIDOf is the contact id of a contact's owner key (ContactKey's
+// inverse); ok is false for a key of another kind.
+func ContactIDOf(key string) (contactID string, ok bool) {
+	return strings.CutPrefix(key, contactKeyPrefix)
+}
 
 // Owner returns the owner record of sessions the principal creates;
 // claimedEmail is what a contact typed, for the org server's filters only.

@@ -56,6 +56,9 @@ const ClaimOps = 2
 func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
 	at := s.Now()
 	to.From = hashKey(contactKey)
+	// And the contact's id, for the claimer's retries of what the contact
+	// had in flight: its answers stay in the contact's scope.
+	to.FromContact, _ = identity.ContactIDOf(contactKey)
 	b, err := json.Marshal(claimMarker{Owner: to, At: at})
 	if err != nil {
 		return nil, false, err

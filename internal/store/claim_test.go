@@ -36,7 +36,7 @@ func claimedBy(t *testing.T, s *store.Store, from, to identity.Owner, ids []stri
 	t.Helper()
 	for _, id := range ids {
 		sess, err := s.Session(ctx, orgA, id)
-		if err != nil || withoutFrom(sess.Owner) != to || !store.ClaimedFrom(sess, from.Key) || sess.Verified {
+		if err != nil || withoutFrom(sess.Owner) != to || !store.ClaimedFrom(sess, from.Key) || sess.Owner.FromContact != from.ContactID || sess.Verified {
 			t.Errorf("session %s: %+v, %v", id, sess, err)
 		}
 	}
@@ -63,9 +63,9 @@ func claimedBy(t *testing.T, s *store.Store, from, to identity.Owner, ids []stri
 }
 
 // withoutFrom is o without the contact it claimed from (checked with
-// store.ClaimedFrom).
+// store.ClaimedFrom and FromContact).
 func withoutFrom(o identity.Owner) identity.Owner {
-	o.From = ""
+	o.From, o.FromContact = "", ""
 	return o
 }
 

@@ -28,15 +28,18 @@ type Replay struct {
 
 // IdemScope is what an idempotency record belongs to, so that erasing a
 // person finds theirs with a list call: the session a message was posted to
-// (the org server's posts, and a copy of the widget's posts to a session
-// that was a contact's, for the retry of its claimer), or the widget's
-// principal that posted.
+// (the org server's posts; and, written until the answers of a claimed
+// session's contact were looked for in its scope, a copy of the widget's
+// posts to a session that was a contact's), or the widget's principal that
+// posted (its sessions and messages: a claim's owner and contact look in
+// each other's, see Owner.FromContact).
 type IdemScope string
 
 // SessionScope is the scope of the answers of message posts to a session.
 func SessionScope(sessionID string) IdemScope { return IdemScope("s/" + sessionID) }
 
-// PrincipalScope is the scope of a principal's answers of session creation.
+// PrincipalScope is the scope of a principal's answers of session creation
+// and of its messages.
 func PrincipalScope(principalKey string) IdemScope { return IdemScope("p/" + hashKey(principalKey)) }
 
 func idemSessionPrefix(orgID, sessionID string) string {
