@@ -189,10 +189,13 @@ var Routes = []Route{
 		func(t *Target, c int, out contract.SessionList) bool {
 			return len(out.Items) == len(t.users[c].sessions)
 		}),
+	// With an Idempotency-Key, as the widget sends every message (its
+	// outbox): a fresh one each time, so never a replay.
 	route("POST /v1/widget/sessions/{id}/messages", http.StatusCreated,
 		func(ctx context.Context, t *Target, c, seq int) (contract.Call[contract.MessageCreated], error) {
 			u := t.users[c]
-			return t.client.PostUserMessage(ctx, u.sessions[seq%len(u.sessions)], fmt.Sprintf("Hello from the bench, message %d of client %d.", seq, c), t.widget(u.token)...)
+			return t.client.PostUserMessage(ctx, u.sessions[seq%len(u.sessions)], fmt.Sprintf("Hello from the bench, message %d of client %d.", seq, c),
+				append(t.widget(u.token), contract.IdempotencyKey(uuid.NewString()))...)
 		},
 		func(t *Target, c int, out contract.MessageCreated) bool {
 			return out.Message.ID != "" && out.Message.Role == "user"

@@ -45,7 +45,8 @@ export async function world({ base, admin, fetch, setup = true }) {
   const requests = {
     jwks: (f) => call(f, base, "GET", "/.well-known/jwks.json"),
     list: (f) => call(f, base, "GET", "/v1/widget/sessions", null, uh),
-    message: (f) => call(f, base, "POST", `/v1/widget/sessions/${sessions[k++ % 3]}/messages`, { content: "hello " + k }, uh),
+    // With a fresh Idempotency-Key, as the widget sends every message.
+    message: (f) => call(f, base, "POST", `/v1/widget/sessions/${sessions[k++ % 3]}/messages`, { content: "hello " + k }, { ...uh, "idempotency-key": crypto.randomUUID() }),
     contacts: (f) => call(f, base, "POST", "/v1/widget/contacts", { device_id: crypto.randomUUID(), name: "x" }, wt),
     auth: (f) => call(f, base, "POST", "/v1/users/authenticate", { user_id: "u" + (k++ % 50) }, { authorization: "Bearer " + api_key.secret }),
   };

@@ -13,8 +13,9 @@
 //   POST /v1/widget/sessions               widget/{pk}; verify (+ revoked/ and orgkey/ for verified; contactid/ for contacts);
 //                                          put sessions/ (the record, in the org's listing) + owned/ (setup of the bench, and an extra row)
 //   GET  /v1/widget/sessions               widget/{pk}; verify (+ revoked/, orgkey/); one list of owned/{org}/{h(principal)}/
-//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/, orgkey/); get sessions/; put msg/, then
-//                                          the session record (sessions/) and its owner's listing key
+//   POST /v1/widget/sessions/{id}/messages widget/{pk}; verify (+ revoked/, orgkey/); get sessions/; with an Idempotency-Key
+//                                          (the bench sends one, as the widget does) get, then put, idem/{org}/p/{h(principal)}/;
+//                                          put msg/, then the session record (sessions/) and its owner's listing key
 //   GET  /.well-known/jwks.json            the public keys
 //   POST /bench/seed                       (admin token) stores an org made by the Go worker's admin API:
 //                                          org/, widget/, apikey/, orgkey/, origin/, as store.CreateOrg does
@@ -26,7 +27,7 @@
 // Cloudflare's Rate Limiting bindings (the same [[ratelimits]] in its
 // wrangler.toml), never in KV; a RATE_LIMIT_* var of "0" turns one off, as
 // the bench does for both workers. Left out because the bench does not use
-// them: idempotency keys.
+// them: idempotency keys on POST /v1/widget/sessions.
 import { SignJWT, jwtVerify, importJWK, errors as joseErrors } from "jose";
 
 const MAX_BODY = 64 << 10;
@@ -241,6 +242,11 @@ function validSecretShape(s, prefix, min) {
 // ---- request helpers ----
 
 async function readJSON(req) {
+  return (await readJSONText(req)).v;
+}
+
+// readJSONText is readJSON, with the body's text too.
+async function readJSONText(req) {
   const cl = Number(req.headers.get("Content-Length"));
   if (cl > MAX_BODY) throw new ApiError(413, "payload_too_large", "The request body is larger than 64 KiB.");
   const text = await req.text();
@@ -254,7 +260,7 @@ async function readJSON(req) {
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     throw new ApiError(400, "invalid_request", "The request body must be a JSON object.");
   }
-  return v;
+  return { v, text };
 }
 
 function bearer(req) {
@@ -706,7 +712,7 @@ async function postMessage(req, env, org, sessionID) {
   if (idem !== null && (idem === "" || idem.length > 128 || !/^[\x20-\x7e]+$/.test(idem))) {
     throw invalid("Idempotency-Key", "must be 1 to 128 printable characters.");
   }
-  const body = await readJSON(req);
+  const { v: body, text } = await readJSONText(req);
   if (body.content === undefined || body.content === null) throw invalid("content", "is required.");
   if (typeof body.content !== "string") throw invalid("content", "must be a string.");
   validateContent("content", body.content);
@@ -715,12 +721,30 @@ async function postMessage(req, env, org, sessionID) {
   const rec = await env.CHAT_KV.get(`sessions/${org.id}/${invert(sessionID)}`, "json");
   if (!canSee(p, rec)) throw notFound();
   const sess = rec.s;
+  // The Idempotency-Key's first answer, kept in the caller's scope as the Go
+  // worker keeps it (store.SaveReplay): looked for first, saved before the
+  // message. A replay is answered as saved (the Go worker also completes a
+  // first request that stopped halfway; the bench's keys are never sent twice).
+  let idemKey = "", fp = "";
+  if (idem !== null) {
+    idemKey = `idem/${org.id}/p/${await hashKey(p.key)}/${await hashKey(p.key + "\x00" + p.externalID, idem)}`;
+    fp = await sha256hex(`POST ${new URL(req.url).pathname}\x00${text}`);
+    const prev = await env.CHAT_KV.get(idemKey, "json");
+    if (prev !== null) {
+      if (prev.f !== fp) throw new ApiError(409, "idempotency_key_reused", "This Idempotency-Key was used with another request.");
+      return respond(prev.st, prev.b, { "Idempotent-Replayed": "true" });
+    }
+  }
   await limit(env, `msg-principal/${org.id}/${p.key}`, `msg-ip/${req.headers.get("CF-Connecting-IP") || "unknown"}`);
 
   const msg = {
     id: newV7(sess.last_message ? sess.last_message.id : ""), session_id: sess.id, role: "user",
     content: body.content, author_name: "", created_at: rfc3339(Date.now()),
   };
+  if (idemKey) {
+    const rep = { f: fp, st: 201, b: { message: msg }, m: msg };
+    await env.CHAT_KV.put(idemKey, JSON.stringify(rep), { expirationTtl: 24 * 60 * 60, metadata: { s: sess.id } });
+  }
   const value = JSON.stringify(msg);
   const opts = enc.encode(value).length <= MAX_META ? { metadata: msg } : {};
   await env.CHAT_KV.put(`msg/${org.id}/${sess.id}/${msg.id}`, value, opts);
