@@ -19,6 +19,13 @@ const (
 	// maxListCalls bounds the KV list calls one page may take when a filter
 	// skips many keys; the page then ends early with a cursor.
 	maxListCalls = 5
+	// maxPageOps bounds the KV operations of one page, its list calls and
+	// the reads its decode makes (a session whose summary cannot decide a
+	// filter is read): the page ends early with a cursor before a key whose
+	// reads could pass it, so that a request stays under Workers' limit of
+	// 1,000 per invocation with room for its own. A filter that only
+	// records decide would otherwise read up to 5,000 a page.
+	maxPageOps = 800
 )
 
 // ErrBadCursor is returned for a cursor this store did not make.
@@ -79,7 +86,9 @@ func (c pageCursor) String() string {
 
 // listPage returns up to limit items of the keys under prefix for which decode
 // says ok, resuming at cursor, and the cursor of the next page ("" at the end).
-// With no filter a page costs one KV list call.
+// With no filter a page costs one KV list call. decode says how many KV
+// operations it made, at most reads; a page ends, short, with a cursor
+// before a key once reads more could pass maxPageOps.
 //
 // It asks KV for only the keys the page still needs, as long as none was
 // passed over: KV hands every key it lists to the worker with its metadata,
@@ -89,7 +98,7 @@ func (c pageCursor) String() string {
 // 21). Once a key is passed over (a filter, or a resume inside a KV page),
 // it asks for KV's most, so that a filter that matches few keys still
 // fills a page in maxListCalls calls.
-func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit int, decode func(kv.ListKey) (T, bool, error)) ([]T, string, error) {
+func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit, reads int, decode func(kv.ListKey) (T, bool, int, error)) ([]T, string, error) {
 	cur, err := decodeCursor(cursor, prefix)
 	if err == nil && cur.Session != "" {
 		err = ErrBadCursor // an export's cursor
@@ -102,12 +111,14 @@ func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit 
 	}
 	var out []T
 	skipping := cur.After != "" && !cur.Edge
+	ops := 0
 	for calls := 0; calls < maxListCalls; calls++ {
 		ask := kv.MaxListLimit
 		if !skipping {
 			ask = limit - len(out)
 		}
 		res, err := k.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cur.KV, Limit: ask})
+		ops++
 		if err != nil {
 			if cur.KV != "" && errors.Is(err, kv.ErrBadCursor) {
 				return nil, "", ErrBadCursor
@@ -124,7 +135,15 @@ func listPage[T any](ctx context.Context, k kv.KV, prefix, cursor string, limit 
 				skipping = true
 				continue
 			}
-			item, ok, err := decode(key)
+			if ops+reads > maxPageOps {
+				// Every key before this one was returned or passed over.
+				if i == 0 {
+					return out, cur.String(), nil
+				}
+				return out, pageCursor{KV: cur.KV, After: max(cur.After, res.Keys[i-1].Name)}.String(), nil
+			}
+			item, ok, n, err := decode(key)
+			ops += n
 			if err != nil {
 				return nil, "", err
 			}

@@ -285,25 +285,25 @@ func (s *Store) ListOrgSessions(ctx context.Context, orgID string, f SessionFilt
 }
 
 func (s *Store) listSessions(ctx context.Context, orgID, prefix string, f SessionFilter, cursor string, limit int) ([]*identity.Session, string, error) {
-	return listPage(ctx, s.kv, prefix, cursor, limit, func(k kv.ListKey) (*identity.Session, bool, error) {
+	return listPage(ctx, s.kv, prefix, cursor, limit, maxSessionGets, func(k kv.ListKey) (*identity.Session, bool, int, error) {
 		id := invert(k.Name[len(prefix):])
 		var m summaryMeta
 		_ = decodeSummary(k.Metadata, &m)
 		if m.Session != nil && m.Owner != nil && !m.Partial {
 			m.Session.ID, m.Session.OrgID, m.Session.Owner = id, orgID, *m.Owner
-			return m.Session, f.match(m.Session, *m.Owner) && !f.hides(m.Session), nil
+			return m.Session, f.match(m.Session, *m.Owner) && !f.hides(m.Session), 0, nil
 		}
 		if match, ok := f.matchMeta(m); ok && !match {
-			return nil, false, nil
+			return nil, false, 0, nil
 		}
-		sess, err := s.Session(ctx, orgID, id)
+		sess, gets, err := s.session(ctx, orgID, id)
 		if errors.Is(err, identity.ErrNotFound) {
-			return nil, false, nil
+			return nil, false, gets, nil
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, false, gets, err
 		}
-		return sess, f.match(sess, sess.Owner) && !f.hides(sess), nil
+		return sess, f.match(sess, sess.Owner) && !f.hides(sess), gets, nil
 	})
 }
 
