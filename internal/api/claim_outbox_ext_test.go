@@ -125,6 +125,26 @@ func (k *meetAtReplays) Get(ctx context.Context, key string) ([]byte, bool, erro
 	return v, found, err
 }
 
+// aMessageAtAClaim is the setting of the races of a message at a claim: an
+// API over wrap(its KV), a contact d1 with one session s, a verified user
+// u, and send, which posts the same message with the same Idempotency-Key
+// as the token it is given.
+func aMessageAtAClaim(t *testing.T, wrap func(*kv.Memory) kv.KV) (e *env, o orgInfo, d1, u, s string, send func(tok string) resp) {
+	t.Helper()
+	a, mem, clock, cfg := buildAPIOver(t, nil, wrap)
+	e = &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o = e.newOrg("A", originA)
+	d1 = e.contact(o, device1)
+	s = e.newSession(o, d1, nil)["id"].(string)
+	clock.Advance(time.Second)
+	u = e.verified(o, map[string]any{"user_id": "u-1"})
+	path := "/v1/widget/sessions/" + s + "/messages"
+	send = func(tok string) resp {
+		return e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
+	}
+	return e, o, d1, u, s, send
+}
+
 // TestAMessageInFlightAtTheClaimAndItsRetry: the device's post of a
 // message has found the session still the contact's when the claim moves
 // it, and the user's retry of that message (the widget handed it to the
@@ -134,17 +154,7 @@ func (k *meetAtReplays) Get(ctx context.Context, key string) ([]byte, bool, erro
 // waits and gets the post's answer.
 func TestAMessageInFlightAtTheClaimAndItsRetry(t *testing.T) {
 	k := &meetAtReplays{m: meeting{wait: time.Second}}
-	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { k.Memory = m; return k })
-	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
-	o := e.newOrg("A", originA)
-	d1 := e.contact(o, device1)
-	s := e.newSession(o, d1, nil)["id"].(string)
-	clock.Advance(time.Second)
-	u := e.verified(o, map[string]any{"user_id": "u-1"})
-	path := "/v1/widget/sessions/" + s + "/messages"
-	send := func(tok string) resp {
-		return e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
-	}
+	e, o, d1, u, s, send := aMessageAtAClaim(t, func(m *kv.Memory) kv.KV { k.Memory = m; return k })
 	k.m.arm(2)
 	var wg sync.WaitGroup
 	answers := make([]resp, 2)
@@ -215,17 +225,7 @@ func (g *gatedGets) Get(ctx context.Context, key string) ([]byte, bool, error) {
 // second time.
 func TestAContactsPostReadBeforeTheClaimTakesTheUsersAnswer(t *testing.T) {
 	g := &gatedGets{}
-	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { g.Memory = m; return g })
-	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
-	o := e.newOrg("A", originA)
-	d1 := e.contact(o, device1)
-	s := e.newSession(o, d1, nil)["id"].(string)
-	clock.Advance(time.Second)
-	u := e.verified(o, map[string]any{"user_id": "u-1"})
-	path := "/v1/widget/sessions/" + s + "/messages"
-	send := func(tok string) resp {
-		return e.widget(o, tok, "POST", path, map[string]any{"content": "once"}, "Idempotency-Key", "k-1")
-	}
+	e, o, d1, u, s, send := aMessageAtAClaim(t, func(m *kv.Memory) kv.KV { g.Memory = m; return g })
 	answers := make([]resp, 2)
 	var wg sync.WaitGroup
 	read := g.arm("sessions/")
