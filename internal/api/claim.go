@@ -64,7 +64,7 @@ func (a *API) claim(w httpx.ResponseWriter, r *httpx.Request, c *widgetCall) err
 	defer unlock()
 	// A claim that stops at the store's bound (done false) answers what it
 	// moved: the next claim moves the rest, and the last answers [].
-	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner,
+	claimed, _, err := a.store.ClaimSessions(r.Context(), v.OrgID, cp.Key(), owner, v.ExternalID,
 		func(s *identity.Session) bool { return identity.Claimable(v, cp, s) })
 	if err != nil {
 		return err

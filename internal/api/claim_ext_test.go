@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +120,31 @@ func TestClaimBoundToAnExternalID(t *testing.T) {
 		t.Errorf("unbound claim: %q", got)
 	}
 	e.sees(t, a, d1, nil, []string{ws1, ws2, none})
+}
+
+// A claim bound to ws-1 on a device whose newer sessions (more than one
+// claim reads) have an external id too long for their summaries, which
+// hold only its hash: the claim passes them unread and takes the ws-1
+// session at once. Before, each claim spent its budget reading them and
+// answered [] with the ws-1 session never reached.
+func TestABoundClaimPassesSessionsOfLongExternalIDs(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.RateLimits = config.RateLimits{} })
+	a := e.newOrg("A", originA)
+	d1 := e.contact(a, device1)
+	ws1 := e.newSession(a, d1, map[string]any{"external_id": "ws-1"})["id"].(string)
+	long := strings.Repeat("<", 256) // JSON escapes each to six bytes
+	for range 1100 {
+		e.newSession(a, d1, map[string]any{"external_id": long})
+	}
+	u := e.verified(a, map[string]any{"user_id": "u-1", "external_id": "ws-1"})
+	before := e.mem.Ops()
+	if got := claimedIDs(t, e.claim(a, u, d1)); !slices.Equal(got, []string{ws1}) {
+		t.Fatalf("claimed %q, want [%s]", got, ws1)
+	}
+	if d := e.mem.Ops()["get"] - before["get"]; d > 20 {
+		t.Errorf("the claim read %d keys, want only its own few", d)
+	}
+	e.sees(t, a, u, []string{ws1}, nil)
 }
 
 // Every refusal of the contract, and nothing moved by any of them.

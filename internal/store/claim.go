@@ -51,9 +51,12 @@ const ClaimOps = 2
 
 // ClaimSessions gives the sessions of the contact contactKey that sel
 // selects (all when nil) to the verified owner to, each with ClaimedAt set
-// to the same time. It returns them newest first; done is false when it
-// stopped at MaxMoveOps with sessions left (claim again for the rest).
-func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
+// to the same time. external, when not "", is the one external id sel
+// takes (a claimer bound to it): the sessions of another are then passed
+// unread even where their summaries hold only a hash of it (Move.External).
+// It returns them newest first; done is false when it stopped at
+// MaxMoveOps with sessions left (claim again for the rest).
+func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to identity.Owner, external string, sel func(*identity.Session) bool) (claimed []*identity.Session, done bool, err error) {
 	at := s.Now()
 	to.From = hashKey(contactKey)
 	// And the contact's id, for the claimer's retries of what the contact
@@ -77,11 +80,15 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 	); err != nil {
 		return nil, false, unavailable(err)
 	}
-	return s.MoveSessions(ctx, orgID, contactKey, Move{
+	m := Move{
 		To:     to,
 		Select: sel,
 		Change: func(sess *identity.Session) { sess.ClaimedAt = &at },
-	})
+	}
+	if external != "" {
+		m.External = &external
+	}
+	return s.MoveSessions(ctx, orgID, contactKey, m)
 }
 
 // ClaimedFrom reports whether sess was claimed from the contact contactKey

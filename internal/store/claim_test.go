@@ -71,7 +71,7 @@ func withoutFrom(o identity.Owner) identity.Owner {
 
 func claimAll(t *testing.T, s *store.Store, from, to identity.Owner) []*identity.Session {
 	t.Helper()
-	claimed, done, err := s.ClaimSessions(ctx, orgA, from.Key, to, nil)
+	claimed, done, err := s.ClaimSessions(ctx, orgA, from.Key, to, "", nil)
 	if err != nil || !done {
 		t.Fatalf("ClaimSessions: done %v, %v", done, err)
 	}
@@ -135,7 +135,7 @@ func TestClaimConcurrentWithPostsAndAnotherClaim(t *testing.T) {
 	claimed := make([][]*identity.Session, 2)
 	for i := range claimed {
 		wg.Go(func() {
-			c, _, err := s.ClaimSessions(ctx, orgA, from.Key, to, nil)
+			c, _, err := s.ClaimSessions(ctx, orgA, from.Key, to, "", nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -183,7 +183,7 @@ func TestClaimSelectsAndPostCost(t *testing.T) {
 	other := createSession(t, s, orgA, contactOwner("contact-2", ""), "", nil)
 	keep := createSession(t, s, orgA, from, "ws-2", nil)
 	take := createSession(t, s, orgA, from, "ws-1", nil)
-	claimed, _, err := s.ClaimSessions(ctx, orgA, from.Key, to, func(x *identity.Session) bool { return x.ExternalIDValue() == "ws-1" })
+	claimed, _, err := s.ClaimSessions(ctx, orgA, from.Key, to, "ws-1", func(x *identity.Session) bool { return x.ExternalIDValue() == "ws-1" })
 	if err != nil || len(claimed) != 1 || claimed[0].ID != take.ID {
 		t.Fatalf("claimed %v, %v", ids(claimed), err)
 	}
