@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chatwidget/identity/internal/api"
+	"github.com/chatwidget/identity/internal/kv"
 )
 
 const originNew = "https://new.shop.example"
@@ -97,6 +99,34 @@ func TestAnotherInstanceSeesAnOrgsNewOriginsWithinAMinute(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	if f.allowed(o, originA) || !f.allowed(o, originNew) {
 		t.Error("a minute after the change, the other instance still has the old origins")
+	}
+}
+
+// A widget request of this instance that read the org before the vendor's
+// PATCH, and ends after it, does not keep the org as it was: once the PATCH
+// has answered, this instance sees the new origins at once (README), not a
+// minute later. Before, the late read put the old org into the instance's
+// org cache after the PATCH had dropped it: the dropped origin stayed
+// allowed and the added one refused for orgCacheTTL.
+func TestAReadDuringAPatchDoesNotKeepTheOldOrigins(t *testing.T) {
+	g := &gatedGets{}
+	a, mem, clock, cfg := buildAPIOver(t, nil, func(m *kv.Memory) kv.KV { g.Memory = m; return g })
+	e := &env{harness: &harness{t: t, h: a, mem: mem}, clock: clock, cfg: cfg}
+	o := e.newOrg("Shop", originA)
+	read := g.arm("widget/")
+	var wg sync.WaitGroup
+	wg.Go(func() { e.allowed(o, originA) })
+	<-read.reached // the widget request has read the org, with originA
+	if r := e.admin("PATCH", "/v1/admin/orgs/"+o.ID, map[string]any{"allowed_origins": []string{originNew}}); r.Status != 200 {
+		t.Fatalf("patch: %d %s", r.Status, r.Raw)
+	}
+	close(read.opened)
+	wg.Wait()
+	if e.allowed(o, originA) {
+		t.Error("after the PATCH, the dropped origin is still allowed in this instance")
+	}
+	if !e.allowed(o, originNew) {
+		t.Error("after the PATCH, the added origin is still refused in this instance")
 	}
 }
 

@@ -87,6 +87,7 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	if org, ok := s.orgs.get(pk, s.now()); ok {
 		return org, nil
 	}
+	gen := s.orgs.gen() // before the read: a change made during it is not kept over
 	var org identity.Org
 	found, err := s.getDecoded(ctx, "widget/"+pk, func(b []byte) error { return json.Unmarshal(b, &org) })
 	if err != nil {
@@ -95,7 +96,7 @@ func (s *Store) OrgByWidgetToken(ctx context.Context, pk string) (*identity.Org,
 	if !found || subtle.ConstantTimeCompare([]byte(org.WidgetToken), []byte(pk)) != 1 {
 		return nil, identity.ErrUnauthorized
 	}
-	s.orgs.put(pk, &org, s.now()) // keeps a copy of its own
+	s.orgs.put(pk, &org, s.now(), gen) // keeps a copy of its own
 	return &org, nil
 }
 

@@ -20,9 +20,15 @@ const orgCacheTTL = time.Minute
 // orgCache holds orgs by widget token for orgCacheTTL; when full, an
 // arbitrary entry makes room. Callers get copies: what they do to an org
 // never reaches the next request.
+//
+// drops counts the orgs this instance changed: a read of KV that began
+// before a change may end after it, with the org as it was, and must not
+// then be kept (put is given the count seen before the read), or this
+// instance would serve the old origins for a minute after its own change.
 type orgCache struct {
-	mu sync.Mutex
-	m  map[string]cachedOrg
+	mu    sync.Mutex
+	m     map[string]cachedOrg
+	drops uint64
 }
 
 type cachedOrg struct {
@@ -40,9 +46,21 @@ func (c *orgCache) get(pk string, now time.Time) (*identity.Org, bool) {
 	return e.org.Clone(), true
 }
 
-func (c *orgCache) put(pk string, org *identity.Org, now time.Time) {
+// gen is the count of drops, to be given to put for a read begun now.
+func (c *orgCache) gen() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.drops
+}
+
+// put keeps org, read from KV in a read begun at generation gen, unless an
+// org was changed (dropped) since: then what was read may be the old one.
+func (c *orgCache) put(pk string, org *identity.Org, now time.Time, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.drops {
+		return
+	}
 	if c.m == nil {
 		c.m = make(map[string]cachedOrg)
 	}
@@ -55,9 +73,11 @@ func (c *orgCache) put(pk string, org *identity.Org, now time.Time) {
 	c.m[pk] = cachedOrg{org: org.Clone(), read: now}
 }
 
-// drop forgets the org of pk, changed by this instance.
+// drop forgets the org of pk, changed by this instance (after its write to
+// KV), and refuses the reads begun before it.
 func (c *orgCache) drop(pk string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drops++
 	delete(c.m, pk)
 }
