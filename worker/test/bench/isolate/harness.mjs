@@ -66,6 +66,9 @@ const Q = { send: async () => {}, sendBatch: async () => {} };
 const env = { ...vars, CHAT_KV: KV, JOBS: Q, JOBS_DEAD_LETTERS: Q, RL_CONTACTS_PER_DEVICE: RL, RL_CONTACTS_PER_IP: RL, RL_MESSAGES_PER_DEVICE: RL, RL_MESSAGES_PER_IP: RL,
   RATE_LIMIT_CONTACTS_PER_DEVICE: "0", RATE_LIMIT_CONTACTS_PER_IP: "0", RATE_LIMIT_MESSAGES_PER_DEVICE: "0", RATE_LIMIT_MESSAGES_PER_IP: "0", CONTACT_TOKEN_TTL_SECONDS: "604800" };
 const ctx = { waitUntil() {}, passThroughOnException() {} };
+// workerd's scheduler.wait, which the Go worker waits on (jscall.Sleep: a
+// post waiting its turn at its session); Node has it only in timers/promises.
+globalThis.scheduler ??= { wait: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 // The Go workers, each as worker.mjs starts it.
 const dirs = buildDirs.split(",");
