@@ -16,8 +16,9 @@
 // sessions(), session(id, after), sync(id, after),
 // send({sessionId, chatKey, key, content}) and flush(), which return
 // Promises. A rejected Promise carries {code, message, field?}. release()
-// lets go of the widget: its methods then answer null, or a Promise rejected
-// with code "released", and ends the widget's own work: the flushes of
+// lets go of the widget: its methods then answer what a widget with nobody
+// chatting and nothing pending would (status() an empty Status, pending()
+// [], newKey() ""), or a Promise rejected with code "released", and ends the widget's own work: the flushes of
 // what a getToken-only page's user left unsent (Widget.Resume, from
 // create on) and of what a claim left unsent (Widget.Drain, after
 // claim and offerClaim). ChatWidgetCore.widgets() is how many widgets are not

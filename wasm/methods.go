@@ -17,8 +17,12 @@ import (
 // core and bound to the widget's id (Function.prototype.bind, which needs no
 // eval). So a widget the page is done with holds no js.Func: each
 // ChatWidget.init makes a new widget, and release forgets the old one. A
-// call to a released widget finds no id and answers as a refusal, where a
-// released js.Func would stop the core.
+// call to a released widget finds no id: one that returns at once answers
+// what a widget with nobody chatting and nothing pending would (status() an
+// empty Status, pending() [], newKey() ""), since widget.js may still be
+// drawing a panel of it when a newer init releases it (an answer of the
+// worker arriving after release) and reads the fields of what it gets; one
+// that returns a Promise is refused. A released js.Func would stop the core.
 
 // handle exposes one widget to JavaScript: an object of the core's methods
 // bound to the widget's id. It starts the widget's own work
@@ -121,15 +125,17 @@ var methods = sync.OnceValue(func() []method {
 	add := func(name string, fn func(args []js.Value) js.Value) {
 		ms = append(ms, method{name: name, fn: callback(fn)})
 	}
-	now := func(name string, fn func(w *widget.Widget) any) {
+	// now's empty is its answer for a released widget (and for a panic,
+	// where the compiler can recover one): of the type fn returns.
+	now := func(name string, empty any, fn func(w *widget.Widget) any) {
 		add(name, func(args []js.Value) (out js.Value) {
 			l := widgets.get(args)
 			if l == nil {
-				return js.Null()
+				return toJS(empty)
 			}
 			defer func() {
 				if r := recover(); r != nil {
-					out = js.Null()
+					out = toJS(empty)
 				}
 			}()
 			return toJS(fn(l.w))
@@ -148,18 +154,18 @@ var methods = sync.OnceValue(func() []method {
 		})
 	}
 
-	now("status", func(w *widget.Widget) any { return w.Status() })
-	now("newChatKey", func(w *widget.Widget) any {
+	now("status", widget.Status{}, func(w *widget.Widget) any { return w.Status() })
+	now("newChatKey", "", func(w *widget.Widget) any {
 		k, _ := w.NewChatKey()
 		return k
 	})
-	now("newKey", func(w *widget.Widget) any {
+	now("newKey", "", func(w *widget.Widget) any {
 		k, _ := w.NewKey()
 		return k
 	})
-	now("pending", func(w *widget.Widget) any { return w.Pending() })
-	now("logout", func(w *widget.Widget) any { w.Logout(); return w.Status() })
-	now("declineClaim", func(w *widget.Widget) any { w.DeclineClaim(); return true })
+	now("pending", []widget.OutboxEntry{}, func(w *widget.Widget) any { return w.Pending() })
+	now("logout", widget.Status{}, func(w *widget.Widget) any { w.Logout(); return w.Status() })
+	now("declineClaim", false, func(w *widget.Widget) any { w.DeclineClaim(); return true })
 	add("release", func(args []js.Value) js.Value {
 		widgets.remove(args)
 		return js.Undefined()

@@ -1,0 +1,83 @@
+//go:build !js
+
+package browsertest
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A widget that a newer ChatWidget.init released may still be drawing its
+// panel: an answer of the worker it asked for arrives after release, and
+// widget.js reads the fields of what the core's methods return. The methods
+// that return at once answer what a widget with nobody chatting and nothing
+// pending would, never null, and no exception reaches the page.
+func TestAReleasedWidgetAnswersAsAnEmptyOne(t *testing.T) {
+	srv, host, o := setup(t)
+	cfg, _ := json.Marshal(o.config(nil))
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+
+	// The core's widget itself, released, then each method that returns at once.
+	var got map[string]any
+	b := evalAs[string](d, `(function () {
+		var w = ChatWidgetCore.create(`+string(cfg)+`, location.origin).widget;
+		w.release();
+		var out = {};
+		["status", "pending", "logout", "newKey", "newChatKey", "declineClaim"].forEach(function (m) { out[m] = w[m](); });
+		return JSON.stringify(out);
+	})()`)
+	if err := json.Unmarshal([]byte(b), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"status", "logout"} {
+		s, ok := got[m].(map[string]any)
+		if !ok {
+			t.Errorf("%s() of a released widget is %v, want a Status", m, got[m])
+			continue
+		}
+		if _, ok := s["prefill"].(map[string]any); !ok || s["pending"] != 0.0 || s["needsForm"] != false {
+			t.Errorf("%s() of a released widget is %v, want an empty Status", m, s)
+		}
+	}
+	if p, ok := got["pending"].([]any); !ok || len(p) != 0 {
+		t.Errorf("pending() of a released widget is %v, want []", got["pending"])
+	}
+	for _, m := range []string{"newKey", "newChatKey"} {
+		if got[m] != "" {
+			t.Errorf("%s() of a released widget is %v, want \"\"", m, got[m])
+		}
+	}
+	if got["declineClaim"] != false {
+		t.Errorf("declineClaim() of a released widget is %v, want false", got["declineClaim"])
+	}
+
+	// The page: the panel waits for its list of sessions when init is called
+	// again; the list arrives after the first widget was released.
+	d.exec(`window.__fetch = fetch; window.__held = [];
+		window.fetch = function (u, i) {
+			if (window.__hold && String(u).indexOf("/v1/widget/sessions") >= 0)
+				return new Promise(function (ok) { window.__held.push(function () { ok(window.__fetch(u, i)); }); });
+			return window.__fetch(u, i);
+		}; window.__hold = true`)
+	d.click("[data-widget=launcher]")
+	d.waitFor(`window.__held.length > 0`, "the first widget's list of sessions to be asked for")
+	before := len(d.consoleErrors())
+	if r := d.initIn(`window.__hold = false`, string(cfg)); r != true {
+		t.Fatalf("the second init settled with %v: %q", r, d.consoleErrors())
+	}
+	d.exec(`window.__held.forEach(function (go) { go(); })`)
+	d.waitFor(`window.__held.length > 0 && ChatWidgetCore.widgets() === 1`, "the first widget to be released")
+	time.Sleep(time.Second) // the held answer reaches the released widget's panel
+	for _, e := range d.consoleErrors()[before:] {
+		if strings.HasPrefix(e, "exception") {
+			t.Errorf("uncaught on the page: %s", e)
+		}
+	}
+	d.openWidget(false)
+	d.newChat("the second widget chats")
+}
