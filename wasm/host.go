@@ -79,3 +79,20 @@ func (h host) do(o js.Value, k string, args []any) (v js.Value, ok bool) {
 	}
 	return r.Get("v"), true
 }
+
+// log writes msg to the console as an error, for the site's developer.
+func (h host) log(msg string) {
+	if c, ok := h.get(js.Global(), "console"); ok && c.Type() == js.TypeObject {
+		h.method(c, "error", msg)
+	}
+}
+
+// pageOrigin is location.origin, "" when it cannot be read.
+func pageOrigin(h host) string {
+	if l, ok := h.get(js.Global(), "location"); ok && l.Type() == js.TypeObject {
+		if o, ok := h.get(l, "origin"); ok && o.Type() == js.TypeString {
+			return o.String()
+		}
+	}
+	return ""
+}

@@ -99,6 +99,8 @@ func create(args []js.Value) (out js.Value) {
 		Transport: fetchTransport{h},
 		Storage:   openStorage(h),
 		Random:    cryptoRandom{},
+		Log:       h.log,
+		Origin:    pageOrigin(h),
 	})
 	res := object()
 	res.Set("widget", handle(w, h))
@@ -174,6 +176,8 @@ func errorObject(err error, options []string) js.Value {
 		o.Set("status", ae.Status)
 	case errors.Is(err, widget.ErrNetwork):
 		code, msg = "network", widget.ErrNetwork.Error()
+		// wait: how long the panel waits before it tries again, in ms.
+		o.Set("wait", float64(max(widget.RetryIn(err), widget.PanelRetry).Milliseconds()))
 	case errors.As(err, &ie):
 		code, msg = string(ie.Code), ie.Message
 	}

@@ -129,12 +129,13 @@
       back.hidden = !showBack;
     }
     // note shows an error; a network one says the view is tried again, and
-    // again, is (when again is given) in 3 s, until the view is left.
+    // again, is (when again is given) after e.wait ms (the core's backoff:
+    // 3 s, then longer while the worker stays unreachable), until the view is left.
     function note(e, again) {
       var m = (e && e.message) || "Something went wrong.";
       if (e && e.code == "network") {
         m = "The chat service cannot be reached. Retrying\u2026";
-        if (again) timer = setTimeout(again, 3000);
+        if (again) timer = setTimeout(again, e.wait);
       }
       body.append(h("p", { "class": "n", role: "alert" }, m));
     }

@@ -21,6 +21,12 @@ type Client struct {
 	// Now and Sleep default to time.Now and conc.Sleep; tests replace them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Unreachable, when set, is called each time a call gives up without
+	// any answer of the worker; what it returns is how long the caller
+	// should wait before trying again (RetryIn of the error). Answered is
+	// called on every answer.
+	Unreachable func() time.Duration
+	Answered    func()
 }
 
 // call is one logical request, sent once or more.
@@ -69,6 +75,9 @@ func (cl *Client) do(ctx context.Context, c call, out any) error {
 	for attempt := 1; ; attempt++ {
 		resp, err := cl.Transport.Do(ctx, req)
 		var wait time.Duration
+		if err == nil && cl.Answered != nil {
+			cl.Answered()
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -98,6 +107,9 @@ func (cl *Client) do(ctx context.Context, c call, out any) error {
 			}
 		}
 		if attempt >= policy.Attempts {
+			if ne, ok := last.(*networkError); ok && cl.Unreachable != nil {
+				ne.retryIn = cl.Unreachable()
+			}
 			return last
 		}
 		if err := cl.sleep(ctx, wait); err != nil {

@@ -72,7 +72,22 @@ func permanent(err error) bool {
 
 // networkError is a transport failure: the request may or may not have
 // reached the worker.
-type networkError struct{ err error }
+type networkError struct {
+	err error
+	// retryIn is how long to wait before the next try (Widget.unreachable).
+	retryIn time.Duration
+}
+
+// RetryIn is how long a caller should wait before it tries again after err,
+// a call that got no answer of the worker: it grows with each such call in
+// a row, from PanelRetry to MaxPanelRetry. It is 0 for any other error.
+func RetryIn(err error) time.Duration {
+	var ne *networkError
+	if errors.As(err, &ne) {
+		return ne.retryIn
+	}
+	return 0
+}
 
 func (e *networkError) Error() string { return ErrNetwork.Error() + ": " + e.err.Error() }
 func (e *networkError) Unwrap() []error {

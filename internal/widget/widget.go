@@ -24,7 +24,21 @@ type Deps struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// TokenTimeout is how long getToken may take; DefaultTokenTimeout when 0.
 	TokenTimeout time.Duration
+	// Log, when set, writes a line for the site's developer (the browser's
+	// console): what the visitor cannot fix, such as a worker that cannot be
+	// reached or a getToken that failed.
+	Log func(msg string)
+	// Origin is the page's origin (location.origin), for those lines.
+	Origin string
 }
+
+// The panel's wait before it tries again when the worker cannot be reached:
+// PanelRetry after the first call in a row that got no answer, doubled with
+// each one after it, up to MaxPanelRetry.
+const (
+	PanelRetry    = 3 * time.Second
+	MaxPanelRetry = 60 * time.Second
+)
 
 // DefaultTokenTimeout is how long the page's getToken may take: one that
 // never answers (its request to the site's server hangs) is a refusal then,
@@ -59,6 +73,16 @@ type Widget struct {
 	// before, so a send in flight then must not go on with its credential.
 	visit int
 
+	log    func(msg string)
+	origin string
+	netMu  sync.Mutex // guards the two below
+	// unreachable counts the calls in a row that got no answer (the
+	// network, or a worker that refused this page's origin, which the
+	// browser hides behind a network error); warned: the site's developer
+	// was told, once.
+	unreachable int
+	warned      bool
+
 	authMu   sync.Mutex  // one token renewal at a time
 	sendMu   sync.Mutex  // one outbox flush at a time
 	draining atomic.Bool // a Drain runs
@@ -78,7 +102,7 @@ func New(cfg *Config, d Deps) *Widget {
 	if tt <= 0 {
 		tt = DefaultTokenTimeout
 	}
-	return &Widget{
+	w := &Widget{
 		cfg:          cfg,
 		st:           st,
 		rnd:          d.Random,
@@ -100,6 +124,50 @@ func New(cfg *Config, d Deps) *Widget {
 		userData:  cfg.UserData,
 		prefill:   cfg.Prefill,
 		done:      map[string]SendResult{},
+		log:       d.Log,
+		origin:    d.Origin,
+	}
+	w.client.Unreachable, w.client.Answered = w.gaveUp, w.answered
+	return w
+}
+
+// gaveUp counts a call that got no answer of the worker and returns how long
+// to wait before the next try. The first one tells the site's developer,
+// once per widget: the browser does not let the page tell a network that is
+// down from a worker that refused its origin (403 origin_not_allowed, sent
+// without CORS headers, and a refused preflight, read as network errors).
+func (w *Widget) gaveUp() time.Duration {
+	w.netMu.Lock()
+	w.unreachable++
+	wait, first := PanelRetry, !w.warned
+	for i := 1; i < w.unreachable && wait < MaxPanelRetry; i++ {
+		wait *= 2
+	}
+	w.warned = true
+	w.netMu.Unlock()
+	if first {
+		origin := w.origin
+		if origin == "" {
+			origin = "this page's origin"
+		}
+		w.tell("ChatWidget: the chat service at " + w.cfg.APIURL + " cannot be reached from this page (" + origin +
+			"): the network is down, or the worker refused this page's origin. If the page is online, check that " +
+			origin + " is among the org's allowed_origins. The widget keeps trying, less and less often.")
+	}
+	return min(wait, MaxPanelRetry)
+}
+
+// answered ends a run of calls that got no answer.
+func (w *Widget) answered() {
+	w.netMu.Lock()
+	w.unreachable = 0
+	w.netMu.Unlock()
+}
+
+// tell writes msg for the site's developer.
+func (w *Widget) tell(msg string) {
+	if w.log != nil {
+		w.log(msg)
 	}
 }
 

@@ -81,3 +81,34 @@ func TestAReleasedWidgetAnswersAsAnEmptyOne(t *testing.T) {
 	d.openWidget(false)
 	d.newChat("the second widget chats")
 }
+
+// A page on an origin the org does not allow: the worker refuses it (403
+// origin_not_allowed without CORS headers, and the preflight), which the
+// page sees as a network error. The panel says it retries, and the site's
+// developer gets one line in the console naming the page's origin and the
+// apiUrl, so that they know to check the org's allowed_origins.
+func TestAPageOnAnOriginNotAllowedSaysSoOnceInTheConsole(t *testing.T) {
+	srv := sharedServer(t)
+	host := newHostPage(t)
+	o := newOrg(t, srv, "https://elsewhere.example")
+	d := newDevice(t, "d")
+	d.load(host.URL(srv.URL, o.config(nil)))
+	d.exec(`window.__fetch = fetch; window.__calls = 0; window.fetch = function (u, i) { window.__calls++; return window.__fetch(u, i); }`)
+	d.click("[data-widget=launcher]")
+	d.waitForIn(`window.__t.all("[role=alert]").some(function (e) { return e.textContent.indexOf("Retrying") >= 0; })`, "the panel to say it retries", 30*time.Second)
+	d.waitForIn(`window.__calls > 4`, "the panel to try again", 30*time.Second)
+	var lines []string
+	for _, e := range d.consoleErrors() {
+		if strings.Contains(e, "ChatWidget") {
+			lines = append(lines, e)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("console errors %q, want one line of the widget", d.consoleErrors())
+	}
+	for _, s := range []string{host.Origin, srv.URL, "allowed_origins"} {
+		if !strings.Contains(lines[0], s) {
+			t.Errorf("the console line %q does not name %s", lines[0], s)
+		}
+	}
+}

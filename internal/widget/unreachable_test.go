@@ -1,0 +1,90 @@
+package widget_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatwidget/identity/internal/widget"
+)
+
+// A worker that refuses the page's origin answers 403 without CORS headers
+// (and refuses the preflight), which the page sees as a network error, as
+// it sees a network that is down. The widget tells the site's developer
+// once, naming the page's origin and the apiUrl, and the panel's retries
+// come less and less often, up to MaxPanelRetry, until the worker answers.
+func TestAnUnreachableWorkerIsLoggedOnceAndRetriedLessAndLessOften(t *testing.T) {
+	f := newFakeWorker()
+	var mu sync.Mutex
+	var logged []string
+	down := true
+	tr := widget.TransportFunc(func(ctx context.Context, r *widget.Request) (*widget.Response, error) {
+		mu.Lock()
+		d := down
+		mu.Unlock()
+		if d {
+			return nil, errors.New("TypeError: Failed to fetch")
+		}
+		return f.Do(ctx, r)
+	})
+	c, err := widget.ParseConfig(map[string]any{"token": testWidgetToken, "apiUrl": "https://chat.example"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := widget.New(c, widget.Deps{
+		Transport: tr, Random: &seqReader{n: 40}, Now: f.clock, Origin: "https://shop.example",
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Log: func(m string) {
+			mu.Lock()
+			logged = append(logged, m)
+			mu.Unlock()
+		},
+	})
+	var waits []time.Duration
+	for range 7 {
+		_, err := w.Start(ctx)
+		if !errors.Is(err, widget.ErrNetwork) {
+			t.Fatalf("Start while unreachable: %v", err)
+		}
+		waits = append(waits, widget.RetryIn(err))
+	}
+	want := []time.Duration{3 * time.Second, 6 * time.Second, 12 * time.Second, 24 * time.Second, 48 * time.Second, time.Minute, time.Minute}
+	if len(waits) != len(want) {
+		t.Fatalf("waits %v", waits)
+	}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Errorf("waits %v, want %v", waits, want)
+			break
+		}
+	}
+	if len(logged) != 1 {
+		t.Fatalf("logged %q, want one line", logged)
+	}
+	for _, s := range []string{"ChatWidget", "https://shop.example", "https://chat.example", "allowed_origins", "cannot be reached", "refused"} {
+		if !strings.Contains(logged[0], s) {
+			t.Errorf("the line %q does not say %q", logged[0], s)
+		}
+	}
+
+	// Once the worker answers, the next run starts again at PanelRetry,
+	// and the developer was told already.
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	if _, err := w.Start(ctx); err != nil {
+		t.Fatalf("Start once the worker answers: %v", err)
+	}
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	if _, err := w.Sessions(ctx); widget.RetryIn(err) != widget.PanelRetry {
+		t.Errorf("after an answer: %v, retry in %v, want %v", err, widget.RetryIn(err), widget.PanelRetry)
+	}
+	if len(logged) != 1 {
+		t.Errorf("logged %q, want one line", logged)
+	}
+}
