@@ -214,3 +214,49 @@ func TestWidgetUserTokenRequired(t *testing.T) {
 		}
 	}
 }
+
+// A credential header sent twice is refused, whichever value comes first,
+// as the Worker refuses it: the Fetch API joins the two into one value
+// ("Bearer a, Bearer b"), which is no credential. Before, the in-process
+// server (net/http) read the first value only, and an admin token or api
+// key followed by another value was let through.
+func TestARepeatedCredentialHeaderIsRefused(t *testing.T) {
+	w := newWorld(t)
+	admin := "Bearer " + adminToken
+	for _, c := range []struct {
+		name, method, path, body string
+		headers                  []string
+	}{
+		{"admin token, then another", "POST", "/v1/admin/orgs", `{"name":"X","allowed_origins":[]}`, []string{"Authorization", admin, "Authorization", "Bearer x"}},
+		{"admin token twice", "POST", "/v1/admin/orgs/" + w.a.ID + "/api-keys", "", []string{"Authorization", admin, "Authorization", admin}},
+		{"api key, then another org's", "GET", "/v1/sessions", "", []string{"Authorization", "Bearer " + w.a.SK, "Authorization", "Bearer " + w.b.SK}},
+		{"api key twice", "POST", "/v1/users/authenticate", `{"user_id":"u-1"}`, []string{"Authorization", "Bearer " + w.a.SK, "Authorization", "Bearer " + w.a.SK}},
+		{"widget token twice", "POST", "/v1/widget/contacts", `{"device_id":"` + device2 + `"}`, []string{"X-Widget-Token", w.a.PK, "X-Widget-Token", w.a.PK}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w.refused(t, 401, "unauthorized", func() resp { return w.send(request(c.method, c.path, c.body, c.headers...)) })
+		})
+	}
+}
+
+// Any header sent twice is one value as the Worker reads it: an
+// Idempotency-Key given as "a" and "b" is the key "a, b" (which the contract's
+// printable characters allow), replayed as such, not a refusal that only the
+// in-process server could make.
+func TestARepeatedHeaderIsOneValueAsInTheWorker(t *testing.T) {
+	w := newWorld(t)
+	send := func(keys ...string) resp {
+		h := []string{"X-Widget-Token", w.a.PK, "Authorization", "Bearer " + w.contactA}
+		for _, k := range keys {
+			h = append(h, "Idempotency-Key", k)
+		}
+		return w.send(request("POST", "/v1/widget/sessions", `{}`, h...))
+	}
+	first := send("a", "b")
+	if first.Status != 201 {
+		t.Fatalf("first: %d %s", first.Status, first.Raw)
+	}
+	if again := send("a, b"); again.Status != 201 || again.Header.Get("Idempotent-Replayed") != "true" || again.Raw != first.Raw {
+		t.Errorf("the key \"a, b\" given once: %d %v %s, want the replay of %s", again.Status, again.Header, again.Raw, first.Raw)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/chatwidget/identity/internal/httpx"
 	"github.com/chatwidget/identity/internal/identity"
@@ -14,11 +15,10 @@ import (
 
 // readIdempotent reads the body and the optional Idempotency-Key.
 func (a *API) readIdempotent(r *httpx.Request) (body []byte, key string, err error) {
+	// A header sent twice is one value joined by ", ", as Workers give it
+	// (and fetchHeader in process): "a, b" is a key like any other.
 	if vs, ok := r.Header["Idempotency-Key"]; ok {
-		if len(vs) != 1 {
-			return nil, "", identity.Invalid("Idempotency-Key", "must be given once.")
-		}
-		key = vs[0]
+		key = strings.Join(vs, ", ")
 		if err := identity.ValidateIdempotencyKey(key); err != nil {
 			return nil, "", err
 		}

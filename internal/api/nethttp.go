@@ -4,6 +4,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/chatwidget/identity/internal/httpx"
 )
@@ -15,7 +16,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &httpx.Request{
 		Method:        r.Method,
 		URL:           r.URL,
-		Header:        httpx.Header(r.Header),
+		Header:        fetchHeader(r.Header),
 		ContentLength: r.ContentLength,
 		Host:          r.Host,
 		RemoteAddr:    r.RemoteAddr,
@@ -24,6 +25,27 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Body = r.Body
 	}
 	a.Serve(netResponse{w}, req.WithContext(r.Context()))
+}
+
+// fetchHeader gives the API the request's header as a Worker gets it: the
+// Fetch API's Headers join the values of a header sent more than once with
+// ", " into one. Given net/http's list, the API would read the first value
+// only: two Authorization headers, the admin token first, would let the
+// vendor's call through here and be refused (401) in the Worker.
+func fetchHeader(h http.Header) httpx.Header {
+	var out http.Header
+	for k, v := range h {
+		if len(v) > 1 {
+			if out == nil {
+				out = h.Clone()
+			}
+			out[k] = []string{strings.Join(v, ", ")}
+		}
+	}
+	if out == nil {
+		return httpx.Header(h)
+	}
+	return httpx.Header(out)
 }
 
 type netResponse struct{ w http.ResponseWriter }

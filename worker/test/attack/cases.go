@@ -581,16 +581,34 @@ func apiKeyForgedCases() []Case {
 		tok("A's key without the Bearer scheme", fixed("{A.key}")), tok("A's key with scheme Basic", fixed("Basic {A.key}")),
 		tok("A's key with scheme Token", fixed("Token {A.key}")), tok("empty Bearer", fixed("Bearer ")), tok("no Authorization", fixed("")),
 	}
-	return presented("api-key-forged", refusal(401, unauthorized), serverRoutes, keys...)
+	return append(presented("api-key-forged", refusal(401, unauthorized), serverRoutes, keys...),
+		repeatedAuthorization("api-key-forged", serverRoutes, "Bearer {A.key}", "Bearer {B.key}")...)
 }
 
 func adminForgedCases() []Case {
-	return presented("admin-token-forged", refusal(401, unauthorized), adminRoutes,
+	return append(presented("admin-token-forged", refusal(401, unauthorized), adminRoutes,
 		tok("no Authorization", fixed("")), tok("empty Bearer", fixed("Bearer ")), tok("another token", fixed("Bearer not-the-admin-token")),
 		tok("admin token with a character appended", fixed("Bearer {admin}x")),
 		tok("admin token truncated", func(f *Fixture) string { return "Bearer " + f.v("admin")[:len(f.v("admin"))-1] }),
 		tok("admin token in upper case", func(f *Fixture) string { return "Bearer " + strings.ToUpper(f.v("admin")) }),
-		tok("admin token with scheme Basic", fixed("Basic {admin}")), tok("admin token without a scheme", fixed("{admin}")))
+		tok("admin token with scheme Basic", fixed("Basic {admin}")), tok("admin token without a scheme", fixed("{admin}")),
+	), repeatedAuthorization("admin-token-forged", adminRoutes, "Bearer {admin}", "Bearer not-the-admin-token")...)
+}
+
+// repeatedAuthorization: the caller's own credential in a first
+// Authorization header and other in a second, on each of routes. The Worker
+// reads the two as one value ("Bearer a, Bearer b"), no credential: 401.
+func repeatedAuthorization(class string, routes []apiRoute, own, other string) []Case {
+	var cs []Case
+	for _, rt := range routes {
+		cs = append(cs, Case{Class: class, Name: "Authorization twice, the right one first: " + rt.name(), Want: refusal(401, unauthorized),
+			Req: func(f *Fixture) Request {
+				req := f.req(rt.route(), rt.body, "Authorization", own)
+				req.Header.Add("Authorization", f.x(other))
+				return req
+			}})
+	}
+	return cs
 }
 
 func wrongKindCases() []Case {
