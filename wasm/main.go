@@ -29,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"syscall/js"
 
 	"github.com/chatwidget/identity/internal/conc"
@@ -66,7 +67,7 @@ func callback(fn func(args []js.Value) js.Value) js.Func {
 func create(args []js.Value) (out js.Value) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = wrapError(errorObject(errors.New("ChatWidget.init: the config could not be read"), nil))
+			out = wrapError(configError(errors.New("ChatWidget.init: the config could not be read"), nil))
 		}
 	}()
 	var cfgVal, def, hostVal js.Value
@@ -93,7 +94,7 @@ func create(args []js.Value) (out js.Value) {
 		if errors.As(err, &ce) {
 			opts = ce.Options()
 		}
-		return wrapError(errorObject(err, opts))
+		return wrapError(configError(err, opts))
 	}
 	w := widget.New(cfg, widget.Deps{
 		Transport: fetchTransport{h},
@@ -131,6 +132,7 @@ func (h host) promise(fn work) js.Value {
 		v, err := safely(fn)
 		settle, r := resolve, js.Value{}
 		if err != nil {
+			h.detail(err)
 			settle, r = reject, errorObject(err, nil)
 		} else {
 			r = toJS(v)
@@ -149,10 +151,46 @@ func safely(fn work) (v any, err error) {
 	return fn(context.Background())
 }
 
-// errorObject is err for JavaScript: {code, message, field?, options?}.
+// detail writes what err says for the site's developer to the console:
+// the visitor sees a sentence of widget.VisitorMessage only. The same line
+// twice in a row is written once (a poll of a refused chat fails every 2 s);
+// a network error is written once per widget by package widget, and a form
+// error is the visitor's own to fix.
+func (h host) detail(err error) {
+	var fe *widget.FormError
+	if errors.As(err, &fe) || errors.Is(err, widget.ErrNetwork) || errors.Is(err, errReleased) ||
+		errors.Is(err, widget.ErrNeedsUserData) || errors.Is(err, context.Canceled) {
+		return
+	}
+	line := "ChatWidget: " + err.Error()
+	lastDetail.Lock()
+	same := lastDetail.line == line
+	lastDetail.line = line
+	lastDetail.Unlock()
+	if !same {
+		h.log(line)
+	}
+}
+
+var lastDetail struct {
+	sync.Mutex
+	line string
+}
+
+// configError is errorObject for the config's refusal, whose message is
+// for the site's developer (widget.js logs it).
+func configError(err error, options []string) js.Value {
+	o := errorObject(err, options)
+	o.Set("message", err.Error())
+	return o
+}
+
+// errorObject is err for JavaScript: {code, message, field?, options?},
+// where message is a sentence for the visitor (widget.VisitorMessage),
+// shown in the panel.
 func errorObject(err error, options []string) js.Value {
 	o := object()
-	code, msg := "error", err.Error()
+	code, msg := "error", widget.VisitorMessage(err)
 	var fe *widget.FormError
 	var ae *widget.APIError
 	var ie *identity.Error
@@ -163,23 +201,20 @@ func errorObject(err error, options []string) js.Value {
 	case errors.Is(err, widget.ErrInvalidConfig):
 		code = "invalid_config"
 	case errors.Is(err, errReleased):
-		code = "released"
+		code, msg = "released", "This chat was closed."
 	case errors.Is(err, widget.ErrNeedsUserData):
 		code = "needs_user_data"
 	case errors.Is(err, widget.ErrNoUserToken):
 		code = "no_user_token"
 	case errors.As(err, &ae):
-		code, msg = string(ae.Code), ae.Message
-		if msg == "" {
-			msg = ae.Error()
-		}
+		code = string(ae.Code)
 		o.Set("status", ae.Status)
 	case errors.Is(err, widget.ErrNetwork):
-		code, msg = "network", widget.ErrNetwork.Error()
+		code = "network"
 		// wait: how long the panel waits before it tries again, in ms.
 		o.Set("wait", float64(max(widget.RetryIn(err), widget.PanelRetry).Milliseconds()))
 	case errors.As(err, &ie):
-		code, msg = string(ie.Code), ie.Message
+		code = string(ie.Code)
 	}
 	if code == "" {
 		code = "error"

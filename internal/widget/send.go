@@ -3,6 +3,7 @@ package widget
 import (
 	"context"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/identity"
 )
@@ -98,6 +99,9 @@ func (w *Widget) pendingOf(owner string) []OutboxEntry {
 // the result is Pending and a later Send, Flush or Sync sends it, once.
 func (w *Widget) Send(ctx context.Context, d Draft) (SendResult, error) {
 	if err := identity.ValidateContent("message", d.Content); err != nil {
+		if utf8.RuneCountInString(d.Content) > identity.MaxContentChars {
+			err = &shownError{text: msgTooLong, err: err}
+		}
 		return SendResult{}, err
 	}
 	if d.SessionID == "" && d.ChatKey == "" {
@@ -196,7 +200,7 @@ func (w *Widget) Flush(ctx context.Context) FlushReport {
 				continue
 			}
 			if err != nil {
-				r.Error = errorSentence(err)
+				r.Error = w.sentence(err)
 				rep.Failed = append(rep.Failed, r)
 			} else {
 				rep.Sent = append(rep.Sent, r)
@@ -283,21 +287,15 @@ func (w *Widget) flushContact(ctx context.Context, contactToken string) {
 			continue
 		}
 		if err != nil {
-			r.Error = errorSentence(err)
+			r.Error = w.sentence(err)
 		}
 		w.remember(r)
 	}
 }
 
-// errorSentence is err for a person.
-func errorSentence(err error) string {
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Message != "" {
-		return ae.Message
-	}
-	var ie *identity.Error
-	if errors.As(err, &ie) {
-		return ie.Message
-	}
-	return err.Error()
+// sentence is err for the visitor (VisitorMessage); its details go to the
+// site's developer.
+func (w *Widget) sentence(err error) string {
+	w.tell("ChatWidget: a message was refused: " + err.Error())
+	return VisitorMessage(err)
 }

@@ -821,7 +821,7 @@ func TestFailedMessagesSayWhy(t *testing.T) {
 	w := newDevice(33).load(t, f, map[string]any{"externalId": "ws-1", "user": map[string]any{"token": f.verifiedToken("u", "ws-2", time.Hour)}})
 	key, _ := w.NewChatKey()
 	r, err := w.Send(ctx, widget.Draft{ChatKey: key, Content: "x"})
-	if err != nil || r.Error != "mismatch" || r.Pending {
+	if err != nil || r.Error != "The chat is not available on this page." || r.Pending {
 		t.Errorf("external id mismatch: %+v %v", r, err)
 	}
 }
