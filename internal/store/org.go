@@ -286,8 +286,8 @@ func (s *Store) apiKeyCreatedAt(ctx context.Context, indexKey string) (time.Time
 // origins leaves that one as it is. The origin index is written first for
 // the origins it adds and cleared last for those it drops, so that a
 // browser's preflight from an origin allowed before and after never fails.
-// This instance sees the change at once; others within orgCacheTTL, or
-// KV's propagation, whichever is later.
+// This instance sees the change at once; others within KV's propagation
+// (about a minute) and then orgCacheTTL: about two minutes.
 func (s *Store) UpdateOrg(ctx context.Context, id string, name *string, origins []string) (*identity.Org, error) {
 	org, err := s.Org(ctx, id)
 	if err != nil {

@@ -12,9 +12,11 @@ import (
 const orgCacheSize = 1024
 
 // orgCacheTTL is how long an org read is kept: an org changes only when the
-// vendor changes its name or origins (UpdateOrg), and KV itself may show
-// another location's write up to about a minute late, so a minute adds no
-// staleness of its own beyond that and costs one get a minute per org.
+// vendor changes its name or origins (UpdateOrg), which KV itself may show
+// in another location up to about a minute late. The two add up: a read at
+// the end of KV's minute, still the old org, is kept a minute more, so
+// another instance sees a change within about two minutes. It costs one
+// get a minute per org.
 const orgCacheTTL = time.Minute
 
 // orgCache holds orgs by widget token for orgCacheTTL; when full, an
