@@ -85,8 +85,6 @@ func item(h host, o js.Value, k string, depth int) any {
 	return fromJS(h, x, depth+1)
 }
 
-var errBadToken = errors.New("getToken must return (a Promise of) a string")
-
 // tokenFunc wraps the page's getToken: it may return a string or a Promise
 // of one, and may throw. It is called as Promise.resolve().then(getToken),
 // so that a throw is a rejection and never reaches Go.
@@ -95,10 +93,10 @@ func tokenFunc(h host, fn js.Value) widget.TokenFunc {
 		resolved := js.Global().Get("Promise").Call("resolve")
 		res, err := await(ctx, h, resolved.Call("then", fn))
 		if err != nil {
-			return "", errors.Join(errors.New("getToken failed"), err)
+			return "", err // package widget says it came of getToken
 		}
 		if res.Type() != js.TypeString {
-			return "", errBadToken
+			return "", errors.New("it returned " + res.Type().String() + ", where it must return (a Promise of) the token, a string")
 		}
 		return res.String(), nil
 	}

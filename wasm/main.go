@@ -154,12 +154,12 @@ func safely(fn work) (v any, err error) {
 // detail writes what err says for the site's developer to the console:
 // the visitor sees a sentence of widget.VisitorMessage only. The same line
 // twice in a row is written once (a poll of a refused chat fails every 2 s);
-// a network error is written once per widget by package widget, and a form
-// error is the visitor's own to fix.
+// a network error is written once per widget, and a getToken's failure
+// where it happens, by package widget; a form error is the visitor's own to fix.
 func (h host) detail(err error) {
 	var fe *widget.FormError
 	if errors.As(err, &fe) || errors.Is(err, widget.ErrNetwork) || errors.Is(err, errReleased) ||
-		errors.Is(err, widget.ErrNeedsUserData) || errors.Is(err, context.Canceled) {
+		errors.Is(err, widget.ErrNeedsUserData) || errors.Is(err, widget.ErrGetToken) || errors.Is(err, context.Canceled) {
 		return
 	}
 	line := "ChatWidget: " + err.Error()

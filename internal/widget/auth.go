@@ -47,16 +47,23 @@ func (w *Widget) verifiedToken(ctx context.Context, failed string) (string, erro
 	gctx, cancel := context.WithTimeout(ctx, w.tokenTimeout)
 	fresh, err := get(gctx)
 	cancel()
+	if err == nil && strings.TrimSpace(fresh) == "" {
+		err = errors.New("it returned an empty string")
+	}
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(gctx.Err(), context.DeadlineExceeded) {
+		if ctx.Err() != nil { // the caller gave up: not getToken's fault
+			return "", errors.Join(ErrNoUserToken, err)
+		}
+		if errors.Is(gctx.Err(), context.DeadlineExceeded) {
 			err = errors.New("getToken did not answer within " + w.tokenTimeout.String())
 		}
+		err = &getTokenError{err: err}
+		// The site's developer is told (the visitor is shown "sign in
+		// again"); the next request asks getToken again.
+		w.tell("ChatWidget: " + err.Error())
 		return "", errors.Join(ErrNoUserToken, err)
 	}
 	fresh = strings.TrimSpace(fresh)
-	if fresh == "" {
-		return "", ErrNoUserToken
-	}
 	w.mu.Lock()
 	if w.mode == ModeVerified { // not logged out meanwhile
 		w.userToken = fresh
@@ -64,6 +71,24 @@ func (w *Widget) verifiedToken(ctx context.Context, failed string) (string, erro
 	w.mu.Unlock()
 	return fresh, nil
 }
+
+// getTokenError is a failure of the page's getToken: a throw, a rejection,
+// an answer that is no token, or none in time. errors.Is(err, ErrGetToken)
+// matches it.
+type getTokenError struct{ err error }
+
+func (e *getTokenError) Error() string {
+	m := e.err.Error()
+	if !strings.HasPrefix(m, "getToken") {
+		m = "getToken failed: " + m
+	}
+	return m + ". The widget has no verified user token until getToken returns one; it asks again at the next request."
+}
+
+func (e *getTokenError) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, ErrGetToken) true.
+func (e *getTokenError) Is(target error) bool { return target == ErrGetToken }
 
 func (w *Widget) contactToken(ctx context.Context, failed string) (string, error) {
 	w.mu.Lock()

@@ -19,6 +19,9 @@ var (
 	// ErrNoUserToken means verified mode has no token: user.token was dropped
 	// (logout) and there is no getToken to ask for one.
 	ErrNoUserToken = errors.New("widget: no verified user token")
+	// ErrGetToken is matched (errors.Is) by a failure of the page's
+	// getToken, which the widget logs where it happens (Deps.Log).
+	ErrGetToken = errors.New("widget: getToken failed")
 	// ErrInvalidForm is matched (errors.Is) by every *FormError.
 	ErrInvalidForm = errors.New("widget: invalid form")
 )

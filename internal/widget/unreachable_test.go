@@ -88,3 +88,44 @@ func TestAnUnreachableWorkerIsLoggedOnceAndRetriedLessAndLessOften(t *testing.T)
 		t.Errorf("logged %q, want one line", logged)
 	}
 }
+
+// A getToken that fails (its error, an empty answer) is logged for the
+// site's developer, naming getToken and why, the same line once in a row;
+// the widget stays usable: the next request asks getToken again.
+func TestAFailingGetTokenIsLoggedAndAskedAgain(t *testing.T) {
+	f := newFakeWorker()
+	var logged []string
+	answers := []func() (string, error){
+		func() (string, error) { return "", errors.New("no session on the page's server") },
+		func() (string, error) { return "", errors.New("no session on the page's server") },
+		func() (string, error) { return "  ", nil },
+		func() (string, error) { return f.verifiedToken("u:back", "", time.Hour), nil },
+	}
+	calls := 0
+	get := widget.TokenFunc(func(context.Context) (string, error) {
+		a := answers[min(calls, len(answers)-1)]
+		calls++
+		return a()
+	})
+	c, err := widget.ParseConfig(map[string]any{"token": testWidgetToken, "getToken": get}, "https://worker.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := widget.New(c, widget.Deps{Transport: f, Random: &seqReader{n: 47}, Now: f.clock, Log: func(m string) { logged = append(logged, m) }})
+	for range 3 {
+		if _, err := w.Start(ctx); !errors.Is(err, widget.ErrNoUserToken) || !errors.Is(err, widget.ErrGetToken) {
+			t.Fatalf("Start with a failing getToken: %v", err)
+		}
+	}
+	if len(logged) != 2 {
+		t.Fatalf("logged %q, want two lines (the same failure twice in a row is one)", logged)
+	}
+	for i, want := range []string{"no session on the page's server", "empty"} {
+		if !strings.HasPrefix(logged[i], "ChatWidget: getToken") || !strings.Contains(logged[i], want) {
+			t.Errorf("line %d is %q, want it to name getToken and say %q", i, logged[i], want)
+		}
+	}
+	if _, err := w.Start(ctx); err != nil || calls != 4 {
+		t.Errorf("once getToken answers: %v, asked %d times, want 4", err, calls)
+	}
+}

@@ -75,13 +75,14 @@ type Widget struct {
 
 	log    func(msg string)
 	origin string
-	netMu  sync.Mutex // guards the two below
+	netMu  sync.Mutex // guards the three below
 	// unreachable counts the calls in a row that got no answer (the
 	// network, or a worker that refused this page's origin, which the
 	// browser hides behind a network error); warned: the site's developer
 	// was told, once.
 	unreachable int
 	warned      bool
+	told        string // the last line of tell
 
 	authMu   sync.Mutex  // one token renewal at a time
 	sendMu   sync.Mutex  // one outbox flush at a time
@@ -164,9 +165,14 @@ func (w *Widget) answered() {
 	w.netMu.Unlock()
 }
 
-// tell writes msg for the site's developer.
+// tell writes msg for the site's developer, the same line once in a row
+// (a getToken that fails is asked again at every request).
 func (w *Widget) tell(msg string) {
-	if w.log != nil {
+	w.netMu.Lock()
+	same := w.told == msg
+	w.told = msg
+	w.netMu.Unlock()
+	if w.log != nil && !same {
 		w.log(msg)
 	}
 }

@@ -64,3 +64,47 @@ func TestThePanelShowsSentencesNotErrorChains(t *testing.T) {
 		}
 	}
 }
+
+// A getToken that returns no string, throws or rejects: the console says
+// so, naming getToken, the panel shows the refusal, and the widget stays
+// usable: once getToken returns a token, the panel opened again chats.
+func TestAFailingGetTokenIsLoggedAndTheWidgetStaysUsable(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	good := o.verifiedToken(t, map[string]any{"user_id": "getter"})
+	cfg, _ := json.Marshal(o.config(nil))
+	for _, c := range []struct{ name, fn, says string }{
+		{"a number", `function () { return 42; }`, "number"},
+		{"a Promise of undefined", `function () { return Promise.resolve(); }`, "undefined"},
+		{"a throw", `function () { throw new Error("no session here"); }`, "no session here"},
+		{"a rejection", `function () { return Promise.reject(new Error("login server down")); }`, "login server down"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d.t = t
+			// The first call fails as c says; the next ones return the token.
+			setup := `window.__calls = 0; var c = ` + string(cfg) + `; var bad = ` + c.fn + `;
+				c.getToken = function () { return window.__calls++ ? ` + jsString(good) + ` : bad(); }`
+			if r := d.initIn(setup, `c`); r != true {
+				t.Fatalf("init settled with %v: %q", r, d.consoleErrors())
+			}
+			before := len(d.consoleErrors())
+			d.click("[data-widget=launcher]")
+			d.waitFor(`window.__t.all("[role=alert]").length > 0`, "the refusal to be shown")
+			var lines []string
+			for _, e := range d.consoleErrors()[before:] {
+				if strings.Contains(e, "getToken") {
+					lines = append(lines, e)
+				}
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "ChatWidget") || !strings.Contains(lines[0], c.says) {
+				t.Errorf("console errors %q, want one naming getToken and %q", d.consoleErrors()[before:], c.says)
+			}
+			d.click("[data-widget=launcher]") // closed
+			d.openWidget(false)               // and opened again: getToken answers now
+			d.click("[data-widget=launcher]")
+		})
+	}
+}
