@@ -31,7 +31,10 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 		t.Skip("wrangler dev needs a Unix system here")
 	}
 	// ProfileRateLimits: ours with its rate limits on, they cost no KV call.
-	cfg := Config{Clients: 2, Requests: 4, Rounds: 1, Single: 2, Sessions: 2, Principal: "verified", ColdStarts: 1, Profile: 2, ProfileRateLimits: true}
+	// MemoryRequests: 60 after 42 (1 warm-up, 4 loaded and 2 alone per route),
+	// so the routes in turn make up the rest before the second reading.
+	cfg := Config{Clients: 2, Requests: 4, Rounds: 1, Warmup: 1, Single: 2, Sessions: 2, Principal: "verified", ColdStarts: 1, Profile: 2, ProfileRateLimits: true,
+		MemoryRequests: 60}
 	if os.Getenv("BENCH_VERBOSE") != "" {
 		cfg.Log, cfg.WranglerLog = os.Stderr, os.Stderr
 	}
@@ -53,6 +56,23 @@ func TestBenchBothWorkersAnswerAlike(t *testing.T) {
 	for _, name := range sides {
 		if m := rep.Memory[name]; m.RSS <= 0 || m.Requests == 0 {
 			t.Errorf("%s: workerd memory not read: %+v", name, m)
+		}
+		// The isolate's memory, read through the inspector after the
+		// warm-up and after the load: a heap on both, the Go program's
+		// linear memory (whole 64 KiB pages) on ours only.
+		ms := rep.Isolate[name]
+		if len(ms) != 2 {
+			t.Errorf("%s: %d isolate memory readings, want 2: %+v", name, len(ms), ms)
+			continue
+		}
+		if want := len(Routes) * cfg.Warmup; ms[0].Requests != want || ms[1].Requests != cfg.MemoryRequests {
+			t.Errorf("%s: isolate memory read after %d and %d requests, want %d (the warm-up) and %d", name, ms[0].Requests, ms[1].Requests, want, cfg.MemoryRequests)
+		}
+		for _, m := range ms {
+			wasm := m.Wasm > 0 && m.Wasm%(64<<10) == 0
+			if m.HeapUsed <= 0 || m.HeapTotal < m.HeapUsed || wasm != (name == "ours") || (name == "peer" && m.Wasm != 0) {
+				t.Errorf("%s: isolate memory %+v: want a heap, and WebAssembly memory on ours only", name, m)
+			}
 		}
 	}
 

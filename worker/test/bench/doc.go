@@ -22,7 +22,11 @@
 //     own principal), Requests per route per worker per round, route by
 //     route with the two workers back to back and who goes first
 //     alternating, so that the machine's background load hits both alike;
-//     every answer's status and body are checked;
+//     every answer's status and body are checked; each worker's isolate
+//     memory is read through wrangler dev's V8 inspector (memory.mjs: the
+//     JavaScript heap after a full collection, and the WebAssembly memory
+//     V8's heap figures leave out) after the warm-up, and again once the
+//     routes in turn have made up MemoryRequests (10,000) in all;
 //  3. the widget in headless Chromium: ms from the host page's
 //     DOMContentLoaded to [data-widget=launcher] laid out, to the next frame,
 //     and to ChatWidget.init() resolving true (the core is ready);

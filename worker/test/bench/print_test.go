@@ -28,7 +28,7 @@ func TestPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	bare := full
-	bare.Memory, bare.Profiles, bare.Sizes, bare.Browser, bare.Problems, bare.Cold = nil, nil, nil, nil, nil, nil
+	bare.Memory, bare.Isolate, bare.Profiles, bare.Sizes, bare.Browser, bare.Problems, bare.Cold = nil, nil, nil, nil, nil, nil, nil
 	bare.Routes = append([]RouteResult(nil), full.Routes...)
 	for i := range bare.Routes {
 		bare.Routes[i].Single, bare.Routes[i].Warm, bare.Routes[i].RoundRatios = [2]Stats{}, [2]Stats{}, nil

@@ -134,7 +134,7 @@ load: %d clients at once, %d requests per route per worker per round, %d rounds 
       %s tokens on the session routes, %d sessions per listing principal, a new device per contact; both workers' rate limits off
 
 `, r.Versions, r.LoadAvgBefore, r.LoadAvgAfter, r.Elapsed.Round(time.Second), c.Clients, c.Requests, c.Rounds, c.Warmup, c.Principal, c.Sessions)
-	for _, f := range []func(io.Writer, *Report){printTable, printCold, printProfiles, printSizes, printBrowser, printGoals} {
+	for _, f := range []func(io.Writer, *Report){printTable, printIsolate, printCold, printProfiles, printSizes, printBrowser, printGoals} {
 		f(w, r)
 	}
 	if len(r.Problems) > 0 {
@@ -219,6 +219,63 @@ wrangler dev's local KV, the same calls for both):
 	} else {
 		fmt.Fprintf(w, "ERRORS:\n  %s\n\n", strings.Join(errs, "\n  "))
 	}
+}
+
+// printIsolate prints each worker's isolate memory at each reading and,
+// from the second, the goal's verdicts.
+func printIsolate(w io.Writer, r *Report) {
+	if len(r.Isolate) == 0 {
+		return
+	}
+	fmt.Fprint(w, `isolate memory, read through wrangler dev's V8 inspector after a full collection (HeapProfiler.collectGarbage):
+= JavaScript heap V8 holds (its live objects) + workerd's objects + ArrayBuffers outside the heap + WebAssembly memory, which
+V8's heap figures leave out (ours' Go heap and stacks: TinyGo's linear memory); compiled code is not in it; flat = the live
+figure grows by at most 10% or 1 MiB, whichever is larger, after the warm-up:
+`)
+	for _, name := range sides {
+		ms := r.Isolate[name]
+		for i, m := range ms {
+			when := ""
+			if i == 0 && r.Config.Warmup > 0 {
+				when = " (the warm-up)"
+			}
+			line := fmt.Sprintf("  %-5s after %6s requests%-14s %5.2f (%.2f) + %.2f + %.2f + %.2f = %6.2f MiB", name, thousands(int64(m.Requests)), when,
+				mibf(m.HeapTotal), mibf(m.HeapUsed), mibf(m.Embedder), mibf(m.Backing), mibf(m.Wasm), mibf(m.Total()))
+			if i > 0 {
+				ok, growth := flat(ms[0], m)
+				line += fmt.Sprintf("   live %+.2f MiB (%+.0f%%): %s; ≤ 32 MiB: %s", mibf(growth), 100*float64(growth)/float64(ms[0].Live()), flatMark(ok), mark(m.Total() <= MemoryGoal))
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func mibf(n int64) float64 { return float64(n) / (1 << 20) }
+
+func flatMark(ok bool) string {
+	if ok {
+		return "flat"
+	}
+	return "GROWS"
+}
+
+// memorySummary is the isolate memory goal's verdict on ours, with the
+// peer's figures beside it; "" when ours was not read twice.
+func memorySummary(r *Report) string {
+	ms := r.Isolate["ours"]
+	if len(ms) < 2 {
+		return ""
+	}
+	first, last := ms[0], ms[len(ms)-1]
+	ok, growth := flat(first, last)
+	s := fmt.Sprintf("%s: %s (ours %.2f MiB after %s requests, live %+.2f MiB after the warm-up",
+		memoryGoalStr, mark(ok && last.Total() <= MemoryGoal), mibf(last.Total()), thousands(int64(last.Requests)), mibf(growth))
+	if ps := r.Isolate["peer"]; len(ps) >= 2 {
+		_, pg := flat(ps[0], ps[len(ps)-1])
+		s += fmt.Sprintf("; peer %.2f MiB, %+.2f MiB", mibf(ps[len(ps)-1].Total()), mibf(pg))
+	}
+	return s + ")"
 }
 
 func statuses(m map[int]int) string {
@@ -426,6 +483,9 @@ func printGoals(w io.Writer, r *Report) {
 		if s.Limit > 0 && s.Err == "" {
 			parts = append(parts, fmt.Sprintf("%s: %s (%s B)", s.Goal, mark(s.Gzip <= s.Limit), thousands(s.Gzip)))
 		}
+	}
+	if s := memorySummary(r); s != "" {
+		parts = append(parts, s)
 	}
 	if r.Browser != nil {
 		m, _, _ := medianOf(r.Browser.First, launcher)

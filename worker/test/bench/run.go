@@ -38,7 +38,11 @@ type Config struct {
 	Profile           int
 	ProfileRateLimits bool // also profile ours with its default rate limits on
 	Browser           int  // fresh Chromium profiles loading the widget (0: none)
-	Sizes             bool // measure the shipped files as `make size` does
+	// MemoryRequests is how many requests each worker has served in all
+	// (warm-up, rounds, one client alone, then the routes in turn as needed)
+	// when its isolate's memory is read the second time, after the warm-up's.
+	MemoryRequests int
+	Sizes          bool // measure the shipped files as `make size` does
 
 	Log         io.Writer // progress lines; nil discards them
 	WranglerLog io.Writer // wrangler's output; nil keeps it for errors only
@@ -47,7 +51,7 @@ type Config struct {
 // DefaultConfig is what `make bench` runs.
 func DefaultConfig() Config {
 	return Config{Clients: 4, Requests: 200, Rounds: 3, Warmup: 500, Single: 100, Sessions: 3, Principal: "verified",
-		ColdStarts: 3, Profile: 30, ProfileRateLimits: true, Browser: 3, Sizes: true}
+		ColdStarts: 3, Profile: 30, ProfileRateLimits: true, Browser: 3, Sizes: true, MemoryRequests: 10000}
 }
 
 // RouteResult is one row of the table. Each pair is ours' [0] and the
@@ -74,8 +78,11 @@ type Report struct {
 	LoadAvgBefore, LoadAvgAfter string
 	Versions                    string
 
-	Routes   []RouteResult
-	Memory   map[string]Memory // each worker's workerd memory after the load (absent: not read)
+	Routes []RouteResult
+	Memory map[string]Memory // each worker's workerd memory after the load (absent: not read)
+	// Isolate is each worker's isolate memory after the warm-up and after
+	// Config.MemoryRequests (or the load, if more), in that order.
+	Isolate  map[string][]IsolateMemory
 	Cold     []Cold
 	Profiles []Profile
 	Sizes    []Size
@@ -127,18 +134,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// 3. Warm-up, then the rounds: route by route, both workers back to back,
 	// the first of the two alternating.
 	rep.Routes = make([]RouteResult, len(Routes))
+	var served [2]int // requests each worker has served since the setup
 	for i, rt := range Routes {
 		rr := &rep.Routes[i]
 		*rr = RouteResult{Route: rt.Name, Extra: rt.Extra, Load: [2]Stats{{Statuses: map[int]int{}}, {Statuses: map[int]int{}}}}
 		for k, t := range both {
 			if cfg.Warmup > 0 {
 				rr.Warm[k] = phase(ctx, t, rt, cfg.Warmup, cfg.Clients, nil)
+				served[k] += rr.Warm[k].N
 				if st := rr.Warm[k]; st.Errors > 0 {
 					rep.Problems = append(rep.Problems, fmt.Sprintf("warm-up %s %s: %d errors, first: %s", t.Name, rt.Name, st.Errors, st.FirstError))
 				}
 			}
 		}
 	}
+	rep.Isolate = map[string][]IsolateMemory{}
+	readIsolates := func() {
+		for k, t := range both {
+			m, err := t.isolateMemory(ctx, root, served[k])
+			if err != nil {
+				rep.Problems = append(rep.Problems, "isolate memory: "+err.Error())
+				continue
+			}
+			rep.Isolate[t.Name] = append(rep.Isolate[t.Name], m)
+			logf("%s isolate memory after %d requests: %s (heap %s live, %s held; WebAssembly %s)", t.Name, served[k], mib(m.Total()), mib(m.HeapUsed), mib(m.HeapTotal), mib(m.Wasm))
+		}
+	}
+	readIsolates()
 	for r := 0; r < cfg.Rounds; r++ {
 		for i, rt := range Routes {
 			rr := &rep.Routes[i]
@@ -151,6 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 				st := phase(ctx, both[k], rt, cfg.Requests, cfg.Clients, nil)
 				rr.Load[k].Add(st)
+				served[k] += st.N
 				p50[k] = st.Percentile(50)
 			}
 			if p50[1] > 0 {
@@ -158,20 +181,36 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			for _, k := range order {
 				if cfg.Single > 0 {
-					rr.Single[k].Add(phase(ctx, both[k], rt, cfg.Single, 1, nil))
+					st := phase(ctx, both[k], rt, cfg.Single, 1, nil)
+					rr.Single[k].Add(st)
+					served[k] += st.N
 				}
 			}
 		}
 		logf("round %d/%d done", r+1, cfg.Rounds)
 	}
+	// Up to MemoryRequests, the routes in turn (not timed), then the
+	// isolates' memory again.
+	for k, t := range both {
+		for i := 0; served[k] < cfg.MemoryRequests; i = (i + 1) % len(Routes) {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			st := phase(ctx, t, Routes[i], min(cfg.Requests, cfg.MemoryRequests-served[k]), cfg.Clients, nil)
+			served[k] += st.N
+			if st.Errors > 0 {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("requests up to %d for memory, %s %s: %d errors, first: %s", cfg.MemoryRequests, t.Name, Routes[i].Name, st.Errors, st.FirstError))
+			}
+			if st.N == 0 {
+				break // no answers at all: the problem says why
+			}
+		}
+	}
+	readIsolates()
 	rep.Memory = map[string]Memory{}
 	for k, t := range both {
-		served := 0
-		for _, rr := range rep.Routes {
-			served += rr.Load[k].N + rr.Warm[k].N + rr.Single[k].N
-		}
 		if u, err := t.Srv.Workerd(); err == nil {
-			rep.Memory[t.Name] = Memory{RSS: u.RSS, Requests: served}
+			rep.Memory[t.Name] = Memory{RSS: u.RSS, Requests: served[k]}
 		} else {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: workerd memory: %v", t.Name, err))
 		}

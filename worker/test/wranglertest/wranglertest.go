@@ -98,6 +98,7 @@ type Server struct {
 	persistGone bool     // Stop removed PersistDir; Restart makes it anew
 	appDir      string   // the snapshot of wrangler.toml and build/ it serves
 	startupTime time.Duration
+	inspector   int // the port of wrangler's V8 inspector (--inspector-port) of the running start
 }
 
 // TestAdminToken is the ADMIN_TOKEN every Server gets unless Options.Vars sets one.
@@ -449,7 +450,17 @@ func (s *Server) launch(ctx context.Context) error {
 	s.startupTime = time.Since(began)
 	fmt.Fprintf(s.logOut, "wranglertest: %s answered after %v\n", s.URL, s.startupTime.Round(time.Millisecond))
 	s.proc = p
+	s.inspector = inspector
 	return nil
+}
+
+// InspectorPort is the loopback port of wrangler dev's V8 inspector for the
+// worker (--inspector-port; Chrome DevTools protocol, targets at /json) of
+// the running start: a Restart picks a new one.
+func (s *Server) InspectorPort() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inspector
 }
 
 // StartupTime is how long the last start took until the worker answered.
