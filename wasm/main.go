@@ -15,14 +15,18 @@
 // release(), which return at once, and start(), submitForm(name, email),
 // sessions(), session(id, after), sync(id, after),
 // send({sessionId, chatKey, key, content}) and flush(), which return
-// Promises. A rejected Promise carries {code, message, field?}. release()
-// lets go of the widget: its methods then answer what a widget with nobody
-// chatting and nothing pending would (status() an empty Status, pending()
-// [], newKey() ""), or a Promise rejected with code "released", and ends the widget's own work: the flushes of
-// what a getToken-only page's user left unsent (Widget.Resume, from
-// create on) and of what a claim left unsent (Widget.Drain, after
-// claim and offerClaim). ChatWidgetCore.widgets() is how many widgets are not
-// released, for tests.
+// Promises. A rejected Promise carries {code, message, field?}, the message
+// a sentence for the visitor. unlisted(sessions) is what the list shows as
+// sending besides sessions (what sessions() resolved to). release() lets go
+// of the widget: its methods then answer what a widget with nobody chatting
+// and nothing pending would (status() an empty Status, pending() [],
+// newKey() ""), or a Promise rejected with code "released", and ends the
+// widget's own work: the flushes of what a getToken-only page's user left
+// unsent (Widget.Resume, from create on) and of what a claim left unsent
+// (Widget.Drain, after claim and offerClaim). ChatWidgetCore.widgets() is
+// how many widgets are not released, for tests. ChatWidgetCore.logout(host)
+// is ChatWidget.logout() before any init: it forgets what the widget of
+// every org keeps in localStorage.
 package main
 
 import (
@@ -46,6 +50,8 @@ func main() {
 		return js.ValueOf(widgets.len())
 	})
 	core.Set("widgets", count.Value)
+	logout := callback(logoutAll)
+	core.Set("logout", logout.Value)
 	js.Global().Set("ChatWidgetCore", core)
 	select {}
 }
@@ -61,6 +67,24 @@ func callback(fn func(args []js.Value) js.Value) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
 		return fn(args)
 	})
+}
+
+// logoutAll is ChatWidgetCore.logout(host): ChatWidget.logout() called
+// before any init forgets every org's widget on this browser (its device
+// ids, contact tokens, outboxes and claim marks: widget.ForgetAll), so
+// that the next visitor starts clean. (After init, ChatWidget.logout() is
+// the widget's Logout.) It logs when localStorage cannot be listed.
+func logoutAll(args []js.Value) js.Value {
+	var hostVal js.Value
+	if len(args) > 0 {
+		hostVal = args[0]
+	}
+	h := hostFrom(hostVal)
+	if !widget.ForgetAll(openStorage(h)) {
+		h.log("ChatWidget: logout() before init forgot nothing: this browser's localStorage cannot be listed.")
+		return js.ValueOf(false)
+	}
+	return js.ValueOf(true)
 }
 
 // create validates the page's config and returns the widget for it.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"sync"
 	"syscall/js"
 
@@ -164,6 +165,27 @@ var methods = sync.OnceValue(func() []method {
 		return k
 	})
 	now("pending", []widget.OutboxEntry{}, func(w *widget.Widget) any { return w.Pending() })
+	// unlisted(sessions): what the list shows as sending besides sessions,
+	// an array of the sessions that sessions() resolved to.
+	add("unlisted", func(args []js.Value) (out js.Value) {
+		l := widgets.get(args)
+		if l == nil {
+			return toJS([]widget.OutboxEntry{})
+		}
+		var ids []string
+		if len(args) > 1 {
+			if ss, ok := l.host.get(args[1], "length"); ok && ss.Type() == js.TypeNumber {
+				for i := range min(ss.Int(), 10000) {
+					if s, ok := l.host.get(args[1], strconv.Itoa(i)); ok && s.Type() == js.TypeObject {
+						if id, ok := l.host.get(s, "id"); ok && id.Type() == js.TypeString {
+							ids = append(ids, id.String())
+						}
+					}
+				}
+			}
+		}
+		return toJS(l.w.Unlisted(ids))
+	})
 	now("logout", widget.Status{}, func(w *widget.Widget) any { w.Logout(); return w.Status() })
 	now("declineClaim", false, func(w *widget.Widget) any { w.DeclineClaim(); return true })
 	add("release", func(args []js.Value) js.Value {

@@ -169,11 +169,7 @@
       w.sessions().then(function (ss) {
         ul.removeAttribute("aria-busy");
         // What a previous page left unsent shows as sending until the worker has it.
-        var seen = {}, pend = w.pending().filter(function (p) {
-          var k = p.session_id || p.chat_key;
-          if (seen[k] || ss.some(function (s) { return s.id == p.session_id; })) return false;
-          return seen[k] = 1;
-        });
+        var pend = w.unlisted(ss);
         if (!ss.length && !pend.length) ul.append(h("li", null, h("small", null, "No conversations yet.")));
         pend.forEach(function (p) {
           ul.append(h("li", null, h("button", { "data-widget": "session", "data-pending": "", onclick: function () { open2(p.session_id || "", p.session_id ? null : p.chat_key); } },
@@ -373,7 +369,9 @@
     },
     open: function () { wantOpen = true; if (inst) inst.open(); },
     close: function () { wantOpen = false; if (inst) inst.close(); },
-    logout: function () { if (inst) inst.logout(); },
+    // logout before init (no widget token to name) forgets every org's
+    // widget on this browser, in the core: ChatWidgetCore.logout.
+    logout: function () { inst ? inst.logout() : BASE ? loadCore(BASE).then(function (c) { c.logout(HOST); }, log) : log("logout: call init first."); },
     forget: function () { return inst ? inst.forget().then(function () { inst && inst.close(); }) : P.reject(new Error("ChatWidget.init first")); }
   };
   // The core's module starts loading with this script, before the page calls init.

@@ -43,3 +43,21 @@ func ForgetDevice(st Storage, widgetToken string) {
 		}
 	}
 }
+
+// ForgetAll is ForgetDevice for every org's widget in st: what
+// ChatWidget.logout() does before any init, with no widget token to name
+// the org by (the page may embed the widget of more than one). It reports
+// whether it could: a Storage that cannot list its keys (KeyLister) keeps
+// them all.
+func ForgetAll(st Storage) bool {
+	l, ok := st.(KeyLister)
+	if !ok {
+		return false
+	}
+	for _, k := range l.Keys() {
+		if strings.HasPrefix(k, storageRoot) {
+			st.Remove(k)
+		}
+	}
+	return true
+}

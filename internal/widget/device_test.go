@@ -161,3 +161,25 @@ func TestCorruptedStorage(t *testing.T) {
 		t.Errorf("a replaced device id still sees %q", got)
 	}
 }
+
+// ForgetAll, ChatWidget.logout() before any init, forgets the widget's keys
+// of every org, and nothing else of the site's.
+func TestForgetAllForgetsEveryOrgsWidgetOnly(t *testing.T) {
+	st := widget.NewMemoryStorage()
+	for _, k := range []string{"chatwidget:pk_one:device", "chatwidget:pk_one:contact", "chatwidget:pk_one:asked:u1", "chatwidget:pk_two:outbox"} {
+		st.Set(k, "x")
+	}
+	st.Set("site:cart", "3 items")
+	if !widget.ForgetAll(st) {
+		t.Fatal("ForgetAll could not list a MemoryStorage")
+	}
+	if keys := st.Keys(); len(keys) != 1 || keys[0] != "site:cart" {
+		t.Errorf("left %q", keys)
+	}
+	if widget.ForgetAll(noKeys{st}) {
+		t.Error("ForgetAll says it forgot a Storage that cannot list its keys")
+	}
+}
+
+// noKeys is a Storage that cannot list its keys.
+type noKeys struct{ widget.Storage }

@@ -56,6 +56,29 @@ func (w *Widget) Pending() []OutboxEntry {
 	return w.pendingOf(owner)
 }
 
+// Unlisted returns what the list of sessions shows as sending, besides the
+// sessions listed (their ids): of the pending messages (Pending), the first
+// of each chat that is not among them (a new chat's, or one of a session
+// the page has not listed yet), oldest first.
+func (w *Widget) Unlisted(listed []string) []OutboxEntry {
+	seen := map[string]bool{}
+	for _, id := range listed {
+		seen[id] = true
+	}
+	out := []OutboxEntry{}
+	for _, p := range w.Pending() {
+		k := p.SessionID
+		if k == "" {
+			k = "\x00" + p.ChatKey // never a session's id
+		}
+		if !seen[k] && (p.SessionID == "" || !seen[p.SessionID]) {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ownerLocked names the person chatting, for the outbox: the verified user
 // (their token's subject, the identity key, and the external id it is bound
 // to) or this device's contact, and the config's external id, which a new

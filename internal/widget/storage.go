@@ -70,7 +70,10 @@ const (
 )
 
 // StoragePrefix is the start of every storage key of the widget of an org.
-func StoragePrefix(widgetToken string) string { return "chatwidget:" + widgetToken + ":" }
+func StoragePrefix(widgetToken string) string { return storageRoot + widgetToken + ":" }
+
+// storageRoot starts every storage key of the widget, of every org.
+const storageRoot = "chatwidget:"
 
 // StorageKey is the storage key of one piece of the widget's state for an org.
 func StorageKey(widgetToken, name string) string { return StoragePrefix(widgetToken) + name }

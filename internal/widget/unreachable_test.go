@@ -129,3 +129,33 @@ func TestAFailingGetTokenIsLoggedAndAskedAgain(t *testing.T) {
 		t.Errorf("once getToken answers: %v, asked %d times, want 4", err, calls)
 	}
 }
+
+// Unlisted is what the list of sessions shows as sending besides the
+// sessions listed: the first pending message of each chat not among them.
+func TestUnlistedIsTheFirstPendingMessageOfEachChatNotListed(t *testing.T) {
+	f := newFakeWorker()
+	d := newDevice(48)
+	w := d.load(t, f, nil)
+	listed := newChat(t, w, "listed")
+	other := newChat(t, w, "other")
+	f.set(func(f *fakeWorker) { f.down = true })
+	newKey, _ := w.NewChatKey()
+	for _, dr := range []widget.Draft{
+		{SessionID: listed, Content: "to the listed one"},
+		{SessionID: other, Content: "first to the other"},
+		{SessionID: other, Content: "second to the other"},
+		{ChatKey: newKey, Content: "first of a new chat"},
+		{ChatKey: newKey, Content: "second of a new chat"},
+	} {
+		if r, err := w.Send(ctx, dr); err != nil || !r.Pending {
+			t.Fatalf("Send while down: %+v %v", r, err)
+		}
+	}
+	var got []string
+	for _, p := range w.Unlisted([]string{listed}) {
+		got = append(got, p.Content)
+	}
+	if strings.Join(got, "|") != "first to the other|first of a new chat" {
+		t.Errorf("unlisted %q", got)
+	}
+}

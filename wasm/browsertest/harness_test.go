@@ -113,6 +113,7 @@ const hostHTML = `<!doctype html>
   // atob gives one character per byte: the config's UTF-8 is decoded as such.
   window.__cfg = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob("{{CONFIG}}"), function (c) { return c.charCodeAt(0); })));
   document.addEventListener("DOMContentLoaded", function () {
+    if (!{{INIT}}) return;
     window.__before = document.documentElement.outerHTML;
     var t0 = performance.now();
     ChatWidget.init(window.__cfg).then(function (ok) { window.__readyMs = performance.now() - t0; window.__ready = ok; });
@@ -142,7 +143,11 @@ func newHostPage(t *testing.T) *hostPage {
 		if r.URL.Query().Get("open") == "1" {
 			open = "true"
 		}
-		html := strings.NewReplacer("{{WORKER}}", worker, "{{CONFIG}}", cfg, "{{OPEN}}", open).Replace(hostHTML)
+		init := "true" // ?noinit=1: the page loads widget.js and calls no ChatWidget.init
+		if r.URL.Query().Get("noinit") == "1" {
+			init = "false"
+		}
+		html := strings.NewReplacer("{{WORKER}}", worker, "{{CONFIG}}", cfg, "{{OPEN}}", open, "{{INIT}}", init).Replace(hostHTML)
 		fmt.Fprint(w, html)
 	}))
 	t.Cleanup(srv.Close)

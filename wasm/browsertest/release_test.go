@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // A widget that a newer ChatWidget.init released may still be drawing its
@@ -110,5 +112,44 @@ func TestAPageOnAnOriginNotAllowedSaysSoOnceInTheConsole(t *testing.T) {
 		if !strings.Contains(lines[0], s) {
 			t.Errorf("the console line %q does not name %s", lines[0], s)
 		}
+	}
+}
+
+// ChatWidget.logout() on a page that has not called init (the site logs its
+// user out on a page without the widget's config) forgets what the widget
+// keeps in this browser, of every org, and nothing else of the site's: the
+// next visitor starts clean.
+func TestLogoutBeforeInitLeavesTheNextVisitorNothing(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "shared computer")
+	page := host.URL(srv.URL, o.config(nil))
+	if !d.load(page) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.openWidget(false)
+	d.newChat("the first visitor's chat")
+	d.exec(`localStorage.setItem("chatwidget:pk_another_org_aaaaaaaaaaaaaaaaaaaa:device", "x"); localStorage.setItem("site:cart", "3 items")`)
+	widgetKeys := `Object.keys(localStorage).filter(function (k) { return k.indexOf("chatwidget:") === 0; }).length`
+	if n := evalAs[int](d, widgetKeys); n < 3 {
+		t.Fatalf("%d widget keys in localStorage before logout", n)
+	}
+
+	d.do(chromedp.Navigate(host.URL(srv.URL, map[string]any{}) + "&noinit=1"))
+	d.waitFor(`!!window.ChatWidget`, "widget.js")
+	d.exec(`ChatWidget.logout()`)
+	d.waitFor(widgetKeys+` === 0`, "logout to forget the widget's keys")
+	if v := d.storage("site:cart"); v != "3 items" {
+		t.Errorf("the site's own key is %q after logout", v)
+	}
+	for _, e := range d.consoleErrors() {
+		t.Errorf("console: %s", e)
+	}
+
+	if !d.load(page) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.openWidget(false)
+	if got := d.texts("[data-widget=session]"); len(got) != 0 {
+		t.Errorf("the next visitor sees %q", got)
 	}
 }
