@@ -63,7 +63,9 @@ export interface ChatWidgetAPI {
   close(): void;
   /**
    * Forgets the visitor on this browser: the contact token, the device id, unsent
-   * messages and the config's user. The next visitor starts clean.
+   * messages and the config's user. The next visitor starts clean. Called before
+   * `init`, with no widget token to name the org, it forgets the widget's storage
+   * of every org on this browser (`chatwidget:*` in localStorage).
    */
   logout(): void;
   /**
