@@ -239,7 +239,9 @@ func (a *API) Serve(w httpx.ResponseWriter, r *httpx.Request) {
 
 // errNoRoute answers a path that matches no route. The path is not
 // repeated: a credential pasted into a URL must not come back in an answer.
-var errNoRoute = identity.Errorf(identity.CodeNotFound, "No such route: see the API reference for the routes.")
+// A literal, not identity.Errorf: a package-level call that TinyGo cannot
+// evaluate at compile time runs at every start of the worker.
+var errNoRoute = &identity.Error{Code: identity.CodeNotFound, Message: "No such route: see the API reference for the routes."}
 
 // queryParams are the query parameters some route reads: the only ones an
 // answer names. Any other key might be a credential pasted into a URL.

@@ -66,8 +66,12 @@ func errorJSON(code identity.Code, message string) []byte {
 
 // InternalErrorBody is the body of every 500 (identity.ErrInternal): of
 // writeError, of writeJSON when a value does not marshal, and of the
-// worker's bridge when a request fails outside the API.
-var InternalErrorBody = errorJSON(identity.CodeInternal, identity.ErrInternal.Message)
+// worker's bridge when a request fails outside the API. It is
+// errorJSON(identity.CodeInternal, identity.ErrInternal.Message) written out
+// (TestStartLiteralsAreWhatTheyWriteOut holds it to that): marshalled at package
+// initialization, it ran at every start of the worker, where TinyGo builds a
+// literal at compile time.
+var InternalErrorBody = []byte(`{"error":{"code":"internal","message":"Something went wrong on our side; retry later."}}`)
 
 // Unavailable returns a handler that answers every request with 503
 // unavailable and message, in the contract's shape: the worker's, when its

@@ -29,7 +29,9 @@ const (
 )
 
 // ErrBadCursor is returned for a cursor this store did not make.
-var ErrBadCursor = identity.Invalid("cursor", "is not a cursor this API returned.")
+// It is identity.Invalid("cursor", ...) written out: a literal, which TinyGo
+// builds at compile time, where the call's fmt.Sprintf ran at every start.
+var ErrBadCursor = &identity.Error{Code: identity.CodeInvalidRequest, Message: "cursor is not a cursor this API returned."}
 
 // pageCursor is where a listing goes on: the KV cursor of the KV page that
 // holds the next item, and the last key already returned. KV lists have no
