@@ -88,3 +88,46 @@ func TestJWKSIsACopy(t *testing.T) {
 		t.Fatal("JWKS contains a seed")
 	}
 }
+
+// jwk is an Ed25519 public key (buildJWKS writes it out) as a JSON Web Key (RFC 8037).
+type jwk struct {
+	Kty string `json:"kty"` // "OKP"
+	Crv string `json:"crv"` // "Ed25519"
+	X   string `json:"x"`   // the public key, base64url without padding
+	Kid string `json:"kid"`
+	Alg string `json:"alg"` // "EdDSA"
+	Use string `json:"use"` // "sig"
+}
+
+// jwkSet is a JSON Web Key Set (RFC 7517, section 5).
+type jwkSet struct {
+	Keys []jwk `json:"keys"`
+}
+
+// TestBuildJWKSIsJSONMarshal holds buildJWKS to json.Marshal of the set it
+// writes out by hand, for rings of one to four keys and kids of every
+// character validKID allows.
+func TestBuildJWKSIsJSONMarshal(t *testing.T) {
+	kids := []string{"a1", "Z.9_-x", strings.Repeat("k", MaxKIDLength), "0"}
+	for n := 1; n <= len(kids); n++ {
+		var spec []string
+		for i := range n {
+			spec = append(spec, kids[i]+":"+base64.RawURLEncoding.EncodeToString(testKey(byte(i+1)).Seed()))
+		}
+		ring, err := ParseKeyRing(strings.Join(spec, ","))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := jwkSet{Keys: []jwk{}}
+		for _, k := range ring.keys {
+			set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.key.Public()), Kid: k.kid, Alg: alg, Use: "sig"})
+		}
+		want, err := json.Marshal(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := buildJWKS(ring); string(got) != string(want) {
+			t.Errorf("%d keys: buildJWKS = %s\njson.Marshal = %s", n, got, want)
+		}
+	}
+}
