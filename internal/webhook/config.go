@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -199,7 +200,10 @@ func isInternal(host string) bool {
 // reachable, with multicast and the reserved 240.0.0.0/4: no public
 // receiver has an address in them (100.64.0.0/10 is a carrier's NAT,
 // 198.18.0.0/15 benchmarking, the 192.0.2.0/24-style blocks documentation).
-var notGlobal = func() []netip.Prefix {
+// It and nat64 are parsed on first use, not at package initialization, which
+// ran at every start of the worker for the routes and jobs that call webhooks
+// only (TinyGo cannot build them at compile time).
+var notGlobal = sync.OnceValue(func() []netip.Prefix {
 	blocks := []string{
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
 		"172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
@@ -213,9 +217,9 @@ var notGlobal = func() []netip.Prefix {
 		out[i] = netip.MustParsePrefix(b)
 	}
 	return out
-}()
+})
 
-var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+var nat64 = sync.OnceValue(func() netip.Prefix { return netip.MustParsePrefix("64:ff9b::/96") })
 
 // globallyReachable reports whether ip is in no block of notGlobal. An
 // IPv6 address that carries an IPv4 one to a translator (NAT64's
@@ -224,13 +228,13 @@ func globallyReachable(ip netip.Addr) bool {
 	if ip.Is6() {
 		b := ip.As16()
 		switch {
-		case nat64.Contains(ip):
+		case nat64().Contains(ip):
 			ip = netip.AddrFrom4([4]byte(b[12:16]))
 		case b[0] == 0x20 && b[1] == 0x02:
 			ip = netip.AddrFrom4([4]byte(b[2:6]))
 		}
 	}
-	for _, p := range notGlobal {
+	for _, p := range notGlobal() {
 		if p.Contains(ip) {
 			return false
 		}
