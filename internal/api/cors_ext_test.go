@@ -180,14 +180,15 @@ func TestWidgetPathRefusalsAreReadable(t *testing.T) {
 }
 
 // An OPTIONS without an Origin is no preflight: its Allow names what the
-// path takes, as a 405 of the same path does (not POST on /v1/widget/me),
+// path takes, as a 405 of the same path does (not POST on /v1/widget/me;
+// HEAD wherever GET is, as a GET route answers HEAD),
 // and a widget path of no route is 404, as it is to every other method.
 func TestOptionsWithoutOriginAllowsTheRoutesMethods(t *testing.T) {
 	w := newWorld(t)
 	for p, allow := range map[string]string{
-		"/v1/widget/contacts": "POST, OPTIONS", "/v1/widget/me": "GET, DELETE, OPTIONS",
-		"/v1/widget/sessions": "POST, GET, OPTIONS", "/v1/widget/claim": "POST, OPTIONS",
-		widgetPaths[3]: "GET, OPTIONS", widgetPaths[4]: "POST, OPTIONS",
+		"/v1/widget/contacts": "POST, OPTIONS", "/v1/widget/me": "GET, HEAD, DELETE, OPTIONS",
+		"/v1/widget/sessions": "POST, GET, HEAD, OPTIONS", "/v1/widget/claim": "POST, OPTIONS",
+		widgetPaths[3]: "GET, HEAD, OPTIONS", widgetPaths[4]: "POST, OPTIONS",
 	} {
 		r := w.unchanged(t, func() resp { return w.send(request("OPTIONS", p, nil)) })
 		if r.Status != 204 || r.Header.Get("Allow") != allow {

@@ -528,27 +528,37 @@ func TestLongOrigins(t *testing.T) {
 }
 
 // TestWrongMethodSendsAllow: a 405 names the methods the route takes in an
-// Allow header (RFC 9110, 15.5.6: "MUST generate an Allow header field").
+// Allow header (RFC 9110, 15.5.6: "MUST generate an Allow header field"),
+// all of them (10.2.1: the methods the resource supports): HEAD wherever GET
+// is, as a GET route answers HEAD, and OPTIONS on the widget routes, which
+// answer preflights.
 func TestWrongMethodSendsAllow(t *testing.T) {
 	w := newWorld(t)
 	for _, c := range []struct {
 		method, path string
-		allowed      []string
+		allow        string
 	}{
-		{"PUT", "/v1/sessions", []string{"GET"}},
-		{"GET", "/v1/admin/orgs", []string{"POST"}},
-		{"GET", "/v1/users/authenticate", []string{"POST"}},
-		{"DELETE", "/v1/widget/sessions", []string{"GET", "POST"}},
-		{"GET", "/v1/sessions/" + w.sessionA + "/messages", []string{"POST"}},
+		{"PUT", "/v1/sessions", "GET, HEAD"},
+		{"OPTIONS", "/v1/sessions/" + w.sessionA, "GET, HEAD"},
+		{"GET", "/v1/admin/orgs", "POST"},
+		{"PUT", "/v1/admin/orgs/x", "GET, HEAD, PATCH"},
+		{"GET", "/v1/users/authenticate", "POST"},
+		{"HEAD", "/v1/users", "DELETE"},
+		{"POST", "/v1/webhook", "PUT, GET, HEAD, DELETE"},
+		{"POST", "/.well-known/jwks.json", "GET, HEAD"},
+		{"DELETE", "/v1/widget/sessions", "POST, GET, HEAD, OPTIONS"},
+		{"PUT", "/v1/widget/me", "GET, HEAD, DELETE, OPTIONS"},
+		{"GET", "/v1/sessions/" + w.sessionA + "/messages", "POST"},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			r := w.send(request(c.method, c.path, nil))
-			checkError(t, r, 405, "method_not_allowed")
-			allow := r.Header.Get("Allow")
-			for _, m := range c.allowed {
-				if !strings.Contains(allow, m) {
-					t.Errorf("Allow %q, want it to list %s", allow, m)
-				}
+			if c.method != "HEAD" {
+				checkError(t, r, 405, "method_not_allowed")
+			} else if r.Status != 405 {
+				t.Errorf("status %d, want 405", r.Status)
+			}
+			if got := r.Header.Get("Allow"); got != c.allow {
+				t.Errorf("Allow %q, want %q", got, c.allow)
 			}
 		})
 	}

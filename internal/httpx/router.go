@@ -3,6 +3,7 @@ package httpx
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,10 @@ type Match struct {
 	Pattern string
 	// PathPattern is the path of the routes whose path matched, "" when none.
 	PathPattern string
-	// Allowed lists the methods of the routes whose path matched.
+	// Allowed lists the methods of the routes whose path matched, in the
+	// order they were registered, with HEAD after GET: a GET route answers
+	// HEAD too, so the path supports it (RFC 9110, 10.2.1: Allow lists the
+	// methods the resource supports).
 	Allowed []string
 	// BadParam names the {name} of the matched route whose segment is not
 	// valid percent-encoding, "" when every one decoded. Its path value is
@@ -84,12 +88,24 @@ func (rt *Router) Match(method, escapedPath string) Match {
 			continue
 		}
 		m.PathPattern = r.path
-		m.Allowed = append(m.Allowed, r.method)
+		m.Allowed = allow(m.Allowed, r.method)
+		if r.method == MethodGet {
+			m.Allowed = allow(m.Allowed, MethodHead)
+		}
 		if m.Handler == nil && (r.method == method || (method == MethodHead && r.method == MethodGet)) {
 			m.Handler, m.Pattern, m.params, m.BadParam = r.h, r.pattern, params, bad
 		}
 	}
 	return m
+}
+
+// allow adds method to allowed unless it is there already (a HEAD route
+// beside a GET one).
+func allow(allowed []string, method string) []string {
+	if slices.Contains(allowed, method) {
+		return allowed
+	}
+	return append(allowed, method)
 }
 
 // Serve answers r with the matched route, setting its Pattern and path

@@ -23,12 +23,12 @@ func TestRouter(t *testing.T) {
 		hit          string
 		allowed      []string
 	}{
-		{"GET", "/v1/sessions", "GET /v1/sessions|,", []string{"GET"}},
-		{"HEAD", "/v1/sessions", "GET /v1/sessions|,", []string{"GET"}},
-		{"GET", "/v1/sessions/a%2Fb", "GET /v1/sessions/{id}|a/b,", []string{"GET"}},
+		{"GET", "/v1/sessions", "GET /v1/sessions|,", []string{"GET", "HEAD"}},
+		{"HEAD", "/v1/sessions", "GET /v1/sessions|,", []string{"GET", "HEAD"}},
+		{"GET", "/v1/sessions/a%2Fb", "GET /v1/sessions/{id}|a/b,", []string{"GET", "HEAD"}},
 		{"POST", "/v1/sessions/x/messages", "POST /v1/sessions/{id}/messages|x,", []string{"POST"}},
 		{"DELETE", "/v1/orgs/o/keys/k", "DELETE /v1/orgs/{org}/keys/{key}|o,k", []string{"DELETE"}},
-		{"PUT", "/v1/sessions", "", []string{"GET"}},
+		{"PUT", "/v1/sessions", "", []string{"GET", "HEAD"}},
 		{"GET", "/v1/sessions/", "", nil},
 		{"GET", "/v1//sessions", "", nil},
 		{"GET", "/v1/sessions/x/y", "", nil},
