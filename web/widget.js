@@ -69,7 +69,7 @@
   // h builds an element: h("button", {"data-widget": "send", onclick: fn}, "Send").
   function h(tag, attrs) {
     var el = D.createElement(tag), k, i, c;
-    for (k in attrs || {}) {
+    for (k of Object.keys(attrs || {})) { // own keys: a page may add enumerable ones to Object.prototype
       if (k.slice(0, 2) == "on") el.addEventListener(k.slice(2), attrs[k]);
       else if (attrs[k] != null) el.setAttribute(k, attrs[k]);
     }

@@ -1,0 +1,53 @@
+//go:build !js
+
+package browsertest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// beforePage runs the JavaScript on every document of d before the page's
+// own scripts: what a site's other scripts did to the page before the
+// widget's came.
+func (d *device) beforePage(js string) {
+	d.t.Helper()
+	d.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+		return err
+	}))
+}
+
+// noExceptions fails the test when the page threw something uncaught.
+func (d *device) noExceptions() {
+	d.t.Helper()
+	for _, l := range d.consoleErrors() {
+		if strings.HasPrefix(l, "exception:") {
+			d.t.Errorf("%s: uncaught: %s", d.name, l)
+		}
+	}
+}
+
+// A page whose scripts added an enumerable property to Object.prototype (an
+// old library's polyfill, an analytics snippet): the widget builds its
+// elements from its own keys only. It used to read every key a for-in gave,
+// so init threw "Cannot read properties of undefined" and never settled.
+func TestAPageThatAddedToObjectPrototypeStillChats(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	d.beforePage(`Object.prototype.polluted = "yes"; Array.prototype.alsoPolluted = function () {};`)
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.openWidget(false)
+	d.newChat("on a polluted page")
+	if n := evalAs[int](d, `window.__t.all("[polluted]").length`); n != 0 {
+		t.Errorf("%d of the widget's elements got the page's inherited property as an attribute", n)
+	}
+	d.noExceptions()
+}
