@@ -3,16 +3,21 @@
 package main
 
 import (
+	"sync"
 	"syscall/js"
 
 	"github.com/chatwidget/identity/internal/widget"
 )
 
 // localStorage is widget.Storage over window.localStorage. The browser may
-// refuse it (a full quota, a sandboxed frame): a refused Set is dropped.
+// refuse a write (a full quota, Safari's private mode): the value is then kept
+// in memory, read before localStorage, for the page's life, so that what the
+// widget wrote (a message put in the outbox) is there when it reads it back.
 type localStorage struct {
-	h  host
-	ls js.Value
+	h   host
+	ls  js.Value
+	mu  sync.Mutex
+	mem map[string]string // the writes localStorage refused
 }
 
 // openStorage returns localStorage, or storage in memory when the browser
@@ -28,10 +33,16 @@ func openStorage(h host) widget.Storage {
 	if !ok1 || !ok2 {
 		return widget.NewMemoryStorage()
 	}
-	return localStorage{h: h, ls: ls} // ls is kept for the core's lifetime
+	return &localStorage{h: h, ls: ls, mem: map[string]string{}} // ls is kept for the core's lifetime
 }
 
-func (s localStorage) Get(key string) (string, bool) {
+func (s *localStorage) Get(key string) (string, bool) {
+	s.mu.Lock()
+	v, ok := s.mem[key]
+	s.mu.Unlock()
+	if ok {
+		return v, true
+	}
 	r, ok := s.h.method(s.ls, "getItem", key)
 	if !ok || r.Type() != js.TypeString {
 		return "", false
@@ -39,22 +50,38 @@ func (s localStorage) Get(key string) (string, bool) {
 	return r.String(), true
 }
 
-func (s localStorage) Set(key, value string) {
-	s.h.method(s.ls, "setItem", key, value)
+func (s *localStorage) Set(key, value string) {
+	_, ok := s.h.method(s.ls, "setItem", key, value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		delete(s.mem, key)
+	} else {
+		s.mem[key] = value
+	}
 }
 
-func (s localStorage) Remove(key string) {
+func (s *localStorage) Remove(key string) {
+	s.mu.Lock()
+	delete(s.mem, key)
+	s.mu.Unlock()
 	s.h.method(s.ls, "removeItem", key)
 }
 
 // Keys implements widget.KeyLister: localStorage's keys, of every script
-// of the origin (ForgetDevice keeps to the widget's prefix).
-func (s localStorage) Keys() []string {
+// of the origin (ForgetDevice keeps to the widget's prefix), and those kept
+// in memory.
+func (s *localStorage) Keys() []string {
+	var keys []string
+	s.mu.Lock()
+	for k := range s.mem {
+		keys = append(keys, k)
+	}
+	s.mu.Unlock()
 	n, ok := s.h.get(s.ls, "length")
 	if !ok || n.Type() != js.TypeNumber {
-		return nil
+		return keys
 	}
-	var keys []string
 	for i := n.Int() - 1; i >= 0; i-- {
 		if k, ok := s.h.method(s.ls, "key", i); ok && k.Type() == js.TypeString {
 			keys = append(keys, k.String())

@@ -51,3 +51,23 @@ func TestAPageThatAddedToObjectPrototypeStillChats(t *testing.T) {
 	}
 	d.noExceptions()
 }
+
+// localStorage that refuses a write once the widget has started (the site's
+// own data filled the quota; the widget's probe of one byte still fit): the
+// message goes into the outbox kept in memory and is sent. Before, the
+// refused write was dropped, the outbox read back empty and the message
+// stayed "sending" for good, with nothing in the console.
+func TestAMessageIsSentWhenLocalStorageRefusesTheOutbox(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.exec(`var set = Storage.prototype.setItem; Storage.prototype.setItem = function (k, v) {
+		if (String(v).length > 40) throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+		return set.call(this, k, v); }`)
+	d.openWidget(false)
+	d.newChat("sent with a full quota")
+	d.send("and a second one")
+	d.noExceptions()
+}
