@@ -36,10 +36,11 @@ const (
 	DefaultTokenTTLSecs = 24 * 60 * 60
 )
 
-// ValidateName checks a person's or org's display name: valid UTF-8, no
-// control characters, at most max characters. The empty name is allowed.
+// ValidateName checks a person's or org's display name, trimmed by
+// TrimName: valid UTF-8, no control characters, at most max characters. The
+// empty name (and so one that shows nothing) is allowed.
 func ValidateName(field, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
+	s = TrimName(s)
 	if !utf8.ValidString(s) {
 		return "", Invalid(field, "must be valid UTF-8.")
 	}

@@ -54,6 +54,13 @@ func TestValidateName(t *testing.T) {
 	}{
 		{"empty allowed", "", 200, "", ""},
 		{"trimmed", "  Ann  ", 200, "Ann", ""},
+		// TrimName: what shows nothing is trimmed like white space.
+		{"NBSPs only", "\u00a0\u00a0", 200, "", ""},
+		{"zero-width only", "\u200b", 200, "", ""},
+		{"bidi override only", "\u202e", 200, "", ""},
+		{"format characters trimmed", "\ufeffAnn\u200b", 200, "Ann", ""},
+		{"201 with a BOM before is 200", "\ufeff" + strings.Repeat("a", 200), 200, strings.Repeat("a", 200), ""},
+		{"RLM inside kept", "محمد\u200f علي", 200, "محمد\u200f علي", ""},
 		{"200 ascii", strings.Repeat("a", 200), 200, strings.Repeat("a", 200), ""},
 		{"201 ascii", strings.Repeat("a", 201), 200, "", identity.CodeInvalidRequest},
 		// 200 two-byte runes are 400 bytes: the limit is in characters.

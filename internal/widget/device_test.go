@@ -106,6 +106,7 @@ func TestValidateForm(t *testing.T) {
 	for _, c := range []struct{ name, email, field string }{
 		{"", "ann@example.com", "name"},
 		{"   ", "ann@example.com", "name"},
+		{"\u200b\u202e", "ann@example.com", "name"}, // shows nothing
 		{string(make([]byte, 201)), "ann@example.com", "name"},
 		{"Ann", "", "email"},
 		{"Ann", "ann", "email"},
