@@ -60,8 +60,12 @@
   // module compiles.
   function loadCore(base) {
     if (corePromise) return corePromise;
-    return corePromise = P.all([W.Go ? 0 : loadScript(base + "wasm_exec.js" + V), compile(base)]).then(function (x) {
+    // The page's own Go (its wasm_exec.js, another toolchain's) cannot run this
+    // core: ours defines W.Go, which is given back to the page once used.
+    var G = W.Go;
+    return corePromise = P.all([loadScript(base + "wasm_exec.js" + V), compile(base)]).then(function (x) {
       var go = new W.Go();
+      W.Go = G;
       return WebAssembly.instantiate(x[1], go.importObject).then(function (i) { go.run(i); return W.ChatWidgetCore; });
     }).catch(function (e) { corePromise = null; throw e; });
   }

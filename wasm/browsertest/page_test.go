@@ -4,6 +4,9 @@ package browsertest
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +72,33 @@ func TestAMessageIsSentWhenLocalStorageRefusesTheOutbox(t *testing.T) {
 	d.openWidget(false)
 	d.newChat("sent with a full quota")
 	d.send("and a second one")
+	d.noExceptions()
+}
+
+// A page that runs a Go program of its own has Go's wasm_exec.js, whose
+// window.Go cannot run the widget's TinyGo core. The widget used the page's
+// Go when there was one, and init failed ("Import #18
+// wasi_snapshot_preview1: module is not an object or function"). It now
+// loads its own and gives the page's Go back.
+func TestAPageWithItsOwnGoWasmExecStillChats(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goExec, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		t.Skipf("Go's wasm_exec.js: %v", err)
+	}
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	d.beforePage(string(goExec) + `; window.__pageGo = window.Go;`)
+	if !d.load(host.URL(srv.URL, o.config(nil))) {
+		t.Fatalf("init refused a good config: %q", d.consoleErrors())
+	}
+	d.openWidget(false)
+	d.newChat("beside the page's Go")
+	if !evalAs[bool](d, `window.Go === window.__pageGo`) {
+		t.Error("the page's window.Go was replaced")
+	}
 	d.noExceptions()
 }
