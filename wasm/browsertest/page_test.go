@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,4 +102,24 @@ func TestAPageWithItsOwnGoWasmExecStillChats(t *testing.T) {
 		t.Error("the page's window.Go was replaced")
 	}
 	d.noExceptions()
+}
+
+// A Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling the
+// core: init settles false with one console error that says why, and the
+// launcher it showed at once is taken away, so that a visitor is never left
+// on "Connecting…".
+func TestAPolicyWithoutWasmUnsafeEvalFailsWithOneClearError(t *testing.T) {
+	srv, host, o := setup(t)
+	d := newDevice(t, "d")
+	csp := "default-src 'self'; script-src 'unsafe-inline' " + srv.URL + "; connect-src " + srv.URL
+	if d.load(host.URL(srv.URL, o.config(nil)) + "&open=1&csp=" + url.QueryEscape(csp)) {
+		t.Fatal("init settled true under a policy that forbids WebAssembly")
+	}
+	errs := d.consoleErrors()
+	if len(errs) != 1 || !strings.Contains(errs[0], "ChatWidget: the widget core could not be loaded") || !strings.Contains(errs[0], "Content Security Policy") {
+		t.Errorf("console errors %q, want one saying the core could not be loaded under the policy", errs)
+	}
+	if n := evalAs[int](d, `window.__t.all("[data-widget=launcher]").length + window.__t.all("[aria-busy=true]").length`); n != 0 {
+		t.Errorf("%d launchers or loading panels are left on the page", n)
+	}
 }
