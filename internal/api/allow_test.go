@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/chatwidget/identity/internal/config"
-	"github.com/chatwidget/identity/internal/kv"
-	"github.com/chatwidget/identity/internal/token"
 )
 
 // TestAllowListsHeadOnEveryGetRoute: every GET route (the demo ones
@@ -18,14 +16,7 @@ import (
 // OPTIONS on a widget path, which answers preflights. A route added later is
 // checked too.
 func TestAllowListsHeadOnEveryGetRoute(t *testing.T) {
-	spec, err := token.GenerateKeySpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(kv.NewMemory(), config.Config{SigningKeys: spec, Issuer: "test", DemoRoutes: true, RateLimits: config.DefaultRateLimits})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := bareAPI(t, config.Config{DemoRoutes: true, RateLimits: config.DefaultRateLimits})
 	param := regexp.MustCompile(`\{[^}]*\}`)
 	methods := map[string][]string{}
 	for _, p := range a.routes.Patterns() {

@@ -18,14 +18,7 @@ import (
 // a new route is documented with it, and an operation tagged not-yet loses
 // the tag when its route lands (so that its answers are checked strictly).
 func TestRoutesAreTheDocuments(t *testing.T) {
-	spec, err := token.GenerateKeySpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(kv.NewMemory(), config.Config{SigningKeys: spec, Issuer: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := bareAPI(t, config.Config{})
 	param := regexp.MustCompile(`\{[^}]*\}`)
 	norm := func(method, path string) string {
 		return strings.ToUpper(method) + " " + param.ReplaceAllString(path, "{}")
@@ -82,14 +75,7 @@ func TestRoutesAreTheDocuments(t *testing.T) {
 // /v1/contacts/{contact_id}): a refusal of a parameter that is not valid
 // percent-encoding names it, so the document and the answer must agree.
 func TestDocumentNamesPathParametersAsTheRoutes(t *testing.T) {
-	spec, err := token.GenerateKeySpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(kv.NewMemory(), config.Config{SigningKeys: spec, Issuer: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := bareAPI(t, config.Config{})
 	registered := map[string]bool{}
 	for _, p := range a.routes.Patterns() {
 		_, path, _ := strings.Cut(p, " ")
@@ -106,4 +92,20 @@ func TestDocumentNamesPathParametersAsTheRoutes(t *testing.T) {
 			t.Errorf("openapi.json's %s: no route names its parameters so", path)
 		}
 	}
+}
+
+// bareAPI is an API over an empty Memory KV with cfg and a fresh signing key:
+// enough to look at its routes.
+func bareAPI(t *testing.T, cfg config.Config) *API {
+	t.Helper()
+	spec, err := token.GenerateKeySpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SigningKeys, cfg.Issuer = spec, "test"
+	a, err := New(kv.NewMemory(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
