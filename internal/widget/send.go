@@ -71,7 +71,7 @@ func (w *Widget) Unlisted(listed []string) []OutboxEntry {
 		if k == "" {
 			k = "\x00" + p.ChatKey // never a session's id
 		}
-		if !seen[k] && (p.SessionID == "" || !seen[p.SessionID]) {
+		if !seen[k] {
 			seen[k] = true
 			out = append(out, p)
 		}
