@@ -34,14 +34,7 @@ func ForgetDevice(st Storage, widgetToken string) {
 	for _, k := range []string{keyDevice, keyContact, keyOutbox} {
 		st.Remove(StorageKey(widgetToken, k))
 	}
-	if l, ok := st.(KeyLister); ok {
-		prefix := StoragePrefix(widgetToken)
-		for _, k := range l.Keys() {
-			if strings.HasPrefix(k, prefix) {
-				st.Remove(k)
-			}
-		}
-	}
+	removePrefixed(st, StoragePrefix(widgetToken))
 }
 
 // ForgetAll is ForgetDevice for every org's widget in st: what
@@ -49,13 +42,17 @@ func ForgetDevice(st Storage, widgetToken string) {
 // the org by (the page may embed the widget of more than one). It reports
 // whether it could: a Storage that cannot list its keys (KeyLister) keeps
 // them all.
-func ForgetAll(st Storage) bool {
+func ForgetAll(st Storage) bool { return removePrefixed(st, storageRoot) }
+
+// removePrefixed removes every key of st that starts with prefix, and
+// reports whether it could list them (KeyLister).
+func removePrefixed(st Storage, prefix string) bool {
 	l, ok := st.(KeyLister)
 	if !ok {
 		return false
 	}
 	for _, k := range l.Keys() {
-		if strings.HasPrefix(k, storageRoot) {
+		if strings.HasPrefix(k, prefix) {
 			st.Remove(k)
 		}
 	}
