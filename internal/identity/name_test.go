@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/chatwidget/identity/internal/identity"
@@ -72,7 +71,7 @@ func checkTrimName(t *testing.T, s string) {
 	if again := identity.TrimName(out); again != out {
 		t.Fatalf("TrimName(%+q) = %+q, and again %+q", s, out, again)
 	}
-	shows := strings.IndexFunc(s, func(r rune) bool { return !nameBlank(r) }) >= 0 || !utf8.ValidString(s)
+	shows := strings.IndexFunc(s, func(r rune) bool { return !identity.Blank(r) }) >= 0 || !utf8.ValidString(s)
 	if (out == "") == shows {
 		t.Fatalf("TrimName(%+q) = %+q, but s shows something: %v", s, out, shows)
 	}
@@ -93,23 +92,10 @@ func checkTrimName(t *testing.T, s string) {
 	}
 }
 
-// nameBlank is what shows nothing: white space and Unicode's
-// default-ignorable code points (DerivedCoreProperties.txt).
-func nameBlank(r rune) bool {
-	if unicode.IsSpace(r) {
-		return true
-	}
-	if r >= 0x0600 && r <= 0x0605 || r == 0x06DD || r == 0x070F || r == 0x0890 || r == 0x0891 || r == 0x08E2 ||
-		r == 0x110BD || r == 0x110CD || r >= 0xFFF9 && r <= 0xFFFB || r >= 0x13430 && r <= 0x1345F {
-		return false
-	}
-	return unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
-}
-
 func allBlank(s string) bool {
 	for len(s) > 0 {
 		r, size := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && size == 1 || !nameBlank(r) {
+		if r == utf8.RuneError && size == 1 || !identity.Blank(r) {
 			return false
 		}
 		s = s[size:]
