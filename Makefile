@@ -117,8 +117,12 @@ test-worker:
 # gzipped) although the worker signs and accepts EdDSA only. So the worker is
 # built in a Go workspace (build/go.work) that replaces golang-jwt with a copy
 # of the version go.mod pins without those files: the same package with only
-# the EdDSA (and "none") methods registered, so a token naming another alg is
-# refused as unknown, as it was refused before as not accepted. Only the
+# the EdDSA method registered, so a token naming another alg is refused as
+# unknown, as it was refused before as not accepted. none.go goes too: its
+# init built an error with fmt.Errorf, fmt's first use at every start (V8
+# compiling it; measured beside the figure in worker/test/bench/README.md,
+# session 25), and internal/token's test of "alg none" writes that token out
+# instead of signing it with the method. Only the
 # worker's build uses it; everything else builds with all of golang-jwt, and
 # make test runs internal/token's tests against both. If golang-jwt moves
 # things between files, the build fails. Under TinyGo the whole package does
@@ -126,7 +130,7 @@ test-worker:
 # TinyGo's js/wasm lacks), so the copy is what lets the worker link it.
 JWT_WORK := $(BUILD)/go.work
 JWT_EDDSA := $(BUILD)/golang-jwt-eddsa
-JWT_NOT_EDDSA := ecdsa.go ecdsa_utils.go rsa.go rsa_pss.go rsa_utils.go hmac.go ed25519_utils.go
+JWT_NOT_EDDSA := ecdsa.go ecdsa_utils.go rsa.go rsa_pss.go rsa_utils.go hmac.go ed25519_utils.go none.go
 jwt-eddsa:
 	@dir=$$($(GO) list -m -f '{{.Dir}}' github.com/golang-jwt/jwt/v5); \
 	if [ -z "$$dir" ] || [ ! -d "$$dir" ]; then $(GO) mod download github.com/golang-jwt/jwt/v5; dir=$$($(GO) list -m -f '{{.Dir}}' github.com/golang-jwt/jwt/v5); fi; \
