@@ -51,7 +51,7 @@ type Config struct {
 // DefaultConfig is what `make bench` runs.
 func DefaultConfig() Config {
 	return Config{Clients: 4, Requests: 200, Rounds: 3, Warmup: 500, Single: 100, Sessions: 3, Principal: "verified",
-		ColdStarts: 3, Profile: 30, ProfileRateLimits: true, Browser: 3, Sizes: true, MemoryRequests: 10000}
+		ColdStarts: 7, Profile: 30, ProfileRateLimits: true, Browser: 3, Sizes: true, MemoryRequests: 10000}
 }
 
 // RouteResult is one row of the table. Each pair is ours' [0] and the
