@@ -20,11 +20,14 @@ type Stats struct {
 	FirstError string
 	Wall       time.Duration // summed wall time of the route's phases
 	Latencies  []time.Duration
-	// CPU is the CPU time the worker's workerd process spent in the route's
-	// phases (wranglertest.Server.Workerd: user + system, 10 ms ticks);
-	// CPUN the requests it was measured over (0: not measured).
-	CPU  time.Duration
-	CPUN int
+	// CPU is the CPU time the worker's workerd processes spent in the
+	// route's phases (wranglertest.Server.Workerd: user + system, 10 ms
+	// ticks), wrangler's proxy among them; IsolateCPU the part of it of the
+	// process that runs the worker's isolate (and the local KV), when told
+	// apart; CPUN and IsolateN the requests each was measured over (0: not
+	// measured).
+	CPU, IsolateCPU time.Duration
+	CPUN, IsolateN  int
 }
 
 // CPUPerRequest is CPU over the requests it was measured over.
@@ -33,6 +36,15 @@ func (s *Stats) CPUPerRequest() time.Duration {
 		return 0
 	}
 	return s.CPU / time.Duration(s.CPUN)
+}
+
+// IsolateCPUPerRequest is IsolateCPU over the requests it was measured over
+// (0 when the isolate's process was not told apart).
+func (s *Stats) IsolateCPUPerRequest() time.Duration {
+	if s.IsolateN == 0 {
+		return 0
+	}
+	return s.IsolateCPU / time.Duration(s.IsolateN)
 }
 
 // Add merges o into s.
@@ -49,7 +61,9 @@ func (s *Stats) Add(o Stats) {
 	s.Wall += o.Wall
 	s.Latencies = append(s.Latencies, o.Latencies...)
 	s.CPU += o.CPU
+	s.IsolateCPU += o.IsolateCPU
 	s.CPUN += o.CPUN
+	s.IsolateN += o.IsolateN
 }
 
 // Percentile returns the p-th percentile (nearest rank) of the latencies.
@@ -112,6 +126,9 @@ func phase(ctx context.Context, t *Target, rt Route, n, clients int, each func(*
 	st.Wall = time.Since(begin)
 	if u1, err := t.Srv.Workerd(); cpuErr == nil && err == nil {
 		st.CPU, st.CPUN = u1.CPU-u0.CPU, st.N
+		if u0.Isolates > 0 && u1.Isolates == u0.Isolates {
+			st.IsolateCPU, st.IsolateN = u1.Isolate-u0.Isolate, st.N
+		}
 	}
 	return st
 }

@@ -32,7 +32,7 @@ func TestPrint(t *testing.T) {
 	bare.Routes = append([]RouteResult(nil), full.Routes...)
 	for i := range bare.Routes {
 		bare.Routes[i].Single, bare.Routes[i].Warm, bare.Routes[i].RoundRatios = [2]Stats{}, [2]Stats{}, nil
-		bare.Routes[i].Load[1].CPUN = 0
+		bare.Routes[i].Load[1].CPUN, bare.Routes[i].Load[1].IsolateN = 0, 0
 	}
 	for name, r := range map[string]*Report{"full": &full, "bare": &bare} {
 		var got bytes.Buffer

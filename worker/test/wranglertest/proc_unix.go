@@ -151,8 +151,9 @@ func readStat(pid int) (procStat, bool) {
 }
 
 // groupUsage sums the CPU time (/proc/PID/stat) and VmRSS (/proc/PID/status)
-// of the processes of group pgid named comm; it fails when it could read
-// them of none.
+// of the processes of group pgid named comm, and apart the CPU of those among
+// them started with an inspector (Usage.Isolate); it fails when it could
+// read them of none.
 func groupUsage(pgid int, comm string) (Usage, error) {
 	var u Usage
 	n := 0
@@ -169,10 +170,31 @@ func groupUsage(pgid int, comm string) (Usage, error) {
 		}
 		u.CPU += st.cpu
 		u.RSS += kb << 10
+		if inspected(pid) {
+			u.Isolate += st.cpu
+			u.Isolates++
+		}
 		n++
 	}
 	if n == 0 {
 		return u, fmt.Errorf("wranglertest: no %s process in group %d", comm, pgid)
 	}
 	return u, nil
+}
+
+// inspected reports whether process pid was started with an inspector
+// (--inspector-addr in /proc/PID/cmdline): under wrangler dev, the workerd
+// that runs the worker's isolate (and the local KV it calls), not the one
+// that runs wrangler's proxy in front of it.
+func inspected(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return false
+	}
+	for _, arg := range strings.Split(string(b), "\x00") {
+		if strings.HasPrefix(arg, "--inspector-addr") {
+			return true
+		}
+	}
+	return false
 }

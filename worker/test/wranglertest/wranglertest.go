@@ -474,6 +474,11 @@ func (s *Server) StartupTime() time.Duration {
 type Usage struct {
 	CPU time.Duration // user and system time so far, in 10 ms ticks
 	RSS int64         // resident memory (VmRSS) now, in bytes
+	// Isolate is the CPU of the Isolates processes among them that run the
+	// worker's isolate (workerd started with an inspector, as wrangler dev
+	// starts the runtime it runs the worker in; its proxy's has none).
+	Isolate  time.Duration
+	Isolates int
 }
 
 // Workerd is the usage of the server's workerd processes: the runtime that
