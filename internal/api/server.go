@@ -63,9 +63,12 @@ func (a *API) authenticate(w httpx.ResponseWriter, r *httpx.Request, c serverCal
 		}
 		in.Name = &name
 	}
-	if req.AvatarURL != nil && *req.AvatarURL != "" {
-		if err := identity.ValidateURL("avatar_url", *req.AvatarURL); err != nil {
-			return err
+	if req.AvatarURL != nil {
+		// "" clears it, as for name and phone; null keeps it.
+		if *req.AvatarURL != "" {
+			if err := identity.ValidateURL("avatar_url", *req.AvatarURL); err != nil {
+				return err
+			}
 		}
 		in.AvatarURL = req.AvatarURL
 	}
