@@ -63,6 +63,9 @@ type Deletion struct {
 	// Relisted is set once the sweep has listed the person's sessions
 	// again, for one that a request in flight created after the first list.
 	Relisted bool `json:"relisted,omitempty"`
+	// Kept is the sessions of the identity's new history (authenticated
+	// again after the erasure) whose idempotency answers stay.
+	Kept []string `json:"kept,omitempty"`
 	// UpdatedAt is when a batch last wrote the record.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
@@ -602,6 +605,74 @@ func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget)
 	return res.Complete || res.Cursor == "", nil
 }
 
+// erasePrincipalAnswers deletes the idempotency answers in the person's
+// own scope (p/), less, for a user, those about a session of the history
+// they started by authenticating again after the erasure (the same identity
+// has the same scope): a retry of that history's requests must still get
+// its first answer. An answer about a session this deletion erased, or
+// without a session, goes without a read; one about another session goes
+// unless that session is the person's and their tombstone does not hide it
+// (one read a session, remembered in d.Kept across batches).
+func (s *Store) erasePrincipalAnswers(ctx context.Context, d *Deletion, b *budget) (bool, error) {
+	prefix := idemPrincipalPrefixHashed(d.OrgID, d.Owner)
+	if d.ContactID != "" {
+		// A contact has no later history: its id is never given again.
+		_, ok, err := s.deletePrefix(ctx, prefix, b)
+		return ok, err
+	}
+	tomb := &Tombstone{At: d.RequestedAt}
+	erased := make(map[string]bool, len(d.Erased))
+	for _, id := range d.Erased {
+		erased[id] = true
+	}
+	cursor := ""
+	for {
+		if !b.take(1) {
+			return false, nil
+		}
+		page, err := s.kv.List(ctx, kv.ListOptions{Prefix: prefix, Cursor: cursor})
+		if err != nil {
+			return false, unavailable(err)
+		}
+		for _, k := range page.Keys {
+			var meta replayMeta
+			about := ""
+			if json.Unmarshal(k.Metadata, &meta) == nil {
+				about = meta.Session
+			}
+			keep := about != "" && slices.Contains(d.Kept, about)
+			if about != "" && !keep && !erased[about] {
+				if !b.take(maxSessionGets) {
+					return false, nil
+				}
+				sess, err := s.Session(ctx, d.OrgID, about)
+				if err != nil && !errors.Is(err, identity.ErrNotFound) {
+					return false, err
+				}
+				if sess != nil && hashKey(sess.Owner.Key) == d.Owner && !tomb.Hides(sess) {
+					keep = true
+					d.Kept = append(d.Kept, about)
+				} else {
+					erased[about] = true
+				}
+			}
+			if keep {
+				continue
+			}
+			if !b.take(1) {
+				return false, nil
+			}
+			if err := s.del(ctx, k.Name); err != nil {
+				return false, err
+			}
+		}
+		if page.Complete || page.Cursor == "" {
+			return true, nil
+		}
+		cursor = page.Cursor
+	}
+}
+
 // eraseOwn removes the answers about the person's claimed sessions kept
 // in their contacts' scopes, the person's idempotency answers of session
 // creation and their record (again: an authentication racing with the
@@ -610,7 +681,7 @@ func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, err
 	if ok, err := s.eraseClaimedAnswers(ctx, d, b); err != nil || !ok {
 		return false, err
 	}
-	if _, ok, err := s.deletePrefix(ctx, idemPrincipalPrefixHashed(d.OrgID, d.Owner), b); err != nil || !ok {
+	if ok, err := s.erasePrincipalAnswers(ctx, d, b); err != nil || !ok {
 		return false, err
 	}
 	if !b.take(5) {

@@ -1,0 +1,81 @@
+package api_test
+
+import (
+	"testing"
+	"time"
+)
+
+// A user erased and authenticated again before the erasure's job ran: the
+// job removes the erased history's idempotency answers, not those of the
+// new one, which share the identity's scope. Before, it removed them all,
+// and a retry of the new history's session creation made a second session.
+func TestAnErasureKeepsTheNewHistorysIdempotencyAnswers(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	old := e.verified(a, map[string]any{"user_id": "u-again"})
+	s := e.widget(a, old, "POST", "/v1/widget/sessions", map[string]any{"custom_data": map[string]any{"n": "old-history-q7"}}, "Idempotency-Key", "old-s")
+	oldID := s.Body["session"].(map[string]any)["id"].(string)
+	e.widget(a, old, "POST", "/v1/widget/sessions/"+oldID+"/messages", map[string]any{"content": "old-history-q7 message"}, "Idempotency-Key", "old-m")
+	del := e.server(a, "DELETE", "/v1/users?user_id=u-again", nil)
+	if del.Status != 202 {
+		t.Fatalf("delete: %d %s", del.Status, del.Raw)
+	}
+	delID := del.Body["deletion"].(map[string]any)["id"].(string)
+
+	e.clock.Advance(time.Second)
+	again := e.verified(a, map[string]any{"user_id": "u-again"})
+	// The same body as the erased history's, so that its key can be sent again.
+	create := func(key string) resp {
+		return e.widget(a, again, "POST", "/v1/widget/sessions", map[string]any{"custom_data": map[string]any{"n": "old-history-q7"}}, "Idempotency-Key", key)
+	}
+	first := create("new-s")
+	if first.Status != 201 {
+		t.Fatalf("new session: %d %s", first.Status, first.Raw)
+	}
+	newID := first.Body["session"].(map[string]any)["id"].(string)
+	post := func() resp {
+		return e.widget(a, again, "POST", "/v1/widget/sessions/"+newID+"/messages", map[string]any{"content": "new message"}, "Idempotency-Key", "new-m")
+	}
+	firstMsg := post()
+	if firstMsg.Status != 201 {
+		t.Fatalf("new message: %d %s", firstMsg.Status, firstMsg.Raw)
+	}
+	// A retry of the erased history's creation with the new token is served
+	// as a new one, of the new history.
+	reused := create("old-s")
+	if reused.Status != 201 || reused.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("old key: %d %s", reused.Status, reused.Raw)
+	}
+	reusedID := reused.Body["session"].(map[string]any)["id"].(string)
+
+	e.drain()
+	d := e.server(a, "GET", "/v1/deletions/"+delID, nil)
+	if d.Body["deletion"].(map[string]any)["status"] != "done" {
+		t.Fatalf("deletion: %s", d.Raw)
+	}
+
+	for _, c := range []struct {
+		key, want string
+		do        func() resp
+	}{
+		{"new-s", newID, func() resp { return create("new-s") }},
+		{"old-s", reusedID, func() resp { return create("old-s") }},
+	} {
+		r := c.do()
+		got, _ := r.Body["session"].(map[string]any)["id"].(string)
+		if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" || got != c.want {
+			t.Errorf("retry of %s after the erasure: %d replayed=%q session %s, want %s again", c.key, r.Status, r.Header.Get("Idempotent-Replayed"), got, c.want)
+		}
+	}
+	r := post()
+	if r.Header.Get("Idempotent-Replayed") != "true" || r.Body["message"].(map[string]any)["id"] != firstMsg.Body["message"].(map[string]any)["id"] {
+		t.Errorf("retry of the new message: %d replayed=%q %s", r.Status, r.Header.Get("Idempotent-Replayed"), r.Raw)
+	}
+	ex := e.server(a, "GET", "/v1/users/export?user_id=u-again", nil)
+	if n := len(ex.Body["sessions"].([]any)); ex.Status != 200 || n != 2 {
+		t.Errorf("export: %d sessions, want the new history's 2: %s", n, ex.Raw)
+	}
+	if left := holding(e.mem, oldID, "old-history-q7 message"); len(left) > 0 {
+		t.Errorf("left of the erased history: %v", left)
+	}
+}
