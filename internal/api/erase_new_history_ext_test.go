@@ -79,3 +79,39 @@ func TestAnErasureKeepsTheNewHistorysIdempotencyAnswers(t *testing.T) {
 		t.Errorf("left of the erased history: %v", left)
 	}
 }
+
+// A user erased, authenticated again, and claiming a device's chats before
+// the erasure's job ran: the job keeps the new claim's pointer at the
+// contact's idempotency answers, so that erasing the new history later
+// removes those answers about the sessions it claimed. Before, the first
+// job removed the pointer, and the second erasure left the contact's
+// answer, with the claimed session's data, for its 24 hours.
+func TestAnErasureKeepsTheNewHistorysClaimPointer(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	old := e.verified(a, map[string]any{"user_id": "u-claims"})
+	e.newSession(a, old, nil)
+	if r := e.server(a, "DELETE", "/v1/users?user_id=u-claims", nil); r.Status != 202 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Advance(time.Second)
+	ct := e.contact(a, device1)
+	if r := e.widget(a, ct, "POST", "/v1/widget/sessions", map[string]any{"custom_data": map[string]any{"n": "claimed-chat-z9"}}, "Idempotency-Key", "c-s"); r.Status != 201 {
+		t.Fatalf("contact session: %d %s", r.Status, r.Raw)
+	}
+	again := e.verified(a, map[string]any{"user_id": "u-claims"})
+	cl := e.send(request("POST", "/v1/widget/claim", nil, "X-Widget-Token", a.PK, "Authorization", "Bearer "+again, "X-Contact-Token", ct))
+	if cl.Status != 200 || len(cl.Body["claimed"].([]any)) != 1 {
+		t.Fatalf("claim: %d %s", cl.Status, cl.Raw)
+	}
+	e.drain()
+
+	e.clock.Advance(time.Second)
+	if r := e.server(a, "DELETE", "/v1/users?user_id=u-claims", nil); r.Status != 202 {
+		t.Fatalf("delete again: %d %s", r.Status, r.Raw)
+	}
+	e.drain()
+	if left := holding(e.mem, "claimed-chat-z9"); len(left) > 0 {
+		t.Errorf("left of the claimed chat after its claimer's erasure: %v", left)
+	}
+}

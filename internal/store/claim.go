@@ -75,7 +75,11 @@ func (s *Store) ClaimSessions(ctx context.Context, orgID, contactKey string, to 
 			return s.kv.Put(ctx, claimMarkerPrefix(orgID, contactKey)+hashKey("claimer", to.Key), nil, kv.PutOptions{Metadata: b, TTL: claimMarkerTTL})
 		},
 		func() error {
-			return s.kv.Put(ctx, claimedFromPrefix(orgID, to.Key)+hashKey(contactKey), nil, kv.PutOptions{TTL: claimedFromTTL})
+			meta, err := json.Marshal(claimedFromMeta{Since: to.Since})
+			if err != nil {
+				return err
+			}
+			return s.kv.Put(ctx, claimedFromPrefix(orgID, to.Key)+hashKey(contactKey), nil, kv.PutOptions{Metadata: meta, TTL: claimedFromTTL})
 		},
 	); err != nil {
 		return nil, false, unavailable(err)

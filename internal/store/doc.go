@@ -21,7 +21,7 @@
 //	msg/{org}/{session}/{message}     Message (+ meta)      one key per message, oldest first
 //	claims/{org}/{h(contact key)}/{h(claimer key)}  "" + meta  a claim of the contact's sessions, 24 h TTL
 //	idem/{org}/p/{h(principal)}/{h(caller, key)}  idempotency record (widget) + {session} meta, 24 h TTL
-//	idem/{org}/p/{h(claimer)}/claimed/{h(contact)}  ""   the claimer took sessions of that contact, 25 h TTL
+//	idem/{org}/p/{h(claimer)}/claimed/{h(contact)}  "" + {since} meta  the claimer took sessions of that contact, 25 h TTL
 //	idem/{org}/s/{session}/{h(caller, key)}       idempotency record (org's server), 24 h TTL
 //	idem/{org}/s/{session}/hook/{event}           a webhook payload too large for a queue message, until delivered (24 h TTL)
 //	deletion/{org}/{deletion}         Deletion              an erasure's status and job state

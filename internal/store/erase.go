@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatwidget/identity/internal/conc"
@@ -548,9 +549,10 @@ func (s *Store) deletePrefix(ctx context.Context, prefix string, b *budget) (del
 // eraseClaimedAnswers removes, from the idempotency scope of every contact
 // the person claimed sessions from, the answers about the sessions this
 // deletion erased (a claim leaves them in the contact's scope: see
-// ClaimSessions), then the pointer at that scope. Other answers of the
-// contact stay; an answer without metadata (stored before answers had it)
-// goes too.
+// ClaimSessions), then the pointer at that scope, unless a claim by the
+// identity's new history (a token issued after the erasure) wrote it. Other
+// answers of the contact stay; an answer without metadata (stored before
+// answers had it) goes too.
 func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget) (bool, error) {
 	pointers := idemPrincipalPrefixHashed(d.OrgID, d.Owner) + "claimed/"
 	if !b.take(1) {
@@ -595,6 +597,13 @@ func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget)
 			}
 			cursor = page.Cursor
 		}
+		// The pointer of a claim by the identity's new history (a token
+		// issued after the erasure) stays, so that erasing that history
+		// finds the contact's answers about the sessions it claimed.
+		var meta claimedFromMeta
+		if json.Unmarshal(ptr.Metadata, &meta) == nil && meta.Since.After(d.RequestedAt) {
+			continue
+		}
 		if !b.take(1) {
 			return false, nil
 		}
@@ -635,6 +644,9 @@ func (s *Store) erasePrincipalAnswers(ctx context.Context, d *Deletion, b *budge
 			return false, unavailable(err)
 		}
 		for _, k := range page.Keys {
+			if strings.HasPrefix(k.Name, prefix+"claimed/") {
+				continue // eraseClaimedAnswers's: those it kept stay
+			}
 			var meta replayMeta
 			about := ""
 			if json.Unmarshal(k.Metadata, &meta) == nil {

@@ -104,3 +104,10 @@ func claimedFromPrefix(orgID, claimerKey string) string {
 }
 
 const claimedFromTTL = IdempotencyTTL + time.Hour
+
+// claimedFromMeta is a claimedFrom pointer's metadata: when the claimer's
+// token was issued (its Owner.Since), so that the erasure of an identity
+// keeps the pointer of a claim made by its history after the erasure.
+type claimedFromMeta struct {
+	Since time.Time `json:"since"`
+}
