@@ -28,6 +28,8 @@ import (
 // bound to "ws-1"; a verified user R whose tokens setup then revokes;
 // Impostor, a verified user whose user_id is the victim's email. Org B:
 // device DevB1 (CB1) and VB, a verified user with the victim's user_id.
+// The look-alike victims VN and VE and the identities that mimic them
+// and V are lookAlikeWorld's.
 // Sessions: SA1 and SA1b (ext ws-1) of CA1, SA2 of CA2, SA3 of CA3; SV (no
 // ext), SVws1 and SVws2 of the victim; SR of R; SB1 and SBV in org B.
 var fixtureWorld = []contract.Step{
@@ -130,7 +132,7 @@ func setup(ctx context.Context, c *contract.Client, t Target) (*Fixture, error) 
 	if err := f.readJWKS(ctx, c); err != nil {
 		return nil, err
 	}
-	w, err := contract.BuildWorld(ctx, c, t.AdminToken, "attack", fixtureWorld)
+	w, err := contract.BuildWorld(ctx, c, t.AdminToken, "attack", slices.Concat(fixtureWorld, lookAlikeWorld()))
 	if err != nil {
 		return nil, err
 	}
