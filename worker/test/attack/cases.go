@@ -50,7 +50,7 @@ func Cases() []Case {
 		corsOriginCases(), corsPreflightCases(), corsServerRouteCases(), credentialInURLCases(),
 		securityHeaderCases(), identityKindCases(), caseFoldEmailCases(), deletedKeyTokenCases(),
 		deviceInTokenCases(), malformedEscapeCases(), jsonMalformedCases(), jsonKeyCaseCases(), jsonKeyRepeatedCases(), jsonDeepCases(),
-		webhookInternalURLCases(), lookAlikeIdentityCases(),
+		webhookInternalURLCases(), lookAlikeIdentityCases(), fieldLimitCases(),
 	)
 }
 
