@@ -115,3 +115,37 @@ func TestAnErasureKeepsTheNewHistorysClaimPointer(t *testing.T) {
 		t.Errorf("left of the claimed chat after its claimer's erasure: %v", left)
 	}
 }
+
+// The erased history's idempotency answers are as none to the new one while
+// the erasure's job has not yet removed them: a key of theirs sent again
+// with another body is served as new, not refused as reused (409 before).
+func TestAnErasedHistorysKeysAreNoConflict(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	old := e.verified(a, map[string]any{"user_id": "u-keys"})
+	s := e.widget(a, old, "POST", "/v1/widget/sessions", map[string]any{}, "Idempotency-Key", "s-key")
+	oldID := s.Body["session"].(map[string]any)["id"].(string)
+	e.widget(a, old, "POST", "/v1/widget/sessions/"+oldID+"/messages", map[string]any{"content": "old"}, "Idempotency-Key", "m-key")
+	if r := e.server(a, "DELETE", "/v1/users?user_id=u-keys", nil); r.Status != 202 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Advance(time.Second)
+	again := e.verified(a, map[string]any{"user_id": "u-keys"})
+	r := e.widget(a, again, "POST", "/v1/widget/sessions", map[string]any{"external_id": "ws"}, "Idempotency-Key", "s-key")
+	if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the erased history's session key, another body: %d %s", r.Status, r.Raw)
+	}
+	newID := r.Body["session"].(map[string]any)["id"].(string)
+	post := func(content string) resp {
+		return e.widget(a, again, "POST", "/v1/widget/sessions/"+newID+"/messages", map[string]any{"content": content}, "Idempotency-Key", "m-key")
+	}
+	first := post("new")
+	if first.Status != 201 || first.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the erased history's message key, another session: %d %s", first.Status, first.Raw)
+	}
+	// The key is the new history's now: its retry replays, another body is reused.
+	if r := post("new"); r.Header.Get("Idempotent-Replayed") != "true" || r.Body["message"].(map[string]any)["id"] != first.Body["message"].(map[string]any)["id"] {
+		t.Errorf("retry: %d %s", r.Status, r.Raw)
+	}
+	checkError(t, post("other"), 409, "idempotency_key_reused")
+}

@@ -107,6 +107,9 @@ type msgKey struct {
 	// replayOnly: the caller may complete what it sent before, not post a
 	// new message (a contact's retry into a session claimed away from it).
 	replayOnly bool
+	// mine, when set, says whether the caller's own answer of the key
+	// stands: one of a history erased since is as none.
+	mine func(*store.Replay) bool
 }
 
 // answerOf names a caller's answers: their scope and caller.
@@ -172,7 +175,7 @@ func (a *API) addMessage(w httpx.ResponseWriter, r *httpx.Request, sess *identit
 		}
 		return err
 	}
-	done, err := a.replay(w, r, sess.OrgID, k.scope, k.caller, k.key, body, nil, complete)
+	done, err := a.replay(w, r, sess.OrgID, k.scope, k.caller, k.key, body, k.mine, complete)
 	for _, o := range k.also {
 		if done || err != nil || k.key == "" {
 			break

@@ -164,7 +164,10 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 		return err
 	}
 	defer unlock()
-	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, nil, func(rep *store.Replay) error {
+	// The answer of a history erased since is as none: its body, whatever
+	// it was, is no conflict for the new one's.
+	standing := func(rep *store.Replay) bool { return rep.Session == nil || !c.gone.Hides(rep.Session) }
+	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, standing, func(rep *store.Replay) error {
 		if rep.Session != nil && c.gone.Hides(rep.Session) {
 			return errStaleReplay // erased: never written back
 		}
@@ -306,6 +309,18 @@ func (a *API) postMessage(w httpx.ResponseWriter, r *httpx.Request, c *widgetCal
 		}
 	}
 	k.turns = !sess.Owner.Verified || sess.ClaimedAt != nil
+	if c.gone != nil {
+		// An identity erased before: its answer of the key about another
+		// session stands only if that session is of its new history (one
+		// get, on this path alone), else it is as none, not a conflict.
+		k.mine = func(rep *store.Replay) bool {
+			if rep.Message == nil || rep.Message.SessionID == sess.ID {
+				return true
+			}
+			was, err := a.store.Session(r.Context(), p.OrgID, rep.Message.SessionID)
+			return err != nil && !errors.Is(err, identity.ErrNotFound) || err == nil && !c.gone.Hides(was)
+		}
+	}
 	return a.addMessage(w, r, sess, k, m.body, identity.RoleUser, *m.req.Content, "", widgetWriteLimits(a, r, p)...)
 }
 
