@@ -149,3 +149,33 @@ func TestAnErasedHistorysKeysAreNoConflict(t *testing.T) {
 	}
 	checkError(t, post("other"), 409, "idempotency_key_reused")
 }
+
+// A user who claimed a device's chats is erased: nothing of theirs is left,
+// the claim's marker included (its metadata held their user_id, email and
+// record id for its 24 hours after the deletion was done).
+func TestErasingAClaimerRemovesItsClaimMarker(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	auth := e.server(a, "POST", "/v1/users/authenticate", map[string]any{"user_id": "claimer-uid-q1", "email": "claimer-q1@example.com"})
+	uid := auth.Body["user"].(map[string]any)["id"].(string)
+	ct := e.contact(a, device1)
+	e.newSession(a, ct, nil)
+	cl := e.send(request("POST", "/v1/widget/claim", nil, "X-Widget-Token", a.PK, "Authorization", "Bearer "+auth.Body["token"].(string), "X-Contact-Token", ct))
+	if cl.Status != 200 || len(cl.Body["claimed"].([]any)) != 1 {
+		t.Fatalf("claim: %d %s", cl.Status, cl.Raw)
+	}
+	if r := e.server(a, "DELETE", "/v1/users?user_id=claimer-uid-q1", nil); r.Status != 202 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	e.drain()
+	if left := holding(e.mem, "claimer-uid-q1", "claimer-q1@example.com", uid); len(left) > 0 {
+		t.Errorf("left of the erased claimer: %v", left)
+	}
+	// The device's contact goes on: it chats and is claimed again afresh.
+	e.newSession(a, ct, nil)
+	again := e.verified(a, map[string]any{"user_id": "claimer-uid-q1"})
+	cl = e.send(request("POST", "/v1/widget/claim", nil, "X-Widget-Token", a.PK, "Authorization", "Bearer "+again, "X-Contact-Token", ct))
+	if cl.Status != 200 || len(cl.Body["claimed"].([]any)) != 1 {
+		t.Errorf("claim after the erasure: %d %s", cl.Status, cl.Raw)
+	}
+}

@@ -52,6 +52,10 @@ type Deletion struct {
 	Owner string `json:"owner,omitempty"`
 	// Profile is the key of the user's record (a hash of the identity key).
 	Profile string `json:"profile,omitempty"`
+	// Claimer is a user's name in the claim markers of its claims
+	// (hashKey("claimer", principal)), which the erasure deletes: their
+	// metadata holds the user's owner record.
+	Claimer string `json:"claimer,omitempty"`
 	// ContactID and Device name a contact's record and device index.
 	ContactID string `json:"cid,omitempty"`
 	Device    string `json:"device,omitempty"`
@@ -191,6 +195,7 @@ func (s *Store) StartDeletion(ctx context.Context, e Erasure) (*Deletion, error)
 	var profile, device string
 	if e.UserKey != nil {
 		d.Profile = userKey(e.OrgID, *e.UserKey)
+		d.Claimer = hashKey("claimer", e.PrincipalKey)
 		profile = d.Profile
 	}
 	if e.Contact != nil {
@@ -549,7 +554,7 @@ func (s *Store) deletePrefix(ctx context.Context, prefix string, b *budget) (del
 // eraseClaimedAnswers removes, from the idempotency scope of every contact
 // the person claimed sessions from, the answers about the sessions this
 // deletion erased (a claim leaves them in the contact's scope: see
-// ClaimSessions), then the pointer at that scope, unless a claim by the
+// ClaimSessions), then the claim's marker and the pointer at that scope, unless a claim by the
 // identity's new history (a token issued after the erasure) wrote it. Other
 // answers of the contact stay; an answer without metadata (stored before
 // answers had it) goes too.
@@ -603,6 +608,16 @@ func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget)
 		var meta claimedFromMeta
 		if json.Unmarshal(ptr.Metadata, &meta) == nil && meta.Since.After(d.RequestedAt) {
 			continue
+		}
+		// The claim's marker in the contact's claims, which holds the
+		// user's owner record (user_id, email), then the pointer.
+		if d.Claimer != "" {
+			if !b.take(1) {
+				return false, nil
+			}
+			if err := s.del(ctx, claimMarkerPrefixHashed(d.OrgID, ptr.Name[len(pointers):])+d.Claimer); err != nil {
+				return false, err
+			}
 		}
 		if !b.take(1) {
 			return false, nil
