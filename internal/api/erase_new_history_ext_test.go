@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -178,4 +179,36 @@ func TestErasingAClaimerRemovesItsClaimMarker(t *testing.T) {
 	if cl.Status != 200 || len(cl.Body["claimed"].([]any)) != 1 {
 		t.Errorf("claim after the erasure: %d %s", cl.Status, cl.Raw)
 	}
+}
+
+// A contact whose chats a verified user claimed is erased: the claim's
+// marker, kept under the contact, goes with it (it named the contact's id
+// and its claimer); the claimed session stays the claimer's.
+func TestErasingAClaimedContactRemovesItsClaimMarkers(t *testing.T) {
+	e := newQueuedEnv(t)
+	a := e.newOrg("A", originA)
+	ct := e.contact(a, device1)
+	cid := e.contactID(a, ct)
+	claimedID := e.newSession(a, ct, nil)["id"].(string)
+	e.newSession(a, ct, map[string]any{"external_id": "ws-b"})
+	vt := e.verified(a, map[string]any{"user_id": "keeper-q3", "external_id": "ws-a"})
+	e.newSession(a, ct, map[string]any{"external_id": "ws-a"})
+	cl := e.send(request("POST", "/v1/widget/claim", nil, "X-Widget-Token", a.PK, "Authorization", "Bearer "+vt, "X-Contact-Token", ct))
+	if cl.Status != 200 || len(cl.Body["claimed"].([]any)) != 1 {
+		t.Fatalf("claim: %d %s", cl.Status, cl.Raw)
+	}
+	claimedWS := cl.Body["claimed"].([]any)[0].(map[string]any)["id"].(string)
+	if r := e.server(a, "DELETE", "/v1/contacts/"+cid, nil); r.Status != 202 {
+		t.Fatalf("delete: %d %s", r.Status, r.Raw)
+	}
+	e.drain()
+	for _, k := range holding(e.mem, cid) {
+		if strings.HasPrefix(k, "claims/") {
+			t.Errorf("left of the erased contact: %s", k)
+		}
+	}
+	if r := e.server(a, "GET", "/v1/sessions/"+claimedWS, nil); r.Status != 200 {
+		t.Errorf("the claimed session: %d %s", r.Status, r.Raw)
+	}
+	checkError(t, e.server(a, "GET", "/v1/sessions/"+claimedID, nil), 404, "not_found")
 }

@@ -147,7 +147,7 @@
 // sessions from (the claimed/ pointers), the answers about the sessions it
 // erased (a claim leaves them where the contact's requests wrote them; the
 // metadata names the session) and the claim's marker there (it holds
-// the claimer's owner record), the person's own idempotency answers (p/
+// the claimer's owner record), a contact's own claim markers, the person's own idempotency answers (p/
 // scope; a user's new history's, authenticated again after the erasure,
 // stay) and record again (an authentication racing with the erasure may
 // have written it back). A status read of a deletion whose record stood still for 35 s

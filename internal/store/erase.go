@@ -701,12 +701,20 @@ func (s *Store) erasePrincipalAnswers(ctx context.Context, d *Deletion, b *budge
 }
 
 // eraseOwn removes the answers about the person's claimed sessions kept
-// in their contacts' scopes, the person's idempotency answers of session
-// creation and their record (again: an authentication racing with the
-// erasure may have written it back).
+// in their contacts' scopes, a contact's claim markers, the person's
+// idempotency answers of session creation and their record (again: an
+// authentication racing with the erasure may have written it back).
 func (s *Store) eraseOwn(ctx context.Context, d *Deletion, b *budget) (bool, error) {
 	if ok, err := s.eraseClaimedAnswers(ctx, d, b); err != nil || !ok {
 		return false, err
+	}
+	if d.ContactID != "" {
+		// The claims of the contact's sessions: their markers name the
+		// contact (from_contact) and whom it was claimed by. The sweep,
+		// done by now, was their last reader.
+		if _, ok, err := s.deletePrefix(ctx, claimMarkerPrefixHashed(d.OrgID, d.Owner), b); err != nil || !ok {
+			return false, err
+		}
 	}
 	if ok, err := s.erasePrincipalAnswers(ctx, d, b); err != nil || !ok {
 		return false, err
