@@ -224,6 +224,10 @@ var nat64 = sync.OnceValue(func() netip.Prefix { return netip.MustParsePrefix("6
 // globallyReachable reports whether ip is in no block of notGlobal. An
 // IPv6 address that carries an IPv4 one to a translator (NAT64's
 // 64:ff9b::/96, 6to4's 2002::/16) is judged by the IPv4 address it reaches.
+// Any other IPv6 address outside 2000::/3, the only block IANA allocates as
+// global unicast, is reserved and reaches no public receiver (SIIT's
+// ::ffff:0:a.b.c.d and the like, whose IPv4 address a translator could
+// reach).
 func globallyReachable(ip netip.Addr) bool {
 	if ip.Is6() {
 		b := ip.As16()
@@ -232,6 +236,8 @@ func globallyReachable(ip netip.Addr) bool {
 			ip = netip.AddrFrom4([4]byte(b[12:16]))
 		case b[0] == 0x20 && b[1] == 0x02:
 			ip = netip.AddrFrom4([4]byte(b[2:6]))
+		case b[0]&0xe0 != 0x20:
+			return false
 		}
 	}
 	for _, p := range notGlobal() {

@@ -227,6 +227,13 @@ func TestValidateURL(t *testing.T) {
 		{"https://[64:ff9b:1::a00:1]/x", false},
 		{"https://[2002:a00:1::1]/x", false}, // 6to4 of 10.0.0.1
 		{"https://[2002:7f00:1::]/x", false}, // 6to4 of 127.0.0.1
+		// IPv6 outside 2000::/3 is reserved, not global unicast: SIIT's
+		// IPv4-translated forms of internal addresses among it.
+		{"https://[::ffff:0:7f00:1]/x", false}, // ::ffff:0:127.0.0.1
+		{"https://[::ffff:0:a9fe:a9fe]/latest", false},
+		{"https://[::ffff:0:0:a00:1]/x", false},
+		{"https://[4000::1]/x", false},
+		{"https://[e000::1]/x", false},
 		// Hosts that end in a number but are no IPv4 address: fetch
 		// refuses them.
 		{"https://256.0.0.1/x", false},
