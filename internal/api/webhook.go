@@ -37,6 +37,7 @@ func (a *API) setupWebhooks() {
 	}
 	d.Erasures = a.store // an erased person's events waiting for delivery are dropped
 	d.Payloads = a.store // an event too large for a queue message waits in KV
+	d.AllowLoopback = a.cfg.Webhooks.AllowLoopback
 	a.webhooks = d
 	a.events = d
 	a.jobs.Handle(webhook.Kind, d)

@@ -123,6 +123,10 @@ type Dispatcher struct {
 	// Payloads, when set, keeps the payloads too large for a queue
 	// message; without it such an event is logged and not sent.
 	Payloads Payloads
+	// AllowLoopback is ValidateURL's: each attempt judges the webhook's
+	// URL again, so that one stored before a rule refused it (or while
+	// WEBHOOK_ALLOW_LOOPBACK was 1) is not reached.
+	AllowLoopback bool
 
 	configs Configs
 	queue   queue.Producer
@@ -307,6 +311,12 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job *Job) queu
 			return d.retry(m, *job)
 		}
 		job.Payload = p
+	}
+	if _, err := ValidateURL(cfg.URL, d.AllowLoopback); err != nil {
+		// Retried as any failed attempt: a URL the org sets meanwhile
+		// gets it, and the dead-letter queue keeps it after the last.
+		d.logf("webhook: %s of org %s not sent: its webhook's URL is refused now: %v", job.ID, job.Org, err)
+		return d.retry(m, *job)
 	}
 	now := d.now()
 	sig, err := Sign(cfg.Signing(now), job.ID, now, job.Payload)

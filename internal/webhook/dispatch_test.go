@@ -378,3 +378,40 @@ func TestDispatcherStoresAnEventTooLargeForTheQueue(t *testing.T) {
 		t.Errorf("once found: %d sent, %d stored", len(recv.got)-sent, len(store.m))
 	}
 }
+
+// TestDispatcherRefusedURL: a URL stored before a rule refused it (an
+// IPv4-translated ::ffff:0:127.0.0.1), or a loopback one stored while
+// loopback was allowed, is never reached: each attempt judges it again,
+// and the event waits (retried) for a URL the worker accepts.
+func TestDispatcherRefusedURL(t *testing.T) {
+	clock := testclock.New(time.Now())
+	ctx := context.Background()
+	cfgs := &configs{m: map[string]*webhook.Config{
+		"A": {URL: "https://[::ffff:0:7f00:1]/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}},
+		"B": {URL: "http://127.0.0.1:9/hook", Events: webhook.AllEvents, Secrets: []webhook.Secret{{Value: webhook.NewSecret()}}},
+	}}
+	q := queue.NewMemory(clock.Now)
+	q.MaxRetries = 100
+	recv := &receiver{}
+	d := webhook.NewDispatcher(cfgs, q, recv, clock.Now, t.Logf)
+	d.RetryDelays = []time.Duration{time.Second, time.Second}
+	mux := queue.NewMux(4, t.Logf)
+	mux.Handle(webhook.Kind, d)
+	d.Enqueue(ctx, "A", webhook.MessageCreated, "m1", nil, map[string]string{"x": "1"})
+	d.Enqueue(ctx, "B", webhook.MessageCreated, "m2", nil, map[string]string{"x": "2"})
+	q.Deliver(ctx, mux)
+	clock.Advance(time.Second)
+	if len(recv.got) != 0 {
+		t.Fatalf("%d deliveries to refused URLs (first %s), want none", len(recv.got), recv.got[0].URL)
+	}
+	cfgs.mu.Lock()
+	cfgs.m["A"].URL = "https://a.example/hook"
+	cfgs.mu.Unlock()
+	for range 3 {
+		q.Deliver(ctx, mux)
+		clock.Advance(time.Second)
+	}
+	if len(recv.got) != 1 || recv.got[0].URL != "https://a.example/hook" {
+		t.Errorf("after A set an accepted URL, deliveries %v, want one to it", recv.got)
+	}
+}
