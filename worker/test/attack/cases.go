@@ -57,8 +57,8 @@ func Cases() []Case {
 // webhookInternalURLCases set org A's webhook to a URL that fetch reads
 // as a loopback, private, link-local or other special-purpose address (the
 // WHATWG URL standard's host parser: old IPv4 forms, a trailing dot; NAT64
-// and 6to4 forms of internal IPv4 addresses), so that the worker would
-// POST its events inside its own network.
+// and 6to4 forms of internal IPv4 addresses, SIIT's ::ffff:0:a.b.c.d outside
+// 2000::/3), so that the worker would POST its events inside its own network.
 func webhookInternalURLCases() []Case {
 	const cl = "webhook-url-internal"
 	var cs []Case
@@ -68,7 +68,7 @@ func webhookInternalURLCases() []Case {
 		"https://169.254.169.254./latest", "https://0251.0376.0251.0376/latest", "https://0.0.0.0./hook",
 		"https://foo.localhost./hook", "https://printer.local./hook", "https://[::127.0.0.1]/hook",
 		"https://100.64.0.1/hook", "https://198.18.0.1/hook", "https://[64:ff9b::a9fe:a9fe]/latest",
-		"https://[2002:a00:1::1]/hook",
+		"https://[2002:a00:1::1]/hook", "https://[::ffff:0:7f00:1]/hook", "https://[::ffff:0:a9fe:a9fe]/latest",
 	} {
 		cs = append(cs, sc(cl, "PUT /v1/webhook "+u, "PUT /v1/webhook", "Bearer {A.key}", `{"url":"`+u+`"}`, refusal(400, invalidRequest)))
 	}
