@@ -53,3 +53,43 @@ func TestWebhookEventsOfAContactsSessionClaimedByAnErasedUserAreDropped(t *testi
 		t.Errorf("the unclaimed session's events delivered: %v, want one of each", got)
 	}
 }
+
+// TestWebhookRetryWithinKVLagOfAnErasedClaimersSessionIsDropped: as above,
+// but the receiver is back for the first retry, 30 s after the events were
+// made. Before, an event younger than KV's minute of lag was judged by the
+// contact's tombstone alone, so that retry delivered the session and the
+// message of u-2 after DELETE /v1/users?user_id=u-2 had answered 202. Now
+// its session is read at every attempt: claimed by an identity erased
+// since, the event is dropped.
+func TestWebhookRetryWithinKVLagOfAnErasedClaimersSessionIsDropped(t *testing.T) {
+	e := newHookEnv(t)
+	a := e.newOrg("A")
+	const url = "http://127.0.0.1:1/a"
+	e.setHook(a, url, "session.created", "message.created")
+	e.recv.status[url] = 500
+	tok := e.contact(a, device1)
+	claimed := e.newSession(a, tok, nil)["id"].(string)
+	if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+claimed+"/messages", map[string]any{"content": "claimed-words"}); r.Status != 201 {
+		t.Fatalf("post: %d %s", r.Status, r.Raw)
+	}
+	e.deliver() // the first attempts answered 500
+	u := e.verified(a, map[string]any{"user_id": "u-2"})
+	if got := claimedIDs(t, e.claim(a, u, tok)); len(got) != 1 || got[0] != claimed {
+		t.Fatalf("claimed %v, want %s", got, claimed)
+	}
+	e.clock.Advance(time.Second)
+	if r := e.server(a, "DELETE", "/v1/users?user_id=u-2", nil); r.Status != 202 {
+		t.Fatalf("erase: %d %s", r.Status, r.Raw)
+	}
+	e.deliver()
+	before := len(e.recv.events())
+	delete(e.recv.status, url)
+	e.clock.Advance(30 * time.Second) // the first retry, within KV's lag
+	e.deliver()
+	e.receiverBack(url) // and none later either
+	for _, ev := range e.recv.events()[before:] {
+		if strings.Contains(string(ev.Body), claimed) || strings.Contains(string(ev.Body), "claimed-words") {
+			t.Errorf("%s of the session of erased u-2 delivered: %s", ev.Type, ev.Body)
+		}
+	}
+}
