@@ -200,9 +200,9 @@ func isInternal(host string) bool {
 // reachable, with multicast and the reserved 240.0.0.0/4: no public
 // receiver has an address in them (100.64.0.0/10 is a carrier's NAT,
 // 198.18.0.0/15 benchmarking, the 192.0.2.0/24-style blocks documentation).
-// It and nat64 are parsed on first use, not at package initialization, which
-// ran at every start of the worker for the routes and jobs that call webhooks
-// only (TinyGo cannot build them at compile time).
+// It is parsed on first use, not at package initialization, which ran at
+// every start of the worker for the routes and jobs that call webhooks only
+// (TinyGo cannot build it at compile time).
 var notGlobal = sync.OnceValue(func() []netip.Prefix {
 	blocks := []string{
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
@@ -219,8 +219,6 @@ var notGlobal = sync.OnceValue(func() []netip.Prefix {
 	return out
 })
 
-var nat64 = sync.OnceValue(func() netip.Prefix { return netip.MustParsePrefix("64:ff9b::/96") })
-
 // globallyReachable reports whether ip is in no block of notGlobal. An
 // IPv6 address that carries an IPv4 one to a translator (NAT64's
 // 64:ff9b::/96, 6to4's 2002::/16) is judged by the IPv4 address it reaches.
@@ -232,7 +230,7 @@ func globallyReachable(ip netip.Addr) bool {
 	if ip.Is6() {
 		b := ip.As16()
 		switch {
-		case nat64().Contains(ip):
+		case [12]byte(b[:12]) == [12]byte{0, 0x64, 0xff, 0x9b}: // NAT64's 64:ff9b::/96
 			ip = netip.AddrFrom4([4]byte(b[12:16]))
 		case b[0] == 0x20 && b[1] == 0x02:
 			ip = netip.AddrFrom4([4]byte(b[2:6]))
