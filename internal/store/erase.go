@@ -75,6 +75,16 @@ type Deletion struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
+// erasedSet is d.Erased as a set, for the answers' sweeps to look sessions
+// up in.
+func (d *Deletion) erasedSet() map[string]bool {
+	erased := make(map[string]bool, len(d.Erased))
+	for _, id := range d.Erased {
+		erased[id] = true
+	}
+	return erased
+}
+
 // SweepDelay is how long after its sessions are removed an erasure goes
 // over them again: longer than a request takes between the tombstone check
 // that let it through and its last write.
@@ -570,10 +580,7 @@ func (s *Store) eraseClaimedAnswers(ctx context.Context, d *Deletion, b *budget)
 	if len(res.Keys) == 0 {
 		return true, nil
 	}
-	erased := make(map[string]bool, len(d.Erased))
-	for _, id := range d.Erased {
-		erased[id] = true
-	}
+	erased := d.erasedSet()
 	for _, ptr := range res.Keys {
 		prefix := idemPrincipalPrefixHashed(d.OrgID, ptr.Name[len(pointers):])
 		cursor := ""
@@ -645,10 +652,7 @@ func (s *Store) erasePrincipalAnswers(ctx context.Context, d *Deletion, b *budge
 		return ok, err
 	}
 	tomb := &Tombstone{At: d.RequestedAt}
-	erased := make(map[string]bool, len(d.Erased))
-	for _, id := range d.Erased {
-		erased[id] = true
-	}
+	erased := d.erasedSet()
 	cursor := ""
 	for {
 		if !b.take(1) {
