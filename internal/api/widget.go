@@ -165,12 +165,10 @@ func (a *API) createSession(w httpx.ResponseWriter, r *httpx.Request, c *widgetC
 	}
 	defer unlock()
 	// The answer of a history erased since is as none: its body, whatever
-	// it was, is no conflict for the new one's.
+	// it was, is no conflict for the new one's, and it is never written
+	// back.
 	standing := func(rep *store.Replay) bool { return rep.Session == nil || !c.gone.Hides(rep.Session) }
 	done, err := a.replay(w, r, p.OrgID, scope, callerOf(p), idemKey, body, standing, func(rep *store.Replay) error {
-		if rep.Session != nil && c.gone.Hides(rep.Session) {
-			return errStaleReplay // erased: never written back
-		}
 		if rep.Session == nil || !identity.CanSee(p, rep.Session) {
 			return identity.ErrIdempotencyConflict
 		}
