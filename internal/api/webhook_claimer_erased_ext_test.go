@@ -24,13 +24,9 @@ func TestWebhookEventsOfAContactsSessionClaimedByAnErasedUserAreDropped(t *testi
 	e.recv.status[url] = 500
 	tok := e.contact(a, device1)
 	claimed := e.newSession(a, tok, map[string]any{"external_id": "ws-1"})["id"].(string)
-	if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+claimed+"/messages", map[string]any{"content": "claimed-words"}); r.Status != 201 {
-		t.Fatalf("post: %d %s", r.Status, r.Raw)
-	}
+	post(t, e.env, a, tok, claimed, "claimed-words")
 	left := e.newSession(a, tok, map[string]any{"external_id": "ws-2"})["id"].(string)
-	if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+left+"/messages", map[string]any{"content": "left-words"}); r.Status != 201 {
-		t.Fatalf("post: %d %s", r.Status, r.Raw)
-	}
+	post(t, e.env, a, tok, left, "left-words")
 	e.deliver() // every first attempt answered 500
 	u := e.verified(a, map[string]any{"user_id": "u-2", "external_id": "ws-1"})
 	if got := claimedIDs(t, e.claim(a, u, tok)); len(got) != 1 || got[0] != claimed {
@@ -69,9 +65,7 @@ func TestWebhookRetryWithinKVLagOfAnErasedClaimersSessionIsDropped(t *testing.T)
 	e.recv.status[url] = 500
 	tok := e.contact(a, device1)
 	claimed := e.newSession(a, tok, nil)["id"].(string)
-	if r := e.widget(a, tok, "POST", "/v1/widget/sessions/"+claimed+"/messages", map[string]any{"content": "claimed-words"}); r.Status != 201 {
-		t.Fatalf("post: %d %s", r.Status, r.Raw)
-	}
+	post(t, e.env, a, tok, claimed, "claimed-words")
 	e.deliver() // the first attempts answered 500
 	u := e.verified(a, map[string]any{"user_id": "u-2"})
 	if got := claimedIDs(t, e.claim(a, u, tok)); len(got) != 1 || got[0] != claimed {
