@@ -126,23 +126,19 @@ func SubjectOf(sess *identity.Session) *webhook.Subject {
 // contact's erasure leaves: its events are delivered, unless that identity
 // was erased since (its tombstone). An event of no session is judged by
 // the person alone. An event of a contact's session whose contact was not
-// erased is judged by its session once the event is older than KV's lag
-// (kvLag) or on a retry (Subject.Retried): gone (its claimer erased), or
-// claimed by an identity erased since, drops it. A first attempt younger
-// than that reads nothing more: its session may not be seen yet where the
-// event is delivered (in a message post it is also being rewritten), so
-// reading it would delay most first deliveries by a retry; what that leaves
-// open is an erasure of the claimer in the moments between the event and
-// its first attempt. A retry within the lag (the first comes 30 s on) reads it: gone then may
-// be a session not seen yet, ErrNotSeenYet, which the Dispatcher retries
-// (neither dropped nor delivered unjudged).
+// erased is judged by its session: gone (its claimer erased), or claimed
+// by an identity erased since, drops it. Gone while the event is younger
+// than KV's lag (kvLag) may be a session not seen yet where the event is
+// delivered: that is ErrNotSeenYet, which the Dispatcher retries (neither
+// dropped nor delivered unjudged: an attempt within the lag, as the first
+// retry 30 s on, may come after an erasure).
 func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
 	if sub.Person == "" || strings.Contains(sub.Person, "/") {
 		return false, nil
 	}
 	var t Tombstone
 	found, err := s.getJSON(ctx, "gone/"+orgID+"/"+sub.Person, &t)
-	if err == nil && !found && sub.Contact && sub.Session != "" && (sub.Retried || s.Now().Sub(sub.Made) >= kvLag) {
+	if err == nil && !found && sub.Contact && sub.Session != "" {
 		return s.claimerErased(ctx, orgID, sub)
 	}
 	if err != nil || !found || sub.Since.After(t.At) {

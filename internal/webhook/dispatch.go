@@ -59,10 +59,6 @@ type Subject struct {
 	Contact bool `json:"contact,omitempty"`
 	// Made is when the event was made (Enqueue sets it).
 	Made time.Time `json:"made,omitzero"`
-	// Retried is set by the Dispatcher, not stored, on an attempt after the
-	// first: an erasure may have come between (Erasures read the session
-	// then, even within KV's lag).
-	Retried bool `json:"-"`
 }
 
 // Erasures tells whether the person of a Subject was erased since then.
@@ -288,9 +284,7 @@ func (d *Dispatcher) handle(ctx context.Context, m queue.Message, job *Job) queu
 		return queue.Ack() // removed, or no longer subscribed, since
 	}
 	if job.About != nil && d.Erasures != nil {
-		about := *job.About
-		about.Retried = m.Attempts > 1
-		erased, err := d.Erasures.Erased(ctx, job.Org, about)
+		erased, err := d.Erasures.Erased(ctx, job.Org, *job.About)
 		if err != nil {
 			d.logf("webhook: %s of org %s: reading its person's erasure: %v", job.ID, job.Org, err)
 			return d.retry(m, *job)
