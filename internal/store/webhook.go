@@ -126,19 +126,18 @@ func SubjectOf(sess *identity.Session) *webhook.Subject {
 // contact's erasure leaves: its events are delivered, unless that identity
 // was erased since (its tombstone). An event of no session is judged by
 // the person alone. An event of a contact's session whose contact was not
-// erased is judged by its session: gone (its claimer erased), or claimed
-// by an identity erased since, drops it. Gone while the event is younger
-// than KV's lag (kvLag) may be a session not seen yet where the event is
-// delivered: that is ErrNotSeenYet, which the Dispatcher retries (neither
-// dropped nor delivered unjudged: an attempt within the lag, as the first
-// retry 30 s on, may come after an erasure).
+// erased is judged by its session once the event is older than KV's lag
+// (kvLag): gone (its claimer erased), or claimed by an identity erased
+// since, drops it. Younger, nothing more is read: its session may not be
+// seen yet where the event is delivered, and this is its first attempt
+// (the first retry comes 30 s on, the next minutes after).
 func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
 	if sub.Person == "" || strings.Contains(sub.Person, "/") {
 		return false, nil
 	}
 	var t Tombstone
 	found, err := s.getJSON(ctx, "gone/"+orgID+"/"+sub.Person, &t)
-	if err == nil && !found && sub.Contact && sub.Session != "" {
+	if err == nil && !found && sub.Contact && sub.Session != "" && s.Now().Sub(sub.Made) >= kvLag {
 		return s.claimerErased(ctx, orgID, sub)
 	}
 	if err != nil || !found || sub.Since.After(t.At) {
@@ -172,22 +171,13 @@ func (s *Store) Erased(ctx context.Context, orgID string, sub webhook.Subject) (
 // kvLag is how long a KV write may take to be seen everywhere.
 const kvLag = time.Minute
 
-// ErrNotSeenYet is Erased's answer for an event whose session is not found
-// within kvLag of the event: not seen yet here, or erased; judged again at
-// its next attempt.
-var ErrNotSeenYet = errors.New("store: the event's session is not seen yet here (or was erased)")
-
 // claimerErased reports whether the session of an event of a contact not
 // erased was erased since (Erased): older than kvLag, the session is seen
-// unless erased, which only its claimer's erasure does (younger, not
-// found is ErrNotSeenYet); claimed, it is judged by its claimer's
-// tombstone.
+// unless erased, which only its claimer's erasure does; claimed, it is
+// judged by its claimer's tombstone.
 func (s *Store) claimerErased(ctx context.Context, orgID string, sub webhook.Subject) (bool, error) {
 	sess, err := s.Session(ctx, orgID, sub.Session)
 	if errors.Is(err, identity.ErrNotFound) {
-		if s.Now().Sub(sub.Made) < kvLag {
-			return false, ErrNotSeenYet
-		}
 		return true, nil
 	}
 	if err != nil || goneHash(sess.Owner.Key) == sub.Person {
